@@ -1,0 +1,59 @@
+"""Gatehouse: sign-in and navigation. Each page is built from the signed-in user's roles."""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+
+from core.domain import GatehouseError
+from core.notify import unread_count
+from pages import ui
+
+st.set_page_config(page_title="Gatehouse", page_icon=":material/shield_person:", layout="wide")
+log = logging.getLogger("gatehouse")
+
+try:
+    gh = ui.gatehouse()
+except GatehouseError as error:
+    st.error(str(error))
+    st.stop()
+
+actor, authenticator = ui.sign_in(gh)
+st.session_state["actor"] = actor
+
+with gh.session() as session:
+    unread = unread_count(session, actor.user)
+pages = [
+    st.Page("pages/my_data.py", title="My data", icon=":material/database:", default=True),
+    st.Page("pages/request_access.py", title="Request access", icon=":material/key:"),
+    st.Page("pages/upload.py", title="Upload", icon=":material/upload:"),
+]
+if actor.roles.source_admin:
+    pages.append(st.Page("pages/admin.py", title="Admin", icon=":material/admin_panel_settings:"))
+if actor.roles.line_manager:
+    pages.append(st.Page("pages/confirmations.py", title="Confirmations", icon=":material/how_to_reg:"))
+if actor.roles.platform_admin:
+    pages.append(st.Page("pages/platform.py", title="Platform", icon=":material/hub:"))
+pages.append(
+    st.Page(
+        "pages/inbox.py", title=f"Inbox ({unread})" if unread else "Inbox", icon=":material/inbox:", url_path="inbox"
+    )
+)
+navigation = st.navigation(pages)
+
+with st.sidebar:
+    st.markdown(f"Signed in as **{actor.user.display_name or actor.user.username}** (`{actor.user.username}`)")
+    if st.button("Sign out", key="sign-out"):
+        ui.sign_out(gh, authenticator, actor)
+        st.rerun()
+
+try:
+    navigation.run()
+except GatehouseError as error:
+    st.error(str(error))
+except Exception:
+    log.exception("Unexpected error on %s", navigation.title)
+    st.error(
+        "Gatehouse hit an unexpected error and logged it: try again, or tell the platform team if it happens again."
+    )

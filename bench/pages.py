@@ -1,0 +1,468 @@
+"""Each page as each persona, timed against an empty Streamlit page, at several scales, on SQLite and PostgreSQL.
+
+Run from the repository root:
+
+    .venv/bin/python bench/pages.py                                   # scales 1 and 0.01, both databases
+    .venv/bin/python bench/pages.py --scales 0.01 --databases sqlite --repeats 3     # a quick look
+    .venv/bin/python bench/pages.py --scales 1,0.01 --databases postgresql --keep   # keep the seeded databases
+
+What is timed: one rerun of the page through `streamlit.testing.v1.AppTest` (the real app.py, its navigation and the
+page), with the persona already signed in (the session state streamlit-authenticator leaves after a sign-in: bcrypt
+is slow on purpose and is not what is measured), with AppTest made to run as a server does: app.py at every rerun
+and each script compiled once (see NavigationPagesManager and _SCRIPTS). Each page is run once untimed first; then,
+in turns, the empty page (a one-line Streamlit script) and the page. Ratio = page ÷ empty page of the same turn,
+median over the repeats; growth = a page's ratio at the largest scale ÷ its ratio at the smallest. Also shown: the
+median seconds, and the SQL statements a rerun runs with the seconds their cursors spend executing (SQLAlchemy
+cursor events; SQLite steps through rows as they are fetched, so there this undercounts), to tell a page that waits
+on the database from one that builds too many elements.
+
+The databases: SQLite files under --work-dir (default: gatehouse-bench in the temporary directory) and PostgreSQL
+databases `gatehouse_bench_<scale>` on the server of --postgres, made and filled by bench/seed_scale.py, then
+deleted at the end. With --keep they stay, and a database that is already filled is used again as it is.
+
+AWS: a moto server started here on a free port. Before the app starts on a database, every live source's bucket is
+made in it, so the app's start-up finds the emulation as it left it and has nothing to re-provision (the seed
+recorded every bucket as made and every role as applied); the start-up is not timed.
+
+Output: a table a database, then one JSON line a database, the last line for the last of --databases:
+{"scale": F, "database": "sqlite|postgresql", "max_page_ratio": X, "max_growth": Y, "pages": {NAME: RATIO, ...}}
+with the ratios at the largest scale. Targets (issue 6): every page at most 3 times the empty page at full scale,
+growth at most 1.5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import io
+import json
+import logging
+import os
+import socket
+import statistics
+import sys
+import tempfile
+import time
+import weakref
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import streamlit as st
+from botocore.exceptions import ClientError
+from moto.server import ThreadedMotoServer
+from sqlalchemy import Engine, create_engine, event, make_url, text
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.runtime.scriptrunner.script_cache import ScriptCache
+from streamlit.testing.v1 import AppTest, app_test
+
+from bench.seed_scale import describe, seed
+from core.aws import Aws
+from core.config import Settings
+from core.db import make_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+EMPTY_PAGE = 'import streamlit as st\n\nst.title("Empty page")\n'
+SIGN_IN = "Sign in (signed out)"
+
+
+class NavigationPagesManager(PagesManager):
+    """Runs app.py at every rerun, as a Streamlit server does.
+
+    A server sees the `pages/` folder at its first run, runs app.py as the main page, and app.py's st.navigation
+    turns the folder mode off for good. AppTest forgets that before every run, so from the second run on it would
+    run the page alone, without app.py (no sign-in check, navigation or inbox count): not what a user waits for.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        PagesManager.uses_pages_directory = False
+        super().__init__(*args, **kwargs)
+
+
+app_test.PagesManager = NavigationPagesManager  # type: ignore[misc]
+# A server compiles each script once and keeps the bytecode; AppTest compiles app.py and the page again at every
+# run (with the AST rewrite of "magic"), which would charge a long page for its length rather than for its work.
+_SCRIPTS = ScriptCache()
+app_test.ScriptCache = lambda: _SCRIPTS  # type: ignore[misc,assignment]
+
+
+@dataclass(frozen=True)
+class Page:
+    persona: str | None  # None: nobody signed in
+    title: str
+    path: str | None  # None: the app's own script, as it is before signing in
+
+    @property
+    def name(self) -> str:
+        return f"{self.title} ({self.persona})" if self.persona else SIGN_IN
+
+
+PAGES = (
+    Page("alice", "My data", "pages/my_data.py"),
+    Page("alice", "Request access", "pages/request_access.py"),
+    Page("alice", "Inbox", "pages/inbox.py"),
+    Page("alice", "Upload", "pages/upload.py"),  # measured once the page exists
+    Page("bob", "Admin", "pages/admin.py"),
+    Page("bob", "My data", "pages/my_data.py"),
+    Page("carol", "Confirmations", "pages/confirmations.py"),
+    Page("dave", "Platform", "pages/platform.py"),
+    Page("dave", "My data", "pages/my_data.py"),
+    Page(None, "Sign in", None),
+)
+
+
+@dataclass
+class Measure:
+    ratio: float
+    seconds: float
+    empty_seconds: float
+    queries: int
+    database_seconds: float
+
+
+@dataclass
+class QueryCounter:
+    """Counts the SQL statements of every engine in this process (the app's included) and the time they take."""
+
+    count: int = 0
+    seconds: float = 0.0
+    engines: weakref.WeakSet[Engine] = field(default_factory=weakref.WeakSet)
+
+    def install(self) -> None:
+        event.listen(Engine, "before_cursor_execute", self._before)
+        event.listen(Engine, "after_cursor_execute", self._after)
+
+    def reset(self) -> None:
+        self.count, self.seconds = 0, 0.0
+
+    def _before(self, connection: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        self.engines.add(connection.engine)
+        connection.info.setdefault("bench_started", []).append(time.perf_counter())
+
+    def _after(self, connection: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        started = connection.info["bench_started"].pop()
+        self.count += 1
+        self.seconds += time.perf_counter() - started
+
+    def dispose_all(self) -> None:
+        for engine in list(self.engines):
+            engine.dispose()
+
+
+COUNTER = QueryCounter()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def scale_tag(scale: float) -> str:
+    return f"{scale:g}".replace(".", "_").replace("-", "_")
+
+
+# --- databases ------------------------------------------------------------------------------------------------
+
+
+def users_in(url: str) -> int:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(text("SELECT COUNT(*) FROM users")).scalar_one())
+    except Exception:  # no schema yet
+        return 0
+    finally:
+        engine.dispose()
+
+
+def prepare_sqlite(work_dir: Path, scale: float, keep: bool) -> str:
+    path = work_dir / f"scale-{scale_tag(scale)}.db"
+    url = f"sqlite:///{path}"
+    if path.exists() and not (keep and users_in(url)):
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return url
+
+
+def postgres_admin(admin_url: str) -> Engine:
+    return create_engine(make_url(admin_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+
+
+def prepare_postgres(admin_url: str, scale: float, keep: bool) -> str:
+    name = f"gatehouse_bench_{scale_tag(scale)}"
+    url = make_url(admin_url).set(drivername="postgresql+psycopg", database=name)
+    url_text = url.render_as_string(hide_password=False)
+    admin = postgres_admin(admin_url)
+    try:
+        with admin.connect() as connection:
+            exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
+            if exists and keep and users_in(url_text):
+                return url_text
+            if exists:
+                connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return url_text
+
+
+def drop_postgres(admin_url: str, url: str) -> None:
+    name = make_url(url).database
+    assert name and name.startswith("gatehouse_bench_"), name
+    admin = postgres_admin(admin_url)
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def drop_sqlite(url: str) -> None:
+    path = url.removeprefix("sqlite:///")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def fill(url: str, scale: float) -> None:
+    if users_in(url):
+        print(f"Using {url} as it is (already seeded).", flush=True)
+        return
+    numbers, seconds = seed(url, scale)
+    print("\n".join(describe(numbers, seconds, scale)), flush=True)
+
+
+# --- AWS ------------------------------------------------------------------------------------------------------
+
+
+def make_buckets(url: str, port: int) -> None:
+    """Every live source's bucket exists in the emulation, as if the app had made it (see the docstring)."""
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        names = list(
+            connection.execute(
+                text("SELECT name FROM data_sources WHERE archived_at IS NULL AND provisioned_at IS NOT NULL")
+            ).scalars()
+        )
+    engine.dispose()
+    aws = Aws(Settings(local_aws_port=port, seed_demo=False))
+    existing = {b["Name"] for b in aws.s3.list_buckets().get("Buckets", [])}
+    missing = [n for n in names if n not in existing]
+    location = {"LocationConstraint": aws.settings.region}
+
+    def make(name: str) -> None:
+        try:
+            aws.s3.create_bucket(Bucket=name, CreateBucketConfiguration=location)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "BucketAlreadyOwnedByYou":
+                raise
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(make, missing))
+    print(f"Made {len(missing)} buckets in the emulation in {time.perf_counter() - started:.1f} s.", flush=True)
+
+
+# --- timing ---------------------------------------------------------------------------------------------------
+
+
+def timed(run: Callable[[], Any]) -> float:
+    # streamlit-authenticator prints a cookie it cannot read (AppTest has no cookies): kept off the report
+    gc.collect()  # the garbage of earlier runs is not this run's
+    with contextlib.redirect_stdout(io.StringIO()):
+        started = time.perf_counter()
+        run()
+        return time.perf_counter() - started
+
+
+def check(at: AppTest, page: Page) -> str | None:
+    """Why the run is not the page it should be, if it is not."""
+    if at.exception:
+        return f"exception: {at.exception[0].value}"
+    titles = [t.value for t in at.title]
+    wanted = "Gatehouse" if page.persona is None else page.title
+    if wanted not in titles:
+        errors = [e.value for e in at.error]
+        return f"expected the title {wanted!r}, got {titles} {errors}"
+    return None
+
+
+def signed_in(persona: str | None, timeout: float) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    if persona is not None:
+        # what streamlit-authenticator leaves in the session after a sign-in (pages/ui.py sign_in reads these)
+        at.session_state["authentication_status"] = True
+        at.session_state["username"] = persona
+    return at
+
+
+def measure_all(pages: list[Page], empty: AppTest, repeats: int, timeout: float) -> dict[str, Measure | str]:
+    results: dict[str, Measure | str] = {}
+    sessions: dict[str | None, AppTest] = {}
+    for page in pages:
+        if page.path is not None and not (ROOT / page.path).exists():
+            continue
+        at = sessions.get(page.persona)
+        if at is None:
+            at = sessions[page.persona] = signed_in(page.persona, timeout)
+            timed(at.run)  # the first run of the process starts Gatehouse: not timed
+        try:
+            if page.path is not None:
+                at.switch_page(page.path)
+        except ValueError as error:  # not in this persona's navigation
+            results[page.name] = f"not reachable: {error}"
+            continue
+        timed(at.run)  # the page's first run (imports, first queries): not timed
+        problem = check(at, page)
+        if problem:
+            results[page.name] = problem
+            print(f"  {page.name}: {problem}", flush=True)
+            continue
+        ratios, seconds, empties, queries, database = [], [], [], [], []
+        for _ in range(repeats):
+            empty_seconds = timed(empty.run)
+            COUNTER.reset()
+            page_seconds = timed(at.run)
+            queries.append(COUNTER.count)
+            database.append(COUNTER.seconds)
+            ratios.append(page_seconds / empty_seconds)
+            seconds.append(page_seconds)
+            empties.append(empty_seconds)
+        problem = check(at, page)
+        if problem:
+            results[page.name] = problem
+            continue
+        results[page.name] = Measure(
+            statistics.median(ratios),
+            statistics.median(seconds),
+            statistics.median(empties),
+            int(statistics.median(queries)),
+            statistics.median(database),
+        )
+        m = results[page.name]
+        print(
+            f"  {page.name:<28} {m.ratio:7.2f}×  {m.seconds * 1000:8.1f} ms  (empty {m.empty_seconds * 1000:.1f} ms)"
+            f"  {m.queries:4d} queries, {m.database_seconds * 1000:.1f} ms in SQL",
+            flush=True,
+        )
+    return results
+
+
+def run_database(
+    database: str, scales: list[float], args: argparse.Namespace, port: int, empty: AppTest
+) -> dict[float, dict[str, Measure | str]]:
+    by_scale: dict[float, dict[str, Measure | str]] = {}
+    for scale in scales:
+        print(f"\n== {database}, scale {scale:g} ==", flush=True)
+        if database == "sqlite":
+            url = prepare_sqlite(args.work_dir, scale, args.keep)
+        else:
+            url = prepare_postgres(args.postgres, scale, args.keep)
+        try:
+            fill(url, scale)
+            make_buckets(url, port)
+            os.environ.update(
+                GATEHOUSE_DATABASE_URL=url,
+                GATEHOUSE_AWS_MODE="local",
+                GATEHOUSE_LOCAL_AWS_PORT=str(port),
+                GATEHOUSE_DATA_DIR=str(args.work_dir / "data"),
+                GATEHOUSE_SEED_DEMO="false",
+            )
+            st.cache_resource.clear()
+            started = time.perf_counter()
+            warm = signed_in("alice", args.timeout).run()
+            print(f"Gatehouse started in {time.perf_counter() - started:.1f} s (not timed).", flush=True)
+            if warm.exception:
+                raise SystemExit(f"The app failed to start: {warm.exception[0].value}")
+            by_scale[scale] = measure_all(list(PAGES), empty, args.repeats, args.timeout)
+        finally:
+            st.cache_resource.clear()
+            COUNTER.dispose_all()
+            if not args.keep:
+                drop_sqlite(url) if database == "sqlite" else drop_postgres(args.postgres, url)
+    return by_scale
+
+
+def summary(database: str, by_scale: dict[float, dict[str, Measure | str]]) -> dict[str, Any]:
+    largest, smallest = max(by_scale), min(by_scale)
+    ratios = {n: round(m.ratio, 2) for n, m in by_scale[largest].items() if isinstance(m, Measure)}
+    growth: dict[str, float] = {}
+    if largest != smallest:
+        for name, m in by_scale[largest].items():
+            small = by_scale[smallest].get(name)
+            if isinstance(m, Measure) and isinstance(small, Measure):
+                growth[name] = round(m.ratio / small.ratio, 2)
+    print(f"\n{database}: ratio page ÷ empty page (median), by scale" + (", and growth" if growth else ""))
+    scales = sorted(by_scale, reverse=True)
+    print(f"  {'page':<28}" + "".join(f"{'scale ' + format(s, 'g'):>14}" for s in scales) + f"{'growth':>10}")
+    for name in by_scale[largest]:
+        cells = []
+        for scale in scales:
+            m = by_scale[scale].get(name)
+            cells.append(f"{m.ratio:13.2f}×" if isinstance(m, Measure) else f"{'failed':>14}")
+        line = f"  {name:<28}" + "".join(cells) + (f"{growth[name]:9.2f}×" if name in growth else "")
+        print(line)
+    failed = {n: m for n, m in by_scale[largest].items() if not isinstance(m, Measure)}
+    for name, why in failed.items():
+        print(f"  {name}: {why}")
+    return {
+        "scale": largest,
+        "database": database,
+        "max_page_ratio": max(ratios.values()) if ratios else None,
+        "max_growth": max(growth.values()) if growth else None,
+        "pages": ratios,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scales", default="1,0.01", help="comma-separated scale factors (1 = 10,000 users)")
+    parser.add_argument("--databases", default="sqlite,postgresql", help="sqlite, postgresql or both")
+    parser.add_argument("--repeats", type=int, default=9, help="timed turns a page (median taken)")
+    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/test", help="where to make DBs")
+    parser.add_argument(
+        "--work-dir", type=Path, default=Path(tempfile.gettempdir()) / "gatehouse-bench", help="SQLite files here"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the seeded databases, and reuse them next time")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds one page run may take")
+    args = parser.parse_args()
+    scales = sorted({float(s) for s in args.scales.split(",")}, reverse=True)
+    databases = [d.strip() for d in args.databases.split(",") if d.strip()]
+    if unknown := set(databases) - {"sqlite", "postgresql"}:
+        parser.error(f"unknown database(s): {', '.join(sorted(unknown))}")
+    os.chdir(ROOT)
+    args.work_dir.mkdir(parents=True, exist_ok=True)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    # Outside a script run (clearing the cache, setting session state) Streamlit warns of a missing context: expected.
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
+        lambda record: "missing ScriptRunContext" not in record.getMessage()
+    )
+    COUNTER.install()
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    summaries = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="gatehouse-bench-") as scratch:
+            empty_script = Path(scratch) / "empty.py"
+            empty_script.write_text(EMPTY_PAGE)
+            empty = AppTest.from_file(str(empty_script), default_timeout=args.timeout)
+            empty.run()
+            for database in databases:
+                summaries.append(summary(database, run_database(database, scales, args, port, empty)))
+    finally:
+        server.stop()
+    print()
+    for line in summaries:
+        print(json.dumps(line))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,239 @@
+"""Making IAM match the database: each role's S3 policies are compiled from its grants and written when they differ.
+
+A changed grant marks its principal's role PENDING in the same transaction as the change; syncing writes AWS and
+marks it APPLIED, or FAILED with AWS's reason (retried at the next sync, start or reconcile). A decision is
+never lost to a failed AWS call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+from sqlalchemy import update
+from sqlmodel import Session, col, or_, select
+
+from core import audit
+from core.aws import AwsError, LivePolicies
+from core.domain import AccessLevel, BucketGrant, GatehouseError, app_role_name, user_role_name
+from core.models import App, DataSource, Grant, RoleSync, SyncState, User, UserStatus, utcnow
+from core.policy import PolicyTooLarge, RolePolicies, compile_role_policies, minify
+from core.rules import check_platform_admin
+
+if TYPE_CHECKING:
+    from core.startup import Gatehouse
+
+
+@dataclass(frozen=True)
+class Principal:
+    role_name: str
+    user_id: int | None = None
+    app_id: int | None = None
+
+
+def user_principal(env: str, user: User) -> Principal:
+    return Principal(user_role_name(env, user.username), user_id=user.id)
+
+
+def app_principal(env: str, app: App) -> Principal:
+    return Principal(app_role_name(env, app.name), app_id=app.id)
+
+
+def desired_grants(session: Session, principal: Principal, today: date | None = None) -> list[BucketGrant]:
+    """The grants IAM must reflect: on live sources, not past their end date, and none for someone who has left."""
+    today = today or utcnow().date()
+    query = (
+        select(Grant.level, Grant.paths, DataSource.name)
+        .join(DataSource, col(DataSource.id) == Grant.source_id)
+        .where(col(DataSource.archived_at).is_(None), or_(col(Grant.expires_on).is_(None), Grant.expires_on >= today))
+    )
+    if principal.user_id is not None:
+        query = query.join(User, col(User.id) == Grant.user_id).where(
+            Grant.user_id == principal.user_id, User.status == UserStatus.ACTIVE
+        )
+    else:
+        query = query.where(Grant.app_id == principal.app_id)
+    return [BucketGrant(bucket, AccessLevel(level), tuple(paths)) for level, paths, bucket in session.exec(query)]
+
+
+def mark_changed(session: Session, principals: Iterable[Principal]) -> None:
+    """Record, in the caller's transaction, that these roles must be written to AWS again."""
+    now = utcnow()
+    for principal in principals:
+        sync = session.exec(select(RoleSync).where(RoleSync.role_name == principal.role_name)).first()
+        if sync is None:
+            sync = RoleSync(role_name=principal.role_name, user_id=principal.user_id, app_id=principal.app_id)
+        sync.state = SyncState.PENDING
+        sync.changed_at = now
+        session.add(sync)
+
+
+def all_principals(session: Session, env: str) -> list[Principal]:
+    users = session.exec(select(User)).all()
+    apps = session.exec(select(App)).all()
+    return [user_principal(env, u) for u in users] + [app_principal(env, a) for a in apps]
+
+
+def mark_all_changed(gatehouse: Gatehouse) -> None:
+    with gatehouse.session() as session:
+        mark_changed(session, all_principals(session, gatehouse.settings.env))
+
+
+def check_fits(session: Session, principal: Principal, extra: Iterable[BucketGrant] = (), *, slots: int) -> None:
+    """Refuse, before anything is changed, a grant that would not fit in the role's policy quota."""
+    compile_role_policies([*desired_grants(session, principal), *extra], managed_slots=slots)
+
+
+def policy_hash(policies: RolePolicies) -> str:
+    text = minify(policies.inline) + "".join(minify(doc) for doc in policies.managed)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class SyncOutcome:
+    role_name: str
+    writes: int
+    error: str | None = None
+
+
+def sync_role(gatehouse: Gatehouse, role_name: str) -> SyncOutcome:
+    """Write one role's desired policies to AWS (only those that differ) and record the outcome."""
+    started = utcnow()
+    with gatehouse.session() as session:
+        sync = session.exec(select(RoleSync).where(RoleSync.role_name == role_name)).one()
+        principal = Principal(role_name, sync.user_id, sync.app_id)
+        grants = desired_grants(session, principal)
+    aws = gatehouse.aws
+    try:
+        aws.ensure_role(role_name)
+        live = aws.read_role_policies(role_name)
+        slots = gatehouse.settings.managed_policy_quota - live.attached_by_others
+        desired = compile_role_policies(grants, managed_slots=slots)
+        writes = aws.write_role_policies(role_name, desired, live)
+    except (AwsError, PolicyTooLarge) as error:
+        _record_failure(gatehouse, role_name, str(error))
+        return SyncOutcome(role_name, 0, str(error))
+    with gatehouse.session() as session:
+        # Applied only if nothing changed while we were writing; otherwise it stays pending for the next sync.
+        session.exec(
+            update(RoleSync)
+            .where(col(RoleSync.role_name) == role_name, col(RoleSync.changed_at) <= started)
+            .values(
+                state=SyncState.APPLIED,
+                applied_at=utcnow(),
+                last_error=None,
+                attempts=0,
+                policy_hash=policy_hash(desired),
+            )
+        )
+    return SyncOutcome(role_name, writes)
+
+
+def _record_failure(gatehouse: Gatehouse, role_name: str, reason: str) -> None:
+    with gatehouse.session() as session:
+        sync = session.exec(select(RoleSync).where(RoleSync.role_name == role_name)).one()
+        sync.state = SyncState.FAILED
+        sync.last_error = reason
+        sync.attempts += 1
+        session.add(sync)
+
+
+def sync_pending(gatehouse: Gatehouse, role_names: Iterable[str] | None = None) -> list[SyncOutcome]:
+    """Apply every role that is pending or failed (or just the named ones)."""
+    with gatehouse.session() as session:
+        query = select(RoleSync.role_name).where(RoleSync.state != SyncState.APPLIED)
+        if role_names is not None:
+            query = query.where(col(RoleSync.role_name).in_(list(role_names)))
+        names = list(session.exec(query.order_by(RoleSync.role_name)))
+    return [sync_role(gatehouse, name) for name in names]
+
+
+# --- drift --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Drift:
+    role_name: str
+    what: str  # one line a person can read: which policy differs and how
+
+
+def _describe(role_name: str, desired: RolePolicies, live: LivePolicies) -> list[Drift]:
+    found: list[Drift] = []
+    if not live.role_exists:
+        return [Drift(role_name, "the role does not exist")]
+    if live.inline is None:
+        found.append(Drift(role_name, "the s3-access inline policy is missing"))
+    elif minify(live.inline) != minify(desired.inline):
+        found.append(
+            Drift(role_name, f"the s3-access inline policy differs: {_statement_diff(desired.inline, live.inline)}")
+        )
+    for number, document in enumerate(desired.managed, start=1):
+        current = live.managed.get(number)
+        if current is None:
+            found.append(Drift(role_name, f"managed policy {number} is missing or not attached"))
+        elif minify(current) != minify(document):
+            found.append(Drift(role_name, f"managed policy {number} differs: {_statement_diff(document, current)}"))
+    for number in sorted(set(live.managed) - set(range(1, len(desired.managed) + 1))):
+        found.append(Drift(role_name, f"managed policy {number} is attached but no longer wanted"))
+    return found
+
+
+def _statement_diff(desired: dict, live: dict) -> str:
+    want = {json.dumps(s, sort_keys=True) for s in desired.get("Statement", [])}
+    have = {json.dumps(s, sort_keys=True) for s in _statements(live)}
+    parts = []
+    if have - want:
+        parts.append(f"{len(have - want)} statement(s) not granted by Gatehouse")
+    if want - have:
+        parts.append(f"{len(want - have)} granted statement(s) missing")
+    return ", ".join(parts) or "same statements in another form"
+
+
+def _statements(document: dict) -> list[dict]:
+    statements = document.get("Statement", [])
+    return [statements] if isinstance(statements, dict) else list(statements)
+
+
+def find_drift(gatehouse: Gatehouse, actor: User) -> list[Drift]:
+    """Compare every managed role's live policies with the desired ones."""
+    check_platform_admin(actor).enforce()
+    with gatehouse.session() as session:
+        principals = all_principals(session, gatehouse.settings.env)
+        wanted = {p.role_name: desired_grants(session, p) for p in principals}
+    drift: list[Drift] = []
+    for principal in principals:
+        live = gatehouse.aws.read_role_policies(principal.role_name)
+        slots = gatehouse.settings.managed_policy_quota - live.attached_by_others
+        try:
+            desired = compile_role_policies(wanted[principal.role_name], managed_slots=slots)
+        except PolicyTooLarge as error:
+            drift.append(Drift(principal.role_name, str(error)))
+            continue
+        drift.extend(_describe(principal.role_name, desired, live))
+    return drift
+
+
+def repair(gatehouse: Gatehouse, drift: list[Drift], actor: User) -> list[SyncOutcome]:
+    """Rewrite the drifted roles and record each repair in the audit trail."""
+    check_platform_admin(actor).enforce()
+    roles = sorted({d.role_name for d in drift})
+    with gatehouse.session() as session:
+        principals = {p.role_name: p for p in all_principals(session, gatehouse.settings.env)}
+        for role_name in roles:
+            mark_changed(session, [principals[role_name]])
+            audit.record(
+                session,
+                actor.username,
+                "drift-repaired",
+                f"Repaired {role_name}: " + "; ".join(d.what for d in drift if d.role_name == role_name),
+                subject=role_name,
+            )
+    outcomes = sync_pending(gatehouse, roles)
+    failed = [o for o in outcomes if o.error]
+    if failed:
+        raise GatehouseError(f"{len(failed)} role(s) could not be repaired; first: {failed[0].error}")
+    return outcomes

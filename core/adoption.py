@@ -1,0 +1,118 @@
+"""`import-iam`: adopt the S3 access that existing `{env}_user_*` roles already have, so that moving a platform to
+Gatehouse loses nobody's access. Buckets Gatehouse does not know yet are adopted as warehouse sources with no admin
+(orphaned, for the platform team to hand over); grants Gatehouse already has are left as they are."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlmodel import select
+
+from core import audit
+from core.access import mark_changed, sync_pending, user_principal
+from core.aws import aws_call
+from core.domain import SourceKind
+from core.iam_import import import_s3_access
+from core.models import DataSource, Grant, User, UserStatus, utcnow
+from core.rules import check_platform_admin
+
+if TYPE_CHECKING:
+    from core.startup import Gatehouse
+
+
+@dataclass
+class ImportReport:
+    imported: int = 0
+    skipped: int = 0
+    lines: list[str] = field(default_factory=list)
+
+
+def _existing_policies(gatehouse: Gatehouse) -> dict[str, dict]:
+    """username -> the s3-access document of each `{env}_user_*` role that has one."""
+    prefix = f"{gatehouse.settings.env}_user_"
+    iam = gatehouse.aws.iam
+    found: dict[str, dict] = {}
+    with aws_call("ListRoles", "IAM"):
+        roles = [r["RoleName"] for page in iam.get_paginator("list_roles").paginate() for r in page["Roles"]]
+    for role in sorted(r for r in roles if r.startswith(prefix)):
+        live = gatehouse.aws.read_role_policies(role)
+        if live.inline is not None:
+            found[role.removeprefix(prefix)] = live.inline
+    return found
+
+
+def import_roles(gatehouse: Gatehouse, actor: User, *, dry_run: bool = False) -> ImportReport:
+    check_platform_admin(actor).enforce()
+    report = ImportReport()
+    policies = _existing_policies(gatehouse)
+    changed: list[User] = []
+    with gatehouse.session() as session:
+        for username, document in policies.items():
+            user = session.exec(select(User).where(User.username == username)).first()
+            if user is None or user.status != UserStatus.ACTIVE:
+                report.skipped += 1
+                report.lines.append(f"{username}: not an active platform member in Gatehouse; add them first")
+                continue
+            imported = import_s3_access([document])
+            for reason in imported.skipped:
+                report.skipped += 1
+                report.lines.append(f"{username}: {reason}")
+            seen: set[str] = set()
+            for grant in imported.grants:
+                if grant.bucket in seen:
+                    report.skipped += 1
+                    report.lines.append(
+                        f"{username}: {grant.level.label.lower()} on {grant.bucket} {list(grant.paths)} not imported: "
+                        "Gatehouse keeps one level per source; grant it by hand if needed"
+                    )
+                    continue
+                seen.add(grant.bucket)
+                source = session.exec(select(DataSource).where(DataSource.name == grant.bucket)).first()
+                if source is None:
+                    report.lines.append(f"{grant.bucket}: adopted as a warehouse source with no admin (orphaned)")
+                    source = DataSource(
+                        name=grant.bucket,
+                        kind=SourceKind.WAREHOUSE,
+                        region=gatehouse.settings.region,
+                        provisioned_at=utcnow(),
+                        description="Adopted from existing IAM policies",
+                    )
+                    session.add(source)
+                    session.flush()
+                existing = session.exec(
+                    select(Grant).where(Grant.source_id == source.id, Grant.user_id == user.id)
+                ).first()
+                if existing is not None:
+                    report.lines.append(f"{username}: {grant.bucket} already granted in Gatehouse; kept as it is")
+                    continue
+                session.add(
+                    Grant(
+                        source_id=source.id or 0,
+                        user_id=user.id,
+                        level=grant.level,
+                        paths=list(grant.paths),
+                        granted_by_id=actor.id,
+                    )
+                )
+                report.imported += 1
+                report.lines.append(
+                    f"{username}: {grant.level.value} on {grant.bucket} {list(grant.paths) or ''}".rstrip()
+                )
+                audit.record(
+                    session,
+                    actor.username,
+                    "access-imported",
+                    f"{username}'s {grant.level.label.lower()} access to {grant.bucket} was adopted from IAM",
+                    source_id=source.id,
+                    subject=username,
+                    after={"level": grant.level.value, "paths": list(grant.paths)},
+                )
+                changed.append(user)
+        if dry_run:
+            session.rollback()
+            return report
+        mark_changed(session, [user_principal(gatehouse.settings.env, u) for u in changed])
+    # Gatehouse now writes each adopted role's s3-access policy in its own format, with the same access.
+    sync_pending(gatehouse, [user_principal(gatehouse.settings.env, u).role_name for u in changed])
+    return report

@@ -1,0 +1,201 @@
+"""What an analyst sees on My data: the sources they can use, and whom the others depend on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Generic, TypeVar
+
+from sqlalchemy import and_, func, or_
+from sqlmodel import Session, col, select
+
+from core.config import Settings
+from core.domain import AccessLevel, NotFound, SourceKind, console_url, is_clean_name, shown
+from core.models import App, DataSource, Grant, RoleSync, SyncState, User, UserStatus
+from core.rules import check_can_see_source, check_manages_source
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class UsableSource:
+    name: str
+    kind: SourceKind
+    level: AccessLevel
+    paths: tuple[str, ...]
+    expires_on: date | None
+    applied: bool
+    apply_error: str | None
+    console_url: str
+
+
+@dataclass(frozen=True)
+class OtherSource:
+    name: str
+    kind: SourceKind
+    admins: tuple[str, ...]  # active admins' usernames; empty = orphaned
+
+    @property
+    def orphaned(self) -> bool:
+        return not self.admins
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    total: int
+    offset: int
+    limit: int
+
+
+def usable_sources(session: Session, settings: Settings, user: User) -> list[UsableSource]:
+    rows = session.exec(
+        select(Grant, DataSource)
+        .join(DataSource, col(DataSource.id) == Grant.source_id)
+        .where(Grant.user_id == user.id, col(DataSource.archived_at).is_(None))
+        .order_by(DataSource.name)
+    ).all()
+    sync = session.exec(select(RoleSync).where(RoleSync.user_id == user.id)).first()
+    return [
+        UsableSource(
+            name=source.name,
+            kind=SourceKind(source.kind),
+            level=AccessLevel(grant.level),
+            paths=tuple(grant.paths),
+            expires_on=grant.expires_on,
+            applied=_applied(sync, grant),
+            apply_error=sync.last_error if sync is not None and sync.state == SyncState.FAILED else None,
+            console_url=console_url(source.name, source.region),
+        )
+        for grant, source in rows
+    ]
+
+
+def other_sources(
+    session: Session, user: User, search: str = "", offset: int = 0, limit: int = 50
+) -> Page[OtherSource]:
+    """Sources the user has no grant on, searched and paged in the database, with their active admins."""
+    mine = select(Grant.source_id).where(Grant.user_id == user.id)
+    query = select(DataSource).where(col(DataSource.archived_at).is_(None), col(DataSource.id).not_in(mine))
+    if not user.is_platform_admin:
+        query = query.where(col(DataSource.hidden).is_(False))
+    if search.strip():
+        query = query.where(col(DataSource.name).contains(search.strip().lower()))
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    sources = session.exec(query.order_by(DataSource.name).offset(offset).limit(limit)).all()
+    admins = active_admins(session, [s.id for s in sources if s.id is not None])
+    items = [OtherSource(s.name, SourceKind(s.kind), tuple(admins.get(s.id or 0, ()))) for s in sources]
+    return Page(items=items, total=total, offset=offset, limit=limit)
+
+
+def active_admins(session: Session, source_ids: list[int]) -> dict[int, list[str]]:
+    """One query for the admins of many sources (never one query a row)."""
+    if not source_ids:
+        return {}
+    rows = session.exec(
+        select(Grant.source_id, User.username)
+        .join(User, col(User.id) == Grant.user_id)
+        .where(
+            col(Grant.source_id).in_(source_ids),
+            Grant.level == AccessLevel.ADMIN,
+            User.status == UserStatus.ACTIVE,
+        )
+        .order_by(User.username)
+    ).all()
+    admins: dict[int, list[str]] = {}
+    for source_id, username in rows:
+        admins.setdefault(source_id, []).append(username)
+    return admins
+
+
+@dataclass(frozen=True)
+class AccessEntry:
+    principal: str  # a username, or "app:<name>"
+    level: AccessLevel
+    paths: tuple[str, ...]
+    expires_on: date | None
+    applied: bool
+    apply_error: str | None
+    left: bool = False
+
+
+def get_source(session: Session, actor: User, name: str) -> DataSource:
+    source = None
+    if is_clean_name(name, 63):
+        source = session.exec(select(DataSource).where(DataSource.name == name.strip())).first()
+    if source is None or not check_can_see_source(actor, source).allowed:
+        raise NotFound(f"There is no data source called {shown(name, 63)}.")
+    return source
+
+
+def administered_sources(session: Session, actor: User) -> list[DataSource]:
+    """The live sources this user is an active admin of."""
+    if actor.status != UserStatus.ACTIVE:
+        return []
+    return list(
+        session.exec(
+            select(DataSource)
+            .join(Grant, col(Grant.source_id) == DataSource.id)
+            .where(Grant.user_id == actor.id, Grant.level == AccessLevel.ADMIN, col(DataSource.archived_at).is_(None))
+            .order_by(DataSource.name)
+        )
+    )
+
+
+def access_list(session: Session, actor: User, source: DataSource) -> list[AccessEntry]:
+    """Who has access to a source, at which level and on which paths: for its admins and the platform team."""
+    check_manages_source(session, actor, source).enforce()
+    rows = session.exec(
+        select(Grant, User, App, RoleSync)
+        .outerjoin(User, col(User.id) == Grant.user_id)
+        .outerjoin(App, col(App.id) == Grant.app_id)
+        .outerjoin(
+            RoleSync,
+            or_(
+                and_(col(RoleSync.user_id) == Grant.user_id, col(Grant.user_id).is_not(None)),
+                and_(col(RoleSync.app_id) == Grant.app_id, col(Grant.app_id).is_not(None)),
+            ),
+        )
+        .where(Grant.source_id == source.id)
+    ).all()
+    entries = [
+        AccessEntry(
+            principal=user.username if user else f"app:{app.name if app else '?'}",
+            level=AccessLevel(grant.level),
+            paths=tuple(grant.paths),
+            expires_on=grant.expires_on,
+            applied=_applied(sync, grant),
+            apply_error=sync.last_error if sync is not None and sync.state == SyncState.FAILED else None,
+            left=bool(user and user.status != UserStatus.ACTIVE),
+        )
+        for grant, user, app, sync in rows
+    ]
+    return sorted(entries, key=lambda e: (-e.level.rank, e.principal))
+
+
+def _applied(sync: RoleSync | None, grant: Grant) -> bool:
+    return (
+        sync is not None
+        and sync.state == SyncState.APPLIED
+        and sync.applied_at is not None
+        and sync.applied_at >= grant.updated_at
+    )
+
+
+def source_names(session: Session, user: User, search: str = "", limit: int = 50) -> list[str]:
+    """Live sources this user may see, searched by name in the database (for pickers)."""
+    query = select(DataSource.name).where(col(DataSource.archived_at).is_(None))
+    if not user.is_platform_admin:
+        query = query.where(col(DataSource.hidden).is_(False))
+    if search.strip():
+        query = query.where(col(DataSource.name).contains(search.strip().lower()))
+    return list(session.exec(query.order_by(DataSource.name).limit(limit)))
+
+
+def user_names(session: Session, search: str = "", limit: int = 50) -> list[str]:
+    """Active platform members, searched by username or name in the database (for pickers)."""
+    query = select(User.username).where(User.status == UserStatus.ACTIVE)
+    if search.strip():
+        term = search.strip().lower()
+        query = query.where(or_(col(User.username).contains(term), func.lower(User.display_name).contains(term)))
+    return list(session.exec(query.order_by(User.username).limit(limit)))

@@ -1,0 +1,98 @@
+"""Every setting in one place, read from the environment (prefix GATEHOUSE_) and an optional .env file."""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_COOKIE_KEY = "gatehouse-local-only-cookie-key-not-for-production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GATEHOUSE_", env_file=".env", extra="ignore")
+
+    # Where state lives. Default: a SQLite file under data_dir; production: postgresql+psycopg://...
+    data_dir: Path = Path(".gatehouse")
+    database_url: str | None = None
+
+    # local = moto's server on loopback, started on demand and seeded; aws = the standard boto3 credential chain.
+    aws_mode: Literal["local", "aws"] = "local"
+    # Honoured in aws mode (boto3 also reads it itself); lets Gatehouse talk to any S3/IAM-compatible endpoint.
+    aws_endpoint_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("GATEHOUSE_AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL")
+    )
+    local_aws_host: str = "127.0.0.1"
+    local_aws_port: int = 5055
+
+    env: str = "alpha"  # bucket-name prefix (alpha-) and role-name prefix (alpha_user_)
+    region: str = "eu-west-1"
+
+    cookie_key: SecretStr = SecretStr(DEFAULT_COOKIE_KEY)
+    cookie_expiry_days: float = 1.0
+    max_failed_sign_ins: int = 5
+    sign_in_lockout_minutes: int = 15
+
+    # IAM: roles created for users who lack one get this trust policy (JSON); default trusts the account itself.
+    role_trust_policy: str | None = None
+    managed_policy_quota: int = 10  # customer-managed policies attachable to one role (AWS default 10, max 20)
+    logs_bucket: str | None = None  # access logging target for buckets Gatehouse creates
+    intelligent_tiering: bool = True
+    # Deny non-TLS requests in each bucket's policy. Default on against AWS; off for the local emulation, which
+    # speaks plain HTTP on loopback (and whose evaluator treats any conditional Deny as always denying).
+    tls_only_buckets: bool | None = None
+
+    # Notifications are always in the in-app inbox; with an SMTP host they are emailed too.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    smtp_from: str = "gatehouse@localhost"
+    app_url: str = "http://127.0.0.1:8501"  # links in emails
+
+    expiry_warning_days: int = 7  # holders and admins are told this many days before access ends
+
+    seed_demo: bool | None = None  # default: seed demo data in local mode only
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.aws_mode == "aws" and self.cookie_key.get_secret_value() == DEFAULT_COOKIE_KEY:
+            raise ValueError("GATEHOUSE_COOKIE_KEY must be set to a secret of your own when GATEHOUSE_AWS_MODE=aws.")
+        if self.role_trust_policy:
+            try:
+                json.loads(self.role_trust_policy)
+            except ValueError as error:
+                raise ValueError(f"GATEHOUSE_ROLE_TRUST_POLICY is not valid JSON: {error}") from None
+        return self
+
+    @property
+    def bucket_prefix(self) -> str:
+        return f"{self.env}-"
+
+    @cached_property
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'gatehouse.db'}"
+
+    @property
+    def local_aws_endpoint(self) -> str:
+        return f"http://{self.local_aws_host}:{self.local_aws_port}"
+
+    @property
+    def endpoint_url(self) -> str | None:
+        """The endpoint boto3 clients talk to: the emulation in local mode, else AWS_ENDPOINT_URL or AWS itself."""
+        return self.local_aws_endpoint if self.aws_mode == "local" else self.aws_endpoint_url
+
+    @property
+    def deny_insecure_transport(self) -> bool:
+        return self.aws_mode == "aws" if self.tls_only_buckets is None else self.tls_only_buckets
+
+    @property
+    def should_seed_demo(self) -> bool:
+        return self.aws_mode == "local" if self.seed_demo is None else self.seed_demo

@@ -1,0 +1,220 @@
+"""The words of the product and its pure rules: no I/O here, so every rule is trivially testable."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class GatehouseError(Exception):
+    """An error a person caused or must act on; its message is one clear sentence for the UI or CLI."""
+
+
+class InvalidInput(GatehouseError):
+    """Something typed into a form or the CLI breaks a rule; nothing was changed."""
+
+
+class NotAllowed(GatehouseError):
+    """The actor has no right to do this."""
+
+
+class NotFound(GatehouseError):
+    """A named thing (user, source, request) does not exist."""
+
+
+class AccessLevel(StrEnum):
+    READ_ONLY = "read-only"
+    READ_WRITE = "read-write"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return {"read-only": "Read only", "read-write": "Read/write", "admin": "Admin"}[self.value]
+
+    @property
+    def rank(self) -> int:
+        return {"read-only": 1, "read-write": 2, "admin": 3}[self.value]
+
+    @property
+    def can_write(self) -> bool:
+        return self is not AccessLevel.READ_ONLY
+
+
+class SourceKind(StrEnum):
+    WAREHOUSE = "warehouse"
+    WEBAPP = "webapp"
+
+    @property
+    def label(self) -> str:
+        return {"warehouse": "Warehouse", "webapp": "Webapp"}[self.value]
+
+
+@dataclass(frozen=True)
+class BucketGrant:
+    """What one principal may do on one bucket: the policy compiler's input.
+
+    `paths` are validated paths with a leading `/` and no trailing `/`; empty means the whole bucket.
+    """
+
+    bucket: str
+    level: AccessLevel
+    paths: tuple[str, ...] = ()
+
+
+# --- free text --------------------------------------------------------------------------------------
+
+# Control characters (C0 and C1, but tab and newline) have no place in anything a person types here; PostgreSQL
+# refuses NUL outright.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def shown(text: str, limit: int = 80) -> str:
+    """Typed text echoed in an error: one line, bounded, control characters made visible."""
+    flat = _CONTROL.sub("?", text.replace("\n", " ").replace("\t", " ")).strip()
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def check_text(text: str, what: str, max_length: int, *, multiline: bool = True) -> str:
+    """Free text a person typed (a business need, a reason): returned stripped, or one clear sentence."""
+    if _CONTROL.search(text) or (not multiline and ("\n" in text or "\t" in text)):
+        raise InvalidInput(f"The {what} holds a control character: remove it.")
+    text = text.strip()
+    if len(text) > max_length:
+        raise InvalidInput(f"Keep the {what} under {max_length:,} characters.")
+    return text
+
+
+def is_clean_name(name: str, max_length: int) -> bool:
+    """Whether a typed name could name anything at all (used before looking it up)."""
+    return 0 < len(name.strip()) <= max_length and not _CONTROL.search(name) and "\n" not in name
+
+
+# --- paths -------------------------------------------------------------------------------------------
+
+# `*`, `?` and `${` mean something in an IAM ARN or condition: a path holding them would widen access.
+_PATH_FORBIDDEN = re.compile(r"[*?${}\\\x00-\x1f\x7f-\x9f]")
+MAX_PATHS = 50
+
+
+def parse_paths(text: str | None) -> tuple[str, ...]:
+    """Turn the Paths textarea (one path a line) into validated paths; empty text means the whole bucket."""
+    if text is None or text == "":
+        return ()
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if all(not line.strip() for line in lines):
+        raise InvalidInput(
+            "The paths field holds only blank lines: clear it to give access to the whole bucket, "
+            "or enter one path a line."
+        )
+    paths: list[str] = []
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if not line:
+            where = "after the last path" if number == len(lines) else f"on line {number}"
+            raise InvalidInput(f"There is an empty line {where}: remove it (an empty line is not a path).")
+        paths.append(validate_path(line, line_number=number))
+    for path in paths:
+        if paths.count(path) > 1:
+            raise InvalidInput(f"The path {shown(path, 40)} is listed twice.")
+        for other in paths:
+            if other != path and path.startswith(other + "/"):
+                raise InvalidInput(
+                    f"The path {shown(path, 40)} is already inside {shown(other, 40)}: list only {shown(other, 40)}."
+                )
+    if len(paths) > MAX_PATHS:
+        raise InvalidInput(f"At most {MAX_PATHS} paths can be given; there are {len(paths)}.")
+    return tuple(paths)
+
+
+def validate_path(path: str, line_number: int | None = None) -> str:
+    where = f"Line {line_number} ({shown(path, 40)})" if line_number else f"The path {shown(path, 40)}"
+    if not path.startswith("/"):
+        raise InvalidInput(f"{where} must start with /, for example /{shown(path, 40)}.")
+    if path == "/":
+        raise InvalidInput(f"{where} is the whole bucket: leave the paths field empty instead.")
+    if path.endswith("/"):
+        raise InvalidInput(f"{where} must not end with /: write {shown(path.rstrip('/'), 40)}.")
+    if "//" in path:
+        raise InvalidInput(f"{where} has an empty folder name (//).")
+    if _PATH_FORBIDDEN.search(path):
+        raise InvalidInput(
+            f"{where} holds a character that is not allowed in a path (* ? $ {{ }} \\ or a control character)."
+        )
+    if any(part in (".", "..") for part in path.split("/")):
+        raise InvalidInput(f"{where} must not contain . or .. as a folder name.")
+    if len(path.encode()) > 512:
+        raise InvalidInput(f"{where} is longer than 512 bytes.")
+    return path
+
+
+def format_paths(paths: tuple[str, ...] | list[str]) -> str:
+    return ", ".join(paths) if paths else "whole bucket"
+
+
+# --- bucket names ------------------------------------------------------------------------------------
+
+_BUCKET_CHARS = re.compile(r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$")
+_IP_ADDRESS = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+
+
+def validate_bucket_name(name: str, prefix: str) -> str:
+    """S3's bucket naming rules plus the platform prefix; returns the name or raises one clear sentence."""
+    name = name.strip()
+    if not name:
+        raise InvalidInput("Enter a name for the data source.")
+    if not is_clean_name(name, 200):
+        raise InvalidInput("The name may hold only lower-case letters, digits, hyphens and dots.")
+    if not name.startswith(prefix):
+        raise InvalidInput(f"The name must start with {prefix}, for example {prefix}my-project.")
+    if name == prefix:
+        raise InvalidInput(f"Add a name after the prefix {prefix}.")
+    if len(name) < 3 or len(name) > 63:
+        raise InvalidInput(f"The name must be 3 to 63 characters long; it has {len(name)}.")
+    if name != name.lower():
+        raise InvalidInput("The name must be in lower case.")
+    if not _BUCKET_CHARS.match(name):
+        raise InvalidInput(
+            "The name may hold only lower-case letters, digits, hyphens and dots, "
+            "and must start and end with a letter or digit."
+        )
+    if ".." in name or ".-" in name or "-." in name:
+        raise InvalidInput("The name must not have two dots in a row, or a dot beside a hyphen.")
+    if _IP_ADDRESS.match(name):
+        raise InvalidInput("The name must not look like an IP address.")
+    if name.startswith(("xn--", "sthree-", "amzn-s3-demo-")) or name.endswith(
+        ("-s3alias", "--ol-s3", "--x-s3", ".mrap")
+    ):
+        raise InvalidInput("The name uses a prefix or suffix that S3 reserves.")
+    return name
+
+
+# --- users -------------------------------------------------------------------------------------------
+
+_USERNAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,37}[a-z0-9])?$")
+
+
+def validate_username(username: str) -> str:
+    """GitHub-style usernames: letters, digits and single hyphens, at most 39 characters; stored lower case."""
+    name = username.strip().lower()
+    if not _USERNAME.match(name) or "--" in name:
+        raise InvalidInput(
+            f"{shown(username, 40)!r} is not a valid username: use letters, digits and single hyphens, "
+            "at most 39 characters."
+        )
+    return name
+
+
+def user_role_name(env: str, username: str) -> str:
+    return f"{env}_user_{username.lower()}"
+
+
+def app_role_name(env: str, app_name: str) -> str:
+    return f"{env}_app_{app_name.lower()}"
+
+
+def console_url(bucket: str, region: str, prefix: str = "") -> str:
+    url = f"https://{region}.console.aws.amazon.com/s3/buckets/{bucket}?region={region}&tab=objects"
+    if prefix:
+        url += f"&prefix={prefix.lstrip('/')}/"
+    return url

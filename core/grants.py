@@ -1,0 +1,274 @@
+"""Granting, editing and revoking access to a source. Each records the decision first, then makes IAM match it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+from sqlmodel import Session, col, select
+
+from core import audit
+from core.access import Principal, SyncOutcome, desired_grants, mark_changed, sync_pending, user_principal
+from core.aws import AwsError
+from core.catalog import get_source
+from core.domain import AccessLevel, BucketGrant, InvalidInput, NotAllowed, format_paths, parse_paths
+from core.models import App, DataSource, Grant, User, UserStatus, utcnow
+from core.notify import NotificationKind, notify
+from core.people import get_user
+from core.policy import compile_role_policies
+from core.rules import check_manages_source, is_active_admin
+
+if TYPE_CHECKING:
+    from core.startup import Gatehouse
+
+
+class ExternalNeedsConfirmation(InvalidInput):
+    """Granting an external user anything needs an explicit confirmation."""
+
+
+@dataclass(frozen=True)
+class GrantOutcome:
+    """The decision is recorded either way; `failed` says which roles AWS has not taken yet, and why."""
+
+    recorded: list[str]
+    synced: list[SyncOutcome]
+
+    @property
+    def failed(self) -> list[SyncOutcome]:
+        return [o for o in self.synced if o.error]
+
+
+def as_paths(paths: str | tuple[str, ...] | list[str] | None) -> tuple[str, ...]:
+    if paths is None:
+        return ()
+    if isinstance(paths, str):
+        return parse_paths(paths)
+    return parse_paths("\n".join(paths)) if paths else ()
+
+
+def check_end_date(expires_on: date | None) -> None:
+    if expires_on is not None and expires_on <= utcnow().date():
+        raise InvalidInput(f"The end date {expires_on:%d %B %Y} has passed: choose a date after today.")
+
+
+def _managed_slots(gatehouse: Gatehouse, principal: Principal) -> int:
+    try:
+        attached = gatehouse.aws.read_role_policies(principal.role_name).attached_by_others
+    except AwsError:
+        attached = 0  # AWS unreachable: check against the whole quota; the sync will say if others took slots
+    return gatehouse.settings.managed_policy_quota - attached
+
+
+def check_fits(gatehouse: Gatehouse, session: Session, user: User, grant: BucketGrant) -> None:
+    """Refuse, before anything changes, a grant that would not fit in the user's IAM policy quota."""
+    principal = user_principal(gatehouse.settings.env, user)
+    others = [g for g in desired_grants(session, principal) if g.bucket != grant.bucket]
+    compile_role_policies([*others, grant], managed_slots=_managed_slots(gatehouse, principal))
+
+
+def grant_access(
+    gatehouse: Gatehouse,
+    actor: User,
+    source_name: str,
+    usernames: list[str],
+    level: AccessLevel,
+    paths: str | tuple[str, ...] | list[str] | None = None,
+    expires_on: date | None = None,
+    *,
+    confirm_external: bool = False,
+) -> GrantOutcome:
+    """Give (or change) access of one or more platform members to a source; an admin of it or the platform team."""
+    with gatehouse.session() as session:
+        source = get_source(session, actor, source_name)
+        check_manages_source(session, actor, source).enforce()
+        roles = record_grant(
+            gatehouse,
+            session,
+            actor,
+            source,
+            usernames,
+            level,
+            as_paths(paths),
+            expires_on,
+            confirm_external=confirm_external,
+        )
+    return GrantOutcome([name for name in dict.fromkeys(usernames)], sync_pending(gatehouse, roles))
+
+
+def record_grant(
+    gatehouse: Gatehouse,
+    session: Session,
+    actor: User,
+    source: DataSource,
+    usernames: list[str],
+    level: AccessLevel,
+    paths: tuple[str, ...],
+    expires_on: date | None,
+    *,
+    confirm_external: bool = False,
+    request_id: int | None = None,
+) -> list[str]:
+    """Record grants in the caller's transaction (the caller has decided the actor may); returns the roles to sync.
+
+    Checks every user and the IAM size quota before changing anything, so a refused grant leaves no trace."""
+    check_end_date(expires_on)
+    if not usernames:
+        raise InvalidInput("Choose at least one user to grant access to.")
+    if source.archived_at is not None:
+        raise InvalidInput(f"{source.name} is archived: its access cannot change.")
+    users = [_grantee(session, name, level, confirm_external) for name in dict.fromkeys(usernames)]
+    for user in users:
+        check_fits(gatehouse, session, user, BucketGrant(source.name, level, paths))
+    for user in users:
+        _upsert(session, actor, source, user, level, paths, expires_on, request_id)
+    principals = [user_principal(gatehouse.settings.env, u) for u in users]
+    mark_changed(session, principals)
+    notify(
+        session,
+        [u for u in users if u.id != actor.id],
+        NotificationKind.ACCESS_CHANGED,
+        f"You have {level.label.lower()} access to {source.name}",
+        f"{actor.username} gave you {level.label.lower()} access to {source.name} ({format_paths(paths)})"
+        + (f" until {expires_on:%d %B %Y}." if expires_on else "."),
+    )
+    return [p.role_name for p in principals]
+
+
+def _grantee(session: Session, username: str, level: AccessLevel, confirm_external: bool) -> User:
+    user = get_user(session, username)
+    if user.status != UserStatus.ACTIVE:
+        raise InvalidInput(f"{user.username} has left the organisation: only current platform members get access.")
+    if user.is_external and level is AccessLevel.ADMIN:
+        raise InvalidInput(f"{user.username} is an external user: external users cannot be admins of a source.")
+    if user.is_external and not confirm_external:
+        raise ExternalNeedsConfirmation(
+            f"{user.username} is an external user: confirm that they should have access before granting it."
+        )
+    return user
+
+
+def _upsert(
+    session: Session,
+    actor: User,
+    source: DataSource,
+    user: User,
+    level: AccessLevel,
+    paths: tuple[str, ...],
+    expires_on: date | None,
+    request_id: int | None,
+) -> None:
+    grant = session.exec(select(Grant).where(Grant.source_id == source.id, Grant.user_id == user.id)).first()
+    before = None if grant is None else _describe(grant)
+    if grant is not None and grant.level == AccessLevel.ADMIN and level is not AccessLevel.ADMIN:
+        _refuse_removing_last_admin(session, source, user)
+    if grant is None:
+        grant = Grant(source_id=source.id or 0, user_id=user.id)
+    grant.level = level
+    grant.paths = list(paths)
+    grant.expires_on = expires_on
+    grant.granted_by_id = actor.id
+    grant.request_id = request_id or grant.request_id
+    grant.updated_at = utcnow()
+    session.add(grant)
+    after = _describe(grant)
+    action = "access-granted" if before is None else "access-changed"
+    summary = f"{actor.username} gave {user.username} {level.label.lower()} access to {source.name}"
+    summary += f" ({format_paths(paths)})" + (f" until {expires_on}" if expires_on else "")
+    audit.record(
+        session,
+        actor.username,
+        action,
+        summary,
+        source_id=source.id,
+        subject=user.username,
+        request_id=request_id,
+        before=before,
+        after=after,
+    )
+
+
+def _describe(grant: Grant) -> dict[str, object]:
+    return {
+        "level": AccessLevel(grant.level).value,
+        "paths": list(grant.paths),
+        "expires_on": grant.expires_on.isoformat() if grant.expires_on else None,
+    }
+
+
+def _refuse_removing_last_admin(session: Session, source: DataSource, user: User) -> None:
+    admins = session.exec(
+        select(User.username)
+        .join(Grant, col(Grant.user_id) == User.id)
+        .where(Grant.source_id == source.id, Grant.level == AccessLevel.ADMIN, User.status == UserStatus.ACTIVE)
+    ).all()
+    if list(admins) == [user.username]:
+        raise InvalidInput(
+            f"{user.username} is the only admin of {source.name}: make someone else an admin first, "
+            "or the source would be left without one."
+        )
+
+
+def revoke_access(gatehouse: Gatehouse, actor: User, source_name: str, username: str) -> GrantOutcome:
+    """Remove a user's access to a source: by an admin of it, the platform team, or the user themselves."""
+    with gatehouse.session() as session:
+        source = get_source(session, actor, source_name)
+        user = get_user(session, username)
+        own = actor.id is not None and actor.id == user.id
+        if actor.status != UserStatus.ACTIVE:
+            raise NotAllowed(f"{actor.username} has left the organisation and can no longer change access.")
+        if not own:
+            check_manages_source(session, actor, source).enforce()
+        grant = session.exec(select(Grant).where(Grant.source_id == source.id, Grant.user_id == user.id)).first()
+        if grant is None:
+            raise InvalidInput(f"{user.username} has no access to {source.name}.")
+        if grant.level == AccessLevel.ADMIN and is_active_admin(session, user, source):
+            _refuse_removing_last_admin(session, source, user)
+        before = _describe(grant)
+        session.delete(grant)
+        principal = user_principal(gatehouse.settings.env, user)
+        mark_changed(session, [principal])
+        who = "their own" if own else f"{user.username}'s"
+        audit.record(
+            session,
+            actor.username,
+            "access-revoked",
+            f"{actor.username} revoked {who} access to {source.name}",
+            source_id=source.id,
+            subject=user.username,
+            before=before,
+        )
+    return GrantOutcome([user.username], sync_pending(gatehouse, [principal.role_name]))
+
+
+@dataclass(frozen=True)
+class AccessRow:
+    source: str
+    principal: str
+    level: AccessLevel
+    paths: tuple[str, ...]
+    expires_on: date | None
+
+
+def list_access(
+    gatehouse: Gatehouse, actor: User, username: str | None = None, source_name: str | None = None
+) -> list[AccessRow]:
+    """Every grant, optionally of one user or on one source: for the platform team (the CLI)."""
+    if not actor.is_platform_admin:
+        raise NotAllowed("Only the platform team can list everyone's access.")
+    with gatehouse.session() as session:
+        query = (
+            select(Grant, DataSource.name, User.username, App.name)
+            .join(DataSource, col(DataSource.id) == Grant.source_id)
+            .outerjoin(User, col(User.id) == Grant.user_id)
+            .outerjoin(App, col(App.id) == Grant.app_id)
+        )
+        if username:
+            query = query.where(Grant.user_id == get_user(session, username).id)
+        if source_name:
+            query = query.where(Grant.source_id == get_source(session, actor, source_name).id)
+        rows = session.exec(query.order_by(DataSource.name, User.username)).all()
+    return [
+        AccessRow(source, user or f"app:{app}", AccessLevel(grant.level), tuple(grant.paths), grant.expires_on)
+        for grant, source, user, app in rows
+    ]

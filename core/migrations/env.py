@@ -1,0 +1,28 @@
+"""Alembic runs migrations on the connection Gatehouse hands it (core.db.migrate), or on GATEHOUSE_DATABASE_URL."""
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import core.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from core.config import Settings
+from core.db import make_engine
+
+target_metadata = SQLModel.metadata
+
+
+def run() -> None:
+    connection = context.config.attributes.get("connection")
+    if connection is None:
+        with make_engine(Settings().db_url).begin() as connection:
+            _run_on(connection)
+    else:
+        _run_on(connection)
+
+
+def _run_on(connection) -> None:  # type: ignore[no-untyped-def]
+    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run()

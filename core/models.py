@@ -1,0 +1,256 @@
+"""The database tables. The database is the desired state; AWS is made to match it.
+
+Times are aware UTC datetimes; SQLModel stores them as UTC on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Column, Index, String, Text, UniqueConstraint
+from sqlalchemy import Enum as SAEnum
+from sqlmodel import Field, SQLModel
+
+from core.domain import AccessLevel, SourceKind
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _enum(enum: type[StrEnum], default: Any = ..., nullable: bool = False, index: bool = False) -> Any:
+    """Stored as its value in a VARCHAR: portable across SQLite and PostgreSQL, and readable in SQL."""
+    column = SAEnum(enum, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
+    return Field(default=default, sa_column=Column(column, nullable=nullable, index=index))
+
+
+def _json(nullable: bool = False) -> Any:
+    return Field(default_factory=list, sa_column=Column(JSON, nullable=nullable))
+
+
+class UserStatus(StrEnum):
+    ACTIVE = "active"
+    LEFT = "left"
+
+
+class RequestStatus(StrEnum):
+    PENDING_ADMIN = "pending-admin"  # waiting for an active admin of the source
+    PENDING_LINE_MANAGER = "pending-line-manager"  # orphaned source: the requester's line manager confirms first
+    PENDING_PLATFORM = "pending-platform"  # orphaned source: the platform team grants
+    APPROVED = "approved"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def is_open(self) -> bool:
+        return self in (RequestStatus.PENDING_ADMIN, RequestStatus.PENDING_LINE_MANAGER, RequestStatus.PENDING_PLATFORM)
+
+
+class SyncState(StrEnum):
+    PENDING = "pending"  # the database changed; AWS not yet written
+    APPLIED = "applied"
+    FAILED = "failed"  # the last AWS call failed: retried at the next apply, start or reconcile
+
+
+class MovementKind(StrEnum):
+    UPLOAD = "upload"
+    DOWNLOAD = "download"
+    COPY = "copy"
+    MOVE = "move"
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=39, unique=True, index=True)
+    email: str = Field(max_length=254)
+    display_name: str = Field(default="", max_length=120)
+    line_manager_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    is_platform_admin: bool = False
+    is_external: bool = False
+    status: UserStatus = _enum(UserStatus, default=UserStatus.ACTIVE, index=True)
+    left_at: datetime | None = None
+    password_hash: str | None = Field(default=None, max_length=100)
+    failed_sign_ins: int = 0
+    locked_until: datetime | None = None
+    last_sign_in_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == UserStatus.ACTIVE
+
+
+class App(SQLModel, table=True):
+    """A deployed app (or pipeline) with its own IAM role; webapp sources give it read-only access."""
+
+    __tablename__ = "apps"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=63, unique=True, index=True)
+    description: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class DataSource(SQLModel, table=True):
+    """One S3 bucket known to Gatehouse."""
+
+    __tablename__ = "data_sources"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=63, unique=True, index=True)  # the bucket name
+    kind: SourceKind = _enum(SourceKind, index=True)
+    hidden: bool = Field(default=False, index=True)  # data engineering's buckets: never shown to standard users
+    region: str = Field(max_length=32)
+    description: str = Field(default="", max_length=500)
+    created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    archived_at: datetime | None = Field(default=None, index=True)
+    archived_by_id: int | None = Field(default=None, foreign_key="users.id")
+    # The bucket is made in AWS after the decision is recorded: NULL until it exists and is hardened.
+    provisioned_at: datetime | None = Field(default=None, index=True)
+    provision_error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class Grant(SQLModel, table=True):
+    """Access of one principal (a user or an app) to one source: the desired state that IAM is made to match."""
+
+    __tablename__ = "grants"
+    __table_args__ = (
+        UniqueConstraint("source_id", "user_id", name="uq_grant_source_user"),
+        UniqueConstraint("source_id", "app_id", name="uq_grant_source_app"),
+        CheckConstraint("(user_id IS NULL) <> (app_id IS NULL)", name="ck_grant_one_principal"),
+        Index("ix_grants_source_level_user", "source_id", "level", "user_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="data_sources.id", index=True)
+    user_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    app_id: int | None = Field(default=None, foreign_key="apps.id", index=True)
+    level: AccessLevel = _enum(AccessLevel)
+    paths: list[str] = _json()  # [] = whole bucket
+    expires_on: date | None = Field(default=None, index=True)
+    granted_by_id: int | None = Field(default=None, foreign_key="users.id")
+    request_id: int | None = Field(default=None, foreign_key="access_requests.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    expiry_warned_at: datetime | None = None  # the holder and admins were told the end is near
+
+
+class RoleSync(SQLModel, table=True):
+    """Whether one IAM role's live S3 policies match the database; a failed AWS call is recorded here."""
+
+    __tablename__ = "role_sync"
+
+    id: int | None = Field(default=None, primary_key=True)
+    role_name: str = Field(max_length=64, unique=True, index=True)
+    user_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    app_id: int | None = Field(default=None, foreign_key="apps.id", index=True)
+    state: SyncState = _enum(SyncState, default=SyncState.PENDING, index=True)
+    policy_hash: str | None = Field(default=None, max_length=64)  # of the documents last written
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    attempts: int = 0
+    changed_at: datetime = Field(default_factory=utcnow)
+    applied_at: datetime | None = None
+
+
+class AccessRequest(SQLModel, table=True):
+    __tablename__ = "access_requests"
+
+    id: int | None = Field(default=None, primary_key=True)
+    requester_id: int = Field(foreign_key="users.id", index=True)
+    source_id: int = Field(foreign_key="data_sources.id", index=True)
+    level: AccessLevel = _enum(AccessLevel)
+    paths: list[str] = _json()
+    business_need: str = Field(sa_column=Column(Text, nullable=False))
+    expires_on: date | None = None
+    status: RequestStatus = _enum(RequestStatus, default=RequestStatus.PENDING_ADMIN, index=True)
+    line_manager_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    no_line_manager: bool = False  # orphaned source and no line manager: straight to the platform team, flagged
+    confirmed_by_id: int | None = Field(default=None, foreign_key="users.id")
+    confirmed_at: datetime | None = None
+    decided_by_id: int | None = Field(default=None, foreign_key="users.id")
+    decided_at: datetime | None = None
+    decision_reason: str | None = Field(default=None, sa_column=Column(Text))
+    granted_level: AccessLevel | None = _enum(AccessLevel, default=None, nullable=True)
+    granted_paths: list[str] | None = _json(nullable=True)
+    version: int = 1  # bumped on every transition: two deciders racing cannot both win
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class SourceRequest(SQLModel, table=True):
+    """A request to the platform team for a webapp data source for an app."""
+
+    __tablename__ = "source_requests"
+
+    id: int | None = Field(default=None, primary_key=True)
+    requester_id: int = Field(foreign_key="users.id", index=True)
+    bucket_name: str = Field(max_length=63)
+    app_name: str = Field(max_length=63)
+    business_need: str = Field(sa_column=Column(Text, nullable=False))
+    status: RequestStatus = _enum(RequestStatus, default=RequestStatus.PENDING_ADMIN, index=True)
+    decided_by_id: int | None = Field(default=None, foreign_key="users.id")
+    decided_at: datetime | None = None
+    decision_reason: str | None = Field(default=None, sa_column=Column(Text))
+    source_id: int | None = Field(default=None, foreign_key="data_sources.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class DataMovement(SQLModel, table=True):
+    """A completed data movement form, linked to the objects it moved (each object carries its id in metadata)."""
+
+    __tablename__ = "data_movements"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    kind: MovementKind = _enum(MovementKind)
+    source_id: int | None = Field(default=None, foreign_key="data_sources.id", index=True)
+    target_source_id: int | None = Field(default=None, foreign_key="data_sources.id")
+    description: str = Field(sa_column=Column(Text, nullable=False))  # what the data is
+    origin: str = Field(max_length=500)  # where it comes from
+    destination: str = Field(max_length=500)  # where it goes
+    purpose: str = Field(sa_column=Column(Text, nullable=False))
+    classification: str = Field(max_length=40)
+    personal_data: bool = False
+    dpia_reference: str | None = Field(default=None, max_length=100)
+    retention: str = Field(max_length=200)
+    declaration: bool = False
+    objects: list[dict[str, Any]] = _json()  # [{"bucket", "key", "size", "sha256"}]
+    total_bytes: int = 0
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    completed_at: datetime | None = None
+
+
+class AuditEvent(SQLModel, table=True):
+    """Append-only: the migration installs triggers that refuse UPDATE and DELETE."""
+
+    __tablename__ = "audit_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor: str = Field(max_length=64, index=True)  # a username, or "system" / "cli:<os user>"
+    action: str = Field(max_length=64, index=True)
+    source_id: int | None = Field(default=None, foreign_key="data_sources.id", index=True)
+    subject: str | None = Field(default=None, max_length=64, index=True)  # the user or app acted upon
+    request_id: int | None = Field(default=None)
+    summary: str = Field(sa_column=Column(Text, nullable=False))
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Notification(SQLModel, table=True):
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_read", "user_id", "read_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    kind: str = Field(max_length=40)
+    subject: str = Field(max_length=200)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    read_at: datetime | None = Field(default=None, index=True)
+    emailed_at: datetime | None = Field(default=None, index=True)
+    email_error: str | None = Field(default=None, sa_column=Column(String(500)))

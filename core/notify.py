@@ -1,0 +1,242 @@
+"""Notifications: always in the in-app inbox, and emailed too when an SMTP host is configured.
+
+A notification is added in the caller's unit of work, so it exists only if the decision it announces was committed.
+Email goes out afterwards (`deliver_email`), outside any decision: a mail server that is down delays the email,
+never the decision, and the notification is in the inbox all along.
+
+Retry policy. Every failure is recorded in `email_error` and retried at the next call, except one: a message the
+server refused for good (a 5xx reply such as an unknown address, or an address that cannot be encoded) would be
+refused again, so those refusals are counted, in the error's prefix since the table has no column for it
+("(2/5) 550 no such user"), and the email is given up after the fifth; the notification stays in the inbox. A
+server that is down, slow, refuses our login or answers 4xx ("try later") says nothing against the message: it is
+retried without limit, so an outage of any length loses no email.
+"""
+
+from __future__ import annotations
+
+import re
+import smtplib
+import ssl
+import threading
+from collections.abc import Iterable
+from contextlib import nullcontext, suppress
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, or_, update
+from sqlmodel import Session, col, select
+
+from core.catalog import Page
+from core.config import Settings
+from core.models import Notification, User, utcnow
+
+if TYPE_CHECKING:
+    from core.startup import Gatehouse
+
+BATCH_SIZE = 50  # notifications locked and sent per transaction
+MAX_REFUSALS = 5
+SMTP_TIMEOUT_SECONDS = 10
+_GIVEN_UP = f"({MAX_REFUSALS}/{MAX_REFUSALS})%"
+_REFUSALS = re.compile(r"^\((\d+)/\d+\) ")
+# The server answered about this one message (smtplib errors are OSErrors too: these must be caught first).
+_ABOUT_MESSAGE = (
+    smtplib.SMTPResponseException,
+    smtplib.SMTPRecipientsRefused,
+    smtplib.SMTPNotSupportedError,
+    ValueError,  # an address or header that cannot be encoded
+)
+_ERROR_LENGTH = 500  # the column's size
+_SQLITE_DELIVERY = threading.Lock()
+_SUBJECT_LENGTH = 200  # the column's size: PostgreSQL would refuse longer, and roll the decision back with it
+
+
+class NotificationKind(StrEnum):
+    REQUEST_TO_DECIDE = "request-to-decide"
+    DECISION_MADE = "decision-made"
+    CONFIRMATION_NEEDED = "confirmation-needed"
+    ACCESS_ENDING = "access-ending"
+    ACCESS_ENDED = "access-ended"
+    SOURCE_REQUEST = "source-request"
+    ACCESS_CHANGED = "access-changed"
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    sent: int
+    failed: int
+    skipped_reason: str | None = None
+
+
+def notify(
+    session: Session, users: Iterable[User], kind: NotificationKind, subject: str, body: str
+) -> list[Notification]:
+    """Add one notification per distinct active user to the session's unit of work; leavers are not told."""
+    added: dict[int, Notification] = {}
+    for user in users:
+        # No id: an operator acting from outside the app (platform_operator), who has no inbox.
+        if user.is_active and user.id is not None and user.id not in added:
+            added[user.id] = Notification(
+                user_id=user.id, kind=kind.value, subject=subject[:_SUBJECT_LENGTH], body=body
+            )
+    session.add_all(added.values())
+    return list(added.values())
+
+
+def unread_count(session: Session, user: User) -> int:
+    query = select(func.count()).where(Notification.user_id == user.id, col(Notification.read_at).is_(None))
+    return session.exec(query).one()
+
+
+def inbox(session: Session, user: User, offset: int = 0, limit: int = 20) -> Page[Notification]:
+    """The user's notifications, newest first, one page at a time."""
+    total = session.exec(select(func.count()).where(Notification.user_id == user.id)).one()
+    items = session.exec(
+        select(Notification)
+        .where(Notification.user_id == user.id)
+        .order_by(col(Notification.created_at).desc(), col(Notification.id).desc())
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return Page(list(items), total, offset, limit)
+
+
+def mark_read(session: Session, user: User, notification_ids: Iterable[int] | None = None) -> int:
+    """Mark the user's unread notifications read (all of them, or those listed); others' ids are ignored."""
+    query = update(Notification).where(col(Notification.user_id) == user.id, col(Notification.read_at).is_(None))
+    if notification_ids is not None:
+        ids = set(notification_ids)
+        if not ids:
+            return 0
+        query = query.where(col(Notification.id).in_(ids))
+    return session.exec(query.values(read_at=utcnow())).rowcount  # type: ignore[call-overload]
+
+
+def deliver_email(gatehouse: Gatehouse) -> DeliveryReport:
+    """Email every notification not yet emailed, in batches over one connection. Never raises for the mail server."""
+    if not gatehouse.settings.smtp_host:
+        return DeliveryReport(0, 0, "No SMTP host is configured: notifications are shown in the app only.")
+    # PostgreSQL's row locks keep concurrent deliveries apart; SQLite ignores FOR UPDATE, so there the
+    # deliveries of this process (one Streamlit thread per browser session) take turns instead.
+    with _SQLITE_DELIVERY if gatehouse.engine.dialect.name == "sqlite" else nullcontext():
+        return _deliver(gatehouse)
+
+
+def _deliver(gatehouse: Gatehouse) -> DeliveryReport:
+    settings = gatehouse.settings
+    sent = failed = 0
+    after_id = 0  # each notification is tried at most once per call, even when it fails
+    smtp: smtplib.SMTP | None = None
+    try:
+        while True:
+            with gatehouse.session() as session:
+                batch = _next_batch(session, after_id)
+                if not batch:
+                    break
+                after_id = batch[-1][0].id or after_id
+                for position, (notification, email) in enumerate(batch):
+                    try:
+                        smtp = smtp or _connect(settings)
+                        smtp.send_message(_message(settings, notification, email))
+                    except _ABOUT_MESSAGE as error:
+                        _record_failure(notification, error, counts=_is_permanent(error))
+                        failed += 1
+                    except OSError as error:  # refused connection, timeout, disconnection: the rest waits
+                        for unsent, _ in batch[position:]:
+                            _record_failure(unsent, error, counts=False)
+                        return DeliveryReport(sent, failed + len(batch) - position)
+                    else:
+                        notification.emailed_at, notification.email_error = utcnow(), None
+                        sent += 1
+    finally:
+        if smtp is not None:
+            with suppress(OSError):
+                smtp.quit()
+            smtp.close()
+    return DeliveryReport(sent, failed)
+
+
+def _next_batch(session: Session, after_id: int) -> list[tuple[Notification, str]]:
+    # FOR UPDATE SKIP LOCKED: two Gatehouse processes delivering at once on PostgreSQL never send one email twice.
+    query = (
+        select(Notification, User.email)
+        .join(User, col(User.id) == Notification.user_id)
+        .where(
+            col(Notification.id) > after_id,
+            col(Notification.emailed_at).is_(None),
+            or_(col(Notification.email_error).is_(None), col(Notification.email_error).not_like(_GIVEN_UP)),
+        )
+        .order_by(col(Notification.id))
+        .limit(BATCH_SIZE)
+        .with_for_update(skip_locked=True, of=Notification)
+    )
+    return [(notification, email) for notification, email in session.exec(query).all()]
+
+
+def _connect(settings: Settings) -> smtplib.SMTP:
+    try:
+        return _open(settings)
+    except smtplib.SMTPException as error:
+        # A refused greeting or login is about the server, not a message: never counted against a message.
+        raise ConnectionError(_describe(error)) from error
+
+
+def _open(settings: Settings) -> smtplib.SMTP:
+    smtp = smtplib.SMTP(settings.smtp_host or "", settings.smtp_port, timeout=SMTP_TIMEOUT_SECONDS)
+    try:
+        smtp.ehlo()
+        if settings.smtp_starttls and smtp.has_extn("starttls"):
+            smtp.starttls(context=ssl.create_default_context())
+            smtp.ehlo()
+        if settings.smtp_username:
+            password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
+            smtp.login(settings.smtp_username, password)
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
+def _message(settings: Settings, notification: Notification, email: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = settings.smtp_from
+    message["To"] = email
+    message["Subject"] = " ".join(notification.subject.split())  # a line break in a header would end it
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain=settings.smtp_from.rpartition("@")[2] or None)
+    message.set_content(f"{notification.body}\n\nOpen Gatehouse: {settings.app_url}\n")
+    return message
+
+
+def _reply(error: Exception) -> tuple[int, str] | None:
+    """The server's reply code and text, when the error carries one."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):  # one recipient per message: its reply
+        code, text = next(iter(error.recipients.values()))
+        return code, text.decode(errors="replace") if isinstance(text, bytes) else text
+    if isinstance(error, smtplib.SMTPResponseException):
+        text = error.smtp_error
+        return error.smtp_code, text.decode(errors="replace") if isinstance(text, bytes) else text
+    return None
+
+
+def _is_permanent(error: Exception) -> bool:
+    reply = _reply(error)
+    return reply is None or reply[0] >= 500
+
+
+def _describe(error: Exception) -> str:
+    reply = _reply(error)
+    return f"{reply[0]} {reply[1]}" if reply else f"{type(error).__name__}: {error}"
+
+
+def _record_failure(notification: Notification, error: Exception, *, counts: bool) -> None:
+    refusals = _refusals(notification.email_error) + counts
+    prefix = f"({refusals}/{MAX_REFUSALS}) " if refusals else ""
+    notification.email_error = f"{prefix}{_describe(error)}"[:_ERROR_LENGTH]
+
+
+def _refusals(error_text: str | None) -> int:
+    found = _REFUSALS.match(error_text or "")
+    return int(found.group(1)) if found else 0

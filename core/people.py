@@ -1,0 +1,192 @@
+"""Who someone is to Gatehouse: their account and the roles that decide which pages and actions are theirs."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlmodel import Session, col, exists, select
+
+from core import audit
+from core.access import mark_changed, sync_pending, user_principal
+from core.auth import hash_password
+from core.aws import AwsError
+from core.catalog import active_admins
+from core.domain import (
+    AccessLevel,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    check_text,
+    is_clean_name,
+    shown,
+    user_role_name,
+    validate_username,
+)
+from core.models import DataSource, Grant, User, UserStatus, utcnow
+from core.rules import check_platform_admin
+
+if TYPE_CHECKING:
+    from core.startup import Gatehouse
+
+
+@dataclass(frozen=True)
+class Roles:
+    """Every active user is an analyst; the other roles follow from the data, never from a flag on a page."""
+
+    source_admin: bool
+    line_manager: bool
+    platform_admin: bool
+
+
+def platform_operator(name: str) -> User:
+    """An operator acting as the platform team outside the app (the CLI, a scheduler); named in the audit trail."""
+    return User(username=f"cli:{name}", email="", is_platform_admin=True, status=UserStatus.ACTIVE)
+
+
+def get_user(session: Session, username: str) -> User:
+    user = None
+    if is_clean_name(username, 39):
+        user = session.exec(select(User).where(User.username == username.strip().lower())).first()
+    if user is None:
+        raise NotFound(f"There is no platform member called {shown(username, 40)}.")
+    return user
+
+
+def active_user(session: Session, username: str) -> User:
+    """The signed-in actor; someone who has left can no longer act, whatever their browser still holds."""
+    user = get_user(session, username)
+    if user.status != UserStatus.ACTIVE:
+        raise NotAllowed(f"{user.username} has left the organisation and can no longer use Gatehouse.")
+    return user
+
+
+def roles_of(session: Session, user: User) -> Roles:
+    administers = session.exec(
+        select(
+            exists().where(
+                Grant.user_id == user.id,
+                Grant.level == AccessLevel.ADMIN,
+                Grant.source_id == DataSource.id,
+                DataSource.archived_at.is_(None),  # type: ignore[union-attr]
+            )
+        )
+    ).one()
+    manages = session.exec(
+        select(exists().where(User.line_manager_id == user.id, User.status == UserStatus.ACTIVE))
+    ).one()
+    return Roles(source_admin=bool(administers), line_manager=bool(manages), platform_admin=user.is_platform_admin)
+
+
+@dataclass(frozen=True)
+class Joiner:
+    user: User
+    existing_access_kept: bool  # their role already had an s3-access policy: left in place for import-iam
+
+
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+
+
+def add_user(
+    gatehouse: Gatehouse,
+    actor: User,
+    username: str,
+    email: str,
+    *,
+    display_name: str = "",
+    line_manager: str | None = None,
+    platform_admin: bool = False,
+    external: bool = False,
+    password: str | None = None,
+) -> Joiner:
+    """A joiner: the platform team adds them; their IAM role is created (with no access yet)."""
+    check_platform_admin(actor).enforce()
+    name = validate_username(username)
+    if len(email.strip()) > 254 or not _EMAIL.match(email.strip()):
+        raise InvalidInput(f"{shown(email, 40)!r} is not an email address.")
+    if external and platform_admin:
+        raise InvalidInput("An external user cannot be in the platform team.")
+    with gatehouse.session() as session:
+        if session.exec(select(User.id).where(User.username == name)).first() is not None:
+            raise InvalidInput(f"There is already a platform member called {name}.")
+        manager = get_user(session, line_manager) if line_manager else None
+        if manager is not None and manager.status != UserStatus.ACTIVE:
+            raise InvalidInput(f"{manager.username} has left the organisation and cannot be a line manager.")
+        user = User(
+            username=name,
+            email=email.strip(),
+            display_name=check_text(display_name, "name", 120, multiline=False) or name,
+            line_manager_id=manager.id if manager else None,
+            is_platform_admin=platform_admin,
+            is_external=external,
+            password_hash=hash_password(password) if password else None,
+        )
+        session.add(user)
+        session.flush()
+        existing_access = _has_existing_access(gatehouse, user_role_name(gatehouse.settings.env, name))
+        if not existing_access:
+            mark_changed(session, [user_principal(gatehouse.settings.env, user)])
+        audit.record(
+            session,
+            actor.username,
+            "user-added",
+            f"{actor.username} added {name}"
+            + (" (external)" if external else "")
+            + (" to the platform team" if platform_admin else ""),
+            subject=name,
+            line_manager=manager.username if manager else None,
+            existing_access_kept=existing_access,
+        )
+    sync_pending(gatehouse, [user_role_name(gatehouse.settings.env, name)])
+    return Joiner(user, existing_access)
+
+
+def _has_existing_access(gatehouse: Gatehouse, role_name: str) -> bool:
+    """A joiner whose role the old platform made keeps its s3-access policy until `import-iam` adopts it (or
+    reconcile, shown the drift, replaces it): adding them must not silently take their access away."""
+    try:
+        return gatehouse.aws.read_role_policies(role_name).inline is not None
+    except AwsError:
+        return False
+
+
+@dataclass(frozen=True)
+class Departure:
+    username: str
+    orphaned_sources: list[str]  # sources they were the only active admin of
+    sync_error: str | None
+
+
+def mark_left(gatehouse: Gatehouse, actor: User, username: str) -> Departure:
+    """A leaver: all their access is revoked in IAM; their grants stay on record (as a leaver's) for the audit."""
+    check_platform_admin(actor).enforce()
+    with gatehouse.session() as session:
+        user = get_user(session, username)
+        if user.status == UserStatus.LEFT:
+            raise InvalidInput(f"{user.username} is already marked as having left.")
+        if actor.id is not None and actor.id == user.id:
+            raise InvalidInput("You cannot mark yourself as having left.")
+        administered = session.exec(
+            select(DataSource)
+            .join(Grant, col(Grant.source_id) == DataSource.id)
+            .where(Grant.user_id == user.id, Grant.level == AccessLevel.ADMIN, col(DataSource.archived_at).is_(None))
+        ).all()
+        user.status = UserStatus.LEFT
+        user.left_at = utcnow()
+        session.add(user)
+        session.flush()
+        admins = active_admins(session, [s.id for s in administered if s.id is not None])
+        orphaned = sorted(s.name for s in administered if not admins.get(s.id or 0))
+        mark_changed(session, [user_principal(gatehouse.settings.env, user)])
+        audit.record(
+            session,
+            actor.username,
+            "user-left",
+            f"{actor.username} marked {user.username} as having left; all their access is revoked"
+            + (f"; now orphaned: {', '.join(orphaned)}" if orphaned else ""),
+            subject=user.username,
+            orphaned=orphaned,
+        )
+    outcome = sync_pending(gatehouse, [user_role_name(gatehouse.settings.env, username)])
+    return Departure(username, orphaned, next((o.error for o in outcome if o.error), None))

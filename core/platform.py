@@ -1,0 +1,94 @@
+"""The platform team's view of everything: users, all sources (hidden ones too), orphans, and AWS sync state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from core.catalog import Page, active_admins
+from core.domain import AccessLevel, SourceKind
+from core.models import DataSource, Grant, RoleSync, SyncState, User, UserStatus
+from core.rules import check_platform_admin
+
+
+@dataclass(frozen=True)
+class UserRow:
+    username: str
+    display_name: str
+    email: str
+    line_manager: str | None
+    platform_admin: bool
+    external: bool
+    left: bool
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    name: str
+    kind: SourceKind
+    hidden: bool
+    admins: tuple[str, ...]
+    archived: bool
+
+
+@dataclass(frozen=True)
+class UnappliedRole:
+    role_name: str
+    state: SyncState
+    last_error: str | None
+    attempts: int
+    changed_at: datetime
+
+
+def users(session: Session, actor: User, search: str = "", offset: int = 0, limit: int = 50) -> Page[UserRow]:
+    check_platform_admin(actor).enforce()
+    manager = aliased(User)
+    query = select(User, manager.username).outerjoin(manager, col(manager.id) == User.line_manager_id)
+    if search.strip():
+        query = query.where(col(User.username).contains(search.strip().lower()))
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(User.username).offset(offset).limit(limit)).all()
+    items = [
+        UserRow(u.username, u.display_name, u.email, m, u.is_platform_admin, u.is_external, u.status == UserStatus.LEFT)
+        for u, m in rows
+    ]
+    return Page(items, total, offset, limit)
+
+
+def sources(
+    session: Session, actor: User, search: str = "", orphaned_only: bool = False, offset: int = 0, limit: int = 50
+) -> Page[SourceRow]:
+    check_platform_admin(actor).enforce()
+    query = select(DataSource)
+    if search.strip():
+        query = query.where(col(DataSource.name).contains(search.strip().lower()))
+    if orphaned_only:
+        query = query.where(col(DataSource.archived_at).is_(None), col(DataSource.id).not_in(_sources_with_admins()))
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    found = session.exec(query.order_by(DataSource.name).offset(offset).limit(limit)).all()
+    admins = active_admins(session, [s.id for s in found if s.id is not None])
+    items = [
+        SourceRow(s.name, SourceKind(s.kind), s.hidden, tuple(admins.get(s.id or 0, ())), s.archived_at is not None)
+        for s in found
+    ]
+    return Page(items, total, offset, limit)
+
+
+def _sources_with_admins():  # type: ignore[no-untyped-def]
+    return (
+        select(Grant.source_id)
+        .join(User, col(User.id) == Grant.user_id)
+        .where(Grant.level == AccessLevel.ADMIN, User.status == UserStatus.ACTIVE)
+    )
+
+
+def unapplied_roles(session: Session, actor: User) -> list[UnappliedRole]:
+    check_platform_admin(actor).enforce()
+    rows = session.exec(
+        select(RoleSync).where(RoleSync.state != SyncState.APPLIED).order_by(RoleSync.changed_at).limit(500)
+    ).all()
+    return [UnappliedRole(r.role_name, SyncState(r.state), r.last_error, r.attempts, r.changed_at) for r in rows]

@@ -1,0 +1,244 @@
+"""The IAM policy compiler: grants in, policy documents out. Pure, so every rule is proven by unit tests.
+
+The shape follows the design's IAM.md. Whole-bucket grants share statements that list many ARNs; a bucket reached
+only through paths gets its own listing statement, conditioned on that bucket's prefixes alone. Everything is sorted,
+so an unchanged grant set compiles to byte-identical documents and the caller can skip writes that change nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from core.domain import AccessLevel, BucketGrant, GatehouseError
+
+INLINE_POLICY_NAME = "s3-access"
+INLINE_LIMIT = 10_240  # all inline policies of one role together
+MANAGED_LIMIT = 6_144  # one customer-managed policy
+POLICY_VERSION = "2012-10-17"
+
+READ_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging", "s3:GetObjectVersionTagging")
+WRITE_ACTIONS = (
+    "s3:PutObject",
+    "s3:PutObjectTagging",
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:AbortMultipartUpload",
+    "s3:ListMultipartUploadParts",
+    "s3:RestoreObject",
+)
+# Of the list actions, only ListBucket and ListBucketVersions carry the s3:prefix condition key (AWS Service
+# Authorization Reference), so only they can be limited to a user's paths. ListBucketMultipartUploads has no s3:prefix
+# key: a condition on it would never match, and without one it shows the keys of every upload in progress in the
+# bucket, so only whole-bucket grants get it.
+# GetBucketLocation is granted on every bucket ("arn:aws:s3:::*", which parliament prefers to "*") beside
+# ListAllMyBuckets, as in AWS's example policy for console access to a folder; SDKs and the console call it. It reveals
+# only a bucket's region, which S3 discloses to anyone who asks (the x-amz-bucket-region header), of buckets whose
+# names ListAllMyBuckets shows already. Granted per bucket ARN instead, it would cost 41 characters for each bucket
+# reached only through paths: 258 path grants would fit one role instead of 303 (bench/policy_capacity.py).
+PREFIX_LIST_ACTIONS = ("s3:ListBucket", "s3:ListBucketVersions")
+WHOLE_BUCKET_LIST_ACTIONS = (*PREFIX_LIST_ACTIONS, "s3:ListBucketMultipartUploads")
+ACCOUNT_STATEMENTS = (
+    {"Sid": "ListAllMyBuckets", "Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"},
+    {"Sid": "BucketLocation", "Effect": "Allow", "Action": "s3:GetBucketLocation", "Resource": "arn:aws:s3:::*"},
+)
+
+# Shared statements: Sid -> actions. Each lists many resource ARNs and may be split across documents.
+LIST_SID = "ListBuckets"  # whole buckets, on the bucket ARNs
+READ_ONLY_SID = "ReadOnly"
+READ_WRITE_SID = "ReadWrite"
+SHARED_ACTIONS: dict[str, tuple[str, ...]] = {
+    LIST_SID: WHOLE_BUCKET_LIST_ACTIONS,
+    READ_ONLY_SID: READ_ACTIONS,
+    READ_WRITE_SID: READ_ACTIONS + WRITE_ACTIONS,
+}
+
+
+class PolicyTooLarge(GatehouseError):
+    """The grants cannot be written within the IAM size quotas of one role; nothing was changed."""
+
+
+@dataclass(frozen=True)
+class RolePolicies:
+    """The documents for one role: `managed[i]` is Gatehouse-owned managed policy number i+1."""
+
+    inline: dict
+    managed: tuple[dict, ...] = ()
+
+    @property
+    def documents(self) -> tuple[dict, ...]:
+        return (self.inline, *self.managed)
+
+
+def minify(document: dict) -> str:
+    """Compact JSON in ASCII: IAM takes only characters up to U+00FF, so others in a path travel as \\u escapes."""
+    return json.dumps(document, separators=(",", ":"))
+
+
+def policy_size(document: dict) -> int:
+    """Characters as IAM counts them against its quotas: whitespace between JSON tokens does not count.
+
+    Minified JSON has none; a space or a \\u escape inside a path counts in full, which errs on the safe side.
+    """
+    return len(minify(document))
+
+
+def bucket_arn(bucket: str) -> str:
+    return f"arn:aws:s3:::{bucket}"
+
+
+def object_arn(bucket: str, prefix: str) -> str:
+    """The objects of a whole bucket (prefix '') or of everything under a path (prefix 'p/q')."""
+    return f"arn:aws:s3:::{bucket}/{prefix}/*" if prefix else f"arn:aws:s3:::{bucket}/*"
+
+
+def canonical_grants(grants: Iterable[BucketGrant]) -> list[BucketGrant]:
+    """The smallest sorted grant list with the same effect in AWS.
+
+    Admin is read/write in AWS; a path inside a path or bucket already granted at the same or a higher level is
+    dropped. The result has at most one read/write and one read-only grant per bucket.
+    """
+    write: dict[str, set[str]] = defaultdict(set)
+    read: dict[str, set[str]] = defaultdict(set)
+    for grant in grants:
+        scopes = {path.lstrip("/") for path in grant.paths} or {""}
+        (write if grant.level.can_write else read)[grant.bucket] |= scopes
+    result = []
+    for bucket in sorted(write.keys() | read.keys()):
+        kept_write = _minimal(write[bucket])
+        kept_read = _minimal({s for s in read[bucket] if not any(_covers(w, s) for w in kept_write)})
+        for level, scopes in ((AccessLevel.READ_ONLY, kept_read), (AccessLevel.READ_WRITE, kept_write)):
+            if scopes:
+                paths = () if scopes == [""] else tuple(f"/{s}" for s in scopes)
+                result.append(BucketGrant(bucket, level, paths))
+    return result
+
+
+def compile_role_policies(grants: Iterable[BucketGrant], *, managed_slots: int = 10) -> RolePolicies:
+    """The inline document and as few managed documents (at most `managed_slots`) as hold these grants.
+
+    Raises PolicyTooLarge, before anything is written, when they cannot fit.
+    """
+    shared: dict[str, set[str]] = defaultdict(set)
+    path_prefixes: dict[str, set[str]] = defaultdict(set)
+    whole_buckets: set[str] = set()
+    for grant in canonical_grants(grants):
+        prefixes = [path.lstrip("/") for path in grant.paths]
+        sid = READ_WRITE_SID if grant.level.can_write else READ_ONLY_SID
+        shared[sid].update(object_arn(grant.bucket, prefix) for prefix in prefixes or [""])
+        if prefixes:
+            path_prefixes[grant.bucket].update(prefixes)
+        else:
+            whole_buckets.add(grant.bucket)
+    shared[LIST_SID] = {bucket_arn(b) for b in whole_buckets}
+    path_only = sorted(path_prefixes.keys() - whole_buckets)
+
+    # Larger, indivisible statements first; the small ARNs then fill the gaps they leave.
+    units: list[dict | tuple[str, str]] = list(ACCOUNT_STATEMENTS)
+    for bucket in path_only:
+        units += _prefix_list_statements(bucket, _minimal(path_prefixes[bucket]))
+    for sid in SHARED_ACTIONS:
+        units += [(sid, arn) for arn in sorted(shared[sid])]
+
+    docs = [_Document(INLINE_LIMIT)]
+    for unit in units:
+        target = next((doc for doc in docs if doc.fits(unit)), None)
+        if target is None and len(docs) <= managed_slots:
+            target = _Document(MANAGED_LIMIT)
+            docs.append(target)
+        if target is None or not target.fits(unit):
+            raise PolicyTooLarge(_too_large_message(managed_slots))
+        target.add(unit)
+    inline, *managed = (doc.render() for doc in docs)
+    return RolePolicies(inline=inline, managed=tuple(managed))
+
+
+def _too_large_message(managed_slots: int) -> str:
+    if managed_slots > 0:
+        plural = "policy" if managed_slots == 1 else "policies"
+        room = (
+            f"the {INLINE_LIMIT:,}-character inline policy and the {managed_slots} managed {plural} "
+            f"of {MANAGED_LIMIT:,} characters that IAM leaves this role"
+        )
+    else:
+        room = f"the {INLINE_LIMIT:,}-character inline policy, the only room IAM leaves this role"
+    return f"These grants do not fit in {room}: remove some, or grant whole buckets instead of many separate paths."
+
+
+def _covers(outer: str, inner: str) -> bool:
+    """Whether prefix scope `outer` ('' = whole bucket) includes `inner`: 'p' covers 'p/q' but never 'pq'."""
+    return outer == "" or inner == outer or inner.startswith(outer + "/")
+
+
+def _minimal(scopes: set[str]) -> list[str]:
+    return sorted(s for s in scopes if not any(o != s and _covers(o, s) for o in scopes))
+
+
+def _prefix_list_statements(bucket: str, prefixes: list[str]) -> list[dict]:
+    """Listing of one bucket, only under its granted paths; split only if one statement would outgrow a document.
+
+    `p/q/*` matches the prefixes `p/q/` and `p/q/sub/...` (StringLike `*` also matches nothing). The bare `p/q` is
+    deliberately not allowed: S3 prefixes are plain string prefixes, so listing `p/q` would reveal `p/qq/...` keys.
+    """
+    statements: list[dict] = []
+    values: list[str] = []
+    for prefix in prefixes:
+        if values and policy_size(_prefix_list_statement(bucket, [*values, f"{prefix}/*"])) > _MAX_STATEMENT:
+            statements.append(_prefix_list_statement(bucket, values))
+            values = []
+        values.append(f"{prefix}/*")
+    return [*statements, _prefix_list_statement(bucket, values)]
+
+
+def _prefix_list_statement(bucket: str, values: list[str]) -> dict:
+    return {
+        "Effect": "Allow",
+        "Action": list(PREFIX_LIST_ACTIONS),
+        "Resource": bucket_arn(bucket),
+        "Condition": {"StringLike": {"s3:prefix": values[0] if len(values) == 1 else values}},
+    }
+
+
+_EMPTY_DOCUMENT_SIZE = policy_size({"Version": POLICY_VERSION, "Statement": []})
+_MAX_STATEMENT = MANAGED_LIMIT - _EMPTY_DOCUMENT_SIZE
+
+
+@dataclass
+class _Document:
+    """One policy document being filled, its size kept exactly in step with what render() will produce."""
+
+    limit: int
+    size: int = _EMPTY_DOCUMENT_SIZE
+    statements: list[dict] = field(default_factory=list)
+    shared: dict[str, list[str]] = field(default_factory=dict)
+
+    def cost(self, unit: dict | tuple[str, str]) -> int:
+        separator = 1 if self.statements or self.shared else 0
+        if isinstance(unit, dict):
+            return separator + policy_size(unit)
+        sid, arn = unit
+        if sid in self.shared:
+            return 1 + len(json.dumps(arn))
+        return separator + policy_size(_shared_statement(sid, [arn]))
+
+    def fits(self, unit: dict | tuple[str, str]) -> bool:
+        return self.size + self.cost(unit) <= self.limit
+
+    def add(self, unit: dict | tuple[str, str]) -> None:
+        self.size += self.cost(unit)
+        if isinstance(unit, dict):
+            self.statements.append(unit)
+        else:
+            self.shared.setdefault(unit[0], []).append(unit[1])
+
+    def render(self) -> dict:
+        account = [dict(s) for s in ACCOUNT_STATEMENTS if s in self.statements]
+        conditional = sorted((s for s in self.statements if s not in ACCOUNT_STATEMENTS), key=minify)
+        shared = [_shared_statement(sid, sorted(self.shared[sid])) for sid in SHARED_ACTIONS if sid in self.shared]
+        return {"Version": POLICY_VERSION, "Statement": [*account, *shared, *conditional]}
+
+
+def _shared_statement(sid: str, resources: list[str]) -> dict:
+    return {"Sid": sid, "Effect": "Allow", "Action": list(SHARED_ACTIONS[sid]), "Resource": resources}

@@ -1,0 +1,586 @@
+"""Access requests: an analyst asks with a business need; a source admin decides; for an orphaned source the
+requester's line manager confirms first and the platform team grants. Every step is audited and notified."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, update
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from core import audit, grants
+from core.access import sync_pending
+from core.catalog import Page, active_admins, get_source
+from core.domain import (
+    AccessLevel,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    SourceKind,
+    check_text,
+    format_paths,
+    parse_paths,
+    validate_bucket_name,
+    validate_username,
+)
+from core.models import AccessRequest, DataSource, Grant, RequestStatus, SourceRequest, User, UserStatus, utcnow
+from core.notify import NotificationKind, notify
+from core.rules import (
+    ALLOWED,
+    Decision,
+    check_business_need,
+    check_platform_admin,
+    check_transition,
+    is_active_admin,
+)
+from core.sources import OPEN, create_source
+
+if TYPE_CHECKING:
+    from core.startup import Gatehouse
+
+
+@dataclass(frozen=True)
+class RequestView:
+    id: int
+    requester: str
+    source: str
+    level: AccessLevel
+    paths: tuple[str, ...]
+    business_need: str
+    expires_on: date | None
+    status: RequestStatus
+    created_at: datetime
+    no_line_manager: bool
+    waits_for: str
+    decision_reason: str | None = None
+    granted: str | None = None  # what was granted, when it differs from what was asked
+
+
+# --- rules (pure) --------------------------------------------------------------------------------------
+
+
+def covers(held_level: AccessLevel, held_paths: tuple[str, ...], level: AccessLevel, paths: tuple[str, ...]) -> bool:
+    """Does a held grant already give everything asked for?"""
+    if held_level.rank < level.rank:
+        return False
+    if not held_paths:
+        return True
+    return bool(paths) and all(any(p == h or p.startswith(h + "/") for h in held_paths) for p in paths)
+
+
+def check_not_own_request(actor: User, request: AccessRequest) -> Decision:
+    if actor.id is not None and actor.id == request.requester_id:
+        return Decision(False, "Nobody decides their own request: another admin, or the platform team, must.")
+    return ALLOWED
+
+
+def check_no_more_than_asked(
+    asked_level: AccessLevel, asked_paths: tuple[str, ...], level: AccessLevel, paths: tuple[str, ...]
+) -> Decision:
+    """An approver may grant a lower level or fewer paths than asked, never more."""
+    if level.rank > asked_level.rank:
+        return Decision(False, f"You can grant {asked_level.label.lower()} at most: that is what was asked for.")
+    if asked_paths and not covers(asked_level, asked_paths, asked_level, paths):
+        return Decision(False, f"You can grant only paths within those asked for ({format_paths(asked_paths)}).")
+    return ALLOWED
+
+
+# --- asking --------------------------------------------------------------------------------------------
+
+
+def request_access(
+    gatehouse: Gatehouse,
+    actor: User,
+    source_name: str,
+    level: AccessLevel,
+    paths: str | None,
+    business_need: str,
+    expires_on: date | None = None,
+) -> RequestView:
+    parsed = parse_paths(paths)
+    need = check_text(business_need, "business need", 2000)
+    check_business_need(need).enforce(InvalidInput)
+    grants.check_end_date(expires_on)
+    if actor.is_external and level is AccessLevel.ADMIN:
+        raise InvalidInput("External users cannot be admins of a source: ask for read only or read/write.")
+    with gatehouse.session() as session:
+        requester = session.merge(actor)
+        if requester.status != UserStatus.ACTIVE:
+            raise NotAllowed(f"{requester.username} has left the organisation and cannot ask for access.")
+        source = get_source(session, requester, source_name)
+        if source.archived_at is not None:
+            raise InvalidInput(f"{source.name} is archived: it takes no new requests.")
+        held = session.exec(select(Grant).where(Grant.source_id == source.id, Grant.user_id == requester.id)).first()
+        if held is not None and covers(AccessLevel(held.level), tuple(held.paths), level, parsed):
+            raise InvalidInput(
+                f"You already have {AccessLevel(held.level).label.lower()} access to {source.name} "
+                f"({format_paths(tuple(held.paths))})."
+            )
+        pending = session.exec(
+            select(AccessRequest).where(
+                AccessRequest.requester_id == requester.id,
+                AccessRequest.source_id == source.id,
+                col(AccessRequest.status).in_(OPEN),
+            )
+        ).first()
+        if pending is not None:
+            raise InvalidInput(
+                f"You already asked for access to {source.name} on {pending.created_at:%d %B %Y}: "
+                "withdraw that request to ask again."
+            )
+        request = AccessRequest(
+            requester_id=requester.id or 0,
+            source_id=source.id or 0,
+            level=level,
+            paths=list(parsed),
+            business_need=need,
+            expires_on=expires_on,
+        )
+        admins = active_admins(session, [source.id or 0]).get(source.id or 0, [])
+        manager = session.get(User, requester.line_manager_id) if requester.line_manager_id else None
+        if admins:
+            request.status = RequestStatus.PENDING_ADMIN
+            deciders = _users(session, admins)
+            kind = NotificationKind.REQUEST_TO_DECIDE
+        elif manager is not None and manager.status == UserStatus.ACTIVE:
+            request.status = RequestStatus.PENDING_LINE_MANAGER
+            request.line_manager_id = manager.id
+            deciders = [manager]
+            kind = NotificationKind.CONFIRMATION_NEEDED
+        else:
+            request.status = RequestStatus.PENDING_PLATFORM
+            request.no_line_manager = True
+            deciders = _platform_team(session)
+            kind = NotificationKind.REQUEST_TO_DECIDE
+        session.add(request)
+        session.flush()
+        audit.record(
+            session,
+            requester.username,
+            "request-made",
+            f"{requester.username} asked for {level.label.lower()} access to {source.name} ({format_paths(parsed)})",
+            source_id=source.id,
+            subject=requester.username,
+            request_id=request.id,
+            after={"level": level.value, "paths": list(parsed), "status": request.status.value},
+        )
+        notify(
+            session,
+            deciders,
+            kind,
+            f"{requester.username} asks for access to {source.name}",
+            f"{requester.username} asks for {level.label.lower()} access to {source.name} ({format_paths(parsed)}).\n"
+            f"Business need: {need}",
+        )
+        view = _view(session, request)
+    return view
+
+
+def withdraw_request(gatehouse: Gatehouse, actor: User, request_id: int) -> None:
+    with gatehouse.session() as session:
+        request = _load(session, request_id)
+        if actor.id != request.requester_id:
+            raise NotAllowed("Only the person who asked can withdraw a request.")
+        _move(session, request, RequestStatus.WITHDRAWN, actor)
+        audit.record(
+            session,
+            actor.username,
+            "request-withdrawn",
+            f"{actor.username} withdrew request {request_id}",
+            source_id=request.source_id,
+            subject=actor.username,
+            request_id=request_id,
+        )
+
+
+# --- deciding ------------------------------------------------------------------------------------------
+
+
+def check_may_decide(session: Session, actor: User, request: AccessRequest) -> Decision:
+    """Who decides depends on where the request stands; nobody decides their own."""
+    own = check_not_own_request(actor, request)
+    if not own.allowed:
+        return own
+    source = session.get(DataSource, request.source_id)
+    status = RequestStatus(request.status)
+    if status is RequestStatus.PENDING_ADMIN:
+        if source is not None and is_active_admin(session, actor, source):
+            return ALLOWED
+        return Decision(False, "Only an active admin of the source decides this request.")
+    if status is RequestStatus.PENDING_LINE_MANAGER:
+        if actor.id == request.line_manager_id and actor.status == UserStatus.ACTIVE:
+            return ALLOWED
+        return Decision(False, "Only the requester's line manager confirms this request.")
+    if status is RequestStatus.PENDING_PLATFORM:
+        return check_platform_admin(actor)
+    return Decision(False, f"This request is already {status.value.replace('-', ' ')}.")
+
+
+def approve_request(
+    gatehouse: Gatehouse,
+    actor: User,
+    request_id: int,
+    level: AccessLevel | None = None,
+    paths: str | None = None,
+    expires_on: date | None = None,
+) -> grants.GrantOutcome:
+    """Grant what was asked (or a lower level, or fewer paths): by an active admin of the source, or by the platform
+    team for an orphaned source. Exactly one decision wins if two deciders race."""
+    with gatehouse.session() as session:
+        request = _load(session, request_id)
+        if RequestStatus(request.status) is RequestStatus.PENDING_LINE_MANAGER:
+            raise InvalidInput("The requester's line manager must confirm this request before it can be granted.")
+        check_may_decide(session, actor, request).enforce()
+        asked_level, asked_paths = AccessLevel(request.level), tuple(request.paths)
+        granted_level = level or asked_level
+        granted_paths = asked_paths if paths is None else parse_paths(paths)
+        check_no_more_than_asked(asked_level, asked_paths, granted_level, granted_paths).enforce(InvalidInput)
+        source = session.get(DataSource, request.source_id)
+        requester = session.get(User, request.requester_id)
+        assert source is not None and requester is not None
+        _move(session, request, RequestStatus.APPROVED, actor)
+        request.granted_level = granted_level
+        request.granted_paths = list(granted_paths)
+        roles = grants.record_grant(
+            gatehouse,
+            session,
+            actor,
+            source,
+            [requester.username],
+            granted_level,
+            granted_paths,
+            expires_on if expires_on is not None else request.expires_on,
+            confirm_external=True,  # the approver saw who asked, external or not
+            request_id=request.id,
+        )
+        changed = (granted_level, granted_paths) != (asked_level, asked_paths)
+        audit.record(
+            session,
+            actor.username,
+            "request-approved",
+            f"{actor.username} approved {requester.username}'s request for {source.name}"
+            + (f", granting {granted_level.label.lower()} ({format_paths(granted_paths)})" if changed else ""),
+            source_id=source.id,
+            subject=requester.username,
+            request_id=request.id,
+            before={"level": asked_level.value, "paths": list(asked_paths)},
+            after={"level": granted_level.value, "paths": list(granted_paths)},
+        )
+        notify(
+            session,
+            [requester],
+            NotificationKind.DECISION_MADE,
+            f"Your request for {source.name} was approved",
+            f"{actor.username} approved your request: you have {granted_level.label.lower()} access to {source.name} "
+            f"({format_paths(granted_paths)}).",
+        )
+        requester_name = requester.username
+    return grants.GrantOutcome([requester_name], sync_pending(gatehouse, roles))
+
+
+def refuse_request(gatehouse: Gatehouse, actor: User, request_id: int, reason: str) -> None:
+    """Refuse with a reason: an admin (pending admin), the line manager (pending confirmation), the platform team."""
+    reason = check_text(reason, "reason", 1000)
+    if len(reason) < 5:
+        raise InvalidInput("Give the requester a reason for the refusal (a few words at least).")
+    with gatehouse.session() as session:
+        request = _load(session, request_id)
+        check_may_decide(session, actor, request).enforce()
+        source = session.get(DataSource, request.source_id)
+        requester = session.get(User, request.requester_id)
+        assert source is not None and requester is not None
+        _move(session, request, RequestStatus.REFUSED, actor)
+        request.decision_reason = reason
+        audit.record(
+            session,
+            actor.username,
+            "request-refused",
+            f"{actor.username} refused {requester.username}'s request for {source.name}: {reason}",
+            source_id=source.id,
+            subject=requester.username,
+            request_id=request.id,
+        )
+        notify(
+            session,
+            [requester],
+            NotificationKind.DECISION_MADE,
+            f"Your request for {source.name} was refused",
+            f"{actor.username} refused your request for access to {source.name}: {reason}",
+        )
+
+
+def confirm_request(gatehouse: Gatehouse, actor: User, request_id: int) -> None:
+    """The line manager confirms the business need of a request for an orphaned source; the platform team grants."""
+    with gatehouse.session() as session:
+        request = _load(session, request_id)
+        if RequestStatus(request.status) is not RequestStatus.PENDING_LINE_MANAGER:
+            raise InvalidInput("This request does not wait for a line manager's confirmation.")
+        check_may_decide(session, actor, request).enforce()
+        source = session.get(DataSource, request.source_id)
+        requester = session.get(User, request.requester_id)
+        assert source is not None and requester is not None
+        _move(session, request, RequestStatus.PENDING_PLATFORM, actor)
+        request.confirmed_by_id = actor.id
+        request.confirmed_at = utcnow()
+        audit.record(
+            session,
+            actor.username,
+            "request-confirmed",
+            f"{actor.username} confirmed {requester.username}'s request for the orphaned source {source.name}",
+            source_id=source.id,
+            subject=requester.username,
+            request_id=request.id,
+        )
+        notify(
+            session,
+            _platform_team(session),
+            NotificationKind.REQUEST_TO_DECIDE,
+            f"Confirmed request for {source.name} to grant",
+            f"{actor.username}, line manager of {requester.username}, confirmed their request for "
+            f"{AccessLevel(request.level).label.lower()} access to the orphaned source {source.name}.",
+        )
+
+
+def _load(session: Session, request_id: int) -> AccessRequest:
+    request = session.get(AccessRequest, request_id)
+    if request is None:
+        raise NotFound(f"There is no request number {request_id}.")
+    return request
+
+
+def _move(session: Session, request: AccessRequest, new: RequestStatus, actor: User) -> None:
+    """Take one allowed step, only if nobody else moved the request since we read it (optimistic version)."""
+    current = RequestStatus(request.status)
+    check_transition(current, new).enforce(InvalidInput)
+    now = utcnow()
+    values: dict[str, Any] = {"status": new, "version": request.version + 1, "updated_at": now}
+    if new in (RequestStatus.APPROVED, RequestStatus.REFUSED):
+        values |= {"decided_by_id": actor.id, "decided_at": now}
+    result = session.exec(  # type: ignore[call-overload]
+        update(AccessRequest)
+        .where(col(AccessRequest.id) == request.id, col(AccessRequest.version) == request.version)
+        .values(**values)
+    )
+    if result.rowcount != 1:
+        raise InvalidInput("Someone else decided this request a moment ago: reload to see the decision.")
+    session.refresh(request)
+
+
+def _users(session: Session, usernames: list[str]) -> list[User]:
+    return list(session.exec(select(User).where(col(User.username).in_(usernames))))
+
+
+def _platform_team(session: Session) -> list[User]:
+    return list(session.exec(select(User).where(User.is_platform_admin, User.status == UserStatus.ACTIVE)))
+
+
+# --- reading -------------------------------------------------------------------------------------------
+
+
+def _waits_for(request: AccessRequest, admins: list[str], manager: str | None) -> str:
+    status = RequestStatus(request.status)
+    if status is RequestStatus.PENDING_ADMIN:
+        return "an admin of the source: " + ", ".join(admins) if admins else "an admin of the source"
+    if status is RequestStatus.PENDING_LINE_MANAGER:
+        return f"your line manager, {manager}" if manager else "your line manager"
+    if status is RequestStatus.PENDING_PLATFORM:
+        return "the platform team" + (" (you have no line manager on record)" if request.no_line_manager else "")
+    return ""
+
+
+def _views(session: Session, *conditions: Any, offset: int = 0, limit: int = 500) -> list[RequestView]:
+    """Requests matching the conditions, newest first, with names and admins in a bounded number of queries."""
+    manager = aliased(User)
+    rows = session.exec(
+        select(AccessRequest, User.username, DataSource.name, manager.username)
+        .join(User, col(User.id) == AccessRequest.requester_id)
+        .join(DataSource, col(DataSource.id) == AccessRequest.source_id)
+        .outerjoin(manager, col(manager.id) == AccessRequest.line_manager_id)
+        .where(*conditions)
+        .order_by(col(AccessRequest.created_at).desc(), col(AccessRequest.id).desc())
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    admins = active_admins(session, list({r[0].source_id for r in rows}))
+    return [
+        _build(r, requester, source, manager_name, admins.get(r.source_id, []))
+        for r, requester, source, manager_name in rows
+    ]
+
+
+def _build(request: AccessRequest, requester: str, source: str, manager: str | None, admins: list[str]) -> RequestView:
+    granted = None
+    if request.granted_level is not None and (
+        request.granted_level != request.level or list(request.granted_paths or []) != list(request.paths)
+    ):
+        granted = f"{AccessLevel(request.granted_level).label} ({format_paths(tuple(request.granted_paths or []))})"
+    return RequestView(
+        id=request.id or 0,
+        requester=requester,
+        source=source,
+        level=AccessLevel(request.level),
+        paths=tuple(request.paths),
+        business_need=request.business_need,
+        expires_on=request.expires_on,
+        status=RequestStatus(request.status),
+        created_at=request.created_at,
+        no_line_manager=request.no_line_manager,
+        waits_for=_waits_for(request, admins, manager),
+        decision_reason=request.decision_reason,
+        granted=granted,
+    )
+
+
+def _view(session: Session, request: AccessRequest) -> RequestView:
+    return _views(session, AccessRequest.id == request.id)[0]
+
+
+def my_requests(session: Session, user: User) -> list[RequestView]:
+    return _views(session, AccessRequest.requester_id == user.id)
+
+
+def _page(session: Session, conditions: list[Any], offset: int, limit: int) -> Page[RequestView]:
+    """A queue is paged in the database: a heavy admin may have hundreds of requests waiting."""
+    total = session.exec(select(func.count()).select_from(AccessRequest).where(*conditions)).one()
+    return Page(_views(session, *conditions, offset=offset, limit=limit), total, offset, limit)
+
+
+def admin_queue(session: Session, admin: User, offset: int = 0, limit: int = 20) -> Page[RequestView]:
+    """Requests waiting for an admin, on the sources this user actively administers; never their own."""
+    if admin.status != UserStatus.ACTIVE:
+        return Page([], 0, offset, limit)
+    mine = select(Grant.source_id).where(Grant.user_id == admin.id, Grant.level == AccessLevel.ADMIN)
+    conditions = [
+        AccessRequest.status == RequestStatus.PENDING_ADMIN,
+        col(AccessRequest.source_id).in_(mine),
+        AccessRequest.requester_id != admin.id,
+    ]
+    return _page(session, conditions, offset, limit)
+
+
+def awaiting_confirmation(session: Session, manager: User) -> list[RequestView]:
+    """Requests of this manager's reports, for orphaned sources, that wait for the manager to confirm."""
+    return _views(
+        session,
+        AccessRequest.line_manager_id == manager.id,
+        AccessRequest.status == RequestStatus.PENDING_LINE_MANAGER,
+    )
+
+
+def platform_queue(session: Session, actor: User, offset: int = 0, limit: int = 20) -> Page[RequestView]:
+    check_platform_admin(actor).enforce()
+    return _page(session, [AccessRequest.status == RequestStatus.PENDING_PLATFORM], offset, limit)
+
+
+# --- webapp data sources ---------------------------------------------------------------------------------
+
+
+def request_webapp_source(
+    gatehouse: Gatehouse, actor: User, bucket_name: str, app_name: str, business_need: str
+) -> SourceRequest:
+    """Analysts cannot create webapp sources: they ask the platform team, who create it for the app."""
+    bucket = validate_bucket_name(bucket_name, gatehouse.settings.bucket_prefix)
+    app = validate_username(app_name) if app_name.strip() else ""
+    if not app:
+        raise InvalidInput("Name the app that will read the data source.")
+    need = check_text(business_need, "business need", 2000)
+    check_business_need(need).enforce(InvalidInput)
+    if actor.status != UserStatus.ACTIVE:
+        raise NotAllowed(f"{actor.username} has left the organisation and cannot ask for data sources.")
+    if actor.is_external:
+        raise InvalidInput("External users cannot ask for webapp data sources: they could not be its admin.")
+    with gatehouse.session() as session:
+        if session.exec(select(DataSource.id).where(DataSource.name == bucket)).first() is not None:
+            raise InvalidInput(f"A data source called {bucket} already exists: choose another name.")
+        request = SourceRequest(
+            requester_id=actor.id or 0,
+            bucket_name=bucket,
+            app_name=app,
+            business_need=need,
+            status=RequestStatus.PENDING_PLATFORM,
+        )
+        session.add(request)
+        session.flush()
+        audit.record(
+            session,
+            actor.username,
+            "source-requested",
+            f"{actor.username} asked for the webapp data source {bucket} for the app {app}",
+            subject=actor.username,
+            request_id=request.id,
+        )
+        notify(
+            session,
+            _platform_team(session),
+            NotificationKind.SOURCE_REQUEST,
+            f"{actor.username} asks for a webapp data source",
+            f"{actor.username} asks for the webapp data source {bucket} for the app {app}.\nBusiness need: {need}",
+        )
+    return request
+
+
+def source_requests(session: Session, actor: User, only_open: bool = True) -> list[tuple[SourceRequest, str]]:
+    check_platform_admin(actor).enforce()
+    query = select(SourceRequest, User.username).join(User, col(User.id) == SourceRequest.requester_id)
+    if only_open:
+        query = query.where(SourceRequest.status == RequestStatus.PENDING_PLATFORM)
+    return list(session.exec(query.order_by(SourceRequest.created_at)).all())
+
+
+def my_source_requests(session: Session, user: User) -> list[SourceRequest]:
+    return list(session.exec(select(SourceRequest).where(SourceRequest.requester_id == user.id)))
+
+
+def decide_source_request(
+    gatehouse: Gatehouse, actor: User, request_id: int, *, approve: bool, reason: str = ""
+) -> str | None:
+    """The platform team creates the requested webapp source (requester admin, app read-only) or refuses it."""
+    check_platform_admin(actor).enforce()
+    with gatehouse.session() as session:
+        request = session.get(SourceRequest, request_id)
+        if request is None or request.status != RequestStatus.PENDING_PLATFORM:
+            raise InvalidInput("This webapp source request is not waiting for a decision.")
+        requester = session.get(User, request.requester_id)
+        assert requester is not None
+        bucket, app, requester_name = request.bucket_name, request.app_name, requester.username
+    reason = check_text(reason, "reason", 1000)
+    if not approve and len(reason) < 5:
+        raise InvalidInput("Give the requester a reason for the refusal (a few words at least).")
+    error = None
+    if approve:
+        created = create_source(gatehouse, actor, bucket, SourceKind.WEBAPP, admin=requester_name, app_name=app)
+        error = created.error
+    with gatehouse.session() as session:
+        request = session.get(SourceRequest, request_id)
+        assert request is not None
+        request.status = RequestStatus.APPROVED if approve else RequestStatus.REFUSED
+        request.decided_by_id = actor.id
+        request.decided_at = utcnow()
+        request.decision_reason = reason.strip() or None
+        if approve:
+            request.source_id = session.exec(select(DataSource.id).where(DataSource.name == bucket)).one()
+        session.add(request)
+        requester = session.get(User, request.requester_id)
+        verb = "created" if approve else "refused"
+        notify(
+            session,
+            [requester] if requester else [],
+            NotificationKind.DECISION_MADE,
+            f"Your webapp data source {bucket} was {verb}",
+            f"{actor.username} {verb} the webapp data source {bucket} for the app {app}"
+            + (f": {reason.strip()}" if reason.strip() else ".")
+            + (" You are its admin; the app reads it." if approve else ""),
+        )
+        if not approve:
+            audit.record(
+                session,
+                actor.username,
+                "source-request-refused",
+                f"{actor.username} refused the webapp data source {bucket}: {reason.strip()}",
+                subject=requester_name,
+                request_id=request_id,
+            )
+    return error

@@ -1,0 +1,79 @@
+"""Starting Gatehouse: one engine, migrations, the AWS adapter, demo data, and the database applied to AWS."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, update
+from sqlmodel import Session, col, select
+
+from core import access
+from core.aws import Aws, AwsError
+from core.config import Settings
+from core.db import make_engine, migrate, session_scope
+from core.expiry import expire
+from core.local_aws import ensure_local_aws
+from core.models import DataSource
+from core.notify import deliver_email
+from core.seed import database_is_empty, seed_demo_database, seed_demo_objects
+from core.sources import provision_pending
+
+log = logging.getLogger("gatehouse")
+
+
+@dataclass
+class Gatehouse:
+    """What every use case needs from the outside world, made once per process."""
+
+    settings: Settings
+    engine: Engine
+    aws: Aws
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with session_scope(self.engine) as session:
+            yield session
+
+
+def start(settings: Settings | None = None) -> Gatehouse:
+    settings = settings or Settings()
+    engine = make_engine(settings.db_url)
+    migrate(engine)
+    if settings.aws_mode == "local":
+        ensure_local_aws(settings)
+    gatehouse = Gatehouse(settings, engine, Aws(settings))
+    with gatehouse.session() as session:
+        if settings.should_seed_demo and database_is_empty(session):
+            seed_demo_database(session, settings)
+    try:
+        if settings.aws_mode == "local" and emulation_forgot(gatehouse):
+            # The emulation keeps nothing when it stops: apply the whole database to it again.
+            with gatehouse.session() as session:
+                session.exec(
+                    update(DataSource).where(col(DataSource.archived_at).is_(None)).values(provisioned_at=None)
+                )
+            access.mark_all_changed(gatehouse)
+        provision_pending(gatehouse)
+        access.sync_pending(gatehouse)
+        expire(gatehouse)  # access whose end date passed while no scheduler ran ends now
+        if settings.should_seed_demo and settings.aws_mode == "local":
+            seed_demo_objects(gatehouse.aws, settings)
+    except AwsError as error:
+        # Decisions are safe in the database; what failed is recorded, shown on the Platform page and retried.
+        log.warning("Applying the database to AWS at start failed: %s", error)
+    deliver_email(gatehouse)
+    return gatehouse
+
+
+def emulation_forgot(gatehouse: Gatehouse) -> bool:
+    """A fresh emulation lacks the buckets the database knows (one look is enough: it forgets everything at once)."""
+    with gatehouse.session() as session:
+        known = session.exec(
+            select(DataSource.name)
+            .where(col(DataSource.archived_at).is_(None), col(DataSource.provisioned_at).is_not(None))
+            .limit(1)
+        ).first()
+    return known is not None and not gatehouse.aws.bucket_exists(known)

@@ -1,0 +1,136 @@
+"""Browsing a source on My data: folders page by page within my paths, preview, code to read the data, and
+download or copy after a data movement form."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core import catalog, objects
+from core.catalog import UsableSource
+from core.domain import GatehouseError
+from core.models import MovementKind
+from core.startup import Gatehouse
+from pages import ui
+from pages.movement_form import movement_form
+
+PAGE_SIZE = 50
+MAX_DOWNLOAD_BYTES = 200 * 1024 * 1024  # through the browser; bigger files: the code snippets or the CLI
+
+
+def browse(gh: Gatehouse, actor: ui.Actor, usable: list[UsableSource]) -> None:
+    names = [s.name for s in usable]
+    source = st.selectbox("Data source", names, key="browse-source")
+    state = st.session_state.setdefault(f"browse-{source}", {"prefix": "", "tokens": [None]})
+    try:
+        page = objects.list_folder(gh, actor.user, source, state["prefix"], state["tokens"][-1], PAGE_SIZE)
+    except GatehouseError as error:
+        st.error(str(error))
+        return
+    crumbs = objects.breadcrumbs(source, page.prefix)
+    columns = st.columns(len(crumbs) + 1)
+    for column, crumb in zip(columns, crumbs, strict=False):
+        if column.button(crumb.name, key=f"crumb-{source}-{crumb.prefix}"):
+            _go(state, crumb.prefix)
+    columns[-1].link_button("Open on AWS", page.console_url)
+    for folder in page.folders:
+        if st.button(f":material/folder: {folder.name}", key=f"folder-{source}-{folder.prefix}"):
+            _go(state, folder.prefix)
+    if page.objects:
+        st.table(
+            pd.DataFrame(
+                {
+                    "Name": [o.name for o in page.objects],
+                    "Size": [f"{o.size:,} bytes" for o in page.objects],
+                    "Last modified (UTC)": [o.last_modified.strftime("%Y-%m-%d %H:%M") for o in page.objects],
+                }
+            ).set_index("Name")
+        )
+    elif not page.folders:
+        st.caption("This folder is empty.")
+    previous, following = st.columns(2)
+    if len(state["tokens"]) > 1 and previous.button("Previous page", key=f"prev-{source}"):
+        state["tokens"].pop()
+        st.rerun()
+    if page.next_token and following.button("Next page", key=f"next-{source}"):
+        state["tokens"].append(page.next_token)
+        st.rerun()
+
+    chosen = st.selectbox(
+        "Object",
+        [o.key for o in page.objects],
+        index=None,
+        placeholder="Choose a file to preview, read or move",
+        key=f"object-{source}",
+    )
+    target = chosen or page.prefix
+    with st.expander("Read this data in Python or R", expanded=False):
+        try:
+            code = objects.snippets(source, target)
+        except GatehouseError as error:
+            st.caption(str(error))
+        else:
+            for library, tab in zip(code, st.tabs(list(code)), strict=True):
+                tab.code(code[library], language=objects.snippet_language(library))
+    if chosen is None:
+        return
+    entry = next(o for o in page.objects if o.key == chosen)
+    preview_tab, download_tab, copy_tab = st.tabs(["Preview", "Download", "Copy or move"])
+    with preview_tab:
+        if objects.file_kind(chosen) is None:
+            st.caption("Gatehouse can preview CSV, TSV, JSON lines, Parquet and Excel files.")
+        elif st.button("Preview the first rows", key=f"preview-{chosen}"):
+            try:
+                st.dataframe(objects.preview(gh, actor.user, source, chosen), width="stretch")
+            except GatehouseError as error:
+                st.error(str(error))
+    with download_tab:
+        if entry.size > MAX_DOWNLOAD_BYTES:
+            st.info("This file is too big to download through the browser: read it with the code above.")
+        else:
+            movement_id = movement_form(
+                gh, actor, f"download-{chosen}", MovementKind.DOWNLOAD, source, destination="My computer"
+            )
+            if movement_id is not None:
+                try:
+                    data = b"".join(objects.download(gh, actor.user, movement_id, source, chosen))
+                except GatehouseError as error:
+                    st.error(str(error))
+                else:
+                    st.download_button(f"Save {entry.name}", data, file_name=entry.name, key=f"save-{chosen}")
+    with copy_tab:
+        _copy(gh, actor, source, chosen)
+
+
+def _copy(gh: Gatehouse, actor: ui.Actor, source: str, key: str) -> None:
+    with gh.session() as session:
+        writable = [s.name for s in catalog.usable_sources(session, gh.settings, actor.user) if s.level.can_write]
+    if not writable:
+        st.caption("You cannot write to any data source.")
+        return
+    how = st.radio(
+        "Copy or move",
+        ["Copy", "Move"],
+        horizontal=True,
+        key=f"copy-how-{key}",
+        help="Moving deletes the original, which needs write access where it is.",
+    )
+    kind = MovementKind.MOVE if how == "Move" else MovementKind.COPY
+    target = st.selectbox(f"{how} to", writable, key=f"copy-target-{key}")
+    target_key = st.text_input("As", value=key, key=f"copy-key-{key}")
+    movement_id = movement_form(gh, actor, f"copy-{key}", kind, source, target, destination=f"{target}/{target_key}")
+    if movement_id is not None and st.button(how, type="primary", key=f"copy-go-{key}"):
+        action = objects.move if kind is MovementKind.MOVE else objects.copy
+        try:
+            moved = action(gh, actor.user, movement_id, source, key, target, target_key)
+        except GatehouseError as error:
+            st.error(str(error))
+        else:
+            done = "Moved" if kind is MovementKind.MOVE else "Copied"
+            st.success(f"{done} to {moved.bucket}/{moved.key} ({moved.size:,} bytes).")
+
+
+def _go(state: dict, prefix: str) -> None:
+    state["prefix"] = prefix
+    state["tokens"] = [None]
+    st.rerun()

@@ -1,0 +1,34 @@
+"""Confirmations: a line manager confirms requests of their reports for sources whose admins have all left."""
+
+import streamlit as st
+
+from core import requests
+from pages import ui
+
+gh = ui.gatehouse()
+actor = ui.actor()
+ui.require(actor.roles.line_manager, "line managers")
+me = actor.user
+
+st.title("Confirmations")
+ui.flash()
+st.caption(
+    "When every admin of a data source has left, a request for it needs its requester's line manager to confirm "
+    "the business need; the platform team then grants it."
+)
+with gh.session() as session:
+    waiting = requests.awaiting_confirmation(session, me)
+if not waiting:
+    st.info("No request is waiting for your confirmation.")
+for request in waiting:
+    with st.container(border=True):
+        ui.request_card(request)
+        confirm, refuse = st.columns(2)
+        if confirm.button("Confirm the business need", key=f"confirm-{request.id}", type="primary"):
+            ui.act(
+                gh,
+                lambda r=request: requests.confirm_request(gh, me, r.id),
+                f"Confirmed: {request.requester}'s request now goes to the platform team.",
+            )
+        with refuse:
+            ui.refuse_form(gh, me, request, f"Refused {request.requester}'s request.")

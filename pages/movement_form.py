@@ -1,0 +1,81 @@
+"""The data movement form, shown before any upload, download or copy: the same questions everywhere, and the
+answers of a previous form as a starting point."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.domain import GatehouseError
+from core.models import MovementKind
+from core.movement import CLASSIFICATIONS, MovementForm, previous_forms, record_movement
+from core.startup import Gatehouse
+from pages.ui import Actor
+
+
+def movement_form(
+    gh: Gatehouse,
+    actor: Actor,
+    key: str,
+    kind: MovementKind,
+    source: str,
+    target: str | None = None,
+    destination: str = "",
+) -> int | None:
+    """Render the form; once it is complete and stored, return its id (kept for this session and this movement)."""
+    done_key = f"{key}-movement"
+    done = st.session_state.get(done_key)
+    if done and done[1:] == (kind, source, target):
+        st.success(f"Data movement form {done[0]} is complete.")
+        if st.button("Fill in a new form", key=f"{key}-new-form"):
+            del st.session_state[done_key]
+            st.rerun()
+        return int(done[0])
+    with gh.session() as session:
+        previous = previous_forms(session, actor.user, limit=10)
+    start = {}
+    if previous:
+        labels = {f"Form {p.id} · {p.kind.value} · {p.created_at:%d %b %Y}": p for p in previous}
+        chosen = st.selectbox(
+            "Start from one of your previous forms (optional)", ["(a blank form)", *labels], key=f"{key}-previous"
+        )
+        start = labels[chosen].answers if chosen in labels else {}
+    with st.form(f"{key}-form"):
+        st.markdown("**Data movement form** — required before any data moves, by the information governance rules.")
+        description = st.text_area("What the data is", value=start.get("description", ""))
+        origin = st.text_input("Where it comes from", value=start.get("origin", ""))
+        where_to = st.text_input("Where it goes", value=start.get("destination", destination))
+        purpose = st.text_area("Purpose of the move", value=start.get("purpose", ""))
+        classification = st.selectbox(
+            "Security classification",
+            CLASSIFICATIONS,
+            index=CLASSIFICATIONS.index(start["classification"])
+            if start.get("classification") in CLASSIFICATIONS
+            else 0,
+        )
+        personal = st.radio(
+            "Does it hold personal data?", ["No", "Yes"], horizontal=True, index=1 if start.get("personal_data") else 0
+        )
+        dpia = st.text_input("DPIA reference (required for personal data)", value=start.get("dpia_reference") or "")
+        retention = st.text_input("How long it will be kept", value=start.get("retention", ""))
+        declaration = st.checkbox("I declare that the information governance procedures for this data were followed")
+        submitted = st.form_submit_button("Complete the form", type="primary")
+    if not submitted:
+        return None
+    try:
+        form = MovementForm(
+            description=description,
+            origin=origin,
+            destination=where_to,
+            purpose=purpose,
+            classification=classification,
+            personal_data=personal == "Yes",
+            retention=retention,
+            declaration=declaration,
+            dpia_reference=dpia or None,
+        )
+        movement_id = record_movement(gh, actor.user, kind, form, source, target)
+    except GatehouseError as error:
+        st.error(str(error))
+        return None
+    st.session_state[done_key] = (movement_id, kind, source, target)
+    st.rerun()

@@ -1,0 +1,184 @@
+"""What every page shares: the running Gatehouse, the signed-in actor, and showing core's answers."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+import streamlit_authenticator as stauth
+from streamlit_authenticator.utilities import LoginError
+
+from core import auth, requests
+from core.domain import GatehouseError, NotAllowed, format_paths
+from core.models import User
+from core.notify import deliver_email
+from core.people import Roles, active_user, roles_of
+from core.requests import RequestView
+from core.startup import Gatehouse, start
+
+
+@st.cache_resource(show_spinner="Starting Gatehouse…")
+def gatehouse() -> Gatehouse:
+    return start()
+
+
+@dataclass(frozen=True)
+class Actor:
+    user: User
+    roles: Roles
+
+
+def _authenticator(gh: Gatehouse, credentials: dict) -> stauth.Authenticate:
+    return stauth.Authenticate(
+        credentials,
+        cookie_name="gatehouse",
+        cookie_key=gh.settings.cookie_key.get_secret_value(),
+        cookie_expiry_days=gh.settings.cookie_expiry_days,
+        auto_hash=False,
+        login_sleep_time=0,
+    )
+
+
+def sign_in(gh: Gatehouse) -> tuple[Actor, stauth.Authenticate]:
+    """Show the sign-in form until someone signs in; then return who they are (re-read from the database)."""
+    username = st.session_state.get("username") if st.session_state.get("authentication_status") else None
+    with gh.session() as session:
+        credentials = auth.sign_in_credentials(session, gh.settings, username=username)
+    before = {name: entry["failed_login_attempts"] for name, entry in credentials["usernames"].items()}
+    authenticator = _authenticator(gh, credentials)
+    if not username:
+        st.title("Gatehouse")
+        st.caption("Self-service access to the platform's S3 data sources.")
+        try:
+            authenticator.login(
+                location="main",
+                max_login_attempts=gh.settings.max_failed_sign_ins,
+                fields={"Form name": "Sign in", "Login": "Sign in"},
+                callback=lambda event: _signed_in(gh, event["username"]),
+            )
+        except LoginError as error:
+            st.session_state["authentication_status"] = None
+            message = str(error)
+            st.error(
+                auth.lockout_message(gh.settings) if "attempts" in message else "You cannot sign in with this account."
+            )
+        failed = auth.failed_usernames(before, credentials)
+        if failed:
+            with gh.session() as session:
+                for name in failed:
+                    auth.record_failed_sign_in(session, gh.settings, name)
+        if st.session_state.get("authentication_status") is False:
+            st.error("The username or password is incorrect.")
+        if not st.session_state.get("authentication_status"):
+            st.stop()
+        username = st.session_state["username"]
+    try:
+        with gh.session() as session:
+            user = active_user(session, username)
+            roles = roles_of(session, user)
+    except NotAllowed as error:
+        authenticator.logout(location="unrendered")
+        st.error(str(error))
+        st.stop()
+    return Actor(user, roles), authenticator
+
+
+def _signed_in(gh: Gatehouse, username: str) -> None:
+    with gh.session() as session:
+        auth.record_sign_in(session, username)
+
+
+def sign_out(gh: Gatehouse, authenticator: stauth.Authenticate, who: Actor) -> None:
+    authenticator.logout(location="unrendered")
+    with gh.session() as session:
+        auth.record_sign_out(session, who.user.username)
+
+
+def actor() -> Actor:
+    """The signed-in actor, set by app.py before any page runs."""
+    return st.session_state["actor"]
+
+
+def require(allowed: bool, what: str) -> None:
+    """A page reached without the role refuses to render (core refuses the actions too)."""
+    if not allowed:
+        st.error(f"This page is for {what}.")
+        st.stop()
+
+
+def aws_state(applied: bool, error: str | None) -> str:
+    if applied:
+        return "applied"
+    return f"not yet applied: {error}" if error else "not yet applied"
+
+
+def escape(text: str) -> str:
+    """Show user-typed text literally in markdown."""
+    return "".join("\\" + c if c in "\\`*_{}[]()#+-.!|<>~" else c for c in text)
+
+
+def act(gh: Gatehouse, action: Callable[[], Any], success: str | Callable[[Any], str]) -> Any:
+    """Run one core action for the page: its one-sentence refusal is shown under the form, its success after the
+    rerun that shows the new state. Whom it concerns is emailed (when SMTP is set up)."""
+    try:
+        result = action()
+    except GatehouseError as error:
+        st.error(str(error))
+        return None
+    # Email in the background: a slow mail server must not hold the page (the inbox already has the message).
+    threading.Thread(target=deliver_email, args=(gh,), daemon=True, name="gatehouse-email").start()
+    message = success(result) if callable(success) else success
+    failed = getattr(result, "failed", None)
+    if failed:
+        message += " Recorded, but not yet applied in AWS (Gatehouse retries): " + failed[0].error
+        st.session_state["flash"] = ("warning", message)
+    else:
+        st.session_state["flash"] = ("success", message)
+    st.rerun()
+
+
+def flash() -> None:
+    """Show the outcome of the action of the previous run, once."""
+    kind, message = st.session_state.pop("flash", (None, None))
+    if kind == "success":
+        st.success(message)
+    elif kind == "warning":
+        st.warning(message)
+
+
+def request_card(request: RequestView) -> None:
+    """Who asks for what and why: the same words wherever a request is decided."""
+    st.markdown(
+        f"**{request.requester}** asks for **{request.level.label.lower()}** access to **{request.source}** "
+        f"({escape(format_paths(request.paths))})"
+        + (f", until {request.expires_on:%d %b %Y}" if request.expires_on else "")
+    )
+    st.caption(f"Asked {request.created_at:%d %b %Y %H:%M} UTC")
+    st.markdown(f"> {escape(request.business_need)}")
+
+
+def pager(total: int, size: int, key: str, *, back: str = "Previous", forward: str = "Next", what: str = "") -> None:
+    """Previous/next buttons under a list paged in the database; the page number lives in session state `key`."""
+    number = st.session_state.get(key, 0)
+    pages = max(1, -(-total // size))
+    if pages <= 1:
+        return
+    left, middle, right = st.columns([1, 2, 1])
+    if left.button(back, disabled=number == 0, key=f"{key}-back"):
+        st.session_state[key] = number - 1
+        st.rerun()
+    middle.caption(f"Page {number + 1} of {pages}" + (f" · {total} {what}" if what else ""))
+    if right.button(forward, disabled=number + 1 >= pages, key=f"{key}-forward"):
+        st.session_state[key] = number + 1
+        st.rerun()
+
+
+def refuse_form(gh: Gatehouse, me: User, request: RequestView, success: str) -> None:
+    """Refuse a request with a reason the requester is told: the same form wherever requests are decided."""
+    with st.form(f"refuse-{request.id}"):
+        reason = st.text_area("Reason for refusing", key=f"reason-{request.id}")
+        if st.form_submit_button("Refuse"):
+            act(gh, lambda: requests.refuse_request(gh, me, request.id, reason), success)

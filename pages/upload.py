@@ -1,0 +1,75 @@
+"""Upload: after a data movement form, put files into a source where I may write."""
+
+import threading
+
+import streamlit as st
+from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
+
+from core import catalog
+from core.domain import GatehouseError, format_paths
+from core.models import MovementKind
+from core.objects import upload
+from pages import ui
+from pages.movement_form import movement_form
+
+gh = ui.gatehouse()
+actor = ui.actor()
+me = actor.user
+limit_mb = int(st.get_option("server.maxUploadSize"))
+
+st.title("Upload")
+st.caption(
+    f"Files up to {limit_mb:,} MB each through this page; for bigger ones use `gatehouse upload`. "
+    "Moving data onto the platform needs a data movement form first."
+)
+with gh.session() as session:
+    writable = [s for s in catalog.usable_sources(session, gh.settings, me) if s.level.can_write]
+if not writable:
+    st.info("You cannot write to any data source. Ask for read/write access on Request access.")
+    st.stop()
+
+names = [s.name for s in writable]
+source_name = st.selectbox("Data source", names, key="upload-source")
+source = writable[names.index(source_name)]
+folders = [p.lstrip("/") for p in source.paths] or [""]
+folder = st.text_input(
+    "Folder",
+    value=folders[0],
+    key="upload-folder",
+    help=f"Where in {source.name} the files go. You may write in: {format_paths(source.paths)}.",
+)
+prefix = folder.strip().strip("/")
+movement_id = movement_form(
+    gh, actor, "upload", MovementKind.UPLOAD, source.name, destination=f"{source.name}/{prefix}".rstrip("/")
+)
+if movement_id is None:
+    st.stop()
+
+files = st.file_uploader("Files", accept_multiple_files=True, key="upload-files")
+overwrite = st.checkbox("Replace files that already exist", key="upload-overwrite")
+if files and st.button("Upload", type="primary", key="upload-go"):
+    page_context = get_script_run_ctx()
+    for file in files:
+        key = f"{prefix}/{file.name}" if prefix else file.name
+        bar = st.progress(0.0, text=f"{file.name}: 0%")
+        sent = [0]
+
+        def advance(
+            bytes_sent: int, total: int = file.size, name: str = file.name, done: list[int] = sent, shown=bar
+        ) -> None:  # type: ignore[no-untyped-def]
+            # boto3 reports progress from its transfer threads: lend them this page's run context to draw.
+            add_script_run_ctx(threading.current_thread(), page_context)
+            done[0] += bytes_sent
+            fraction = min(done[0] / total, 1.0) if total else 1.0
+            shown.progress(fraction, text=f"{name}: {fraction:.0%}")
+
+        try:
+            moved = upload(
+                gh, me, movement_id, source.name, key, file, file.size, overwrite=overwrite, progress=advance
+            )
+        except GatehouseError as error:
+            bar.empty()
+            st.error(f"{file.name}: {error}")
+            continue
+        bar.progress(1.0, text=f"{file.name}: done")
+        st.success(f"Uploaded {moved.key} to {moved.bucket} ({moved.size:,} bytes, SHA-256 {moved.sha256[:16]}…).")

@@ -1,0 +1,217 @@
+"""Each persona's journey through the real pages (AppTest): the widgets a person uses, the sentence they read, the
+state the database ends in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import select
+from streamlit.testing.v1 import AppTest
+
+from core.domain import AccessLevel
+from core.models import AccessRequest, DataSource, Grant, RequestStatus, User, UserStatus
+from core.people import get_user
+from core.startup import Gatehouse
+from tests.app.test_sign_in import app_env, sign_in  # noqa: F401  (fixture)
+
+NEED = "I prepare the quarterly pricing review for the finance committee and need these reports."
+
+
+def widget(at: AppTest, kind: str, label: str, nth: int = 0) -> Any:
+    found = [w for w in getattr(at, kind) if w.label == label]
+    assert found, f"no {kind} labelled {label!r}: {[w.label for w in getattr(at, kind)]}"
+    return found[nth]
+
+
+def messages(at: AppTest) -> list[str]:
+    return [m.value for m in [*at.success, *at.error, *at.warning, *at.info]]
+
+
+def go(at: AppTest, page: str) -> AppTest:
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def ask(at: AppTest, source: str, paths: str = "", need: str = NEED) -> AppTest:
+    go(at, "pages/request_access.py")
+    widget(at, "selectbox", "Data source").select(source)
+    widget(at, "text_area", "Paths (optional)").input(paths)
+    widget(at, "text_area", "Business need").input(need)
+    widget(at, "button", "Send request").click()
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def requests_of(gatehouse: Gatehouse, username: str) -> list[AccessRequest]:
+    with gatehouse.session() as session:
+        user = get_user(session, username)
+        return list(session.exec(select(AccessRequest).where(AccessRequest.requester_id == user.id)))
+
+
+def test_alice_asks_and_bob_approves_on_the_pages(app_env: Gatehouse) -> None:  # noqa: F811
+    alice = ask(sign_in("alice"), "alpha-pricing-models", "/reports")
+    assert "Request sent for alpha-pricing-models: it waits for an admin of the source: bob." in messages(alice)
+    [request] = requests_of(app_env, "alice")
+    assert request.status == RequestStatus.PENDING_ADMIN and request.paths == ["/reports"]
+
+    bob = go(sign_in("bob"), "pages/admin.py")
+    assert any("alice" in m.value and "alpha-pricing-models" in m.value for m in bob.markdown)
+    widget(bob, "button", "Approve").click()
+    bob.run()
+    assert "Approved: alice has read only access to alpha-pricing-models." in messages(bob)
+    with app_env.session() as session:
+        grant = session.exec(
+            select(Grant).where(Grant.user_id == get_user(session, "alice").id, Grant.request_id == request.id)
+        ).one()
+    assert (grant.level, grant.paths) == (AccessLevel.READ_ONLY, ["/reports"])
+
+
+def test_a_path_list_with_an_empty_line_is_one_sentence_and_nothing_is_stored(app_env: Gatehouse) -> None:  # noqa: F811
+    at = ask(sign_in("alice"), "alpha-pricing-models", "/reports\n")
+    assert [e.value for e in at.error] == [
+        "There is an empty line after the last path: remove it (an empty line is not a path)."
+    ]
+    assert requests_of(app_env, "alice") == []
+
+
+def test_a_trivial_business_need_is_refused(app_env: Gatehouse) -> None:  # noqa: F811
+    at = ask(sign_in("alice"), "alpha-pricing-models", need="need it")
+    assert any("business need" in e.value for e in at.error)
+    assert requests_of(app_env, "alice") == []
+
+
+def test_orphan_journey_carol_confirms_and_dave_grants(app_env: Gatehouse) -> None:  # noqa: F811
+    alice = ask(sign_in("alice"), "alpha-legacy-orphan")
+    assert any("your line manager, carol" in m for m in messages(alice))
+    carol = go(sign_in("carol"), "pages/confirmations.py")
+    widget(carol, "button", "Confirm the business need").click()
+    carol.run()
+    assert any("now goes to the platform team" in m for m in messages(carol))
+    dave = go(sign_in("dave"), "pages/platform.py")
+    widget(dave, "button", "Grant as asked").click()
+    dave.run()
+    assert "Granted to alice." in messages(dave)
+    [request] = requests_of(app_env, "alice")
+    assert request.status == RequestStatus.APPROVED
+
+
+def test_alice_creates_a_warehouse_source_and_becomes_its_admin(app_env: Gatehouse) -> None:  # noqa: F811
+    at = go(sign_in("alice"), "pages/request_access.py")
+    widget(at, "text_input", "Name").input("alpha-alice-analysis")
+    widget(at, "button", "Create data source").click()
+    at.run()
+    assert "alpha-alice-analysis is created; you are its admin." in messages(at)
+    assert app_env.aws.bucket_exists("alpha-alice-analysis")
+    taken = go(sign_in("bob"), "pages/request_access.py")
+    widget(taken, "text_input", "Name").input("alpha-alice-analysis")
+    widget(taken, "button", "Create data source").click()
+    taken.run()
+    assert any("already exists" in e.value for e in taken.error)
+
+
+def test_dave_adds_a_joiner_and_marks_a_leaver(app_env: Gatehouse) -> None:  # noqa: F811
+    at = go(sign_in("dave"), "pages/platform.py")
+    widget(at, "text_input", "Username (as on GitHub)").input("frank")
+    widget(at, "text_input", "Email").input("frank@example.org")
+    widget(at, "text_input", "Line manager's username (optional)").input("carol")
+    widget(at, "button", "Add").click()
+    at.run()
+    assert "Added frank." in messages(at)
+    widget(at, "text_input", "Username").input("bob")
+    widget(at, "checkbox", "Revoke all their access now").check()
+    widget(at, "button", "Mark as left").click()
+    at.run()
+    assert any("bob has left" in m and "alpha-pricing-models" in m for m in messages(at))
+    with app_env.session() as session:
+        assert get_user(session, "bob").status == UserStatus.LEFT
+        assert session.exec(select(User).where(User.username == "frank")).one().line_manager_id is not None
+
+
+def test_bob_grants_several_users_and_revokes_one(app_env: Gatehouse) -> None:  # noqa: F811
+    at = go(sign_in("bob"), "pages/admin.py")
+    widget(at, "selectbox", "Data source").select("alpha-pricing-models")
+    at.run()
+    widget(at, "multiselect", "Users (platform members only)").select("alice").select("carol")
+    widget(at, "text_area", "Paths (optional)").input("/models")
+    widget(at, "button", "Grant access").click()
+    at.run()
+    assert "Granted read only access to alice, carol." in messages(at)
+    widget(at, "selectbox", "User").select("carol")
+    at.run()
+    widget(at, "button", "Revoke access").click()
+    at.run()
+    assert "Revoked carol's access." in messages(at)
+    with app_env.session() as session:
+        source = session.exec(select(DataSource).where(DataSource.name == "alpha-pricing-models")).one()
+        holders = set(
+            session.exec(
+                select(User.username).join(Grant, Grant.user_id == User.id).where(Grant.source_id == source.id)
+            )
+        )
+    assert holders == {"bob", "alice"}
+
+
+def test_dave_sees_drift_on_the_platform_page_and_repairs_it(app_env: Gatehouse) -> None:  # noqa: F811
+    import json
+
+    wide_open = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+    app_env.aws.iam.put_role_policy(
+        RoleName="alpha_user_alice", PolicyName="s3-access", PolicyDocument=json.dumps(wide_open)
+    )
+    at = go(sign_in("dave"), "pages/platform.py")
+    widget(at, "button", "Check for drift").click()
+    at.run()
+    shown = "\n".join(df.value.to_string() for df in at.dataframe)
+    assert "alpha_user_alice" in shown and "not granted by Gatehouse" in shown
+    widget(at, "button", "Repair drift").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert "No drift: AWS matches the database." in messages(at)
+    live = app_env.aws.iam.get_role_policy(RoleName="alpha_user_alice", PolicyName="s3-access")["PolicyDocument"]
+    assert live != wide_open
+
+
+def test_other_sources_are_paged_on_my_data(app_env: Gatehouse) -> None:  # noqa: F811
+    with app_env.session() as session:
+        for n in range(30):
+            session.add(DataSource(name=f"alpha-more-{n:02d}", kind="warehouse", region="eu-west-1"))
+    at = sign_in("alice")
+    assert "Page 1 of 2 · 33 sources" in [c.value for c in at.caption]
+    first = set(at.table[-1].value.index)
+    widget(at, "button", "Next").click()
+    at.run()
+    assert "Page 2 of 2 · 33 sources" in [c.value for c in at.caption]
+    second = set(at.table[-1].value.index)
+    assert len(first) == 25 and len(second) == 8 and not first & second
+
+
+def test_a_long_admin_queue_is_paged(app_env: Gatehouse) -> None:  # noqa: F811
+    with app_env.session() as session:
+        source = session.exec(select(DataSource).where(DataSource.name == "alpha-pricing-models")).one()
+        for n in range(25):
+            asker = User(username=f"asker-{n:02d}", email=f"asker{n}@example.org")
+            session.add(asker)
+            session.flush()
+            session.add(
+                AccessRequest(requester_id=asker.id, source_id=source.id, level="read-only", business_need=NEED)
+            )
+    at = go(sign_in("bob"), "pages/admin.py")
+    assert "Requests to decide (25)" in [h.value for h in at.subheader]
+    assert len([b for b in at.button if b.label == "Approve"]) == 10
+    assert "Page 1 of 3 · 25 requests" in [c.value for c in at.caption]
+    widget(at, "button", "Next").click()
+    at.run()
+    assert "Page 2 of 3 · 25 requests" in [c.value for c in at.caption]
+
+
+def test_bob_refuses_with_a_reason_that_alice_reads(app_env: Gatehouse) -> None:  # noqa: F811
+    ask(sign_in("alice"), "alpha-pricing-models", "/reports")
+    bob = go(sign_in("bob"), "pages/admin.py")
+    widget(bob, "text_area", "Reason for refusing").input("Use the published extract instead.")
+    widget(bob, "button", "Refuse").click()
+    bob.run()
+    assert "Refused alice's request; they are told why." in messages(bob)
+    [request] = requests_of(app_env, "alice")
+    assert request.status == RequestStatus.REFUSED and request.decision_reason == "Use the published extract instead."

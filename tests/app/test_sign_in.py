@@ -1,0 +1,156 @@
+"""Sign-in and My data per persona, through Streamlit's AppTest (the real app script, no browser)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from core.config import Settings
+from core.people import get_user, roles_of
+from core.seed import DEMO_PASSWORD
+from core.startup import Gatehouse
+from pages import ui
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+@pytest.fixture
+def app_env(gatehouse: Gatehouse, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Gatehouse]:
+    """The app reads its settings from the environment, as in production; point it at the test's parts."""
+    monkeypatch.setenv("GATEHOUSE_DATABASE_URL", settings.db_url)
+    monkeypatch.setenv("GATEHOUSE_LOCAL_AWS_PORT", str(settings.local_aws_port))
+    monkeypatch.setenv("GATEHOUSE_DATA_DIR", str(settings.data_dir))
+    st.cache_resource.clear()
+    yield gatehouse
+    st.cache_resource.clear()
+
+
+def sign_in(username: str, password: str = DEMO_PASSWORD) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception, at.exception
+    at.text_input[0].input(username)
+    at.text_input[1].input(password)
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def page_text(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [t.value for t in at.title] + [s.value for s in at.subheader]
+    parts += [c.value for c in at.caption] + [e.value for e in at.error] + [i.value for i in at.info]
+    for table in at.table:
+        parts.append(table.value.reset_index().to_string())
+    return "\n".join(str(p) for p in parts)
+
+
+def test_a_wrong_password_is_refused(app_env: Gatehouse) -> None:
+    at = sign_in("alice", "not-her-password")
+    assert [e.value for e in at.error] == ["The username or password is incorrect."]
+    assert "My data" not in [t.value for t in at.title]
+
+
+def test_an_unknown_username_is_refused_the_same_way(app_env: Gatehouse) -> None:
+    at = sign_in("mallory")
+    assert [e.value for e in at.error] == ["The username or password is incorrect."]
+
+
+def test_someone_who_has_left_cannot_sign_in(app_env: Gatehouse) -> None:
+    at = sign_in("erin")
+    assert [e.value for e in at.error] == ["The username or password is incorrect."]
+
+
+def test_repeated_failures_lock_the_account_even_with_the_right_password(app_env: Gatehouse) -> None:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    for _ in range(app_env.settings.max_failed_sign_ins):
+        at.text_input[0].input("alice")
+        at.text_input[1].input("guess")
+        at.button[0].click().run()
+    at = sign_in("alice")
+    assert any("Too many failed sign-ins" in e.value for e in at.error)
+    assert "My data" not in [t.value for t in at.title]
+
+
+def test_alice_sees_her_path_grant_and_not_the_hidden_bucket(app_env: Gatehouse) -> None:
+    at = sign_in("alice")
+    text = page_text(at)
+    assert "My data" in [t.value for t in at.title]
+    assert "**alpha-sales-analysis**" in text
+    assert "/published" in text.replace("\\", "")
+    assert "Read only" in text and "Read/write" in text
+    assert "alpha-pricing-models" in text and "bob" in text
+    assert "none left (orphaned)" in text
+    assert "alpha-de-raw-intake" not in text
+    links = [b.proto.url for b in at.get("link_button")]
+    assert any("alpha-sales-analysis" in url for url in links)
+
+
+PAGES = {
+    "My data": "pages/my_data.py",
+    "Request access": "pages/request_access.py",
+    "Inbox": "pages/inbox.py",
+    "Upload": "pages/upload.py",
+    "Admin": "pages/admin.py",
+    "Confirmations": "pages/confirmations.py",
+    "Platform": "pages/platform.py",
+}
+
+
+@pytest.mark.parametrize(
+    ("username", "allowed"),
+    [
+        ("alice", {"My data", "Request access", "Inbox", "Upload"}),
+        ("bob", {"My data", "Request access", "Inbox", "Upload", "Admin"}),
+        ("carol", {"My data", "Request access", "Inbox", "Upload", "Admin", "Confirmations"}),
+        ("dave", {"My data", "Request access", "Inbox", "Upload", "Admin", "Platform"}),
+    ],
+)
+def test_each_persona_gets_the_pages_of_their_roles(app_env: Gatehouse, username: str, allowed: set[str]) -> None:
+    at = sign_in(username)
+    # The sidebar navigation holds exactly the persona's pages.
+    assert {info["page_name"] for info in at._registered_pages.values()} == allowed
+    for title, path in PAGES.items():
+        if title in allowed:
+            at.switch_page(path).run()
+            assert not at.exception, at.exception
+            assert title in [t.value for t in at.title], (username, title)
+        else:
+            # Not in the navigation: asking for it lands on My data (or AppTest refuses the unknown page).
+            try:
+                at.switch_page(path).run()
+            except ValueError:
+                continue
+            assert not at.exception, at.exception
+            assert title not in [t.value for t in at.title], (username, title)
+
+
+@pytest.mark.parametrize("page", ["pages/platform.py", "pages/admin.py", "pages/confirmations.py"])
+def test_a_page_run_without_the_role_refuses_to_render(app_env: Gatehouse, page: str) -> None:
+    with app_env.session() as session:
+        alice = get_user(session, "alice")
+        roles = roles_of(session, alice)
+    at = AppTest.from_file(str(Path(APP).parent / page), default_timeout=60)
+    at.session_state["actor"] = ui.Actor(alice, roles)
+    at.run()
+    assert not at.exception
+    assert next(e.value for e in at.error).startswith("This page is for")
+    assert not at.title
+
+
+def test_dave_sees_the_platform_page_with_hidden_sources(app_env: Gatehouse) -> None:
+    at = sign_in("dave")
+    at.switch_page("pages/platform.py").run()
+    assert not at.exception
+    assert "Platform" in [t.value for t in at.title]
+
+
+def test_sign_out_returns_to_the_sign_in_form(app_env: Gatehouse) -> None:
+    at = sign_in("bob")
+    widget = next(b for b in at.button if b.label == "Sign out")
+    widget.click().run()
+    assert not at.exception
+    assert "My data" not in [t.value for t in at.title]
+    assert [t.label for t in at.text_input] == ["Username", "Password"]

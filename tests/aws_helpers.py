@@ -1,0 +1,53 @@
+"""Acting as a platform user in the emulation: assume their role, as their notebook would, with IAM enforced."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import boto3
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError
+from moto.core import enable_iam_authentication
+
+from core.domain import user_role_name
+from core.startup import Gatehouse
+
+
+@dataclass
+class AssumedRole:
+    s3: BaseClient
+
+    def can(self, operation: str, bucket: str, key: str = "", prefix: str | None = None) -> bool:
+        try:
+            if operation == "get":
+                self.s3.get_object(Bucket=bucket, Key=key)
+            elif operation == "put":
+                self.s3.put_object(Bucket=bucket, Key=key, Body=b"x")
+            elif operation == "delete":
+                self.s3.delete_object(Bucket=bucket, Key=key)
+            elif operation == "list":
+                self.s3.list_objects_v2(Bucket=bucket, Prefix=prefix or "")
+            return True
+        except ClientError as error:
+            if error.response["Error"]["Code"] in ("AccessDenied", "403"):
+                return False
+            raise
+
+
+@contextmanager
+def as_user(gatehouse: Gatehouse, username: str) -> Iterator[AssumedRole]:
+    """Assume the user's role (as their notebook would), then turn moto's IAM enforcement on."""
+    role_arn = gatehouse.aws.role_arn(user_role_name(gatehouse.settings.env, username))
+    credentials = gatehouse.aws.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=username)["Credentials"]
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=gatehouse.settings.endpoint_url,
+        region_name=gatehouse.settings.region,
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
+    with enable_iam_authentication():
+        yield AssumedRole(s3)

@@ -1,0 +1,103 @@
+"""Browser fixtures: the app as a user starts it (`streamlit run app.py`), and Debian's Chromium via Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ARTIFACTS, free_port, missing
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("GATEHOUSE_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def app_url(moto_reset: str, tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "GATEHOUSE_DATA_DIR": str(tmp_path),
+        "GATEHOUSE_LOCAL_AWS_PORT": moto_reset.rsplit(":", 1)[1],
+    }
+    env.pop("GATEHOUSE_DATABASE_URL", None)
+    log = (tmp_path / "streamlit.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        process.kill()
+        pytest.fail("streamlit did not start: " + (tmp_path / "streamlit.log").read_text()[-2000:])
+    yield url
+    process.terminate()
+    process.wait(timeout=20)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # type: ignore[no-untyped-def]
+    report = yield
+    if report.when == "call":
+        item.stash[FAILED] = report.failed
+    return report
+
+
+FAILED = pytest.StashKey[bool]()
+
+
+@pytest.fixture
+def browser(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    if not (shutil.which(CHROMIUM) or Path(CHROMIUM).exists()):
+        missing(f"Chromium is not installed at {CHROMIUM}: apt-get install chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing("Playwright is not installed: pip install playwright (no browser download is needed)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield launched
+        if request.node.stash.get(FAILED, False):
+            _keep_evidence(launched, request.node.name)
+        launched.close()
+
+
+def _keep_evidence(browser, test_name: str) -> None:  # type: ignore[no-untyped-def]
+    """A failed browser test leaves each open page's screenshot and HTML in test-artifacts/ for whoever reads CI."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    for c, context in enumerate(browser.contexts):
+        for p, page in enumerate(context.pages):
+            stem = ARTIFACTS / f"failed-{test_name}-{c}-{p}"
+            try:
+                page.screenshot(path=f"{stem}.png", full_page=True)
+                stem.with_suffix(".html").write_text(page.content())
+            except Exception as error:  # the evidence is a courtesy: never hide the test's own failure
+                print(f"could not keep evidence of {stem.name}: {error}")

@@ -1,0 +1,35 @@
+"""A real browser: Debian's Chromium, driven by Playwright, against `streamlit run app.py` as a user starts it."""
+
+from __future__ import annotations
+
+from core.seed import DEMO_PASSWORD
+from tests.conftest import ARTIFACTS
+
+
+def test_alice_signs_in_and_sees_my_data(app_url: str, browser) -> None:  # type: ignore[no-untyped-def]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(app_url)
+    page.get_by_role("textbox", name="Username").fill("alice")
+    page.get_by_role("textbox", name="Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+    page.get_by_role("heading", name="My data").wait_for(timeout=60_000)
+    page.get_by_role("strong").filter(has_text="alpha-sales-analysis").wait_for()
+    page.get_by_text("none left (orphaned)").first.wait_for()  # the last table on the page has rendered
+    body = page.inner_text("body")
+    assert "/published" in body and "Read only" in body
+    assert "alpha-shared-workspace" in body and "Read/write" in body
+    assert "none left (orphaned)" in body
+    assert "alpha-de-raw-intake" not in body
+    assert "Traceback" not in body
+    links = page.get_by_role("link", name="Open on AWS")
+    hrefs = [links.nth(i).get_attribute("href") or "" for i in range(links.count())]
+    assert any("/buckets/alpha-sales-analysis?" in h for h in hrefs)  # one per usable source, one for Browse
+    assert any("/buckets/alpha-shared-workspace?" in h for h in hrefs)
+    assert not any("alpha-pricing-models" in h for h in hrefs)
+    page.screenshot(path=str(ARTIFACTS / "my-data-alice.png"), full_page=True)
+
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign in").wait_for(timeout=30_000)
+    assert "alpha-sales-analysis" not in page.inner_text("body")

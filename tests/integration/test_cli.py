@@ -1,0 +1,256 @@
+"""The `gatehouse` command as an operator runs it: a separate process reading the same GATEHOUSE_* settings."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from core import access
+from core.config import Settings
+from core.models import AuditEvent, Grant
+from core.people import get_user, platform_operator
+from core.startup import Gatehouse
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def gatehouse_cli(gatehouse: Gatehouse, settings: Settings):  # type: ignore[no-untyped-def]
+    env = {
+        **os.environ,
+        "GATEHOUSE_DATABASE_URL": settings.db_url,
+        "GATEHOUSE_LOCAL_AWS_PORT": str(settings.local_aws_port),
+        "GATEHOUSE_DATA_DIR": str(settings.data_dir),
+    }
+
+    def run(*arguments: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "core.cli", *arguments],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    return run
+
+
+def test_operator_adds_a_joiner_grants_lists_and_revokes(gatehouse: Gatehouse, gatehouse_cli) -> None:  # type: ignore[no-untyped-def]
+    added = gatehouse_cli("users", "add", "frank", "--email", "frank@example.org", "--line-manager", "carol")
+    assert added.returncode == 0, added.stderr
+    granted = gatehouse_cli(
+        "access",
+        "grant",
+        "alpha-pricing-models",
+        "frank",
+        "alice",
+        "--level",
+        "read-only",
+        "--path",
+        "/reports",
+        "--until",
+        "2099-01-31",
+    )
+    assert granted.returncode == 0, granted.stderr
+    listed = gatehouse_cli("access", "list", "--source", "alpha-pricing-models")
+    assert "alpha-pricing-models\tfrank\tread-only\t/reports\tuntil 2099-01-31" in listed.stdout
+    assert "alpha-pricing-models\talice\tread-only\t/reports" in listed.stdout
+    assert gatehouse.aws.iam.get_role(RoleName="alpha_user_frank")
+    policy = gatehouse.aws.iam.get_role_policy(RoleName="alpha_user_frank", PolicyName="s3-access")["PolicyDocument"]
+    assert "arn:aws:s3:::alpha-pricing-models/reports/*" in json.dumps(policy)
+    revoked = gatehouse_cli("access", "revoke", "alpha-pricing-models", "frank")
+    assert revoked.returncode == 0, revoked.stderr
+    assert "frank" not in gatehouse_cli("access", "list", "--source", "alpha-pricing-models").stdout
+    with gatehouse.session() as session:
+        actions = [e.action for e in session.exec(select(AuditEvent).where(AuditEvent.subject == "frank"))]
+    assert actions == ["user-added", "access-granted", "access-revoked"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (
+            ("access", "grant", "alpha-pricing-models", "nobody", "--level", "read-only"),
+            "no platform member called nobody",
+        ),
+        (
+            ("access", "grant", "alpha-pricing-models", "alice", "--level", "read-only", "--path", "reports/"),
+            "must start with /",
+        ),
+        (("access", "grant", "alpha-pricing-models", "erin", "--level", "admin"), "has left"),
+        (
+            ("access", "grant", "alpha-pricing-models", "alice", "--level", "read-only", "--until", "31/01/2099"),
+            "YYYY-MM-DD",
+        ),
+        (("sources", "create", "Alpha_Bad", "--admin", "alice"), "must start with alpha-"),
+        (("sources", "create", "alpha-new-thing", "--admin", "erin"), "has left"),
+        (("users", "add", "bob", "--email", "bob@example.org"), "already a platform member called bob"),
+        (("users", "leave", "nobody"), "no platform member called nobody"),
+    ],
+)
+def test_bad_input_is_one_line_a_non_zero_exit_and_changes_nothing(
+    gatehouse: Gatehouse,
+    gatehouse_cli,
+    arguments: tuple[str, ...],
+    message: str,  # type: ignore[no-untyped-def]
+) -> None:
+    with gatehouse.session() as session:
+        before = len(session.exec(select(Grant)).all()), len(session.exec(select(AuditEvent)).all())
+    result = gatehouse_cli(*arguments)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    with gatehouse.session() as session:
+        after = len(session.exec(select(Grant)).all()), len(session.exec(select(AuditEvent)).all())
+    assert after == before
+
+
+def test_reconcile_dry_run_reports_drift_and_reconcile_repairs_it(gatehouse: Gatehouse, gatehouse_cli) -> None:  # type: ignore[no-untyped-def]
+    wide_open = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+    gatehouse.aws.iam.put_role_policy(
+        RoleName="alpha_user_alice", PolicyName="s3-access", PolicyDocument=json.dumps(wide_open)
+    )
+    dry = gatehouse_cli("reconcile", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "alpha_user_alice: the s3-access inline policy differs" in dry.stdout
+    assert "nothing changed" in dry.stdout
+    assert access.find_drift(gatehouse, platform_operator("t"))  # the dry run left it as it was
+    repaired = gatehouse_cli("reconcile")
+    assert repaired.returncode == 0 and "repaired 1 role(s)" in repaired.stdout
+    assert "no drift" in gatehouse_cli("reconcile", "--dry-run").stdout
+
+
+def test_a_leaver_loses_access_and_orphans_are_listed(gatehouse: Gatehouse, gatehouse_cli) -> None:  # type: ignore[no-untyped-def]
+    result = gatehouse_cli("users", "leave", "bob")
+    assert result.returncode == 0, result.stderr
+    assert "now orphaned (no active admin): alpha-pricing-models, alpha-sales-analysis" in result.stdout
+    policy = gatehouse.aws.iam.get_role_policy(RoleName="alpha_user_bob", PolicyName="s3-access")["PolicyDocument"]
+    assert "alpha-pricing-models" not in json.dumps(policy)
+
+
+def test_sources_create_makes_a_hardened_webapp_bucket_with_the_app_read_only(
+    gatehouse: Gatehouse,
+    gatehouse_cli,  # type: ignore[no-untyped-def]
+) -> None:
+    result = gatehouse_cli(
+        "sources", "create", "alpha-app-reports", "--kind", "webapp", "--admin", "alice", "--app", "reports-app"
+    )
+    assert result.returncode == 0, result.stderr
+    assert gatehouse.aws.s3.get_bucket_versioning(Bucket="alpha-app-reports")["Status"] == "Enabled"
+    listed = gatehouse_cli("access", "list", "--source", "alpha-app-reports").stdout
+    assert "alpha-app-reports\talice\tadmin" in listed
+    assert "alpha-app-reports\tapp:reports-app\tread-only" in listed
+    policy = gatehouse.aws.iam.get_role_policy(RoleName="alpha_app_reports-app", PolicyName="s3-access")
+    assert "s3:PutObject" not in json.dumps(policy["PolicyDocument"])
+
+
+OLD_PLATFORM_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "console",
+            "Effect": "Allow",
+            "Action": ["s3:GetBucketLocation", "s3:ListAllMyBuckets"],
+            "Resource": "arn:aws:s3:::*",
+        },
+        {
+            "Sid": "list",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket"],
+            "Resource": ["arn:aws:s3:::alpha-old-project", "arn:aws:s3:::alpha-pricing-models"],
+        },
+        {
+            "Sid": "readonly",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:GetObjectAcl", "s3:GetObjectVersion"],
+            "Resource": ["arn:aws:s3:::alpha-pricing-models/reports/*"],
+        },
+        {
+            "Sid": "readwrite",
+            "Effect": "Allow",
+            "Action": [
+                "s3:GetObject",
+                "s3:PutObject",
+                "s3:DeleteObject",
+                "s3:GetObjectVersion",
+                "s3:PutObjectAcl",
+                "s3:DeleteObjectVersion",
+                "s3:RestoreObject",
+            ],
+            "Resource": ["arn:aws:s3:::alpha-old-project/*"],
+        },
+    ],
+}
+
+
+def test_import_iam_adopts_the_old_platforms_policies(gatehouse: Gatehouse, gatehouse_cli) -> None:  # type: ignore[no-untyped-def]
+    iam = gatehouse.aws.iam
+    iam.create_role(RoleName="alpha_user_grace", AssumeRolePolicyDocument=gatehouse.aws.trust_policy())
+    iam.put_role_policy(
+        RoleName="alpha_user_grace", PolicyName="s3-access", PolicyDocument=json.dumps(OLD_PLATFORM_POLICY)
+    )
+    joined = gatehouse_cli("users", "add", "grace", "--email", "grace@example.org")
+    assert "left in place" in joined.stdout, joined.stdout + joined.stderr
+    kept = iam.get_role_policy(RoleName="alpha_user_grace", PolicyName="s3-access")["PolicyDocument"]
+    assert kept == OLD_PLATFORM_POLICY  # adding her did not take her access away
+    dry = gatehouse_cli("import-iam", "--dry-run")
+    assert "would import 2 grant(s)" in dry.stdout, dry.stdout + dry.stderr
+    result = gatehouse_cli("import-iam")
+    assert result.returncode == 0, result.stderr
+    assert "alpha-old-project: adopted as a warehouse source with no admin (orphaned)" in result.stdout
+    listed = gatehouse_cli("access", "list", "--user", "grace").stdout
+    assert "alpha-old-project\tgrace\tread-write\twhole bucket" in listed
+    assert "alpha-pricing-models\tgrace\tread-only\t/reports" in listed
+    live = iam.get_role_policy(RoleName="alpha_user_grace", PolicyName="s3-access")["PolicyDocument"]
+    assert "s3:PutObjectAcl" not in json.dumps(live)  # rewritten in Gatehouse's format, with the same access
+    assert "arn:aws:s3:::alpha-pricing-models/reports/*" in json.dumps(live)
+    assert access.find_drift(gatehouse, platform_operator("t")) == []
+    with gatehouse.session() as session:
+        assert get_user(session, "grace")
+        assert len(session.exec(select(AuditEvent).where(AuditEvent.action == "access-imported")).all()) == 2
+
+
+FORM_YAML = """\
+description: Monthly orders by region, aggregated from the sales system.
+origin: The sales team's reporting system
+destination: alpha-shared-workspace/incoming
+purpose: Analyse regional trends for the pricing review.
+classification: OFFICIAL
+personal_data: false
+retention: Two years
+declaration: true
+"""
+
+
+def test_upload_streams_files_after_a_form_and_refuses_where_the_user_cannot_write(
+    gatehouse: Gatehouse,
+    gatehouse_cli,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    form = tmp_path / "form.yaml"
+    form.write_text(FORM_YAML)
+    data = tmp_path / "orders.csv"
+    data.write_bytes(b"month,orders\n2025-01,12\n" * 1000)
+    result = gatehouse_cli(
+        "upload", str(data), "s3://alpha-shared-workspace/incoming", "--form", str(form), "--as", "alice"
+    )
+    assert result.returncode == 0, result.stderr
+    head = gatehouse.aws.s3.head_object(Bucket="alpha-shared-workspace", Key="incoming/orders.csv")
+    assert head["ContentLength"] == data.stat().st_size and head["Metadata"]["gatehouse-movement-id"]
+    refused = gatehouse_cli(
+        "upload", str(data), "s3://alpha-sales-analysis/drafts", "--form", str(form), "--as", "alice"
+    )
+    assert refused.returncode != 0 and "read-only access" in refused.stderr
+    form.write_text(FORM_YAML.replace("declaration: true", "declaration: false"))
+    undeclared = gatehouse_cli(
+        "upload", str(data), "s3://alpha-shared-workspace/x", "--form", str(form), "--as", "alice"
+    )
+    assert undeclared.returncode != 0 and "information governance" in undeclared.stderr

@@ -1,0 +1,449 @@
+"""Who may do what: every persona, every action, own or other's source; each cell allowed or refused as the rules say.
+
+Each cell runs on a fresh copy of one prepared database (the demo data plus the people, grants and open requests the
+actions need), so cells are independent: a file copy on SQLite, CREATE DATABASE … TEMPLATE on PostgreSQL. The whole
+matrix runs on SQLite (seconds); PostgreSQL, where each copy costs about half a second, runs a representative
+subset: for every action, one persona who may and one who may not (rotating over those who may not). The rules are
+decided in the same Python on both; the subset proves they read PostgreSQL's data the same way.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, func, text
+from sqlmodel import select
+
+from core import grants, requests, sources
+from core.access import find_drift
+from core.catalog import access_list, get_source
+from core.config import Settings
+from core.db import make_engine
+from core.domain import AccessLevel, InvalidInput, NotAllowed, NotFound, SourceKind
+from core.models import (
+    AccessRequest,
+    AuditEvent,
+    DataSource,
+    Grant,
+    Notification,
+    RequestStatus,
+    SourceRequest,
+    User,
+)
+from core.people import add_user, get_user, mark_left
+from core.rules import TRANSITIONS, check_transition
+from core.startup import Gatehouse, start
+from tests.conftest import POSTGRES_ADMIN_URL
+
+NEED = "Quarterly pricing review for the finance committee needs these reports."
+
+# --- the personas and their sources ---------------------------------------------------------------------
+
+PERSONAS = ("alice", "bob", "carol", "dave", "erin", "xena")
+# alice: analyst · bob: source admin · carol: line manager (and admin) · dave: platform team · erin: has left
+# xena: external user (added by the platform team with external=True)
+
+# "Own" source: the one the persona administers; alice and xena administer none, so theirs is the one they use
+# (read/write and read only): using a source is not managing it. "Other's": a source someone else administers.
+OWN = {
+    "alice": "alpha-shared-workspace",
+    "bob": "alpha-pricing-models",
+    "carol": "alpha-shared-workspace",
+    "dave": "alpha-de-raw-intake",  # hidden: data engineering's
+    "erin": "alpha-legacy-orphan",  # she was its only admin, then left
+    "xena": "alpha-sales-analysis",
+}
+OTHERS = {
+    "alice": "alpha-pricing-models",
+    "bob": "alpha-court-dashboard-data",
+    "carol": "alpha-pricing-models",
+    "dave": "alpha-pricing-models",
+    "erin": "alpha-pricing-models",
+    "xena": "alpha-pricing-models",
+}
+# The source each persona revokes their own access to (a grant they hold; erin's is her admin grant of the orphan).
+HELD = {
+    "alice": "alpha-shared-workspace",
+    "bob": "alpha-shared-workspace",
+    "carol": "alpha-sales-analysis",
+    "dave": "alpha-sales-analysis",
+    "erin": "alpha-legacy-orphan",
+    "xena": "alpha-sales-analysis",
+}
+ALL_SOURCES = sorted({*OWN.values(), *OTHERS.values(), *HELD.values()})
+
+# --- the expected matrix ----------------------------------------------------------------------------------
+
+Y, N, NA = True, False, None  # NA: the persona has no such relation (nobody reports to erin or xena)
+
+# fmt: off
+MATRIX: dict[str, tuple[bool | None, ...]] = {
+    #                                       alice  bob    carol  dave   erin   xena
+    "request access (other's source)":     (Y,     Y,     Y,     Y,     N,     Y),
+    "request access (own source: held)":   (N,     N,     N,     N,     N,     N),
+    "approve request (own source)":        (N,     Y,     Y,     Y,     N,     N),
+    "approve request (other's source)":    (N,     N,     N,     N,     N,     N),
+    "approve confirmed orphan request":    (N,     N,     N,     Y,     N,     N),
+    "refuse request (own source)":         (N,     Y,     Y,     Y,     N,     N),
+    "refuse request (other's source)":     (N,     N,     N,     N,     N,     N),
+    "confirm as requester's line manager": (Y,     Y,     Y,     Y,     NA,    NA),
+    "confirm, not the line manager":       (N,     N,     N,     N,     N,     N),
+    "grant someone (own source)":          (N,     Y,     Y,     Y,     N,     N),
+    "grant someone (other's source)":      (N,     N,     N,     Y,     N,     N),
+    "revoke someone (own source)":         (N,     Y,     Y,     Y,     N,     N),
+    "revoke someone (other's source)":     (N,     N,     N,     Y,     N,     N),
+    "revoke own access":                   (Y,     Y,     Y,     Y,     N,     Y),
+    "archive (own source)":                (N,     Y,     Y,     Y,     N,     N),
+    "archive (other's source)":            (N,     N,     N,     Y,     N,     N),
+    "create warehouse source":             (Y,     Y,     Y,     Y,     N,     N),
+    "create webapp source":                (N,     N,     N,     Y,     N,     N),
+    "create hidden source":                (N,     N,     N,     Y,     N,     N),
+    "ask for a webapp source":             (Y,     Y,     Y,     Y,     N,     N),
+    "add user":                            (N,     N,     N,     Y,     N,     N),
+    "mark user left":                      (N,     N,     N,     Y,     N,     N),
+    "view access list (own source)":       (N,     Y,     Y,     Y,     N,     N),
+    "view access list (other's source)":   (N,     N,     N,     Y,     N,     N),
+    "platform queue":                      (N,     N,     N,     Y,     N,     N),
+    "drift check":                         (N,     N,     N,     Y,     N,     N),
+}
+# fmt: on
+# Why, row by row (PRODUCT.md): requests go to the source's active admins, nobody asks for what they hold; an
+# orphaned source's request is confirmed by the requester's line manager, then granted by the platform team;
+# admins (and the platform team, who manage every source) grant, revoke, archive and see who has access; anyone
+# may give up their own access; anyone internal creates a warehouse source; webapp and hidden sources, joiners,
+# leavers, the platform queue and drift are the platform team's. Someone who has left can do nothing; an
+# external user cannot create sources or be an admin (so cannot ask for a webapp source, whose requester becomes
+# its admin).
+
+EXPECTED: dict[tuple[str, str], bool] = {
+    (persona, action): allowed
+    for action, row in MATRIX.items()
+    for persona, allowed in zip(PERSONAS, row, strict=True)
+    if allowed is not None
+}
+
+
+# --- the actions ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Cell:
+    gatehouse: Gatehouse
+    persona: str
+    tag: str  # unique in the emulation, which every cell shares: names of buckets and users made by a cell
+    requests: dict[str, int]  # the prepared open requests, by key
+
+    @property
+    def actor(self) -> User:
+        return load(self.gatehouse, self.persona)
+
+    def pending_on(self, source: str) -> int:
+        return self.requests[f"pending:{source}"]
+
+
+def load(gatehouse: Gatehouse, username: str) -> User:
+    with gatehouse.session() as session:
+        return get_user(session, username)
+
+
+def _access_list(cell: Cell, source: str) -> None:
+    with cell.gatehouse.session() as session:
+        access_list(session, cell.actor, get_source(session, cell.actor, source))
+
+
+def _platform_queue(cell: Cell) -> None:
+    with cell.gatehouse.session() as session:
+        requests.platform_queue(session, cell.actor)
+
+
+def _confirm_not_manager(cell: Cell) -> None:
+    key = "lm:bob" if cell.persona == "carol" else "lm:carol"
+    requests.confirm_request(cell.gatehouse, cell.actor, cell.requests[key])
+
+
+ACTIONS: dict[str, Callable[[Cell], Any]] = {
+    "request access (other's source)": lambda c: requests.request_access(
+        c.gatehouse, c.actor, OTHERS[c.persona], AccessLevel.READ_ONLY, None, NEED
+    ),
+    "request access (own source: held)": lambda c: requests.request_access(
+        c.gatehouse, c.actor, OWN[c.persona], AccessLevel.READ_ONLY, None, NEED
+    ),
+    "approve request (own source)": lambda c: requests.approve_request(
+        c.gatehouse, c.actor, c.pending_on(OWN[c.persona])
+    ),
+    "approve request (other's source)": lambda c: requests.approve_request(
+        c.gatehouse, c.actor, c.pending_on(OTHERS[c.persona])
+    ),
+    "approve confirmed orphan request": lambda c: requests.approve_request(
+        c.gatehouse, c.actor, c.requests["platform"]
+    ),
+    "refuse request (own source)": lambda c: requests.refuse_request(
+        c.gatehouse, c.actor, c.pending_on(OWN[c.persona]), "Use the published extract instead."
+    ),
+    "refuse request (other's source)": lambda c: requests.refuse_request(
+        c.gatehouse, c.actor, c.pending_on(OTHERS[c.persona]), "Use the published extract instead."
+    ),
+    "confirm as requester's line manager": lambda c: requests.confirm_request(
+        c.gatehouse, c.actor, c.requests[f"lm:{c.persona}"]
+    ),
+    "confirm, not the line manager": _confirm_not_manager,
+    "grant someone (own source)": lambda c: grants.grant_access(
+        c.gatehouse, c.actor, OWN[c.persona], ["frank"], AccessLevel.READ_ONLY
+    ),
+    "grant someone (other's source)": lambda c: grants.grant_access(
+        c.gatehouse, c.actor, OTHERS[c.persona], ["frank"], AccessLevel.READ_ONLY
+    ),
+    "revoke someone (own source)": lambda c: grants.revoke_access(c.gatehouse, c.actor, OWN[c.persona], "gus"),
+    "revoke someone (other's source)": lambda c: grants.revoke_access(c.gatehouse, c.actor, OTHERS[c.persona], "gus"),
+    "revoke own access": lambda c: grants.revoke_access(c.gatehouse, c.actor, HELD[c.persona], c.persona),
+    "archive (own source)": lambda c: sources.archive_source(c.gatehouse, c.actor, OWN[c.persona]),
+    "archive (other's source)": lambda c: sources.archive_source(c.gatehouse, c.actor, OTHERS[c.persona]),
+    "create warehouse source": lambda c: sources.create_source(c.gatehouse, c.actor, f"alpha-{c.tag}-warehouse"),
+    "create webapp source": lambda c: sources.create_source(
+        c.gatehouse, c.actor, f"alpha-{c.tag}-webapp", SourceKind.WEBAPP, app_name=f"app-{c.tag}"
+    ),
+    "create hidden source": lambda c: sources.create_source(c.gatehouse, c.actor, f"alpha-{c.tag}-hidden", hidden=True),
+    "ask for a webapp source": lambda c: requests.request_webapp_source(
+        c.gatehouse, c.actor, f"alpha-{c.tag}-asked", f"app-{c.tag}", NEED
+    ),
+    "add user": lambda c: add_user(c.gatehouse, c.actor, f"new-{c.tag}", "new@example.org"),
+    "mark user left": lambda c: mark_left(c.gatehouse, c.actor, "gus"),
+    "view access list (own source)": lambda c: _access_list(c, OWN[c.persona]),
+    "view access list (other's source)": lambda c: _access_list(c, OTHERS[c.persona]),
+    "platform queue": _platform_queue,
+    "drift check": lambda c: find_drift(c.gatehouse, c.actor),
+}
+READ_ONLY_ACTIONS = {
+    "view access list (own source)",
+    "view access list (other's source)",
+    "platform queue",
+    "drift check",
+}
+
+# --- the prepared database -------------------------------------------------------------------------------
+
+
+OPEN_ON = ("alpha-pricing-models", "alpha-shared-workspace", "alpha-sales-analysis", "alpha-court-dashboard-data")
+
+
+def prepare(gatehouse: Gatehouse) -> dict[str, int]:
+    """Through the use cases: the people, grants and open requests the actions act on; returns the requests."""
+    dave = load(gatehouse, "dave")
+    add_user(gatehouse, dave, "xena", "xena@partner.example", external=True)
+    for name, manager in (("frank", "carol"), ("gus", None), ("rep-alice", "alice"), ("rep-bob", "bob")):
+        add_user(gatehouse, dave, name, f"{name}@example.org", line_manager=manager)
+    add_user(gatehouse, dave, "rep-dave", "rep-dave@example.org", line_manager="dave")
+    add_user(gatehouse, dave, "pia", "pia@example.org", platform_admin=True)
+    for source in ALL_SOURCES:
+        grants.grant_access(gatehouse, dave, source, ["gus"], AccessLevel.READ_ONLY)
+    grants.grant_access(gatehouse, dave, "alpha-sales-analysis", ["xena"], AccessLevel.READ_ONLY, confirm_external=True)
+    grants.grant_access(
+        gatehouse, load(gatehouse, "bob"), "alpha-sales-analysis", ["carol", "dave"], AccessLevel.READ_ONLY
+    )
+
+    def ask(who: str, source: str, expected: RequestStatus) -> int:
+        view = requests.request_access(gatehouse, load(gatehouse, who), source, AccessLevel.READ_ONLY, None, NEED)
+        assert view.status is expected
+        return view.id
+
+    ids = {f"pending:{source}": ask("frank", source, RequestStatus.PENDING_ADMIN) for source in OPEN_ON}
+    ids["pending:alpha-de-raw-intake"] = ask("pia", "alpha-de-raw-intake", RequestStatus.PENDING_ADMIN)
+    ids["lm:carol"] = ask("frank", "alpha-legacy-orphan", RequestStatus.PENDING_LINE_MANAGER)
+    ids["pending:alpha-legacy-orphan"] = ids["lm:carol"]
+    for manager in ("alice", "bob", "dave"):
+        ids[f"lm:{manager}"] = ask(f"rep-{manager}", "alpha-legacy-orphan", RequestStatus.PENDING_LINE_MANAGER)
+    ids["platform"] = ask("pia", "alpha-legacy-orphan", RequestStatus.PENDING_PLATFORM)
+    return ids
+
+
+@dataclass(frozen=True)
+class Prepared:
+    settings: Settings
+    gatehouse: Gatehouse  # its engine is disposed: only its settings and AWS adapter are reused
+    requests: dict[str, int]
+
+
+def prepare_on(settings: Settings) -> Prepared:
+    gatehouse = start(settings)
+    ids = prepare(gatehouse)
+    gatehouse.engine.dispose()
+    return Prepared(settings, gatehouse, ids)
+
+
+@pytest.fixture(scope="module")
+def emulation(moto_endpoint: str) -> int:
+    """The emulation, reset once for the module: every cell shares it, so cells name what they make uniquely."""
+    urllib.request.urlopen(urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST"), timeout=10)
+    return int(moto_endpoint.rsplit(":", 1)[1])
+
+
+@pytest.fixture(scope="module")
+def sqlite_prepared(emulation: int, tmp_path_factory: pytest.TempPathFactory) -> Prepared:
+    folder = tmp_path_factory.mktemp("matrix-sqlite")
+    return prepare_on(
+        Settings(database_url=f"sqlite:///{folder / 'prepared.db'}", local_aws_port=emulation, data_dir=folder)
+    )
+
+
+@pytest.fixture(scope="module")
+def postgres_prepared(
+    emulation: int, postgres_template: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Prepared]:
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"gatehouse_matrix_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"'))
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    folder = tmp_path_factory.mktemp("matrix-postgres")
+    yield prepare_on(Settings(database_url=url, local_aws_port=emulation, data_dir=folder))
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def on_copy(prepared: Prepared, url: str) -> Gatehouse:
+    """A Gatehouse on a copy of the prepared database, sharing the prepared one's AWS adapter (nothing to start)."""
+    settings = Settings(
+        database_url=url, local_aws_port=prepared.settings.local_aws_port, data_dir=prepared.settings.data_dir
+    )
+    assert settings.db_url == url
+    return Gatehouse(settings, make_engine(url), prepared.gatehouse.aws)
+
+
+@contextmanager
+def sqlite_copy(prepared: Prepared, folder: Path) -> Iterator[Gatehouse]:
+    source = sqlite3.connect(prepared.settings.db_url.removeprefix("sqlite:///"))
+    target = sqlite3.connect(folder / "cell.db")
+    with target:
+        source.backup(target)
+    source.close()
+    target.close()
+    gatehouse = on_copy(prepared, f"sqlite:///{folder / 'cell.db'}")
+    try:
+        yield gatehouse
+    finally:
+        gatehouse.engine.dispose()
+
+
+@contextmanager
+def postgres_copy(prepared: Prepared) -> Iterator[Gatehouse]:
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    template = prepared.settings.db_url.rsplit("/", 1)[1]
+    name = f"gatehouse_cell_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY'))
+    gatehouse = on_copy(prepared, POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}")
+    try:
+        yield gatehouse
+    finally:
+        gatehouse.engine.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+# --- checking a cell ---------------------------------------------------------------------------------------
+
+
+def snapshot(gatehouse: Gatehouse) -> dict[str, Any]:
+    """Everything a refused action must leave as it was."""
+    with gatehouse.session() as session:
+        return {
+            "users": sorted((u.username, u.status, u.is_platform_admin) for u in session.exec(select(User))),
+            "sources": sorted((s.name, s.hidden, s.archived_at) for s in session.exec(select(DataSource))),
+            "grants": sorted(
+                (g.source_id, g.user_id or 0, g.app_id or 0, g.level, tuple(g.paths), g.expires_on)
+                for g in session.exec(select(Grant))
+            ),
+            "requests": sorted((r.id or 0, r.status, r.version) for r in session.exec(select(AccessRequest))),
+            "source requests": sorted((r.id or 0, r.status) for r in session.exec(select(SourceRequest))),
+            "audit events": session.exec(select(func.count()).select_from(AuditEvent)).one(),
+            "notifications": session.exec(select(func.count()).select_from(Notification)).one(),
+        }
+
+
+def check_cell(gatehouse: Gatehouse, requests_by_key: dict[str, int], persona: str, action: str, tag: str) -> None:
+    cell = Cell(gatehouse, persona, tag, requests_by_key)
+    before = snapshot(gatehouse)
+    if EXPECTED[(persona, action)]:
+        ACTIONS[action](cell)
+        after = snapshot(gatehouse)
+        if action in READ_ONLY_ACTIONS:
+            assert after == before
+        else:
+            assert after["audit events"] > before["audit events"], "an allowed change must be in the audit trail"
+        return
+    with pytest.raises((NotAllowed, InvalidInput, NotFound)) as refused:
+        ACTIONS[action](cell)
+    message = str(refused.value)
+    assert message and "\n" not in message and message.endswith("."), message
+    assert snapshot(gatehouse) == before
+
+
+def slug(action: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in action.lower()).strip("-").replace("--", "-")
+
+
+def cell_param(persona: str, action: str) -> Any:
+    return pytest.param(persona, action, id=f"{persona}:{slug(action)}")
+
+
+ALL_CELLS = [cell_param(p, a) for a in MATRIX for p in PERSONAS if (p, a) in EXPECTED]
+
+
+def representative_cells() -> list[Any]:
+    chosen = []
+    for number, action in enumerate(MATRIX):
+        allowed = [p for p in PERSONAS if EXPECTED.get((p, action)) is True]
+        refused = [p for p in PERSONAS if EXPECTED.get((p, action)) is False]
+        chosen += [cell_param(allowed[0], action)] if allowed else []
+        chosen += [cell_param(refused[number % len(refused)], action)] if refused else []
+    return chosen
+
+
+def test_the_matrix_covers_every_action_and_persona() -> None:
+    assert set(MATRIX) == set(ACTIONS)
+    assert {p for p, _ in EXPECTED} == set(PERSONAS)
+
+
+@pytest.mark.parametrize(("persona", "action"), ALL_CELLS)
+def test_cell_on_sqlite(sqlite_prepared: Prepared, tmp_path: Path, persona: str, action: str) -> None:
+    with sqlite_copy(sqlite_prepared, tmp_path) as gatehouse:
+        check_cell(gatehouse, sqlite_prepared.requests, persona, action, f"sq-{persona}")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(("persona", "action"), representative_cells())
+def test_cell_on_postgresql(postgres_prepared: Prepared, persona: str, action: str) -> None:
+    with postgres_copy(postgres_prepared) as gatehouse:
+        check_cell(gatehouse, postgres_prepared.requests, persona, action, f"pg-{persona}")
+
+
+# --- the request state machine (pure) -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("current", list(RequestStatus), ids=str)
+@pytest.mark.parametrize("new", list(RequestStatus), ids=str)
+def test_a_request_moves_only_along_the_allowed_steps(current: RequestStatus, new: RequestStatus) -> None:
+    decision = check_transition(current, new)
+    assert decision.allowed is (new in TRANSITIONS.get(current, set()))
+    if not decision.allowed:
+        assert decision.reason.endswith(".") and "\n" not in decision.reason
+    if not current.is_open:
+        assert not decision.allowed and "already" in decision.reason
+
+
+def test_only_open_requests_can_move_and_decisions_are_final() -> None:
+    open_statuses = {s for s in RequestStatus if s.is_open}
+    assert set(TRANSITIONS) == open_statuses
+    decided = {RequestStatus.APPROVED, RequestStatus.REFUSED, RequestStatus.WITHDRAWN}
+    assert all(TRANSITIONS[s] <= decided | {RequestStatus.PENDING_PLATFORM} for s in open_statuses)
+    assert all(s not in TRANSITIONS[s] for s in open_statuses)

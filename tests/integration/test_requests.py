@@ -1,0 +1,230 @@
+"""The access workflows of every persona, end to end through the core use cases, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import col, select
+
+from core import grants, requests, sources
+from core.domain import AccessLevel, GatehouseError, InvalidInput, NotAllowed, NotFound
+from core.models import AccessRequest, AuditEvent, Grant, Notification, RequestStatus, User, utcnow
+from core.notify import unread_count
+from core.people import get_user, platform_operator
+from core.startup import Gatehouse
+from tests.aws_helpers import as_user
+
+NEED = "Quarterly pricing review for the finance committee needs these reports."
+
+
+def user(gatehouse: Gatehouse, name: str) -> User:
+    with gatehouse.session() as session:
+        return get_user(session, name)
+
+
+def inbox_count(gatehouse: Gatehouse, name: str) -> int:
+    with gatehouse.session() as session:
+        return unread_count(session, get_user(session, name))
+
+
+def test_alice_asks_bob_approves_and_her_role_reads_exactly_there(gatehouse: Gatehouse) -> None:
+    alice, bob = user(gatehouse, "alice"), user(gatehouse, "bob")
+    bob_inbox = inbox_count(gatehouse, "bob")
+    asked = requests.request_access(gatehouse, alice, "alpha-pricing-models", AccessLevel.READ_ONLY, "/reports", NEED)
+    assert asked.status is RequestStatus.PENDING_ADMIN
+    assert asked.waits_for == "an admin of the source: bob"
+    assert inbox_count(gatehouse, "bob") == bob_inbox + 1
+    with gatehouse.session() as session:
+        assert [r.id for r in requests.admin_queue(session, bob).items] == [asked.id]
+        assert requests.admin_queue(session, user(gatehouse, "carol")).total == 0
+    outcome = requests.approve_request(gatehouse, bob, asked.id)
+    assert outcome.failed == []
+    with as_user(gatehouse, "alice") as role:
+        assert role.can("get", "alpha-pricing-models", "reports/prices_q3.csv")
+        assert not role.can("get", "alpha-pricing-models", "models/elasticity.parquet")
+        assert not role.can("put", "alpha-pricing-models", "reports/new.csv")
+    with gatehouse.session() as session:
+        [mine] = [r for r in requests.my_requests(session, alice) if r.id == asked.id]
+        assert mine.status is RequestStatus.APPROVED
+        actions = [e.action for e in session.exec(select(AuditEvent).where(AuditEvent.request_id == asked.id))]
+    assert actions == ["request-made", "access-granted", "request-approved"]
+    assert inbox_count(gatehouse, "alice") >= 1
+
+
+def test_an_orphaned_source_goes_to_the_line_manager_then_the_platform_team(gatehouse: Gatehouse) -> None:
+    alice, carol, dave, bob = (user(gatehouse, n) for n in ("alice", "carol", "dave", "bob"))
+    asked = requests.request_access(gatehouse, alice, "alpha-legacy-orphan", AccessLevel.READ_ONLY, None, NEED)
+    assert asked.status is RequestStatus.PENDING_LINE_MANAGER
+    assert asked.waits_for == "your line manager, carol"
+    with pytest.raises(InvalidInput, match="line manager must confirm"):
+        requests.approve_request(gatehouse, dave, asked.id)
+    with pytest.raises(NotAllowed, match="line manager"):
+        requests.confirm_request(gatehouse, bob, asked.id)
+    with gatehouse.session() as session:
+        assert [r.id for r in requests.awaiting_confirmation(session, carol)] == [asked.id]
+    requests.confirm_request(gatehouse, carol, asked.id)
+    with gatehouse.session() as session:
+        assert requests.awaiting_confirmation(session, carol) == []
+        assert [r.id for r in requests.platform_queue(session, dave).items] == [asked.id]
+        with pytest.raises(NotAllowed):
+            requests.platform_queue(session, carol)
+    with pytest.raises(NotAllowed, match="platform team"):
+        requests.approve_request(gatehouse, carol, asked.id)
+    requests.approve_request(gatehouse, dave, asked.id)
+    with as_user(gatehouse, "alice") as role:
+        assert role.can("get", "alpha-legacy-orphan", "archive/legacy_2019.csv")
+
+
+def test_without_a_line_manager_the_request_goes_straight_to_the_platform_team_flagged(gatehouse: Gatehouse) -> None:
+    carol = user(gatehouse, "carol")  # carol has no line manager
+    asked = requests.request_access(gatehouse, carol, "alpha-legacy-orphan", AccessLevel.READ_ONLY, None, NEED)
+    assert asked.status is RequestStatus.PENDING_PLATFORM and asked.no_line_manager
+    assert "no line manager" in asked.waits_for
+
+
+def test_nobody_decides_their_own_request(gatehouse: Gatehouse) -> None:
+    dave = user(gatehouse, "dave")  # platform team, no line manager: his request waits for the platform team
+    asked = requests.request_access(gatehouse, dave, "alpha-legacy-orphan", AccessLevel.READ_ONLY, None, NEED)
+    with pytest.raises(NotAllowed, match="Nobody decides their own request"):
+        requests.approve_request(gatehouse, dave, asked.id)
+    with pytest.raises(NotAllowed, match="Nobody decides their own request"):
+        requests.refuse_request(gatehouse, dave, asked.id, "not needed after all")
+
+
+def test_an_admin_may_grant_less_than_asked_but_never_more(gatehouse: Gatehouse) -> None:
+    alice, bob = user(gatehouse, "alice"), user(gatehouse, "bob")
+    asked = requests.request_access(
+        gatehouse, alice, "alpha-pricing-models", AccessLevel.READ_WRITE, "/reports\n/models", NEED
+    )
+    with pytest.raises(InvalidInput, match="at most"):
+        requests.approve_request(gatehouse, bob, asked.id, level=AccessLevel.ADMIN)
+    with pytest.raises(InvalidInput, match="only paths within"):
+        requests.approve_request(gatehouse, bob, asked.id, paths="/other")
+    requests.approve_request(gatehouse, bob, asked.id, level=AccessLevel.READ_ONLY, paths="/reports")
+    with gatehouse.session() as session:
+        grant = session.exec(select(Grant).where(Grant.user_id == alice.id, Grant.request_id == asked.id)).one()
+        [view] = [r for r in requests.my_requests(session, alice) if r.id == asked.id]
+    assert (grant.level, grant.paths) == (AccessLevel.READ_ONLY, ["/reports"])
+    assert view.granted == "Read only (/reports)"
+
+
+def test_a_refusal_needs_a_reason_and_is_final(gatehouse: Gatehouse) -> None:
+    alice, bob = user(gatehouse, "alice"), user(gatehouse, "bob")
+    asked = requests.request_access(gatehouse, alice, "alpha-pricing-models", AccessLevel.READ_ONLY, None, NEED)
+    with pytest.raises(InvalidInput, match="reason"):
+        requests.refuse_request(gatehouse, bob, asked.id, " ")
+    requests.refuse_request(gatehouse, bob, asked.id, "Use the published extract instead.")
+    with pytest.raises(NotAllowed, match="already refused"):
+        requests.approve_request(gatehouse, bob, asked.id)
+    with pytest.raises(NotAllowed, match="Only the person who asked"):
+        requests.withdraw_request(gatehouse, bob, asked.id)
+    with pytest.raises(InvalidInput, match="already refused"):
+        requests.withdraw_request(gatehouse, alice, asked.id)
+    with gatehouse.session() as session:
+        [view] = [r for r in requests.my_requests(session, alice) if r.id == asked.id]
+    assert view.decision_reason == "Use the published extract instead."
+
+
+def test_withdrawing_lets_the_requester_ask_again(gatehouse: Gatehouse) -> None:
+    alice = user(gatehouse, "alice")
+    asked = requests.request_access(gatehouse, alice, "alpha-pricing-models", AccessLevel.READ_ONLY, None, NEED)
+    with pytest.raises(InvalidInput, match="already asked"):
+        requests.request_access(gatehouse, alice, "alpha-pricing-models", AccessLevel.READ_WRITE, None, NEED)
+    requests.withdraw_request(gatehouse, alice, asked.id)
+    again = requests.request_access(gatehouse, alice, "alpha-pricing-models", AccessLevel.READ_WRITE, None, NEED)
+    assert again.status is RequestStatus.PENDING_ADMIN
+
+
+@pytest.mark.parametrize(
+    ("username", "source", "level", "paths", "need", "error", "message"),
+    [
+        ("alice", "alpha-sales-analysis", AccessLevel.READ_ONLY, "/published", NEED, InvalidInput, "already have"),
+        ("alice", "alpha-shared-workspace", AccessLevel.READ_ONLY, None, NEED, InvalidInput, "already have"),
+        ("alice", "alpha-de-raw-intake", AccessLevel.READ_ONLY, None, NEED, NotFound, "no data source"),
+        ("alice", "alpha-nowhere", AccessLevel.READ_ONLY, None, NEED, NotFound, "no data source"),
+        ("alice", "alpha-pricing-models", AccessLevel.READ_ONLY, None, "need it", InvalidInput, "business need"),
+        ("alice", "alpha-pricing-models", AccessLevel.READ_ONLY, "/a\n", NEED, InvalidInput, "empty line"),
+        ("erin", "alpha-pricing-models", AccessLevel.READ_ONLY, None, NEED, NotAllowed, "has left"),
+    ],
+)
+def test_requests_refused_up_front_with_the_reason(
+    gatehouse: Gatehouse,
+    username: str,
+    source: str,
+    level: AccessLevel,
+    paths: str | None,
+    need: str,
+    error: type[GatehouseError],
+    message: str,
+) -> None:
+    with gatehouse.session() as session:
+        before = len(session.exec(select(AccessRequest)).all())
+    with pytest.raises(error, match=message):
+        requests.request_access(gatehouse, user(gatehouse, username), source, level, paths, need)
+    with gatehouse.session() as session:
+        assert len(session.exec(select(AccessRequest)).all()) == before
+
+
+def test_asking_for_more_than_held_is_allowed(gatehouse: Gatehouse) -> None:
+    asked = requests.request_access(
+        gatehouse, user(gatehouse, "alice"), "alpha-sales-analysis", AccessLevel.READ_ONLY, "/drafts", NEED
+    )
+    assert asked.status is RequestStatus.PENDING_ADMIN
+
+
+def test_archiving_ends_access_refuses_open_requests_and_tags_the_bucket(gatehouse: Gatehouse) -> None:
+    alice, bob, carol = (user(gatehouse, n) for n in ("alice", "bob", "carol"))
+    asked = requests.request_access(gatehouse, carol, "alpha-sales-analysis", AccessLevel.READ_ONLY, None, NEED)
+    with pytest.raises(NotAllowed):
+        sources.archive_source(gatehouse, alice, "alpha-sales-analysis")
+    assert sources.archive_source(gatehouse, bob, "alpha-sales-analysis") == []
+    with as_user(gatehouse, "alice") as role:
+        assert not role.can("get", "alpha-sales-analysis", "published/sales_2025.csv")
+    tags = gatehouse.aws.s3.get_bucket_tagging(Bucket="alpha-sales-analysis")["TagSet"]
+    assert {"Key": "archive", "Value": "true"} in tags and {"Key": "buckettype", "Value": "datawarehouse"} in tags
+    assert gatehouse.aws.bucket_exists("alpha-sales-analysis")  # data kept
+    with gatehouse.session() as session:
+        assert session.get(AccessRequest, asked.id).status == RequestStatus.REFUSED
+    with pytest.raises(InvalidInput, match="archived"):
+        requests.request_access(gatehouse, alice, "alpha-sales-analysis", AccessLevel.READ_WRITE, None, NEED)
+
+
+def test_webapp_source_requests_go_to_the_platform_team_who_create_them(gatehouse: Gatehouse) -> None:
+    alice, dave = user(gatehouse, "alice"), user(gatehouse, "dave")
+    with pytest.raises(NotAllowed):
+        sources.create_source(gatehouse, alice, "alpha-my-webapp", sources.SourceKind.WEBAPP, app_name="my-app")
+    asked = requests.request_webapp_source(gatehouse, alice, "alpha-my-webapp", "my-app", NEED)
+    with gatehouse.session() as session:
+        assert [r.id for r, _ in requests.source_requests(session, dave)] == [asked.id]
+    assert requests.decide_source_request(gatehouse, dave, asked.id or 0, approve=True) is None
+    with gatehouse.session() as session:
+        rows = grants.list_access(gatehouse, platform_operator("t"), source_name="alpha-my-webapp")
+    assert {(r.principal, r.level) for r in rows} == {
+        ("alice", AccessLevel.ADMIN),
+        ("app:my-app", AccessLevel.READ_ONLY),
+    }
+    assert gatehouse.aws.iam.get_role(RoleName="alpha_app_my-app")
+
+
+def test_time_limited_access_warns_once_then_ends_in_iam(gatehouse: Gatehouse) -> None:
+    from core.expiry import expire
+
+    bob = user(gatehouse, "bob")
+    soon = utcnow().date() + timedelta(days=3)
+    grants.grant_access(gatehouse, bob, "alpha-pricing-models", ["alice"], AccessLevel.READ_ONLY, "/reports", soon)
+    first = expire(gatehouse)
+    assert first.warned == [f"alice on alpha-pricing-models, ends {soon}"] and first.expired == []
+    assert expire(gatehouse).warned == []  # told once
+    with gatehouse.session() as session:
+        kinds = session.exec(select(Notification.user_id).where(Notification.kind == "access-ending")).all()
+    assert sorted(kinds) == sorted([user(gatehouse, "alice").id, bob.id])
+    with as_user(gatehouse, "alice") as role:
+        assert role.can("get", "alpha-pricing-models", "reports/prices_q3.csv")
+    ended = expire(gatehouse, today=soon + timedelta(days=1))
+    assert ended.expired == ["alice on alpha-pricing-models"] and ended.sync_errors == []
+    with as_user(gatehouse, "alice") as role:
+        assert not role.can("get", "alpha-pricing-models", "reports/prices_q3.csv")
+    with gatehouse.session() as session:
+        assert session.exec(select(AuditEvent).where(AuditEvent.action == "access-expired")).one()
+        assert session.exec(select(Grant).where(col(Grant.expires_on).is_not(None))).all() == []
