@@ -59,7 +59,7 @@ from moto.server import ThreadedMotoServer
 from sqlalchemy import Engine, create_engine, event, make_url, text
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner.script_cache import ScriptCache
-from streamlit.testing.v1 import AppTest, app_test
+from streamlit.testing.v1 import AppTest, app_test, local_script_runner
 
 from bench.seed_scale import describe, seed
 from core.aws import Aws
@@ -88,8 +88,10 @@ class NavigationPagesManager(PagesManager):
 app_test.PagesManager = NavigationPagesManager  # type: ignore[misc]
 # A server compiles each script once and keeps the bytecode; AppTest compiles app.py and the page again at every
 # run (with the AST rewrite of "magic"), which would charge a long page for its length rather than for its work.
+# Both AppTest and its script runner make a ScriptCache of their own each run: both get the one shared cache.
 _SCRIPTS = ScriptCache()
 app_test.ScriptCache = lambda: _SCRIPTS  # type: ignore[misc,assignment]
+local_script_runner.ScriptCache = lambda: _SCRIPTS  # type: ignore[misc,assignment]
 
 
 @dataclass(frozen=True)

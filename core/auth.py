@@ -3,6 +3,8 @@ streamlit-authenticator's, fed from here."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import timedelta
 from typing import Any
 
@@ -18,38 +20,74 @@ def hash_password(password: str) -> str:
     return bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
 
 
-def sign_in_credentials(session: Session, settings: Settings, username: str | None = None) -> dict[str, Any]:
-    """The credentials mapping streamlit-authenticator expects, for active users with a password.
+def account(session: Session, settings: Settings, username: str) -> dict[str, Any] | None:
+    """One active account with a password, as streamlit-authenticator expects it; None for anyone else.
 
     A locked-out account carries `failed_login_attempts` at the maximum, so the widget refuses it before
-    checking the password (and we show why). Pass `username` to load just the signed-in user.
-    """
-    query = select(User).where(User.status == UserStatus.ACTIVE, col(User.password_hash).is_not(None))
-    if username is not None:
-        query = query.where(User.username == username)
-    now = utcnow()
-    usernames = {
-        user.username: {
-            "email": user.email,
-            "first_name": user.display_name or user.username,
-            "last_name": "",
-            "password": user.password_hash,
-            "failed_login_attempts": settings.max_failed_sign_ins
-            if user.locked_until and user.locked_until > now
-            else 0,
-        }
-        for user in session.exec(query)
+    checking the password (and we show why)."""
+    user = session.exec(
+        select(User).where(
+            User.username == username, User.status == UserStatus.ACTIVE, col(User.password_hash).is_not(None)
+        )
+    ).first()
+    if user is None:
+        return None
+    locked = user.locked_until is not None and user.locked_until > utcnow()
+    return {
+        "email": user.email,
+        "first_name": user.display_name or user.username,
+        "last_name": "",
+        "password": user.password_hash,
+        "failed_login_attempts": settings.max_failed_sign_ins if locked else 0,
     }
-    return {"usernames": usernames}
 
 
-def failed_usernames(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
-    """Which accounts the widget just counted a failed attempt against (it bumps failed_login_attempts)."""
-    return [
-        name
-        for name, entry in after["usernames"].items()
-        if entry.get("failed_login_attempts", 0) > before.get(name, 0)
-    ]
+class Accounts(dict[str, dict[str, Any]]):
+    """streamlit-authenticator's `usernames` mapping, read from the database one account at a time, when the widget
+    looks one up (the username typed, or the one in the sign-in cookie).
+
+    Handing the widget every active account instead would cost each rerun of the sign-in page as much as the
+    platform has users. The widget only ever asks for the account being signed in (`in`, `[]`, `.get`); it counts
+    a failed attempt in the entry it was given, which `failed()` reports.
+    """
+
+    def __init__(self, session: Callable[[], AbstractContextManager[Session]], settings: Settings) -> None:
+        super().__init__()
+        self._session = session
+        self._settings = settings
+        self._attempts_at_load: dict[str, int] = {}
+
+    def _loaded(self, username: object) -> bool:
+        if not isinstance(username, str):
+            return False
+        if dict.__contains__(self, username):
+            return True
+        with self._session() as session:
+            entry = account(session, self._settings, username)
+        if entry is None:
+            return False
+        dict.__setitem__(self, username, entry)
+        self._attempts_at_load[username] = entry["failed_login_attempts"]
+        return True
+
+    def __contains__(self, username: object) -> bool:
+        return self._loaded(username)
+
+    def __missing__(self, username: str) -> dict[str, Any]:
+        if self._loaded(username):
+            return dict.__getitem__(self, username)
+        raise KeyError(username)
+
+    def get(self, username: str, default: Any = None) -> Any:  # type: ignore[override]
+        return self[username] if self._loaded(username) else default
+
+    def failed(self) -> list[str]:
+        """The accounts the widget has just counted a failed attempt against."""
+        return [
+            name
+            for name, entry in self.items()
+            if entry.get("failed_login_attempts", 0) > self._attempts_at_load.get(name, 0)
+        ]
 
 
 def record_failed_sign_in(session: Session, settings: Settings, username: str) -> User | None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, case, func, or_
 from sqlmodel import Session, col, select
 
 from core.config import Settings
@@ -49,14 +49,25 @@ class Page(Generic[T]):
 
 
 def usable_sources(session: Session, settings: Settings, user: User) -> list[UsableSource]:
-    rows = session.exec(
+    """Every live source the user holds a grant on (for pickers; the My data table pages with `usable_page`)."""
+    return usable_page(session, settings, user, limit=None).items
+
+
+def usable_page(
+    session: Session, settings: Settings, user: User, search: str = "", offset: int = 0, limit: int | None = 25
+) -> Page[UsableSource]:
+    """The live sources the user holds a grant on, searched by name and paged in the database."""
+    query = (
         select(Grant, DataSource)
         .join(DataSource, col(DataSource.id) == Grant.source_id)
         .where(Grant.user_id == user.id, col(DataSource.archived_at).is_(None))
-        .order_by(DataSource.name)
-    ).all()
+    )
+    if search.strip():
+        query = query.where(col(DataSource.name).contains(search.strip().lower()))
+    rows = session.exec(query.order_by(DataSource.kind, DataSource.name).offset(offset).limit(limit)).all()
+    total = len(rows) if limit is None or (offset == 0 and len(rows) < limit) else _count(session, query)
     sync = session.exec(select(RoleSync).where(RoleSync.user_id == user.id)).first()
-    return [
+    items = [
         UsableSource(
             name=source.name,
             kind=SourceKind(source.kind),
@@ -69,6 +80,11 @@ def usable_sources(session: Session, settings: Settings, user: User) -> list[Usa
         )
         for grant, source in rows
     ]
+    return Page(items=items, total=total, offset=offset, limit=limit or total)
+
+
+def _count(session: Session, query: Any) -> int:
+    return int(session.exec(select(func.count()).select_from(query.subquery())).one())
 
 
 def other_sources(
@@ -142,10 +158,14 @@ def administered_sources(session: Session, actor: User) -> list[DataSource]:
     )
 
 
-def access_list(session: Session, actor: User, source: DataSource) -> list[AccessEntry]:
-    """Who has access to a source, at which level and on which paths: for its admins and the platform team."""
+def access_list(
+    session: Session, actor: User, source: DataSource, search: str = "", offset: int = 0, limit: int | None = None
+) -> Page[AccessEntry]:
+    """Who has access to a source, at which level and on which paths: for its admins and the platform team.
+    Admins first, then by name; searched by username or app name and paged in the database."""
     check_manages_source(session, actor, source).enforce()
-    rows = session.exec(
+    principal = func.coalesce(User.username, App.name)
+    query = (
         select(Grant, User, App, RoleSync)
         .outerjoin(User, col(User.id) == Grant.user_id)
         .outerjoin(App, col(App.id) == Grant.app_id)
@@ -157,7 +177,12 @@ def access_list(session: Session, actor: User, source: DataSource) -> list[Acces
             ),
         )
         .where(Grant.source_id == source.id)
-    ).all()
+    )
+    if search.strip():
+        query = query.where(principal.contains(search.strip().lower()))
+    rank = case((Grant.level == AccessLevel.ADMIN, 0), (Grant.level == AccessLevel.READ_WRITE, 1), else_=2)
+    rows = session.exec(query.order_by(rank, principal).offset(offset).limit(limit)).all()
+    total = len(rows) if limit is None or (offset == 0 and len(rows) < limit) else _count(session, query)
     entries = [
         AccessEntry(
             principal=user.username if user else f"app:{app.name if app else '?'}",
@@ -170,7 +195,7 @@ def access_list(session: Session, actor: User, source: DataSource) -> list[Acces
         )
         for grant, user, app, sync in rows
     ]
-    return sorted(entries, key=lambda e: (-e.level.rank, e.principal))
+    return Page(items=entries, total=total, offset=offset, limit=limit or total)
 
 
 def _applied(sync: RoleSync | None, grant: Grant) -> bool:

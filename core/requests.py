@@ -461,13 +461,13 @@ def admin_queue(session: Session, admin: User, offset: int = 0, limit: int = 20)
     return _page(session, conditions, offset, limit)
 
 
-def awaiting_confirmation(session: Session, manager: User) -> list[RequestView]:
+def awaiting_confirmation(session: Session, manager: User, offset: int = 0, limit: int = 20) -> Page[RequestView]:
     """Requests of this manager's reports, for orphaned sources, that wait for the manager to confirm."""
-    return _views(
-        session,
+    conditions = [
         AccessRequest.line_manager_id == manager.id,
         AccessRequest.status == RequestStatus.PENDING_LINE_MANAGER,
-    )
+    ]
+    return _page(session, conditions, offset, limit)
 
 
 def platform_queue(session: Session, actor: User, offset: int = 0, limit: int = 20) -> Page[RequestView]:
@@ -522,12 +522,16 @@ def request_webapp_source(
     return request
 
 
-def source_requests(session: Session, actor: User, only_open: bool = True) -> list[tuple[SourceRequest, str]]:
+def source_requests(session: Session, actor: User, offset: int = 0, limit: int = 20) -> Page[tuple[SourceRequest, str]]:
+    """Webapp sources asked for and not yet decided, oldest first, paged in the database."""
     check_platform_admin(actor).enforce()
-    query = select(SourceRequest, User.username).join(User, col(User.id) == SourceRequest.requester_id)
-    if only_open:
-        query = query.where(SourceRequest.status == RequestStatus.PENDING_PLATFORM)
-    return list(session.exec(query.order_by(SourceRequest.created_at)).all())
+    waiting = SourceRequest.status == RequestStatus.PENDING_PLATFORM
+    total = session.exec(select(func.count()).select_from(SourceRequest).where(waiting)).one()
+    query = select(SourceRequest, User.username).join(User, col(User.id) == SourceRequest.requester_id).where(waiting)
+    items = [
+        (r, name) for r, name in session.exec(query.order_by(SourceRequest.created_at).offset(offset).limit(limit))
+    ]
+    return Page(items, total, offset, limit)
 
 
 def my_source_requests(session: Session, user: User) -> list[SourceRequest]:

@@ -11,6 +11,7 @@ from core.domain import AccessLevel, format_paths
 from core.models import utcnow
 from pages import ui
 
+ACCESS_PAGE = 25
 QUEUE_PAGE = 10  # cards a page: each holds two forms, and Streamlit slows with many keyed widgets
 
 gh = ui.gatehouse()
@@ -30,7 +31,10 @@ with gh.session() as session:
 st.subheader(f"Requests to decide ({queue.total})")
 if not queue.total:
     st.caption("No request is waiting for you.")
-for request in queue.items:
+ui.requests_table(queue.items)
+ui.pager(queue.total, QUEUE_PAGE, "queue-page", what="requests")
+request = ui.decide_one(queue.items, "decide-request", ui.describe_request)
+if request is not None:
     with st.container(border=True):
         ui.request_card(request)
         approve, refuse = st.columns(2)
@@ -54,116 +58,133 @@ for request in queue.items:
         with refuse:
             ui.refuse_form(gh, me, request, f"Refused {request.requester}'s request; they are told why.")
 
-ui.pager(queue.total, QUEUE_PAGE, "queue-page", what="requests")
 
 st.subheader("Manage access")
 if not administered:
     st.stop()
 chosen = st.selectbox("Data source", [s.name for s in administered], key="manage-source")
 source = next(s for s in administered if s.name == chosen)
+who_search = st.text_input("Find who has access", key="access-search", placeholder="username or app")
+access_page = ui.page_number(f"access-page-{source.name}", who_search)
 with gh.session() as session:
-    entries = catalog.access_list(session, me, source)
-
-st.table(
-    pd.DataFrame(
-        {
-            "User": [e.principal + (" (left)" if e.left else "") for e in entries],
-            "Access": [e.level.label for e in entries],
-            "Paths": [format_paths(e.paths) for e in entries],
-            "Ends": [e.expires_on.isoformat() if e.expires_on else "" for e in entries],
-            "In AWS": [ui.aws_state(e.applied, e.apply_error) for e in entries],
-        }
-    ).set_index("User")
-)
-
-grant_tab, edit_tab, trail_tab, archive_tab = st.tabs(["Grant access", "Edit or revoke", "Audit trail", "Archive"])
-
-with grant_tab:
-    search = st.text_input("Find platform members", key="grant-search", placeholder="username or name")
-    with gh.session() as session:
-        candidates = catalog.user_names(session, search, limit=100)
-    with st.form("grant-form"):
-        who = st.multiselect("Users (platform members only)", candidates, key="grant-users")
-        level = st.radio("Access level", list(AccessLevel), format_func=lambda lvl: lvl.label, horizontal=True)
-        paths = st.text_area(
-            "Paths (optional)",
-            placeholder="/folder-one\n/folder-two",
-            key="grant-paths",
-            help="One path a line; empty = whole bucket.",
+    listed = catalog.access_list(
+        session, me, source, search=who_search, offset=access_page * ACCESS_PAGE, limit=ACCESS_PAGE
+    )
+entries = listed.items
+if not entries:
+    st.caption("Nobody matches." if who_search else "Nobody has access yet.")
+else:
+    st.markdown(
+        ui.markdown_table(
+            ["User", "Access", "Paths", "Ends", "In AWS"],
+            [
+                [
+                    e.principal + (" (left)" if e.left else ""),
+                    e.level.label,
+                    ui.escape(format_paths(e.paths)),
+                    e.expires_on.isoformat() if e.expires_on else "",
+                    ui.escape(ui.aws_state(e.applied, e.apply_error)),
+                ]
+                for e in entries
+            ],
         )
-        limited = st.checkbox("Only until a date", key="grant-limited")
-        until = st.date_input("End date", value=utcnow().date() + timedelta(days=90), key="grant-until")
-        confirm_external = st.checkbox("I confirm that external users among them should have this access")
-        if st.form_submit_button("Grant access", type="primary"):
-            ui.act(
-                gh,
-                lambda: grants.grant_access(
+    )
+ui.pager(listed.total, ACCESS_PAGE, f"access-page-{source.name}", what="grants")
+
+grant_tab, edit_tab, trail_tab, archive_tab = st.tabs(
+    ["Grant access", "Edit or revoke", "Audit trail", "Archive"], key="admin-tab", on_change="rerun"
+)  # lazy: only the open tab runs
+
+if grant_tab.open:
+    with grant_tab:
+        search = st.text_input("Find platform members", key="grant-search", placeholder="username or name")
+        with gh.session() as session:
+            candidates = catalog.user_names(session, search, limit=100)
+        with st.form("grant-form"):
+            who = st.multiselect("Users (platform members only)", candidates, key="grant-users")
+            level = st.radio("Access level", list(AccessLevel), format_func=lambda lvl: lvl.label, horizontal=True)
+            paths = st.text_area(
+                "Paths (optional)",
+                placeholder="/folder-one\n/folder-two",
+                key="grant-paths",
+                help="One path a line; empty = whole bucket.",
+            )
+            limited = st.checkbox("Only until a date", key="grant-limited")
+            until = st.date_input("End date", value=utcnow().date() + timedelta(days=90), key="grant-until")
+            confirm_external = st.checkbox("I confirm that external users among them should have this access")
+            if st.form_submit_button("Grant access", type="primary"):
+                ui.act(
                     gh,
-                    me,
-                    source.name,
-                    who,
-                    level,
-                    paths,
-                    until if limited else None,
-                    confirm_external=confirm_external,
-                ),
-                lambda outcome: f"Granted {level.label.lower()} access to {', '.join(outcome.recorded)}.",
-            )
-    st.caption("External users need the confirmation box, and can never be admins.")
+                    lambda: grants.grant_access(
+                        gh,
+                        me,
+                        source.name,
+                        who,
+                        level,
+                        paths,
+                        until if limited else None,
+                        confirm_external=confirm_external,
+                    ),
+                    lambda outcome: f"Granted {level.label.lower()} access to {', '.join(outcome.recorded)}.",
+                )
+        st.caption("External users need the confirmation box, and can never be admins.")
 
-with edit_tab:
-    people = [e for e in entries if not e.principal.startswith("app:")]
-    if not people:
-        st.caption("Nobody to edit.")
-    else:
-        person = st.selectbox("User", [e.principal for e in people], key="edit-user")
-        entry = next(e for e in people if e.principal == person)
-        with st.form("edit-form"):
-            level = st.selectbox(
-                "Access level",
-                list(AccessLevel),
-                index=list(AccessLevel).index(entry.level),
-                format_func=lambda lvl: lvl.label,
-                key="edit-level",
-            )
-            paths = st.text_area("Paths", value="\n".join(entry.paths), key="edit-paths")
-            limited = st.checkbox("Only until a date", value=entry.expires_on is not None, key="edit-limited")
-            until = st.date_input(
-                "End date", value=entry.expires_on or utcnow().date() + timedelta(days=90), key="edit-until"
-            )
-            save, revoke = st.columns(2)
-            saved = save.form_submit_button("Save", type="primary")
-            revoked = revoke.form_submit_button("Revoke access")
-        if saved:
-            ui.act(
-                gh,
-                lambda: grants.grant_access(
-                    gh, me, source.name, [person], level, paths, until if limited else None, confirm_external=True
-                ),
-                f"Saved {person}'s access.",
-            )
-        if revoked:
-            ui.act(gh, lambda: grants.revoke_access(gh, me, source.name, person), f"Revoked {person}'s access.")
+if edit_tab.open:
+    with edit_tab:
+        people = [e for e in entries if not e.principal.startswith("app:")]
+        if not people:
+            st.caption("Nobody to edit.")
+        else:
+            person = st.selectbox("User", [e.principal for e in people], key="edit-user")
+            entry = next(e for e in people if e.principal == person)
+            with st.form("edit-form"):
+                level = st.selectbox(
+                    "Access level",
+                    list(AccessLevel),
+                    index=list(AccessLevel).index(entry.level),
+                    format_func=lambda lvl: lvl.label,
+                    key="edit-level",
+                )
+                paths = st.text_area("Paths", value="\n".join(entry.paths), key="edit-paths")
+                limited = st.checkbox("Only until a date", value=entry.expires_on is not None, key="edit-limited")
+                until = st.date_input(
+                    "End date", value=entry.expires_on or utcnow().date() + timedelta(days=90), key="edit-until"
+                )
+                save, revoke = st.columns(2)
+                saved = save.form_submit_button("Save", type="primary")
+                revoked = revoke.form_submit_button("Revoke access")
+            if saved:
+                ui.act(
+                    gh,
+                    lambda: grants.grant_access(
+                        gh, me, source.name, [person], level, paths, until if limited else None, confirm_external=True
+                    ),
+                    f"Saved {person}'s access.",
+                )
+            if revoked:
+                ui.act(gh, lambda: grants.revoke_access(gh, me, source.name, person), f"Revoked {person}'s access.")
 
-with trail_tab:
-    with gh.session() as session:
-        trail = audit_trail.search(session, me, audit_trail.AuditFilter(source=source.name), limit=100)
-    st.caption(f"{trail.total} events" + (", newest 100 shown" if trail.total > 100 else ""))
-    st.table(
-        pd.DataFrame(
-            {
-                "When (UTC)": [r.at.strftime("%Y-%m-%d %H:%M") for r in trail.items],
-                "Who": [r.actor for r in trail.items],
-                "What": [r.summary for r in trail.items],
-            }
+if trail_tab.open:
+    with trail_tab:
+        with gh.session() as session:
+            trail = audit_trail.search(session, me, audit_trail.AuditFilter(source=source.name), limit=100)
+        st.caption(f"{trail.total} events" + (", newest 100 shown" if trail.total > 100 else ""))
+        st.table(
+            pd.DataFrame(
+                {
+                    "When (UTC)": [r.at.strftime("%Y-%m-%d %H:%M") for r in trail.items],
+                    "Who": [r.actor for r in trail.items],
+                    "What": [r.summary for r in trail.items],
+                }
+            )
         )
-    )
 
-with archive_tab:
-    st.caption(
-        "Archiving ends every grant on this source in IAM and refuses open requests; the bucket is tagged "
-        "for archiving and its data and records are kept."
-    )
-    sure = st.checkbox(f"I want to archive {source.name}", key="archive-sure")
-    if st.button("Archive data source", disabled=not sure, key="archive"):
-        ui.act(gh, lambda: sources.archive_source(gh, me, source.name), f"{source.name} is archived.")
+if archive_tab.open:
+    with archive_tab:
+        st.caption(
+            "Archiving ends every grant on this source in IAM and refuses open requests; the bucket is tagged "
+            "for archiving and its data and records are kept."
+        )
+        sure = st.checkbox(f"I want to archive {source.name}", key="archive-sure")
+        if st.button("Archive data source", disabled=not sure, key="archive"):
+            ui.act(gh, lambda: sources.archive_source(gh, me, source.name), f"{source.name} is archived.")

@@ -20,7 +20,11 @@ MAX_DOWNLOAD_BYTES = 200 * 1024 * 1024  # through the browser; bigger files: the
 
 def browse(gh: Gatehouse, actor: ui.Actor, usable: list[UsableSource]) -> None:
     names = [s.name for s in usable]
-    source = st.selectbox("Data source", names, key="browse-source")
+    source = st.selectbox(
+        "Data source", names, index=None, placeholder="Choose a data source to browse", key="browse-source"
+    )
+    if source is None:
+        return
     state = st.session_state.setdefault(f"browse-{source}", {"prefix": "", "tokens": [None]})
     try:
         page = objects.list_folder(gh, actor.user, source, state["prefix"], state["tokens"][-1], PAGE_SIZE)

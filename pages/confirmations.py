@@ -5,6 +5,8 @@ import streamlit as st
 from core import requests
 from pages import ui
 
+PAGE_SIZE = 10
+
 gh = ui.gatehouse()
 actor = ui.actor()
 ui.require(actor.roles.line_manager, "line managers")
@@ -17,10 +19,15 @@ st.caption(
     "the business need; the platform team then grants it."
 )
 with gh.session() as session:
-    waiting = requests.awaiting_confirmation(session, me)
-if not waiting:
+    waiting = requests.awaiting_confirmation(
+        session, me, offset=st.session_state.get("confirm-page", 0) * PAGE_SIZE, limit=PAGE_SIZE
+    )
+if not waiting.total:
     st.info("No request is waiting for your confirmation.")
-for request in waiting:
+ui.requests_table(waiting.items)
+ui.pager(waiting.total, PAGE_SIZE, "confirm-page", what="requests")
+request = ui.decide_one(waiting.items, "confirm-request", ui.describe_request)
+if request is not None:
     with st.container(border=True):
         ui.request_card(request)
         confirm, refuse = st.columns(2)

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from core import catalog
-from core.domain import SourceKind, format_paths
+from core.domain import format_paths
 from pages import ui
 from pages.browse_view import browse
 
@@ -15,31 +15,44 @@ me = ui.actor().user
 
 st.title("My data")
 
-with gh.session() as session:
-    usable = catalog.usable_sources(session, gh.settings, me)
-
 st.subheader("Data sources you can use")
-if not usable:
-    st.info("You have no access to any data source yet. Find the one you need below and ask one of its admins.")
-for kind in SourceKind:
-    mine = [s for s in usable if s.kind is kind]
-    st.markdown(f"**{kind.label} data sources** ({len(mine)})")
-    if not mine:
-        st.caption(f"No {kind.label.lower()} data sources.")
-        continue
-    for source in mine:
-        with st.container(border=True):
-            name, level, paths, state, link = st.columns([3, 1.2, 2.5, 2, 1.3], vertical_alignment="center")
-            name.markdown(f"**{source.name}**")
-            level.markdown(source.level.label)
-            paths.markdown(ui.escape(format_paths(source.paths)))
-            ends = f" · ends {source.expires_on:%d %b %Y}" if source.expires_on else ""
-            state.caption(ui.aws_state(source.applied, source.apply_error) + ends)
-            link.link_button("Open on AWS", source.console_url)
+search_slot = st.empty()  # the search box shows above the table, once there is more than a page to search
+mine_search = st.session_state.get("usable-search", "")
+mine_page = ui.page_number("usable-page", mine_search)
+with gh.session() as session:
+    usable = catalog.usable_page(
+        session, gh.settings, me, search=mine_search, offset=mine_page * PAGE_SIZE, limit=PAGE_SIZE
+    )
+if usable.total > PAGE_SIZE or mine_search:
+    search_slot.text_input("Find one of yours", key="usable-search", placeholder="Type part of its name")
+if usable.total == 0:
+    st.info(
+        "None of yours matches."
+        if mine_search
+        else "You have no access to any data source yet. Find the one you need below and ask one of its admins."
+    )
+else:
+    st.markdown(
+        ui.markdown_table(
+            ["Data source", "Kind", "Access", "Paths", "In AWS", ""],
+            [
+                [
+                    f"**{s.name}**",
+                    s.kind.label,
+                    s.level.label,
+                    ui.escape(format_paths(s.paths)),
+                    ui.escape(ui.aws_state(s.applied, s.apply_error))
+                    + (f" · ends {s.expires_on:%d %b %Y}" if s.expires_on else ""),
+                    f"[Open on AWS]({s.console_url})",
+                ]
+                for s in usable.items
+            ],
+        )
+    )
+    ui.pager(usable.total, PAGE_SIZE, "usable-page", what="of your sources")
 
-if usable:
     st.subheader("Browse")
-    browse(gh, ui.actor(), usable)
+    browse(gh, ui.actor(), usable.items)
 
 st.subheader("Other data sources")
 st.caption(
@@ -47,7 +60,7 @@ st.caption(
     "your line manager confirms your request, then the platform team grants it."
 )
 search = st.text_input("Search by name", key="other-search", placeholder="e.g. pricing")
-page_number = st.session_state.get("other-page", 0)
+page_number = ui.page_number("other-page", search)
 with gh.session() as session:
     others = catalog.other_sources(session, me, search=search, offset=page_number * PAGE_SIZE, limit=PAGE_SIZE)
 if others.total == 0:

@@ -20,189 +20,221 @@ me = actor.user
 st.title("Platform")
 ui.flash()
 requests_tab, users_tab, sources_tab, aws_tab, audit_tab = st.tabs(
-    ["Requests", "Users", "Data sources", "AWS sync", "Audit trail"]
-)
+    ["Requests", "Users", "Data sources", "AWS sync", "Audit trail"], key="platform-tab", on_change="rerun"
+)  # lazy: only the open tab runs
 
-with requests_tab:
-    with gh.session() as session:
-        waiting = requests.platform_queue(
-            session, me, offset=st.session_state.get("platform-queue-page", 0) * QUEUE_PAGE, limit=QUEUE_PAGE
-        )
-        source_asks = requests.source_requests(session, me)
-    st.markdown(f"**Access requests for orphaned sources ({waiting.total})**")
-    if not waiting.total:
-        st.caption("No access request waits for the platform team.")
-    for request in waiting.items:
-        with st.container(border=True):
-            ui.request_card(request)
-            st.caption(
-                "No line manager on record: check the business need yourself."
-                if request.no_line_manager
-                else "Confirmed by the requester's line manager."
+if requests_tab.open:
+    with requests_tab:
+        with gh.session() as session:
+            waiting = requests.platform_queue(
+                session, me, offset=st.session_state.get("platform-queue-page", 0) * QUEUE_PAGE, limit=QUEUE_PAGE
             )
-            grant, refuse = st.columns(2)
-            if grant.button("Grant as asked", key=f"grant-{request.id}", type="primary"):
-                ui.act(gh, lambda r=request: requests.approve_request(gh, me, r.id), f"Granted to {request.requester}.")
-            with refuse:
-                ui.refuse_form(gh, me, request, f"Refused {request.requester}'s request.")
-    ui.pager(waiting.total, QUEUE_PAGE, "platform-queue-page", what="requests")
-    st.markdown(f"**Webapp data sources asked for ({len(source_asks)})**")
-    if not source_asks:
-        st.caption("No webapp data source is waiting to be created.")
-    for ask, requester in source_asks:
-        with st.container(border=True):
-            st.markdown(f"**{requester}** asks for **{ask.bucket_name}** for the app **{ask.app_name}**")
-            st.markdown(f"> {ui.escape(ask.business_need)}")
-            create, refuse = st.columns(2)
-            if create.button("Create it", key=f"create-{ask.id}", type="primary"):
-                ui.act(
-                    gh,
-                    lambda a=ask: requests.decide_source_request(gh, me, a.id or 0, approve=True),
-                    f"Created {ask.bucket_name}: {requester} is its admin, {ask.app_name} reads it.",
+            source_asks = requests.source_requests(
+                session, me, offset=st.session_state.get("source-asks-page", 0) * QUEUE_PAGE, limit=QUEUE_PAGE
+            )
+        st.markdown(f"**Access requests for orphaned sources ({waiting.total})**")
+        if not waiting.total:
+            st.caption("No access request waits for the platform team.")
+        ui.requests_table(waiting.items)
+        ui.pager(waiting.total, QUEUE_PAGE, "platform-queue-page", what="requests")
+        request = ui.decide_one(waiting.items, "platform-decide", ui.describe_request)
+        if request is not None:
+            with st.container(border=True):
+                ui.request_card(request)
+                st.caption(
+                    "No line manager on record: check the business need yourself."
+                    if request.no_line_manager
+                    else "Confirmed by the requester's line manager."
                 )
-            with refuse.form(f"source-refuse-{ask.id}"):
-                reason = st.text_input("Reason for refusing", key=f"source-reason-{ask.id}")
-                if st.form_submit_button("Refuse"):
+                grant, refuse = st.columns(2)
+                if grant.button("Grant as asked", key=f"grant-{request.id}", type="primary"):
+                    ui.act(
+                        gh, lambda r=request: requests.approve_request(gh, me, r.id), f"Granted to {request.requester}."
+                    )
+                with refuse:
+                    ui.refuse_form(gh, me, request, f"Refused {request.requester}'s request.")
+
+        st.markdown(f"**Webapp data sources asked for ({source_asks.total})**")
+        if not source_asks.total:
+            st.caption("No webapp data source is waiting to be created.")
+        else:
+            st.markdown(
+                ui.markdown_table(
+                    ["Requester", "Bucket", "App", "Asked"],
+                    [
+                        [who, f"**{a.bucket_name}**", a.app_name, f"{a.created_at:%d %b %Y}"]
+                        for a, who in source_asks.items
+                    ],
+                )
+            )
+        ui.pager(source_asks.total, QUEUE_PAGE, "source-asks-page", what="webapp sources")
+        chosen = ui.decide_one(
+            source_asks.items,
+            "source-ask-decide",
+            lambda pair: f"{pair[1]}: {pair[0].bucket_name} for {pair[0].app_name}",
+        )
+        if chosen is not None:
+            ask, requester = chosen
+            with st.container(border=True):
+                st.markdown(f"**{requester}** asks for **{ask.bucket_name}** for the app **{ask.app_name}**")
+                st.markdown(f"> {ui.escape(ask.business_need)}")
+                create, refuse = st.columns(2)
+                if create.button("Create it", key=f"create-{ask.id}", type="primary"):
                     ui.act(
                         gh,
-                        lambda a=ask, why=reason: requests.decide_source_request(
-                            gh, me, a.id or 0, approve=False, reason=why
-                        ),
-                        "Refused.",
+                        lambda a=ask: requests.decide_source_request(gh, me, a.id or 0, approve=True),
+                        f"Created {ask.bucket_name}: {requester} is its admin, {ask.app_name} reads it.",
                     )
+                with refuse.form(f"source-refuse-{ask.id}"):
+                    reason = st.text_input("Reason for refusing", key=f"source-reason-{ask.id}")
+                    if st.form_submit_button("Refuse"):
+                        ui.act(
+                            gh,
+                            lambda a=ask, why=reason: requests.decide_source_request(
+                                gh, me, a.id or 0, approve=False, reason=why
+                            ),
+                            "Refused.",
+                        )
 
-with users_tab:
-    joiner, leaver = st.columns(2)
-    with joiner.form("add-user", clear_on_submit=True):
-        st.markdown("**Add a platform member**")
-        username = st.text_input("Username (as on GitHub)")
-        email = st.text_input("Email")
-        display_name = st.text_input("Name")
-        manager = st.text_input("Line manager's username (optional)")
-        external = st.checkbox("External user")
-        platform_admin = st.checkbox("Platform team")
-        if st.form_submit_button("Add"):
-            ui.act(
-                gh,
-                lambda: people.add_user(
-                    gh,
-                    me,
-                    username,
-                    email,
-                    display_name=display_name,
-                    line_manager=manager.strip() or None,
-                    external=external,
-                    platform_admin=platform_admin,
-                ),
-                lambda joiner: (
-                    f"Added {joiner.user.username}."
-                    + (
-                        " Their role's existing S3 access is kept until import-iam."
-                        if joiner.existing_access_kept
-                        else ""
-                    )
-                ),
-            )
-    with leaver.form("leaver"):
-        st.markdown("**Someone has left**")
-        leaving = st.text_input("Username")
-        sure = st.checkbox("Revoke all their access now")
-        if st.form_submit_button("Mark as left"):
-            if not sure:
-                st.error("Tick the box to confirm: all their access is revoked at once.")
-            else:
+if users_tab.open:
+    with users_tab:
+        joiner, leaver = st.columns(2)
+        with joiner.form("add-user", clear_on_submit=True):
+            st.markdown("**Add a platform member**")
+            username = st.text_input("Username (as on GitHub)")
+            email = st.text_input("Email")
+            display_name = st.text_input("Name")
+            manager = st.text_input("Line manager's username (optional)")
+            external = st.checkbox("External user")
+            platform_admin = st.checkbox("Platform team")
+            if st.form_submit_button("Add"):
                 ui.act(
                     gh,
-                    lambda: people.mark_left(gh, me, leaving),
-                    lambda gone: (
-                        f"{gone.username} has left; all their access is revoked."
-                        + (f" Now orphaned: {', '.join(gone.orphaned_sources)}." if gone.orphaned_sources else "")
+                    lambda: people.add_user(
+                        gh,
+                        me,
+                        username,
+                        email,
+                        display_name=display_name,
+                        line_manager=manager.strip() or None,
+                        external=external,
+                        platform_admin=platform_admin,
+                    ),
+                    lambda joiner: (
+                        f"Added {joiner.user.username}."
+                        + (
+                            " Their role's existing S3 access is kept until import-iam."
+                            if joiner.existing_access_kept
+                            else ""
+                        )
                     ),
                 )
-    search = st.text_input("Search users", key="platform-user-search")
-    with gh.session() as session:
-        found = platform.users(session, actor.user, search=search, limit=200)
-    st.caption(f"{found.total} users" + (f", first {len(found.items)} shown" if found.total > len(found.items) else ""))
-    st.dataframe(
-        pd.DataFrame(
-            {
-                "Username": [u.username for u in found.items],
-                "Name": [u.display_name for u in found.items],
-                "Email": [u.email for u in found.items],
-                "Line manager": [u.line_manager or "" for u in found.items],
-                "Platform team": [u.platform_admin for u in found.items],
-                "External": [u.external for u in found.items],
-                "Status": ["left" if u.left else "active" for u in found.items],
-            }
-        ),
-        hide_index=True,
-        width="stretch",
-        key="platform-users",
-    )
-
-with sources_tab:
-    left, right = st.columns([3, 1])
-    search = left.text_input("Search data sources", key="platform-source-search")
-    orphaned_only = right.toggle("Orphaned only", key="platform-orphaned")
-    with gh.session() as session:
-        found_sources = platform.sources(session, actor.user, search=search, orphaned_only=orphaned_only, limit=200)
-    st.caption(f"{found_sources.total} data sources")
-    st.dataframe(
-        pd.DataFrame(
-            {
-                "Data source": [s.name for s in found_sources.items],
-                "Kind": [s.kind.label for s in found_sources.items],
-                "Hidden": [s.hidden for s in found_sources.items],
-                "Admins": [", ".join(s.admins) or "none left (orphaned)" for s in found_sources.items],
-                "Archived": [s.archived for s in found_sources.items],
-            }
-        ),
-        hide_index=True,
-        width="stretch",
-        key="platform-sources",
-    )
-
-with aws_tab:
-    with gh.session() as session:
-        waiting = platform.unapplied_roles(session, actor.user)
-    if waiting:
-        st.warning(f"{len(waiting)} role(s) are not yet applied in AWS; Gatehouse retries them.")
+        with leaver.form("leaver"):
+            st.markdown("**Someone has left**")
+            leaving = st.text_input("Username")
+            sure = st.checkbox("Revoke all their access now")
+            if st.form_submit_button("Mark as left"):
+                if not sure:
+                    st.error("Tick the box to confirm: all their access is revoked at once.")
+                else:
+                    ui.act(
+                        gh,
+                        lambda: people.mark_left(gh, me, leaving),
+                        lambda gone: (
+                            f"{gone.username} has left; all their access is revoked."
+                            + (f" Now orphaned: {', '.join(gone.orphaned_sources)}." if gone.orphaned_sources else "")
+                        ),
+                    )
+        search = st.text_input("Search users", key="platform-user-search")
+        with gh.session() as session:
+            found = platform.users(session, actor.user, search=search, limit=200)
+        st.caption(
+            f"{found.total} users" + (f", first {len(found.items)} shown" if found.total > len(found.items) else "")
+        )
         st.dataframe(
             pd.DataFrame(
                 {
-                    "Role": [r.role_name for r in waiting],
-                    "State": [r.state.value for r in waiting],
-                    "Last error": [r.last_error or "" for r in waiting],
-                    "Attempts": [r.attempts for r in waiting],
+                    "Username": [u.username for u in found.items],
+                    "Name": [u.display_name for u in found.items],
+                    "Email": [u.email for u in found.items],
+                    "Line manager": [u.line_manager or "" for u in found.items],
+                    "Platform team": [u.platform_admin for u in found.items],
+                    "External": [u.external for u in found.items],
+                    "Status": ["left" if u.left else "active" for u in found.items],
                 }
             ),
             hide_index=True,
             width="stretch",
+            key="platform-users",
         )
-        if st.button("Retry now", key="retry-sync"):
-            outcomes = access.sync_pending(gh)
-            failed = [o for o in outcomes if o.error]
-            (st.error if failed else st.success)(f"{len(outcomes) - len(failed)} applied, {len(failed)} still failing.")
-    else:
-        st.success("Every role's policies are applied in AWS.")
-    st.divider()
-    st.markdown("**Drift** — compare every role's live IAM policies with what the database says.")
-    if st.button("Check for drift", key="check-drift"):
-        st.session_state["drift"] = access.find_drift(gh, actor.user)
-    drift = st.session_state.get("drift")
-    if drift is not None:
-        if not drift:
-            st.success("No drift: AWS matches the database.")
-        else:
+
+if sources_tab.open:
+    with sources_tab:
+        left, right = st.columns([3, 1])
+        search = left.text_input("Search data sources", key="platform-source-search")
+        orphaned_only = right.toggle("Orphaned only", key="platform-orphaned")
+        with gh.session() as session:
+            found_sources = platform.sources(session, actor.user, search=search, orphaned_only=orphaned_only, limit=200)
+        st.caption(f"{found_sources.total} data sources")
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "Data source": [s.name for s in found_sources.items],
+                    "Kind": [s.kind.label for s in found_sources.items],
+                    "Hidden": [s.hidden for s in found_sources.items],
+                    "Admins": [", ".join(s.admins) or "none left (orphaned)" for s in found_sources.items],
+                    "Archived": [s.archived for s in found_sources.items],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+            key="platform-sources",
+        )
+
+if aws_tab.open:
+    with aws_tab:
+        with gh.session() as session:
+            waiting = platform.unapplied_roles(session, actor.user)
+        if waiting:
+            st.warning(f"{len(waiting)} role(s) are not yet applied in AWS; Gatehouse retries them.")
             st.dataframe(
-                pd.DataFrame({"Role": [d.role_name for d in drift], "Difference": [d.what for d in drift]}),
+                pd.DataFrame(
+                    {
+                        "Role": [r.role_name for r in waiting],
+                        "State": [r.state.value for r in waiting],
+                        "Last error": [r.last_error or "" for r in waiting],
+                        "Attempts": [r.attempts for r in waiting],
+                    }
+                ),
                 hide_index=True,
                 width="stretch",
             )
-            if st.button("Repair drift", type="primary", key="repair-drift"):
-                access.repair(gh, drift, actor.user)
-                st.session_state["drift"] = access.find_drift(gh, actor.user)
-                st.rerun()
+            if st.button("Retry now", key="retry-sync"):
+                outcomes = access.sync_pending(gh)
+                failed = [o for o in outcomes if o.error]
+                (st.error if failed else st.success)(
+                    f"{len(outcomes) - len(failed)} applied, {len(failed)} still failing."
+                )
+        else:
+            st.success("Every role's policies are applied in AWS.")
+        st.divider()
+        st.markdown("**Drift** — compare every role's live IAM policies with what the database says.")
+        if st.button("Check for drift", key="check-drift"):
+            st.session_state["drift"] = access.find_drift(gh, actor.user)
+        drift = st.session_state.get("drift")
+        if drift is not None:
+            if not drift:
+                st.success("No drift: AWS matches the database.")
+            else:
+                st.dataframe(
+                    pd.DataFrame({"Role": [d.role_name for d in drift], "Difference": [d.what for d in drift]}),
+                    hide_index=True,
+                    width="stretch",
+                )
+                if st.button("Repair drift", type="primary", key="repair-drift"):
+                    access.repair(gh, drift, actor.user)
+                    st.session_state["drift"] = access.find_drift(gh, actor.user)
+                    st.rerun()
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -212,46 +244,47 @@ def action_names() -> list[str]:
         return audit_trail.actions(session)
 
 
-with audit_tab:
-    one, two, three, four = st.columns(4)
-    since = one.date_input("From", value=utcnow().date() - timedelta(days=30), key="audit-since")
-    until = two.date_input("To", value=utcnow().date(), key="audit-until")
-    action = three.selectbox("Action", ["(any)", *action_names()], key="audit-action")
-    who = four.text_input("Actor", key="audit-who")
-    text = st.text_input("Text in the summary", key="audit-text")
-    filters = audit_trail.AuditFilter(
-        since=since, until=until, action=None if action == "(any)" else action, actor=who or None, text=text or None
-    )
-    try:
-        with gh.session() as session:
-            by_actor = audit_trail.search(session, me, filters, limit=200)
-    except GatehouseError as error:  # e.g. a date range that ends before it starts
-        st.error(str(error))
-    else:
-        st.caption(f"{by_actor.total} events" + (", newest 200 shown" if by_actor.total > 200 else ""))
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    "When (UTC)": [r.at.strftime("%Y-%m-%d %H:%M:%S") for r in by_actor.items],
-                    "Actor": [r.actor for r in by_actor.items],
-                    "Action": [r.action for r in by_actor.items],
-                    "Source": [r.source or "" for r in by_actor.items],
-                    "Subject": [r.subject or "" for r in by_actor.items],
-                    "Summary": [r.summary for r in by_actor.items],
-                }
-            ),
-            hide_index=True,
-            width="stretch",
-            key="audit-table",
+if audit_tab.open:
+    with audit_tab:
+        one, two, three, four = st.columns(4)
+        since = one.date_input("From", value=utcnow().date() - timedelta(days=30), key="audit-since")
+        until = two.date_input("To", value=utcnow().date(), key="audit-until")
+        action = three.selectbox("Action", ["(any)", *action_names()], key="audit-action")
+        who = four.text_input("Actor", key="audit-who")
+        text = st.text_input("Text in the summary", key="audit-text")
+        filters = audit_trail.AuditFilter(
+            since=since, until=until, action=None if action == "(any)" else action, actor=who or None, text=text or None
         )
-        if st.button("Prepare CSV export", key="audit-export"):
+        try:
             with gh.session() as session:
-                st.session_state["audit-csv"] = "".join(audit_trail.export(session, me, "csv", filters))
-        if "audit-csv" in st.session_state:
-            st.download_button(
-                "Download CSV",
-                st.session_state["audit-csv"],
-                file_name="gatehouse-audit.csv",
-                mime="text/csv",
-                key="audit-download",
+                by_actor = audit_trail.search(session, me, filters, limit=200)
+        except GatehouseError as error:  # e.g. a date range that ends before it starts
+            st.error(str(error))
+        else:
+            st.caption(f"{by_actor.total} events" + (", newest 200 shown" if by_actor.total > 200 else ""))
+            st.dataframe(
+                pd.DataFrame(
+                    {
+                        "When (UTC)": [r.at.strftime("%Y-%m-%d %H:%M:%S") for r in by_actor.items],
+                        "Actor": [r.actor for r in by_actor.items],
+                        "Action": [r.action for r in by_actor.items],
+                        "Source": [r.source or "" for r in by_actor.items],
+                        "Subject": [r.subject or "" for r in by_actor.items],
+                        "Summary": [r.summary for r in by_actor.items],
+                    }
+                ),
+                hide_index=True,
+                width="stretch",
+                key="audit-table",
             )
+            if st.button("Prepare CSV export", key="audit-export"):
+                with gh.session() as session:
+                    st.session_state["audit-csv"] = "".join(audit_trail.export(session, me, "csv", filters))
+            if "audit-csv" in st.session_state:
+                st.download_button(
+                    "Download CSV",
+                    st.session_state["audit-csv"],
+                    file_name="gatehouse-audit.csv",
+                    mime="text/csv",
+                    key="audit-download",
+                )

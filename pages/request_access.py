@@ -17,120 +17,130 @@ me = ui.actor().user
 st.title("Request access")
 ui.flash()
 
-ask, mine, create, give_up = st.tabs(["Ask for access", "My requests", "New data source", "Give up access"])
+ask, mine, create, give_up = st.tabs(
+    ["Ask for access", "My requests", "New data source", "Give up access"], key="request-tab", on_change="rerun"
+)  # lazy: only the open tab runs
 
-with ask:
-    search = st.text_input("Find a data source", key="ask-search", placeholder="Type part of its name")
-    with gh.session() as session:
-        names = catalog.source_names(session, me, search=search, limit=100)
-    with st.form("ask-form"):
-        source = st.selectbox("Data source", names, index=None, placeholder="Choose a data source")
-        level = st.radio(
-            "Access level",
-            list(AccessLevel),
-            format_func=lambda lvl: lvl.label,
-            horizontal=True,
-            help="Ask for the lowest level you need: read only unless you must write; admin only to manage access.",
+if ask.open:
+    with ask:
+        search = st.text_input("Find a data source", key="ask-search", placeholder="Type part of its name")
+        with gh.session() as session:
+            names = catalog.source_names(session, me, search=search, limit=100)
+        with st.form("ask-form"):
+            source = st.selectbox("Data source", names, index=None, placeholder="Choose a data source")
+            level = st.radio(
+                "Access level",
+                list(AccessLevel),
+                format_func=lambda lvl: lvl.label,
+                horizontal=True,
+                help="Ask for the lowest level you need: read only unless you must write; admin only to manage access.",
+            )
+            st.caption(
+                "Ask only for data you have a genuine business need for, at the lowest level that does the work."
+            )
+            paths = st.text_area(
+                "Paths (optional)",
+                placeholder="/folder-one\n/folder-two",
+                help="One path a line, each starting with /, no / at the end, no empty line after the last. "
+                "Leave empty for the whole bucket.",
+            )
+            need = st.text_area("Business need", placeholder="What you will do with this data, and why you need it.")
+            limited = st.checkbox("Only until a date")
+            until = st.date_input("End date", value=utcnow().date() + timedelta(days=90), min_value=utcnow().date())
+            submitted = st.form_submit_button("Send request", type="primary")
+        if submitted:
+            if source is None:
+                st.error("Choose the data source you need.")
+            else:
+                ui.act(
+                    gh,
+                    lambda: requests.request_access(gh, me, source, level, paths, need, until if limited else None),
+                    lambda view: f"Request sent for {view.source}: it waits for {view.waits_for}.",
+                )
+
+if mine.open:
+    with mine:
+        with gh.session() as session:
+            mine_list = requests.my_requests(session, me)
+            source_asks = requests.my_source_requests(session, me)
+        if not mine_list:
+            st.info("You have not asked for access yet.")
+        for request in mine_list:
+            with st.container(border=True):
+                left, right = st.columns([5, 1], vertical_alignment="center")
+                left.markdown(
+                    f"**{request.source}** · {request.level.label} · {ui.escape(format_paths(request.paths))} · "
+                    f"asked {request.created_at:%d %b %Y}"
+                )
+                state = request.status.value.replace("-", " ")
+                detail = f"waits for {request.waits_for}" if request.status.is_open else state
+                if request.decision_reason:
+                    detail += f": {request.decision_reason}"
+                if request.granted:
+                    detail += f" (granted: {request.granted})"
+                left.caption(detail)
+                if request.status.is_open and right.button("Withdraw", key=f"withdraw-{request.id}"):
+                    ui.act(gh, lambda r=request: requests.withdraw_request(gh, me, r.id), "Request withdrawn.")
+        if source_asks:
+            st.markdown("**Webapp data sources you asked for**")
+            st.table(
+                pd.DataFrame(
+                    {
+                        "Data source": [r.bucket_name for r in source_asks],
+                        "App": [r.app_name for r in source_asks],
+                        "State": [r.status.value.replace("-", " ") for r in source_asks],
+                        "Reason": [r.decision_reason or "" for r in source_asks],
+                    }
+                )
+            )
+
+if create.open:
+    with create:
+        st.markdown("**Create a warehouse data source**")
+        st.caption(
+            f"For data your own code uses. The name must start with {gh.settings.bucket_prefix}; you become its "
+            "only admin and can give others access."
         )
-        st.caption("Ask only for data you have a genuine business need for, at the lowest level that does the work.")
-        paths = st.text_area(
-            "Paths (optional)",
-            placeholder="/folder-one\n/folder-two",
-            help="One path a line, each starting with /, no / at the end, no empty line after the last. "
-            "Leave empty for the whole bucket.",
+        with st.form("create-form"):
+            name = st.text_input("Name", value=gh.settings.bucket_prefix)
+            description = st.text_input("What it holds (optional)")
+            if st.form_submit_button("Create data source", type="primary"):
+                ui.act(
+                    gh,
+                    lambda: sources.create_source(gh, me, name, description=description),
+                    lambda created: (
+                        f"{created.name} is created; you are its admin."
+                        + ("" if created.provisioned else f" Its bucket is not made yet (retried): {created.error}")
+                    ),
+                )
+        st.markdown("**Ask for a webapp data source**")
+        st.caption(
+            "For data that an app or pipeline reads. The platform team creates it; the app gets read-only access "
+            "and you become its admin."
         )
-        need = st.text_area("Business need", placeholder="What you will do with this data, and why you need it.")
-        limited = st.checkbox("Only until a date")
-        until = st.date_input("End date", value=utcnow().date() + timedelta(days=90), min_value=utcnow().date())
-        submitted = st.form_submit_button("Send request", type="primary")
-    if submitted:
-        if source is None:
-            st.error("Choose the data source you need.")
+        with st.form("webapp-form"):
+            bucket = st.text_input("Name", value=gh.settings.bucket_prefix, key="webapp-name")
+            app_name = st.text_input("App name")
+            webapp_need = st.text_area("Business need", key="webapp-need")
+            if st.form_submit_button("Ask the platform team"):
+                ui.act(
+                    gh,
+                    lambda: requests.request_webapp_source(gh, me, bucket, app_name, webapp_need),
+                    "Sent to the platform team.",
+                )
+
+if give_up.open:
+    with give_up:
+        with gh.session() as session:
+            held = catalog.usable_sources(session, gh.settings, me)
+        if not held:
+            st.info("You have no access to give up.")
         else:
-            ui.act(
-                gh,
-                lambda: requests.request_access(gh, me, source, level, paths, need, until if limited else None),
-                lambda view: f"Request sent for {view.source}: it waits for {view.waits_for}.",
-            )
-
-with mine:
-    with gh.session() as session:
-        mine_list = requests.my_requests(session, me)
-        source_asks = requests.my_source_requests(session, me)
-    if not mine_list:
-        st.info("You have not asked for access yet.")
-    for request in mine_list:
-        with st.container(border=True):
-            left, right = st.columns([5, 1], vertical_alignment="center")
-            left.markdown(
-                f"**{request.source}** · {request.level.label} · {ui.escape(format_paths(request.paths))} · "
-                f"asked {request.created_at:%d %b %Y}"
-            )
-            state = request.status.value.replace("-", " ")
-            detail = f"waits for {request.waits_for}" if request.status.is_open else state
-            if request.decision_reason:
-                detail += f": {request.decision_reason}"
-            if request.granted:
-                detail += f" (granted: {request.granted})"
-            left.caption(detail)
-            if request.status.is_open and right.button("Withdraw", key=f"withdraw-{request.id}"):
-                ui.act(gh, lambda r=request: requests.withdraw_request(gh, me, r.id), "Request withdrawn.")
-    if source_asks:
-        st.markdown("**Webapp data sources you asked for**")
-        st.table(
-            pd.DataFrame(
-                {
-                    "Data source": [r.bucket_name for r in source_asks],
-                    "App": [r.app_name for r in source_asks],
-                    "State": [r.status.value.replace("-", " ") for r in source_asks],
-                    "Reason": [r.decision_reason or "" for r in source_asks],
-                }
-            )
-        )
-
-with create:
-    st.markdown("**Create a warehouse data source**")
-    st.caption(
-        f"For data your own code uses. The name must start with {gh.settings.bucket_prefix}; you become its "
-        "only admin and can give others access."
-    )
-    with st.form("create-form"):
-        name = st.text_input("Name", value=gh.settings.bucket_prefix)
-        description = st.text_input("What it holds (optional)")
-        if st.form_submit_button("Create data source", type="primary"):
-            ui.act(
-                gh,
-                lambda: sources.create_source(gh, me, name, description=description),
-                lambda created: (
-                    f"{created.name} is created; you are its admin."
-                    + ("" if created.provisioned else f" Its bucket is not made yet (retried): {created.error}")
-                ),
-            )
-    st.markdown("**Ask for a webapp data source**")
-    st.caption(
-        "For data that an app or pipeline reads. The platform team creates it; the app gets read-only access "
-        "and you become its admin."
-    )
-    with st.form("webapp-form"):
-        bucket = st.text_input("Name", value=gh.settings.bucket_prefix, key="webapp-name")
-        app_name = st.text_input("App name")
-        webapp_need = st.text_area("Business need", key="webapp-need")
-        if st.form_submit_button("Ask the platform team"):
-            ui.act(
-                gh,
-                lambda: requests.request_webapp_source(gh, me, bucket, app_name, webapp_need),
-                "Sent to the platform team.",
-            )
-
-with give_up:
-    with gh.session() as session:
-        held = catalog.usable_sources(session, gh.settings, me)
-    if not held:
-        st.info("You have no access to give up.")
-    else:
-        st.caption("Remove access you no longer need. To get it back you would have to ask again.")
-        choice = st.selectbox("Data source", [s.name for s in held], key="give-up-source")
-        if st.button("Give up my access", key="give-up"):
-            ui.act(
-                gh, lambda: grants.revoke_access(gh, me, choice, me.username), f"Your access to {choice} is removed."
-            )
+            st.caption("Remove access you no longer need. To get it back you would have to ask again.")
+            choice = st.selectbox("Data source", [s.name for s in held], key="give-up-source")
+            if st.button("Give up my access", key="give-up"):
+                ui.act(
+                    gh,
+                    lambda: grants.revoke_access(gh, me, choice, me.username),
+                    f"Your access to {choice} is removed.",
+                )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import streamlit as st
 import streamlit_authenticator as stauth
@@ -18,6 +18,8 @@ from core.notify import deliver_email
 from core.people import Roles, active_user, roles_of
 from core.requests import RequestView
 from core.startup import Gatehouse, start
+
+T = TypeVar("T")
 
 
 @st.cache_resource(show_spinner="Starting Gatehouse…")
@@ -45,10 +47,10 @@ def _authenticator(gh: Gatehouse, credentials: dict) -> stauth.Authenticate:
 def sign_in(gh: Gatehouse) -> tuple[Actor, stauth.Authenticate]:
     """Show the sign-in form until someone signs in; then return who they are (re-read from the database)."""
     username = st.session_state.get("username") if st.session_state.get("authentication_status") else None
-    with gh.session() as session:
-        credentials = auth.sign_in_credentials(session, gh.settings, username=username)
-    before = {name: entry["failed_login_attempts"] for name, entry in credentials["usernames"].items()}
+    credentials: dict[str, Any] = {"usernames": {}}
     authenticator = _authenticator(gh, credentials)
+    # The widget keeps this very dict: from here on it looks accounts up in the database one at a time.
+    accounts = credentials["usernames"] = auth.Accounts(gh.session, gh.settings)
     if not username:
         st.title("Gatehouse")
         st.caption("Self-service access to the platform's S3 data sources.")
@@ -65,7 +67,7 @@ def sign_in(gh: Gatehouse) -> tuple[Actor, stauth.Authenticate]:
             st.error(
                 auth.lockout_message(gh.settings) if "attempts" in message else "You cannot sign in with this account."
             )
-        failed = auth.failed_usernames(before, credentials)
+        failed = accounts.failed()
         if failed:
             with gh.session() as session:
                 for name in failed:
@@ -158,6 +160,56 @@ def request_card(request: RequestView) -> None:
     )
     st.caption(f"Asked {request.created_at:%d %b %Y %H:%M} UTC")
     st.markdown(f"> {escape(request.business_need)}")
+
+
+def decide_one(items: list[T], key: str, describe: Callable[[T], str], what: str = "Decide on") -> T | None:
+    """A queue's page as one table, and the one item to decide now (the first, unless another is chosen): one
+    item's forms at a time, however long the queue, so a page costs the same on day 1,000 as on day 1."""
+    if not items:
+        return None
+    if len(items) == 1:
+        return items[0]
+    return st.selectbox(what, items, format_func=describe, key=key)
+
+
+def requests_table(requests: list[RequestView]) -> None:
+    if not requests:
+        return
+    st.markdown(
+        markdown_table(
+            ["Requester", "Access", "Data source", "Paths", "Asked"],
+            [
+                [
+                    r.requester,
+                    r.level.label,
+                    f"**{r.source}**",
+                    escape(format_paths(r.paths)),
+                    f"{r.created_at:%d %b %Y}",
+                ]
+                for r in requests
+            ],
+        )
+    )
+
+
+def describe_request(request: RequestView) -> str:
+    return f"{request.requester}: {request.level.label.lower()} on {request.source} ({format_paths(request.paths)})"
+
+
+def page_number(key: str, search: str = "") -> int:
+    """The page of a paged list to show: back to the first page whenever its search changes."""
+    if st.session_state.get(f"{key}-search") != search:
+        st.session_state[f"{key}-search"] = search
+        st.session_state[key] = 0
+    return int(st.session_state.get(key, 0))
+
+
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    """One markdown element for a whole table (cells already escaped): far cheaper to draw than an element a cell,
+    and its links and bold text stay links and bold text."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell.replace("\n", " ") for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
 
 
 def pager(total: int, size: int, key: str, *, back: str = "Previous", forward: str = "Next", what: str = "") -> None:

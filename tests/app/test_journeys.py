@@ -27,8 +27,24 @@ def messages(at: AppTest) -> list[str]:
     return [m.value for m in [*at.success, *at.error, *at.warning, *at.info]]
 
 
-def go(at: AppTest, page: str) -> AppTest:
+def go(at: AppTest, page: str, tab: str | None = None) -> AppTest:
     at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return open_tab(at, tab) if tab else at
+
+
+TAB_KEYS = {
+    "pages/request_access.py": "request-tab",
+    "pages/admin.py": "admin-tab",
+    "pages/platform.py": "platform-tab",
+}
+
+
+def open_tab(at: AppTest, label: str) -> AppTest:
+    """Click a tab: only the open tab of a page runs (AppTest has no tab click; the tab's state is what it sets)."""
+    key = next(k for k in TAB_KEYS.values() if k in at.session_state)
+    at.session_state[key] = label
+    at.run()
     assert not at.exception, at.exception
     return at
 
@@ -98,13 +114,13 @@ def test_orphan_journey_carol_confirms_and_dave_grants(app_env: Gatehouse) -> No
 
 
 def test_alice_creates_a_warehouse_source_and_becomes_its_admin(app_env: Gatehouse) -> None:  # noqa: F811
-    at = go(sign_in("alice"), "pages/request_access.py")
+    at = go(sign_in("alice"), "pages/request_access.py", tab="New data source")
     widget(at, "text_input", "Name").input("alpha-alice-analysis")
     widget(at, "button", "Create data source").click()
     at.run()
     assert "alpha-alice-analysis is created; you are its admin." in messages(at)
     assert app_env.aws.bucket_exists("alpha-alice-analysis")
-    taken = go(sign_in("bob"), "pages/request_access.py")
+    taken = go(sign_in("bob"), "pages/request_access.py", tab="New data source")
     widget(taken, "text_input", "Name").input("alpha-alice-analysis")
     widget(taken, "button", "Create data source").click()
     taken.run()
@@ -112,7 +128,7 @@ def test_alice_creates_a_warehouse_source_and_becomes_its_admin(app_env: Gatehou
 
 
 def test_dave_adds_a_joiner_and_marks_a_leaver(app_env: Gatehouse) -> None:  # noqa: F811
-    at = go(sign_in("dave"), "pages/platform.py")
+    at = go(sign_in("dave"), "pages/platform.py", tab="Users")
     widget(at, "text_input", "Username (as on GitHub)").input("frank")
     widget(at, "text_input", "Email").input("frank@example.org")
     widget(at, "text_input", "Line manager's username (optional)").input("carol")
@@ -138,6 +154,7 @@ def test_bob_grants_several_users_and_revokes_one(app_env: Gatehouse) -> None:  
     widget(at, "button", "Grant access").click()
     at.run()
     assert "Granted read only access to alice, carol." in messages(at)
+    open_tab(at, "Edit or revoke")
     widget(at, "selectbox", "User").select("carol")
     at.run()
     widget(at, "button", "Revoke access").click()
@@ -160,7 +177,7 @@ def test_dave_sees_drift_on_the_platform_page_and_repairs_it(app_env: Gatehouse)
     app_env.aws.iam.put_role_policy(
         RoleName="alpha_user_alice", PolicyName="s3-access", PolicyDocument=json.dumps(wide_open)
     )
-    at = go(sign_in("dave"), "pages/platform.py")
+    at = go(sign_in("dave"), "pages/platform.py", tab="AWS sync")
     widget(at, "button", "Check for drift").click()
     at.run()
     shown = "\n".join(df.value.to_string() for df in at.dataframe)
@@ -199,11 +216,23 @@ def test_a_long_admin_queue_is_paged(app_env: Gatehouse) -> None:  # noqa: F811
             )
     at = go(sign_in("bob"), "pages/admin.py")
     assert "Requests to decide (25)" in [h.value for h in at.subheader]
-    assert len([b for b in at.button if b.label == "Approve"]) == 10
+    text = "\n".join(m.value for m in at.markdown)
+    assert all(f"asker-{n:02d}" in text for n in range(15, 25)) and "asker-14" not in text  # newest first
+    assert len([b for b in at.button if b.label == "Approve"]) == 1  # one request's forms at a time
+    assert len(widget(at, "selectbox", "Decide on").options) == 10
     assert "Page 1 of 3 · 25 requests" in [c.value for c in at.caption]
+    widget(at, "selectbox", "Decide on").select_index(3)
+    at.run()
+    assert any(m.value.startswith("**asker-21** asks for") for m in at.markdown)
+    widget(at, "button", "Approve").click()
+    at.run()
+    assert "Approved: asker-21 has read only access to alpha-pricing-models." in messages(at)
+    assert "Requests to decide (24)" in [h.value for h in at.subheader]
     widget(at, "button", "Next").click()
     at.run()
-    assert "Page 2 of 3 · 25 requests" in [c.value for c in at.caption]
+    assert "Page 2 of 3 · 24 requests" in [c.value for c in at.caption]
+    text = "\n".join(m.value for m in at.markdown)
+    assert "asker-13" in text and "asker-24" not in text
 
 
 def test_bob_refuses_with_a_reason_that_alice_reads(app_env: Gatehouse) -> None:  # noqa: F811

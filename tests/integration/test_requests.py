@@ -62,10 +62,10 @@ def test_an_orphaned_source_goes_to_the_line_manager_then_the_platform_team(gate
     with pytest.raises(NotAllowed, match="line manager"):
         requests.confirm_request(gatehouse, bob, asked.id)
     with gatehouse.session() as session:
-        assert [r.id for r in requests.awaiting_confirmation(session, carol)] == [asked.id]
+        assert [r.id for r in requests.awaiting_confirmation(session, carol).items] == [asked.id]
     requests.confirm_request(gatehouse, carol, asked.id)
     with gatehouse.session() as session:
-        assert requests.awaiting_confirmation(session, carol) == []
+        assert requests.awaiting_confirmation(session, carol).total == 0
         assert [r.id for r in requests.platform_queue(session, dave).items] == [asked.id]
         with pytest.raises(NotAllowed):
             requests.platform_queue(session, carol)
@@ -196,7 +196,7 @@ def test_webapp_source_requests_go_to_the_platform_team_who_create_them(gatehous
         sources.create_source(gatehouse, alice, "alpha-my-webapp", sources.SourceKind.WEBAPP, app_name="my-app")
     asked = requests.request_webapp_source(gatehouse, alice, "alpha-my-webapp", "my-app", NEED)
     with gatehouse.session() as session:
-        assert [r.id for r, _ in requests.source_requests(session, dave)] == [asked.id]
+        assert [r.id for r, _ in requests.source_requests(session, dave).items] == [asked.id]
     assert requests.decide_source_request(gatehouse, dave, asked.id or 0, approve=True) is None
     with gatehouse.session() as session:
         rows = grants.list_access(gatehouse, platform_operator("t"), source_name="alpha-my-webapp")
