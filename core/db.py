@@ -14,6 +14,7 @@ from sqlmodel import Session, create_engine
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Two processes starting together on one PostgreSQL must not both migrate: an advisory lock serialises them.
 _MIGRATION_LOCK = 0x6A7E
+_SEED_LOCK = 0x6A7F
 
 
 def make_engine(url: str) -> Engine:
@@ -51,6 +52,13 @@ def migrate(engine: Engine) -> None:
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def lock_for_seeding(session: Session) -> None:
+    """Two processes starting together on one empty PostgreSQL must not both seed it: the second waits here until
+    the first commits, then finds the database no longer empty. (SQLite serialises writers by itself.)"""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SEED_LOCK})
 
 
 @contextmanager

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from core import access
 from core.aws import Aws, AwsError
 from core.config import Settings
-from core.db import make_engine, migrate, session_scope
+from core.db import lock_for_seeding, make_engine, migrate, session_scope
 from core.expiry import expire
 from core.local_aws import ensure_local_aws
 from core.models import DataSource
@@ -45,9 +45,11 @@ def start(settings: Settings | None = None) -> Gatehouse:
     if settings.aws_mode == "local":
         ensure_local_aws(settings)
     gatehouse = Gatehouse(settings, engine, Aws(settings))
-    with gatehouse.session() as session:
-        if settings.should_seed_demo and database_is_empty(session):
-            seed_demo_database(session, settings)
+    if settings.should_seed_demo:
+        with gatehouse.session() as session:
+            lock_for_seeding(session)
+            if database_is_empty(session):
+                seed_demo_database(session, settings)
     try:
         if settings.aws_mode == "local" and emulation_forgot(gatehouse):
             # The emulation keeps nothing when it stops: apply the whole database to it again.

@@ -142,3 +142,21 @@ def test_a_hundred_requests_submitted_at_once_are_all_stored(gatehouse: Gatehous
     assert {status for _, status in stored} == {RequestStatus.PENDING_ADMIN}
     assert count(gatehouse, AuditEvent, AuditEvent.action == "request-made") == made_before + 100
     assert count(gatehouse, Notification, Notification.user_id == user(gatehouse, "bob").id) == bob_told_before + 100
+
+
+def test_two_processes_starting_together_seed_the_demo_once(postgres_url: str, moto_reset: str, tmp_path: Path) -> None:
+    """Two Gatehouse processes behind a load balancer start on one empty database at the same moment."""
+    port = int(moto_reset.rsplit(":", 1)[1])
+    started: list[Gatehouse] = []
+
+    def start_one(n: int) -> None:
+        started.append(start(Settings(database_url=postgres_url, local_aws_port=port, data_dir=tmp_path / str(n))))
+
+    try:
+        assert at_once([partial(start_one, 0), partial(start_one, 1)]) == [None, None]
+        one = started[0]
+        assert count(one, AuditEvent, AuditEvent.action == "demo-seeded") == 1
+        assert count(one, User, User.username == "alice") == 1
+    finally:
+        for gatehouse in started:
+            gatehouse.engine.dispose()
