@@ -7,7 +7,6 @@ import logging
 import streamlit as st
 
 from core.domain import GatehouseError
-from core.notify import unread_count
 from pages import ui
 
 st.set_page_config(page_title="Gatehouse", page_icon=":material/shield_person:", layout="wide")
@@ -22,8 +21,7 @@ except GatehouseError as error:
 actor, authenticator = ui.sign_in(gh)
 st.session_state["actor"] = actor
 
-with gh.session() as session:
-    unread = unread_count(session, actor.user)
+unread = actor.unread
 pages = [
     st.Page("pages/my_data.py", title="My data", icon=":material/database:", default=True),
     st.Page("pages/request_access.py", title="Request access", icon=":material/key:"),

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import func
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, exists, select
 
 from core import audit
@@ -24,7 +26,7 @@ from core.domain import (
     user_role_name,
     validate_username,
 )
-from core.models import DataSource, Grant, User, UserStatus, utcnow
+from core.models import DataSource, Grant, Notification, User, UserStatus, utcnow
 from core.rules import check_platform_admin
 
 if TYPE_CHECKING:
@@ -62,21 +64,54 @@ def active_user(session: Session, username: str) -> User:
     return user
 
 
+def _administers(user_id: Any) -> Any:
+    return exists().where(
+        Grant.user_id == user_id,
+        Grant.level == AccessLevel.ADMIN,
+        Grant.source_id == DataSource.id,
+        col(DataSource.archived_at).is_(None),
+    )
+
+
+def _manages(user_id: Any) -> Any:
+    report = aliased(User)
+    return exists().where(report.line_manager_id == user_id, report.status == UserStatus.ACTIVE)
+
+
 def roles_of(session: Session, user: User) -> Roles:
-    administers = session.exec(
-        select(
-            exists().where(
-                Grant.user_id == user.id,
-                Grant.level == AccessLevel.ADMIN,
-                Grant.source_id == DataSource.id,
-                DataSource.archived_at.is_(None),  # type: ignore[union-attr]
-            )
-        )
-    ).one()
-    manages = session.exec(
-        select(exists().where(User.line_manager_id == user.id, User.status == UserStatus.ACTIVE))
-    ).one()
+    administers, manages = session.exec(select(_administers(user.id), _manages(user.id))).one()
     return Roles(source_admin=bool(administers), line_manager=bool(manages), platform_admin=user.is_platform_admin)
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    user: User
+    roles: Roles
+    unread: int  # notifications not yet read, for the navigation
+
+
+def signed_in(session: Session, username: str) -> SignedIn:
+    """Who is acting, with their roles and unread count: one round trip at every rerun of every page.
+    Someone who has left can no longer act, whatever their browser still holds."""
+    unread = (
+        select(func.count())
+        .where(Notification.user_id == User.id, col(Notification.read_at).is_(None))
+        .scalar_subquery()
+    )
+    row = None
+    if is_clean_name(username, 39):
+        row = session.exec(
+            select(User, _administers(User.id), _manages(User.id), unread).where(
+                User.username == username.strip().lower()
+            )
+        ).first()
+    if row is None:
+        raise NotFound(f"There is no platform member called {shown(username, 40)}.")
+    user, administers, manages, count = row
+    if user.status != UserStatus.ACTIVE:
+        raise NotAllowed(f"{user.username} has left the organisation and can no longer use Gatehouse.")
+    roles = Roles(source_admin=bool(administers), line_manager=bool(manages), platform_admin=user.is_platform_admin)
+    return SignedIn(user, roles, int(count))
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,5 @@
 """My data: the sources I can use (level, paths, Open on AWS) and the others with whom access depends on."""
 
-import pandas as pd
 import streamlit as st
 
 from core import catalog
@@ -66,13 +65,10 @@ with gh.session() as session:
 if others.total == 0:
     st.caption("No other data sources match." if search else "There are no other data sources.")
 else:
-    st.table(
-        pd.DataFrame(
-            {
-                "Data source": [o.name for o in others.items],
-                "Kind": [o.kind.label for o in others.items],
-                "Admins": [", ".join(o.admins) if o.admins else "none left (orphaned)" for o in others.items],
-            }
-        ).set_index("Data source"),
+    st.markdown(
+        ui.markdown_table(
+            ["Data source", "Kind", "Admins"],
+            [[o.name, o.kind.label, ", ".join(o.admins) if o.admins else "none left (orphaned)"] for o in others.items],
+        )
     )
     ui.pager(others.total, PAGE_SIZE, "other-page", what="sources")

@@ -12,10 +12,10 @@ import streamlit_authenticator as stauth
 from streamlit_authenticator.utilities import LoginError
 
 from core import auth, requests
-from core.domain import GatehouseError, NotAllowed, format_paths
+from core.domain import GatehouseError, NotAllowed, NotFound, format_paths
 from core.models import User
 from core.notify import deliver_email
-from core.people import Roles, active_user, roles_of
+from core.people import Roles, signed_in
 from core.requests import RequestView
 from core.startup import Gatehouse, start
 
@@ -31,6 +31,7 @@ def gatehouse() -> Gatehouse:
 class Actor:
     user: User
     roles: Roles
+    unread: int = 0
 
 
 def _authenticator(gh: Gatehouse, credentials: dict) -> stauth.Authenticate:
@@ -79,13 +80,12 @@ def sign_in(gh: Gatehouse) -> tuple[Actor, stauth.Authenticate]:
         username = st.session_state["username"]
     try:
         with gh.session() as session:
-            user = active_user(session, username)
-            roles = roles_of(session, user)
-    except NotAllowed as error:
+            who = signed_in(session, username)
+    except (NotAllowed, NotFound) as error:  # left, or removed, since signing in
         authenticator.logout(location="unrendered")
         st.error(str(error))
         st.stop()
-    return Actor(user, roles), authenticator
+    return Actor(who.user, who.roles, who.unread), authenticator
 
 
 def _signed_in(gh: Gatehouse, username: str) -> None:

@@ -7,9 +7,9 @@ from sqlmodel import select
 
 from core import auth, catalog
 from core.config import Settings
-from core.domain import AccessLevel, NotAllowed, SourceKind
-from core.models import AuditEvent, DataSource, RoleSync, SyncState, User
-from core.people import active_user, get_user, roles_of
+from core.domain import AccessLevel, NotAllowed, NotFound, SourceKind
+from core.models import AuditEvent, DataSource, Notification, RoleSync, SyncState, User
+from core.people import active_user, get_user, roles_of, signed_in
 from core.startup import Gatehouse, start
 
 
@@ -108,6 +108,17 @@ def test_roles_follow_from_the_data(gatehouse: Gatehouse) -> None:
     assert roles["bob"].source_admin and not roles["bob"].platform_admin
     assert roles["carol"].line_manager
     assert roles["dave"].platform_admin
+    with gatehouse.session() as session:  # what every page rerun reads in one round trip
+        assert {name: signed_in(session, name).roles for name in roles} == roles
+        alice = get_user(session, "alice")
+        before = signed_in(session, "alice").unread
+        session.add(Notification(user_id=alice.id, kind="decision", subject="Approved", body="Your request"))
+        session.flush()
+        assert signed_in(session, "Alice ").unread == before + 1
+        with pytest.raises(NotAllowed, match="has left"):
+            signed_in(session, "erin")
+        with pytest.raises(NotFound):
+            signed_in(session, "nobody")
 
 
 def test_someone_who_has_left_cannot_act_or_sign_in(gatehouse: Gatehouse) -> None:
