@@ -18,7 +18,7 @@ except GatehouseError as error:
     st.error(str(error))
     st.stop()
 
-actor, authenticator = ui.sign_in(gh)
+actor = ui.sign_in(gh)
 st.session_state["actor"] = actor
 
 unread = actor.unread
@@ -42,9 +42,7 @@ navigation = st.navigation(pages)
 
 with st.sidebar:
     st.markdown(f"Signed in as **{actor.user.display_name or actor.user.username}** (`{actor.user.username}`)")
-    if st.button("Sign out", key="sign-out"):
-        ui.sign_out(gh, authenticator, actor)
-        st.rerun()
+    ui.sign_out_button(actor)
 
 try:
     navigation.run()

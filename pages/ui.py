@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import streamlit as st
 import streamlit_authenticator as stauth
+from extra_streamlit_components.CookieManager import _component_func as _cookie_component
 from streamlit_authenticator.utilities import LoginError
 
 from core import auth, requests
@@ -20,6 +21,8 @@ from core.requests import RequestView
 from core.startup import Gatehouse, start
 
 T = TypeVar("T")
+SIGNING_OUT = "signing-out"
+COOKIE_NAME = "gatehouse"
 
 
 @st.cache_resource(show_spinner="Starting Gatehouse…")
@@ -37,7 +40,7 @@ class Actor:
 def _authenticator(gh: Gatehouse, credentials: dict) -> stauth.Authenticate:
     return stauth.Authenticate(
         credentials,
-        cookie_name="gatehouse",
+        cookie_name=COOKIE_NAME,
         cookie_key=gh.settings.cookie_key.get_secret_value(),
         cookie_expiry_days=gh.settings.cookie_expiry_days,
         auto_hash=False,
@@ -45,47 +48,73 @@ def _authenticator(gh: Gatehouse, credentials: dict) -> stauth.Authenticate:
     )
 
 
-def sign_in(gh: Gatehouse) -> tuple[Actor, stauth.Authenticate]:
-    """Show the sign-in form until someone signs in; then return who they are (re-read from the database)."""
+def sign_in(gh: Gatehouse) -> Actor:
+    """Show the sign-in form until someone signs in; then return who they are (re-read from the database).
+
+    The sign-in widget (and its cookie component) is built only while nobody is signed in, and to sign out: a
+    signed-in rerun needs neither, and every page reruns at every click."""
+    leaving = st.session_state.get(SIGNING_OUT)
     username = st.session_state.get("username") if st.session_state.get("authentication_status") else None
-    credentials: dict[str, Any] = {"usernames": {}}
-    authenticator = _authenticator(gh, credentials)
-    # The widget keeps this very dict: from here on it looks accounts up in the database one at a time.
-    accounts = credentials["usernames"] = auth.Accounts(gh.session, gh.settings)
-    if not username:
-        st.title("Gatehouse")
-        st.caption("Self-service access to the platform's S3 data sources.")
-        try:
-            authenticator.login(
-                location="main",
-                max_login_attempts=gh.settings.max_failed_sign_ins,
-                fields={"Form name": "Sign in", "Login": "Sign in"},
-                callback=lambda event: _signed_in(gh, event["username"]),
-            )
-        except LoginError as error:
-            st.session_state["authentication_status"] = None
-            message = str(error)
-            st.error(
-                auth.lockout_message(gh.settings) if "attempts" in message else "You cannot sign in with this account."
-            )
-        failed = accounts.failed()
-        if failed:
-            with gh.session() as session:
-                for name in failed:
-                    auth.record_failed_sign_in(session, gh.settings, name)
-        if st.session_state.get("authentication_status") is False:
-            st.error("The username or password is incorrect.")
-        if not st.session_state.get("authentication_status"):
-            st.stop()
-        username = st.session_state["username"]
+    # Always the page's first element, empty once signed in: the page below keeps its place between the sign-in
+    # run and the next, so the browser never shows the old page and the new one at once.
+    with st.container():
+        if leaving or not username:
+            credentials: dict[str, Any] = {"usernames": {}}
+            authenticator = _authenticator(gh, credentials)
+            # The widget keeps this very dict: from here on it looks accounts up in the database one at a time.
+            accounts = credentials["usernames"] = auth.Accounts(gh.session, gh.settings)
+            if leaving:
+                if st.session_state.get("authentication_status"):
+                    authenticator.logout(location="unrendered")
+                    with gh.session() as session:
+                        auth.record_sign_out(session, leaving)
+                if _forget_sign_in_cookie():
+                    st.session_state.pop(SIGNING_OUT, None)
+            st.title("Gatehouse")
+            st.caption("Self-service access to the platform's S3 data sources.")
+            try:
+                authenticator.login(
+                    location="main",
+                    max_login_attempts=gh.settings.max_failed_sign_ins,
+                    fields={"Form name": "Sign in", "Login": "Sign in"},
+                    callback=lambda event: _signed_in(gh, event["username"]),
+                )
+            except LoginError as error:
+                st.session_state["authentication_status"] = None
+                message = str(error)
+                st.error(
+                    auth.lockout_message(gh.settings)
+                    if "attempts" in message
+                    else "You cannot sign in with this account."
+                )
+            failed = accounts.failed()
+            if failed:
+                with gh.session() as session:
+                    for name in failed:
+                        auth.record_failed_sign_in(session, gh.settings, name)
+            if st.session_state.get("authentication_status") is False:
+                st.error("The username or password is incorrect.")
+            if not st.session_state.get("authentication_status"):
+                st.stop()
+            username = st.session_state["username"]
+            st.session_state.pop(SIGNING_OUT, None)  # signed in again: nothing left to forget
     try:
         with gh.session() as session:
             who = signed_in(session, username)
     except (NotAllowed, NotFound) as error:  # left, or removed, since signing in
-        authenticator.logout(location="unrendered")
+        _authenticator(gh, {"usernames": {}}).logout(location="unrendered")
         st.error(str(error))
         st.stop()
-    return Actor(who.user, who.roles, who.unread), authenticator
+    return Actor(who.user, who.roles, who.unread)
+
+
+def _forget_sign_in_cookie() -> bool:
+    """Delete the browser's sign-in cookie; True once the browser reports it gone.
+
+    The cookie component only runs once the browser has loaded it; a rerun before then (and the sign-in form's own
+    cookie component causes one) would drop it unrun, and a reload would sign the person in again. So it is drawn
+    at every run until it reports back."""
+    return bool(_cookie_component(method="delete", cookie=COOKIE_NAME, key="forget-sign-in", default=False))
 
 
 def _signed_in(gh: Gatehouse, username: str) -> None:
@@ -93,10 +122,9 @@ def _signed_in(gh: Gatehouse, username: str) -> None:
         auth.record_sign_in(session, username)
 
 
-def sign_out(gh: Gatehouse, authenticator: stauth.Authenticate, who: Actor) -> None:
-    authenticator.logout(location="unrendered")
-    with gh.session() as session:
-        auth.record_sign_out(session, who.user.username)
+def sign_out_button(who: Actor) -> None:
+    """Sign out at the next run (see sign_in): in this session, and the cookie that would sign the browser in."""
+    st.button("Sign out", key="sign-out", on_click=lambda: st.session_state.update({SIGNING_OUT: who.user.username}))
 
 
 def actor() -> Actor:

@@ -14,7 +14,7 @@ def test_alice_signs_in_and_sees_my_data(app_url: str, browser) -> None:  # type
     page.get_by_role("textbox", name="Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
 
-    page.get_by_role("heading", name="My data").wait_for(timeout=60_000)
+    page.get_by_role("heading", name="My data").first.wait_for(timeout=60_000)
     page.get_by_role("strong").filter(has_text="alpha-sales-analysis").wait_for()
     page.get_by_text("none left (orphaned)").first.wait_for()  # the last table on the page has rendered
     body = page.inner_text("body")
@@ -30,6 +30,15 @@ def test_alice_signs_in_and_sees_my_data(app_url: str, browser) -> None:  # type
     assert not any("alpha-pricing-models" in h for h in hrefs)
     page.screenshot(path=str(ARTIFACTS / "my-data-alice.png"), full_page=True)
 
+    page.reload()  # the sign-in cookie keeps alice signed in
+    page.get_by_role("heading", name="My data").first.wait_for(timeout=30_000)
+
     page.get_by_role("button", name="Sign out").click()
     page.get_by_role("button", name="Sign in").wait_for(timeout=30_000)
     assert "alpha-sales-analysis" not in page.inner_text("body")
+    page.wait_for_function("() => !document.cookie.includes('gatehouse=')", timeout=10_000)
+    page.reload()  # signed out means signed out: a reload shows the sign-in form, not alice's data
+    page.get_by_role("button", name="Sign in").wait_for(timeout=30_000)
+    page.wait_for_timeout(2_000)
+    assert "alpha-sales-analysis" not in page.inner_text("body")
+    assert page.get_by_role("heading", name="My data").count() == 0
