@@ -144,18 +144,20 @@ def get_source(session: Session, actor: User, name: str) -> DataSource:
     return source
 
 
-def administered_sources(session: Session, actor: User) -> list[DataSource]:
-    """The live sources this user is an active admin of."""
+def administered_sources(session: Session, actor: User, search: str = "", limit: int | None = None) -> Page[DataSource]:
+    """The live sources this user is an active admin of, by name; searched and cut to `limit` in the database."""
     if actor.status != UserStatus.ACTIVE:
-        return []
-    return list(
-        session.exec(
-            select(DataSource)
-            .join(Grant, col(Grant.source_id) == DataSource.id)
-            .where(Grant.user_id == actor.id, Grant.level == AccessLevel.ADMIN, col(DataSource.archived_at).is_(None))
-            .order_by(DataSource.name)
-        )
+        return Page([], 0, 0, limit or 0)
+    query = (
+        select(DataSource)
+        .join(Grant, col(Grant.source_id) == DataSource.id)
+        .where(Grant.user_id == actor.id, Grant.level == AccessLevel.ADMIN, col(DataSource.archived_at).is_(None))
     )
+    if search.strip():
+        query = query.where(col(DataSource.name).contains(search.strip().lower()))
+    items = list(session.exec(query.order_by(DataSource.name).limit(limit)))
+    total = len(items) if limit is None or len(items) < limit else _count(session, query)
+    return Page(items, total, 0, limit or total)
 
 
 def access_list(

@@ -159,6 +159,7 @@ class RoleSync(SQLModel, table=True):
 
 class AccessRequest(SQLModel, table=True):
     __tablename__ = "access_requests"
+    __table_args__ = (Index("ix_access_requests_source_status", "source_id", "status"),)
 
     id: int | None = Field(default=None, primary_key=True)
     requester_id: int = Field(foreign_key="users.id", index=True)

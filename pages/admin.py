@@ -12,6 +12,7 @@ from core.models import utcnow
 from pages import ui
 
 ACCESS_PAGE = 25
+SOURCES_SHOWN = 50
 QUEUE_PAGE = 10  # cards a page: each holds two forms, and Streamlit slows with many keyed widgets
 
 gh = ui.gatehouse()
@@ -26,7 +27,9 @@ with gh.session() as session:
     queue = requests.admin_queue(
         session, me, offset=st.session_state.get("queue-page", 0) * QUEUE_PAGE, limit=QUEUE_PAGE
     )
-    administered = catalog.administered_sources(session, me)
+    administered = catalog.administered_sources(
+        session, me, search=st.session_state.get("manage-search", ""), limit=SOURCES_SHOWN
+    )
 
 st.subheader(f"Requests to decide ({queue.total})")
 if not queue.total:
@@ -60,10 +63,19 @@ if request is not None:
 
 
 st.subheader("Manage access")
-if not administered:
+if administered.total > SOURCES_SHOWN or st.session_state.get("manage-search"):
+    st.text_input(
+        "Find one of your sources",
+        key="manage-search",
+        placeholder="Type part of its name",
+        help=f"You administer {administered.total} sources: the first {SOURCES_SHOWN} that match are listed.",
+    )
+if not administered.items:
+    if st.session_state.get("manage-search"):
+        st.caption("None of your sources matches.")
     st.stop()
-chosen = st.selectbox("Data source", [s.name for s in administered], key="manage-source")
-source = next(s for s in administered if s.name == chosen)
+chosen = st.selectbox("Data source", [s.name for s in administered.items], key="manage-source")
+source = next(s for s in administered.items if s.name == chosen)
 who_search = st.text_input("Find who has access", key="access-search", placeholder="username or app")
 access_page = ui.page_number(f"access-page-{source.name}", who_search)
 with gh.session() as session:

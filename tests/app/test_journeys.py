@@ -250,3 +250,19 @@ def test_bob_refuses_with_a_reason_that_alice_reads(app_env: Gatehouse) -> None:
     assert "Refused alice's request; they are told why." in messages(bob)
     [request] = requests_of(app_env, "alice")
     assert request.status == RequestStatus.REFUSED and request.decision_reason == "Use the published extract instead."
+
+
+def test_a_heavy_admin_finds_the_source_to_manage_by_name(app_env: Gatehouse) -> None:  # noqa: F811
+    with app_env.session() as session:
+        bob = get_user(session, "bob")
+        for n in range(55):
+            source = DataSource(name=f"alpha-bob-{n:02d}", kind="warehouse", region="eu-west-1")
+            session.add(source)
+            session.flush()
+            session.add(Grant(source_id=source.id, user_id=bob.id, level=AccessLevel.ADMIN, paths=[]))
+    at = go(sign_in("bob"), "pages/admin.py")
+    assert len(widget(at, "selectbox", "Data source").options) == 50  # the first 50 of 56, by name
+    widget(at, "text_input", "Find one of your sources").input("bob-54")
+    at.run()
+    assert widget(at, "selectbox", "Data source").options == ["alpha-bob-54"]
+    assert "bob" in "\n".join(m.value for m in at.markdown if m.value.startswith("| User |"))
