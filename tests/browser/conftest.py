@@ -9,11 +9,14 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ARTIFACTS, free_port, missing
+
+HEADLESS = ("--server.headless", "true")
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("GATEHOUSE_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -31,36 +34,57 @@ CHROMIUM_FLAGS = [
 
 @pytest.fixture
 def app_url(moto_reset: str, tmp_path: Path) -> Iterator[str]:
+    """The app on the default embedded SQLite database (in tmp_path), as `streamlit run app.py` starts it."""
+    with streamlit_server(tmp_path, None, moto_reset) as url:
+        yield url
+
+
+@contextmanager
+def streamlit_server(data_dir: Path, database_url: str | None, moto_endpoint: str) -> Iterator[str]:
+    """`streamlit run app.py` on a port of its own, with its own data dir, on the given database (None: the
+    embedded SQLite file in the data dir) and emulation."""
+    data_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     env = {
         **os.environ,
-        "GATEHOUSE_DATA_DIR": str(tmp_path),
-        "GATEHOUSE_LOCAL_AWS_PORT": moto_reset.rsplit(":", 1)[1],
+        "GATEHOUSE_DATA_DIR": str(data_dir),
+        "GATEHOUSE_LOCAL_AWS_PORT": moto_endpoint.rsplit(":", 1)[1],
     }
     env.pop("GATEHOUSE_DATABASE_URL", None)
-    log = (tmp_path / "streamlit.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    if database_url:
+        env["GATEHOUSE_DATABASE_URL"] = database_url
+    log_path = data_dir / "streamlit.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", *("--server.port", str(port)), *HEADLESS],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        process.kill()
-        pytest.fail("streamlit did not start: " + (tmp_path / "streamlit.log").read_text()[-2000:])
-    yield url
-    process.terminate()
-    process.wait(timeout=20)
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 60
+            while not _healthy(url):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"streamlit in {data_dir.name} did not start: " + log_path.read_text()[-2000:])
+                time.sleep(0.3)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
 
 
 @pytest.hookimpl(wrapper=True)

@@ -6,14 +6,7 @@ in B shows in alice's My data and My requests in A, and alice's withdrawal in A 
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -22,60 +15,13 @@ from sqlmodel import Session, select
 
 from core.db import make_engine
 from core.models import AccessRequest, AuditEvent, DataSource, RequestStatus, User
+from tests.browser.conftest import streamlit_server
 from tests.browser.test_access_stories import NEED, ask, open_page, shot, signed_in
-from tests.conftest import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
-ROOT = Path(__file__).resolve().parents[2]
-HEADLESS = ("--server.headless", "true")
 REPORTS = "alice asks for read only access to alpha-pricing-models (/reports)"
 DRAFTS = "alice asks for read only access to alpha-sales-analysis (/drafts)"
-
-
-@contextmanager
-def streamlit_server(data_dir: Path, database_url: str, moto_endpoint: str) -> Iterator[str]:
-    """`streamlit run app.py` on a port of its own, with its own data dir, on the given database and emulation."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    env = {
-        **os.environ,
-        "GATEHOUSE_DATA_DIR": str(data_dir),
-        "GATEHOUSE_DATABASE_URL": database_url,
-        "GATEHOUSE_LOCAL_AWS_PORT": moto_endpoint.rsplit(":", 1)[1],
-    }
-    log_path = data_dir / "streamlit.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", *("--server.port", str(port)), *HEADLESS],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 60
-            while not _healthy(url):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"streamlit in {data_dir.name} did not start: " + log_path.read_text()[-2000:])
-                time.sleep(0.3)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
 
 
 def no_traceback(page) -> None:  # type: ignore[no-untyped-def]
