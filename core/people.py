@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, exists, select
 
@@ -90,21 +90,23 @@ class SignedIn:
     unread: int  # notifications not yet read, for the navigation
 
 
+# Built once: every rerun of every page runs it, and building an ORM statement costs more than SQL runs it.
+_SIGNED_IN = select(
+    User,
+    _administers(User.id),
+    _manages(User.id),
+    select(func.count())
+    .where(Notification.user_id == User.id, col(Notification.read_at).is_(None))
+    .scalar_subquery(),
+).where(User.username == bindparam("username"))
+
+
 def signed_in(session: Session, username: str) -> SignedIn:
     """Who is acting, with their roles and unread count: one round trip at every rerun of every page.
     Someone who has left can no longer act, whatever their browser still holds."""
-    unread = (
-        select(func.count())
-        .where(Notification.user_id == User.id, col(Notification.read_at).is_(None))
-        .scalar_subquery()
-    )
     row = None
     if is_clean_name(username, 39):
-        row = session.exec(
-            select(User, _administers(User.id), _manages(User.id), unread).where(
-                User.username == username.strip().lower()
-            )
-        ).first()
+        row = session.exec(_SIGNED_IN, params={"username": username.strip().lower()}).first()
     if row is None:
         raise NotFound(f"There is no platform member called {shown(username, 40)}.")
     user, administers, manages, count = row
