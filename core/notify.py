@@ -85,11 +85,6 @@ def notify(
     return list(added.values())
 
 
-def unread_count(session: Session, user: User) -> int:
-    query = select(func.count()).where(Notification.user_id == user.id, col(Notification.read_at).is_(None))
-    return session.exec(query).one()
-
-
 def inbox(session: Session, user: User, offset: int = 0, limit: int = 20) -> Page[Notification]:
     """The user's notifications, newest first, one page at a time."""
     total = session.exec(select(func.count()).where(Notification.user_id == user.id)).one()

@@ -78,11 +78,6 @@ def _manages(user_id: Any) -> Any:
     return exists().where(report.line_manager_id == user_id, report.status == UserStatus.ACTIVE)
 
 
-def roles_of(session: Session, user: User) -> Roles:
-    administers, manages = session.exec(select(_administers(user.id), _manages(user.id))).one()
-    return Roles(source_admin=bool(administers), line_manager=bool(manages), platform_admin=user.is_platform_admin)
-
-
 @dataclass(frozen=True)
 class SignedIn:
     user: User
@@ -95,9 +90,7 @@ _SIGNED_IN = select(
     User,
     _administers(User.id),
     _manages(User.id),
-    select(func.count())
-    .where(Notification.user_id == User.id, col(Notification.read_at).is_(None))
-    .scalar_subquery(),
+    select(func.count()).where(Notification.user_id == User.id, col(Notification.read_at).is_(None)).scalar_subquery(),
 ).where(User.username == bindparam("username"))
 
 

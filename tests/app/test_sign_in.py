@@ -10,7 +10,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from core.config import Settings
-from core.people import get_user, roles_of
+from core.people import get_user, signed_in
 from core.seed import DEMO_PASSWORD
 from core.startup import Gatehouse
 from pages import ui
@@ -130,7 +130,7 @@ def test_each_persona_gets_the_pages_of_their_roles(app_env: Gatehouse, username
 def test_a_page_run_without_the_role_refuses_to_render(app_env: Gatehouse, page: str) -> None:
     with app_env.session() as session:
         alice = get_user(session, "alice")
-        roles = roles_of(session, alice)
+        roles = signed_in(session, alice.username).roles
     at = AppTest.from_file(str(Path(APP).parent / page), default_timeout=60)
     at.session_state["actor"] = ui.Actor(alice, roles)
     at.run()

@@ -18,8 +18,8 @@ from sqlmodel import select
 
 from core import notify as notify_module
 from core.models import Notification, User, UserStatus, utcnow
-from core.notify import NotificationKind, deliver_email, inbox, mark_read, notify, unread_count
-from core.people import get_user, platform_operator
+from core.notify import NotificationKind, deliver_email, inbox, mark_read, notify
+from core.people import get_user, platform_operator, signed_in
 from core.startup import Gatehouse
 
 KIND = NotificationKind.DECISION_MADE
@@ -106,15 +106,15 @@ def test_inbox_shows_new_notifications_first_and_only_their_owner_marks_them_rea
         page = inbox(session, alice, limit=1)
         assert [n.subject for n in page.items] == ["Second"] and page.total == 2
         assert [n.subject for n in inbox(session, alice, offset=1).items] == ["First"]
-        assert unread_count(session, alice) == 2 and unread_count(session, bob) == 1
+        assert signed_in(session, alice.username).unread == 2 and signed_in(session, bob.username).unread == 1
 
         assert mark_read(session, bob, [n.id for n in inbox(session, alice).items if n.id]) == 0
-        assert unread_count(session, alice) == 2  # bob cannot mark alice's notifications
+        assert signed_in(session, alice.username).unread == 2  # bob cannot mark alice's notifications
         assert mark_read(session, alice, [page.items[0].id or 0]) == 1
-        assert unread_count(session, alice) == 1
+        assert signed_in(session, alice.username).unread == 1
         assert mark_read(session, alice) == 1
         assert mark_read(session, alice) == 0
-        assert unread_count(session, alice) == 0 and unread_count(session, bob) == 1
+        assert signed_in(session, alice.username).unread == 0 and signed_in(session, bob.username).unread == 1
         assert inbox(session, alice).total == 2  # read, not gone
         assert inbox(session, get_user(session, "erin")).total == 0
 
@@ -166,7 +166,7 @@ def test_mail_server_down_delays_the_email_and_loses_nothing(gatehouse: Gatehous
     stored = emails_in_database(gatehouse)
     assert all(n.emailed_at is None and n.email_error for n in stored)
     with gatehouse.session() as session:
-        assert unread_count(session, get_user(session, "alice")) == 1
+        assert signed_in(session, "alice").unread == 1
 
     with mail_server(port) as mailbox:
         assert deliver_email(gatehouse).sent == 2

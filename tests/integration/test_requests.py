@@ -10,8 +10,7 @@ from sqlmodel import col, select
 from core import grants, requests, sources
 from core.domain import AccessLevel, GatehouseError, InvalidInput, NotAllowed, NotFound
 from core.models import AccessRequest, AuditEvent, Grant, Notification, RequestStatus, User, utcnow
-from core.notify import unread_count
-from core.people import get_user, platform_operator
+from core.people import get_user, platform_operator, signed_in
 from core.startup import Gatehouse
 from tests.aws_helpers import as_user
 
@@ -25,7 +24,7 @@ def user(gatehouse: Gatehouse, name: str) -> User:
 
 def inbox_count(gatehouse: Gatehouse, name: str) -> int:
     with gatehouse.session() as session:
-        return unread_count(session, get_user(session, name))
+        return signed_in(session, name).unread
 
 
 def test_alice_asks_bob_approves_and_her_role_reads_exactly_there(gatehouse: Gatehouse) -> None:
