@@ -64,8 +64,7 @@ def usable_page(
     )
     if search.strip():
         query = query.where(col(DataSource.name).contains(search.strip().lower()))
-    rows = session.exec(query.order_by(DataSource.kind, DataSource.name).offset(offset).limit(limit)).all()
-    total = len(rows) if limit is None or (offset == 0 and len(rows) < limit) else _count(session, query)
+    rows, total = _fetch(session, query, (DataSource.kind, DataSource.name), offset, limit)
     sync = session.exec(select(RoleSync).where(RoleSync.user_id == user.id)).first()
     items = [
         UsableSource(
@@ -83,8 +82,12 @@ def usable_page(
     return Page(items=items, total=total, offset=offset, limit=limit or total)
 
 
-def _count(session: Session, query: Any) -> int:
-    return int(session.exec(select(func.count()).select_from(query.subquery())).one())
+def _fetch(session: Session, query: Any, order: tuple[Any, ...], offset: int, limit: int | None) -> tuple[list, int]:
+    """One page of the query's rows and how many rows there are in all: counted only when the page is not all."""
+    rows = list(session.exec(query.order_by(*order).offset(offset).limit(limit)))
+    if offset == 0 and (limit is None or len(rows) < limit):
+        return rows, len(rows)
+    return rows, int(session.exec(select(func.count()).select_from(query.subquery())).one())
 
 
 def other_sources(
@@ -155,8 +158,7 @@ def administered_sources(session: Session, actor: User, search: str = "", limit:
     )
     if search.strip():
         query = query.where(col(DataSource.name).contains(search.strip().lower()))
-    items = list(session.exec(query.order_by(DataSource.name).limit(limit)))
-    total = len(items) if limit is None or len(items) < limit else _count(session, query)
+    items, total = _fetch(session, query, (DataSource.name,), 0, limit)
     return Page(items, total, 0, limit or total)
 
 
@@ -183,8 +185,7 @@ def access_list(
     if search.strip():
         query = query.where(principal.contains(search.strip().lower()))
     rank = case((Grant.level == AccessLevel.ADMIN, 0), (Grant.level == AccessLevel.READ_WRITE, 1), else_=2)
-    rows = session.exec(query.order_by(rank, principal).offset(offset).limit(limit)).all()
-    total = len(rows) if limit is None or (offset == 0 and len(rows) < limit) else _count(session, query)
+    rows, total = _fetch(session, query, (rank, principal), offset, limit)
     entries = [
         AccessEntry(
             principal=user.username if user else f"app:{app.name if app else '?'}",
