@@ -8,8 +8,11 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event, text
-from sqlmodel import Session, create_engine
+from sqlalchemy import Engine, event, text, update
+from sqlalchemy.orm import ORMExecuteState
+from sqlmodel import Session, create_engine, select
+
+from core.models import Revision
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Two processes starting together on one PostgreSQL must not both migrate: an advisory lock serialises them.
@@ -71,3 +74,44 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+# --- the write revision ---------------------------------------------------------------------------------------
+# Every transaction that writes through a Session bumps the one `revision` row as it commits, in the same transaction:
+# whoever reads the new number also sees the writes, in this process or any other on the database. Pages cache their
+# reads under the number they read at the start of a rerun (pages/ui.py `read`), so a write anywhere is seen at the
+# next rerun everywhere. A bump without a change (a dirty object that did not change) only costs a cache miss.
+_WROTE = "gatehouse_wrote"
+_BUMP = update(Revision).where(Revision.id == 1).values(n=Revision.n + 1)
+_READ_REVISION = select(Revision.epoch, Revision.n).where(Revision.id == 1)
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session: Session, _context: object) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _executed(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _bump_revision(session: Session) -> None:
+    if session.info.pop(_WROTE, False) or session.new or session.dirty or session.deleted:
+        session.execute(_BUMP)
+        session.info.pop(_WROTE, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _rolled_back(session: Session) -> None:
+    session.info.pop(_WROTE, None)
+
+
+def current_revision(engine: Engine) -> tuple[str, int] | None:
+    """(the database's epoch, the number of writing transactions so far): equal only if nothing was written since.
+    None where the database has no revision row (a schema made without the migrations): nothing is cached then."""
+    with engine.connect() as connection:
+        row = connection.execute(_READ_REVISION).first()
+    return (row[0], row[1]) if row else None

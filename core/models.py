@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, String, Text, UniqueConstraint
 from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
@@ -255,3 +255,14 @@ class Notification(SQLModel, table=True):
     read_at: datetime | None = Field(default=None, index=True)
     emailed_at: datetime | None = Field(default=None, index=True)
     email_error: str | None = Field(default=None, sa_column=Column(String(500)))
+
+
+class Revision(SQLModel, table=True):
+    """One row: bumped by every transaction that writes (core.db), so a page's reads can be cached until the next
+    write in any process. `epoch` tells one database from another (a cache key must not match a different one)."""
+
+    __tablename__ = "revision"
+
+    id: int = Field(default=1, primary_key=True)
+    epoch: str = Field(max_length=32)
+    n: int = Field(default=0, sa_type=BigInteger)

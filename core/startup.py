@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from uuid import uuid4
 
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
@@ -31,6 +32,8 @@ class Gatehouse:
     settings: Settings
     engine: Engine
     aws: Aws
+    # Tells this start from any other in the process (tests start many): reads cached by one are not another's.
+    instance: str = field(default_factory=lambda: uuid4().hex)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -23,13 +23,10 @@ me = actor.user
 st.title("Admin")
 ui.flash()
 
-with gh.session() as session:
-    queue = requests.admin_queue(
-        session, me, offset=st.session_state.get("queue-page", 0) * QUEUE_PAGE, limit=QUEUE_PAGE
-    )
-    administered = catalog.administered_sources(
-        session, me, search=st.session_state.get("manage-search", ""), limit=SOURCES_SHOWN
-    )
+queue = ui.read(requests.admin_queue, me, offset=st.session_state.get("queue-page", 0) * QUEUE_PAGE, limit=QUEUE_PAGE)
+administered = ui.read(
+    catalog.administered_sources, me, search=st.session_state.get("manage-search", ""), limit=SOURCES_SHOWN
+)
 
 st.subheader(f"Requests to decide ({queue.total})")
 if not queue.total:
@@ -78,10 +75,9 @@ chosen = st.selectbox("Data source", [s.name for s in administered.items], key="
 source = next(s for s in administered.items if s.name == chosen)
 who_search = st.text_input("Find who has access", key="access-search", placeholder="username or app")
 access_page = ui.page_number(f"access-page-{source.name}", who_search)
-with gh.session() as session:
-    listed = catalog.access_list(
-        session, me, source, search=who_search, offset=access_page * ACCESS_PAGE, limit=ACCESS_PAGE
-    )
+listed = ui.read(
+    catalog.access_list, me, source, search=who_search, offset=access_page * ACCESS_PAGE, limit=ACCESS_PAGE
+)
 entries = listed.items
 if not entries:
     st.caption("Nobody matches." if who_search else "Nobody has access yet.")
@@ -110,8 +106,7 @@ grant_tab, edit_tab, trail_tab, archive_tab = st.tabs(
 if grant_tab.open:
     with grant_tab:
         search = st.text_input("Find platform members", key="grant-search", placeholder="username or name")
-        with gh.session() as session:
-            candidates = catalog.user_names(session, search, limit=100)
+        candidates = ui.read(catalog.user_names, search, limit=100)
         with st.form("grant-form"):
             who = st.multiselect("Users (platform members only)", candidates, key="grant-users")
             level = st.radio("Access level", list(AccessLevel), format_func=lambda lvl: lvl.label, horizontal=True)
@@ -178,8 +173,7 @@ if edit_tab.open:
 
 if trail_tab.open:
     with trail_tab:
-        with gh.session() as session:
-            trail = audit_trail.search(session, me, audit_trail.AuditFilter(source=source.name), limit=100)
+        trail = ui.read(audit_trail.search, me, audit_trail.AuditFilter(source=source.name), limit=100)
         st.caption(f"{trail.total} events" + (", newest 100 shown" if trail.total > 100 else ""))
         st.table(
             pd.DataFrame(

@@ -107,8 +107,7 @@ def browse(gh: Gatehouse, actor: ui.Actor, usable: list[UsableSource]) -> None:
 
 
 def _copy(gh: Gatehouse, actor: ui.Actor, source: str, key: str) -> None:
-    with gh.session() as session:
-        writable = [s.name for s in catalog.usable_sources(session, gh.settings, actor.user) if s.level.can_write]
+    writable = [s.name for s in ui.read(catalog.usable_sources, gh.settings, actor.user) if s.level.can_write]
     if not writable:
         st.caption("You cannot write to any data source.")
         return

@@ -12,8 +12,7 @@ me = ui.actor().user
 
 st.title("Inbox")
 page_number = st.session_state.get("inbox-page", 0)
-with gh.session() as session:
-    page = notify.inbox(session, me, offset=page_number * PAGE_SIZE, limit=PAGE_SIZE)
+page = ui.read(notify.inbox, me, offset=page_number * PAGE_SIZE, limit=PAGE_SIZE)
 if not page.items:
     st.info("Nothing here yet.")
 for item in page.items:

@@ -9,6 +9,7 @@ from core.domain import GatehouseError
 from core.models import MovementKind
 from core.movement import CLASSIFICATIONS, MovementForm, previous_forms, record_movement
 from core.startup import Gatehouse
+from pages import ui
 from pages.ui import Actor
 
 
@@ -30,8 +31,7 @@ def movement_form(
             del st.session_state[done_key]
             st.rerun()
         return int(done[0])
-    with gh.session() as session:
-        previous = previous_forms(session, actor.user, limit=10)
+    previous = ui.read(previous_forms, actor.user, limit=10)
     start = {}
     if previous:
         labels = {f"Form {p.id} · {p.kind.value} · {p.created_at:%d %b %Y}": p for p in previous}

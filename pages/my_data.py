@@ -18,10 +18,9 @@ st.subheader("Data sources you can use")
 search_slot = st.empty()  # the search box shows above the table, once there is more than a page to search
 mine_search = st.session_state.get("usable-search", "")
 mine_page = ui.page_number("usable-page", mine_search)
-with gh.session() as session:
-    usable = catalog.usable_page(
-        session, gh.settings, me, search=mine_search, offset=mine_page * PAGE_SIZE, limit=PAGE_SIZE
-    )
+usable = ui.read(
+    catalog.usable_page, gh.settings, me, search=mine_search, offset=mine_page * PAGE_SIZE, limit=PAGE_SIZE
+)
 if usable.total > PAGE_SIZE or mine_search:
     search_slot.text_input("Find one of yours", key="usable-search", placeholder="Type part of its name")
 if usable.total == 0:
@@ -60,8 +59,7 @@ st.caption(
 )
 search = st.text_input("Search by name", key="other-search", placeholder="e.g. pricing")
 page_number = ui.page_number("other-page", search)
-with gh.session() as session:
-    others = catalog.other_sources(session, me, search=search, offset=page_number * PAGE_SIZE, limit=PAGE_SIZE)
+others = ui.read(catalog.other_sources, me, search=search, offset=page_number * PAGE_SIZE, limit=PAGE_SIZE)
 if others.total == 0:
     st.caption("No other data sources match." if search else "There are no other data sources.")
 else:

@@ -25,13 +25,18 @@ requests_tab, users_tab, sources_tab, aws_tab, audit_tab = st.tabs(
 
 if requests_tab.open:
     with requests_tab:
-        with gh.session() as session:
-            waiting = requests.platform_queue(
-                session, me, offset=st.session_state.get("platform-queue-page", 0) * QUEUE_PAGE, limit=QUEUE_PAGE
-            )
-            source_asks = requests.source_requests(
-                session, me, offset=st.session_state.get("source-asks-page", 0) * QUEUE_PAGE, limit=QUEUE_PAGE
-            )
+        waiting = ui.read(
+            requests.platform_queue,
+            me,
+            offset=st.session_state.get("platform-queue-page", 0) * QUEUE_PAGE,
+            limit=QUEUE_PAGE,
+        )
+        source_asks = ui.read(
+            requests.source_requests,
+            me,
+            offset=st.session_state.get("source-asks-page", 0) * QUEUE_PAGE,
+            limit=QUEUE_PAGE,
+        )
         st.markdown(f"**Access requests for orphaned sources ({waiting.total})**")
         if not waiting.total:
             st.caption("No access request waits for the platform team.")
@@ -146,8 +151,7 @@ if users_tab.open:
                         ),
                     )
         search = st.text_input("Search users", key="platform-user-search")
-        with gh.session() as session:
-            found = platform.users(session, actor.user, search=search, limit=200)
+        found = ui.read(platform.users, actor.user, search=search, limit=200)
         st.caption(
             f"{found.total} users" + (f", first {len(found.items)} shown" if found.total > len(found.items) else "")
         )
@@ -173,8 +177,7 @@ if sources_tab.open:
         left, right = st.columns([3, 1])
         search = left.text_input("Search data sources", key="platform-source-search")
         orphaned_only = right.toggle("Orphaned only", key="platform-orphaned")
-        with gh.session() as session:
-            found_sources = platform.sources(session, actor.user, search=search, orphaned_only=orphaned_only, limit=200)
+        found_sources = ui.read(platform.sources, actor.user, search=search, orphaned_only=orphaned_only, limit=200)
         st.caption(f"{found_sources.total} data sources")
         st.dataframe(
             pd.DataFrame(
@@ -193,8 +196,7 @@ if sources_tab.open:
 
 if aws_tab.open:
     with aws_tab:
-        with gh.session() as session:
-            waiting = platform.unapplied_roles(session, actor.user)
+        waiting = ui.read(platform.unapplied_roles, actor.user)
         if waiting:
             st.warning(f"{len(waiting)} role(s) are not yet applied in AWS; Gatehouse retries them.")
             st.dataframe(
@@ -256,8 +258,7 @@ if audit_tab.open:
             since=since, until=until, action=None if action == "(any)" else action, actor=who or None, text=text or None
         )
         try:
-            with gh.session() as session:
-                by_actor = audit_trail.search(session, me, filters, limit=200)
+            by_actor = ui.read(audit_trail.search, me, filters, limit=200)
         except GatehouseError as error:  # e.g. a date range that ends before it starts
             st.error(str(error))
         else:

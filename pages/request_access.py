@@ -24,8 +24,7 @@ ask, mine, create, give_up = st.tabs(
 if ask.open:
     with ask:
         search = st.text_input("Find a data source", key="ask-search", placeholder="Type part of its name")
-        with gh.session() as session:
-            names = catalog.source_names(session, me, search=search, limit=100)
+        names = ui.read(catalog.source_names, me, search=search, limit=100)
         with st.form("ask-form"):
             source = st.selectbox("Data source", names, index=None, placeholder="Choose a data source")
             level = st.radio(
@@ -60,9 +59,8 @@ if ask.open:
 
 if mine.open:
     with mine:
-        with gh.session() as session:
-            mine_list = requests.my_requests(session, me)
-            source_asks = requests.my_source_requests(session, me)
+        mine_list = ui.read(requests.my_requests, me)
+        source_asks = ui.read(requests.my_source_requests, me)
         if not mine_list:
             st.info("You have not asked for access yet.")
         for request in mine_list:
@@ -131,8 +129,7 @@ if create.open:
 
 if give_up.open:
     with give_up:
-        with gh.session() as session:
-            held = catalog.usable_sources(session, gh.settings, me)
+        held = ui.read(catalog.usable_sources, gh.settings, me)
         if not held:
             st.info("You have no access to give up.")
         else:

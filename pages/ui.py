@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
+from enum import Enum
 from typing import Any, TypeVar
 
 import streamlit as st
@@ -13,6 +16,8 @@ from extra_streamlit_components.CookieManager import _component_func as _cookie_
 from streamlit_authenticator.utilities import LoginError
 
 from core import auth, requests
+from core.config import Settings
+from core.db import current_revision
 from core.domain import GatehouseError, NotAllowed, NotFound, format_paths
 from core.models import User
 from core.notify import deliver_email
@@ -23,6 +28,10 @@ from core.startup import Gatehouse, start
 T = TypeVar("T")
 SIGNING_OUT = "signing-out"
 COOKIE_NAME = "gatehouse"
+REVISION = "gatehouse-revision"
+# A cached read is dropped at the next write to the database (from any process) or after this long: what time alone
+# changes (an end date passing) shows within it, and the expiry job's write ends it sooner.
+READ_TTL_SECONDS = 120
 
 
 @st.cache_resource(show_spinner="Starting Gatehouse…")
@@ -98,14 +107,56 @@ def sign_in(gh: Gatehouse) -> Actor:
                 st.stop()
             username = st.session_state["username"]
             st.session_state.pop(SIGNING_OUT, None)  # signed in again: nothing left to forget
+    revision = current_revision(gh.engine)
+    st.session_state[REVISION] = (gh.instance, *revision) if revision else None
     try:
-        with gh.session() as session:
-            who = signed_in(session, username)
+        who = read(signed_in, username)
     except (NotAllowed, NotFound) as error:  # left, or removed, since signing in
         _authenticator(gh, {"usernames": {}}).logout(location="unrendered")
         st.error(str(error))
         st.stop()
     return Actor(who.user, who.roles, who.unread)
+
+
+def read(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """`fn(session, *args, **kwargs)`, a read for the page, kept until the next write to the database.
+
+    The key holds the database's write revision read at the start of this rerun (core.db), so a write anywhere, in
+    this process or another, is seen at the next rerun; and the arguments, so one user's reads are never another's
+    (a row by its table and id: the actor's reads are keyed by who they are). A refusal (GatehouseError) is raised,
+    never kept. The copy returned is the page's own (st.cache_data unpickles one at each call)."""
+    revision = st.session_state.get(REVISION)
+
+    def call() -> T:
+        with gatehouse().session() as session:
+            return fn(session, *args, **kwargs)
+
+    if revision is None:  # no revision row (a schema made without the migrations): nothing to key on
+        return call()
+    return _cached_read((revision, f"{fn.__module__}.{fn.__qualname__}", _key(args), _key(kwargs)), call)
+
+
+@st.cache_data(ttl=READ_TTL_SECONDS, max_entries=5000, show_spinner=False)
+def _cached_read(key: tuple, _call: Callable[[], T]) -> T:
+    return _call()
+
+
+def _key(value: Any) -> Any:
+    """A plain, hashable stand-in for an argument of a cached read."""
+    if value is None or isinstance(value, str | int | float | bool | Enum | date):
+        return value
+    if isinstance(value, tuple | list):
+        return tuple(_key(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _key(v)) for k, v in value.items()))
+    if isinstance(value, Settings):
+        return "settings"  # one per process, and so is the cache
+    table = getattr(value, "__tablename__", None)
+    if table is not None:
+        return (table, value.id)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return (type(value).__qualname__, _key(dataclasses.astuple(value)))
+    raise TypeError(f"{type(value).__name__} cannot key a cached read")
 
 
 def _forget_sign_in_cookie() -> bool:

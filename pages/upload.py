@@ -22,8 +22,7 @@ st.caption(
     f"Files up to {limit_mb:,} MB each through this page; for bigger ones use `gatehouse upload`. "
     "Moving data onto the platform needs a data movement form first."
 )
-with gh.session() as session:
-    writable = [s for s in catalog.usable_sources(session, gh.settings, me) if s.level.can_write]
+writable = [s for s in ui.read(catalog.usable_sources, gh.settings, me) if s.level.can_write]
 if not writable:
     st.info("You cannot write to any data source. Ask for read/write access on Request access.")
     st.stop()

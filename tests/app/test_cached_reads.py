@@ -1,0 +1,75 @@
+"""A page's reads are kept across reruns until the database is written to, by this process or any other: a rerun
+with nothing changed asks the database one question (has anything been written?), and a decision made elsewhere shows
+at the next rerun."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, event
+from streamlit.testing.v1 import AppTest
+
+from core import grants
+from core.domain import AccessLevel
+from core.people import get_user
+from core.startup import Gatehouse
+from tests.app.test_journeys import go, open_tab, widget
+from tests.app.test_sign_in import app_env, page_text, sign_in  # noqa: F401  (fixture)
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    """The SQL every engine of this process runs meanwhile (the app's own engine is made inside AppTest)."""
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+
+
+def test_a_rerun_with_nothing_written_reads_only_the_revision(app_env: Gatehouse) -> None:  # noqa: F811
+    bob = go(sign_in("bob"), "pages/admin.py")
+    shown = page_text(bob)
+    with statements() as seen:
+        bob.run()
+    assert page_text(bob) == shown
+    assert len(seen) == 1 and "revision" in seen[0], seen
+
+
+def yours(at: AppTest) -> str:
+    """My data's table of the sources one can use (its Access column shows a level; the other table has none)."""
+    return next((m.value for m in at.markdown if m.value.startswith("| Data source | Kind | Access")), "")
+
+
+def test_a_grant_made_by_another_process_shows_at_the_next_rerun(app_env: Gatehouse) -> None:  # noqa: F811
+    alice = go(sign_in("alice"), "pages/my_data.py")
+    alice.run()  # read from the cache now
+    assert "**alpha-pricing-models**" not in yours(alice)
+    # app_env is a Gatehouse of its own (its own engine): to the app, another process on the same database
+    with app_env.session() as session:
+        bob = get_user(session, "bob")
+    grants.grant_access(app_env, bob, "alpha-pricing-models", ["alice"], AccessLevel.READ_ONLY)
+    alice.run()
+    assert "| **alpha-pricing-models** | Warehouse | Read only |" in yours(alice)
+
+
+def test_an_admin_sees_their_own_change_at_once_and_others_see_it_too(app_env: Gatehouse) -> None:  # noqa: F811
+    alice = go(sign_in("alice"), "pages/my_data.py")
+    bob = go(sign_in("bob"), "pages/admin.py", "Edit or revoke")
+    widget(bob, "selectbox", "Data source").select("alpha-pricing-models")
+    bob.run()
+    before = page_text(bob)
+    open_tab(bob, "Grant access")
+    widget(bob, "multiselect", "Users (platform members only)").select("alice")
+    widget(bob, "button", "Grant access").click()
+    bob.run()
+    assert "Granted read only access to alice." in [s.value for s in bob.success]
+    assert page_text(bob) != before and "alice" in "\n".join(m.value for m in bob.markdown)
+    alice.run()
+    assert "**alpha-pricing-models**" in yours(alice)
