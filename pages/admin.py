@@ -15,6 +15,155 @@ ACCESS_PAGE = 25
 SOURCES_SHOWN = 50
 QUEUE_PAGE = 10  # cards a page: each holds two forms, and Streamlit slows with many keyed widgets
 
+
+def manage_access() -> None:
+    """Who has access to one of my sources, and granting, editing, revoking, the audit trail and archiving."""
+    administered = ui.read(
+        catalog.administered_sources, me, search=st.session_state.get("manage-search", ""), limit=SOURCES_SHOWN
+    )
+    if administered.total > SOURCES_SHOWN or st.session_state.get("manage-search"):
+        st.text_input(
+            "Find one of your sources",
+            key="manage-search",
+            placeholder="Type part of its name",
+            help=f"You administer {administered.total} sources: the first {SOURCES_SHOWN} that match are listed.",
+        )
+    if not administered.items:
+        if st.session_state.get("manage-search"):
+            st.caption("None of your sources matches.")
+        return
+    chosen = st.selectbox("Data source", [s.name for s in administered.items], key="manage-source")
+    source = next(s for s in administered.items if s.name == chosen)
+    who_search = st.text_input("Find who has access", key="access-search", placeholder="username or app")
+    access_page = ui.page_number(f"access-page-{source.name}", who_search)
+    listed = ui.read(
+        catalog.access_list, me, source, search=who_search, offset=access_page * ACCESS_PAGE, limit=ACCESS_PAGE
+    )
+    entries = listed.items
+    if not entries:
+        st.caption("Nobody matches." if who_search else "Nobody has access yet.")
+    else:
+        st.markdown(
+            ui.markdown_table(
+                ["User", "Access", "Paths", "Ends", "In AWS"],
+                [
+                    [
+                        e.principal + (" (left)" if e.left else ""),
+                        e.level.label,
+                        ui.escape(format_paths(e.paths)),
+                        e.expires_on.isoformat() if e.expires_on else "",
+                        ui.escape(ui.aws_state(e.applied, e.apply_error)),
+                    ]
+                    for e in entries
+                ],
+            )
+        )
+    ui.pager(listed.total, ACCESS_PAGE, f"access-page-{source.name}", what="grants")
+
+    grant_tab, edit_tab, trail_tab, archive_tab = st.tabs(
+        ["Grant access", "Edit or revoke", "Audit trail", "Archive"], key="admin-tab", on_change="rerun"
+    )  # lazy: only the open tab runs
+
+    if grant_tab.open:
+        with grant_tab:
+            search = st.text_input("Find platform members", key="grant-search", placeholder="username or name")
+            candidates = ui.read(catalog.user_names, search, limit=100)
+            with st.form("grant-form"):
+                who = st.multiselect("Users (platform members only)", candidates, key="grant-users")
+                level = st.radio("Access level", list(AccessLevel), format_func=lambda lvl: lvl.label, horizontal=True)
+                paths = st.text_area(
+                    "Paths (optional)",
+                    placeholder="/folder-one\n/folder-two",
+                    key="grant-paths",
+                    help="One path a line; empty = whole bucket.",
+                )
+                limited = st.checkbox("Only until a date", key="grant-limited")
+                until = st.date_input("End date", value=utcnow().date() + timedelta(days=90), key="grant-until")
+                confirm_external = st.checkbox("I confirm that external users among them should have this access")
+                if st.form_submit_button("Grant access", type="primary"):
+                    ui.act(
+                        gh,
+                        lambda: grants.grant_access(
+                            gh,
+                            me,
+                            source.name,
+                            who,
+                            level,
+                            paths,
+                            until if limited else None,
+                            confirm_external=confirm_external,
+                        ),
+                        lambda outcome: f"Granted {level.label.lower()} access to {', '.join(outcome.recorded)}.",
+                    )
+            st.caption("External users need the confirmation box, and can never be admins.")
+
+    if edit_tab.open:
+        with edit_tab:
+            people = [e for e in entries if not e.principal.startswith("app:")]
+            if not people:
+                st.caption("Nobody to edit.")
+            else:
+                person = st.selectbox("User", [e.principal for e in people], key="edit-user")
+                entry = next(e for e in people if e.principal == person)
+                with st.form("edit-form"):
+                    level = st.selectbox(
+                        "Access level",
+                        list(AccessLevel),
+                        index=list(AccessLevel).index(entry.level),
+                        format_func=lambda lvl: lvl.label,
+                        key="edit-level",
+                    )
+                    paths = st.text_area("Paths", value="\n".join(entry.paths), key="edit-paths")
+                    limited = st.checkbox("Only until a date", value=entry.expires_on is not None, key="edit-limited")
+                    until = st.date_input(
+                        "End date", value=entry.expires_on or utcnow().date() + timedelta(days=90), key="edit-until"
+                    )
+                    save, revoke = st.columns(2)
+                    saved = save.form_submit_button("Save", type="primary")
+                    revoked = revoke.form_submit_button("Revoke access")
+                if saved:
+                    ui.act(
+                        gh,
+                        lambda: grants.grant_access(
+                            gh,
+                            me,
+                            source.name,
+                            [person],
+                            level,
+                            paths,
+                            until if limited else None,
+                            confirm_external=True,
+                        ),
+                        f"Saved {person}'s access.",
+                    )
+                if revoked:
+                    ui.act(gh, lambda: grants.revoke_access(gh, me, source.name, person), f"Revoked {person}'s access.")
+
+    if trail_tab.open:
+        with trail_tab:
+            trail = ui.read(audit_trail.search, me, audit_trail.AuditFilter(source=source.name), limit=100)
+            st.caption(f"{trail.total} events" + (", newest 100 shown" if trail.total > 100 else ""))
+            st.table(
+                pd.DataFrame(
+                    {
+                        "When (UTC)": [r.at.strftime("%Y-%m-%d %H:%M") for r in trail.items],
+                        "Who": [r.actor for r in trail.items],
+                        "What": [r.summary for r in trail.items],
+                    }
+                )
+            )
+
+    if archive_tab.open:
+        with archive_tab:
+            st.caption(
+                "Archiving ends every grant on this source in IAM and refuses open requests; the bucket is tagged "
+                "for archiving and its data and records are kept."
+            )
+            sure = st.checkbox(f"I want to archive {source.name}", key="archive-sure")
+            if st.button("Archive data source", disabled=not sure, key="archive"):
+                ui.act(gh, lambda: sources.archive_source(gh, me, source.name), f"{source.name} is archived.")
+
+
 gh = ui.gatehouse()
 actor = ui.actor()
 ui.require(actor.roles.source_admin, "admins of data sources")
@@ -22,175 +171,50 @@ me = actor.user
 
 st.title("Admin")
 ui.flash()
+decide_section, manage_section = st.tabs(
+    ["Requests to decide", "Manage access"], key="admin-section", on_change="rerun"
+)  # lazy: only the open one runs
 
-queue = ui.read(requests.admin_queue, me, offset=st.session_state.get("queue-page", 0) * QUEUE_PAGE, limit=QUEUE_PAGE)
-administered = ui.read(
-    catalog.administered_sources, me, search=st.session_state.get("manage-search", ""), limit=SOURCES_SHOWN
-)
-
-st.subheader(f"Requests to decide ({queue.total})")
-if not queue.total:
-    st.caption("No request is waiting for you.")
-ui.requests_table(queue.items)
-ui.pager(queue.total, QUEUE_PAGE, "queue-page", what="requests")
-request = ui.decide_one(queue.items, "decide-request", ui.describe_request)
-if request is not None:
-    with st.container(border=True):
-        ui.request_card(request)
-        approve, refuse = st.columns(2)
-        with approve.form(f"approve-{request.id}"):
-            levels = [lvl for lvl in AccessLevel if lvl.rank <= request.level.rank]
-            level = st.selectbox(
-                "Grant", levels, index=len(levels) - 1, format_func=lambda lvl: lvl.label, key=f"lvl-{request.id}"
-            )
-            paths = st.text_area(
-                "On paths",
-                value="\n".join(request.paths),
-                key=f"paths-{request.id}",
-                help="Fewer paths than asked is fine; empty = whole bucket (only if the whole bucket was asked for).",
-            )
-            if st.form_submit_button("Approve", type="primary"):
-                ui.act(
-                    gh,
-                    lambda r=request, lvl=level, p=paths: requests.approve_request(gh, me, r.id, lvl, p),
-                    f"Approved: {request.requester} has {level.label.lower()} access to {request.source}.",
-                )
-        with refuse:
-            ui.refuse_form(gh, me, request, f"Refused {request.requester}'s request; they are told why.")
-
-
-st.subheader("Manage access")
-if administered.total > SOURCES_SHOWN or st.session_state.get("manage-search"):
-    st.text_input(
-        "Find one of your sources",
-        key="manage-search",
-        placeholder="Type part of its name",
-        help=f"You administer {administered.total} sources: the first {SOURCES_SHOWN} that match are listed.",
-    )
-if not administered.items:
-    if st.session_state.get("manage-search"):
-        st.caption("None of your sources matches.")
-    st.stop()
-chosen = st.selectbox("Data source", [s.name for s in administered.items], key="manage-source")
-source = next(s for s in administered.items if s.name == chosen)
-who_search = st.text_input("Find who has access", key="access-search", placeholder="username or app")
-access_page = ui.page_number(f"access-page-{source.name}", who_search)
-listed = ui.read(
-    catalog.access_list, me, source, search=who_search, offset=access_page * ACCESS_PAGE, limit=ACCESS_PAGE
-)
-entries = listed.items
-if not entries:
-    st.caption("Nobody matches." if who_search else "Nobody has access yet.")
-else:
-    st.markdown(
-        ui.markdown_table(
-            ["User", "Access", "Paths", "Ends", "In AWS"],
-            [
-                [
-                    e.principal + (" (left)" if e.left else ""),
-                    e.level.label,
-                    ui.escape(format_paths(e.paths)),
-                    e.expires_on.isoformat() if e.expires_on else "",
-                    ui.escape(ui.aws_state(e.applied, e.apply_error)),
-                ]
-                for e in entries
-            ],
+if decide_section.open:
+    with decide_section:
+        queue = ui.read(
+            requests.admin_queue, me, offset=st.session_state.get("queue-page", 0) * QUEUE_PAGE, limit=QUEUE_PAGE
         )
-    )
-ui.pager(listed.total, ACCESS_PAGE, f"access-page-{source.name}", what="grants")
+        st.subheader(f"Requests to decide ({queue.total})")
+        if not queue.total:
+            st.caption("No request is waiting for you.")
+        ui.requests_table(queue.items)
+        ui.pager(queue.total, QUEUE_PAGE, "queue-page", what="requests")
+        request = ui.decide_one(queue.items, "decide-request", ui.describe_request)
+        if request is not None:
+            with st.container(border=True):
+                ui.request_card(request)
+                approve, refuse = st.columns(2)
+                with approve.form(f"approve-{request.id}"):
+                    levels = [lvl for lvl in AccessLevel if lvl.rank <= request.level.rank]
+                    level = st.selectbox(
+                        "Grant",
+                        levels,
+                        index=len(levels) - 1,
+                        format_func=lambda lvl: lvl.label,
+                        key=f"lvl-{request.id}",
+                    )
+                    paths = st.text_area(
+                        "On paths",
+                        value="\n".join(request.paths),
+                        key=f"paths-{request.id}",
+                        help="Fewer paths than asked is fine; empty = whole bucket (only if the whole bucket was "
+                        "asked for).",
+                    )
+                    if st.form_submit_button("Approve", type="primary"):
+                        ui.act(
+                            gh,
+                            lambda r=request, lvl=level, p=paths: requests.approve_request(gh, me, r.id, lvl, p),
+                            f"Approved: {request.requester} has {level.label.lower()} access to {request.source}.",
+                        )
+                with refuse:
+                    ui.refuse_form(gh, me, request, f"Refused {request.requester}'s request; they are told why.")
 
-grant_tab, edit_tab, trail_tab, archive_tab = st.tabs(
-    ["Grant access", "Edit or revoke", "Audit trail", "Archive"], key="admin-tab", on_change="rerun"
-)  # lazy: only the open tab runs
-
-if grant_tab.open:
-    with grant_tab:
-        search = st.text_input("Find platform members", key="grant-search", placeholder="username or name")
-        candidates = ui.read(catalog.user_names, search, limit=100)
-        with st.form("grant-form"):
-            who = st.multiselect("Users (platform members only)", candidates, key="grant-users")
-            level = st.radio("Access level", list(AccessLevel), format_func=lambda lvl: lvl.label, horizontal=True)
-            paths = st.text_area(
-                "Paths (optional)",
-                placeholder="/folder-one\n/folder-two",
-                key="grant-paths",
-                help="One path a line; empty = whole bucket.",
-            )
-            limited = st.checkbox("Only until a date", key="grant-limited")
-            until = st.date_input("End date", value=utcnow().date() + timedelta(days=90), key="grant-until")
-            confirm_external = st.checkbox("I confirm that external users among them should have this access")
-            if st.form_submit_button("Grant access", type="primary"):
-                ui.act(
-                    gh,
-                    lambda: grants.grant_access(
-                        gh,
-                        me,
-                        source.name,
-                        who,
-                        level,
-                        paths,
-                        until if limited else None,
-                        confirm_external=confirm_external,
-                    ),
-                    lambda outcome: f"Granted {level.label.lower()} access to {', '.join(outcome.recorded)}.",
-                )
-        st.caption("External users need the confirmation box, and can never be admins.")
-
-if edit_tab.open:
-    with edit_tab:
-        people = [e for e in entries if not e.principal.startswith("app:")]
-        if not people:
-            st.caption("Nobody to edit.")
-        else:
-            person = st.selectbox("User", [e.principal for e in people], key="edit-user")
-            entry = next(e for e in people if e.principal == person)
-            with st.form("edit-form"):
-                level = st.selectbox(
-                    "Access level",
-                    list(AccessLevel),
-                    index=list(AccessLevel).index(entry.level),
-                    format_func=lambda lvl: lvl.label,
-                    key="edit-level",
-                )
-                paths = st.text_area("Paths", value="\n".join(entry.paths), key="edit-paths")
-                limited = st.checkbox("Only until a date", value=entry.expires_on is not None, key="edit-limited")
-                until = st.date_input(
-                    "End date", value=entry.expires_on or utcnow().date() + timedelta(days=90), key="edit-until"
-                )
-                save, revoke = st.columns(2)
-                saved = save.form_submit_button("Save", type="primary")
-                revoked = revoke.form_submit_button("Revoke access")
-            if saved:
-                ui.act(
-                    gh,
-                    lambda: grants.grant_access(
-                        gh, me, source.name, [person], level, paths, until if limited else None, confirm_external=True
-                    ),
-                    f"Saved {person}'s access.",
-                )
-            if revoked:
-                ui.act(gh, lambda: grants.revoke_access(gh, me, source.name, person), f"Revoked {person}'s access.")
-
-if trail_tab.open:
-    with trail_tab:
-        trail = ui.read(audit_trail.search, me, audit_trail.AuditFilter(source=source.name), limit=100)
-        st.caption(f"{trail.total} events" + (", newest 100 shown" if trail.total > 100 else ""))
-        st.table(
-            pd.DataFrame(
-                {
-                    "When (UTC)": [r.at.strftime("%Y-%m-%d %H:%M") for r in trail.items],
-                    "Who": [r.actor for r in trail.items],
-                    "What": [r.summary for r in trail.items],
-                }
-            )
-        )
-
-if archive_tab.open:
-    with archive_tab:
-        st.caption(
-            "Archiving ends every grant on this source in IAM and refuses open requests; the bucket is tagged "
-            "for archiving and its data and records are kept."
-        )
-        sure = st.checkbox(f"I want to archive {source.name}", key="archive-sure")
-        if st.button("Archive data source", disabled=not sure, key="archive"):
-            ui.act(gh, lambda: sources.archive_source(gh, me, source.name), f"{source.name} is archived.")
+if manage_section.open:
+    with manage_section:
+        manage_access()

@@ -133,11 +133,12 @@ def read(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
     if revision is None:  # no revision row (a schema made without the migrations): nothing to key on
         return call()
-    return _cached_read((revision, f"{fn.__module__}.{fn.__qualname__}", _key(args), _key(kwargs)), call)
+    # One string for Streamlit to hash (it walks a nested tuple element by element, at every call)
+    return _cached_read(repr((revision, f"{fn.__module__}.{fn.__qualname__}", _key(args), _key(kwargs))), call)
 
 
 @st.cache_data(ttl=READ_TTL_SECONDS, max_entries=5000, show_spinner=False)
-def _cached_read(key: tuple, _call: Callable[[], T]) -> T:
+def _cached_read(key: str, _call: Callable[[], T]) -> T:
     return _call()
 
 

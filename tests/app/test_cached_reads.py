@@ -34,7 +34,7 @@ def statements() -> Iterator[list[str]]:
 
 
 def test_a_rerun_with_nothing_written_reads_only_the_revision(app_env: Gatehouse) -> None:  # noqa: F811
-    bob = go(sign_in("bob"), "pages/admin.py")
+    bob = go(sign_in("bob"), "pages/admin.py", "Manage access")
     shown = page_text(bob)
     with statements() as seen:
         bob.run()
