@@ -11,6 +11,7 @@ from core.models import utcnow
 from pages import ui
 
 QUEUE_PAGE = 10  # cards a page: each holds a form, and Streamlit slows with many keyed widgets
+AUDIT_PAGE = 50  # events a page of the audit trail, newest first
 
 gh = ui.gatehouse()
 actor = ui.actor()
@@ -19,8 +20,10 @@ me = actor.user
 
 st.title("Platform")
 ui.flash()
-requests_tab, users_tab, sources_tab, aws_tab, audit_tab = st.tabs(
-    ["Requests", "Users", "Data sources", "AWS sync", "Audit trail"], key="platform-tab", on_change="rerun"
+requests_tab, webapp_tab, users_tab, sources_tab, aws_tab, audit_tab = st.tabs(
+    ["Requests", "Webapp sources", "Users", "Data sources", "AWS sync", "Audit trail"],
+    key="platform-tab",
+    on_change="rerun",
 )  # lazy: only the open tab runs
 
 if requests_tab.open:
@@ -29,12 +32,6 @@ if requests_tab.open:
             requests.platform_queue,
             me,
             offset=st.session_state.get("platform-queue-page", 0) * QUEUE_PAGE,
-            limit=QUEUE_PAGE,
-        )
-        source_asks = ui.read(
-            requests.source_requests,
-            me,
-            offset=st.session_state.get("source-asks-page", 0) * QUEUE_PAGE,
             limit=QUEUE_PAGE,
         )
         st.markdown(f"**Access requests for orphaned sources ({waiting.total})**")
@@ -59,6 +56,14 @@ if requests_tab.open:
                 with refuse:
                     ui.refuse_form(gh, me, request, f"Refused {request.requester}'s request.")
 
+if webapp_tab.open:
+    with webapp_tab:
+        source_asks = ui.read(
+            requests.source_requests,
+            me,
+            offset=st.session_state.get("source-asks-page", 0) * QUEUE_PAGE,
+            limit=QUEUE_PAGE,
+        )
         st.markdown(f"**Webapp data sources asked for ({source_asks.total})**")
         if not source_asks.total:
             st.caption("No webapp data source is waiting to be created.")
@@ -239,30 +244,25 @@ if aws_tab.open:
                     st.rerun()
 
 
-@st.cache_data(ttl=300, show_spinner=False)
-def action_names() -> list[str]:
-    """Every action ever recorded, for the filter: a DISTINCT over the whole trail, so at most every five minutes."""
-    with gh.session() as session:
-        return audit_trail.actions(session)
-
-
 if audit_tab.open:
     with audit_tab:
         one, two, three, four = st.columns(4)
         since = one.date_input("From", value=utcnow().date() - timedelta(days=30), key="audit-since")
         until = two.date_input("To", value=utcnow().date(), key="audit-until")
-        action = three.selectbox("Action", ["(any)", *action_names()], key="audit-action")
+        action = three.selectbox("Action", ["(any)", *ui.audit_action_names()], key="audit-action")
         who = four.text_input("Actor", key="audit-who")
         text = st.text_input("Text in the summary", key="audit-text")
         filters = audit_trail.AuditFilter(
             since=since, until=until, action=None if action == "(any)" else action, actor=who or None, text=text or None
         )
+        audit_page = ui.page_number("audit-page", repr(filters))
         try:
-            by_actor = ui.read(audit_trail.search, me, filters, limit=200)
+            by_actor = ui.read(audit_trail.search, me, filters, offset=audit_page * AUDIT_PAGE, limit=AUDIT_PAGE)
         except GatehouseError as error:  # e.g. a date range that ends before it starts
             st.error(str(error))
         else:
-            st.caption(f"{by_actor.total} events" + (", newest 200 shown" if by_actor.total > 200 else ""))
+            if by_actor.total <= AUDIT_PAGE:
+                st.caption(f"{by_actor.total} events, newest first")
             st.dataframe(
                 pd.DataFrame(
                     {
@@ -278,6 +278,7 @@ if audit_tab.open:
                 width="stretch",
                 key="audit-table",
             )
+            ui.pager(by_actor.total, AUDIT_PAGE, "audit-page", back="Newer", forward="Older", what="events")
             if st.button("Prepare CSV export", key="audit-export"):
                 with gh.session() as session:
                     st.session_state["audit-csv"] = "".join(audit_trail.export(session, me, "csv", filters))

@@ -15,7 +15,7 @@ import streamlit_authenticator as stauth
 from extra_streamlit_components.CookieManager import _component_func as _cookie_component
 from streamlit_authenticator.utilities import LoginError
 
-from core import auth, requests
+from core import audit_trail, auth, requests
 from core.config import Settings
 from core.db import current_revision
 from core.domain import GatehouseError, NotAllowed, NotFound, format_paths
@@ -140,6 +140,14 @@ def read(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 @st.cache_data(ttl=READ_TTL_SECONDS, max_entries=5000, show_spinner=False)
 def _cached_read(key: str, _call: Callable[[], T]) -> T:
     return _call()
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def audit_action_names() -> list[str]:
+    """Every action ever recorded, for the audit trail's filter: a DISTINCT over the whole trail, so read at most
+    every five minutes whatever is written meanwhile (defined here, once: a page's module is run at every rerun)."""
+    with gatehouse().session() as session:
+        return audit_trail.actions(session)
 
 
 def _key(value: Any) -> Any:
@@ -299,13 +307,16 @@ def pager(total: int, size: int, key: str, *, back: str = "Previous", forward: s
     if pages <= 1:
         return
     left, middle, right = st.columns([1, 2, 1])
-    if left.button(back, disabled=number == 0, key=f"{key}-back"):
-        st.session_state[key] = number - 1
-        st.rerun()
+    # A callback turns the page before the rerun the click makes: one rerun a click, not two
+    left.button(back, disabled=number == 0, key=f"{key}-back", on_click=_turn_page, args=(key, number - 1))
     middle.caption(f"Page {number + 1} of {pages}" + (f" · {total} {what}" if what else ""))
-    if right.button(forward, disabled=number + 1 >= pages, key=f"{key}-forward"):
-        st.session_state[key] = number + 1
-        st.rerun()
+    right.button(
+        forward, disabled=number + 1 >= pages, key=f"{key}-forward", on_click=_turn_page, args=(key, number + 1)
+    )
+
+
+def _turn_page(key: str, number: int) -> None:
+    st.session_state[key] = number
 
 
 def refuse_form(gh: Gatehouse, me: User, request: RequestView, success: str) -> None:

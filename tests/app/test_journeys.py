@@ -37,7 +37,7 @@ TAB_LABELS = {  # the key of each page's (lazy) tabs, and their labels
     "request-tab": ["Ask for access", "My requests", "New data source", "Give up access"],
     "admin-section": ["Requests to decide", "Manage access"],
     "admin-tab": ["Grant access", "Edit or revoke", "Audit trail", "Archive"],
-    "platform-tab": ["Requests", "Users", "Data sources", "AWS sync", "Audit trail"],
+    "platform-tab": ["Requests", "Webapp sources", "Users", "Data sources", "AWS sync", "Audit trail"],
 }
 INSIDE = {"admin-tab": ("admin-section", "Manage access")}  # tabs within a tab: that tab opens first
 

@@ -1,0 +1,62 @@
+"""The platform team reads the whole audit trail page by page, newest first, and narrows it with filters; and
+creates the webapp sources analysts ask for."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from core import audit
+from core.models import DataSource
+from core.startup import Gatehouse
+from tests.app.test_journeys import NEED, go, messages, open_tab, widget
+from tests.app.test_sign_in import app_env, sign_in  # noqa: F401  (fixture)
+
+
+def test_dave_pages_through_the_trail_and_a_filter_starts_again_at_the_newest(app_env: Gatehouse) -> None:  # noqa: F811
+    with app_env.session() as session:
+        for n in range(70):
+            audit.record(session, "erin", "test.step", f"Step {n:02d} of the migration check")
+    at = go(sign_in("dave"), "pages/platform.py", "Audit trail")
+    assert not messages(at)
+    first = at.dataframe[0].value
+    steps = [s for s in first["Summary"] if s.startswith("Step")]
+    assert len(first) == 50 and steps[0] == "Step 69 of the migration check"  # newest first (after dave's sign-in)
+    caption = next(c.value for c in at.caption if c.value.startswith("Page 1 of "))
+    total = int(caption.split("·")[1].split()[0])
+    widget(at, "button", "Older").click()
+    at.run()
+    second = at.dataframe[0].value
+    assert len(second) == min(50, total - 50)
+    assert not set(second["Summary"]) & set(steps)
+    assert f"Page 2 of {-(-total // 50)} · {total} events" in [c.value for c in at.caption]
+
+    widget(at, "text_input", "Actor").input("erin")
+    at.run()
+    narrowed = at.dataframe[0].value
+    assert list(narrowed["Summary"][:2]) == ["Step 69 of the migration check", "Step 68 of the migration check"]
+    assert "Page 1 of 2 · 70 events" in [c.value for c in at.caption]  # a new filter starts at the newest page
+    widget(at, "button", "Older").click()
+    at.run()
+    assert list(at.dataframe[0].value["Summary"]) == [f"Step {n:02d} of the migration check" for n in range(19, -1, -1)]
+
+
+def test_alice_asks_for_a_webapp_source_and_dave_creates_it_from_its_own_tab(app_env: Gatehouse) -> None:  # noqa: F811
+    alice = go(sign_in("alice"), "pages/request_access.py", "New data source")
+    widget(alice, "text_input", "Name", 1).input("alpha-pricing-dashboard")  # the second form: webapp sources
+    widget(alice, "text_input", "App name").input("pricing-dash")
+    widget(alice, "text_area", "Business need").input(NEED)
+    widget(alice, "button", "Ask the platform team").click()
+    alice.run()
+    assert "Sent to the platform team." in messages(alice)
+
+    dave = go(sign_in("dave"), "pages/platform.py")
+    assert "alpha-pricing-dashboard" not in "\n".join(m.value for m in dave.markdown)  # not on the first tab
+    open_tab(dave, "Webapp sources")
+    assert "**Webapp data sources asked for (1)**" in [m.value for m in dave.markdown]
+    widget(dave, "button", "Create it").click()
+    dave.run()
+    assert "Created alpha-pricing-dashboard: alice is its admin, pricing-dash reads it." in messages(dave)
+    assert "**Webapp data sources asked for (0)**" in [m.value for m in dave.markdown]
+    with app_env.session() as session:
+        source = session.exec(select(DataSource).where(DataSource.name == "alpha-pricing-dashboard")).one()
+        assert source.kind == "webapp"
