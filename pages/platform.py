@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from core import access, audit_trail, people, platform, requests
@@ -264,7 +265,7 @@ if audit_tab.open:
             if by_actor.total <= AUDIT_PAGE:
                 st.caption(f"{by_actor.total} events, newest first")
             st.dataframe(
-                pd.DataFrame(
+                pa.table(  # straight to Arrow, what Streamlit sends: no pandas frame on the way
                     {
                         "When (UTC)": [r.at.strftime("%Y-%m-%d %H:%M:%S") for r in by_actor.items],
                         "Actor": [r.actor for r in by_actor.items],
@@ -276,7 +277,6 @@ if audit_tab.open:
                 ),
                 hide_index=True,
                 width="stretch",
-                key="audit-table",
             )
             ui.pager(by_actor.total, AUDIT_PAGE, "audit-page", back="Newer", forward="Older", what="events")
             if st.button("Prepare CSV export", key="audit-export"):
