@@ -11,7 +11,9 @@ page), with the persona already signed in (the session state streamlit-authentic
 is slow on purpose and is not what is measured), with AppTest made to run as a server does: app.py at every rerun
 and each script compiled once (see NavigationPagesManager and _SCRIPTS). Each page is run once untimed first; then,
 in turns, the empty page (a one-line Streamlit script) and the page. Ratio = page ÷ empty page of the same turn,
-median over the repeats; growth = a page's ratio at the largest scale ÷ its ratio at the smallest. Also shown: the
+median over the repeats; growth = a page's ratio at the largest scale ÷ its ratio at the smallest. Each turn also
+times the rerun after a write (the revision row moved on, as any process's write would): the page reads everything
+afresh (pages cache their reads until the next write: pages/ui.py `read`). Also shown: the
 median seconds, and the SQL statements a rerun runs with the seconds their cursors spend executing (SQLAlchemy
 cursor events; SQLite steps through rows as they are fetched, so there this undercounts), to tell a page that waits
 on the database from one that builds too many elements.
@@ -25,7 +27,8 @@ made in it, so the app's start-up finds the emulation as it left it and has noth
 recorded every bucket as made and every role as applied); the start-up is not timed.
 
 Output: a table a database, then one JSON line a database, the last line for the last of --databases:
-{"scale": F, "database": "sqlite|postgresql", "max_page_ratio": X, "max_growth": Y, "pages": {NAME: RATIO, ...}}
+{"scale": F, "database": "sqlite|postgresql", "max_page_ratio": X, "max_growth": Y, "pages": {NAME: RATIO, ...},
+ "after_write": {"max_page_ratio": X, "max_growth": Y, "pages": {NAME: RATIO, ...}}}
 with the ratios at the largest scale. Targets (issue 6): every page at most 3 times the empty page at full scale,
 growth at most 1.5.
 """
