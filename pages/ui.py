@@ -137,7 +137,7 @@ def read(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return _cached_read(repr((revision, f"{fn.__module__}.{fn.__qualname__}", _key(args), _key(kwargs))), call)
 
 
-@st.cache_data(ttl=READ_TTL_SECONDS, max_entries=5000, show_spinner=False)
+@st.cache_data(ttl=READ_TTL_SECONDS, max_entries=2000, show_spinner=False)  # a few MB: pages of rows
 def _cached_read(key: str, _call: Callable[[], T]) -> T:
     return _call()
 
