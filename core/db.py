@@ -8,8 +8,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event, text, update
-from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy import Engine, TextClause, event, text, update
+from sqlalchemy.orm import ORMExecuteState, SessionTransaction
 from sqlmodel import Session, create_engine, select
 
 from core.models import Revision
@@ -93,20 +93,28 @@ def _flushed(session: Session, _context: object) -> None:
 
 @event.listens_for(Session, "do_orm_execute")
 def _executed(state: ORMExecuteState) -> None:
-    if state.is_insert or state.is_update or state.is_delete:
+    statement = state.statement
+    if (
+        state.is_insert
+        or state.is_update
+        or state.is_delete
+        or (isinstance(statement, TextClause) and statement.text.lstrip()[:6].upper() != "SELECT")
+    ):
         state.session.info[_WROTE] = True
 
 
 @event.listens_for(Session, "before_commit")
 def _bump_revision(session: Session) -> None:
-    if session.info.pop(_WROTE, False) or session.new or session.dirty or session.deleted:
+    if session.in_nested_transaction():
+        return  # a savepoint released: the transaction's own commit bumps (and holds the row lock only then)
+    if session.info.get(_WROTE) or session.new or session.dirty or session.deleted:
         session.execute(_BUMP)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _ended(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the whole transaction committed (bumped) or rolled back; not a savepoint
         session.info.pop(_WROTE, None)
-
-
-@event.listens_for(Session, "after_rollback")
-def _rolled_back(session: Session) -> None:
-    session.info.pop(_WROTE, None)
 
 
 def current_revision(engine: Engine) -> tuple[str, int] | None:

@@ -24,7 +24,9 @@ def manage_access() -> None:
     if administered.total > SOURCES_SHOWN or st.session_state.get("manage-search"):
         st.text_input(
             "Find one of your sources",
-            key="manage-search",
+            key=ui.kept("manage-search"),
+            on_change=ui.keep,
+            args=("manage-search",),
             placeholder="Type part of its name",
             help=f"You administer {administered.total} sources: the first {SOURCES_SHOWN} that match are listed.",
         )
@@ -32,9 +34,18 @@ def manage_access() -> None:
         if st.session_state.get("manage-search"):
             st.caption("None of your sources matches.")
         return
-    chosen = st.selectbox("Data source", [s.name for s in administered.items], key="manage-source")
+    names = [s.name for s in administered.items]
+    chosen = st.selectbox(
+        "Data source", names, key=ui.kept("manage-source", names), on_change=ui.keep, args=("manage-source",)
+    )
     source = next(s for s in administered.items if s.name == chosen)
-    who_search = st.text_input("Find who has access", key="access-search", placeholder="username or app")
+    who_search = st.text_input(
+        "Find who has access",
+        key=ui.kept("access-search"),
+        on_change=ui.keep,
+        args=("access-search",),
+        placeholder="username or app",
+    )
     access_page = ui.page_number(f"access-page-{source.name}", who_search)
     listed = ui.read(
         catalog.access_list, me, source, search=who_search, offset=access_page * ACCESS_PAGE, limit=ACCESS_PAGE
@@ -61,12 +72,19 @@ def manage_access() -> None:
     ui.pager(listed.total, ACCESS_PAGE, f"access-page-{source.name}", what="grants")
 
     grant_tab, edit_tab, trail_tab, archive_tab = st.tabs(
-        ["Grant access", "Edit or revoke", "Audit trail", "Archive"], key="admin-tab", on_change="rerun"
+        ["Grant access", "Edit or revoke", "Audit trail", "Archive"], key=ui.kept("admin-tab"), on_change="rerun"
     )  # lazy: only the open tab runs
+    ui.keep("admin-tab")
 
     if grant_tab.open:
         with grant_tab:
-            search = st.text_input("Find platform members", key="grant-search", placeholder="username or name")
+            search = st.text_input(
+                "Find platform members",
+                key=ui.kept("grant-search"),
+                on_change=ui.keep,
+                args=("grant-search",),
+                placeholder="username or name",
+            )
             candidates = ui.read(catalog.user_names, search, limit=100)
             with st.form("grant-form"):
                 who = st.multiselect("Users (platform members only)", candidates, key="grant-users")
@@ -215,6 +233,6 @@ if decide_section.open:
                 with refuse:
                     ui.refuse_form(gh, me, request, f"Refused {request.requester}'s request; they are told why.")
 
-if manage_section.open:
+if manage_section.open:  # what was chosen there is kept while the other tab is open (ui.kept)
     with manage_section:
         manage_access()

@@ -162,9 +162,11 @@ def _key(value: Any) -> Any:
         return "settings"  # one per process, and so is the cache
     table = getattr(value, "__tablename__", None)
     if table is not None:
+        if value.id is None:  # not stored: no id tells it from another
+            raise TypeError(f"an unsaved {type(value).__name__} cannot key a cached read")
         return (table, value.id)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return (type(value).__qualname__, _key(dataclasses.astuple(value)))
+        return (type(value).__qualname__, tuple(_key(getattr(value, f.name)) for f in dataclasses.fields(value)))
     raise TypeError(f"{type(value).__name__} cannot key a cached read")
 
 
@@ -282,6 +284,21 @@ def requests_table(requests: list[RequestView]) -> None:
 
 def describe_request(request: RequestView) -> str:
     return f"{request.requester}: {request.level.label.lower()} on {request.source} ({format_paths(request.paths)})"
+
+
+def kept(key: str, options: list[str] | None = None) -> str:
+    """The key of a widget whose value should outlive the runs that do not draw it (a closed lazy tab): Streamlit
+    forgets a widget's value when a run ends without it, so a copy is kept and given back when it is drawn again
+    (a choice only while it is still among the options). Pass `key=ui.kept(name), on_change=ui.keep,
+    args=(name,)`, or call `ui.keep(name)` after drawing a widget that takes no callback."""
+    copy = st.session_state.get(f"kept-{key}")
+    if key not in st.session_state and copy is not None and (options is None or copy in options):
+        st.session_state[key] = copy
+    return key
+
+
+def keep(key: str) -> None:
+    st.session_state[f"kept-{key}"] = st.session_state.get(key)
 
 
 def page_number(key: str, search: str = "") -> int:

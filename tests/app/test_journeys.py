@@ -273,3 +273,20 @@ def test_a_heavy_admin_finds_the_source_to_manage_by_name(app_env: Gatehouse) ->
     at.run()
     assert widget(at, "selectbox", "Data source").options == ["alpha-bob-54"]
     assert "bob" in "\n".join(m.value for m in at.markdown if m.value.startswith("| User |"))
+
+
+def test_bob_finds_his_choices_again_after_deciding_a_request(app_env: Gatehouse) -> None:  # noqa: F811
+    at = go(sign_in("bob"), "pages/admin.py", "Manage access")
+    sources = widget(at, "selectbox", "Data source").options
+    assert len(sources) > 1
+    widget(at, "selectbox", "Data source").select(sources[-1])
+    at.run()
+    widget(at, "text_input", "Find who has access").input("bo")
+    at.run()
+    open_tab(at, "Edit or revoke")
+    open_tab(at, "Requests to decide")  # the manage tab is not drawn in this run
+    assert not [w for w in at.selectbox if w.label == "Data source"]
+    open_tab(at, "Manage access")
+    assert widget(at, "selectbox", "Data source").value == sources[-1]
+    assert widget(at, "text_input", "Find who has access").value == "bo"
+    assert widget(at, "selectbox", "User").value == "bob"  # still on Edit or revoke

@@ -5,6 +5,7 @@ process show in every other at the next rerun."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import Session, col, select, update
 
 from core.db import current_revision, make_engine
@@ -69,3 +70,28 @@ def test_another_process_sees_the_revision_move(gatehouse: Gatehouse) -> None:
         assert seen is not None and after == (seen[0], seen[1] + 1)
     finally:
         other.dispose()
+
+
+def test_a_savepoint_rolled_back_does_not_hide_the_writes_before_it(gatehouse: Gatehouse) -> None:
+    before = number(gatehouse)
+    with gatehouse.session() as session:
+        alice = session.exec(select(User).where(User.username == "alice")).one()
+        alice.display_name = "Kept"
+        session.flush()
+        savepoint = session.begin_nested()
+        alice.display_name = "Dropped"
+        session.flush()
+        savepoint.rollback()
+    assert number(gatehouse) == before + 1
+    with gatehouse.session() as session:
+        assert session.exec(select(User.display_name).where(User.username == "alice")).one() == "Kept"
+
+
+def test_a_write_in_plain_sql_moves_it_on_and_a_select_does_not(gatehouse: Gatehouse) -> None:
+    before = number(gatehouse)
+    with gatehouse.session() as session:
+        session.execute(text("SELECT COUNT(*) FROM users"))
+    assert number(gatehouse) == before
+    with gatehouse.session() as session:
+        session.execute(text("UPDATE users SET display_name = 'By Hand' WHERE username = 'alice'"))
+    assert number(gatehouse) == before + 1
