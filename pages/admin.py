@@ -24,9 +24,7 @@ def manage_access() -> None:
     if administered.total > SOURCES_SHOWN or st.session_state.get("manage-search"):
         st.text_input(
             "Find one of your sources",
-            key=ui.kept("manage-search"),
-            on_change=ui.keep,
-            args=("manage-search",),
+            **ui.kept("manage-search"),
             placeholder="Type part of its name",
             help=f"You administer {administered.total} sources: the first {SOURCES_SHOWN} that match are listed.",
         )
@@ -35,15 +33,11 @@ def manage_access() -> None:
             st.caption("None of your sources matches.")
         return
     names = [s.name for s in administered.items]
-    chosen = st.selectbox(
-        "Data source", names, key=ui.kept("manage-source", names), on_change=ui.keep, args=("manage-source",)
-    )
+    chosen = st.selectbox("Data source", names, **ui.kept("manage-source", names))
     source = next(s for s in administered.items if s.name == chosen)
     who_search = st.text_input(
         "Find who has access",
-        key=ui.kept("access-search"),
-        on_change=ui.keep,
-        args=("access-search",),
+        **ui.kept("access-search"),
         placeholder="username or app",
     )
     access_page = ui.page_number(f"access-page-{source.name}", who_search)
@@ -72,7 +66,7 @@ def manage_access() -> None:
     ui.pager(listed.total, ACCESS_PAGE, f"access-page-{source.name}", what="grants")
 
     grant_tab, edit_tab, trail_tab, archive_tab = st.tabs(
-        ["Grant access", "Edit or revoke", "Audit trail", "Archive"], key=ui.kept("admin-tab"), on_change="rerun"
+        ["Grant access", "Edit or revoke", "Audit trail", "Archive"], key=ui.restore("admin-tab"), on_change="rerun"
     )  # lazy: only the open tab runs
     ui.keep("admin-tab")
 
@@ -80,9 +74,7 @@ def manage_access() -> None:
         with grant_tab:
             search = st.text_input(
                 "Find platform members",
-                key=ui.kept("grant-search"),
-                on_change=ui.keep,
-                args=("grant-search",),
+                **ui.kept("grant-search"),
                 placeholder="username or name",
             )
             candidates = ui.read(catalog.user_names, search, limit=100)
@@ -195,9 +187,7 @@ decide_section, manage_section = st.tabs(
 
 if decide_section.open:
     with decide_section:
-        queue = ui.read(
-            requests.admin_queue, me, offset=st.session_state.get("queue-page", 0) * QUEUE_PAGE, limit=QUEUE_PAGE
-        )
+        queue = ui.read_page(requests.admin_queue, me, key="queue-page", size=QUEUE_PAGE)
         st.subheader(f"Requests to decide ({queue.total})")
         if not queue.total:
             st.caption("No request is waiting for you.")

@@ -18,9 +18,7 @@ st.caption(
     "When every admin of a data source has left, a request for it needs its requester's line manager to confirm "
     "the business need; the platform team then grants it."
 )
-waiting = ui.read(
-    requests.awaiting_confirmation, me, offset=st.session_state.get("confirm-page", 0) * PAGE_SIZE, limit=PAGE_SIZE
-)
+waiting = ui.read_page(requests.awaiting_confirmation, me, key="confirm-page", size=PAGE_SIZE)
 if not waiting.total:
     st.info("No request is waiting for your confirmation.")
 ui.requests_table(waiting.items)

@@ -29,12 +29,7 @@ requests_tab, webapp_tab, users_tab, sources_tab, aws_tab, audit_tab = st.tabs(
 
 if requests_tab.open:
     with requests_tab:
-        waiting = ui.read(
-            requests.platform_queue,
-            me,
-            offset=st.session_state.get("platform-queue-page", 0) * QUEUE_PAGE,
-            limit=QUEUE_PAGE,
-        )
+        waiting = ui.read_page(requests.platform_queue, me, key="platform-queue-page", size=QUEUE_PAGE)
         st.markdown(f"**Access requests for orphaned sources ({waiting.total})**")
         if not waiting.total:
             st.caption("No access request waits for the platform team.")
@@ -59,12 +54,7 @@ if requests_tab.open:
 
 if webapp_tab.open:
     with webapp_tab:
-        source_asks = ui.read(
-            requests.source_requests,
-            me,
-            offset=st.session_state.get("source-asks-page", 0) * QUEUE_PAGE,
-            limit=QUEUE_PAGE,
-        )
+        source_asks = ui.read_page(requests.source_requests, me, key="source-asks-page", size=QUEUE_PAGE)
         st.markdown(f"**Webapp data sources asked for ({source_asks.total})**")
         if not source_asks.total:
             st.caption("No webapp data source is waiting to be created.")

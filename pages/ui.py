@@ -286,11 +286,15 @@ def describe_request(request: RequestView) -> str:
     return f"{request.requester}: {request.level.label.lower()} on {request.source} ({format_paths(request.paths)})"
 
 
-def kept(key: str, options: list[str] | None = None) -> str:
-    """The key of a widget whose value should outlive the runs that do not draw it (a closed lazy tab): Streamlit
-    forgets a widget's value when a run ends without it, so a copy is kept and given back when it is drawn again
-    (a choice only while it is still among the options). Pass `key=ui.kept(name), on_change=ui.keep,
-    args=(name,)`, or call `ui.keep(name)` after drawing a widget that takes no callback."""
+def kept(key: str, options: list[str] | None = None) -> dict[str, Any]:
+    """Keyword arguments for a widget whose value should outlive the runs that do not draw it (a closed lazy tab):
+    Streamlit forgets a widget's value when a run ends without it, so a copy is kept at each change and given back
+    when it is drawn again (a choice only while it is still among the options). `st.text_input(..., **kept(k))`"""
+    return {"key": restore(key, options), "on_change": keep, "args": (key,)}
+
+
+def restore(key: str, options: list[str] | None = None) -> str:
+    """Give back the kept copy of a widget's value (see `kept`); for a widget without callbacks, `keep` after it."""
     copy = st.session_state.get(f"kept-{key}")
     if key not in st.session_state and copy is not None and (options is None or copy in options):
         st.session_state[key] = copy
@@ -299,6 +303,11 @@ def kept(key: str, options: list[str] | None = None) -> str:
 
 def keep(key: str) -> None:
     st.session_state[f"kept-{key}"] = st.session_state.get(key)
+
+
+def read_page(fn: Callable[..., T], *args: Any, key: str, size: int) -> T:
+    """`read` of one page of a list paged in the database: the page number is the one `pager(…, key)` turns."""
+    return read(fn, *args, offset=int(st.session_state.get(key, 0)) * size, limit=size)
 
 
 def page_number(key: str, search: str = "") -> int:
