@@ -191,9 +191,7 @@ if decide_section.open:
         st.subheader(f"Requests to decide ({queue.total})")
         if not queue.total:
             st.caption("No request is waiting for you.")
-        ui.requests_table(queue.items)
-        ui.pager(queue.total, QUEUE_PAGE, "queue-page", what="requests")
-        request = ui.decide_one(queue.items, "decide-request", ui.describe_request)
+        request = ui.request_queue(queue, "queue-page", QUEUE_PAGE, "decide-request")
         if request is not None:
             with st.container(border=True):
                 ui.request_card(request)

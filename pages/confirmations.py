@@ -21,9 +21,7 @@ st.caption(
 waiting = ui.read_page(requests.awaiting_confirmation, me, key="confirm-page", size=PAGE_SIZE)
 if not waiting.total:
     st.info("No request is waiting for your confirmation.")
-ui.requests_table(waiting.items)
-ui.pager(waiting.total, PAGE_SIZE, "confirm-page", what="requests")
-request = ui.decide_one(waiting.items, "confirm-request", ui.describe_request)
+request = ui.request_queue(waiting, "confirm-page", PAGE_SIZE, "confirm-request")
 if request is not None:
     with st.container(border=True):
         ui.request_card(request)

@@ -33,9 +33,7 @@ if requests_tab.open:
         st.markdown(f"**Access requests for orphaned sources ({waiting.total})**")
         if not waiting.total:
             st.caption("No access request waits for the platform team.")
-        ui.requests_table(waiting.items)
-        ui.pager(waiting.total, QUEUE_PAGE, "platform-queue-page", what="requests")
-        request = ui.decide_one(waiting.items, "platform-decide", ui.describe_request)
+        request = ui.request_queue(waiting, "platform-queue-page", QUEUE_PAGE, "platform-decide")
         if request is not None:
             with st.container(border=True):
                 ui.request_card(request)

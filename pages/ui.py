@@ -16,6 +16,7 @@ from extra_streamlit_components.CookieManager import _component_func as _cookie_
 from streamlit_authenticator.utilities import LoginError
 
 from core import audit_trail, auth, requests
+from core.catalog import Page
 from core.config import Settings
 from core.db import current_revision
 from core.domain import GatehouseError, NotAllowed, NotFound, format_paths
@@ -260,6 +261,14 @@ def decide_one(items: list[T], key: str, describe: Callable[[T], str], what: str
     if len(items) == 1:
         return items[0]
     return st.selectbox(what, items, format_func=describe, key=key)
+
+
+def request_queue(queue: Page[RequestView], page_key: str, size: int, decide_key: str) -> RequestView | None:
+    """A page of a request queue: its table, the pager that turns it (`read_page(…, key=page_key)`), and the one
+    request to decide now."""
+    requests_table(queue.items)
+    pager(queue.total, size, page_key, what="requests")
+    return decide_one(queue.items, decide_key, describe_request)
 
 
 def requests_table(requests: list[RequestView]) -> None:
