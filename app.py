@@ -7,7 +7,27 @@ import logging
 import streamlit as st
 
 from core.domain import GatehouseError
+from core.people import Roles
 from pages import ui
+
+
+def pages_for(roles: Roles, unread: int) -> list[st.Page]:
+    """The pages this person's roles open, the inbox last with its unread count."""
+    pages = [
+        st.Page("pages/my_data.py", title="My data", icon=":material/database:", default=True),
+        st.Page("pages/request_access.py", title="Request access", icon=":material/key:"),
+        st.Page("pages/upload.py", title="Upload", icon=":material/upload:"),
+    ]
+    if roles.source_admin:
+        pages.append(st.Page("pages/admin.py", title="Admin", icon=":material/admin_panel_settings:"))
+    if roles.line_manager:
+        pages.append(st.Page("pages/confirmations.py", title="Confirmations", icon=":material/how_to_reg:"))
+    if roles.platform_admin:
+        pages.append(st.Page("pages/platform.py", title="Platform", icon=":material/hub:"))
+    inbox = f"Inbox ({unread})" if unread else "Inbox"
+    pages.append(st.Page("pages/inbox.py", title=inbox, icon=":material/inbox:", url_path="inbox"))
+    return pages
+
 
 st.set_page_config(page_title="Gatehouse", page_icon=":material/shield_person:", layout="wide")
 log = logging.getLogger("gatehouse")
@@ -20,25 +40,7 @@ except GatehouseError as error:
 
 actor = ui.sign_in(gh)
 st.session_state["actor"] = actor
-
-unread = actor.unread
-pages = [
-    st.Page("pages/my_data.py", title="My data", icon=":material/database:", default=True),
-    st.Page("pages/request_access.py", title="Request access", icon=":material/key:"),
-    st.Page("pages/upload.py", title="Upload", icon=":material/upload:"),
-]
-if actor.roles.source_admin:
-    pages.append(st.Page("pages/admin.py", title="Admin", icon=":material/admin_panel_settings:"))
-if actor.roles.line_manager:
-    pages.append(st.Page("pages/confirmations.py", title="Confirmations", icon=":material/how_to_reg:"))
-if actor.roles.platform_admin:
-    pages.append(st.Page("pages/platform.py", title="Platform", icon=":material/hub:"))
-pages.append(
-    st.Page(
-        "pages/inbox.py", title=f"Inbox ({unread})" if unread else "Inbox", icon=":material/inbox:", url_path="inbox"
-    )
-)
-navigation = st.navigation(pages)
+navigation = st.navigation(ui.built_once(pages_for, actor.roles, actor.unread))
 
 with st.sidebar:
     st.markdown(f"Signed in as **{actor.user.display_name or actor.user.username}** (`{actor.user.username}`)")

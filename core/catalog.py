@@ -147,12 +147,13 @@ def get_source(session: Session, actor: User, name: str) -> DataSource:
     return source
 
 
-def administered_sources(session: Session, actor: User, search: str = "", limit: int | None = None) -> Page[DataSource]:
-    """The live sources this user is an active admin of, by name; searched and cut to `limit` in the database."""
+def administered_source_names(session: Session, actor: User, search: str = "", limit: int | None = None) -> Page[str]:
+    """The names of the live sources this user is an active admin of, in order; searched and cut to `limit` in the
+    database (names, not rows: a page keeps them between reruns, and a name is all it needs to go on)."""
     if actor.status != UserStatus.ACTIVE:
         return Page([], 0, 0, limit or 0)
     query = (
-        select(DataSource)
+        select(DataSource.name)
         .join(Grant, col(Grant.source_id) == DataSource.id)
         .where(Grant.user_id == actor.id, Grant.level == AccessLevel.ADMIN, col(DataSource.archived_at).is_(None))
     )
@@ -163,10 +164,17 @@ def administered_sources(session: Session, actor: User, search: str = "", limit:
 
 
 def access_list(
-    session: Session, actor: User, source: DataSource, search: str = "", offset: int = 0, limit: int | None = None
+    session: Session,
+    actor: User,
+    source: DataSource | str,
+    search: str = "",
+    offset: int = 0,
+    limit: int | None = None,
 ) -> Page[AccessEntry]:
-    """Who has access to a source, at which level and on which paths: for its admins and the platform team.
-    Admins first, then by name; searched by username or app name and paged in the database."""
+    """Who has access to a source (a row, or its name), at which level and on which paths: for its admins and the
+    platform team. Admins first, then by name; searched by username or app name and paged in the database."""
+    if isinstance(source, str):
+        source = get_source(session, actor, source)
     check_manages_source(session, actor, source).enforce()
     principal = func.coalesce(User.username, App.name)
     query = (

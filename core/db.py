@@ -119,7 +119,11 @@ def _ended(session: Session, transaction: SessionTransaction) -> None:
 
 def current_revision(engine: Engine) -> tuple[str, int] | None:
     """(the database's epoch, the number of writing transactions so far): equal only if nothing was written since.
-    None where the database has no revision row (a schema made without the migrations): nothing is cached then."""
+    None where the database has no revision row (a schema made without the migrations): nothing is cached then.
+    On PostgreSQL it is read outside a transaction: one round trip where BEGIN … ROLLBACK would take three, at every
+    rerun (SQLite has no round trips, and its autocommit switch costs more than it saves)."""
     with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execution_options(isolation_level="AUTOCOMMIT")
         row = connection.execute(_READ_REVISION).first()
     return (row[0], row[1]) if row else None

@@ -19,7 +19,7 @@ QUEUE_PAGE = 10  # cards a page: each holds two forms, and Streamlit slows with 
 def manage_access() -> None:
     """Who has access to one of my sources, and granting, editing, revoking, the audit trail and archiving."""
     administered = ui.read(
-        catalog.administered_sources, me, search=st.session_state.get("manage-search", ""), limit=SOURCES_SHOWN
+        catalog.administered_source_names, me, search=st.session_state.get("manage-search", ""), limit=SOURCES_SHOWN
     )
     if administered.total > SOURCES_SHOWN or st.session_state.get("manage-search"):
         st.text_input(
@@ -32,15 +32,14 @@ def manage_access() -> None:
         if st.session_state.get("manage-search"):
             st.caption("None of your sources matches.")
         return
-    names = [s.name for s in administered.items]
-    chosen = st.selectbox("Data source", names, **ui.kept("manage-source", names))
-    source = next(s for s in administered.items if s.name == chosen)
+    names = administered.items
+    source = st.selectbox("Data source", names, **ui.kept("manage-source", names))
     who_search = st.text_input(
         "Find who has access",
         **ui.kept("access-search"),
         placeholder="username or app",
     )
-    access_page = ui.page_number(f"access-page-{source.name}", who_search)
+    access_page = ui.page_number("access-page", f"{source}\n{who_search}")  # the first page of another source
     listed = ui.read(
         catalog.access_list, me, source, search=who_search, offset=access_page * ACCESS_PAGE, limit=ACCESS_PAGE
     )
@@ -63,7 +62,7 @@ def manage_access() -> None:
                 ],
             )
         )
-    ui.pager(listed.total, ACCESS_PAGE, f"access-page-{source.name}", what="grants")
+    ui.pager(listed.total, ACCESS_PAGE, "access-page", what="grants")
 
     grant_tab, edit_tab, trail_tab, archive_tab = st.tabs(
         ["Grant access", "Edit or revoke", "Audit trail", "Archive"], key=ui.restore("admin-tab"), on_change="rerun"
@@ -96,7 +95,7 @@ def manage_access() -> None:
                         lambda: grants.grant_access(
                             gh,
                             me,
-                            source.name,
+                            source,
                             who,
                             level,
                             paths,
@@ -137,7 +136,7 @@ def manage_access() -> None:
                         lambda: grants.grant_access(
                             gh,
                             me,
-                            source.name,
+                            source,
                             [person],
                             level,
                             paths,
@@ -147,11 +146,11 @@ def manage_access() -> None:
                         f"Saved {person}'s access.",
                     )
                 if revoked:
-                    ui.act(gh, lambda: grants.revoke_access(gh, me, source.name, person), f"Revoked {person}'s access.")
+                    ui.act(gh, lambda: grants.revoke_access(gh, me, source, person), f"Revoked {person}'s access.")
 
     if trail_tab.open:
         with trail_tab:
-            trail = ui.read(audit_trail.search, me, audit_trail.AuditFilter(source=source.name), limit=100)
+            trail = ui.read(audit_trail.search, me, audit_trail.AuditFilter(source=source), limit=100)
             st.caption(f"{trail.total} events" + (", newest 100 shown" if trail.total > 100 else ""))
             st.table(
                 pd.DataFrame(
@@ -169,9 +168,9 @@ def manage_access() -> None:
                 "Archiving ends every grant on this source in IAM and refuses open requests; the bucket is tagged "
                 "for archiving and its data and records are kept."
             )
-            sure = st.checkbox(f"I want to archive {source.name}", key="archive-sure")
+            sure = st.checkbox(f"I want to archive {source}", key="archive-sure")
             if st.button("Archive data source", disabled=not sure, key="archive"):
-                ui.act(gh, lambda: sources.archive_source(gh, me, source.name), f"{source.name} is archived.")
+                ui.act(gh, lambda: sources.archive_source(gh, me, source), f"{source} is archived.")
 
 
 gh = ui.gatehouse()

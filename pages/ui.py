@@ -190,6 +190,16 @@ def sign_out_button(who: Actor) -> None:
     st.button("Sign out", key="sign-out", on_click=lambda: st.session_state.update({SIGNING_OUT: who.user.username}))
 
 
+def built_once(build: Callable[..., T], *args: Any) -> T:
+    """`build(*args)`, kept in this browser session until the arguments change: for what a rerun would only build
+    again the same (the navigation's pages: each st.Page looks its file up on disk)."""
+    name = f"built-{build.__qualname__}"
+    kept = st.session_state.get(name)
+    if kept is None or kept[0] != args:
+        kept = st.session_state[name] = (args, build(*args))
+    return kept[1]
+
+
 def actor() -> Actor:
     """The signed-in actor, set by app.py before any page runs."""
     return st.session_state["actor"]
