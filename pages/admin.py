@@ -16,6 +16,18 @@ SOURCES_SHOWN = 50
 QUEUE_PAGE = 10  # cards a page: each holds two forms, and Streamlit slows with many keyed widgets
 
 
+def _who_search() -> str:
+    """What "Find who has access" holds, also while its tab is closed (ui.kept)."""
+    return str(st.session_state.get(ui.restore("access-search")) or "")
+
+
+def access_page(source: str) -> catalog.Page[catalog.AccessEntry]:
+    """The page of the source's access list that Who has access shows (and Edit or revoke picks from)."""
+    search = _who_search()
+    number = ui.page_number("access-page", f"{source}\n{search}")  # the first page of another source or search
+    return ui.read(catalog.access_list, me, source, search=search, offset=number * ACCESS_PAGE, limit=ACCESS_PAGE)
+
+
 def manage_access() -> None:
     """Who has access to one of my sources, and granting, editing, revoking, the audit trail and archiving."""
     administered = ui.read(
@@ -34,40 +46,36 @@ def manage_access() -> None:
         return
     names = administered.items
     source = st.selectbox("Data source", names, **ui.kept("manage-source", names))
-    who_search = st.text_input(
-        "Find who has access",
-        **ui.kept("access-search"),
-        placeholder="username or app",
-    )
-    access_page = ui.page_number("access-page", f"{source}\n{who_search}")  # the first page of another source
-    listed = ui.read(
-        catalog.access_list, me, source, search=who_search, offset=access_page * ACCESS_PAGE, limit=ACCESS_PAGE
-    )
-    entries = listed.items
-    if not entries:
-        st.caption("Nobody matches." if who_search else "Nobody has access yet.")
-    else:
-        st.markdown(
-            ui.markdown_table(
-                ["User", "Access", "Paths", "Ends", "In AWS"],
-                [
-                    [
-                        e.principal + (" (left)" if e.left else ""),
-                        e.level.label,
-                        ui.escape(format_paths(e.paths)),
-                        e.expires_on.isoformat() if e.expires_on else "",
-                        ui.escape(ui.aws_state(e.applied, e.apply_error)),
-                    ]
-                    for e in entries
-                ],
-            )
-        )
-    ui.pager(listed.total, ACCESS_PAGE, "access-page", what="grants")
-
-    grant_tab, edit_tab, trail_tab, archive_tab = st.tabs(
-        ["Grant access", "Edit or revoke", "Audit trail", "Archive"], key=ui.restore("admin-tab"), on_change="rerun"
-    )  # lazy: only the open tab runs
+    list_tab, grant_tab, edit_tab, trail_tab, archive_tab = st.tabs(
+        ["Who has access", "Grant access", "Edit or revoke", "Audit trail", "Archive"],
+        key=ui.restore("admin-tab"),
+        on_change="rerun",
+    )  # lazy: only the open tab runs (the grant form's eight widgets are not built at every rerun of the list)
     ui.keep("admin-tab")
+
+    if list_tab.open:
+        with list_tab:
+            st.text_input("Find who has access", **ui.kept("access-search"), placeholder="username or app")
+            listed = access_page(source)
+            if not listed.items:
+                st.caption("Nobody matches." if _who_search() else "Nobody has access yet.")
+            else:
+                st.markdown(
+                    ui.markdown_table(
+                        ["User", "Access", "Paths", "Ends", "In AWS"],
+                        [
+                            [
+                                e.principal + (" (left)" if e.left else ""),
+                                e.level.label,
+                                ui.escape(format_paths(e.paths)),
+                                e.expires_on.isoformat() if e.expires_on else "",
+                                ui.escape(ui.aws_state(e.applied, e.apply_error)),
+                            ]
+                            for e in listed.items
+                        ],
+                    )
+                )
+            ui.pager(listed.total, ACCESS_PAGE, "access-page", what="grants")
 
     if grant_tab.open:
         with grant_tab:
@@ -108,9 +116,9 @@ def manage_access() -> None:
 
     if edit_tab.open:
         with edit_tab:
-            people = [e for e in entries if not e.principal.startswith("app:")]
+            people = [e for e in access_page(source).items if not e.principal.startswith("app:")]
             if not people:
-                st.caption("Nobody to edit.")
+                st.caption("Nobody to edit: find them in Who has access first." if _who_search() else "Nobody to edit.")
             else:
                 person = st.selectbox("User", [e.principal for e in people], key="edit-user")
                 entry = next(e for e in people if e.principal == person)

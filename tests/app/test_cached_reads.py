@@ -61,15 +61,22 @@ def test_a_grant_made_by_another_process_shows_at_the_next_rerun(app_env: Gateho
 
 def test_an_admin_sees_their_own_change_at_once_and_others_see_it_too(app_env: Gatehouse) -> None:  # noqa: F811
     alice = go(sign_in("alice"), "pages/my_data.py")
-    bob = go(sign_in("bob"), "pages/admin.py", "Edit or revoke")
+    bob = go(sign_in("bob"), "pages/admin.py", "Who has access")
     widget(bob, "selectbox", "Data source").select("alpha-pricing-models")
     bob.run()
-    before = page_text(bob)
+    assert "| alice |" not in access_table(bob)
     open_tab(bob, "Grant access")
     widget(bob, "multiselect", "Users (platform members only)").select("alice")
     widget(bob, "button", "Grant access").click()
     bob.run()
     assert "Granted read only access to alice." in [s.value for s in bob.success]
-    assert page_text(bob) != before and "alice" in "\n".join(m.value for m in bob.markdown)
+    open_tab(bob, "Who has access")
+    assert "| alice | Read only |" in access_table(bob)
+    open_tab(bob, "Edit or revoke")
+    assert "alice" in widget(bob, "selectbox", "User").options
     alice.run()
     assert "**alpha-pricing-models**" in yours(alice)
+
+
+def access_table(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown if m.value.startswith("| User |"))

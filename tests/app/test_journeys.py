@@ -36,7 +36,7 @@ def go(at: AppTest, page: str, tab: str | None = None) -> AppTest:
 TAB_LABELS = {  # the key of each page's (lazy) tabs, and their labels
     "request-tab": ["Ask for access", "My requests", "New data source", "Give up access"],
     "admin-section": ["Requests to decide", "Manage access"],
-    "admin-tab": ["Grant access", "Edit or revoke", "Audit trail", "Archive"],
+    "admin-tab": ["Who has access", "Grant access", "Edit or revoke", "Audit trail", "Archive"],
     "platform-tab": ["Requests", "Webapp sources", "Users", "Data sources", "AWS sync", "Audit trail"],
 }
 INSIDE = {"admin-tab": ("admin-section", "Manage access")}  # tabs within a tab: that tab opens first
@@ -156,6 +156,7 @@ def test_bob_grants_several_users_and_revokes_one(app_env: Gatehouse) -> None:  
     at = go(sign_in("bob"), "pages/admin.py", "Manage access")
     widget(at, "selectbox", "Data source").select("alpha-pricing-models")
     at.run()
+    open_tab(at, "Grant access")
     widget(at, "multiselect", "Users (platform members only)").select("alice").select("carol")
     widget(at, "text_area", "Paths (optional)").input("/models")
     widget(at, "button", "Grant access").click()
@@ -288,5 +289,6 @@ def test_bob_finds_his_choices_again_after_deciding_a_request(app_env: Gatehouse
     assert not [w for w in at.selectbox if w.label == "Data source"]
     open_tab(at, "Manage access")
     assert widget(at, "selectbox", "Data source").value == sources[-1]
+    assert widget(at, "selectbox", "User").options == ["bob"]  # still on Edit or revoke, who matches "bo"
+    open_tab(at, "Who has access")
     assert widget(at, "text_input", "Find who has access").value == "bo"
-    assert widget(at, "selectbox", "User").value == "bob"  # still on Edit or revoke
