@@ -25,7 +25,11 @@ def access_page(source: str) -> catalog.Page[catalog.AccessEntry]:
     """The page of the source's access list that Who has access shows (and Edit or revoke picks from)."""
     search = _who_search()
     number = ui.page_number("access-page", f"{source}\n{search}")  # the first page of another source or search
-    return ui.read(catalog.access_list, me, source, search=search, offset=number * ACCESS_PAGE, limit=ACCESS_PAGE)
+    listed = ui.read(catalog.access_list, me, source, search=search, offset=number * ACCESS_PAGE, limit=ACCESS_PAGE)
+    if not listed.items and number > 0:  # past the end (the last grant of the last page was revoked): the last page
+        st.session_state["access-page"] = number = max(0, (listed.total - 1) // ACCESS_PAGE)
+        listed = ui.read(catalog.access_list, me, source, search=search, offset=number * ACCESS_PAGE, limit=ACCESS_PAGE)
+    return listed
 
 
 def manage_access() -> None:
@@ -122,18 +126,24 @@ def manage_access() -> None:
             else:
                 person = st.selectbox("User", [e.principal for e in people], key="edit-user")
                 entry = next(e for e in people if e.principal == person)
-                with st.form("edit-form"):
+                # Keyed by source and person: another person's form starts from their own access, not the last one's
+                ident = f"{source}-{person}"
+                with st.form(f"edit-form-{ident}"):
                     level = st.selectbox(
                         "Access level",
                         list(AccessLevel),
                         index=list(AccessLevel).index(entry.level),
                         format_func=lambda lvl: lvl.label,
-                        key="edit-level",
+                        key=f"edit-level-{ident}",
                     )
-                    paths = st.text_area("Paths", value="\n".join(entry.paths), key="edit-paths")
-                    limited = st.checkbox("Only until a date", value=entry.expires_on is not None, key="edit-limited")
+                    paths = st.text_area("Paths", value="\n".join(entry.paths), key=f"edit-paths-{ident}")
+                    limited = st.checkbox(
+                        "Only until a date", value=entry.expires_on is not None, key=f"edit-limited-{ident}"
+                    )
                     until = st.date_input(
-                        "End date", value=entry.expires_on or utcnow().date() + timedelta(days=90), key="edit-until"
+                        "End date",
+                        value=entry.expires_on or utcnow().date() + timedelta(days=90),
+                        key=f"edit-until-{ident}",
                     )
                     save, revoke = st.columns(2)
                     saved = save.form_submit_button("Save", type="primary")
@@ -176,7 +186,7 @@ def manage_access() -> None:
                 "Archiving ends every grant on this source in IAM and refuses open requests; the bucket is tagged "
                 "for archiving and its data and records are kept."
             )
-            sure = st.checkbox(f"I want to archive {source}", key="archive-sure")
+            sure = st.checkbox(f"I want to archive {source}", key=f"archive-sure-{source}")
             if st.button("Archive data source", disabled=not sure, key="archive"):
                 ui.act(gh, lambda: sources.archive_source(gh, me, source), f"{source} is archived.")
 

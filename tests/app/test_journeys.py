@@ -8,6 +8,7 @@ from typing import Any
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
+from core import grants, people
 from core.domain import AccessLevel
 from core.models import AccessRequest, DataSource, Grant, RequestStatus, User, UserStatus
 from core.people import get_user
@@ -292,3 +293,57 @@ def test_bob_finds_his_choices_again_after_deciding_a_request(app_env: Gatehouse
     assert widget(at, "selectbox", "User").options == ["bob"]  # still on Edit or revoke, who matches "bo"
     open_tab(at, "Who has access")
     assert widget(at, "text_input", "Find who has access").value == "bo"
+
+
+def test_the_edit_form_starts_from_each_persons_own_access(app_env: Gatehouse) -> None:  # noqa: F811
+    with app_env.session() as session:
+        bob = get_user(session, "bob")
+    grants.grant_access(app_env, bob, "alpha-pricing-models", ["alice"], AccessLevel.READ_ONLY, "/models")
+    grants.grant_access(app_env, bob, "alpha-pricing-models", ["carol"], AccessLevel.READ_WRITE)
+    at = go(sign_in("bob"), "pages/admin.py", "Manage access")
+    widget(at, "selectbox", "Data source").select("alpha-pricing-models")
+    at.run()
+    open_tab(at, "Edit or revoke")
+    widget(at, "selectbox", "User").select("alice")
+    at.run()
+    assert widget(at, "text_area", "Paths").value == "/models"
+    widget(at, "selectbox", "User").select("carol")
+    at.run()
+    assert widget(at, "text_area", "Paths").value == ""
+    assert widget(at, "selectbox", "Access level").value == AccessLevel.READ_WRITE
+    widget(at, "button", "Save").click()
+    at.run()
+    assert "Saved carol's access." in messages(at)
+    with app_env.session() as session:
+        source = session.exec(select(DataSource).where(DataSource.name == "alpha-pricing-models")).one()
+        carol = get_user(session, "carol")
+        kept = session.exec(select(Grant).where(Grant.source_id == source.id, Grant.user_id == carol.id)).one()
+        assert (kept.level, kept.paths) == (AccessLevel.READ_WRITE, [])  # not alice's read only on /models
+
+
+def test_revoking_the_last_grant_of_the_last_page_shows_the_page_before(app_env: Gatehouse) -> None:  # noqa: F811
+    with app_env.session() as session:
+        bob = get_user(session, "bob")
+        dave = get_user(session, "dave")
+    for n in range(25):  # with bob, 26 holders: two pages of 25
+        people.add_user(app_env, dave, f"reader-{n:02d}", f"reader-{n:02d}@example.org")
+    grants.grant_access(
+        app_env, bob, "alpha-pricing-models", [f"reader-{n:02d}" for n in range(25)], AccessLevel.READ_ONLY
+    )
+    at = go(sign_in("bob"), "pages/admin.py", "Manage access")
+    widget(at, "selectbox", "Data source").select("alpha-pricing-models")
+    at.run()
+    widget(at, "button", "Next").click()
+    at.run()
+    assert "Page 2 of 2" in [c.value.split(" ·")[0] for c in at.caption]
+    last = access_rows(at)
+    assert len(last) == 1
+    grants.revoke_access(app_env, bob, "alpha-pricing-models", last[0])
+    at.run()
+    assert len(access_rows(at)) == 25  # the page before, not "Nobody has access yet."
+    assert "Nobody has access yet." not in [c.value for c in at.caption]
+
+
+def access_rows(at: AppTest) -> list[str]:
+    table = next(m.value for m in at.markdown if m.value.startswith("| User |"))
+    return [line.split("|")[1].strip() for line in table.splitlines()[2:]]

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from core import catalog
-from core.domain import AccessLevel, NotAllowed
+from core import catalog, grants
+from core.domain import AccessLevel, NotAllowed, NotFound
 from core.models import DataSource, Grant, User
 from core.people import get_user
 from core.startup import Gatehouse
@@ -64,3 +64,18 @@ def test_someone_who_does_not_manage_a_source_cannot_page_its_access_list(gateho
         source = session.exec(select(DataSource).where(DataSource.name == "alpha-pricing-models")).one()
         with pytest.raises(NotAllowed):
             catalog.access_list(session, alice, source, search="bob", limit=10)
+
+
+def test_an_admin_the_platform_team_made_for_a_hidden_source_manages_it_by_name(gatehouse: Gatehouse) -> None:
+    with gatehouse.session() as session:
+        dave = get_user(session, "dave")
+    grants.grant_access(gatehouse, dave, "alpha-de-raw-intake", ["bob"], AccessLevel.ADMIN)
+    with gatehouse.session() as session:
+        bob, alice = get_user(session, "bob"), get_user(session, "alice")
+        assert "alpha-de-raw-intake" in catalog.administered_source_names(session, bob).items
+        holders = {e.principal for e in catalog.access_list(session, bob, "alpha-de-raw-intake").items}
+        assert holders == {"bob", "dave"}
+        with pytest.raises(NotFound, match="no data source called alpha-de-raw-intake"):
+            catalog.get_source(session, alice, "alpha-de-raw-intake")  # still hidden from everyone else
+    grants.grant_access(gatehouse, bob, "alpha-de-raw-intake", ["alice"], AccessLevel.READ_ONLY)
+    grants.revoke_access(gatehouse, bob, "alpha-de-raw-intake", "alice")
