@@ -198,8 +198,20 @@ def _csv_lines(rows: Iterable[AuditRow]) -> Iterator[str]:
     for row in rows:
         record = row.exported()
         record["details"] = _compact_json(record["details"])
-        writer.writerow(record[name] for name in EXPORT_FIELDS)
+        writer.writerow(_inert(record[name]) for name in EXPORT_FIELDS)
         yield _drain(buffer)
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(value: Any) -> Any:
+    """A cell a spreadsheet would run as a formula (`=HYPERLINK(...)` in a summary) is opened as text instead.
+
+    The export is made to be opened in Excel by the platform team; a leading apostrophe is what OWASP recommends and
+    what a spreadsheet shows as plain text. JSON lines are for programs and stay exactly as stored.
+    """
+    return f"'{value}" if isinstance(value, str) and value.startswith(_FORMULA_STARTS) else value
 
 
 def _jsonl_lines(rows: Iterable[AuditRow]) -> Iterator[str]:

@@ -216,6 +216,24 @@ def test_exports_read_back_to_the_searched_rows_oldest_first(trail: Gatehouse) -
     assert [_from_json(json.loads(line)) for line in jsonl] == expected
 
 
+def test_a_csv_export_opens_formulas_as_text_and_jsonl_keeps_them(gatehouse: Gatehouse) -> None:
+    # what a spreadsheet would run if the platform team opened the export: every cell starting with a formula sign
+    formulas = ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
+    with gatehouse.session() as session:
+        for number, summary in enumerate(formulas):
+            _record(session, datetime(2024, 5, 1, number, tzinfo=UTC), "dave", "formula-test", None, None, summary)
+        _record(session, datetime(2024, 5, 2, tzinfo=UTC), "dave", "formula-test", None, None, "dave did 1+1=2")
+        session.commit()
+    with gatehouse.session() as session:
+        dave = get_user(session, "dave")
+        only = AuditFilter(action="formula-test")
+        records = list(csv.DictReader(io.StringIO("".join(audit_trail.export(session, dave, "csv", only)), newline="")))
+        jsonl = [json.loads(line) for line in audit_trail.export(session, dave, "jsonl", only)]
+    assert [record["summary"] for record in records] == [*(f"'{f}" for f in formulas), "dave did 1+1=2"]
+    assert {record["action"] for record in records} == {"formula-test"}  # a plain cell is left as it is
+    assert [record["summary"] for record in jsonl] == [*formulas, "dave did 1+1=2"]
+
+
 def _from_csv(record: dict[str, str]) -> AuditRow:
     return AuditRow(
         at=datetime.fromisoformat(record["at"]),
