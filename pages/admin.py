@@ -9,6 +9,7 @@ import streamlit as st
 from core import audit_trail, catalog, grants, requests, sources
 from core.domain import AccessLevel, format_paths
 from core.models import utcnow
+from core.requests import RequestView
 from pages import ui
 
 ACCESS_PAGE = 25
@@ -212,31 +213,34 @@ if decide_section.open:
         if request is not None:
             with st.container(border=True):
                 ui.request_card(request)
-                approve, refuse = st.columns(2)
-                with approve.form(f"approve-{request.id}"):
-                    levels = [lvl for lvl in AccessLevel if lvl.rank <= request.level.rank]
+
+                def grant_fields(r: RequestView = request) -> tuple[AccessLevel, str]:
+                    """At most the level asked for, on the paths asked for or fewer."""
+                    levels = [lvl for lvl in AccessLevel if lvl.rank <= r.level.rank]
                     level = st.selectbox(
-                        "Grant",
-                        levels,
-                        index=len(levels) - 1,
-                        format_func=lambda lvl: lvl.label,
-                        key=f"lvl-{request.id}",
+                        "Grant", levels, index=len(levels) - 1, format_func=lambda lvl: lvl.label, key=f"lvl-{r.id}"
                     )
                     paths = st.text_area(
                         "On paths",
-                        value="\n".join(request.paths),
-                        key=f"paths-{request.id}",
+                        value="\n".join(r.paths),
+                        key=f"paths-{r.id}",
                         help="Fewer paths than asked is fine; empty = whole bucket (only if the whole bucket was "
                         "asked for).",
                     )
-                    if st.form_submit_button("Approve", type="primary"):
-                        ui.act(
-                            gh,
-                            lambda r=request, lvl=level, p=paths: requests.approve_request(gh, me, r.id, lvl, p),
-                            f"Approved: {request.requester} has {level.label.lower()} access to {request.source}.",
-                        )
-                with refuse:
-                    ui.refuse_form(gh, me, request, f"Refused {request.requester}'s request; they are told why.")
+                    return level, paths
+
+                ui.decision_form(
+                    gh,
+                    me,
+                    request,
+                    "Approve",
+                    lambda chosen, r=request: (
+                        lambda: requests.approve_request(gh, me, r.id, *chosen),
+                        f"Approved: {r.requester} has {chosen[0].label.lower()} access to {r.source}.",
+                    ),
+                    f"Refused {request.requester}'s request; they are told why.",
+                    grant_fields,
+                )
 
 if manage_section.open:  # what was chosen there is kept while the other tab is open (ui.kept)
     with manage_section:

@@ -25,12 +25,14 @@ request = ui.request_queue(waiting, "confirm-page", PAGE_SIZE, "confirm-request"
 if request is not None:
     with st.container(border=True):
         ui.request_card(request)
-        confirm, refuse = st.columns(2)
-        if confirm.button("Confirm the business need", key=f"confirm-{request.id}", type="primary"):
-            ui.act(
-                gh,
-                lambda r=request: requests.confirm_request(gh, me, r.id),
-                f"Confirmed: {request.requester}'s request now goes to the platform team.",
-            )
-        with refuse:
-            ui.refuse_form(gh, me, request, f"Refused {request.requester}'s request.")
+        ui.decision_form(
+            gh,
+            me,
+            request,
+            "Confirm the business need",
+            lambda _, r=request: (
+                lambda: requests.confirm_request(gh, me, r.id),
+                f"Confirmed: {r.requester}'s request now goes to the platform team.",
+            ),
+            f"Refused {request.requester}'s request.",
+        )

@@ -42,13 +42,17 @@ if requests_tab.open:
                     if request.no_line_manager
                     else "Confirmed by the requester's line manager."
                 )
-                grant, refuse = st.columns(2)
-                if grant.button("Grant as asked", key=f"grant-{request.id}", type="primary"):
-                    ui.act(
-                        gh, lambda r=request: requests.approve_request(gh, me, r.id), f"Granted to {request.requester}."
-                    )
-                with refuse:
-                    ui.refuse_form(gh, me, request, f"Refused {request.requester}'s request.")
+                ui.decision_form(
+                    gh,
+                    me,
+                    request,
+                    "Grant as asked",
+                    lambda _, r=request: (
+                        lambda: requests.approve_request(gh, me, r.id),
+                        f"Granted to {r.requester}.",
+                    ),
+                    f"Refused {request.requester}'s request.",
+                )
 
 if webapp_tab.open:
     with webapp_tab:

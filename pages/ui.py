@@ -352,21 +352,43 @@ def pager(total: int, size: int, key: str, *, back: str = "Previous", forward: s
     if pages <= 1:
         return
     left, middle, right = st.columns([1, 2, 1])
-    # A callback turns the page before the rerun the click makes: one rerun a click, not two
-    left.button(back, disabled=number == 0, key=f"{key}-back", on_click=_turn_page, args=(key, number - 1))
+    # Only the buttons that lead somewhere (a button costs a rerun's time whether it can be clicked or not). A
+    # callback turns the page before the rerun the click makes: one rerun a click, not two.
+    if number > 0:
+        left.button(back, key=f"{key}-back", on_click=_turn_page, args=(key, number - 1))
     middle.caption(f"Page {number + 1} of {pages}" + (f" · {total} {what}" if what else ""))
-    right.button(
-        forward, disabled=number + 1 >= pages, key=f"{key}-forward", on_click=_turn_page, args=(key, number + 1)
-    )
+    if number + 1 < pages:
+        right.button(forward, key=f"{key}-forward", on_click=_turn_page, args=(key, number + 1))
 
 
 def _turn_page(key: str, number: int) -> None:
     st.session_state[key] = number
 
 
-def refuse_form(gh: Gatehouse, me: User, request: RequestView, success: str) -> None:
-    """Refuse a request with a reason the requester is told: the same form wherever requests are decided."""
-    with st.form(f"refuse-{request.id}"):
-        reason = st.text_area("Reason for refusing", key=f"reason-{request.id}")
-        if st.form_submit_button("Refuse"):
-            act(gh, lambda: requests.refuse_request(gh, me, request.id, reason), success)
+def decision_form(
+    gh: Gatehouse,
+    me: User,
+    request: RequestView,
+    approve: str,
+    approval: Callable[[Any], tuple[Callable[[], Any], str]],
+    refused: str,
+    fields: Callable[[], Any] = lambda: None,
+) -> None:
+    """One form to decide a request, the same wherever requests are decided: the approver's own fields (`fields`,
+    drawn first; what it returns is what was chosen), the reason the requester is told if it is refused, and the
+    two buttons side by side. `approval(chosen)` gives the action that approves and the sentence that says so."""
+    with st.form(f"decide-{request.id}"):
+        chosen = fields()
+        reason = st.text_area(
+            "Reason for refusing",
+            key=f"reason-{request.id}",
+            help="The requester reads it. Not needed to approve.",
+        )
+        with st.container(horizontal=True):
+            approving = st.form_submit_button(approve, type="primary")
+            refusing = st.form_submit_button("Refuse")
+    if approving:
+        action, message = approval(chosen)
+        act(gh, action, message)
+    if refusing:
+        act(gh, lambda: requests.refuse_request(gh, me, request.id, reason), refused)

@@ -217,6 +217,12 @@ def test_other_sources_are_paged_on_my_data(app_env: Gatehouse) -> None:  # noqa
     assert "Page 2 of 2 · 33 sources" in [c.value for c in at.caption]
     second = others_listed(at)
     assert len(first) == 25 and len(second) == 8 and not first & second
+    pager_buttons = [b.label for b in at.button if b.label in ("Previous", "Next")]
+    assert pager_buttons == ["Previous"]  # the last page offers only the way back
+    widget(at, "button", "Previous").click()
+    at.run()
+    assert "Page 1 of 2 · 33 sources" in [c.value for c in at.caption] and others_listed(at) == first
+    assert [b.label for b in at.button if b.label in ("Previous", "Next")] == ["Next"]
 
 
 def test_a_long_admin_queue_is_paged(app_env: Gatehouse) -> None:  # noqa: F811
