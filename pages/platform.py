@@ -271,14 +271,17 @@ if audit_tab.open:
                 width="stretch",
             )
             ui.pager(by_actor.total, AUDIT_PAGE, "audit-page", back="Newer", forward="Older", what="events")
-            if st.button("Prepare CSV export", key="audit-export"):
+
+            def audit_csv(chosen: audit_trail.AuditFilter = filters) -> str:
+                """Made when the button is clicked (Streamlit calls it outside the page's run): nothing is kept."""
                 with gh.session() as session:
-                    st.session_state["audit-csv"] = "".join(audit_trail.export(session, me, "csv", filters))
-            if "audit-csv" in st.session_state:
-                st.download_button(
-                    "Download CSV",
-                    st.session_state["audit-csv"],
-                    file_name="gatehouse-audit.csv",
-                    mime="text/csv",
-                    key="audit-download",
-                )
+                    return "".join(audit_trail.export(session, me, "csv", chosen))
+
+            st.download_button(
+                "Download CSV",
+                audit_csv,
+                file_name="gatehouse-audit.csv",
+                mime="text/csv",
+                key="audit-download",
+                help="Every event that matches the filters above, oldest first.",
+            )
