@@ -13,7 +13,9 @@ and each script compiled once (see NavigationPagesManager and _SCRIPTS). Each pa
 in turns, the empty page (a one-line Streamlit script) and the page. Ratio = page ÷ empty page of the same turn,
 median over the repeats; growth = a page's ratio at the largest scale ÷ its ratio at the smallest. Each turn also
 times the rerun after a write (the revision row moved on, as any process's write would): the page reads everything
-afresh (pages cache their reads until the next write: pages/ui.py `read`). Also shown: the
+afresh (pages cache their reads until the next write: pages/ui.py `read`); and the rerun after someone else signs
+in (core.auth's own write: an audit event and their last sign-in), after which only the audit trail's reads are read
+again (core.db's two counts). Also shown: the
 median seconds, and the SQL statements a rerun runs with the seconds their cursors spend executing (SQLAlchemy
 cursor events; SQLite steps through rows as they are fetched, so there this undercounts), to tell a page that waits
 on the database from one that builds too many elements.
@@ -28,7 +30,7 @@ recorded every bucket as made and every role as applied); the start-up is not ti
 
 Output: a table a database, then one JSON line a database, the last line for the last of --databases:
 {"scale": F, "database": "sqlite|postgresql", "max_page_ratio": X, "max_growth": Y, "pages": {NAME: RATIO, ...},
- "after_write": {"max_page_ratio": X, "max_growth": Y, "pages": {NAME: RATIO, ...}}}
+ "after_sign_in": {"max_page_ratio": X, "max_growth": Y, "pages": {...}}, "after_write": {... the same ...}}
 with the ratios at the largest scale. Targets (issue 6): every page at most 3 times the empty page at full scale,
 growth at most 1.5.
 """
@@ -60,19 +62,23 @@ import streamlit as st
 from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlmodel import col, select
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner.script_cache import ScriptCache
 from streamlit.testing.v1 import AppTest, app_test, local_script_runner
 
 from bench.seed_scale import describe, seed
+from core import auth
 from core.aws import Aws
 from core.config import Settings
-from core.db import make_engine
+from core.db import make_engine, session_scope
+from core.models import User
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 EMPTY_PAGE = 'import streamlit as st\n\nst.title("Empty page")\n'
 SIGN_IN = "Sign in (signed out)"
+PERSONAS = ("alice", "bob", "carol", "dave", "erin")
 
 
 class NavigationPagesManager(PagesManager):
@@ -137,6 +143,7 @@ class Measure:
     database_seconds: float
     cold_ratio: float  # the rerun after a write elsewhere: every cached read is read again
     cold_queries: int
+    signin_ratio: float  # the rerun after someone else's sign-in: only the audit trail's reads are read again
 
 
 @dataclass
@@ -285,7 +292,16 @@ def make_buckets(url: str, port: int) -> None:
 def bump(engine: Engine) -> None:
     """A write, as any other process's would be (core.db moves the revision on as a writing transaction commits)."""
     with engine.begin() as connection:
-        connection.execute(text("UPDATE revision SET n = n + 1 WHERE id = 1"))
+        connection.execute(text("UPDATE revision SET n = n + 1, trail = trail + 1 WHERE id = 1"))
+
+
+def sign_in_elsewhere(engine: Engine) -> None:
+    """Someone who is not a persona signs in, as core.auth records it: the commonest write on a busy platform."""
+    with session_scope(engine) as session:
+        someone = session.exec(
+            select(User.username).where(col(User.username).notin_(PERSONAS)).order_by(col(User.id)).limit(1)
+        ).one()
+        auth.record_sign_in(session, someone)
 
 
 # --- timing ---------------------------------------------------------------------------------------------------
@@ -322,7 +338,12 @@ def signed_in(persona: str | None, timeout: float) -> AppTest:
 
 
 def measure_all(
-    pages: list[Page], empty: AppTest, repeats: int, timeout: float, write: Callable[[], None]
+    pages: list[Page],
+    empty: AppTest,
+    repeats: int,
+    timeout: float,
+    write: Callable[[], None],
+    sign_in: Callable[[], None],
 ) -> dict[str, Measure | str]:
     results: dict[str, Measure | str] = {}
     sessions: dict[str | None, AppTest] = {}
@@ -347,7 +368,7 @@ def measure_all(
             results[page.name] = problem
             print(f"  {page.name}: {problem}", flush=True)
             continue
-        ratios, seconds, empties, queries, database, colds, cold_queries = [], [], [], [], [], [], []
+        ratios, seconds, empties, queries, database, colds, cold_queries, signins = [], [], [], [], [], [], [], []
         for _ in range(repeats):
             empty_seconds = timed(empty.run)
             COUNTER.reset()
@@ -363,6 +384,9 @@ def measure_all(
                 COUNTER.reset()
                 colds.append(timed(at.run) / empty_seconds)
                 cold_queries.append(COUNTER.count)
+                sign_in()  # someone else signs in: the audit trail moves, nothing a page shows but the trail
+                empty_seconds = timed(empty.run)
+                signins.append(timed(at.run) / empty_seconds)
         problem = check(at, page)
         if problem:
             results[page.name] = problem
@@ -375,12 +399,14 @@ def measure_all(
             statistics.median(database),
             statistics.median(colds) if colds else statistics.median(ratios),
             int(statistics.median(cold_queries)) if cold_queries else int(statistics.median(queries)),
+            statistics.median(signins) if signins else statistics.median(ratios),
         )
         m = results[page.name]
         print(
             f"  {page.name:<36} {m.ratio:6.2f}×  {m.seconds * 1000:7.1f} ms  (empty {m.empty_seconds * 1000:.1f} ms)"
             f"  {m.queries:3d} queries, {m.database_seconds * 1000:.1f} ms in SQL"
-            f"  · after a write {m.cold_ratio:6.2f}×, {m.cold_queries} queries",
+            f"  · after a write {m.cold_ratio:6.2f}×, {m.cold_queries} queries"
+            f"  · after a sign-in {m.signin_ratio:6.2f}×",
             flush=True,
         )
     return results
@@ -414,7 +440,14 @@ def run_database(
                 raise SystemExit(f"The app failed to start: {warm.exception[0].value}")
             writer = make_engine(url)
             try:
-                by_scale[scale] = measure_all(list(PAGES), empty, args.repeats, args.timeout, lambda w=writer: bump(w))
+                by_scale[scale] = measure_all(
+                    list(PAGES),
+                    empty,
+                    args.repeats,
+                    args.timeout,
+                    lambda w=writer: bump(w),
+                    lambda w=writer: sign_in_elsewhere(w),
+                )
             finally:
                 writer.dispose()
         finally:
@@ -425,47 +458,49 @@ def run_database(
     return by_scale
 
 
+KINDS = (  # what a rerun follows, and the Measure field of its ratio
+    ("a rerun, nothing written since the last one (what clicking through a page costs)", "ratio"),
+    ("the rerun after someone else's sign-in elsewhere (the audit trail's reads afresh)", "signin_ratio"),
+    ("the rerun after a write elsewhere (every read afresh)", "cold_ratio"),
+)
+
+
 def summary(database: str, by_scale: dict[float, dict[str, Measure | str]]) -> dict[str, Any]:
     largest, smallest = max(by_scale), min(by_scale)
-    measured = {n: m for n, m in by_scale[largest].items() if isinstance(m, Measure)}
-    ratios = {n: round(m.ratio, 2) for n, m in measured.items()}
-    colds = {n: round(m.cold_ratio, 2) for n, m in measured.items()}
-    growth: dict[str, float] = {}
-    cold_growth: dict[str, float] = {}
-    if largest != smallest:
-        for name, m in measured.items():
-            small = by_scale[smallest].get(name)
-            if isinstance(small, Measure):
-                growth[name] = round(m.ratio / small.ratio, 2)
-                cold_growth[name] = round(m.cold_ratio / small.cold_ratio, 2)
-    print(f"\n{database}: ratio page ÷ empty page (median), by scale" + (", and growth" if growth else ""))
-    print("  a rerun (nothing written since the last one) | the rerun after a write elsewhere (every read afresh)")
     scales = sorted(by_scale, reverse=True)
+    print(f"\n{database}: ratio page ÷ empty page (median), by scale" + (", and growth" if largest != smallest else ""))
     head = "".join(f"{'scale ' + format(s, 'g'):>12}" for s in scales) + f"{'growth':>9}"
-    print(f"  {'page':<36}{head}  |{head}")
-    for name in by_scale[largest]:
-        warm, cold = [], []
-        for scale in scales:
-            m = by_scale[scale].get(name)
-            warm.append(f"{m.ratio:11.2f}×" if isinstance(m, Measure) else f"{'failed':>12}")
-            cold.append(f"{m.cold_ratio:11.2f}×" if isinstance(m, Measure) else f"{'failed':>12}")
-        warm.append(f"{growth[name]:8.2f}×" if name in growth else " " * 9)
-        cold.append(f"{cold_growth[name]:8.2f}×" if name in cold_growth else " " * 9)
-        print(f"  {name:<36}" + "".join(warm) + "  |" + "".join(cold))
+    figures: dict[str, dict[str, Any]] = {}
+    for title, field_name in KINDS:
+        print(f"  {title}\n  {'page':<36}{head}")
+        ratios: dict[str, float] = {}
+        growth: dict[str, float] = {}
+        for name in by_scale[largest]:
+            cells = []
+            for scale in scales:
+                m = by_scale[scale].get(name)
+                cells.append(f"{getattr(m, field_name):11.2f}×" if isinstance(m, Measure) else f"{'failed':>12}")
+            m, small = by_scale[largest].get(name), by_scale[smallest].get(name)
+            if isinstance(m, Measure):
+                ratios[name] = round(getattr(m, field_name), 2)
+                if largest != smallest and isinstance(small, Measure):
+                    growth[name] = round(getattr(m, field_name) / getattr(small, field_name), 2)
+            cells.append(f"{growth[name]:8.2f}×" if name in growth else " " * 9)
+            print(f"  {name:<36}" + "".join(cells))
+        figures[field_name] = {
+            "max_page_ratio": max(ratios.values()) if ratios else None,
+            "max_growth": max(growth.values()) if growth else None,
+            "pages": ratios,
+        }
     for name, why in by_scale[largest].items():
         if not isinstance(why, Measure):
             print(f"  {name}: {why}")
     return {
         "scale": largest,
         "database": database,
-        "max_page_ratio": max(ratios.values()) if ratios else None,
-        "max_growth": max(growth.values()) if growth else None,
-        "pages": ratios,
-        "after_write": {
-            "max_page_ratio": max(colds.values()) if colds else None,
-            "max_growth": max(cold_growth.values()) if cold_growth else None,
-            "pages": colds,
-        },
+        **figures["ratio"],
+        "after_sign_in": figures["signin_ratio"],
+        "after_write": figures["cold_ratio"],
     }
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, TextClause, event, text, update
+from sqlalchemy import Engine, TextClause, event, inspect, text, update
 from sqlalchemy.orm import ORMExecuteState, SessionTransaction
 from sqlmodel import Session, create_engine, select
 
@@ -77,38 +77,77 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 
 
 # --- the write revision ---------------------------------------------------------------------------------------
-# Every transaction that writes through a Session bumps the one `revision` row as it commits, in the same transaction:
-# whoever reads the new number also sees the writes, in this process or any other on the database. Pages cache their
-# reads under the number they read at the start of a rerun (pages/ui.py `read`), so a write anywhere is seen at the
-# next rerun everywhere. A bump without a change (a dirty object that did not change) only costs a cache miss.
-_WROTE = "gatehouse_wrote"
-_BUMP = update(Revision).where(Revision.id == 1).values(n=Revision.n + 1)
-_READ_REVISION = select(Revision.epoch, Revision.n).where(Revision.id == 1)
+# Every transaction that writes through a Session moves the one `revision` row on as it commits, in the same
+# transaction: whoever reads the new numbers also sees the writes, in this process or any other on the database.
+# Pages cache their reads under the numbers read at the start of a rerun (pages/ui.py `read`), so a write anywhere is
+# seen at the next rerun everywhere. Two numbers: `trail` moves at every writing transaction, `n` only at one that
+# changes more than the audit trail and the sign-in bookkeeping below. A sign-in (the commonest write on a busy
+# platform: an audit event and the user's last sign-in) so leaves every page's cached reads but the audit trail's.
+# A bump without a change (a dirty object that did not change) only costs a cache miss.
+_WROTE = "gatehouse_wrote"  # session.info: "state" once anything but the trail was written, else "trail"
+_TRAIL_TABLES = frozenset({"audit_events"})
+# Columns no page shows: changing only these is bookkeeping, like the trail (core.auth)
+_BOOKKEEPING = {"users": frozenset({"last_sign_in_at", "failed_sign_ins", "locked_until"})}
+_BUMP_STATE = update(Revision).where(Revision.id == 1).values(n=Revision.n + 1, trail=Revision.trail + 1)
+_BUMP_TRAIL = update(Revision).where(Revision.id == 1).values(trail=Revision.trail + 1)
+_READ_REVISION = select(Revision.epoch, Revision.n, Revision.trail).where(Revision.id == 1)
+
+
+def _wrote(session: Session, what: str) -> None:
+    if session.info.get(_WROTE) != "state":
+        session.info[_WROTE] = what
+
+
+def _kind_of_change(session: Session) -> str | None:
+    """What the session's pending objects would write: "state", "trail" or None (nothing)."""
+    kind = None
+    for obj in (*session.new, *session.deleted):
+        table = getattr(obj, "__tablename__", None)
+        if table not in _TRAIL_TABLES:
+            return "state"
+        kind = "trail"
+    for obj in session.dirty:
+        table = getattr(obj, "__tablename__", None)
+        if table in _TRAIL_TABLES:
+            kind = "trail"
+            continue
+        changed = {a.key for a in inspect(obj).attrs if a.history.has_changes()}
+        if not changed:
+            continue  # marked dirty, nothing changed
+        if not changed <= _BOOKKEEPING.get(table or "", frozenset()):
+            return "state"
+        kind = "trail"
+    return kind
 
 
 @event.listens_for(Session, "after_flush")
 def _flushed(session: Session, _context: object) -> None:
-    session.info[_WROTE] = True
+    # new, dirty and deleted still hold what this flush wrote
+    kind = _kind_of_change(session)
+    if kind is not None:
+        _wrote(session, kind)
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _executed(state: ORMExecuteState) -> None:
     statement = state.statement
-    if (
-        state.is_insert
-        or state.is_update
-        or state.is_delete
-        or (isinstance(statement, TextClause) and statement.text.lstrip()[:6].upper() != "SELECT")
-    ):
-        state.session.info[_WROTE] = True
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(getattr(statement, "table", None), "name", None)
+        _wrote(state.session, "trail" if table in _TRAIL_TABLES else "state")
+    elif isinstance(statement, TextClause) and statement.text.lstrip()[:6].upper() != "SELECT":
+        _wrote(state.session, "state")  # plain SQL: what it changed is not known, so everything
 
 
 @event.listens_for(Session, "before_commit")
 def _bump_revision(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint released: the transaction's own commit bumps (and holds the row lock only then)
-    if session.info.get(_WROTE) or session.new or session.dirty or session.deleted:
-        session.execute(_BUMP)
+    pending = _kind_of_change(session)  # not yet flushed: the commit flushes it after this
+    if pending is not None:
+        _wrote(session, pending)
+    kind = session.info.get(_WROTE)
+    if kind is not None:
+        session.execute(_BUMP_STATE if kind == "state" else _BUMP_TRAIL)
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -117,13 +156,14 @@ def _ended(session: Session, transaction: SessionTransaction) -> None:
         session.info.pop(_WROTE, None)
 
 
-def current_revision(engine: Engine) -> tuple[str, int] | None:
-    """(the database's epoch, the number of writing transactions so far): equal only if nothing was written since.
-    None where the database has no revision row (a schema made without the migrations): nothing is cached then.
+def current_revision(engine: Engine) -> tuple[str, int, int] | None:
+    """(the database's epoch, writing transactions that changed more than the trail, all writing transactions):
+    equal only if nothing of that kind was written since. None where the database has no revision row (a schema made
+    without the migrations): nothing is cached then.
     On PostgreSQL it is read outside a transaction: one round trip where BEGIN … ROLLBACK would take three, at every
     rerun (SQLite has no round trips, and its autocommit switch costs more than it saves)."""
     with engine.connect() as connection:
         if engine.dialect.name == "postgresql":
             connection.execution_options(isolation_level="AUTOCOMMIT")
         row = connection.execute(_READ_REVISION).first()
-    return (row[0], row[1]) if row else None
+    return (row[0], row[1], row[2]) if row else None

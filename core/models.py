@@ -258,11 +258,14 @@ class Notification(SQLModel, table=True):
 
 
 class Revision(SQLModel, table=True):
-    """One row: bumped by every transaction that writes (core.db), so a page's reads can be cached until the next
-    write in any process. `epoch` tells one database from another (a cache key must not match a different one)."""
+    """One row, moved on by every transaction that writes (core.db), so a page's reads can be cached until the next
+    write in any process. `trail` counts every writing transaction; `n` only those that change more than the audit
+    trail and sign-in bookkeeping (a sign-in, the commonest write, leaves `n` and so every page's cached reads but the
+    trail's). `epoch` tells one database from another (a cache key must not match a different one)."""
 
     __tablename__ = "revision"
 
     id: int = Field(default=1, primary_key=True)
     epoch: str = Field(max_length=32)
     n: int = Field(default=0, sa_type=BigInteger)
+    trail: int = Field(default=0, sa_type=BigInteger)

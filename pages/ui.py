@@ -123,10 +123,15 @@ def read(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """`fn(session, *args, **kwargs)`, a read for the page, kept until the next write to the database.
 
     The key holds the database's write revision read at the start of this rerun (core.db), so a write anywhere, in
-    this process or another, is seen at the next rerun; and the arguments, so one user's reads are never another's
+    this process or another, is seen at the next rerun (a write of only the audit trail and sign-in bookkeeping is
+    seen by the reads of the trail, `_READS_THE_TRAIL`, and no other); and the arguments, so one user's reads are
+    never another's
     (a row by its table and id: the actor's reads are keyed by who they are). A refusal (GatehouseError) is raised,
     never kept. The copy returned is the page's own (st.cache_data unpickles one at each call)."""
     revision = st.session_state.get(REVISION)
+    if revision is not None:  # (process, epoch, n, trail): the trail's reads move with every write, others with n
+        instance, epoch, n, trail = revision
+        revision = (instance, epoch, "trail", trail) if fn in _READS_THE_TRAIL else (instance, epoch, n)
 
     def call() -> T:
         with gatehouse().session() as session:
@@ -136,6 +141,10 @@ def read(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return call()
     # One string for Streamlit to hash (it walks a nested tuple element by element, at every call)
     return _cached_read(repr((revision, f"{fn.__module__}.{fn.__qualname__}", _key(args), _key(kwargs))), call)
+
+
+# The reads that show audit events: keyed on every write (core.db `trail`). Any other read of the trail belongs here.
+_READS_THE_TRAIL = frozenset({audit_trail.search})
 
 
 @st.cache_data(ttl=READ_TTL_SECONDS, max_entries=2000, show_spinner=False)  # a few MB: pages of rows

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from sqlalchemy import Engine, event
 from streamlit.testing.v1 import AppTest
 
-from core import grants
+from core import auth, grants
 from core.domain import AccessLevel
 from core.people import get_user
 from core.startup import Gatehouse
@@ -80,3 +80,18 @@ def test_an_admin_sees_their_own_change_at_once_and_others_see_it_too(app_env: G
 
 def access_table(at: AppTest) -> str:
     return "\n".join(m.value for m in at.markdown if m.value.startswith("| User |"))
+
+
+def test_another_persons_sign_in_leaves_the_pages_cached_but_shows_in_the_audit_trail(app_env: Gatehouse) -> None:  # noqa: F811
+    bob = go(sign_in("bob"), "pages/admin.py", "Manage access")
+    dave = go(sign_in("dave"), "pages/platform.py", "Audit trail")
+    assert "carol signed in" not in list(dave.dataframe[0].value["Summary"])
+    shown = page_text(bob)
+    with app_env.session() as session:  # carol signs in, in another process: her audit event and last sign-in
+        auth.record_sign_in(session, "carol")
+    with statements() as seen:
+        bob.run()
+    assert page_text(bob) == shown
+    assert len(seen) == 1 and "revision" in seen[0], seen  # bob's page read nothing again
+    dave.run()
+    assert list(dave.dataframe[0].value["Summary"])[0] == "carol signed in"  # the trail's reads did

@@ -1,22 +1,34 @@
 """The write revision (core.db): every transaction that writes moves it on, as it commits, on SQLite and PostgreSQL;
 reading, or a write rolled back, leaves it. Pages key their cached reads on it, so this is what makes a decision in one
-process show in every other at the next rerun."""
+process show in every other at the next rerun. A write of only the audit trail and sign-in bookkeeping (a sign-in)
+moves the trail's number alone: every page's cached reads but the trail's stay."""
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import text
-from sqlmodel import Session, col, select, update
+from sqlmodel import Session, col, insert, select, update
 
+from core import auth
+from core.audit import record
+from core.config import Settings
 from core.db import current_revision, make_engine
-from core.models import DataSource, Notification, User
+from core.models import AuditEvent, DataSource, Notification, User
 from core.startup import Gatehouse
 
 
 def number(gatehouse: Gatehouse) -> int:
+    """What every page's cached reads are keyed on."""
     revision = current_revision(gatehouse.engine)
     assert revision is not None
     return revision[1]
+
+
+def trail(gatehouse: Gatehouse) -> int:
+    """What the audit trail's cached reads are keyed on."""
+    revision = current_revision(gatehouse.engine)
+    assert revision is not None
+    return revision[2]
 
 
 def test_a_write_moves_the_revision_on_and_a_read_does_not(gatehouse: Gatehouse) -> None:
@@ -67,7 +79,7 @@ def test_another_process_sees_the_revision_move(gatehouse: Gatehouse) -> None:
             alice.display_name = "Seen Elsewhere"
             session.commit()
         after = current_revision(other)
-        assert seen is not None and after == (seen[0], seen[1] + 1)
+        assert seen is not None and after == (seen[0], seen[1] + 1, seen[2] + 1)
     finally:
         other.dispose()
 
@@ -95,3 +107,32 @@ def test_a_write_in_plain_sql_moves_it_on_and_a_select_does_not(gatehouse: Gateh
     with gatehouse.session() as session:
         session.execute(text("UPDATE users SET display_name = 'By Hand' WHERE username = 'alice'"))
     assert number(gatehouse) == before + 1
+
+
+def test_a_sign_in_moves_only_the_trail(gatehouse: Gatehouse) -> None:
+    before, trail_before = number(gatehouse), trail(gatehouse)
+    with gatehouse.session() as session:
+        auth.record_sign_in(session, "alice")  # an audit event and alice's last sign-in
+    assert (number(gatehouse), trail(gatehouse)) == (before, trail_before + 1)
+    with gatehouse.session() as session:
+        for _ in range(2):
+            auth.record_failed_sign_in(session, Settings(max_failed_sign_ins=2), "bob")  # bob locked out
+    assert (number(gatehouse), trail(gatehouse)) == (before, trail_before + 2)
+    with gatehouse.session() as session:  # what a page shows and the trail together: both move
+        alice = session.exec(select(User).where(User.username == "alice")).one()
+        alice.display_name = "Alice Renamed"
+        record(session, "alice", "renamed", "alice renamed herself", subject="alice")
+    assert (number(gatehouse), trail(gatehouse)) == (before + 1, trail_before + 3)
+    with gatehouse.session() as session:  # an audit event by a bulk statement, no object
+        session.exec(insert(AuditEvent).values(actor="system", action="bulk", summary="one by statement", details={}))
+    assert (number(gatehouse), trail(gatehouse)) == (before + 1, trail_before + 4)
+
+
+def test_bookkeeping_with_another_change_to_the_same_user_moves_both(gatehouse: Gatehouse) -> None:
+    before, trail_before = number(gatehouse), trail(gatehouse)
+    with gatehouse.session() as session:
+        auth.record_sign_in(session, "alice")
+        session.flush()  # the bookkeeping is flushed first, the change that pages show after it
+        alice = session.exec(select(User).where(User.username == "alice")).one()
+        alice.email = "alice.new@example.org"
+    assert (number(gatehouse), trail(gatehouse)) == (before + 1, trail_before + 1)
