@@ -1,14 +1,11 @@
 """Admin: decide requests for my sources, manage who has access at which level and on which paths, see the
 audit trail, archive a source."""
 
-from datetime import timedelta
-
 import pandas as pd
 import streamlit as st
 
 from core import audit_trail, catalog, grants, requests, sources
 from core.domain import AccessLevel, format_paths
-from core.models import utcnow
 from core.requests import RequestView
 from pages import ui
 
@@ -99,8 +96,7 @@ def manage_access() -> None:
                     key="grant-paths",
                     help="One path a line; empty = whole bucket.",
                 )
-                limited = st.checkbox("Only until a date", key="grant-limited")
-                until = st.date_input("End date", value=utcnow().date() + timedelta(days=90), key="grant-until")
+                until = ui.end_date(key="grant-until")
                 confirm_external = st.checkbox("I confirm that external users among them should have this access")
                 if st.form_submit_button("Grant access", type="primary"):
                     ui.act(
@@ -112,7 +108,7 @@ def manage_access() -> None:
                             who,
                             level,
                             paths,
-                            until if limited else None,
+                            until,
                             confirm_external=confirm_external,
                         ),
                         lambda outcome: f"Granted {level.label.lower()} access to {', '.join(outcome.recorded)}.",
@@ -138,17 +134,10 @@ def manage_access() -> None:
                         key=f"edit-level-{ident}",
                     )
                     paths = st.text_area("Paths", value="\n".join(entry.paths), key=f"edit-paths-{ident}")
-                    limited = st.checkbox(
-                        "Only until a date", value=entry.expires_on is not None, key=f"edit-limited-{ident}"
-                    )
-                    until = st.date_input(
-                        "End date",
-                        value=entry.expires_on or utcnow().date() + timedelta(days=90),
-                        key=f"edit-until-{ident}",
-                    )
-                    save, revoke = st.columns(2)
-                    saved = save.form_submit_button("Save", type="primary")
-                    revoked = revoke.form_submit_button("Revoke access")
+                    until = ui.end_date(key=f"edit-until-{ident}", value=entry.expires_on)
+                    with st.container(horizontal=True):
+                        saved = st.form_submit_button("Save", type="primary")
+                        revoked = st.form_submit_button("Revoke access")
                 if saved:
                     ui.act(
                         gh,
@@ -159,7 +148,7 @@ def manage_access() -> None:
                             [person],
                             level,
                             paths,
-                            until if limited else None,
+                            until,
                             confirm_external=True,
                         ),
                         f"Saved {person}'s access.",

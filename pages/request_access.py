@@ -1,14 +1,11 @@
 """Request access: ask for access with a business need, follow my requests, create a warehouse source, ask the
 platform team for a webapp source, give up access I no longer need."""
 
-from datetime import timedelta
-
 import pandas as pd
 import streamlit as st
 
 from core import catalog, grants, requests, sources
 from core.domain import AccessLevel, format_paths
-from core.models import utcnow
 from pages import ui
 
 gh = ui.gatehouse()
@@ -44,8 +41,7 @@ if ask.open:
                 "Leave empty for the whole bucket.",
             )
             need = st.text_area("Business need", placeholder="What you will do with this data, and why you need it.")
-            limited = st.checkbox("Only until a date")
-            until = st.date_input("End date", value=utcnow().date() + timedelta(days=90), min_value=utcnow().date())
+            until = ui.end_date()
             submitted = st.form_submit_button("Send request", type="primary")
         if submitted:
             if source is None:
@@ -53,7 +49,7 @@ if ask.open:
             else:
                 ui.act(
                     gh,
-                    lambda: requests.request_access(gh, me, source, level, paths, need, until if limited else None),
+                    lambda: requests.request_access(gh, me, source, level, paths, need, until),
                     lambda view: f"Request sent for {view.source}: it waits for {view.waits_for}.",
                 )
 

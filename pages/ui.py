@@ -6,7 +6,7 @@ import dataclasses
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -20,7 +20,7 @@ from core.catalog import Page
 from core.config import Settings
 from core.db import current_revision
 from core.domain import GatehouseError, NotAllowed, NotFound, format_paths
-from core.models import User
+from core.models import User, utcnow
 from core.notify import deliver_email
 from core.people import Roles, signed_in
 from core.requests import RequestView
@@ -270,6 +270,21 @@ def request_card(request: RequestView) -> None:
     )
     st.caption(f"Asked {request.created_at:%d %b %Y %H:%M} UTC")
     st.markdown(f"> {escape(request.business_need)}")
+
+
+def end_date(key: str | None = None, value: date | None = None) -> date | None:
+    """When access ends: a date after today, or empty (the default) for access that does not end. One widget: a
+    date shown beside an "only until" switch would read as set when it is not."""
+    tomorrow = utcnow().date() + timedelta(days=1)
+    return st.date_input(
+        "End date (optional)",
+        value=value,
+        min_value=None if value is not None and value < tomorrow else tomorrow,  # an edit keeps a date now passed
+        key=key,
+        format="YYYY-MM-DD",
+        help="Access ends on this day: its holder and the source's admins are told a week before. "
+        "Leave empty for access that does not end.",
+    )
 
 
 def decide_one(items: list[T], key: str, describe: Callable[[T], str], what: str = "Decide on") -> T | None:

@@ -3,6 +3,7 @@ state the database ends in."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import select
@@ -10,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from core import grants, people
 from core.domain import AccessLevel
-from core.models import AccessRequest, DataSource, Grant, RequestStatus, User, UserStatus
+from core.models import AccessRequest, DataSource, Grant, RequestStatus, User, UserStatus, utcnow
 from core.people import get_user
 from core.startup import Gatehouse
 from tests.app.test_sign_in import app_env, sign_in  # noqa: F401  (fixture)
@@ -353,3 +354,48 @@ def test_revoking_the_last_grant_of_the_last_page_shows_the_page_before(app_env:
 def access_rows(at: AppTest) -> list[str]:
     table = next(m.value for m in at.markdown if m.value.startswith("| User |"))
     return [line.split("|")[1].strip() for line in table.splitlines()[2:]]
+
+
+def test_an_end_date_is_one_optional_field_on_every_form(app_env: Gatehouse) -> None:  # noqa: F811
+    """Empty means access that does not end; a date set is kept, shown, and can be taken away again."""
+    ends = utcnow().date() + timedelta(days=30)
+
+    def grant_of(username: str) -> Grant:
+        with app_env.session() as session:
+            source = session.exec(select(DataSource).where(DataSource.name == "alpha-pricing-models")).one()
+            user = get_user(session, username)
+            return session.exec(select(Grant).where(Grant.source_id == source.id, Grant.user_id == user.id)).one()
+
+    at = go(sign_in("bob"), "pages/admin.py", "Manage access")
+    widget(at, "selectbox", "Data source").select("alpha-pricing-models")
+    at.run()
+    open_tab(at, "Grant access")
+    assert widget(at, "date_input", "End date (optional)").value is None  # no end unless one is chosen
+    widget(at, "multiselect", "Users (platform members only)").select("alice").select("carol")
+    widget(at, "date_input", "End date (optional)").set_value(ends)
+    widget(at, "button", "Grant access").click()
+    at.run()
+    assert "Granted read only access to alice, carol." in messages(at)
+    assert grant_of("alice").expires_on == grant_of("carol").expires_on == ends
+    open_tab(at, "Who has access")
+    assert f"| alice | Read only | whole bucket | {ends.isoformat()} |" in "\n".join(m.value for m in at.markdown)
+
+    open_tab(at, "Edit or revoke")
+    widget(at, "selectbox", "User").select("carol")
+    at.run()
+    assert widget(at, "date_input", "End date (optional)").value == ends  # the form starts from carol's own
+    widget(at, "date_input", "End date (optional)").set_value(None)
+    widget(at, "button", "Save").click()
+    at.run()
+    assert "Saved carol's access." in messages(at)
+    assert grant_of("carol").expires_on is None and grant_of("alice").expires_on == ends
+
+    alice = go(sign_in("alice"), "pages/request_access.py")
+    widget(alice, "selectbox", "Data source").select("alpha-sales-analysis")
+    widget(alice, "text_area", "Business need").input(NEED)
+    widget(alice, "date_input", "End date (optional)").set_value(ends)
+    widget(alice, "button", "Send request").click()
+    alice.run()
+    assert not alice.error, [e.value for e in alice.error]
+    asked = [r for r in requests_of(app_env, "alice") if r.expires_on is not None]
+    assert [r.expires_on for r in asked] == [ends]
