@@ -125,9 +125,9 @@ def read(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     The key holds the database's write revision read at the start of this rerun (core.db), so a write anywhere, in
     this process or another, is seen at the next rerun (a write of only the audit trail and sign-in bookkeeping is
     seen by the reads of the trail, `_READS_THE_TRAIL`, and no other); and the arguments, so one user's reads are
-    never another's
-    (a row by its table and id: the actor's reads are keyed by who they are). A refusal (GatehouseError) is raised,
-    never kept. The copy returned is the page's own (st.cache_data unpickles one at each call)."""
+    never another's (a row by its table and id: the actor's reads are keyed by who they are). A refusal
+    (GatehouseError) is raised, never kept. The copy returned is the page's own (st.cache_data unpickles one at each
+    call)."""
     revision = st.session_state.get(REVISION)
     if revision is not None:  # (process, epoch, n, trail): the trail's reads move with every write, others with n
         instance, epoch, n, trail = revision
