@@ -223,9 +223,9 @@ if decide_section.open:
                     me,
                     request,
                     "Approve",
-                    lambda chosen, r=request: (
-                        lambda: requests.approve_request(gh, me, r.id, *chosen),
-                        f"Approved: {r.requester} has {chosen[0].label.lower()} access to {r.source}.",
+                    lambda chosen: requests.approve_request(gh, me, request.id, *chosen),
+                    lambda chosen: (
+                        f"Approved: {request.requester} has {chosen[0].label.lower()} access to {request.source}."
                     ),
                     f"Refused {request.requester}'s request; they are told why.",
                     grant_fields,

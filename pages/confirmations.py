@@ -30,9 +30,7 @@ if request is not None:
             me,
             request,
             "Confirm the business need",
-            lambda _, r=request: (
-                lambda: requests.confirm_request(gh, me, r.id),
-                f"Confirmed: {r.requester}'s request now goes to the platform team.",
-            ),
+            lambda _: requests.confirm_request(gh, me, request.id),
+            lambda _: f"Confirmed: {request.requester}'s request now goes to the platform team.",
             f"Refused {request.requester}'s request.",
         )

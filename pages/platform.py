@@ -47,10 +47,8 @@ if requests_tab.open:
                     me,
                     request,
                     "Grant as asked",
-                    lambda _, r=request: (
-                        lambda: requests.approve_request(gh, me, r.id),
-                        f"Granted to {r.requester}.",
-                    ),
+                    lambda _: requests.approve_request(gh, me, request.id),
+                    lambda _: f"Granted to {request.requester}.",
                     f"Refused {request.requester}'s request.",
                 )
 

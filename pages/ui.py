@@ -394,13 +394,14 @@ def decision_form(
     me: User,
     request: RequestView,
     approve: str,
-    approval: Callable[[Any], tuple[Callable[[], Any], str]],
+    approving: Callable[[Any], Any],
+    approved: Callable[[Any], str],
     refused: str,
     fields: Callable[[], Any] = lambda: None,
 ) -> None:
     """One form to decide a request, the same wherever requests are decided: the approver's own fields (`fields`,
     drawn first; what it returns is what was chosen), the reason the requester is told if it is refused, and the
-    two buttons side by side. `approval(chosen)` gives the action that approves and the sentence that says so."""
+    two buttons side by side. On approval, `approving(chosen)` acts and `approved(chosen)` is the sentence shown."""
     with st.form(f"decide-{request.id}"):
         chosen = fields()
         reason = st.text_area(
@@ -409,10 +410,9 @@ def decision_form(
             help="The requester reads it. Not needed to approve.",
         )
         with st.container(horizontal=True):
-            approving = st.form_submit_button(approve, type="primary")
-            refusing = st.form_submit_button("Refuse")
-    if approving:
-        action, message = approval(chosen)
-        act(gh, action, message)
-    if refusing:
+            approve_clicked = st.form_submit_button(approve, type="primary")
+            refuse_clicked = st.form_submit_button("Refuse")
+    if approve_clicked:
+        act(gh, lambda: approving(chosen), approved(chosen))
+    if refuse_clicked:
         act(gh, lambda: requests.refuse_request(gh, me, request.id, reason), refused)
