@@ -99,7 +99,7 @@ def _wrote(session: Session, what: str) -> None:
 
 
 def _kind_of_change(session: Session) -> str | None:
-    """What the session's pending objects would write: "state", "trail" or None (nothing)."""
+    """What a flush of the session's objects writes: "state", "trail" or None (nothing)."""
     kind = None
     for obj in (*session.new, *session.deleted):
         table = getattr(obj, "__tablename__", None)
@@ -142,9 +142,7 @@ def _executed(state: ORMExecuteState) -> None:
 def _bump_revision(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint released: the transaction's own commit bumps (and holds the row lock only then)
-    pending = _kind_of_change(session)  # not yet flushed: the commit flushes it after this
-    if pending is not None:
-        _wrote(session, pending)
+    session.flush()  # what is still pending is written now, and classified once, by _flushed
     kind = session.info.get(_WROTE)
     if kind is not None:
         session.execute(_BUMP_STATE if kind == "state" else _BUMP_TRAIL)
