@@ -9,6 +9,7 @@ import streamlit as st
 from core.domain import GatehouseError
 from core.people import Roles
 from pages import ui
+from pages.markup import bold, literal
 
 
 def pages_for(roles: Roles, unread: int) -> list[st.Page]:
@@ -35,21 +36,28 @@ log = logging.getLogger("gatehouse")
 try:
     gh = ui.gatehouse()
 except GatehouseError as error:
-    st.error(str(error))
+    st.error(literal(error))
     st.stop()
 
 actor = ui.sign_in(gh)
-st.session_state["actor"] = actor
-navigation = st.navigation(ui.built_once(pages_for, actor.roles, actor.unread))
+st.session_state[ui.ACTOR] = actor
+pages = ui.built_once(pages_for, actor.roles, actor.unread)
+# The navigation is drawn here, not by Streamlit (.streamlit/config.toml: client.showSidebarNavigation = false): so
+# nobody signed out is ever shown a list of the files in pages/, which Streamlit would show until a run declares the
+# pages.
+navigation = st.navigation(pages, position="hidden")
 
 with st.sidebar:
-    st.markdown(f"Signed in as **{actor.user.display_name or actor.user.username}** (`{actor.user.username}`)")
+    for page in pages:
+        st.page_link(page)
+    st.divider()
+    st.markdown(f"Signed in as {bold(actor.user.display_name or actor.user.username)} ({literal(actor.user.username)})")
     ui.sign_out_button(actor)
 
 try:
     navigation.run()
 except GatehouseError as error:
-    st.error(str(error))
+    st.error(literal(error))
 except Exception:
     log.exception("Unexpected error on %s", navigation.title)
     st.error(

@@ -18,6 +18,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, or_, select
 
 from core import audit
+from core.actor import acting
 from core.aws import AwsError, LivePolicies
 from core.domain import AccessLevel, BucketGrant, GatehouseError, app_role_name, user_role_name
 from core.models import App, DataSource, Grant, RoleSync, SyncState, User, UserStatus, utcnow
@@ -200,8 +201,8 @@ def _statements(document: dict) -> list[dict]:
 
 def find_drift(gatehouse: Gatehouse, actor: User) -> list[Drift]:
     """Compare every managed role's live policies with the desired ones."""
-    check_platform_admin(actor).enforce()
     with gatehouse.session() as session:
+        check_platform_admin(acting(session, actor)).enforce()
         principals = all_principals(session, gatehouse.settings.env)
         wanted = {p.role_name: desired_grants(session, p) for p in principals}
     drift: list[Drift] = []
@@ -219,9 +220,10 @@ def find_drift(gatehouse: Gatehouse, actor: User) -> list[Drift]:
 
 def repair(gatehouse: Gatehouse, drift: list[Drift], actor: User) -> list[SyncOutcome]:
     """Rewrite the drifted roles and record each repair in the audit trail."""
-    check_platform_admin(actor).enforce()
     roles = sorted({d.role_name for d in drift})
     with gatehouse.session() as session:
+        actor = acting(session, actor)
+        check_platform_admin(actor).enforce()
         principals = {p.role_name: p for p in all_principals(session, gatehouse.settings.env)}
         for role_name in roles:
             mark_changed(session, [principals[role_name]])

@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from core import audit
 from core.access import mark_changed, sync_pending, user_principal
+from core.actor import acting
 from core.aws import aws_call
 from core.domain import SourceKind
 from core.iam_import import import_s3_access
@@ -43,7 +44,8 @@ def _existing_policies(gatehouse: Gatehouse) -> dict[str, dict]:
 
 
 def import_roles(gatehouse: Gatehouse, actor: User, *, dry_run: bool = False) -> ImportReport:
-    check_platform_admin(actor).enforce()
+    with gatehouse.session() as session:
+        check_platform_admin(acting(session, actor)).enforce()
     report = ImportReport()
     policies = _existing_policies(gatehouse)
     changed: list[User] = []

@@ -12,16 +12,16 @@ from dataclasses import MISSING, fields
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, get_args, get_type_hints
 
 import typer
 import yaml
-from pydantic import ValidationError
 
 from core import access, audit_trail, grants, objects, people, sources
+from core.actor import platform_operator
 from core.adoption import import_roles
-from core.config import Settings
-from core.domain import AccessLevel, GatehouseError, SourceKind, format_paths
+from core.config import ConfigurationError, load_settings
+from core.domain import AccessLevel, GatehouseError, InvalidInput, SourceKind, format_paths, shown
 from core.expiry import expire
 from core.local_aws import ensure_local_aws
 from core.models import MovementKind, User
@@ -50,17 +50,18 @@ class Kind(StrEnum):
 
 
 _started: list[Gatehouse] = []
+MAX_FORM_BYTES = 100_000  # a form's answers are a few kilobytes: anything bigger is the wrong file
 
 
 def _gatehouse() -> Gatehouse:
-    gatehouse = start(Settings())
+    gatehouse = start(load_settings())
     _started.append(gatehouse)
     return gatehouse
 
 
 def _actor() -> User:
     """The CLI acts as the platform team; the audit trail names the operating-system user who ran it."""
-    return people.platform_operator(getpass.getuser())
+    return platform_operator(getpass.getuser())
 
 
 def _date(text: str | None) -> date | None:
@@ -106,11 +107,9 @@ def users_add(
 def users_leave(username: str) -> None:
     """Mark a member as having left: all their access is revoked in IAM."""
     departure = people.mark_left(_gatehouse(), _actor(), username)
-    typer.echo(f"{departure.username} has left; all their access is revoked")
+    typer.echo(departure.outcome, err=bool(departure.sync_error))
     if departure.orphaned_sources:
         typer.echo("now orphaned (no active admin): " + ", ".join(departure.orphaned_sources))
-    if departure.sync_error:
-        typer.echo(f"recorded, not yet applied in AWS: {departure.sync_error}", err=True)
 
 
 @sources_app.command("create")
@@ -128,6 +127,8 @@ def sources_create(
     typer.echo(f"created {created.name}")
     if created.error:
         typer.echo(f"recorded; the bucket is not made yet and will be retried: {created.error}", err=True)
+    elif created.sync_error:
+        typer.echo(f"recorded, not yet applied in AWS (retried): {created.sync_error}", err=True)
 
 
 @access_app.command("grant")
@@ -152,7 +153,10 @@ def access_grant(
         _date(until),
         confirm_external=yes_external,
     )
-    typer.echo(f"granted {level.value} on {source} to {', '.join(outcome.recorded)}")
+    typer.echo(
+        f"granted {level.value} on {source} to {', '.join(outcome.recorded)}"
+        + (" (not yet in AWS)" if outcome.failed else "")
+    )
     _report(outcome)
 
 
@@ -160,7 +164,7 @@ def access_grant(
 def access_revoke(source: str, username: str) -> None:
     """Revoke a user's access to a source."""
     outcome = grants.revoke_access(_gatehouse(), _actor(), source, username)
-    typer.echo(f"revoked {username}'s access to {source}")
+    typer.echo(f"revoked {outcome.recorded[0]}'s access to {source}" + (" (not yet in AWS)" if outcome.failed else ""))
     _report(outcome)
 
 
@@ -229,13 +233,14 @@ def upload_command(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace objects that already exist.")] = False,
 ) -> None:
     """Upload files too big for a browser, after a data movement form, with a progress bar."""
+    answers = read_form(form)  # first: a malformed form file must leave everything as it was
     gatehouse = _gatehouse()
     bucket, _, prefix = destination.removeprefix("s3://").partition("/")
     if not destination.startswith("s3://") or not bucket:
         raise GatehouseError(f"{destination!r} is not an s3://BUCKET/PREFIX destination.")
     with gatehouse.session() as session:
         mover = people.active_user(session, user)
-    movement_id = record_movement(gatehouse, mover, MovementKind.UPLOAD, read_form(form), bucket)
+    movement_id = record_movement(gatehouse, mover, MovementKind.UPLOAD, answers, bucket)
     typer.echo(f"data movement form {movement_id} recorded")
     for path in files:
         key = f"{prefix.strip('/')}/{path.name}" if prefix.strip("/") else path.name
@@ -246,21 +251,68 @@ def upload_command(
 
 
 def read_form(path: Path) -> MovementForm:
-    """The form's answers from a YAML file whose keys are MovementForm's fields."""
+    """The form's answers from a YAML file whose keys are MovementForm's fields; whatever is wrong with the file is
+    one sentence naming it (InvalidInput), never a traceback."""
+    loaded = _load_answers(path)
+    _check_names(path, loaded)
+    answers = {str(name): value for name, value in loaded.items()}  # each name is a field's name now
+    _check_types(path, answers)
     try:
-        answers = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as error:
-        raise GatehouseError(f"{path} is not a readable YAML file: {str(error).splitlines()[0]}") from None
+        return MovementForm(**answers)
+    except InvalidInput as error:
+        raise InvalidInput(f"{path}: {error}") from None
+
+
+def _load_answers(path: Path) -> dict[object, object]:
+    try:
+        with path.open("rb") as stream:
+            data = stream.read(MAX_FORM_BYTES + 1)
+    except OSError as error:
+        raise InvalidInput(f"{path} cannot be read: {error.strerror or error}.") from None
+    if len(data) > MAX_FORM_BYTES:
+        raise InvalidInput(f"{path} is over {MAX_FORM_BYTES:,} bytes: that is not a form's answers.")
+    try:
+        answers = yaml.safe_load(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{path} is not UTF-8 text: save it as UTF-8.") from None
+    except yaml.YAMLError as error:
+        raise InvalidInput(f"{path} is not a readable YAML file: {_yaml_problem(error)}.") from None
+    except RecursionError:  # PyYAML recurses once per level of `[[[…` or `{{{…`
+        raise InvalidInput(f"{path} is nested too deeply to be a form's answers.") from None
     if not isinstance(answers, dict):
-        raise GatehouseError(f"{path} must hold the form's answers as key: value lines.")
+        raise InvalidInput(f"{path} must hold the form's answers as key: value lines.")
+    return answers
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """What the parser objects to and where, on one line (its own message spans several, with an excerpt)."""
+    problem = getattr(error, "problem", None)
+    if not problem:
+        return shown(str(error).splitlines()[0])
+    mark = getattr(error, "problem_mark", None)
+    return shown(f"{problem} (line {mark.line + 1})" if mark else problem)
+
+
+def _check_names(path: Path, answers: dict[object, object]) -> None:
+    # YAML keys may be numbers, null or true (`1: oops`), or hold line breaks: compare and show them as text.
     known = {f.name for f in fields(MovementForm)}
-    unknown = sorted(set(answers) - known)
+    unknown = sorted(shown(str(key), 40) for key in answers if key not in known)
     if unknown:
-        raise GatehouseError(f"{path} has unknown answers: {', '.join(unknown)} (expected {', '.join(sorted(known))}).")
+        raise InvalidInput(f"{path} has unknown answers: {', '.join(unknown)} (expected {', '.join(sorted(known))}).")
     missing = sorted(f.name for f in fields(MovementForm) if f.name not in answers and f.default is MISSING)
     if missing:
-        raise GatehouseError(f"{path} lacks answers: {', '.join(missing)}.")
-    return MovementForm(**answers)
+        raise InvalidInput(f"{path} lacks answers: {', '.join(missing)}.")
+
+
+def _check_types(path: Path, answers: dict[str, object]) -> None:
+    """YAML reads `2030-01-31` as a date, `3` as a number and `{a: 1}` as a mapping: each answer must be text or
+    true/false, as the form asks, before MovementForm judges what it says (it judges an empty answer, too)."""
+    hints = get_type_hints(MovementForm)
+    for name, value in answers.items():
+        allowed = get_args(hints[name]) or (hints[name],)
+        if value is not None and not isinstance(value, allowed):
+            kind = "true or false" if bool in allowed else "text (in quotes if YAML would read it as something else)"
+            raise InvalidInput(f"{path}: the answer {name} must be {kind}.")
 
 
 audit_app = typer.Typer(no_args_is_help=True, help="The append-only audit trail.")
@@ -287,7 +339,7 @@ def audit_export(
 @app.command("local-aws")
 def local_aws() -> None:
     """Run the local AWS emulation (S3, IAM, STS) in the foreground, with the database applied to it."""
-    settings = Settings()
+    settings = load_settings()
     if settings.aws_mode != "local":
         raise GatehouseError("local-aws runs only with GATEHOUSE_AWS_MODE=local.")
     endpoint = ensure_local_aws(settings)
@@ -303,12 +355,12 @@ def local_aws() -> None:
 def main() -> None:
     try:
         app()
+    except ConfigurationError as error:  # before GatehouseError: a bad setting keeps its own exit code
+        typer.echo(f"gatehouse: {error}", err=True)
+        sys.exit(2)
     except GatehouseError as error:
         typer.echo(f"gatehouse: {error}", err=True)
         sys.exit(1)
-    except ValidationError as error:
-        typer.echo(f"gatehouse: {error.errors()[0]['msg'].removeprefix('Value error, ')}", err=True)
-        sys.exit(2)
     finally:
         for gatehouse in _started:  # what the command decided is committed; now email whom it concerns
             deliver_email(gatehouse)

@@ -5,12 +5,22 @@ from __future__ import annotations
 import json
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.domain import GatehouseError
+
 DEFAULT_COOKIE_KEY = "gatehouse-local-only-cookie-key-not-for-production"
+# The cookie key signs sign-in cookies (JWT, HS256): a short one is guessed offline from any cookie, and then
+# anyone's cookie can be forged.
+MIN_COOKIE_KEY_LENGTH = 32
+MAKE_A_KEY = 'python3 -c "import secrets; print(secrets.token_urlsafe(32))"'
+
+
+class ConfigurationError(GatehouseError):
+    """A setting is missing or wrong; nothing was started."""
 
 
 class Settings(BaseSettings):
@@ -61,14 +71,31 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
-        if self.aws_mode == "aws" and self.cookie_key.get_secret_value() == DEFAULT_COOKIE_KEY:
-            raise ValueError("GATEHOUSE_COOKIE_KEY must be set to a secret of your own when GATEHOUSE_AWS_MODE=aws.")
+        if self.aws_mode == "aws":
+            self._refuse_guessable_secrets()
         if self.role_trust_policy:
             try:
                 json.loads(self.role_trust_policy)
             except ValueError as error:
                 raise ValueError(f"GATEHOUSE_ROLE_TRUST_POLICY is not valid JSON: {error}") from None
         return self
+
+    def _refuse_guessable_secrets(self) -> None:
+        """Against real AWS, no secret may be a default, empty or short enough to guess."""
+        cookie_key = self.cookie_key.get_secret_value()
+        if cookie_key == DEFAULT_COOKIE_KEY or len(cookie_key) < MIN_COOKIE_KEY_LENGTH:
+            raise ValueError(
+                f"GATEHOUSE_COOKIE_KEY must be set to a secret of your own, at least {MIN_COOKIE_KEY_LENGTH} "
+                f"characters long, when GATEHOUSE_AWS_MODE=aws: make one with {MAKE_A_KEY}."
+            )
+        if self.smtp_username and not (self.smtp_password and self.smtp_password.get_secret_value()):
+            raise ValueError(
+                "GATEHOUSE_SMTP_PASSWORD must be set when GATEHOUSE_SMTP_USERNAME is and GATEHOUSE_AWS_MODE=aws."
+            )
+        if self.seed_demo:
+            raise ValueError(
+                "GATEHOUSE_SEED_DEMO must be off when GATEHOUSE_AWS_MODE=aws: the demo accounts' password is published."
+            )
 
     @property
     def bucket_prefix(self) -> str:
@@ -96,3 +123,23 @@ class Settings(BaseSettings):
     @property
     def should_seed_demo(self) -> bool:
         return self.aws_mode == "local" if self.seed_demo is None else self.seed_demo
+
+
+def load_settings(**values: Any) -> Settings:
+    """The settings from the environment (and `values`); a bad one is one sentence naming it, which the app and
+    the CLI show as they show any GatehouseError, instead of pydantic's multi-line report."""
+    try:
+        return Settings(**values)
+    except ValidationError as error:
+        raise ConfigurationError(describe(error)) from None
+
+
+def describe(error: ValidationError) -> str:
+    """The first problem as one sentence; pydantic's messages never hold the value, so no secret is echoed."""
+    first = error.errors(include_url=False)[0]
+    message = " ".join(first["msg"].removeprefix("Value error, ").split())  # one line, whatever pydantic said
+    if not first["loc"]:  # raised by a model validator: already a sentence naming the setting
+        return message
+    name = str(first["loc"][0])
+    variable = name if name.isupper() else f"GATEHOUSE_{name.upper()}"  # aliases are already variable names
+    return f"{variable} is not valid: {message.rstrip('.')}."

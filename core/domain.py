@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import urllib.parse
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -67,11 +68,21 @@ class BucketGrant:
 # Control characters (C0 and C1, but tab and newline) have no place in anything a person types here; PostgreSQL
 # refuses NUL outright.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Bidirectional embeddings, overrides and isolates reorder the text around them: `ok\u202evsc.exe` shows as
+# "okexe.csv". No name or path needs them.
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_HIDDEN = re.compile(f"[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f{BIDI_CONTROLS}]")
+
+
+def visible(text: str) -> str:
+    """Text as it is, but each control or bidirectional-override character named instead (⟨U+202E⟩): what is
+    shown is what is there."""
+    return _HIDDEN.sub(lambda m: f"⟨U+{ord(m.group()):04X}⟩", text)
 
 
 def shown(text: str, limit: int = 80) -> str:
     """Typed text echoed in an error: one line, bounded, control characters made visible."""
-    flat = _CONTROL.sub("?", text.replace("\n", " ").replace("\t", " ")).strip()
+    flat = visible(text.replace("\n", " ").replace("\t", " ")).strip()
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
@@ -79,6 +90,8 @@ def check_text(text: str, what: str, max_length: int, *, multiline: bool = True)
     """Free text a person typed (a business need, a reason): returned stripped, or one clear sentence."""
     if _CONTROL.search(text) or (not multiline and ("\n" in text or "\t" in text)):
         raise InvalidInput(f"The {what} holds a control character: remove it.")
+    if any(c in BIDI_CONTROLS for c in text):
+        raise InvalidInput(f"The {what} holds a text-direction override, which changes how the text reads: remove it.")
     text = text.strip()
     if len(text) > max_length:
         raise InvalidInput(f"Keep the {what} under {max_length:,} characters.")
@@ -92,8 +105,9 @@ def is_clean_name(name: str, max_length: int) -> bool:
 
 # --- paths -------------------------------------------------------------------------------------------
 
-# `*`, `?` and `${` mean something in an IAM ARN or condition: a path holding them would widen access.
-_PATH_FORBIDDEN = re.compile(r"[*?${}\\\x00-\x1f\x7f-\x9f]")
+# `*`, `?` and `${` mean something in an IAM ARN or condition: a path holding them would widen access. Brackets,
+# `!`, `<` and `>` are what Markdown links, images and HTML are made of, and no data path needs them.
+_PATH_FORBIDDEN = re.compile(f"[][*?${{}}\\\\()!<>\\x00-\\x1f\\x7f-\\x9f{BIDI_CONTROLS}]")
 MAX_PATHS = 50
 
 
@@ -137,9 +151,12 @@ def validate_path(path: str, line_number: int | None = None) -> str:
         raise InvalidInput(f"{where} must not end with /: write {shown(path.rstrip('/'), 40)}.")
     if "//" in path:
         raise InvalidInput(f"{where} has an empty folder name (//).")
-    if _PATH_FORBIDDEN.search(path):
+    if forbidden := _PATH_FORBIDDEN.search(path):
+        char = forbidden.group()
+        named = char if char.isprintable() and char not in BIDI_CONTROLS else f"U+{ord(char):04X}"
         raise InvalidInput(
-            f"{where} holds a character that is not allowed in a path (* ? $ {{ }} \\ or a control character)."
+            f"{where} holds {named}: a path may not hold * ? $ {{ }} [ ] ( ) ! < > \\, a control character or a "
+            "text-direction override."
         )
     if any(part in (".", "..") for part in path.split("/")):
         raise InvalidInput(f"{where} must not contain . or .. as a folder name.")
@@ -214,7 +231,7 @@ def app_role_name(env: str, app_name: str) -> str:
 
 
 def console_url(bucket: str, region: str, prefix: str = "") -> str:
-    url = f"https://{region}.console.aws.amazon.com/s3/buckets/{bucket}?region={region}&tab=objects"
-    if prefix:
-        url += f"&prefix={prefix.lstrip('/')}/"
-    return url
+    """The S3 console's page of a bucket (or a folder in it); a folder's name is quoted, whatever S3 holds."""
+    query = {"region": region, "tab": "objects"} | ({"prefix": f"{prefix.lstrip('/')}/"} if prefix else {})
+    encoded = urllib.parse.urlencode(query, safe="/", quote_via=urllib.parse.quote)
+    return f"https://{region}.console.aws.amazon.com/s3/buckets/{bucket}?{encoded}"

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from core import audit
 from core.access import Principal, SyncOutcome, desired_grants, mark_changed, sync_pending, user_principal
+from core.actor import acting
 from core.aws import AwsError
 from core.catalog import get_source
 from core.domain import AccessLevel, BucketGrant, InvalidInput, NotAllowed, format_paths, parse_paths
@@ -31,12 +32,17 @@ class ExternalNeedsConfirmation(InvalidInput):
 class GrantOutcome:
     """The decision is recorded either way; `failed` says which roles AWS has not taken yet, and why."""
 
-    recorded: list[str]
+    recorded: list[str]  # the members' usernames as stored, whatever was typed
     synced: list[SyncOutcome]
 
     @property
     def failed(self) -> list[SyncOutcome]:
         return [o for o in self.synced if o.error]
+
+    @property
+    def aws_pending(self) -> str | None:
+        """Why AWS has not applied it yet, or None once it has."""
+        return self.failed[0].error if self.failed else None
 
 
 def as_paths(paths: str | tuple[str, ...] | list[str] | None) -> tuple[str, ...]:
@@ -80,6 +86,7 @@ def grant_access(
 ) -> GrantOutcome:
     """Give (or change) access of one or more platform members to a source; an admin of it or the platform team."""
     with gatehouse.session() as session:
+        actor = acting(session, actor)
         source = get_source(session, actor, source_name)
         check_manages_source(session, actor, source).enforce()
         roles = record_grant(
@@ -93,7 +100,7 @@ def grant_access(
             expires_on,
             confirm_external=confirm_external,
         )
-    return GrantOutcome([name for name in dict.fromkeys(usernames)], sync_pending(gatehouse, roles))
+    return GrantOutcome(list(roles), sync_pending(gatehouse, list(roles.values())))
 
 
 def record_grant(
@@ -108,8 +115,9 @@ def record_grant(
     *,
     confirm_external: bool = False,
     request_id: int | None = None,
-) -> list[str]:
-    """Record grants in the caller's transaction (the caller has decided the actor may); returns the roles to sync.
+) -> dict[str, str]:
+    """Record grants in the caller's transaction (the caller has decided the actor may); returns the role to sync
+    of each member granted, by their username as stored.
 
     Checks every user and the IAM size quota before changing anything, so a refused grant leaves no trace."""
     check_end_date(expires_on)
@@ -117,7 +125,7 @@ def record_grant(
         raise InvalidInput("Choose at least one user to grant access to.")
     if source.archived_at is not None:
         raise InvalidInput(f"{source.name} is archived: its access cannot change.")
-    users = [_grantee(session, name, level, confirm_external) for name in dict.fromkeys(usernames)]
+    users = list({u.id: u for u in (_grantee(session, name, level, confirm_external) for name in usernames)}.values())
     for user in users:
         check_fits(gatehouse, session, user, BucketGrant(source.name, level, paths))
     for user in users:
@@ -132,7 +140,7 @@ def record_grant(
         f"{actor.username} gave you {level.label.lower()} access to {source.name} ({format_paths(paths)})"
         + (f" until {expires_on:%d %B %Y}." if expires_on else "."),
     )
-    return [p.role_name for p in principals]
+    return {u.username: p.role_name for u, p in zip(users, principals, strict=True)}
 
 
 def _grantee(session: Session, username: str, level: AccessLevel, confirm_external: bool) -> User:
@@ -212,11 +220,10 @@ def _refuse_removing_last_admin(session: Session, source: DataSource, user: User
 def revoke_access(gatehouse: Gatehouse, actor: User, source_name: str, username: str) -> GrantOutcome:
     """Remove a user's access to a source: by an admin of it, the platform team, or the user themselves."""
     with gatehouse.session() as session:
+        actor = acting(session, actor)
         source = get_source(session, actor, source_name)
         user = get_user(session, username)
         own = actor.id is not None and actor.id == user.id
-        if actor.status != UserStatus.ACTIVE:
-            raise NotAllowed(f"{actor.username} has left the organisation and can no longer change access.")
         if not own:
             check_manages_source(session, actor, source).enforce()
         grant = session.exec(select(Grant).where(Grant.source_id == source.id, Grant.user_id == user.id)).first()
@@ -254,9 +261,10 @@ def list_access(
     gatehouse: Gatehouse, actor: User, username: str | None = None, source_name: str | None = None
 ) -> list[AccessRow]:
     """Every grant, optionally of one user or on one source: for the platform team (the CLI)."""
-    if not actor.is_platform_admin:
-        raise NotAllowed("Only the platform team can list everyone's access.")
     with gatehouse.session() as session:
+        actor = acting(session, actor)
+        if not actor.is_platform_admin:
+            raise NotAllowed("Only the platform team can list everyone's access.")
         query = (
             select(Grant, DataSource.name, User.username, App.name)
             .join(DataSource, col(DataSource.id) == Grant.source_id)

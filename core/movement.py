@@ -18,8 +18,9 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, or_, select
 
 from core import audit
+from core.actor import acting
 from core.catalog import get_source
-from core.domain import AccessLevel, InvalidInput, NotAllowed, NotFound, format_paths, shown
+from core.domain import BIDI_CONTROLS, AccessLevel, InvalidInput, NotAllowed, NotFound, format_paths, shown
 from core.models import DataMovement, DataSource, Grant, MovementKind, User, UserStatus, utcnow
 from core.rules import ALLOWED, Decision
 
@@ -178,6 +179,10 @@ def validate_key(key: object) -> str:
         )
     if _LINE_CONTROL.search(key):
         raise InvalidInput("The object name holds a control character, such as a tab or a line break: remove it.")
+    if any(c in BIDI_CONTROLS for c in key):
+        raise InvalidInput(
+            "The object name holds a text-direction override, which makes a name look like another: remove it."
+        )
     if key.endswith("/"):
         raise InvalidInput("The object name must not end with /: that would name a folder, not a file.")
     parts = key.split("/")
@@ -192,6 +197,7 @@ def validate_key(key: object) -> str:
 
 def source_access(session: Session, actor: User, source_name: str) -> SourceAccess:
     """The actor's live grant on a live source they may see; refuses with one sentence otherwise."""
+    actor = acting(session, actor)
     source = get_source(session, actor, source_name)
     if source.archived_at is not None:
         raise NotAllowed(f"{source.name} is archived: its data can no longer be used through Gatehouse.")

@@ -24,9 +24,10 @@ from boto3.s3.transfer import TransferConfig
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
+from core import audit
 from core.aws import Aws, AwsError, aws_call
 from core.domain import GatehouseError, InvalidInput, NotAllowed, NotFound, console_url, format_paths, shown
-from core.models import MovementKind
+from core.models import DataMovement, MovementKind
 from core.movement import (
     MovedObject,
     ObjectExists,
@@ -236,12 +237,24 @@ def download(gatehouse: Gatehouse, actor: User, movement_id: int | None, source:
 
     The size and SHA-256 of what was sent are added to the form when the stream ends or is closed (a stream closed
     early is recorded as incomplete): consume it or close it."""
+    access, movement = _download_rights(gatehouse, actor, movement_id, source, key)
+    body = _get(gatehouse.aws, access.bucket, key)["Body"]
+    return _stream(gatehouse, actor, movement.id or 0, access, key, body)
+
+
+def check_download(gatehouse: Gatehouse, actor: User, movement_id: int | None, source: str, key: str) -> None:
+    """Refuse now, in one sentence, what `download` would refuse: a page asks before it offers to save the file,
+    so that nothing is read, and nothing recorded, until the person saves it."""
+    _download_rights(gatehouse, actor, movement_id, source, key)
+
+
+def _download_rights(
+    gatehouse: Gatehouse, actor: User, movement_id: int | None, source: str, key: str
+) -> tuple[SourceAccess, DataMovement]:
     with gatehouse.session() as session:
         access = source_access(session, actor, source)
         check_can_read(access, key).enforce()
-        movement = usable_movement(session, actor, movement_id, (MovementKind.DOWNLOAD,), access.source)
-    body = _get(gatehouse.aws, access.bucket, key)["Body"]
-    return _stream(gatehouse, actor, movement.id or 0, access, key, body)
+        return access, usable_movement(session, actor, movement_id, (MovementKind.DOWNLOAD,), access.source)
 
 
 def _get(aws: Aws, bucket: str, key: str, **extra: Any) -> dict[str, Any]:
@@ -528,10 +541,22 @@ def preview(
         access = source_access(session, actor, source)
         check_can_read(access, key).enforce()
     if kind == "Parquet":
-        return _preview_parquet(gatehouse.aws, access.bucket, key, rows, max_parquet_bytes)
-    if kind == "Excel":
-        return _preview_excel(gatehouse.aws, access.bucket, key, rows)
-    return _preview_text(gatehouse.aws, access.bucket, key, kind, rows, max_bytes)
+        frame = _preview_parquet(gatehouse.aws, access.bucket, key, rows, max_parquet_bytes)
+    elif kind == "Excel":
+        frame = _preview_excel(gatehouse.aws, access.bucket, key, rows)
+    else:
+        frame = _preview_text(gatehouse.aws, access.bucket, key, kind, rows, max_bytes)
+    with gatehouse.session() as session:  # a preview shows data: who saw which rows is on record, as a read
+        audit.record(
+            session,
+            actor.username,
+            "data-previewed",
+            f"{actor.username} previewed {len(frame):,} rows of {shown(key)} in {access.bucket}",
+            source_id=access.source.id,
+            key=key,
+            rows=len(frame),
+        )
+    return frame
 
 
 def _first_bytes(aws: Aws, bucket: str, key: str, max_bytes: int) -> tuple[bytes, int]:

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, exists, select
 
 from core import audit
 from core.access import mark_changed, sync_pending, user_principal
+from core.actor import acting
 from core.auth import hash_password
 from core.aws import AwsError
 from core.catalog import active_admins
@@ -40,11 +41,6 @@ class Roles:
     source_admin: bool
     line_manager: bool
     platform_admin: bool
-
-
-def platform_operator(name: str) -> User:
-    """An operator acting as the platform team outside the app (the CLI, a scheduler); named in the audit trail."""
-    return User(username=f"cli:{name}", email="", is_platform_admin=True, status=UserStatus.ACTIVE)
 
 
 def get_user(session: Session, username: str) -> User:
@@ -131,13 +127,14 @@ def add_user(
     password: str | None = None,
 ) -> Joiner:
     """A joiner: the platform team adds them; their IAM role is created (with no access yet)."""
-    check_platform_admin(actor).enforce()
     name = validate_username(username)
     if len(email.strip()) > 254 or not _EMAIL.match(email.strip()):
         raise InvalidInput(f"{shown(email, 40)!r} is not an email address.")
     if external and platform_admin:
         raise InvalidInput("An external user cannot be in the platform team.")
     with gatehouse.session() as session:
+        actor = acting(session, actor)
+        check_platform_admin(actor).enforce()
         if session.exec(select(User.id).where(User.username == name)).first() is not None:
             raise InvalidInput(f"There is already a platform member called {name}.")
         manager = get_user(session, line_manager) if line_manager else None
@@ -185,13 +182,28 @@ def _has_existing_access(gatehouse: Gatehouse, role_name: str) -> bool:
 class Departure:
     username: str
     orphaned_sources: list[str]  # sources they were the only active admin of
-    sync_error: str | None
+    sync_error: str | None  # None: AWS has already applied it
+
+    @property
+    def aws_pending(self) -> str | None:
+        return self.sync_error
+
+    @property
+    def outcome(self) -> str:
+        """What happened, in one sentence that is true in AWS."""
+        if self.sync_error:
+            return (
+                f"{self.username} has left; removing their access in AWS is pending ({self.sync_error}): "
+                "Gatehouse retries, and reconcile repairs it."
+            )
+        return f"{self.username} has left; all their access is revoked in AWS."
 
 
 def mark_left(gatehouse: Gatehouse, actor: User, username: str) -> Departure:
     """A leaver: all their access is revoked in IAM; their grants stay on record (as a leaver's) for the audit."""
-    check_platform_admin(actor).enforce()
     with gatehouse.session() as session:
+        actor = acting(session, actor)
+        check_platform_admin(actor).enforce()
         user = get_user(session, username)
         if user.status == UserStatus.LEFT:
             raise InvalidInput(f"{user.username} is already marked as having left.")
@@ -218,5 +230,6 @@ def mark_left(gatehouse: Gatehouse, actor: User, username: str) -> Departure:
             subject=user.username,
             orphaned=orphaned,
         )
-    outcome = sync_pending(gatehouse, [user_role_name(gatehouse.settings.env, username)])
-    return Departure(username, orphaned, next((o.error for o in outcome if o.error), None))
+        leaver = user.username  # as stored: the role is named after it, never after the text as typed
+    outcome = sync_pending(gatehouse, [user_role_name(gatehouse.settings.env, leaver)])
+    return Departure(leaver, orphaned, next((o.error for o in outcome if o.error), None))

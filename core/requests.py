@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from core import audit, grants
 from core.access import sync_pending
+from core.actor import acting
 from core.catalog import Page, active_admins, get_source
 from core.domain import (
     AccessLevel,
@@ -36,7 +37,7 @@ from core.rules import (
     check_transition,
     is_active_admin,
 )
-from core.sources import OPEN, create_source
+from core.sources import OPEN, Created, create_source
 
 if TYPE_CHECKING:
     from core.startup import Gatehouse
@@ -77,6 +78,18 @@ def check_not_own_request(actor: User, request: AccessRequest) -> Decision:
     return ALLOWED
 
 
+def check_not_confirmer(actor: User, request: AccessRequest) -> Decision:
+    """An orphaned source's request is confirmed by one person and granted by another, so that two people see it:
+    a line manager in the platform team does not grant what they confirmed."""
+    if request.confirmed_by_id is not None and request.confirmed_by_id == actor.id:
+        return Decision(
+            False,
+            "You confirmed this request as the requester's line manager: another member of the platform team must "
+            "grant it.",
+        )
+    return ALLOWED
+
+
 def check_no_more_than_asked(
     asked_level: AccessLevel, asked_paths: tuple[str, ...], level: AccessLevel, paths: tuple[str, ...]
 ) -> Decision:
@@ -104,12 +117,10 @@ def request_access(
     need = check_text(business_need, "business need", 2000)
     check_business_need(need).enforce(InvalidInput)
     grants.check_end_date(expires_on)
-    if actor.is_external and level is AccessLevel.ADMIN:
-        raise InvalidInput("External users cannot be admins of a source: ask for read only or read/write.")
     with gatehouse.session() as session:
-        requester = session.merge(actor)
-        if requester.status != UserStatus.ACTIVE:
-            raise NotAllowed(f"{requester.username} has left the organisation and cannot ask for access.")
+        requester = acting(session, actor)
+        if requester.is_external and level is AccessLevel.ADMIN:
+            raise InvalidInput("External users cannot be admins of a source: ask for read only or read/write.")
         source = get_source(session, requester, source_name)
         if source.archived_at is not None:
             raise InvalidInput(f"{source.name} is archived: it takes no new requests.")
@@ -181,6 +192,7 @@ def request_access(
 
 def withdraw_request(gatehouse: Gatehouse, actor: User, request_id: int) -> None:
     with gatehouse.session() as session:
+        actor = acting(session, actor)
         request = _load(session, request_id)
         if actor.id != request.requester_id:
             raise NotAllowed("Only the person who asked can withdraw a request.")
@@ -230,10 +242,12 @@ def approve_request(
     """Grant what was asked (or a lower level, or fewer paths): by an active admin of the source, or by the platform
     team for an orphaned source. Exactly one decision wins if two deciders race."""
     with gatehouse.session() as session:
+        actor = acting(session, actor)
         request = _load(session, request_id)
         if RequestStatus(request.status) is RequestStatus.PENDING_LINE_MANAGER:
             raise InvalidInput("The requester's line manager must confirm this request before it can be granted.")
         check_may_decide(session, actor, request).enforce()
+        check_not_confirmer(actor, request).enforce()
         asked_level, asked_paths = AccessLevel(request.level), tuple(request.paths)
         granted_level = level or asked_level
         granted_paths = asked_paths if paths is None else parse_paths(paths)
@@ -278,7 +292,7 @@ def approve_request(
             f"({format_paths(granted_paths)}).",
         )
         requester_name = requester.username
-    return grants.GrantOutcome([requester_name], sync_pending(gatehouse, roles))
+    return grants.GrantOutcome([requester_name], sync_pending(gatehouse, list(roles.values())))
 
 
 def refuse_request(gatehouse: Gatehouse, actor: User, request_id: int, reason: str) -> None:
@@ -287,6 +301,7 @@ def refuse_request(gatehouse: Gatehouse, actor: User, request_id: int, reason: s
     if len(reason) < 5:
         raise InvalidInput("Give the requester a reason for the refusal (a few words at least).")
     with gatehouse.session() as session:
+        actor = acting(session, actor)
         request = _load(session, request_id)
         check_may_decide(session, actor, request).enforce()
         source = session.get(DataSource, request.source_id)
@@ -315,6 +330,7 @@ def refuse_request(gatehouse: Gatehouse, actor: User, request_id: int, reason: s
 def confirm_request(gatehouse: Gatehouse, actor: User, request_id: int) -> None:
     """The line manager confirms the business need of a request for an orphaned source; the platform team grants."""
     with gatehouse.session() as session:
+        actor = acting(session, actor)
         request = _load(session, request_id)
         if RequestStatus(request.status) is not RequestStatus.PENDING_LINE_MANAGER:
             raise InvalidInput("This request does not wait for a line manager's confirmation.")
@@ -488,11 +504,10 @@ def request_webapp_source(
         raise InvalidInput("Name the app that will read the data source.")
     need = check_text(business_need, "business need", 2000)
     check_business_need(need).enforce(InvalidInput)
-    if actor.status != UserStatus.ACTIVE:
-        raise NotAllowed(f"{actor.username} has left the organisation and cannot ask for data sources.")
-    if actor.is_external:
-        raise InvalidInput("External users cannot ask for webapp data sources: they could not be its admin.")
     with gatehouse.session() as session:
+        actor = acting(session, actor)
+        if actor.is_external:
+            raise InvalidInput("External users cannot ask for webapp data sources: they could not be its admin.")
         if session.exec(select(DataSource.id).where(DataSource.name == bucket)).first() is not None:
             raise InvalidInput(f"A data source called {bucket} already exists: choose another name.")
         request = SourceRequest(
@@ -540,10 +555,11 @@ def my_source_requests(session: Session, user: User) -> list[SourceRequest]:
 
 def decide_source_request(
     gatehouse: Gatehouse, actor: User, request_id: int, *, approve: bool, reason: str = ""
-) -> str | None:
+) -> Created | None:
     """The platform team creates the requested webapp source (requester admin, app read-only) or refuses it."""
-    check_platform_admin(actor).enforce()
     with gatehouse.session() as session:
+        actor = acting(session, actor)
+        check_platform_admin(actor).enforce()
         request = session.get(SourceRequest, request_id)
         if request is None or request.status != RequestStatus.PENDING_PLATFORM:
             raise InvalidInput("This webapp source request is not waiting for a decision.")
@@ -553,10 +569,9 @@ def decide_source_request(
     reason = check_text(reason, "reason", 1000)
     if not approve and len(reason) < 5:
         raise InvalidInput("Give the requester a reason for the refusal (a few words at least).")
-    error = None
+    created = None
     if approve:
         created = create_source(gatehouse, actor, bucket, SourceKind.WEBAPP, admin=requester_name, app_name=app)
-        error = created.error
     with gatehouse.session() as session:
         request = session.get(SourceRequest, request_id)
         assert request is not None
@@ -587,4 +602,4 @@ def decide_source_request(
                 subject=requester_name,
                 request_id=request_id,
             )
-    return error
+    return created

@@ -24,10 +24,17 @@ ALLOWED = Decision(True)
 
 
 def is_active_admin(session: Session, user: User, source: DataSource) -> bool:
-    return user.status == UserStatus.ACTIVE and bool(
+    """Decided on what the database says now, not on the status of the row passed in (which may be stale)."""
+    return bool(
         session.exec(
             select(
-                exists().where(Grant.source_id == source.id, Grant.user_id == user.id, Grant.level == AccessLevel.ADMIN)
+                exists().where(
+                    Grant.source_id == source.id,
+                    Grant.user_id == user.id,
+                    Grant.level == AccessLevel.ADMIN,
+                    User.id == Grant.user_id,
+                    User.status == UserStatus.ACTIVE,
+                )
             )
         ).one()
     )

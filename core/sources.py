@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from core import audit
 from core.access import app_principal, mark_changed, sync_pending, user_principal
+from core.actor import acting
 from core.aws import AwsError, BucketNameTaken
 from core.catalog import get_source
 from core.domain import AccessLevel, InvalidInput, SourceKind, check_text, validate_bucket_name
@@ -27,7 +28,22 @@ OPEN = [RequestStatus.PENDING_ADMIN, RequestStatus.PENDING_LINE_MANAGER, Request
 class Created:
     name: str
     provisioned: bool
-    error: str | None = None
+    error: str | None = None  # why the bucket is not made yet
+    sync_error: str | None = None  # why the admin's (and app's) role does not have it yet
+
+    @property
+    def aws_pending(self) -> str | None:
+        return self.error or self.sync_error
+
+
+@dataclass(frozen=True)
+class Archived:
+    name: str
+    errors: list[str]  # AWS's, for what it has not applied yet (grants ending, the archive tag)
+
+    @property
+    def aws_pending(self) -> str | None:
+        return self.errors[0] if self.errors else None
 
 
 def create_source(
@@ -46,18 +62,19 @@ def create_source(
     settings = gatehouse.settings
     bucket = validate_bucket_name(name, settings.bucket_prefix)
     description = check_text(description, "description", 500, multiline=False)
-    privileged = kind is SourceKind.WEBAPP or hidden or (admin is not None and admin != actor.username)
-    if privileged:
-        check_platform_admin(actor).enforce()
-    if actor.is_external:
-        raise InvalidInput("External users cannot create data sources.")
     if kind is SourceKind.WEBAPP and not app_name:
         raise InvalidInput("Name the app that will read this webapp data source.")
     with gatehouse.session() as session:
+        actor = acting(session, actor)
+        privileged = kind is SourceKind.WEBAPP or hidden or (admin is not None and admin != actor.username)
+        if privileged:
+            check_platform_admin(actor).enforce()
+        if actor.is_external:
+            raise InvalidInput("External users cannot create data sources.")
         if session.exec(select(DataSource.id).where(DataSource.name == bucket)).first() is not None:
             raise InvalidInput(f"A data source called {bucket} already exists: choose another name.")
         _check_name_free(gatehouse, bucket)
-        owner = get_user(session, admin) if admin else session.merge(actor)
+        owner = get_user(session, admin) if admin else actor
         if owner.status != UserStatus.ACTIVE:
             raise InvalidInput(f"{owner.username} has left the organisation and cannot be an admin.")
         if owner.is_external:
@@ -95,8 +112,8 @@ def create_source(
         source_id = source.id
         roles = [p.role_name for p in principals]
     error = provision(gatehouse, source_id or 0)
-    sync_pending(gatehouse, roles)
-    return Created(bucket, error is None, error)
+    synced = sync_pending(gatehouse, roles)
+    return Created(bucket, error is None, error, next((o.error for o in synced if o.error), None))
 
 
 def _check_name_free(gatehouse: Gatehouse, bucket: str) -> None:
@@ -155,10 +172,11 @@ def provision_pending(gatehouse: Gatehouse) -> list[str]:
     return [e for e in (provision(gatehouse, i or 0) for i in ids) if e]
 
 
-def archive_source(gatehouse: Gatehouse, actor: User, name: str) -> list[str]:
+def archive_source(gatehouse: Gatehouse, actor: User, name: str) -> Archived:
     """Archive a source (its admins or the platform team): every grant on it stops working in IAM, open requests
-    are refused, the bucket is tagged for archiving; its data and records are kept. Returns AWS errors, if any."""
+    are refused, the bucket is tagged for archiving; its data and records are kept."""
     with gatehouse.session() as session:
+        actor = acting(session, actor)
         source = get_source(session, actor, name)
         check_manages_source(session, actor, source).enforce()
         if source.archived_at is not None:
@@ -206,4 +224,4 @@ def archive_source(gatehouse: Gatehouse, actor: User, name: str) -> list[str]:
         gatehouse.aws.tag_bucket(bucket, {"archive": "true"})
     except AwsError as error:
         errors.append(str(error))
-    return [e for e in errors if e]
+    return Archived(bucket, [e for e in errors if e])

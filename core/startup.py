@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from core import access
 from core.aws import Aws, AwsError
-from core.config import Settings
+from core.config import Settings, load_settings
 from core.db import lock_for_seeding, make_engine, migrate, session_scope
 from core.expiry import expire
 from core.local_aws import ensure_local_aws
@@ -42,7 +42,7 @@ class Gatehouse:
 
 
 def start(settings: Settings | None = None) -> Gatehouse:
-    settings = settings or Settings()
+    settings = settings or load_settings()  # a bad setting: one sentence for the app to show, not a traceback
     engine = make_engine(settings.db_url)
     migrate(engine)
     if settings.aws_mode == "local":

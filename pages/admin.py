@@ -1,13 +1,13 @@
 """Admin: decide requests for my sources, manage who has access at which level and on which paths, see the
 audit trail, archive a source."""
 
-import pandas as pd
 import streamlit as st
 
 from core import audit_trail, catalog, grants, requests, sources
 from core.domain import AccessLevel, format_paths
 from core.requests import RequestView
 from pages import ui
+from pages.markup import literal, table
 
 ACCESS_PAGE = 25
 SOURCES_SHOWN = 50
@@ -40,7 +40,7 @@ def manage_access() -> None:
             "Find one of your sources",
             **ui.kept("manage-search"),
             placeholder="Type part of its name",
-            help=f"You administer {administered.total} sources: the first {SOURCES_SHOWN} that match are listed.",
+            help=f"You administer {administered.total:,} sources: the first {SOURCES_SHOWN:,} that match are listed.",
         )
     if not administered.items:
         if st.session_state.get("manage-search"):
@@ -63,15 +63,15 @@ def manage_access() -> None:
                 st.caption("Nobody matches." if _who_search() else "Nobody has access yet.")
             else:
                 st.markdown(
-                    ui.markdown_table(
+                    table(
                         ["User", "Access", "Paths", "Ends", "In AWS"],
                         [
                             [
                                 e.principal + (" (left)" if e.left else ""),
                                 e.level.label,
-                                ui.escape(format_paths(e.paths)),
+                                format_paths(e.paths),
                                 e.expires_on.isoformat() if e.expires_on else "",
-                                ui.escape(ui.aws_state(e.applied, e.apply_error)),
+                                ui.aws_state(e.applied, e.apply_error),
                             ]
                             for e in listed.items
                         ],
@@ -159,16 +159,17 @@ def manage_access() -> None:
     if trail_tab.open:
         with trail_tab:
             trail = ui.read(audit_trail.search, me, audit_trail.AuditFilter(source=source), limit=100)
-            st.caption(f"{trail.total} events" + (", newest 100 shown" if trail.total > 100 else ""))
-            st.table(
-                pd.DataFrame(
+            st.caption(f"{trail.total:,} events" + (", newest 100 shown" if trail.total > 100 else ""))
+            if trail.items:  # summaries hold what people typed: shown as text, in a table that renders no Markdown
+                st.dataframe(
                     {
-                        "When (UTC)": [r.at.strftime("%Y-%m-%d %H:%M") for r in trail.items],
+                        "When (UTC)": [f"{r.at:%Y-%m-%d %H:%M}" for r in trail.items],
                         "Who": [r.actor for r in trail.items],
                         "What": [r.summary for r in trail.items],
-                    }
+                    },
+                    hide_index=True,
+                    width="stretch",
                 )
-            )
 
     if archive_tab.open:
         with archive_tab:
@@ -176,7 +177,7 @@ def manage_access() -> None:
                 "Archiving ends every grant on this source in IAM and refuses open requests; the bucket is tagged "
                 "for archiving and its data and records are kept."
             )
-            sure = st.checkbox(f"I want to archive {source}", key=f"archive-sure-{source}")
+            sure = st.checkbox(f"I want to archive {literal(source)}", key=f"archive-sure-{source}")
             if st.button("Archive data source", disabled=not sure, key="archive"):
                 ui.act(gh, lambda: sources.archive_source(gh, me, source), f"{source} is archived.")
 
@@ -195,7 +196,7 @@ decide_section, manage_section = st.tabs(
 if decide_section.open:
     with decide_section:
         queue = ui.read_page(requests.admin_queue, me, key="queue-page", size=QUEUE_PAGE)
-        st.subheader(f"Requests to decide ({queue.total})")
+        st.subheader(f"Requests to decide ({queue.total:,})")
         if not queue.total:
             st.caption("No request is waiting for you.")
         request = ui.request_queue(queue, "queue-page", QUEUE_PAGE, "decide-request")

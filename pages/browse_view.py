@@ -3,7 +3,6 @@ download or copy after a data movement form."""
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from core import catalog, objects
@@ -12,6 +11,7 @@ from core.domain import GatehouseError
 from core.models import MovementKind
 from core.startup import Gatehouse
 from pages import ui
+from pages.markup import literal, table
 from pages.movement_form import movement_form
 
 PAGE_SIZE = 50
@@ -29,26 +29,23 @@ def browse(gh: Gatehouse, actor: ui.Actor, usable: list[UsableSource]) -> None:
     try:
         page = objects.list_folder(gh, actor.user, source, state["prefix"], state["tokens"][-1], PAGE_SIZE)
     except GatehouseError as error:
-        st.error(str(error))
+        st.error(literal(error))
         return
     crumbs = objects.breadcrumbs(source, page.prefix)
     columns = st.columns(len(crumbs) + 1)
     for column, crumb in zip(columns, crumbs, strict=False):
-        if column.button(crumb.name, key=f"crumb-{source}-{crumb.prefix}"):
+        if column.button(literal(crumb.name), key=f"crumb-{source}-{crumb.prefix}"):
             _go(state, crumb.prefix)
     columns[-1].link_button("Open on AWS", page.console_url)
     for folder in page.folders:
-        if st.button(f":material/folder: {folder.name}", key=f"folder-{source}-{folder.prefix}"):
+        if st.button(f":material/folder: {literal(folder.name)}", key=f"folder-{source}-{folder.prefix}"):
             _go(state, folder.prefix)
     if page.objects:
-        st.table(
-            pd.DataFrame(
-                {
-                    "Name": [o.name for o in page.objects],
-                    "Size": [f"{o.size:,} bytes" for o in page.objects],
-                    "Last modified (UTC)": [o.last_modified.strftime("%Y-%m-%d %H:%M") for o in page.objects],
-                }
-            ).set_index("Name")
+        st.markdown(
+            table(
+                ["Name", "Size", "Last modified (UTC)"],
+                [[o.name, f"{o.size:,} bytes", f"{o.last_modified:%Y-%m-%d %H:%M}"] for o in page.objects],
+            )
         )
     elif not page.folders:
         st.caption("This folder is empty.")
@@ -72,9 +69,9 @@ def browse(gh: Gatehouse, actor: ui.Actor, usable: list[UsableSource]) -> None:
         try:
             code = objects.snippets(source, target)
         except GatehouseError as error:
-            st.caption(str(error))
+            st.caption(literal(error))
         else:
-            for library, tab in zip(code, st.tabs(list(code)), strict=True):
+            for library, tab in zip(code, st.tabs([literal(library) for library in code]), strict=True):
                 tab.code(code[library], language=objects.snippet_language(library))
     if chosen is None:
         return
@@ -87,7 +84,7 @@ def browse(gh: Gatehouse, actor: ui.Actor, usable: list[UsableSource]) -> None:
             try:
                 st.dataframe(objects.preview(gh, actor.user, source, chosen), width="stretch")
             except GatehouseError as error:
-                st.error(str(error))
+                st.error(literal(error))
     with download_tab:
         if entry.size > MAX_DOWNLOAD_BYTES:
             st.info("This file is too big to download through the browser: read it with the code above.")
@@ -97,11 +94,23 @@ def browse(gh: Gatehouse, actor: ui.Actor, usable: list[UsableSource]) -> None:
             )
             if movement_id is not None:
                 try:
-                    data = b"".join(objects.download(gh, actor.user, movement_id, source, chosen))
+                    objects.check_download(gh, actor.user, movement_id, source, chosen)
                 except GatehouseError as error:
-                    st.error(str(error))
+                    st.error(literal(error))
                 else:
-                    st.download_button(f"Save {entry.name}", data, file_name=entry.name, key=f"save-{chosen}")
+
+                    def saved(form: int = movement_id, key: str = chosen) -> bytes:
+                        """Read when the person saves the file (Streamlit calls it at the click): one download,
+                        one record, however often the page reruns before."""
+                        return b"".join(objects.download(gh, actor.user, form, source, key))
+
+                    st.download_button(
+                        f"Save {literal(entry.name)}",
+                        saved,
+                        file_name=entry.name,
+                        key=f"save-{chosen}",
+                        on_click="ignore",
+                    )
     with copy_tab:
         _copy(gh, actor, source, chosen)
 
@@ -111,29 +120,34 @@ def _copy(gh: Gatehouse, actor: ui.Actor, source: str, key: str) -> None:
     if not writable:
         st.caption("You cannot write to any data source.")
         return
-    how = st.radio(
+    kind = st.radio(
         "Copy or move",
-        ["Copy", "Move"],
+        [MovementKind.COPY, MovementKind.MOVE],
+        format_func=lambda k: k.value.capitalize(),
         horizontal=True,
         key=f"copy-how-{key}",
         help="Moving deletes the original, which needs write access where it is.",
     )
-    kind = MovementKind.MOVE if how == "Move" else MovementKind.COPY
-    target = st.selectbox(f"{how} to", writable, key=f"copy-target-{key}")
+    how = "Move" if kind is MovementKind.MOVE else "Copy"
+    target = st.selectbox(f"{literal(how)} to", writable, key=f"copy-target-{key}")
     target_key = st.text_input("As", value=key, key=f"copy-key-{key}")
     movement_id = movement_form(gh, actor, f"copy-{key}", kind, source, target, destination=f"{target}/{target_key}")
-    if movement_id is not None and st.button(how, type="primary", key=f"copy-go-{key}"):
+    if movement_id is not None and st.button(literal(how), type="primary", key=f"copy-go-{key}"):
         action = objects.move if kind is MovementKind.MOVE else objects.copy
         try:
             moved = action(gh, actor.user, movement_id, source, key, target, target_key)
         except GatehouseError as error:
-            st.error(str(error))
+            st.error(literal(error))
         else:
             done = "Moved" if kind is MovementKind.MOVE else "Copied"
-            st.success(f"{done} to {moved.bucket}/{moved.key} ({moved.size:,} bytes).")
+            st.success(literal(f"{done} to {moved.bucket}/{moved.key} ({moved.size:,} bytes)."))
 
 
 def _go(state: dict, prefix: str) -> None:
     state["prefix"] = prefix
     state["tokens"] = [None]
     st.rerun()
+
+
+if __name__ == "__main__":  # Streamlit's old multipage app runs every file in pages/ as a page: this is not one
+    st.switch_page("app.py")

@@ -4,6 +4,7 @@ import streamlit as st
 
 from core import notify
 from pages import ui
+from pages.markup import literal
 
 PAGE_SIZE = 10
 
@@ -16,12 +17,12 @@ page = ui.read(notify.inbox, me, offset=page_number * PAGE_SIZE, limit=PAGE_SIZE
 if not page.items:
     st.info("Nothing here yet.")
 for item in page.items:
-    marker = "" if item.read_at else ":blue-badge[new] "
-    body = "  \n".join(ui.escape(line) for line in item.body.splitlines())
-    # one element a notification: a page of them draws as fast as one
-    st.container(border=True).markdown(
-        f"{marker}**{ui.escape(item.subject)}**  \n:gray[{item.created_at:%d %b %Y %H:%M} UTC]\n\n{body}"
-    )
+    with st.container(border=True):
+        st.markdown(
+            f"{'' if item.read_at else ':blue-badge[new] '}**{literal(item.subject)}**  \n"
+            f":gray[{item.created_at:%d %b %Y %H:%M} UTC]"
+        )
+        st.text(item.body)  # it quotes what people wrote (a business need, a reason): shown exactly as written
 shown_unread = [item.id for item in page.items if item.read_at is None and item.id is not None]
 if shown_unread:  # seen now: counted as read from the next visit on
     with gh.session() as session:

@@ -10,6 +10,7 @@ from core.models import MovementKind
 from core.movement import CLASSIFICATIONS, MovementForm, previous_forms, record_movement
 from core.startup import Gatehouse
 from pages import ui
+from pages.markup import literal
 from pages.ui import Actor
 
 
@@ -26,7 +27,7 @@ def movement_form(
     done_key = f"{key}-movement"
     done = st.session_state.get(done_key)
     if done and done[1:] == (kind, source, target):
-        st.success(f"Data movement form {done[0]} is complete.")
+        st.success(f"Data movement form {done[0]:d} is complete.")
         if st.button("Fill in a new form", key=f"{key}-new-form"):
             del st.session_state[done_key]
             st.rerun()
@@ -75,7 +76,11 @@ def movement_form(
         )
         movement_id = record_movement(gh, actor.user, kind, form, source, target)
     except GatehouseError as error:
-        st.error(str(error))
+        st.error(literal(error))
         return None
     st.session_state[done_key] = (movement_id, kind, source, target)
     st.rerun()
+
+
+if __name__ == "__main__":  # Streamlit's old multipage app runs every file in pages/ as a page: this is not one
+    st.switch_page("app.py")

@@ -6,6 +6,7 @@ from core import catalog
 from core.domain import format_paths
 from pages import ui
 from pages.browse_view import browse
+from pages.markup import bold, link, table
 
 PAGE_SIZE = 25
 
@@ -31,17 +32,17 @@ if usable.total == 0:
     )
 else:
     st.markdown(
-        ui.markdown_table(
+        table(
             ["Data source", "Kind", "Access", "Paths", "In AWS", ""],
             [
                 [
-                    f"**{s.name}**",
+                    bold(s.name),
                     s.kind.label,
                     s.level.label,
-                    ui.escape(format_paths(s.paths)),
-                    ui.escape(ui.aws_state(s.applied, s.apply_error))
+                    format_paths(s.paths),
+                    ui.aws_state(s.applied, s.apply_error)
                     + (f" · ends {s.expires_on:%d %b %Y}" if s.expires_on else ""),
-                    f"[Open on AWS]({s.console_url})",
+                    link("Open on AWS", s.console_url),
                 ]
                 for s in usable.items
             ],
@@ -64,7 +65,7 @@ if others.total == 0:
     st.caption("No other data sources match." if search else "There are no other data sources.")
 else:
     st.markdown(
-        ui.markdown_table(
+        table(
             ["Data source", "Kind", "Admins"],
             [[o.name, o.kind.label, ", ".join(o.admins) if o.admins else "none left (orphaned)"] for o in others.items],
         )

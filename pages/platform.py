@@ -10,6 +10,7 @@ from core import access, audit_trail, people, platform, requests
 from core.domain import GatehouseError
 from core.models import utcnow
 from pages import ui
+from pages.markup import bold, literal, table
 
 QUEUE_PAGE = 10  # cards a page: each holds a form, and Streamlit slows with many keyed widgets
 AUDIT_PAGE = 50  # events a page of the audit trail, newest first
@@ -30,7 +31,7 @@ requests_tab, webapp_tab, users_tab, sources_tab, aws_tab, audit_tab = st.tabs(
 if requests_tab.open:
     with requests_tab:
         waiting = ui.read_page(requests.platform_queue, me, key="platform-queue-page", size=QUEUE_PAGE)
-        st.markdown(f"**Access requests for orphaned sources ({waiting.total})**")
+        st.markdown(f"**Access requests for orphaned sources ({waiting.total:,})**")
         if not waiting.total:
             st.caption("No access request waits for the platform team.")
         request = ui.request_queue(waiting, "platform-queue-page", QUEUE_PAGE, "platform-decide")
@@ -55,15 +56,15 @@ if requests_tab.open:
 if webapp_tab.open:
     with webapp_tab:
         source_asks = ui.read_page(requests.source_requests, me, key="source-asks-page", size=QUEUE_PAGE)
-        st.markdown(f"**Webapp data sources asked for ({source_asks.total})**")
+        st.markdown(f"**Webapp data sources asked for ({source_asks.total:,})**")
         if not source_asks.total:
             st.caption("No webapp data source is waiting to be created.")
         else:
             st.markdown(
-                ui.markdown_table(
+                table(
                     ["Requester", "Bucket", "App", "Asked"],
                     [
-                        [who, f"**{a.bucket_name}**", a.app_name, f"{a.created_at:%d %b %Y}"]
+                        [who, bold(a.bucket_name), a.app_name, f"{a.created_at:%d %b %Y}"]
                         for a, who in source_asks.items
                     ],
                 )
@@ -77,8 +78,8 @@ if webapp_tab.open:
         if chosen is not None:
             ask, requester = chosen
             with st.container(border=True):
-                st.markdown(f"**{requester}** asks for **{ask.bucket_name}** for the app **{ask.app_name}**")
-                st.markdown(f"> {ui.escape(ask.business_need)}")
+                st.markdown(f"{bold(requester)} asks for {bold(ask.bucket_name)} for the app {bold(ask.app_name)}")
+                st.text(ask.business_need)
                 create, refuse = st.columns(2)
                 if create.button("Create it", key=f"create-{ask.id}", type="primary"):
                     ui.act(
@@ -142,14 +143,15 @@ if users_tab.open:
                         gh,
                         lambda: people.mark_left(gh, me, leaving),
                         lambda gone: (
-                            f"{gone.username} has left; all their access is revoked."
+                            f"{gone.username} is marked as having left"
+                            + ("." if gone.sync_error else "; all their access is revoked in AWS.")
                             + (f" Now orphaned: {', '.join(gone.orphaned_sources)}." if gone.orphaned_sources else "")
                         ),
                     )
         search = st.text_input("Search users", key="platform-user-search")
         found = ui.read(platform.users, actor.user, search=search, limit=200)
         st.caption(
-            f"{found.total} users" + (f", first {len(found.items)} shown" if found.total > len(found.items) else "")
+            f"{found.total:,} users" + (f", first {len(found.items):,} shown" if found.total > len(found.items) else "")
         )
         st.dataframe(
             pd.DataFrame(
@@ -174,7 +176,7 @@ if sources_tab.open:
         search = left.text_input("Search data sources", key="platform-source-search")
         orphaned_only = right.toggle("Orphaned only", key="platform-orphaned")
         found_sources = ui.read(platform.sources, actor.user, search=search, orphaned_only=orphaned_only, limit=200)
-        st.caption(f"{found_sources.total} data sources")
+        st.caption(f"{found_sources.total:,} data sources")
         st.dataframe(
             pd.DataFrame(
                 {
@@ -194,7 +196,7 @@ if aws_tab.open:
     with aws_tab:
         waiting = ui.read(platform.unapplied_roles, actor.user)
         if waiting:
-            st.warning(f"{len(waiting)} role(s) are not yet applied in AWS; Gatehouse retries them.")
+            st.warning(f"{len(waiting):,} role(s) are not yet applied in AWS; Gatehouse retries them.")
             st.dataframe(
                 pd.DataFrame(
                     {
@@ -211,7 +213,7 @@ if aws_tab.open:
                 outcomes = access.sync_pending(gh)
                 failed = [o for o in outcomes if o.error]
                 (st.error if failed else st.success)(
-                    f"{len(outcomes) - len(failed)} applied, {len(failed)} still failing."
+                    f"{len(outcomes) - len(failed):,} applied, {len(failed):,} still failing."
                 )
         else:
             st.success("Every role's policies are applied in AWS.")
@@ -250,10 +252,10 @@ if audit_tab.open:
         try:
             by_actor = ui.read(audit_trail.search, me, filters, offset=audit_page * AUDIT_PAGE, limit=AUDIT_PAGE)
         except GatehouseError as error:  # e.g. a date range that ends before it starts
-            st.error(str(error))
+            st.error(literal(error))
         else:
             if by_actor.total <= AUDIT_PAGE:
-                st.caption(f"{by_actor.total} events, newest first")
+                st.caption(f"{by_actor.total:,} events, newest first")
             st.dataframe(
                 pa.table(  # straight to Arrow, what Streamlit sends: no pandas frame on the way
                     {

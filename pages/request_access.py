@@ -1,12 +1,12 @@
 """Request access: ask for access with a business need, follow my requests, create a warehouse source, ask the
 platform team for a webapp source, give up access I no longer need."""
 
-import pandas as pd
 import streamlit as st
 
 from core import catalog, grants, requests, sources
 from core.domain import AccessLevel, format_paths
 from pages import ui
+from pages.markup import bold, literal
 
 gh = ui.gatehouse()
 me = ui.actor().user
@@ -63,37 +63,36 @@ if mine.open:
             with st.container(border=True):
                 left, right = st.columns([5, 1], vertical_alignment="center")
                 left.markdown(
-                    f"**{request.source}** · {request.level.label} · {ui.escape(format_paths(request.paths))} · "
+                    f"{bold(request.source)} · {request.level.label} · {literal(format_paths(request.paths))} · "
                     f"asked {request.created_at:%d %b %Y}"
                 )
                 state = request.status.value.replace("-", " ")
                 detail = f"waits for {request.waits_for}" if request.status.is_open else state
-                if request.decision_reason:
-                    detail += f": {request.decision_reason}"
                 if request.granted:
                     detail += f" (granted: {request.granted})"
-                left.caption(detail)
+                left.caption(literal(detail))
+                if request.decision_reason:  # the decider's own words, as they wrote them
+                    left.text(f"Reason: {request.decision_reason}")
                 if request.status.is_open and right.button("Withdraw", key=f"withdraw-{request.id}"):
                     ui.act(gh, lambda r=request: requests.withdraw_request(gh, me, r.id), "Request withdrawn.")
         if source_asks:
             st.markdown("**Webapp data sources you asked for**")
-            st.table(
-                pd.DataFrame(
-                    {
-                        "Data source": [r.bucket_name for r in source_asks],
-                        "App": [r.app_name for r in source_asks],
-                        "State": [r.status.value.replace("-", " ") for r in source_asks],
-                        "Reason": [r.decision_reason or "" for r in source_asks],
-                    }
-                )
+            st.dataframe(
+                {
+                    "Data source": [r.bucket_name for r in source_asks],
+                    "App": [r.app_name for r in source_asks],
+                    "State": [r.status.value.replace("-", " ") for r in source_asks],
+                    "Reason": [r.decision_reason or "" for r in source_asks],
+                },
+                hide_index=True,
             )
 
 if create.open:
     with create:
         st.markdown("**Create a warehouse data source**")
         st.caption(
-            f"For data your own code uses. The name must start with {gh.settings.bucket_prefix}; you become its "
-            "only admin and can give others access."
+            f"For data your own code uses. The name must start with {literal(gh.settings.bucket_prefix)}; you become "
+            "its only admin and can give others access."
         )
         with st.form("create-form"):
             name = st.text_input("Name", value=gh.settings.bucket_prefix)
@@ -102,10 +101,7 @@ if create.open:
                 ui.act(
                     gh,
                     lambda: sources.create_source(gh, me, name, description=description),
-                    lambda created: (
-                        f"{created.name} is created; you are its admin."
-                        + ("" if created.provisioned else f" Its bucket is not made yet (retried): {created.error}")
-                    ),
+                    lambda created: f"{created.name} is created; you are its admin.",
                 )
         st.markdown("**Ask for a webapp data source**")
         st.caption(

@@ -25,11 +25,13 @@ from core.notify import deliver_email
 from core.people import Roles, signed_in
 from core.requests import RequestView
 from core.startup import Gatehouse, start
+from pages.markup import bold, literal, table
 
 T = TypeVar("T")
 SIGNING_OUT = "signing-out"
 COOKIE_NAME = "gatehouse"
 REVISION = "gatehouse-revision"
+ACTOR = "actor"  # the signed-in Actor, set by app.py at every run
 # A cached read is dropped at the next write to the database (from any process) or after this long: what time alone
 # changes (an end date passing) shows within it, and the expiry job's write ends it sooner.
 READ_TTL_SECONDS = 120
@@ -93,7 +95,7 @@ def sign_in(gh: Gatehouse) -> Actor:
                 st.session_state["authentication_status"] = None
                 message = str(error)
                 st.error(
-                    auth.lockout_message(gh.settings)
+                    literal(auth.lockout_message(gh.settings))
                     if "attempts" in message
                     else "You cannot sign in with this account."
                 )
@@ -105,6 +107,7 @@ def sign_in(gh: Gatehouse) -> Actor:
             if st.session_state.get("authentication_status") is False:
                 st.error("The username or password is incorrect.")
             if not st.session_state.get("authentication_status"):
+                st.session_state.pop(ACTOR, None)
                 st.stop()
             username = st.session_state["username"]
             st.session_state.pop(SIGNING_OUT, None)  # signed in again: nothing left to forget
@@ -114,7 +117,7 @@ def sign_in(gh: Gatehouse) -> Actor:
         who = read(signed_in, username)
     except (NotAllowed, NotFound) as error:  # left, or removed, since signing in
         _authenticator(gh, {"usernames": {}}).logout(location="unrendered")
-        st.error(str(error))
+        st.error(literal(error))
         st.stop()
     return Actor(who.user, who.roles, who.unread)
 
@@ -210,14 +213,20 @@ def built_once(build: Callable[..., T], *args: Any) -> T:
 
 
 def actor() -> Actor:
-    """The signed-in actor, set by app.py before any page runs."""
-    return st.session_state["actor"]
+    """The signed-in actor, set by app.py before any page runs. A page reached any other way (a signed-out visit
+    straight to its address, while the process still runs pages/ as Streamlit's old multipage app: until a run
+    declares its pages with st.navigation, every file in pages/ is a page of its own) goes to the
+    sign-in page at once: nothing of it runs."""
+    who = st.session_state.get(ACTOR)
+    if who is None:
+        st.switch_page("app.py")
+    return who
 
 
 def require(allowed: bool, what: str) -> None:
     """A page reached without the role refuses to render (core refuses the actions too)."""
     if not allowed:
-        st.error(f"This page is for {what}.")
+        st.error(f"This page is for {literal(what)}.")
         st.stop()
 
 
@@ -227,25 +236,20 @@ def aws_state(applied: bool, error: str | None) -> str:
     return f"not yet applied: {error}" if error else "not yet applied"
 
 
-def escape(text: str) -> str:
-    """Show user-typed text literally in markdown."""
-    return "".join("\\" + c if c in "\\`*_{}[]()#+-.!|<>~" else c for c in text)
-
-
 def act(gh: Gatehouse, action: Callable[[], Any], success: str | Callable[[Any], str]) -> Any:
     """Run one core action for the page: its one-sentence refusal is shown under the form, its success after the
     rerun that shows the new state. Whom it concerns is emailed (when SMTP is set up)."""
     try:
         result = action()
     except GatehouseError as error:
-        st.error(str(error))
+        st.error(literal(error))
         return None
     # Email in the background: a slow mail server must not hold the page (the inbox already has the message).
     threading.Thread(target=deliver_email, args=(gh,), daemon=True, name="gatehouse-email").start()
     message = success(result) if callable(success) else success
-    failed = getattr(result, "failed", None)
-    if failed:
-        message += " Recorded, but not yet applied in AWS (Gatehouse retries): " + failed[0].error
+    pending = getattr(result, "aws_pending", None)  # a use case's result says when AWS has not applied it yet
+    if pending:
+        message += " Recorded, but not yet applied in AWS (Gatehouse retries): " + pending
         st.session_state["flash"] = ("warning", message)
     else:
         st.session_state["flash"] = ("success", message)
@@ -256,20 +260,20 @@ def flash() -> None:
     """Show the outcome of the action of the previous run, once."""
     kind, message = st.session_state.pop("flash", (None, None))
     if kind == "success":
-        st.success(message)
+        st.success(literal(message))
     elif kind == "warning":
-        st.warning(message)
+        st.warning(literal(message))
 
 
 def request_card(request: RequestView) -> None:
     """Who asks for what and why: the same words wherever a request is decided."""
     st.markdown(
-        f"**{request.requester}** asks for **{request.level.label.lower()}** access to **{request.source}** "
-        f"({escape(format_paths(request.paths))})"
+        f"{bold(request.requester)} asks for **{request.level.label.lower()}** access to {bold(request.source)} "
+        f"({literal(format_paths(request.paths))})"
         + (f", until {request.expires_on:%d %b %Y}" if request.expires_on else "")
     )
     st.caption(f"Asked {request.created_at:%d %b %Y %H:%M} UTC")
-    st.markdown(f"> {escape(request.business_need)}")
+    st.text(request.business_need)  # their own words, exactly as written
 
 
 def end_date(key: str | None = None, value: date | None = None) -> date | None:
@@ -294,7 +298,7 @@ def decide_one(items: list[T], key: str, describe: Callable[[T], str], what: str
         return None
     if len(items) == 1:
         return items[0]
-    return st.selectbox(what, items, format_func=describe, key=key)
+    return st.selectbox(literal(what), items, format_func=describe, key=key)
 
 
 def request_queue(queue: Page[RequestView], page_key: str, size: int, decide_key: str) -> RequestView | None:
@@ -309,16 +313,10 @@ def requests_table(requests: list[RequestView]) -> None:
     if not requests:
         return
     st.markdown(
-        markdown_table(
+        table(
             ["Requester", "Access", "Data source", "Paths", "Asked"],
             [
-                [
-                    r.requester,
-                    r.level.label,
-                    f"**{r.source}**",
-                    escape(format_paths(r.paths)),
-                    f"{r.created_at:%d %b %Y}",
-                ]
+                [r.requester, r.level.label, bold(r.source), format_paths(r.paths), f"{r.created_at:%d %b %Y}"]
                 for r in requests
             ],
         )
@@ -361,14 +359,6 @@ def page_number(key: str, search: str = "") -> int:
     return int(st.session_state.get(key, 0))
 
 
-def markdown_table(header: list[str], rows: list[list[str]]) -> str:
-    """One markdown element for a whole table (cells already escaped): far cheaper to draw than an element a cell,
-    and its links and bold text stay links and bold text."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(cell.replace("\n", " ") for cell in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def pager(total: int, size: int, key: str, *, back: str = "Previous", forward: str = "Next", what: str = "") -> None:
     """Previous/next buttons under a list paged in the database; the page number lives in session state `key`."""
     number = st.session_state.get(key, 0)
@@ -379,10 +369,10 @@ def pager(total: int, size: int, key: str, *, back: str = "Previous", forward: s
     # Only the buttons that lead somewhere (a button costs a rerun's time whether it can be clicked or not). A
     # callback turns the page before the rerun the click makes: one rerun a click, not two.
     if number > 0:
-        left.button(back, key=f"{key}-back", on_click=_turn_page, args=(key, number - 1))
-    middle.caption(f"Page {number + 1} of {pages}" + (f" · {total} {what}" if what else ""))
+        left.button(literal(back), key=f"{key}-back", on_click=_turn_page, args=(key, number - 1))
+    middle.caption(f"Page {number + 1:,} of {pages:,}" + (f" · {total:,} {literal(what)}" if what else ""))
     if number + 1 < pages:
-        right.button(forward, key=f"{key}-forward", on_click=_turn_page, args=(key, number + 1))
+        right.button(literal(forward), key=f"{key}-forward", on_click=_turn_page, args=(key, number + 1))
 
 
 def _turn_page(key: str, number: int) -> None:
@@ -410,9 +400,13 @@ def decision_form(
             help="The requester reads it. Not needed to approve.",
         )
         with st.container(horizontal=True):
-            approve_clicked = st.form_submit_button(approve, type="primary")
+            approve_clicked = st.form_submit_button(literal(approve), type="primary")
             refuse_clicked = st.form_submit_button("Refuse")
     if approve_clicked:
         act(gh, lambda: approving(chosen), approved(chosen))
     if refuse_clicked:
         act(gh, lambda: requests.refuse_request(gh, me, request.id, reason), refused)
+
+
+if __name__ == "__main__":  # Streamlit's old multipage app runs every file in pages/ as a page: this is not one
+    st.switch_page("app.py")

@@ -10,6 +10,7 @@ from core.domain import GatehouseError, format_paths
 from core.models import MovementKind
 from core.objects import upload
 from pages import ui
+from pages.markup import literal
 from pages.movement_form import movement_form
 
 gh = ui.gatehouse()
@@ -35,7 +36,7 @@ folder = st.text_input(
     "Folder",
     value=folders[0],
     key="upload-folder",
-    help=f"Where in {source.name} the files go. You may write in: {format_paths(source.paths)}.",
+    help=literal(f"Where in {source.name} the files go. You may write in: {format_paths(source.paths)}."),
 )
 prefix = folder.strip().strip("/")
 movement_id = movement_form(
@@ -50,7 +51,7 @@ if files and st.button("Upload", type="primary", key="upload-go"):
     page_context = get_script_run_ctx()
     for file in files:
         key = f"{prefix}/{file.name}" if prefix else file.name
-        bar = st.progress(0.0, text=f"{file.name}: 0%")
+        bar = st.progress(0.0, text=f"{literal(file.name)}: 0%")
         sent = [0]
 
         def advance(
@@ -60,7 +61,7 @@ if files and st.button("Upload", type="primary", key="upload-go"):
             add_script_run_ctx(threading.current_thread(), page_context)
             done[0] += bytes_sent
             fraction = min(done[0] / total, 1.0) if total else 1.0
-            shown.progress(fraction, text=f"{name}: {fraction:.0%}")
+            shown.progress(fraction, text=f"{literal(name)}: {fraction:.0%}")
 
         try:
             moved = upload(
@@ -68,7 +69,9 @@ if files and st.button("Upload", type="primary", key="upload-go"):
             )
         except GatehouseError as error:
             bar.empty()
-            st.error(f"{file.name}: {error}")
+            st.error(literal(f"{file.name}: {error}"))
             continue
-        bar.progress(1.0, text=f"{file.name}: done")
-        st.success(f"Uploaded {moved.key} to {moved.bucket} ({moved.size:,} bytes, SHA-256 {moved.sha256[:16]}…).")
+        bar.progress(1.0, text=f"{literal(file.name)}: done")
+        st.success(
+            literal(f"Uploaded {moved.key} to {moved.bucket} ({moved.size:,} bytes, SHA-256 {moved.sha256[:16]}…).")
+        )

@@ -1,5 +1,6 @@
 """The code stays as STYLE.md asks: ruff-clean, and pages never talk to AWS or SQL themselves."""
 
+import ast
 import re
 import subprocess
 import sys
@@ -22,3 +23,72 @@ def test_pages_are_thin() -> None:
     forbidden = re.compile(r"^\s*(import boto3|from boto3|import botocore|from sqlmodel|from sqlalchemy)", re.M)
     for page in [ROOT / "app.py", *(ROOT / "pages").glob("*.py")]:
         assert not forbidden.search(page.read_text()), f"{page.name} talks to AWS or the database directly"
+
+
+# Streamlit renders Markdown in these elements' text: their body or label, and their `help` and `text`.
+RENDERS_MARKDOWN = {
+    "markdown", "caption", "title", "header", "subheader", "write", "info", "success", "warning", "error", "toast",
+    "button", "download_button", "link_button", "form_submit_button", "page_link", "checkbox", "toggle", "radio",
+    "selectbox", "multiselect", "text_input", "text_area", "date_input", "number_input", "file_uploader", "expander",
+    "popover", "metric", "tabs", "progress", "spinner",
+}  # fmt: skip
+MARKDOWN_KEYWORDS = {"body", "label", "help", "text", "placeholder"}
+MARKUP = {"literal", "bold", "link", "table"}  # pages/markup.py: text in, Markdown that shows it out
+
+
+def _shows_as_text(node: ast.expr) -> bool:
+    """Whether an element's text is built only from constants, numbers and dates formatted with a format spec, enum
+    labels, and pages/markup's functions: nothing a person typed or S3 returned reaches Markdown unescaped."""
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.Call):
+        called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        if called in MARKUP:
+            return True
+        return isinstance(node.func, ast.Attribute) and node.func.attr == "lower" and _shows_as_text(node.func.value)
+    if isinstance(node, ast.Attribute):
+        return node.attr == "label"  # AccessLevel and SourceKind labels: our own words
+    if isinstance(node, ast.JoinedStr):
+        return all(
+            isinstance(part, ast.Constant) or part.format_spec is not None or _shows_as_text(part.value)
+            for part in node.values
+            if isinstance(part, ast.FormattedValue | ast.Constant)
+        )
+    if isinstance(node, ast.BinOp):
+        return _shows_as_text(node.left) and _shows_as_text(node.right)
+    if isinstance(node, ast.IfExp):
+        return _shows_as_text(node.body) and _shows_as_text(node.orelse)
+    if isinstance(node, ast.List | ast.Tuple):
+        return all(_shows_as_text(element) for element in node.elts)
+    if isinstance(node, ast.ListComp):
+        return _shows_as_text(node.elt)
+    return False
+
+
+def _renders_markdown(func: ast.expr) -> bool:
+    if isinstance(func, ast.IfExp):  # (st.error if failed else st.success)(...)
+        return _renders_markdown(func.body) or _renders_markdown(func.orelse)
+    return isinstance(func, ast.Attribute) and func.attr in RENDERS_MARKDOWN
+
+
+def test_pages_put_user_text_into_markdown_only_through_markup() -> None:
+    """Every element text on every page is literal text or built by pages/markup.py (a path, an object's name or a
+    business need holding `![x](https://…)` or `www.…` would otherwise be an image or a link for whoever reads it)."""
+    offenders = []
+    for page in [ROOT / "app.py", *(ROOT / "pages").glob("*.py")]:
+        if page.name == "markup.py":
+            continue
+        for node in ast.walk(ast.parse(page.read_text())):
+            if not isinstance(node, ast.Call) or not _renders_markdown(node.func):
+                continue
+            # progress(value, text=…) and page_link(page, label=…): their first argument is not text
+            first = [] if getattr(node.func, "attr", "") in ("progress", "page_link") else node.args[:1]
+            texts = first + [k.value for k in node.keywords if k.arg in MARKDOWN_KEYWORDS]
+            for text in texts:
+                if not _shows_as_text(text):
+                    offenders.append(f"{page.name}:{node.lineno}: {ast.unparse(text)[:90]}")
+        source = page.read_text()
+        for forbidden in ("unsafe_allow_html", "st.html(", "st.table(", "st.write("):
+            if forbidden in source:
+                offenders.append(f"{page.name}: uses {forbidden} (Markdown or HTML of whatever it is given)")
+    assert not offenders, "user text may reach Markdown unescaped:\n" + "\n".join(offenders)

@@ -148,7 +148,10 @@ def test_dave_adds_a_joiner_and_marks_a_leaver(app_env: Gatehouse) -> None:  # n
     widget(at, "checkbox", "Revoke all their access now").check()
     widget(at, "button", "Mark as left").click()
     at.run()
-    assert any("bob has left" in m and "alpha-pricing-models" in m for m in messages(at))
+    assert any(
+        "bob is marked as having left; all their access is revoked in AWS." in m and "alpha-pricing-models" in m
+        for m in messages(at)
+    )
     with app_env.session() as session:
         assert get_user(session, "bob").status == UserStatus.LEFT
         assert session.exec(select(User).where(User.username == "frank")).one().line_manager_id is not None

@@ -6,7 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
 
+from core.config import Settings
+from core.models import AuditEvent
+from core.startup import start
 from tests.browser.test_access_stories import open_page, shot, signed_in
 
 pytestmark = pytest.mark.browser
@@ -36,7 +40,7 @@ def complete_form(page, scope) -> None:  # type: ignore[no-untyped-def]
     page.get_by_text("is complete.").first.wait_for(timeout=30_000)
 
 
-def test_alice_uploads_browses_previews_and_downloads(app_url: str, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_alice_uploads_browses_previews_and_downloads(app_url: str, browser, moto_reset: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     data = tmp_path / "orders.csv"
     data.write_text(CSV)
     alice = signed_in(browser, app_url, "alice")
@@ -56,14 +60,34 @@ def test_alice_uploads_browses_previews_and_downloads(app_url: str, browser, tmp
     alice.get_by_text("orders.csv", exact=True).wait_for(timeout=30_000)
     choose(alice, 1, "notes/orders.csv")  # Browse: the object picker
     alice.get_by_role("button", name="Preview the first rows").click()
-    alice.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=30_000)
+    table = alice.locator('[data-testid="stDataFrame"]').first
+    table.wait_for(timeout=30_000)
+    table.hover()  # the table's toolbar shows on hover: search and full screen, but no way to take the rows away
+    alice.get_by_role("button", name="Search").first.wait_for(timeout=10_000)
+    assert alice.get_by_role("button", name="Download as CSV").count() == 0
     shot(alice, "movement-2-preview")
+    assert actions(tmp_path, moto_reset).count("data-previewed") == 1
 
     alice.get_by_role("tab", name="Download").click()
     complete_form(alice, alice.get_by_role("tabpanel", name="Download"))
+    alice.get_by_role("button", name="Save orders.csv").wait_for()
+    alice.get_by_role("tab", name="Preview").click()  # the page reruns, the form stays complete: nothing is read
+    alice.get_by_role("tab", name="Download").click()
+    assert actions(tmp_path, moto_reset).count("data-downloaded") == 0  # nothing has left yet
     with alice.expect_download(timeout=30_000) as download:
         alice.get_by_role("button", name="Save orders.csv").click()
     saved = tmp_path / "downloaded.csv"
     download.value.save_as(saved)
     assert saved.read_text() == CSV
     shot(alice, "movement-3-downloaded")
+    assert actions(tmp_path, moto_reset).count("data-downloaded") == 1  # one download, one event
+
+
+def actions(data_dir: Path, moto_endpoint: str) -> list[str]:
+    """The audit trail's actions, read from the app's own database."""
+    gatehouse = start(Settings(data_dir=data_dir, local_aws_port=int(moto_endpoint.rsplit(":", 1)[1])))
+    try:
+        with gatehouse.session() as session:
+            return list(session.exec(select(AuditEvent.action)))
+    finally:
+        gatehouse.engine.dispose()

@@ -16,11 +16,12 @@ from sqlalchemy import Engine, event
 from sqlmodel import Session, func, select
 
 from core import audit, audit_trail
+from core.actor import platform_operator
 from core.audit_trail import AuditFilter, AuditRow
 from core.catalog import Page
 from core.domain import InvalidInput, NotAllowed, NotFound
 from core.models import AuditEvent, DataSource
-from core.people import get_user, platform_operator
+from core.people import get_user
 from core.startup import Gatehouse
 
 SALES, PRICING, SHARED, HIDDEN = (

@@ -12,9 +12,10 @@ import pytest
 from sqlmodel import select
 
 from core import access
+from core.actor import platform_operator
 from core.config import Settings
-from core.models import AuditEvent, Grant
-from core.people import get_user, platform_operator
+from core.models import AuditEvent, DataMovement, Grant
+from core.people import get_user
 from core.startup import Gatehouse
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,11 +30,11 @@ def gatehouse_cli(gatehouse: Gatehouse, settings: Settings):  # type: ignore[no-
         "GATEHOUSE_DATA_DIR": str(settings.data_dir),
     }
 
-    def run(*arguments: str) -> subprocess.CompletedProcess[str]:
+    def run(*arguments: str, **settings: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "core.cli", *arguments],
             cwd=ROOT,
-            env=env,
+            env={**env, **settings},
             capture_output=True,
             text=True,
             timeout=120,
@@ -134,6 +135,18 @@ def test_a_leaver_loses_access_and_orphans_are_listed(gatehouse: Gatehouse, gate
     assert "now orphaned (no active admin): alpha-pricing-models, alpha-sales-analysis" in result.stdout
     policy = gatehouse.aws.iam.get_role_policy(RoleName="alpha_user_bob", PolicyName="s3-access")["PolicyDocument"]
     assert "alpha-pricing-models" not in json.dumps(policy)
+
+
+def test_a_leaver_named_as_typed_loses_their_access_in_aws(gatehouse: Gatehouse, gatehouse_cli) -> None:  # type: ignore[no-untyped-def]
+    """The username is normalised where it enters: the role changed is bob's, whatever spaces or capitals were typed,
+    and the message that says his access is revoked is true in AWS when it is printed."""
+    result = gatehouse_cli("users", "leave", " Bob")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "bob has left; all their access is revoked in AWS."
+    policy = gatehouse.aws.iam.get_role_policy(RoleName="alpha_user_bob", PolicyName="s3-access")["PolicyDocument"]
+    assert "alpha-pricing-models" not in json.dumps(policy)
+    granted = gatehouse_cli("access", "grant", "alpha-shared-workspace", " Alice", "--level", "read-only")
+    assert granted.stdout.strip() == "granted read-only on alpha-shared-workspace to alice", granted.stderr
 
 
 def test_sources_create_makes_a_hardened_webapp_bucket_with_the_app_read_only(
@@ -254,3 +267,78 @@ def test_upload_streams_files_after_a_form_and_refuses_where_the_user_cannot_wri
         "upload", str(data), "s3://alpha-shared-workspace/x", "--form", str(form), "--as", "alice"
     )
     assert undeclared.returncode != 0 and "information governance" in undeclared.stderr
+
+
+# Form files an operator might hand over by mistake: each must be one sentence on stderr, never a traceback.
+MALFORMED_FORMS = {
+    "a number as a key": b"1: oops\n",
+    "a null key": b"null: oops\n",
+    "a number key among the answers": FORM_YAML.encode() + b"2: extra\n",
+    "a key with a line break": FORM_YAML.encode() + b'"colour\\nsize": red\n',
+    "a list": b"- description\n- origin\n",
+    "a scalar": b"just some text\n",
+    "an empty file": b"",
+    "invalid YAML": b"description: [unclosed\n",
+    "a YAML tag that safe_load refuses": b"description: !!python/object:os.system {}\n",
+    "not UTF-8": FORM_YAML.replace("Monthly", "Caf\u00e9").encode("latin-1"),
+    "a NUL byte": b"description: \x00\n",
+    "nesting deeper than the parser recurses": b"description: " + b"[" * 20_000 + b"]" * 20_000 + b"\n",
+    "a mapping where text is expected": FORM_YAML.replace(
+        "origin: The sales team's reporting system", "origin: {a: 1}"
+    ).encode(),
+    "a list where text is expected": FORM_YAML.replace("retention: Two years", "retention: [1, 2]").encode(),
+    "a date where text is expected": FORM_YAML.replace("retention: Two years", "retention: 2030-01-31").encode(),
+    "a number where yes or no is expected": FORM_YAML.replace("personal_data: false", "personal_data: 3").encode(),
+    "a mapping as the DPIA reference": FORM_YAML.encode() + b"dpia_reference: {a: 1}\n",
+}
+
+
+@pytest.mark.parametrize("content", MALFORMED_FORMS.values(), ids=MALFORMED_FORMS.keys())
+def test_a_malformed_form_file_is_one_line_a_non_zero_exit_and_changes_nothing(
+    gatehouse: Gatehouse,
+    gatehouse_cli,
+    tmp_path: Path,
+    content: bytes,  # type: ignore[no-untyped-def]
+) -> None:
+    form = tmp_path / "form.yaml"
+    form.write_bytes(content)
+    data = tmp_path / "orders.csv"
+    data.write_bytes(b"month,orders\n2025-01,12\n")
+    with gatehouse.session() as session:
+        before = len(session.exec(select(DataMovement)).all()), len(session.exec(select(AuditEvent)).all())
+    result = gatehouse_cli(
+        "upload", str(data), "s3://alpha-shared-workspace/incoming", "--form", str(form), "--as", "alice"
+    )
+    assert result.returncode != 0
+    assert result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.stderr and str(form) in result.stderr
+    with gatehouse.session() as session:
+        after = len(session.exec(select(DataMovement)).all()), len(session.exec(select(AuditEvent)).all())
+    assert after == before
+    listed = gatehouse.aws.s3.list_objects_v2(Bucket="alpha-shared-workspace", Prefix="incoming/")
+    assert listed.get("KeyCount", 0) == 0
+
+
+@pytest.mark.parametrize("cookie_key", ["", "a", "x" * 31])
+def test_a_short_cookie_key_in_aws_mode_is_one_line_and_starts_nothing(
+    gatehouse_cli,
+    tmp_path: Path,
+    cookie_key: str,  # type: ignore[no-untyped-def]
+) -> None:
+    database = tmp_path / "production.db"
+    result = gatehouse_cli(
+        "access",
+        "list",
+        GATEHOUSE_AWS_MODE="aws",
+        GATEHOUSE_COOKIE_KEY=cookie_key,
+        GATEHOUSE_DATABASE_URL=f"sqlite:///{database}",
+        AWS_ENDPOINT_URL="http://127.0.0.1:1",  # were it to start, it would fail fast rather than reach AWS
+        AWS_ACCESS_KEY_ID="unused",
+        AWS_SECRET_ACCESS_KEY="unused",
+    )
+    assert result.returncode != 0
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "GATEHOUSE_COOKIE_KEY" in result.stderr and "at least 32 characters" in result.stderr
+    assert "secrets.token_urlsafe(32)" in result.stderr and "Traceback" not in result.stderr
+    assert not database.exists()

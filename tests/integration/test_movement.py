@@ -8,9 +8,11 @@ backend).
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import io
 import threading
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,7 +23,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.s3.models import s3_backends
 from sqlmodel import select
 
-from core import grants
+from core import grants, objects
 from core.domain import AccessLevel, InvalidInput, NotAllowed, NotFound
 from core.models import AuditEvent, DataMovement, DataSource, MovementKind, User, utcnow
 from core.movement import (
@@ -463,3 +465,74 @@ def test_a_previous_form_is_a_starting_point(gatehouse: Gatehouse) -> None:
     ]
     assert "declaration" not in latest[0].answers and latest[0].answers["dpia_reference"] == "DPIA-7"
     assert MovementForm(**latest[0].answers, declaration=True) == form(personal_data=True, dpia_reference="DPIA-7")
+
+
+# --- every way data leaves ------------------------------------------------------------------------------------
+
+# Every public function of core/objects.py that reads an object's bytes, and what stands between them and a person:
+# a form for this very movement, or (a preview) a bounded sample, recorded as a read, that no table exports
+# (.streamlit/config.toml: client.disableDataExport). A new way out must be added here to pass.
+WAYS_OUT: dict[str, Any] = {
+    "download": lambda gh, alice, form_id: b"".join(download(gh, alice, form_id, SALES, "published/sales_2025.csv")),
+    "copy": lambda gh, alice, form_id: copy(
+        gh, alice, form_id, SALES, "published/sales_2025.csv", WORKSPACE, "copies/sales.csv"
+    ),
+    "move": lambda gh, alice, form_id: move(gh, alice, form_id, WORKSPACE, "notes/regions.csv", WORKSPACE, "x.csv"),
+}
+BOUNDED = {"preview"}
+READS_BYTES = {"_get", "_first_bytes", "_RangedFile", "get_object", "download_fileobj", "copy_object"}
+
+
+def test_every_way_data_leaves_is_listed() -> None:
+    """The public functions of core/objects.py that reach an object's bytes (directly or through a helper of the
+    module) are exactly the ways out this module checks."""
+    tree = ast.parse(Path(objects.__file__).read_text())
+    defs = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+    calls = {
+        name: {
+            c.func.attr if isinstance(c.func, ast.Attribute) else getattr(c.func, "id", "")
+            for c in ast.walk(node)
+            if isinstance(c, ast.Call)
+        }
+        for name, node in defs.items()
+    }
+
+    def reads(name: str, seen: frozenset[str] = frozenset()) -> bool:
+        called = calls.get(name, set())
+        return bool(called & READS_BYTES) or any(reads(c, seen | {name}) for c in called & set(defs) - seen - {name})
+
+    public = {name for name in defs if not name.startswith("_") and reads(name)}
+    assert public == set(WAYS_OUT) | BOUNDED
+
+
+@pytest.mark.parametrize("way", sorted(WAYS_OUT))
+def test_no_data_leaves_without_a_form_for_it(gatehouse: Gatehouse, way: str) -> None:
+    alice = user(gatehouse, "alice")
+    kind = {"download": MovementKind.DOWNLOAD, "copy": MovementKind.COPY, "move": MovementKind.MOVE}[way]
+    with pytest.raises(FormNeeded):
+        WAYS_OUT[way](gatehouse, alice, None)
+    wrong = record_movement(gatehouse, alice, MovementKind.UPLOAD, form(), WORKSPACE)
+    with pytest.raises(FormNeeded):
+        WAYS_OUT[way](gatehouse, alice, wrong)
+    events = audit_actions(gatehouse)
+    target = None if kind is MovementKind.DOWNLOAD else WORKSPACE
+    right = record_movement(gatehouse, alice, kind, form(), WORKSPACE if kind is MovementKind.MOVE else SALES, target)
+    WAYS_OUT[way](gatehouse, alice, right)
+    moved = [
+        a for a in audit_actions(gatehouse)[len(events) :] if a.startswith("data-") and a != "data-movement-recorded"
+    ]
+    assert len(moved) == 1 and len(movement(gatehouse, right).objects) == 1  # one movement, one record
+
+
+def test_a_preview_is_a_bounded_read_on_record(gatehouse: Gatehouse) -> None:
+    alice = user(gatehouse, "alice")
+    shown = preview(gatehouse, alice, SALES, "published/sales_2025.parquet", rows=5)
+    with gatehouse.session() as session:
+        event = session.exec(select(AuditEvent).where(AuditEvent.action == "data-previewed")).one()
+    assert (event.actor, event.details["key"], event.details["rows"]) == ("alice", "published/sales_2025.parquet", 5)
+    assert len(shown) == 5 and "previewed 5 rows of published/sales_2025.parquet" in event.summary
+
+
+def audit_actions(gatehouse: Gatehouse) -> list[str]:
+    with gatehouse.session() as session:
+        return list(session.exec(select(AuditEvent.action).order_by(AuditEvent.id)))

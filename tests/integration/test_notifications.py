@@ -17,9 +17,10 @@ from aiosmtpd.controller import Controller
 from sqlmodel import select
 
 from core import notify as notify_module
+from core.actor import platform_operator
 from core.models import Notification, User, UserStatus, utcnow
 from core.notify import NotificationKind, deliver_email, inbox, mark_read, notify
-from core.people import get_user, platform_operator, signed_in
+from core.people import get_user, signed_in
 from core.startup import Gatehouse
 
 KIND = NotificationKind.DECISION_MADE

@@ -19,11 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, func, text
-from sqlmodel import select
+from sqlalchemy import create_engine, func, text, update
+from sqlmodel import col, select
 
 from core import grants, requests, sources
 from core.access import find_drift
+from core.auth import record_failed_sign_in
 from core.catalog import access_list, get_source
 from core.config import Settings
 from core.db import make_engine
@@ -37,6 +38,7 @@ from core.models import (
     RequestStatus,
     SourceRequest,
     User,
+    UserStatus,
 )
 from core.people import add_user, get_user, mark_left
 from core.rules import TRANSITIONS, check_transition
@@ -425,6 +427,81 @@ def test_cell_on_sqlite(sqlite_prepared: Prepared, tmp_path: Path, persona: str,
 def test_cell_on_postgresql(postgres_prepared: Prepared, persona: str, action: str) -> None:
     with postgres_copy(postgres_prepared) as gatehouse:
         check_cell(gatehouse, postgres_prepared.requests, persona, action, f"pg-{persona}")
+
+
+# --- a page's copy of the actor decides nothing -------------------------------------------------------------
+
+# The reads that pages call with the actor they re-read at every rerun (keyed by the database's revision); every
+# other action is a use case that must load its actor itself.
+PAGE_READS = {"view access list (own source)", "view access list (other's source)", "platform queue"}
+STALE_ACTIONS = [a for a in MATRIX if a not in PAGE_READS and any(EXPECTED.get((p, a)) for p in PERSONAS)]
+
+
+@dataclass
+class StaleCell(Cell):
+    """A cell whose actor is the row a page read before something changed: what a browser session still holds."""
+
+    stale: User | None = None
+
+    @property
+    def actor(self) -> User:
+        assert self.stale is not None
+        return self.stale
+
+
+def stale_cell(gatehouse: Gatehouse, prepared: Prepared, action: str, change: dict[str, Any]) -> StaleCell:
+    persona = next(p for p in ("bob", "dave", "alice", "carol", "xena") if EXPECTED.get((p, action)))
+    cell = StaleCell(gatehouse, persona, f"st-{persona}", prepared.requests, stale=load(gatehouse, persona))
+    with gatehouse.session() as session:
+        session.execute(update(User).where(col(User.username) == persona).values(**change))
+    return cell
+
+
+@pytest.mark.parametrize("action", STALE_ACTIONS, ids=slug)
+def test_someone_who_left_since_their_page_read_them_can_do_nothing(
+    sqlite_prepared: Prepared, tmp_path: Path, action: str
+) -> None:
+    """Every use case decides on who the actor is now: a page's copy of someone since marked as left (the row it
+    read at sign-in, its status still active) is refused, and nothing changes."""
+    with sqlite_copy(sqlite_prepared, tmp_path) as gatehouse:
+        cell = stale_cell(gatehouse, sqlite_prepared, action, {"status": UserStatus.LEFT})
+        before = snapshot(gatehouse)
+        with pytest.raises(NotAllowed, match="has left the organisation"):
+            ACTIONS[action](cell)
+        assert snapshot(gatehouse) == before
+
+
+PLATFORM_ONLY = [a for a in STALE_ACTIONS if [p for p in PERSONAS if EXPECTED.get((p, a))] == ["dave"]]
+
+
+@pytest.mark.parametrize("action", PLATFORM_ONLY, ids=slug)
+def test_someone_taken_out_of_the_platform_team_since_their_page_read_them_acts_as_they_are_now(
+    sqlite_prepared: Prepared, tmp_path: Path, action: str
+) -> None:
+    with sqlite_copy(sqlite_prepared, tmp_path) as gatehouse:
+        cell = stale_cell(gatehouse, sqlite_prepared, action, {"is_platform_admin": False})
+        assert cell.actor.is_platform_admin  # what the page still holds
+        before = snapshot(gatehouse)
+        with pytest.raises((NotAllowed, NotFound)):
+            ACTIONS[action](cell)
+        assert snapshot(gatehouse) == before
+
+
+def test_a_locked_out_member_acting_through_a_page_keeps_the_lock_out(
+    sqlite_prepared: Prepared, tmp_path: Path
+) -> None:
+    """Core never writes a page's copy of the actor back: five failed sign-ins lock alice out, and a request made
+    with the row her page read before leaves the lock-out (and the count of failures) as the database has it."""
+    with sqlite_copy(sqlite_prepared, tmp_path) as gatehouse:
+        page_copy = load(gatehouse, "alice")
+        for _ in range(gatehouse.settings.max_failed_sign_ins):
+            with gatehouse.session() as session:
+                record_failed_sign_in(session, gatehouse.settings, "alice")
+        locked = load(gatehouse, "alice")
+        assert locked.locked_until is not None
+        requests.request_access(gatehouse, page_copy, "alpha-court-dashboard-data", AccessLevel.READ_ONLY, None, NEED)
+        after = load(gatehouse, "alice")
+        assert (after.locked_until, after.failed_sign_ins) == (locked.locked_until, locked.failed_sign_ins)
 
 
 # --- the request state machine (pure) -----------------------------------------------------------------------

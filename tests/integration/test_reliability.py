@@ -13,9 +13,10 @@ from botocore.exceptions import ClientError
 from sqlmodel import select
 
 from core import access, catalog, grants, sources
+from core.actor import platform_operator
 from core.domain import AccessLevel, BucketGrant, InvalidInput
 from core.models import AuditEvent, DataSource, Grant, RoleSync, SyncState
-from core.people import get_user, platform_operator
+from core.people import get_user
 from core.policy import PolicyTooLarge
 from core.startup import Gatehouse
 
@@ -102,6 +103,21 @@ def test_a_revoke_survives_a_failed_call_and_converges(gatehouse: Gatehouse, ope
     converge(gatehouse)
     live = gatehouse.aws.iam.get_role_policy(RoleName="alpha_user_alice", PolicyName="s3-access")["PolicyDocument"]
     assert "alpha-shared-workspace" not in json.dumps(live)
+
+
+def test_a_leaver_whose_revoke_aws_has_not_applied_is_told_as_pending(gatehouse: Gatehouse) -> None:
+    """What the CLI and the Platform page say about a leaver is true in AWS when they say it."""
+    from core.people import mark_left
+
+    with failing_once(gatehouse, "iam", "PutRolePolicy", "Throttling"):
+        departure = mark_left(gatehouse, OPERATOR, " Bob")
+    assert departure.username == "bob" and departure.aws_pending and "Throttling" in departure.aws_pending
+    assert departure.outcome.startswith("bob has left; removing their access in AWS is pending (")
+    live = gatehouse.aws.iam.get_role_policy(RoleName="alpha_user_bob", PolicyName="s3-access")["PolicyDocument"]
+    assert "alpha-pricing-models" in json.dumps(live)  # as the message says: not yet
+    converge(gatehouse)
+    live = gatehouse.aws.iam.get_role_policy(RoleName="alpha_user_bob", PolicyName="s3-access")["PolicyDocument"]
+    assert "alpha-pricing-models" not in json.dumps(live)
 
 
 CREATE_CALLS = [

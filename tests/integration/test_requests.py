@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 from sqlmodel import col, select
 
 from core import grants, requests, sources
+from core.actor import platform_operator
 from core.domain import AccessLevel, GatehouseError, InvalidInput, NotAllowed, NotFound
 from core.models import AccessRequest, AuditEvent, Grant, Notification, RequestStatus, User, utcnow
-from core.people import get_user, platform_operator, signed_in
+from core.people import get_user, signed_in
 from core.startup import Gatehouse
 from tests.aws_helpers import as_user
 
@@ -70,6 +72,24 @@ def test_an_orphaned_source_goes_to_the_line_manager_then_the_platform_team(gate
             requests.platform_queue(session, carol)
     with pytest.raises(NotAllowed, match="platform team"):
         requests.approve_request(gatehouse, carol, asked.id)
+    requests.approve_request(gatehouse, dave, asked.id)
+    with as_user(gatehouse, "alice") as role:
+        assert role.can("get", "alpha-legacy-orphan", "archive/legacy_2019.csv")
+
+
+def test_a_line_manager_in_the_platform_team_does_not_grant_what_they_confirmed(gatehouse: Gatehouse) -> None:
+    """Confirming and granting are two people's steps: carol, alice's line manager, joins the platform team; she
+    confirms alice's request for the orphaned source, cannot grant it herself, and dave (the platform team) can."""
+    with gatehouse.session() as session:
+        session.exec(update(User).where(col(User.username) == "carol").values(is_platform_admin=True))
+    alice, carol, dave = (user(gatehouse, n) for n in ("alice", "carol", "dave"))
+    asked = requests.request_access(gatehouse, alice, "alpha-legacy-orphan", AccessLevel.READ_ONLY, None, NEED)
+    requests.confirm_request(gatehouse, carol, asked.id)
+    with pytest.raises(NotAllowed, match="another member of the platform team must grant it"):
+        requests.approve_request(gatehouse, carol, asked.id)
+    with gatehouse.session() as session:
+        assert session.get(AccessRequest, asked.id).status == RequestStatus.PENDING_PLATFORM
+        assert session.exec(select(Grant).where(Grant.request_id == asked.id)).first() is None
     requests.approve_request(gatehouse, dave, asked.id)
     with as_user(gatehouse, "alice") as role:
         assert role.can("get", "alpha-legacy-orphan", "archive/legacy_2019.csv")
@@ -177,7 +197,7 @@ def test_archiving_ends_access_refuses_open_requests_and_tags_the_bucket(gatehou
     asked = requests.request_access(gatehouse, carol, "alpha-sales-analysis", AccessLevel.READ_ONLY, None, NEED)
     with pytest.raises(NotAllowed):
         sources.archive_source(gatehouse, alice, "alpha-sales-analysis")
-    assert sources.archive_source(gatehouse, bob, "alpha-sales-analysis") == []
+    assert sources.archive_source(gatehouse, bob, "alpha-sales-analysis").aws_pending is None
     with as_user(gatehouse, "alice") as role:
         assert not role.can("get", "alpha-sales-analysis", "published/sales_2025.csv")
     tags = gatehouse.aws.s3.get_bucket_tagging(Bucket="alpha-sales-analysis")["TagSet"]
@@ -196,7 +216,8 @@ def test_webapp_source_requests_go_to_the_platform_team_who_create_them(gatehous
     asked = requests.request_webapp_source(gatehouse, alice, "alpha-my-webapp", "my-app", NEED)
     with gatehouse.session() as session:
         assert [r.id for r, _ in requests.source_requests(session, dave).items] == [asked.id]
-    assert requests.decide_source_request(gatehouse, dave, asked.id or 0, approve=True) is None
+    created = requests.decide_source_request(gatehouse, dave, asked.id or 0, approve=True)
+    assert created is not None and created.aws_pending is None
     with gatehouse.session() as session:
         rows = grants.list_access(gatehouse, platform_operator("t"), source_name="alpha-my-webapp")
     assert {(r.principal, r.level) for r in rows} == {

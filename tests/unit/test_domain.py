@@ -1,12 +1,15 @@
 """The pure rules: paths, bucket names, usernames, settings."""
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.config import Settings
+from core.config import DEFAULT_COOKIE_KEY, Settings, load_settings
 from core.domain import (
     AccessLevel,
+    GatehouseError,
     InvalidInput,
     console_url,
     parse_paths,
@@ -46,9 +49,14 @@ class TestPaths:
             ("/folder/", "must not end with /"),
             ("/", "whole bucket"),
             ("/a//b", "empty folder name"),
-            ("/a/*", "not allowed"),
-            ("/a?", "not allowed"),
-            ("/${aws:username}", "not allowed"),
+            ("/a/*", "holds \\*: a path may not hold"),
+            ("/a?", "holds \\?: a path may not hold"),
+            ("/${aws:username}", "holds \\$: a path may not hold"),
+            ("/published/![x](https:attacker.example/p.png)", "holds !: a path may not hold"),
+            ("/a[b]", "holds \\[: a path may not hold"),
+            ("/a(b)", "holds \\(: a path may not hold"),
+            ("/a<b>", "holds <: a path may not hold"),
+            ("/ok\u202evsc.exe", "holds U\\+202E: a path may not hold"),
             ("/a/../b", "must not contain"),
             ("/a\n/a", "listed twice"),
             ("/a\n/a/b", "already inside /a"),
@@ -68,6 +76,7 @@ class TestPaths:
         else:
             for path in paths:
                 assert path.startswith("/") and not path.endswith("/") and "*" not in path
+                assert not set(path) & set("[]()!<>\u202e")  # nothing Markdown, HTML or a bidi override needs
 
 
 class TestBucketNames:
@@ -121,6 +130,68 @@ class TestSettings:
     def test_production_refuses_the_default_cookie_key(self) -> None:
         with pytest.raises(ValueError, match="GATEHOUSE_COOKIE_KEY must be set"):
             Settings(_env_file=None, aws_mode="aws")
+
+    @pytest.mark.parametrize("key", ["", "a", "x" * 31, DEFAULT_COOKIE_KEY], ids=["empty", "a", "31", "default"])
+    def test_production_refuses_a_cookie_key_shorter_than_32_characters_or_the_default(self, key: str) -> None:
+        with pytest.raises(ValueError, match=r"GATEHOUSE_COOKIE_KEY must be .* at least 32 characters"):
+            Settings(_env_file=None, aws_mode="aws", cookie_key=key)
+
+    def test_production_accepts_a_cookie_key_of_32_characters(self) -> None:
+        settings = Settings(_env_file=None, aws_mode="aws", cookie_key="x" * 32)
+        assert settings.cookie_key.get_secret_value() == "x" * 32
+
+    def test_local_mode_accepts_any_cookie_key(self) -> None:
+        assert Settings(_env_file=None, cookie_key="a").cookie_key.get_secret_value() == "a"
+
+    @pytest.mark.parametrize("password", [None, ""], ids=["unset", "empty"])
+    def test_production_refuses_an_smtp_username_without_a_password(self, password: str | None) -> None:
+        with pytest.raises(ValueError, match="GATEHOUSE_SMTP_PASSWORD must be set"):
+            Settings(
+                _env_file=None,
+                aws_mode="aws",
+                cookie_key="x" * 32,
+                smtp_host="smtp.example.org",
+                smtp_username="gatehouse",
+                smtp_password=password,
+            )
+
+    def test_production_refuses_the_demo_whose_password_is_published(self) -> None:
+        with pytest.raises(ValueError, match="GATEHOUSE_SEED_DEMO"):
+            Settings(_env_file=None, aws_mode="aws", cookie_key="x" * 32, seed_demo=True)
+
+    @pytest.mark.parametrize(
+        ("variable", "value", "expected"),
+        [
+            ("GATEHOUSE_COOKIE_KEY", "a", "at least 32 characters"),
+            ("GATEHOUSE_COOKIE_KEY", "", 'python3 -c "import secrets; print(secrets.token_urlsafe(32))"'),
+            ("GATEHOUSE_SMTP_PORT", "not-a-port", "GATEHOUSE_SMTP_PORT"),
+            ("GATEHOUSE_AWS_MODE", "prod", "GATEHOUSE_AWS_MODE"),
+        ],
+    )
+    def test_a_bad_setting_is_one_sentence_for_the_person_not_pydantics_report(
+        self, monkeypatch: pytest.MonkeyPatch, variable: str, value: str, expected: str
+    ) -> None:
+        monkeypatch.setenv("GATEHOUSE_AWS_MODE", "aws")
+        monkeypatch.setenv(variable, value)
+        with pytest.raises(GatehouseError) as raised:
+            load_settings(_env_file=None)
+        message = str(raised.value)
+        assert expected in message
+        assert "\n" not in message and "Value error" not in message and "pydantic" not in message
+
+    def test_the_app_gets_a_bad_setting_as_a_gatehouse_error(
+        self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        """app.py shows a GatehouseError as one sentence; anything else would be a traceback on the page."""
+        from core.startup import start
+
+        monkeypatch.chdir(tmp_path)  # no .env here: only the environment below counts
+        monkeypatch.setenv("GATEHOUSE_AWS_MODE", "aws")
+        monkeypatch.setenv("GATEHOUSE_COOKIE_KEY", "a")
+        monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")  # were it to start, it would fail fast
+        with pytest.raises(GatehouseError, match="at least 32 characters"):
+            start()
+        assert list(tmp_path.iterdir()) == []  # refused before any database was made
 
     def test_production_uses_aws_endpoint_url_and_does_not_seed(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9999")

@@ -193,7 +193,8 @@ def test_what_is_not_understood_is_reported_not_guessed():
         "The resource arn:aws:s3:::alpha-b/report.csv in the statement 'readonly' was not imported: "
         "it is neither a whole bucket (bucket/*) nor a folder (bucket/path/*).",
         "The resource arn:aws:s3:::alpha-b/p*/x/* in the statement 'readwrite' was not imported: "
-        "the path /p*/x holds a character that is not allowed in a path (* ? $ { } \\ or a control character).",
+        "the path /p*/x holds *: a path may not hold * ? $ { } [ ] ( ) ! < > \\, a control character or a "
+        "text-direction override.",
         "The resource * in the statement 'readwrite' was not imported: "
         "it is neither a whole bucket (bucket/*) nor a folder (bucket/path/*).",
         "The statement 'DenyDelete' was not imported: it does not allow (Gatehouse policies only allow).",

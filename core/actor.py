@@ -1,0 +1,31 @@
+"""Who is acting: the one place a use case learns who its actor is now."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from core.domain import NotAllowed, NotFound, shown
+from core.models import User, UserStatus
+
+OPERATOR = "cli:"
+
+
+def platform_operator(name: str) -> User:
+    """An operator acting as the platform team outside the app (the CLI, a scheduler); named in the audit trail."""
+    return User(username=f"{OPERATOR}{name}", email="", is_platform_admin=True, status=UserStatus.ACTIVE)
+
+
+def acting(session: Session, actor: User) -> User:
+    """Who is acting, as the database says now, read in the use case's own transaction.
+
+    A page hands core the row it read at sign-in or keeps in its cache, which can be minutes old: someone marked as
+    left since, locked out, or taken out of the platform team acts as what they are now. That row is only a name for
+    the actor: it is never written back, and no decision is made on its fields."""
+    if actor.id is None and actor.username.startswith(OPERATOR) and actor.is_platform_admin:
+        return actor  # the CLI's operator (platform_operator): the shell's user, not a member with a row
+    user = session.get(User, actor.id, populate_existing=True) if actor.id is not None else None
+    if user is None:
+        raise NotFound(f"There is no platform member called {shown(actor.username, 40)}.")
+    if user.status != UserStatus.ACTIVE:
+        raise NotAllowed(f"{user.username} has left the organisation and can no longer use Gatehouse.")
+    return user
