@@ -61,6 +61,13 @@ def aws_call(operation: str, target: str) -> Iterator[None]:
         raise _error(operation, target, error) from error
 
 
+_CREATE_ONLY = "s3/create-only"
+
+
+def _if_none_match(params: dict[str, Any], **_: Any) -> None:
+    params["IfNoneMatch"] = "*"
+
+
 @dataclass
 class Aws:
     """boto3 clients made once from the settings, and the few operations Gatehouse needs."""
@@ -94,6 +101,22 @@ class Aws:
     @property
     def iam(self) -> BaseClient:
         return self.client("iam")
+
+    @property
+    def s3_create_only(self) -> BaseClient:
+        """An S3 client each of whose writes succeeds only if the key is free (IfNoneMatch='*'): S3 refuses the
+        write of an object that appeared after Gatehouse looked, so nothing is replaced without the mover's
+        confirmation.
+
+        boto3's managed transfer does not pass IfNoneMatch on (s3transfer 0.19 filters it out of PutObject and
+        CompleteMultipartUpload), so this client adds it to every write as the request is built. moto 5.2.5
+        honours it on PutObject and CompleteMultipartUpload but ignores it on CopyObject, where AWS honours it."""
+        if _CREATE_ONLY not in self._clients:
+            client = self.session.client("s3", endpoint_url=self.settings.endpoint_url, config=self.s3.meta.config)
+            for operation in ("PutObject", "CompleteMultipartUpload", "CopyObject"):
+                client.meta.events.register(f"before-parameter-build.s3.{operation}", _if_none_match)
+            self._clients[_CREATE_ONLY] = client
+        return self._clients[_CREATE_ONLY]
 
     @cached_property
     def account_id(self) -> str:

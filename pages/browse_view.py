@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import catalog, objects
+from core import catalog, objects, snippets
 from core.catalog import UsableSource
 from core.domain import GatehouseError
 from core.models import MovementKind
@@ -67,18 +67,18 @@ def browse(gh: Gatehouse, actor: ui.Actor, usable: list[UsableSource]) -> None:
     target = chosen or page.prefix
     with st.expander("Read this data in Python or R", expanded=False):
         try:
-            code = objects.snippets(source, target)
+            code = snippets.snippets(source, target)
         except GatehouseError as error:
             st.caption(literal(error))
         else:
             for library, tab in zip(code, st.tabs([literal(library) for library in code]), strict=True):
-                tab.code(code[library], language=objects.snippet_language(library))
+                tab.code(code[library], language=snippets.snippet_language(library))
     if chosen is None:
         return
     entry = next(o for o in page.objects if o.key == chosen)
     preview_tab, download_tab, copy_tab = st.tabs(["Preview", "Download", "Copy or move"])
     with preview_tab:
-        if objects.file_kind(chosen) is None:
+        if snippets.file_kind(chosen) is None:
             st.caption("Gatehouse can preview CSV, TSV, JSON lines, Parquet and Excel files.")
         elif st.button("Preview the first rows", key=f"preview-{chosen}"):
             try:

@@ -39,7 +39,6 @@ from core.objects import (
     HashingReader,
     breadcrumbs,
     copy,
-    create_only_s3,
     download,
     list_folder,
     move,
@@ -263,7 +262,7 @@ def test_replacing_an_object_needs_confirmation_even_when_it_appears_mid_upload(
 
     def race(operation: str) -> None:
         """Another writer puts the key after Gatehouse looked, just before Gatehouse's write is sent."""
-        create_only_s3(gatehouse.aws).meta.events.register_first(
+        gatehouse.aws.s3_create_only.meta.events.register_first(
             f"before-parameter-build.s3.{operation}",
             lambda params, **_: gatehouse.aws.put_object(WORKSPACE, params["Key"], b"theirs"),
             unique_id=f"race-{operation}",
@@ -286,7 +285,7 @@ def test_a_file_above_the_multipart_threshold_goes_up_in_parts(gatehouse: Gateho
     alice = user(gatehouse, "alice")
     form_id = record_movement(gatehouse, alice, MovementKind.UPLOAD, form(), WORKSPACE)
     body = np.random.default_rng(7).bytes(11 * MiB + 123)
-    client = create_only_s3(gatehouse.aws)
+    client = gatehouse.aws.s3_create_only
     parts, completions = calls(gatehouse, "UploadPart", client), calls(gatehouse, "CompleteMultipartUpload", client)
     sent: list[int] = []
     config = TransferConfig(multipart_threshold=5 * MiB, multipart_chunksize=5 * MiB)

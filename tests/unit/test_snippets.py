@@ -8,7 +8,7 @@ import re
 import pytest
 
 from core.domain import InvalidInput
-from core.objects import PYTHON_LIBRARIES, R_LIBRARIES, snippet_language, snippets
+from core.snippets import PYTHON_LIBRARIES, R_LIBRARIES, snippet_language, snippets
 
 BUCKET = "alpha-sales-analysis"
 FILES = [
