@@ -1,7 +1,7 @@
 """The two commands of the README, for a fresh machine with only python3 and pip.
 
     python3 dev.py run     # Gatehouse on http://127.0.0.1:8501 with SQLite, a local AWS emulation and demo data
-    python3 dev.py test    # every test, PostgreSQL and Chromium included where the machine has them
+    python3 dev.py test    # every test, PostgreSQL and Chromium included where the machine has them, a worker a core
 
 Both create `.venv` (or reuse it) and install the project into it when pyproject.toml changes.
 Extra arguments go to streamlit or pytest.
@@ -80,7 +80,15 @@ def main(argv: list[str]) -> int:
         return subprocess.call([str(PYTHON), "-m", "streamlit", "run", "app.py", *rest])
     ensure_postgres()
     ensure_chromium()
-    return subprocess.call([str(PYTHON), "-m", "pytest", *rest])
+    return subprocess.call([str(PYTHON), "-m", "pytest", *parallel(rest), *rest])
+
+
+def parallel(arguments: list[str]) -> list[str]:
+    """One pytest worker a core (pytest-xdist), unless the arguments choose (`-n 0` runs in this process). Each
+    worker has its own moto server and PostgreSQL databases, and every test its own data directory."""
+    if any(a == "-n" or a.startswith(("-n", "--numprocesses")) for a in arguments):
+        return []
+    return ["-n", "auto", "--dist", "worksteal"]
 
 
 if __name__ == "__main__":

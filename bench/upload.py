@@ -33,11 +33,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import boto3
 
 from core.config import Settings
+from core.context import Gatehouse
 from core.models import MovementKind, User
 from core.movement import MovementForm, record_movement
 from core.objects import upload
 from core.people import get_user
-from core.startup import Gatehouse, start
+from core.startup import start
 
 MB = 1024 * 1024
 SOURCE = "alpha-shared-workspace"  # the demo's: alice may write anywhere in it

@@ -12,7 +12,6 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
 
 from sqlalchemy import update
 from sqlmodel import Session, col, or_, select
@@ -20,13 +19,11 @@ from sqlmodel import Session, col, or_, select
 from core import audit
 from core.actor import acting
 from core.aws import AwsError, LivePolicies
+from core.context import Gatehouse
 from core.domain import AccessLevel, BucketGrant, GatehouseError, app_role_name, user_role_name
 from core.models import App, DataSource, Grant, RoleSync, SyncState, User, UserStatus, utcnow
 from core.policy import PolicyTooLarge, RolePolicies, compile_role_policies, minify
 from core.rules import check_platform_admin
-
-if TYPE_CHECKING:
-    from core.startup import Gatehouse
 
 
 @dataclass(frozen=True)
@@ -151,6 +148,13 @@ def sync_pending(gatehouse: Gatehouse, role_names: Iterable[str] | None = None) 
             query = query.where(col(RoleSync.role_name).in_(list(role_names)))
         names = list(session.exec(query.order_by(RoleSync.role_name)))
     return [sync_role(gatehouse, name) for name in names]
+
+
+def retry_pending(gatehouse: Gatehouse, actor: User) -> list[SyncOutcome]:
+    """The platform team's "Retry now": apply every role AWS has not taken yet."""
+    with gatehouse.session() as session:
+        check_platform_admin(acting(session, actor)).enforce()
+    return sync_pending(gatehouse)
 
 
 # --- drift --------------------------------------------------------------------------------------------

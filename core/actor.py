@@ -12,7 +12,7 @@ OPERATOR = "cli:"
 
 def platform_operator(name: str) -> User:
     """An operator acting as the platform team outside the app (the CLI, a scheduler); named in the audit trail."""
-    return User(username=f"{OPERATOR}{name}", email="", is_platform_admin=True, status=UserStatus.ACTIVE)
+    return User(username=f"{OPERATOR}{name.lower()}", email="", is_platform_admin=True, status=UserStatus.ACTIVE)
 
 
 def acting(session: Session, actor: User) -> User:

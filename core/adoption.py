@@ -5,7 +5,6 @@ Gatehouse loses nobody's access. Buckets Gatehouse does not know yet are adopted
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from sqlmodel import select
 
@@ -13,13 +12,11 @@ from core import audit
 from core.access import mark_changed, sync_pending, user_principal
 from core.actor import acting
 from core.aws import aws_call
+from core.context import Gatehouse
 from core.domain import SourceKind
 from core.iam_import import import_s3_access
 from core.models import DataSource, Grant, User, UserStatus, utcnow
 from core.rules import check_platform_admin
-
-if TYPE_CHECKING:
-    from core.startup import Gatehouse
 
 
 @dataclass
@@ -50,6 +47,8 @@ def import_roles(gatehouse: Gatehouse, actor: User, *, dry_run: bool = False) ->
     policies = _existing_policies(gatehouse)
     changed: list[User] = []
     with gatehouse.session() as session:
+        actor = acting(session, actor)  # as the database says while it writes, not as it was read above
+        check_platform_admin(actor).enforce()
         for username, document in policies.items():
             user = session.exec(select(User).where(User.username == username)).first()
             if user is None or user.status != UserStatus.ACTIVE:
@@ -116,5 +115,6 @@ def import_roles(gatehouse: Gatehouse, actor: User, *, dry_run: bool = False) ->
             return report
         mark_changed(session, [user_principal(gatehouse.settings.env, u) for u in changed])
     # Gatehouse now writes each adopted role's s3-access policy in its own format, with the same access.
-    sync_pending(gatehouse, [user_principal(gatehouse.settings.env, u).role_name for u in changed])
+    synced = sync_pending(gatehouse, [user_principal(gatehouse.settings.env, u).role_name for u in changed])
+    report.lines += [f"{o.role_name}: recorded, not yet applied in AWS (retried): {o.error}" for o in synced if o.error]
     return report

@@ -9,7 +9,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any, Literal
 
@@ -17,6 +17,8 @@ from sqlalchemy import ColumnElement, exists, func
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import Select
 
+from core import audit
+from core.actor import acting
 from core.catalog import Page, get_source
 from core.domain import AccessLevel, InvalidInput, NotAllowed
 from core.models import AuditEvent, DataSource, Grant, User, UserStatus
@@ -90,7 +92,18 @@ def export(session: Session, actor: User, fmt: ExportFormat, filters: AuditFilte
     """
     if fmt not in ("csv", "jsonl"):
         raise InvalidInput(f"An export is either csv or jsonl, not {fmt}.")
-    query = _rows(_conditions(session, actor, filters)).order_by(col(AuditEvent.at), col(AuditEvent.id))
+    # An export is made at a click, long after the page read its actor: who may, is who they are now.
+    actor = acting(session, actor)
+    conditions = _conditions(session, actor, filters)
+    exported = audit.record(  # committed with the session that streams the export: the trail says who took it
+        session,
+        actor.username,
+        "audit-exported",
+        f"{actor.username} exported the audit trail as {fmt}",
+        filters={k: v.isoformat() if isinstance(v, date) else v for k, v in asdict(filters).items() if v},
+    )
+    session.flush()
+    query = _rows([*conditions, col(AuditEvent.id) != exported.id]).order_by(col(AuditEvent.at), col(AuditEvent.id))
     rows = _stream(session, query)
     return _csv_lines(rows) if fmt == "csv" else _jsonl_lines(rows)
 
@@ -110,8 +123,8 @@ def _conditions(session: Session, actor: User, filters: AuditFilter) -> list[Col
         (AuditEvent.action, filters.action),
         (AuditEvent.subject, filters.subject),
     ):
-        if (wanted := _given(value)) is not None:
-            conditions.append(col(column) == wanted)
+        if (wanted := _given(value)) is not None:  # names are stored in lower case: `Bob` finds bob's events
+            conditions.append(col(column) == (wanted.lower() if column is not AuditEvent.action else wanted))
     if text := _given(filters.text):
         # autoescape: a % or _ typed into the search box is looked for, not taken as a wildcard.
         conditions.append(col(AuditEvent.summary).icontains(text, autoescape=True))

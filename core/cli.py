@@ -21,13 +21,14 @@ from core import access, audit_trail, grants, objects, people, sources
 from core.actor import platform_operator
 from core.adoption import import_roles
 from core.config import ConfigurationError, load_settings
+from core.context import Gatehouse
 from core.domain import AccessLevel, GatehouseError, InvalidInput, SourceKind, format_paths, shown
 from core.expiry import expire
 from core.local_aws import ensure_local_aws
 from core.models import MovementKind, User
 from core.movement import MovementForm, record_movement
 from core.notify import deliver_email
-from core.startup import Gatehouse, start
+from core.startup import start
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False, help=__doc__)
 users_app = typer.Typer(no_args_is_help=True, help="Joiners and leavers.")
@@ -99,6 +100,8 @@ def users_add(
         external=external,
     )
     typer.echo(f"added {joiner.user.username}")
+    if joiner.sync_error:
+        typer.echo(f"recorded; their IAM role is not made yet (retried): {joiner.sync_error}", err=True)
     if joiner.existing_access_kept:
         typer.echo("their role already has an s3-access policy: left in place; run `gatehouse import-iam` to adopt it")
 
@@ -153,10 +156,8 @@ def access_grant(
         _date(until),
         confirm_external=yes_external,
     )
-    typer.echo(
-        f"granted {level.value} on {source} to {', '.join(outcome.recorded)}"
-        + (" (not yet in AWS)" if outcome.failed else "")
-    )
+    pending = "recorded, not yet applied in AWS: " if outcome.failed else ""
+    typer.echo(f"{pending}granted {level.value} on {source} to {', '.join(outcome.recorded)}")
     _report(outcome)
 
 
@@ -164,7 +165,8 @@ def access_grant(
 def access_revoke(source: str, username: str) -> None:
     """Revoke a user's access to a source."""
     outcome = grants.revoke_access(_gatehouse(), _actor(), source, username)
-    typer.echo(f"revoked {outcome.recorded[0]}'s access to {source}" + (" (not yet in AWS)" if outcome.failed else ""))
+    pending = "recorded, not yet applied in AWS: " if outcome.failed else ""
+    typer.echo(f"{pending}revoked {outcome.recorded[0]}'s access to {source}")
     _report(outcome)
 
 

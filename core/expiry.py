@@ -5,19 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
 
 from sqlmodel import col, select
 
 from core import audit
 from core.access import mark_changed, sync_pending, user_principal
 from core.catalog import active_admins
+from core.context import Gatehouse
 from core.domain import AccessLevel
 from core.models import DataSource, Grant, User, UserStatus, utcnow
 from core.notify import NotificationKind, notify
-
-if TYPE_CHECKING:
-    from core.startup import Gatehouse
 
 
 @dataclass

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
@@ -13,15 +12,13 @@ from core.access import Principal, SyncOutcome, desired_grants, mark_changed, sy
 from core.actor import acting
 from core.aws import AwsError
 from core.catalog import get_source
+from core.context import Gatehouse
 from core.domain import AccessLevel, BucketGrant, InvalidInput, NotAllowed, format_paths, parse_paths
 from core.models import App, DataSource, Grant, User, UserStatus, utcnow
 from core.notify import NotificationKind, notify
 from core.people import get_user
 from core.policy import compile_role_policies
 from core.rules import check_manages_source, is_active_admin
-
-if TYPE_CHECKING:
-    from core.startup import Gatehouse
 
 
 class ExternalNeedsConfirmation(InvalidInput):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm import aliased
@@ -20,12 +20,10 @@ from sqlmodel import Session, col, or_, select
 from core import audit
 from core.actor import acting
 from core.catalog import get_source
+from core.context import Gatehouse
 from core.domain import BIDI_CONTROLS, AccessLevel, InvalidInput, NotAllowed, NotFound, format_paths, shown
 from core.models import DataMovement, DataSource, Grant, MovementKind, User, UserStatus, utcnow
 from core.rules import ALLOWED, Decision
-
-if TYPE_CHECKING:
-    from core.startup import Gatehouse
 
 # What may come onto the platform: data classified SECRET or above never may, so it is not a choice.
 CLASSIFICATIONS = ("OFFICIAL", "OFFICIAL-SENSITIVE")

@@ -24,17 +24,14 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from core.catalog import Page
 from core.config import Settings
+from core.context import Gatehouse
 from core.models import Notification, User, utcnow
-
-if TYPE_CHECKING:
-    from core.startup import Gatehouse
 
 BATCH_SIZE = 50  # notifications locked and sent per transaction
 MAX_REFUSALS = 5

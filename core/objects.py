@@ -14,7 +14,7 @@ import mimetypes
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO
 
 import pandas as pd
 import pyarrow as pa
@@ -24,8 +24,9 @@ from botocore.exceptions import ClientError
 
 from core import audit
 from core.aws import Aws, AwsError, aws_call
+from core.context import Gatehouse
 from core.domain import GatehouseError, InvalidInput, NotAllowed, NotFound, console_url, format_paths, shown
-from core.models import DataMovement, MovementKind
+from core.models import DataMovement, MovementKind, User
 from core.movement import (
     MovedObject,
     ObjectExists,
@@ -38,10 +39,6 @@ from core.movement import (
     validate_key,
 )
 from core.snippets import file_kind
-
-if TYPE_CHECKING:
-    from core.models import User
-    from core.startup import Gatehouse
 
 MiB = 1024 * 1024
 MOVEMENT_METADATA = "gatehouse-movement-id"  # S3 returns it as the x-amz-meta-gatehouse-movement-id header
@@ -474,6 +471,7 @@ def breadcrumbs(bucket: str, prefix: str) -> list[Folder]:
 # --- preview -----------------------------------------------------------------------------------------------------
 
 MAX_PREVIEW_ROWS = 1000
+MAX_PREVIEW_BYTES = 1_000_000  # of a text file: a sample to look at, not a way to take the data
 PARQUET_PREVIEW_BYTES = 32 * MiB  # the first page of each column, even of a wide table, fits
 EXCEL_PREVIEW_BYTES = 10 * MiB  # an Excel file must be read whole: only small ones are previewed
 _PARQUET_BUFFER = 64 * 1024
@@ -484,7 +482,7 @@ def preview(
     actor: User,
     source: str,
     key: str,
-    max_bytes: int = 1_000_000,
+    max_bytes: int = MAX_PREVIEW_BYTES,
     rows: int = 50,
     max_parquet_bytes: int = PARQUET_PREVIEW_BYTES,
 ) -> pd.DataFrame:
@@ -495,8 +493,10 @@ def preview(
         raise InvalidInput("Gatehouse can preview CSV, TSV, JSON lines, Parquet and Excel files.")
     if isinstance(rows, bool) or not isinstance(rows, int) or not 1 <= rows <= MAX_PREVIEW_ROWS:
         raise InvalidInput(f"A preview shows 1 to {MAX_PREVIEW_ROWS:,} rows.")
-    if not isinstance(max_bytes, int) or max_bytes < 1024:
-        raise InvalidInput("A preview reads at least 1,024 bytes.")
+    if not isinstance(max_bytes, int) or not 1024 <= max_bytes <= MAX_PREVIEW_BYTES:
+        raise InvalidInput(f"A preview reads 1,024 to {MAX_PREVIEW_BYTES:,} bytes of a text file.")
+    if not isinstance(max_parquet_bytes, int) or not 1024 <= max_parquet_bytes <= PARQUET_PREVIEW_BYTES:
+        raise InvalidInput(f"A preview reads at most {PARQUET_PREVIEW_BYTES:,} bytes of a Parquet file.")
     with gatehouse.session() as session:
         access = source_access(session, actor, source)
         check_can_read(access, key).enforce()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import bindparam, func
 from sqlalchemy.orm import aliased
@@ -16,6 +16,7 @@ from core.actor import acting
 from core.auth import hash_password
 from core.aws import AwsError
 from core.catalog import active_admins
+from core.context import Gatehouse
 from core.domain import (
     AccessLevel,
     InvalidInput,
@@ -29,9 +30,6 @@ from core.domain import (
 )
 from core.models import DataSource, Grant, Notification, User, UserStatus, utcnow
 from core.rules import check_platform_admin
-
-if TYPE_CHECKING:
-    from core.startup import Gatehouse
 
 
 @dataclass(frozen=True)
@@ -109,6 +107,11 @@ def signed_in(session: Session, username: str) -> SignedIn:
 class Joiner:
     user: User
     existing_access_kept: bool  # their role already had an s3-access policy: left in place for import-iam
+    sync_error: str | None = None  # why their role is not made in AWS yet (retried)
+
+    @property
+    def aws_pending(self) -> str | None:
+        return self.sync_error
 
 
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
@@ -165,8 +168,8 @@ def add_user(
             line_manager=manager.username if manager else None,
             existing_access_kept=existing_access,
         )
-    sync_pending(gatehouse, [user_role_name(gatehouse.settings.env, name)])
-    return Joiner(user, existing_access)
+    synced = sync_pending(gatehouse, [user_role_name(gatehouse.settings.env, name)])
+    return Joiner(user, existing_access, next((o.error for o in synced if o.error), None))
 
 
 def _has_existing_access(gatehouse: Gatehouse, role_name: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import func, update
 from sqlalchemy.orm import aliased
@@ -15,6 +15,7 @@ from core import audit, grants
 from core.access import sync_pending
 from core.actor import acting
 from core.catalog import Page, active_admins, get_source
+from core.context import Gatehouse
 from core.domain import (
     AccessLevel,
     InvalidInput,
@@ -38,9 +39,6 @@ from core.rules import (
     is_active_admin,
 )
 from core.sources import OPEN, Created, create_source
-
-if TYPE_CHECKING:
-    from core.startup import Gatehouse
 
 
 @dataclass(frozen=True)
@@ -565,7 +563,12 @@ def decide_source_request(
             raise InvalidInput("This webapp source request is not waiting for a decision.")
         requester = session.get(User, request.requester_id)
         assert requester is not None
-        bucket, app, requester_name = request.bucket_name, request.app_name, requester.username
+        bucket, app, requester_name, requester_id = (
+            request.bucket_name,
+            request.app_name,
+            requester.username,
+            request.requester_id,
+        )
     reason = check_text(reason, "reason", 1000)
     if not approve and len(reason) < 5:
         raise InvalidInput("Give the requester a reason for the refusal (a few words at least).")
@@ -573,16 +576,24 @@ def decide_source_request(
     if approve:
         created = create_source(gatehouse, actor, bucket, SourceKind.WEBAPP, admin=requester_name, app_name=app)
     with gatehouse.session() as session:
-        request = session.get(SourceRequest, request_id)
-        assert request is not None
-        request.status = RequestStatus.APPROVED if approve else RequestStatus.REFUSED
-        request.decided_by_id = actor.id
-        request.decided_at = utcnow()
-        request.decision_reason = reason.strip() or None
-        if approve:
-            request.source_id = session.exec(select(DataSource.id).where(DataSource.name == bucket)).one()
-        session.add(request)
-        requester = session.get(User, request.requester_id)
+        actor = acting(session, actor)
+        check_platform_admin(actor).enforce()
+        decided = session.exec(  # type: ignore[call-overload]
+            update(SourceRequest)
+            .where(col(SourceRequest.id) == request_id, col(SourceRequest.status) == RequestStatus.PENDING_PLATFORM)
+            .values(
+                status=RequestStatus.APPROVED if approve else RequestStatus.REFUSED,
+                decided_by_id=actor.id,
+                decided_at=utcnow(),
+                decision_reason=reason.strip() or None,
+                source_id=session.exec(select(DataSource.id).where(DataSource.name == bucket)).one()
+                if approve
+                else None,
+            )
+        )
+        if decided.rowcount != 1:  # another member of the platform team decided it meanwhile: one decision stands
+            raise InvalidInput("Someone else decided this webapp source request a moment ago: reload to see it.")
+        requester = session.get(User, requester_id)
         verb = "created" if approve else "refused"
         notify(
             session,

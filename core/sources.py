@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
@@ -12,14 +11,12 @@ from core.access import app_principal, mark_changed, sync_pending, user_principa
 from core.actor import acting
 from core.aws import AwsError, BucketNameTaken
 from core.catalog import get_source
-from core.domain import AccessLevel, InvalidInput, SourceKind, check_text, validate_bucket_name
+from core.context import Gatehouse
+from core.domain import AccessLevel, InvalidInput, SourceKind, check_text, validate_bucket_name, validate_username
 from core.models import AccessRequest, App, DataSource, Grant, RequestStatus, User, UserStatus, utcnow
 from core.notify import NotificationKind, notify
 from core.people import get_user
 from core.rules import check_manages_source, check_platform_admin
-
-if TYPE_CHECKING:
-    from core.startup import Gatehouse
 
 OPEN = [RequestStatus.PENDING_ADMIN, RequestStatus.PENDING_LINE_MANAGER, RequestStatus.PENDING_PLATFORM]
 
@@ -64,6 +61,7 @@ def create_source(
     description = check_text(description, "description", 500, multiline=False)
     if kind is SourceKind.WEBAPP and not app_name:
         raise InvalidInput("Name the app that will read this webapp data source.")
+    app_name = validate_username(app_name) if app_name else None  # the app's role is named after it, as stored
     with gatehouse.session() as session:
         actor = acting(session, actor)
         privileged = kind is SourceKind.WEBAPP or hidden or (admin is not None and admin != actor.username)

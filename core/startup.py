@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from uuid import uuid4
 
-from sqlalchemy import Engine, update
-from sqlmodel import Session, col, select
+from sqlalchemy import update
+from sqlmodel import col, select
 
 from core import access
 from core.aws import Aws, AwsError
 from core.config import Settings, load_settings
-from core.db import lock_for_seeding, make_engine, migrate, session_scope
+from core.context import Gatehouse
+from core.db import lock_for_seeding, make_engine, migrate
 from core.expiry import expire
 from core.local_aws import ensure_local_aws
 from core.models import DataSource
@@ -23,22 +20,6 @@ from core.seed import database_is_empty, seed_demo_database, seed_demo_objects
 from core.sources import provision_pending
 
 log = logging.getLogger("gatehouse")
-
-
-@dataclass
-class Gatehouse:
-    """What every use case needs from the outside world, made once per process."""
-
-    settings: Settings
-    engine: Engine
-    aws: Aws
-    # Tells this start from any other in the process (tests start many): reads cached by one are not another's.
-    instance: str = field(default_factory=lambda: uuid4().hex)
-
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        with session_scope(self.engine) as session:
-            yield session
 
 
 def start(settings: Settings | None = None) -> Gatehouse:

@@ -7,9 +7,9 @@ import streamlit as st
 
 from core import catalog, objects, snippets
 from core.catalog import UsableSource
+from core.context import Gatehouse
 from core.domain import GatehouseError
 from core.models import MovementKind
-from core.startup import Gatehouse
 from pages import ui
 from pages.markup import literal, table
 from pages.movement_form import movement_form
@@ -123,7 +123,7 @@ def _copy(gh: Gatehouse, actor: ui.Actor, source: str, key: str) -> None:
     kind = st.radio(
         "Copy or move",
         [MovementKind.COPY, MovementKind.MOVE],
-        format_func=lambda k: k.value.capitalize(),
+        format_func=lambda k: "Move" if k is MovementKind.MOVE else "Copy",
         horizontal=True,
         key=f"copy-how-{key}",
         help="Moving deletes the original, which needs write access where it is.",

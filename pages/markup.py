@@ -44,7 +44,8 @@ def literal(value: object, *, lines: bool = False) -> Markdown:
 
 
 def _line(text: str) -> str:
-    text = _TRIGGERS.sub(WORD_JOINER, _INLINE.sub(r"\\\1", text.strip()))
+    # The joiners go in before the escapes: `x@_host` is an address to GitHub's autolinks, `x@\_host` to the regex.
+    text = _INLINE.sub(r"\\\1", _TRIGGERS.sub(WORD_JOINER, text.strip()))
     return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2) if len(m.group(2)) == 1 else _number(m), text)
 
 
@@ -60,6 +61,8 @@ def bold(value: object) -> Markdown:
 
 def link(label: object, url: str) -> Markdown:
     """A link to one of our own URLs (the AWS console): its text literal, the URL with nothing that ends it early."""
+    if not url.startswith("https://"):
+        raise ValueError(f"not one of Gatehouse's own https links: {url[:40]!r}")
     safe = urllib.parse.quote(url, safe=":/?&=%#+,;@-._~")
     return Markdown(f"[{literal(label)}]({safe})")
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.context import Gatehouse
 from core.domain import GatehouseError
 from core.models import MovementKind
 from core.movement import CLASSIFICATIONS, MovementForm, previous_forms, record_movement
-from core.startup import Gatehouse
 from pages import ui
 from pages.markup import literal
 from pages.ui import Actor

@@ -210,7 +210,7 @@ if aws_tab.open:
                 width="stretch",
             )
             if st.button("Retry now", key="retry-sync"):
-                outcomes = access.sync_pending(gh)
+                outcomes = access.retry_pending(gh, me)
                 failed = [o for o in outcomes if o.error]
                 (st.error if failed else st.success)(
                     f"{len(outcomes) - len(failed):,} applied, {len(failed):,} still failing."

@@ -18,13 +18,14 @@ from streamlit_authenticator.utilities import LoginError
 from core import audit_trail, auth, requests
 from core.catalog import Page
 from core.config import Settings
+from core.context import Gatehouse
 from core.db import current_revision
 from core.domain import GatehouseError, NotAllowed, NotFound, format_paths
 from core.models import User, utcnow
 from core.notify import deliver_email
 from core.people import Roles, signed_in
 from core.requests import RequestView
-from core.startup import Gatehouse, start
+from core.startup import start
 from pages.markup import bold, literal, table
 
 T = TypeVar("T")
@@ -248,8 +249,8 @@ def act(gh: Gatehouse, action: Callable[[], Any], success: str | Callable[[Any],
     threading.Thread(target=deliver_email, args=(gh,), daemon=True, name="gatehouse-email").start()
     message = success(result) if callable(success) else success
     pending = getattr(result, "aws_pending", None)  # a use case's result says when AWS has not applied it yet
-    if pending:
-        message += " Recorded, but not yet applied in AWS (Gatehouse retries): " + pending
+    if pending:  # said first: the sentence after it tells what was decided, not what AWS does yet
+        message = f"Recorded, not yet applied in AWS (Gatehouse retries; AWS said: {pending}). {message}"
         st.session_state["flash"] = ("warning", message)
     else:
         st.session_state["flash"] = ("success", message)

@@ -11,8 +11,8 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 from moto.core import enable_iam_authentication
 
+from core.context import Gatehouse
 from core.domain import user_role_name
-from core.startup import Gatehouse
 
 
 @dataclass

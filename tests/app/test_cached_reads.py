@@ -11,9 +11,9 @@ from sqlalchemy import Engine, event
 from streamlit.testing.v1 import AppTest
 
 from core import auth, grants
+from core.context import Gatehouse
 from core.domain import AccessLevel
 from core.people import get_user
-from core.startup import Gatehouse
 from tests.app.test_journeys import go, open_tab, widget
 from tests.app.test_sign_in import app_env, page_text, sign_in  # noqa: F401  (fixture)
 

@@ -10,9 +10,9 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from core.config import Settings
+from core.context import Gatehouse
 from core.people import get_user, signed_in
 from core.seed import DEMO_PASSWORD
-from core.startup import Gatehouse
 from pages import ui
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")

@@ -16,10 +16,11 @@ import pytest
 from core import grants, requests, sources
 from core.actor import platform_operator
 from core.config import Settings
+from core.context import Gatehouse
 from core.domain import AccessLevel
 from core.people import add_user, get_user
 from core.seed import DEMO_PASSWORD
-from core.startup import Gatehouse, start
+from core.startup import start
 from pages.markup import WORD_JOINER
 from tests.browser.test_access_stories import open_page, shot, signed_in
 from tests.browser.test_data_movement import choose, complete_form

@@ -19,10 +19,10 @@ from core import audit, audit_trail
 from core.actor import platform_operator
 from core.audit_trail import AuditFilter, AuditRow
 from core.catalog import Page
+from core.context import Gatehouse
 from core.domain import InvalidInput, NotAllowed, NotFound
 from core.models import AuditEvent, DataSource
 from core.people import get_user
-from core.startup import Gatehouse
 
 SALES, PRICING, SHARED, HIDDEN = (
     "alpha-sales-analysis",

@@ -19,10 +19,11 @@ from sqlmodel import col, select
 
 from core import grants, requests
 from core.config import Settings
+from core.context import Gatehouse
 from core.domain import AccessLevel, GatehouseError
 from core.models import AccessRequest, AuditEvent, Grant, Notification, RequestStatus, User
 from core.people import add_user, get_user
-from core.startup import Gatehouse, start
+from core.startup import start
 
 pytestmark = pytest.mark.postgres
 

@@ -26,6 +26,7 @@ from sqlmodel import select
 
 from core import grants, requests, sources
 from core.config import Settings
+from core.context import Gatehouse
 from core.domain import AccessLevel, GatehouseError, InvalidInput, parse_paths
 from core.models import (
     AccessRequest,
@@ -39,7 +40,7 @@ from core.models import (
     utcnow,
 )
 from core.people import add_user, get_user
-from core.startup import Gatehouse, start
+from core.startup import start
 
 NEED = "Quarterly pricing review for the finance committee needs these reports."
 SOURCE = "alpha-pricing-models"  # alice has no access to it; bob is its only admin

@@ -7,10 +7,11 @@ from sqlmodel import select
 
 from core import auth, catalog
 from core.config import Settings
+from core.context import Gatehouse
 from core.domain import AccessLevel, NotAllowed, NotFound, SourceKind
 from core.models import AuditEvent, DataSource, Notification, RoleSync, SyncState, User
 from core.people import active_user, get_user, signed_in
-from core.startup import Gatehouse, start
+from core.startup import start
 
 
 def test_start_seeds_the_demo_and_applies_it_to_the_emulation(gatehouse: Gatehouse) -> None:

@@ -24,6 +24,7 @@ from moto.s3.models import s3_backends
 from sqlmodel import select
 
 from core import grants, objects
+from core.context import Gatehouse
 from core.domain import AccessLevel, InvalidInput, NotAllowed, NotFound
 from core.models import AuditEvent, DataMovement, DataSource, MovementKind, User, utcnow
 from core.movement import (
@@ -46,7 +47,6 @@ from core.objects import (
     upload,
 )
 from core.people import get_user
-from core.startup import Gatehouse
 
 SALES = "alpha-sales-analysis"  # alice: read only on /published; bob: admin
 WORKSPACE = "alpha-shared-workspace"  # alice: read/write, whole bucket

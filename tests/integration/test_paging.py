@@ -7,10 +7,10 @@ import pytest
 from sqlmodel import select
 
 from core import catalog, grants
+from core.context import Gatehouse
 from core.domain import AccessLevel, NotAllowed, NotFound
 from core.models import DataSource, Grant, User
 from core.people import get_user
-from core.startup import Gatehouse
 
 
 def add_sources(gatehouse: Gatehouse, holder: str, count: int) -> None:

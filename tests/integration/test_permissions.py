@@ -27,6 +27,7 @@ from core.access import find_drift
 from core.auth import record_failed_sign_in
 from core.catalog import access_list, get_source
 from core.config import Settings
+from core.context import Gatehouse
 from core.db import make_engine
 from core.domain import AccessLevel, InvalidInput, NotAllowed, NotFound, SourceKind
 from core.models import (
@@ -42,7 +43,7 @@ from core.models import (
 )
 from core.people import add_user, get_user, mark_left
 from core.rules import TRANSITIONS, check_transition
-from core.startup import Gatehouse, start
+from core.startup import start
 from tests.conftest import POSTGRES_ADMIN_URL
 
 NEED = "Quarterly pricing review for the finance committee needs these reports."

@@ -14,11 +14,11 @@ from sqlmodel import select
 
 from core import access, catalog, grants, sources
 from core.actor import platform_operator
+from core.context import Gatehouse
 from core.domain import AccessLevel, BucketGrant, InvalidInput
 from core.models import AuditEvent, DataSource, Grant, RoleSync, SyncState
 from core.people import get_user
 from core.policy import PolicyTooLarge
-from core.startup import Gatehouse
 
 OPERATOR = platform_operator("test")
 

@@ -12,9 +12,9 @@ from sqlmodel import Session, col, insert, select, update
 from core import auth
 from core.audit import record
 from core.config import Settings
+from core.context import Gatehouse
 from core.db import current_revision, make_engine
 from core.models import AuditEvent, DataSource, Notification, User
-from core.startup import Gatehouse
 
 
 def number(gatehouse: Gatehouse) -> int:

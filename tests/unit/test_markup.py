@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
@@ -52,6 +52,8 @@ def test_text_of_several_lines_keeps_its_lines_and_starts_no_block(text: str) ->
 
 
 @given(TRICKY)
+@example("x@_attacker.example")  # an escape inside the address must not hide it from the joiner
+@example("see www.attacker.example or :material/warning:")
 def test_nothing_that_streamlit_would_turn_into_a_link_or_an_icon_survives(text: str) -> None:
     made = literal(text)
     without_escapes = re.sub(r"\\(.)", r"\1", made)
