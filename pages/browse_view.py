@@ -120,15 +120,14 @@ def _copy(gh: Gatehouse, actor: ui.Actor, source: str, key: str) -> None:
     if not writable:
         st.caption("You cannot write to any data source.")
         return
-    kind = st.radio(
+    how = st.radio(
         "Copy or move",
-        [MovementKind.COPY, MovementKind.MOVE],
-        format_func=lambda k: "Move" if k is MovementKind.MOVE else "Copy",
+        ["Copy", "Move"],
         horizontal=True,
         key=f"copy-how-{key}",
         help="Moving deletes the original, which needs write access where it is.",
     )
-    how = "Move" if kind is MovementKind.MOVE else "Copy"
+    kind = MovementKind.MOVE if how == "Move" else MovementKind.COPY
     target = st.selectbox(f"{literal(how)} to", writable, key=f"copy-target-{key}")
     target_key = st.text_input("As", value=key, key=f"copy-key-{key}")
     movement_id = movement_form(gh, actor, f"copy-{key}", kind, source, target, destination=f"{target}/{target_key}")

@@ -54,9 +54,16 @@ def ask(page, url: str, source: str, paths: str = "") -> None:  # type: ignore[n
         except Exception:
             if attempt == 2:
                 raise
-    page.wait_for_timeout(800)
-    page.get_by_role("combobox").first.click()
-    page.get_by_role("option", name=source).click()
+    for attempt in range(4):  # the picker is redrawn by the search's rerun: open it again if it was
+        page.wait_for_timeout(800)
+        page.get_by_role("combobox").first.click()
+        try:
+            page.get_by_role("option", name=source).click(timeout=5_000)
+            break
+        except Exception:
+            page.keyboard.press("Escape")
+            if attempt == 3:
+                raise
     if paths:
         page.get_by_role("textbox", name="Paths (optional)").fill(paths)
     page.get_by_role("textbox", name="Business need").fill(NEED)
