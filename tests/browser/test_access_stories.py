@@ -54,21 +54,26 @@ def ask(page, url: str, source: str, paths: str = "") -> None:  # type: ignore[n
         except Exception:
             if attempt == 2:
                 raise
-    for attempt in range(4):  # the picker is redrawn by the search's rerun: open it again if it was
-        page.wait_for_timeout(800)
-        page.get_by_role("combobox").first.click()
-        try:
-            page.get_by_role("option", name=source).click(timeout=5_000)
-            break
-        except Exception:
-            page.keyboard.press("Escape")
-            if attempt == 3:
-                raise
+    page.wait_for_timeout(800)
+    choose(page, 0, source)  # the picker is redrawn by the search's rerun: choose opens it again if it was
     if paths:
         page.get_by_role("textbox", name="Paths (optional)").fill(paths)
     page.get_by_role("textbox", name="Business need").fill(NEED)
     page.get_by_role("button", name="Send request").click()
     page.get_by_text(f"Request sent for {source}").wait_for(timeout=30_000)
+
+
+def choose(page, nth: int, option: str) -> None:  # type: ignore[no-untyped-def]
+    """Pick an option in the nth select box; retried, as the box can be redrawn while the app reruns."""
+    for attempt in range(4):
+        page.get_by_role("combobox").nth(nth).click()
+        try:
+            page.get_by_role("option", name=option).click(timeout=5_000)
+            return
+        except Exception:
+            page.keyboard.press("Escape")
+            if attempt == 3:
+                raise
 
 
 def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]

@@ -11,23 +11,10 @@ from sqlmodel import select
 from core.config import Settings
 from core.models import AuditEvent
 from core.startup import start
-from tests.browser.test_access_stories import open_page, shot, signed_in
+from tests.browser.test_access_stories import choose, open_page, shot, signed_in
 
 pytestmark = pytest.mark.browser
 CSV = "month,region,orders\n2025-01,North,12\n2025-02,South,7\n"
-
-
-def choose(page, nth: int, option: str) -> None:  # type: ignore[no-untyped-def]
-    """Pick an option in the nth select box; retried, as the box can be redrawn while the app reruns."""
-    for attempt in range(4):
-        page.get_by_role("combobox").nth(nth).click()
-        try:
-            page.get_by_role("option", name=option).click(timeout=5_000)
-            return
-        except Exception:
-            page.keyboard.press("Escape")
-            if attempt == 3:
-                raise
 
 
 def complete_form(page, scope) -> None:  # type: ignore[no-untyped-def]

@@ -22,8 +22,8 @@ from core.people import add_user, get_user
 from core.seed import DEMO_PASSWORD
 from core.startup import start
 from pages.markup import WORD_JOINER
-from tests.browser.test_access_stories import open_page, shot, signed_in
-from tests.browser.test_data_movement import choose, complete_form
+from tests.browser.test_access_stories import choose, open_page, shot, signed_in
+from tests.browser.test_data_movement import complete_form
 
 pytestmark = pytest.mark.browser
 
