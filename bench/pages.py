@@ -15,7 +15,7 @@ median over the repeats; growth = a page's ratio at the largest scale ÷ its rat
 times the rerun after a write (the revision row moved on, as any process's write would): the page reads everything
 afresh (pages cache their reads until the next write: pages/ui.py `read`); and the rerun after someone else signs
 in (core.auth's own write: an audit event and their last sign-in), after which only the audit trail's reads are read
-again (core.db's two counts). Also shown: the
+again (core.adapters.db's two counts). Also shown: the
 median seconds, and the SQL statements a rerun runs with the seconds their cursors spend executing (SQLAlchemy
 cursor events; SQLite steps through rows as they are fetched, so there this undercounts), to tell a page that waits
 on the database from one that builds too many elements.
@@ -69,10 +69,10 @@ from streamlit.testing.v1 import AppTest, app_test, local_script_runner
 
 from bench.seed_scale import describe, seed
 from core import auth
-from core.aws import Aws
+from core.adapters.aws import Aws
+from core.adapters.db import make_engine, session_scope
+from core.adapters.models import User
 from core.config import Settings
-from core.db import make_engine, session_scope
-from core.models import User
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -290,7 +290,7 @@ def make_buckets(url: str, port: int) -> None:
 
 
 def bump(engine: Engine) -> None:
-    """A write, as any other process's would be (core.db moves the revision on as a writing transaction commits)."""
+    """A write, as any other process's would be (adapters.db moves the revision on as a writing transaction commits)."""
     with engine.begin() as connection:
         connection.execute(text("UPDATE revision SET n = n + 1, trail = trail + 1 WHERE id = 1"))
 

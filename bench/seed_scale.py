@@ -38,10 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np
 from sqlalchemy import Engine, Table, bindparam, func, insert, select, text, update
 
-from core.config import Settings
-from core.db import make_engine, migrate, session_scope
-from core.domain import AccessLevel, SourceKind, app_role_name, user_role_name
-from core.models import (
+from core.adapters.db import make_engine, migrate, session_scope
+from core.adapters.models import (
     AccessRequest,
     App,
     AuditEvent,
@@ -57,6 +55,8 @@ from core.models import (
     User,
     UserStatus,
 )
+from core.config import Settings
+from core.domain import AccessLevel, SourceKind, app_role_name, user_role_name
 from core.seed import database_is_empty, seed_demo_database
 
 BATCH = 10_000  # rows a round trip

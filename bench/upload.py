@@ -32,9 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import boto3
 
+from core.adapters.models import MovementKind, User
 from core.config import Settings
 from core.context import Gatehouse
-from core.models import MovementKind, User
 from core.movement import MovementForm, record_movement
 from core.objects import upload
 from core.people import get_user

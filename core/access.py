@@ -18,10 +18,10 @@ from sqlmodel import Session, col, or_, select
 
 from core import audit
 from core.actor import acting
-from core.aws import AwsError, LivePolicies
+from core.adapters.aws import AwsError, LivePolicies
+from core.adapters.models import App, DataSource, Grant, RoleSync, SyncState, User, UserStatus, utcnow
 from core.context import Gatehouse
 from core.domain import AccessLevel, BucketGrant, GatehouseError, app_role_name, user_role_name
-from core.models import App, DataSource, Grant, RoleSync, SyncState, User, UserStatus, utcnow
 from core.policy import PolicyTooLarge, RolePolicies, compile_role_policies, minify
 from core.rules import check_platform_admin
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
+from core.adapters.models import User, UserStatus
 from core.domain import NotAllowed, NotFound, shown
-from core.models import User, UserStatus
 
 OPERATOR = "cli:"
 

@@ -11,11 +11,11 @@ from sqlmodel import select
 from core import audit
 from core.access import mark_changed, sync_pending, user_principal
 from core.actor import acting
-from core.aws import aws_call
+from core.adapters.aws import aws_call
+from core.adapters.models import DataSource, Grant, User, UserStatus, utcnow
 from core.context import Gatehouse
 from core.domain import SourceKind
 from core.iam_import import import_s3_access
-from core.models import DataSource, Grant, User, UserStatus, utcnow
 from core.rules import check_platform_admin
 
 

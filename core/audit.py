@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from core.models import AuditEvent
+from core.adapters.models import AuditEvent
 
 SYSTEM = "system"
 

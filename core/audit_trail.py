@@ -19,9 +19,9 @@ from sqlmodel.sql.expression import Select
 
 from core import audit
 from core.actor import acting
+from core.adapters.models import AuditEvent, DataSource, Grant, User, UserStatus
 from core.catalog import Page, get_source
 from core.domain import AccessLevel, InvalidInput, NotAllowed
-from core.models import AuditEvent, DataSource, Grant, User, UserStatus
 from core.rules import check_manages_source, check_platform_admin
 
 MAX_PAGE = 500

@@ -12,8 +12,8 @@ import bcrypt
 from sqlmodel import Session, col, select
 
 from core import audit
+from core.adapters.models import User, UserStatus, utcnow
 from core.config import Settings
-from core.models import User, UserStatus, utcnow
 
 
 def hash_password(password: str) -> str:

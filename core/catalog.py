@@ -9,9 +9,9 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import and_, case, func, or_
 from sqlmodel import Session, col, select
 
+from core.adapters.models import App, DataSource, Grant, RoleSync, SyncState, User, UserStatus
 from core.config import Settings
 from core.domain import AccessLevel, NotFound, SourceKind, console_url, is_clean_name, shown
-from core.models import App, DataSource, Grant, RoleSync, SyncState, User, UserStatus
 from core.rules import check_can_see_source, check_manages_source, is_active_admin
 
 T = TypeVar("T")

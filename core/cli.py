@@ -19,13 +19,13 @@ import yaml
 
 from core import access, audit_trail, grants, objects, people, sources
 from core.actor import platform_operator
+from core.adapters.local_aws import ensure_local_aws
+from core.adapters.models import MovementKind, User
 from core.adoption import import_roles
 from core.config import ConfigurationError, load_settings
 from core.context import Gatehouse
 from core.domain import AccessLevel, GatehouseError, InvalidInput, SourceKind, format_paths, shown
 from core.expiry import expire
-from core.local_aws import ensure_local_aws
-from core.models import MovementKind, User
 from core.movement import MovementForm, record_movement
 from core.notify import deliver_email
 from core.startup import start

@@ -11,9 +11,9 @@ from uuid import uuid4
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from core.aws import Aws
+from core.adapters.aws import Aws
+from core.adapters.db import session_scope
 from core.config import Settings
-from core.db import session_scope
 
 
 @dataclass

@@ -10,10 +10,10 @@ from sqlmodel import col, select
 
 from core import audit
 from core.access import mark_changed, sync_pending, user_principal
+from core.adapters.models import DataSource, Grant, User, UserStatus, utcnow
 from core.catalog import active_admins
 from core.context import Gatehouse
 from core.domain import AccessLevel
-from core.models import DataSource, Grant, User, UserStatus, utcnow
 from core.notify import NotificationKind, notify
 
 

@@ -10,11 +10,11 @@ from sqlmodel import Session, col, select
 from core import audit
 from core.access import Principal, SyncOutcome, desired_grants, mark_changed, sync_pending, user_principal
 from core.actor import acting
-from core.aws import AwsError
+from core.adapters.aws import AwsError
+from core.adapters.models import App, DataSource, Grant, User, UserStatus, utcnow
 from core.catalog import get_source
 from core.context import Gatehouse
 from core.domain import AccessLevel, BucketGrant, InvalidInput, NotAllowed, format_paths, parse_paths
-from core.models import App, DataSource, Grant, User, UserStatus, utcnow
 from core.notify import NotificationKind, notify
 from core.people import get_user
 from core.policy import compile_role_policies

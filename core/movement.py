@@ -19,10 +19,10 @@ from sqlmodel import Session, col, or_, select
 
 from core import audit
 from core.actor import acting
+from core.adapters.models import DataMovement, DataSource, Grant, MovementKind, User, UserStatus, utcnow
 from core.catalog import get_source
 from core.context import Gatehouse
 from core.domain import BIDI_CONTROLS, AccessLevel, InvalidInput, NotAllowed, NotFound, format_paths, shown
-from core.models import DataMovement, DataSource, Grant, MovementKind, User, UserStatus, utcnow
 from core.rules import ALLOWED, Decision
 
 # What may come onto the platform: data classified SECRET or above never may, so it is not a choice.

@@ -23,10 +23,10 @@ from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
 from core import audit
-from core.aws import Aws, AwsError, aws_call
+from core.adapters.aws import Aws, AwsError, aws_call
+from core.adapters.models import DataMovement, MovementKind, User
 from core.context import Gatehouse
 from core.domain import GatehouseError, InvalidInput, NotAllowed, NotFound, console_url, format_paths, shown
-from core.models import DataMovement, MovementKind, User
 from core.movement import (
     MovedObject,
     ObjectExists,

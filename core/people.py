@@ -13,8 +13,9 @@ from sqlmodel import Session, col, exists, select
 from core import audit
 from core.access import mark_changed, sync_pending, user_principal
 from core.actor import acting
+from core.adapters.aws import AwsError
+from core.adapters.models import DataSource, Grant, Notification, User, UserStatus, utcnow
 from core.auth import hash_password
-from core.aws import AwsError
 from core.catalog import active_admins
 from core.context import Gatehouse
 from core.domain import (
@@ -28,7 +29,6 @@ from core.domain import (
     user_role_name,
     validate_username,
 )
-from core.models import DataSource, Grant, Notification, User, UserStatus, utcnow
 from core.rules import check_platform_admin
 
 

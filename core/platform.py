@@ -9,9 +9,9 @@ from sqlalchemy import func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from core.adapters.models import DataSource, Grant, RoleSync, SyncState, User, UserStatus
 from core.catalog import Page, active_admins
 from core.domain import AccessLevel, SourceKind
-from core.models import DataSource, Grant, RoleSync, SyncState, User, UserStatus
 from core.rules import check_platform_admin
 
 

@@ -14,6 +14,16 @@ from sqlmodel import Session, col, select
 from core import audit, grants
 from core.access import sync_pending
 from core.actor import acting
+from core.adapters.models import (
+    AccessRequest,
+    DataSource,
+    Grant,
+    RequestStatus,
+    SourceRequest,
+    User,
+    UserStatus,
+    utcnow,
+)
 from core.catalog import Page, active_admins, get_source
 from core.context import Gatehouse
 from core.domain import (
@@ -28,7 +38,6 @@ from core.domain import (
     validate_bucket_name,
     validate_username,
 )
-from core.models import AccessRequest, DataSource, Grant, RequestStatus, SourceRequest, User, UserStatus, utcnow
 from core.notify import NotificationKind, notify
 from core.rules import (
     ALLOWED,

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, exists, select
 
+from core.adapters.models import DataSource, Grant, RequestStatus, User, UserStatus
 from core.domain import AccessLevel, GatehouseError, NotAllowed
-from core.models import DataSource, Grant, RequestStatus, User, UserStatus
 
 
 @dataclass(frozen=True)

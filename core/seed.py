@@ -10,11 +10,11 @@ from sqlmodel import Session, select
 
 from core import audit
 from core.access import all_principals, mark_changed
+from core.adapters.aws import Aws
+from core.adapters.models import App, DataSource, Grant, User, UserStatus, utcnow
 from core.auth import hash_password
-from core.aws import Aws
 from core.config import Settings
 from core.domain import AccessLevel, SourceKind
-from core.models import App, DataSource, Grant, User, UserStatus, utcnow
 
 DEMO_PASSWORD = "gatehouse-demo"
 

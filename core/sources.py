@@ -9,11 +9,11 @@ from sqlmodel import Session, col, select
 from core import audit
 from core.access import app_principal, mark_changed, sync_pending, user_principal
 from core.actor import acting
-from core.aws import AwsError, BucketNameTaken
+from core.adapters.aws import AwsError, BucketNameTaken
+from core.adapters.models import AccessRequest, App, DataSource, Grant, RequestStatus, User, UserStatus, utcnow
 from core.catalog import get_source
 from core.context import Gatehouse
 from core.domain import AccessLevel, InvalidInput, SourceKind, check_text, validate_bucket_name, validate_username
-from core.models import AccessRequest, App, DataSource, Grant, RequestStatus, User, UserStatus, utcnow
 from core.notify import NotificationKind, notify
 from core.people import get_user
 from core.rules import check_manages_source, check_platform_admin

@@ -8,13 +8,13 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from core import access
-from core.aws import Aws, AwsError
+from core.adapters.aws import Aws, AwsError
+from core.adapters.db import lock_for_seeding, make_engine, migrate
+from core.adapters.local_aws import ensure_local_aws
+from core.adapters.models import DataSource
 from core.config import Settings, load_settings
 from core.context import Gatehouse
-from core.db import lock_for_seeding, make_engine, migrate
 from core.expiry import expire
-from core.local_aws import ensure_local_aws
-from core.models import DataSource
 from core.notify import deliver_email
 from core.seed import database_is_empty, seed_demo_database, seed_demo_objects
 from core.sources import provision_pending

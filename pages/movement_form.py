@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.adapters.models import MovementKind
 from core.context import Gatehouse
 from core.domain import GatehouseError
-from core.models import MovementKind
 from core.movement import CLASSIFICATIONS, MovementForm, previous_forms, record_movement
 from pages import ui
 from pages.markup import literal

@@ -7,8 +7,8 @@ import pyarrow as pa
 import streamlit as st
 
 from core import access, audit_trail, people, platform, requests
+from core.adapters.models import utcnow
 from core.domain import GatehouseError
-from core.models import utcnow
 from pages import ui
 from pages.markup import bold, literal, table
 

@@ -16,12 +16,12 @@ from extra_streamlit_components.CookieManager import _component_func as _cookie_
 from streamlit_authenticator.utilities import LoginError
 
 from core import audit_trail, auth, requests
+from core.adapters.db import current_revision
+from core.adapters.models import User, utcnow
 from core.catalog import Page
 from core.config import Settings
 from core.context import Gatehouse
-from core.db import current_revision
 from core.domain import GatehouseError, NotAllowed, NotFound, format_paths
-from core.models import User, utcnow
 from core.notify import deliver_email
 from core.people import Roles, signed_in
 from core.requests import RequestView
@@ -126,7 +126,7 @@ def sign_in(gh: Gatehouse) -> Actor:
 def read(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """`fn(session, *args, **kwargs)`, a read for the page, kept until the next write to the database.
 
-    The key holds the database's write revision read at the start of this rerun (core.db), so a write anywhere, in
+    The key holds the database's write revision read at the start of this rerun (adapters.db), so a write anywhere, in
     this process or another, is seen at the next rerun (a write of only the audit trail and sign-in bookkeeping is
     seen by the reads of the trail, `_READS_THE_TRAIL`, and no other); and the arguments, so one user's reads are
     never another's (a row by its table and id: the actor's reads are keyed by who they are). A refusal
@@ -147,7 +147,7 @@ def read(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return _cached_read(repr((revision, f"{fn.__module__}.{fn.__qualname__}", _key(args), _key(kwargs))), call)
 
 
-# The reads that show audit events: keyed on every write (core.db `trail`). Any other read of the trail belongs here.
+# The reads that show audit events: keyed on every write (adapters.db `trail`). Other reads of the trail belong here.
 _READS_THE_TRAIL = frozenset({audit_trail.search})
 
 

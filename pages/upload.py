@@ -6,8 +6,8 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from core import catalog
+from core.adapters.models import MovementKind
 from core.domain import GatehouseError, format_paths
-from core.models import MovementKind
 from core.objects import upload
 from pages import ui
 from pages.markup import literal

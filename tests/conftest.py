@@ -17,9 +17,9 @@ import pytest
 from moto.server import ThreadedMotoServer
 from sqlalchemy import create_engine, text
 
+from core.adapters.db import make_engine, migrate
 from core.config import Settings
 from core.context import Gatehouse
-from core.db import make_engine, migrate
 from core.startup import start
 
 POSTGRES_ADMIN_URL = os.environ.get("GATEHOUSE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

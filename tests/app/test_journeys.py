@@ -10,9 +10,9 @@ from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
 from core import grants, people
+from core.adapters.models import AccessRequest, DataSource, Grant, RequestStatus, User, UserStatus, utcnow
 from core.context import Gatehouse
 from core.domain import AccessLevel
-from core.models import AccessRequest, DataSource, Grant, RequestStatus, User, UserStatus, utcnow
 from core.people import get_user
 from tests.app.test_sign_in import app_env, sign_in  # noqa: F401  (fixture)
 

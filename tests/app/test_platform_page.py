@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlmodel import select
 
 from core import audit
+from core.adapters.models import DataSource
 from core.context import Gatehouse
-from core.models import DataSource
 from tests.app.test_journeys import NEED, go, messages, open_tab, widget
 from tests.app.test_sign_in import app_env, sign_in  # noqa: F401  (fixture)
 

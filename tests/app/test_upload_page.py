@@ -7,8 +7,8 @@ import hashlib
 
 from sqlmodel import select
 
+from core.adapters.models import DataMovement
 from core.context import Gatehouse
-from core.models import DataMovement
 from tests.app.test_journeys import go, messages, widget
 from tests.app.test_sign_in import app_env, sign_in  # noqa: F401  (fixture)
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from core.adapters.models import AuditEvent
 from core.config import Settings
-from core.models import AuditEvent
 from core.startup import start
 from tests.browser.test_access_stories import choose, open_page, shot, signed_in
 

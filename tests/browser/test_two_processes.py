@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from core.db import make_engine
-from core.models import AccessRequest, AuditEvent, DataSource, RequestStatus, User
+from core.adapters.db import make_engine
+from core.adapters.models import AccessRequest, AuditEvent, DataSource, RequestStatus, User
 from tests.browser.conftest import streamlit_server
 from tests.browser.test_access_stories import NEED, ask, open_page, shot, signed_in
 

@@ -17,11 +17,11 @@ from sqlmodel import Session, func, select
 
 from core import audit, audit_trail
 from core.actor import platform_operator
+from core.adapters.models import AuditEvent, DataSource
 from core.audit_trail import AuditFilter, AuditRow
 from core.catalog import Page
 from core.context import Gatehouse
 from core.domain import InvalidInput, NotAllowed, NotFound
-from core.models import AuditEvent, DataSource
 from core.people import get_user
 
 SALES, PRICING, SHARED, HIDDEN = (

@@ -13,9 +13,9 @@ from sqlmodel import select
 
 from core import access
 from core.actor import platform_operator
+from core.adapters.models import AuditEvent, DataMovement, Grant
 from core.config import Settings
 from core.context import Gatehouse
-from core.models import AuditEvent, DataMovement, Grant
 from core.people import get_user
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -18,10 +18,10 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from core import grants, requests
+from core.adapters.models import AccessRequest, AuditEvent, Grant, Notification, RequestStatus, User
 from core.config import Settings
 from core.context import Gatehouse
 from core.domain import AccessLevel, GatehouseError
-from core.models import AccessRequest, AuditEvent, Grant, Notification, RequestStatus, User
 from core.people import add_user, get_user
 from core.startup import start
 

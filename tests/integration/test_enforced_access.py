@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 
 from core import grants, sources
 from core.actor import platform_operator
+from core.adapters.models import User
 from core.context import Gatehouse
 from core.domain import AccessLevel, user_role_name
-from core.models import User
 from core.people import add_user, mark_left
 from tests.aws_helpers import as_user
 from tests.iam_eval import is_allowed

@@ -25,10 +25,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from core import grants, requests, sources
-from core.config import Settings
-from core.context import Gatehouse
-from core.domain import AccessLevel, GatehouseError, InvalidInput, parse_paths
-from core.models import (
+from core.adapters.models import (
     AccessRequest,
     AuditEvent,
     DataSource,
@@ -39,6 +36,9 @@ from core.models import (
     User,
     utcnow,
 )
+from core.config import Settings
+from core.context import Gatehouse
+from core.domain import AccessLevel, GatehouseError, InvalidInput, parse_paths
 from core.people import add_user, get_user
 from core.startup import start
 

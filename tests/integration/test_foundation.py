@@ -6,10 +6,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
 
 from core import auth, catalog
+from core.adapters.models import AuditEvent, DataSource, Notification, RoleSync, SyncState, User
 from core.config import Settings
 from core.context import Gatehouse
 from core.domain import AccessLevel, NotAllowed, NotFound, SourceKind
-from core.models import AuditEvent, DataSource, Notification, RoleSync, SyncState, User
 from core.people import active_user, get_user, signed_in
 from core.startup import start
 

@@ -5,8 +5,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-import core.models  # noqa: F401
-from core.db import alembic_config, make_engine, migrate
+import core.adapters.models  # noqa: F401
+from core.adapters.db import alembic_config, make_engine, migrate
 
 
 def test_migrations_match_the_models_and_are_reversible(database_url: str) -> None:

@@ -24,9 +24,9 @@ from moto.s3.models import s3_backends
 from sqlmodel import select
 
 from core import grants, objects
+from core.adapters.models import AuditEvent, DataMovement, DataSource, MovementKind, User, utcnow
 from core.context import Gatehouse
 from core.domain import AccessLevel, InvalidInput, NotAllowed, NotFound
-from core.models import AuditEvent, DataMovement, DataSource, MovementKind, User, utcnow
 from core.movement import (
     FormNeeded,
     MovementForm,

@@ -18,8 +18,8 @@ from sqlmodel import select
 
 from core import notify as notify_module
 from core.actor import platform_operator
+from core.adapters.models import Notification, User, UserStatus, utcnow
 from core.context import Gatehouse
-from core.models import Notification, User, UserStatus, utcnow
 from core.notify import NotificationKind, deliver_email, inbox, mark_read, notify
 from core.people import get_user, signed_in
 

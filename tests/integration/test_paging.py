@@ -7,9 +7,9 @@ import pytest
 from sqlmodel import select
 
 from core import catalog, grants
+from core.adapters.models import DataSource, Grant, User
 from core.context import Gatehouse
 from core.domain import AccessLevel, NotAllowed, NotFound
-from core.models import DataSource, Grant, User
 from core.people import get_user
 
 

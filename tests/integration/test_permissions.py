@@ -24,13 +24,8 @@ from sqlmodel import col, select
 
 from core import grants, requests, sources
 from core.access import find_drift
-from core.auth import record_failed_sign_in
-from core.catalog import access_list, get_source
-from core.config import Settings
-from core.context import Gatehouse
-from core.db import make_engine
-from core.domain import AccessLevel, InvalidInput, NotAllowed, NotFound, SourceKind
-from core.models import (
+from core.adapters.db import make_engine
+from core.adapters.models import (
     AccessRequest,
     AuditEvent,
     DataSource,
@@ -41,6 +36,11 @@ from core.models import (
     User,
     UserStatus,
 )
+from core.auth import record_failed_sign_in
+from core.catalog import access_list, get_source
+from core.config import Settings
+from core.context import Gatehouse
+from core.domain import AccessLevel, InvalidInput, NotAllowed, NotFound, SourceKind
 from core.people import add_user, get_user, mark_left
 from core.rules import TRANSITIONS, check_transition
 from core.startup import start

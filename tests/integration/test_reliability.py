@@ -14,9 +14,9 @@ from sqlmodel import select
 
 from core import access, catalog, grants, sources
 from core.actor import platform_operator
+from core.adapters.models import AuditEvent, DataSource, Grant, RoleSync, SyncState
 from core.context import Gatehouse
 from core.domain import AccessLevel, BucketGrant, InvalidInput
-from core.models import AuditEvent, DataSource, Grant, RoleSync, SyncState
 from core.people import get_user
 from core.policy import PolicyTooLarge
 

@@ -10,9 +10,9 @@ from sqlmodel import col, select
 
 from core import grants, requests, sources
 from core.actor import platform_operator
+from core.adapters.models import AccessRequest, AuditEvent, Grant, Notification, RequestStatus, User, utcnow
 from core.context import Gatehouse
 from core.domain import AccessLevel, GatehouseError, InvalidInput, NotAllowed, NotFound
-from core.models import AccessRequest, AuditEvent, Grant, Notification, RequestStatus, User, utcnow
 from core.people import get_user, signed_in
 from tests.aws_helpers import as_user
 

@@ -1,4 +1,4 @@
-"""The write revision (core.db): every transaction that writes moves it on, as it commits, on SQLite and PostgreSQL;
+"""The write revision (adapters.db): every transaction that writes moves it on, as it commits, on SQLite and PostgreSQL;
 reading, or a write rolled back, leaves it. Pages key their cached reads on it, so this is what makes a decision in one
 process show in every other at the next rerun. A write of only the audit trail and sign-in bookkeeping (a sign-in)
 moves the trail's number alone: every page's cached reads but the trail's stay."""
@@ -10,11 +10,11 @@ from sqlalchemy import text
 from sqlmodel import Session, col, insert, select, update
 
 from core import auth
+from core.adapters.db import current_revision, make_engine
+from core.adapters.models import AuditEvent, DataSource, Notification, User
 from core.audit import record
 from core.config import Settings
 from core.context import Gatehouse
-from core.db import current_revision, make_engine
-from core.models import AuditEvent, DataSource, Notification, User
 
 
 def number(gatehouse: Gatehouse) -> int:

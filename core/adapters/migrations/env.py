@@ -1,11 +1,11 @@
-"""Alembic runs migrations on the connection Gatehouse hands it (core.db.migrate), or on GATEHOUSE_DATABASE_URL."""
+"""Alembic runs migrations on the connection Gatehouse hands it (adapters.db.migrate), or on GATEHOUSE_DATABASE_URL."""
 
 from alembic import context
 from sqlmodel import SQLModel
 
-import core.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import core.adapters.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from core.adapters.db import make_engine
 from core.config import Settings
-from core.db import make_engine
 
 target_metadata = SQLModel.metadata
 

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, TextClause, event, inspect, text, update
 from sqlalchemy.orm import ORMExecuteState, SessionTransaction
 from sqlmodel import Session, create_engine, select
 
-from core.models import Revision
+from core.adapters.models import Revision
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Two processes starting together on one PostgreSQL must not both migrate: an advisory lock serialises them.

@@ -258,7 +258,7 @@ class Notification(SQLModel, table=True):
 
 
 class Revision(SQLModel, table=True):
-    """One row, moved on by every transaction that writes (core.db), so a page's reads can be cached until the next
+    """One row, moved on by every transaction that writes (adapters.db), so a page's reads can be cached until the next
     write in any process. `trail` counts every writing transaction; `n` only those that change more than the audit
     trail and sign-in bookkeeping (a sign-in, the commonest write, leaves `n` and so every page's cached reads but the
     trail's). `epoch` tells one database from another (a cache key must not match a different one)."""
