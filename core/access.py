@@ -14,15 +14,16 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import update
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, select
 
 from core import audit
 from core.actor import acting
 from core.adapters.aws import AwsError, LivePolicies
-from core.adapters.models import App, DataSource, Grant, RoleSync, SyncState, User, UserStatus, utcnow
+from core.adapters.models import App, DataSource, Grant, RoleSync, SyncState, User, utcnow
 from core.context import Gatehouse
 from core.domain import AccessLevel, BucketGrant, GatehouseError, app_role_name, user_role_name
 from core.policy import PolicyTooLarge, RolePolicies, compile_role_policies, minify
+from core.queries import live_grant
 from core.rules import check_platform_admin
 
 
@@ -47,12 +48,11 @@ def desired_grants(session: Session, principal: Principal, today: date | None = 
     query = (
         select(Grant.level, Grant.paths, DataSource.name)
         .join(DataSource, col(DataSource.id) == Grant.source_id)
-        .where(col(DataSource.archived_at).is_(None), or_(col(Grant.expires_on).is_(None), Grant.expires_on >= today))
+        .outerjoin(User, col(User.id) == Grant.user_id)
+        .where(*live_grant(today))
     )
     if principal.user_id is not None:
-        query = query.join(User, col(User.id) == Grant.user_id).where(
-            Grant.user_id == principal.user_id, User.status == UserStatus.ACTIVE
-        )
+        query = query.where(Grant.user_id == principal.user_id)
     else:
         query = query.where(Grant.app_id == principal.app_id)
     return [BucketGrant(bucket, AccessLevel(level), tuple(paths)) for level, paths, bucket in session.exec(query)]

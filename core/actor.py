@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from core.adapters.models import User, UserStatus
-from core.domain import NotAllowed, NotFound, shown
+from core.adapters.models import User
+from core.domain import NotFound, UserStatus, shown
+from core.rules import check_not_left
 
 OPERATOR = "cli:"
+LEFT = " and can no longer use Gatehouse"  # how a leaver is told, wherever they still try to act
 
 
 def platform_operator(name: str) -> User:
@@ -26,6 +28,5 @@ def acting(session: Session, actor: User) -> User:
     user = session.get(User, actor.id, populate_existing=True) if actor.id is not None else None
     if user is None:
         raise NotFound(f"There is no platform member called {shown(actor.username, 40)}.")
-    if user.status != UserStatus.ACTIVE:
-        raise NotAllowed(f"{user.username} has left the organisation and can no longer use Gatehouse.")
+    check_not_left(user, LEFT).enforce()
     return user

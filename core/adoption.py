@@ -12,11 +12,11 @@ from core import audit
 from core.access import mark_changed, sync_pending, user_principal
 from core.actor import acting
 from core.adapters.aws import aws_call
-from core.adapters.models import DataSource, Grant, User, UserStatus, utcnow
+from core.adapters.models import DataSource, Grant, User, utcnow
 from core.context import Gatehouse
 from core.domain import SourceKind
 from core.iam_import import import_s3_access
-from core.rules import check_platform_admin
+from core.rules import check_platform_admin, is_active
 
 
 @dataclass
@@ -51,7 +51,7 @@ def import_roles(gatehouse: Gatehouse, actor: User, *, dry_run: bool = False) ->
         check_platform_admin(actor).enforce()
         for username, document in policies.items():
             user = session.exec(select(User).where(User.username == username)).first()
-            if user is None or user.status != UserStatus.ACTIVE:
+            if user is None or not is_active(user):
                 report.skipped += 1
                 report.lines.append(f"{username}: not an active platform member in Gatehouse; add them first")
                 continue

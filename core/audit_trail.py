@@ -20,8 +20,9 @@ from sqlmodel.sql.expression import Select
 from core import audit
 from core.actor import acting
 from core.adapters.models import AuditEvent, DataSource, Grant, User, UserStatus
-from core.catalog import Page, get_source
+from core.catalog import Page
 from core.domain import AccessLevel, InvalidInput, NotAllowed
+from core.queries import get_source, is_active_admin
 from core.rules import check_manages_source, check_platform_admin
 
 MAX_PAGE = 500
@@ -136,7 +137,8 @@ def _visible_to(session: Session, actor: User, filters: AuditFilter) -> list[Col
     conditions: list[ColumnElement[bool]] = []
     if name := _given(filters.source):
         source = get_source(session, actor, name)
-        if not check_manages_source(session, actor, source).allowed:
+        admin = is_active_admin(session, actor, source)
+        if not check_manages_source(actor, source.name, admin_of_it=admin).allowed:
             raise NotAllowed(f"Only the platform team and the admins of {source.name} can see its audit trail.")
         conditions.append(col(AuditEvent.source_id) == source.id)
     if check_platform_admin(actor).allowed:

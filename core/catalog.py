@@ -9,10 +9,11 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import and_, case, func, or_
 from sqlmodel import Session, col, select
 
-from core.adapters.models import App, DataSource, Grant, RoleSync, SyncState, User, UserStatus
+from core.adapters.models import App, DataSource, Grant, RoleSync, SyncState, User, UserStatus, utcnow
 from core.config import Settings
-from core.domain import AccessLevel, NotFound, SourceKind, console_url, is_clean_name, shown
-from core.rules import check_can_see_source, check_manages_source, is_active_admin
+from core.domain import AccessLevel, SourceKind, console_url
+from core.queries import active_admins, get_source, is_active_admin, live_grant, visible_to
+from core.rules import check_manages_source, is_active
 
 T = TypeVar("T")
 
@@ -60,7 +61,8 @@ def usable_page(
     query = (
         select(Grant, DataSource)
         .join(DataSource, col(DataSource.id) == Grant.source_id)
-        .where(Grant.user_id == user.id, col(DataSource.archived_at).is_(None))
+        .join(User, col(User.id) == Grant.user_id)
+        .where(Grant.user_id == user.id, *live_grant(utcnow().date()))
     )
     if search.strip():
         query = query.where(col(DataSource.name).contains(search.strip().lower()))
@@ -95,9 +97,9 @@ def other_sources(
 ) -> Page[OtherSource]:
     """Sources the user has no grant on, searched and paged in the database, with their active admins."""
     mine = select(Grant.source_id).where(Grant.user_id == user.id)
-    query = select(DataSource).where(col(DataSource.archived_at).is_(None), col(DataSource.id).not_in(mine))
-    if not user.is_platform_admin:
-        query = query.where(col(DataSource.hidden).is_(False))
+    query = select(DataSource).where(
+        col(DataSource.archived_at).is_(None), col(DataSource.id).not_in(mine), visible_to(user)
+    )
     if search.strip():
         query = query.where(col(DataSource.name).contains(search.strip().lower()))
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
@@ -105,26 +107,6 @@ def other_sources(
     admins = active_admins(session, [s.id for s in sources if s.id is not None])
     items = [OtherSource(s.name, SourceKind(s.kind), tuple(admins.get(s.id or 0, ()))) for s in sources]
     return Page(items=items, total=total, offset=offset, limit=limit)
-
-
-def active_admins(session: Session, source_ids: list[int]) -> dict[int, list[str]]:
-    """One query for the admins of many sources (never one query a row)."""
-    if not source_ids:
-        return {}
-    rows = session.exec(
-        select(Grant.source_id, User.username)
-        .join(User, col(User.id) == Grant.user_id)
-        .where(
-            col(Grant.source_id).in_(source_ids),
-            Grant.level == AccessLevel.ADMIN,
-            User.status == UserStatus.ACTIVE,
-        )
-        .order_by(User.username)
-    ).all()
-    admins: dict[int, list[str]] = {}
-    for source_id, username in rows:
-        admins.setdefault(source_id, []).append(username)
-    return admins
 
 
 @dataclass(frozen=True)
@@ -138,20 +120,10 @@ class AccessEntry:
     left: bool = False
 
 
-def get_source(session: Session, actor: User, name: str) -> DataSource:
-    source = None
-    if is_clean_name(name, 63):
-        source = session.exec(select(DataSource).where(DataSource.name == name.strip())).first()
-    # A hidden source exists only for the platform team, and for the admins the platform team made for it
-    if source is None or not (check_can_see_source(actor, source).allowed or is_active_admin(session, actor, source)):
-        raise NotFound(f"There is no data source called {shown(name, 63)}.")
-    return source
-
-
 def administered_source_names(session: Session, actor: User, search: str = "", limit: int | None = None) -> Page[str]:
     """The names of the live sources this user is an active admin of, in order; searched and cut to `limit` in the
     database (names, not rows: a page keeps them between reruns, and a name is all it needs to go on)."""
-    if actor.status != UserStatus.ACTIVE:
+    if not is_active(actor):
         return Page([], 0, 0, limit or 0)
     query = (
         select(DataSource.name)
@@ -176,7 +148,7 @@ def access_list(
     platform team. Admins first, then by name; searched by username or app name and paged in the database."""
     if isinstance(source, str):
         source = get_source(session, actor, source)
-    check_manages_source(session, actor, source).enforce()
+    check_manages_source(actor, source.name, admin_of_it=is_active_admin(session, actor, source)).enforce()
     principal = func.coalesce(User.username, App.name)
     query = (
         select(Grant, User, App, RoleSync)
@@ -221,9 +193,7 @@ def _applied(sync: RoleSync | None, grant: Grant) -> bool:
 
 def source_names(session: Session, user: User, search: str = "", limit: int = 50) -> list[str]:
     """Live sources this user may see, searched by name in the database (for pickers)."""
-    query = select(DataSource.name).where(col(DataSource.archived_at).is_(None))
-    if not user.is_platform_admin:
-        query = query.where(col(DataSource.hidden).is_(False))
+    query = select(DataSource.name).where(col(DataSource.archived_at).is_(None), visible_to(user))
     if search.strip():
         query = query.where(col(DataSource.name).contains(search.strip().lower()))
     return list(session.exec(query.order_by(DataSource.name).limit(limit)))

@@ -51,6 +51,37 @@ class SourceKind(StrEnum):
         return {"warehouse": "Warehouse", "webapp": "Webapp"}[self.value]
 
 
+class UserStatus(StrEnum):
+    ACTIVE = "active"
+    LEFT = "left"
+
+
+class RequestStatus(StrEnum):
+    PENDING_ADMIN = "pending-admin"  # waiting for an active admin of the source
+    PENDING_LINE_MANAGER = "pending-line-manager"  # orphaned source: the requester's line manager confirms first
+    PENDING_PLATFORM = "pending-platform"  # orphaned source: the platform team grants
+    APPROVED = "approved"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def is_open(self) -> bool:
+        return self in (RequestStatus.PENDING_ADMIN, RequestStatus.PENDING_LINE_MANAGER, RequestStatus.PENDING_PLATFORM)
+
+
+class SyncState(StrEnum):
+    PENDING = "pending"  # the database changed; AWS not yet written
+    APPLIED = "applied"
+    FAILED = "failed"  # the last AWS call failed: retried at the next apply, start or reconcile
+
+
+class MovementKind(StrEnum):
+    UPLOAD = "upload"
+    DOWNLOAD = "download"
+    COPY = "copy"
+    MOVE = "move"
+
+
 @dataclass(frozen=True)
 class BucketGrant:
     """What one principal may do on one bucket: the policy compiler's input.
@@ -132,13 +163,18 @@ def parse_paths(text: str | None) -> tuple[str, ...]:
         if paths.count(path) > 1:
             raise InvalidInput(f"The path {shown(path, 40)} is listed twice.")
         for other in paths:
-            if other != path and path.startswith(other + "/"):
+            if other != path and path_covers(other, path):
                 raise InvalidInput(
                     f"The path {shown(path, 40)} is already inside {shown(other, 40)}: list only {shown(other, 40)}."
                 )
     if len(paths) > MAX_PATHS:
         raise InvalidInput(f"At most {MAX_PATHS} paths can be given; there are {len(paths)}.")
     return tuple(paths)
+
+
+def path_covers(outer: str, inner: str) -> bool:
+    """Whether a path (or "" for the whole bucket) covers another: `/a` covers `/a` and `/a/b`, never `/ab`."""
+    return outer == "" or inner == outer or inner.startswith(outer + "/")
 
 
 def validate_path(path: str, line_number: int | None = None) -> str:

@@ -10,11 +10,11 @@ from sqlmodel import col, select
 
 from core import audit
 from core.access import mark_changed, sync_pending, user_principal
-from core.adapters.models import DataSource, Grant, User, UserStatus, utcnow
-from core.catalog import active_admins
+from core.adapters.models import DataSource, Grant, User, utcnow
 from core.context import Gatehouse
 from core.domain import AccessLevel
 from core.notify import NotificationKind, notify
+from core.queries import active_admins, live_grant
 
 
 @dataclass
@@ -37,11 +37,9 @@ def expire(gatehouse: Gatehouse, today: date | None = None) -> ExpiryReport:
             .join(DataSource, col(DataSource.id) == Grant.source_id)
             .where(
                 col(Grant.expires_on).is_not(None),
-                col(Grant.expires_on) >= today,
                 col(Grant.expires_on) <= horizon,
                 col(Grant.expiry_warned_at).is_(None),
-                User.status == UserStatus.ACTIVE,
-                col(DataSource.archived_at).is_(None),
+                *live_grant(today),
             )
             .with_for_update(skip_locked=True, of=Grant)
         ).all()

@@ -11,14 +11,13 @@ from core import audit
 from core.access import Principal, SyncOutcome, desired_grants, mark_changed, sync_pending, user_principal
 from core.actor import acting
 from core.adapters.aws import AwsError
-from core.adapters.models import App, DataSource, Grant, User, UserStatus, utcnow
-from core.catalog import get_source
+from core.adapters.models import App, DataSource, Grant, User, utcnow
 from core.context import Gatehouse
 from core.domain import AccessLevel, BucketGrant, InvalidInput, NotAllowed, format_paths, parse_paths
 from core.notify import NotificationKind, notify
-from core.people import get_user
 from core.policy import compile_role_policies
-from core.rules import check_manages_source, is_active_admin
+from core.queries import active_admins, get_source, get_user, is_active_admin
+from core.rules import check_end_date, check_keeps_an_admin, check_manages_source, check_may_hold
 
 
 class ExternalNeedsConfirmation(InvalidInput):
@@ -48,11 +47,6 @@ def as_paths(paths: str | tuple[str, ...] | list[str] | None) -> tuple[str, ...]
     if isinstance(paths, str):
         return parse_paths(paths)
     return parse_paths("\n".join(paths)) if paths else ()
-
-
-def check_end_date(expires_on: date | None) -> None:
-    if expires_on is not None and expires_on <= utcnow().date():
-        raise InvalidInput(f"The end date {expires_on:%d %B %Y} has passed: choose a date after today.")
 
 
 def _managed_slots(gatehouse: Gatehouse, principal: Principal) -> int:
@@ -85,7 +79,7 @@ def grant_access(
     with gatehouse.session() as session:
         actor = acting(session, actor)
         source = get_source(session, actor, source_name)
-        check_manages_source(session, actor, source).enforce()
+        check_manages(session, actor, source)
         roles = record_grant(
             gatehouse,
             session,
@@ -117,7 +111,7 @@ def record_grant(
     of each member granted, by their username as stored.
 
     Checks every user and the IAM size quota before changing anything, so a refused grant leaves no trace."""
-    check_end_date(expires_on)
+    check_end_date(expires_on, utcnow().date()).enforce(InvalidInput)
     if not usernames:
         raise InvalidInput("Choose at least one user to grant access to.")
     if source.archived_at is not None:
@@ -142,10 +136,7 @@ def record_grant(
 
 def _grantee(session: Session, username: str, level: AccessLevel, confirm_external: bool) -> User:
     user = get_user(session, username)
-    if user.status != UserStatus.ACTIVE:
-        raise InvalidInput(f"{user.username} has left the organisation: only current platform members get access.")
-    if user.is_external and level is AccessLevel.ADMIN:
-        raise InvalidInput(f"{user.username} is an external user: external users cannot be admins of a source.")
+    check_may_hold(user, level).enforce(InvalidInput)
     if user.is_external and not confirm_external:
         raise ExternalNeedsConfirmation(
             f"{user.username} is an external user: confirm that they should have access before granting it."
@@ -166,7 +157,7 @@ def _upsert(
     grant = session.exec(select(Grant).where(Grant.source_id == source.id, Grant.user_id == user.id)).first()
     before = None if grant is None else _describe(grant)
     if grant is not None and grant.level == AccessLevel.ADMIN and level is not AccessLevel.ADMIN:
-        _refuse_removing_last_admin(session, source, user)
+        keeps_an_admin(session, source, user)
     if grant is None:
         grant = Grant(source_id=source.id or 0, user_id=user.id)
     grant.level = level
@@ -201,17 +192,13 @@ def _describe(grant: Grant) -> dict[str, object]:
     }
 
 
-def _refuse_removing_last_admin(session: Session, source: DataSource, user: User) -> None:
-    admins = session.exec(
-        select(User.username)
-        .join(Grant, col(Grant.user_id) == User.id)
-        .where(Grant.source_id == source.id, Grant.level == AccessLevel.ADMIN, User.status == UserStatus.ACTIVE)
-    ).all()
-    if list(admins) == [user.username]:
-        raise InvalidInput(
-            f"{user.username} is the only admin of {source.name}: make someone else an admin first, "
-            "or the source would be left without one."
-        )
+def keeps_an_admin(session: Session, source: DataSource, user: User) -> None:
+    admins = active_admins(session, [source.id or 0]).get(source.id or 0, [])
+    check_keeps_an_admin(admins, user.username, source.name).enforce(InvalidInput)
+
+
+def check_manages(session: Session, actor: User, source: DataSource) -> None:
+    check_manages_source(actor, source.name, admin_of_it=is_active_admin(session, actor, source)).enforce()
 
 
 def revoke_access(gatehouse: Gatehouse, actor: User, source_name: str, username: str) -> GrantOutcome:
@@ -222,12 +209,12 @@ def revoke_access(gatehouse: Gatehouse, actor: User, source_name: str, username:
         user = get_user(session, username)
         own = actor.id is not None and actor.id == user.id
         if not own:
-            check_manages_source(session, actor, source).enforce()
+            check_manages(session, actor, source)
         grant = session.exec(select(Grant).where(Grant.source_id == source.id, Grant.user_id == user.id)).first()
         if grant is None:
             raise InvalidInput(f"{user.username} has no access to {source.name}.")
-        if grant.level == AccessLevel.ADMIN and is_active_admin(session, user, source):
-            _refuse_removing_last_admin(session, source, user)
+        if grant.level == AccessLevel.ADMIN:
+            keeps_an_admin(session, source, user)
         before = _describe(grant)
         session.delete(grant)
         principal = user_principal(gatehouse.settings.env, user)

@@ -15,14 +15,14 @@ from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, select
 
 from core import audit
 from core.actor import acting
-from core.adapters.models import DataMovement, DataSource, Grant, MovementKind, User, UserStatus, utcnow
-from core.catalog import get_source
+from core.adapters.models import DataMovement, DataSource, Grant, MovementKind, User, utcnow
 from core.context import Gatehouse
 from core.domain import BIDI_CONTROLS, AccessLevel, InvalidInput, NotAllowed, NotFound, format_paths, shown
+from core.queries import get_source, live_grant
 from core.rules import ALLOWED, Decision
 
 # What may come onto the platform: data classified SECRET or above never may, so it is not a choice.
@@ -199,16 +199,11 @@ def source_access(session: Session, actor: User, source_name: str) -> SourceAcce
     source = get_source(session, actor, source_name)
     if source.archived_at is not None:
         raise NotAllowed(f"{source.name} is archived: its data can no longer be used through Gatehouse.")
-    today = utcnow().date()
     grant = session.exec(
         select(Grant)
+        .join(DataSource, col(DataSource.id) == Grant.source_id)
         .join(User, col(User.id) == Grant.user_id)
-        .where(
-            Grant.source_id == source.id,
-            Grant.user_id == actor.id,
-            User.status == UserStatus.ACTIVE,
-            or_(col(Grant.expires_on).is_(None), col(Grant.expires_on) >= today),
-        )
+        .where(Grant.source_id == source.id, Grant.user_id == actor.id, *live_grant(utcnow().date()))
     ).first()
     if grant is None:
         raise NotAllowed(f"You have no access to {source.name}: ask for it on the Request access page.")

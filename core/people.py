@@ -12,16 +12,14 @@ from sqlmodel import Session, col, exists, select
 
 from core import audit
 from core.access import mark_changed, sync_pending, user_principal
-from core.actor import acting
+from core.actor import LEFT, acting
 from core.adapters.aws import AwsError
 from core.adapters.models import DataSource, Grant, Notification, User, UserStatus, utcnow
 from core.auth import hash_password
-from core.catalog import active_admins
 from core.context import Gatehouse
 from core.domain import (
     AccessLevel,
     InvalidInput,
-    NotAllowed,
     NotFound,
     check_text,
     is_clean_name,
@@ -29,7 +27,8 @@ from core.domain import (
     user_role_name,
     validate_username,
 )
-from core.rules import check_platform_admin
+from core.queries import active_admins, get_user
+from core.rules import check_not_left, check_platform_admin
 
 
 @dataclass(frozen=True)
@@ -41,20 +40,10 @@ class Roles:
     platform_admin: bool
 
 
-def get_user(session: Session, username: str) -> User:
-    user = None
-    if is_clean_name(username, 39):
-        user = session.exec(select(User).where(User.username == username.strip().lower())).first()
-    if user is None:
-        raise NotFound(f"There is no platform member called {shown(username, 40)}.")
-    return user
-
-
 def active_user(session: Session, username: str) -> User:
     """The signed-in actor; someone who has left can no longer act, whatever their browser still holds."""
     user = get_user(session, username)
-    if user.status != UserStatus.ACTIVE:
-        raise NotAllowed(f"{user.username} has left the organisation and can no longer use Gatehouse.")
+    check_not_left(user, LEFT).enforce()
     return user
 
 
@@ -97,8 +86,7 @@ def signed_in(session: Session, username: str) -> SignedIn:
     if row is None:
         raise NotFound(f"There is no platform member called {shown(username, 40)}.")
     user, administers, manages, count = row
-    if user.status != UserStatus.ACTIVE:
-        raise NotAllowed(f"{user.username} has left the organisation and can no longer use Gatehouse.")
+    check_not_left(user, LEFT).enforce()
     roles = Roles(source_admin=bool(administers), line_manager=bool(manages), platform_admin=user.is_platform_admin)
     return SignedIn(user, roles, int(count))
 
@@ -141,8 +129,8 @@ def add_user(
         if session.exec(select(User.id).where(User.username == name)).first() is not None:
             raise InvalidInput(f"There is already a platform member called {name}.")
         manager = get_user(session, line_manager) if line_manager else None
-        if manager is not None and manager.status != UserStatus.ACTIVE:
-            raise InvalidInput(f"{manager.username} has left the organisation and cannot be a line manager.")
+        if manager is not None:
+            check_not_left(manager, " and cannot be a line manager").enforce(InvalidInput)
         user = User(
             username=name,
             email=email.strip(),

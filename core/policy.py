@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from core.domain import AccessLevel, BucketGrant, GatehouseError
+from core.domain import AccessLevel, BucketGrant, GatehouseError, path_covers
 
 INLINE_POLICY_NAME = "s3-access"
 INLINE_LIMIT = 10_240  # all inline policies of one role together
@@ -108,7 +108,7 @@ def canonical_grants(grants: Iterable[BucketGrant]) -> list[BucketGrant]:
     result = []
     for bucket in sorted(write.keys() | read.keys()):
         kept_write = _minimal(write[bucket])
-        kept_read = _minimal({s for s in read[bucket] if not any(_covers(w, s) for w in kept_write)})
+        kept_read = _minimal({s for s in read[bucket] if not any(path_covers(w, s) for w in kept_write)})
         for level, scopes in ((AccessLevel.READ_ONLY, kept_read), (AccessLevel.READ_WRITE, kept_write)):
             if scopes:
                 paths = () if scopes == [""] else tuple(f"/{s}" for s in scopes)
@@ -167,13 +167,8 @@ def _too_large_message(managed_slots: int) -> str:
     return f"These grants do not fit in {room}: remove some, or grant whole buckets instead of many separate paths."
 
 
-def _covers(outer: str, inner: str) -> bool:
-    """Whether prefix scope `outer` ('' = whole bucket) includes `inner`: 'p' covers 'p/q' but never 'pq'."""
-    return outer == "" or inner == outer or inner.startswith(outer + "/")
-
-
 def _minimal(scopes: set[str]) -> list[str]:
-    return sorted(s for s in scopes if not any(o != s and _covers(o, s) for o in scopes))
+    return sorted(s for s in scopes if not any(o != s and path_covers(o, s) for o in scopes))
 
 
 def _prefix_list_statements(bucket: str, prefixes: list[str]) -> list[dict]:

@@ -14,17 +14,8 @@ from sqlmodel import Session, col, select
 from core import audit, grants
 from core.access import sync_pending
 from core.actor import acting
-from core.adapters.models import (
-    AccessRequest,
-    DataSource,
-    Grant,
-    RequestStatus,
-    SourceRequest,
-    User,
-    UserStatus,
-    utcnow,
-)
-from core.catalog import Page, active_admins, get_source
+from core.adapters.models import AccessRequest, DataSource, Grant, RequestStatus, SourceRequest, User, utcnow
+from core.catalog import Page
 from core.context import Gatehouse
 from core.domain import (
     AccessLevel,
@@ -39,15 +30,24 @@ from core.domain import (
     validate_username,
 )
 from core.notify import NotificationKind, notify
+from core.queries import active_admins, get_source, is_active_admin, open_request, platform_team, users_named
 from core.rules import (
-    ALLOWED,
     Decision,
     check_business_need,
+    check_end_date,
+    check_may_decide,
+    check_may_hold,
+    check_may_own_sources,
+    check_no_more_than_asked,
+    check_not_confirmer,
     check_platform_admin,
+    check_refusal_reason,
     check_transition,
-    is_active_admin,
+    covers,
+    is_active,
+    route_request,
 )
-from core.sources import OPEN, Created, create_source
+from core.sources import Created, create_source
 
 
 @dataclass(frozen=True)
@@ -67,47 +67,6 @@ class RequestView:
     granted: str | None = None  # what was granted, when it differs from what was asked
 
 
-# --- rules (pure) --------------------------------------------------------------------------------------
-
-
-def covers(held_level: AccessLevel, held_paths: tuple[str, ...], level: AccessLevel, paths: tuple[str, ...]) -> bool:
-    """Does a held grant already give everything asked for?"""
-    if held_level.rank < level.rank:
-        return False
-    if not held_paths:
-        return True
-    return bool(paths) and all(any(p == h or p.startswith(h + "/") for h in held_paths) for p in paths)
-
-
-def check_not_own_request(actor: User, request: AccessRequest) -> Decision:
-    if actor.id is not None and actor.id == request.requester_id:
-        return Decision(False, "Nobody decides their own request: another admin, or the platform team, must.")
-    return ALLOWED
-
-
-def check_not_confirmer(actor: User, request: AccessRequest) -> Decision:
-    """An orphaned source's request is confirmed by one person and granted by another, so that two people see it:
-    a line manager in the platform team does not grant what they confirmed."""
-    if request.confirmed_by_id is not None and request.confirmed_by_id == actor.id:
-        return Decision(
-            False,
-            "You confirmed this request as the requester's line manager: another member of the platform team must "
-            "grant it.",
-        )
-    return ALLOWED
-
-
-def check_no_more_than_asked(
-    asked_level: AccessLevel, asked_paths: tuple[str, ...], level: AccessLevel, paths: tuple[str, ...]
-) -> Decision:
-    """An approver may grant a lower level or fewer paths than asked, never more."""
-    if level.rank > asked_level.rank:
-        return Decision(False, f"You can grant {asked_level.label.lower()} at most: that is what was asked for.")
-    if asked_paths and not covers(asked_level, asked_paths, asked_level, paths):
-        return Decision(False, f"You can grant only paths within those asked for ({format_paths(asked_paths)}).")
-    return ALLOWED
-
-
 # --- asking --------------------------------------------------------------------------------------------
 
 
@@ -123,11 +82,10 @@ def request_access(
     parsed = parse_paths(paths)
     need = check_text(business_need, "business need", 2000)
     check_business_need(need).enforce(InvalidInput)
-    grants.check_end_date(expires_on)
+    check_end_date(expires_on, utcnow().date()).enforce(InvalidInput)
     with gatehouse.session() as session:
         requester = acting(session, actor)
-        if requester.is_external and level is AccessLevel.ADMIN:
-            raise InvalidInput("External users cannot be admins of a source: ask for read only or read/write.")
+        check_may_hold(requester, level).enforce(InvalidInput)
         source = get_source(session, requester, source_name)
         if source.archived_at is not None:
             raise InvalidInput(f"{source.name} is archived: it takes no new requests.")
@@ -141,7 +99,7 @@ def request_access(
             select(AccessRequest).where(
                 AccessRequest.requester_id == requester.id,
                 AccessRequest.source_id == source.id,
-                col(AccessRequest.status).in_(OPEN),
+                open_request(),
             )
         ).first()
         if pending is not None:
@@ -159,20 +117,19 @@ def request_access(
         )
         admins = active_admins(session, [source.id or 0]).get(source.id or 0, [])
         manager = session.get(User, requester.line_manager_id) if requester.line_manager_id else None
-        if admins:
-            request.status = RequestStatus.PENDING_ADMIN
-            deciders = _users(session, admins)
-            kind = NotificationKind.REQUEST_TO_DECIDE
-        elif manager is not None and manager.status == UserStatus.ACTIVE:
-            request.status = RequestStatus.PENDING_LINE_MANAGER
+        request.status = route_request(
+            source_has_active_admins=bool(admins), line_manager_active=None if manager is None else is_active(manager)
+        )
+        kind = NotificationKind.REQUEST_TO_DECIDE
+        if request.status is RequestStatus.PENDING_ADMIN:
+            deciders = users_named(session, admins)
+        elif request.status is RequestStatus.PENDING_LINE_MANAGER and manager is not None:
             request.line_manager_id = manager.id
             deciders = [manager]
             kind = NotificationKind.CONFIRMATION_NEEDED
         else:
-            request.status = RequestStatus.PENDING_PLATFORM
             request.no_line_manager = True
-            deciders = _platform_team(session)
-            kind = NotificationKind.REQUEST_TO_DECIDE
+            deciders = platform_team(session)
         session.add(request)
         session.flush()
         audit.record(
@@ -218,24 +175,11 @@ def withdraw_request(gatehouse: Gatehouse, actor: User, request_id: int) -> None
 # --- deciding ------------------------------------------------------------------------------------------
 
 
-def check_may_decide(session: Session, actor: User, request: AccessRequest) -> Decision:
-    """Who decides depends on where the request stands; nobody decides their own."""
-    own = check_not_own_request(actor, request)
-    if not own.allowed:
-        return own
+def may_decide(session: Session, actor: User, request: AccessRequest) -> Decision:
+    """`rules.check_may_decide`, with whether the actor is an active admin of the request's source read now."""
     source = session.get(DataSource, request.source_id)
-    status = RequestStatus(request.status)
-    if status is RequestStatus.PENDING_ADMIN:
-        if source is not None and is_active_admin(session, actor, source):
-            return ALLOWED
-        return Decision(False, "Only an active admin of the source decides this request.")
-    if status is RequestStatus.PENDING_LINE_MANAGER:
-        if actor.id == request.line_manager_id and actor.status == UserStatus.ACTIVE:
-            return ALLOWED
-        return Decision(False, "Only the requester's line manager confirms this request.")
-    if status is RequestStatus.PENDING_PLATFORM:
-        return check_platform_admin(actor)
-    return Decision(False, f"This request is already {status.value.replace('-', ' ')}.")
+    admin = source is not None and is_active_admin(session, actor, source)
+    return check_may_decide(actor, request, admin_of_source=admin)
 
 
 def approve_request(
@@ -253,7 +197,7 @@ def approve_request(
         request = _load(session, request_id)
         if RequestStatus(request.status) is RequestStatus.PENDING_LINE_MANAGER:
             raise InvalidInput("The requester's line manager must confirm this request before it can be granted.")
-        check_may_decide(session, actor, request).enforce()
+        may_decide(session, actor, request).enforce()
         check_not_confirmer(actor, request).enforce()
         asked_level, asked_paths = AccessLevel(request.level), tuple(request.paths)
         granted_level = level or asked_level
@@ -305,12 +249,11 @@ def approve_request(
 def refuse_request(gatehouse: Gatehouse, actor: User, request_id: int, reason: str) -> None:
     """Refuse with a reason: an admin (pending admin), the line manager (pending confirmation), the platform team."""
     reason = check_text(reason, "reason", 1000)
-    if len(reason) < 5:
-        raise InvalidInput("Give the requester a reason for the refusal (a few words at least).")
+    check_refusal_reason(reason).enforce(InvalidInput)
     with gatehouse.session() as session:
         actor = acting(session, actor)
         request = _load(session, request_id)
-        check_may_decide(session, actor, request).enforce()
+        may_decide(session, actor, request).enforce()
         source = session.get(DataSource, request.source_id)
         requester = session.get(User, request.requester_id)
         assert source is not None and requester is not None
@@ -341,7 +284,7 @@ def confirm_request(gatehouse: Gatehouse, actor: User, request_id: int) -> None:
         request = _load(session, request_id)
         if RequestStatus(request.status) is not RequestStatus.PENDING_LINE_MANAGER:
             raise InvalidInput("This request does not wait for a line manager's confirmation.")
-        check_may_decide(session, actor, request).enforce()
+        may_decide(session, actor, request).enforce()
         source = session.get(DataSource, request.source_id)
         requester = session.get(User, request.requester_id)
         assert source is not None and requester is not None
@@ -359,7 +302,7 @@ def confirm_request(gatehouse: Gatehouse, actor: User, request_id: int) -> None:
         )
         notify(
             session,
-            _platform_team(session),
+            platform_team(session),
             NotificationKind.REQUEST_TO_DECIDE,
             f"Confirmed request for {source.name} to grant",
             f"{actor.username}, line manager of {requester.username}, confirmed their request for "
@@ -390,14 +333,6 @@ def _move(session: Session, request: AccessRequest, new: RequestStatus, actor: U
     if result.rowcount != 1:
         raise InvalidInput("Someone else decided this request a moment ago: reload to see the decision.")
     session.refresh(request)
-
-
-def _users(session: Session, usernames: list[str]) -> list[User]:
-    return list(session.exec(select(User).where(col(User.username).in_(usernames))))
-
-
-def _platform_team(session: Session) -> list[User]:
-    return list(session.exec(select(User).where(User.is_platform_admin, User.status == UserStatus.ACTIVE)))
 
 
 # --- reading -------------------------------------------------------------------------------------------
@@ -473,7 +408,7 @@ def _page(session: Session, conditions: list[Any], offset: int, limit: int) -> P
 
 def admin_queue(session: Session, admin: User, offset: int = 0, limit: int = 20) -> Page[RequestView]:
     """Requests waiting for an admin, on the sources this user actively administers; never their own."""
-    if admin.status != UserStatus.ACTIVE:
+    if not is_active(admin):
         return Page([], 0, offset, limit)
     mine = select(Grant.source_id).where(Grant.user_id == admin.id, Grant.level == AccessLevel.ADMIN)
     conditions = [
@@ -513,8 +448,7 @@ def request_webapp_source(
     check_business_need(need).enforce(InvalidInput)
     with gatehouse.session() as session:
         actor = acting(session, actor)
-        if actor.is_external:
-            raise InvalidInput("External users cannot ask for webapp data sources: they could not be its admin.")
+        check_may_own_sources(actor).enforce(InvalidInput)
         if session.exec(select(DataSource.id).where(DataSource.name == bucket)).first() is not None:
             raise InvalidInput(f"A data source called {bucket} already exists: choose another name.")
         request = SourceRequest(
@@ -536,7 +470,7 @@ def request_webapp_source(
         )
         notify(
             session,
-            _platform_team(session),
+            platform_team(session),
             NotificationKind.SOURCE_REQUEST,
             f"{actor.username} asks for a webapp data source",
             f"{actor.username} asks for the webapp data source {bucket} for the app {app}.\nBusiness need: {need}",
@@ -579,8 +513,8 @@ def decide_source_request(
             request.requester_id,
         )
     reason = check_text(reason, "reason", 1000)
-    if not approve and len(reason) < 5:
-        raise InvalidInput("Give the requester a reason for the refusal (a few words at least).")
+    if not approve:
+        check_refusal_reason(reason).enforce(InvalidInput)
     created = None
     if approve:
         created = create_source(gatehouse, actor, bucket, SourceKind.WEBAPP, admin=requester_name, app_name=app)

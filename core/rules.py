@@ -1,13 +1,25 @@
-"""Who may do what, as named checks that say allowed-or-why. Use cases call them; pages never decide."""
+"""Every rule Gatehouse enforces, said once, on plain values: no database, no AWS, no Streamlit.
+
+A rule is a function that answers allowed-or-why (`Decision`) or a plain fact (`route_request`, `is_live`). The use
+cases in core/actions/ load what a rule needs and enforce it; the SQL that mirrors a rule for reads (a live grant, a
+source someone may see, an open request) is written once in core/queries.py.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
 
-from sqlmodel import Session, exists, select
-
-from core.adapters.models import DataSource, Grant, RequestStatus, User, UserStatus
-from core.domain import AccessLevel, GatehouseError, NotAllowed
+from core.domain import (
+    AccessLevel,
+    GatehouseError,
+    NotAllowed,
+    RequestStatus,
+    UserStatus,
+    format_paths,
+    path_covers,
+)
 
 
 @dataclass(frozen=True)
@@ -23,41 +35,126 @@ class Decision:
 ALLOWED = Decision(True)
 
 
-def is_active_admin(session: Session, user: User, source: DataSource) -> bool:
-    """Decided on what the database says now, not on the status of the row passed in (which may be stale)."""
-    return bool(
-        session.exec(
-            select(
-                exists().where(
-                    Grant.source_id == source.id,
-                    Grant.user_id == user.id,
-                    Grant.level == AccessLevel.ADMIN,
-                    User.id == Grant.user_id,
-                    User.status == UserStatus.ACTIVE,
-                )
-            )
-        ).one()
-    )
+class Person(Protocol):
+    """What the rules read of a platform member (a `User` row, or any value with these fields)."""
+
+    id: int | None
+    username: str
+    status: UserStatus
+    is_platform_admin: bool
+    is_external: bool
 
 
-def check_platform_admin(actor: User) -> Decision:
-    if actor.is_platform_admin and actor.status == UserStatus.ACTIVE:
+class Request(Protocol):
+    """What the rules read of an access request."""
+
+    requester_id: int
+    line_manager_id: int | None
+    confirmed_by_id: int | None
+    status: RequestStatus
+
+
+# --- people ----------------------------------------------------------------------------------------------------
+
+
+def is_active(person: Person) -> bool:
+    return person.status == UserStatus.ACTIVE
+
+
+def check_not_left(person: Person, consequence: str) -> Decision:
+    """Someone who has left takes no part in anything: as actor, grantee, admin or line manager. `consequence`
+    ends the sentence ("and can no longer use Gatehouse")."""
+    if is_active(person):
+        return ALLOWED
+    return Decision(False, f"{person.username} has left the organisation{consequence}.")
+
+
+def check_platform_admin(actor: Person) -> Decision:
+    if actor.is_platform_admin and is_active(actor):
         return ALLOWED
     return Decision(False, "Only the platform team can do this.")
 
 
-def check_manages_source(session: Session, actor: User, source: DataSource) -> Decision:
-    """Active admins of the source manage its access; the platform team may manage any source."""
-    if check_platform_admin(actor).allowed or is_active_admin(session, actor, source):
-        return ALLOWED
-    return Decision(False, f"Only an admin of {source.name} can manage its access.")
-
-
-def check_can_see_source(actor: User, source: DataSource) -> Decision:
-    if source.hidden and not actor.is_platform_admin:
-        return Decision(False, f"There is no data source called {source.name}.")
+def check_may_administer(person: Person) -> Decision:
+    """Who can be an admin of a source: a current member who is not an external user."""
+    left = check_not_left(person, " and cannot be an admin")
+    if not left.allowed:
+        return left
+    if person.is_external:
+        return Decision(False, f"{person.username} is an external user: external users cannot be admins of a source.")
     return ALLOWED
 
+
+def check_may_hold(person: Person, level: AccessLevel) -> Decision:
+    """Who can be given access at a level: current members only, and an external user never as admin."""
+    left = check_not_left(person, ": only current platform members get access")
+    if not left.allowed or level is not AccessLevel.ADMIN:
+        return left
+    return check_may_administer(person)
+
+
+def check_may_own_sources(actor: Person) -> Decision:
+    """Creating a source, or asking for a webapp source, makes the actor its admin: never an external user."""
+    if actor.is_external:
+        return Decision(False, "External users cannot create data sources or ask for them: they cannot be admins.")
+    return ALLOWED
+
+
+# --- sources ---------------------------------------------------------------------------------------------------
+
+
+def can_see_source(actor: Person, *, hidden: bool, admin_of_it: bool) -> bool:
+    """A hidden source (the data engineers') exists only for the platform team and for the admins made for it."""
+    return not hidden or actor.is_platform_admin or admin_of_it
+
+
+def check_manages_source(actor: Person, source_name: str, *, admin_of_it: bool) -> Decision:
+    """A source's active admins manage its access; the platform team may manage any source."""
+    if check_platform_admin(actor).allowed or (admin_of_it and is_active(actor)):
+        return ALLOWED
+    return Decision(False, f"Only an admin of {source_name} can manage its access.")
+
+
+# --- grants ----------------------------------------------------------------------------------------------------
+
+
+def is_live(expires_on: date | None, archived_at: datetime | None, holder: UserStatus | None, today: date) -> bool:
+    """A grant IAM must reflect: on a source not archived, not past its end date (valid through that day), held by
+    someone who has not left (or by an app: `holder` None)."""
+    return (
+        archived_at is None
+        and (expires_on is None or expires_on >= today)
+        and (holder is None or holder == UserStatus.ACTIVE)
+    )
+
+
+def covers(held_level: AccessLevel, held_paths: tuple[str, ...], level: AccessLevel, paths: tuple[str, ...]) -> bool:
+    """Does access held (a level on paths, none = the whole bucket) already give everything asked for?"""
+    if held_level.rank < level.rank:
+        return False
+    if not held_paths:
+        return True
+    return bool(paths) and all(any(path_covers(h, p) for h in held_paths) for p in paths)
+
+
+def check_end_date(expires_on: date | None, today: date) -> Decision:
+    if expires_on is not None and expires_on <= today:
+        return Decision(False, f"The end date {expires_on:%d %B %Y} has passed: choose a date after today.")
+    return ALLOWED
+
+
+def check_keeps_an_admin(active_admins: list[str], username: str, source_name: str) -> Decision:
+    """A source is never left without an admin by taking admin from its last one."""
+    if active_admins == [username]:
+        return Decision(
+            False,
+            f"{username} is the only admin of {source_name}: make someone else an admin first, "
+            "or the source would be left without one.",
+        )
+    return ALLOWED
+
+
+# --- requests --------------------------------------------------------------------------------------------------
 
 # A request moves only along these steps; a decided request is never decided again.
 TRANSITIONS: dict[RequestStatus, set[RequestStatus]] = {
@@ -69,6 +166,7 @@ TRANSITIONS: dict[RequestStatus, set[RequestStatus]] = {
     },
     RequestStatus.PENDING_PLATFORM: {RequestStatus.APPROVED, RequestStatus.REFUSED, RequestStatus.WITHDRAWN},
 }
+OPEN = tuple(TRANSITIONS)  # a request can still move: it waits for someone
 
 
 def check_transition(current: RequestStatus, new: RequestStatus) -> Decision:
@@ -77,6 +175,65 @@ def check_transition(current: RequestStatus, new: RequestStatus) -> Decision:
     if not current.is_open:
         return Decision(False, f"This request is already {current.value.replace('-', ' ')}: it cannot change now.")
     return Decision(False, f"A request {current.value.replace('-', ' ')} cannot become {new.value.replace('-', ' ')}.")
+
+
+def route_request(*, source_has_active_admins: bool, line_manager_active: bool | None) -> RequestStatus:
+    """Who a new request waits for: the source's active admins; for an orphaned source (every admin has left), the
+    requester's line manager first, then the platform team; with no line manager on record, the platform team.
+    `line_manager_active` is None when the requester has no line manager."""
+    if source_has_active_admins:
+        return RequestStatus.PENDING_ADMIN
+    if line_manager_active:
+        return RequestStatus.PENDING_LINE_MANAGER
+    return RequestStatus.PENDING_PLATFORM
+
+
+def check_not_own_request(actor: Person, request: Request) -> Decision:
+    if actor.id is not None and actor.id == request.requester_id:
+        return Decision(False, "Nobody decides their own request: another admin, or the platform team, must.")
+    return ALLOWED
+
+
+def check_may_decide(actor: Person, request: Request, *, admin_of_source: bool) -> Decision:
+    """Who decides depends on where the request stands; nobody decides their own."""
+    own = check_not_own_request(actor, request)
+    if not own.allowed:
+        return own
+    status = RequestStatus(request.status)
+    if status is RequestStatus.PENDING_ADMIN:
+        if admin_of_source and is_active(actor):
+            return ALLOWED
+        return Decision(False, "Only an active admin of the source decides this request.")
+    if status is RequestStatus.PENDING_LINE_MANAGER:
+        if actor.id == request.line_manager_id and is_active(actor):
+            return ALLOWED
+        return Decision(False, "Only the requester's line manager confirms this request.")
+    if status is RequestStatus.PENDING_PLATFORM:
+        return check_platform_admin(actor)
+    return Decision(False, f"This request is already {status.value.replace('-', ' ')}.")
+
+
+def check_not_confirmer(actor: Person, request: Request) -> Decision:
+    """An orphaned source's request is confirmed by one person and granted by another, so that two people see it:
+    a line manager in the platform team does not grant what they confirmed."""
+    if request.confirmed_by_id is not None and request.confirmed_by_id == actor.id:
+        return Decision(
+            False,
+            "You confirmed this request as the requester's line manager: another member of the platform team must "
+            "grant it.",
+        )
+    return ALLOWED
+
+
+def check_no_more_than_asked(
+    asked_level: AccessLevel, asked_paths: tuple[str, ...], level: AccessLevel, paths: tuple[str, ...]
+) -> Decision:
+    """An approver may grant a lower level or fewer paths than asked, never more."""
+    if level.rank > asked_level.rank:
+        return Decision(False, f"You can grant {asked_level.label.lower()} at most: that is what was asked for.")
+    if asked_paths and not covers(asked_level, asked_paths, asked_level, paths):
+        return Decision(False, f"You can grant only paths within those asked for ({format_paths(asked_paths)}).")
+    return ALLOWED
 
 
 MIN_BUSINESS_NEED = 20
@@ -93,4 +250,10 @@ def check_business_need(need: str) -> Decision:
         )
     if len(need) > 2000:
         return Decision(False, "Keep the business need under 2,000 characters.")
+    return ALLOWED
+
+
+def check_refusal_reason(reason: str) -> Decision:
+    if len(reason) < 5:
+        return Decision(False, "Give the requester a reason for the refusal (a few words at least).")
     return ALLOWED

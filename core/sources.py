@@ -10,15 +10,13 @@ from core import audit
 from core.access import app_principal, mark_changed, sync_pending, user_principal
 from core.actor import acting
 from core.adapters.aws import AwsError, BucketNameTaken
-from core.adapters.models import AccessRequest, App, DataSource, Grant, RequestStatus, User, UserStatus, utcnow
-from core.catalog import get_source
+from core.adapters.models import AccessRequest, App, DataSource, Grant, RequestStatus, User, utcnow
 from core.context import Gatehouse
 from core.domain import AccessLevel, InvalidInput, SourceKind, check_text, validate_bucket_name, validate_username
+from core.grants import check_manages
 from core.notify import NotificationKind, notify
-from core.people import get_user
-from core.rules import check_manages_source, check_platform_admin
-
-OPEN = [RequestStatus.PENDING_ADMIN, RequestStatus.PENDING_LINE_MANAGER, RequestStatus.PENDING_PLATFORM]
+from core.queries import get_source, get_user, open_request
+from core.rules import check_may_administer, check_may_own_sources, check_platform_admin, check_transition
 
 
 @dataclass(frozen=True)
@@ -67,16 +65,12 @@ def create_source(
         privileged = kind is SourceKind.WEBAPP or hidden or (admin is not None and admin != actor.username)
         if privileged:
             check_platform_admin(actor).enforce()
-        if actor.is_external:
-            raise InvalidInput("External users cannot create data sources.")
+        check_may_own_sources(actor).enforce(InvalidInput)
         if session.exec(select(DataSource.id).where(DataSource.name == bucket)).first() is not None:
             raise InvalidInput(f"A data source called {bucket} already exists: choose another name.")
         _check_name_free(gatehouse, bucket)
         owner = get_user(session, admin) if admin else actor
-        if owner.status != UserStatus.ACTIVE:
-            raise InvalidInput(f"{owner.username} has left the organisation and cannot be an admin.")
-        if owner.is_external:
-            raise InvalidInput(f"{owner.username} is an external user: external users cannot be admins of a source.")
+        check_may_administer(owner).enforce(InvalidInput)
         source = DataSource(
             name=bucket,
             kind=kind,
@@ -176,7 +170,7 @@ def archive_source(gatehouse: Gatehouse, actor: User, name: str) -> Archived:
     with gatehouse.session() as session:
         actor = acting(session, actor)
         source = get_source(session, actor, name)
-        check_manages_source(session, actor, source).enforce()
+        check_manages(session, actor, source)
         if source.archived_at is not None:
             raise InvalidInput(f"{source.name} is already archived.")
         source.archived_at = utcnow()
@@ -192,9 +186,10 @@ def archive_source(gatehouse: Gatehouse, actor: User, name: str) -> Archived:
         principals += [app_principal(gatehouse.settings.env, a) for a in apps]
         mark_changed(session, principals)
         open_requests = session.exec(
-            select(AccessRequest).where(AccessRequest.source_id == source.id, col(AccessRequest.status).in_(OPEN))
+            select(AccessRequest).where(AccessRequest.source_id == source.id, open_request())
         ).all()
         for request in open_requests:
+            check_transition(RequestStatus(request.status), RequestStatus.REFUSED).enforce(InvalidInput)
             request.status = RequestStatus.REFUSED
             request.decision_reason = f"{source.name} was archived."
             request.decided_by_id = actor.id

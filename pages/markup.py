@@ -39,8 +39,11 @@ def literal(value: object, *, lines: bool = False) -> Markdown:
     """`value` as Markdown that renders as exactly its text. One line unless `lines`: then each line of the text
     is a line of the output (a hard break), never a heading, list, quote or code block."""
     text = visible(str(value))
-    parts = text.splitlines() if lines else [" ".join(text.splitlines())]
-    return Markdown("  \n".join(_line(part) for part in parts))
+    if not lines:
+        return Markdown(_line(" ".join(text.splitlines())))
+    parts = text.strip().splitlines()
+    # An empty line between two lines would end the paragraph: a word joiner keeps it a line of its own.
+    return Markdown("  \n".join(_line(part) if part.strip() else WORD_JOINER for part in parts))
 
 
 def _line(text: str) -> str:

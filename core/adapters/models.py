@@ -13,7 +13,7 @@ from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, String,
 from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
-from core.domain import AccessLevel, SourceKind
+from core.domain import AccessLevel, MovementKind, RequestStatus, SourceKind, SyncState, UserStatus
 
 
 def utcnow() -> datetime:
@@ -28,37 +28,6 @@ def _enum(enum: type[StrEnum], default: Any = ..., nullable: bool = False, index
 
 def _json(nullable: bool = False) -> Any:
     return Field(default_factory=list, sa_column=Column(JSON, nullable=nullable))
-
-
-class UserStatus(StrEnum):
-    ACTIVE = "active"
-    LEFT = "left"
-
-
-class RequestStatus(StrEnum):
-    PENDING_ADMIN = "pending-admin"  # waiting for an active admin of the source
-    PENDING_LINE_MANAGER = "pending-line-manager"  # orphaned source: the requester's line manager confirms first
-    PENDING_PLATFORM = "pending-platform"  # orphaned source: the platform team grants
-    APPROVED = "approved"
-    REFUSED = "refused"
-    WITHDRAWN = "withdrawn"
-
-    @property
-    def is_open(self) -> bool:
-        return self in (RequestStatus.PENDING_ADMIN, RequestStatus.PENDING_LINE_MANAGER, RequestStatus.PENDING_PLATFORM)
-
-
-class SyncState(StrEnum):
-    PENDING = "pending"  # the database changed; AWS not yet written
-    APPLIED = "applied"
-    FAILED = "failed"  # the last AWS call failed: retried at the next apply, start or reconcile
-
-
-class MovementKind(StrEnum):
-    UPLOAD = "upload"
-    DOWNLOAD = "download"
-    COPY = "copy"
-    MOVE = "move"
 
 
 class User(SQLModel, table=True):

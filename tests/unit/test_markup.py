@@ -45,6 +45,8 @@ def test_any_text_made_literal_reads_back_as_that_text_and_nothing_else(text: st
 
 
 @given(TRICKY)
+@example("a\n\na")  # an empty line between two: a paragraph break would drop it
+@example("\n a\n \n\nb \n")
 def test_text_of_several_lines_keeps_its_lines_and_starts_no_block(text: str) -> None:
     seen, kinds = text_of(literal(text, lines=True))
     assert seen == shown(text, lines=True)

@@ -1,0 +1,108 @@
+"""The SQL that mirrors a rule of core/rules.py, written once beside the tables and used by every read and use case:
+a live grant, a source someone may see, an open request, a source's active admins, finding a member or a source by
+the name someone typed."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, or_
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, exists, select
+
+from core.adapters.models import AccessRequest, DataSource, Grant, User
+from core.domain import AccessLevel, NotFound, UserStatus, is_clean_name, shown
+from core.rules import OPEN, Person, can_see_source
+
+
+def live_grant(today: date) -> list[ColumnElement[bool]]:
+    """`rules.is_live` as SQL: for a query over Grant that joins DataSource, and User where the holder is a person
+    (an app's grant has no user and is live while its source is)."""
+    return [
+        col(DataSource.archived_at).is_(None),
+        or_(col(Grant.expires_on).is_(None), col(Grant.expires_on) >= today),
+        or_(col(Grant.user_id).is_(None), col(User.status) == UserStatus.ACTIVE),
+    ]
+
+
+def open_request() -> ColumnElement[bool]:
+    """`rules.OPEN` as SQL: the request still waits for someone."""
+    return col(AccessRequest.status).in_(OPEN)
+
+
+def administers(user_id: Any, source_id: Any = DataSource.id) -> Any:
+    """An EXISTS that is true while the user is an active admin of the source (a column or a value each). Its own
+    aliases, so that it correlates with the enclosing query's source and nothing else."""
+    grant, holder = aliased(Grant), aliased(User)
+    return exists().where(
+        grant.source_id == source_id,
+        grant.user_id == user_id,
+        grant.level == AccessLevel.ADMIN,
+        holder.id == grant.user_id,
+        holder.status == UserStatus.ACTIVE,
+    )
+
+
+def is_active_admin(session: Session, user: Person, source: DataSource) -> bool:
+    """Decided on what the database says now, not on the status of the row passed in (which may be stale)."""
+    if user.id is None or source.id is None:
+        return False
+    return bool(session.exec(select(administers(user.id, source.id))).one())
+
+
+def visible_to(actor: Person) -> ColumnElement[bool]:
+    """`rules.can_see_source` as SQL, for a query over DataSource."""
+    if actor.is_platform_admin:
+        return col(DataSource.id).is_not(None)
+    return or_(col(DataSource.hidden).is_(False), administers(actor.id))
+
+
+def active_admins(session: Session, source_ids: list[int]) -> dict[int, list[str]]:
+    """One query for the active admins of many sources (never one query a row)."""
+    if not source_ids:
+        return {}
+    rows = session.exec(
+        select(Grant.source_id, User.username)
+        .join(User, col(User.id) == Grant.user_id)
+        .where(
+            col(Grant.source_id).in_(source_ids),
+            Grant.level == AccessLevel.ADMIN,
+            User.status == UserStatus.ACTIVE,
+        )
+        .order_by(User.username)
+    ).all()
+    admins: dict[int, list[str]] = {}
+    for source_id, username in rows:
+        admins.setdefault(source_id, []).append(username)
+    return admins
+
+
+def platform_team(session: Session) -> list[User]:
+    return list(session.exec(select(User).where(User.is_platform_admin, User.status == UserStatus.ACTIVE)))
+
+
+def users_named(session: Session, usernames: list[str]) -> list[User]:
+    return list(session.exec(select(User).where(col(User.username).in_(usernames))))
+
+
+def get_user(session: Session, username: str) -> User:
+    """The member a typed name means: trimmed and lowercased once here, so everything after uses the name as stored."""
+    user = None
+    if is_clean_name(username, 39):
+        user = session.exec(select(User).where(User.username == username.strip().lower())).first()
+    if user is None:
+        raise NotFound(f"There is no platform member called {shown(username, 40)}.")
+    return user
+
+
+def get_source(session: Session, actor: Person, name: str) -> DataSource:
+    """The source a typed name means, if the actor may see it (a hidden one is not there for anyone else)."""
+    source = None
+    if is_clean_name(name, 63):
+        source = session.exec(select(DataSource).where(DataSource.name == name.strip())).first()
+    if source is None or not can_see_source(
+        actor, hidden=source.hidden, admin_of_it=source.hidden and is_active_admin(session, actor, source)
+    ):
+        raise NotFound(f"There is no data source called {shown(name, 63)}.")
+    return source

@@ -1,0 +1,172 @@
+"""core/rules.py on plain values alone: every rule Gatehouse enforces, with no database and no AWS."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from core import rules
+from core.domain import AccessLevel, RequestStatus, UserStatus, path_covers
+
+TODAY = date(2026, 12, 2)
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int | None
+    username: str
+    status: UserStatus = UserStatus.ACTIVE
+    is_platform_admin: bool = False
+    is_external: bool = False
+
+
+@dataclass(frozen=True)
+class Request:
+    requester_id: int
+    status: RequestStatus
+    line_manager_id: int | None = None
+    confirmed_by_id: int | None = None
+
+
+ALICE = Person(1, "alice")
+BOB = Person(2, "bob")
+CAROL = Person(3, "carol")
+DAVE = Person(4, "dave", is_platform_admin=True)
+EVE = Person(5, "eve", is_external=True)
+ERIN = Person(6, "erin", status=UserStatus.LEFT)
+
+
+@pytest.mark.parametrize(
+    ("admins", "manager", "route"),
+    [
+        (True, True, RequestStatus.PENDING_ADMIN),
+        (True, None, RequestStatus.PENDING_ADMIN),
+        (False, True, RequestStatus.PENDING_LINE_MANAGER),
+        (False, False, RequestStatus.PENDING_PLATFORM),  # the line manager has left too
+        (False, None, RequestStatus.PENDING_PLATFORM),  # no line manager on record
+    ],
+)
+def test_a_request_goes_to_the_admins_else_the_line_manager_else_the_platform_team(
+    admins: bool, manager: bool | None, route: RequestStatus
+) -> None:
+    assert rules.route_request(source_has_active_admins=admins, line_manager_active=manager) is route
+
+
+def test_who_decides_depends_on_where_the_request_stands() -> None:
+    waiting = Request(requester_id=ALICE.id or 0, status=RequestStatus.PENDING_ADMIN)
+    assert rules.check_may_decide(BOB, waiting, admin_of_source=True).allowed
+    assert not rules.check_may_decide(BOB, waiting, admin_of_source=False).allowed
+    assert not rules.check_may_decide(DAVE, waiting, admin_of_source=False).allowed  # the admins' to decide
+    assert not rules.check_may_decide(replace(BOB, status=UserStatus.LEFT), waiting, admin_of_source=True).allowed
+    own = rules.check_may_decide(ALICE, waiting, admin_of_source=True)
+    assert not own.allowed and "their own request" in own.reason
+
+    confirming = Request(ALICE.id or 0, RequestStatus.PENDING_LINE_MANAGER, line_manager_id=CAROL.id)
+    assert rules.check_may_decide(CAROL, confirming, admin_of_source=False).allowed
+    assert not rules.check_may_decide(BOB, confirming, admin_of_source=True).allowed
+
+    granting = Request(ALICE.id or 0, RequestStatus.PENDING_PLATFORM, confirmed_by_id=DAVE.id)
+    assert rules.check_may_decide(DAVE, granting, admin_of_source=False).allowed
+    assert not rules.check_not_confirmer(DAVE, granting).allowed  # two people see an orphan's request
+    assert rules.check_not_confirmer(replace(DAVE, id=9), granting).allowed
+
+    decided = Request(ALICE.id or 0, RequestStatus.APPROVED)
+    assert not rules.check_may_decide(DAVE, decided, admin_of_source=True).allowed
+
+
+def test_only_open_requests_move_and_open_means_waiting_for_someone() -> None:
+    assert set(rules.OPEN) == {s for s in RequestStatus if s.is_open}
+    for current in RequestStatus:
+        for new in RequestStatus:
+            allowed = rules.check_transition(current, new).allowed
+            assert allowed == (new in rules.TRANSITIONS.get(current, set()))
+            if not current.is_open:
+                assert not allowed
+
+
+@pytest.mark.parametrize(
+    ("expires_on", "archived", "holder", "live"),
+    [
+        (None, None, UserStatus.ACTIVE, True),
+        (TODAY, None, UserStatus.ACTIVE, True),  # valid through its end date
+        (date(2026, 12, 1), None, UserStatus.ACTIVE, False),
+        (None, datetime(2026, 1, 1, tzinfo=UTC), UserStatus.ACTIVE, False),
+        (None, None, UserStatus.LEFT, False),
+        (None, None, None, True),  # an app's grant
+    ],
+)
+def test_a_live_grant(
+    expires_on: date | None, archived: datetime | None, holder: UserStatus | None, live: bool
+) -> None:
+    assert rules.is_live(expires_on, archived, holder, TODAY) is live
+
+
+def test_a_path_covers_itself_and_what_is_inside_never_a_sibling_prefix() -> None:
+    assert path_covers("/reports", "/reports") and path_covers("/reports", "/reports/2026")
+    assert not path_covers("/reports", "/reportsX") and not path_covers("/reports/2026", "/reports")
+    assert path_covers("", "/anything")
+
+
+@given(st.lists(st.sampled_from(["/a", "/a/b", "/ab", "/c"]), max_size=3, unique=True))
+def test_access_held_covers_what_is_asked_only_at_a_level_and_paths_as_wide(asked: list[str]) -> None:
+    paths = tuple(asked)
+    assert rules.covers(AccessLevel.READ_WRITE, (), AccessLevel.READ_ONLY, paths)
+    assert not rules.covers(AccessLevel.READ_ONLY, (), AccessLevel.READ_WRITE, paths)
+    within = bool(paths) and all(p == "/a" or p.startswith("/a/") for p in paths)
+    assert rules.covers(AccessLevel.READ_ONLY, ("/a",), AccessLevel.READ_ONLY, paths) is within
+
+
+def test_an_approver_grants_no_more_than_was_asked() -> None:
+    asked = (AccessLevel.READ_WRITE, ("/a",))
+    assert rules.check_no_more_than_asked(*asked, AccessLevel.READ_ONLY, ("/a/b",)).allowed
+    assert not rules.check_no_more_than_asked(*asked, AccessLevel.ADMIN, ("/a",)).allowed
+    assert not rules.check_no_more_than_asked(*asked, AccessLevel.READ_ONLY, ()).allowed  # the whole bucket
+    assert not rules.check_no_more_than_asked(*asked, AccessLevel.READ_ONLY, ("/ab",)).allowed
+
+
+def test_who_may_hold_administer_and_own_sources() -> None:
+    assert rules.check_may_hold(EVE, AccessLevel.READ_WRITE).allowed
+    assert "external users cannot be admins" in rules.check_may_hold(EVE, AccessLevel.ADMIN).reason
+    assert "has left the organisation" in rules.check_may_hold(ERIN, AccessLevel.READ_ONLY).reason
+    assert not rules.check_may_administer(ERIN).allowed and rules.check_may_administer(BOB).allowed
+    assert not rules.check_may_own_sources(EVE).allowed and rules.check_may_own_sources(ALICE).allowed
+    assert rules.check_not_left(ERIN, " and can no longer use Gatehouse").reason == (
+        "erin has left the organisation and can no longer use Gatehouse."
+    )
+
+
+def test_who_sees_and_manages_a_source() -> None:
+    assert rules.can_see_source(ALICE, hidden=False, admin_of_it=False)
+    assert not rules.can_see_source(ALICE, hidden=True, admin_of_it=False)
+    assert rules.can_see_source(ALICE, hidden=True, admin_of_it=True)  # an admin the platform team made for it
+    assert rules.can_see_source(DAVE, hidden=True, admin_of_it=False)
+    assert rules.check_manages_source(BOB, "alpha-x", admin_of_it=True).allowed
+    assert rules.check_manages_source(DAVE, "alpha-x", admin_of_it=False).allowed
+    assert not rules.check_manages_source(ALICE, "alpha-x", admin_of_it=False).allowed
+    assert not rules.check_manages_source(replace(DAVE, status=UserStatus.LEFT), "alpha-x", admin_of_it=False).allowed
+
+
+def test_a_source_keeps_an_admin_and_an_end_date_is_after_today() -> None:
+    assert not rules.check_keeps_an_admin(["bob"], "bob", "alpha-x").allowed
+    assert rules.check_keeps_an_admin(["bob", "carol"], "bob", "alpha-x").allowed
+    assert not rules.check_end_date(TODAY, TODAY).allowed
+    assert rules.check_end_date(date(2026, 12, 3), TODAY).allowed and rules.check_end_date(None, TODAY).allowed
+
+
+def test_the_rules_module_does_no_io() -> None:
+    """It imports nothing that reaches a database, AWS, a network or Streamlit."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(rules.__file__).read_text())
+    imported = {
+        (node.module or "") if isinstance(node, ast.ImportFrom) else alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    }
+    assert imported <= {"__future__", "dataclasses", "datetime", "typing", "core.domain"}, imported
