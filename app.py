@@ -7,7 +7,7 @@ import logging
 import streamlit as st
 
 from core.domain import GatehouseError
-from core.people import Roles
+from core.reads.people import Roles
 from pages import ui
 from pages.markup import bold, literal
 

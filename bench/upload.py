@@ -37,7 +37,7 @@ from core.config import Settings
 from core.context import Gatehouse
 from core.movement import MovementForm, record_movement
 from core.objects import upload
-from core.people import get_user
+from core.queries import get_user
 from core.startup import start
 
 MB = 1024 * 1024

@@ -17,17 +17,18 @@ from typing import Annotated, get_args, get_type_hints
 import typer
 import yaml
 
-from core import access, audit_trail, grants, objects, people, sources
+from core import actions, objects
+from core.actions.expire_access import expire
+from core.actions.import_iam import import_roles
 from core.actor import platform_operator
 from core.adapters.local_aws import ensure_local_aws
 from core.adapters.models import MovementKind, User
-from core.adoption import import_roles
 from core.config import ConfigurationError, load_settings
 from core.context import Gatehouse
 from core.domain import AccessLevel, GatehouseError, InvalidInput, SourceKind, format_paths, shown
-from core.expiry import expire
 from core.movement import MovementForm, record_movement
 from core.notify import deliver_email
+from core.reads import audit_trail, catalog, people
 from core.startup import start
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False, help=__doc__)
@@ -74,7 +75,7 @@ def _date(text: str | None) -> date | None:
         raise GatehouseError(f"{text!r} is not a date: write it as YYYY-MM-DD.") from None
 
 
-def _report(outcome: grants.GrantOutcome) -> None:
+def _report(outcome: actions.GrantOutcome) -> None:
     for failed in outcome.failed:
         typer.echo(f"recorded, not yet applied in AWS ({failed.role_name}): {failed.error}", err=True)
 
@@ -89,7 +90,7 @@ def users_add(
     name: Annotated[str, typer.Option(help="Display name.")] = "",
 ) -> None:
     """Add a platform member (a joiner) and create their IAM role."""
-    joiner = people.add_user(
+    joiner = actions.add_user(
         _gatehouse(),
         _actor(),
         username,
@@ -109,7 +110,7 @@ def users_add(
 @users_app.command("leave")
 def users_leave(username: str) -> None:
     """Mark a member as having left: all their access is revoked in IAM."""
-    departure = people.mark_left(_gatehouse(), _actor(), username)
+    departure = actions.mark_left(_gatehouse(), _actor(), username)
     typer.echo(departure.outcome, err=bool(departure.sync_error))
     if departure.orphaned_sources:
         typer.echo("now orphaned (no active admin): " + ", ".join(departure.orphaned_sources))
@@ -124,7 +125,7 @@ def sources_create(
     app_name: Annotated[str | None, typer.Option("--app", help="Webapp sources: the app that reads it.")] = None,
 ) -> None:
     """Create a data source: a hardened bucket, with its admin (and, for webapp sources, the app read-only)."""
-    created = sources.create_source(
+    created = actions.create_source(
         _gatehouse(), _actor(), name, SourceKind(kind.value), admin=admin, hidden=hidden, app_name=app_name
     )
     typer.echo(f"created {created.name}")
@@ -146,7 +147,7 @@ def access_grant(
     yes_external: Annotated[bool, typer.Option("--yes-external", help="Confirm granting external users.")] = False,
 ) -> None:
     """Grant (or change) access to a source."""
-    outcome = grants.grant_access(
+    outcome = actions.grant_access(
         _gatehouse(),
         _actor(),
         source,
@@ -164,7 +165,7 @@ def access_grant(
 @access_app.command("revoke")
 def access_revoke(source: str, username: str) -> None:
     """Revoke a user's access to a source."""
-    outcome = grants.revoke_access(_gatehouse(), _actor(), source, username)
+    outcome = actions.revoke_access(_gatehouse(), _actor(), source, username)
     pending = "recorded, not yet applied in AWS: " if outcome.failed else ""
     typer.echo(f"{pending}revoked {outcome.recorded[0]}'s access to {source}")
     _report(outcome)
@@ -176,7 +177,7 @@ def access_list(
     source: Annotated[str | None, typer.Option(help="Only access to this source.")] = None,
 ) -> None:
     """List grants: source, who, level, paths, end date."""
-    rows = grants.list_access(_gatehouse(), _actor(), username=user, source_name=source)
+    rows = _gatehouse().read(catalog.list_access, _actor(), username=user, source_name=source)
     for row in rows:
         until = f"\tuntil {row.expires_on}" if row.expires_on else ""
         typer.echo(f"{row.source}\t{row.principal}\t{row.level.value}\t{format_paths(row.paths)}{until}")
@@ -188,7 +189,7 @@ def access_list(
 def reconcile(dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show the drift.")] = False) -> None:
     """Compare every role's live IAM policies with the database; repair the drift (audited)."""
     gatehouse = _gatehouse()
-    drift = access.find_drift(gatehouse, _actor())
+    drift = actions.find_drift(gatehouse, _actor())
     for item in drift:
         typer.echo(f"{item.role_name}: {item.what}")
     if not drift:
@@ -197,7 +198,7 @@ def reconcile(dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show
     if dry_run:
         typer.echo(f"{len({d.role_name for d in drift})} role(s) drifted (dry run: nothing changed)")
         return
-    outcomes = access.repair(gatehouse, drift, _actor())
+    outcomes = actions.repair(gatehouse, drift, _actor())
     typer.echo(f"repaired {len(outcomes)} role(s)")
 
 

@@ -3,9 +3,10 @@ the unit of work (one transaction) a use case opens on them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Concatenate, ParamSpec, TypeVar
 from uuid import uuid4
 
 from sqlalchemy import Engine
@@ -14,6 +15,9 @@ from sqlmodel import Session
 from core.adapters.aws import Aws
 from core.adapters.db import session_scope
 from core.config import Settings
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 @dataclass
@@ -28,5 +32,11 @@ class Gatehouse:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
+        """The unit of work of one use case: committed as it ends, rolled back if anything in it raises."""
         with session_scope(self.engine) as session:
             yield session
+
+    def read(self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run one read of core/reads (or core/queries) in a session of its own: how pages and the CLI read."""
+        with self.session() as session:
+            return fn(session, *args, **kwargs)

@@ -29,9 +29,9 @@ from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from core.adapters.models import Notification, User, utcnow
-from core.catalog import Page
 from core.config import Settings
 from core.context import Gatehouse
+from core.reads.page import Page
 
 BATCH_SIZE = 50  # notifications locked and sent per transaction
 MAX_REFUSALS = 5

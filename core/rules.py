@@ -177,6 +177,22 @@ def check_transition(current: RequestStatus, new: RequestStatus) -> Decision:
     return Decision(False, f"A request {current.value.replace('-', ' ')} cannot become {new.value.replace('-', ' ')}.")
 
 
+def check_decision_step(current: RequestStatus, new: RequestStatus) -> Decision:
+    """The two steps a decider could take out of turn: granting before the line manager confirmed an orphaned
+    source's request, and confirming one that waits for no confirmation."""
+    if new is RequestStatus.APPROVED and current is RequestStatus.PENDING_LINE_MANAGER:
+        return Decision(False, "The requester's line manager must confirm this request before it can be granted.")
+    if new is RequestStatus.PENDING_PLATFORM and current is not RequestStatus.PENDING_LINE_MANAGER:
+        return Decision(False, "This request does not wait for a line manager's confirmation.")
+    return ALLOWED
+
+
+def check_withdrawer(actor: Person, request: Request) -> Decision:
+    if actor.id != request.requester_id:
+        return Decision(False, "Only the person who asked can withdraw a request.")
+    return ALLOWED
+
+
 def route_request(*, source_has_active_admins: bool, line_manager_active: bool | None) -> RequestStatus:
     """Who a new request waits for: the source's active admins; for an orphaned source (every admin has left), the
     requester's line manager first, then the platform team; with no line manager on record, the platform team.

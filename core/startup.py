@@ -7,17 +7,17 @@ import logging
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from core import access
+from core import iam_sync
+from core.actions.create_source import provision_pending
+from core.actions.expire_access import expire
 from core.adapters.aws import Aws, AwsError
 from core.adapters.db import lock_for_seeding, make_engine, migrate
 from core.adapters.local_aws import ensure_local_aws
 from core.adapters.models import DataSource
 from core.config import Settings, load_settings
 from core.context import Gatehouse
-from core.expiry import expire
 from core.notify import deliver_email
 from core.seed import database_is_empty, seed_demo_database, seed_demo_objects
-from core.sources import provision_pending
 
 log = logging.getLogger("gatehouse")
 
@@ -41,9 +41,9 @@ def start(settings: Settings | None = None) -> Gatehouse:
                 session.exec(
                     update(DataSource).where(col(DataSource.archived_at).is_(None)).values(provisioned_at=None)
                 )
-            access.mark_all_changed(gatehouse)
+            iam_sync.mark_all_changed(gatehouse)
         provision_pending(gatehouse)
-        access.sync_pending(gatehouse)
+        iam_sync.sync_pending(gatehouse)
         expire(gatehouse)  # access whose end date passed while no scheduler ran ends now
         if settings.should_seed_demo and settings.aws_mode == "local":
             seed_demo_objects(gatehouse.aws, settings)

@@ -3,9 +3,10 @@ audit trail, archive a source."""
 
 import streamlit as st
 
-from core import audit_trail, catalog, grants, requests, sources
+from core import actions
 from core.domain import AccessLevel, format_paths
-from core.requests import RequestView
+from core.reads import audit_trail, catalog, page, queues
+from core.reads.queues import RequestView
 from pages import ui
 from pages.markup import literal, table
 
@@ -19,7 +20,7 @@ def _who_search() -> str:
     return str(st.session_state.get(ui.restore("access-search")) or "")
 
 
-def access_page(source: str) -> catalog.Page[catalog.AccessEntry]:
+def access_page(source: str) -> page.Page[catalog.AccessEntry]:
     """The page of the source's access list that Who has access shows (and Edit or revoke picks from)."""
     search = _who_search()
     number = ui.page_number("access-page", f"{source}\n{search}")  # the first page of another source or search
@@ -101,7 +102,7 @@ def manage_access() -> None:
                 if st.form_submit_button("Grant access", type="primary"):
                     ui.act(
                         gh,
-                        lambda: grants.grant_access(
+                        lambda: actions.grant_access(
                             gh,
                             me,
                             source,
@@ -141,7 +142,7 @@ def manage_access() -> None:
                 if saved:
                     ui.act(
                         gh,
-                        lambda: grants.grant_access(
+                        lambda: actions.grant_access(
                             gh,
                             me,
                             source,
@@ -154,7 +155,7 @@ def manage_access() -> None:
                         f"Saved {person}'s access.",
                     )
                 if revoked:
-                    ui.act(gh, lambda: grants.revoke_access(gh, me, source, person), f"Revoked {person}'s access.")
+                    ui.act(gh, lambda: actions.revoke_access(gh, me, source, person), f"Revoked {person}'s access.")
 
     if trail_tab.open:
         with trail_tab:
@@ -179,7 +180,7 @@ def manage_access() -> None:
             )
             sure = st.checkbox(f"I want to archive {literal(source)}", key=f"archive-sure-{source}")
             if st.button("Archive data source", disabled=not sure, key="archive"):
-                ui.act(gh, lambda: sources.archive_source(gh, me, source), f"{source} is archived.")
+                ui.act(gh, lambda: actions.archive_source(gh, me, source), f"{source} is archived.")
 
 
 gh = ui.gatehouse()
@@ -195,7 +196,7 @@ decide_section, manage_section = st.tabs(
 
 if decide_section.open:
     with decide_section:
-        queue = ui.read_page(requests.admin_queue, me, key="queue-page", size=QUEUE_PAGE)
+        queue = ui.read_page(queues.admin_queue, me, key="queue-page", size=QUEUE_PAGE)
         st.subheader(f"Requests to decide ({queue.total:,})")
         if not queue.total:
             st.caption("No request is waiting for you.")
@@ -224,7 +225,7 @@ if decide_section.open:
                     me,
                     request,
                     "Approve",
-                    lambda chosen: requests.approve_request(gh, me, request.id, *chosen),
+                    lambda chosen: actions.approve_request(gh, me, request.id, *chosen),
                     lambda chosen: (
                         f"Approved: {request.requester} has {chosen[0].label.lower()} access to {request.source}."
                     ),

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import catalog, objects, snippets
+from core import objects, snippets
 from core.adapters.models import MovementKind
-from core.catalog import UsableSource
 from core.context import Gatehouse
 from core.domain import GatehouseError
+from core.reads import catalog
+from core.reads.catalog import UsableSource
 from pages import ui
 from pages.markup import literal, table
 from pages.movement_form import movement_form

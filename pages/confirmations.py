@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from core import requests
+from core import actions
+from core.reads import queues
 from pages import ui
 
 PAGE_SIZE = 10
@@ -18,7 +19,7 @@ st.caption(
     "When every admin of a data source has left, a request for it needs its requester's line manager to confirm "
     "the business need; the platform team then grants it."
 )
-waiting = ui.read_page(requests.awaiting_confirmation, me, key="confirm-page", size=PAGE_SIZE)
+waiting = ui.read_page(queues.awaiting_confirmation, me, key="confirm-page", size=PAGE_SIZE)
 if not waiting.total:
     st.info("No request is waiting for your confirmation.")
 request = ui.request_queue(waiting, "confirm-page", PAGE_SIZE, "confirm-request")
@@ -30,7 +31,7 @@ if request is not None:
             me,
             request,
             "Confirm the business need",
-            lambda _: requests.confirm_request(gh, me, request.id),
+            lambda _: actions.confirm_request(gh, me, request.id),
             lambda _: f"Confirmed: {request.requester}'s request now goes to the platform team.",
             f"Refused {request.requester}'s request.",
         )

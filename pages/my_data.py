@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from core import catalog
 from core.domain import format_paths
+from core.reads import catalog
 from pages import ui
 from pages.browse_view import browse
 from pages.markup import bold, link, table

@@ -6,9 +6,10 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
-from core import access, audit_trail, people, platform, requests
+from core import actions
 from core.adapters.models import utcnow
 from core.domain import GatehouseError
+from core.reads import audit_trail, platform, queues
 from pages import ui
 from pages.markup import bold, literal, table
 
@@ -30,7 +31,7 @@ requests_tab, webapp_tab, users_tab, sources_tab, aws_tab, audit_tab = st.tabs(
 
 if requests_tab.open:
     with requests_tab:
-        waiting = ui.read_page(requests.platform_queue, me, key="platform-queue-page", size=QUEUE_PAGE)
+        waiting = ui.read_page(queues.platform_queue, me, key="platform-queue-page", size=QUEUE_PAGE)
         st.markdown(f"**Access requests for orphaned sources ({waiting.total:,})**")
         if not waiting.total:
             st.caption("No access request waits for the platform team.")
@@ -48,14 +49,14 @@ if requests_tab.open:
                     me,
                     request,
                     "Grant as asked",
-                    lambda _: requests.approve_request(gh, me, request.id),
+                    lambda _: actions.approve_request(gh, me, request.id),
                     lambda _: f"Granted to {request.requester}.",
                     f"Refused {request.requester}'s request.",
                 )
 
 if webapp_tab.open:
     with webapp_tab:
-        source_asks = ui.read_page(requests.source_requests, me, key="source-asks-page", size=QUEUE_PAGE)
+        source_asks = ui.read_page(queues.source_requests, me, key="source-asks-page", size=QUEUE_PAGE)
         st.markdown(f"**Webapp data sources asked for ({source_asks.total:,})**")
         if not source_asks.total:
             st.caption("No webapp data source is waiting to be created.")
@@ -84,7 +85,7 @@ if webapp_tab.open:
                 if create.button("Create it", key=f"create-{ask.id}", type="primary"):
                     ui.act(
                         gh,
-                        lambda a=ask: requests.decide_source_request(gh, me, a.id or 0, approve=True),
+                        lambda a=ask: actions.create_webapp_source(gh, me, a.id or 0),
                         f"Created {ask.bucket_name}: {requester} is its admin, {ask.app_name} reads it.",
                     )
                 with refuse.form(f"source-refuse-{ask.id}"):
@@ -92,9 +93,7 @@ if webapp_tab.open:
                     if st.form_submit_button("Refuse"):
                         ui.act(
                             gh,
-                            lambda a=ask, why=reason: requests.decide_source_request(
-                                gh, me, a.id or 0, approve=False, reason=why
-                            ),
+                            lambda a=ask, why=reason: actions.refuse_webapp_source(gh, me, a.id or 0, why),
                             "Refused.",
                         )
 
@@ -112,7 +111,7 @@ if users_tab.open:
             if st.form_submit_button("Add"):
                 ui.act(
                     gh,
-                    lambda: people.add_user(
+                    lambda: actions.add_user(
                         gh,
                         me,
                         username,
@@ -141,7 +140,7 @@ if users_tab.open:
                 else:
                     ui.act(
                         gh,
-                        lambda: people.mark_left(gh, me, leaving),
+                        lambda: actions.mark_left(gh, me, leaving),
                         lambda gone: (
                             f"{gone.username} is marked as having left"
                             + ("." if gone.sync_error else "; all their access is revoked in AWS.")
@@ -210,7 +209,7 @@ if aws_tab.open:
                 width="stretch",
             )
             if st.button("Retry now", key="retry-sync"):
-                outcomes = access.retry_pending(gh, me)
+                outcomes = actions.retry_pending(gh, me)
                 failed = [o for o in outcomes if o.error]
                 (st.error if failed else st.success)(
                     f"{len(outcomes) - len(failed):,} applied, {len(failed):,} still failing."
@@ -220,7 +219,7 @@ if aws_tab.open:
         st.divider()
         st.markdown("**Drift** — compare every role's live IAM policies with what the database says.")
         if st.button("Check for drift", key="check-drift"):
-            st.session_state["drift"] = access.find_drift(gh, actor.user)
+            st.session_state["drift"] = actions.find_drift(gh, actor.user)
         drift = st.session_state.get("drift")
         if drift is not None:
             if not drift:
@@ -232,8 +231,8 @@ if aws_tab.open:
                     width="stretch",
                 )
                 if st.button("Repair drift", type="primary", key="repair-drift"):
-                    access.repair(gh, drift, actor.user)
-                    st.session_state["drift"] = access.find_drift(gh, actor.user)
+                    actions.repair(gh, drift, actor.user)
+                    st.session_state["drift"] = actions.find_drift(gh, actor.user)
                     st.rerun()
 
 

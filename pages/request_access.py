@@ -3,8 +3,9 @@ platform team for a webapp source, give up access I no longer need."""
 
 import streamlit as st
 
-from core import catalog, grants, requests, sources
+from core import actions
 from core.domain import AccessLevel, format_paths
+from core.reads import catalog, queues
 from pages import ui
 from pages.markup import bold, literal
 
@@ -49,14 +50,14 @@ if ask.open:
             else:
                 ui.act(
                     gh,
-                    lambda: requests.request_access(gh, me, source, level, paths, need, until),
+                    lambda: actions.request_access(gh, me, source, level, paths, need, until),
                     lambda view: f"Request sent for {view.source}: it waits for {view.waits_for}.",
                 )
 
 if mine.open:
     with mine:
-        mine_list = ui.read(requests.my_requests, me)
-        source_asks = ui.read(requests.my_source_requests, me)
+        mine_list = ui.read(queues.my_requests, me)
+        source_asks = ui.read(queues.my_source_requests, me)
         if not mine_list:
             st.info("You have not asked for access yet.")
         for request in mine_list:
@@ -74,7 +75,7 @@ if mine.open:
                 if request.decision_reason:  # the decider's own words, as they wrote them
                     left.text(f"Reason: {request.decision_reason}")
                 if request.status.is_open and right.button("Withdraw", key=f"withdraw-{request.id}"):
-                    ui.act(gh, lambda r=request: requests.withdraw_request(gh, me, r.id), "Request withdrawn.")
+                    ui.act(gh, lambda r=request: actions.withdraw_request(gh, me, r.id), "Request withdrawn.")
         if source_asks:
             st.markdown("**Webapp data sources you asked for**")
             st.dataframe(
@@ -100,7 +101,7 @@ if create.open:
             if st.form_submit_button("Create data source", type="primary"):
                 ui.act(
                     gh,
-                    lambda: sources.create_source(gh, me, name, description=description),
+                    lambda: actions.create_source(gh, me, name, description=description),
                     lambda created: f"{created.name} is created; you are its admin.",
                 )
         st.markdown("**Ask for a webapp data source**")
@@ -115,7 +116,7 @@ if create.open:
             if st.form_submit_button("Ask the platform team"):
                 ui.act(
                     gh,
-                    lambda: requests.request_webapp_source(gh, me, bucket, app_name, webapp_need),
+                    lambda: actions.request_webapp_source(gh, me, bucket, app_name, webapp_need),
                     "Sent to the platform team.",
                 )
 
@@ -130,6 +131,6 @@ if give_up.open:
             if st.button("Give up my access", key="give-up"):
                 ui.act(
                     gh,
-                    lambda: grants.revoke_access(gh, me, choice, me.username),
+                    lambda: actions.revoke_access(gh, me, choice, me.username),
                     f"Your access to {choice} is removed.",
                 )

@@ -15,16 +15,17 @@ import streamlit_authenticator as stauth
 from extra_streamlit_components.CookieManager import _component_func as _cookie_component
 from streamlit_authenticator.utilities import LoginError
 
-from core import audit_trail, auth, requests
+from core import actions, auth
 from core.adapters.db import current_revision
 from core.adapters.models import User, utcnow
-from core.catalog import Page
 from core.config import Settings
 from core.context import Gatehouse
 from core.domain import GatehouseError, NotAllowed, NotFound, format_paths
 from core.notify import deliver_email
-from core.people import Roles, signed_in
-from core.requests import RequestView
+from core.reads import audit_trail
+from core.reads.page import Page
+from core.reads.people import Roles, signed_in
+from core.reads.queues import RequestView
 from core.startup import start
 from pages.markup import bold, literal, table
 
@@ -406,7 +407,7 @@ def decision_form(
     if approve_clicked:
         act(gh, lambda: approving(chosen), approved(chosen))
     if refuse_clicked:
-        act(gh, lambda: requests.refuse_request(gh, me, request.id, reason), refused)
+        act(gh, lambda: actions.refuse_request(gh, me, request.id, reason), refused)
 
 
 if __name__ == "__main__":  # Streamlit's old multipage app runs every file in pages/ as a page: this is not one

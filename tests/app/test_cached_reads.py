@@ -10,10 +10,10 @@ from contextlib import contextmanager
 from sqlalchemy import Engine, event
 from streamlit.testing.v1 import AppTest
 
-from core import auth, grants
+from core import actions, auth
 from core.context import Gatehouse
 from core.domain import AccessLevel
-from core.people import get_user
+from core.queries import get_user
 from tests.app.test_journeys import go, open_tab, widget
 from tests.app.test_sign_in import app_env, page_text, sign_in  # noqa: F401  (fixture)
 
@@ -54,7 +54,7 @@ def test_a_grant_made_by_another_process_shows_at_the_next_rerun(app_env: Gateho
     # app_env is a Gatehouse of its own (its own engine): to the app, another process on the same database
     with app_env.session() as session:
         bob = get_user(session, "bob")
-    grants.grant_access(app_env, bob, "alpha-pricing-models", ["alice"], AccessLevel.READ_ONLY)
+    actions.grant_access(app_env, bob, "alpha-pricing-models", ["alice"], AccessLevel.READ_ONLY)
     alice.run()
     assert "| **alpha-pricing-models** | Warehouse | Read only |" in yours(alice)
 

@@ -9,11 +9,11 @@ from typing import Any
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-from core import grants, people
+from core import actions
 from core.adapters.models import AccessRequest, DataSource, Grant, RequestStatus, User, UserStatus, utcnow
 from core.context import Gatehouse
 from core.domain import AccessLevel
-from core.people import get_user
+from core.queries import get_user
 from tests.app.test_sign_in import app_env, sign_in  # noqa: F401  (fixture)
 
 NEED = "I prepare the quarterly pricing review for the finance committee and need these reports."
@@ -308,8 +308,8 @@ def test_bob_finds_his_choices_again_after_deciding_a_request(app_env: Gatehouse
 def test_the_edit_form_starts_from_each_persons_own_access(app_env: Gatehouse) -> None:  # noqa: F811
     with app_env.session() as session:
         bob = get_user(session, "bob")
-    grants.grant_access(app_env, bob, "alpha-pricing-models", ["alice"], AccessLevel.READ_ONLY, "/models")
-    grants.grant_access(app_env, bob, "alpha-pricing-models", ["carol"], AccessLevel.READ_WRITE)
+    actions.grant_access(app_env, bob, "alpha-pricing-models", ["alice"], AccessLevel.READ_ONLY, "/models")
+    actions.grant_access(app_env, bob, "alpha-pricing-models", ["carol"], AccessLevel.READ_WRITE)
     at = go(sign_in("bob"), "pages/admin.py", "Manage access")
     widget(at, "selectbox", "Data source").select("alpha-pricing-models")
     at.run()
@@ -336,8 +336,8 @@ def test_revoking_the_last_grant_of_the_last_page_shows_the_page_before(app_env:
         bob = get_user(session, "bob")
         dave = get_user(session, "dave")
     for n in range(25):  # with bob, 26 holders: two pages of 25
-        people.add_user(app_env, dave, f"reader-{n:02d}", f"reader-{n:02d}@example.org")
-    grants.grant_access(
+        actions.add_user(app_env, dave, f"reader-{n:02d}", f"reader-{n:02d}@example.org")
+    actions.grant_access(
         app_env, bob, "alpha-pricing-models", [f"reader-{n:02d}" for n in range(25)], AccessLevel.READ_ONLY
     )
     at = go(sign_in("bob"), "pages/admin.py", "Manage access")
@@ -348,7 +348,7 @@ def test_revoking_the_last_grant_of_the_last_page_shows_the_page_before(app_env:
     assert "Page 2 of 2" in [c.value.split(" ·")[0] for c in at.caption]
     last = access_rows(at)
     assert len(last) == 1
-    grants.revoke_access(app_env, bob, "alpha-pricing-models", last[0])
+    actions.revoke_access(app_env, bob, "alpha-pricing-models", last[0])
     at.run()
     assert len(access_rows(at)) == 25  # the page before, not "Nobody has access yet."
     assert "Nobody has access yet." not in [c.value for c in at.caption]

@@ -11,7 +11,8 @@ from streamlit.testing.v1 import AppTest
 
 from core.config import Settings
 from core.context import Gatehouse
-from core.people import get_user, signed_in
+from core.queries import get_user
+from core.reads.people import signed_in
 from core.seed import DEMO_PASSWORD
 from pages import ui
 

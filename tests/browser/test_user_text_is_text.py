@@ -13,12 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from core import grants, requests, sources
+from core import actions
+from core.actions.add_user import add_user
 from core.actor import platform_operator
 from core.config import Settings
 from core.context import Gatehouse
 from core.domain import AccessLevel
-from core.people import add_user, get_user
+from core.queries import get_user
 from core.seed import DEMO_PASSWORD
 from core.startup import start
 from pages.markup import WORD_JOINER
@@ -105,18 +106,18 @@ def prepare(gatehouse: Gatehouse) -> None:
         alice, bob = get_user(session, "alice"), get_user(session, "bob")
     operator = platform_operator("test")
     add_user(gatehouse, operator, "mallory", "mallory@example.org", display_name=NAME, password=DEMO_PASSWORD)
-    asked = requests.request_access(gatehouse, alice, "alpha-pricing-models", AccessLevel.READ_ONLY, PATHS, PAYLOAD)
-    requests.approve_request(gatehouse, bob, asked.id, paths="/www.attacker.example")  # fewer paths than asked
-    refused = requests.request_access(gatehouse, alice, "alpha-pricing-models", AccessLevel.READ_WRITE, None, PAYLOAD)
-    requests.refuse_request(gatehouse, bob, refused.id, PAYLOAD)
-    requests.request_access(gatehouse, alice, "alpha-pricing-models", AccessLevel.READ_WRITE, "/team", PAYLOAD)
-    requests.request_access(gatehouse, alice, "alpha-legacy-orphan", AccessLevel.READ_ONLY, PATHS, PAYLOAD)
+    asked = actions.request_access(gatehouse, alice, "alpha-pricing-models", AccessLevel.READ_ONLY, PATHS, PAYLOAD)
+    actions.approve_request(gatehouse, bob, asked.id, paths="/www.attacker.example")  # fewer paths than asked
+    refused = actions.request_access(gatehouse, alice, "alpha-pricing-models", AccessLevel.READ_WRITE, None, PAYLOAD)
+    actions.refuse_request(gatehouse, bob, refused.id, PAYLOAD)
+    actions.request_access(gatehouse, alice, "alpha-pricing-models", AccessLevel.READ_WRITE, "/team", PAYLOAD)
+    actions.request_access(gatehouse, alice, "alpha-legacy-orphan", AccessLevel.READ_ONLY, PATHS, PAYLOAD)
     with gatehouse.session() as session:
         carol = get_user(session, "carol")  # no line manager: her request for the orphan goes to the platform team
-    requests.request_access(gatehouse, carol, "alpha-legacy-orphan", AccessLevel.READ_ONLY, PATHS, PAYLOAD)
-    sources.create_source(gatehouse, alice, SOURCE)
-    grants.grant_access(gatehouse, alice, SOURCE, ["bob"], AccessLevel.READ_ONLY, "/www.attacker.example")
-    requests.request_webapp_source(gatehouse, alice, "alpha-www.attacker.app", "reports-app", PAYLOAD)
+    actions.request_access(gatehouse, carol, "alpha-legacy-orphan", AccessLevel.READ_ONLY, PATHS, PAYLOAD)
+    actions.create_source(gatehouse, alice, SOURCE)
+    actions.grant_access(gatehouse, alice, SOURCE, ["bob"], AccessLevel.READ_ONLY, "/www.attacker.example")
+    actions.request_webapp_source(gatehouse, alice, "alpha-www.attacker.app", "reports-app", PAYLOAD)
     for key in OBJECTS:
         gatehouse.aws.s3.put_object(Bucket="alpha-shared-workspace", Key=f"payloads/{key}", Body=b"a,b\n1,2\n")
 

@@ -15,14 +15,15 @@ import pytest
 from sqlalchemy import Engine, event
 from sqlmodel import Session, func, select
 
-from core import audit, audit_trail
+from core import audit
 from core.actor import platform_operator
 from core.adapters.models import AuditEvent, DataSource
-from core.audit_trail import AuditFilter, AuditRow
-from core.catalog import Page
 from core.context import Gatehouse
 from core.domain import InvalidInput, NotAllowed, NotFound
-from core.people import get_user
+from core.queries import get_user
+from core.reads import audit_trail
+from core.reads.audit_trail import AuditFilter, AuditRow
+from core.reads.page import Page
 
 SALES, PRICING, SHARED, HIDDEN = (
     "alpha-sales-analysis",

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from core import access
+from core import actions
 from core.actor import platform_operator
 from core.adapters.models import AuditEvent, DataMovement, Grant
 from core.config import Settings
 from core.context import Gatehouse
-from core.people import get_user
+from core.queries import get_user
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -123,7 +123,7 @@ def test_reconcile_dry_run_reports_drift_and_reconcile_repairs_it(gatehouse: Gat
     assert dry.returncode == 0, dry.stderr
     assert "alpha_user_alice: the s3-access inline policy differs" in dry.stdout
     assert "nothing changed" in dry.stdout
-    assert access.find_drift(gatehouse, platform_operator("t"))  # the dry run left it as it was
+    assert actions.find_drift(gatehouse, platform_operator("t"))  # the dry run left it as it was
     repaired = gatehouse_cli("reconcile")
     assert repaired.returncode == 0 and "repaired 1 role(s)" in repaired.stdout
     assert "no drift" in gatehouse_cli("reconcile", "--dry-run").stdout
@@ -225,7 +225,7 @@ def test_import_iam_adopts_the_old_platforms_policies(gatehouse: Gatehouse, gate
     live = iam.get_role_policy(RoleName="alpha_user_grace", PolicyName="s3-access")["PolicyDocument"]
     assert "s3:PutObjectAcl" not in json.dumps(live)  # rewritten in Gatehouse's format, with the same access
     assert "arn:aws:s3:::alpha-pricing-models/reports/*" in json.dumps(live)
-    assert access.find_drift(gatehouse, platform_operator("t")) == []
+    assert actions.find_drift(gatehouse, platform_operator("t")) == []
     with gatehouse.session() as session:
         assert get_user(session, "grace")
         assert len(session.exec(select(AuditEvent).where(AuditEvent.action == "access-imported")).all()) == 2

@@ -17,12 +17,13 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from core import grants, requests
+from core import actions
+from core.actions.add_user import add_user
 from core.adapters.models import AccessRequest, AuditEvent, Grant, Notification, RequestStatus, User
 from core.config import Settings
 from core.context import Gatehouse
 from core.domain import AccessLevel, GatehouseError
-from core.people import add_user, get_user
+from core.queries import get_user
 from core.startup import start
 
 pytestmark = pytest.mark.postgres
@@ -74,20 +75,20 @@ def test_two_admins_deciding_the_same_request_at_once_make_exactly_one_decision(
     gatehouse: Gatehouse, second: str
 ) -> None:
     bob, dave = user(gatehouse, "bob"), user(gatehouse, "dave")
-    grants.grant_access(gatehouse, bob, SOURCE, ["carol"], AccessLevel.ADMIN)
+    actions.grant_access(gatehouse, bob, SOURCE, ["carol"], AccessLevel.ADMIN)
     carol = user(gatehouse, "carol")
     for round_ in range(ROUNDS):
         name = f"racer-{round_}"
         add_user(gatehouse, dave, name, f"{name}@example.org", line_manager="carol")
         racer = user(gatehouse, name)
-        asked = requests.request_access(gatehouse, racer, SOURCE, AccessLevel.READ_ONLY, None, NEED)
+        asked = actions.request_access(gatehouse, racer, SOURCE, AccessLevel.READ_ONLY, None, NEED)
 
         carol_decides = (
-            partial(requests.approve_request, gatehouse, carol, asked.id)
+            partial(actions.approve_request, gatehouse, carol, asked.id)
             if second == "approves"
-            else partial(requests.refuse_request, gatehouse, carol, asked.id, "Use the published extract instead.")
+            else partial(actions.refuse_request, gatehouse, carol, asked.id, "Use the published extract instead.")
         )
-        outcomes = at_once([partial(requests.approve_request, gatehouse, bob, asked.id), carol_decides])
+        outcomes = at_once([partial(actions.approve_request, gatehouse, bob, asked.id), carol_decides])
 
         winners = [who for who, error in zip((bob, carol), outcomes, strict=True) if error is None]
         assert len(winners) == 1, f"round {round_}: {outcomes}"
@@ -102,14 +103,14 @@ def test_two_admins_deciding_the_same_request_at_once_make_exactly_one_decision(
             assert stored.decided_by_id == winner.id
             held = session.exec(select(Grant).where(Grant.user_id == racer.id)).all()
             assert [(g.level, g.paths) for g in held] == ([(AccessLevel.READ_ONLY, [])] if approved else [])
-            actions = sorted(session.exec(select(AuditEvent.action).where(AuditEvent.request_id == asked.id)).all())
+            recorded = sorted(session.exec(select(AuditEvent.action).where(AuditEvent.request_id == asked.id)).all())
             told = session.exec(
                 select(func.count())
                 .select_from(Notification)
                 .where(Notification.user_id == racer.id, Notification.kind == "decision-made")
             ).one()
         decision = ["access-granted", "request-approved"] if approved else ["request-refused"]
-        assert actions == sorted(["request-made", *decision])
+        assert recorded == sorted(["request-made", *decision])
         assert told == 1
 
 
@@ -127,7 +128,7 @@ def test_a_hundred_requests_submitted_at_once_are_all_stored(gatehouse: Gatehous
 
     def ask_for(batch: list[User]) -> Callable[[], object]:
         return lambda: [
-            requests.request_access(gatehouse, person, SOURCE, AccessLevel.READ_ONLY, None, NEED) for person in batch
+            actions.request_access(gatehouse, person, SOURCE, AccessLevel.READ_ONLY, None, NEED) for person in batch
         ]
 
     outcomes = at_once([ask_for(people[start : start + 10]) for start in range(0, 100, 10)])

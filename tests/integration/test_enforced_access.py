@@ -7,12 +7,14 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core import grants, sources
+from core import actions
+from core.actions.add_user import add_user
+from core.actions.mark_leaver import mark_left
 from core.actor import platform_operator
 from core.adapters.models import User
 from core.context import Gatehouse
 from core.domain import AccessLevel, user_role_name
-from core.people import add_user, mark_left
+from core.reads import catalog
 from tests.aws_helpers import as_user
 from tests.iam_eval import is_allowed
 
@@ -54,11 +56,11 @@ def test_a_grant_approved_then_revoked_changes_what_the_role_can_do(gatehouse: G
     actor = platform_actor()
     with as_user(gatehouse, "alice") as alice:
         assert not alice.can("get", "alpha-pricing-models", "reports/prices_q3.csv")
-    grants.grant_access(gatehouse, actor, "alpha-pricing-models", ["alice"], AccessLevel.READ_ONLY, "/reports")
+    actions.grant_access(gatehouse, actor, "alpha-pricing-models", ["alice"], AccessLevel.READ_ONLY, "/reports")
     with as_user(gatehouse, "alice") as alice:
         assert alice.can("get", "alpha-pricing-models", "reports/prices_q3.csv")
         assert not alice.can("get", "alpha-pricing-models", "models/elasticity.parquet")
-    grants.revoke_access(gatehouse, actor, "alpha-pricing-models", "alice")
+    actions.revoke_access(gatehouse, actor, "alpha-pricing-models", "alice")
     with as_user(gatehouse, "alice") as alice:
         assert not alice.can("get", "alpha-pricing-models", "reports/prices_q3.csv")
         assert alice.can("get", "alpha-sales-analysis", "published/sales_2025.csv")  # the rest is untouched
@@ -69,10 +71,10 @@ def test_revoking_a_bucket_never_touches_its_longer_named_neighbour(bare_gatehou
     add_user(gatehouse, actor, "ana", "ana@example.org")
     add_user(gatehouse, actor, "owner", "owner@example.org")
     for name in ("alpha-test-bucket", "alpha-test-bucket-another"):
-        sources.create_source(gatehouse, actor, name, admin="owner")
+        actions.create_source(gatehouse, actor, name, admin="owner")
         gatehouse.aws.put_object(name, "data.csv", b"1")
-        grants.grant_access(gatehouse, actor, name, ["ana"], AccessLevel.READ_WRITE)
-    grants.revoke_access(gatehouse, actor, "alpha-test-bucket", "ana")
+        actions.grant_access(gatehouse, actor, name, ["ana"], AccessLevel.READ_WRITE)
+    actions.revoke_access(gatehouse, actor, "alpha-test-bucket", "ana")
     with as_user(gatehouse, "ana") as ana:
         assert not ana.can("get", "alpha-test-bucket", "data.csv")
         assert ana.can("get", "alpha-test-bucket-another", "data.csv")
@@ -121,15 +123,15 @@ def test_random_grants_allow_exactly_what_the_model_says(bare_gatehouse: Gatehou
         add_user(gatehouse, actor, "ana", "ana@example.org")
         add_user(gatehouse, actor, "owner", "owner@example.org")
         for bucket in BUCKETS:
-            sources.create_source(gatehouse, actor, bucket, admin="owner")
+            actions.create_source(gatehouse, actor, bucket, admin="owner")
             for key in KEYS:
                 gatehouse.aws.put_object(bucket, key, b"1")
     # Make ana's grants exactly `wanted`: edits, new grants and revokes all go through the use cases.
-    current = {row.source for row in grants.list_access(gatehouse, actor, username="ana")}
+    current = {row.source for row in gatehouse.read(catalog.list_access, actor, username="ana")}
     for bucket in current - set(wanted):
-        grants.revoke_access(gatehouse, actor, bucket, "ana")
+        actions.revoke_access(gatehouse, actor, bucket, "ana")
     for bucket, (level, paths) in wanted.items():
-        grants.grant_access(gatehouse, actor, bucket, ["ana"], level, list(paths))
+        actions.grant_access(gatehouse, actor, bucket, ["ana"], level, list(paths))
 
     with as_user(gatehouse, "ana") as ana:
         for bucket in BUCKETS:

@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 from sqlalchemy import func
 from sqlmodel import select
 
-from core import grants, requests, sources
+from core import actions
+from core.actions.add_user import add_user
 from core.adapters.models import (
     AccessRequest,
     AuditEvent,
@@ -39,7 +40,8 @@ from core.adapters.models import (
 from core.config import Settings
 from core.context import Gatehouse
 from core.domain import AccessLevel, GatehouseError, InvalidInput, parse_paths
-from core.people import add_user, get_user
+from core.queries import get_user
+from core.reads import queues
 from core.startup import start
 
 NEED = "Quarterly pricing review for the finance committee needs these reports."
@@ -155,7 +157,7 @@ def assert_sane_paths(paths: list[str] | tuple[str, ...]) -> None:
 def ask(gatehouse: Gatehouse, **fields: Any) -> None:
     form = {"source_name": SOURCE, "level": AccessLevel.READ_ONLY, "paths": None, "business_need": NEED} | fields
     alice = user(gatehouse, "alice")
-    asked = attempt(gatehouse, lambda: requests.request_access(gatehouse, alice, **form))
+    asked = attempt(gatehouse, lambda: actions.request_access(gatehouse, alice, **form))
     if asked is None:
         return
     with gatehouse.session() as session:
@@ -167,7 +169,7 @@ def ask(gatehouse: Gatehouse, **fields: Any) -> None:
         assert stored.business_need == form["business_need"].strip()
         assert 20 <= len(stored.business_need) <= 2000
         assert stored.expires_on is None or stored.expires_on > utcnow().date()
-    requests.withdraw_request(gatehouse, alice, asked.id)  # so that the next example may ask again
+    actions.withdraw_request(gatehouse, alice, asked.id)  # so that the next example may ask again
 
 
 @settings(FUZZ)
@@ -201,7 +203,7 @@ def grant(gatehouse: Gatehouse, **fields: Any) -> None:
     form = {"usernames": ["alice"], "paths": None, "expires_on": None} | fields
     bob = user(gatehouse, "bob")
     outcome = attempt(
-        gatehouse, lambda: grants.grant_access(gatehouse, bob, GRANTED_ON, level=AccessLevel.READ_ONLY, **form)
+        gatehouse, lambda: actions.grant_access(gatehouse, bob, GRANTED_ON, level=AccessLevel.READ_ONLY, **form)
     )
     if outcome is None:
         return
@@ -214,7 +216,7 @@ def grant(gatehouse: Gatehouse, **fields: Any) -> None:
             ).all()
             assert (held.level, held.paths, held.expires_on) == (
                 AccessLevel.READ_ONLY,
-                list(grants.as_paths(form["paths"])),
+                list(actions.as_paths(form["paths"])),
                 form["expires_on"],
             )
             assert_sane_paths(held.paths)
@@ -245,7 +247,7 @@ def test_grant_access_end_date(gatehouse: Gatehouse, expires_on: date | None) ->
 @given(name=BUCKET_NAMES)
 def test_create_source_name(gatehouse: Gatehouse, name: str) -> None:
     alice = user(gatehouse, "alice")
-    created = attempt(gatehouse, lambda: sources.create_source(gatehouse, alice, name))
+    created = attempt(gatehouse, lambda: actions.create_source(gatehouse, alice, name))
     if created is None:
         return
     assert created.name == name.strip()
@@ -260,7 +262,7 @@ def ask_for_webapp(gatehouse: Gatehouse, **fields: Any) -> None:
     form = {"bucket_name": f"alpha-fuzz-{uuid.uuid4().hex[:8]}", "app_name": "fuzz-app", "business_need": NEED}
     form |= fields
     alice = user(gatehouse, "alice")
-    asked = attempt(gatehouse, lambda: requests.request_webapp_source(gatehouse, alice, **form))
+    asked = attempt(gatehouse, lambda: actions.request_webapp_source(gatehouse, alice, **form))
     if asked is None:
         return
     with gatehouse.session() as session:
@@ -339,10 +341,10 @@ def open_request(gatehouse: Gatehouse, asker: str = "carol") -> int:
     """The asker's open request for the source (bob decides it), made if they have none."""
     person = user(gatehouse, asker)
     with gatehouse.session() as session:
-        waiting = [r for r in requests.my_requests(session, person) if r.status is RequestStatus.PENDING_ADMIN]
+        waiting = [r for r in queues.my_requests(session, person) if r.status is RequestStatus.PENDING_ADMIN]
     if waiting:
         return waiting[0].id
-    return requests.request_access(gatehouse, person, SOURCE, AccessLevel.READ_ONLY, None, NEED).id
+    return actions.request_access(gatehouse, person, SOURCE, AccessLevel.READ_ONLY, None, NEED).id
 
 
 @FUZZ
@@ -350,7 +352,7 @@ def open_request(gatehouse: Gatehouse, asker: str = "carol") -> int:
 def test_refuse_request_reason(gatehouse: Gatehouse, reason: str) -> None:
     request_id = open_request(gatehouse)
     bob = user(gatehouse, "bob")
-    attempt(gatehouse, lambda: requests.refuse_request(gatehouse, bob, request_id, reason))
+    attempt(gatehouse, lambda: actions.refuse_request(gatehouse, bob, request_id, reason))
     with gatehouse.session() as session:
         stored = session.get(AccessRequest, request_id)
     assert stored is not None
@@ -390,21 +392,21 @@ def postgres_gatehouse(postgres_url: str, moto_reset: str, tmp_path: Path) -> It
 
 
 POSTGRES_ONLY: dict[str, Callable[[Gatehouse], Any]] = {
-    "request_access source name": lambda g: requests.request_access(
+    "request_access source name": lambda g: actions.request_access(
         g, user(g, "alice"), "alpha-pricing\x00", AccessLevel.READ_ONLY, None, NEED
     ),
-    "request_access business need": lambda g: requests.request_access(
+    "request_access business need": lambda g: actions.request_access(
         g, user(g, "alice"), SOURCE, AccessLevel.READ_ONLY, None, NEED + "\x00"
     ),
-    "grant_access username": lambda g: grants.grant_access(
+    "grant_access username": lambda g: actions.grant_access(
         g, user(g, "bob"), SOURCE, ["al\x00ice"], AccessLevel.READ_ONLY
     ),
-    "request_webapp_source business need": lambda g: requests.request_webapp_source(
+    "request_webapp_source business need": lambda g: actions.request_webapp_source(
         g, user(g, "alice"), "alpha-nul-webapp", "nul-app", NEED + "\x00"
     ),
     "add_user email with NUL": lambda g: add_user(g, user(g, "dave"), "nul-user", "nul\x00@example.org"),
     "add_user email of 262 characters": lambda g: add_user(g, user(g, "dave"), "long-mail", "a" * 250 + "@example.org"),
-    "refuse_request reason": lambda g: requests.refuse_request(
+    "refuse_request reason": lambda g: actions.refuse_request(
         g, user(g, "bob"), open_request(g, "alice"), "Not\x00 needed here."
     ),
 }

@@ -5,12 +5,14 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
 
-from core import auth, catalog
+from core import auth
 from core.adapters.models import AuditEvent, DataSource, Notification, RoleSync, SyncState, User
 from core.config import Settings
 from core.context import Gatehouse
 from core.domain import AccessLevel, NotAllowed, NotFound, SourceKind
-from core.people import active_user, get_user, signed_in
+from core.queries import get_user
+from core.reads import catalog
+from core.reads.people import active_user, signed_in
 from core.startup import start
 
 
@@ -164,9 +166,9 @@ def test_aws_mode_uses_the_standard_chain_and_aws_endpoint_url(
 ) -> None:
     """Production's code path against any endpoint that speaks S3 and IAM: credentials from the environment (the
     standard boto3 chain), the endpoint from AWS_ENDPOINT_URL, no emulation started, no demo seeded."""
+    from core.actions.add_user import add_user
+    from core.actions.create_source import create_source
     from core.cli import _actor
-    from core.people import add_user
-    from core.sources import create_source
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "production-like")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "production-like")

@@ -23,7 +23,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.s3.models import s3_backends
 from sqlmodel import select
 
-from core import grants, objects
+from core import actions, objects
 from core.adapters.models import AuditEvent, DataMovement, DataSource, MovementKind, User, utcnow
 from core.context import Gatehouse
 from core.domain import AccessLevel, InvalidInput, NotAllowed, NotFound
@@ -46,7 +46,7 @@ from core.objects import (
     preview,
     upload,
 )
-from core.people import get_user
+from core.queries import get_user
 
 SALES = "alpha-sales-analysis"  # alice: read only on /published; bob: admin
 WORKSPACE = "alpha-shared-workspace"  # alice: read/write, whole bucket
@@ -169,7 +169,7 @@ def test_writing_needs_write_access_inside_the_granted_paths(gatehouse: Gatehous
     with pytest.raises(NotAllowed, match="no access to alpha-pricing-models"):
         record_movement(gatehouse, alice, MovementKind.UPLOAD, form(), PRICING)
 
-    grants.grant_access(gatehouse, bob, SALES, ["alice"], AccessLevel.READ_WRITE, "/published")
+    actions.grant_access(gatehouse, bob, SALES, ["alice"], AccessLevel.READ_WRITE, "/published")
     form_id = record_movement(gatehouse, alice, MovementKind.UPLOAD, form(), SALES)
     with pytest.raises(NotAllowed, match=r"covers only /published: drafts/new\.csv is outside it"):
         upload(gatehouse, alice, form_id, SALES, "drafts/new.csv", io.BytesIO(b"a\n1\n"), 4)

@@ -21,7 +21,8 @@ from core.actor import platform_operator
 from core.adapters.models import Notification, User, UserStatus, utcnow
 from core.context import Gatehouse
 from core.notify import NotificationKind, deliver_email, inbox, mark_read, notify
-from core.people import get_user, signed_in
+from core.queries import get_user
+from core.reads.people import signed_in
 
 KIND = NotificationKind.DECISION_MADE
 PEOPLE = ("alice", "bob", "carol", "dave")

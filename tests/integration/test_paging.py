@@ -6,11 +6,12 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from core import catalog, grants
+from core import actions, queries
 from core.adapters.models import DataSource, Grant, User
 from core.context import Gatehouse
 from core.domain import AccessLevel, NotAllowed, NotFound
-from core.people import get_user
+from core.queries import get_user
+from core.reads import catalog
 
 
 def add_sources(gatehouse: Gatehouse, holder: str, count: int) -> None:
@@ -69,13 +70,13 @@ def test_someone_who_does_not_manage_a_source_cannot_page_its_access_list(gateho
 def test_an_admin_the_platform_team_made_for_a_hidden_source_manages_it_by_name(gatehouse: Gatehouse) -> None:
     with gatehouse.session() as session:
         dave = get_user(session, "dave")
-    grants.grant_access(gatehouse, dave, "alpha-de-raw-intake", ["bob"], AccessLevel.ADMIN)
+    actions.grant_access(gatehouse, dave, "alpha-de-raw-intake", ["bob"], AccessLevel.ADMIN)
     with gatehouse.session() as session:
         bob, alice = get_user(session, "bob"), get_user(session, "alice")
         assert "alpha-de-raw-intake" in catalog.administered_source_names(session, bob).items
         holders = {e.principal for e in catalog.access_list(session, bob, "alpha-de-raw-intake").items}
         assert holders == {"bob", "dave"}
         with pytest.raises(NotFound, match="no data source called alpha-de-raw-intake"):
-            catalog.get_source(session, alice, "alpha-de-raw-intake")  # still hidden from everyone else
-    grants.grant_access(gatehouse, bob, "alpha-de-raw-intake", ["alice"], AccessLevel.READ_ONLY)
-    grants.revoke_access(gatehouse, bob, "alpha-de-raw-intake", "alice")
+            queries.get_source(session, alice, "alpha-de-raw-intake")  # still hidden from everyone else
+    actions.grant_access(gatehouse, bob, "alpha-de-raw-intake", ["alice"], AccessLevel.READ_ONLY)
+    actions.revoke_access(gatehouse, bob, "alpha-de-raw-intake", "alice")

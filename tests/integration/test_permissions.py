@@ -22,8 +22,10 @@ import pytest
 from sqlalchemy import create_engine, func, text, update
 from sqlmodel import col, select
 
-from core import grants, requests, sources
-from core.access import find_drift
+from core import actions
+from core.actions.add_user import add_user
+from core.actions.mark_leaver import mark_left
+from core.actions.reconcile import find_drift
 from core.adapters.db import make_engine
 from core.adapters.models import (
     AccessRequest,
@@ -37,11 +39,12 @@ from core.adapters.models import (
     UserStatus,
 )
 from core.auth import record_failed_sign_in
-from core.catalog import access_list, get_source
 from core.config import Settings
 from core.context import Gatehouse
 from core.domain import AccessLevel, InvalidInput, NotAllowed, NotFound, SourceKind
-from core.people import add_user, get_user, mark_left
+from core.queries import get_source, get_user
+from core.reads import queues
+from core.reads.catalog import access_list
 from core.rules import TRANSITIONS, check_transition
 from core.startup import start
 from tests.conftest import POSTGRES_ADMIN_URL
@@ -164,57 +167,55 @@ def _access_list(cell: Cell, source: str) -> None:
 
 def _platform_queue(cell: Cell) -> None:
     with cell.gatehouse.session() as session:
-        requests.platform_queue(session, cell.actor)
+        queues.platform_queue(session, cell.actor)
 
 
 def _confirm_not_manager(cell: Cell) -> None:
     key = "lm:bob" if cell.persona == "carol" else "lm:carol"
-    requests.confirm_request(cell.gatehouse, cell.actor, cell.requests[key])
+    actions.confirm_request(cell.gatehouse, cell.actor, cell.requests[key])
 
 
 ACTIONS: dict[str, Callable[[Cell], Any]] = {
-    "request access (other's source)": lambda c: requests.request_access(
+    "request access (other's source)": lambda c: actions.request_access(
         c.gatehouse, c.actor, OTHERS[c.persona], AccessLevel.READ_ONLY, None, NEED
     ),
-    "request access (own source: held)": lambda c: requests.request_access(
+    "request access (own source: held)": lambda c: actions.request_access(
         c.gatehouse, c.actor, OWN[c.persona], AccessLevel.READ_ONLY, None, NEED
     ),
-    "approve request (own source)": lambda c: requests.approve_request(
+    "approve request (own source)": lambda c: actions.approve_request(
         c.gatehouse, c.actor, c.pending_on(OWN[c.persona])
     ),
-    "approve request (other's source)": lambda c: requests.approve_request(
+    "approve request (other's source)": lambda c: actions.approve_request(
         c.gatehouse, c.actor, c.pending_on(OTHERS[c.persona])
     ),
-    "approve confirmed orphan request": lambda c: requests.approve_request(
-        c.gatehouse, c.actor, c.requests["platform"]
-    ),
-    "refuse request (own source)": lambda c: requests.refuse_request(
+    "approve confirmed orphan request": lambda c: actions.approve_request(c.gatehouse, c.actor, c.requests["platform"]),
+    "refuse request (own source)": lambda c: actions.refuse_request(
         c.gatehouse, c.actor, c.pending_on(OWN[c.persona]), "Use the published extract instead."
     ),
-    "refuse request (other's source)": lambda c: requests.refuse_request(
+    "refuse request (other's source)": lambda c: actions.refuse_request(
         c.gatehouse, c.actor, c.pending_on(OTHERS[c.persona]), "Use the published extract instead."
     ),
-    "confirm as requester's line manager": lambda c: requests.confirm_request(
+    "confirm as requester's line manager": lambda c: actions.confirm_request(
         c.gatehouse, c.actor, c.requests[f"lm:{c.persona}"]
     ),
     "confirm, not the line manager": _confirm_not_manager,
-    "grant someone (own source)": lambda c: grants.grant_access(
+    "grant someone (own source)": lambda c: actions.grant_access(
         c.gatehouse, c.actor, OWN[c.persona], ["frank"], AccessLevel.READ_ONLY
     ),
-    "grant someone (other's source)": lambda c: grants.grant_access(
+    "grant someone (other's source)": lambda c: actions.grant_access(
         c.gatehouse, c.actor, OTHERS[c.persona], ["frank"], AccessLevel.READ_ONLY
     ),
-    "revoke someone (own source)": lambda c: grants.revoke_access(c.gatehouse, c.actor, OWN[c.persona], "gus"),
-    "revoke someone (other's source)": lambda c: grants.revoke_access(c.gatehouse, c.actor, OTHERS[c.persona], "gus"),
-    "revoke own access": lambda c: grants.revoke_access(c.gatehouse, c.actor, HELD[c.persona], c.persona),
-    "archive (own source)": lambda c: sources.archive_source(c.gatehouse, c.actor, OWN[c.persona]),
-    "archive (other's source)": lambda c: sources.archive_source(c.gatehouse, c.actor, OTHERS[c.persona]),
-    "create warehouse source": lambda c: sources.create_source(c.gatehouse, c.actor, f"alpha-{c.tag}-warehouse"),
-    "create webapp source": lambda c: sources.create_source(
+    "revoke someone (own source)": lambda c: actions.revoke_access(c.gatehouse, c.actor, OWN[c.persona], "gus"),
+    "revoke someone (other's source)": lambda c: actions.revoke_access(c.gatehouse, c.actor, OTHERS[c.persona], "gus"),
+    "revoke own access": lambda c: actions.revoke_access(c.gatehouse, c.actor, HELD[c.persona], c.persona),
+    "archive (own source)": lambda c: actions.archive_source(c.gatehouse, c.actor, OWN[c.persona]),
+    "archive (other's source)": lambda c: actions.archive_source(c.gatehouse, c.actor, OTHERS[c.persona]),
+    "create warehouse source": lambda c: actions.create_source(c.gatehouse, c.actor, f"alpha-{c.tag}-warehouse"),
+    "create webapp source": lambda c: actions.create_source(
         c.gatehouse, c.actor, f"alpha-{c.tag}-webapp", SourceKind.WEBAPP, app_name=f"app-{c.tag}"
     ),
-    "create hidden source": lambda c: sources.create_source(c.gatehouse, c.actor, f"alpha-{c.tag}-hidden", hidden=True),
-    "ask for a webapp source": lambda c: requests.request_webapp_source(
+    "create hidden source": lambda c: actions.create_source(c.gatehouse, c.actor, f"alpha-{c.tag}-hidden", hidden=True),
+    "ask for a webapp source": lambda c: actions.request_webapp_source(
         c.gatehouse, c.actor, f"alpha-{c.tag}-asked", f"app-{c.tag}", NEED
     ),
     "add user": lambda c: add_user(c.gatehouse, c.actor, f"new-{c.tag}", "new@example.org"),
@@ -246,14 +247,16 @@ def prepare(gatehouse: Gatehouse) -> dict[str, int]:
     add_user(gatehouse, dave, "rep-dave", "rep-dave@example.org", line_manager="dave")
     add_user(gatehouse, dave, "pia", "pia@example.org", platform_admin=True)
     for source in ALL_SOURCES:
-        grants.grant_access(gatehouse, dave, source, ["gus"], AccessLevel.READ_ONLY)
-    grants.grant_access(gatehouse, dave, "alpha-sales-analysis", ["xena"], AccessLevel.READ_ONLY, confirm_external=True)
-    grants.grant_access(
+        actions.grant_access(gatehouse, dave, source, ["gus"], AccessLevel.READ_ONLY)
+    actions.grant_access(
+        gatehouse, dave, "alpha-sales-analysis", ["xena"], AccessLevel.READ_ONLY, confirm_external=True
+    )
+    actions.grant_access(
         gatehouse, load(gatehouse, "bob"), "alpha-sales-analysis", ["carol", "dave"], AccessLevel.READ_ONLY
     )
 
     def ask(who: str, source: str, expected: RequestStatus) -> int:
-        view = requests.request_access(gatehouse, load(gatehouse, who), source, AccessLevel.READ_ONLY, None, NEED)
+        view = actions.request_access(gatehouse, load(gatehouse, who), source, AccessLevel.READ_ONLY, None, NEED)
         assert view.status is expected
         return view.id
 
@@ -500,7 +503,7 @@ def test_a_locked_out_member_acting_through_a_page_keeps_the_lock_out(
                 record_failed_sign_in(session, gatehouse.settings, "alice")
         locked = load(gatehouse, "alice")
         assert locked.locked_until is not None
-        requests.request_access(gatehouse, page_copy, "alpha-court-dashboard-data", AccessLevel.READ_ONLY, None, NEED)
+        actions.request_access(gatehouse, page_copy, "alpha-court-dashboard-data", AccessLevel.READ_ONLY, None, NEED)
         after = load(gatehouse, "alice")
         assert (after.locked_until, after.failed_sign_ins) == (locked.locked_until, locked.failed_sign_ins)
 

@@ -12,13 +12,14 @@ import pytest
 from botocore.exceptions import ClientError
 from sqlmodel import select
 
-from core import access, catalog, grants, sources
+from core import actions, iam_sync
 from core.actor import platform_operator
 from core.adapters.models import AuditEvent, DataSource, Grant, RoleSync, SyncState
 from core.context import Gatehouse
 from core.domain import AccessLevel, BucketGrant, InvalidInput
-from core.people import get_user
 from core.policy import PolicyTooLarge
+from core.queries import get_user
+from core.reads import catalog
 
 OPERATOR = platform_operator("test")
 
@@ -61,9 +62,9 @@ def counting_writes(gatehouse: Gatehouse) -> Iterator[Counter[str]]:
 
 
 def converge(gatehouse: Gatehouse) -> None:
-    sources.provision_pending(gatehouse)
-    access.sync_pending(gatehouse)
-    assert access.find_drift(gatehouse, OPERATOR) == []
+    actions.provision_pending(gatehouse)
+    iam_sync.sync_pending(gatehouse)
+    assert actions.find_drift(gatehouse, OPERATOR) == []
     with gatehouse.session() as session:
         assert set(session.exec(select(RoleSync.state)).all()) == {SyncState.APPLIED}
 
@@ -78,7 +79,7 @@ def test_a_grant_survives_any_failed_call_and_converges(
     gatehouse: Gatehouse, service: str, operation: str, code: str
 ) -> None:
     with failing_once(gatehouse, service, operation, code) as failed:
-        outcome = grants.grant_access(gatehouse, OPERATOR, "alpha-pricing-models", ["alice"], AccessLevel.READ_ONLY)
+        outcome = actions.grant_access(gatehouse, OPERATOR, "alpha-pricing-models", ["alice"], AccessLevel.READ_ONLY)
     assert failed == [operation]
     assert outcome.recorded == ["alice"]
     with gatehouse.session() as session:
@@ -94,7 +95,7 @@ def test_a_grant_survives_any_failed_call_and_converges(
 @pytest.mark.parametrize("operation", ["GetRolePolicy", "PutRolePolicy"])
 def test_a_revoke_survives_a_failed_call_and_converges(gatehouse: Gatehouse, operation: str) -> None:
     with failing_once(gatehouse, "iam", operation, "Throttling"):
-        outcome = grants.revoke_access(gatehouse, OPERATOR, "alpha-shared-workspace", "alice")
+        outcome = actions.revoke_access(gatehouse, OPERATOR, "alpha-shared-workspace", "alice")
     assert outcome.failed
     with gatehouse.session() as session:
         assert session.exec(select(Grant).where(Grant.user_id == get_user(session, "alice").id)).all()
@@ -107,7 +108,7 @@ def test_a_revoke_survives_a_failed_call_and_converges(gatehouse: Gatehouse, ope
 
 def test_a_leaver_whose_revoke_aws_has_not_applied_is_told_as_pending(gatehouse: Gatehouse) -> None:
     """What the CLI and the Platform page say about a leaver is true in AWS when they say it."""
-    from core.people import mark_left
+    from core.actions.mark_leaver import mark_left
 
     with failing_once(gatehouse, "iam", "PutRolePolicy", "Throttling"):
         departure = mark_left(gatehouse, OPERATOR, " Bob")
@@ -130,13 +131,13 @@ CREATE_CALLS = [
 def test_creating_a_source_survives_any_failed_call_and_converges(
     gatehouse: Gatehouse, service: str, operation: str
 ) -> None:
-    from core.people import add_user
+    from core.actions.add_user import add_user
 
     add_user(gatehouse, OPERATOR, "nina", "nina@example.org")  # her role does not exist until now
     gatehouse.aws.iam.delete_role_policy(RoleName="alpha_user_nina", PolicyName="s3-access")
     gatehouse.aws.iam.delete_role(RoleName="alpha_user_nina")  # so that CreateRole is called again
     with failing_once(gatehouse, service, operation, "InternalError") as failed:
-        created = sources.create_source(gatehouse, OPERATOR, "alpha-nina-project", admin="nina")
+        created = actions.create_source(gatehouse, OPERATOR, "alpha-nina-project", admin="nina")
     assert failed == [operation]
     with gatehouse.session() as session:
         source = session.exec(select(DataSource).where(DataSource.name == "alpha-nina-project")).one()
@@ -155,7 +156,7 @@ def test_a_taken_bucket_name_is_a_form_error_and_records_nothing(gatehouse: Gate
     with gatehouse.session() as session:
         alice = get_user(session, "alice")
     with pytest.raises(InvalidInput, match="already taken"):
-        sources.create_source(gatehouse, alice, "alpha-someone-elses")
+        actions.create_source(gatehouse, alice, "alpha-someone-elses")
     with gatehouse.session() as session:
         assert session.exec(select(DataSource).where(DataSource.name == "alpha-someone-elses")).first() is None
 
@@ -165,11 +166,11 @@ def test_an_out_of_band_edit_is_reported_then_repaired_and_audited(gatehouse: Ga
     gatehouse.aws.iam.put_role_policy(
         RoleName="alpha_user_alice", PolicyName="s3-access", PolicyDocument=json.dumps(wide_open)
     )
-    drift = access.find_drift(gatehouse, OPERATOR)
+    drift = actions.find_drift(gatehouse, OPERATOR)
     assert [d.role_name for d in drift] == ["alpha_user_alice"]
     assert "not granted by Gatehouse" in drift[0].what
-    access.repair(gatehouse, drift, OPERATOR)
-    assert access.find_drift(gatehouse, OPERATOR) == []
+    actions.repair(gatehouse, drift, OPERATOR)
+    assert actions.find_drift(gatehouse, OPERATOR) == []
     with gatehouse.session() as session:
         event = session.exec(select(AuditEvent).where(AuditEvent.action == "drift-repaired")).one()
     assert event.subject == "alpha_user_alice" and event.actor == "cli:test"
@@ -179,19 +180,19 @@ def test_a_deleted_role_is_drift_and_is_recreated(gatehouse: Gatehouse) -> None:
     iam = gatehouse.aws.iam
     iam.delete_role_policy(RoleName="alpha_user_bob", PolicyName="s3-access")
     iam.delete_role(RoleName="alpha_user_bob")
-    drift = access.find_drift(gatehouse, OPERATOR)
+    drift = actions.find_drift(gatehouse, OPERATOR)
     assert [(d.role_name, d.what) for d in drift] == [("alpha_user_bob", "the role does not exist")]
-    access.repair(gatehouse, drift, OPERATOR)
-    assert access.find_drift(gatehouse, OPERATOR) == []
+    actions.repair(gatehouse, drift, OPERATOR)
+    assert actions.find_drift(gatehouse, OPERATOR) == []
 
 
 def test_policies_are_written_only_when_they_change(gatehouse: Gatehouse) -> None:
     with counting_writes(gatehouse) as writes:
-        access.mark_all_changed(gatehouse)
-        access.sync_pending(gatehouse)
+        iam_sync.mark_all_changed(gatehouse)
+        iam_sync.sync_pending(gatehouse)
     assert sum(writes.values()) == 0  # everything was already applied: nothing to write
     with counting_writes(gatehouse) as writes:
-        grants.grant_access(gatehouse, OPERATOR, "alpha-pricing-models", ["alice", "carol"], AccessLevel.READ_ONLY)
+        actions.grant_access(gatehouse, OPERATOR, "alpha-pricing-models", ["alice", "carol"], AccessLevel.READ_ONLY)
     assert writes == Counter({"PutRolePolicy": 2})  # one write for each changed role's one changed policy
 
 
@@ -200,7 +201,7 @@ def many_buckets(count: int) -> list[BucketGrant]:
 
 
 def test_a_user_with_many_grants_spills_into_managed_policies_and_back(bare_gatehouse: Gatehouse) -> None:
-    from core.people import add_user
+    from core.actions.add_user import add_user
 
     gatehouse = bare_gatehouse
     add_user(gatehouse, OPERATOR, "heavy", "heavy@example.org")
@@ -214,11 +215,13 @@ def test_a_user_with_many_grants_spills_into_managed_policies_and_back(bare_gate
             session.flush()
             session.add(Grant(source_id=source.id, user_id=owner.id, level=AccessLevel.ADMIN))
             session.add(Grant(source_id=source.id, user_id=heavy.id, level=AccessLevel.READ_WRITE))
-        access.mark_changed(session, [access.user_principal("alpha", heavy), access.user_principal("alpha", owner)])
-    assert [o.error for o in access.sync_pending(gatehouse)] == [None, None]
+        iam_sync.mark_changed(
+            session, [iam_sync.user_principal("alpha", heavy), iam_sync.user_principal("alpha", owner)]
+        )
+    assert [o.error for o in iam_sync.sync_pending(gatehouse)] == [None, None]
     live = gatehouse.aws.read_role_policies("alpha_user_heavy")
     assert len(live.managed) >= 1
-    assert access.find_drift(gatehouse, OPERATOR) == []
+    assert actions.find_drift(gatehouse, OPERATOR) == []
     with gatehouse.session() as session:  # most of heavy's access goes at once (say, a project ended)
         heavy = get_user(session, "heavy")
         kept = set(names[:50])
@@ -227,16 +230,16 @@ def test_a_user_with_many_grants_spills_into_managed_policies_and_back(bare_gate
         ).all():
             if name not in kept:
                 session.delete(grant)
-        access.mark_changed(session, [access.user_principal("alpha", heavy)])
-    access.sync_pending(gatehouse)
+        iam_sync.mark_changed(session, [iam_sync.user_principal("alpha", heavy)])
+    iam_sync.sync_pending(gatehouse)
     assert gatehouse.aws.read_role_policies("alpha_user_heavy").managed == {}
     remaining = gatehouse.aws.iam.list_policies(Scope="Local", PathPrefix="/gatehouse/")["Policies"]
     assert not [p for p in remaining if "alpha_user_heavy" in p["PolicyName"]]  # detached and deleted
-    assert access.find_drift(gatehouse, OPERATOR) == []
+    assert actions.find_drift(gatehouse, OPERATOR) == []
 
 
 def test_a_grant_that_cannot_fit_is_refused_before_anything_changes(bare_gatehouse: Gatehouse) -> None:
-    from core.people import add_user
+    from core.actions.add_user import add_user
 
     gatehouse = bare_gatehouse
     gatehouse.settings.managed_policy_quota = 0  # only the inline policy: room for far fewer grants
@@ -254,7 +257,7 @@ def test_a_grant_that_cannot_fit_is_refused_before_anything_changes(bare_gatehou
     fitted = 0
     with pytest.raises(PolicyTooLarge, match="10,240") as refused:
         for grant in many_buckets(400):
-            grants.grant_access(gatehouse, OPERATOR, grant.bucket, ["heavy"], AccessLevel.READ_WRITE)
+            actions.grant_access(gatehouse, OPERATOR, grant.bucket, ["heavy"], AccessLevel.READ_WRITE)
             fitted += 1
     assert "." in str(refused.value) and 50 < fitted < 400
     live = gatehouse.aws.read_role_policies("alpha_user_heavy")

@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.domain import AccessLevel, BucketGrant
-from core.iam_import import import_s3_access
 from core.policy import canonical_grants, compile_role_policies
+from core.policy_reader import import_s3_access
 
 RO, RW = AccessLevel.READ_ONLY, AccessLevel.READ_WRITE
 

@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from sqlmodel import select
 
 from core import audit
-from core.access import mark_changed, sync_pending, user_principal
 from core.actor import acting
 from core.adapters.aws import aws_call
 from core.adapters.models import DataSource, Grant, User, utcnow
 from core.context import Gatehouse
 from core.domain import SourceKind
-from core.iam_import import import_s3_access
+from core.iam_sync import mark_changed, sync_pending, user_principal
+from core.policy_reader import import_s3_access
 from core.rules import check_platform_admin, is_active
 
 

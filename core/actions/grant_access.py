@@ -1,19 +1,20 @@
-"""Granting, editing and revoking access to a source. Each records the decision first, then makes IAM match it."""
+"""Granting (or changing) access of platform members to a source: an admin of it or the platform team. The decision
+is recorded first, then IAM is made to match it; approve_request records its grant the same way."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from core import audit
-from core.access import Principal, SyncOutcome, desired_grants, mark_changed, sync_pending, user_principal
 from core.actor import acting
 from core.adapters.aws import AwsError
-from core.adapters.models import App, DataSource, Grant, User, utcnow
+from core.adapters.models import DataSource, Grant, User, utcnow
 from core.context import Gatehouse
-from core.domain import AccessLevel, BucketGrant, InvalidInput, NotAllowed, format_paths, parse_paths
+from core.domain import AccessLevel, BucketGrant, InvalidInput, format_paths, parse_paths
+from core.iam_sync import Principal, SyncOutcome, desired_grants, mark_changed, sync_pending, user_principal
 from core.notify import NotificationKind, notify
 from core.policy import compile_role_policies
 from core.queries import active_admins, get_source, get_user, is_active_admin
@@ -155,7 +156,7 @@ def _upsert(
     request_id: int | None,
 ) -> None:
     grant = session.exec(select(Grant).where(Grant.source_id == source.id, Grant.user_id == user.id)).first()
-    before = None if grant is None else _describe(grant)
+    before = None if grant is None else describe(grant)
     if grant is not None and grant.level == AccessLevel.ADMIN and level is not AccessLevel.ADMIN:
         keeps_an_admin(session, source, user)
     if grant is None:
@@ -167,7 +168,7 @@ def _upsert(
     grant.request_id = request_id or grant.request_id
     grant.updated_at = utcnow()
     session.add(grant)
-    after = _describe(grant)
+    after = describe(grant)
     action = "access-granted" if before is None else "access-changed"
     summary = f"{actor.username} gave {user.username} {level.label.lower()} access to {source.name}"
     summary += f" ({format_paths(paths)})" + (f" until {expires_on}" if expires_on else "")
@@ -184,7 +185,7 @@ def _upsert(
     )
 
 
-def _describe(grant: Grant) -> dict[str, object]:
+def describe(grant: Grant) -> dict[str, object]:
     return {
         "level": AccessLevel(grant.level).value,
         "paths": list(grant.paths),
@@ -199,68 +200,3 @@ def keeps_an_admin(session: Session, source: DataSource, user: User) -> None:
 
 def check_manages(session: Session, actor: User, source: DataSource) -> None:
     check_manages_source(actor, source.name, admin_of_it=is_active_admin(session, actor, source)).enforce()
-
-
-def revoke_access(gatehouse: Gatehouse, actor: User, source_name: str, username: str) -> GrantOutcome:
-    """Remove a user's access to a source: by an admin of it, the platform team, or the user themselves."""
-    with gatehouse.session() as session:
-        actor = acting(session, actor)
-        source = get_source(session, actor, source_name)
-        user = get_user(session, username)
-        own = actor.id is not None and actor.id == user.id
-        if not own:
-            check_manages(session, actor, source)
-        grant = session.exec(select(Grant).where(Grant.source_id == source.id, Grant.user_id == user.id)).first()
-        if grant is None:
-            raise InvalidInput(f"{user.username} has no access to {source.name}.")
-        if grant.level == AccessLevel.ADMIN:
-            keeps_an_admin(session, source, user)
-        before = _describe(grant)
-        session.delete(grant)
-        principal = user_principal(gatehouse.settings.env, user)
-        mark_changed(session, [principal])
-        who = "their own" if own else f"{user.username}'s"
-        audit.record(
-            session,
-            actor.username,
-            "access-revoked",
-            f"{actor.username} revoked {who} access to {source.name}",
-            source_id=source.id,
-            subject=user.username,
-            before=before,
-        )
-    return GrantOutcome([user.username], sync_pending(gatehouse, [principal.role_name]))
-
-
-@dataclass(frozen=True)
-class AccessRow:
-    source: str
-    principal: str
-    level: AccessLevel
-    paths: tuple[str, ...]
-    expires_on: date | None
-
-
-def list_access(
-    gatehouse: Gatehouse, actor: User, username: str | None = None, source_name: str | None = None
-) -> list[AccessRow]:
-    """Every grant, optionally of one user or on one source: for the platform team (the CLI)."""
-    with gatehouse.session() as session:
-        actor = acting(session, actor)
-        if not actor.is_platform_admin:
-            raise NotAllowed("Only the platform team can list everyone's access.")
-        query = (
-            select(Grant, DataSource.name, User.username, App.name)
-            .join(DataSource, col(DataSource.id) == Grant.source_id)
-            .outerjoin(User, col(User.id) == Grant.user_id)
-            .outerjoin(App, col(App.id) == Grant.app_id)
-        )
-        if username:
-            query = query.where(Grant.user_id == get_user(session, username).id)
-        if source_name:
-            query = query.where(Grant.source_id == get_source(session, actor, source_name).id)
-        rows = session.exec(query.order_by(DataSource.name, User.username)).all()
-    return [
-        AccessRow(source, user or f"app:{app}", AccessLevel(grant.level), tuple(grant.paths), grant.expires_on)
-        for grant, source, user, app in rows
-    ]

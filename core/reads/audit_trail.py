@@ -20,9 +20,9 @@ from sqlmodel.sql.expression import Select
 from core import audit
 from core.actor import acting
 from core.adapters.models import AuditEvent, DataSource, Grant, User, UserStatus
-from core.catalog import Page
 from core.domain import AccessLevel, InvalidInput, NotAllowed
 from core.queries import get_source, is_active_admin
+from core.reads.page import Page
 from core.rules import check_manages_source, check_platform_admin
 
 MAX_PAGE = 500

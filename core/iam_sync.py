@@ -8,7 +8,6 @@ never lost to a failed AWS call.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -16,15 +15,12 @@ from datetime import date
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from core import audit
-from core.actor import acting
-from core.adapters.aws import AwsError, LivePolicies
+from core.adapters.aws import AwsError
 from core.adapters.models import App, DataSource, Grant, RoleSync, SyncState, User, utcnow
 from core.context import Gatehouse
-from core.domain import AccessLevel, BucketGrant, GatehouseError, app_role_name, user_role_name
+from core.domain import AccessLevel, BucketGrant, app_role_name, user_role_name
 from core.policy import PolicyTooLarge, RolePolicies, compile_role_policies, minify
 from core.queries import live_grant
-from core.rules import check_platform_admin
 
 
 @dataclass(frozen=True)
@@ -148,98 +144,3 @@ def sync_pending(gatehouse: Gatehouse, role_names: Iterable[str] | None = None) 
             query = query.where(col(RoleSync.role_name).in_(list(role_names)))
         names = list(session.exec(query.order_by(RoleSync.role_name)))
     return [sync_role(gatehouse, name) for name in names]
-
-
-def retry_pending(gatehouse: Gatehouse, actor: User) -> list[SyncOutcome]:
-    """The platform team's "Retry now": apply every role AWS has not taken yet."""
-    with gatehouse.session() as session:
-        check_platform_admin(acting(session, actor)).enforce()
-    return sync_pending(gatehouse)
-
-
-# --- drift --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Drift:
-    role_name: str
-    what: str  # one line a person can read: which policy differs and how
-
-
-def _describe(role_name: str, desired: RolePolicies, live: LivePolicies) -> list[Drift]:
-    found: list[Drift] = []
-    if not live.role_exists:
-        return [Drift(role_name, "the role does not exist")]
-    if live.inline is None:
-        found.append(Drift(role_name, "the s3-access inline policy is missing"))
-    elif minify(live.inline) != minify(desired.inline):
-        found.append(
-            Drift(role_name, f"the s3-access inline policy differs: {_statement_diff(desired.inline, live.inline)}")
-        )
-    for number, document in enumerate(desired.managed, start=1):
-        current = live.managed.get(number)
-        if current is None:
-            found.append(Drift(role_name, f"managed policy {number} is missing or not attached"))
-        elif minify(current) != minify(document):
-            found.append(Drift(role_name, f"managed policy {number} differs: {_statement_diff(document, current)}"))
-    for number in sorted(set(live.managed) - set(range(1, len(desired.managed) + 1))):
-        found.append(Drift(role_name, f"managed policy {number} is attached but no longer wanted"))
-    return found
-
-
-def _statement_diff(desired: dict, live: dict) -> str:
-    want = {json.dumps(s, sort_keys=True) for s in desired.get("Statement", [])}
-    have = {json.dumps(s, sort_keys=True) for s in _statements(live)}
-    parts = []
-    if have - want:
-        parts.append(f"{len(have - want)} statement(s) not granted by Gatehouse")
-    if want - have:
-        parts.append(f"{len(want - have)} granted statement(s) missing")
-    return ", ".join(parts) or "same statements in another form"
-
-
-def _statements(document: dict) -> list[dict]:
-    statements = document.get("Statement", [])
-    return [statements] if isinstance(statements, dict) else list(statements)
-
-
-def find_drift(gatehouse: Gatehouse, actor: User) -> list[Drift]:
-    """Compare every managed role's live policies with the desired ones."""
-    with gatehouse.session() as session:
-        check_platform_admin(acting(session, actor)).enforce()
-        principals = all_principals(session, gatehouse.settings.env)
-        wanted = {p.role_name: desired_grants(session, p) for p in principals}
-    drift: list[Drift] = []
-    for principal in principals:
-        live = gatehouse.aws.read_role_policies(principal.role_name)
-        slots = gatehouse.settings.managed_policy_quota - live.attached_by_others
-        try:
-            desired = compile_role_policies(wanted[principal.role_name], managed_slots=slots)
-        except PolicyTooLarge as error:
-            drift.append(Drift(principal.role_name, str(error)))
-            continue
-        drift.extend(_describe(principal.role_name, desired, live))
-    return drift
-
-
-def repair(gatehouse: Gatehouse, drift: list[Drift], actor: User) -> list[SyncOutcome]:
-    """Rewrite the drifted roles and record each repair in the audit trail."""
-    roles = sorted({d.role_name for d in drift})
-    with gatehouse.session() as session:
-        actor = acting(session, actor)
-        check_platform_admin(actor).enforce()
-        principals = {p.role_name: p for p in all_principals(session, gatehouse.settings.env)}
-        for role_name in roles:
-            mark_changed(session, [principals[role_name]])
-            audit.record(
-                session,
-                actor.username,
-                "drift-repaired",
-                f"Repaired {role_name}: " + "; ".join(d.what for d in drift if d.role_name == role_name),
-                subject=role_name,
-            )
-    outcomes = sync_pending(gatehouse, roles)
-    failed = [o for o in outcomes if o.error]
-    if failed:
-        raise GatehouseError(f"{len(failed)} role(s) could not be repaired; first: {failed[0].error}")
-    return outcomes

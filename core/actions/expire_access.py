@@ -9,10 +9,10 @@ from datetime import date, timedelta
 from sqlmodel import col, select
 
 from core import audit
-from core.access import mark_changed, sync_pending, user_principal
 from core.adapters.models import DataSource, Grant, User, utcnow
 from core.context import Gatehouse
 from core.domain import AccessLevel
+from core.iam_sync import mark_changed, sync_pending, user_principal
 from core.notify import NotificationKind, notify
 from core.queries import active_admins, live_grant
 

@@ -10,9 +10,9 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from core.adapters.models import DataSource, Grant, RoleSync, SyncState, User, UserStatus
-from core.catalog import Page
 from core.domain import AccessLevel, SourceKind
 from core.queries import active_admins
+from core.reads.page import Page
 from core.rules import check_platform_admin
 
 

@@ -1,21 +1,21 @@
-"""What an analyst sees on My data: the sources they can use, and whom the others depend on."""
+"""What people see of sources and access: My data (the sources an analyst can use, whom the others depend on), a
+source's access list for its admins, the pickers, and everyone's access for the platform team."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Generic, TypeVar
 
 from sqlalchemy import and_, case, func, or_
 from sqlmodel import Session, col, select
 
+from core.actor import acting
 from core.adapters.models import App, DataSource, Grant, RoleSync, SyncState, User, UserStatus, utcnow
 from core.config import Settings
 from core.domain import AccessLevel, SourceKind, console_url
-from core.queries import active_admins, get_source, is_active_admin, live_grant, visible_to
-from core.rules import check_manages_source, is_active
-
-T = TypeVar("T")
+from core.queries import active_admins, get_source, get_user, is_active_admin, live_grant, visible_to
+from core.reads.page import Page, fetch
+from core.rules import check_manages_source, check_platform_admin, is_active
 
 
 @dataclass(frozen=True)
@@ -41,14 +41,6 @@ class OtherSource:
         return not self.admins
 
 
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    items: list[T]
-    total: int
-    offset: int
-    limit: int
-
-
 def usable_sources(session: Session, settings: Settings, user: User) -> list[UsableSource]:
     """Every live source the user holds a grant on (for pickers; the My data table pages with `usable_page`)."""
     return usable_page(session, settings, user, limit=None).items
@@ -66,7 +58,7 @@ def usable_page(
     )
     if search.strip():
         query = query.where(col(DataSource.name).contains(search.strip().lower()))
-    rows, total = _fetch(session, query, (DataSource.kind, DataSource.name), offset, limit)
+    rows, total = fetch(session, query, (DataSource.kind, DataSource.name), offset, limit)
     sync = session.exec(select(RoleSync).where(RoleSync.user_id == user.id)).first()
     items = [
         UsableSource(
@@ -82,14 +74,6 @@ def usable_page(
         for grant, source in rows
     ]
     return Page(items=items, total=total, offset=offset, limit=limit or total)
-
-
-def _fetch(session: Session, query: Any, order: tuple[Any, ...], offset: int, limit: int | None) -> tuple[list, int]:
-    """One page of the query's rows and how many rows there are in all: counted only when the page is not all."""
-    rows = list(session.exec(query.order_by(*order).offset(offset).limit(limit)))
-    if offset == 0 and (limit is None or len(rows) < limit):
-        return rows, len(rows)
-    return rows, int(session.exec(select(func.count()).select_from(query.subquery())).one())
 
 
 def other_sources(
@@ -132,7 +116,7 @@ def administered_source_names(session: Session, actor: User, search: str = "", l
     )
     if search.strip():
         query = query.where(col(DataSource.name).contains(search.strip().lower()))
-    items, total = _fetch(session, query, (DataSource.name,), 0, limit)
+    items, total = fetch(session, query, (DataSource.name,), 0, limit)
     return Page(items, total, 0, limit or total)
 
 
@@ -166,7 +150,7 @@ def access_list(
     if search.strip():
         query = query.where(principal.contains(search.strip().lower()))
     rank = case((Grant.level == AccessLevel.ADMIN, 0), (Grant.level == AccessLevel.READ_WRITE, 1), else_=2)
-    rows, total = _fetch(session, query, (rank, principal), offset, limit)
+    rows, total = fetch(session, query, (rank, principal), offset, limit)
     entries = [
         AccessEntry(
             principal=user.username if user else f"app:{app.name if app else '?'}",
@@ -206,3 +190,35 @@ def user_names(session: Session, search: str = "", limit: int = 50) -> list[str]
         term = search.strip().lower()
         query = query.where(or_(col(User.username).contains(term), func.lower(User.display_name).contains(term)))
     return list(session.exec(query.order_by(User.username).limit(limit)))
+
+
+@dataclass(frozen=True)
+class AccessRow:
+    source: str
+    principal: str
+    level: AccessLevel
+    paths: tuple[str, ...]
+    expires_on: date | None
+
+
+def list_access(
+    session: Session, actor: User, username: str | None = None, source_name: str | None = None
+) -> list[AccessRow]:
+    """Every grant, optionally of one user or on one source: for the platform team (the CLI)."""
+    actor = acting(session, actor)
+    check_platform_admin(actor).enforce()
+    query = (
+        select(Grant, DataSource.name, User.username, App.name)
+        .join(DataSource, col(DataSource.id) == Grant.source_id)
+        .outerjoin(User, col(User.id) == Grant.user_id)
+        .outerjoin(App, col(App.id) == Grant.app_id)
+    )
+    if username:
+        query = query.where(Grant.user_id == get_user(session, username).id)
+    if source_name:
+        query = query.where(Grant.source_id == get_source(session, actor, source_name).id)
+    rows = session.exec(query.order_by(DataSource.name, User.username)).all()
+    return [
+        AccessRow(source, user or f"app:{app}", AccessLevel(grant.level), tuple(grant.paths), grant.expires_on)
+        for grant, source, user, app in rows
+    ]

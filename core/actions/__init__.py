@@ -1,0 +1,55 @@
+"""One module per thing a person (or the scheduler) does. Each action is a function `(gatehouse, actor, …)` that
+opens one unit of work, loads who is acting there, checks the rules (core/rules.py), changes, records the audit
+event and the notification, commits, and then applies the change to AWS, saying plainly what AWS has not taken yet.
+
+Every action is importable from here: `from core import actions; actions.approve_request(gatehouse, bob, 7)`."""
+
+from core.actions.add_user import Joiner, add_user
+from core.actions.approve_request import approve_request
+from core.actions.archive_source import Archived, archive_source
+from core.actions.confirm_request import confirm_request
+from core.actions.create_source import Created, create_source, provision_pending
+from core.actions.decide_webapp_source import create_webapp_source, refuse_webapp_source
+from core.actions.expire_access import ExpiryReport, expire
+from core.actions.grant_access import ExternalNeedsConfirmation, GrantOutcome, as_paths, grant_access
+from core.actions.import_iam import ImportReport, import_roles
+from core.actions.mark_leaver import Departure, mark_left
+from core.actions.reconcile import Drift, find_drift, repair, retry_pending
+from core.actions.refuse_request import refuse_request
+from core.actions.request_access import request_access
+from core.actions.request_webapp_source import request_webapp_source
+from core.actions.revoke_access import revoke_access
+from core.actions.withdraw_request import withdraw_request
+
+__all__ = [
+    "Archived",
+    "Created",
+    "Departure",
+    "Drift",
+    "ExpiryReport",
+    "ExternalNeedsConfirmation",
+    "GrantOutcome",
+    "ImportReport",
+    "Joiner",
+    "add_user",
+    "approve_request",
+    "archive_source",
+    "as_paths",
+    "confirm_request",
+    "create_source",
+    "create_webapp_source",
+    "expire",
+    "find_drift",
+    "grant_access",
+    "import_roles",
+    "mark_left",
+    "provision_pending",
+    "refuse_request",
+    "refuse_webapp_source",
+    "repair",
+    "request_access",
+    "request_webapp_source",
+    "retry_pending",
+    "revoke_access",
+    "withdraw_request",
+]

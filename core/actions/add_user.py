@@ -1,0 +1,97 @@
+"""A joiner: the platform team adds them; their IAM role is created (with no access yet)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlmodel import select
+
+from core import audit
+from core.actor import acting
+from core.adapters.aws import AwsError
+from core.adapters.models import User
+from core.auth import hash_password
+from core.context import Gatehouse
+from core.domain import InvalidInput, check_text, shown, user_role_name, validate_username
+from core.iam_sync import mark_changed, sync_pending, user_principal
+from core.queries import get_user
+from core.rules import check_not_left, check_platform_admin
+
+
+@dataclass(frozen=True)
+class Joiner:
+    user: User
+    existing_access_kept: bool  # their role already had an s3-access policy: left in place for import-iam
+    sync_error: str | None = None  # why their role is not made in AWS yet (retried)
+
+    @property
+    def aws_pending(self) -> str | None:
+        return self.sync_error
+
+
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+
+
+def add_user(
+    gatehouse: Gatehouse,
+    actor: User,
+    username: str,
+    email: str,
+    *,
+    display_name: str = "",
+    line_manager: str | None = None,
+    platform_admin: bool = False,
+    external: bool = False,
+    password: str | None = None,
+) -> Joiner:
+    """A joiner: the platform team adds them; their IAM role is created (with no access yet)."""
+    name = validate_username(username)
+    if len(email.strip()) > 254 or not _EMAIL.match(email.strip()):
+        raise InvalidInput(f"{shown(email, 40)!r} is not an email address.")
+    if external and platform_admin:
+        raise InvalidInput("An external user cannot be in the platform team.")
+    with gatehouse.session() as session:
+        actor = acting(session, actor)
+        check_platform_admin(actor).enforce()
+        if session.exec(select(User.id).where(User.username == name)).first() is not None:
+            raise InvalidInput(f"There is already a platform member called {name}.")
+        manager = get_user(session, line_manager) if line_manager else None
+        if manager is not None:
+            check_not_left(manager, " and cannot be a line manager").enforce(InvalidInput)
+        user = User(
+            username=name,
+            email=email.strip(),
+            display_name=check_text(display_name, "name", 120, multiline=False) or name,
+            line_manager_id=manager.id if manager else None,
+            is_platform_admin=platform_admin,
+            is_external=external,
+            password_hash=hash_password(password) if password else None,
+        )
+        session.add(user)
+        session.flush()
+        existing_access = _has_existing_access(gatehouse, user_role_name(gatehouse.settings.env, name))
+        if not existing_access:
+            mark_changed(session, [user_principal(gatehouse.settings.env, user)])
+        audit.record(
+            session,
+            actor.username,
+            "user-added",
+            f"{actor.username} added {name}"
+            + (" (external)" if external else "")
+            + (" to the platform team" if platform_admin else ""),
+            subject=name,
+            line_manager=manager.username if manager else None,
+            existing_access_kept=existing_access,
+        )
+    synced = sync_pending(gatehouse, [user_role_name(gatehouse.settings.env, name)])
+    return Joiner(user, existing_access, next((o.error for o in synced if o.error), None))
+
+
+def _has_existing_access(gatehouse: Gatehouse, role_name: str) -> bool:
+    """A joiner whose role the old platform made keeps its s3-access policy until `import-iam` adopts it (or
+    reconcile, shown the drift, replaces it): adding them must not silently take their access away."""
+    try:
+        return gatehouse.aws.read_role_policies(role_name).inline is not None
+    except AwsError:
+        return False

@@ -1,0 +1,62 @@
+"""Grant what was asked (or a lower level, or fewer paths): an active admin of the source, or the platform team for
+an orphaned source once the line manager confirmed (and not the same person who confirmed)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from core.actions.deciding import deciding
+from core.actions.grant_access import GrantOutcome, record_grant
+from core.adapters.models import RequestStatus, User
+from core.context import Gatehouse
+from core.domain import AccessLevel, InvalidInput, format_paths, parse_paths
+from core.iam_sync import sync_pending
+from core.notify import NotificationKind
+from core.rules import check_no_more_than_asked, check_not_confirmer
+
+
+def approve_request(
+    gatehouse: Gatehouse,
+    actor: User,
+    request_id: int,
+    level: AccessLevel | None = None,
+    paths: str | None = None,
+    expires_on: date | None = None,
+) -> GrantOutcome:
+    with deciding(gatehouse, actor, request_id, RequestStatus.APPROVED) as decision:
+        request, source, requester = decision.request, decision.source, decision.requester
+        check_not_confirmer(decision.actor, request).enforce()
+        asked_level, asked_paths = AccessLevel(request.level), tuple(request.paths)
+        granted_level = level or asked_level
+        granted_paths = asked_paths if paths is None else parse_paths(paths)
+        check_no_more_than_asked(asked_level, asked_paths, granted_level, granted_paths).enforce(InvalidInput)
+        request.granted_level = granted_level
+        request.granted_paths = list(granted_paths)
+        roles = record_grant(
+            gatehouse,
+            decision.session,
+            decision.actor,
+            source,
+            [requester.username],
+            granted_level,
+            granted_paths,
+            expires_on if expires_on is not None else request.expires_on,
+            confirm_external=True,  # the approver saw who asked, external or not
+            request_id=request.id,
+        )
+        changed = (granted_level, granted_paths) != (asked_level, asked_paths)
+        who = decision.actor.username
+        decision.record(
+            "request-approved",
+            f"{who} approved {requester.username}'s request for {source.name}"
+            + (f", granting {granted_level.label.lower()} ({format_paths(granted_paths)})" if changed else ""),
+            [requester],
+            NotificationKind.DECISION_MADE,
+            f"Your request for {source.name} was approved",
+            f"{who} approved your request: you have {granted_level.label.lower()} access to {source.name} "
+            f"({format_paths(granted_paths)}).",
+            before={"level": asked_level.value, "paths": list(asked_paths)},
+            after={"level": granted_level.value, "paths": list(granted_paths)},
+        )
+        requester_name = requester.username
+    return GrantOutcome([requester_name], sync_pending(gatehouse, list(roles.values())))

@@ -1,0 +1,86 @@
+"""Archiving a source (its admins or the platform team): every grant on it stops working in IAM, open requests
+are refused, the bucket is tagged for archiving; its data and records are kept."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import col, select
+
+from core import audit
+from core.actions.grant_access import check_manages
+from core.actor import acting
+from core.adapters.aws import AwsError
+from core.adapters.models import AccessRequest, App, Grant, RequestStatus, User, utcnow
+from core.context import Gatehouse
+from core.domain import InvalidInput
+from core.iam_sync import app_principal, mark_changed, sync_pending, user_principal
+from core.notify import NotificationKind, notify
+from core.queries import get_source, open_request
+from core.rules import check_transition
+
+
+@dataclass(frozen=True)
+class Archived:
+    name: str
+    errors: list[str]  # AWS's, for what it has not applied yet (grants ending, the archive tag)
+
+    @property
+    def aws_pending(self) -> str | None:
+        return self.errors[0] if self.errors else None
+
+
+def archive_source(gatehouse: Gatehouse, actor: User, name: str) -> Archived:
+    """Archive a source (its admins or the platform team): every grant on it stops working in IAM, open requests
+    are refused, the bucket is tagged for archiving; its data and records are kept."""
+    with gatehouse.session() as session:
+        actor = acting(session, actor)
+        source = get_source(session, actor, name)
+        check_manages(session, actor, source)
+        if source.archived_at is not None:
+            raise InvalidInput(f"{source.name} is already archived.")
+        source.archived_at = utcnow()
+        source.archived_by_id = actor.id
+        session.add(source)
+        holders = session.exec(
+            select(User).join(Grant, col(Grant.user_id) == User.id).where(Grant.source_id == source.id)
+        ).all()
+        apps = session.exec(
+            select(App).join(Grant, col(Grant.app_id) == App.id).where(Grant.source_id == source.id)
+        ).all()
+        principals = [user_principal(gatehouse.settings.env, u) for u in holders]
+        principals += [app_principal(gatehouse.settings.env, a) for a in apps]
+        mark_changed(session, principals)
+        open_requests = session.exec(
+            select(AccessRequest).where(AccessRequest.source_id == source.id, open_request())
+        ).all()
+        for request in open_requests:
+            check_transition(RequestStatus(request.status), RequestStatus.REFUSED).enforce(InvalidInput)
+            request.status = RequestStatus.REFUSED
+            request.decision_reason = f"{source.name} was archived."
+            request.decided_by_id = actor.id
+            request.decided_at = utcnow()
+            request.version += 1
+            session.add(request)
+        audit.record(
+            session,
+            actor.username,
+            "source-archived",
+            f"{actor.username} archived {source.name}; {len(principals)} grant(s) stop working"
+            + (f", {len(open_requests)} open request(s) refused" if open_requests else ""),
+            source_id=source.id,
+        )
+        notify(
+            session,
+            holders,
+            NotificationKind.ACCESS_ENDED,
+            f"{source.name} was archived",
+            f"{actor.username} archived {source.name}: your access to it has ended. Its data is kept.",
+        )
+        bucket = source.name
+    errors = [o.error for o in sync_pending(gatehouse, [p.role_name for p in principals]) if o.error]
+    try:
+        gatehouse.aws.tag_bucket(bucket, {"archive": "true"})
+    except AwsError as error:
+        errors.append(str(error))
+    return Archived(bucket, [e for e in errors if e])

@@ -1,0 +1,109 @@
+"""The platform team decides a webapp source asked for: creates it (the requester its admin, the app reading it) or
+refuses it with a reason. Each is one unit of work in which exactly one decision wins; the bucket is made after."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import update
+from sqlmodel import Session, col
+
+from core import audit
+from core.actions.create_source import Created, make_in_aws, record_source
+from core.actor import acting
+from core.adapters.models import RequestStatus, SourceRequest, User, utcnow
+from core.context import Gatehouse
+from core.domain import InvalidInput, SourceKind, check_text
+from core.notify import NotificationKind, notify
+from core.rules import check_platform_admin, check_refusal_reason
+
+
+@dataclass
+class _Deciding:
+    session: Session
+    actor: User
+    request: SourceRequest
+    requester: User
+
+
+@contextmanager
+def _deciding(gatehouse: Gatehouse, actor: User, request_id: int) -> Iterator[_Deciding]:
+    with gatehouse.session() as session:
+        actor = acting(session, actor)
+        check_platform_admin(actor).enforce()
+        request = session.get(SourceRequest, request_id)
+        if request is None or request.status != RequestStatus.PENDING_PLATFORM:
+            raise InvalidInput("This webapp source request is not waiting for a decision.")
+        requester = session.get(User, request.requester_id)
+        assert requester is not None
+        yield _Deciding(session, actor, request, requester)
+
+
+def _decide(decision: _Deciding, status: RequestStatus, reason: str, source_id: int | None) -> None:
+    """The final write, only if the request still waits: another member of the platform team may have decided."""
+    decided = decision.session.exec(  # type: ignore[call-overload]
+        update(SourceRequest)
+        .where(
+            col(SourceRequest.id) == decision.request.id, col(SourceRequest.status) == RequestStatus.PENDING_PLATFORM
+        )
+        .values(
+            status=status,
+            decided_by_id=decision.actor.id,
+            decided_at=utcnow(),
+            decision_reason=reason or None,
+            source_id=source_id,
+        )
+    )
+    if decided.rowcount != 1:
+        raise InvalidInput("Someone else decided this webapp source request a moment ago: reload to see it.")
+
+
+def create_webapp_source(gatehouse: Gatehouse, actor: User, request_id: int, reason: str = "") -> Created:
+    reason = check_text(reason, "reason", 1000)
+    with _deciding(gatehouse, actor, request_id) as decision:
+        bucket, app = decision.request.bucket_name, decision.request.app_name
+        recorded = record_source(
+            gatehouse,
+            decision.session,
+            decision.actor,
+            bucket,
+            SourceKind.WEBAPP,
+            admin=decision.requester.username,
+            app_name=app,
+        )
+        _decide(decision, RequestStatus.APPROVED, reason, recorded.source_id)
+        notify(
+            decision.session,
+            [decision.requester],
+            NotificationKind.DECISION_MADE,
+            f"Your webapp data source {bucket} was created",
+            f"{decision.actor.username} created the webapp data source {bucket} for the app {app}"
+            + (f": {reason}" if reason else ".")
+            + " You are its admin; the app reads it.",
+        )
+    return make_in_aws(gatehouse, recorded)
+
+
+def refuse_webapp_source(gatehouse: Gatehouse, actor: User, request_id: int, reason: str) -> None:
+    reason = check_text(reason, "reason", 1000)
+    check_refusal_reason(reason).enforce(InvalidInput)
+    with _deciding(gatehouse, actor, request_id) as decision:
+        bucket, app, who = decision.request.bucket_name, decision.request.app_name, decision.actor.username
+        _decide(decision, RequestStatus.REFUSED, reason, None)
+        notify(
+            decision.session,
+            [decision.requester],
+            NotificationKind.DECISION_MADE,
+            f"Your webapp data source {bucket} was refused",
+            f"{who} refused the webapp data source {bucket} for the app {app}: {reason}",
+        )
+        audit.record(
+            decision.session,
+            who,
+            "source-request-refused",
+            f"{who} refused the webapp data source {bucket}: {reason}",
+            subject=decision.requester.username,
+            request_id=request_id,
+        )

@@ -1,0 +1,104 @@
+"""What every decision on an access request does, said once: in one unit of work, load who decides and the request
+as the database says now, check the step and that this person may take it, move the request (exactly one decision
+wins if two deciders race), then record the event and tell who must know. approve_request, refuse_request and
+confirm_request each add only what is theirs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, col
+
+from core import audit
+from core.actor import acting
+from core.adapters.models import AccessRequest, DataSource, RequestStatus, User, utcnow
+from core.context import Gatehouse
+from core.domain import InvalidInput, NotFound
+from core.notify import NotificationKind, notify
+from core.queries import is_active_admin
+from core.rules import Decision, check_decision_step, check_may_decide, check_transition
+
+
+@dataclass
+class Deciding:
+    """A request being decided, in the decision's own transaction."""
+
+    session: Session
+    actor: User
+    request: AccessRequest
+    source: DataSource
+    requester: User
+
+    def record(
+        self,
+        action: str,
+        summary: str,
+        told: list[User],
+        kind: NotificationKind,
+        subject: str,
+        body: str,
+        **details: Any,
+    ) -> None:
+        """The decision's audit event and its notification, in the same transaction as the decision."""
+        audit.record(
+            self.session,
+            self.actor.username,
+            action,
+            summary,
+            source_id=self.source.id,
+            subject=self.requester.username,
+            request_id=self.request.id,
+            **details,
+        )
+        notify(self.session, told, kind, subject, body)
+
+
+@contextmanager
+def deciding(gatehouse: Gatehouse, actor: User, request_id: int, new: RequestStatus) -> Iterator[Deciding]:
+    """Open the decision's unit of work and take the step to `new`; what the caller adds commits with it, or none
+    of it does."""
+    with gatehouse.session() as session:
+        actor = acting(session, actor)
+        request = load_request(session, request_id)
+        check_decision_step(RequestStatus(request.status), new).enforce(InvalidInput)
+        may_decide(session, actor, request).enforce()
+        source = session.get(DataSource, request.source_id)
+        requester = session.get(User, request.requester_id)
+        assert source is not None and requester is not None
+        move(session, request, new, actor)
+        yield Deciding(session, actor, request, source, requester)
+
+
+def load_request(session: Session, request_id: int) -> AccessRequest:
+    request = session.get(AccessRequest, request_id)
+    if request is None:
+        raise NotFound(f"There is no request number {request_id}.")
+    return request
+
+
+def may_decide(session: Session, actor: User, request: AccessRequest) -> Decision:
+    """`rules.check_may_decide`, with whether the actor is an active admin of the request's source read now."""
+    source = session.get(DataSource, request.source_id)
+    admin = source is not None and is_active_admin(session, actor, source)
+    return check_may_decide(actor, request, admin_of_source=admin)
+
+
+def move(session: Session, request: AccessRequest, new: RequestStatus, actor: User) -> None:
+    """Take one allowed step, only if nobody else moved the request since we read it (optimistic version)."""
+    check_transition(RequestStatus(request.status), new).enforce(InvalidInput)
+    now = utcnow()
+    values: dict[str, Any] = {"status": new, "version": request.version + 1, "updated_at": now}
+    if new in (RequestStatus.APPROVED, RequestStatus.REFUSED):
+        values |= {"decided_by_id": actor.id, "decided_at": now}
+    result = session.exec(  # type: ignore[call-overload]
+        update(AccessRequest)
+        .where(col(AccessRequest.id) == request.id, col(AccessRequest.version) == request.version)
+        .values(**values)
+    )
+    if result.rowcount != 1:
+        raise InvalidInput("Someone else decided this request a moment ago: reload to see the decision.")
+    session.refresh(request)

@@ -1,0 +1,74 @@
+"""A leaver: all their access is revoked in IAM; their grants stay on record (as a leaver's) for the audit, and the
+sources they alone administered are orphaned (their requests go to line managers, then the platform team)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import col, select
+
+from core import audit
+from core.actor import acting
+from core.adapters.models import DataSource, Grant, User, UserStatus, utcnow
+from core.context import Gatehouse
+from core.domain import AccessLevel, InvalidInput, user_role_name
+from core.iam_sync import mark_changed, sync_pending, user_principal
+from core.queries import active_admins, get_user
+from core.rules import check_platform_admin
+
+
+@dataclass(frozen=True)
+class Departure:
+    username: str
+    orphaned_sources: list[str]  # sources they were the only active admin of
+    sync_error: str | None  # None: AWS has already applied it
+
+    @property
+    def aws_pending(self) -> str | None:
+        return self.sync_error
+
+    @property
+    def outcome(self) -> str:
+        """What happened, in one sentence that is true in AWS."""
+        if self.sync_error:
+            return (
+                f"{self.username} has left; removing their access in AWS is pending ({self.sync_error}): "
+                "Gatehouse retries, and reconcile repairs it."
+            )
+        return f"{self.username} has left; all their access is revoked in AWS."
+
+
+def mark_left(gatehouse: Gatehouse, actor: User, username: str) -> Departure:
+    """A leaver: all their access is revoked in IAM; their grants stay on record (as a leaver's) for the audit."""
+    with gatehouse.session() as session:
+        actor = acting(session, actor)
+        check_platform_admin(actor).enforce()
+        user = get_user(session, username)
+        if user.status == UserStatus.LEFT:
+            raise InvalidInput(f"{user.username} is already marked as having left.")
+        if actor.id is not None and actor.id == user.id:
+            raise InvalidInput("You cannot mark yourself as having left.")
+        administered = session.exec(
+            select(DataSource)
+            .join(Grant, col(Grant.source_id) == DataSource.id)
+            .where(Grant.user_id == user.id, Grant.level == AccessLevel.ADMIN, col(DataSource.archived_at).is_(None))
+        ).all()
+        user.status = UserStatus.LEFT
+        user.left_at = utcnow()
+        session.add(user)
+        session.flush()
+        admins = active_admins(session, [s.id for s in administered if s.id is not None])
+        orphaned = sorted(s.name for s in administered if not admins.get(s.id or 0))
+        mark_changed(session, [user_principal(gatehouse.settings.env, user)])
+        audit.record(
+            session,
+            actor.username,
+            "user-left",
+            f"{actor.username} marked {user.username} as having left; all their access is revoked"
+            + (f"; now orphaned: {', '.join(orphaned)}" if orphaned else ""),
+            subject=user.username,
+            orphaned=orphaned,
+        )
+        leaver = user.username  # as stored: the role is named after it, never after the text as typed
+    outcome = sync_pending(gatehouse, [user_role_name(gatehouse.settings.env, leaver)])
+    return Departure(leaver, orphaned, next((o.error for o in outcome if o.error), None))

@@ -1,0 +1,101 @@
+"""An analyst asks for access to a source with a business need; the request goes where `rules.route_request` says:
+the source's active admins, or for an orphaned source the line manager, then the platform team."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlmodel import select
+
+from core import audit
+from core.actor import acting
+from core.adapters.models import AccessRequest, Grant, RequestStatus, User, utcnow
+from core.context import Gatehouse
+from core.domain import AccessLevel, InvalidInput, check_text, format_paths, parse_paths
+from core.notify import NotificationKind, notify
+from core.queries import active_admins, get_source, open_request, platform_team, users_named
+from core.reads.queues import RequestView, view_of
+from core.rules import check_business_need, check_end_date, check_may_hold, covers, is_active, route_request
+
+
+def request_access(
+    gatehouse: Gatehouse,
+    actor: User,
+    source_name: str,
+    level: AccessLevel,
+    paths: str | None,
+    business_need: str,
+    expires_on: date | None = None,
+) -> RequestView:
+    parsed = parse_paths(paths)
+    need = check_text(business_need, "business need", 2000)
+    check_business_need(need).enforce(InvalidInput)
+    check_end_date(expires_on, utcnow().date()).enforce(InvalidInput)
+    with gatehouse.session() as session:
+        requester = acting(session, actor)
+        check_may_hold(requester, level).enforce(InvalidInput)
+        source = get_source(session, requester, source_name)
+        if source.archived_at is not None:
+            raise InvalidInput(f"{source.name} is archived: it takes no new requests.")
+        held = session.exec(select(Grant).where(Grant.source_id == source.id, Grant.user_id == requester.id)).first()
+        if held is not None and covers(AccessLevel(held.level), tuple(held.paths), level, parsed):
+            raise InvalidInput(
+                f"You already have {AccessLevel(held.level).label.lower()} access to {source.name} "
+                f"({format_paths(tuple(held.paths))})."
+            )
+        pending = session.exec(
+            select(AccessRequest).where(
+                AccessRequest.requester_id == requester.id, AccessRequest.source_id == source.id, open_request()
+            )
+        ).first()
+        if pending is not None:
+            raise InvalidInput(
+                f"You already asked for access to {source.name} on {pending.created_at:%d %B %Y}: "
+                "withdraw that request to ask again."
+            )
+        admins = active_admins(session, [source.id or 0]).get(source.id or 0, [])
+        manager = session.get(User, requester.line_manager_id) if requester.line_manager_id else None
+        route = route_request(
+            source_has_active_admins=bool(admins), line_manager_active=None if manager is None else is_active(manager)
+        )
+        request = AccessRequest(
+            requester_id=requester.id or 0,
+            source_id=source.id or 0,
+            level=level,
+            paths=list(parsed),
+            business_need=need,
+            expires_on=expires_on,
+            status=route,
+        )
+        kind = NotificationKind.REQUEST_TO_DECIDE
+        if route is RequestStatus.PENDING_ADMIN:
+            deciders = users_named(session, admins)
+        elif route is RequestStatus.PENDING_LINE_MANAGER and manager is not None:
+            request.line_manager_id = manager.id
+            deciders = [manager]
+            kind = NotificationKind.CONFIRMATION_NEEDED
+        else:
+            request.no_line_manager = True  # none on record, or they have left
+            deciders = platform_team(session)
+        session.add(request)
+        session.flush()
+        audit.record(
+            session,
+            requester.username,
+            "request-made",
+            f"{requester.username} asked for {level.label.lower()} access to {source.name} ({format_paths(parsed)})",
+            source_id=source.id,
+            subject=requester.username,
+            request_id=request.id,
+            after={"level": level.value, "paths": list(parsed), "status": request.status.value},
+        )
+        notify(
+            session,
+            deciders,
+            kind,
+            f"{requester.username} asks for access to {source.name}",
+            f"{requester.username} asks for {level.label.lower()} access to {source.name} ({format_paths(parsed)}).\n"
+            f"Business need: {need}",
+        )
+        view = view_of(session, request)
+    return view

@@ -1,0 +1,27 @@
+"""The requester withdraws a request that still waits for someone."""
+
+from __future__ import annotations
+
+from core import audit
+from core.actions.deciding import load_request, move
+from core.actor import acting
+from core.adapters.models import RequestStatus, User
+from core.context import Gatehouse
+from core.rules import check_withdrawer
+
+
+def withdraw_request(gatehouse: Gatehouse, actor: User, request_id: int) -> None:
+    with gatehouse.session() as session:
+        actor = acting(session, actor)
+        request = load_request(session, request_id)
+        check_withdrawer(actor, request).enforce()
+        move(session, request, RequestStatus.WITHDRAWN, actor)
+        audit.record(
+            session,
+            actor.username,
+            "request-withdrawn",
+            f"{actor.username} withdrew request {request_id}",
+            source_id=request.source_id,
+            subject=actor.username,
+            request_id=request_id,
+        )
