@@ -20,7 +20,7 @@ from typing import Any
 from botocore.config import Config
 from upload import SOURCE, local_gatehouse, raw_client  # bench/upload.py, beside this script
 
-from core.objects import list_folder
+from core.reads.browse import list_folder
 
 PREFIX = "bench/listing/"
 PAGE = 100

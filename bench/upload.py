@@ -32,11 +32,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import boto3
 
+from core.actions.record_movement import record_movement
+from core.actions.upload import upload
 from core.adapters.models import MovementKind, User
 from core.config import Settings
 from core.context import Gatehouse
-from core.movement import MovementForm, record_movement
-from core.objects import upload
+from core.movement import MovementForm
 from core.queries import get_user
 from core.startup import start
 

@@ -17,16 +17,18 @@ from typing import Annotated, get_args, get_type_hints
 import typer
 import yaml
 
-from core import actions, objects
+from core import actions
+from core.actions import upload as uploading
 from core.actions.expire_access import expire
 from core.actions.import_iam import import_roles
+from core.actions.record_movement import record_movement
 from core.actor import platform_operator
 from core.adapters.local_aws import ensure_local_aws
 from core.adapters.models import MovementKind, User
 from core.config import ConfigurationError, load_settings
 from core.context import Gatehouse
 from core.domain import AccessLevel, GatehouseError, InvalidInput, SourceKind, format_paths, shown
-from core.movement import MovementForm, record_movement
+from core.movement import MovementForm
 from core.notify import deliver_email
 from core.reads import audit_trail, catalog, people
 from core.startup import start
@@ -249,7 +251,7 @@ def upload_command(
         key = f"{prefix.strip('/')}/{path.name}" if prefix.strip("/") else path.name
         size = path.stat().st_size
         with path.open("rb") as stream, typer.progressbar(length=size, label=path.name) as bar:
-            moved = objects.upload(gatehouse, mover, movement_id, bucket, key, stream, size, overwrite, bar.update)
+            moved = uploading.upload(gatehouse, mover, movement_id, bucket, key, stream, size, overwrite, bar.update)
         typer.echo(f"uploaded s3://{moved.bucket}/{moved.key} ({moved.size:,} bytes, sha256 {moved.sha256})")
 
 

@@ -9,21 +9,17 @@ hiding a button is never what stops anyone.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.orm import aliased
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from core import audit
-from core.actor import acting
-from core.adapters.models import DataMovement, DataSource, Grant, MovementKind, User, utcnow
+from core.adapters.models import DataMovement, DataSource, MovementKind, User, utcnow
 from core.context import Gatehouse
-from core.domain import BIDI_CONTROLS, AccessLevel, InvalidInput, NotAllowed, NotFound, format_paths, shown
-from core.queries import get_source, live_grant
-from core.rules import ALLOWED, Decision
+from core.domain import BIDI_CONTROLS, InvalidInput, NotAllowed, NotFound, shown
 
 # What may come onto the platform: data classified SECRET or above never may, so it is not a choice.
 CLASSIFICATIONS = ("OFFICIAL", "OFFICIAL-SENSITIVE")
@@ -125,48 +121,6 @@ def _dpia(value: object, personal_data: bool) -> str | None:
     return _line(text, "Give the DPIA reference", 100)
 
 
-# --- who may move what (pure rules on one grant) --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SourceAccess:
-    """What the actor may do with the objects of one source, as their grant in the database says."""
-
-    source: DataSource
-    level: AccessLevel
-    paths: tuple[str, ...]  # validated, leading /, no trailing /; empty = the whole bucket
-
-    @property
-    def bucket(self) -> str:
-        return self.source.name
-
-    @property
-    def prefixes(self) -> tuple[str, ...]:
-        """The key prefixes the paths cover: `/p/q` covers the keys under `p/q/`, as its IAM statement does."""
-        return tuple(path.lstrip("/") + "/" for path in self.paths)
-
-
-def check_can_read(access: SourceAccess, key: str) -> Decision:
-    if not isinstance(key, str) or not key:
-        return Decision(False, "Choose an object first.")
-    if not access.paths or key.startswith(access.prefixes):
-        return ALLOWED
-    return Decision(
-        False, f"Your access to {access.bucket} covers only {format_paths(access.paths)}: {shown(key)} is outside it."
-    )
-
-
-def check_level_writes(access: SourceAccess) -> Decision:
-    if access.level.can_write:
-        return ALLOWED
-    return Decision(False, f"You have read-only access to {access.bucket}: writing to it needs read/write access.")
-
-
-def check_can_write(access: SourceAccess, key: str) -> Decision:
-    level = check_level_writes(access)
-    return check_can_read(access, key) if level.allowed else level
-
-
 def validate_key(key: object) -> str:
     """An object name a person chose for data they are writing: S3's limits and no way to climb out of a path."""
     if not isinstance(key, str) or not key.strip():
@@ -193,96 +147,12 @@ def validate_key(key: object) -> str:
     return key
 
 
-def source_access(session: Session, actor: User, source_name: str) -> SourceAccess:
-    """The actor's live grant on a live source they may see; refuses with one sentence otherwise."""
-    actor = acting(session, actor)
-    source = get_source(session, actor, source_name)
-    if source.archived_at is not None:
-        raise NotAllowed(f"{source.name} is archived: its data can no longer be used through Gatehouse.")
-    grant = session.exec(
-        select(Grant)
-        .join(DataSource, col(DataSource.id) == Grant.source_id)
-        .join(User, col(User.id) == Grant.user_id)
-        .where(Grant.source_id == source.id, Grant.user_id == actor.id, *live_grant(utcnow().date()))
-    ).first()
-    if grant is None:
-        raise NotAllowed(f"You have no access to {source.name}: ask for it on the Request access page.")
-    return SourceAccess(source, AccessLevel(grant.level), tuple(grant.paths))
-
-
-# --- recording a movement -------------------------------------------------------------------------------------
-
-_VERBS = {
+VERBS = {
     MovementKind.UPLOAD: "an upload",
     MovementKind.DOWNLOAD: "a download",
     MovementKind.COPY: "a copy",
     MovementKind.MOVE: "a move",
 }
-
-
-def _kind(kind: MovementKind | str) -> MovementKind:
-    try:
-        return MovementKind(kind)
-    except ValueError:
-        raise InvalidInput("Choose what the movement is: an upload, a download, a copy or a move.") from None
-
-
-def _check_rights(
-    session: Session, actor: User, kind: MovementKind, source: str, target: str | None
-) -> tuple[SourceAccess, SourceAccess | None]:
-    """Refuse a form for a movement the actor could never make; each object is checked again as it moves."""
-    if kind in (MovementKind.COPY, MovementKind.MOVE) and not (target and target.strip()):
-        raise InvalidInput(f"Choose the data source to {kind.value} the data to.")
-    if kind in (MovementKind.UPLOAD, MovementKind.DOWNLOAD) and target:
-        raise InvalidInput(f"{_VERBS[kind].capitalize()} has no second data source: leave the target empty.")
-    access = source_access(session, actor, source)
-    if kind in (MovementKind.UPLOAD, MovementKind.MOVE):
-        check_level_writes(access).enforce()
-    target_access = source_access(session, actor, target) if target else None
-    if target_access is not None:
-        check_level_writes(target_access).enforce()
-    return access, target_access
-
-
-def record_movement(
-    gatehouse: Gatehouse,
-    actor: User,
-    kind: MovementKind | str,
-    form: MovementForm,
-    source: str,
-    target: str | None = None,
-) -> int:
-    """Store a completed form before any data moves; returns its id, which every object moved under it carries.
-
-    `source` is the data source the data goes into (an upload) or comes out of (download, copy, move); `target` is
-    where a copy or move goes."""
-    movement_kind = _kind(kind)
-    if not isinstance(form, MovementForm):
-        raise InvalidInput("Complete the data movement form first.")
-    with gatehouse.session() as session:
-        access, target_access = _check_rights(session, actor, movement_kind, source, target)
-        movement = DataMovement(
-            user_id=actor.id or 0,
-            kind=movement_kind,
-            source_id=access.source.id,
-            target_source_id=target_access.source.id if target_access else None,
-            **form.answers(),
-        )
-        session.add(movement)
-        session.flush()
-        where = access.bucket + (f" to {target_access.bucket}" if target_access else "")
-        audit.record(
-            session,
-            actor.username,
-            "data-movement-recorded",
-            f"{actor.username} completed data movement form {movement.id} for {_VERBS[movement_kind]} ({where})",
-            source_id=access.source.id,
-            movement_id=movement.id,
-            kind=movement_kind.value,
-            target=target_access.bucket if target_access else None,
-            answers=form.answers(),
-        )
-        return movement.id or 0
 
 
 def usable_movement(
@@ -294,7 +164,7 @@ def usable_movement(
     target: DataSource | None = None,
 ) -> DataMovement:
     """The actor's recent form for this very movement, or one sentence saying why it cannot be used."""
-    verb = _VERBS[kinds[0]].split()[1]
+    verb = VERBS[kinds[0]].split()[1]
     if movement_id is None:
         raise FormNeeded(f"Complete a data movement form before you {verb} data.")
     movement = session.get(DataMovement, movement_id) if isinstance(movement_id, int) else None
@@ -302,7 +172,7 @@ def usable_movement(
         raise NotFound(f"You have no data movement form {shown(str(movement_id))}.")
     if MovementKind(movement.kind) not in kinds:
         raise FormNeeded(
-            f"Data movement form {movement.id} is for {_VERBS[MovementKind(movement.kind)]}: "
+            f"Data movement form {movement.id} is for {VERBS[MovementKind(movement.kind)]}: "
             f"complete one for this {verb}."
         )
     if movement.source_id != source.id or (target is not None and movement.target_source_id != target.id):
@@ -354,49 +224,3 @@ def add_object(
         movement.objects = [*movement.objects, entry]
         session.add(movement)
         audit.record(session, actor.username, action, summary, source_id=source_id, movement_id=movement_id, **entry)
-
-
-# --- reusing a form -------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PreviousForm:
-    id: int
-    kind: MovementKind
-    source: str | None
-    target: str | None
-    created_at: datetime
-    objects: int
-    total_bytes: int
-    answers: dict[str, Any]  # every answer but the declaration, which is made afresh for each movement
-
-
-_ANSWERS = tuple(f.name for f in fields(MovementForm) if f.name != "declaration")
-
-
-def previous_forms(session: Session, user: User, limit: int = 10) -> list[PreviousForm]:
-    """The user's latest forms, newest first, so that one can be the starting point of the next."""
-    if not 1 <= limit <= 100:
-        raise InvalidInput("Ask for 1 to 100 previous forms.")
-    target = aliased(DataSource)
-    rows = session.exec(
-        select(DataMovement, DataSource.name, target.name)
-        .outerjoin(DataSource, col(DataSource.id) == DataMovement.source_id)
-        .outerjoin(target, col(target.id) == DataMovement.target_source_id)
-        .where(DataMovement.user_id == user.id)
-        .order_by(col(DataMovement.created_at).desc(), col(DataMovement.id).desc())
-        .limit(limit)
-    ).all()
-    return [
-        PreviousForm(
-            id=movement.id or 0,
-            kind=MovementKind(movement.kind),
-            source=source,
-            target=target_name,
-            created_at=movement.created_at,
-            objects=len(movement.objects),
-            total_bytes=movement.total_bytes,
-            answers={name: getattr(movement, name) for name in _ANSWERS},
-        )
-        for movement, source, target_name in rows
-    ]

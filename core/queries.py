@@ -11,9 +11,10 @@ from sqlalchemy import ColumnElement, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, exists, select
 
-from core.adapters.models import AccessRequest, DataSource, Grant, User
-from core.domain import AccessLevel, NotFound, UserStatus, is_clean_name, shown
-from core.rules import OPEN, Person, can_see_source
+from core.actor import acting
+from core.adapters.models import AccessRequest, DataSource, Grant, User, utcnow
+from core.domain import AccessLevel, NotAllowed, NotFound, UserStatus, is_clean_name, shown
+from core.rules import OPEN, Person, SourceAccess, can_see_source
 
 
 def live_grant(today: date) -> list[ColumnElement[bool]]:
@@ -106,3 +107,20 @@ def get_source(session: Session, actor: Person, name: str) -> DataSource:
     ):
         raise NotFound(f"There is no data source called {shown(name, 63)}.")
     return source
+
+
+def source_access(session: Session, actor: User, source_name: str) -> SourceAccess:
+    """The actor's live grant on a live source they may see; refuses with one sentence otherwise."""
+    actor = acting(session, actor)
+    source = get_source(session, actor, source_name)
+    if source.archived_at is not None:
+        raise NotAllowed(f"{source.name} is archived: its data can no longer be used through Gatehouse.")
+    grant = session.exec(
+        select(Grant)
+        .join(DataSource, col(DataSource.id) == Grant.source_id)
+        .join(User, col(User.id) == Grant.user_id)
+        .where(Grant.source_id == source.id, Grant.user_id == actor.id, *live_grant(utcnow().date()))
+    ).first()
+    if grant is None:
+        raise NotAllowed(f"You have no access to {source.name}: ask for it on the Request access page.")
+    return SourceAccess(source, AccessLevel(grant.level), tuple(grant.paths))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from core.domain import (
     AccessLevel,
@@ -19,6 +19,7 @@ from core.domain import (
     UserStatus,
     format_paths,
     path_covers,
+    shown,
 )
 
 
@@ -273,3 +274,45 @@ def check_refusal_reason(reason: str) -> Decision:
     if len(reason) < 5:
         return Decision(False, "Give the requester a reason for the refusal (a few words at least).")
     return ALLOWED
+
+
+# --- moving data ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceAccess:
+    """What the actor may do with the objects of one source, as their grant in the database says."""
+
+    source: Any  # the DataSource row
+    level: AccessLevel
+    paths: tuple[str, ...]  # validated, leading /, no trailing /; empty = the whole bucket
+
+    @property
+    def bucket(self) -> str:
+        return self.source.name
+
+    @property
+    def prefixes(self) -> tuple[str, ...]:
+        """The key prefixes the paths cover: `/p/q` covers the keys under `p/q/`, as its IAM statement does."""
+        return tuple(path.lstrip("/") + "/" for path in self.paths)
+
+
+def check_can_read(access: SourceAccess, key: str) -> Decision:
+    if not isinstance(key, str) or not key:
+        return Decision(False, "Choose an object first.")
+    if not access.paths or key.startswith(access.prefixes):
+        return ALLOWED
+    return Decision(
+        False, f"Your access to {access.bucket} covers only {format_paths(access.paths)}: {shown(key)} is outside it."
+    )
+
+
+def check_level_writes(access: SourceAccess) -> Decision:
+    if access.level.can_write:
+        return ALLOWED
+    return Decision(False, f"You have read-only access to {access.bucket}: writing to it needs read/write access.")
+
+
+def check_can_write(access: SourceAccess, key: str) -> Decision:
+    level = check_level_writes(access)
+    return check_can_read(access, key) if level.allowed else level

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import objects, snippets
+from core import snippets
+from core.actions import copy_object, preview_object
+from core.actions import download as downloading
 from core.adapters.models import MovementKind
 from core.context import Gatehouse
 from core.domain import GatehouseError
+from core.reads import browse as browsing
 from core.reads import catalog
 from core.reads.catalog import UsableSource
 from pages import ui
@@ -28,11 +31,11 @@ def browse(gh: Gatehouse, actor: ui.Actor, usable: list[UsableSource]) -> None:
         return
     state = st.session_state.setdefault(f"browse-{source}", {"prefix": "", "tokens": [None]})
     try:
-        page = objects.list_folder(gh, actor.user, source, state["prefix"], state["tokens"][-1], PAGE_SIZE)
+        page = browsing.list_folder(gh, actor.user, source, state["prefix"], state["tokens"][-1], PAGE_SIZE)
     except GatehouseError as error:
         st.error(literal(error))
         return
-    crumbs = objects.breadcrumbs(source, page.prefix)
+    crumbs = browsing.breadcrumbs(source, page.prefix)
     columns = st.columns(len(crumbs) + 1)
     for column, crumb in zip(columns, crumbs, strict=False):
         if column.button(literal(crumb.name), key=f"crumb-{source}-{crumb.prefix}"):
@@ -83,7 +86,7 @@ def browse(gh: Gatehouse, actor: ui.Actor, usable: list[UsableSource]) -> None:
             st.caption("Gatehouse can preview CSV, TSV, JSON lines, Parquet and Excel files.")
         elif st.button("Preview the first rows", key=f"preview-{chosen}"):
             try:
-                st.dataframe(objects.preview(gh, actor.user, source, chosen), width="stretch")
+                st.dataframe(preview_object.preview(gh, actor.user, source, chosen), width="stretch")
             except GatehouseError as error:
                 st.error(literal(error))
     with download_tab:
@@ -95,7 +98,7 @@ def browse(gh: Gatehouse, actor: ui.Actor, usable: list[UsableSource]) -> None:
             )
             if movement_id is not None:
                 try:
-                    objects.check_download(gh, actor.user, movement_id, source, chosen)
+                    downloading.check_download(gh, actor.user, movement_id, source, chosen)
                 except GatehouseError as error:
                     st.error(literal(error))
                 else:
@@ -103,7 +106,7 @@ def browse(gh: Gatehouse, actor: ui.Actor, usable: list[UsableSource]) -> None:
                     def saved(form: int = movement_id, key: str = chosen) -> bytes:
                         """Read when the person saves the file (Streamlit calls it at the click): one download,
                         one record, however often the page reruns before."""
-                        return b"".join(objects.download(gh, actor.user, form, source, key))
+                        return b"".join(downloading.download(gh, actor.user, form, source, key))
 
                     st.download_button(
                         f"Save {literal(entry.name)}",
@@ -133,7 +136,7 @@ def _copy(gh: Gatehouse, actor: ui.Actor, source: str, key: str) -> None:
     target_key = st.text_input("As", value=key, key=f"copy-key-{key}")
     movement_id = movement_form(gh, actor, f"copy-{key}", kind, source, target, destination=f"{target}/{target_key}")
     if movement_id is not None and st.button(literal(how), type="primary", key=f"copy-go-{key}"):
-        action = objects.move if kind is MovementKind.MOVE else objects.copy
+        action = copy_object.move if kind is MovementKind.MOVE else copy_object.copy
         try:
             moved = action(gh, actor.user, movement_id, source, key, target, target_key)
         except GatehouseError as error:

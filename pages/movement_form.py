@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.actions.record_movement import record_movement
 from core.adapters.models import MovementKind
 from core.context import Gatehouse
 from core.domain import GatehouseError
-from core.movement import CLASSIFICATIONS, MovementForm, previous_forms, record_movement
+from core.movement import CLASSIFICATIONS, MovementForm
+from core.reads.movements import previous_forms
 from pages import ui
 from pages.markup import literal
 from pages.ui import Actor

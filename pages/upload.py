@@ -5,9 +5,9 @@ import threading
 import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
+from core.actions.upload import upload
 from core.adapters.models import MovementKind
 from core.domain import GatehouseError, format_paths
-from core.objects import upload
 from core.reads import catalog
 from pages import ui
 from pages.markup import literal

@@ -10,7 +10,6 @@ from sqlmodel import select
 
 from core import audit
 from core.actor import acting
-from core.adapters.aws import aws_call
 from core.adapters.models import DataSource, Grant, User, utcnow
 from core.context import Gatehouse
 from core.domain import SourceKind
@@ -29,11 +28,8 @@ class ImportReport:
 def _existing_policies(gatehouse: Gatehouse) -> dict[str, dict]:
     """username -> the s3-access document of each `{env}_user_*` role that has one."""
     prefix = f"{gatehouse.settings.env}_user_"
-    iam = gatehouse.aws.iam
     found: dict[str, dict] = {}
-    with aws_call("ListRoles", "IAM"):
-        roles = [r["RoleName"] for page in iam.get_paginator("list_roles").paginate() for r in page["Roles"]]
-    for role in sorted(r for r in roles if r.startswith(prefix)):
+    for role in gatehouse.aws.role_names(prefix):
         live = gatehouse.aws.read_role_policies(role)
         if live.inline is not None:
             found[role.removeprefix(prefix)] = live.inline

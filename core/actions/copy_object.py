@@ -1,0 +1,113 @@
+"""Copy and move: an object the person may read (move: write) goes to a place they may write, under their copy or
+move form; S3 copies the bytes itself, and the copy is read back once for its checksum."""
+
+from __future__ import annotations
+
+import hashlib
+
+from core.actions.download import DOWNLOAD_CHUNK
+from core.actions.upload import MOVEMENT_METADATA, raced, refuse_replacing
+from core.adapters.aws import Aws, AwsError
+from core.adapters.models import MovementKind, User
+from core.context import Gatehouse
+from core.domain import InvalidInput, NotFound, shown
+from core.movement import MovedObject, add_object, usable_movement, validate_key
+from core.queries import source_access
+from core.rules import check_can_read, check_can_write
+
+
+def copy(
+    gatehouse: Gatehouse,
+    actor: User,
+    movement_id: int | None,
+    source: str,
+    key: str,
+    target: str,
+    target_key: str,
+    overwrite: bool = False,
+) -> MovedObject:
+    """Copy an object the actor may read to a place they may write, under their copy form (S3 copies it itself)."""
+    return _transfer(gatehouse, actor, movement_id, source, key, target, target_key, overwrite, remove=False)
+
+
+def move(
+    gatehouse: Gatehouse,
+    actor: User,
+    movement_id: int | None,
+    source: str,
+    key: str,
+    target: str,
+    target_key: str,
+    overwrite: bool = False,
+) -> MovedObject:
+    """Copy, then delete the original: needs write access to both places and a move form."""
+    return _transfer(gatehouse, actor, movement_id, source, key, target, target_key, overwrite, remove=True)
+
+
+def _transfer(
+    gatehouse: Gatehouse,
+    actor: User,
+    movement_id: int | None,
+    source: str,
+    key: str,
+    target: str,
+    target_key: str,
+    overwrite: bool,
+    *,
+    remove: bool,
+) -> MovedObject:
+    target_key = validate_key(target_key)
+    kind = MovementKind.MOVE if remove else MovementKind.COPY
+    done = "moved" if remove else "copied"
+    with gatehouse.session() as session:
+        origin = source_access(session, actor, source)
+        (check_can_write if remove else check_can_read)(origin, key).enforce()
+        destination = source_access(session, actor, target)
+        check_can_write(destination, target_key).enforce()
+        movement = usable_movement(session, actor, movement_id, (kind,), origin.source, destination.source)
+    if (origin.bucket, key) == (destination.bucket, target_key):
+        raise InvalidInput(f"{shown(key)} would be {done} onto itself: choose another name or data source.")
+    head = gatehouse.aws.head_object(origin.bucket, key)
+    if head is None:
+        raise NotFound(f"There is no object {shown(key)} in {origin.bucket}.")
+    replaced = refuse_replacing(gatehouse.aws, destination.bucket, target_key, overwrite)
+    extra = {
+        "Metadata": {**head.get("Metadata", {}), MOVEMENT_METADATA: str(movement.id)},
+        "MetadataDirective": "REPLACE",
+        "ContentType": head.get("ContentType") or "binary/octet-stream",
+    }
+    try:
+        gatehouse.aws.copy_object(origin.bucket, key, destination.bucket, target_key, extra, create_only=not overwrite)
+    except AwsError as error:
+        raise raced(error, destination.bucket, target_key) from error
+    # S3 copied the bytes itself; reading the copy back once gives the checksum of what now sits in the target.
+    size, sha256 = _sha256_of(gatehouse.aws, destination.bucket, target_key)
+    if remove:
+        gatehouse.aws.delete_object(origin.bucket, key)
+    moved = MovedObject(destination.bucket, target_key, size, sha256)
+    summary = (
+        f"{actor.username} {done} {shown(key)} from {origin.bucket} to {destination.bucket} as "
+        f"{shown(target_key)} ({size:,} bytes) under form {movement.id}"
+    )
+    add_object(
+        gatehouse,
+        actor,
+        movement.id or 0,
+        moved,
+        f"data-{done}",
+        summary,
+        origin.source.id,
+        from_bucket=origin.bucket,
+        from_key=key,
+        replaced=replaced,
+    )
+    return moved
+
+
+def _sha256_of(aws: Aws, bucket: str, key: str) -> tuple[int, str]:
+    """Read an object through once, in chunks, for the size and SHA-256 of what S3 now holds."""
+    sha256, size = hashlib.sha256(), 0
+    for chunk in aws.open_object(bucket, key).chunks(DOWNLOAD_CHUNK):
+        sha256.update(chunk)
+        size += len(chunk)
+    return size, sha256.hexdigest()

@@ -1,0 +1,184 @@
+"""Preview: the first rows of a data file, reading a bounded part of it, recorded in the audit trail as a read (a
+sample to look at, which no table on a page lets anyone export: .streamlit/config.toml)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from core import audit
+from core.adapters.aws import Aws, AwsError
+from core.adapters.models import User
+from core.context import Gatehouse
+from core.domain import InvalidInput, NotFound, shown
+from core.queries import source_access
+from core.rules import check_can_read
+from core.snippets import file_kind
+
+MiB = 1024 * 1024
+MAX_PREVIEW_ROWS = 1000
+MAX_PREVIEW_BYTES = 1_000_000  # of a text file: a sample to look at, not a way to take the data
+PARQUET_PREVIEW_BYTES = 32 * MiB  # the first page of each column, even of a wide table, fits
+EXCEL_PREVIEW_BYTES = 10 * MiB  # an Excel file must be read whole: only small ones are previewed
+_PARQUET_BUFFER = 64 * 1024
+
+
+def preview(
+    gatehouse: Gatehouse,
+    actor: User,
+    source: str,
+    key: str,
+    max_bytes: int = MAX_PREVIEW_BYTES,
+    rows: int = 50,
+    max_parquet_bytes: int = PARQUET_PREVIEW_BYTES,
+) -> pd.DataFrame:
+    """The first rows of a data file, reading a bounded part of it: at most `max_bytes` of a text file,
+    `max_parquet_bytes` of a Parquet file (its footer and the first pages of its columns), a small Excel file whole."""
+    kind = file_kind(key) if isinstance(key, str) else None
+    if kind is None:
+        raise InvalidInput("Gatehouse can preview CSV, TSV, JSON lines, Parquet and Excel files.")
+    if isinstance(rows, bool) or not isinstance(rows, int) or not 1 <= rows <= MAX_PREVIEW_ROWS:
+        raise InvalidInput(f"A preview shows 1 to {MAX_PREVIEW_ROWS:,} rows.")
+    if not isinstance(max_bytes, int) or not 1024 <= max_bytes <= MAX_PREVIEW_BYTES:
+        raise InvalidInput(f"A preview reads 1,024 to {MAX_PREVIEW_BYTES:,} bytes of a text file.")
+    if not isinstance(max_parquet_bytes, int) or not 1024 <= max_parquet_bytes <= PARQUET_PREVIEW_BYTES:
+        raise InvalidInput(f"A preview reads at most {PARQUET_PREVIEW_BYTES:,} bytes of a Parquet file.")
+    with gatehouse.session() as session:
+        access = source_access(session, actor, source)
+        check_can_read(access, key).enforce()
+    if kind == "Parquet":
+        frame = _preview_parquet(gatehouse.aws, access.bucket, key, rows, max_parquet_bytes)
+    elif kind == "Excel":
+        frame = _preview_excel(gatehouse.aws, access.bucket, key, rows)
+    else:
+        frame = _preview_text(gatehouse.aws, access.bucket, key, kind, rows, max_bytes)
+    with gatehouse.session() as session:  # a preview shows data: who saw which rows is on record, as a read
+        audit.record(
+            session,
+            actor.username,
+            "data-previewed",
+            f"{actor.username} previewed {len(frame):,} rows of {shown(key)} in {access.bucket}",
+            source_id=access.source.id,
+            key=key,
+            rows=len(frame),
+        )
+    return frame
+
+
+def _first_bytes(aws: Aws, bucket: str, key: str, max_bytes: int) -> tuple[bytes, int]:
+    """The first `max_bytes` of an object (one ranged GET) and the object's whole size."""
+    try:
+        body = aws.open_object(bucket, key, f"bytes=0-{max_bytes - 1}")
+    except AwsError as error:
+        if error.code == "InvalidRange":  # S3's answer for any range of an empty object
+            return b"", 0
+        raise
+    data = body.read()
+    total = body.content_range.rpartition("/")[2]
+    return data, int(total) if total.isdigit() else len(data)
+
+
+def _preview_text(aws: Aws, bucket: str, key: str, kind: str, rows: int, max_bytes: int) -> pd.DataFrame:
+    data, total = _first_bytes(aws, bucket, key, max_bytes)
+    if len(data) < total:
+        end = data.rfind(b"\n")  # the last line was cut: keep only whole ones
+        if end < 0:
+            raise InvalidInput(
+                f"The first line of {shown(key)} is longer than {max_bytes:,} bytes: Gatehouse cannot preview it."
+            )
+        data = data[: end + 1]
+    if not data.strip():
+        return pd.DataFrame()
+    try:
+        if kind == "JSON lines":
+            return pd.read_json(io.BytesIO(data), lines=True, nrows=rows, encoding_errors="replace")
+        return pd.read_csv(io.BytesIO(data), sep="\t" if kind == "TSV" else ",", nrows=rows, encoding_errors="replace")
+    except ValueError as error:  # pandas' parser errors are ValueErrors
+        raise _unreadable(key, kind, error) from error
+
+
+def _unreadable(key: str, kind: str, error: Exception) -> InvalidInput:
+    """The parser's own reason, cut to one short line, inside one sentence."""
+    reason = str(error).strip().splitlines()[0].rstrip(".") if str(error).strip() else type(error).__name__
+    return InvalidInput(f"Gatehouse could not read {shown(key)} as {kind} ({shown(reason, 120)}).")
+
+
+class _RangedFile(io.RawIOBase):
+    """A seekable, read-only view of an S3 object: each read is one ranged GET, and reading past the budget fails."""
+
+    def __init__(self, aws: Aws, bucket: str, key: str, size: int, budget: int) -> None:
+        super().__init__()
+        self._aws, self._bucket, self._key = aws, bucket, key
+        self._size, self._budget = size, budget
+        self._position = 0
+        self.fetched = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
+        self._position = max(0, base + offset)
+        return self._position
+
+    def read(self, size: int | None = -1) -> bytes:
+        end = self._size if size is None or size < 0 else min(self._size, self._position + size)
+        if end <= self._position:
+            return b""
+        if self.fetched + end - self._position > self._budget:
+            raise InvalidInput(
+                f"Previewing {shown(self._key)} would read more than {self._budget:,} bytes: "
+                "read it with code instead (see Read this data)."
+            )
+        chunk = self._aws.open_object(self._bucket, self._key, f"bytes={self._position}-{end - 1}").read()
+        self.fetched += len(chunk)
+        self._position += len(chunk)
+        return chunk
+
+    def readinto(self, buffer: Any) -> int:
+        chunk = self.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+
+def _preview_parquet(aws: Aws, bucket: str, key: str, rows: int, budget: int) -> pd.DataFrame:
+    head = aws.head_object(bucket, key)
+    if head is None:
+        raise NotFound(f"There is no object {shown(key)} in {bucket}.")
+    source = _RangedFile(aws, bucket, key, int(head["ContentLength"]), budget)
+    try:
+        # Unbuffered pre-reading would fetch whole column chunks; a buffered stream reads only the pages needed.
+        parquet = pq.ParquetFile(source, buffer_size=_PARQUET_BUFFER, pre_buffer=False)
+        batch = next(parquet.iter_batches(batch_size=rows, use_threads=False), None)
+    except (pa.ArrowException, OSError, ValueError) as error:
+        raise _unreadable(key, "Parquet", error) from error
+    if batch is None:
+        return parquet.schema_arrow.empty_table().to_pandas()
+    return batch.to_pandas()
+
+
+def _preview_excel(aws: Aws, bucket: str, key: str, rows: int) -> pd.DataFrame:
+    head = aws.head_object(bucket, key)
+    if head is None:
+        raise NotFound(f"There is no object {shown(key)} in {bucket}.")
+    size = int(head["ContentLength"])
+    if size > EXCEL_PREVIEW_BYTES:
+        raise InvalidInput(
+            f"{shown(key)} is {size / MiB:,.1f} MiB: Gatehouse previews Excel files of up to "
+            f"{EXCEL_PREVIEW_BYTES // MiB} MiB, because an Excel file must be read whole."
+        )
+    data = aws.open_object(bucket, key).read()
+    try:
+        return pd.read_excel(io.BytesIO(data), nrows=rows, engine="openpyxl")
+    except Exception as error:  # a damaged workbook fails deep inside openpyxl or zipfile, in many ways
+        raise InvalidInput(f"Gatehouse could not read {shown(key)} as an Excel workbook.") from error

@@ -1,0 +1,79 @@
+"""A completed data movement form, stored before any data moves: its id is what every object moved under it carries
+(upload, download, copy and move each need one for that very movement)."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from core import audit
+from core.adapters.models import DataMovement, MovementKind, User
+from core.context import Gatehouse
+from core.domain import InvalidInput
+from core.movement import VERBS, MovementForm
+from core.queries import source_access
+from core.rules import SourceAccess, check_level_writes
+
+
+def _kind(kind: MovementKind | str) -> MovementKind:
+    try:
+        return MovementKind(kind)
+    except ValueError:
+        raise InvalidInput("Choose what the movement is: an upload, a download, a copy or a move.") from None
+
+
+def _check_rights(
+    session: Session, actor: User, kind: MovementKind, source: str, target: str | None
+) -> tuple[SourceAccess, SourceAccess | None]:
+    """Refuse a form for a movement the actor could never make; each object is checked again as it moves."""
+    if kind in (MovementKind.COPY, MovementKind.MOVE) and not (target and target.strip()):
+        raise InvalidInput(f"Choose the data source to {kind.value} the data to.")
+    if kind in (MovementKind.UPLOAD, MovementKind.DOWNLOAD) and target:
+        raise InvalidInput(f"{VERBS[kind].capitalize()} has no second data source: leave the target empty.")
+    access = source_access(session, actor, source)
+    if kind in (MovementKind.UPLOAD, MovementKind.MOVE):
+        check_level_writes(access).enforce()
+    target_access = source_access(session, actor, target) if target else None
+    if target_access is not None:
+        check_level_writes(target_access).enforce()
+    return access, target_access
+
+
+def record_movement(
+    gatehouse: Gatehouse,
+    actor: User,
+    kind: MovementKind | str,
+    form: MovementForm,
+    source: str,
+    target: str | None = None,
+) -> int:
+    """Store a completed form before any data moves; returns its id, which every object moved under it carries.
+
+    `source` is the data source the data goes into (an upload) or comes out of (download, copy, move); `target` is
+    where a copy or move goes."""
+    movement_kind = _kind(kind)
+    if not isinstance(form, MovementForm):
+        raise InvalidInput("Complete the data movement form first.")
+    with gatehouse.session() as session:
+        access, target_access = _check_rights(session, actor, movement_kind, source, target)
+        movement = DataMovement(
+            user_id=actor.id or 0,
+            kind=movement_kind,
+            source_id=access.source.id,
+            target_source_id=target_access.source.id if target_access else None,
+            **form.answers(),
+        )
+        session.add(movement)
+        session.flush()
+        where = access.bucket + (f" to {target_access.bucket}" if target_access else "")
+        audit.record(
+            session,
+            actor.username,
+            "data-movement-recorded",
+            f"{actor.username} completed data movement form {movement.id} for {VERBS[movement_kind]} ({where})",
+            source_id=access.source.id,
+            movement_id=movement.id,
+            kind=movement_kind.value,
+            target=target_access.bucket if target_access else None,
+            answers=form.answers(),
+        )
+        return movement.id or 0

@@ -1,0 +1,118 @@
+"""The boto3 clients of one start of Gatehouse, and the one way a failed AWS call becomes an `AwsError` that names
+the call in one sentence. One code path for the local emulation and real AWS: only the endpoint and the credentials
+differ."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import boto3
+from botocore.client import BaseClient
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from core.config import Settings
+from core.domain import GatehouseError, InvalidInput
+
+MANAGED_BY_TAG = {"Key": "managed-by", "Value": "gatehouse"}
+
+
+class AwsError(GatehouseError):
+    """An AWS call failed; the message names the call and AWS's reason in one line."""
+
+    def __init__(self, operation: str, target: str, reason: str, code: str = "") -> None:
+        super().__init__(f"AWS refused {operation} on {target}: {reason}")
+        self.operation = operation
+        self.code = code
+
+
+class BucketNameTaken(InvalidInput):
+    pass
+
+
+def _error(operation: str, target: str, error: Exception) -> AwsError:
+    if isinstance(error, ClientError):
+        info = error.response.get("Error", {})
+        code = str(info.get("Code", "Error"))
+        return AwsError(operation, target, f"{code} ({info.get('Message', '')})".replace(" ()", ""), code)
+    return AwsError(operation, target, str(error) or type(error).__name__)
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+@contextmanager
+def aws_call(operation: str, target: str) -> Iterator[None]:
+    """Turn any boto3 failure inside the block into one AwsError naming the call."""
+    try:
+        yield
+    except (ClientError, BotoCoreError) as error:
+        raise _error(operation, target, error) from error
+
+
+_CREATE_ONLY = "s3/create-only"
+
+
+def _if_none_match(params: dict[str, Any], **_: Any) -> None:
+    params["IfNoneMatch"] = "*"
+
+
+@dataclass
+class AwsClients:
+    """boto3 clients made once from the settings; S3 and Iam add the few operations Gatehouse needs."""
+
+    settings: Settings
+    _clients: dict[str, BaseClient] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def session(self) -> boto3.Session:
+        if self.settings.aws_mode == "local":
+            # The emulation accepts any credentials; fixed ones keep a developer's real AWS profile out of it.
+            return boto3.Session(
+                aws_access_key_id="gatehouse-local",
+                aws_secret_access_key="gatehouse-local",
+                region_name=self.settings.region,
+            )
+        return boto3.Session(region_name=self.settings.region)
+
+    def client(self, service: str) -> BaseClient:
+        if service not in self._clients:
+            config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=60)
+            self._clients[service] = self.session.client(
+                service, endpoint_url=self.settings.endpoint_url, config=config
+            )
+        return self._clients[service]
+
+    @property
+    def s3(self) -> BaseClient:
+        return self.client("s3")
+
+    @property
+    def iam(self) -> BaseClient:
+        return self.client("iam")
+
+    @property
+    def s3_create_only(self) -> BaseClient:
+        """An S3 client each of whose writes succeeds only if the key is free (IfNoneMatch='*'): S3 refuses the
+        write of an object that appeared after Gatehouse looked, so nothing is replaced without the mover's
+        confirmation.
+
+        boto3's managed transfer does not pass IfNoneMatch on (s3transfer 0.19 filters it out of PutObject and
+        CompleteMultipartUpload), so this client adds it to every write as the request is built. moto 5.2.5
+        honours it on PutObject and CompleteMultipartUpload but ignores it on CopyObject, where AWS honours it."""
+        if _CREATE_ONLY not in self._clients:
+            client = self.session.client("s3", endpoint_url=self.settings.endpoint_url, config=self.s3.meta.config)
+            for operation in ("PutObject", "CompleteMultipartUpload", "CopyObject"):
+                client.meta.events.register(f"before-parameter-build.s3.{operation}", _if_none_match)
+            self._clients[_CREATE_ONLY] = client
+        return self._clients[_CREATE_ONLY]
+
+    @cached_property
+    def account_id(self) -> str:
+        with aws_call("GetCallerIdentity", "STS"):
+            return str(self.client("sts").get_caller_identity()["Account"])

@@ -1,0 +1,267 @@
+"""S3: hardened buckets for data sources, and objects read, written, copied, listed and deleted for the people who
+move data through Gatehouse. Writes can be made create-only (S3 refuses them if the key was taken meanwhile)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, BinaryIO
+
+from boto3.s3.transfer import TransferConfig
+from botocore.exceptions import ClientError
+
+from core.adapters.boto import MANAGED_BY_TAG, AwsClients, BucketNameTaken, aws_call, error_code
+from core.domain import NotFound, SourceKind, shown
+
+MiB = 1024 * 1024
+MAX_PARTS = 10_000  # S3's most parts in one multipart upload
+# Parts of 8 MiB, 6 in memory at once (being sent or read ahead): memory stays near 6 parts whatever the file's size
+# (boto3's default holds 10), and the throughput is boto3's own (bench/upload.py measures both).
+UPLOAD_PART = 8 * MiB
+UPLOAD_CONCURRENCY = 6
+# A server-side copy moves no bytes through Gatehouse: large parts mean few calls.
+COPY_CONFIG = TransferConfig(multipart_threshold=256 * MiB, multipart_chunksize=256 * MiB, max_concurrency=8)
+
+
+class S3(AwsClients):
+    def bucket_exists(self, bucket: str) -> bool:
+        with aws_call("HeadBucket", bucket):
+            try:
+                self.s3.head_bucket(Bucket=bucket)
+                return True
+            except ClientError as error:
+                if error_code(error) in ("404", "NoSuchBucket", "NotFound"):
+                    return False
+                if error_code(error) in ("403", "Forbidden", "AccessDenied"):
+                    return True  # it exists, in someone else's account
+                raise
+
+    def create_bucket(self, bucket: str, kind: SourceKind, created_by: str) -> None:
+        """A hardened bucket (IAM.md): private, encrypted, versioned, TLS-only, tagged; a taken name is a form error."""
+        location = {} if self.settings.region == "us-east-1" else {"LocationConstraint": self.settings.region}
+        with aws_call("CreateBucket", bucket):
+            try:
+                self.s3.create_bucket(Bucket=bucket, **({"CreateBucketConfiguration": location} if location else {}))
+            except ClientError as error:
+                if error_code(error) in ("BucketAlreadyExists", "BucketAlreadyOwnedByYou"):
+                    raise BucketNameTaken(f"The name {bucket} is already taken in S3: choose another.") from error
+                raise
+        self.harden_bucket(bucket, kind, created_by)
+
+    def harden_bucket(self, bucket: str, kind: SourceKind, created_by: str) -> None:
+        buckettype = "datawarehouse" if kind is SourceKind.WAREHOUSE else "webapp"
+        tls_only = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                }
+            ],
+        }
+        calls: list[tuple[str, Any, dict[str, Any]]] = [
+            (
+                "PutPublicAccessBlock",
+                self.s3.put_public_access_block,
+                {
+                    "PublicAccessBlockConfiguration": {
+                        "BlockPublicAcls": True,
+                        "IgnorePublicAcls": True,
+                        "BlockPublicPolicy": True,
+                        "RestrictPublicBuckets": True,
+                    }
+                },
+            ),
+            (
+                "PutBucketEncryption",
+                self.s3.put_bucket_encryption,
+                {
+                    "ServerSideEncryptionConfiguration": {
+                        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+                    }
+                },
+            ),
+            ("PutBucketVersioning", self.s3.put_bucket_versioning, {"VersioningConfiguration": {"Status": "Enabled"}}),
+            (
+                "PutBucketTagging",
+                self.s3.put_bucket_tagging,
+                {
+                    "Tagging": {
+                        "TagSet": [
+                            {"Key": "buckettype", "Value": buckettype},
+                            {"Key": "created-by", "Value": created_by},
+                            MANAGED_BY_TAG,
+                        ]
+                    }
+                },
+            ),
+        ]
+        if self.settings.deny_insecure_transport:
+            calls.append(("PutBucketPolicy", self.s3.put_bucket_policy, {"Policy": json.dumps(tls_only)}))
+        if self.settings.logs_bucket:
+            calls.append(
+                (
+                    "PutBucketLogging",
+                    self.s3.put_bucket_logging,
+                    {
+                        "BucketLoggingStatus": {
+                            "LoggingEnabled": {"TargetBucket": self.settings.logs_bucket, "TargetPrefix": f"{bucket}/"}
+                        }
+                    },
+                )
+            )
+        if self.settings.intelligent_tiering:
+            calls.append(
+                (
+                    "PutBucketLifecycleConfiguration",
+                    self.s3.put_bucket_lifecycle_configuration,
+                    {
+                        "LifecycleConfiguration": {
+                            "Rules": [
+                                {
+                                    "ID": "intelligent-tiering",
+                                    "Status": "Enabled",
+                                    "Filter": {"Prefix": ""},
+                                    "Transitions": [{"Days": 0, "StorageClass": "INTELLIGENT_TIERING"}],
+                                }
+                            ]
+                        }
+                    },
+                )
+            )
+        for operation, call, arguments in calls:
+            with aws_call(operation, bucket):
+                call(Bucket=bucket, **arguments)
+
+    def tag_bucket(self, bucket: str, tags: dict[str, str]) -> None:
+        """Add or change tags, keeping the others."""
+        with aws_call("PutBucketTagging", bucket):
+            try:
+                current = self.s3.get_bucket_tagging(Bucket=bucket)["TagSet"]
+            except ClientError as error:
+                if error_code(error) != "NoSuchTagSet":
+                    raise
+                current = []
+            merged = {t["Key"]: t["Value"] for t in current} | tags
+            self.s3.put_bucket_tagging(
+                Bucket=bucket, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in sorted(merged.items())]}
+            )
+
+    def bucket_is_empty(self, bucket: str) -> bool:
+        with aws_call("ListObjectsV2", bucket):
+            return self.s3.list_objects_v2(Bucket=bucket, MaxKeys=1).get("KeyCount", 0) == 0
+
+    def put_object(self, bucket: str, key: str, body: bytes, metadata: dict[str, str] | None = None) -> None:
+        with aws_call("PutObject", f"{bucket}/{key}"):
+            self.s3.put_object(Bucket=bucket, Key=key, Body=body, Metadata=metadata or {})
+
+    # --- objects, for the people who move data ----------------------------------------------------------------
+
+    def head_object(self, bucket: str, key: str) -> dict[str, Any] | None:
+        """The object's metadata, or None when there is no such object."""
+        with aws_call("HeadObject", f"{bucket}/{key}"):
+            try:
+                return dict(self.s3.head_object(Bucket=bucket, Key=key))
+            except ClientError as error:
+                if error_code(error) in ("404", "NoSuchKey", "NotFound"):
+                    return None
+                raise
+
+    def open_object(self, bucket: str, key: str, byte_range: str | None = None) -> ObjectBody:
+        """The object's bytes as S3 sends them (a range of them: `bytes=0-99`); no such object is NotFound."""
+        with aws_call("GetObject", f"{bucket}/{key}"):
+            try:
+                extra = {"Range": byte_range} if byte_range else {}
+                response = self.s3.get_object(Bucket=bucket, Key=key, **extra)
+            except ClientError as error:
+                if error_code(error) in ("NoSuchKey", "404"):
+                    raise NotFound(f"There is no object {shown(key)} in {bucket}.") from None
+                raise
+        return ObjectBody(response["Body"], f"{bucket}/{key}", str(response.get("ContentRange", "")))
+
+    def upload(
+        self,
+        bucket: str,
+        key: str,
+        fileobj: BinaryIO,
+        extra: dict[str, Any],
+        config: TransferConfig,
+        progress: Callable[[int], None] | None,
+        *,
+        create_only: bool,
+    ) -> None:
+        """Stream a file into S3 with the managed transfer (multipart when large); `create_only`: S3 refuses it if
+        the key was taken meanwhile (AwsError with code PreconditionFailed)."""
+        client = self.s3_create_only if create_only else self.s3
+        with aws_call("Upload", f"{bucket}/{key}"):
+            client.upload_fileobj(fileobj, bucket, key, ExtraArgs=extra, Config=config, Callback=progress)
+
+    def copy_object(
+        self, bucket: str, key: str, to_bucket: str, to_key: str, extra: dict[str, Any], *, create_only: bool
+    ) -> None:
+        """S3 copies the object itself (in parts when large): no byte passes through Gatehouse."""
+        client = self.s3_create_only if create_only else self.s3
+        with aws_call("CopyObject", f"{to_bucket}/{to_key}"):
+            client.copy({"Bucket": bucket, "Key": key}, to_bucket, to_key, ExtraArgs=extra, Config=COPY_CONFIG)
+
+    def delete_object(self, bucket: str, key: str) -> None:
+        with aws_call("DeleteObject", f"{bucket}/{key}"):
+            self.s3.delete_object(Bucket=bucket, Key=key)
+
+    def list_folder(self, bucket: str, prefix: str, page_size: int, token: str | None) -> FolderListing:
+        """One ListObjectsV2 page of a folder: its subfolders' prefixes and its objects."""
+        request: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix, "Delimiter": "/", "MaxKeys": page_size}
+        if token:
+            request["ContinuationToken"] = token
+        with aws_call("ListObjectsV2", f"{bucket}/{prefix}"):
+            response = self.s3.list_objects_v2(**request)
+        return FolderListing(
+            [p["Prefix"] for p in response.get("CommonPrefixes", [])],
+            [(o["Key"], int(o["Size"]), o["LastModified"]) for o in response.get("Contents", [])],
+            response.get("NextContinuationToken"),
+        )
+
+
+@dataclass(frozen=True)
+class FolderListing:
+    prefixes: list[str]
+    objects: list[tuple[str, int, datetime]]  # key, size, last modified
+    next_token: str | None
+
+
+class ObjectBody:
+    """An object's bytes as S3 sends them, read in chunks or whole; AWS's failures mid-way become AwsError."""
+
+    def __init__(self, body: Any, target: str, content_range: str) -> None:
+        self._body, self._target = body, target
+        self.content_range = content_range  # "bytes 0-99/1234" for a ranged read
+
+    def chunks(self, size: int) -> Iterator[bytes]:
+        with aws_call("GetObject", self._target):
+            yield from self._body.iter_chunks(size)
+
+    def read(self) -> bytes:
+        with aws_call("GetObject", self._target):
+            return bytes(self._body.read())
+
+    def close(self) -> None:
+        self._body.close()
+
+
+def upload_config(size: int) -> TransferConfig:
+    """Parts big enough that even the largest object needs at most S3's 10,000 of them."""
+    config = TransferConfig(
+        multipart_threshold=UPLOAD_PART,
+        multipart_chunksize=max(UPLOAD_PART, -(-size // MAX_PARTS)),
+        max_concurrency=UPLOAD_CONCURRENCY,
+    )
+    # Parts read ahead of the network wait in memory: no more of them than are being sent (boto3's own default is 10,
+    # and its constructor does not take this setting, which s3transfer reads from the attribute).
+    config.max_in_memory_upload_chunks = UPLOAD_CONCURRENCY
+    return config
