@@ -8,7 +8,7 @@ import streamlit as st
 
 from core.domain import GatehouseError
 from core.reads.people import Roles
-from pages import ui
+from pages import running, signin
 from pages.markup import bold, literal
 
 
@@ -34,14 +34,14 @@ st.set_page_config(page_title="Gatehouse", page_icon=":material/shield_person:",
 log = logging.getLogger("gatehouse")
 
 try:
-    gh = ui.gatehouse()
+    gh = running.gatehouse()
 except GatehouseError as error:
     st.error(literal(error))
     st.stop()
 
-actor = ui.sign_in(gh)
-st.session_state[ui.ACTOR] = actor
-pages = ui.built_once(pages_for, actor.roles, actor.unread)
+actor = signin.sign_in(gh)
+st.session_state[signin.ACTOR] = actor
+pages = signin.built_once(pages_for, actor.roles, actor.unread)
 # The navigation is drawn here, not by Streamlit (.streamlit/config.toml: client.showSidebarNavigation = false): so
 # nobody signed out is ever shown a list of the files in pages/, which Streamlit would show until a run declares the
 # pages.
@@ -52,7 +52,7 @@ with st.sidebar:
         st.page_link(page)
     st.divider()
     st.markdown(f"Signed in as {bold(actor.user.display_name or actor.user.username)} ({literal(actor.user.username)})")
-    ui.sign_out_button(actor)
+    signin.sign_out_button(actor)
 
 try:
     navigation.run()

@@ -179,7 +179,7 @@ def access_list(
     source: Annotated[str | None, typer.Option(help="Only access to this source.")] = None,
 ) -> None:
     """List grants: source, who, level, paths, end date."""
-    rows = _gatehouse().read(catalog.list_access, _actor(), username=user, source_name=source)
+    rows = _gatehouse().run(catalog.list_access, _actor(), username=user, source_name=source)
     for row in rows:
         until = f"\tuntil {row.expires_on}" if row.expires_on else ""
         typer.echo(f"{row.source}\t{row.principal}\t{row.level.value}\t{format_paths(row.paths)}{until}")

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from core.adapters.aws import Aws
-from core.adapters.db import session_scope
+from core.adapters.db import current_revision, session_scope
 from core.config import Settings
 
 P = ParamSpec("P")
@@ -36,7 +36,12 @@ class Gatehouse:
         with session_scope(self.engine) as session:
             yield session
 
-    def read(self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run one read of core/reads (or core/queries) in a session of its own: how pages and the CLI read."""
+    def run(self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """`fn(session, ...)` in a unit of work of its own: how pages and the CLI run a read of core/reads, or the
+        bookkeeping of a sign-in (core/auth), without ever opening a session themselves."""
         with self.session() as session:
             return fn(session, *args, **kwargs)
+
+    def revision(self) -> tuple[str, int, int] | None:
+        """The database's write revision (adapters/db.py): what a page's cached reads are keyed on."""
+        return current_revision(self.engine)

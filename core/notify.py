@@ -16,35 +16,24 @@ from __future__ import annotations
 
 import re
 import smtplib
-import ssl
 import threading
 from collections.abc import Iterable
 from contextlib import nullcontext, suppress
 from dataclasses import dataclass
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
 from enum import StrEnum
 
 from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
+from core.adapters import email
 from core.adapters.models import Notification, User, utcnow
-from core.config import Settings
 from core.context import Gatehouse
 from core.reads.page import Page
 
 BATCH_SIZE = 50  # notifications locked and sent per transaction
 MAX_REFUSALS = 5
-SMTP_TIMEOUT_SECONDS = 10
 _GIVEN_UP = f"({MAX_REFUSALS}/{MAX_REFUSALS})%"
 _REFUSALS = re.compile(r"^\((\d+)/\d+\) ")
-# The server answered about this one message (smtplib errors are OSErrors too: these must be caught first).
-_ABOUT_MESSAGE = (
-    smtplib.SMTPResponseException,
-    smtplib.SMTPRecipientsRefused,
-    smtplib.SMTPNotSupportedError,
-    ValueError,  # an address or header that cannot be encoded
-)
 _ERROR_LENGTH = 500  # the column's size
 _SQLITE_DELIVERY = threading.Lock()
 _SUBJECT_LENGTH = 200  # the column's size: PostgreSQL would refuse longer, and roll the decision back with it
@@ -128,12 +117,12 @@ def _deliver(gatehouse: Gatehouse) -> DeliveryReport:
                 if not batch:
                     break
                 after_id = batch[-1][0].id or after_id
-                for position, (notification, email) in enumerate(batch):
+                for position, (notification, address) in enumerate(batch):
                     try:
-                        smtp = smtp or _connect(settings)
-                        smtp.send_message(_message(settings, notification, email))
-                    except _ABOUT_MESSAGE as error:
-                        _record_failure(notification, error, counts=_is_permanent(error))
+                        smtp = smtp or email.connect(settings)
+                        smtp.send_message(email.message(settings, notification.subject, notification.body, address))
+                    except email.ABOUT_MESSAGE as error:
+                        _record_failure(notification, error, counts=email.is_permanent(error))
                         failed += 1
                     except OSError as error:  # refused connection, timeout, disconnection: the rest waits
                         for unsent, _ in batch[position:]:
@@ -164,69 +153,13 @@ def _next_batch(session: Session, after_id: int) -> list[tuple[Notification, str
         .limit(BATCH_SIZE)
         .with_for_update(skip_locked=True, of=Notification)
     )
-    return [(notification, email) for notification, email in session.exec(query).all()]
-
-
-def _connect(settings: Settings) -> smtplib.SMTP:
-    try:
-        return _open(settings)
-    except smtplib.SMTPException as error:
-        # A refused greeting or login is about the server, not a message: never counted against a message.
-        raise ConnectionError(_describe(error)) from error
-
-
-def _open(settings: Settings) -> smtplib.SMTP:
-    smtp = smtplib.SMTP(settings.smtp_host or "", settings.smtp_port, timeout=SMTP_TIMEOUT_SECONDS)
-    try:
-        smtp.ehlo()
-        if settings.smtp_starttls and smtp.has_extn("starttls"):
-            smtp.starttls(context=ssl.create_default_context())
-            smtp.ehlo()
-        if settings.smtp_username:
-            password = settings.smtp_password.get_secret_value() if settings.smtp_password else ""
-            smtp.login(settings.smtp_username, password)
-    except BaseException:
-        smtp.close()
-        raise
-    return smtp
-
-
-def _message(settings: Settings, notification: Notification, email: str) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = settings.smtp_from
-    message["To"] = email
-    message["Subject"] = " ".join(notification.subject.split())  # a line break in a header would end it
-    message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain=settings.smtp_from.rpartition("@")[2] or None)
-    message.set_content(f"{notification.body}\n\nOpen Gatehouse: {settings.app_url}\n")
-    return message
-
-
-def _reply(error: Exception) -> tuple[int, str] | None:
-    """The server's reply code and text, when the error carries one."""
-    if isinstance(error, smtplib.SMTPRecipientsRefused):  # one recipient per message: its reply
-        code, text = next(iter(error.recipients.values()))
-        return code, text.decode(errors="replace") if isinstance(text, bytes) else text
-    if isinstance(error, smtplib.SMTPResponseException):
-        text = error.smtp_error
-        return error.smtp_code, text.decode(errors="replace") if isinstance(text, bytes) else text
-    return None
-
-
-def _is_permanent(error: Exception) -> bool:
-    reply = _reply(error)
-    return reply is None or reply[0] >= 500
-
-
-def _describe(error: Exception) -> str:
-    reply = _reply(error)
-    return f"{reply[0]} {reply[1]}" if reply else f"{type(error).__name__}: {error}"
+    return [(notification, address) for notification, address in session.exec(query).all()]
 
 
 def _record_failure(notification: Notification, error: Exception, *, counts: bool) -> None:
     refusals = _refusals(notification.email_error) + counts
     prefix = f"({refusals}/{MAX_REFUSALS}) " if refusals else ""
-    notification.email_error = f"{prefix}{_describe(error)}"[:_ERROR_LENGTH]
+    notification.email_error = f"{prefix}{email.describe(error)}"[:_ERROR_LENGTH]
 
 
 def _refusals(error_text: str | None) -> int:

@@ -7,7 +7,7 @@ from core import actions
 from core.domain import AccessLevel, format_paths
 from core.reads import audit_trail, catalog, page, queues
 from core.reads.queues import RequestView
-from pages import ui
+from pages import cached, decisions, running, signin, widgets
 from pages.markup import literal, table
 
 ACCESS_PAGE = 25
@@ -16,30 +16,32 @@ QUEUE_PAGE = 10  # cards a page: each holds two forms, and Streamlit slows with 
 
 
 def _who_search() -> str:
-    """What "Find who has access" holds, also while its tab is closed (ui.kept)."""
-    return str(st.session_state.get(ui.restore("access-search")) or "")
+    """What "Find who has access" holds, also while its tab is closed (widgets.kept)."""
+    return str(st.session_state.get(widgets.restore("access-search")) or "")
 
 
 def access_page(source: str) -> page.Page[catalog.AccessEntry]:
     """The page of the source's access list that Who has access shows (and Edit or revoke picks from)."""
     search = _who_search()
-    number = ui.page_number("access-page", f"{source}\n{search}")  # the first page of another source or search
-    listed = ui.read(catalog.access_list, me, source, search=search, offset=number * ACCESS_PAGE, limit=ACCESS_PAGE)
+    number = widgets.page_number("access-page", f"{source}\n{search}")  # the first page of another source or search
+    listed = cached.read(catalog.access_list, me, source, search=search, offset=number * ACCESS_PAGE, limit=ACCESS_PAGE)
     if not listed.items and number > 0:  # past the end (the last grant of the last page was revoked): the last page
         st.session_state["access-page"] = number = max(0, (listed.total - 1) // ACCESS_PAGE)
-        listed = ui.read(catalog.access_list, me, source, search=search, offset=number * ACCESS_PAGE, limit=ACCESS_PAGE)
+        listed = cached.read(
+            catalog.access_list, me, source, search=search, offset=number * ACCESS_PAGE, limit=ACCESS_PAGE
+        )
     return listed
 
 
 def manage_access() -> None:
     """Who has access to one of my sources, and granting, editing, revoking, the audit trail and archiving."""
-    administered = ui.read(
+    administered = cached.read(
         catalog.administered_source_names, me, search=st.session_state.get("manage-search", ""), limit=SOURCES_SHOWN
     )
     if administered.total > SOURCES_SHOWN or st.session_state.get("manage-search"):
         st.text_input(
             "Find one of your sources",
-            **ui.kept("manage-search"),
+            **widgets.kept("manage-search"),
             placeholder="Type part of its name",
             help=f"You administer {administered.total:,} sources: the first {SOURCES_SHOWN:,} that match are listed.",
         )
@@ -48,17 +50,17 @@ def manage_access() -> None:
             st.caption("None of your sources matches.")
         return
     names = administered.items
-    source = st.selectbox("Data source", names, **ui.kept("manage-source", names))
+    source = st.selectbox("Data source", names, **widgets.kept("manage-source", names))
     list_tab, grant_tab, edit_tab, trail_tab, archive_tab = st.tabs(
         ["Who has access", "Grant access", "Edit or revoke", "Audit trail", "Archive"],
-        key=ui.restore("admin-tab"),
+        key=widgets.restore("admin-tab"),
         on_change="rerun",
     )  # lazy: only the open tab runs (the grant form's eight widgets are not built at every rerun of the list)
-    ui.keep("admin-tab")
+    widgets.keep("admin-tab")
 
     if list_tab.open:
         with list_tab:
-            st.text_input("Find who has access", **ui.kept("access-search"), placeholder="username or app")
+            st.text_input("Find who has access", **widgets.kept("access-search"), placeholder="username or app")
             listed = access_page(source)
             if not listed.items:
                 st.caption("Nobody matches." if _who_search() else "Nobody has access yet.")
@@ -72,22 +74,22 @@ def manage_access() -> None:
                                 e.level.label,
                                 format_paths(e.paths),
                                 e.expires_on.isoformat() if e.expires_on else "",
-                                ui.aws_state(e.applied, e.apply_error),
+                                widgets.aws_state(e.applied, e.apply_error),
                             ]
                             for e in listed.items
                         ],
                     )
                 )
-            ui.pager(listed.total, ACCESS_PAGE, "access-page", what="grants")
+            widgets.pager(listed.total, ACCESS_PAGE, "access-page", what="grants")
 
     if grant_tab.open:
         with grant_tab:
             search = st.text_input(
                 "Find platform members",
-                **ui.kept("grant-search"),
+                **widgets.kept("grant-search"),
                 placeholder="username or name",
             )
-            candidates = ui.read(catalog.user_names, search, limit=100)
+            candidates = cached.read(catalog.user_names, search, limit=100)
             with st.form("grant-form"):
                 who = st.multiselect("Users (platform members only)", candidates, key="grant-users")
                 level = st.radio("Access level", list(AccessLevel), format_func=lambda lvl: lvl.label, horizontal=True)
@@ -97,10 +99,10 @@ def manage_access() -> None:
                     key="grant-paths",
                     help="One path a line; empty = whole bucket.",
                 )
-                until = ui.end_date(key="grant-until")
+                until = widgets.end_date(key="grant-until")
                 confirm_external = st.checkbox("I confirm that external users among them should have this access")
                 if st.form_submit_button("Grant access", type="primary"):
-                    ui.act(
+                    widgets.act(
                         gh,
                         lambda: actions.grant_access(
                             gh,
@@ -135,12 +137,12 @@ def manage_access() -> None:
                         key=f"edit-level-{ident}",
                     )
                     paths = st.text_area("Paths", value="\n".join(entry.paths), key=f"edit-paths-{ident}")
-                    until = ui.end_date(key=f"edit-until-{ident}", value=entry.expires_on)
+                    until = widgets.end_date(key=f"edit-until-{ident}", value=entry.expires_on)
                     with st.container(horizontal=True):
                         saved = st.form_submit_button("Save", type="primary")
                         revoked = st.form_submit_button("Revoke access")
                 if saved:
-                    ui.act(
+                    widgets.act(
                         gh,
                         lambda: actions.grant_access(
                             gh,
@@ -155,11 +157,13 @@ def manage_access() -> None:
                         f"Saved {person}'s access.",
                     )
                 if revoked:
-                    ui.act(gh, lambda: actions.revoke_access(gh, me, source, person), f"Revoked {person}'s access.")
+                    widgets.act(
+                        gh, lambda: actions.revoke_access(gh, me, source, person), f"Revoked {person}'s access."
+                    )
 
     if trail_tab.open:
         with trail_tab:
-            trail = ui.read(audit_trail.search, me, audit_trail.AuditFilter(source=source), limit=100)
+            trail = cached.read(audit_trail.search, me, audit_trail.AuditFilter(source=source), limit=100)
             st.caption(f"{trail.total:,} events" + (", newest 100 shown" if trail.total > 100 else ""))
             if trail.items:  # summaries hold what people typed: shown as text, in a table that renders no Markdown
                 st.dataframe(
@@ -180,30 +184,30 @@ def manage_access() -> None:
             )
             sure = st.checkbox(f"I want to archive {literal(source)}", key=f"archive-sure-{source}")
             if st.button("Archive data source", disabled=not sure, key="archive"):
-                ui.act(gh, lambda: actions.archive_source(gh, me, source), f"{source} is archived.")
+                widgets.act(gh, lambda: actions.archive_source(gh, me, source), f"{source} is archived.")
 
 
-gh = ui.gatehouse()
-actor = ui.actor()
-ui.require(actor.roles.source_admin, "admins of data sources")
+gh = running.gatehouse()
+actor = signin.actor()
+signin.require(actor.roles.source_admin, "admins of data sources")
 me = actor.user
 
 st.title("Admin")
-ui.flash()
+widgets.flash()
 decide_section, manage_section = st.tabs(
     ["Requests to decide", "Manage access"], key="admin-section", on_change="rerun"
 )  # lazy: only the open one runs
 
 if decide_section.open:
     with decide_section:
-        queue = ui.read_page(queues.admin_queue, me, key="queue-page", size=QUEUE_PAGE)
+        queue = cached.read_page(queues.admin_queue, me, key="queue-page", size=QUEUE_PAGE)
         st.subheader(f"Requests to decide ({queue.total:,})")
         if not queue.total:
             st.caption("No request is waiting for you.")
-        request = ui.request_queue(queue, "queue-page", QUEUE_PAGE, "decide-request")
+        request = decisions.request_queue(queue, "queue-page", QUEUE_PAGE, "decide-request")
         if request is not None:
             with st.container(border=True):
-                ui.request_card(request)
+                decisions.request_card(request)
 
                 def grant_fields(r: RequestView = request) -> tuple[AccessLevel, str]:
                     """At most the level asked for, on the paths asked for or fewer."""
@@ -220,7 +224,7 @@ if decide_section.open:
                     )
                     return level, paths
 
-                ui.decision_form(
+                decisions.decision_form(
                     gh,
                     me,
                     request,
@@ -233,6 +237,6 @@ if decide_section.open:
                     grant_fields,
                 )
 
-if manage_section.open:  # what was chosen there is kept while the other tab is open (ui.kept)
+if manage_section.open:  # what was chosen there is kept while the other tab is open (widgets.kept)
     with manage_section:
         manage_access()

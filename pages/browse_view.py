@@ -14,7 +14,7 @@ from core.domain import GatehouseError
 from core.reads import browse as browsing
 from core.reads import catalog
 from core.reads.catalog import UsableSource
-from pages import ui
+from pages import cached, signin
 from pages.markup import literal, table
 from pages.movement_form import movement_form
 
@@ -22,7 +22,7 @@ PAGE_SIZE = 50
 MAX_DOWNLOAD_BYTES = 200 * 1024 * 1024  # through the browser; bigger files: the code snippets or the CLI
 
 
-def browse(gh: Gatehouse, actor: ui.Actor, usable: list[UsableSource]) -> None:
+def browse(gh: Gatehouse, actor: signin.Actor, usable: list[UsableSource]) -> None:
     names = [s.name for s in usable]
     source = st.selectbox(
         "Data source", names, index=None, placeholder="Choose a data source to browse", key="browse-source"
@@ -119,8 +119,8 @@ def browse(gh: Gatehouse, actor: ui.Actor, usable: list[UsableSource]) -> None:
         _copy(gh, actor, source, chosen)
 
 
-def _copy(gh: Gatehouse, actor: ui.Actor, source: str, key: str) -> None:
-    writable = [s.name for s in ui.read(catalog.usable_sources, gh.settings, actor.user) if s.level.can_write]
+def _copy(gh: Gatehouse, actor: signin.Actor, source: str, key: str) -> None:
+    writable = [s.name for s in cached.read(catalog.usable_sources, gh.settings, actor.user) if s.level.can_write]
     if not writable:
         st.caption("You cannot write to any data source.")
         return

@@ -4,29 +4,29 @@ import streamlit as st
 
 from core import actions
 from core.reads import queues
-from pages import ui
+from pages import cached, decisions, running, signin, widgets
 
 PAGE_SIZE = 10
 
-gh = ui.gatehouse()
-actor = ui.actor()
-ui.require(actor.roles.line_manager, "line managers")
+gh = running.gatehouse()
+actor = signin.actor()
+signin.require(actor.roles.line_manager, "line managers")
 me = actor.user
 
 st.title("Confirmations")
-ui.flash()
+widgets.flash()
 st.caption(
     "When every admin of a data source has left, a request for it needs its requester's line manager to confirm "
     "the business need; the platform team then grants it."
 )
-waiting = ui.read_page(queues.awaiting_confirmation, me, key="confirm-page", size=PAGE_SIZE)
+waiting = cached.read_page(queues.awaiting_confirmation, me, key="confirm-page", size=PAGE_SIZE)
 if not waiting.total:
     st.info("No request is waiting for your confirmation.")
-request = ui.request_queue(waiting, "confirm-page", PAGE_SIZE, "confirm-request")
+request = decisions.request_queue(waiting, "confirm-page", PAGE_SIZE, "confirm-request")
 if request is not None:
     with st.container(border=True):
-        ui.request_card(request)
-        ui.decision_form(
+        decisions.request_card(request)
+        decisions.decision_form(
             gh,
             me,
             request,

@@ -3,17 +3,17 @@
 import streamlit as st
 
 from core import notify
-from pages import ui
+from pages import cached, running, signin, widgets
 from pages.markup import literal
 
 PAGE_SIZE = 10
 
-gh = ui.gatehouse()
-me = ui.actor().user
+gh = running.gatehouse()
+me = signin.actor().user
 
 st.title("Inbox")
 page_number = st.session_state.get("inbox-page", 0)
-page = ui.read(notify.inbox, me, offset=page_number * PAGE_SIZE, limit=PAGE_SIZE)
+page = cached.read(notify.inbox, me, offset=page_number * PAGE_SIZE, limit=PAGE_SIZE)
 if not page.items:
     st.info("Nothing here yet.")
 for item in page.items:
@@ -25,6 +25,5 @@ for item in page.items:
         st.text(item.body)  # it quotes what people wrote (a business need, a reason): shown exactly as written
 shown_unread = [item.id for item in page.items if item.read_at is None and item.id is not None]
 if shown_unread:  # seen now: counted as read from the next visit on
-    with gh.session() as session:
-        notify.mark_read(session, me, shown_unread)
-ui.pager(page.total, PAGE_SIZE, "inbox-page", back="Newer", forward="Older")
+    gh.run(notify.mark_read, me, shown_unread)
+widgets.pager(page.total, PAGE_SIZE, "inbox-page", back="Newer", forward="Older")

@@ -11,9 +11,9 @@ from core.context import Gatehouse
 from core.domain import GatehouseError
 from core.movement import CLASSIFICATIONS, MovementForm
 from core.reads.movements import previous_forms
-from pages import ui
+from pages import cached
 from pages.markup import literal
-from pages.ui import Actor
+from pages.signin import Actor
 
 
 def movement_form(
@@ -34,7 +34,7 @@ def movement_form(
             del st.session_state[done_key]
             st.rerun()
         return int(done[0])
-    previous = ui.read(previous_forms, actor.user, limit=10)
+    previous = cached.read(previous_forms, actor.user, limit=10)
     start = {}
     if previous:
         labels = {f"Form {p.id} · {p.kind.value} · {p.created_at:%d %b %Y}": p for p in previous}

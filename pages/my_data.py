@@ -4,22 +4,22 @@ import streamlit as st
 
 from core.domain import format_paths
 from core.reads import catalog
-from pages import ui
+from pages import cached, running, signin, widgets
 from pages.browse_view import browse
 from pages.markup import bold, link, table
 
 PAGE_SIZE = 25
 
-gh = ui.gatehouse()
-me = ui.actor().user
+gh = running.gatehouse()
+me = signin.actor().user
 
 st.title("My data")
 
 st.subheader("Data sources you can use")
 search_slot = st.empty()  # the search box shows above the table, once there is more than a page to search
 mine_search = st.session_state.get("usable-search", "")
-mine_page = ui.page_number("usable-page", mine_search)
-usable = ui.read(
+mine_page = widgets.page_number("usable-page", mine_search)
+usable = cached.read(
     catalog.usable_page, gh.settings, me, search=mine_search, offset=mine_page * PAGE_SIZE, limit=PAGE_SIZE
 )
 if usable.total > PAGE_SIZE or mine_search:
@@ -40,7 +40,7 @@ else:
                     s.kind.label,
                     s.level.label,
                     format_paths(s.paths),
-                    ui.aws_state(s.applied, s.apply_error)
+                    widgets.aws_state(s.applied, s.apply_error)
                     + (f" · ends {s.expires_on:%d %b %Y}" if s.expires_on else ""),
                     link("Open on AWS", s.console_url),
                 ]
@@ -48,10 +48,10 @@ else:
             ],
         )
     )
-    ui.pager(usable.total, PAGE_SIZE, "usable-page", what="of your sources")
+    widgets.pager(usable.total, PAGE_SIZE, "usable-page", what="of your sources")
 
     st.subheader("Browse")
-    browse(gh, ui.actor(), usable.items)
+    browse(gh, signin.actor(), usable.items)
 
 st.subheader("Other data sources")
 st.caption(
@@ -59,8 +59,8 @@ st.caption(
     "your line manager confirms your request, then the platform team grants it."
 )
 search = st.text_input("Search by name", key="other-search", placeholder="e.g. pricing")
-page_number = ui.page_number("other-page", search)
-others = ui.read(catalog.other_sources, me, search=search, offset=page_number * PAGE_SIZE, limit=PAGE_SIZE)
+page_number = widgets.page_number("other-page", search)
+others = cached.read(catalog.other_sources, me, search=search, offset=page_number * PAGE_SIZE, limit=PAGE_SIZE)
 if others.total == 0:
     st.caption("No other data sources match." if search else "There are no other data sources.")
 else:
@@ -70,4 +70,4 @@ else:
             [[o.name, o.kind.label, ", ".join(o.admins) if o.admins else "none left (orphaned)"] for o in others.items],
         )
     )
-    ui.pager(others.total, PAGE_SIZE, "other-page", what="sources")
+    widgets.pager(others.total, PAGE_SIZE, "other-page", what="sources")

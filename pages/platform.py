@@ -10,19 +10,19 @@ from core import actions
 from core.adapters.models import utcnow
 from core.domain import GatehouseError
 from core.reads import audit_trail, platform, queues
-from pages import ui
+from pages import cached, decisions, running, signin, widgets
 from pages.markup import bold, literal, table
 
 QUEUE_PAGE = 10  # cards a page: each holds a form, and Streamlit slows with many keyed widgets
 AUDIT_PAGE = 50  # events a page of the audit trail, newest first
 
-gh = ui.gatehouse()
-actor = ui.actor()
-ui.require(actor.roles.platform_admin, "the platform team")
+gh = running.gatehouse()
+actor = signin.actor()
+signin.require(actor.roles.platform_admin, "the platform team")
 me = actor.user
 
 st.title("Platform")
-ui.flash()
+widgets.flash()
 requests_tab, webapp_tab, users_tab, sources_tab, aws_tab, audit_tab = st.tabs(
     ["Requests", "Webapp sources", "Users", "Data sources", "AWS sync", "Audit trail"],
     key="platform-tab",
@@ -31,20 +31,20 @@ requests_tab, webapp_tab, users_tab, sources_tab, aws_tab, audit_tab = st.tabs(
 
 if requests_tab.open:
     with requests_tab:
-        waiting = ui.read_page(queues.platform_queue, me, key="platform-queue-page", size=QUEUE_PAGE)
+        waiting = cached.read_page(queues.platform_queue, me, key="platform-queue-page", size=QUEUE_PAGE)
         st.markdown(f"**Access requests for orphaned sources ({waiting.total:,})**")
         if not waiting.total:
             st.caption("No access request waits for the platform team.")
-        request = ui.request_queue(waiting, "platform-queue-page", QUEUE_PAGE, "platform-decide")
+        request = decisions.request_queue(waiting, "platform-queue-page", QUEUE_PAGE, "platform-decide")
         if request is not None:
             with st.container(border=True):
-                ui.request_card(request)
+                decisions.request_card(request)
                 st.caption(
                     "No line manager on record: check the business need yourself."
                     if request.no_line_manager
                     else "Confirmed by the requester's line manager."
                 )
-                ui.decision_form(
+                decisions.decision_form(
                     gh,
                     me,
                     request,
@@ -56,7 +56,7 @@ if requests_tab.open:
 
 if webapp_tab.open:
     with webapp_tab:
-        source_asks = ui.read_page(queues.source_requests, me, key="source-asks-page", size=QUEUE_PAGE)
+        source_asks = cached.read_page(queues.source_requests, me, key="source-asks-page", size=QUEUE_PAGE)
         st.markdown(f"**Webapp data sources asked for ({source_asks.total:,})**")
         if not source_asks.total:
             st.caption("No webapp data source is waiting to be created.")
@@ -70,8 +70,8 @@ if webapp_tab.open:
                     ],
                 )
             )
-        ui.pager(source_asks.total, QUEUE_PAGE, "source-asks-page", what="webapp sources")
-        chosen = ui.decide_one(
+        widgets.pager(source_asks.total, QUEUE_PAGE, "source-asks-page", what="webapp sources")
+        chosen = widgets.decide_one(
             source_asks.items,
             "source-ask-decide",
             lambda pair: f"{pair[1]}: {pair[0].bucket_name} for {pair[0].app_name}",
@@ -83,7 +83,7 @@ if webapp_tab.open:
                 st.text(ask.business_need)
                 create, refuse = st.columns(2)
                 if create.button("Create it", key=f"create-{ask.id}", type="primary"):
-                    ui.act(
+                    widgets.act(
                         gh,
                         lambda a=ask: actions.create_webapp_source(gh, me, a.id or 0),
                         f"Created {ask.bucket_name}: {requester} is its admin, {ask.app_name} reads it.",
@@ -91,7 +91,7 @@ if webapp_tab.open:
                 with refuse.form(f"source-refuse-{ask.id}"):
                     reason = st.text_input("Reason for refusing", key=f"source-reason-{ask.id}")
                     if st.form_submit_button("Refuse"):
-                        ui.act(
+                        widgets.act(
                             gh,
                             lambda a=ask, why=reason: actions.refuse_webapp_source(gh, me, a.id or 0, why),
                             "Refused.",
@@ -109,7 +109,7 @@ if users_tab.open:
             external = st.checkbox("External user")
             platform_admin = st.checkbox("Platform team")
             if st.form_submit_button("Add"):
-                ui.act(
+                widgets.act(
                     gh,
                     lambda: actions.add_user(
                         gh,
@@ -138,7 +138,7 @@ if users_tab.open:
                 if not sure:
                     st.error("Tick the box to confirm: all their access is revoked at once.")
                 else:
-                    ui.act(
+                    widgets.act(
                         gh,
                         lambda: actions.mark_left(gh, me, leaving),
                         lambda gone: (
@@ -148,7 +148,7 @@ if users_tab.open:
                         ),
                     )
         search = st.text_input("Search users", key="platform-user-search")
-        found = ui.read(platform.users, actor.user, search=search, limit=200)
+        found = cached.read(platform.users, actor.user, search=search, limit=200)
         st.caption(
             f"{found.total:,} users" + (f", first {len(found.items):,} shown" if found.total > len(found.items) else "")
         )
@@ -174,7 +174,7 @@ if sources_tab.open:
         left, right = st.columns([3, 1])
         search = left.text_input("Search data sources", key="platform-source-search")
         orphaned_only = right.toggle("Orphaned only", key="platform-orphaned")
-        found_sources = ui.read(platform.sources, actor.user, search=search, orphaned_only=orphaned_only, limit=200)
+        found_sources = cached.read(platform.sources, actor.user, search=search, orphaned_only=orphaned_only, limit=200)
         st.caption(f"{found_sources.total:,} data sources")
         st.dataframe(
             pd.DataFrame(
@@ -193,7 +193,7 @@ if sources_tab.open:
 
 if aws_tab.open:
     with aws_tab:
-        waiting = ui.read(platform.unapplied_roles, actor.user)
+        waiting = cached.read(platform.unapplied_roles, actor.user)
         if waiting:
             st.warning(f"{len(waiting):,} role(s) are not yet applied in AWS; Gatehouse retries them.")
             st.dataframe(
@@ -241,15 +241,15 @@ if audit_tab.open:
         one, two, three, four = st.columns(4)
         since = one.date_input("From", value=utcnow().date() - timedelta(days=30), key="audit-since")
         until = two.date_input("To", value=utcnow().date(), key="audit-until")
-        action = three.selectbox("Action", ["(any)", *ui.audit_action_names()], key="audit-action")
+        action = three.selectbox("Action", ["(any)", *cached.audit_action_names()], key="audit-action")
         who = four.text_input("Actor", key="audit-who")
         text = st.text_input("Text in the summary", key="audit-text")
         filters = audit_trail.AuditFilter(
             since=since, until=until, action=None if action == "(any)" else action, actor=who or None, text=text or None
         )
-        audit_page = ui.page_number("audit-page", repr(filters))
+        audit_page = widgets.page_number("audit-page", repr(filters))
         try:
-            by_actor = ui.read(audit_trail.search, me, filters, offset=audit_page * AUDIT_PAGE, limit=AUDIT_PAGE)
+            by_actor = cached.read(audit_trail.search, me, filters, offset=audit_page * AUDIT_PAGE, limit=AUDIT_PAGE)
         except GatehouseError as error:  # e.g. a date range that ends before it starts
             st.error(literal(error))
         else:
@@ -269,12 +269,11 @@ if audit_tab.open:
                 hide_index=True,
                 width="stretch",
             )
-            ui.pager(by_actor.total, AUDIT_PAGE, "audit-page", back="Newer", forward="Older", what="events")
+            widgets.pager(by_actor.total, AUDIT_PAGE, "audit-page", back="Newer", forward="Older", what="events")
 
             def audit_csv(chosen: audit_trail.AuditFilter = filters) -> str:
                 """Made when the button is clicked (Streamlit calls it outside the page's run): nothing is kept."""
-                with gh.session() as session:
-                    return "".join(audit_trail.export(session, me, "csv", chosen))
+                return gh.run(lambda session: "".join(audit_trail.export(session, me, "csv", chosen)))
 
             st.download_button(
                 "Download CSV",

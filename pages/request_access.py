@@ -6,14 +6,14 @@ import streamlit as st
 from core import actions
 from core.domain import AccessLevel, format_paths
 from core.reads import catalog, queues
-from pages import ui
+from pages import cached, running, signin, widgets
 from pages.markup import bold, literal
 
-gh = ui.gatehouse()
-me = ui.actor().user
+gh = running.gatehouse()
+me = signin.actor().user
 
 st.title("Request access")
-ui.flash()
+widgets.flash()
 
 ask, mine, create, give_up = st.tabs(
     ["Ask for access", "My requests", "New data source", "Give up access"], key="request-tab", on_change="rerun"
@@ -22,7 +22,7 @@ ask, mine, create, give_up = st.tabs(
 if ask.open:
     with ask:
         search = st.text_input("Find a data source", key="ask-search", placeholder="Type part of its name")
-        names = ui.read(catalog.source_names, me, search=search, limit=100)
+        names = cached.read(catalog.source_names, me, search=search, limit=100)
         with st.form("ask-form"):
             source = st.selectbox("Data source", names, index=None, placeholder="Choose a data source")
             level = st.radio(
@@ -42,13 +42,13 @@ if ask.open:
                 "Leave empty for the whole bucket.",
             )
             need = st.text_area("Business need", placeholder="What you will do with this data, and why you need it.")
-            until = ui.end_date()
+            until = widgets.end_date()
             submitted = st.form_submit_button("Send request", type="primary")
         if submitted:
             if source is None:
                 st.error("Choose the data source you need.")
             else:
-                ui.act(
+                widgets.act(
                     gh,
                     lambda: actions.request_access(gh, me, source, level, paths, need, until),
                     lambda view: f"Request sent for {view.source}: it waits for {view.waits_for}.",
@@ -56,8 +56,8 @@ if ask.open:
 
 if mine.open:
     with mine:
-        mine_list = ui.read(queues.my_requests, me)
-        source_asks = ui.read(queues.my_source_requests, me)
+        mine_list = cached.read(queues.my_requests, me)
+        source_asks = cached.read(queues.my_source_requests, me)
         if not mine_list:
             st.info("You have not asked for access yet.")
         for request in mine_list:
@@ -75,7 +75,7 @@ if mine.open:
                 if request.decision_reason:  # the decider's own words, as they wrote them
                     left.text(f"Reason: {request.decision_reason}")
                 if request.status.is_open and right.button("Withdraw", key=f"withdraw-{request.id}"):
-                    ui.act(gh, lambda r=request: actions.withdraw_request(gh, me, r.id), "Request withdrawn.")
+                    widgets.act(gh, lambda r=request: actions.withdraw_request(gh, me, r.id), "Request withdrawn.")
         if source_asks:
             st.markdown("**Webapp data sources you asked for**")
             st.dataframe(
@@ -99,7 +99,7 @@ if create.open:
             name = st.text_input("Name", value=gh.settings.bucket_prefix)
             description = st.text_input("What it holds (optional)")
             if st.form_submit_button("Create data source", type="primary"):
-                ui.act(
+                widgets.act(
                     gh,
                     lambda: actions.create_source(gh, me, name, description=description),
                     lambda created: f"{created.name} is created; you are its admin.",
@@ -114,7 +114,7 @@ if create.open:
             app_name = st.text_input("App name")
             webapp_need = st.text_area("Business need", key="webapp-need")
             if st.form_submit_button("Ask the platform team"):
-                ui.act(
+                widgets.act(
                     gh,
                     lambda: actions.request_webapp_source(gh, me, bucket, app_name, webapp_need),
                     "Sent to the platform team.",
@@ -122,14 +122,14 @@ if create.open:
 
 if give_up.open:
     with give_up:
-        held = ui.read(catalog.usable_sources, gh.settings, me)
+        held = cached.read(catalog.usable_sources, gh.settings, me)
         if not held:
             st.info("You have no access to give up.")
         else:
             st.caption("Remove access you no longer need. To get it back you would have to ask again.")
             choice = st.selectbox("Data source", [s.name for s in held], key="give-up-source")
             if st.button("Give up my access", key="give-up"):
-                ui.act(
+                widgets.act(
                     gh,
                     lambda: actions.revoke_access(gh, me, choice, me.username),
                     f"Your access to {choice} is removed.",

@@ -9,12 +9,12 @@ from core.actions.upload import upload
 from core.adapters.models import MovementKind
 from core.domain import GatehouseError, format_paths
 from core.reads import catalog
-from pages import ui
+from pages import cached, running, signin
 from pages.markup import literal
 from pages.movement_form import movement_form
 
-gh = ui.gatehouse()
-actor = ui.actor()
+gh = running.gatehouse()
+actor = signin.actor()
 me = actor.user
 limit_mb = int(st.get_option("server.maxUploadSize"))
 
@@ -23,7 +23,7 @@ st.caption(
     f"Files up to {limit_mb:,} MB each through this page; for bigger ones use `gatehouse upload`. "
     "Moving data onto the platform needs a data movement form first."
 )
-writable = [s for s in ui.read(catalog.usable_sources, gh.settings, me) if s.level.can_write]
+writable = [s for s in cached.read(catalog.usable_sources, gh.settings, me) if s.level.can_write]
 if not writable:
     st.info("You cannot write to any data source. Ask for read/write access on Request access.")
     st.stop()

@@ -14,7 +14,7 @@ from core.context import Gatehouse
 from core.queries import get_user
 from core.reads.people import signed_in
 from core.seed import DEMO_PASSWORD
-from pages import ui
+from pages import signin
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
@@ -133,7 +133,7 @@ def test_a_page_run_without_the_role_refuses_to_render(app_env: Gatehouse, page:
         alice = get_user(session, "alice")
         roles = signed_in(session, alice.username).roles
     at = AppTest.from_file(str(Path(APP).parent / page), default_timeout=60)
-    at.session_state["actor"] = ui.Actor(alice, roles)
+    at.session_state["actor"] = signin.Actor(alice, roles)
     at.run()
     assert not at.exception
     assert next(e.value for e in at.error).startswith("This page is for")

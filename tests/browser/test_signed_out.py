@@ -9,7 +9,16 @@ import pytest
 
 pytestmark = pytest.mark.browser
 PAGES = ("platform", "inbox", "my_data", "upload", "admin", "confirmations", "request_access")
-HELPERS = ("ui", "markup", "browse_view", "movement_form")  # modules of pages/, which Streamlit runs as pages too
+HELPERS = (
+    "signin",
+    "running",
+    "cached",
+    "widgets",
+    "decisions",
+    "markup",
+    "browse_view",
+    "movement_form",
+)  # modules of pages/, which Streamlit runs as pages too
 
 
 def test_a_signed_out_visit_to_any_page_is_the_sign_in_page(app_url: str, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

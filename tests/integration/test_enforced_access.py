@@ -127,7 +127,7 @@ def test_random_grants_allow_exactly_what_the_model_says(bare_gatehouse: Gatehou
             for key in KEYS:
                 gatehouse.aws.put_object(bucket, key, b"1")
     # Make ana's grants exactly `wanted`: edits, new grants and revokes all go through the use cases.
-    current = {row.source for row in gatehouse.read(catalog.list_access, actor, username="ana")}
+    current = {row.source for row in gatehouse.run(catalog.list_access, actor, username="ana")}
     for bucket in current - set(wanted):
         actions.revoke_access(gatehouse, actor, bucket, "ana")
     for bucket, (level, paths) in wanted.items():

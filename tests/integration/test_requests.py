@@ -220,7 +220,7 @@ def test_webapp_source_requests_go_to_the_platform_team_who_create_them(gatehous
         assert [r.id for r, _ in queues.source_requests(session, dave).items] == [asked.id]
     created = actions.create_webapp_source(gatehouse, dave, asked.id or 0)
     assert created is not None and created.aws_pending is None
-    rows = gatehouse.read(catalog.list_access, platform_operator("t"), source_name="alpha-my-webapp")
+    rows = gatehouse.run(catalog.list_access, platform_operator("t"), source_name="alpha-my-webapp")
     assert {(r.principal, r.level) for r in rows} == {
         ("alice", AccessLevel.ADMIN),
         ("app:my-app", AccessLevel.READ_ONLY),

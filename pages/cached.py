@@ -1,0 +1,95 @@
+"""A page's reads, kept until the next write to the database (from any process) or for two minutes: every rerun of
+a page runs one query (the revision) when nothing was written. Pages read through `read`, never a session."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from datetime import date
+from enum import Enum
+from typing import Any, TypeVar
+
+import streamlit as st
+
+from core.config import Settings
+from core.context import Gatehouse
+from core.reads import audit_trail
+from pages.running import gatehouse
+
+T = TypeVar("T")
+REVISION = "gatehouse-revision"
+# A cached read is dropped at the next write to the database (from any process) or after this long: what time alone
+# changes (an end date passing) shows within it, and the expiry job's write ends it sooner.
+READ_TTL_SECONDS = 120
+# The reads that show audit events: keyed on every write (adapters.db `trail`). Other reads of the trail belong here.
+_READS_THE_TRAIL = frozenset({audit_trail.search})
+
+
+def start_run(gh: Gatehouse) -> None:
+    """Read the database's write revision once, at the start of a rerun: every read of the run is keyed on it."""
+    revision = gh.revision()
+    st.session_state[REVISION] = (gh.instance, *revision) if revision else None
+
+
+def read(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """`fn(session, *args, **kwargs)`, a read for the page, kept until the next write to the database.
+
+    The key holds the database's write revision read at the start of this rerun (adapters.db), so a write anywhere, in
+    this process or another, is seen at the next rerun (a write of only the audit trail and sign-in bookkeeping is
+    seen by the reads of the trail, `_READS_THE_TRAIL`, and no other); and the arguments, so one user's reads are
+    never another's (a row by its table and id: the actor's reads are keyed by who they are). A refusal
+    (GatehouseError) is raised, never kept. The copy returned is the page's own (st.cache_data unpickles one at each
+    call)."""
+    revision = st.session_state.get(REVISION)
+    if revision is not None:  # (process, epoch, n, trail): the trail's reads move with every write, others with n
+        instance, epoch, n, trail = revision
+        revision = (instance, epoch, "trail", trail) if fn in _READS_THE_TRAIL else (instance, epoch, n)
+
+    def call() -> T:
+        return gatehouse().run(fn, *args, **kwargs)
+
+    if revision is None:  # no revision row (a schema made without the migrations): nothing to key on
+        return call()
+    # One string for Streamlit to hash (it walks a nested tuple element by element, at every call)
+    return _cached_read(repr((revision, f"{fn.__module__}.{fn.__qualname__}", _key(args), _key(kwargs))), call)
+
+
+@st.cache_data(ttl=READ_TTL_SECONDS, max_entries=2000, show_spinner=False)  # a few MB: pages of rows
+def _cached_read(key: str, _call: Callable[[], T]) -> T:
+    return _call()
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def audit_action_names() -> list[str]:
+    """Every action ever recorded, for the audit trail's filter: a DISTINCT over the whole trail, so read at most
+    every five minutes whatever is written meanwhile (defined here, once: a page's module is run at every rerun)."""
+    return gatehouse().run(audit_trail.actions)
+
+
+def _key(value: Any) -> Any:
+    """A plain, hashable stand-in for an argument of a cached read."""
+    if value is None or isinstance(value, str | int | float | bool | Enum | date):
+        return value
+    if isinstance(value, tuple | list):
+        return tuple(_key(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _key(v)) for k, v in value.items()))
+    if isinstance(value, Settings):
+        return "settings"  # one per process, and so is the cache
+    table = getattr(value, "__tablename__", None)
+    if table is not None:
+        if value.id is None:  # not stored: no id tells it from another
+            raise TypeError(f"an unsaved {type(value).__name__} cannot key a cached read")
+        return (table, value.id)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return (type(value).__qualname__, tuple(_key(getattr(value, f.name)) for f in dataclasses.fields(value)))
+    raise TypeError(f"{type(value).__name__} cannot key a cached read")
+
+
+def read_page(fn: Callable[..., T], *args: Any, key: str, size: int) -> T:
+    """`read` of one page of a list paged in the database: the page number is the one `pager(…, key)` turns."""
+    return read(fn, *args, offset=int(st.session_state.get(key, 0)) * size, limit=size)
+
+
+if __name__ == "__main__":  # Streamlit's old multipage app runs every file in pages/ as a page: this is not one
+    st.switch_page("app.py")

@@ -1,0 +1,88 @@
+"""Deciding requests, the same wherever requests are decided (Admin, Confirmations, Platform): the request's card,
+the queue's page as one table with the one request to decide now, and one form with Approve and Refuse."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from core import actions
+from core.adapters.models import User
+from core.context import Gatehouse
+from core.domain import format_paths
+from core.reads.page import Page
+from core.reads.queues import RequestView
+from pages.markup import bold, literal, table
+from pages.widgets import act, decide_one, pager
+
+
+def request_card(request: RequestView) -> None:
+    """Who asks for what and why: the same words wherever a request is decided."""
+    st.markdown(
+        f"{bold(request.requester)} asks for **{request.level.label.lower()}** access to {bold(request.source)} "
+        f"({literal(format_paths(request.paths))})"
+        + (f", until {request.expires_on:%d %b %Y}" if request.expires_on else "")
+    )
+    st.caption(f"Asked {request.created_at:%d %b %Y %H:%M} UTC")
+    st.text(request.business_need)  # their own words, exactly as written
+
+
+def request_queue(queue: Page[RequestView], page_key: str, size: int, decide_key: str) -> RequestView | None:
+    """A page of a request queue: its table, the pager that turns it (`read_page(…, key=page_key)`), and the one
+    request to decide now."""
+    requests_table(queue.items)
+    pager(queue.total, size, page_key, what="requests")
+    return decide_one(queue.items, decide_key, describe_request)
+
+
+def requests_table(requests: list[RequestView]) -> None:
+    if not requests:
+        return
+    st.markdown(
+        table(
+            ["Requester", "Access", "Data source", "Paths", "Asked"],
+            [
+                [r.requester, r.level.label, bold(r.source), format_paths(r.paths), f"{r.created_at:%d %b %Y}"]
+                for r in requests
+            ],
+        )
+    )
+
+
+def describe_request(request: RequestView) -> str:
+    return f"{request.requester}: {request.level.label.lower()} on {request.source} ({format_paths(request.paths)})"
+
+
+def decision_form(
+    gh: Gatehouse,
+    me: User,
+    request: RequestView,
+    approve: str,
+    approving: Callable[[Any], Any],
+    approved: Callable[[Any], str],
+    refused: str,
+    fields: Callable[[], Any] = lambda: None,
+) -> None:
+    """One form to decide a request, the same wherever requests are decided: the approver's own fields (`fields`,
+    drawn first; what it returns is what was chosen), the reason the requester is told if it is refused, and the
+    two buttons side by side. On approval, `approving(chosen)` acts and `approved(chosen)` is the sentence shown."""
+    with st.form(f"decide-{request.id}"):
+        chosen = fields()
+        reason = st.text_area(
+            "Reason for refusing",
+            key=f"reason-{request.id}",
+            help="The requester reads it. Not needed to approve.",
+        )
+        with st.container(horizontal=True):
+            approve_clicked = st.form_submit_button(literal(approve), type="primary")
+            refuse_clicked = st.form_submit_button("Refuse")
+    if approve_clicked:
+        act(gh, lambda: approving(chosen), approved(chosen))
+    if refuse_clicked:
+        act(gh, lambda: actions.refuse_request(gh, me, request.id, reason), refused)
+
+
+if __name__ == "__main__":  # Streamlit's old multipage app runs every file in pages/ as a page: this is not one
+    st.switch_page("app.py")

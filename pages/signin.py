@@ -1,0 +1,153 @@
+"""Who is signed in: the running Gatehouse (one a process), the sign-in form and its cookie, sign-out, and the
+signed-in actor every page starts from. The bookkeeping of a sign-in is core's (core/auth.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import streamlit as st
+import streamlit_authenticator as stauth
+from extra_streamlit_components.CookieManager import _component_func as _cookie_component
+from streamlit_authenticator.utilities import LoginError
+
+from core import auth
+from core.adapters.models import User
+from core.context import Gatehouse
+from core.domain import NotAllowed, NotFound
+from core.reads.people import Roles, signed_in
+from pages import cached
+from pages.markup import literal
+
+T = TypeVar("T")
+SIGNING_OUT = "signing-out"
+COOKIE_NAME = "gatehouse"
+ACTOR = "actor"  # the signed-in Actor, set by app.py at every run
+
+
+@dataclass(frozen=True)
+class Actor:
+    user: User
+    roles: Roles
+    unread: int = 0
+
+
+def _authenticator(gh: Gatehouse, credentials: dict) -> stauth.Authenticate:
+    return stauth.Authenticate(
+        credentials,
+        cookie_name=COOKIE_NAME,
+        cookie_key=gh.settings.cookie_key.get_secret_value(),
+        cookie_expiry_days=gh.settings.cookie_expiry_days,
+        auto_hash=False,
+        login_sleep_time=0,
+    )
+
+
+def sign_in(gh: Gatehouse) -> Actor:
+    """Show the sign-in form until someone signs in; then return who they are (re-read from the database).
+
+    The sign-in widget (and its cookie component) is built only while nobody is signed in, and to sign out: a
+    signed-in rerun needs neither, and every page reruns at every click."""
+    leaving = st.session_state.get(SIGNING_OUT)
+    username = st.session_state.get("username") if st.session_state.get("authentication_status") else None
+    # Always the page's first element, empty once signed in: the page below keeps its place between the sign-in
+    # run and the next, so the browser never shows the old page and the new one at once.
+    with st.container():
+        if leaving or not username:
+            credentials: dict[str, Any] = {"usernames": {}}
+            authenticator = _authenticator(gh, credentials)
+            # The widget keeps this very dict: from here on it looks accounts up in the database one at a time.
+            accounts = credentials["usernames"] = auth.Accounts(gh.session, gh.settings)
+            if leaving:
+                if st.session_state.get("authentication_status"):
+                    authenticator.logout(location="unrendered")
+                    gh.run(auth.record_sign_out, leaving)
+                if _forget_sign_in_cookie():
+                    st.session_state.pop(SIGNING_OUT, None)
+            st.title("Gatehouse")
+            st.caption("Self-service access to the platform's S3 data sources.")
+            try:
+                authenticator.login(
+                    location="main",
+                    max_login_attempts=gh.settings.max_failed_sign_ins,
+                    fields={"Form name": "Sign in", "Login": "Sign in"},
+                    callback=lambda event: _signed_in(gh, event["username"]),
+                )
+            except LoginError as error:
+                st.session_state["authentication_status"] = None
+                message = str(error)
+                st.error(
+                    literal(auth.lockout_message(gh.settings))
+                    if "attempts" in message
+                    else "You cannot sign in with this account."
+                )
+            failed = accounts.failed()
+            if failed:
+                for name in failed:
+                    gh.run(auth.record_failed_sign_in, gh.settings, name)
+            if st.session_state.get("authentication_status") is False:
+                st.error("The username or password is incorrect.")
+            if not st.session_state.get("authentication_status"):
+                st.session_state.pop(ACTOR, None)
+                st.stop()
+            username = st.session_state["username"]
+            st.session_state.pop(SIGNING_OUT, None)  # signed in again: nothing left to forget
+    cached.start_run(gh)
+    try:
+        who = cached.read(signed_in, username)
+    except (NotAllowed, NotFound) as error:  # left, or removed, since signing in
+        _authenticator(gh, {"usernames": {}}).logout(location="unrendered")
+        st.error(literal(error))
+        st.stop()
+    return Actor(who.user, who.roles, who.unread)
+
+
+def _forget_sign_in_cookie() -> bool:
+    """Delete the browser's sign-in cookie; True once the browser reports it gone.
+
+    The cookie component only runs once the browser has loaded it; a rerun before then (and the sign-in form's own
+    cookie component causes one) would drop it unrun, and a reload would sign the person in again. So it is drawn
+    at every run until it reports back."""
+    return bool(_cookie_component(method="delete", cookie=COOKIE_NAME, key="forget-sign-in", default=False))
+
+
+def _signed_in(gh: Gatehouse, username: str) -> None:
+    gh.run(auth.record_sign_in, username)
+
+
+def sign_out_button(who: Actor) -> None:
+    """Sign out at the next run (see sign_in): in this session, and the cookie that would sign the browser in."""
+    st.button("Sign out", key="sign-out", on_click=lambda: st.session_state.update({SIGNING_OUT: who.user.username}))
+
+
+def built_once(build: Callable[..., T], *args: Any) -> T:
+    """`build(*args)`, kept in this browser session until the arguments change: for what a rerun would only build
+    again the same (the navigation's pages: each st.Page looks its file up on disk)."""
+    name = f"built-{build.__qualname__}"
+    kept = st.session_state.get(name)
+    if kept is None or kept[0] != args:
+        kept = st.session_state[name] = (args, build(*args))
+    return kept[1]
+
+
+def actor() -> Actor:
+    """The signed-in actor, set by app.py before any page runs. A page reached any other way (a signed-out visit
+    straight to its address, while the process still runs pages/ as Streamlit's old multipage app: until a run
+    declares its pages with st.navigation, every file in pages/ is a page of its own) goes to the
+    sign-in page at once: nothing of it runs."""
+    who = st.session_state.get(ACTOR)
+    if who is None:
+        st.switch_page("app.py")
+    return who
+
+
+def require(allowed: bool, what: str) -> None:
+    """A page reached without the role refuses to render (core refuses the actions too)."""
+    if not allowed:
+        st.error(f"This page is for {literal(what)}.")
+        st.stop()
+
+
+if __name__ == "__main__":  # Streamlit's old multipage app runs every file in pages/ as a page: this is not one
+    st.switch_page("app.py")

@@ -1,0 +1,131 @@
+"""What pages share to act and to show: one core action run with its one-sentence answer, the outcome shown after
+the rerun, widgets whose values outlive a closed tab, the end-date field, and the pager of a list paged in the
+database."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any, TypeVar
+
+import streamlit as st
+
+from core.adapters.models import utcnow
+from core.context import Gatehouse
+from core.domain import GatehouseError
+from core.notify import deliver_email
+from pages.markup import literal
+
+T = TypeVar("T")
+
+
+def act(gh: Gatehouse, action: Callable[[], Any], success: str | Callable[[Any], str]) -> Any:
+    """Run one core action for the page: its one-sentence refusal is shown under the form, its success after the
+    rerun that shows the new state. Whom it concerns is emailed (when SMTP is set up)."""
+    try:
+        result = action()
+    except GatehouseError as error:
+        st.error(literal(error))
+        return None
+    # Email in the background: a slow mail server must not hold the page (the inbox already has the message).
+    threading.Thread(target=deliver_email, args=(gh,), daemon=True, name="gatehouse-email").start()
+    message = success(result) if callable(success) else success
+    pending = getattr(result, "aws_pending", None)  # a use case's result says when AWS has not applied it yet
+    if pending:  # said first: the sentence after it tells what was decided, not what AWS does yet
+        message = f"Recorded, not yet applied in AWS (Gatehouse retries; AWS said: {pending}). {message}"
+        st.session_state["flash"] = ("warning", message)
+    else:
+        st.session_state["flash"] = ("success", message)
+    st.rerun()
+
+
+def flash() -> None:
+    """Show the outcome of the action of the previous run, once."""
+    kind, message = st.session_state.pop("flash", (None, None))
+    if kind == "success":
+        st.success(literal(message))
+    elif kind == "warning":
+        st.warning(literal(message))
+
+
+def aws_state(applied: bool, error: str | None) -> str:
+    if applied:
+        return "applied"
+    return f"not yet applied: {error}" if error else "not yet applied"
+
+
+def end_date(key: str | None = None, value: date | None = None) -> date | None:
+    """When access ends: a date after today, or empty (the default) for access that does not end. One widget: a
+    date shown beside an "only until" switch would read as set when it is not."""
+    tomorrow = utcnow().date() + timedelta(days=1)
+    return st.date_input(
+        "End date (optional)",
+        value=value,
+        min_value=None if value is not None and value < tomorrow else tomorrow,  # an edit keeps a date now passed
+        key=key,
+        format="YYYY-MM-DD",
+        help="Access ends on this day: its holder and the source's admins are told a week before. "
+        "Leave empty for access that does not end.",
+    )
+
+
+def decide_one(items: list[T], key: str, describe: Callable[[T], str], what: str = "Decide on") -> T | None:
+    """A queue's page as one table, and the one item to decide now (the first, unless another is chosen): one
+    item's forms at a time, however long the queue, so a page costs the same on day 1,000 as on day 1."""
+    if not items:
+        return None
+    if len(items) == 1:
+        return items[0]
+    return st.selectbox(literal(what), items, format_func=describe, key=key)
+
+
+def kept(key: str, options: list[str] | None = None) -> dict[str, Any]:
+    """Keyword arguments for a widget whose value should outlive the runs that do not draw it (a closed lazy tab):
+    Streamlit forgets a widget's value when a run ends without it, so a copy is kept at each change and given back
+    when it is drawn again (a choice only while it is still among the options). `st.text_input(..., **kept(k))`"""
+    return {"key": restore(key, options), "on_change": keep, "args": (key,)}
+
+
+def restore(key: str, options: list[str] | None = None) -> str:
+    """Give back the kept copy of a widget's value (see `kept`); for a widget without callbacks, `keep` after it."""
+    copy = st.session_state.get(f"kept-{key}")
+    if key not in st.session_state and copy is not None and (options is None or copy in options):
+        st.session_state[key] = copy
+    return key
+
+
+def keep(key: str) -> None:
+    st.session_state[f"kept-{key}"] = st.session_state.get(key)
+
+
+def page_number(key: str, search: str = "") -> int:
+    """The page of a paged list to show: back to the first page whenever its search changes."""
+    if st.session_state.get(f"{key}-search") != search:
+        st.session_state[f"{key}-search"] = search
+        st.session_state[key] = 0
+    return int(st.session_state.get(key, 0))
+
+
+def pager(total: int, size: int, key: str, *, back: str = "Previous", forward: str = "Next", what: str = "") -> None:
+    """Previous/next buttons under a list paged in the database; the page number lives in session state `key`."""
+    number = st.session_state.get(key, 0)
+    pages = max(1, -(-total // size))
+    if pages <= 1:
+        return
+    left, middle, right = st.columns([1, 2, 1])
+    # Only the buttons that lead somewhere (a button costs a rerun's time whether it can be clicked or not). A
+    # callback turns the page before the rerun the click makes: one rerun a click, not two.
+    if number > 0:
+        left.button(literal(back), key=f"{key}-back", on_click=_turn_page, args=(key, number - 1))
+    middle.caption(f"Page {number + 1:,} of {pages:,}" + (f" · {total:,} {literal(what)}" if what else ""))
+    if number + 1 < pages:
+        right.button(literal(forward), key=f"{key}-forward", on_click=_turn_page, args=(key, number + 1))
+
+
+def _turn_page(key: str, number: int) -> None:
+    st.session_state[key] = number
+
+
+if __name__ == "__main__":  # Streamlit's old multipage app runs every file in pages/ as a page: this is not one
+    st.switch_page("app.py")
