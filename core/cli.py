@@ -18,7 +18,6 @@ import typer
 import yaml
 
 from core import actions
-from core.actions import upload as uploading
 from core.actions.expire_access import expire
 from core.actions.import_iam import import_roles
 from core.actions.record_movement import record_movement
@@ -251,7 +250,7 @@ def upload_command(
         key = f"{prefix.strip('/')}/{path.name}" if prefix.strip("/") else path.name
         size = path.stat().st_size
         with path.open("rb") as stream, typer.progressbar(length=size, label=path.name) as bar:
-            moved = uploading.upload(gatehouse, mover, movement_id, bucket, key, stream, size, overwrite, bar.update)
+            moved = actions.upload(gatehouse, mover, movement_id, bucket, key, stream, size, overwrite, bar.update)
         typer.echo(f"uploaded s3://{moved.bucket}/{moved.key} ({moved.size:,} bytes, sha256 {moved.sha256})")
 
 

@@ -1,4 +1,5 @@
-"""The words of the product and its pure rules: no I/O here, so every rule is trivially testable."""
+"""The words of the product (levels, kinds, statuses, errors) and how typed input is checked: names, paths, free
+text. No I/O here; the rules that use these words are core/rules.py."""
 
 from __future__ import annotations
 

@@ -1,9 +1,10 @@
-"""The data movement form and its rules: who may move which data, and the record kept of what moved.
+"""The data movement form: its answers checked as they are made, the form a movement may use, an object name a
+person chose, and each object that moved added to its form's record.
 
 No object is uploaded, downloaded, copied or moved before its mover has completed a form for it (PRODUCT.md); the
 answers are stored, and every object that moves under a form is added to it with its size and SHA-256. Gatehouse
-moves data with its own AWS credentials, so the checks here, made on the database grants, are the gate: a page
-hiding a button is never what stops anyone.
+moves data with its own AWS credentials, so the checks made on the database grants (core/rules.py, "moving data")
+are the gate: a page hiding a button is never what stops anyone.
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ audit trail, archive a source."""
 import streamlit as st
 
 from core import actions
+from core.adapters.models import User
+from core.context import Gatehouse
 from core.domain import AccessLevel, format_paths
 from core.reads import audit_trail, catalog, page, queues
 from core.reads.queues import RequestView
@@ -20,7 +22,7 @@ def _who_search() -> str:
     return str(st.session_state.get(widgets.restore("access-search")) or "")
 
 
-def access_page(source: str) -> page.Page[catalog.AccessEntry]:
+def access_page(me: User, source: str) -> page.Page[catalog.AccessEntry]:
     """The page of the source's access list that Who has access shows (and Edit or revoke picks from)."""
     search = _who_search()
     number = widgets.page_number("access-page", f"{source}\n{search}")  # the first page of another source or search
@@ -33,7 +35,7 @@ def access_page(source: str) -> page.Page[catalog.AccessEntry]:
     return listed
 
 
-def manage_access() -> None:
+def manage_access(gh: Gatehouse, me: User) -> None:
     """Who has access to one of my sources, and granting, editing, revoking, the audit trail and archiving."""
     administered = cached.read(
         catalog.administered_source_names, me, search=st.session_state.get("manage-search", ""), limit=SOURCES_SHOWN
@@ -61,7 +63,7 @@ def manage_access() -> None:
     if list_tab.open:
         with list_tab:
             st.text_input("Find who has access", **widgets.kept("access-search"), placeholder="username or app")
-            listed = access_page(source)
+            listed = access_page(me, source)
             if not listed.items:
                 st.caption("Nobody matches." if _who_search() else "Nobody has access yet.")
             else:
@@ -120,7 +122,7 @@ def manage_access() -> None:
 
     if edit_tab.open:
         with edit_tab:
-            people = [e for e in access_page(source).items if not e.principal.startswith("app:")]
+            people = [e for e in access_page(me, source).items if not e.principal.startswith("app:")]
             if not people:
                 st.caption("Nobody to edit: find them in Who has access first." if _who_search() else "Nobody to edit.")
             else:
@@ -239,4 +241,4 @@ if decide_section.open:
 
 if manage_section.open:  # what was chosen there is kept while the other tab is open (widgets.kept)
     with manage_section:
-        manage_access()
+        manage_access(gh, me)

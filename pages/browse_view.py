@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import snippets
-from core.actions import copy_object, preview_object
-from core.actions import download as downloading
+from core import actions, snippets
 from core.adapters.models import MovementKind
 from core.context import Gatehouse
 from core.domain import GatehouseError
@@ -86,7 +84,7 @@ def browse(gh: Gatehouse, actor: signin.Actor, usable: list[UsableSource]) -> No
             st.caption("Gatehouse can preview CSV, TSV, JSON lines, Parquet and Excel files.")
         elif st.button("Preview the first rows", key=f"preview-{chosen}"):
             try:
-                st.dataframe(preview_object.preview(gh, actor.user, source, chosen), width="stretch")
+                st.dataframe(actions.preview(gh, actor.user, source, chosen), width="stretch")
             except GatehouseError as error:
                 st.error(literal(error))
     with download_tab:
@@ -98,7 +96,7 @@ def browse(gh: Gatehouse, actor: signin.Actor, usable: list[UsableSource]) -> No
             )
             if movement_id is not None:
                 try:
-                    downloading.check_download(gh, actor.user, movement_id, source, chosen)
+                    actions.check_download(gh, actor.user, movement_id, source, chosen)
                 except GatehouseError as error:
                     st.error(literal(error))
                 else:
@@ -106,7 +104,7 @@ def browse(gh: Gatehouse, actor: signin.Actor, usable: list[UsableSource]) -> No
                     def saved(form: int = movement_id, key: str = chosen) -> bytes:
                         """Read when the person saves the file (Streamlit calls it at the click): one download,
                         one record, however often the page reruns before."""
-                        return b"".join(downloading.download(gh, actor.user, form, source, key))
+                        return b"".join(actions.download(gh, actor.user, form, source, key))
 
                     st.download_button(
                         f"Save {literal(entry.name)}",
@@ -136,7 +134,7 @@ def _copy(gh: Gatehouse, actor: signin.Actor, source: str, key: str) -> None:
     target_key = st.text_input("As", value=key, key=f"copy-key-{key}")
     movement_id = movement_form(gh, actor, f"copy-{key}", kind, source, target, destination=f"{target}/{target_key}")
     if movement_id is not None and st.button(literal(how), type="primary", key=f"copy-go-{key}"):
-        action = copy_object.move if kind is MovementKind.MOVE else copy_object.copy
+        action = actions.move if kind is MovementKind.MOVE else actions.copy
         try:
             moved = action(gh, actor.user, movement_id, source, key, target, target_key)
         except GatehouseError as error:

@@ -182,3 +182,24 @@ def test_pages_put_user_text_into_markdown_only_through_markup() -> None:
         if "unsafe_allow_html" in page.read_text():
             offenders.append(f"{page.name}: unsafe_allow_html")
     assert not offenders, "user text may reach Markdown unescaped:\n" + "\n".join(offenders)
+
+
+def test_page_functions_take_what_they_use() -> None:
+    """A function on a page reads no variable the page's script sets (gh, me, a search): it is given what it uses,
+    so it can be read, and moved, on its own. Constants (UPPER_CASE) are fine."""
+    offenders = []
+    for page in PAGES:
+        tree = ast.parse(page.read_text())
+        script = {
+            target.id
+            for node in tree.body
+            if isinstance(node, ast.Assign | ast.AnnAssign)
+            for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+            if isinstance(target, ast.Name) and not target.id.isupper()
+        }
+        for function in (n for n in tree.body if isinstance(n, ast.FunctionDef)):
+            local = {a.arg for a in ast.walk(function.args) if isinstance(a, ast.arg)}
+            local |= {n.id for n in ast.walk(function) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            used = {n.id for n in ast.walk(function) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+            offenders += [f"{page.name}: {function.name} reads {name}" for name in sorted(used & script - local)]
+    assert not offenders, offenders

@@ -8,17 +8,22 @@ from core.actions.add_user import Joiner, add_user
 from core.actions.approve_request import approve_request
 from core.actions.archive_source import Archived, archive_source
 from core.actions.confirm_request import confirm_request
+from core.actions.copy_object import copy, move
 from core.actions.create_source import Created, create_source, provision_pending
 from core.actions.decide_webapp_source import create_webapp_source, refuse_webapp_source
+from core.actions.download import check_download, download
 from core.actions.expire_access import ExpiryReport, expire
 from core.actions.grant_access import ExternalNeedsConfirmation, GrantOutcome, as_paths, grant_access
 from core.actions.import_iam import ImportReport, import_roles
 from core.actions.mark_leaver import Departure, mark_left
+from core.actions.preview_object import preview
 from core.actions.reconcile import Drift, find_drift, repair, retry_pending
+from core.actions.record_movement import record_movement
 from core.actions.refuse_request import refuse_request
 from core.actions.request_access import request_access
 from core.actions.request_webapp_source import request_webapp_source
 from core.actions.revoke_access import revoke_access
+from core.actions.upload import upload
 from core.actions.withdraw_request import withdraw_request
 
 __all__ = [
@@ -35,15 +40,21 @@ __all__ = [
     "approve_request",
     "archive_source",
     "as_paths",
+    "check_download",
     "confirm_request",
+    "copy",
     "create_source",
     "create_webapp_source",
+    "download",
     "expire",
     "find_drift",
     "grant_access",
     "import_roles",
     "mark_left",
+    "move",
+    "preview",
     "provision_pending",
+    "record_movement",
     "refuse_request",
     "refuse_webapp_source",
     "repair",
@@ -51,5 +62,6 @@ __all__ = [
     "request_webapp_source",
     "retry_pending",
     "revoke_access",
+    "upload",
     "withdraw_request",
 ]
