@@ -1,7 +1,9 @@
 """How many grants one user can hold before IAM's size quotas refuse more: Gatehouse against the existing platform.
 
 Run from the repository root: `python bench/policy_capacity.py`. Bucket names are 24 characters, each path grant has
-one 10-character path on its own bucket (the costliest case: every such bucket needs its own listing statement).
+one 10-character path on its own bucket: the same path on every bucket (buckets that hold the same paths share their
+listing statements), and a different path on every bucket (the costliest case: each bucket needs its own listing
+statement).
 Default quotas: the 10,240-character inline policy plus 10 managed policies of 6,144 characters.
 The last line printed is JSON, for scripts.
 """
@@ -21,6 +23,12 @@ from core.policy import INLINE_LIMIT, PolicyTooLarge, compile_role_policies, pol
 
 PATH = "/reports-1"
 assert len(PATH) == 10
+
+
+def distinct_path(number: int) -> str:
+    path = f"/rep-{number:05d}"
+    assert len(path) == 10
+    return path
 
 
 def bucket(number: int) -> str:
@@ -109,6 +117,9 @@ def main() -> None:
         gatehouse_fits(lambda n: [BucketGrant(bucket(i), AccessLevel.READ_WRITE, (PATH,)) for i in range(n)])
     )
     path_alt = largest(gatehouse_fits(lambda n: [BucketGrant(bucket(i), alternate(i), (PATH,)) for i in range(n)]))
+    own_path = largest(
+        gatehouse_fits(lambda n: [BucketGrant(bucket(i), alternate(i), (distinct_path(i),)) for i in range(n)])
+    )
     old_rw = largest(existing_fits(lambda i: AccessLevel.READ_WRITE))
     old_alt = largest(existing_fits(alternate))
 
@@ -117,6 +128,7 @@ def main() -> None:
         ("Gatehouse, whole buckets, read-only and read/write alternating", whole_alt),
         ("Gatehouse, one path per bucket, all read/write", path_rw),
         ("Gatehouse, one path per bucket, read-only and read/write alternating", path_alt),
+        ("Gatehouse, a different path on each bucket, alternating", own_path),
         ("Existing platform (one inline policy), whole buckets, all read/write", old_rw),
         ("Existing platform (one inline policy), whole buckets, alternating", old_alt),
     ]
@@ -130,12 +142,13 @@ def main() -> None:
         print(f"{label:<{width}}  {count:>6}")
     print()
     print(f"Searched in {time.perf_counter() - started:.1f} s. Figures below are the lower of the two level mixes.")
-    # The path figure is the costlier case: paths on distinct buckets, each needing its own listing statement.
+    # path_grants: the same path on distinct buckets; distinct_path_grants: a different path on each (costliest).
     print(
         json.dumps(
             {
                 "whole_bucket_grants": min(whole_rw, whole_alt),
                 "path_grants": min(path_rw, path_alt),
+                "distinct_path_grants": own_path,
                 "existing_scheme_whole_bucket_grants": min(old_rw, old_alt),
             }
         )

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     managed_policy_quota: int = 10  # customer-managed policies attachable to one role (AWS default 10, max 20)
     logs_bucket: str | None = None  # access logging target for buckets Gatehouse creates
     intelligent_tiering: bool = True
+    # Versioning keeps every overwritten or deleted object as a noncurrent version: the platform's undo, kept this
+    # many days, so that keeping history has a known cost.
+    noncurrent_version_days: int = Field(default=90, ge=1, le=36_500)
     # Deny non-TLS requests in each bucket's policy. Default on against AWS; off for the local emulation, which
     # speaks plain HTTP on loopback (and whose evaluator treats any conditional Deny as always denying).
     tls_only_buckets: bool | None = None

@@ -1,8 +1,12 @@
 """The IAM policy compiler: grants in, policy documents out. Pure, so every rule is proven by unit tests.
 
-The shape follows the design's IAM.md. Whole-bucket grants share statements that list many ARNs; a bucket reached
-only through paths gets its own listing statement, conditioned on that bucket's prefixes alone. Everything is sorted,
-so an unchanged grant set compiles to byte-identical documents and the caller can skip writes that change nothing.
+The shape follows the design's IAM.md. Whole-bucket grants share statements that list many ARNs. A bucket reached
+only through paths is listed only under its paths (`s3:prefix`), and from its root down to them one folder level at a
+time (`s3:prefix` of a parent folder and `s3:delimiter` "/"), so the console and `aws s3 ls s3://bucket/` reach the
+paths and see nothing beside them but folder names. A conditional statement names several buckets only when they
+hold exactly the same paths: its condition then means the same for each. Nobody is given `s3:DeleteObjectVersion`:
+a delete leaves a delete marker, and history is Gatehouse's to restore. Everything is sorted, so an unchanged grant
+set compiles to byte-identical documents and the caller can skip writes that change nothing.
 """
 
 from __future__ import annotations
@@ -24,7 +28,6 @@ WRITE_ACTIONS = (
     "s3:PutObject",
     "s3:PutObjectTagging",
     "s3:DeleteObject",
-    "s3:DeleteObjectVersion",
     "s3:AbortMultipartUpload",
     "s3:ListMultipartUploadParts",
     "s3:RestoreObject",
@@ -40,17 +43,23 @@ WRITE_ACTIONS = (
 # reached only through paths: 258 path grants would fit one role instead of 303 (bench/policy_capacity.py).
 PREFIX_LIST_ACTIONS = ("s3:ListBucket", "s3:ListBucketVersions")
 WHOLE_BUCKET_LIST_ACTIONS = (*PREFIX_LIST_ACTIONS, "s3:ListBucketMultipartUploads")
+NAVIGATION_ACTION = "s3:ListBucket"  # with s3:delimiter "/": one folder level at a time
+# What the S3 console reads to draw a bucket's page: without them it shows "Insufficient permissions" banners.
+CONSOLE_BUCKET_ACTIONS = ("s3:GetBucketPolicyStatus", "s3:GetBucketPublicAccessBlock", "s3:GetBucketAcl")
+CONSOLE_ACCOUNT_ACTIONS = ("s3:GetAccountPublicAccessBlock", "s3:ListAccessPoints")
 ACCOUNT_STATEMENTS = (
-    {"Sid": "ListAllMyBuckets", "Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"},
+    {"Sid": "Account", "Effect": "Allow", "Action": ["s3:ListAllMyBuckets", *CONSOLE_ACCOUNT_ACTIONS], "Resource": "*"},
     {"Sid": "BucketLocation", "Effect": "Allow", "Action": "s3:GetBucketLocation", "Resource": "arn:aws:s3:::*"},
 )
 
 # Shared statements: Sid -> actions. Each lists many resource ARNs and may be split across documents.
 LIST_SID = "ListBuckets"  # whole buckets, on the bucket ARNs
+PAGES_SID = "BucketPages"  # buckets reached only through paths: what the console reads of the bucket itself
 READ_ONLY_SID = "ReadOnly"
 READ_WRITE_SID = "ReadWrite"
 SHARED_ACTIONS: dict[str, tuple[str, ...]] = {
-    LIST_SID: WHOLE_BUCKET_LIST_ACTIONS,
+    LIST_SID: WHOLE_BUCKET_LIST_ACTIONS + CONSOLE_BUCKET_ACTIONS,
+    PAGES_SID: CONSOLE_BUCKET_ACTIONS,
     READ_ONLY_SID: READ_ACTIONS,
     READ_WRITE_SID: READ_ACTIONS + WRITE_ACTIONS,
 }
@@ -134,11 +143,20 @@ def compile_role_policies(grants: Iterable[BucketGrant], *, managed_slots: int =
             whole_buckets.add(grant.bucket)
     shared[LIST_SID] = {bucket_arn(b) for b in whole_buckets}
     path_only = sorted(path_prefixes.keys() - whole_buckets)
+    shared[PAGES_SID] = {bucket_arn(b) for b in path_only}
 
     # Larger, indivisible statements first; the small ARNs then fill the gaps they leave.
     units: list[dict | tuple[str, str]] = list(ACCOUNT_STATEMENTS)
+    listed: dict[tuple[str, ...], list[str]] = defaultdict(list)  # the buckets that hold exactly these paths
+    below: dict[tuple[str, ...], list[str]] = defaultdict(list)  # the buckets whose paths have these parents
     for bucket in path_only:
-        units += _prefix_list_statements(bucket, _minimal(path_prefixes[bucket]))
+        prefixes = _minimal(path_prefixes[bucket])
+        listed[tuple(prefixes)].append(bucket)
+        below[_parents(prefixes)].append(bucket)
+    for prefixes, buckets in sorted(listed.items()):
+        units += _conditional_statements(PREFIX_LISTING, buckets, [f"{prefix}/*" for prefix in prefixes])
+    for parents, buckets in sorted(below.items()):
+        units += _conditional_statements(NAVIGATION, buckets, list(parents))
     for sid in SHARED_ACTIONS:
         units += [(sid, arn) for arn in sorted(shared[sid])]
 
@@ -171,29 +189,62 @@ def _minimal(scopes: set[str]) -> list[str]:
     return sorted(s for s in scopes if not any(o != s and path_covers(o, s) for o in scopes))
 
 
-def _prefix_list_statements(bucket: str, prefixes: list[str]) -> list[dict]:
-    """Listing of one bucket, only under its granted paths; split only if one statement would outgrow a document.
-
-    `p/q/*` matches the prefixes `p/q/` and `p/q/sub/...` (StringLike `*` also matches nothing). The bare `p/q` is
-    deliberately not allowed: S3 prefixes are plain string prefixes, so listing `p/q` would reveal `p/qq/...` keys.
-    """
-    statements: list[dict] = []
-    values: list[str] = []
+def _parents(prefixes: list[str]) -> tuple[str, ...]:
+    """The folders on the way down to the paths, as S3 prefixes: the root "", then `p/` for `p/q`."""
+    found = {""}
     for prefix in prefixes:
-        if values and policy_size(_prefix_list_statement(bucket, [*values, f"{prefix}/*"])) > _MAX_STATEMENT:
-            statements.append(_prefix_list_statement(bucket, values))
-            values = []
-        values.append(f"{prefix}/*")
-    return [*statements, _prefix_list_statement(bucket, values)]
+        parts = prefix.split("/")
+        found |= {"/".join(parts[:depth]) + "/" for depth in range(1, len(parts))}
+    return tuple(sorted(found))
 
 
-def _prefix_list_statement(bucket: str, values: list[str]) -> dict:
-    return {
-        "Effect": "Allow",
-        "Action": list(PREFIX_LIST_ACTIONS),
-        "Resource": bucket_arn(bucket),
-        "Condition": {"StringLike": {"s3:prefix": values[0] if len(values) == 1 else values}},
-    }
+@dataclass(frozen=True)
+class _Conditional:
+    """A listing statement conditioned on `s3:prefix` values (and, to navigate, on `s3:delimiter`)."""
+
+    actions: str | tuple[str, ...]
+    operator: str
+    delimiter: str | None = None
+
+    def statement(self, buckets: list[str], values: list[str]) -> dict:
+        condition: dict[str, str | list[str]] = {"s3:prefix": values[0] if len(values) == 1 else values}
+        if self.delimiter is not None:
+            condition["s3:delimiter"] = self.delimiter
+        arns = [bucket_arn(b) for b in buckets]
+        return {
+            "Effect": "Allow",
+            "Action": self.actions if isinstance(self.actions, str) else list(self.actions),
+            "Resource": arns[0] if len(arns) == 1 else arns,
+            "Condition": {self.operator: condition},
+        }
+
+
+# `p/q/*` matches the prefixes `p/q/` and `p/q/sub/...` (StringLike `*` also matches nothing). The bare `p/q` is
+# deliberately not allowed: S3 prefixes are plain string prefixes, so listing `p/q` would reveal `p/qq/...` keys.
+PREFIX_LISTING = _Conditional(PREFIX_LIST_ACTIONS, "StringLike")
+# The parent folders exactly (StringEquals), and only with the delimiter: folder names one level at a time, never the
+# keys beside a path.
+NAVIGATION = _Conditional(NAVIGATION_ACTION, "StringEquals", delimiter="/")
+
+
+def _conditional_statements(kind: _Conditional, buckets: list[str], values: list[str]) -> list[dict]:
+    """The statements for buckets that share these condition values: split by values, then by buckets, only where
+    one statement would outgrow a document."""
+    chunks: list[list[str]] = [[]]
+    for value in values:
+        if chunks[-1] and policy_size(kind.statement(buckets[:1], [*chunks[-1], value])) > _MAX_STATEMENT:
+            chunks.append([])
+        chunks[-1].append(value)
+    statements = []
+    for chunk in chunks:
+        group: list[str] = []
+        for bucket in buckets:
+            if group and policy_size(kind.statement([*group, bucket], chunk)) > _MAX_STATEMENT:
+                statements.append(kind.statement(group, chunk))
+                group = []
+            group.append(bucket)
+        statements.append(kind.statement(group, chunk))
+    return statements
 
 
 _EMPTY_DOCUMENT_SIZE = policy_size({"Version": POLICY_VERSION, "Statement": []})

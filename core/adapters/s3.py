@@ -13,6 +13,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
 from core.adapters.boto import MANAGED_BY_TAG, AwsClients, BucketNameTaken, aws_call, error_code
+from core.config import Settings
 from core.domain import NotFound, SourceKind, shown
 
 MiB = 1024 * 1024
@@ -116,25 +117,13 @@ class S3(AwsClients):
                     },
                 )
             )
-        if self.settings.intelligent_tiering:
-            calls.append(
-                (
-                    "PutBucketLifecycleConfiguration",
-                    self.s3.put_bucket_lifecycle_configuration,
-                    {
-                        "LifecycleConfiguration": {
-                            "Rules": [
-                                {
-                                    "ID": "intelligent-tiering",
-                                    "Status": "Enabled",
-                                    "Filter": {"Prefix": ""},
-                                    "Transitions": [{"Days": 0, "StorageClass": "INTELLIGENT_TIERING"}],
-                                }
-                            ]
-                        }
-                    },
-                )
+        calls.append(
+            (
+                "PutBucketLifecycleConfiguration",
+                self.s3.put_bucket_lifecycle_configuration,
+                {"LifecycleConfiguration": {"Rules": lifecycle_rules(self.settings)}},
             )
+        )
         for operation, call, arguments in calls:
             with aws_call(operation, bucket):
                 call(Bucket=bucket, **arguments)
@@ -265,3 +254,33 @@ def upload_config(size: int) -> TransferConfig:
     # and its constructor does not take this setting, which s3transfer reads from the attribute).
     config.max_in_memory_upload_chunks = UPLOAD_CONCURRENCY
     return config
+
+
+def lifecycle_rules(settings: Settings) -> list[dict[str, Any]]:
+    """What every bucket Gatehouse makes keeps, and for how long: uploads that never completed go after 7 days,
+    earlier versions after `noncurrent_version_days`; and, if set, objects move to Intelligent-Tiering."""
+    everything = {"Prefix": ""}
+    rules: list[dict[str, Any]] = [
+        {
+            "ID": "abort-incomplete-uploads",
+            "Status": "Enabled",
+            "Filter": everything,
+            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
+        },
+        {
+            "ID": "expire-noncurrent-versions",
+            "Status": "Enabled",
+            "Filter": everything,
+            "NoncurrentVersionExpiration": {"NoncurrentDays": settings.noncurrent_version_days},
+        },
+    ]
+    if settings.intelligent_tiering:
+        rules.append(
+            {
+                "ID": "intelligent-tiering",
+                "Status": "Enabled",
+                "Filter": everything,
+                "Transitions": [{"Days": 0, "StorageClass": "INTELLIGENT_TIERING"}],
+            }
+        )
+    return rules

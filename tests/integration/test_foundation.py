@@ -47,6 +47,11 @@ def test_buckets_are_hardened(gatehouse: Gatehouse) -> None:
     assert tags["created-by"] == "bob"
     webapp_tags = s3.get_bucket_tagging(Bucket="alpha-court-dashboard-data")["TagSet"]
     assert {"Key": "buckettype", "Value": "webapp"} in webapp_tags
+    # History has a known cost: earlier versions go after the retention, uploads that never completed after a week.
+    rules = {r["ID"]: r for r in s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]}
+    assert rules["expire-noncurrent-versions"]["NoncurrentVersionExpiration"]["NoncurrentDays"] == 90
+    assert rules["abort-incomplete-uploads"]["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] == 7
+    assert all(rule["Status"] == "Enabled" for rule in rules.values())
 
 
 def test_restart_keeps_the_database_and_reapplies_a_forgetful_emulation(

@@ -20,31 +20,24 @@ from core.policy import (
     minify,
     policy_size,
 )
+from tests.access_model import ACCOUNT_WIDE, CONSOLE, KNOWN_ACTIONS, PREFIX_LIST, READ, WHOLE_LIST, WRITE, model
 from tests.iam_eval import is_allowed
 
 RO, RW, ADMIN = AccessLevel.READ_ONLY, AccessLevel.READ_WRITE, AccessLevel.ADMIN
 
-# Spelled out from IAM.md rather than imported from the module under test.
-READ = ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging", "s3:GetObjectVersionTagging"]
-WRITE = [
-    "s3:PutObject",
-    "s3:PutObjectTagging",
-    "s3:DeleteObject",
-    "s3:DeleteObjectVersion",
-    "s3:AbortMultipartUpload",
-    "s3:ListMultipartUploadParts",
-    "s3:RestoreObject",
-]
-PREFIX_LIST = ["s3:ListBucket", "s3:ListBucketVersions"]
-WHOLE_LIST = [*PREFIX_LIST, "s3:ListBucketMultipartUploads"]
-ACCOUNT_WIDE = ["s3:ListAllMyBuckets", "s3:GetBucketLocation"]
-KNOWN_ACTIONS = {*READ, *WRITE, *WHOLE_LIST, *ACCOUNT_WIDE}
 # Requests the grants never allow, to prove nothing wider slips in.
-BUCKET_ACTIONS = [*WHOLE_LIST, *ACCOUNT_WIDE, "s3:DeleteBucket", "s3:PutBucketPolicy", "s3:GetBucketPolicy"]
-OBJECT_ACTIONS = [*READ, *WRITE, "s3:GetObjectAcl", "s3:PutObjectAcl", "s3:BypassGovernanceRetention"]
+BUCKET_ACTIONS = [*WHOLE_LIST, *CONSOLE, *ACCOUNT_WIDE, "s3:DeleteBucket", "s3:PutBucketPolicy", "s3:GetBucketPolicy"]
+BUCKET_ACTIONS += ["s3:PutLifecycleConfiguration", "s3:PutBucketVersioning"]
+OBJECT_ACTIONS = [*READ, *WRITE, "s3:DeleteObjectVersion", "s3:GetObjectAcl", "s3:PutObjectAcl"]
+OBJECT_ACTIONS += ["s3:BypassGovernanceRetention"]
 
 ACCOUNT_STATEMENTS = [
-    {"Sid": "ListAllMyBuckets", "Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"},
+    {
+        "Sid": "Account",
+        "Effect": "Allow",
+        "Action": ["s3:ListAllMyBuckets", "s3:GetAccountPublicAccessBlock", "s3:ListAccessPoints"],
+        "Resource": "*",
+    },
     {"Sid": "BucketLocation", "Effect": "Allow", "Action": "s3:GetBucketLocation", "Resource": "arn:aws:s3:::*"},
 ]
 
@@ -57,53 +50,49 @@ def statements(policies: RolePolicies) -> list[dict]:
     return [s for doc in policies.documents for s in doc["Statement"]]
 
 
-# --- the model: what grants mean, straight from the design, with no policy in between ----------------
-
-
-def model(grants: list[BucketGrant], action: str, bucket: str, key: str | None, prefix: str | None) -> bool:
-    if action in ACCOUNT_WIDE:
-        return True
-    mine = [g for g in grants if g.bucket == bucket]
-
-    def under(name: str, grant: BucketGrant) -> bool:
-        return not grant.paths or any(name.startswith(path[1:] + "/") for path in grant.paths)
-
-    if action in PREFIX_LIST:
-        return any(not g.paths for g in mine) or (prefix is not None and any(under(prefix, g) for g in mine))
-    if action == "s3:ListBucketMultipartUploads":
-        return any(not g.paths for g in mine)
-    if action in READ:
-        return any(under(key, g) for g in mine)
-    if action in WRITE:
-        return any(g.level.can_write and under(key, g) for g in mine)
-    return False
-
-
-def allowed(policies: RolePolicies, action: str, bucket: str, key: str | None = None, prefix: str | None = None):
-    if action == "s3:ListAllMyBuckets":
+def allowed(
+    policies: RolePolicies,
+    action: str,
+    bucket: str,
+    key: str | None = None,
+    prefix: str | None = None,
+    delimiter: str | None = None,
+):
+    if action in ("s3:ListAllMyBuckets", "s3:GetAccountPublicAccessBlock", "s3:ListAccessPoints"):
         resource = "*"
     elif key is None:
         resource = f"arn:aws:s3:::{bucket}"
     else:
         resource = f"arn:aws:s3:::{bucket}/{key}"
-    return is_allowed(policies.documents, action, resource, None if prefix is None else {"s3:prefix": prefix})
+    context = {} if prefix is None else {"s3:prefix": prefix}
+    context |= {} if delimiter is None else {"s3:delimiter": delimiter}
+    return is_allowed(policies.documents, action, resource, context)
 
 
-def sweep(buckets: list[str], keys: list[str]) -> list[tuple[str, str, str | None, str | None]]:
-    """Every action on every bucket; object actions on every key; list actions with every key as prefix."""
+def sweep(buckets: list[str], keys: list[str]) -> list[tuple[str, str, str | None, str | None, str | None]]:
+    """Every action on every bucket; object actions on every key; list actions with every key, and every folder on
+    the way to it, as prefix, with and without the / delimiter."""
+    folders = {"/".join(k.split("/")[:depth]) + "/" for k in keys for depth in range(1, k.count("/") + 1)}
+    prefixes = [None, "", *keys, *sorted(folders - set(keys))]
     requests = []
     for bucket in buckets:
         for action in BUCKET_ACTIONS:
-            requests += [(action, bucket, None, prefix) for prefix in [None, "", *keys]]
+            requests += [(action, bucket, None, p, d) for p in prefixes for d in (None, "/")]
         for action in OBJECT_ACTIONS:
-            requests += [(action, bucket, key, None) for key in keys]
+            requests += [(action, bucket, key, None, None) for key in keys]
     return requests
 
 
 def assert_means(grants: list[BucketGrant], policies: RolePolicies, requests) -> None:
-    for action, bucket, key, prefix in requests:
-        expected = model(grants, action, bucket, key, prefix)
-        assert allowed(policies, action, bucket, key, prefix) is expected, (action, bucket, key, prefix)
+    for action, bucket, key, prefix, delimiter in requests:
+        expected = model(grants, action, bucket, key, prefix, delimiter)
+        assert allowed(policies, action, bucket, key, prefix, delimiter) is expected, (
+            action,
+            bucket,
+            key,
+            prefix,
+            delimiter,
+        )
 
 
 def assert_well_formed(policies: RolePolicies, managed_slots: int = 10) -> None:
@@ -120,11 +109,20 @@ def assert_well_formed(policies: RolePolicies, managed_slots: int = 10) -> None:
             actions = statement["Action"]
             assert set([actions] if isinstance(actions, str) else actions) <= KNOWN_ACTIONS
             if "Condition" in statement:
-                # One bucket per conditional statement: a shared condition would open one bucket to another's paths.
-                assert isinstance(statement["Resource"], str)
-                assert statement["Resource"].count(":::") == 1 and "*" not in statement["Resource"]
-                assert list(statement["Condition"]) == ["StringLike"]
-                assert list(statement["Condition"]["StringLike"]) == ["s3:prefix"]
+                # Named buckets only (a wildcard would open buckets nobody granted); the listing under paths, or
+                # one folder level at a time with the / delimiter. That several buckets share one condition only
+                # when they hold the same paths is proven by what the policies mean (assert_means).
+                resources = [statement["Resource"]] if isinstance(statement["Resource"], str) else statement["Resource"]
+                assert all(r.count(":::") == 1 and "*" not in r and "/" not in r for r in resources)
+                assert statement["Condition"] in (
+                    {"StringLike": {"s3:prefix": statement["Condition"].get("StringLike", {}).get("s3:prefix")}},
+                    {
+                        "StringEquals": {
+                            "s3:prefix": statement["Condition"].get("StringEquals", {}).get("s3:prefix"),
+                            "s3:delimiter": "/",
+                        }
+                    },
+                )
 
 
 # --- shapes ------------------------------------------------------------------------------------------
@@ -138,7 +136,7 @@ def test_no_grants_compile_to_a_valid_document_with_only_the_account_wide_statem
 def test_a_whole_bucket_read_only():
     policies = compile_role_policies([BucketGrant("alpha-x", RO)])
     assert policies.inline == document(
-        {"Sid": "ListBuckets", "Effect": "Allow", "Action": WHOLE_LIST, "Resource": ["arn:aws:s3:::alpha-x"]},
+        {"Sid": "ListBuckets", "Effect": "Allow", "Action": WHOLE_LIST + CONSOLE, "Resource": ["arn:aws:s3:::alpha-x"]},
         {"Sid": "ReadOnly", "Effect": "Allow", "Action": READ, "Resource": ["arn:aws:s3:::alpha-x/*"]},
     )
     assert policies.managed == ()
@@ -147,7 +145,7 @@ def test_a_whole_bucket_read_only():
 def test_a_whole_bucket_read_write():
     policies = compile_role_policies([BucketGrant("alpha-x", RW)])
     assert policies.inline == document(
-        {"Sid": "ListBuckets", "Effect": "Allow", "Action": WHOLE_LIST, "Resource": ["arn:aws:s3:::alpha-x"]},
+        {"Sid": "ListBuckets", "Effect": "Allow", "Action": WHOLE_LIST + CONSOLE, "Resource": ["arn:aws:s3:::alpha-x"]},
         {"Sid": "ReadWrite", "Effect": "Allow", "Action": READ + WRITE, "Resource": ["arn:aws:s3:::alpha-x/*"]},
     )
 
@@ -162,7 +160,7 @@ def test_whole_buckets_of_one_level_share_a_statement():
         {
             "Sid": "ListBuckets",
             "Effect": "Allow",
-            "Action": WHOLE_LIST,
+            "Action": WHOLE_LIST + CONSOLE,
             "Resource": ["arn:aws:s3:::a", "arn:aws:s3:::b", "arn:aws:s3:::c", "arn:aws:s3:::d"],
         },
         {"Sid": "ReadOnly", "Effect": "Allow", "Action": READ, "Resource": ["arn:aws:s3:::d/*"]},
@@ -175,9 +173,15 @@ def test_whole_buckets_of_one_level_share_a_statement():
     )
 
 
-def test_path_grants_list_only_under_the_paths_of_that_one_bucket():
+def test_path_grants_list_under_the_paths_and_the_folders_on_the_way_of_that_one_bucket():
     policies = compile_role_policies([BucketGrant("beta", RO, ("/p/q", "/r")), BucketGrant("gamma", RW, ("/p/q",))])
     assert policies.inline == document(
+        {
+            "Sid": "BucketPages",
+            "Effect": "Allow",
+            "Action": CONSOLE,
+            "Resource": ["arn:aws:s3:::beta", "arn:aws:s3:::gamma"],
+        },
         {
             "Sid": "ReadOnly",
             "Effect": "Allow",
@@ -185,6 +189,12 @@ def test_path_grants_list_only_under_the_paths_of_that_one_bucket():
             "Resource": ["arn:aws:s3:::beta/p/q/*", "arn:aws:s3:::beta/r/*"],
         },
         {"Sid": "ReadWrite", "Effect": "Allow", "Action": READ + WRITE, "Resource": ["arn:aws:s3:::gamma/p/q/*"]},
+        {  # both hold paths below the root and p/: one statement means the same for each
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": ["arn:aws:s3:::beta", "arn:aws:s3:::gamma"],
+            "Condition": {"StringEquals": {"s3:prefix": ["", "p/"], "s3:delimiter": "/"}},
+        },
         {
             "Effect": "Allow",
             "Action": PREFIX_LIST,
@@ -201,12 +211,42 @@ def test_path_grants_list_only_under_the_paths_of_that_one_bucket():
     assert_well_formed(policies)
 
 
+def test_buckets_that_hold_the_same_paths_share_their_listing_statements():
+    policies = compile_role_policies([BucketGrant(b, RO, ("/reports",)) for b in ("c", "a", "b")])
+    conditional = [s for s in statements(policies) if "Condition" in s]
+    arns = ["arn:aws:s3:::a", "arn:aws:s3:::b", "arn:aws:s3:::c"]
+    assert conditional == [
+        {
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": arns,
+            "Condition": {"StringEquals": {"s3:prefix": "", "s3:delimiter": "/"}},
+        },
+        {
+            "Effect": "Allow",
+            "Action": PREFIX_LIST,
+            "Resource": arns,
+            "Condition": {"StringLike": {"s3:prefix": "reports/*"}},
+        },
+    ]
+
+
+def test_nobody_is_given_permanent_deletion_of_versions():
+    policies = compile_role_policies([BucketGrant("a", RW), BucketGrant("b", ADMIN, ("/p",))])
+    assert not any(
+        "DeleteObjectVersion" in json.dumps(statement) or "*" in json.dumps(statement["Action"])
+        for statement in statements(policies)
+    )
+    assert allowed(policies, "s3:DeleteObject", "a", "k") and not allowed(policies, "s3:DeleteObjectVersion", "a", "k")
+
+
 def test_different_levels_on_different_paths_of_one_bucket():
     policies = compile_role_policies([BucketGrant("beta", RO, ("/a",)), BucketGrant("beta", RW, ("/b",))])
     by_sid = {s.get("Sid"): s for s in policies.inline["Statement"]}
     assert by_sid["ReadOnly"]["Resource"] == ["arn:aws:s3:::beta/a/*"]
     assert by_sid["ReadWrite"]["Resource"] == ["arn:aws:s3:::beta/b/*"]
-    assert by_sid[None]["Condition"] == {"StringLike": {"s3:prefix": ["a/*", "b/*"]}}
+    listing = [s for s in policies.inline["Statement"] if "StringLike" in s.get("Condition", {})]
+    assert [s["Condition"] for s in listing] == [{"StringLike": {"s3:prefix": ["a/*", "b/*"]}}]
 
 
 def test_read_write_implies_read_without_repeating_it():
@@ -260,8 +300,8 @@ PATH_USER = compile_role_policies([BucketGrant("beta", RO, ("/p/q",))])
         ("p/q/sub/", True),
         ("p/q/sub/deeper/f", True),
         (None, False),  # listing the whole bucket
-        ("", False),
-        ("p/", False),  # would show the sibling folders
+        ("", False),  # every key (only folder names, with the / delimiter: see below)
+        ("p/", False),  # every key under p/ (only the folders, with the / delimiter)
         ("p/q", False),  # a plain string prefix: would also list p/qq/... and p/q.csv
         ("p/qq/", False),
         ("p/other/", False),
@@ -272,6 +312,37 @@ def test_a_path_user_lists_only_inside_the_path(prefix, expected):
     for action in PREFIX_LIST:
         assert allowed(PATH_USER, action, "beta", prefix=prefix) is expected
     assert not allowed(PATH_USER, "s3:ListBucketMultipartUploads", "beta", prefix=prefix)
+
+
+@pytest.mark.parametrize(
+    ("prefix", "expected"),
+    [
+        ("", True),  # the bucket's root: the console's bucket page, `aws s3 ls s3://beta/`
+        ("p/", True),  # the folder on the way to p/q
+        ("p/q/", True),  # inside the path, as before
+        (None, False),
+        ("p", False),  # a plain string prefix: would also list pX/...
+        ("p/q", False),
+        ("p/qq/", False),
+        ("x/", False),  # a folder beside the way
+        ("P/", False),
+    ],
+)
+def test_a_path_user_walks_down_from_the_root_one_folder_level_at_a_time(prefix, expected):
+    assert allowed(PATH_USER, "s3:ListBucket", "beta", prefix=prefix, delimiter="/") is expected
+    if prefix in ("", "p/"):  # without the delimiter it would be every key below: refused
+        assert not allowed(PATH_USER, "s3:ListBucket", "beta", prefix=prefix)
+        assert not allowed(PATH_USER, "s3:ListBucketVersions", "beta", prefix=prefix, delimiter="/")
+        assert not allowed(PATH_USER, "s3:ListBucket", "beta", prefix=prefix, delimiter="-")
+
+
+def test_the_console_reads_the_pages_of_the_users_buckets_and_no_others():
+    policies = compile_role_policies([BucketGrant("whole", RO), BucketGrant("paths", RO, ("/p",))])
+    for action in CONSOLE:
+        assert allowed(policies, action, "whole") and allowed(policies, action, "paths")
+        assert not allowed(policies, action, "other")
+    for action in ("s3:GetAccountPublicAccessBlock", "s3:ListAccessPoints"):
+        assert allowed(policies, action, "any")
 
 
 @pytest.mark.parametrize(
@@ -304,8 +375,9 @@ def test_read_only_cannot_write_and_read_write_can():
 
 def test_a_grant_on_alpha_x_gives_nothing_on_alpha_x_y():
     policies = compile_role_policies([BucketGrant("alpha-x", RW), BucketGrant("alpha", RW, ("/x",))])
-    for action, bucket, key, prefix in sweep(["alpha-x-y", "alpha-xy", "alpha-"], ["k", "x/k", "-y/k"]):
-        assert allowed(policies, action, bucket, key, prefix) is (action in ACCOUNT_WIDE), (action, bucket, key)
+    for action, bucket, key, prefix, delimiter in sweep(["alpha-x-y", "alpha-xy", "alpha-"], ["k", "x/k", "-y/k"]):
+        expected = action in ACCOUNT_WIDE
+        assert allowed(policies, action, bucket, key, prefix, delimiter) is expected, (action, bucket, key, prefix)
     assert allowed(policies, "s3:PutObject", "alpha-x", "k")
 
 
@@ -313,8 +385,8 @@ def test_revoking_one_bucket_leaves_the_others_exactly_as_they_were():
     kept = [BucketGrant("alpha-x-y", RO), BucketGrant("alpha-xy", RW, ("/p",)), BucketGrant("beta", RW)]
     before = compile_role_policies([BucketGrant("alpha-x", RW), *kept])
     after = compile_role_policies(kept)
-    for action, bucket, key, prefix in sweep(["alpha-x-y", "alpha-xy", "beta"], ["k", "p/k", "p/"]):
-        assert allowed(before, action, bucket, key, prefix) is allowed(after, action, bucket, key, prefix)
+    for request in sweep(["alpha-x-y", "alpha-xy", "beta"], ["k", "p/k", "p/"]):
+        assert allowed(before, *request) is allowed(after, *request), request
     assert_means(kept, after, sweep(["alpha-x"], ["k", "p/k"]))
 
 
@@ -376,10 +448,15 @@ def test_compiled_policies_allow_exactly_what_the_grants_say(grants, data):
     policies = compile_role_policies(grants)
     assert_well_formed(policies)
     keys = near(sorted({path[1:] for g in grants for path in g.paths}))
+    folders = keys.map(lambda k: k[: k.rfind("/") + 1])  # a folder on the way to a key, or the root
     bucket_requests = st.tuples(
-        st.sampled_from(BUCKET_ACTIONS), st.sampled_from(BUCKETS), st.none(), st.one_of(st.none(), st.just(""), keys)
+        st.sampled_from(BUCKET_ACTIONS),
+        st.sampled_from(BUCKETS),
+        st.none(),
+        st.one_of(st.none(), st.just(""), keys, folders),
+        st.sampled_from([None, "/"]),
     )
-    object_requests = st.tuples(st.sampled_from(OBJECT_ACTIONS), st.sampled_from(BUCKETS), keys, st.none())
+    object_requests = st.tuples(st.sampled_from(OBJECT_ACTIONS), st.sampled_from(BUCKETS), keys, st.none(), st.none())
     requests = data.draw(st.lists(st.one_of(bucket_requests, object_requests), min_size=10, max_size=30))
     assert_means(grants, policies, requests)
 
@@ -417,8 +494,10 @@ def test_large_grant_sets_spill_within_the_slots_and_still_mean_the_same(grants,
     assert_well_formed(policies, managed_slots)
     buckets = st.sampled_from(sorted({g.bucket for g in grants}))
     keys = near(sorted({path[1:] for g in grants for path in g.paths}))
-    bucket_requests = st.tuples(st.sampled_from(BUCKET_ACTIONS), buckets, st.none(), st.one_of(st.none(), keys))
-    object_requests = st.tuples(st.sampled_from(OBJECT_ACTIONS), buckets, keys, st.none())
+    bucket_requests = st.tuples(
+        st.sampled_from(BUCKET_ACTIONS), buckets, st.none(), st.one_of(st.none(), keys), st.sampled_from([None, "/"])
+    )
+    object_requests = st.tuples(st.sampled_from(OBJECT_ACTIONS), buckets, keys, st.none(), st.none())
     assert_means(grants, policies, data.draw(st.lists(st.one_of(bucket_requests, object_requests), min_size=30)))
 
 

