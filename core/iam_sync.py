@@ -19,7 +19,7 @@ from core.adapters.aws import AwsError
 from core.adapters.models import App, DataSource, Grant, RoleSync, SyncState, User, utcnow
 from core.context import Gatehouse
 from core.domain import AccessLevel, BucketGrant, app_role_name, user_role_name
-from core.policy import PolicyTooLarge, RolePolicies, compile_role_policies, minify
+from core.policy import PolicyTooLarge, RolePolicies, minify
 from core.queries import live_grant
 
 
@@ -77,11 +77,6 @@ def mark_all_changed(gatehouse: Gatehouse) -> None:
         mark_changed(session, all_principals(session, gatehouse.settings.env))
 
 
-def check_fits(session: Session, principal: Principal, extra: Iterable[BucketGrant] = (), *, slots: int) -> None:
-    """Refuse, before anything is changed, a grant that would not fit in the role's policy quota."""
-    compile_role_policies([*desired_grants(session, principal), *extra], managed_slots=slots)
-
-
 def policy_hash(policies: RolePolicies) -> str:
     text = minify(policies.inline) + "".join(minify(doc) for doc in policies.managed)
     return hashlib.sha256(text.encode()).hexdigest()
@@ -105,8 +100,7 @@ def sync_role(gatehouse: Gatehouse, role_name: str) -> SyncOutcome:
     try:
         aws.ensure_role(role_name)
         live = aws.read_role_policies(role_name)
-        slots = gatehouse.settings.managed_policy_quota - live.attached_by_others
-        desired = compile_role_policies(grants, managed_slots=slots)
+        desired = live.compile(grants, gatehouse.settings.managed_policy_quota)
         writes = aws.write_role_policies(role_name, desired, live)
     except (AwsError, PolicyTooLarge) as error:
         _record_failure(gatehouse, role_name, str(error))

@@ -125,8 +125,11 @@ def canonical_grants(grants: Iterable[BucketGrant]) -> list[BucketGrant]:
     return result
 
 
-def compile_role_policies(grants: Iterable[BucketGrant], *, managed_slots: int = 10) -> RolePolicies:
-    """The inline document and as few managed documents (at most `managed_slots`) as hold these grants.
+def compile_role_policies(
+    grants: Iterable[BucketGrant], *, managed_slots: int = 10, inline_limit: int = INLINE_LIMIT
+) -> RolePolicies:
+    """The inline document (within `inline_limit` characters: the role's inline quota less what other inline
+    policies on it use) and as few managed documents (at most `managed_slots`) as hold these grants.
 
     Raises PolicyTooLarge, before anything is written, when they cannot fit.
     """
@@ -160,28 +163,32 @@ def compile_role_policies(grants: Iterable[BucketGrant], *, managed_slots: int =
     for sid in SHARED_ACTIONS:
         units += [(sid, arn) for arn in sorted(shared[sid])]
 
-    docs = [_Document(INLINE_LIMIT)]
+    docs = [_Document(inline_limit)]
     for unit in units:
         target = next((doc for doc in docs if doc.fits(unit)), None)
         if target is None and len(docs) <= managed_slots:
             target = _Document(MANAGED_LIMIT)
             docs.append(target)
         if target is None or not target.fits(unit):
-            raise PolicyTooLarge(_too_large_message(managed_slots))
+            raise PolicyTooLarge(_too_large_message(managed_slots, inline_limit))
         target.add(unit)
     inline, *managed = (doc.render() for doc in docs)
     return RolePolicies(inline=inline, managed=tuple(managed))
 
 
-def _too_large_message(managed_slots: int) -> str:
+def _too_large_message(managed_slots: int, inline_limit: int = INLINE_LIMIT) -> str:
+    inline = f"the {INLINE_LIMIT:,}-character inline policy"
+    if inline_limit < INLINE_LIMIT:
+        inline = (
+            f"the {inline_limit:,} characters of the {INLINE_LIMIT:,}-character inline quota that the role's other "
+            "inline policies leave"
+        )
     if managed_slots > 0:
         plural = "policy" if managed_slots == 1 else "policies"
-        room = (
-            f"the {INLINE_LIMIT:,}-character inline policy and the {managed_slots} managed {plural} "
-            f"of {MANAGED_LIMIT:,} characters that IAM leaves this role"
-        )
+        managed = f"the {managed_slots} managed {plural} of {MANAGED_LIMIT:,} characters"
+        room = f"{inline} and {managed} that IAM leaves this role"
     else:
-        room = f"the {INLINE_LIMIT:,}-character inline policy, the only room IAM leaves this role"
+        room = f"{inline}, the only room IAM leaves this role"
     return f"These grants do not fit in {room}: remove some, or grant whole buckets instead of many separate paths."
 
 

@@ -10,13 +10,12 @@ from sqlmodel import Session, select
 
 from core import audit
 from core.actor import acting
-from core.adapters.aws import AwsError
+from core.adapters.aws import AwsError, LivePolicies
 from core.adapters.models import DataSource, Grant, User, utcnow
 from core.context import Gatehouse
 from core.domain import AccessLevel, BucketGrant, InvalidInput, format_paths, parse_paths
-from core.iam_sync import Principal, SyncOutcome, desired_grants, mark_changed, sync_pending, user_principal
+from core.iam_sync import SyncOutcome, desired_grants, mark_changed, sync_pending, user_principal
 from core.notify import NotificationKind, notify
-from core.policy import compile_role_policies
 from core.queries import active_admins, get_source, get_user, is_active_admin
 from core.rules import check_end_date, check_keeps_an_admin, check_manages_source, check_may_hold
 
@@ -50,19 +49,16 @@ def as_paths(paths: str | tuple[str, ...] | list[str] | None) -> tuple[str, ...]
     return parse_paths("\n".join(paths)) if paths else ()
 
 
-def _managed_slots(gatehouse: Gatehouse, principal: Principal) -> int:
-    try:
-        attached = gatehouse.aws.read_role_policies(principal.role_name).attached_by_others
-    except AwsError:
-        attached = 0  # AWS unreachable: check against the whole quota; the sync will say if others took slots
-    return gatehouse.settings.managed_policy_quota - attached
-
-
 def check_fits(gatehouse: Gatehouse, session: Session, user: User, grant: BucketGrant) -> None:
-    """Refuse, before anything changes, a grant that would not fit in the user's IAM policy quota."""
+    """Refuse, before anything changes, a grant that would not fit in the room IAM leaves Gatehouse on the user's
+    role (others' inline and managed policies count against the same quotas)."""
     principal = user_principal(gatehouse.settings.env, user)
     others = [g for g in desired_grants(session, principal) if g.bucket != grant.bucket]
-    compile_role_policies([*others, grant], managed_slots=_managed_slots(gatehouse, principal))
+    try:
+        live = gatehouse.aws.read_role_policies(principal.role_name)
+    except AwsError:
+        live = LivePolicies(role_exists=False)  # AWS unreachable: the whole quota; the sync says if others took some
+    live.compile([*others, grant], gatehouse.settings.managed_policy_quota)
 
 
 def grant_access(

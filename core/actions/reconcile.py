@@ -13,7 +13,7 @@ from core.adapters.models import User
 from core.context import Gatehouse
 from core.domain import GatehouseError
 from core.iam_sync import SyncOutcome, all_principals, desired_grants, mark_changed, sync_pending
-from core.policy import PolicyTooLarge, RolePolicies, compile_role_policies, minify
+from core.policy import PolicyTooLarge, RolePolicies, minify
 from core.rules import check_platform_admin
 
 
@@ -76,9 +76,8 @@ def find_drift(gatehouse: Gatehouse, actor: User) -> list[Drift]:
     drift: list[Drift] = []
     for principal in principals:
         live = gatehouse.aws.read_role_policies(principal.role_name)
-        slots = gatehouse.settings.managed_policy_quota - live.attached_by_others
         try:
-            desired = compile_role_policies(wanted[principal.role_name], managed_slots=slots)
+            desired = live.compile(wanted[principal.role_name], gatehouse.settings.managed_policy_quota)
         except PolicyTooLarge as error:
             drift.append(Drift(principal.role_name, str(error)))
             continue

@@ -4,6 +4,7 @@ it does not fit, numbered customer-managed policies under /gatehouse/)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
@@ -11,7 +12,8 @@ from urllib.parse import unquote
 from botocore.exceptions import ClientError
 
 from core.adapters.boto import MANAGED_BY_TAG, AwsClients, aws_call, error_code
-from core.policy import INLINE_POLICY_NAME, RolePolicies, minify
+from core.domain import BucketGrant
+from core.policy import INLINE_LIMIT, INLINE_POLICY_NAME, RolePolicies, compile_role_policies, minify
 
 # Customer-managed policies Gatehouse owns live under this IAM path, so they are never confused with others'.
 POLICY_PATH = "/gatehouse/"
@@ -86,6 +88,17 @@ class Iam(AwsClients):
             except ClientError as error:
                 if error_code(error) != "NoSuchEntity":
                     raise
+        others = 0
+        with aws_call("ListRolePolicies", role_name):
+            names = [
+                n
+                for page in self.iam.get_paginator("list_role_policies").paginate(RoleName=role_name)
+                for n in page["PolicyNames"]
+                if n != INLINE_POLICY_NAME
+            ]
+            for name in names:  # they share the role's inline quota with s3-access
+                document = self.iam.get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"]
+                others += len(minify(_as_dict(document) or {}))
         attached: list[dict[str, str]] = []
         with aws_call("ListAttachedRolePolicies", role_name):
             for page in self.iam.get_paginator("list_attached_role_policies").paginate(RoleName=role_name):
@@ -106,6 +119,7 @@ class Iam(AwsClients):
             inline=_as_dict(inline),
             managed={n: _as_dict(d) or {} for n, d in managed.items()},
             attached_by_others=len(attached) - len(managed),
+            inline_by_others=others,
         )
 
     def write_role_policies(self, role_name: str, desired: RolePolicies, live: LivePolicies) -> int:
@@ -168,6 +182,15 @@ class LivePolicies:
     inline: dict[str, Any] | None = None
     managed: dict[int, dict[str, Any]] = field(default_factory=dict)
     attached_by_others: int = 0
+    inline_by_others: int = 0  # characters of the role's other inline policies: IAM's quota is for all of them
+
+    def compile(self, grants: Iterable[BucketGrant], managed_quota: int) -> RolePolicies:
+        """The documents these grants need, in the room that IAM leaves Gatehouse on this role now."""
+        return compile_role_policies(
+            grants,
+            managed_slots=managed_quota - self.attached_by_others,
+            inline_limit=INLINE_LIMIT - self.inline_by_others,
+        )
 
 
 def _as_dict(document: Any) -> dict[str, Any] | None:

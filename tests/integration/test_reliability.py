@@ -265,3 +265,45 @@ def test_a_grant_that_cannot_fit_is_refused_before_anything_changes(bare_gatehou
         recorded = len(session.exec(select(Grant).where(Grant.user_id == get_user(session, "heavy").id)).all())
     assert recorded == fitted  # the refused grant was not recorded
     assert json.dumps(live.inline).count("alpha-bench-source-") >= fitted
+
+
+def test_other_inline_policies_on_a_role_share_its_inline_quota(bare_gatehouse: Gatehouse) -> None:
+    """IAM's 10,240 characters are for all the inline policies of a role: a policy someone else put there leaves
+    Gatehouse less, and a grant past what is left is refused cleanly, instead of a LimitExceeded from AWS later."""
+    from core.actions.add_user import add_user
+
+    gatehouse = bare_gatehouse
+    gatehouse.settings.managed_policy_quota = 0  # only the inline quota, so the figures are plain
+    add_user(gatehouse, OPERATOR, "heavy", "heavy@example.org")
+    add_user(gatehouse, OPERATOR, "owner", "owner@example.org")
+    theirs = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": f"Theirs{n}", "Effect": "Allow", "Action": "athena:GetQueryResults", "Resource": "*"}
+            for n in range(110)
+        ],
+    }
+    gatehouse.aws.iam.put_role_policy(
+        RoleName="alpha_user_heavy", PolicyName="team-extra", PolicyDocument=json.dumps(theirs)
+    )
+    assert 8_000 < len(json.dumps(theirs, separators=(",", ":"))) < 10_000
+    with gatehouse.session() as session:
+        heavy, owner = get_user(session, "heavy"), get_user(session, "owner")
+        for grant in many_buckets(40):
+            source = DataSource(
+                name=grant.bucket, kind="warehouse", region="eu-west-1", provisioned_at=heavy.created_at
+            )
+            session.add(source)
+            session.flush()
+            session.add(Grant(source_id=source.id, user_id=owner.id, level=AccessLevel.ADMIN))
+    fitted = 0
+    with pytest.raises(PolicyTooLarge, match="other inline policies leave"):
+        for grant in many_buckets(40):
+            actions.grant_access(gatehouse, OPERATOR, grant.bucket, ["heavy"], AccessLevel.READ_WRITE)
+            fitted += 1
+    assert 0 < fitted < 20  # alone, the inline policy holds about a hundred such grants
+    live = gatehouse.aws.read_role_policies("alpha_user_heavy")
+    written = len(json.dumps(live.inline, separators=(",", ":")))
+    assert written + live.inline_by_others <= 10_240 and live.inline_by_others > 8_000
+    their_policy = gatehouse.aws.iam.get_role_policy(RoleName="alpha_user_heavy", PolicyName="team-extra")
+    assert their_policy["PolicyDocument"] == theirs  # never touched
