@@ -93,6 +93,7 @@ class BucketGrant:
     bucket: str
     level: AccessLevel
     paths: tuple[str, ...] = ()
+    kms_key: str | None = None  # the ARN of the customer KMS key the bucket is encrypted with, if any
 
 
 # --- free text --------------------------------------------------------------------------------------

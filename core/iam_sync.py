@@ -42,7 +42,7 @@ def desired_grants(session: Session, principal: Principal, today: date | None = 
     """The grants IAM must reflect: on live sources, not past their end date, and none for someone who has left."""
     today = today or utcnow().date()
     query = (
-        select(Grant.level, Grant.paths, DataSource.name)
+        select(Grant.level, Grant.paths, DataSource.name, DataSource.kms_key_arn)
         .join(DataSource, col(DataSource.id) == Grant.source_id)
         .outerjoin(User, col(User.id) == Grant.user_id)
         .where(*live_grant(today))
@@ -51,7 +51,9 @@ def desired_grants(session: Session, principal: Principal, today: date | None = 
         query = query.where(Grant.user_id == principal.user_id)
     else:
         query = query.where(Grant.app_id == principal.app_id)
-    return [BucketGrant(bucket, AccessLevel(level), tuple(paths)) for level, paths, bucket in session.exec(query)]
+    return [
+        BucketGrant(bucket, AccessLevel(level), tuple(paths), key) for level, paths, bucket, key in session.exec(query)
+    ]
 
 
 def mark_changed(session: Session, principals: Iterable[Principal]) -> None:

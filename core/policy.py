@@ -52,6 +52,11 @@ ACCOUNT_STATEMENTS = (
     {"Sid": "BucketLocation", "Effect": "Allow", "Action": "s3:GetBucketLocation", "Resource": "arn:aws:s3:::*"},
 )
 
+# A bucket encrypted with a customer KMS key: reading needs the key to decrypt, writing to make data keys; only
+# through S3 in the key's region (kms:ViaService), never the key directly.
+KMS_READ_ACTION = "kms:Decrypt"
+KMS_WRITE_ACTION = "kms:GenerateDataKey"
+
 # Shared statements: Sid -> actions. Each lists many resource ARNs and may be split across documents.
 LIST_SID = "ListBuckets"  # whole buckets, on the bucket ARNs
 PAGES_SID = "BucketPages"  # buckets reached only through paths: what the console reads of the bucket itself
@@ -133,6 +138,7 @@ def compile_role_policies(
 
     Raises PolicyTooLarge, before anything is written, when they cannot fit.
     """
+    grants = list(grants)
     shared: dict[str, set[str]] = defaultdict(set)
     path_prefixes: dict[str, set[str]] = defaultdict(set)
     whole_buckets: set[str] = set()
@@ -160,6 +166,7 @@ def compile_role_policies(
         units += _conditional_statements(PREFIX_LISTING, buckets, [f"{prefix}/*" for prefix in prefixes])
     for parents, buckets in sorted(below.items()):
         units += _conditional_statements(NAVIGATION, buckets, list(parents))
+    units += _kms_statements(grants)
     for sid in SHARED_ACTIONS:
         units += [(sid, arn) for arn in sorted(shared[sid])]
 
@@ -174,6 +181,26 @@ def compile_role_policies(
         target.add(unit)
     inline, *managed = (doc.render() for doc in docs)
     return RolePolicies(inline=inline, managed=tuple(managed))
+
+
+def _kms_statements(grants: list[BucketGrant]) -> list[dict]:
+    """Decrypt with the key of every granted bucket that has one; make data keys with those of written buckets."""
+    read = {g.kms_key for g in grants if g.kms_key}
+    write = {g.kms_key for g in grants if g.kms_key and g.level.can_write}
+    statements = []
+    for sid, action, keys in (("KmsRead", KMS_READ_ACTION, read), ("KmsWrite", KMS_WRITE_ACTION, write)):
+        if keys:
+            services = sorted({f"s3.{key.split(':')[3]}.amazonaws.com" for key in keys})
+            statements.append(
+                {
+                    "Sid": sid,
+                    "Effect": "Allow",
+                    "Action": action,
+                    "Resource": sorted(keys),
+                    "Condition": {"StringEquals": {"kms:ViaService": services[0] if len(services) == 1 else services}},
+                }
+            )
+    return statements
 
 
 def _too_large_message(managed_slots: int, inline_limit: int = INLINE_LIMIT) -> str:

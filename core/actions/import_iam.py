@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from core import audit
 from core.actor import acting
+from core.adapters.aws import AwsError
 from core.adapters.models import DataSource, Grant, User, utcnow
 from core.context import Gatehouse
 from core.domain import SourceKind
@@ -34,6 +35,14 @@ def _existing_policies(gatehouse: Gatehouse) -> dict[str, dict]:
         if live.inline is not None:
             found[role.removeprefix(prefix)] = live.inline
     return found
+
+
+def _kms_key(gatehouse: Gatehouse, bucket: str, report: ImportReport) -> str | None:
+    try:
+        return gatehouse.aws.bucket_kms_key(bucket)
+    except AwsError as error:
+        report.lines.append(f"{bucket}: its encryption could not be read, so no KMS key is granted with it ({error})")
+        return None
 
 
 def import_roles(gatehouse: Gatehouse, actor: User, *, dry_run: bool = False) -> ImportReport:
@@ -74,6 +83,8 @@ def import_roles(gatehouse: Gatehouse, actor: User, *, dry_run: bool = False) ->
                         region=gatehouse.settings.region,
                         provisioned_at=utcnow(),
                         description="Adopted from existing IAM policies",
+                        # encrypted with a customer key: every grant on it needs the key too
+                        kms_key_arn=_kms_key(gatehouse, grant.bucket, report),
                     )
                     session.add(source)
                     session.flush()

@@ -82,6 +82,8 @@ class DataSource(SQLModel, table=True):
     # The bucket is made in AWS after the decision is recorded: NULL until it exists and is hardened.
     provisioned_at: datetime | None = Field(default=None, index=True)
     provision_error: str | None = Field(default=None, sa_column=Column(Text))
+    # An adopted bucket encrypted with a customer KMS key: every grant on it needs that key too (IAM.md).
+    kms_key_arn: str | None = Field(default=None, max_length=2048)
 
 
 class Grant(SQLModel, table=True):

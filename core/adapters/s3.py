@@ -4,6 +4,7 @@ move data through Gatehouse. Writes can be made create-only (S3 refuses them if 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +18,7 @@ from core.config import Settings
 from core.domain import NotFound, SourceKind, shown
 
 MiB = 1024 * 1024
+_KEY_ARN = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+")
 MAX_PARTS = 10_000  # S3's most parts in one multipart upload
 # Parts of 8 MiB, 6 in memory at once (being sent or read ahead): memory stays near 6 parts whatever the file's size
 # (boto3's default holds 10), and the throughput is boto3's own (bench/upload.py measures both).
@@ -127,6 +129,25 @@ class S3(AwsClients):
         for operation, call, arguments in calls:
             with aws_call(operation, bucket):
                 call(Bucket=bucket, **arguments)
+
+    def bucket_kms_key(self, bucket: str) -> str | None:
+        """The ARN of the customer KMS key the bucket encrypts with by default, or None (S3-managed keys, or none)."""
+        with aws_call("GetBucketEncryption", bucket):
+            try:
+                rules = self.s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+            except ClientError as error:
+                if error_code(error) == "ServerSideEncryptionConfigurationNotFoundError":
+                    return None
+                raise
+        for rule in rules:
+            default = rule.get("ApplyServerSideEncryptionByDefault", {})
+            key = default.get("KMSMasterKeyID")
+            if default.get("SSEAlgorithm", "").startswith("aws:kms") and key:
+                if not _KEY_ARN.fullmatch(key):  # a key id or an alias: the policy needs the key's ARN
+                    with aws_call("DescribeKey", key):
+                        key = self.client("kms").describe_key(KeyId=key)["KeyMetadata"]["Arn"]
+                return str(key)
+        return None
 
     def tag_bucket(self, bucket: str, tags: dict[str, str]) -> None:
         """Add or change tags, keeping the others."""

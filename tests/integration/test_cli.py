@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from core import actions
 from core.actor import platform_operator
-from core.adapters.models import AuditEvent, DataMovement, Grant
+from core.adapters.models import AuditEvent, DataMovement, DataSource, Grant
 from core.config import Settings
 from core.context import Gatehouse
 from core.queries import get_user
@@ -229,6 +229,48 @@ def test_import_iam_adopts_the_old_platforms_policies(gatehouse: Gatehouse, gate
     with gatehouse.session() as session:
         assert get_user(session, "grace")
         assert len(session.exec(select(AuditEvent).where(AuditEvent.action == "access-imported")).all()) == 2
+
+
+def test_an_adopted_bucket_encrypted_with_a_customer_key_grants_that_key_through_s3(
+    gatehouse: Gatehouse, gatehouse_cli
+) -> None:  # type: ignore[no-untyped-def]
+    """A bucket the old platform made with its own KMS key: reading needs kms:Decrypt and writing
+    kms:GenerateDataKey on that key, only by way of S3 in the key's region (IAM.md)."""
+    key = gatehouse.aws.client("kms").create_key(Description="the old project's key")["KeyMetadata"]
+    s3 = gatehouse.aws.s3
+    s3.create_bucket(Bucket="alpha-old-secure", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    encryption = {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key["KeyId"]}  # a key id, not its ARN
+    s3.put_bucket_encryption(
+        Bucket="alpha-old-secure",
+        ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": encryption}]},
+    )
+    old = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "readwrite",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                "Resource": ["arn:aws:s3:::alpha-old-secure/*"],
+            }
+        ],
+    }
+    gatehouse.aws.iam.create_role(RoleName="alpha_user_gwen", AssumeRolePolicyDocument=gatehouse.aws.trust_policy())
+    gatehouse.aws.iam.put_role_policy(
+        RoleName="alpha_user_gwen", PolicyName="s3-access", PolicyDocument=json.dumps(old)
+    )
+    gatehouse_cli("users", "add", "gwen", "--email", "gwen@example.org")
+    result = gatehouse_cli("import-iam")
+    assert result.returncode == 0, result.stdout + result.stderr
+    with gatehouse.session() as session:
+        source = session.exec(select(DataSource).where(DataSource.name == "alpha-old-secure")).one()
+    assert source.kms_key_arn == key["Arn"]
+    live = gatehouse.aws.read_role_policies("alpha_user_gwen").inline or {}
+    by_sid = {s.get("Sid"): s for s in live["Statement"]}
+    via_s3 = {"StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}}
+    assert by_sid["KmsRead"]["Action"] == "kms:Decrypt" and by_sid["KmsRead"]["Resource"] == [key["Arn"]]
+    assert by_sid["KmsWrite"]["Action"] == "kms:GenerateDataKey" and by_sid["KmsWrite"]["Condition"] == via_s3
+    assert by_sid["KmsRead"]["Condition"] == via_s3
 
 
 FORM_YAML = """\

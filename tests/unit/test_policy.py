@@ -106,6 +106,14 @@ def assert_well_formed(policies: RolePolicies, managed_slots: int = 10) -> None:
         assert all(re.fullmatch(r"[A-Za-z0-9]+", sid) for sid in sids)
         for statement in doc["Statement"]:
             assert statement["Effect"] == "Allow"
+            if statement.get("Sid") in ("KmsRead", "KmsWrite"):  # a bucket's customer key, only by way of S3
+                assert statement["Action"] == (
+                    "kms:Decrypt" if statement["Sid"] == "KmsRead" else "kms:GenerateDataKey"
+                )
+                assert all(r.startswith("arn:aws:kms:") for r in statement["Resource"])
+                assert list(statement["Condition"]) == ["StringEquals"]
+                assert list(statement["Condition"]["StringEquals"]) == ["kms:ViaService"]
+                continue
             actions = statement["Action"]
             assert set([actions] if isinstance(actions, str) else actions) <= KNOWN_ACTIONS
             if "Condition" in statement:
@@ -604,3 +612,33 @@ def test_parliament_finds_nothing_in_spilled_policies():
 @given(grants=grant_lists)
 def test_parliament_finds_nothing_in_random_policies(grants):
     assert_no_findings(compile_role_policies(grants))
+
+
+KEY = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+OTHER_KEY = "arn:aws:kms:eu-west-1:123456789012:key/9999abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def test_a_bucket_with_a_customer_key_grants_that_key_only_through_s3():
+    """Readers decrypt, writers also make data keys, with the bucket's own key, and only by way of S3 there."""
+    grants = [
+        BucketGrant("secure", RO, (), KEY),
+        BucketGrant("plain", RW),
+        BucketGrant("written", RW, ("/p",), OTHER_KEY),
+    ]
+    policies = compile_role_policies(grants)
+    assert_well_formed(policies)
+    via_s3 = {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}
+
+    def may(action: str, key: str, context: dict) -> bool:
+        return is_allowed(policies.documents, action, key, context)
+
+    assert may("kms:Decrypt", KEY, via_s3) and may("kms:Decrypt", OTHER_KEY, via_s3)
+    assert not may("kms:GenerateDataKey", KEY, via_s3)  # read only
+    assert may("kms:GenerateDataKey", OTHER_KEY, via_s3)
+    assert not may("kms:Decrypt", KEY, {})  # straight to KMS, not through S3
+    assert not may("kms:Decrypt", KEY, {"kms:ViaService": "ec2.eu-west-1.amazonaws.com"})
+    assert not may("kms:Decrypt", KEY.replace("1234abcd", "5555abcd"), via_s3)
+    assert compile_role_policies([BucketGrant("plain", RW)]) == compile_role_policies(
+        [BucketGrant("plain", RW, (), None)]
+    )
+    assert not analyze_policy_string(minify(policies.inline)).findings
