@@ -81,6 +81,7 @@ class MovementKind(StrEnum):
     DOWNLOAD = "download"
     COPY = "copy"
     MOVE = "move"
+    RESTORE = "restore"  # an earlier version of an object made the current one again
 
 
 @dataclass(frozen=True)

@@ -153,6 +153,7 @@ VERBS = {
     MovementKind.DOWNLOAD: "a download",
     MovementKind.COPY: "a copy",
     MovementKind.MOVE: "a move",
+    MovementKind.RESTORE: "a restore",
 }
 
 

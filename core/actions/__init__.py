@@ -22,6 +22,7 @@ from core.actions.record_movement import record_movement
 from core.actions.refuse_request import refuse_request
 from core.actions.request_access import request_access
 from core.actions.request_webapp_source import request_webapp_source
+from core.actions.restore_version import Restored, restore_version
 from core.actions.revoke_access import revoke_access
 from core.actions.upload import upload
 from core.actions.withdraw_request import withdraw_request
@@ -36,6 +37,7 @@ __all__ = [
     "GrantOutcome",
     "ImportReport",
     "Joiner",
+    "Restored",
     "add_user",
     "approve_request",
     "archive_source",
@@ -60,6 +62,7 @@ __all__ = [
     "repair",
     "request_access",
     "request_webapp_source",
+    "restore_version",
     "retry_pending",
     "revoke_access",
     "upload",

@@ -17,14 +17,17 @@ from core.rules import SourceAccess, check_can_read
 DOWNLOAD_CHUNK = 1024 * 1024
 
 
-def download(gatehouse: Gatehouse, actor: User, movement_id: int | None, source: str, key: str) -> Iterator[bytes]:
-    """The object's bytes in chunks, under the actor's download form; refusals are raised here, before any byte.
+def download(
+    gatehouse: Gatehouse, actor: User, movement_id: int | None, source: str, key: str, version_id: str | None = None
+) -> Iterator[bytes]:
+    """The object's bytes in chunks (or an earlier version's: `version_id`), under the actor's download form;
+    refusals are raised here, before any byte.
 
     The size and SHA-256 of what was sent are added to the form when the stream ends or is closed (a stream closed
     early is recorded as incomplete): consume it or close it."""
     access, movement = _download_rights(gatehouse, actor, movement_id, source, key)
-    body = gatehouse.aws.open_object(access.bucket, key)
-    return _stream(gatehouse, actor, movement.id or 0, access, key, body)
+    body = gatehouse.aws.open_object(access.bucket, key, version_id=version_id)
+    return _stream(gatehouse, actor, movement.id or 0, access, key, body, version_id)
 
 
 def check_download(gatehouse: Gatehouse, actor: User, movement_id: int | None, source: str, key: str) -> None:
@@ -43,7 +46,13 @@ def _download_rights(
 
 
 def _stream(
-    gatehouse: Gatehouse, actor: User, movement_id: int, access: SourceAccess, key: str, body: ObjectBody
+    gatehouse: Gatehouse,
+    actor: User,
+    movement_id: int,
+    access: SourceAccess,
+    key: str,
+    body: ObjectBody,
+    version_id: str | None,
 ) -> Iterator[bytes]:
     sha256, size, complete = hashlib.sha256(), 0, False
     try:
@@ -55,13 +64,15 @@ def _stream(
     finally:
         body.close()
         how = "downloaded" if complete else "stopped downloading"
+        what = f"{shown(key)} (version {shown(version_id, 40)})" if version_id else shown(key)
         add_object(
             gatehouse,
             actor,
             movement_id,
             MovedObject(access.bucket, key, size, sha256.hexdigest()),
             "data-downloaded",
-            f"{actor.username} {how} {shown(key)} from {access.bucket} ({size:,} bytes) under form {movement_id}",
+            f"{actor.username} {how} {what} from {access.bucket} ({size:,} bytes) under form {movement_id}",
             access.source.id,
             complete=complete,
+            **({"version_id": version_id} if version_id else {}),
         )

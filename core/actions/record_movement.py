@@ -27,10 +27,10 @@ def _check_rights(
     """Refuse a form for a movement the actor could never make; each object is checked again as it moves."""
     if kind in (MovementKind.COPY, MovementKind.MOVE) and not (target and target.strip()):
         raise InvalidInput(f"Choose the data source to {kind.value} the data to.")
-    if kind in (MovementKind.UPLOAD, MovementKind.DOWNLOAD) and target:
+    if kind in (MovementKind.UPLOAD, MovementKind.DOWNLOAD, MovementKind.RESTORE) and target:
         raise InvalidInput(f"{VERBS[kind].capitalize()} has no second data source: leave the target empty.")
     access = source_access(session, actor, source)
-    if kind in (MovementKind.UPLOAD, MovementKind.MOVE):
+    if kind in (MovementKind.UPLOAD, MovementKind.MOVE, MovementKind.RESTORE):
         check_level_writes(access).enforce()
     target_access = source_access(session, actor, target) if target else None
     if target_access is not None:

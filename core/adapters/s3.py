@@ -183,11 +183,15 @@ class S3(AwsClients):
                     return None
                 raise
 
-    def open_object(self, bucket: str, key: str, byte_range: str | None = None) -> ObjectBody:
-        """The object's bytes as S3 sends them (a range of them: `bytes=0-99`); no such object is NotFound."""
+    def open_object(
+        self, bucket: str, key: str, byte_range: str | None = None, version_id: str | None = None
+    ) -> ObjectBody:
+        """The object's bytes as S3 sends them (a range of them: `bytes=0-99`; an earlier version of them); no
+        such object is NotFound."""
         with aws_call("GetObject", f"{bucket}/{key}"):
             try:
                 extra = {"Range": byte_range} if byte_range else {}
+                extra |= {"VersionId": version_id} if version_id else {}
                 response = self.s3.get_object(Bucket=bucket, Key=key, **extra)
             except ClientError as error:
                 if error_code(error) in ("NoSuchKey", "404"):
@@ -220,6 +224,55 @@ class S3(AwsClients):
         with aws_call("CopyObject", f"{to_bucket}/{to_key}"):
             client.copy({"Bucket": bucket, "Key": key}, to_bucket, to_key, ExtraArgs=extra, Config=COPY_CONFIG)
 
+    def versions(self, bucket: str, key: str, limit: int) -> list[ObjectVersion]:
+        """The object's versions, newest first (delete markers too), at most `limit`; each with the movement form
+        it was written under, when Gatehouse wrote it."""
+        found: list[ObjectVersion] = []
+        with aws_call("ListObjectVersions", f"{bucket}/{key}"):
+            pages = self.s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=key)
+            for page in pages:
+                entries = [(v, False) for v in page.get("Versions", [])]
+                entries += [(m, True) for m in page.get("DeleteMarkers", [])]
+                for entry, marker in entries:
+                    if entry["Key"] == key:
+                        found.append(
+                            ObjectVersion(
+                                str(entry["VersionId"]),
+                                bool(entry["IsLatest"]),
+                                marker,
+                                int(entry.get("Size", 0)),
+                                entry["LastModified"],
+                            )
+                        )
+                if len(found) >= limit:
+                    break
+        found.sort(key=lambda v: (v.last_modified, v.is_latest), reverse=True)
+        return found[:limit]
+
+    def version_metadata(self, bucket: str, key: str, version_id: str) -> dict[str, str]:
+        with aws_call("HeadObject", f"{bucket}/{key}"):
+            return dict(self.s3.head_object(Bucket=bucket, Key=key, VersionId=version_id).get("Metadata", {}))
+
+    def copy_version(self, bucket: str, key: str, version_id: str, metadata: dict[str, str]) -> None:
+        """Make an earlier version the current one again: S3 copies it over the object (a new version), with its
+        content type and metadata, and `metadata` added."""
+        with aws_call("CopyObject", f"{bucket}/{key}"):
+            head = self.s3.head_object(Bucket=bucket, Key=key, VersionId=version_id)
+            self.s3.copy_object(
+                Bucket=bucket,
+                Key=key,
+                CopySource={"Bucket": bucket, "Key": key, "VersionId": version_id},
+                Metadata={**head.get("Metadata", {}), **metadata},
+                MetadataDirective="REPLACE",
+                ContentType=head.get("ContentType") or "binary/octet-stream",
+            )
+
+    def remove_delete_marker(self, bucket: str, key: str, marker_version_id: str) -> None:
+        """Undelete: the delete marker goes, and the version before it is the object again. Gatehouse's own
+        credentials do this: nobody's role may delete a version."""
+        with aws_call("DeleteObject", f"{bucket}/{key}"):
+            self.s3.delete_object(Bucket=bucket, Key=key, VersionId=marker_version_id)
+
     def delete_object(self, bucket: str, key: str) -> None:
         with aws_call("DeleteObject", f"{bucket}/{key}"):
             self.s3.delete_object(Bucket=bucket, Key=key)
@@ -236,6 +289,15 @@ class S3(AwsClients):
             [(o["Key"], int(o["Size"]), o["LastModified"]) for o in response.get("Contents", [])],
             response.get("NextContinuationToken"),
         )
+
+
+@dataclass(frozen=True)
+class ObjectVersion:
+    version_id: str
+    is_latest: bool
+    is_delete_marker: bool
+    size: int
+    last_modified: datetime
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from core.actions.copy_object import copy, move
 from core.actions.download import download
 from core.actions.preview_object import preview
 from core.actions.record_movement import record_movement
+from core.actions.restore_version import restore_version
 from core.actions.upload import MOVEMENT_METADATA, HashingReader, upload
 from core.adapters.models import AuditEvent, DataMovement, DataSource, MovementKind, User, utcnow
 from core.context import Gatehouse
@@ -467,7 +468,18 @@ WAYS_OUT: dict[str, Any] = {
         gh, alice, form_id, SALES, "published/sales_2025.csv", WORKSPACE, "copies/sales.csv"
     ),
     "move": lambda gh, alice, form_id: move(gh, alice, form_id, WORKSPACE, "notes/regions.csv", WORKSPACE, "x.csv"),
+    "restore_version": lambda gh, alice, form_id: restore_version(
+        gh, alice, form_id, WORKSPACE, "notes/regions.csv", earlier_version(gh, WORKSPACE, "notes/regions.csv")
+    ),
 }
+
+
+def earlier_version(gatehouse: Gatehouse, bucket: str, key: str) -> str:
+    """Write the object again (another tool's write), and give the id of the version it replaced."""
+    gatehouse.aws.put_object(bucket, key, b"region,total\nnorth,1\n")
+    return next(v.version_id for v in gatehouse.aws.versions(bucket, key, 10) if not v.is_latest)
+
+
 BOUNDED = {"preview"}
 READS_BYTES = {"open_object", "copy_object", "_RangedFile"}  # core/adapters/s3.py's reads of bytes, and a view on one
 
@@ -501,15 +513,21 @@ def test_every_way_data_leaves_is_listed() -> None:
 @pytest.mark.parametrize("way", sorted(WAYS_OUT))
 def test_no_data_leaves_without_a_form_for_it(gatehouse: Gatehouse, way: str) -> None:
     alice = user(gatehouse, "alice")
-    kind = {"download": MovementKind.DOWNLOAD, "copy": MovementKind.COPY, "move": MovementKind.MOVE}[way]
+    kind = {
+        "download": MovementKind.DOWNLOAD,
+        "copy": MovementKind.COPY,
+        "move": MovementKind.MOVE,
+        "restore_version": MovementKind.RESTORE,
+    }[way]
     with pytest.raises(FormNeeded):
         WAYS_OUT[way](gatehouse, alice, None)
     wrong = record_movement(gatehouse, alice, MovementKind.UPLOAD, form(), WORKSPACE)
     with pytest.raises(FormNeeded):
         WAYS_OUT[way](gatehouse, alice, wrong)
     events = audit_actions(gatehouse)
-    target = None if kind is MovementKind.DOWNLOAD else WORKSPACE
-    right = record_movement(gatehouse, alice, kind, form(), WORKSPACE if kind is MovementKind.MOVE else SALES, target)
+    target = None if kind in (MovementKind.DOWNLOAD, MovementKind.RESTORE) else WORKSPACE
+    where = WORKSPACE if kind in (MovementKind.MOVE, MovementKind.RESTORE) else SALES
+    right = record_movement(gatehouse, alice, kind, form(), where, target)
     WAYS_OUT[way](gatehouse, alice, right)
     moved = [
         a for a in audit_actions(gatehouse)[len(events) :] if a.startswith("data-") and a != "data-movement-recorded"

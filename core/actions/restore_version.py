@@ -1,0 +1,64 @@
+"""Restore: an earlier version of an object becomes the current one again, by a reader-writer under a restore form.
+S3 copies that version over the object (a new version: nothing is lost); an object deleted since (its latest version
+is a delete marker) is undeleted by removing the marker when the version restored is the one it hid. Gatehouse does
+both with its own credentials: nobody's role may delete a version."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from core.actions.download import DOWNLOAD_CHUNK
+from core.actions.upload import MOVEMENT_METADATA
+from core.adapters.models import MovementKind, User
+from core.context import Gatehouse
+from core.domain import InvalidInput, NotFound, shown
+from core.movement import MovedObject, add_object, usable_movement, validate_key
+from core.queries import source_access
+from core.rules import check_can_write
+
+
+@dataclass(frozen=True)
+class Restored:
+    key: str
+    version_id: str
+    undeleted: bool  # the object had been deleted: its delete marker was removed
+
+
+def restore_version(
+    gatehouse: Gatehouse, actor: User, movement_id: int | None, source: str, key: str, version_id: str
+) -> Restored:
+    key = validate_key(key)
+    with gatehouse.session() as session:
+        access = source_access(session, actor, source)
+        check_can_write(access, key).enforce()
+        movement = usable_movement(session, actor, movement_id, (MovementKind.RESTORE,), access.source)
+    versions = gatehouse.aws.versions(access.bucket, key, 1000)
+    chosen = next((v for v in versions if v.version_id == version_id and not v.is_delete_marker), None)
+    if chosen is None:
+        raise NotFound(f"{shown(key)} in {access.bucket} has no version {shown(str(version_id), 40)}.")
+    if chosen.is_latest:
+        raise InvalidInput(f"That version of {shown(key)} is already the current one.")
+    hidden = versions[0].is_delete_marker and next(v for v in versions if not v.is_delete_marker) == chosen
+    if hidden:
+        gatehouse.aws.remove_delete_marker(access.bucket, key, versions[0].version_id)
+    else:
+        gatehouse.aws.copy_version(access.bucket, key, version_id, {MOVEMENT_METADATA: str(movement.id)})
+    sha256, size = hashlib.sha256(), 0  # what is now the object, read back once for the record
+    for chunk in gatehouse.aws.open_object(access.bucket, key).chunks(DOWNLOAD_CHUNK):
+        sha256.update(chunk)
+        size += len(chunk)
+    how = "undeleted" if hidden else "restored"
+    add_object(
+        gatehouse,
+        actor,
+        movement.id or 0,
+        MovedObject(access.bucket, key, size, sha256.hexdigest()),
+        "data-restored",
+        f"{actor.username} {how} {shown(key)} in {access.bucket} from its version of "
+        f"{chosen.last_modified:%Y-%m-%d %H:%M} UTC ({size:,} bytes) under form {movement.id}",
+        access.source.id,
+        from_version=version_id,
+        undeleted=hidden,
+    )
+    return Restored(key, version_id, hidden)
