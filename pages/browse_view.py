@@ -12,6 +12,7 @@ from core.domain import GatehouseError
 from core.reads import browse as browsing
 from core.reads import catalog
 from core.reads.catalog import UsableSource
+from core.reads.versions import object_versions
 from pages import cached, signin
 from pages.markup import literal, table
 from pages.movement_form import movement_form
@@ -78,7 +79,8 @@ def browse(gh: Gatehouse, actor: signin.Actor, usable: list[UsableSource]) -> No
     if chosen is None:
         return
     entry = next(o for o in page.objects if o.key == chosen)
-    preview_tab, download_tab, copy_tab = st.tabs(["Preview", "Download", "Copy or move"])
+    level = next(s.level for s in usable if s.name == source)
+    preview_tab, download_tab, copy_tab, versions_tab = st.tabs(["Preview", "Download", "Copy or move", "Versions"])
     with preview_tab:
         if snippets.file_kind(chosen) is None:
             st.caption("Gatehouse can preview CSV, TSV, JSON lines, Parquet and Excel files.")
@@ -115,6 +117,75 @@ def browse(gh: Gatehouse, actor: signin.Actor, usable: list[UsableSource]) -> No
                     )
     with copy_tab:
         _copy(gh, actor, source, chosen)
+    with versions_tab:
+        _versions(gh, actor, source, chosen, level.can_write)
+
+
+def _versions(gh: Gatehouse, actor: signin.Actor, source: str, key: str, can_write: bool) -> None:
+    """Earlier versions of the object: who wrote them, download one, or (a reader-writer) make one current again.
+    Listed at a click: each version's writer is one S3 call."""
+    shown_key = f"versions-shown-{source}-{key}"
+    if not st.session_state.get(shown_key):
+        if st.button("Show earlier versions", key=f"versions-{key}"):
+            st.session_state[shown_key] = True
+            st.rerun()
+        return
+    if done := st.session_state.pop(f"restored-{key}", None):
+        st.success(literal(done))
+    try:
+        versions = object_versions(gh, actor.user, source, key)
+    except GatehouseError as error:
+        st.error(literal(error))
+        return
+    st.markdown(
+        table(
+            ["Saved (UTC)", "Size", "Written by", ""],
+            [
+                [
+                    f"{v.last_modified:%Y-%m-%d %H:%M:%S}",
+                    "deleted here" if v.deleted else f"{v.size:,} bytes",
+                    v.written_by or "another tool",
+                    "current" if v.current else "",
+                ]
+                for v in versions
+            ],
+        )
+    )
+    earlier = [v for v in versions if not v.current and not v.deleted]
+    if not earlier:
+        st.caption("There is no earlier version of this object.")
+        return
+    labels = {f"{v.last_modified:%Y-%m-%d %H:%M:%S} UTC, {v.size:,} bytes": v for v in earlier}
+    label = st.selectbox("Earlier version", list(labels), key=f"version-{key}")
+    version = labels[label]
+    way = st.radio(
+        "What to do with it",
+        ["Download it", "Restore it"] if can_write else ["Download it"],
+        horizontal=True,
+        key=f"version-way-{key}",
+    )
+    if way == "Restore it":
+        form = movement_form(gh, actor, f"restore-{key}", MovementKind.RESTORE, source, destination=f"{source}/{key}")
+        if form is not None and st.button("Restore this version", type="primary", key=f"restore-go-{key}"):
+            try:
+                restored = actions.restore_version(gh, actor.user, form, source, key, version.version_id)
+            except GatehouseError as error:
+                st.error(literal(error))
+            else:
+                done = "Undeleted" if restored.undeleted else "Restored"
+                st.session_state[f"restored-{key}"] = f"{done} {key}: the version of {label} is the current one again."
+                st.rerun()  # the list again, with the restored version on top
+        return
+    form = movement_form(gh, actor, f"version-download-{key}", MovementKind.DOWNLOAD, source, destination="My computer")
+    if form is not None:
+
+        def saved(movement: int = form, chosen: str = version.version_id) -> bytes:
+            return b"".join(actions.download(gh, actor.user, movement, source, key, chosen))
+
+        name = key.rsplit("/", 1)[-1]
+        st.download_button(
+            f"Save {literal(name)} as it was", saved, file_name=name, key=f"save-version-{key}", on_click="ignore"
+        )
 
 
 def _copy(gh: Gatehouse, actor: signin.Actor, source: str, key: str) -> None:

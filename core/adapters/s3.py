@@ -246,7 +246,7 @@ class S3(AwsClients):
                         )
                 if len(found) >= limit:
                     break
-        found.sort(key=lambda v: (v.last_modified, v.is_latest), reverse=True)
+        found.sort(key=lambda v: (v.is_latest, v.last_modified), reverse=True)  # stable: S3 lists newest first
         return found[:limit]
 
     def version_metadata(self, bucket: str, key: str, version_id: str) -> dict[str, str]:
