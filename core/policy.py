@@ -146,6 +146,9 @@ def compile_role_policies(
         prefixes = [path.lstrip("/") for path in grant.paths]
         sid = READ_WRITE_SID if grant.level.can_write else READ_ONLY_SID
         shared[sid].update(object_arn(grant.bucket, prefix) for prefix in prefixes or [""])
+        # The path's own key, to read: tools (pyarrow, polars) look a folder up as an object before listing under
+        # it, and stop at a refusal where S3's "no such key" would send them on.
+        shared[READ_ONLY_SID].update(f"arn:aws:s3:::{grant.bucket}/{prefix}" for prefix in prefixes)
         if prefixes:
             path_prefixes[grant.bucket].update(prefixes)
         else:

@@ -44,8 +44,8 @@ def model(
         return any(not g.paths for g in mine) or (prefix is not None and any(under(prefix, g) for g in mine))
     if action == "s3:ListBucketMultipartUploads":
         return any(not g.paths for g in mine)
-    if action in READ:
-        return any(under(key, g) for g in mine)
+    if action in READ:  # a path's own key too: tools look the folder up as an object first
+        return any(under(key, g) or key in {path[1:] for path in g.paths} for g in mine)
     if action in WRITE:
         return any(g.level.can_write and under(key, g) for g in mine)
     return False

@@ -67,14 +67,16 @@ class Seaweed:
 
     def user_with(self, name: str, documents: tuple[dict, ...]) -> Any:
         """An IAM user holding these documents (as managed policies: an inline user policy may not hold
-        s3:ListBucketMultipartUploads there), and an S3 client that acts as that user."""
+        s3:ListBucketMultipartUploads there), and an S3 client that acts as that user (its keys as `.keys`)."""
         iam = self.client("iam")
         iam.create_user(UserName=name)
         for number, document in enumerate(documents, start=1):
             arn = iam.create_policy(PolicyName=f"{name}-{number}", PolicyDocument=json.dumps(document))["Policy"]["Arn"]
             iam.attach_user_policy(UserName=name, PolicyArn=arn)
         key = iam.create_access_key(UserName=name)["AccessKey"]
-        return self.client("s3", key["AccessKeyId"], key["SecretAccessKey"])
+        client = self.client("s3", key["AccessKeyId"], key["SecretAccessKey"])
+        client.keys = (key["AccessKeyId"], key["SecretAccessKey"])
+        return client
 
 
 @contextmanager

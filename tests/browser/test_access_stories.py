@@ -25,6 +25,7 @@ def signed_in(browser, url: str, username: str):  # type: ignore[no-untyped-def]
     page.get_by_role("textbox", name="Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("heading", name="My data").first.wait_for(timeout=60_000)
+    settled(page)  # the sign-in's last reruns (its cookie) end on My data: a page opened before them is left again
     return page
 
 
@@ -35,6 +36,9 @@ def open_page(page, heading: str) -> None:  # type: ignore[no-untyped-def]
         page.get_by_role("link", name=heading).click()
         try:
             page.get_by_role("heading", name=heading).first.wait_for(timeout=20_000)
+            settled(page)
+            if page.get_by_role("heading", name=heading).count() == 0:  # a late rerun went back elsewhere
+                raise TimeoutError(f"{heading} was left again")
             return
         except Exception:
             if attempt == 2:

@@ -15,6 +15,7 @@ What SeaweedFS cannot prove, and how the tests go around it:
 
 from __future__ import annotations
 
+import io
 import itertools
 from collections.abc import Iterator
 from pathlib import Path
@@ -100,7 +101,7 @@ def test_seaweedfs_enforces_exactly_what_the_grants_say(seaweed: Seaweed, tmp_pa
     counted: list[int] = []
     users = itertools.count(1)
 
-    @settings(max_examples=30, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=36, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     @given(grant_set=grants)
     def check(grant_set: list[BucketGrant]) -> None:
         documents = compile_role_policies(grant_set).documents
@@ -134,3 +135,54 @@ def test_read_only_on_one_path_and_read_write_on_another_of_one_bucket(seaweed: 
     assert not answer(client, "s3:GetObject", "beta", "projectx/f.csv", None)
     assert answer(client, "s3:ListBucket", "beta", None, "reference/")
     assert not answer(client, "s3:ListBucket", "beta", None, "")
+
+
+def test_the_platforms_tools_read_a_granted_path_and_nothing_beside_it(seaweed: Seaweed) -> None:
+    """The clients the user guidance names, as a path-granted user runs them: boto3, a pyarrow dataset rooted at the
+    path, polars reading a file and scanning a folder. pyarrow and polars look the folder up as an object first:
+    without the path's own key to read, they stop at that refusal."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+    import pyarrow.fs as pafs
+    import pyarrow.parquet as pq
+
+    polars = pytest.importorskip("polars")  # in the test extra
+    admin = seaweed.client("s3")
+    admin.create_bucket(Bucket="alpha-tools")
+    parquet = io.BytesIO()
+    pq.write_table(pa.table({"a": [1, 2, 3]}), parquet)
+    for key in ("team/project/parquet/part-0.parquet", "team/project/parquet/part-1.parquet", "team/other/x.parquet"):
+        admin.put_object(Bucket="alpha-tools", Key=key, Body=parquet.getvalue())
+    admin.put_object(Bucket="alpha-tools", Key="team/project/data.csv", Body=b"a,b\n1,2\n")
+    grant = [BucketGrant("alpha-tools", AccessLevel.READ_ONLY, ("/team/project",))]
+    name = "tools-user"
+    client = seaweed.user_with(name, compile_role_policies(grant).documents)
+    key_id, secret = client.keys
+    host = seaweed.endpoint.removeprefix("http://")
+
+    listed = client.list_objects_v2(Bucket="alpha-tools", Prefix="team/project/")["Contents"]
+    assert {o["Key"] for o in listed} == {
+        "team/project/data.csv",
+        *(f"team/project/parquet/part-{n}.parquet" for n in (0, 1)),
+    }
+    filesystem = pafs.S3FileSystem(
+        access_key=key_id, secret_key=secret, endpoint_override=host, scheme="http", region="us-east-1"
+    )
+    assert (
+        ds.dataset("alpha-tools/team/project/parquet/", filesystem=filesystem, format="parquet").to_table().num_rows
+        == 6
+    )
+    with pytest.raises(OSError, match="ACCESS_DENIED"):
+        ds.dataset("alpha-tools/team/other/", filesystem=filesystem, format="parquet").to_table()
+    options = {
+        "aws_access_key_id": key_id,
+        "aws_secret_access_key": secret,
+        "aws_endpoint_url": seaweed.endpoint,
+        "aws_region": "us-east-1",
+        "aws_allow_http": "true",
+    }
+    assert polars.read_csv("s3://alpha-tools/team/project/data.csv", storage_options=options).shape == (1, 2)
+    scanned = polars.scan_parquet("s3://alpha-tools/team/project/parquet/*.parquet", storage_options=options)
+    assert scanned.collect().shape == (6, 1)
+    with pytest.raises(Exception, match=r"(?i)denied|forbidden|403|permission"):
+        polars.read_parquet("s3://alpha-tools/team/other/x.parquet", storage_options=options)

@@ -194,7 +194,13 @@ def test_path_grants_list_under_the_paths_and_the_folders_on_the_way_of_that_one
             "Sid": "ReadOnly",
             "Effect": "Allow",
             "Action": READ,
-            "Resource": ["arn:aws:s3:::beta/p/q/*", "arn:aws:s3:::beta/r/*"],
+            "Resource": [  # each path's own key too, to read
+                "arn:aws:s3:::beta/p/q",
+                "arn:aws:s3:::beta/p/q/*",
+                "arn:aws:s3:::beta/r",
+                "arn:aws:s3:::beta/r/*",
+                "arn:aws:s3:::gamma/p/q",
+            ],
         },
         {"Sid": "ReadWrite", "Effect": "Allow", "Action": READ + WRITE, "Resource": ["arn:aws:s3:::gamma/p/q/*"]},
         {  # both hold paths below the root and p/: one statement means the same for each
@@ -251,7 +257,7 @@ def test_nobody_is_given_permanent_deletion_of_versions():
 def test_different_levels_on_different_paths_of_one_bucket():
     policies = compile_role_policies([BucketGrant("beta", RO, ("/a",)), BucketGrant("beta", RW, ("/b",))])
     by_sid = {s.get("Sid"): s for s in policies.inline["Statement"]}
-    assert by_sid["ReadOnly"]["Resource"] == ["arn:aws:s3:::beta/a/*"]
+    assert by_sid["ReadOnly"]["Resource"] == ["arn:aws:s3:::beta/a", "arn:aws:s3:::beta/a/*", "arn:aws:s3:::beta/b"]
     assert by_sid["ReadWrite"]["Resource"] == ["arn:aws:s3:::beta/b/*"]
     listing = [s for s in policies.inline["Statement"] if "StringLike" in s.get("Condition", {})]
     assert [s["Condition"] for s in listing] == [{"StringLike": {"s3:prefix": ["a/*", "b/*"]}}]
@@ -359,8 +365,9 @@ def test_the_console_reads_the_pages_of_the_users_buckets_and_no_others():
         ("p/q/a.csv", True),
         ("p/q/sub/a.csv", True),
         ("p/q/", True),  # the folder marker the console creates
-        ("p/q", False),  # an object beside the folder, not in it
+        ("p/q", True),  # the path's own key: pyarrow and polars look a folder up as an object first
         ("p/qq/file", False),
+        ("p/qq", False),
         ("p/other/a.csv", False),
         ("a.csv", False),
     ],
