@@ -41,12 +41,19 @@ def import_s3_access(documents: Iterable[dict | str]) -> ImportedAccess:
     grants: list[BucketGrant] = []
     skipped: list[str] = []
     listed: set[str] = set()
-    for document in documents:
-        body = json.loads(document) if isinstance(document, str) else document
-        statements = body.get("Statement", [])
-        for number, statement in enumerate([statements] if isinstance(statements, dict) else statements, start=1):
+    bodies = [json.loads(document) if isinstance(document, str) else document for document in documents]
+    # Gatehouse grants a path's own key with the path (tools look a folder up as an object): not a grant of its own.
+    own_keys = {
+        f"arn:aws:s3:::{match[1]}/{match[2]}"
+        for body in bodies
+        for statement in _statements(body)
+        for resource in _as_list(statement.get("Resource", []))
+        if (match := _OBJECTS_ARN.fullmatch(resource)) and match[2]
+    }
+    for body in bodies:
+        for number, statement in enumerate(_statements(body), start=1):
             name = f"statement {statement['Sid']!r}" if statement.get("Sid") else f"statement {number} (no Sid)"
-            reason = _read_statement(statement, name, grants, listed, skipped)
+            reason = _read_statement(statement, name, grants, listed, skipped, own_keys)
             if reason:
                 skipped.append(f"The {name} was not imported: {reason}.")
     granted = {grant.bucket for grant in grants}
@@ -58,8 +65,13 @@ def import_s3_access(documents: Iterable[dict | str]) -> ImportedAccess:
     return ImportedAccess(canonical_grants(grants), skipped)
 
 
+def _statements(body: dict) -> list[dict]:
+    statements = body.get("Statement", [])
+    return [statements] if isinstance(statements, dict) else list(statements)
+
+
 def _read_statement(
-    statement: dict, name: str, grants: list[BucketGrant], listed: set[str], skipped: list[str]
+    statement: dict, name: str, grants: list[BucketGrant], listed: set[str], skipped: list[str], own_keys: set[str]
 ) -> str | None:
     """Adds what a statement grants; returns why it cannot be imported, if it cannot."""
     if statement.get("Effect") != "Allow":
@@ -86,6 +98,8 @@ def _read_statement(
     if level is AccessLevel.READ_ONLY and actions & _WRITES:
         return f"it grants {', '.join(sorted(actions))}: some writes, but not both s3:PutObject and s3:DeleteObject"
     for resource in resources:
+        if resource in own_keys:
+            continue
         match = _OBJECTS_ARN.fullmatch(resource)
         try:
             if not match:
