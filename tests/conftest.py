@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import subprocess
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -32,6 +33,16 @@ def missing(what: str) -> None:
     if IN_CI:
         pytest.fail(f"{what} (CI=true: this must not be skipped)")
     pytest.skip(what)
+
+
+def stop(process: subprocess.Popen) -> None:  # type: ignore[type-arg]
+    """End a server a test started: politely, then for good."""
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
 
 
 def free_port() -> int:

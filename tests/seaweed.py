@@ -24,6 +24,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from tests.conftest import stop
+
 ADMIN_KEY, ADMIN_SECRET = "gatehouse-admin", "gatehouse-admin-secret"
 CONFIG = Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"}, connect_timeout=5, read_timeout=30)
 
@@ -121,12 +123,7 @@ def running_seaweed(folder: Path) -> Iterator[Seaweed]:
                 time.sleep(0.2)
             yield Seaweed(endpoint)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+            stop(process)
 
 
 def _answers(endpoint: str) -> bool:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ARTIFACTS, free_port, missing
+from tests.conftest import ARTIFACTS, free_port, missing, stop
 
 HEADLESS = ("--server.headless", "true")
 
@@ -71,12 +71,7 @@ def streamlit_server(data_dir: Path, database_url: str | None, moto_endpoint: st
                 time.sleep(0.3)
             yield url
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+            stop(process)
 
 
 def _healthy(url: str) -> bool:

@@ -238,22 +238,27 @@ def test_a_user_with_many_grants_spills_into_managed_policies_and_back(bare_gate
     assert actions.find_drift(gatehouse, OPERATOR) == []
 
 
-def test_a_grant_that_cannot_fit_is_refused_before_anything_changes(bare_gatehouse: Gatehouse) -> None:
+def heavy_and_owned_sources(gatehouse: Gatehouse, count: int) -> None:
+    """Two members, heavy (who will be granted) and owner (the admin of `count` sources made for it)."""
     from core.actions.add_user import add_user
 
-    gatehouse = bare_gatehouse
-    gatehouse.settings.managed_policy_quota = 0  # only the inline policy: room for far fewer grants
     add_user(gatehouse, OPERATOR, "heavy", "heavy@example.org")
     add_user(gatehouse, OPERATOR, "owner", "owner@example.org")
     with gatehouse.session() as session:
-        heavy, owner = get_user(session, "heavy"), get_user(session, "owner")
-        for grant in many_buckets(400):
+        owner = get_user(session, "owner")
+        for grant in many_buckets(count):
             source = DataSource(
-                name=grant.bucket, kind="warehouse", region="eu-west-1", provisioned_at=heavy.created_at
+                name=grant.bucket, kind="warehouse", region="eu-west-1", provisioned_at=owner.created_at
             )
             session.add(source)
             session.flush()
             session.add(Grant(source_id=source.id, user_id=owner.id, level=AccessLevel.ADMIN))
+
+
+def test_a_grant_that_cannot_fit_is_refused_before_anything_changes(bare_gatehouse: Gatehouse) -> None:
+    gatehouse = bare_gatehouse
+    gatehouse.settings.managed_policy_quota = 0  # only the inline policy: room for far fewer grants
+    heavy_and_owned_sources(gatehouse, 400)
     fitted = 0
     with pytest.raises(PolicyTooLarge, match="10,240") as refused:
         for grant in many_buckets(400):
@@ -270,12 +275,9 @@ def test_a_grant_that_cannot_fit_is_refused_before_anything_changes(bare_gatehou
 def test_other_inline_policies_on_a_role_share_its_inline_quota(bare_gatehouse: Gatehouse) -> None:
     """IAM's 10,240 characters are for all the inline policies of a role: a policy someone else put there leaves
     Gatehouse less, and a grant past what is left is refused cleanly, instead of a LimitExceeded from AWS later."""
-    from core.actions.add_user import add_user
-
     gatehouse = bare_gatehouse
     gatehouse.settings.managed_policy_quota = 0  # only the inline quota, so the figures are plain
-    add_user(gatehouse, OPERATOR, "heavy", "heavy@example.org")
-    add_user(gatehouse, OPERATOR, "owner", "owner@example.org")
+    heavy_and_owned_sources(gatehouse, 40)
     theirs = {
         "Version": "2012-10-17",
         "Statement": [
@@ -287,15 +289,6 @@ def test_other_inline_policies_on_a_role_share_its_inline_quota(bare_gatehouse: 
         RoleName="alpha_user_heavy", PolicyName="team-extra", PolicyDocument=json.dumps(theirs)
     )
     assert 8_000 < len(json.dumps(theirs, separators=(",", ":"))) < 10_000
-    with gatehouse.session() as session:
-        heavy, owner = get_user(session, "heavy"), get_user(session, "owner")
-        for grant in many_buckets(40):
-            source = DataSource(
-                name=grant.bucket, kind="warehouse", region="eu-west-1", provisioned_at=heavy.created_at
-            )
-            session.add(source)
-            session.flush()
-            session.add(Grant(source_id=source.id, user_id=owner.id, level=AccessLevel.ADMIN))
     fitted = 0
     with pytest.raises(PolicyTooLarge, match="other inline policies leave"):
         for grant in many_buckets(40):
