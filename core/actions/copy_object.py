@@ -3,11 +3,8 @@ move form; S3 copies the bytes itself, and the copy is read back once for its ch
 
 from __future__ import annotations
 
-import hashlib
-
-from core.actions.download import DOWNLOAD_CHUNK
 from core.actions.upload import MOVEMENT_METADATA, raced, refuse_replacing
-from core.adapters.aws import Aws, AwsError
+from core.adapters.aws import AwsError
 from core.adapters.models import MovementKind, User
 from core.context import Gatehouse
 from core.domain import InvalidInput, NotFound, shown
@@ -81,7 +78,7 @@ def _transfer(
     except AwsError as error:
         raise raced(error, destination.bucket, target_key) from error
     # S3 copied the bytes itself; reading the copy back once gives the checksum of what now sits in the target.
-    size, sha256 = _sha256_of(gatehouse.aws, destination.bucket, target_key)
+    size, sha256 = gatehouse.aws.checksum(destination.bucket, target_key)
     if remove:
         gatehouse.aws.delete_object(origin.bucket, key)
     moved = MovedObject(destination.bucket, target_key, size, sha256)
@@ -102,12 +99,3 @@ def _transfer(
         replaced=replaced,
     )
     return moved
-
-
-def _sha256_of(aws: Aws, bucket: str, key: str) -> tuple[int, str]:
-    """Read an object through once, in chunks, for the size and SHA-256 of what S3 now holds."""
-    sha256, size = hashlib.sha256(), 0
-    for chunk in aws.open_object(bucket, key).chunks(DOWNLOAD_CHUNK):
-        sha256.update(chunk)
-        size += len(chunk)
-    return size, sha256.hexdigest()

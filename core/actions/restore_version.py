@@ -5,10 +5,8 @@ both with its own credentials: nobody's role may delete a version."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
-from core.actions.download import DOWNLOAD_CHUNK
 from core.actions.upload import MOVEMENT_METADATA
 from core.adapters.models import MovementKind, User
 from core.context import Gatehouse
@@ -44,16 +42,13 @@ def restore_version(
         gatehouse.aws.remove_delete_marker(access.bucket, key, versions[0].version_id)
     else:
         gatehouse.aws.copy_version(access.bucket, key, version_id, {MOVEMENT_METADATA: str(movement.id)})
-    sha256, size = hashlib.sha256(), 0  # what is now the object, read back once for the record
-    for chunk in gatehouse.aws.open_object(access.bucket, key).chunks(DOWNLOAD_CHUNK):
-        sha256.update(chunk)
-        size += len(chunk)
+    size, sha256 = gatehouse.aws.checksum(access.bucket, key)  # what is now the object, for the record
     how = "undeleted" if hidden else "restored"
     add_object(
         gatehouse,
         actor,
         movement.id or 0,
-        MovedObject(access.bucket, key, size, sha256.hexdigest()),
+        MovedObject(access.bucket, key, size, sha256),
         "data-restored",
         f"{actor.username} {how} {shown(key)} in {access.bucket} from its version of "
         f"{chosen.last_modified:%Y-%m-%d %H:%M} UTC ({size:,} bytes) under form {movement.id}",

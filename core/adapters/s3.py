@@ -3,6 +3,7 @@ move data through Gatehouse. Writes can be made create-only (S3 refuses them if 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -272,6 +273,14 @@ class S3(AwsClients):
         credentials do this: nobody's role may delete a version."""
         with aws_call("DeleteObject", f"{bucket}/{key}"):
             self.s3.delete_object(Bucket=bucket, Key=key, VersionId=marker_version_id)
+
+    def checksum(self, bucket: str, key: str) -> tuple[int, str]:
+        """The size and SHA-256 of what S3 now holds under the key, read through once in chunks."""
+        sha256, size = hashlib.sha256(), 0
+        for chunk in self.open_object(bucket, key).chunks(MiB):
+            sha256.update(chunk)
+            size += len(chunk)
+        return size, sha256.hexdigest()
 
     def delete_object(self, bucket: str, key: str) -> None:
         with aws_call("DeleteObject", f"{bucket}/{key}"):
