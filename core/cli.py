@@ -52,13 +52,13 @@ class Kind(StrEnum):
     WEBAPP = "webapp"
 
 
-_started: list[Gatehouse] = []
+STARTED: list[Gatehouse] = []  # what this command started, to deliver its email at the end
 MAX_FORM_BYTES = 100_000  # a form's answers are a few kilobytes: anything bigger is the wrong file
 
 
 def _gatehouse() -> Gatehouse:
     gatehouse = start(load_settings())
-    _started.append(gatehouse)
+    STARTED.append(gatehouse)
     return gatehouse
 
 
@@ -366,7 +366,7 @@ def main() -> None:
         typer.echo(f"gatehouse: {error}", err=True)
         sys.exit(1)
     finally:
-        for gatehouse in _started:  # what the command decided is committed; now email whom it concerns
+        for gatehouse in STARTED:  # what the command decided is committed; now email whom it concerns
             deliver_email(gatehouse)
 
 

@@ -27,6 +27,9 @@ CLASSIFICATIONS = ("OFFICIAL", "OFFICIAL-SENSITIVE")
 # A form describes one piece of work; a day later it is a new movement and needs its own form (reuse is one click).
 FORM_VALID_FOR = timedelta(hours=24)
 MAX_KEY_BYTES = 1024  # S3's limit on an object key
+# Each object written under a form carries the form's id (S3 returns it as the x-amz-meta-gatehouse-movement-id
+# header): so an object's versions say which form, and so who, wrote each.
+MOVEMENT_METADATA = "gatehouse-movement-id"
 
 _LINE_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # line breaks and tabs are fine in a paragraph

@@ -15,10 +15,9 @@ retried without limit, so an outage of any length loses no email.
 from __future__ import annotations
 
 import re
-import smtplib
 import threading
 from collections.abc import Iterable
-from contextlib import nullcontext, suppress
+from contextlib import nullcontext
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -109,8 +108,7 @@ def _deliver(gatehouse: Gatehouse) -> DeliveryReport:
     settings = gatehouse.settings
     sent = failed = 0
     after_id = 0  # each notification is tried at most once per call, even when it fails
-    smtp: smtplib.SMTP | None = None
-    try:
+    with email.Mailer(settings) as mailer:
         while True:
             with gatehouse.session() as session:
                 batch = _next_batch(session, after_id)
@@ -119,8 +117,7 @@ def _deliver(gatehouse: Gatehouse) -> DeliveryReport:
                 after_id = batch[-1][0].id or after_id
                 for position, (notification, address) in enumerate(batch):
                     try:
-                        smtp = smtp or email.connect(settings)
-                        smtp.send_message(email.message(settings, notification.subject, notification.body, address))
+                        mailer.send(notification.subject, notification.body, address)
                     except email.ABOUT_MESSAGE as error:
                         _record_failure(notification, error, counts=email.is_permanent(error))
                         failed += 1
@@ -131,11 +128,6 @@ def _deliver(gatehouse: Gatehouse) -> DeliveryReport:
                     else:
                         notification.emailed_at, notification.email_error = utcnow(), None
                         sent += 1
-    finally:
-        if smtp is not None:
-            with suppress(OSError):
-                smtp.quit()
-            smtp.close()
     return DeliveryReport(sent, failed)
 
 

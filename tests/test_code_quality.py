@@ -62,6 +62,17 @@ def test_only_the_aws_adapter_calls_boto3() -> None:
     assert not clients, f"a boto3 client used outside core/adapters/: {clients}"
 
 
+def test_only_the_adapters_speak_to_outside_servers() -> None:
+    """A mail server, like AWS, is reached through core/adapters/ alone: the rest of core says what to send."""
+    protocols = {"smtplib", "ssl", "socket", "http.client", "urllib.request", "requests", "httpx"}
+    outside = [
+        str(path.relative_to(ROOT))
+        for path in [*(ROOT / "core").rglob("*.py"), *PAGES]
+        if "adapters" not in path.parts and any(m in protocols or m.split(".")[0] in protocols for m in imports(path))
+    ]
+    assert not outside, f"only core/adapters/ may open a connection: {outside}"
+
+
 def test_the_rules_do_no_io() -> None:
     """The rules, the words they use and the policy compiler are plain values in, decisions out: they import nothing
     that reaches a database, AWS or a page, so every rule is tested on values alone."""

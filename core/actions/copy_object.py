@@ -3,12 +3,12 @@ move form; S3 copies the bytes itself, and the copy is read back once for its ch
 
 from __future__ import annotations
 
-from core.actions.upload import MOVEMENT_METADATA, raced, refuse_replacing
+from core.actions.upload import raced, refuse_replacing
 from core.adapters.aws import AwsError
 from core.adapters.models import MovementKind, User
 from core.context import Gatehouse
 from core.domain import InvalidInput, NotFound, shown
-from core.movement import MovedObject, add_object, usable_movement, validate_key
+from core.movement import MOVEMENT_METADATA, MovedObject, add_object, usable_movement, validate_key
 from core.queries import source_access
 from core.rules import check_can_read, check_can_write
 

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.actions.upload import MOVEMENT_METADATA
 from core.adapters.models import MovementKind, User
 from core.context import Gatehouse
 from core.domain import InvalidInput, NotFound, shown
-from core.movement import MovedObject, add_object, usable_movement, validate_key
+from core.movement import MOVEMENT_METADATA, MovedObject, add_object, usable_movement, validate_key
 from core.queries import source_access
 from core.rules import check_can_write
 

@@ -15,11 +15,10 @@ from core.adapters.models import MovementKind, User
 from core.adapters.s3 import TransferConfig, upload_config
 from core.context import Gatehouse
 from core.domain import GatehouseError, InvalidInput, shown
-from core.movement import MovedObject, ObjectExists, add_object, usable_movement, validate_key
+from core.movement import MOVEMENT_METADATA, MovedObject, ObjectExists, add_object, usable_movement, validate_key
 from core.queries import source_access
 from core.rules import check_can_write
 
-MOVEMENT_METADATA = "gatehouse-movement-id"  # S3 returns it as the x-amz-meta-gatehouse-movement-id header
 MAX_OBJECT_BYTES = 5 * 1024**4  # S3's largest object, 5 TiB
 
 ProgressCallback = Callable[[int], None]  # called with the number of bytes sent since the last call

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from contextlib import suppress
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
@@ -18,6 +19,30 @@ ABOUT_MESSAGE = (
     smtplib.SMTPNotSupportedError,
     ValueError,  # an address or header that cannot be encoded
 )
+
+
+class Mailer:
+    """One SMTP connection for a batch of messages, opened at the first message and closed (QUIT) at the end.
+
+    `send` raises one of ABOUT_MESSAGE when the server refused that message, and an OSError (ConnectionError for a
+    refused greeting or login) when the connection failed: then the rest of the batch waits."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._smtp: smtplib.SMTP | None = None
+
+    def send(self, subject: str, body: str, to: str) -> None:
+        self._smtp = self._smtp or connect(self._settings)
+        self._smtp.send_message(message(self._settings, subject, body, to))
+
+    def __enter__(self) -> Mailer:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._smtp is not None:
+            with suppress(OSError):
+                self._smtp.quit()
+            self._smtp.close()
 
 
 def connect(settings: Settings) -> smtplib.SMTP:

@@ -8,9 +8,9 @@ from datetime import datetime
 
 from sqlmodel import col, select
 
-from core.actions.upload import MOVEMENT_METADATA
 from core.adapters.models import DataMovement, User
 from core.context import Gatehouse
+from core.movement import MOVEMENT_METADATA
 from core.queries import source_access
 from core.rules import check_can_read
 

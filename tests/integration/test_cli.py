@@ -7,11 +7,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from sqlmodel import select
 
-from core import actions
+from core import actions, cli
 from core.actor import platform_operator
 from core.adapters.models import AuditEvent, DataMovement, DataSource, Grant
 from core.config import Settings
@@ -21,26 +22,67 @@ from core.queries import get_user
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def gatehouse_cli(gatehouse: Gatehouse, settings: Settings):  # type: ignore[no-untyped-def]
-    env = {
-        **os.environ,
+def _environment(settings: Settings) -> dict[str, str]:
+    return {
         "GATEHOUSE_DATABASE_URL": settings.db_url,
         "GATEHOUSE_LOCAL_AWS_PORT": str(settings.local_aws_port),
         "GATEHOUSE_DATA_DIR": str(settings.data_dir),
     }
 
+
+@pytest.fixture
+def gatehouse_cli(gatehouse: Gatehouse, settings: Settings, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    """`gatehouse …` run in this process, as the console script runs it (`core.cli.main` with its arguments and
+    environment): what it printed, on which stream, and its exit code. A subprocess would cost seconds a call in
+    interpreter start-up; `test_the_console_script_runs_as_a_process` keeps the installed command proven."""
+    environment = _environment(settings)
+
     def run(*arguments: str, **settings: str) -> subprocess.CompletedProcess[str]:
+        capsys.readouterr()  # what the test printed before is not the command's
+        code: int | str | None = 0
+        with (
+            mock.patch.dict(os.environ, {**environment, **settings}),
+            mock.patch.object(sys, "argv", ["gatehouse", *arguments]),
+        ):
+            try:
+                cli.main()
+            except SystemExit as exit_:
+                code = exit_.code
+            finally:
+                for started in cli.STARTED:
+                    started.engine.dispose()
+                cli.STARTED.clear()
+        printed = capsys.readouterr()
+        returncode = code if isinstance(code, int) else (0 if code is None else 1)
+        return subprocess.CompletedProcess(["gatehouse", *arguments], returncode, printed.out, printed.err)
+
+    return run
+
+
+def test_the_console_script_runs_as_a_process(gatehouse: Gatehouse, settings: Settings) -> None:
+    """The installed command, in a process of its own: it starts, acts, prints, and a bad input exits non-zero with
+    one line (every other test runs the same `main` in process)."""
+    env = {**os.environ, **_environment(settings)}
+
+    def run(*arguments: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "core.cli", *arguments],
             cwd=ROOT,
-            env={**env, **settings},
+            env=env,
             capture_output=True,
             text=True,
             timeout=120,
         )
 
-    return run
+    added = run("users", "add", "frank", "--email", "frank@example.org", "--line-manager", "carol")
+    assert added.returncode == 0 and added.stdout == "added frank\n", added.stderr
+    refused = run("users", "leave", "nobody")
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert refused.stderr.strip().splitlines() == ["gatehouse: There is no platform member called nobody."], (
+        refused.stderr
+    )
+    with gatehouse.session() as session:
+        assert get_user(session, "frank") is not None
 
 
 def test_operator_adds_a_joiner_grants_lists_and_revokes(gatehouse: Gatehouse, gatehouse_cli) -> None:  # type: ignore[no-untyped-def]

@@ -29,11 +29,11 @@ from core.actions.download import download
 from core.actions.preview_object import preview
 from core.actions.record_movement import record_movement
 from core.actions.restore_version import restore_version
-from core.actions.upload import MOVEMENT_METADATA, HashingReader, upload
+from core.actions.upload import HashingReader, upload
 from core.adapters.models import AuditEvent, DataMovement, DataSource, MovementKind, User, utcnow
 from core.context import Gatehouse
 from core.domain import AccessLevel, InvalidInput, NotAllowed, NotFound
-from core.movement import FormNeeded, MovementForm, ObjectExists, validate_key
+from core.movement import MOVEMENT_METADATA, FormNeeded, MovementForm, ObjectExists, validate_key
 from core.queries import get_user
 from core.reads.browse import breadcrumbs, list_folder
 from core.reads.movements import previous_forms
