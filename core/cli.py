@@ -164,11 +164,18 @@ def access_grant(
 
 
 @access_app.command("revoke")
-def access_revoke(source: str, username: str) -> None:
-    """Revoke a user's access to a source."""
-    outcome = actions.revoke_access(_gatehouse(), _actor(), source, username)
+def access_revoke(
+    source: str,
+    username: str,
+    path: Annotated[
+        list[str] | None, typer.Option(help="Revoke only this path, exactly as held (repeat for more).")
+    ] = None,
+) -> None:
+    """Revoke a user's access to a source, or to some of the paths they hold on it."""
+    outcome = actions.revoke_access(_gatehouse(), _actor(), source, username, path or None)
     pending = "recorded, not yet applied in AWS: " if outcome.failed else ""
-    typer.echo(f"{pending}revoked {outcome.recorded[0]}'s access to {source}")
+    what = f"access to {', '.join(path)} of {source}" if path else f"access to {source}"
+    typer.echo(f"{pending}revoked {outcome.recorded[0]}'s {what}")
     _report(outcome)
 
 

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, exists, select
 from core.actor import acting
 from core.adapters.models import AccessRequest, DataSource, Grant, User, utcnow
 from core.domain import AccessLevel, NotAllowed, NotFound, UserStatus, is_clean_name, shown
-from core.rules import OPEN, Person, SourceAccess, can_see_source
+from core.rules import OPEN, Held, Person, SourceAccess, can_see_source
 
 
 def live_grant(today: date) -> list[ColumnElement[bool]]:
@@ -115,12 +115,22 @@ def source_access(session: Session, actor: User, source_name: str) -> SourceAcce
     source = get_source(session, actor, source_name)
     if source.archived_at is not None:
         raise NotAllowed(f"{source.name} is archived: its data can no longer be used through Gatehouse.")
-    grant = session.exec(
-        select(Grant)
+    grants = session.exec(
+        select(Grant.level, Grant.paths)
         .join(DataSource, col(DataSource.id) == Grant.source_id)
         .join(User, col(User.id) == Grant.user_id)
         .where(Grant.source_id == source.id, Grant.user_id == actor.id, *live_grant(utcnow().date()))
-    ).first()
-    if grant is None:
+    ).all()
+    if not grants:
         raise NotAllowed(f"You have no access to {source.name}: ask for it on the Request access page.")
-    return SourceAccess(source, AccessLevel(grant.level), tuple(grant.paths))
+    return SourceAccess(source, tuple(Held(AccessLevel(level), tuple(paths)) for level, paths in grants))
+
+
+def held_grants(session: Session, source: DataSource, user: User) -> list[Grant]:
+    """Every grant one member holds on one source (any end date): several, of different levels on separate paths."""
+    query = select(Grant).where(Grant.source_id == source.id, Grant.user_id == user.id).order_by(col(Grant.id))
+    return list(session.exec(query).all())
+
+
+def held(grants: list[Grant]) -> list[Held]:
+    return [Held(AccessLevel(g.level), tuple(g.paths)) for g in grants]

@@ -7,6 +7,7 @@ source someone may see, an open request) is written once in core/queries.py.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -136,6 +137,88 @@ def covers(held_level: AccessLevel, held_paths: tuple[str, ...], level: AccessLe
     if not held_paths:
         return True
     return bool(paths) and all(any(path_covers(h, p) for h in held_paths) for p in paths)
+
+
+@dataclass(frozen=True)
+class Held:
+    """One grant a person holds on a source: a level on paths (none = the whole bucket). A person may hold several on
+    one source, of different levels, on paths that never overlap."""
+
+    level: AccessLevel
+    paths: tuple[str, ...]
+
+    def where(self, source_name: str) -> str:
+        return format_paths(self.paths) if self.paths else f"the whole of {source_name}"
+
+
+def covers_held(held: Sequence[Held], level: AccessLevel, paths: tuple[str, ...]) -> bool:
+    """Does what is held, taken together, already give everything asked for (each path, at the level or above)?"""
+    if not paths:
+        return any(covers(h.level, h.paths, level, ()) for h in held)
+    return all(any(covers(h.level, h.paths, level, (path,)) for h in held) for path in paths)
+
+
+def _where(path: str, source_name: str) -> str:
+    return path or f"the whole of {source_name}"
+
+
+def place_grant(
+    held: Sequence[Held],
+    level: AccessLevel,
+    paths: tuple[str, ...],
+    username: str,
+    source_name: str,
+    *,
+    asking: bool = False,
+) -> tuple[list[tuple[str, ...] | None], Decision]:
+    """Where a new grant of `level` on `paths` goes among the grants a person holds on one source.
+
+    A held path equal to a new one, or inside one, is replaced by the new grant (that is how a level is changed, or a
+    grant widened); the rest is kept. Refused: a new path inside a held one (paths never overlap: change the held
+    grant under Edit instead), and a new path around a held one of a higher level (a grant never lowers what it does
+    not name). Returns, index by index with `held`, the paths each held grant keeps (None: it goes entirely).
+    `asking`: the person asks for it themselves (a request), and is told so."""
+    who, has = ("You", "have") if asking else (username, "has")
+    remedy = "ask an admin of the source to change it" if asking else "change that access under Edit"
+    new = paths or ("",)
+    kept: list[tuple[str, ...] | None] = []
+    for grant in held:
+        remaining: list[str] = []
+        for old in grant.paths or ("",):
+            around = [p for p in new if p == old or path_covers(p, old)]
+            inside = [p for p in new if p != old and path_covers(old, p)]
+            if inside:
+                return [], Decision(
+                    False,
+                    f"{who} already {has} {grant.level.label.lower()} access to {_where(old, source_name)}, which "
+                    f"includes {_where(inside[0], source_name)}: one person's paths on a source never overlap, so "
+                    f"{remedy} instead.",
+                )
+            if around and around[0] != old and grant.level.rank > level.rank:
+                return [], Decision(
+                    False,
+                    f"{who} {has} {grant.level.label.lower()} access to {_where(old, source_name)}, inside "
+                    f"{_where(around[0], source_name)}: a grant does not lower access it does not name, so "
+                    f"{remedy} first.",
+                )
+            if not around:
+                remaining.append(old)
+        kept.append(tuple(remaining) if remaining and grant.paths else None)
+    return kept, ALLOWED
+
+
+def check_no_overlap(others: Sequence[Held], paths: tuple[str, ...], username: str, source_name: str) -> Decision:
+    """A grant changed in place may not come to overlap the person's other grants on the source."""
+    for grant in others:
+        for old in grant.paths or ("",):
+            for path in paths or ("",):
+                if path_covers(old, path) or path_covers(path, old):
+                    return Decision(
+                        False,
+                        f"{username} also has {grant.level.label.lower()} access to {_where(old, source_name)}, "
+                        f"which overlaps {_where(path, source_name)}: one person's paths on a source never overlap.",
+                    )
+    return ALLOWED
 
 
 def check_end_date(expires_on: date | None, today: date) -> Decision:
@@ -281,20 +364,41 @@ def check_refusal_reason(reason: str) -> Decision:
 
 @dataclass(frozen=True)
 class SourceAccess:
-    """What the actor may do with the objects of one source, as their grant in the database says."""
+    """What the actor may do with the objects of one source, as their grants in the database say (one or several, of
+    different levels on paths that do not overlap)."""
 
     source: Any  # the DataSource row
-    level: AccessLevel
-    paths: tuple[str, ...]  # validated, leading /, no trailing /; empty = the whole bucket
+    held: tuple[Held, ...]  # paths validated, leading /, no trailing /; empty = the whole bucket
 
     @property
     def bucket(self) -> str:
         return self.source.name
 
     @property
+    def paths(self) -> tuple[str, ...]:
+        """Every path the actor may read; empty = the whole bucket."""
+        if any(not h.paths for h in self.held):
+            return ()
+        return tuple(sorted(p for h in self.held for p in h.paths))
+
+    @property
+    def write_paths(self) -> tuple[str, ...] | None:
+        """The paths the actor may write (empty = the whole bucket); None when they may write nowhere."""
+        writers = [h for h in self.held if h.level.can_write]
+        if not writers:
+            return None
+        if any(not h.paths for h in writers):
+            return ()
+        return tuple(sorted(p for h in writers for p in h.paths))
+
+    @property
     def prefixes(self) -> tuple[str, ...]:
         """The key prefixes the paths cover: `/p/q` covers the keys under `p/q/`, as its IAM statement does."""
-        return tuple(path.lstrip("/") + "/" for path in self.paths)
+        return prefixes(self.paths)
+
+
+def prefixes(paths: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(path.lstrip("/") + "/" for path in paths)
 
 
 def check_can_read(access: SourceAccess, key: str) -> Decision:
@@ -308,11 +412,21 @@ def check_can_read(access: SourceAccess, key: str) -> Decision:
 
 
 def check_level_writes(access: SourceAccess) -> Decision:
-    if access.level.can_write:
+    if access.write_paths is not None:
         return ALLOWED
     return Decision(False, f"You have read-only access to {access.bucket}: writing to it needs read/write access.")
 
 
 def check_can_write(access: SourceAccess, key: str) -> Decision:
     level = check_level_writes(access)
-    return check_can_read(access, key) if level.allowed else level
+    if not level.allowed:
+        return level
+    readable = check_can_read(access, key)
+    writable = access.write_paths or ()
+    if not readable.allowed or not writable or key.startswith(prefixes(writable)):
+        return readable
+    return Decision(
+        False,
+        f"You have read/write access to {format_paths(writable)} of {access.bucket} only: {shown(key)} is read only "
+        "for you.",
+    )

@@ -99,7 +99,8 @@ def manage_access(gh: Gatehouse, me: User) -> None:
                     "Paths (optional)",
                     placeholder="/folder-one\n/folder-two",
                     key="grant-paths",
-                    help="One path a line; empty = whole bucket.",
+                    help="One path a line; empty = whole bucket. Their access on other paths of the source stays "
+                    "as it is: a person may read one path and write another.",
                 )
                 until = widgets.end_date(key="grant-until")
                 confirm_external = st.checkbox("I confirm that external users among them should have this access")
@@ -126,10 +127,17 @@ def manage_access(gh: Gatehouse, me: User) -> None:
             if not people:
                 st.caption("Nobody to edit: find them in Who has access first." if _who_search() else "Nobody to edit.")
             else:
-                person = st.selectbox("User", [e.principal for e in people], key="edit-user")
-                entry = next(e for e in people if e.principal == person)
-                # Keyed by source and person: another person's form starts from their own access, not the last one's
-                ident = f"{source}-{person}"
+                person = st.selectbox("User", list(dict.fromkeys(e.principal for e in people)), key="edit-user")
+                theirs = [e for e in people if e.principal == person]  # several: levels on separate paths
+                entry = theirs[0]
+                if len(theirs) > 1:
+                    described = {e.grant_id: f"{e.level.label} on {format_paths(e.paths)}" for e in theirs}
+                    chosen = st.selectbox(
+                        "Which of their access", list(described), format_func=described.__getitem__, key="edit-grant"
+                    )
+                    entry = next((e for e in theirs if e.grant_id == chosen), entry)
+                # Keyed by the grant: another grant's form starts from its own access, not the last one's
+                ident = f"{source}-{entry.grant_id}"
                 with st.form(f"edit-form-{ident}"):
                     level = st.selectbox(
                         "Access level",
@@ -146,21 +154,16 @@ def manage_access(gh: Gatehouse, me: User) -> None:
                 if saved:
                     widgets.act(
                         gh,
-                        lambda: actions.grant_access(
-                            gh,
-                            me,
-                            source,
-                            [person],
-                            level,
-                            paths,
-                            until,
-                            confirm_external=True,
-                        ),
+                        lambda: actions.change_access(gh, me, source, person, entry.grant_id, level, paths, until),
                         f"Saved {person}'s access.",
                     )
                 if revoked:
                     widgets.act(
-                        gh, lambda: actions.revoke_access(gh, me, source, person), f"Revoked {person}'s access."
+                        gh,
+                        lambda: actions.revoke_access(gh, me, source, person, entry.paths or None),
+                        f"Revoked {person}'s {entry.level.label.lower()} access to {format_paths(entry.paths)}."
+                        if len(theirs) > 1
+                        else f"Revoked {person}'s access.",
                     )
 
     if trail_tab.open:

@@ -13,6 +13,7 @@ from core.reads import browse as browsing
 from core.reads import catalog
 from core.reads.catalog import UsableSource
 from core.reads.versions import object_versions
+from core.rules import prefixes
 from pages import cached, signin
 from pages.markup import literal, table
 from pages.movement_form import movement_form
@@ -22,7 +23,7 @@ MAX_DOWNLOAD_BYTES = 200 * 1024 * 1024  # through the browser; bigger files: the
 
 
 def browse(gh: Gatehouse, actor: signin.Actor, usable: list[UsableSource]) -> None:
-    names = [s.name for s in usable]
+    names = list(dict.fromkeys(s.name for s in usable))  # one row a grant: a source may hold several
     source = st.selectbox(
         "Data source", names, index=None, placeholder="Choose a data source to browse", key="browse-source"
     )
@@ -79,7 +80,9 @@ def browse(gh: Gatehouse, actor: signin.Actor, usable: list[UsableSource]) -> No
     if chosen is None:
         return
     entry = next(o for o in page.objects if o.key == chosen)
-    level = next(s.level for s in usable if s.name == source)
+    writes_here = any(
+        s.name == source and s.level.can_write and (not s.paths or chosen.startswith(prefixes(s.paths))) for s in usable
+    )
     preview_tab, download_tab, copy_tab, versions_tab = st.tabs(["Preview", "Download", "Copy or move", "Versions"])
     with preview_tab:
         if snippets.file_kind(chosen) is None:
@@ -118,7 +121,7 @@ def browse(gh: Gatehouse, actor: signin.Actor, usable: list[UsableSource]) -> No
     with copy_tab:
         _copy(gh, actor, source, chosen)
     with versions_tab:
-        _versions(gh, actor, source, chosen, level.can_write)
+        _versions(gh, actor, source, chosen, writes_here)
 
 
 def _versions(gh: Gatehouse, actor: signin.Actor, source: str, key: str, can_write: bool) -> None:
@@ -189,7 +192,9 @@ def _versions(gh: Gatehouse, actor: signin.Actor, source: str, key: str, can_wri
 
 
 def _copy(gh: Gatehouse, actor: signin.Actor, source: str, key: str) -> None:
-    writable = [s.name for s in cached.read(catalog.usable_sources, gh.settings, actor.user) if s.level.can_write]
+    writable = list(
+        dict.fromkeys(s.name for s in cached.read(catalog.usable_sources, gh.settings, actor.user) if s.level.can_write)
+    )
     if not writable:
         st.caption("You cannot write to any data source.")
         return

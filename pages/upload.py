@@ -28,19 +28,20 @@ if not writable:
     st.info("You cannot write to any data source. Ask for read/write access on Request access.")
     st.stop()
 
-names = [s.name for s in writable]
+names = list(dict.fromkeys(s.name for s in writable))  # one row a grant: a source may hold several
 source_name = st.selectbox("Data source", names, key="upload-source")
-source = writable[names.index(source_name)]
-folders = [p.lstrip("/") for p in source.paths] or [""]
+grants = [s for s in writable if s.name == source_name]
+write_paths = () if any(not s.paths for s in grants) else tuple(p for s in grants for p in s.paths)
+folders = [p.lstrip("/") for p in write_paths] or [""]
 folder = st.text_input(
     "Folder",
     value=folders[0],
     key="upload-folder",
-    help=literal(f"Where in {source.name} the files go. You may write in: {format_paths(source.paths)}."),
+    help=literal(f"Where in {source_name} the files go. You may write in: {format_paths(write_paths)}."),
 )
 prefix = folder.strip().strip("/")
 movement_id = movement_form(
-    gh, actor, "upload", MovementKind.UPLOAD, source.name, destination=f"{source.name}/{prefix}".rstrip("/")
+    gh, actor, "upload", MovementKind.UPLOAD, source_name, destination=f"{source_name}/{prefix}".rstrip("/")
 )
 if movement_id is None:
     st.stop()
@@ -65,7 +66,7 @@ if files and st.button("Upload", type="primary", key="upload-go"):
 
         try:
             moved = upload(
-                gh, me, movement_id, source.name, key, file, file.size, overwrite=overwrite, progress=advance
+                gh, me, movement_id, source_name, key, file, file.size, overwrite=overwrite, progress=advance
             )
         except GatehouseError as error:
             bar.empty()

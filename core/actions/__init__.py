@@ -7,6 +7,7 @@ Every action is importable from here: `from core import actions; actions.approve
 from core.actions.add_user import Joiner, add_user
 from core.actions.approve_request import approve_request
 from core.actions.archive_source import Archived, archive_source
+from core.actions.change_access import change_access
 from core.actions.confirm_request import confirm_request
 from core.actions.copy_object import copy, move
 from core.actions.create_source import Created, create_source, provision_pending
@@ -42,6 +43,7 @@ __all__ = [
     "approve_request",
     "archive_source",
     "as_paths",
+    "change_access",
     "check_download",
     "confirm_request",
     "copy",

@@ -43,7 +43,7 @@ def archive_source(gatehouse: Gatehouse, actor: User, name: str) -> Archived:
         source.archived_by_id = actor.id
         session.add(source)
         holders = session.exec(
-            select(User).join(Grant, col(Grant.user_id) == User.id).where(Grant.source_id == source.id)
+            select(User).join(Grant, col(Grant.user_id) == User.id).where(Grant.source_id == source.id).distinct()
         ).all()
         apps = session.exec(
             select(App).join(Grant, col(Grant.app_id) == App.id).where(Grant.source_id == source.id)

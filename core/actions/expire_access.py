@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from core import audit
 from core.adapters.models import DataSource, Grant, User, utcnow
 from core.context import Gatehouse
-from core.domain import AccessLevel
+from core.domain import AccessLevel, format_paths
 from core.iam_sync import mark_changed, sync_pending, user_principal
 from core.notify import NotificationKind, notify
 from core.queries import active_admins, live_grant
@@ -49,12 +49,13 @@ def expire(gatehouse: Gatehouse, today: date | None = None) -> ExpiryReport:
             grant.expiry_warned_at = utcnow()
             session.add(grant)
             level = AccessLevel(grant.level).label.lower()
+            on = f"{source.name} ({format_paths(tuple(grant.paths))})" if grant.paths else source.name  # which grant
             notify(
                 session,
                 [holder],
                 NotificationKind.ACCESS_ENDING,
                 f"Your access to {source.name} ends soon",
-                f"Your {level} access to {source.name} ends on {grant.expires_on:%d %B %Y}. "
+                f"Your {level} access to {on} ends on {grant.expires_on:%d %B %Y}. "
                 "If you still need it, ask an admin of the source to extend it.",
             )
             notify(
@@ -62,7 +63,7 @@ def expire(gatehouse: Gatehouse, today: date | None = None) -> ExpiryReport:
                 [admin_users[a] for a in admins.get(source.id or 0, []) if a != holder.username],
                 NotificationKind.ACCESS_ENDING,
                 f"{holder.username}'s access to {source.name} ends soon",
-                f"{holder.username}'s {level} access to {source.name} ends on {grant.expires_on:%d %B %Y}.",
+                f"{holder.username}'s {level} access to {on} ends on {grant.expires_on:%d %B %Y}.",
             )
             report.warned.append(f"{holder.username} on {source.name}, ends {grant.expires_on}")
 
@@ -95,7 +96,9 @@ def expire(gatehouse: Gatehouse, today: date | None = None) -> ExpiryReport:
                 [holder],
                 NotificationKind.ACCESS_ENDED,
                 f"Your access to {source.name} has ended",
-                f"Your access to {source.name} ended on {grant.expires_on:%d %B %Y}.",
+                f"Your {AccessLevel(grant.level).label.lower()} access to {source.name} "
+                + (f"({format_paths(tuple(grant.paths))}) " if grant.paths else "")
+                + f"ended on {grant.expires_on:%d %B %Y}.",
             )
             report.expired.append(f"{holder.username} on {source.name}")
         principals = {user_principal(gatehouse.settings.env, holder) for _, holder, _ in passed}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from core import audit
 from core.actor import acting
@@ -16,8 +16,8 @@ from core.context import Gatehouse
 from core.domain import AccessLevel, BucketGrant, InvalidInput, format_paths, parse_paths
 from core.iam_sync import SyncOutcome, desired_grants, mark_changed, sync_pending, user_principal
 from core.notify import NotificationKind, notify
-from core.queries import active_admins, get_source, get_user, is_active_admin
-from core.rules import check_end_date, check_keeps_an_admin, check_manages_source, check_may_hold
+from core.queries import active_admins, get_source, get_user, held, held_grants, is_active_admin
+from core.rules import check_end_date, check_keeps_an_admin, check_manages_source, check_may_hold, place_grant
 
 
 class ExternalNeedsConfirmation(InvalidInput):
@@ -49,16 +49,16 @@ def as_paths(paths: str | tuple[str, ...] | list[str] | None) -> tuple[str, ...]
     return parse_paths("\n".join(paths)) if paths else ()
 
 
-def check_fits(gatehouse: Gatehouse, session: Session, user: User, grant: BucketGrant) -> None:
-    """Refuse, before anything changes, a grant that would not fit in the room IAM leaves Gatehouse on the user's
-    role (others' inline and managed policies count against the same quotas)."""
+def check_fits(gatehouse: Gatehouse, session: Session, user: User, bucket: str, grants: list[BucketGrant]) -> None:
+    """Refuse, before anything changes, grants on a bucket that would not fit in the room IAM leaves Gatehouse on the
+    user's role (others' inline and managed policies count against the same quotas)."""
     principal = user_principal(gatehouse.settings.env, user)
-    others = [g for g in desired_grants(session, principal) if g.bucket != grant.bucket]
+    others = [g for g in desired_grants(session, principal) if g.bucket != bucket]
     try:
         live = gatehouse.aws.read_role_policies(principal.role_name)
     except AwsError:
         live = LivePolicies(role_exists=False)  # AWS unreachable: the whole quota; the sync says if others took some
-    live.compile([*others, grant], gatehouse.settings.managed_policy_quota)
+    live.compile([*others, *grants], gatehouse.settings.managed_policy_quota)
 
 
 def grant_access(
@@ -114,10 +114,25 @@ def record_grant(
     if source.archived_at is not None:
         raise InvalidInput(f"{source.name} is archived: its access cannot change.")
     users = list({u.id: u for u in (_grantee(session, name, level, confirm_external) for name in usernames)}.values())
-    for user in users:
-        check_fits(gatehouse, session, user, BucketGrant(source.name, level, paths))
-    for user in users:
-        _upsert(session, actor, source, user, level, paths, expires_on, request_id)
+    placed = [_placement(gatehouse, session, source, user, level, paths) for user in users]
+    for user, (grants, kept) in zip(users, placed, strict=True):
+        _place(
+            session,
+            actor,
+            source,
+            user,
+            grants,
+            kept,
+            Grant(
+                source_id=source.id or 0,
+                user_id=user.id,
+                level=level,
+                paths=list(paths),
+                expires_on=expires_on,
+                granted_by_id=actor.id,
+                request_id=request_id,
+            ),
+        )
     principals = [user_principal(gatehouse.settings.env, u) for u in users]
     mark_changed(session, principals)
     notify(
@@ -141,44 +156,72 @@ def _grantee(session: Session, username: str, level: AccessLevel, confirm_extern
     return user
 
 
-def _upsert(
+def _placement(
+    gatehouse: Gatehouse, session: Session, source: DataSource, user: User, level: AccessLevel, paths: tuple[str, ...]
+) -> tuple[list[Grant], list[tuple[str, ...] | None]]:
+    """Where the new grant goes among the user's grants on the source (`rules.place_grant`), checked against the
+    rules, the last admin and IAM's room before anything changes."""
+    grants = held_grants(session, source, user)
+    kept, decision = place_grant(held(grants), level, paths, user.username, source.name)
+    decision.enforce(InvalidInput)
+    if level is not AccessLevel.ADMIN and any(
+        g.level == AccessLevel.ADMIN and keeps is None for g, keeps in zip(grants, kept, strict=True)
+    ):
+        keeps_an_admin(session, source, user)
+    after = [
+        BucketGrant(source.name, AccessLevel(g.level), keeps, source.kms_key_arn)
+        for g, keeps in zip(grants, kept, strict=True)
+        if keeps is not None
+    ]
+    check_fits(
+        gatehouse, session, user, source.name, [*after, BucketGrant(source.name, level, paths, source.kms_key_arn)]
+    )
+    return grants, kept
+
+
+def _place(
     session: Session,
     actor: User,
     source: DataSource,
     user: User,
-    level: AccessLevel,
-    paths: tuple[str, ...],
-    expires_on: date | None,
-    request_id: int | None,
+    grants: list[Grant],
+    kept: list[tuple[str, ...] | None],
+    new: Grant,
 ) -> None:
-    grant = session.exec(select(Grant).where(Grant.source_id == source.id, Grant.user_id == user.id)).first()
-    before = None if grant is None else describe(grant)
-    if grant is not None and grant.level == AccessLevel.ADMIN and level is not AccessLevel.ADMIN:
-        keeps_an_admin(session, source, user)
-    if grant is None:
-        grant = Grant(source_id=source.id or 0, user_id=user.id)
-    grant.level = level
-    grant.paths = list(paths)
-    grant.expires_on = expires_on
-    grant.granted_by_id = actor.id
-    grant.request_id = request_id or grant.request_id
-    grant.updated_at = utcnow()
-    session.add(grant)
-    after = describe(grant)
-    action = "access-granted" if before is None else "access-changed"
+    """Record the new grant beside what the user keeps, and the audit event of the change (all their grants on the
+    source, before and after)."""
+    before = [describe(g) for g in grants]
+    now = utcnow()
+    for grant, keeps in zip(grants, kept, strict=True):
+        if keeps is None:
+            session.delete(grant)
+        elif keeps != tuple(grant.paths):
+            grant.paths, grant.updated_at = list(keeps), now
+            session.add(grant)
+    new.created_at = new.updated_at = now
+    session.add(new)
+    after = [describe(g) for g, keeps in zip(grants, kept, strict=True) if keeps is not None] + [describe(new)]
+    level, paths, expires_on = AccessLevel(new.level), tuple(new.paths), new.expires_on
     summary = f"{actor.username} gave {user.username} {level.label.lower()} access to {source.name}"
     summary += f" ({format_paths(paths)})" + (f" until {expires_on}" if expires_on else "")
     audit.record(
         session,
         actor.username,
-        action,
+        "access-granted" if not before else "access-changed",
         summary,
         source_id=source.id,
         subject=user.username,
-        request_id=request_id,
-        before=before,
-        after=after,
+        request_id=new.request_id,
+        before=_one_or_all(before),
+        after=_one_or_all(after),
     )
+
+
+def _one_or_all(described: list[dict[str, object]]) -> dict[str, object] | None:
+    """A member's grants on a source as the audit trail keeps them: one grant as itself, several as a list."""
+    if not described:
+        return None
+    return described[0] if len(described) == 1 else {"grants": described}
 
 
 def describe(grant: Grant) -> dict[str, object]:

@@ -16,7 +16,8 @@ from core.context import Gatehouse
 from core.domain import SourceKind
 from core.iam_sync import mark_changed, sync_pending, user_principal
 from core.policy_reader import import_s3_access
-from core.rules import check_platform_admin, is_active
+from core.queries import held_grants
+from core.rules import Held, check_no_overlap, check_platform_admin, is_active
 
 
 @dataclass
@@ -64,16 +65,20 @@ def import_roles(gatehouse: Gatehouse, actor: User, *, dry_run: bool = False) ->
             for reason in imported.skipped:
                 report.skipped += 1
                 report.lines.append(f"{username}: {reason}")
-            seen: set[str] = set()
+            adopted: dict[str, list[Held]] = {}  # bucket -> what this run adopted on it for this user
+            kept_as_is: set[str] = set()  # buckets this user already has access to in Gatehouse
             for grant in imported.grants:
-                if grant.bucket in seen:
+                if grant.bucket in kept_as_is:
+                    continue
+                holding = adopted.setdefault(grant.bucket, [])
+                refused = check_no_overlap(holding, grant.paths, username, grant.bucket)
+                if not refused.allowed:
                     report.skipped += 1
                     report.lines.append(
                         f"{username}: {grant.level.label.lower()} on {grant.bucket} {list(grant.paths)} not imported: "
-                        "Gatehouse keeps one level per source; grant it by hand if needed"
+                        f"{refused.reason}"
                     )
                     continue
-                seen.add(grant.bucket)
                 source = session.exec(select(DataSource).where(DataSource.name == grant.bucket)).first()
                 if source is None:
                     report.lines.append(f"{grant.bucket}: adopted as a warehouse source with no admin (orphaned)")
@@ -88,12 +93,11 @@ def import_roles(gatehouse: Gatehouse, actor: User, *, dry_run: bool = False) ->
                     )
                     session.add(source)
                     session.flush()
-                existing = session.exec(
-                    select(Grant).where(Grant.source_id == source.id, Grant.user_id == user.id)
-                ).first()
-                if existing is not None:
+                if not holding and held_grants(session, source, user):
                     report.lines.append(f"{username}: {grant.bucket} already granted in Gatehouse; kept as it is")
+                    kept_as_is.add(grant.bucket)
                     continue
+                holding.append(Held(grant.level, grant.paths))
                 session.add(
                     Grant(
                         source_id=source.id or 0,

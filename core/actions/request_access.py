@@ -9,13 +9,21 @@ from sqlmodel import select
 
 from core import audit
 from core.actor import acting
-from core.adapters.models import AccessRequest, Grant, RequestStatus, User, utcnow
+from core.adapters.models import AccessRequest, RequestStatus, User, utcnow
 from core.context import Gatehouse
 from core.domain import AccessLevel, InvalidInput, check_text, format_paths, parse_paths
 from core.notify import NotificationKind, notify
-from core.queries import active_admins, get_source, open_request, platform_team, users_named
+from core.queries import active_admins, get_source, held, held_grants, open_request, platform_team, users_named
 from core.reads.queues import RequestView, view_of
-from core.rules import check_business_need, check_end_date, check_may_hold, covers, is_active, route_request
+from core.rules import (
+    check_business_need,
+    check_end_date,
+    check_may_hold,
+    covers_held,
+    is_active,
+    place_grant,
+    route_request,
+)
 
 
 def request_access(
@@ -37,12 +45,15 @@ def request_access(
         source = get_source(session, requester, source_name)
         if source.archived_at is not None:
             raise InvalidInput(f"{source.name} is archived: it takes no new requests.")
-        held = session.exec(select(Grant).where(Grant.source_id == source.id, Grant.user_id == requester.id)).first()
-        if held is not None and covers(AccessLevel(held.level), tuple(held.paths), level, parsed):
+        holding = held(held_grants(session, source, requester))
+        if covers_held(holding, level, parsed):
             raise InvalidInput(
-                f"You already have {AccessLevel(held.level).label.lower()} access to {source.name} "
-                f"({format_paths(tuple(held.paths))})."
+                f"You already have that access to {source.name}: "
+                + "; ".join(f"{h.level.label.lower()} on {h.where(source.name)}" for h in holding)
+                + "."
             )
+        # Asked for what could not be granted beside what is held (a path inside a held one): said now, not at approval
+        place_grant(holding, level, parsed, requester.username, source.name, asking=True)[1].enforce(InvalidInput)
         pending = session.exec(
             select(AccessRequest).where(
                 AccessRequest.requester_id == requester.id, AccessRequest.source_id == source.id, open_request()

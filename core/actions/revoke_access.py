@@ -1,21 +1,28 @@
-"""Removing a member's access to a source: an admin of it, the platform team, or the member themselves."""
+"""Removing a member's access to a source, whole or one path at a time: an admin of it, the platform team, or the
+member themselves."""
 
 from __future__ import annotations
 
-from sqlmodel import select
-
 from core import audit
-from core.actions.grant_access import GrantOutcome, check_manages, describe, keeps_an_admin
+from core.actions.grant_access import GrantOutcome, as_paths, check_manages, describe, keeps_an_admin
 from core.actor import acting
-from core.adapters.models import Grant, User
+from core.adapters.models import User, utcnow
 from core.context import Gatehouse
-from core.domain import AccessLevel, InvalidInput
+from core.domain import AccessLevel, InvalidInput, format_paths
 from core.iam_sync import mark_changed, sync_pending, user_principal
-from core.queries import get_source, get_user
+from core.queries import get_source, get_user, held_grants
 
 
-def revoke_access(gatehouse: Gatehouse, actor: User, source_name: str, username: str) -> GrantOutcome:
-    """Remove a user's access to a source: by an admin of it, the platform team, or the user themselves."""
+def revoke_access(
+    gatehouse: Gatehouse,
+    actor: User,
+    source_name: str,
+    username: str,
+    paths: str | tuple[str, ...] | list[str] | None = None,
+) -> GrantOutcome:
+    """Remove a user's access to a source (`paths` None), or to some of the paths they hold on it (each exactly as
+    held): by an admin of it, the platform team, or the user themselves."""
+    taken = as_paths(paths) if paths is not None else ()
     with gatehouse.session() as session:
         actor = acting(session, actor)
         source = get_source(session, actor, source_name)
@@ -23,23 +30,40 @@ def revoke_access(gatehouse: Gatehouse, actor: User, source_name: str, username:
         own = actor.id is not None and actor.id == user.id
         if not own:
             check_manages(session, actor, source)
-        grant = session.exec(select(Grant).where(Grant.source_id == source.id, Grant.user_id == user.id)).first()
-        if grant is None:
+        grants = held_grants(session, source, user)
+        if not grants:
             raise InvalidInput(f"{user.username} has no access to {source.name}.")
-        if grant.level == AccessLevel.ADMIN:
-            keeps_an_admin(session, source, user)
-        before = describe(grant)
-        session.delete(grant)
+        holding = [p for g in grants for p in g.paths]
+        for path in taken:
+            if path not in holding:
+                if holding and all(g.paths for g in grants):
+                    held_where = f"the paths they hold are {format_paths(tuple(holding))}"
+                else:
+                    held_where = "they have access to the whole of it: revoke it all, or change it to paths under Edit"
+                raise InvalidInput(f"{user.username} holds no access on {path} of {source.name}: {held_where}.")
+        before = [describe(g) for g in grants]
+        for grant in grants:
+            keeps = [p for p in grant.paths if p not in taken] if taken else []
+            if taken and keeps == list(grant.paths):
+                continue  # none of its paths is taken
+            if not keeps:
+                if grant.level == AccessLevel.ADMIN:
+                    keeps_an_admin(session, source, user)
+                session.delete(grant)
+            else:
+                grant.paths, grant.updated_at = keeps, utcnow()
+                session.add(grant)
         principal = user_principal(gatehouse.settings.env, user)
         mark_changed(session, [principal])
         who = "their own" if own else f"{user.username}'s"
+        what = f"access to {format_paths(taken)} of {source.name}" if taken else f"access to {source.name}"
         audit.record(
             session,
             actor.username,
             "access-revoked",
-            f"{actor.username} revoked {who} access to {source.name}",
+            f"{actor.username} revoked {who} {what}",
             source_id=source.id,
             subject=user.username,
-            before=before,
+            before=before[0] if len(before) == 1 else {"grants": before},
         )
     return GrantOutcome([user.username], sync_pending(gatehouse, [principal.role_name]))

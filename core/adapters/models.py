@@ -87,11 +87,13 @@ class DataSource(SQLModel, table=True):
 
 
 class Grant(SQLModel, table=True):
-    """Access of one principal (a user or an app) to one source: the desired state that IAM is made to match."""
+    """Access of one principal (a user or an app) to one source, at a level on paths: the desired state that IAM is
+    made to match. A member may hold several on one source, of different levels on paths that never overlap (the rule
+    is core/rules.py's); an app holds one."""
 
     __tablename__ = "grants"
     __table_args__ = (
-        UniqueConstraint("source_id", "user_id", name="uq_grant_source_user"),
+        Index("ix_grants_source_user", "source_id", "user_id"),
         UniqueConstraint("source_id", "app_id", name="uq_grant_source_app"),
         CheckConstraint("(user_id IS NULL) <> (app_id IS NULL)", name="ck_grant_one_principal"),
         Index("ix_grants_source_level_user", "source_id", "level", "user_id"),

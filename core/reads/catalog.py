@@ -95,6 +95,7 @@ def other_sources(
 
 @dataclass(frozen=True)
 class AccessEntry:
+    grant_id: int
     principal: str  # a username, or "app:<name>"
     level: AccessLevel
     paths: tuple[str, ...]
@@ -150,9 +151,10 @@ def access_list(
     if search.strip():
         query = query.where(principal.contains(search.strip().lower()))
     rank = case((Grant.level == AccessLevel.ADMIN, 0), (Grant.level == AccessLevel.READ_WRITE, 1), else_=2)
-    rows, total = fetch(session, query, (rank, principal), offset, limit)
+    rows, total = fetch(session, query, (rank, principal, Grant.id), offset, limit)
     entries = [
         AccessEntry(
+            grant_id=grant.id or 0,
             principal=user.username if user else f"app:{app.name if app else '?'}",
             level=AccessLevel(grant.level),
             paths=tuple(grant.paths),

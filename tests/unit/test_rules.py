@@ -155,3 +155,113 @@ def test_a_source_keeps_an_admin_and_an_end_date_is_after_today() -> None:
     assert rules.check_keeps_an_admin(["bob", "carol"], "bob", "alpha-x").allowed
     assert not rules.check_end_date(TODAY, TODAY).allowed
     assert rules.check_end_date(date(2026, 12, 3), TODAY).allowed and rules.check_end_date(None, TODAY).allowed
+
+
+# --- several grants of one person on one source: levels on separate paths ---------------------------------------
+
+RO, RW = AccessLevel.READ_ONLY, AccessLevel.READ_WRITE
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+
+
+FOLDERS = ("/a", "/a/b", "/ab", "/c")
+KEYS = ("a/x", "a/b/y", "ab/z", "c/w", "top")
+
+
+def _level_at(held: list[rules.Held], key: str) -> int:
+    """The highest level held over one object's key (0: none)."""
+    return max(
+        (h.level.rank for h in held if not h.paths or any(key.startswith(p[1:] + "/") for p in h.paths)), default=0
+    )
+
+
+def _separate(held: list[rules.Held]) -> bool:
+    spots = [p for h in held for p in h.paths or ("",)]
+    return all(not (path_covers(x, y) or path_covers(y, x)) for i, x in enumerate(spots) for y in spots[i + 1 :])
+
+
+@st.composite
+def holdings(draw: st.DrawFn) -> list[rules.Held]:
+    if draw(st.booleans()):
+        return [rules.Held(draw(st.sampled_from([RO, RW, AccessLevel.ADMIN])), ())]
+    chosen: list[str] = []
+    for folder in draw(st.lists(st.sampled_from(FOLDERS), max_size=3, unique=True)):
+        if not any(path_covers(o, folder) or path_covers(folder, o) for o in chosen):
+            chosen.append(folder)
+    by_level: dict[AccessLevel, tuple[str, ...]] = {}
+    for folder in chosen:
+        level = draw(st.sampled_from([RO, RW]))
+        by_level[level] = (*by_level.get(level, ()), folder)
+    return [rules.Held(level, paths) for level, paths in by_level.items()]
+
+
+@given(
+    holdings(),
+    st.sampled_from([RO, RW]),
+    st.sampled_from([(), ("/a",), ("/a/b",), ("/ab",), ("/c",), ("/a", "/c"), ("/ab", "/a/b")]),
+)
+def test_a_grant_beside_others_sets_its_paths_and_leaves_the_rest_as_it_was(
+    held: list[rules.Held], level: AccessLevel, paths: tuple[str, ...]
+) -> None:
+    kept, decision = rules.place_grant(held, level, paths, "ana", "alpha-x")
+    if not decision.allowed:
+        assert decision.reason.startswith("ana ")
+        inside = any(path_covers(old, p) and old != p for h in held for old in h.paths or ("",) for p in paths or ("",))
+        assert inside or any(h.level.rank > level.rank for h in held)  # refused only for a reason it gives
+        return
+    after = [rules.Held(h.level, k) for h, k in zip(held, kept, strict=True) if k is not None]
+    after.append(rules.Held(level, paths))
+    assert _separate(after), after
+    for key in KEYS:
+        named = not paths or any(key.startswith(p[1:] + "/") for p in paths)
+        assert _level_at(after, key) == (level.rank if named else _level_at(held, key)), key
+
+
+def test_read_one_path_and_write_another() -> None:
+    held = [rules.Held(RO, ("/reference",))]
+    kept, decision = rules.place_grant(held, RW, ("/project",), "ana", "alpha-x")
+    assert decision.allowed and kept == [("/reference",)]
+    kept, decision = rules.place_grant(held, RW, ("/reference",), "ana", "alpha-x")  # raised in place
+    assert decision.allowed and kept == [None]
+    _, refused = rules.place_grant(held, RW, ("/reference/codes",), "ana", "alpha-x")
+    assert refused.reason == (
+        "ana already has read only access to /reference, which includes /reference/codes: one person's paths on a "
+        "source never overlap, so change that access under Edit instead."
+    )
+    _, lowering = rules.place_grant([rules.Held(RW, ("/a/b",))], RO, ("/a",), "ana", "alpha-x", asking=True)
+    assert lowering.reason.startswith("You have read/write access to /a/b, inside /a: a grant does not lower")
+    _, whole = rules.place_grant([rules.Held(RO, ())], RW, ("/a",), "ana", "alpha-x")
+    assert "the whole of alpha-x, which includes /a" in whole.reason
+
+
+def test_what_is_held_together_covers_a_request() -> None:
+    held = [rules.Held(RO, ("/reference",)), rules.Held(RW, ("/project",))]
+    assert rules.covers_held(held, RO, ("/reference", "/project/sub"))
+    assert rules.covers_held(held, RW, ("/project",))
+    assert not rules.covers_held(held, RW, ("/reference",))
+    assert not rules.covers_held(held, RO, ())  # not the whole bucket
+    assert rules.covers_held([rules.Held(RW, ())], RO, ())
+
+
+def test_a_grant_changed_in_place_may_not_overlap_the_others() -> None:
+    others = [rules.Held(RO, ("/reference",))]
+    assert rules.check_no_overlap(others, ("/project",), "ana", "alpha-x").allowed
+    assert not rules.check_no_overlap(others, ("/reference/2026",), "ana", "alpha-x").allowed
+    assert not rules.check_no_overlap(others, (), "ana", "alpha-x").allowed  # the whole bucket holds /reference
+
+
+def test_reading_one_path_and_writing_another_decides_each_object() -> None:
+    access = rules.SourceAccess(Source("alpha-x"), (rules.Held(RO, ("/reference",)), rules.Held(RW, ("/project",))))
+    assert access.paths == ("/project", "/reference") and access.write_paths == ("/project",)
+    assert rules.check_can_read(access, "reference/codes.csv").allowed
+    assert rules.check_can_write(access, "project/new.csv").allowed
+    assert rules.check_can_write(access, "reference/codes.csv").reason == (
+        "You have read/write access to /project of alpha-x only: reference/codes.csv is read only for you."
+    )
+    assert not rules.check_can_read(access, "other/f.csv").allowed
+    assert not rules.check_can_write(access, "other/f.csv").allowed
+    read_only = rules.SourceAccess(Source("alpha-x"), (rules.Held(RO, ()),))
+    assert rules.check_can_write(read_only, "f.csv").reason.startswith("You have read-only access to alpha-x")
