@@ -42,6 +42,18 @@ class Settings(BaseSettings):
     env: str = "alpha"  # bucket-name prefix (alpha-) and role-name prefix (alpha_user_)
     region: str = "eu-west-1"
 
+    # How people sign in: password (the accounts' bcrypt hashes, streamlit-authenticator) or oidc (the organisation's
+    # identity provider through Streamlit's st.login, configured in the [auth] section of .streamlit/secrets.toml).
+    # Default: password in local mode; required in aws mode.
+    sign_in: Literal["password", "oidc"] | None = None
+    # The claim of the identity provider's ID token that names the platform member: a value holding an @ is matched
+    # to a member's email, any other to their username (preferred_username, nickname for Auth0 in front of GitHub,
+    # email, upn, ...).
+    oidc_username_claim: str = Field(default="preferred_username", min_length=1, max_length=64)
+    # When set, membership of the platform team follows this group in the ID token's groups claim at every sign-in.
+    oidc_platform_group: str | None = None
+    oidc_groups_claim: str = Field(default="groups", min_length=1, max_length=64)
+
     cookie_key: SecretStr = SecretStr(DEFAULT_COOKIE_KEY)
     cookie_expiry_days: float = 1.0
     max_failed_sign_ins: int = 5
@@ -84,9 +96,11 @@ class Settings(BaseSettings):
         return self
 
     def _refuse_guessable_secrets(self) -> None:
-        """Against real AWS, no secret may be a default, empty or short enough to guess."""
+        """Against real AWS, no secret may be a default, empty or short enough to guess, and the way people sign in is
+        chosen, not assumed."""
         cookie_key = self.cookie_key.get_secret_value()
-        if cookie_key == DEFAULT_COOKIE_KEY or len(cookie_key) < MIN_COOKIE_KEY_LENGTH:
+        signs_cookies = self.sign_in != "oidc"  # with oidc, Streamlit's [auth] cookie_secret signs the sign-in
+        if signs_cookies and (cookie_key == DEFAULT_COOKIE_KEY or len(cookie_key) < MIN_COOKIE_KEY_LENGTH):
             raise ValueError(
                 f"GATEHOUSE_COOKIE_KEY must be set to a secret of your own, at least {MIN_COOKIE_KEY_LENGTH} "
                 f"characters long, when GATEHOUSE_AWS_MODE=aws: make one with {MAKE_A_KEY}."
@@ -99,6 +113,15 @@ class Settings(BaseSettings):
             raise ValueError(
                 "GATEHOUSE_SEED_DEMO must be off when GATEHOUSE_AWS_MODE=aws: the demo accounts' password is published."
             )
+        if self.sign_in is None:
+            raise ValueError(
+                "GATEHOUSE_SIGN_IN must be set when GATEHOUSE_AWS_MODE=aws: password (Gatehouse's own accounts) or "
+                "oidc (your identity provider, configured in .streamlit/secrets.toml)."
+            )
+
+    @property
+    def sign_in_method(self) -> Literal["password", "oidc"]:
+        return self.sign_in or "password"
 
     @property
     def bucket_prefix(self) -> str:

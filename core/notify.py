@@ -46,6 +46,7 @@ class NotificationKind(StrEnum):
     ACCESS_ENDED = "access-ended"
     SOURCE_REQUEST = "source-request"
     ACCESS_CHANGED = "access-changed"
+    JOIN_REQUEST = "join-request"
 
 
 @dataclass(frozen=True)

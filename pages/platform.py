@@ -9,7 +9,7 @@ import streamlit as st
 from core import actions
 from core.adapters.models import utcnow
 from core.domain import GatehouseError
-from core.reads import audit_trail, platform, queues
+from core.reads import audit_trail, join_requests, platform, queues
 from pages import cached, decisions, running, signin, widgets
 from pages.markup import bold, literal, table
 
@@ -99,6 +99,54 @@ if webapp_tab.open:
 
 if users_tab.open:
     with users_tab:
+        asking = cached.read(join_requests.open_join_requests, actor.user, limit=50)
+        if asking.total:
+            st.markdown(f"**Asking to join** ({asking.total:,}): signed in through the identity provider, not members")
+            st.dataframe(
+                pd.DataFrame(
+                    {
+                        "Identity": [r.identity for r in asking.items],
+                        "Email": [r.email for r in asking.items],
+                        "Name": [r.display_name for r in asking.items],
+                        "Asked": [r.asked_at for r in asking.items],
+                    }
+                ),
+                hide_index=True,
+                width="stretch",
+                key="platform-join-requests",
+            )
+            chosen = widgets.decide_one(asking.items, "join-request", lambda r: r.identity, "Add or dismiss")
+            if chosen is not None:
+                with st.form(f"join-{chosen.id}"):
+                    st.caption(
+                        "Sign-in matches the identity to a member's username (an identity with an @, to their email)."
+                    )
+                    join_name = st.text_input("Username", value=chosen.username)
+                    join_email = st.text_input("Email", value=chosen.email)
+                    join_display = st.text_input("Name", value=chosen.display_name)
+                    join_manager = st.text_input("Line manager's username (optional)")
+                    join_external = st.checkbox("External user")
+                    add_member, dismiss = st.columns(2)
+                    if add_member.form_submit_button("Add as a member", type="primary"):
+                        widgets.act(
+                            gh,
+                            lambda: actions.add_user(
+                                gh,
+                                me,
+                                join_name,
+                                join_email,
+                                display_name=join_display,
+                                line_manager=join_manager.strip() or None,
+                                external=join_external,
+                            ),
+                            lambda joiner: f"Added {joiner.user.username}: they can sign in now.",
+                        )
+                    if dismiss.form_submit_button("Dismiss the request"):
+                        widgets.act(
+                            gh,
+                            lambda r=chosen: actions.dismiss_join_request(gh, me, r.id),
+                            lambda r: f"Dismissed {r.identity}'s request to join.",
+                        )
         joiner, leaver = st.columns(2)
         with joiner.form("add-user", clear_on_submit=True):
             st.markdown("**Add a platform member**")

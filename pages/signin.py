@@ -17,7 +17,7 @@ from core.adapters.models import User
 from core.context import Gatehouse
 from core.domain import NotAllowed, NotFound
 from core.reads.people import Roles, signed_in
-from pages import cached
+from pages import cached, oidc_signin
 from pages.markup import literal
 
 T = TypeVar("T")
@@ -45,62 +45,78 @@ def _authenticator(gh: Gatehouse, credentials: dict) -> stauth.Authenticate:
 
 
 def sign_in(gh: Gatehouse) -> Actor:
-    """Show the sign-in form until someone signs in; then return who they are (re-read from the database).
+    """Show the sign-in page until someone signs in; then return who they are (re-read from the database).
+
+    GATEHOUSE_SIGN_IN chooses the way in: the password form (below) or the identity provider (pages/oidc_signin.py).
+    Everything after it is the same for both."""
+    oidc = gh.settings.sign_in_method == "oidc"
+    # Always the page's first element, empty once signed in: the page below keeps its place between the sign-in
+    # run and the next, so the browser never shows the old page and the new one at once.
+    with st.container():
+        if oidc:
+            st.session_state.pop(ACTOR, None)  # set again by app.py once someone is signed in
+            username = oidc_signin.username(gh, st.session_state.pop(SIGNING_OUT, None))
+        else:
+            username = _password_sign_in(gh)
+    cached.start_run(gh)
+    try:
+        who = cached.read(signed_in, username)
+    except (NotAllowed, NotFound) as error:  # left, or removed, since signing in
+        if not oidc:
+            _authenticator(gh, {"usernames": {}}).logout(location="unrendered")
+        st.error(literal(error))
+        st.stop()
+    return Actor(who.user, who.roles, who.unread)
+
+
+def _password_sign_in(gh: Gatehouse) -> str:
+    """The password form until someone signs in; then their username.
 
     The sign-in widget (and its cookie component) is built only while nobody is signed in, and to sign out: a
     signed-in rerun needs neither, and every page reruns at every click."""
     leaving = st.session_state.get(SIGNING_OUT)
     username = st.session_state.get("username") if st.session_state.get("authentication_status") else None
-    # Always the page's first element, empty once signed in: the page below keeps its place between the sign-in
-    # run and the next, so the browser never shows the old page and the new one at once.
-    with st.container():
-        if leaving or not username:
-            credentials: dict[str, Any] = {"usernames": {}}
-            authenticator = _authenticator(gh, credentials)
-            # The widget keeps this very dict: from here on it looks accounts up in the database one at a time.
-            accounts = credentials["usernames"] = auth.Accounts(gh.session, gh.settings)
-            if leaving:
-                if st.session_state.get("authentication_status"):
-                    authenticator.logout(location="unrendered")
-                    gh.run(auth.record_sign_out, leaving)
-                if _forget_sign_in_cookie():
-                    st.session_state.pop(SIGNING_OUT, None)
-            st.title("Gatehouse")
-            st.caption("Self-service access to the platform's S3 data sources.")
-            try:
-                authenticator.login(
-                    location="main",
-                    max_login_attempts=gh.settings.max_failed_sign_ins,
-                    fields={"Form name": "Sign in", "Login": "Sign in"},
-                    callback=lambda event: _signed_in(gh, event["username"]),
-                )
-            except LoginError as error:
-                st.session_state["authentication_status"] = None
-                message = str(error)
-                st.error(
-                    literal(auth.lockout_message(gh.settings))
-                    if "attempts" in message
-                    else "You cannot sign in with this account."
-                )
-            failed = accounts.failed()
-            if failed:
-                for name in failed:
-                    gh.run(auth.record_failed_sign_in, gh.settings, name)
-            if st.session_state.get("authentication_status") is False:
-                st.error("The username or password is incorrect.")
-            if not st.session_state.get("authentication_status"):
-                st.session_state.pop(ACTOR, None)
-                st.stop()
-            username = st.session_state["username"]
-            st.session_state.pop(SIGNING_OUT, None)  # signed in again: nothing left to forget
-    cached.start_run(gh)
+    if username and not leaving:
+        return str(username)
+    credentials: dict[str, Any] = {"usernames": {}}
+    authenticator = _authenticator(gh, credentials)
+    # The widget keeps this very dict: from here on it looks accounts up in the database one at a time.
+    accounts = credentials["usernames"] = auth.Accounts(gh.session, gh.settings)
+    if leaving:
+        if st.session_state.get("authentication_status"):
+            authenticator.logout(location="unrendered")
+            gh.run(auth.record_sign_out, leaving)
+        if _forget_sign_in_cookie():
+            st.session_state.pop(SIGNING_OUT, None)
+    st.title("Gatehouse")
+    st.caption("Self-service access to the platform's S3 data sources.")
     try:
-        who = cached.read(signed_in, username)
-    except (NotAllowed, NotFound) as error:  # left, or removed, since signing in
-        _authenticator(gh, {"usernames": {}}).logout(location="unrendered")
-        st.error(literal(error))
+        authenticator.login(
+            location="main",
+            max_login_attempts=gh.settings.max_failed_sign_ins,
+            fields={"Form name": "Sign in", "Login": "Sign in"},
+            callback=lambda event: _signed_in(gh, event["username"]),
+        )
+    except LoginError as error:
+        st.session_state["authentication_status"] = None
+        message = str(error)
+        st.error(
+            literal(auth.lockout_message(gh.settings))
+            if "attempts" in message
+            else "You cannot sign in with this account."
+        )
+    failed = accounts.failed()
+    if failed:
+        for name in failed:
+            gh.run(auth.record_failed_sign_in, gh.settings, name)
+    if st.session_state.get("authentication_status") is False:
+        st.error("The username or password is incorrect.")
+    if not st.session_state.get("authentication_status"):
+        st.session_state.pop(ACTOR, None)
         st.stop()
-    return Actor(who.user, who.roles, who.unread)
+    username = st.session_state["username"]
+    st.session_state.pop(SIGNING_OUT, None)  # signed in again: nothing left to forget
+    return str(username)
 
 
 def _forget_sign_in_cookie() -> bool:

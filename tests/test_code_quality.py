@@ -108,7 +108,8 @@ MARKDOWN_OPTIONS = {"radio", "pills", "segmented_control", "select_slider"}
 # until someone has looked at whether it renders Markdown.
 SHOWS_NO_MARKDOWN = {
     "dataframe", "text", "code", "columns", "container", "form", "empty", "divider", "rerun", "stop", "switch_page",
-    "navigation", "Page", "set_page_config", "get_option", "cache_data", "cache_resource", "fragment",
+    "navigation", "Page", "set_page_config", "get_option", "cache_data", "cache_resource", "fragment", "login",
+    "logout",
 }  # fmt: skip
 MARKDOWN_KEYWORDS = {"body", "label", "help", "text", "placeholder"}
 MARKUP = {"literal", "bold", "link", "table"}  # pages/markup.py: text in, Markdown that shows it out

@@ -7,11 +7,13 @@ Every action is importable from here: `from core import actions; actions.approve
 from core.actions.add_user import Joiner, add_user
 from core.actions.approve_request import approve_request
 from core.actions.archive_source import Archived, archive_source
+from core.actions.ask_to_join import JoinAsked, ask_to_join
 from core.actions.change_access import change_access
 from core.actions.confirm_request import confirm_request
 from core.actions.copy_object import copy, move
 from core.actions.create_source import Created, create_source, provision_pending
 from core.actions.decide_webapp_source import create_webapp_source, refuse_webapp_source
+from core.actions.dismiss_join_request import dismiss_join_request
 from core.actions.download import check_download, download
 from core.actions.expire_access import ExpiryReport, expire
 from core.actions.grant_access import ExternalNeedsConfirmation, GrantOutcome, as_paths, grant_access
@@ -37,18 +39,21 @@ __all__ = [
     "ExternalNeedsConfirmation",
     "GrantOutcome",
     "ImportReport",
+    "JoinAsked",
     "Joiner",
     "Restored",
     "add_user",
     "approve_request",
     "archive_source",
     "as_paths",
+    "ask_to_join",
     "change_access",
     "check_download",
     "confirm_request",
     "copy",
     "create_source",
     "create_webapp_source",
+    "dismiss_join_request",
     "download",
     "expire",
     "find_drift",

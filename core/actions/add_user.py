@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlmodel import select
 
 from core import audit
+from core.actions.ask_to_join import close_join_requests
 from core.actor import acting
 from core.adapters.aws import AwsError
 from core.adapters.models import User
@@ -70,6 +71,7 @@ def add_user(
         )
         session.add(user)
         session.flush()
+        answered = close_join_requests(session, user, actor.username)
         existing_access = _has_existing_access(gatehouse, user_role_name(gatehouse.settings.env, name))
         if not existing_access:
             mark_changed(session, [user_principal(gatehouse.settings.env, user)])
@@ -83,6 +85,7 @@ def add_user(
             subject=name,
             line_manager=manager.username if manager else None,
             existing_access_kept=existing_access,
+            join_requests_answered=answered,
         )
     synced = sync_pending(gatehouse, [user_role_name(gatehouse.settings.env, name)])
     return Joiner(user, existing_access, next((o.error for o in synced if o.error), None))

@@ -53,6 +53,23 @@ class User(SQLModel, table=True):
         return self.status == UserStatus.ACTIVE
 
 
+class JoinRequest(SQLModel, table=True):
+    """Someone the identity provider vouches for but who is no platform member asks to join (OIDC sign-in): the
+    platform team adds them (actions.add_user closes the request) or dismisses it. Claims are stored as sent."""
+
+    __tablename__ = "join_requests"
+
+    id: int | None = Field(default=None, primary_key=True)
+    identity: str = Field(max_length=254, index=True)  # the username claim's value, lower case
+    email: str = Field(default="", max_length=254)
+    display_name: str = Field(default="", max_length=120)
+    created_at: datetime = Field(default_factory=utcnow)
+    closed_at: datetime | None = Field(default=None, index=True)  # NULL while open
+    outcome: str | None = Field(default=None, max_length=16)  # "added" or "dismissed"
+    closed_by: str | None = Field(default=None, max_length=64)  # who closed it (a username or cli:<os user>)
+    member_id: int | None = Field(default=None, foreign_key="users.id")  # the member added from it
+
+
 class App(SQLModel, table=True):
     """A deployed app (or pipeline) with its own IAM role; webapp sources give it read-only access."""
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -40,25 +40,32 @@ def app_url(moto_reset: str, tmp_path: Path) -> Iterator[str]:
 
 
 @contextmanager
-def streamlit_server(data_dir: Path, database_url: str | None, moto_endpoint: str) -> Iterator[str]:
+def streamlit_server(
+    data_dir: Path,
+    database_url: str | None,
+    moto_endpoint: str,
+    env: Mapping[str, str] | None = None,
+    args: Sequence[str] = (),
+) -> Iterator[str]:
     """`streamlit run app.py` on a port of its own, with its own data dir, on the given database (None: the
-    embedded SQLite file in the data dir) and emulation."""
+    embedded SQLite file in the data dir) and emulation; `env` and `args` add settings and Streamlit options."""
     data_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    env = {
+    environment = {
         **os.environ,
         "GATEHOUSE_DATA_DIR": str(data_dir),
         "GATEHOUSE_LOCAL_AWS_PORT": moto_endpoint.rsplit(":", 1)[1],
+        **(env or {}),
     }
-    env.pop("GATEHOUSE_DATABASE_URL", None)
+    environment.pop("GATEHOUSE_DATABASE_URL", None)
     if database_url:
-        env["GATEHOUSE_DATABASE_URL"] = database_url
+        environment["GATEHOUSE_DATABASE_URL"] = database_url
     log_path = data_dir / "streamlit.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", *("--server.port", str(port)), *HEADLESS],
+            [sys.executable, "-m", "streamlit", "run", "app.py", *("--server.port", str(port)), *HEADLESS, *args],
             cwd=ROOT,
-            env=env,
+            env=environment,
             stdout=log,
             stderr=subprocess.STDOUT,
         )

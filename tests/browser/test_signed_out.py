@@ -18,6 +18,7 @@ HELPERS = (
     "markup",
     "browse_view",
     "movement_form",
+    "oidc_signin",
 )  # modules of pages/, which Streamlit runs as pages too
 
 

@@ -184,6 +184,7 @@ def test_aws_mode_uses_the_standard_chain_and_aws_endpoint_url(
         database_url=database_url,
         data_dir=tmp_path,
         cookie_key="a-production-secret-of-more-than-32-characters",
+        sign_in="password",
         local_aws_port=1,  # nothing listens there
     )
     gatehouse = start(settings)

@@ -137,7 +137,7 @@ class TestSettings:
             Settings(_env_file=None, aws_mode="aws", cookie_key=key)
 
     def test_production_accepts_a_cookie_key_of_32_characters(self) -> None:
-        settings = Settings(_env_file=None, aws_mode="aws", cookie_key="x" * 32)
+        settings = Settings(_env_file=None, aws_mode="aws", cookie_key="x" * 32, sign_in="password")
         assert settings.cookie_key.get_secret_value() == "x" * 32
 
     def test_local_mode_accepts_any_cookie_key(self) -> None:
@@ -197,6 +197,7 @@ class TestSettings:
         monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9999")
         monkeypatch.setenv("GATEHOUSE_AWS_MODE", "aws")
         monkeypatch.setenv("GATEHOUSE_COOKIE_KEY", "a-real-secret-of-at-least-32-characters!")
+        monkeypatch.setenv("GATEHOUSE_SIGN_IN", "password")
         settings = Settings(_env_file=None)
         assert settings.endpoint_url == "http://127.0.0.1:9999"
         assert not settings.should_seed_demo

@@ -1,0 +1,77 @@
+"""Someone the identity provider vouches for, who is no platform member yet, asks the platform team to add them
+(one click on the page that refused their sign-in). The platform team adds them from it (actions.add_user, which
+closes the request) or dismisses it (actions.dismiss_join_request)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, col, or_, select
+
+from core import audit, auth
+from core.adapters.models import JoinRequest, User, UserStatus, utcnow
+from core.context import Gatehouse
+from core.domain import InvalidInput, NotAllowed, shown
+from core.notify import NotificationKind, notify
+
+
+@dataclass(frozen=True)
+class JoinAsked:
+    identity: str
+    already_asked: bool  # an earlier request of theirs is still open: nothing new was sent
+
+
+def ask_to_join(gatehouse: Gatehouse, claims: Mapping[str, Any]) -> JoinAsked:
+    """Ask to join as the identity the provider's claims name (never as anyone a page says)."""
+    who = auth.identity(gatehouse.settings, claims)
+    if not who.name:
+        raise NotAllowed("Your identity provider did not say who you are: ask the platform team.")
+    with gatehouse.session() as session:
+        if auth.find_member(session, who.name) is not None:
+            raise InvalidInput("You are already known to the platform: sign in again, or ask the platform team.")
+        open_request = session.exec(
+            select(JoinRequest.id).where(JoinRequest.identity == who.name, col(JoinRequest.closed_at).is_(None))
+        ).first()
+        if open_request is not None:
+            return JoinAsked(who.name, already_asked=True)
+        session.add(JoinRequest(identity=who.name, email=who.email, display_name=who.display_name))
+        audit.record(
+            session,
+            who.audit_name,
+            "join-requested",
+            f"{shown(who.name, 60)} asked to join the platform",
+            subject=who.name[:64],
+            email=who.email,
+            name=who.display_name,
+        )
+        team = session.exec(
+            select(User).where(col(User.is_platform_admin).is_(True), User.status == UserStatus.ACTIVE)
+        ).all()
+        notify(
+            session,
+            team,
+            NotificationKind.JOIN_REQUEST,
+            f"{shown(who.name, 60)} asks to join the platform",
+            f"{who.name} ({who.email or 'no email given'}) signed in through the identity provider and is no platform "
+            "member yet. Add them, or dismiss the request, in Platform → Users.",
+        )
+    return JoinAsked(who.name, already_asked=False)
+
+
+def close_join_requests(session: Session, member: User, closed_by: str, outcome: str = "added") -> int:
+    """Close the open join requests a new member answers (their username or email), in the caller's unit of work."""
+    names = {member.username.lower(), member.email.strip().lower()} - {""}
+    found = session.exec(
+        select(JoinRequest).where(
+            col(JoinRequest.closed_at).is_(None), or_(*(JoinRequest.identity == name for name in names))
+        )
+    ).all()
+    for request in found:
+        request.closed_at = utcnow()
+        request.outcome = outcome
+        request.closed_by = closed_by[:64]
+        request.member_id = member.id
+        session.add(request)
+    return len(found)
