@@ -150,6 +150,8 @@ def parse_paths(text: str | None) -> tuple[str, ...]:
     if text is None or text == "":
         return ()
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    while len(lines) > 1 and not lines[-1].strip():  # a newline after the last path means nothing
+        lines.pop()
     if all(not line.strip() for line in lines):
         raise InvalidInput(
             "The paths field holds only blank lines: clear it to give access to the whole bucket, "
@@ -159,8 +161,7 @@ def parse_paths(text: str | None) -> tuple[str, ...]:
     for number, raw in enumerate(lines, start=1):
         line = raw.strip()
         if not line:
-            where = "after the last path" if number == len(lines) else f"on line {number}"
-            raise InvalidInput(f"There is an empty line {where}: remove it (an empty line is not a path).")
+            raise InvalidInput(f"There is an empty line on line {number}: remove it (an empty line is not a path).")
         paths.append(validate_path(line, line_number=number))
     for path in paths:
         if paths.count(path) > 1:
@@ -183,11 +184,10 @@ def path_covers(outer: str, inner: str) -> bool:
 def validate_path(path: str, line_number: int | None = None) -> str:
     where = f"Line {line_number} ({shown(path, 40)})" if line_number else f"The path {shown(path, 40)}"
     if not path.startswith("/"):
-        raise InvalidInput(f"{where} must start with /, for example /{shown(path, 40)}.")
-    if path == "/":
+        raise InvalidInput(f"{where} must start with /, for example /{shown(path.strip('/'), 40)}.")
+    if path.strip("/") == "":
         raise InvalidInput(f"{where} is the whole bucket: leave the paths field empty instead.")
-    if path.endswith("/"):
-        raise InvalidInput(f"{where} must not end with /: write {shown(path.rstrip('/'), 40)}.")
+    path = path.rstrip("/")  # a folder written as /models/ is the folder /models
     if "//" in path:
         raise InvalidInput(f"{where} has an empty folder name (//).")
     if forbidden := _PATH_FORBIDDEN.search(path):
@@ -215,34 +215,61 @@ _IP_ADDRESS = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
 
 
 def validate_bucket_name(name: str, prefix: str) -> str:
-    """S3's bucket naming rules plus the platform prefix; returns the name or raises one clear sentence."""
+    """S3's bucket naming rules plus the platform prefix; returns the name or raises one sentence that says all that
+    is wrong with it (capitals, an underscore, the length, dots, the prefix) and a name that would do."""
     name = name.strip()
     if not name:
         raise InvalidInput("Enter a name for the data source.")
     if not is_clean_name(name, 200):
         raise InvalidInput("The name may hold only lower-case letters, digits, hyphens and dots.")
-    if not name.startswith(prefix):
-        raise InvalidInput(f"The name must start with {prefix}, for example {prefix}my-project.")
     if name == prefix:
         raise InvalidInput(f"Add a name after the prefix {prefix}.")
-    if len(name) < 3 or len(name) > 63:
-        raise InvalidInput(f"The name must be 3 to 63 characters long; it has {len(name)}.")
+    wrong = _bucket_name_problems(name, prefix)
+    if not wrong:
+        return name
+    said = wrong[0] if len(wrong) == 1 else ", ".join(wrong[:-1]) + " and " + wrong[-1]
+    fixed = _bucket_name_like(name, prefix)
+    like = f"; {fixed} would do" if fixed and not _bucket_name_problems(fixed, prefix) else ""
+    raise InvalidInput(f"{shown(name, 63)} cannot name a data source: it {said}{like}.")
+
+
+def _bucket_name_problems(name: str, prefix: str) -> list[str]:
+    wrong = []
     if name != name.lower():
-        raise InvalidInput("The name must be in lower case.")
-    if not _BUCKET_CHARS.match(name):
-        raise InvalidInput(
-            "The name may hold only lower-case letters, digits, hyphens and dots, "
-            "and must start and end with a letter or digit."
-        )
+        wrong.append("has capital letters (names are in lower case)")
+    if "_" in name:
+        wrong.append("has an underscore (use a hyphen)")
+    if " " in name:
+        wrong.append("has a space (use a hyphen)")
+    others = sorted({c for c in name.lower() if not (c.isascii() and (c.isalnum() or c in "-._ "))})
+    if others:
+        wrong.append(f"has {' '.join(others)} (only letters, digits, hyphens and dots)")
+    if not name.startswith(prefix):
+        wrong.append(f"must start with {prefix}")
+    if not 3 <= len(name) <= 63:
+        wrong.append(f"is {len(name)} characters long (3 to 63 characters)")
+    if not (name[0].isalnum() and name[-1].isalnum()):
+        wrong.append("must start and end with a letter or digit")
     if ".." in name or ".-" in name or "-." in name:
-        raise InvalidInput("The name must not have two dots in a row, or a dot beside a hyphen.")
+        wrong.append("has two dots in a row, or a dot beside a hyphen")
     if _IP_ADDRESS.match(name):
-        raise InvalidInput("The name must not look like an IP address.")
+        wrong.append("looks like an IP address")
     if name.startswith(("xn--", "sthree-", "amzn-s3-demo-")) or name.endswith(
         ("-s3alias", "--ol-s3", "--x-s3", ".mrap")
     ):
-        raise InvalidInput("The name uses a prefix or suffix that S3 reserves.")
-    return name
+        wrong.append("uses a prefix or suffix that S3 reserves")
+    if not wrong and not _BUCKET_CHARS.match(name):
+        wrong.append("may hold only lower-case letters, digits, hyphens and dots")
+    return wrong
+
+
+def _bucket_name_like(name: str, prefix: str) -> str:
+    """The name made valid where that is plain: lower case, hyphens for underscores and spaces, the prefix."""
+    body = re.sub(r"[^a-z0-9.-]+", "-", name.lower().replace("_", "-").replace(" ", "-"))
+    body = re.sub(r"-{2,}", "-", body).strip("-.")
+    if not body.startswith(prefix):
+        body = prefix + body.removeprefix(prefix.rstrip("-")).lstrip("-")
+    return body[:63].rstrip("-.")
 
 
 # --- users -------------------------------------------------------------------------------------------

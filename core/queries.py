@@ -14,7 +14,7 @@ from sqlmodel import Session, col, exists, select
 from core.actor import acting
 from core.adapters.models import AccessRequest, DataSource, Grant, User, utcnow
 from core.domain import AccessLevel, NotAllowed, NotFound, UserStatus, is_clean_name, shown
-from core.rules import OPEN, Held, Person, SourceAccess, can_see_source
+from core.rules import OPEN, Decision, Held, Person, SourceAccess, can_see_source, check_may_decide
 
 
 def live_grant(today: date) -> list[ColumnElement[bool]]:
@@ -134,3 +134,17 @@ def held_grants(session: Session, source: DataSource, user: User) -> list[Grant]
 
 def held(grants: list[Grant]) -> list[Held]:
     return [Held(AccessLevel(g.level), tuple(g.paths)) for g in grants]
+
+
+def load_request(session: Session, request_id: int) -> AccessRequest:
+    request = session.get(AccessRequest, request_id)
+    if request is None:
+        raise NotFound(f"There is no request number {request_id}.")
+    return request
+
+
+def may_decide(session: Session, actor: User, request: AccessRequest) -> Decision:
+    """`rules.check_may_decide`, with whether the actor is an active admin of the request's source read now."""
+    source = session.get(DataSource, request.source_id)
+    admin = source is not None and is_active_admin(session, actor, source)
+    return check_may_decide(actor, request, admin_of_source=admin)

@@ -336,6 +336,15 @@ def check_no_more_than_asked(
     return ALLOWED
 
 
+def check_ends_no_later_than_asked(asked: date | None, granted: date | None) -> Decision:
+    """An approver may end access sooner than asked, never later (nor never, when an end was asked for)."""
+    if asked is not None and (granted is None or granted > asked):
+        return Decision(
+            False, f"The request asks for access until {asked:%d %B %Y}: you can end it sooner, never later."
+        )
+    return ALLOWED
+
+
 MIN_BUSINESS_NEED = 20
 
 

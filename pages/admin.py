@@ -1,6 +1,8 @@
 """Admin: decide requests for my sources, manage who has access at which level and on which paths, see the
 audit trail, archive a source."""
 
+from datetime import date
+
 import streamlit as st
 
 from core import actions
@@ -75,7 +77,7 @@ def manage_access(gh: Gatehouse, me: User) -> None:
                                 e.principal + (" (left)" if e.left else ""),
                                 e.level.label,
                                 format_paths(e.paths),
-                                e.expires_on.isoformat() if e.expires_on else "",
+                                widgets.day(e.expires_on) if e.expires_on else "",
                                 widgets.aws_state(e.applied, e.apply_error),
                             ]
                             for e in listed.items
@@ -91,9 +93,14 @@ def manage_access(gh: Gatehouse, me: User) -> None:
                 **widgets.kept("grant-search"),
                 placeholder="username or name",
             )
-            candidates = cached.read(catalog.user_names, search, limit=100)
+            # Never the admin themself (their own access is theirs to give up, not to grant), never "select all"
+            candidates = [name for name in cached.read(catalog.user_names, search, limit=101) if name != me.username]
+            if search.strip() and not candidates:
+                st.info(literal(f"No platform member called {search.strip()}: the platform team adds members."))
             with st.form("grant-form"):
-                who = st.multiselect("Users (platform members only)", candidates, key="grant-users")
+                who = st.multiselect(
+                    "Users (platform members only)", candidates[:100], key="grant-users", select_all=False
+                )
                 level = st.radio("Access level", list(AccessLevel), format_func=lambda lvl: lvl.label, horizontal=True)
                 paths = st.text_area(
                     "Paths (optional)",
@@ -173,7 +180,7 @@ def manage_access(gh: Gatehouse, me: User) -> None:
             if trail.items:  # summaries hold what people typed: shown as text, in a table that renders no Markdown
                 st.dataframe(
                     {
-                        "When (UTC)": [f"{r.at:%Y-%m-%d %H:%M}" for r in trail.items],
+                        "When": [widgets.moment(r.at) for r in trail.items],
                         "Who": [r.actor for r in trail.items],
                         "What": [r.summary for r in trail.items],
                     },
@@ -214,8 +221,8 @@ if decide_section.open:
             with st.container(border=True):
                 decisions.request_card(request)
 
-                def grant_fields(r: RequestView = request) -> tuple[AccessLevel, str]:
-                    """At most the level asked for, on the paths asked for or fewer."""
+                def grant_fields(r: RequestView = request) -> tuple[AccessLevel, str, date | None]:
+                    """At most the level asked for, on the paths asked for or fewer, ending no later than asked."""
                     levels = [lvl for lvl in AccessLevel if lvl.rank <= r.level.rank]
                     level = st.selectbox(
                         "Grant", levels, index=len(levels) - 1, format_func=lambda lvl: lvl.label, key=f"lvl-{r.id}"
@@ -227,7 +234,8 @@ if decide_section.open:
                         help="Fewer paths than asked is fine; empty = whole bucket (only if the whole bucket was "
                         "asked for).",
                     )
-                    return level, paths
+                    until = widgets.end_date(key=f"until-{r.id}", value=r.expires_on, latest=r.expires_on)
+                    return level, paths, until
 
                 decisions.decision_form(
                     gh,

@@ -17,6 +17,7 @@ from core.rules import prefixes
 from pages import cached, signin
 from pages.markup import literal, table
 from pages.movement_form import movement_form
+from pages.widgets import moment
 
 PAGE_SIZE = 50
 MAX_DOWNLOAD_BYTES = 200 * 1024 * 1024  # through the browser; bigger files: the code snippets or the CLI
@@ -48,7 +49,7 @@ def browse(gh: Gatehouse, actor: signin.Actor, usable: list[UsableSource]) -> No
         st.markdown(
             table(
                 ["Name", "Size", "Last modified (UTC)"],
-                [[o.name, f"{o.size:,} bytes", f"{o.last_modified:%Y-%m-%d %H:%M}"] for o in page.objects],
+                [[o.name, f"{o.size:,} bytes", moment(o.last_modified)] for o in page.objects],
             )
         )
     elif not page.folders:
@@ -145,7 +146,7 @@ def _versions(gh: Gatehouse, actor: signin.Actor, source: str, key: str, can_wri
             ["Saved (UTC)", "Size", "Written by", ""],
             [
                 [
-                    f"{v.last_modified:%Y-%m-%d %H:%M:%S}",
+                    moment(v.last_modified, seconds=True),
                     "deleted here" if v.deleted else f"{v.size:,} bytes",
                     v.written_by or "another tool",
                     "current" if v.current else "",
@@ -158,7 +159,7 @@ def _versions(gh: Gatehouse, actor: signin.Actor, source: str, key: str, can_wri
     if not earlier:
         st.caption("There is no earlier version of this object.")
         return
-    labels = {f"{v.last_modified:%Y-%m-%d %H:%M:%S} UTC, {v.size:,} bytes": v for v in earlier}
+    labels = {f"{moment(v.last_modified, seconds=True)}, {v.size:,} bytes": v for v in earlier}
     label = st.selectbox("Earlier version", list(labels), key=f"version-{key}")
     version = labels[label]
     way = st.radio(

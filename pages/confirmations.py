@@ -34,4 +34,5 @@ if request is not None:
             lambda _: actions.confirm_request(gh, me, request.id),
             lambda _: f"Confirmed: {request.requester}'s request now goes to the platform team.",
             f"Refused {request.requester}'s request.",
+            grants=False,  # confirming grants nothing: the platform team grants it next
         )

@@ -12,10 +12,12 @@ from core import actions
 from core.adapters.models import User
 from core.context import Gatehouse
 from core.domain import format_paths
+from core.reads.approval import approval_effect
 from core.reads.page import Page
 from core.reads.queues import RequestView
+from pages import cached
 from pages.markup import bold, literal, table
-from pages.widgets import act, decide_one, pager
+from pages.widgets import act, day, decide_one, moment, pager
 
 
 def request_card(request: RequestView) -> None:
@@ -23,9 +25,9 @@ def request_card(request: RequestView) -> None:
     st.markdown(
         f"{bold(request.requester)} asks for **{request.level.label.lower()}** access to {bold(request.source)} "
         f"({literal(format_paths(request.paths))})"
-        + (f", until {request.expires_on:%d %b %Y}" if request.expires_on else "")
+        + (f", until {day(request.expires_on)}" if request.expires_on else "")
     )
-    st.caption(f"Asked {request.created_at:%d %b %Y %H:%M} UTC")
+    st.caption(f"Asked {moment(request.created_at)}")
     st.text(request.business_need)  # their own words, exactly as written
 
 
@@ -43,10 +45,7 @@ def requests_table(requests: list[RequestView]) -> None:
     st.markdown(
         table(
             ["Requester", "Access", "Data source", "Paths", "Asked"],
-            [
-                [r.requester, r.level.label, bold(r.source), format_paths(r.paths), f"{r.created_at:%d %b %Y}"]
-                for r in requests
-            ],
+            [[r.requester, r.level.label, bold(r.source), format_paths(r.paths), day(r.created_at)] for r in requests],
         )
     )
 
@@ -64,12 +63,21 @@ def decision_form(
     approved: Callable[[Any], str],
     refused: str,
     fields: Callable[[], Any] = lambda: None,
+    *,
+    grants: bool = True,
 ) -> None:
-    """One form to decide a request, the same wherever requests are decided: the approver's own fields (`fields`,
-    drawn first; what it returns is what was chosen), the reason the requester is told if it is refused, and the
-    two buttons side by side. On approval, `approving(chosen)` acts and `approved(chosen)` is the sentence shown."""
+    """One form to decide a request, the same wherever requests are decided: the approver's own fields (`fields`:
+    what it returns is what was chosen, `(level, paths, end date)` or None for as asked), what approving does in AWS
+    (`grants`: said from the policy compiler's documents before and after, redrawn as the fields change), the reason
+    the requester is told if it is refused, and the two buttons side by side. On approval, `approving(chosen)` acts
+    and `approved(chosen)` is the sentence shown."""
+    chosen = fields()  # outside the form: each change redraws what approving would do
+    if grants:
+        level, paths, until = chosen or (request.level, "\n".join(request.paths), request.expires_on)
+        effect = cached.read(approval_effect, gh.settings, me, request.id, level, paths, until)
+        st.markdown("**What approving does in AWS**")
+        st.text("\n".join(effect))  # paths and names as text
     with st.form(f"decide-{request.id}"):
-        chosen = fields()
         reason = st.text_area(
             "Reason for refusing",
             key=f"reason-{request.id}",

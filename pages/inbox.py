@@ -20,7 +20,7 @@ for item in page.items:
     with st.container(border=True):
         st.markdown(
             f"{'' if item.read_at else ':blue-badge[new] '}**{literal(item.subject)}**  \n"
-            f":gray[{item.created_at:%d %b %Y %H:%M} UTC]"
+            f":gray[{widgets.moment(item.created_at)}]"
         )
         st.text(item.body)  # it quotes what people wrote (a business need, a reason): shown exactly as written
 shown_unread = [item.id for item in page.items if item.read_at is None and item.id is not None]

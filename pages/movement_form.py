@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.actions.record_movement import record_movement
-from core.adapters.models import MovementKind
+from core.actions.record_movement import record_movement, reuse_movement
+from core.adapters.models import MovementKind, utcnow
 from core.context import Gatehouse
 from core.domain import GatehouseError
-from core.movement import CLASSIFICATIONS, MovementForm
+from core.movement import CLASSIFICATIONS, FORM_VALID_FOR, MovementForm
 from core.reads.movements import previous_forms
 from pages import cached
 from pages.markup import literal
 from pages.signin import Actor
+from pages.widgets import clock, moment
 
 
 def movement_form(
@@ -35,13 +36,49 @@ def movement_form(
             st.rerun()
         return int(done[0])
     previous = cached.read(previous_forms, actor.user, limit=10)
+    now = utcnow().replace(tzinfo=None)
+    same_work = next(
+        (
+            p
+            for p in previous
+            if p.kind == kind
+            and (p.source, p.target) == (source, target)
+            and now - p.created_at.replace(tzinfo=None) < FORM_VALID_FOR
+        ),
+        None,
+    )
+    if same_work is not None:  # the same direction and sources, still valid: one click, recorded as its own movement
+        if st.button(
+            f"Use the form you completed at {clock(same_work.created_at)} for this work",
+            key=f"{key}-reuse-{same_work.id}",
+            type="primary",
+        ):
+            try:
+                movement_id = reuse_movement(gh, actor.user, same_work.id, kind, source, target)
+            except GatehouseError as error:
+                st.error(literal(error))
+            else:
+                st.session_state[done_key] = (movement_id, kind, source, target)
+                st.rerun()
+        st.caption("Or complete a new form below.")
     start = {}
     if previous:
-        labels = {f"Form {p.id} · {p.kind.value} · {p.created_at:%d %b %Y}": p for p in previous}
+        labels = {f"Form {p.id} · {p.kind.value} · {p.source or ''} · {moment(p.created_at)}": p for p in previous}
+        # A new direction on the same source (a download after an upload) starts from that form: a review and a tick
+        latest = next((label for label, p in labels.items() if p.source == source), None)
+        options = ["(a blank form)", *labels]
         chosen = st.selectbox(
-            "Start from one of your previous forms (optional)", ["(a blank form)", *labels], key=f"{key}-previous"
+            "Start from one of your previous forms (optional)",
+            options,
+            index=options.index(latest) if latest and same_work is None else 0,
+            key=f"{key}-previous",
         )
-        start = labels[chosen].answers if chosen in labels else {}
+        if chosen in labels:
+            start = dict(labels[chosen].answers)
+            if labels[chosen].kind != kind:  # another direction: where it goes is this movement's own
+                start["destination"] = destination
+                if kind is not MovementKind.UPLOAD:
+                    start["origin"] = source
     with st.form(f"{key}-form"):
         st.markdown("**Data movement form** — required before any data moves, by the information governance rules.")
         description = st.text_area("What the data is", value=start.get("description", ""))

@@ -6,7 +6,7 @@ from core.domain import format_paths
 from core.reads import catalog
 from pages import cached, running, signin, widgets
 from pages.browse_view import browse
-from pages.markup import bold, link, table
+from pages.markup import bold, link, literal, table
 
 PAGE_SIZE = 25
 
@@ -33,15 +33,15 @@ if usable.total == 0:
 else:
     st.markdown(
         table(
-            ["Data source", "Kind", "Access", "Paths", "In AWS", ""],
+            ["Data source", "Kind", "Access", "Paths", "Ends", "In AWS", "AWS console"],
             [
                 [
                     bold(s.name),
                     s.kind.label,
                     s.level.label,
                     format_paths(s.paths),
-                    widgets.aws_state(s.applied, s.apply_error)
-                    + (f" · ends {s.expires_on:%d %b %Y}" if s.expires_on else ""),
+                    widgets.day(s.expires_on) if s.expires_on else "",
+                    widgets.aws_state(s.applied, s.apply_error),
                     link("Open on AWS", s.console_url),
                 ]
                 for s in usable.items
@@ -64,10 +64,16 @@ others = cached.read(catalog.other_sources, me, search=search, offset=page_numbe
 if others.total == 0:
     st.caption("No other data sources match." if search else "There are no other data sources.")
 else:
-    st.markdown(
-        table(
-            ["Data source", "Kind", "Admins"],
-            [[o.name, o.kind.label, ", ".join(o.admins) if o.admins else "none left (orphaned)"] for o in others.items],
-        )
-    )
+    # One row a source, each with its own Request button: it opens Request access with that source chosen.
+    widths = [4, 2, 4, 2]
+    for column, title in zip(st.columns(widths), ["Data source", "Kind", "Admins", ""], strict=True):
+        column.markdown(bold(title) if title else "")
+    for other in others.items:
+        name, kind, admins, ask = st.columns(widths, vertical_alignment="center")
+        name.text(other.name)
+        kind.text(other.kind.label)
+        admins.text(", ".join(other.admins) if other.admins else "none left (orphaned)")
+        if ask.button("Request", key=f"ask-{other.name}", help=literal(f"Ask for access to {other.name}")):
+            widgets.ask_for(other.name)
+            st.switch_page("pages/request_access.py")
     widgets.pager(others.total, PAGE_SIZE, "other-page", what="sources")

@@ -64,10 +64,7 @@ if webapp_tab.open:
             st.markdown(
                 table(
                     ["Requester", "Bucket", "App", "Asked"],
-                    [
-                        [who, bold(a.bucket_name), a.app_name, f"{a.created_at:%d %b %Y}"]
-                        for a, who in source_asks.items
-                    ],
+                    [[who, bold(a.bucket_name), a.app_name, widgets.day(a.created_at)] for a, who in source_asks.items],
                 )
             )
         widgets.pager(source_asks.total, QUEUE_PAGE, "source-asks-page", what="webapp sources")
@@ -291,9 +288,16 @@ if audit_tab.open:
         until = two.date_input("To", value=utcnow().date(), key="audit-until")
         action = three.selectbox("Action", ["(any)", *cached.audit_action_names()], key="audit-action")
         who = four.text_input("Actor", key="audit-who")
-        text = st.text_input("Text in the summary", key="audit-text")
+        five, six = st.columns([3, 1], vertical_alignment="bottom")
+        text = five.text_input("Text in the summary", key="audit-text")
+        sign_ins = six.checkbox("Show sign-ins", key="audit-sign-ins", help="Sign-ins and sign-outs are most events.")
         filters = audit_trail.AuditFilter(
-            since=since, until=until, action=None if action == "(any)" else action, actor=who or None, text=text or None
+            since=since,
+            until=until,
+            action=None if action == "(any)" else action,
+            actor=who or None,
+            text=text or None,
+            sign_ins=sign_ins,
         )
         audit_page = widgets.page_number("audit-page", repr(filters))
         try:
@@ -303,10 +307,10 @@ if audit_tab.open:
         else:
             if by_actor.total <= AUDIT_PAGE:
                 st.caption(f"{by_actor.total:,} events, newest first")
-            st.dataframe(
+            picked = st.dataframe(
                 pa.table(  # straight to Arrow, what Streamlit sends: no pandas frame on the way
                     {
-                        "When (UTC)": [r.at.strftime("%Y-%m-%d %H:%M:%S") for r in by_actor.items],
+                        "When": [widgets.moment(r.at, seconds=True) for r in by_actor.items],
                         "Actor": [r.actor for r in by_actor.items],
                         "Action": [r.action for r in by_actor.items],
                         "Source": [r.source or "" for r in by_actor.items],
@@ -316,7 +320,23 @@ if audit_tab.open:
                 ),
                 hide_index=True,
                 width="stretch",
+                column_config={"Summary": st.column_config.TextColumn(width="large")},
+                on_select="rerun",
+                selection_mode="single-row",
+                key=f"audit-table-{audit_page}",
             )
+            chosen = picked.selection.rows if picked is not None else []
+            if chosen and chosen[0] < len(by_actor.items):  # one event in full: long summaries and source names
+                event = by_actor.items[chosen[0]]
+                with st.container(border=True):
+                    st.text(
+                        f"{widgets.moment(event.at, seconds=True)} · {event.action} · by {event.actor}"
+                        + (f" · on {event.source}" if event.source else "")
+                        + (f" · about {event.subject}" if event.subject else "")
+                    )
+                    st.text(event.summary)
+            else:
+                st.caption("Click a row to read the event in full.")
             widgets.pager(by_actor.total, AUDIT_PAGE, "audit-page", back="Newer", forward="Older", what="events")
 
             def audit_csv(chosen: audit_trail.AuditFilter = filters) -> str:

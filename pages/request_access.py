@@ -6,8 +6,10 @@ import streamlit as st
 from core import actions
 from core.domain import AccessLevel, format_paths
 from core.reads import catalog, queues
+from core.reads.queues import RequestView
 from pages import cached, running, signin, widgets
 from pages.markup import bold, literal
+from pages.widgets import ASKING_FOR
 
 gh = running.gatehouse()
 me = signin.actor().user
@@ -19,17 +21,32 @@ ask, mine, create, give_up = st.tabs(
     ["Ask for access", "My requests", "New data source", "Give up access"], key="request-tab", on_change="rerun"
 )  # lazy: only the open tab runs
 
+ASK_FIELDS = ("ask-source", "ask-level", "ask-paths", "ask-need", "ask-until")
+preset = st.session_state.pop(ASKING_FOR, None)  # a source chosen on another page (My data, Upload)
+if st.session_state.pop("ask-sent", False) or preset:  # a fresh form: a sent request is not sent twice
+    for field in ASK_FIELDS:
+        st.session_state.pop(field, None)
+if preset:
+    st.session_state["ask-search"] = preset["source"]
+    st.session_state["ask-source"] = preset["source"]
+    st.session_state["ask-level"] = AccessLevel(preset.get("level", AccessLevel.READ_ONLY))
+
 if ask.open:
     with ask:
         search = st.text_input("Find a data source", key="ask-search", placeholder="Type part of its name")
         names = cached.read(catalog.source_names, me, search=search, limit=100)
+        if st.session_state.get("ask-source") not in names:
+            st.session_state.pop("ask-source", None)
         with st.form("ask-form"):
-            source = st.selectbox("Data source", names, index=None, placeholder="Choose a data source")
+            source = st.selectbox(
+                "Data source", names, index=None, placeholder="Choose a data source", key="ask-source"
+            )
             level = st.radio(
                 "Access level",
                 list(AccessLevel),
                 format_func=lambda lvl: lvl.label,
                 horizontal=True,
+                key="ask-level",
                 help="Ask for the lowest level you need: read only unless you must write; admin only to manage access.",
             )
             st.caption(
@@ -38,21 +55,24 @@ if ask.open:
             paths = st.text_area(
                 "Paths (optional)",
                 placeholder="/folder-one\n/folder-two",
-                help="One path a line, each starting with /, no / at the end, no empty line after the last. "
-                "Leave empty for the whole bucket.",
+                key="ask-paths",
+                help="One folder a line, each starting with /, for example /models. Leave empty for the whole bucket.",
             )
-            need = st.text_area("Business need", placeholder="What you will do with this data, and why you need it.")
-            until = widgets.end_date()
+            need = st.text_area(
+                "Business need", placeholder="What you will do with this data, and why you need it.", key="ask-need"
+            )
+            until = widgets.end_date(key="ask-until")
             submitted = st.form_submit_button("Send request", type="primary")
         if submitted:
             if source is None:
                 st.error("Choose the data source you need.")
             else:
-                widgets.act(
-                    gh,
-                    lambda: actions.request_access(gh, me, source, level, paths, need, until),
-                    lambda view: f"Request sent for {view.source}: it waits for {view.waits_for}.",
-                )
+
+                def sent(view: RequestView) -> str:
+                    st.session_state["ask-sent"] = True  # the next run starts from a fresh form
+                    return f"Request sent for {view.source}: it waits for {view.waits_for}. It is under My requests."
+
+                widgets.act(gh, lambda: actions.request_access(gh, me, source, level, paths, need, until), sent)
 
 if mine.open:
     with mine:
@@ -65,7 +85,7 @@ if mine.open:
                 left, right = st.columns([5, 1], vertical_alignment="center")
                 left.markdown(
                     f"{bold(request.source)} · {request.level.label} · {literal(format_paths(request.paths))} · "
-                    f"asked {request.created_at:%d %b %Y}"
+                    f"asked {widgets.day(request.created_at)}"
                 )
                 state = request.status.value.replace("-", " ")
                 detail = f"waits for {request.waits_for}" if request.status.is_open else state
@@ -127,7 +147,7 @@ if give_up.open:
             st.info("You have no access to give up.")
         else:
             st.caption("Remove access you no longer need. To get it back you would have to ask again.")
-            choice = st.selectbox("Data source", [s.name for s in held], key="give-up-source")
+            choice = st.selectbox("Data source", list(dict.fromkeys(s.name for s in held)), key="give-up-source")
             if st.button("Give up my access", key="give-up"):
                 widgets.act(
                     gh,

@@ -9,7 +9,7 @@ from core.actions.upload import upload
 from core.adapters.models import MovementKind
 from core.domain import GatehouseError, format_paths
 from core.reads import catalog
-from pages import cached, running, signin
+from pages import cached, running, signin, widgets
 from pages.markup import literal
 from pages.movement_form import movement_form
 
@@ -23,13 +23,32 @@ st.caption(
     f"Files up to {limit_mb:,} MB each through this page; for bigger ones use `gatehouse upload`. "
     "Moving data onto the platform needs a data movement form first."
 )
-writable = [s for s in cached.read(catalog.usable_sources, gh.settings, me) if s.level.can_write]
+usable = cached.read(catalog.usable_sources, gh.settings, me)
+writable = [s for s in usable if s.level.can_write]
+names = list(dict.fromkeys(s.name for s in writable))  # one row a grant: a source may hold several
+read_only = [name for name in dict.fromkeys(s.name for s in usable) if name not in names]
+
+
+def offer_read_write(read_only: list[str]) -> None:
+    """Say where the sources the person can only read went, and offer to ask for read/write on one of them."""
+    if not read_only:
+        return
+    shown = ", ".join(read_only[:5]) + (f" and {len(read_only) - 5:,} more" if len(read_only) > 5 else "")
+    st.caption(literal(f"Not listed because you can only read them: {shown}."))
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        wanted = st.selectbox("Ask for read/write access to", read_only, key="upload-ask-source")
+        if st.button("Request read/write", key="upload-ask"):
+            widgets.ask_for(wanted, "read-write")
+            st.switch_page("pages/request_access.py")
+
+
 if not writable:
-    st.info("You cannot write to any data source. Ask for read/write access on Request access.")
+    st.info("You cannot write to any data source yet: uploading needs read/write access.")
+    offer_read_write(read_only)
     st.stop()
 
-names = list(dict.fromkeys(s.name for s in writable))  # one row a grant: a source may hold several
 source_name = st.selectbox("Data source", names, key="upload-source")
+offer_read_write(read_only)
 grants = [s for s in writable if s.name == source_name]
 write_paths = () if any(not s.paths for s in grants) else tuple(p for s in grants for p in s.paths)
 folders = [p.lstrip("/") for p in write_paths] or [""]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 import streamlit as st
@@ -40,6 +40,15 @@ def act(gh: Gatehouse, action: Callable[[], Any], success: str | Callable[[Any],
     st.rerun()
 
 
+ASKING_FOR = "asking-for"  # {"source": name, "level": AccessLevel}: the Request access form starts from it
+
+
+def ask_for(source: str, level: str = "read-only") -> None:
+    """Open Request access with this source (and level) chosen: a button's callback on My data or Upload."""
+    st.session_state[ASKING_FOR] = {"source": source, "level": level}
+    st.session_state["request-tab"] = "Ask for access"
+
+
 def flash() -> None:
     """Show the outcome of the action of the previous run, once."""
     kind, message = st.session_state.pop("flash", (None, None))
@@ -50,12 +59,27 @@ def flash() -> None:
 
 
 def aws_state(applied: bool, error: str | None) -> str:
+    """Whether AWS has what the database says, as a person would say it."""
     if applied:
-        return "applied"
-    return f"not yet applied: {error}" if error else "not yet applied"
+        return "Applied in AWS"
+    return f"Waiting for AWS: {error}" if error else "Waiting for AWS"
 
 
-def end_date(key: str | None = None, value: date | None = None) -> date | None:
+# One way to write a date, and one for a moment, on every page.
+def day(value: date) -> str:
+    return f"{value:%d %b %Y}"
+
+
+def clock(value: datetime) -> str:
+    """The time of day of a moment today."""
+    return f"{value:%H:%M} UTC"
+
+
+def moment(value: datetime, *, seconds: bool = False) -> str:
+    return f"{value:%d %b %Y %H:%M:%S} UTC" if seconds else f"{value:%d %b %Y %H:%M} UTC"
+
+
+def end_date(key: str | None = None, value: date | None = None, latest: date | None = None) -> date | None:
     """When access ends: a date after today, or empty (the default) for access that does not end. One widget: a
     date shown beside an "only until" switch would read as set when it is not."""
     tomorrow = utcnow().date() + timedelta(days=1)
@@ -63,6 +87,7 @@ def end_date(key: str | None = None, value: date | None = None) -> date | None:
         "End date (optional)",
         value=value,
         min_value=None if value is not None and value < tomorrow else tomorrow,  # an edit keeps a date now passed
+        max_value=latest,
         key=key,
         format="YYYY-MM-DD",
         help="Access ends on this day: its holder and the source's admins are told a week before. "

@@ -1,6 +1,7 @@
 """The code stays as STYLE.md asks: ruff-clean, and pages never talk to AWS or SQL themselves."""
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -113,6 +114,7 @@ SHOWS_NO_MARKDOWN = {
 }  # fmt: skip
 MARKDOWN_KEYWORDS = {"body", "label", "help", "text", "placeholder"}
 MARKUP = {"literal", "bold", "link", "table"}  # pages/markup.py: text in, Markdown that shows it out
+MARKUP |= {"day", "moment", "clock"}  # pages/widgets.py: a date or a moment, written one way
 
 
 def _shows_as_text(node: ast.expr) -> bool:
@@ -215,3 +217,25 @@ def test_page_functions_take_what_they_use() -> None:
             used = {n.id for n in ast.walk(function) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
             offenders += [f"{page.name}: {function.name} reads {name}" for name in sorted(used & script - local)]
     assert not offenders, offenders
+
+
+def test_pages_write_dates_one_way() -> None:
+    """A date or a moment on a page is written by widgets.day or widgets.moment: one format everywhere, never a
+    format of a page's own (`f"{d:%Y-%m-%d}"`, strftime, isoformat)."""
+    own = [
+        f"{page.name}:{node.lineno}"
+        for page in PAGES
+        if page.name != "widgets.py"
+        for node in ast.walk(ast.parse(page.read_text()))
+        if (
+            isinstance(node, ast.FormattedValue)
+            and node.format_spec is not None
+            and re.search(r"%[a-zA-Z]", ast.unparse(node.format_spec)) is not None
+        )
+        or (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("strftime", "isoformat")
+        )
+    ]
+    assert not own, f"dates written in a format of the page's own: {own}"

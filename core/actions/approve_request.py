@@ -12,7 +12,7 @@ from core.context import Gatehouse
 from core.domain import AccessLevel, InvalidInput, format_paths, parse_paths
 from core.iam_sync import sync_pending
 from core.notify import NotificationKind
-from core.rules import check_no_more_than_asked, check_not_confirmer
+from core.rules import check_ends_no_later_than_asked, check_no_more_than_asked, check_not_confirmer
 
 
 def approve_request(
@@ -30,6 +30,8 @@ def approve_request(
         granted_level = level or asked_level
         granted_paths = asked_paths if paths is None else parse_paths(paths)
         check_no_more_than_asked(asked_level, asked_paths, granted_level, granted_paths).enforce(InvalidInput)
+        ends = expires_on if expires_on is not None else request.expires_on
+        check_ends_no_later_than_asked(request.expires_on, ends).enforce(InvalidInput)
         request.granted_level = granted_level
         request.granted_paths = list(granted_paths)
         roles = record_grant(
@@ -40,11 +42,12 @@ def approve_request(
             [requester.username],
             granted_level,
             granted_paths,
-            expires_on if expires_on is not None else request.expires_on,
+            ends,
             confirm_external=True,  # the approver saw who asked, external or not
             request_id=request.id,
+            announce=False,  # the decision's own message says what was granted
         )
-        changed = (granted_level, granted_paths) != (asked_level, asked_paths)
+        changed = (granted_level, granted_paths, ends) != (asked_level, asked_paths, request.expires_on)
         who = decision.actor.username
         decision.record(
             "request-approved",
@@ -54,7 +57,7 @@ def approve_request(
             NotificationKind.DECISION_MADE,
             f"Your request for {source.name} was approved",
             f"{who} approved your request: you have {granted_level.label.lower()} access to {source.name} "
-            f"({format_paths(granted_paths)}).",
+            f"({format_paths(granted_paths)})" + (f" until {ends:%d %B %Y}." if ends else "."),
             before={"level": asked_level.value, "paths": list(asked_paths)},
             after={"level": granted_level.value, "paths": list(granted_paths)},
         )

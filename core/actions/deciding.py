@@ -17,10 +17,10 @@ from core import audit
 from core.actor import acting
 from core.adapters.models import AccessRequest, DataSource, RequestStatus, User, utcnow
 from core.context import Gatehouse
-from core.domain import InvalidInput, NotFound
+from core.domain import InvalidInput
 from core.notify import NotificationKind, notify
-from core.queries import is_active_admin
-from core.rules import Decision, check_decision_step, check_may_decide, check_transition
+from core.queries import load_request, may_decide
+from core.rules import check_decision_step, check_transition
 
 
 @dataclass
@@ -71,20 +71,6 @@ def deciding(gatehouse: Gatehouse, actor: User, request_id: int, new: RequestSta
         assert source is not None and requester is not None
         move(session, request, new, actor)
         yield Deciding(session, actor, request, source, requester)
-
-
-def load_request(session: Session, request_id: int) -> AccessRequest:
-    request = session.get(AccessRequest, request_id)
-    if request is None:
-        raise NotFound(f"There is no request number {request_id}.")
-    return request
-
-
-def may_decide(session: Session, actor: User, request: AccessRequest) -> Decision:
-    """`rules.check_may_decide`, with whether the actor is an active admin of the request's source read now."""
-    source = session.get(DataSource, request.source_id)
-    admin = source is not None and is_active_admin(session, actor, source)
-    return check_may_decide(actor, request, admin_of_source=admin)
 
 
 def move(session: Session, request: AccessRequest, new: RequestStatus, actor: User) -> None:

@@ -103,6 +103,7 @@ def record_grant(
     *,
     confirm_external: bool = False,
     request_id: int | None = None,
+    announce: bool = True,
 ) -> dict[str, str]:
     """Record grants in the caller's transaction (the caller has decided the actor may); returns the role to sync
     of each member granted, by their username as stored.
@@ -135,6 +136,8 @@ def record_grant(
         )
     principals = [user_principal(gatehouse.settings.env, u) for u in users]
     mark_changed(session, principals)
+    if not announce:  # the caller's own message says it (an approval: one message a decision)
+        return {u.username: p.role_name for u, p in zip(users, principals, strict=True)}
     notify(
         session,
         [u for u in users if u.id != actor.id],

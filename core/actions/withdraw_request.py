@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from core import audit
-from core.actions.deciding import load_request, move
+from core.actions.deciding import move
 from core.actor import acting
 from core.adapters.models import RequestStatus, User
 from core.context import Gatehouse
+from core.queries import load_request
 from core.rules import check_withdrawer
 
 

@@ -42,6 +42,10 @@ class AuditFilter:
     source: str | None = None  # a source name
     subject: str | None = None
     text: str | None = None  # found anywhere in the summary, whatever its case
+    sign_ins: bool = True  # routine sign-ins and sign-outs; a page hides them until asked (they are most events)
+
+
+ROUTINE = ("sign-in", "sign-out")  # what a person does every day: most of the trail, seldom what is looked for
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,8 @@ def _conditions(session: Session, actor: User, filters: AuditFilter) -> list[Col
     ):
         if (wanted := _given(value)) is not None:  # names are stored in lower case: `Bob` finds bob's events
             conditions.append(col(column) == (wanted.lower() if column is not AuditEvent.action else wanted))
+    if not filters.sign_ins and filters.action not in ROUTINE:
+        conditions.append(col(AuditEvent.action).not_in(ROUTINE))
     if text := _given(filters.text):
         # autoescape: a % or _ typed into the search box is looked for, not taken as a wildcard.
         conditions.append(col(AuditEvent.summary).icontains(text, autoescape=True))

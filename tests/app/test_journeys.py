@@ -94,11 +94,12 @@ def test_alice_asks_and_bob_approves_on_the_pages(app_env: Gatehouse) -> None:  
 
 
 def test_a_path_list_with_an_empty_line_is_one_sentence_and_nothing_is_stored(app_env: Gatehouse) -> None:  # noqa: F811
-    at = ask(sign_in("alice"), "alpha-pricing-models", "/reports\n")
-    assert [e.value for e in at.error] == [
-        "There is an empty line after the last path: remove it (an empty line is not a path)."
-    ]
+    at = ask(sign_in("alice"), "alpha-pricing-models", "/reports\n\n/models")
+    assert [e.value for e in at.error] == ["There is an empty line on line 2: remove it (an empty line is not a path)."]
     assert requests_of(app_env, "alice") == []
+    at = ask(sign_in("alice"), "alpha-pricing-models", "/reports/\n")  # a folder's slash and a last newline: fine
+    assert not at.error
+    assert [(r.paths) for r in requests_of(app_env, "alice")] == [["/reports"]]
 
 
 def test_a_trivial_business_need_is_refused(app_env: Gatehouse) -> None:  # noqa: F811

@@ -30,9 +30,15 @@ class TestPaths:
     def test_windows_line_endings_and_surrounding_spaces_are_tolerated(self) -> None:
         assert parse_paths(" /a\r\n/b/c ") == ("/a", "/b/c")
 
-    def test_the_trailing_empty_line_the_guidance_warns_about_is_an_error_not_whole_bucket(self) -> None:
-        with pytest.raises(InvalidInput, match="empty line after the last path"):
-            parse_paths("/folder-one\n/folder-two\n")
+    def test_a_newline_after_the_last_path_means_nothing_and_never_the_whole_bucket(self) -> None:
+        assert parse_paths("/folder-one\n/folder-two\n") == ("/folder-one", "/folder-two")
+        assert parse_paths("/folder-one\n\n  \n") == ("/folder-one",)
+
+    def test_a_folder_written_with_its_slash_is_the_folder_and_the_hint_is_what_the_rule_takes(self) -> None:
+        assert parse_paths("/models/") == ("/models",)
+        with pytest.raises(InvalidInput, match=r"for example /models\.$") as refused:
+            parse_paths("models/")
+        assert parse_paths(str(refused.value).rsplit("for example ", 1)[1].rstrip(".")) == ("/models",)
 
     def test_an_empty_line_in_the_middle_names_its_line(self) -> None:
         with pytest.raises(InvalidInput, match="on line 2"):
@@ -46,7 +52,6 @@ class TestPaths:
         ("text", "message"),
         [
             ("folder", "must start with /"),
-            ("/folder/", "must not end with /"),
             ("/", "whole bucket"),
             ("/a//b", "empty folder name"),
             ("/a/*", "holds \\*: a path may not hold"),
@@ -89,7 +94,13 @@ class TestBucketNames:
             ("my-project", "must start with alpha-"),
             ("alpha-", "Add a name after the prefix"),
             ("alpha-My-Project", "lower case"),
-            ("alpha-my_project", "only lower-case letters"),
+            ("alpha-my_project", "has an underscore"),
+            (
+                "Bad_Name",
+                r"^Bad_Name cannot name a data source: it has capital letters \(names are in lower case\), has an "
+                r"underscore \(use a hyphen\) and must start with alpha-; alpha-bad-name would do\.$",
+            ),
+            ("alpha-sales data", "has a space .*; alpha-sales-data would do"),
             ("alpha-project-", "start and end with a letter or digit"),
             ("alpha-a..b", "two dots"),
             ("alpha-" + "x" * 60, "3 to 63 characters"),

@@ -1,0 +1,109 @@
+"""What approving a request would do in AWS, said before the approver clicks: the requester's role documents as the
+policy compiler makes them now and after the grant, and the difference between the two in words ("alice's role gains
+read on alpha-pricing-models/models/*")."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date
+
+from sqlmodel import Session
+
+from core.actor import acting
+from core.adapters.models import DataSource, User
+from core.config import Settings
+from core.domain import AccessLevel, BucketGrant, GatehouseError, parse_paths
+from core.iam_sync import desired_grants, user_principal
+from core.policy import compile_role_policies
+from core.queries import held, held_grants, load_request, may_decide
+from core.rules import check_ends_no_later_than_asked, check_no_more_than_asked, place_grant
+
+Access = frozenset[tuple[str, str, str]]  # (action, resource, condition): one thing a role's documents allow
+
+
+def approval_effect(
+    session: Session,
+    settings: Settings,
+    actor: User,
+    request_id: int,
+    level: AccessLevel,
+    paths: str,
+    expires_on: date | None,
+) -> list[str]:
+    """Sentences saying what approving `request_id` at `level` on `paths` changes on the requester's role; or the one
+    sentence that says why it cannot be approved so."""
+    actor = acting(session, actor)
+    request = load_request(session, request_id)
+    may_decide(session, actor, request).enforce()
+    source, requester = session.get(DataSource, request.source_id), session.get(User, request.requester_id)
+    assert source is not None and requester is not None
+    try:
+        granted = parse_paths(paths)
+        check_no_more_than_asked(AccessLevel(request.level), tuple(request.paths), level, granted).enforce()
+        check_ends_no_later_than_asked(request.expires_on, expires_on).enforce()
+        grants = held_grants(session, source, requester)
+        kept, placed = place_grant(held(grants), level, granted, requester.username, source.name)
+        placed.enforce()
+    except GatehouseError as error:
+        return [str(error)]
+    now = desired_grants(session, user_principal(settings.env, requester))
+    after = [g for g in now if g.bucket != source.name] + [
+        BucketGrant(source.name, AccessLevel(g.level), keeps, source.kms_key_arn)
+        for g, keeps in zip(grants, kept, strict=True)
+        if keeps is not None
+    ]
+    after.append(BucketGrant(source.name, level, granted, source.kms_key_arn))
+    return describe_change(requester.username, _allowed(now), _allowed(after)) or [
+        f"Nothing changes in AWS: {requester.username}'s role already allows all of it."
+    ]
+
+
+def _allowed(grants: Iterable[BucketGrant]) -> Access:
+    """Each (action, resource, listing prefix) the compiled documents allow. A listing's prefixes are taken one by
+    one, so that a new path shows as a new prefix; the navigation down to the paths (s3:delimiter) is left out."""
+    found = set()
+    for document in compile_role_policies(list(grants), managed_slots=100, inline_limit=10**9).documents:
+        for statement in document["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            condition = statement.get("Condition", {})
+            if any("s3:delimiter" in test for test in condition.values()):
+                continue
+            prefixes = condition.get("StringLike", {}).get("s3:prefix", [""])
+            for prefix in [prefixes] if isinstance(prefixes, str) else prefixes:
+                found.update((action, resource, prefix) for action in actions for resource in resources)
+    return frozenset(found)
+
+
+def describe_change(username: str, before: Access, after: Access) -> list[str]:
+    """The objects a role comes to read or write, or stops, and the listings it gains or loses, in words."""
+    said = []
+    for verb, changed in (("gains", after - before), ("loses", before - after)):
+        objects: dict[str, set[str]] = defaultdict(set)
+        listings: dict[str, set[str]] = defaultdict(set)
+        for action, resource, prefix in changed:
+            if not resource.startswith("arn:aws:s3:::"):
+                continue
+            name = resource.removeprefix("arn:aws:s3:::")
+            if "/" in name:
+                objects[name].add(action)
+            elif action == "s3:ListBucket":
+                listings[name].add(prefix.removesuffix("*"))
+        for name in sorted(objects):
+            if "*" not in name and f"{name}/*" in objects:
+                continue  # a path's own key comes with the path
+            what = (
+                "read and write"
+                if "s3:PutObject" in objects[name]
+                else "read"
+                if "s3:GetObject" in objects[name]
+                else ""
+            )
+            if what:
+                said.append(f"{username}'s role {verb} {what} on {name}")
+        for bucket in sorted(listings):
+            under = sorted(p for p in listings[bucket] if p)
+            where = f"the listing of {', '.join(under)} in {bucket}" if under else f"the listing of {bucket}"
+            said.append(f"{username}'s role {verb} {where}")
+    return said

@@ -1,0 +1,163 @@
+"""The everyday journeys, as a new user walks them in Chromium, one persona a test, with screenshots: where people
+slowed down, guessed or gave up before (issue #16), each now one click or one clear sentence.
+
+- alice: requests a source straight from My data's "Other data sources", sends and finds a fresh form, learns on
+  Upload why a source she only reads is not listed and asks for read/write from there, reuses her movement form in
+  one click, and starts a download's form from her upload's answers.
+- bob: is told plainly that nobody called "nobody" is a member, is never offered himself, and approves a request
+  for a shorter time after reading what it does in AWS.
+- dave: reads the audit trail without the sign-ins, and one event in full.
+And none of them loads anything from the internet (the app icon ships with the app)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from core.adapters.models import utcnow
+from tests.browser.test_access_stories import NEED, ask, choose, open_page, settled, shot, signed_in
+from tests.browser.test_data_movement import CSV, complete_form
+
+pytestmark = pytest.mark.browser
+OUTSIDE = ("fonts.gstatic.com", "fonts.googleapis.com", "googleapis.com", "gstatic.com")
+
+
+def watch_requests(page) -> list[str]:  # type: ignore[no-untyped-def]
+    seen: list[str] = []
+    page.on("request", lambda request: seen.append(request.url))
+    return seen
+
+
+def test_alice_requests_from_my_data_uploads_and_reuses_her_form(
+    app_url: str, browser, moto_reset: str, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    alice = signed_in(browser, app_url, "alice")
+    seen = watch_requests(alice)
+    alice.reload()
+    alice.get_by_role("heading", name="My data").first.wait_for(timeout=60_000)
+    settled(alice)
+    body = alice.inner_text("body")
+    assert "Applied in AWS" in body and "AWS console" in body and "applied\t" not in body
+    shot(alice, "everyday-1-alice-my-data")
+
+    # Other data sources: each row has its own Request button, which opens Request access with it chosen
+    alice.locator(".st-key-ask-alpha-pricing-models button").click()
+    alice.get_by_role("heading", name="Request access").first.wait_for(timeout=30_000)
+    settled(alice)
+    assert alice.locator('[data-testid="stSelectbox"]').filter(has_text="alpha-pricing-models").count() >= 1
+    alice.get_by_role("textbox", name="Paths (optional)").fill("/reports/\n")  # a folder's slash, a last newline
+    alice.get_by_role("textbox", name="Business need").fill(NEED)
+    alice.get_by_role("button", name="Send request").click()
+    alice.get_by_text("Request sent for alpha-pricing-models").wait_for(timeout=30_000)
+    settled(alice)
+    assert alice.get_by_role("textbox", name="Business need").input_value() == ""  # a fresh form: not sent twice
+    assert alice.get_by_role("textbox", name="Paths (optional)").input_value() == ""
+    shot(alice, "everyday-2-alice-request-sent-fresh-form")
+    alice.get_by_role("tab", name="My requests").click()
+    alice.get_by_text("/reports · asked", exact=False).first.wait_for(timeout=30_000)
+
+    # Upload: the source she only reads is named, with the way to ask for read/write
+    open_page(alice, "Upload")
+    alice.get_by_text("Not listed because you can only read them: alpha-sales-analysis.").wait_for(timeout=30_000)
+    shot(alice, "everyday-3-alice-upload-says-why")
+    alice.get_by_role("button", name="Request read/write").click()
+    alice.get_by_role("heading", name="Request access").first.wait_for(timeout=30_000)
+    settled(alice)
+    assert alice.locator('[data-testid="stSelectbox"]').filter(has_text="alpha-sales-analysis").count() >= 1
+    assert alice.get_by_role("radio", name="Read/write").is_checked()
+
+    # One form, then the same work again in one click; a download's form starts from the upload's answers
+    data = tmp_path / "orders.csv"
+    data.write_text(CSV)
+    open_page(alice, "Upload")
+    complete_form(alice, alice)
+    alice.locator("input[type=file]").set_input_files(str(data))
+    alice.get_by_role("button", name="Upload", exact=True).click()
+    alice.get_by_text("Uploaded orders.csv to alpha-shared-workspace").wait_for(timeout=30_000)
+    alice.get_by_role("button", name="Fill in a new form").click()
+    reuse = alice.get_by_role("button", name="Use the form you completed at")
+    reuse.wait_for(timeout=30_000)
+    shot(alice, "everyday-4-alice-reuses-her-form")
+    reuse.click()
+    alice.get_by_text("is complete.").first.wait_for(timeout=30_000)
+
+    open_page(alice, "My data")
+    choose(alice, 0, "alpha-shared-workspace")
+    alice.get_by_text("orders.csv", exact=True).first.wait_for(timeout=30_000)
+    choose(alice, 1, "orders.csv")
+    alice.get_by_role("tab", name="Download").click()
+    panel = alice.get_by_role("tabpanel", name="Download")
+    answers = panel.get_by_role("textbox", name="What the data is")
+    answers.wait_for(timeout=30_000)
+    assert answers.input_value() == "Monthly orders by region, aggregated."  # the upload's answers, to review
+    assert panel.get_by_role("textbox", name="Where it goes").input_value() == "My computer"
+    shot(alice, "everyday-5-alice-download-form-prefilled")
+    assert not [url for url in seen if any(host in url for host in OUTSIDE)], "fetched from the internet"
+
+
+def test_bob_grants_only_members_and_approves_for_less_time_knowing_what_it_does(
+    app_url: str, browser, moto_reset: str
+) -> None:  # type: ignore[no-untyped-def]
+    alice = signed_in(browser, app_url, "alice")
+    ask(alice, app_url, "alpha-pricing-models", "/reports")
+
+    bob = signed_in(browser, app_url, "bob")
+    open_page(bob, "Admin")
+    bob.get_by_text("What approving does in AWS").wait_for(timeout=30_000)
+    bob.get_by_text("alice's role gains read on alpha-pricing-models/reports/*").wait_for(timeout=30_000)
+    ends = utcnow().date() + timedelta(days=30)
+    bob.get_by_role("textbox", name="End date (optional)").first.fill(ends.isoformat())
+    bob.get_by_role("textbox", name="End date (optional)").first.press("Enter")
+    settled(bob)
+    shot(bob, "everyday-6-bob-sees-what-approving-does")
+    bob.get_by_role("button", name="Approve").first.click()
+    bob.get_by_text("Approved: alice has read only access to alpha-pricing-models").wait_for(timeout=30_000)
+
+    bob.get_by_role("tab", name="Manage access").click()
+    settled(bob)
+    choose(bob, 0, "alpha-pricing-models")
+    bob.get_by_role("tab", name="Grant access").click()
+    settled(bob)
+    search = bob.get_by_role("textbox", name="Find platform members")
+    search.fill("nobody")
+    search.press("Enter")
+    bob.get_by_text("No platform member called nobody: the platform team adds members.").wait_for(timeout=30_000)
+    shot(bob, "everyday-7-bob-no-such-member")
+    search.fill("")
+    search.press("Enter")
+    settled(bob)
+    bob.get_by_role("combobox").nth(1).click()  # the members picker: bob himself is not among them
+    bob.get_by_role("option", name="alice").wait_for(timeout=10_000)
+    assert bob.get_by_role("option", name="bob").count() == 0
+    assert bob.get_by_text("Select all").count() == 0
+    bob.keyboard.press("Escape")
+    open_page(alice, "My data")
+    assert f"{ends:%d %b %Y}" in alice.inner_text("body")  # the shorter end, in the one date format
+
+
+def test_dave_reads_the_audit_trail_without_sign_ins_and_one_event_in_full(
+    app_url: str, browser, moto_reset: str
+) -> None:  # type: ignore[no-untyped-def]
+    dave = signed_in(browser, app_url, "dave")
+    open_page(dave, "Platform")
+    dave.get_by_role("tab", name="Audit trail").click()
+    table = dave.locator('[data-testid="stDataFrame"]').first
+    table.wait_for(timeout=30_000)
+    settled(dave)
+    without = events_counted(dave)
+    shot(dave, "everyday-8-dave-audit-trail-without-sign-ins")
+    dave.get_by_text("Show sign-ins").click()
+    settled(dave)
+    with_sign_ins = events_counted(dave)
+    assert with_sign_ins > without  # dave's and the others' sign-ins were there all along, hidden
+    dave.get_by_text("Click a row to read the event in full.").wait_for(timeout=30_000)
+    shot(dave, "everyday-9-dave-audit-trail-with-sign-ins")
+
+
+def events_counted(page) -> int:  # type: ignore[no-untyped-def]
+    caption = page.get_by_text(re.compile(r"^\d+ events, newest first$")).first
+    caption.wait_for(timeout=30_000)
+    return int(caption.inner_text().split()[0])
