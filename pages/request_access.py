@@ -21,11 +21,11 @@ ask, mine, create, give_up = st.tabs(
     ["Ask for access", "My requests", "New data source", "Give up access"], key="request-tab", on_change="rerun"
 )  # lazy: only the open tab runs
 
-ASK_FIELDS = ("ask-source", "ask-level", "ask-paths", "ask-need", "ask-until")
+# Each field of the form as a fresh one has it: set (not forgotten) so that the browser shows it so too.
+FRESH = {"ask-source": None, "ask-level": AccessLevel.READ_ONLY, "ask-paths": "", "ask-need": "", "ask-until": None}
 preset = st.session_state.pop(ASKING_FOR, None)  # a source chosen on another page (My data, Upload)
 if st.session_state.pop("ask-sent", False) or preset:  # a fresh form: a sent request is not sent twice
-    for field in ASK_FIELDS:
-        st.session_state.pop(field, None)
+    st.session_state.update(FRESH)
 if preset:
     st.session_state["ask-search"] = preset["source"]
     st.session_state["ask-source"] = preset["source"]
@@ -36,7 +36,7 @@ if ask.open:
         search = st.text_input("Find a data source", key="ask-search", placeholder="Type part of its name")
         names = cached.read(catalog.source_names, me, search=search, limit=100)
         if st.session_state.get("ask-source") not in names:
-            st.session_state.pop("ask-source", None)
+            st.session_state["ask-source"] = None
         with st.form("ask-form"):
             source = st.selectbox(
                 "Data source", names, index=None, placeholder="Choose a data source", key="ask-source"
