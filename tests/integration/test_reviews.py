@@ -20,6 +20,7 @@ from core.queries import get_user
 from core.reads import reviews
 from core.review_rules import CampaignState, ReviewDecision
 from tests.aws_helpers import as_user
+from tests.integration.test_cli import gatehouse_cli  # noqa: F401  (fixture)
 
 SALES = "alpha-sales-analysis"  # bob: admin; alice: read only on /published
 RO, RW = AccessLevel.READ_ONLY, AccessLevel.READ_WRITE
@@ -187,3 +188,21 @@ def test_two_runs_at_once_handle_a_due_date_once(gatehouse: Gatehouse) -> None:
         due_events = session.exec(select(func.count()).where(AuditEvent.action == "review-due")).one()
     assert states == ["overdue"] and due_events == 1
     assert ReviewDecision.FLAGGED.label.startswith("Overdue")
+
+
+def test_the_cli_starts_runs_and_reports(gatehouse: Gatehouse, gatehouse_cli) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    due = (utcnow().date() + timedelta(days=10)).isoformat()
+    started = gatehouse_cli("reviews", "start", "--due", due, "--source", SALES)
+    assert started.returncode == 0, started.stderr
+    assert started.stdout == f"started access review 1: 2 grants of 2 people on 1 sources, due {due}\n"
+    refused = gatehouse_cli("reviews", "start", "--due", "2020-01-01")
+    assert refused.returncode == 1 and refused.stderr.startswith("gatehouse: The due date 01 Jan 2020 is not after")
+    ran = gatehouse_cli("reviews", "run")
+    assert ran.returncode == 0 and ran.stdout.endswith("0 flagged, 0 revoked\n"), ran.stderr
+    report = gatehouse_cli("reviews", "report", "1", "--format", "csv")
+    assert report.returncode == 0, report.stderr
+    lines = report.stdout.splitlines()
+    assert lines[0].startswith("campaign,source,holder,external,level,paths") and len(lines) == 3
+    assert any(",alice,no,Read only,/published," in line and "Not reviewed yet" in line for line in lines)
+    missing = gatehouse_cli("reviews", "report", "9")
+    assert missing.returncode == 1 and missing.stderr == "gatehouse: There is no access review numbered 9.\n"
