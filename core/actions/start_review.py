@@ -130,10 +130,10 @@ def _ask(session: Session, campaign: ReviewCampaign, started: Started) -> None:
         .where(
             admin_grant.level == AccessLevel.ADMIN,
             admin.status == UserStatus.ACTIVE,
-            col(admin_grant.source_id).in_(
-                select(ReviewItem.source_id).where(
-                    ReviewItem.campaign_id == campaign.id, ReviewItem.user_id != admin_grant.user_id
-                )
+            exists().where(  # a grant of someone else on their source is in the campaign
+                ReviewItem.campaign_id == campaign.id,
+                ReviewItem.source_id == admin_grant.source_id,
+                ReviewItem.user_id != admin_grant.user_id,
             ),
         )
         .distinct()
