@@ -53,6 +53,7 @@ import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -69,9 +70,10 @@ from streamlit.testing.v1 import AppTest, app_test, local_script_runner
 
 from bench.seed_scale import describe, seed
 from core import auth
+from core.actions.start_review import open_campaign
 from core.adapters.aws import Aws
-from core.adapters.db import make_engine, session_scope
-from core.adapters.models import User
+from core.adapters.db import make_engine, migrate, session_scope
+from core.adapters.models import ReviewCampaign, User, utcnow
 from core.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -125,6 +127,7 @@ PAGES = (
     Page("bob", "Admin", "pages/admin.py"),
     Page("bob", "Admin", "pages/admin.py", (("admin-section", "Manage access"),)),
     Page("bob", "Admin", "pages/admin.py", (("admin-section", "Manage access"), ("admin-tab", "Grant access"))),
+    Page("bob", "Admin", "pages/admin.py", (("admin-section", "Review access"),)),  # issue 17: 300 sources
     Page("bob", "My data", "pages/my_data.py"),
     Page("carol", "Confirmations", "pages/confirmations.py"),
     Page("dave", "Platform", "pages/platform.py"),
@@ -253,9 +256,24 @@ def drop_sqlite(url: str) -> None:
 def fill(url: str, scale: float) -> None:
     if users_in(url):
         print(f"Using {url} as it is (already seeded).", flush=True)
-        return
-    numbers, seconds = seed(url, scale)
-    print("\n".join(describe(numbers, seconds, scale)), flush=True)
+    else:
+        numbers, seconds = seed(url, scale)
+        print("\n".join(describe(numbers, seconds, scale)), flush=True)
+    open_review(url)
+
+
+def open_review(url: str) -> None:
+    """An access review of every source, open, for Admin → Review access (issue 17); once: a kept database has it."""
+    engine = make_engine(url)
+    try:
+        migrate(engine)  # a database kept from before the reviews' migration
+        with session_scope(engine) as session:
+            if session.exec(select(ReviewCampaign.id)).first() is None:
+                today = utcnow().date()
+                opened = open_campaign(session, "bench", today + timedelta(days=28), None, today)
+                print(f"Started an access review of {opened.grants:,} grants.", flush=True)
+    finally:
+        engine.dispose()
 
 
 # --- AWS ------------------------------------------------------------------------------------------------------

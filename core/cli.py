@@ -24,6 +24,7 @@ from core.actions.record_movement import record_movement
 from core.actor import platform_operator
 from core.adapters.local_aws import ensure_local_aws
 from core.adapters.models import MovementKind, User
+from core.cli_reviews import reviews_app
 from core.config import ConfigurationError, load_settings
 from core.context import Gatehouse
 from core.domain import AccessLevel, GatehouseError, InvalidInput, SourceKind, format_paths, shown
@@ -39,6 +40,7 @@ access_app = typer.Typer(no_args_is_help=True, help="Who may use which source, a
 app.add_typer(users_app, name="users")
 app.add_typer(sources_app, name="sources")
 app.add_typer(access_app, name="access")
+app.add_typer(reviews_app, name="reviews")
 
 
 class Level(StrEnum):

@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     app_url: str = "http://127.0.0.1:8501"  # links in emails
 
     expiry_warning_days: int = 7  # holders and admins are told this many days before access ends
+    # Access reviews (issue #17): Gatehouse starts one for every source nobody has reviewed for this many days, and
+    # at a due date handles grants nobody reviewed as this says: flag them (overdue) or revoke them.
+    review_every_days: int = Field(default=180, ge=1, le=3660)
+    review_unreviewed: Literal["flag", "revoke"] = "flag"
 
     seed_demo: bool | None = None  # default: seed demo data in local mode only
 

@@ -47,6 +47,7 @@ class NotificationKind(StrEnum):
     SOURCE_REQUEST = "source-request"
     ACCESS_CHANGED = "access-changed"
     JOIN_REQUEST = "join-request"
+    REVIEW = "review"  # an access review asks, reminds or tells (issue #17)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from core.context import Gatehouse
 from core.domain import AccessLevel, format_paths
 from core.reads import audit_trail, catalog, page, queues
 from core.reads.queues import RequestView
-from pages import cached, decisions, running, signin, widgets
+from pages import cached, decisions, reviews_view, running, signin, widgets
 from pages.markup import literal, table
 
 ACCESS_PAGE = 25
@@ -206,8 +206,8 @@ me = actor.user
 
 st.title("Admin")
 widgets.flash()
-decide_section, manage_section = st.tabs(
-    ["Requests to decide", "Manage access"], key="admin-section", on_change="rerun"
+decide_section, manage_section, review_section = st.tabs(
+    ["Requests to decide", "Manage access", "Review access"], key="admin-section", on_change="rerun"
 )  # lazy: only the open one runs
 
 if decide_section.open:
@@ -253,3 +253,7 @@ if decide_section.open:
 if manage_section.open:  # what was chosen there is kept while the other tab is open (widgets.kept)
     with manage_section:
         manage_access(gh, me)
+
+if review_section.open:  # access reviews (issue #17): the grants of my sources to keep, lower or revoke
+    with review_section:
+        reviews_view.review_block(gh, me, "admin-review")

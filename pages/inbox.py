@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core import notify
-from pages import cached, running, signin, widgets
+from pages import cached, reviews_view, running, signin, widgets
 from pages.markup import literal
 
 PAGE_SIZE = 10
@@ -12,6 +12,8 @@ gh = running.gatehouse()
 me = signin.actor().user
 
 st.title("Inbox")
+widgets.flash()
+reviews_view.holder_questions(gh, me)  # an access review asks whether I still need my access
 page_number = st.session_state.get("inbox-page", 0)
 page = cached.read(notify.inbox, me, offset=page_number * PAGE_SIZE, limit=PAGE_SIZE)
 if not page.items:

@@ -10,7 +10,7 @@ from core import actions
 from core.adapters.models import utcnow
 from core.domain import GatehouseError
 from core.reads import audit_trail, join_requests, platform, queues
-from pages import cached, decisions, running, signin, widgets
+from pages import cached, decisions, reviews_view, running, signin, widgets
 from pages.markup import bold, literal, table
 
 QUEUE_PAGE = 10  # cards a page: each holds a form, and Streamlit slows with many keyed widgets
@@ -23,8 +23,8 @@ me = actor.user
 
 st.title("Platform")
 widgets.flash()
-requests_tab, webapp_tab, users_tab, sources_tab, aws_tab, audit_tab = st.tabs(
-    ["Requests", "Webapp sources", "Users", "Data sources", "AWS sync", "Audit trail"],
+requests_tab, webapp_tab, users_tab, sources_tab, aws_tab, audit_tab, reviews_tab = st.tabs(
+    ["Requests", "Webapp sources", "Users", "Data sources", "AWS sync", "Audit trail", "Reviews"],
     key="platform-tab",
     on_change="rerun",
 )  # lazy: only the open tab runs
@@ -351,3 +351,7 @@ if audit_tab.open:
                 key="audit-download",
                 help="Every event that matches the filters above, oldest first.",
             )
+
+if reviews_tab.open:  # access reviews (issue #17): start one, follow them, their reports
+    with reviews_tab:
+        reviews_view.platform_reviews(gh, me)

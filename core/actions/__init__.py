@@ -5,6 +5,7 @@ event and the notification, commits, and then applies the change to AWS, saying 
 Every action is importable from here: `from core import actions; actions.approve_request(gatehouse, bob, 7)`."""
 
 from core.actions.add_user import Joiner, add_user
+from core.actions.answer_review import answer_review
 from core.actions.approve_request import approve_request
 from core.actions.archive_source import Archived, archive_source
 from core.actions.ask_to_join import JoinAsked, ask_to_join
@@ -26,7 +27,10 @@ from core.actions.refuse_request import refuse_request
 from core.actions.request_access import request_access
 from core.actions.request_webapp_source import request_webapp_source
 from core.actions.restore_version import Restored, restore_version
+from core.actions.review_grant import Reviewed, keep_the_rest, review_grant
 from core.actions.revoke_access import revoke_access
+from core.actions.run_reviews import ReviewRun, run_reviews
+from core.actions.start_review import Started, start_review
 from core.actions.upload import upload
 from core.actions.withdraw_request import withdraw_request
 
@@ -42,7 +46,11 @@ __all__ = [
     "JoinAsked",
     "Joiner",
     "Restored",
+    "ReviewRun",
+    "Reviewed",
+    "Started",
     "add_user",
+    "answer_review",
     "approve_request",
     "archive_source",
     "as_paths",
@@ -59,6 +67,7 @@ __all__ = [
     "find_drift",
     "grant_access",
     "import_roles",
+    "keep_the_rest",
     "mark_left",
     "move",
     "preview",
@@ -72,7 +81,10 @@ __all__ = [
     "restore_version",
     "retry_pending",
     "reuse_movement",
+    "review_grant",
     "revoke_access",
+    "run_reviews",
+    "start_review",
     "upload",
     "withdraw_request",
 ]

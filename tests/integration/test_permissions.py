@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +35,11 @@ from core.adapters.models import (
     Grant,
     Notification,
     RequestStatus,
+    ReviewItem,
     SourceRequest,
     User,
     UserStatus,
+    utcnow,
 )
 from core.auth import record_failed_sign_in
 from core.config import Settings
@@ -119,6 +122,14 @@ MATRIX: dict[str, tuple[bool | None, ...]] = {
     "view access list (other's source)":   (N,     N,     N,     Y,     N,     N),
     "platform queue":                      (N,     N,     N,     Y,     N,     N),
     "drift check":                         (N,     N,     N,     Y,     N,     N),
+    "review a grant (own source)":         (N,     Y,     Y,     Y,     N,     N),
+    "review a grant (other's source)":     (N,     N,     N,     N,     N,     N),
+    "review a grant (orphaned source)":    (N,     N,     N,     Y,     N,     N),
+    "review own grant":                    (N,     N,     N,     N,     N,     N),
+    "lower a grant in review (own source)": (N,    Y,     Y,     Y,     N,     N),
+    "raise a grant in review (own source)": (N,    N,     N,     N,     N,     N),
+    "answer review of own grant":          (Y,     Y,     Y,     Y,     N,     Y),
+    "answer review of another's grant":    (N,     N,     N,     N,     N,     N),
 }
 # fmt: on
 # Why, row by row (PRODUCT.md): requests go to the source's active admins, nobody asks for what they hold; an
@@ -128,6 +139,9 @@ MATRIX: dict[str, tuple[bool | None, ...]] = {
 # leavers, the platform queue and drift are the platform team's. Someone who has left can do nothing; an
 # external user cannot create sources or be an admin (so cannot ask for a webapp source, whose requester becomes
 # its admin).
+# Access reviews (issue #17): a source's active admins review its grants, the platform team those of an orphaned
+# source (dave's other's source has an active admin, so not he); nobody reviews their own grant (erin's is gone with
+# her: she left); a review only lowers; only a grant's holder answers whether they still need it.
 
 EXPECTED: dict[tuple[str, str], bool] = {
     (persona, action): allowed
@@ -153,6 +167,10 @@ class Cell:
 
     def pending_on(self, source: str) -> int:
         return self.requests[f"pending:{source}"]
+
+    def item(self, holder: str, sources: dict[str, str]) -> int:
+        """The prepared access review's item of `holder`'s grant on the persona's source of that kind."""
+        return self.requests.get(f"item:{holder}:{sources[self.persona]}", 0)
 
 
 def load(gatehouse: Gatehouse, username: str) -> User:
@@ -224,6 +242,24 @@ ACTIONS: dict[str, Callable[[Cell], Any]] = {
     "view access list (other's source)": lambda c: _access_list(c, OTHERS[c.persona]),
     "platform queue": _platform_queue,
     "drift check": lambda c: find_drift(c.gatehouse, c.actor),
+    "review a grant (own source)": lambda c: actions.review_grant(c.gatehouse, c.actor, c.item("gus", OWN), "keep"),
+    "review a grant (other's source)": lambda c: actions.review_grant(
+        c.gatehouse, c.actor, c.item("gus", OTHERS), "keep"
+    ),
+    "review a grant (orphaned source)": lambda c: actions.review_grant(
+        c.gatehouse, c.actor, c.requests["item:gus:alpha-legacy-orphan"], "keep"
+    ),
+    "review own grant": lambda c: actions.review_grant(c.gatehouse, c.actor, c.item(c.persona, HELD), "keep"),
+    "lower a grant in review (own source)": lambda c: actions.review_grant(
+        c.gatehouse, c.actor, c.item("gus", OWN), "change", AccessLevel.READ_ONLY, "/reports"
+    ),
+    "raise a grant in review (own source)": lambda c: actions.review_grant(
+        c.gatehouse, c.actor, c.item("gus", OWN), "change", AccessLevel.READ_WRITE
+    ),
+    "answer review of own grant": lambda c: actions.answer_review(c.gatehouse, c.actor, c.item(c.persona, HELD), True),
+    "answer review of another's grant": lambda c: actions.answer_review(
+        c.gatehouse, c.actor, c.item("gus", HELD), True
+    ),
 }
 READ_ONLY_ACTIONS = {
     "view access list (own source)",
@@ -267,6 +303,15 @@ def prepare(gatehouse: Gatehouse) -> dict[str, int]:
     for manager in ("alice", "bob", "dave"):
         ids[f"lm:{manager}"] = ask(f"rep-{manager}", "alpha-legacy-orphan", RequestStatus.PENDING_LINE_MANAGER)
     ids["platform"] = ask("pia", "alpha-legacy-orphan", RequestStatus.PENDING_PLATFORM)
+    started = actions.start_review(gatehouse, dave, utcnow().date() + timedelta(days=30))
+    with gatehouse.session() as session:
+        for item, holder, source in session.exec(
+            select(ReviewItem.id, User.username, DataSource.name)
+            .join(User, col(User.id) == ReviewItem.user_id)
+            .join(DataSource, col(DataSource.id) == ReviewItem.source_id)
+            .where(ReviewItem.campaign_id == started.campaign_id)
+        ):
+            ids[f"item:{holder}:{source}"] = item or 0
     return ids
 
 
@@ -373,6 +418,7 @@ def snapshot(gatehouse: Gatehouse) -> dict[str, Any]:
             "source requests": sorted((r.id or 0, r.status) for r in session.exec(select(SourceRequest))),
             "audit events": session.exec(select(func.count()).select_from(AuditEvent)).one(),
             "notifications": session.exec(select(func.count()).select_from(Notification)).one(),
+            "reviews": sorted((i.id or 0, i.decision, i.holder_answer) for i in session.exec(select(ReviewItem))),
         }
 
 

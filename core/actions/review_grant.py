@@ -1,0 +1,231 @@
+"""A reviewer's decision on one grant in an access review: Keep, Change (only lower: a lower level, fewer paths, an
+end date) or Revoke; and "Keep the rest". A change or a revocation goes through the same actions as everywhere
+(change_access, revoke_access), so IAM follows at once; the item then records the decision, the access after it and
+what AWS took. Who may review is review_rules.check_may_review."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from core import audit
+from core.actions.change_access import change_access
+from core.actions.grant_access import GrantOutcome, as_paths, describe
+from core.actions.revoke_access import revoke_access
+from core.actor import acting
+from core.adapters.models import DataSource, Grant, ReviewCampaign, ReviewItem, User, utcnow
+from core.context import Gatehouse
+from core.domain import AccessLevel, InvalidInput, NotFound, check_text, format_paths
+from core.queries import is_active_admin
+from core.reads.reviews import PENDING, REVIEWABLE_STATES, other_admins, reviewable_by
+from core.review_rules import ReviewDecision, check_may_review, check_review_lowers
+from core.rules import Held
+
+
+@dataclass(frozen=True)
+class Reviewed:
+    decision: ReviewDecision
+    holder: str
+    source: str
+    aws_pending: str | None = None  # why AWS has not applied the change yet, if it has not
+
+
+@dataclass
+class Loaded:
+    item: ReviewItem
+    source: DataSource
+    holder: User
+    grant: Grant | None
+
+
+def load_item(session: Session, item_id: int) -> Loaded:
+    """An item of a campaign still under review, with its source, holder and grant (None once gone)."""
+    row = session.exec(
+        select(ReviewItem, ReviewCampaign, DataSource, User)
+        .join(ReviewCampaign, col(ReviewCampaign.id) == ReviewItem.campaign_id)
+        .join(DataSource, col(DataSource.id) == ReviewItem.source_id)
+        .join(User, col(User.id) == ReviewItem.user_id)
+        .where(ReviewItem.id == item_id)
+    ).first()
+    if row is None:
+        raise NotFound("That grant is in no access review: reload to see the review as it is.")
+    item, campaign, source, holder = row
+    if campaign.state not in REVIEWABLE_STATES:
+        raise InvalidInput(f"Access review {campaign.id} is closed: its decisions are final.")
+    grant = session.get(Grant, item.grant_id) if item.grant_id is not None else None
+    return Loaded(item, source, holder, grant)
+
+
+def check_reviewer(session: Session, actor: User, loaded: Loaded) -> None:
+    others = bool(session.exec(select(other_admins()).where(ReviewItem.id == loaded.item.id)).one())
+    check_may_review(
+        actor,
+        loaded.holder.id or 0,
+        loaded.source.name,
+        admin_of_source=is_active_admin(session, actor, loaded.source),
+        other_admins=others,
+    ).enforce()
+
+
+def aws_text(outcome: GrantOutcome | None) -> str:
+    if outcome is None:
+        return "no change"
+    return f"not yet applied in AWS: {outcome.aws_pending}" if outcome.aws_pending else "applied in AWS"
+
+
+def review_grant(
+    gatehouse: Gatehouse,
+    actor: User,
+    item_id: int,
+    decision: ReviewDecision | str,
+    level: AccessLevel | None = None,
+    paths: str | tuple[str, ...] | list[str] | None = None,
+    expires_on: date | None = None,
+    reason: str = "",
+) -> Reviewed:
+    """Keep, change (to `level` on `paths` until `expires_on`: only lower) or revoke one grant under review."""
+    decision = ReviewDecision(decision)
+    if decision not in (ReviewDecision.KEEP, ReviewDecision.CHANGE, ReviewDecision.REVOKE):
+        raise InvalidInput("A reviewer keeps, changes or revokes a grant.")
+    reason = check_text(reason or "", "reason", 2000)
+    with gatehouse.session() as session:
+        actor = acting(session, actor)
+        loaded = load_item(session, item_id)
+        check_reviewer(session, actor, loaded)
+        item, source, holder, grant = loaded.item, loaded.source, loaded.holder, loaded.grant
+        if item.decision is not None and ReviewDecision(item.decision).settled:
+            done = ReviewDecision(item.decision).label.lower()
+            raise InvalidInput(f"{holder.username}'s access to {source.name} is already reviewed ({done}).")
+        if grant is None:
+            _settle(session, item, ReviewDecision.ENDED, actor.username, reason, None, "no change")
+            _record(session, actor.username, ReviewDecision.ENDED, item, source, holder)
+            return Reviewed(ReviewDecision.ENDED, holder.username, source.name)
+        if decision is ReviewDecision.KEEP:
+            _settle(session, item, decision, actor.username, reason, describe(grant), "no change")
+            _record(session, actor.username, decision, item, source, holder, reason=reason)
+            return Reviewed(decision, holder.username, source.name)
+        if decision is ReviewDecision.CHANGE:
+            wanted = as_paths(paths)
+            chosen = level or AccessLevel(grant.level)
+            check_review_lowers(
+                Held(AccessLevel(grant.level), tuple(grant.paths)),
+                grant.expires_on,
+                chosen,
+                wanted,
+                expires_on,
+                source.name,
+            ).enforce(InvalidInput)
+        grant_id, held_paths = grant.id or 0, tuple(grant.paths)
+    # The same actions as everywhere: they check again, record the change and its audit event, and sync IAM.
+    if decision is ReviewDecision.CHANGE:
+        outcome = change_access(gatehouse, actor, source.name, holder.username, grant_id, chosen, wanted, expires_on)
+    else:
+        outcome = revoke_access(gatehouse, actor, source.name, holder.username, held_paths or None)
+    with gatehouse.session() as session:
+        item = session.get(ReviewItem, item_id)
+        assert item is not None
+        after = (
+            describe(g) if (g := session.get(Grant, grant_id)) is not None and decision is ReviewDecision.CHANGE else {}
+        )
+        _settle(session, item, decision, actor.username, reason, after, aws_text(outcome))
+        _record(session, actor.username, decision, item, source, holder, reason=reason, after=after)
+    return Reviewed(decision, holder.username, source.name, outcome.aws_pending)
+
+
+def _settle(
+    session: Session,
+    item: ReviewItem,
+    decision: ReviewDecision,
+    by: str,
+    reason: str,
+    after: dict[str, Any] | None,
+    aws: str,
+) -> None:
+    item.decision, item.decided_by, item.decided_at = decision.value, by, utcnow()
+    item.reason, item.after, item.aws_outcome = reason or None, after, aws
+    session.add(item)
+
+
+def _record(
+    session: Session,
+    actor: str,
+    decision: ReviewDecision,
+    item: ReviewItem,
+    source: DataSource,
+    holder: User,
+    **details: Any,
+) -> None:
+    what = f"{AccessLevel(item.level).label.lower()} access to {source.name} ({format_paths(tuple(item.paths))})"
+    verbs = {
+        ReviewDecision.KEEP: "kept",
+        ReviewDecision.CHANGE: "lowered",
+        ReviewDecision.REVOKE: "revoked",
+        ReviewDecision.ENDED: "found already ended",
+    }
+    audit.record(
+        session,
+        actor,
+        f"review-{decision.value}",
+        f"{actor} {verbs.get(decision, decision.value)} {holder.username}'s {what} in access review {item.campaign_id}",
+        source_id=source.id,
+        subject=holder.username,
+        campaign=item.campaign_id,
+        item=item.id,
+        **{k: v for k, v in details.items() if v},
+    )
+
+
+def keep_the_rest(
+    gatehouse: Gatehouse, actor: User, source_name: str | None = None, *, as_platform: bool = False
+) -> int:
+    """Keep every grant the actor still has to review in the open campaigns (of one source, or all theirs): one
+    UPDATE, and an audit event a source. Grants gone meanwhile are recorded as ended. Returns how many were kept."""
+    with gatehouse.session() as session:
+        actor = acting(session, actor)
+        chosen = select(ReviewItem.id).where(
+            PENDING,
+            col(ReviewItem.campaign_id).in_(
+                select(ReviewCampaign.id).where(col(ReviewCampaign.state).in_(REVIEWABLE_STATES))
+            ),
+            reviewable_by(actor, as_platform=as_platform),
+        )
+        if source_name:
+            chosen = chosen.where(
+                ReviewItem.source_id == select(DataSource.id).where(DataSource.name == source_name).scalar_subquery()
+            )
+        rows = session.exec(
+            select(ReviewItem.id, ReviewItem.grant_id, ReviewItem.source_id, DataSource.name)
+            .join(DataSource, col(DataSource.id) == ReviewItem.source_id)
+            .where(col(ReviewItem.id).in_(chosen))
+        ).all()
+        if not rows:
+            raise InvalidInput("Nothing is left for you to review there.")
+        now = utcnow()
+        for decision, ids in (
+            (ReviewDecision.KEEP, [i for i, g, _, _ in rows if g is not None]),
+            (ReviewDecision.ENDED, [i for i, g, _, _ in rows if g is None]),
+        ):
+            if ids:
+                session.exec(
+                    update(ReviewItem)
+                    .where(col(ReviewItem.id).in_(ids), PENDING)
+                    .values(decision=decision.value, decided_by=actor.username, decided_at=now, aws_outcome="no change")
+                )  # type: ignore[call-overload]
+        by_source: dict[tuple[int, str], int] = {}
+        for _, grant_id, source_id, name in rows:
+            if grant_id is not None:
+                by_source[(source_id, name)] = by_source.get((source_id, name), 0) + 1
+        for (source_id, name), kept in by_source.items():
+            audit.record(
+                session,
+                actor.username,
+                "review-kept-rest",
+                f"{actor.username} kept the remaining {kept:,} grants of {name} under review",
+                source_id=source_id,
+                kept=kept,
+            )
+        return sum(by_source.values())

@@ -1,0 +1,317 @@
+"""The access reviews' schedule (`gatehouse reviews run`, for a scheduler): start a campaign for the sources nobody has
+reviewed for GATEHOUSE_REVIEW_EVERY_DAYS, remind reviewers 7 days and 1 day before a due date, and once a due date has
+passed handle what nobody reviewed as GATEHOUSE_REVIEW_UNREVIEWED says: `flag` (overdue on Platform, reviewers
+reminded) or `revoke` (the access ends; holders and admins told).
+
+Safe from several machines at once, and idempotent: each step claims its campaign with a conditional UPDATE of its
+state or reminder column (one winner, on SQLite and PostgreSQL alike), and each item is settled only while undecided,
+so a second run, or a run beside it, does nothing twice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import and_, or_, update
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from core import audit
+from core.actions.review_grant import aws_text
+from core.actions.revoke_access import revoke_access
+from core.actions.start_review import Started, start_due_reviews
+from core.adapters.models import DataSource, Grant, ReviewCampaign, ReviewItem, User, utcnow
+from core.context import Gatehouse
+from core.domain import AccessLevel, GatehouseError, UserStatus, format_paths
+from core.notify import NotificationKind, notify
+from core.queries import platform_team
+from core.reads.reviews import PENDING, other_admins
+from core.review_rules import CampaignState, ReviewDecision
+from core.rules import Person
+
+REMINDERS = (7, 1)  # days before the due date
+STALE_CLAIM = timedelta(hours=1)  # a run that claimed a campaign and died: another run takes it over after this
+
+
+@dataclass
+class ReviewRun:
+    started: Started | None = None
+    reminded: list[str] = field(default_factory=list)  # "campaign 3: 7 days"
+    flagged: int = 0
+    revoked: int = 0
+    not_revoked: list[str] = field(default_factory=list)  # why a grant could not end
+    closed: list[int] = field(default_factory=list)
+
+
+def run_reviews(gatehouse: Gatehouse, operator: Person, today: date | None = None) -> ReviewRun:
+    """Everything the schedule does today. `operator` is who the audit trail names for revocations (the CLI's)."""
+    today = today or utcnow().date()
+    report = ReviewRun(started=start_due_reviews(gatehouse, gatehouse.settings.review_every_days, today))
+    _remind(gatehouse, today, report)
+    with gatehouse.session() as session:
+        due = list(
+            session.exec(
+                select(ReviewCampaign.id).where(
+                    col(ReviewCampaign.due_on) < today, col(ReviewCampaign.state) == CampaignState.OPEN.value
+                )
+            )
+        )
+        stale = list(
+            session.exec(
+                select(ReviewCampaign.id).where(
+                    col(ReviewCampaign.state) == CampaignState.CLOSING.value,
+                    col(ReviewCampaign.closed_at) < utcnow() - STALE_CLAIM,
+                )
+            )
+        )
+    for campaign_id in [*due, *stale]:
+        if _claim(gatehouse, campaign_id):
+            _handle_due(gatehouse, operator, campaign_id, report)
+    _close_settled(gatehouse, report)
+    return report
+
+
+def _claim(gatehouse: Gatehouse, campaign_id: int) -> bool:
+    """Open (or claimed by a run that died) → closing, by one run only; `closed_at` holds when it was claimed."""
+    now = utcnow()
+    with gatehouse.session() as session:
+        claimed = session.exec(
+            update(ReviewCampaign)
+            .where(
+                col(ReviewCampaign.id) == campaign_id,
+                or_(
+                    col(ReviewCampaign.state) == CampaignState.OPEN.value,
+                    and_(
+                        col(ReviewCampaign.state) == CampaignState.CLOSING.value,
+                        col(ReviewCampaign.closed_at) < now - STALE_CLAIM,
+                    ),
+                ),
+            )
+            .values(state=CampaignState.CLOSING.value, closed_at=now)
+        ).rowcount  # type: ignore[call-overload]
+    return bool(claimed)
+
+
+def _remind(gatehouse: Gatehouse, today: date, report: ReviewRun) -> None:
+    for days in REMINDERS:
+        with gatehouse.session() as session:
+            ids = list(
+                session.exec(
+                    select(ReviewCampaign.id).where(
+                        col(ReviewCampaign.state) == CampaignState.OPEN.value,
+                        col(ReviewCampaign.due_on) >= today,
+                        col(ReviewCampaign.due_on) <= today + timedelta(days=days),
+                        or_(col(ReviewCampaign.reminded_days).is_(None), col(ReviewCampaign.reminded_days) > days),
+                    )
+                )
+            )
+        for campaign_id in ids:
+            with gatehouse.session() as session:
+                won = session.exec(
+                    update(ReviewCampaign)
+                    .where(
+                        col(ReviewCampaign.id) == campaign_id,
+                        or_(col(ReviewCampaign.reminded_days).is_(None), col(ReviewCampaign.reminded_days) > days),
+                    )
+                    .values(reminded_days=days)
+                ).rowcount  # type: ignore[call-overload]
+                if not won:
+                    continue  # another run sent it
+                campaign = session.get(ReviewCampaign, campaign_id)
+                assert campaign is not None
+                told = _tell_reviewers(
+                    session,
+                    campaign,
+                    f"Access review {campaign_id} is due on {campaign.due_on:%d %b %Y}",
+                    f"Access review {campaign_id} is due on {campaign.due_on:%d %b %Y}: {{n}} grants of your sources "
+                    "are not reviewed yet (Admin → Review access).",
+                )
+                if told:
+                    report.reminded.append(f"campaign {campaign_id}: {days} day{'s' if days > 1 else ''} before")
+
+
+def _tell_reviewers(session: Session, campaign: ReviewCampaign, subject: str, body: str) -> int:
+    """Tell each active admin how many grants of their sources are still to review ({n} in `body`), and the platform
+    team of those only they can review. Returns how many people were told."""
+    pending = list(
+        session.exec(
+            select(ReviewItem.source_id, ReviewItem.user_id).where(ReviewItem.campaign_id == campaign.id, PENDING)
+        )
+    )
+    if not pending:
+        return 0
+    admin_grant, admin = aliased(Grant), aliased(User)
+    admins = session.exec(
+        select(admin_grant.source_id, admin)
+        .join(admin, col(admin.id) == admin_grant.user_id)
+        .where(
+            admin_grant.level == AccessLevel.ADMIN,
+            admin.status == UserStatus.ACTIVE,
+            col(admin_grant.source_id).in_({s for s, _ in pending}),
+        )
+    ).all()
+    counts: dict[int, tuple[User, int]] = {}
+    for source_id, user in admins:
+        n = sum(1 for s, holder in pending if s == source_id and holder != user.id)
+        if n:
+            counts[user.id or 0] = (user, counts.get(user.id or 0, (user, 0))[1] + n)
+    for user, n in counts.values():
+        notify(session, [user], NotificationKind.REVIEW, subject, body.format(n=f"{n:,}"))
+    orphaned = session.exec(
+        select(ReviewItem.id).where(ReviewItem.campaign_id == campaign.id, PENDING, ~other_admins())
+    ).all()
+    team = platform_team(session) if orphaned else []
+    notify(
+        session,
+        team,
+        NotificationKind.REVIEW,
+        subject,
+        body.format(n=f"{len(orphaned):,}")
+        .replace("of your sources", "that only the platform team can review")
+        .replace("Admin → Review access", "Platform → Reviews"),
+    )
+    return len(counts) + len(team)
+
+
+def _handle_due(gatehouse: Gatehouse, operator: Person, campaign_id: int, report: ReviewRun) -> None:
+    mode = gatehouse.settings.review_unreviewed
+    if mode == "revoke":
+        _revoke_unreviewed(gatehouse, operator, campaign_id, report)
+    with gatehouse.session() as session:
+        campaign = session.get(ReviewCampaign, campaign_id)
+        assert campaign is not None
+        flagged = session.exec(
+            update(ReviewItem)
+            .where(ReviewItem.campaign_id == campaign_id, col(ReviewItem.decision).is_(None))
+            .values(decision=ReviewDecision.FLAGGED.value, decided_by=audit.SYSTEM, decided_at=utcnow())
+        ).rowcount  # type: ignore[call-overload]
+        report.flagged += flagged
+        if flagged:
+            _tell_reviewers(
+                session,
+                campaign,
+                f"Access review {campaign_id} is overdue",
+                f"Access review {campaign_id} was due on {campaign.due_on:%d %b %Y}: {{n}} grants of your sources "
+                "were not reviewed and are flagged as overdue (Admin → Review access).",
+            )
+        campaign.state = (CampaignState.OVERDUE if flagged else CampaignState.CLOSED).value
+        campaign.closed_at = utcnow()
+        session.add(campaign)
+        audit.record(
+            session,
+            audit.SYSTEM,
+            "review-due",
+            f"Access review {campaign_id}'s due date {campaign.due_on:%d %b %Y} passed: {flagged:,} grants flagged "
+            f"as not reviewed, {report.revoked:,} revoked",
+            campaign=campaign_id,
+            flagged=flagged,
+            mode=mode,
+        )
+
+
+def _revoke_unreviewed(gatehouse: Gatehouse, operator: Person, campaign_id: int, report: ReviewRun) -> None:
+    """Each grant nobody reviewed ends through revoke_access (IAM follows); its holder and the admins are told. One
+    that cannot end (the source's only admin) stays, flagged, with the reason."""
+    with gatehouse.session() as session:
+        items = session.exec(
+            select(ReviewItem, DataSource.name, User, Grant)
+            .join(DataSource, col(DataSource.id) == ReviewItem.source_id)
+            .join(User, col(User.id) == ReviewItem.user_id)
+            .outerjoin(Grant, col(Grant.id) == ReviewItem.grant_id)
+            .where(ReviewItem.campaign_id == campaign_id, col(ReviewItem.decision).is_(None))
+            .order_by(col(ReviewItem.id))
+        ).all()
+    for item, source, holder, grant in items:
+        if grant is None:
+            _settle(gatehouse, item.id or 0, ReviewDecision.ENDED, "no change")
+            continue
+        what = f"{AccessLevel(grant.level).label.lower()} access to {source} ({format_paths(tuple(grant.paths))})"
+        try:
+            outcome = revoke_access(gatehouse, operator, source, holder.username, tuple(grant.paths) or None)  # type: ignore[arg-type]
+        except GatehouseError as refused:
+            report.not_revoked.append(f"{holder.username} on {source}: {refused}")
+            _settle(gatehouse, item.id or 0, None, f"not revoked: {refused}")
+            continue
+        report.revoked += 1
+        _settle(gatehouse, item.id or 0, ReviewDecision.REVOKED_UNREVIEWED, aws_text(outcome), holder, what, source)
+
+
+def _settle(
+    gatehouse: Gatehouse,
+    item_id: int,
+    decision: ReviewDecision | None,
+    aws: str,
+    holder: User | None = None,
+    what: str = "",
+    source: str = "",
+) -> None:
+    """Record what became of an unreviewed item (decision None: it stays undecided, to be flagged with the reason)."""
+    with gatehouse.session() as session:
+        item = session.get(ReviewItem, item_id)
+        assert item is not None
+        item.aws_outcome = aws
+        if decision is not None:
+            item.decision, item.decided_by, item.decided_at = decision.value, audit.SYSTEM, utcnow()
+            item.after = {}
+        session.add(item)
+        if holder is not None:
+            audit.record(
+                session,
+                audit.SYSTEM,
+                "review-revoked-unreviewed",
+                f"{holder.username}'s {what} ended: nobody reviewed it by access review {item.campaign_id}'s due date",
+                source_id=item.source_id,
+                subject=holder.username,
+                campaign=item.campaign_id,
+                item=item_id,
+            )
+            notify(
+                session,
+                [holder],
+                NotificationKind.REVIEW,
+                f"Your access to {source} has ended",
+                f"Nobody confirmed your {what} in access review {item.campaign_id} by its due date, so it has "
+                "ended. Ask for it again on the Request access page if you still need it.",
+            )
+            admin_grant = aliased(Grant)
+            admins = session.exec(
+                select(User)
+                .join(admin_grant, col(admin_grant.user_id) == User.id)
+                .where(admin_grant.source_id == item.source_id, admin_grant.level == AccessLevel.ADMIN)
+            ).all()
+            notify(
+                session,
+                [a for a in admins if a.id != holder.id],
+                NotificationKind.REVIEW,
+                f"{holder.username}'s access to {source} has ended",
+                f"Nobody reviewed {holder.username}'s {what} in access review {item.campaign_id} by its due date, "
+                "so it has ended.",
+            )
+
+
+def _close_settled(gatehouse: Gatehouse, report: ReviewRun) -> None:
+    """An overdue campaign whose flagged grants have all been reviewed since is closed."""
+    with gatehouse.session() as session:
+        overdue = list(
+            session.exec(select(ReviewCampaign.id).where(col(ReviewCampaign.state) == CampaignState.OVERDUE.value))
+        )
+        for campaign_id in overdue:
+            left = session.exec(select(ReviewItem.id).where(ReviewItem.campaign_id == campaign_id, PENDING)).first()
+            if left is None:
+                closed = session.exec(
+                    update(ReviewCampaign)
+                    .where(
+                        col(ReviewCampaign.id) == campaign_id,
+                        col(ReviewCampaign.state) == CampaignState.OVERDUE.value,
+                    )
+                    .values(state=CampaignState.CLOSED.value, closed_at=utcnow())
+                ).rowcount  # type: ignore[call-overload]
+                if closed:
+                    report.closed.append(campaign_id)
+                    audit.record(
+                        session,
+                        audit.SYSTEM,
+                        "review-closed",
+                        f"Access review {campaign_id} is closed",
+                        campaign=campaign_id,
+                    )

@@ -1,0 +1,74 @@
+"""`gatehouse reviews …`: start an access review, run the schedule, print a campaign's report (issue #17). The
+commands use `core.cli`'s start-up and operator, imported when they run (core.cli adds this group to `gatehouse`)."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from core import actions
+from core.domain import GatehouseError
+from core.reads import reviews
+
+reviews_app = typer.Typer(no_args_is_help=True, help="Access reviews: every grant looked at again by a due date.")
+
+
+class ReportFormat(StrEnum):
+    CSV = "csv"
+
+
+@reviews_app.command("start")
+def reviews_start(
+    due: Annotated[str, typer.Option(help="The due date, YYYY-MM-DD.")],
+    source: Annotated[
+        list[str] | None, typer.Option(help="A source to review (repeat it); none: every source.")
+    ] = None,
+) -> None:
+    """Start a campaign: each live grant of the sources (and every external user's) is reviewed by its admins."""
+    from core import cli
+
+    due_on = cli._date(due)
+    assert due_on is not None
+    started = actions.start_review(cli._gatehouse(), cli._actor(), due_on, source or None)
+    typer.echo(
+        f"started access review {started.campaign_id}: {started.grants:,} grants of {started.holders:,} people on "
+        f"{started.sources:,} sources, due {started.due_on.isoformat()}"
+    )
+
+
+@reviews_app.command("run")
+def reviews_run() -> None:
+    """The schedule (run daily, from any number of machines): start reviews that are due, remind reviewers, and
+    handle grants nobody reviewed by a due date (GATEHOUSE_REVIEW_UNREVIEWED)."""
+    from core import cli
+
+    ran = actions.run_reviews(cli._gatehouse(), cli._actor())
+    if ran.started is not None:
+        typer.echo(f"started access review {ran.started.campaign_id}: {ran.started.grants:,} grants")
+    for line in ran.reminded:
+        typer.echo(f"reminded: {line}")
+    for line in ran.not_revoked:
+        typer.echo(f"not revoked: {line}", err=True)
+    for campaign_id in ran.closed:
+        typer.echo(f"closed: access review {campaign_id}")
+    typer.echo(f"{ran.flagged:,} flagged, {ran.revoked:,} revoked")
+
+
+@reviews_app.command("report")
+def reviews_report(
+    campaign: Annotated[int, typer.Argument(help="The campaign's number.")],
+    fmt: Annotated[ReportFormat, typer.Option("--format", help="csv.")] = ReportFormat.CSV,
+) -> None:
+    """Write a campaign's evidence to standard output: every grant, the decision, who decided and when, the holder's
+    answer, and what changed in AWS."""
+    from core import cli
+
+    if fmt is not ReportFormat.CSV:
+        raise GatehouseError("The report is written as csv.")
+    gatehouse = cli._gatehouse()
+    with gatehouse.session() as session:
+        for line in reviews.report_csv(session, cli._actor(), campaign):
+            sys.stdout.write(line)

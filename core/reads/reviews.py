@@ -1,0 +1,388 @@
+"""Access reviews as pages and the CLI show them: a reviewer's grants to review (with what helps decide: since when
+and from whom, per the audit trail, and the holder's last data movement), their progress, a holder's questions, the
+platform team's campaigns and each campaign's report (paged, and as CSV). Everything pages in the database.
+
+`reviewable_by` is `review_rules.check_may_review` as SQL, written once here for the reads and the actions."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, false, func, not_, or_, true
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, exists, select
+
+from core.actor import acting
+from core.adapters.models import (
+    AuditEvent,
+    DataMovement,
+    DataSource,
+    Grant,
+    ReviewCampaign,
+    ReviewItem,
+    User,
+    UserStatus,
+)
+from core.domain import AccessLevel, NotFound, format_paths
+from core.queries import administers
+from core.reads.page import Page, fetch
+from core.review_rules import CampaignState, ReviewDecision
+from core.rules import Person, check_platform_admin
+
+REVIEWABLE_STATES = (CampaignState.OPEN.value, CampaignState.OVERDUE.value)
+GRANTED = ("access-granted", "access-imported")  # the audit events that start a holding
+PENDING = or_(col(ReviewItem.decision).is_(None), col(ReviewItem.decision) == ReviewDecision.FLAGGED.value)
+
+
+def other_admins() -> Any:
+    """An EXISTS: the item's source has an active admin besides the grant's holder."""
+    grant, holder = aliased(Grant), aliased(User)
+    return exists().where(
+        grant.source_id == ReviewItem.source_id,
+        grant.level == AccessLevel.ADMIN,
+        grant.user_id != ReviewItem.user_id,
+        holder.id == grant.user_id,
+        holder.status == UserStatus.ACTIVE,
+    )
+
+
+def reviewable_by(actor: Person, *, as_platform: bool) -> ColumnElement[bool]:
+    """`review_rules.check_may_review` as SQL, over ReviewItem: on Admin, the items of sources the actor is an active
+    admin of; on Platform, those nobody else can review (no active admin but the holder). Never one's own."""
+    not_own = ReviewItem.user_id != actor.id if actor.id is not None else true()
+    if as_platform:
+        if not actor.is_platform_admin:
+            return false()
+        return and_(not_(other_admins()), not_own)
+    if actor.id is None:
+        return false()
+    return and_(administers(actor.id, ReviewItem.source_id), not_own)
+
+
+def _in_reviewable_campaign() -> ColumnElement[bool]:
+    return col(ReviewItem.campaign_id).in_(
+        select(ReviewCampaign.id).where(col(ReviewCampaign.state).in_(REVIEWABLE_STATES))
+    )
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    item_id: int
+    due_on: date
+    source: str
+    holder: str
+    external: bool
+    level: AccessLevel  # as held now (as at the campaign's start once the grant is gone)
+    paths: tuple[str, ...]
+    expires_on: date | None
+    grant_id: int | None  # None: the grant has gone
+    since: datetime | None
+    granted_by: str
+    last_movement: datetime | None
+    holder_answer: str | None
+    decision: ReviewDecision | None
+    decided_by: str | None
+
+    @property
+    def pending(self) -> bool:
+        return self.decision is None or not self.decision.settled
+
+
+@dataclass(frozen=True)
+class Progress:
+    total: int
+    reviewed: int
+    flagged: int
+
+    @property
+    def text(self) -> str:
+        return f"{self.reviewed:,} of {self.total:,} reviewed" + (
+            f" · {self.flagged:,} overdue" if self.flagged else ""
+        )
+
+
+def to_review(
+    session: Session,
+    actor: User,
+    source: str | None = None,
+    *,
+    as_platform: bool = False,
+    pending_only: bool = False,
+    offset: int = 0,
+    limit: int = 50,
+) -> Page[ReviewRow]:
+    """One page of the grants the actor reviews in the open campaigns (of one source, or all of theirs): those still
+    to decide first, then by source and holder."""
+    actor = acting(session, actor)
+    granter = aliased(User)
+    query = (
+        select(ReviewItem, ReviewCampaign.due_on, DataSource.name, User.username, User.is_external, Grant, granter)
+        .join(ReviewCampaign, col(ReviewCampaign.id) == ReviewItem.campaign_id)
+        .join(DataSource, col(DataSource.id) == ReviewItem.source_id)
+        .join(User, col(User.id) == ReviewItem.user_id)
+        .outerjoin(Grant, col(Grant.id) == ReviewItem.grant_id)
+        .outerjoin(granter, col(granter.id) == ReviewItem.granted_by_id)
+        .where(col(ReviewCampaign.state).in_(REVIEWABLE_STATES), reviewable_by(actor, as_platform=as_platform))
+    )
+    if source:
+        query = query.where(DataSource.name == source)
+    if pending_only:
+        query = query.where(PENDING)
+    order = (case((PENDING, 0), else_=1), DataSource.name, User.username, ReviewItem.id)
+    rows, total = fetch(session, query, order, offset, limit)
+    since = _granted_events(session, [(item, name) for item, _, _, name, _, _, _ in rows])
+    moved = _last_movements(session, [item for item, *_ in rows])
+    items = []
+    for item, due_on, source_name, holder, external, grant, by in rows:
+        event = since.get(item.id or 0)
+        items.append(
+            ReviewRow(
+                item_id=item.id or 0,
+                due_on=due_on,
+                source=source_name,
+                holder=holder,
+                external=external,
+                level=AccessLevel(grant.level if grant else item.level),
+                paths=tuple(grant.paths if grant else item.paths),
+                expires_on=grant.expires_on if grant else item.expires_on,
+                grant_id=item.grant_id,
+                since=event[0] if event else item.granted_at,
+                granted_by=event[1] if event else (by.username if by else ""),
+                last_movement=moved.get((item.user_id, item.source_id)),
+                holder_answer=item.holder_answer,
+                decision=ReviewDecision(item.decision) if item.decision else None,
+                decided_by=item.decided_by,
+            )
+        )
+    return Page(items, total, offset, limit)
+
+
+def _granted_events(session: Session, items: list[tuple[ReviewItem, str]]) -> dict[int, tuple[datetime, str]]:
+    """Since when, and from whom, each item's holder has had the grant: the latest granting event on the source for
+    them at or before the grant was made (the audit trail), for one page of items in one query."""
+    if not items:
+        return {}
+    events = session.exec(
+        select(AuditEvent.source_id, AuditEvent.subject, AuditEvent.at, AuditEvent.actor)
+        .where(
+            col(AuditEvent.action).in_(GRANTED),
+            col(AuditEvent.source_id).in_({i.source_id for i, _ in items}),
+            col(AuditEvent.subject).in_({name for _, name in items}),
+        )
+        .order_by(col(AuditEvent.at))
+    ).all()
+    found: dict[int, tuple[datetime, str]] = {}
+    for item, name in items:
+        made = item.granted_at + timedelta(seconds=5) if item.granted_at else None
+        for source_id, subject, at, who in events:
+            if source_id == item.source_id and subject == name and (made is None or at <= made):
+                found[item.id or 0] = (at, who)
+    return found
+
+
+def _last_movements(session: Session, items: list[ReviewItem]) -> dict[tuple[int, int], datetime]:
+    """Each holder's last data movement through Gatehouse on (or into) the item's source, for one page of items."""
+    if not items:
+        return {}
+    sources = {i.source_id for i in items}
+    rows = session.exec(
+        select(
+            DataMovement.user_id,
+            DataMovement.source_id,
+            DataMovement.target_source_id,
+            func.max(DataMovement.created_at),
+        )
+        .where(
+            col(DataMovement.user_id).in_({i.user_id for i in items}),
+            or_(col(DataMovement.source_id).in_(sources), col(DataMovement.target_source_id).in_(sources)),
+        )
+        .group_by(DataMovement.user_id, DataMovement.source_id, DataMovement.target_source_id)
+    ).all()
+    last: dict[tuple[int, int], datetime] = {}
+    for user_id, source_id, target_id, at in rows:
+        for key in {(user_id, source_id), (user_id, target_id)}:
+            if key[1] is not None and (key not in last or at > last[key]):
+                last[key] = at
+    return last
+
+
+def progress(session: Session, actor: User, source: str | None = None, *, as_platform: bool = False) -> Progress:
+    """How far the actor's review has got in the open campaigns: "37 of 120 reviewed"."""
+    actor = acting(session, actor)
+    query = (
+        select(
+            func.count(),
+            func.sum(case((PENDING, 0), else_=1)),
+            func.sum(case((col(ReviewItem.decision) == "flagged", 1), else_=0)),
+        )
+        .select_from(ReviewItem)
+        .where(_in_reviewable_campaign(), reviewable_by(actor, as_platform=as_platform))
+    )
+    if source:
+        query = query.where(
+            ReviewItem.source_id == select(DataSource.id).where(DataSource.name == source).scalar_subquery()
+        )
+    total, reviewed, flagged = session.exec(query).one()
+    return Progress(int(total or 0), int(reviewed or 0), int(flagged or 0))
+
+
+def review_sources(session: Session, actor: User, *, as_platform: bool = False) -> list[str]:
+    """The sources the actor has grants to review in the open campaigns (for the Review tab's picker)."""
+    actor = acting(session, actor)
+    query = (
+        select(DataSource.name)
+        .join(ReviewItem, col(ReviewItem.source_id) == DataSource.id)
+        .where(_in_reviewable_campaign(), reviewable_by(actor, as_platform=as_platform))
+        .distinct()
+        .order_by(DataSource.name)
+    )
+    return list(session.exec(query).all())
+
+
+@dataclass(frozen=True)
+class Question:
+    item_id: int
+    source: str
+    level: AccessLevel
+    paths: tuple[str, ...]
+    due_on: date
+    answer: str | None
+
+
+def my_questions(session: Session, actor: User, offset: int = 0, limit: int = 10) -> Page[Question]:
+    """The holder's grants under review that they have not said "no" to and that still exist: do they still need
+    them? Answered ones stay listed (with the answer) until the campaign closes."""
+    actor = acting(session, actor)
+    query = (
+        select(ReviewItem, DataSource.name, ReviewCampaign.due_on, Grant)
+        .join(ReviewCampaign, col(ReviewCampaign.id) == ReviewItem.campaign_id)
+        .join(DataSource, col(DataSource.id) == ReviewItem.source_id)
+        .join(Grant, col(Grant.id) == ReviewItem.grant_id)
+        .where(ReviewItem.user_id == actor.id, col(ReviewCampaign.state).in_(REVIEWABLE_STATES), PENDING)
+    )
+    order = (case((col(ReviewItem.holder_answer).is_(None), 0), else_=1), DataSource.name, ReviewItem.id)
+    rows, total = fetch(session, query, order, offset, limit)
+    items = [
+        Question(item.id or 0, name, AccessLevel(grant.level), tuple(grant.paths), due_on, item.holder_answer)
+        for item, name, due_on, grant in rows
+    ]
+    return Page(items, total, offset, limit)
+
+
+@dataclass(frozen=True)
+class CampaignRow:
+    id: int
+    started_by: str
+    started_at: datetime
+    due_on: date
+    state: CampaignState
+    scope: str
+    progress: Progress
+
+    @property
+    def overdue(self) -> bool:
+        return self.state is CampaignState.OVERDUE
+
+
+def campaigns(session: Session, actor: User, offset: int = 0, limit: int = 20) -> Page[CampaignRow]:
+    """Every campaign, newest first, with its progress: for the platform team."""
+    actor = acting(session, actor)
+    check_platform_admin(actor).enforce()
+    counts = (
+        select(
+            ReviewItem.campaign_id,
+            func.count().label("total"),
+            func.sum(case((PENDING, 0), else_=1)).label("reviewed"),
+            func.sum(case((col(ReviewItem.decision) == "flagged", 1), else_=0)).label("flagged"),
+        )
+        .group_by(ReviewItem.campaign_id)
+        .subquery()
+    )
+    query = select(ReviewCampaign, counts.c.total, counts.c.reviewed, counts.c.flagged).outerjoin(
+        counts, counts.c.campaign_id == ReviewCampaign.id
+    )
+    rows, total = fetch(session, query, (col(ReviewCampaign.id).desc(),), offset, limit)
+    items = [
+        CampaignRow(
+            c.id or 0,
+            c.started_by,
+            c.started_at,
+            c.due_on,
+            CampaignState(c.state),
+            ", ".join(c.sources) if c.sources else "every source",
+            Progress(int(n or 0), int(done or 0), int(flagged or 0)),
+        )
+        for c, n, done, flagged in rows
+    ]
+    return Page(items, total, offset, limit)
+
+
+REPORT_FIELDS = (
+    "campaign", "source", "holder", "external", "level", "paths", "ends", "decision", "decided_by", "decided_at",
+    "reason", "holder_answer", "answered_at", "level_after", "paths_after", "ends_after", "aws",
+)  # fmt: skip
+
+
+def report(
+    session: Session, actor: User, campaign_id: int, offset: int = 0, limit: int | None = 100
+) -> Page[dict[str, Any]]:
+    """A campaign's evidence, a grant a row as it was at the start: the decision, who decided and when, the holder's
+    answer, the access after it and what AWS took. For the platform team."""
+    actor = acting(session, actor)
+    check_platform_admin(actor).enforce()
+    if session.get(ReviewCampaign, campaign_id) is None:
+        raise NotFound(f"There is no access review numbered {campaign_id}.")
+    query = (
+        select(ReviewItem, DataSource.name, User.username, User.is_external)
+        .join(DataSource, col(DataSource.id) == ReviewItem.source_id)
+        .join(User, col(User.id) == ReviewItem.user_id)
+        .where(ReviewItem.campaign_id == campaign_id)
+    )
+    rows, total = fetch(session, query, (DataSource.name, User.username, ReviewItem.id), offset, limit)
+    return Page([_report_row(*row) for row in rows], total, offset, limit or total)
+
+
+def _report_row(item: ReviewItem, source: str, holder: str, external: bool) -> dict[str, Any]:
+    decision = ReviewDecision(item.decision) if item.decision else None
+    after = item.after or {}
+    return {
+        "campaign": item.campaign_id,
+        "source": source,
+        "holder": holder,
+        "external": "yes" if external else "no",
+        "level": AccessLevel(item.level).label,
+        "paths": format_paths(tuple(item.paths)),
+        "ends": item.expires_on.isoformat() if item.expires_on else "",
+        "decision": decision.label if decision else "Not reviewed yet",
+        "decided_by": item.decided_by or "",
+        "decided_at": f"{item.decided_at:%Y-%m-%d %H:%M}" if item.decided_at else "",
+        "reason": item.reason or "",
+        "holder_answer": {"yes": "still needed", "no": "no longer needed"}.get(item.holder_answer or "", ""),
+        "answered_at": f"{item.answered_at:%Y-%m-%d %H:%M}" if item.answered_at else "",
+        "level_after": AccessLevel(after["level"]).label
+        if after.get("level")
+        else ("none" if item.after is not None else ""),
+        "paths_after": format_paths(tuple(after["paths"])) if after.get("level") else "",
+        "ends_after": after.get("expires_on") or "",
+        "aws": item.aws_outcome or "",
+    }
+
+
+def report_csv(session: Session, actor: User, campaign_id: int) -> Iterator[str]:
+    """The whole report as CSV lines (a header first), a thousand rows a round trip."""
+    first = report(session, actor, campaign_id, 0, 1)  # checks who may, and that it exists
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=REPORT_FIELDS)
+    writer.writeheader()
+    yield buffer.getvalue()
+    for offset in range(0, first.total, 1000):
+        buffer.seek(0)
+        buffer.truncate()
+        for row in report(session, actor, campaign_id, offset, 1000).items:
+            writer.writerow(row)
+        yield buffer.getvalue()

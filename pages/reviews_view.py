@@ -1,0 +1,232 @@
+"""Access reviews on the pages (issue #17): a reviewer's grants to review (Admin → Review access, and Platform →
+Reviews for what only the platform team can review), the platform team's campaigns and their reports, and a holder's
+questions on the Inbox page. Every decision is one core action through widgets.act."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import streamlit as st
+
+from core import actions
+from core.adapters.models import User, utcnow
+from core.context import Gatehouse
+from core.domain import AccessLevel, format_paths
+from core.reads import catalog, reviews
+from pages import cached, widgets
+from pages.markup import bold, literal, table
+
+REVIEW_PAGE = 25  # grants a page of the Review tab
+REPORT_PAGE = 100
+QUESTIONS_PAGE = 10
+ALL = "All my sources"
+ANSWERS = {"yes": "still needed", "no": "no longer needed"}
+
+
+def _when(at: object) -> str:
+    return f"{at:%d %b %Y}" if at else ""
+
+
+def review_block(gh: Gatehouse, me: User, key: str, *, as_platform: bool = False) -> None:
+    """The grants the reviewer reviews in the open campaigns: progress, one page of them with what helps decide,
+    the one to decide now (Keep, Change, Revoke) and Keep the rest."""
+    sources = cached.read(reviews.review_sources, me, as_platform=as_platform)
+    if not sources:
+        st.caption("No access review is open for you." if not as_platform else "Nothing waits for the platform team.")
+        return
+    chosen = st.selectbox("Data source", [ALL, *sources], key=widgets.restore(f"{key}-source", [ALL, *sources]))
+    widgets.keep(f"{key}-source")
+    source = None if chosen == ALL else chosen
+    done = cached.read(reviews.progress, me, source, as_platform=as_platform)
+    st.progress(
+        done.reviewed / done.total if done.total else 1.0,
+        text=f"{done.reviewed:,} of {done.total:,} reviewed" + (f" · {done.flagged:,} overdue" if done.flagged else ""),
+    )
+    pending_only = st.toggle("Only those still to review", key=f"{key}-pending")
+    number = widgets.page_number(f"{key}-page", f"{source}\n{pending_only}")
+    listed = cached.read(
+        reviews.to_review,
+        me,
+        source,
+        as_platform=as_platform,
+        pending_only=pending_only,
+        offset=number * REVIEW_PAGE,
+        limit=REVIEW_PAGE,
+    )
+    st.dataframe(
+        {
+            "Source": [r.source for r in listed.items],
+            "Who": [r.holder + (" (external)" if r.external else "") for r in listed.items],
+            "Access": [r.level.label for r in listed.items],
+            "Paths": [format_paths(r.paths) for r in listed.items],
+            "Since": [_when(r.since) for r in listed.items],
+            "Granted by": [r.granted_by for r in listed.items],
+            "Ends": [_when(r.expires_on) for r in listed.items],
+            "Last data movement": [_when(r.last_movement) or "none" for r in listed.items],
+            "Holder says": [ANSWERS.get(r.holder_answer or "", "") for r in listed.items],
+            "Review": [r.decision.label if r.decision else "to review" for r in listed.items],
+        },
+        hide_index=True,
+        width="stretch",
+    )
+    widgets.pager(listed.total, REVIEW_PAGE, f"{key}-page", what="grants")
+    pending = [r for r in listed.items if r.pending and r.grant_id is not None]
+    row = widgets.decide_one(pending, f"{key}-item", _describe, "Review")
+    if row is not None:
+        _decide(gh, me, row, key)
+    remaining = done.total - done.reviewed
+    if remaining:
+        where = f"of {source}" if source else "of all your sources"
+        st.caption(f"Keep the rest: the {remaining:,} grants {literal(where)} still to review are kept as they are.")
+        if st.button(f"Keep the rest ({remaining:,})", key=f"{key}-keep-rest"):
+            widgets.act(
+                gh,
+                lambda: actions.keep_the_rest(gh, me, source, as_platform=as_platform),
+                lambda kept: f"Kept the remaining {kept:,} grants.",
+            )
+
+
+def _describe(row: reviews.ReviewRow) -> str:
+    return f"{row.holder}: {row.level.label.lower()} on {format_paths(row.paths)} of {row.source}"
+
+
+def _decide(gh: Gatehouse, me: User, row: reviews.ReviewRow, key: str) -> None:
+    ident = f"{key}-{row.item_id}"
+    with st.container(border=True):
+        st.markdown(
+            f"{bold(row.holder)} has **{row.level.label.lower()}** access to {bold(row.source)} "
+            f"({literal(format_paths(row.paths))})" + (f", until {row.expires_on:%d %b %Y}" if row.expires_on else "")
+        )
+        if row.holder_answer:
+            st.caption(f"{literal(row.holder)} says: {literal(ANSWERS[row.holder_answer])}.")
+        with st.form(f"review-form-{ident}"):
+            levels = [lvl for lvl in AccessLevel if lvl.rank <= row.level.rank]
+            level = st.selectbox(
+                "Level", levels, index=len(levels) - 1, format_func=lambda lvl: lvl.label, key=f"rl-{ident}"
+            )
+            paths = st.text_area("Paths", value="\n".join(row.paths), key=f"rp-{ident}", help="Fewer paths, or none.")
+            until = widgets.end_date(key=f"ru-{ident}", value=row.expires_on)
+            reason = st.text_input("Reason (optional)", key=f"rr-{ident}")
+            with st.container(horizontal=True):
+                keep = st.form_submit_button("Keep", type="primary")
+                change = st.form_submit_button("Save change")
+                revoke = st.form_submit_button("Revoke")
+    if keep:
+        widgets.act(
+            gh, lambda: actions.review_grant(gh, me, row.item_id, "keep", reason=reason), f"Kept {row.holder}'s access."
+        )
+    if change:
+        widgets.act(
+            gh,
+            lambda: actions.review_grant(gh, me, row.item_id, "change", level, paths, until, reason),
+            f"Lowered {row.holder}'s access.",
+        )
+    if revoke:
+        widgets.act(
+            gh,
+            lambda: actions.review_grant(gh, me, row.item_id, "revoke", reason=reason),
+            f"Revoked {row.holder}'s access.",
+        )
+
+
+def platform_reviews(gh: Gatehouse, me: User) -> None:
+    """Start a campaign; the campaigns with their progress; a campaign's report (and its CSV); and the grants only the
+    platform team can review."""
+    with st.form("review-start"):
+        st.markdown("**Start an access review**")
+        due = st.date_input(
+            "Due date", value=utcnow().date() + timedelta(days=28), key="review-due", format="YYYY-MM-DD"
+        )
+        scope = st.multiselect(
+            "Sources (none: every source)", cached.read(catalog.source_names, me, limit=500), key="review-scope"
+        )
+        if st.form_submit_button("Start review", type="primary"):
+            widgets.act(
+                gh,
+                lambda: actions.start_review(gh, me, due, scope or None),
+                lambda s: f"Started access review {s.campaign_id}: {s.grants:,} grants of {s.holders:,} people.",
+            )
+    listed = cached.read(reviews.campaigns, me, limit=50)
+    if not listed.items:
+        st.caption("No access review yet.")
+        return
+    overdue = [c for c in listed.items if c.overdue]
+    if overdue:
+        st.warning(f"{len(overdue):,} access review(s) overdue: grants nobody reviewed by the due date are flagged.")
+    st.markdown(
+        table(
+            ["Review", "Started", "By", "Due", "Sources", "Progress", "State"],
+            [
+                [
+                    f"{c.id:d}",
+                    _when(c.started_at),
+                    c.started_by,
+                    _when(c.due_on),
+                    c.scope,
+                    c.progress.text,
+                    c.state.value,
+                ]
+                for c in listed.items
+            ],
+        )
+    )
+    campaign = st.selectbox(
+        "Report of review", [c.id for c in listed.items], key="review-report", format_func=lambda n: f"Review {n:d}"
+    )
+    number = widgets.page_number("review-report-page", str(campaign))
+    rows = cached.read(reviews.report, me, campaign, offset=number * REPORT_PAGE, limit=REPORT_PAGE)
+    st.dataframe(
+        {name.replace("_", " ").capitalize(): [r[name] for r in rows.items] for name in reviews.REPORT_FIELDS[1:]},
+        hide_index=True,
+        width="stretch",
+        key="review-report-table",
+    )
+    widgets.pager(rows.total, REPORT_PAGE, "review-report-page", what="grants")
+
+    def report_csv(chosen: int = campaign) -> str:
+        """Made when the button is clicked: nothing is kept."""
+        return gh.run(lambda session: "".join(reviews.report_csv(session, me, chosen)))
+
+    st.download_button(
+        "Download the report (CSV)",
+        report_csv,
+        file_name=f"gatehouse-review-{campaign}.csv",
+        mime="text/csv",
+        key="review-download",
+    )
+    st.divider()
+    st.markdown("**Grants only the platform team can review** (orphaned sources, and a source's only admin)")
+    review_block(gh, me, "platform-review", as_platform=True)
+
+
+def holder_questions(gh: Gatehouse, me: User) -> None:
+    """On the Inbox page: for each of the holder's grants under review, do they still need it?"""
+    asked = cached.read_page(reviews.my_questions, me, key="questions-page", size=QUESTIONS_PAGE)
+    if not asked.total:
+        return
+    st.subheader("Do you still need this access?")
+    st.caption("An access review asks: No ends the access at once; Yes is shown to the source's admins.")
+    for question in asked.items:
+        with st.container(border=True, horizontal=True):
+            st.markdown(
+                f"{bold(question.source)}: {question.level.label.lower()} on {literal(format_paths(question.paths))} "
+                f"· answer by {question.due_on:%d %b %Y}"
+                + (f" · you said: {literal(ANSWERS[question.answer])}" if question.answer else "")
+            )
+            if st.button("Yes, still needed", key=f"still-{question.item_id}", disabled=question.answer == "yes"):
+                widgets.act(
+                    gh,
+                    lambda q=question: actions.answer_review(gh, me, q.item_id, True),
+                    f"Thank you: the admins of {question.source} see that you still need it.",
+                )
+            if st.button("No longer needed", key=f"gone-{question.item_id}"):
+                widgets.act(
+                    gh,
+                    lambda q=question: actions.answer_review(gh, me, q.item_id, False),
+                    f"Your access to {question.source} is revoked.",
+                )
+    widgets.pager(asked.total, QUESTIONS_PAGE, "questions-page", what="grants")
+
+
+if __name__ == "__main__":  # Streamlit's old multipage app runs every file in pages/ as a page: this is not one
+    st.switch_page("app.py")

@@ -1,0 +1,71 @@
+"""Access reviews on the real pages (AppTest): dave starts one on Platform → Reviews, bob keeps, lowers and revokes on
+Admin → Review access, alice says on her Inbox that she no longer needs her access, and the report shows it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from streamlit.testing.v1 import AppTest
+
+from core import actions
+from core.adapters.models import utcnow
+from core.context import Gatehouse
+from core.domain import AccessLevel
+from core.queries import get_user
+from core.reads import reviews
+from tests.app.test_journeys import go, messages, widget
+from tests.app.test_sign_in import app_env, sign_in  # noqa: F401  (fixture)
+
+SALES = "alpha-sales-analysis"
+
+
+def section(at: AppTest, key: str, label: str) -> AppTest:
+    at.session_state[key] = label  # a lazy tab's click (AppTest has none)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_dave_starts_bob_reviews_alice_answers(app_env: Gatehouse) -> None:  # noqa: F811
+    gh = app_env
+    with gh.session() as session:
+        bob_user = get_user(session, "bob")
+    actions.grant_access(gh, bob_user, SALES, ["carol"], AccessLevel.READ_WRITE)
+    actions.grant_access(gh, bob_user, SALES, ["dave"], AccessLevel.READ_ONLY, "/published")
+
+    dave = section(go(sign_in("dave"), "pages/platform.py"), "platform-tab", "Reviews")
+    widget(dave, "multiselect", "Sources (none: every source)").select(SALES)
+    widget(dave, "date_input", "Due date").set_value(utcnow().date() + timedelta(days=10))
+    widget(dave, "button", "Start review").click().run()
+    assert "Started access review 1: 4 grants of 4 people." in messages(dave)
+
+    bob = section(go(sign_in("bob"), "pages/admin.py"), "admin-section", "Review access")
+    assert [p.value for p in bob.get("progress")] != []
+    widget(bob, "selectbox", "Review").select_index(1)  # carol: read/write on the whole source (alice first)
+    bob.run()
+    widget(bob, "selectbox", "Level").set_value(AccessLevel.READ_ONLY)
+    widget(bob, "button", "Save change").click().run()
+    assert "Lowered carol's access." in messages(bob), messages(bob)
+    widget(bob, "selectbox", "Review").select_index(1)  # dave, now that carol is reviewed
+    bob.run()
+    widget(bob, "button", "Keep").click().run()
+    assert "Kept dave's access." in messages(bob), messages(bob)
+
+    alice = go(sign_in("alice"), "pages/inbox.py")
+    assert [s.value for s in alice.subheader] == ["Do you still need this access?"]
+    widget(alice, "button", "No longer needed").click().run()
+    assert f"Your access to {SALES} is revoked." in messages(alice), messages(alice)
+
+    bob = go(bob, "pages/admin.py")
+    assert "3 of 3 reviewed" in [p.proto.text for p in bob.get("progress")], [p.proto for p in bob.get("progress")]
+
+    dave = section(go(dave, "pages/platform.py"), "platform-tab", "Reviews")
+    report = gh.run(reviews.report, get_user_row(gh, "dave"), 1)
+    decisions = {r["holder"]: r["decision"] for r in report.items}
+    assert decisions == {"alice": "Revoked", "bob": "Not reviewed yet", "carol": "Lowered", "dave": "Kept"}
+    assert any(b.label == "Download the report (CSV)" for b in dave.get("download_button"))
+
+
+def get_user_row(gh: Gatehouse, name: str):  # type: ignore[no-untyped-def]
+    with gh.session() as session:
+        return get_user(session, name)

@@ -1,0 +1,110 @@
+"""An access review in Chromium against the running app, with screenshots (issue #17): dave starts a campaign of
+alpha-sales-analysis → bob keeps one grant, lowers one, revokes one → alice answers "no longer needed" → the due date
+passes with one grant unreviewed (bob's own: nobody reviews their own) → the report shows all of it; IAM follows."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from core import actions
+from core.actor import platform_operator
+from core.adapters.models import utcnow
+from core.config import Settings
+from core.domain import AccessLevel
+from core.queries import get_user
+from core.startup import start
+from tests.aws_helpers import as_user
+from tests.browser.test_access_stories import choose, open_page, settled, shot, signed_in
+
+pytestmark = pytest.mark.browser
+SALES = "alpha-sales-analysis"
+
+
+def open_tab(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_role("tab", name=name).click()
+    settled(page)
+
+
+def review(page, option: str, button: str, said: str, level: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    """Choose one grant in the Review box, optionally a lower level, and click Keep, Save change or Revoke."""
+    choose(page, 1, option)
+    settled(page)
+    if level:
+        choose(page, 2, level)
+    page.get_by_role("button", name=button, exact=True).click()
+    page.get_by_text(said).wait_for(timeout=30_000)
+    settled(page)
+
+
+def test_dave_starts_bob_reviews_alice_answers_the_due_date_passes(
+    app_url: str, browser, moto_reset: str, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    gatehouse = start(Settings(data_dir=tmp_path, local_aws_port=int(moto_reset.rsplit(":", 1)[1])))
+    with gatehouse.session() as session:
+        bob_user = get_user(session, "bob")
+    actions.grant_access(gatehouse, bob_user, SALES, ["alice"], AccessLevel.READ_WRITE, "/drafts")
+    actions.grant_access(gatehouse, bob_user, SALES, ["carol"], AccessLevel.READ_WRITE)
+    actions.grant_access(gatehouse, bob_user, SALES, ["dave"], AccessLevel.READ_ONLY, "/published")
+
+    dave = signed_in(browser, app_url, "dave")
+    open_page(dave, "Platform")
+    open_tab(dave, "Reviews")
+    choose(dave, 0, SALES)
+    dave.keyboard.press("Escape")
+    dave.get_by_role("button", name="Start review").click()
+    dave.get_by_text("Started access review 1: 5 grants of 4 people.").wait_for(timeout=30_000)
+    shot(dave, "review-1-dave-started")
+
+    bob = signed_in(browser, app_url, "bob")
+    open_page(bob, "Admin")
+    open_tab(bob, "Review access")
+    bob.get_by_text("0 of 4 reviewed").wait_for(timeout=30_000)
+    shot(bob, "review-2-bob-to-review")
+    review(bob, f"dave: read only on /published of {SALES}", "Keep", "Kept dave's access.")
+    review(bob, f"carol: read/write on whole bucket of {SALES}", "Save change", "Lowered carol's access.", "Read only")
+    review(bob, f"alice: read/write on /drafts of {SALES}", "Revoke", "Revoked alice's access.")
+    bob.get_by_text("3 of 4 reviewed").wait_for(timeout=30_000)
+    shot(bob, "review-3-bob-reviewed")
+
+    alice = signed_in(browser, app_url, "alice")
+    open_page(alice, "Inbox")
+    alice.get_by_role("heading", name="Do you still need this access?").wait_for(timeout=30_000)
+    shot(alice, "review-4-alice-asked")
+    alice.get_by_role("button", name="No longer needed").click()
+    alice.get_by_text(f"Your access to {SALES} is revoked.").wait_for(timeout=30_000)
+
+    due = utcnow().date() + timedelta(days=29)  # the form's due date is four weeks away: the next day has come
+    ran = actions.run_reviews(gatehouse, platform_operator("scheduler"), today=due)
+    assert ran.flagged == 1  # bob's own admin grant: nobody but the platform team could review it, and nobody did
+
+    open_page(dave, "My data")
+    open_page(dave, "Platform")
+    open_tab(dave, "Reviews")
+    dave.get_by_text("4 of 5 reviewed · 1 overdue").wait_for(timeout=30_000)
+    dave.get_by_text("access review(s) overdue").wait_for()
+    with dave.expect_download() as downloaded:
+        dave.get_by_role("button", name="Download the report (CSV)").click()
+    rows = list(csv.DictReader(io.StringIO(Path(downloaded.value.path()).read_text())))
+    shot(dave, "review-5-dave-report")
+    decided = {(r["holder"], r["paths"]): (r["decision"], r["decided_by"], r["level_after"], r["aws"]) for r in rows}
+    assert decided == {
+        ("dave", "/published"): ("Kept", "bob", "Read only", "no change"),
+        ("carol", "whole bucket"): ("Lowered", "bob", "Read only", "applied in AWS"),
+        ("alice", "/drafts"): ("Revoked", "bob", "none", "applied in AWS"),
+        ("alice", "/published"): ("Revoked", "alice", "none", "applied in AWS"),
+        ("bob", "whole bucket"): ("Overdue: not reviewed in time", "system", "", ""),
+    }
+    assert "Traceback" not in dave.inner_text("body")
+
+    gatehouse.aws.put_object(SALES, "published/review.csv", b"a\n1\n")
+    with as_user(gatehouse, "carol") as role:
+        assert role.can("get", SALES, "published/review.csv") and not role.can("put", SALES, "drafts/x.csv")
+    with as_user(gatehouse, "alice") as role:
+        assert not role.can("get", SALES, "published/review.csv") and not role.can("put", SALES, "drafts/x.csv")
+    with as_user(gatehouse, "dave") as role:
+        assert role.can("get", SALES, "published/review.csv")
