@@ -1,5 +1,5 @@
 """The words of the product (levels, kinds, statuses, errors) and how typed input is checked: names, paths, free
-text. No I/O here; the rules that use these words are core/rules.py."""
+text. No I/O here; the rules that use these words are in core/rules/."""
 
 from __future__ import annotations
 

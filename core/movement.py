@@ -3,7 +3,7 @@ person chose, and each object that moved added to its form's record.
 
 No object is uploaded, downloaded, copied or moved before its mover has completed a form for it (PRODUCT.md); the
 answers are stored, and every object that moves under a form is added to it with its size and SHA-256. Gatehouse
-moves data with its own AWS credentials, so the checks made on the database grants (core/rules.py, "moving data")
+moves data with its own AWS credentials, so the checks made on the database grants (core/rules/data.py)
 are the gate: a page hiding a button is never what stops anyone.
 """
 

@@ -1,4 +1,4 @@
-"""The SQL that mirrors a rule of core/rules.py, written once beside the tables and used by every read and use case:
+"""The SQL that mirrors a rule of core/rules/, written once beside the tables and used by every read and use case:
 a live grant, a source someone may see, an open request, a source's active admins, finding a member or a source by
 the name someone typed."""
 

@@ -1,12 +1,13 @@
 """My data: the sources I can use (level, paths, Open on AWS) and the others with whom access depends on."""
 
+import pyarrow as pa
 import streamlit as st
 
 from core.domain import format_paths
 from core.reads import catalog
 from pages import cached, running, signin, widgets
 from pages.browse_view import browse
-from pages.markup import bold, link, literal, table
+from pages.markup import bold, link, table
 
 PAGE_SIZE = 25
 
@@ -64,16 +65,24 @@ others = cached.read(catalog.other_sources, me, search=search, offset=page_numbe
 if others.total == 0:
     st.caption("No other data sources match." if search else "There are no other data sources.")
 else:
-    # One row a source, each with its own Request button: it opens Request access with that source chosen.
-    widths = [4, 2, 4, 2]
-    for column, title in zip(st.columns(widths), ["Data source", "Kind", "Admins", ""], strict=True):
-        column.markdown(bold(title) if title else "")
-    for other in others.items:
-        name, kind, admins, ask = st.columns(widths, vertical_alignment="center")
-        name.text(other.name)
-        kind.text(other.kind.label)
-        admins.text(", ".join(other.admins) if other.admins else "none left (orphaned)")
-        if ask.button("Request", key=f"ask-{other.name}", help=literal(f"Ask for access to {other.name}")):
-            widgets.ask_for(other.name)
-            st.switch_page("pages/request_access.py")
+    # One table (one element, however many rows: cheap to redraw); a row's box opens Request access with it chosen
+    picked = st.dataframe(
+        pa.table(
+            {
+                "Data source": [o.name for o in others.items],
+                "Kind": [o.kind.label for o in others.items],
+                "Admins": [", ".join(o.admins) if o.admins else "none left (orphaned)" for o in others.items],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="single-row",
+        key=f"other-table-{st.session_state.get('other-asked', 0)}",  # a new table after each use: no stale tick
+    )
+    st.caption("Tick a source's box to ask for access to it.")
+    if picked.selection.rows and picked.selection.rows[0] < len(others.items):
+        st.session_state["other-asked"] = st.session_state.get("other-asked", 0) + 1
+        widgets.ask_for(others.items[picked.selection.rows[0]].name)
+        st.switch_page("pages/request_access.py")
     widgets.pager(others.total, PAGE_SIZE, "other-page", what="sources")

@@ -24,7 +24,7 @@ ANSWERS = {"yes": "still needed", "no": "no longer needed"}
 
 
 def _when(at: object) -> str:
-    return f"{at:%d %b %Y}" if at else ""
+    return widgets.day(at) if at else ""  # type: ignore[arg-type]
 
 
 def review_block(gh: Gatehouse, me: User, key: str, *, as_platform: bool = False) -> None:
@@ -95,7 +95,8 @@ def _decide(gh: Gatehouse, me: User, row: reviews.ReviewRow, key: str) -> None:
     with st.container(border=True):
         st.markdown(
             f"{bold(row.holder)} has **{row.level.label.lower()}** access to {bold(row.source)} "
-            f"({literal(format_paths(row.paths))})" + (f", until {row.expires_on:%d %b %Y}" if row.expires_on else "")
+            f"({literal(format_paths(row.paths))})"
+            + (f", until {widgets.day(row.expires_on)}" if row.expires_on else "")
         )
         if row.holder_answer:
             st.caption(f"{literal(row.holder)} says: {literal(ANSWERS[row.holder_answer])}.")
@@ -210,7 +211,7 @@ def holder_questions(gh: Gatehouse, me: User) -> None:
         with st.container(border=True, horizontal=True):
             st.markdown(
                 f"{bold(question.source)}: {question.level.label.lower()} on {literal(format_paths(question.paths))} "
-                f"· answer by {question.due_on:%d %b %Y}"
+                f"· answer by {widgets.day(question.due_on)}"
                 + (f" · you said: {literal(ANSWERS[question.answer])}" if question.answer else "")
             )
             if st.button("Yes, still needed", key=f"still-{question.item_id}", disabled=question.answer == "yes"):

@@ -13,7 +13,7 @@ from core.context import Gatehouse
 from core.domain import AccessLevel, InvalidInput, format_paths
 from core.notify import NotificationKind, notify
 from core.queries import active_admins, users_named
-from core.review_rules import ReviewDecision, check_may_answer
+from core.rules.reviews import ReviewDecision, check_may_answer
 
 NO_LONGER_NEEDED = "no longer needed (the holder's answer)"
 

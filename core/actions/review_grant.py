@@ -1,7 +1,7 @@
 """A reviewer's decision on one grant in an access review: Keep, Change (only lower: a lower level, fewer paths, an
 end date) or Revoke; and "Keep the rest". A change or a revocation goes through the same actions as everywhere
 (change_access, revoke_access), so IAM follows at once; the item then records the decision, the access after it and
-what AWS took. Who may review is review_rules.check_may_review."""
+what AWS took. Who may review is rules.check_may_review."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ from core.context import Gatehouse
 from core.domain import AccessLevel, InvalidInput, NotFound, check_text, format_paths
 from core.queries import is_active_admin
 from core.reads.reviews import PENDING, REVIEWABLE_STATES, other_admins, reviewable_by
-from core.review_rules import ReviewDecision, check_may_review, check_review_lowers
 from core.rules import Held
+from core.rules.reviews import ReviewDecision, check_may_review, check_review_lowers
 
 
 @dataclass(frozen=True)

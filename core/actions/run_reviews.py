@@ -26,8 +26,8 @@ from core.domain import AccessLevel, GatehouseError, UserStatus, format_paths
 from core.notify import NotificationKind, notify
 from core.queries import platform_team
 from core.reads.reviews import PENDING, other_admins
-from core.review_rules import CampaignState, ReviewDecision
 from core.rules import Person
+from core.rules.reviews import CampaignState, ReviewDecision
 
 REMINDERS = (7, 1)  # days before the due date
 STALE_CLAIM = timedelta(hours=1)  # a run that claimed a campaign and died: another run takes it over after this

@@ -1,6 +1,6 @@
 """Starting an access review (issue #17): the platform team on the Platform page or `gatehouse reviews start`, or
 Gatehouse itself for the sources nobody has reviewed for GATEHOUSE_REVIEW_EVERY_DAYS. A campaign covers each live
-grant of its sources once (and every external user's, wherever it is: review_rules.in_review_scope), snapshotted in
+grant of its sources once (and every external user's, wherever it is: rules.in_review_scope), snapshotted in
 one INSERT … SELECT so that 100,000 grants start in seconds; holders and reviewers are told in the same transaction."""
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from core.domain import AccessLevel, InvalidInput, UserStatus
 from core.notify import NotificationKind, notify
 from core.queries import get_source, live_grant, platform_team
 from core.reads.reviews import other_admins
-from core.review_rules import CampaignState, check_due_date
 from core.rules import check_platform_admin
+from core.rules.reviews import CampaignState, check_due_date
 
 AUTOMATIC_WINDOW_DAYS = 28  # a campaign Gatehouse starts by itself is due four weeks later
 
@@ -82,7 +82,7 @@ def open_campaign(
         )
         .join(DataSource, col(DataSource.id) == Grant.source_id)
         .join(User, col(User.id) == Grant.user_id)
-        .where(*live_grant(today), or_(scope, col(User.is_external).is_(True)))  # review_rules.in_review_scope
+        .where(*live_grant(today), or_(scope, col(User.is_external).is_(True)))  # rules.in_review_scope
     )
     columns = ["campaign_id", "source_id", "user_id", "grant_id", "level", "paths", "expires_on"]
     session.execute(insert(ReviewItem).from_select([*columns, "granted_by_id", "granted_at"], covered))

@@ -2,7 +2,7 @@
 and from whom, per the audit trail, and the holder's last data movement), their progress, a holder's questions, the
 platform team's campaigns and each campaign's report (paged, and as CSV). Everything pages in the database.
 
-`reviewable_by` is `review_rules.check_may_review` as SQL, written once here for the reads and the actions."""
+`reviewable_by` is `rules.check_may_review` as SQL, written once here for the reads and the actions."""
 
 from __future__ import annotations
 
@@ -31,8 +31,8 @@ from core.adapters.models import (
 from core.domain import AccessLevel, NotFound, format_paths
 from core.queries import administers
 from core.reads.page import Page, fetch
-from core.review_rules import CampaignState, ReviewDecision
 from core.rules import Person, check_platform_admin
+from core.rules.reviews import CampaignState, ReviewDecision
 
 REVIEWABLE_STATES = (CampaignState.OPEN.value, CampaignState.OVERDUE.value)
 GRANTED = ("access-granted", "access-imported")  # the audit events that start a holding
@@ -52,7 +52,7 @@ def other_admins() -> Any:
 
 
 def reviewable_by(actor: Person, *, as_platform: bool) -> ColumnElement[bool]:
-    """`review_rules.check_may_review` as SQL, over ReviewItem: on Admin, the items of sources the actor is an active
+    """`rules.check_may_review` as SQL, over ReviewItem: on Admin, the items of sources the actor is an active
     admin of; on Platform, those nobody else can review (no active admin but the holder). Never one's own."""
     not_own = ReviewItem.user_id != actor.id if actor.id is not None else true()
     if as_platform:

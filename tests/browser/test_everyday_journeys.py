@@ -50,8 +50,12 @@ def test_alice_requests_from_my_data_uploads_and_reuses_her_form(
     assert "Applied in AWS" in body and "AWS console" in body and "applied\t" not in body
     shot(alice, "everyday-1-alice-my-data")
 
-    # Other data sources: each row has its own Request button, which opens Request access with it chosen
-    alice.locator(".st-key-ask-alpha-pricing-models button").first.click()
+    # Other data sources: ticking a row's box opens Request access with that source chosen
+    others = alice.locator('[data-testid="stDataFrame"]').last  # (sorted: court-dashboard-data, legacy-orphan, …)
+    others.scroll_into_view_if_needed()
+    box = others.bounding_box()
+    assert box is not None
+    alice.mouse.click(box["x"] + 16, box["y"] + 35 + 35 * 2 + 17)  # the third row's box: alpha-pricing-models
     alice.get_by_role("heading", name="Request access").first.wait_for(timeout=30_000)
     settled(alice)
     assert chosen(alice) == "alpha-pricing-models"

@@ -18,7 +18,7 @@ from core.context import Gatehouse
 from core.domain import AccessLevel, InvalidInput, NotAllowed
 from core.queries import get_user
 from core.reads import reviews
-from core.review_rules import CampaignState, ReviewDecision
+from core.rules.reviews import CampaignState, ReviewDecision
 from tests.aws_helpers import as_user
 from tests.integration.test_cli import gatehouse_cli  # noqa: F401  (fixture)
 

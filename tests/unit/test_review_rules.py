@@ -1,4 +1,4 @@
-"""The access reviews' rules on plain values (core/review_rules.py): who reviews, what a review may change, what a
+"""The access reviews' rules on plain values (core/rules/reviews.py): who reviews, what a review may change, what a
 campaign covers, who answers."""
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from datetime import date
 import pytest
 
 from core.domain import AccessLevel, UserStatus
-from core.review_rules import (
+from core.rules import Held
+from core.rules.reviews import (
     CampaignState,
     ReviewDecision,
     check_due_date,
@@ -18,7 +19,6 @@ from core.review_rules import (
     check_review_lowers,
     in_review_scope,
 )
-from core.rules import Held
 
 RO, RW, ADMIN = AccessLevel.READ_ONLY, AccessLevel.READ_WRITE, AccessLevel.ADMIN
 TODAY = date(2026, 12, 3)

@@ -1,5 +1,5 @@
-"""The rules of access reviews (issue #17), said once on plain values like core/rules.py (which they build on): who
-reviews a grant, what a review may change, what a campaign covers, who answers for a grant. No database, no AWS."""
+"""The rules of access reviews (issue #17), said once on plain values like the rest of core/rules/: who reviews a
+grant, what a review may change, what a campaign covers, who answers for a grant. No database, no AWS."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from datetime import date
 from enum import StrEnum
 
 from core.domain import AccessLevel, format_paths
-from core.rules import ALLOWED, Decision, Held, Person, check_not_left, covers, is_active
+from core.rules.decision import ALLOWED, Decision, Person
+from core.rules.grants import Held, covers
+from core.rules.people import check_not_left, is_active
 
 UNREVIEWED_MODES = ("flag", "revoke")  # GATEHOUSE_REVIEW_UNREVIEWED
 

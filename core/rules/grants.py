@@ -1,0 +1,136 @@
+"""What a live grant is, what access held covers, and how a person's grants on one source sit side by side:
+several, of different levels, on paths that never overlap (`place_grant`, `check_no_overlap`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from core.domain import (
+    AccessLevel,
+    UserStatus,
+    format_paths,
+    path_covers,
+)
+from core.rules.decision import ALLOWED, Decision
+
+# --- grants ----------------------------------------------------------------------------------------------------
+
+
+def is_live(expires_on: date | None, archived_at: datetime | None, holder: UserStatus | None, today: date) -> bool:
+    """A grant IAM must reflect: on a source not archived, not past its end date (valid through that day), held by
+    someone who has not left (or by an app: `holder` None)."""
+    return (
+        archived_at is None
+        and (expires_on is None or expires_on >= today)
+        and (holder is None or holder == UserStatus.ACTIVE)
+    )
+
+
+def covers(held_level: AccessLevel, held_paths: tuple[str, ...], level: AccessLevel, paths: tuple[str, ...]) -> bool:
+    """Does access held (a level on paths, none = the whole bucket) already give everything asked for?"""
+    if held_level.rank < level.rank:
+        return False
+    if not held_paths:
+        return True
+    return bool(paths) and all(any(path_covers(h, p) for h in held_paths) for p in paths)
+
+
+@dataclass(frozen=True)
+class Held:
+    """One grant a person holds on a source: a level on paths (none = the whole bucket). A person may hold several on
+    one source, of different levels, on paths that never overlap."""
+
+    level: AccessLevel
+    paths: tuple[str, ...]
+
+    def where(self, source_name: str) -> str:
+        return format_paths(self.paths) if self.paths else f"the whole of {source_name}"
+
+
+def covers_held(held: Sequence[Held], level: AccessLevel, paths: tuple[str, ...]) -> bool:
+    """Does what is held, taken together, already give everything asked for (each path, at the level or above)?"""
+    if not paths:
+        return any(covers(h.level, h.paths, level, ()) for h in held)
+    return all(any(covers(h.level, h.paths, level, (path,)) for h in held) for path in paths)
+
+
+def _where(path: str, source_name: str) -> str:
+    return path or f"the whole of {source_name}"
+
+
+def place_grant(
+    held: Sequence[Held],
+    level: AccessLevel,
+    paths: tuple[str, ...],
+    username: str,
+    source_name: str,
+    *,
+    asking: bool = False,
+) -> tuple[list[tuple[str, ...] | None], Decision]:
+    """Where a new grant of `level` on `paths` goes among the grants a person holds on one source.
+
+    A held path equal to a new one, or inside one, is replaced by the new grant (that is how a level is changed, or a
+    grant widened); the rest is kept. Refused: a new path inside a held one (paths never overlap: change the held
+    grant under Edit instead), and a new path around a held one of a higher level (a grant never lowers what it does
+    not name). Returns, index by index with `held`, the paths each held grant keeps (None: it goes entirely).
+    `asking`: the person asks for it themselves (a request), and is told so."""
+    who, has = ("You", "have") if asking else (username, "has")
+    remedy = "ask an admin of the source to change it" if asking else "change that access under Edit"
+    new = paths or ("",)
+    kept: list[tuple[str, ...] | None] = []
+    for grant in held:
+        remaining: list[str] = []
+        for old in grant.paths or ("",):
+            around = [p for p in new if p == old or path_covers(p, old)]
+            inside = [p for p in new if p != old and path_covers(old, p)]
+            if inside:
+                return [], Decision(
+                    False,
+                    f"{who} already {has} {grant.level.label.lower()} access to {_where(old, source_name)}, which "
+                    f"includes {_where(inside[0], source_name)}: one person's paths on a source never overlap, so "
+                    f"{remedy} instead.",
+                )
+            if around and around[0] != old and grant.level.rank > level.rank:
+                return [], Decision(
+                    False,
+                    f"{who} {has} {grant.level.label.lower()} access to {_where(old, source_name)}, inside "
+                    f"{_where(around[0], source_name)}: a grant does not lower access it does not name, so "
+                    f"{remedy} first.",
+                )
+            if not around:
+                remaining.append(old)
+        kept.append(tuple(remaining) if remaining and grant.paths else None)
+    return kept, ALLOWED
+
+
+def check_no_overlap(others: Sequence[Held], paths: tuple[str, ...], username: str, source_name: str) -> Decision:
+    """A grant changed in place may not come to overlap the person's other grants on the source."""
+    for grant in others:
+        for old in grant.paths or ("",):
+            for path in paths or ("",):
+                if path_covers(old, path) or path_covers(path, old):
+                    return Decision(
+                        False,
+                        f"{username} also has {grant.level.label.lower()} access to {_where(old, source_name)}, "
+                        f"which overlaps {_where(path, source_name)}: one person's paths on a source never overlap.",
+                    )
+    return ALLOWED
+
+
+def check_end_date(expires_on: date | None, today: date) -> Decision:
+    if expires_on is not None and expires_on <= today:
+        return Decision(False, f"The end date {expires_on:%d %B %Y} has passed: choose a date after today.")
+    return ALLOWED
+
+
+def check_keeps_an_admin(active_admins: list[str], username: str, source_name: str) -> Decision:
+    """A source is never left without an admin by taking admin from its last one."""
+    if active_admins == [username]:
+        return Decision(
+            False,
+            f"{username} is the only admin of {source_name}: make someone else an admin first, "
+            "or the source would be left without one.",
+        )
+    return ALLOWED

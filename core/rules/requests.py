@@ -1,0 +1,143 @@
+"""Access requests: the steps a request may take, where it is routed, who may decide it and what they may grant."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from core.domain import (
+    AccessLevel,
+    RequestStatus,
+    format_paths,
+)
+from core.rules.decision import ALLOWED, Decision, Person, Request
+from core.rules.grants import covers
+from core.rules.people import check_platform_admin, is_active
+
+# --- requests --------------------------------------------------------------------------------------------------
+
+# A request moves only along these steps; a decided request is never decided again.
+TRANSITIONS: dict[RequestStatus, set[RequestStatus]] = {
+    RequestStatus.PENDING_ADMIN: {RequestStatus.APPROVED, RequestStatus.REFUSED, RequestStatus.WITHDRAWN},
+    RequestStatus.PENDING_LINE_MANAGER: {
+        RequestStatus.PENDING_PLATFORM,
+        RequestStatus.REFUSED,
+        RequestStatus.WITHDRAWN,
+    },
+    RequestStatus.PENDING_PLATFORM: {RequestStatus.APPROVED, RequestStatus.REFUSED, RequestStatus.WITHDRAWN},
+}
+OPEN = tuple(TRANSITIONS)  # a request can still move: it waits for someone
+
+
+def check_transition(current: RequestStatus, new: RequestStatus) -> Decision:
+    if new in TRANSITIONS.get(current, set()):
+        return ALLOWED
+    if not current.is_open:
+        return Decision(False, f"This request is already {current.value.replace('-', ' ')}: it cannot change now.")
+    return Decision(False, f"A request {current.value.replace('-', ' ')} cannot become {new.value.replace('-', ' ')}.")
+
+
+def check_decision_step(current: RequestStatus, new: RequestStatus) -> Decision:
+    """The two steps a decider could take out of turn: granting before the line manager confirmed an orphaned
+    source's request, and confirming one that waits for no confirmation."""
+    if new is RequestStatus.APPROVED and current is RequestStatus.PENDING_LINE_MANAGER:
+        return Decision(False, "The requester's line manager must confirm this request before it can be granted.")
+    if new is RequestStatus.PENDING_PLATFORM and current is not RequestStatus.PENDING_LINE_MANAGER:
+        return Decision(False, "This request does not wait for a line manager's confirmation.")
+    return ALLOWED
+
+
+def check_withdrawer(actor: Person, request: Request) -> Decision:
+    if actor.id != request.requester_id:
+        return Decision(False, "Only the person who asked can withdraw a request.")
+    return ALLOWED
+
+
+def route_request(*, source_has_active_admins: bool, line_manager_active: bool | None) -> RequestStatus:
+    """Who a new request waits for: the source's active admins; for an orphaned source (every admin has left), the
+    requester's line manager first, then the platform team; with no line manager on record, the platform team.
+    `line_manager_active` is None when the requester has no line manager."""
+    if source_has_active_admins:
+        return RequestStatus.PENDING_ADMIN
+    if line_manager_active:
+        return RequestStatus.PENDING_LINE_MANAGER
+    return RequestStatus.PENDING_PLATFORM
+
+
+def check_not_own_request(actor: Person, request: Request) -> Decision:
+    if actor.id is not None and actor.id == request.requester_id:
+        return Decision(False, "Nobody decides their own request: another admin, or the platform team, must.")
+    return ALLOWED
+
+
+def check_may_decide(actor: Person, request: Request, *, admin_of_source: bool) -> Decision:
+    """Who decides depends on where the request stands; nobody decides their own."""
+    own = check_not_own_request(actor, request)
+    if not own.allowed:
+        return own
+    status = RequestStatus(request.status)
+    if status is RequestStatus.PENDING_ADMIN:
+        if admin_of_source and is_active(actor):
+            return ALLOWED
+        return Decision(False, "Only an active admin of the source decides this request.")
+    if status is RequestStatus.PENDING_LINE_MANAGER:
+        if actor.id == request.line_manager_id and is_active(actor):
+            return ALLOWED
+        return Decision(False, "Only the requester's line manager confirms this request.")
+    if status is RequestStatus.PENDING_PLATFORM:
+        return check_platform_admin(actor)
+    return Decision(False, f"This request is already {status.value.replace('-', ' ')}.")
+
+
+def check_not_confirmer(actor: Person, request: Request) -> Decision:
+    """An orphaned source's request is confirmed by one person and granted by another, so that two people see it:
+    a line manager in the platform team does not grant what they confirmed."""
+    if request.confirmed_by_id is not None and request.confirmed_by_id == actor.id:
+        return Decision(
+            False,
+            "You confirmed this request as the requester's line manager: another member of the platform team must "
+            "grant it.",
+        )
+    return ALLOWED
+
+
+def check_no_more_than_asked(
+    asked_level: AccessLevel, asked_paths: tuple[str, ...], level: AccessLevel, paths: tuple[str, ...]
+) -> Decision:
+    """An approver may grant a lower level or fewer paths than asked, never more."""
+    if level.rank > asked_level.rank:
+        return Decision(False, f"You can grant {asked_level.label.lower()} at most: that is what was asked for.")
+    if asked_paths and not covers(asked_level, asked_paths, asked_level, paths):
+        return Decision(False, f"You can grant only paths within those asked for ({format_paths(asked_paths)}).")
+    return ALLOWED
+
+
+def check_ends_no_later_than_asked(asked: date | None, granted: date | None) -> Decision:
+    """An approver may end access sooner than asked, never later (nor never, when an end was asked for)."""
+    if asked is not None and (granted is None or granted > asked):
+        return Decision(
+            False, f"The request asks for access until {asked:%d %B %Y}: you can end it sooner, never later."
+        )
+    return ALLOWED
+
+
+MIN_BUSINESS_NEED = 20
+
+
+def check_business_need(need: str) -> Decision:
+    """Admins decide on the business need, so it must say something: a sentence, not a word or a placeholder."""
+    words = [w for w in need.split() if any(c.isalpha() for c in w)]
+    if len(need) < MIN_BUSINESS_NEED or len(words) < 4 or len(set(need.lower()) - set(" .,-")) < 5:
+        return Decision(
+            False,
+            f"Describe the business need in a sentence (at least {MIN_BUSINESS_NEED} characters and a few words): "
+            "the admins decide on it.",
+        )
+    if len(need) > 2000:
+        return Decision(False, "Keep the business need under 2,000 characters.")
+    return ALLOWED
+
+
+def check_refusal_reason(reason: str) -> Decision:
+    if len(reason) < 5:
+        return Decision(False, "Give the requester a reason for the refusal (a few words at least).")
+    return ALLOWED
