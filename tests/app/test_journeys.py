@@ -77,7 +77,10 @@ def requests_of(gatehouse: Gatehouse, username: str) -> list[AccessRequest]:
 
 def test_alice_asks_and_bob_approves_on_the_pages(app_env: Gatehouse) -> None:  # noqa: F811
     alice = ask(sign_in("alice"), "alpha-pricing-models", "/reports")
-    assert "Request sent for alpha-pricing-models: it waits for an admin of the source: bob." in messages(alice)
+    assert (
+        "Request sent for alpha-pricing-models: it waits for an admin of the source: bob. It is under My requests."
+        in messages(alice)
+    )
     [request] = requests_of(app_env, "alice")
     assert request.status == RequestStatus.PENDING_ADMIN and request.paths == ["/reports"]
 
@@ -206,8 +209,7 @@ def test_dave_sees_drift_on_the_platform_page_and_repairs_it(app_env: Gatehouse)
 
 def others_listed(at: AppTest) -> set[str]:
     """The names in My data's table of other sources (the last table on the page)."""
-    table = [m.value for m in at.markdown if m.value.startswith("| Data source | Kind | Admins |")][-1]
-    return {line.split("|")[1].strip() for line in table.splitlines()[2:]}
+    return set(at.dataframe[-1].value["Data source"])
 
 
 def test_other_sources_are_paged_on_my_data(app_env: Gatehouse) -> None:  # noqa: F811
@@ -382,7 +384,7 @@ def test_an_end_date_is_one_optional_field_on_every_form(app_env: Gatehouse) -> 
     assert "Granted read only access to alice, carol." in messages(at)
     assert grant_of("alice").expires_on == grant_of("carol").expires_on == ends
     open_tab(at, "Who has access")
-    assert f"| alice | Read only | whole bucket | {ends.isoformat()} |" in "\n".join(m.value for m in at.markdown)
+    assert f"| alice | Read only | whole bucket | {ends:%d %b %Y} |" in "\n".join(m.value for m in at.markdown)
 
     open_tab(at, "Edit or revoke")
     widget(at, "selectbox", "User").select("carol")

@@ -43,7 +43,7 @@ def sign_in(username: str, password: str = DEMO_PASSWORD) -> AppTest:
 def page_text(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [t.value for t in at.title] + [s.value for s in at.subheader]
     parts += [c.value for c in at.caption] + [e.value for e in at.error] + [i.value for i in at.info]
-    for table in at.table:
+    for table in [*at.table, *at.dataframe]:
         parts.append(table.value.reset_index().to_string())
     return "\n".join(str(p) for p in parts)
 
