@@ -227,10 +227,12 @@ def validate_bucket_name(name: str, prefix: str) -> str:
     wrong = _bucket_name_problems(name, prefix)
     if not wrong:
         return name
+    if len(wrong) > 3:  # one sentence a person reads: the first three, and that there is more
+        wrong = [*wrong[:3], "more besides"]
     said = wrong[0] if len(wrong) == 1 else ", ".join(wrong[:-1]) + " and " + wrong[-1]
     fixed = _bucket_name_like(name, prefix)
     like = f"; {fixed} would do" if fixed and not _bucket_name_problems(fixed, prefix) else ""
-    raise InvalidInput(f"{shown(name, 63)} cannot name a data source: it {said}{like}.")
+    raise InvalidInput(f"{shown(name, 40)} cannot name a data source: it {said}{like}.")
 
 
 def _bucket_name_problems(name: str, prefix: str) -> list[str]:
@@ -243,7 +245,7 @@ def _bucket_name_problems(name: str, prefix: str) -> list[str]:
         wrong.append("has a space (use a hyphen)")
     others = sorted({c for c in name.lower() if not (c.isascii() and (c.isalnum() or c in "-._ "))})
     if others:
-        wrong.append(f"has {' '.join(others)} (only letters, digits, hyphens and dots)")
+        wrong.append(f"has {' '.join(shown(c, 8) for c in others[:5])} (only letters, digits, hyphens and dots)")
     if not name.startswith(prefix):
         wrong.append(f"must start with {prefix}")
     if not 3 <= len(name) <= 63:

@@ -241,3 +241,12 @@ def test_pages_write_dates_one_way() -> None:
         )
     ]
     assert not own, f"dates written in a format of the page's own: {own}"
+
+
+def test_no_two_test_files_share_a_name() -> None:
+    """pytest imports test modules by their file name (tests/ folders are not packages): two files of one name in two
+    folders stop the whole run at collection ("import file mismatch"), whichever is collected second."""
+    names: dict[str, list[str]] = {}
+    for path in (ROOT / "tests").rglob("test_*.py"):
+        names.setdefault(path.name, []).append(str(path.relative_to(ROOT)))
+    assert not {name: paths for name, paths in names.items() if len(paths) > 1}

@@ -1,6 +1,6 @@
 """Sign-in through the identity provider (GATEHOUSE_SIGN_IN=oidc), through Streamlit's AppTest: the real app script,
 with `st.user` holding what Streamlit's identity cookie would (AppTest.user). The provider itself, st.login's
-redirects and st.logout's are in Chromium (tests/browser/test_signin_oidc.py)."""
+redirects and st.logout's are in Chromium (tests/browser/test_oidc_in_chromium.py)."""
 
 from __future__ import annotations
 

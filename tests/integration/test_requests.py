@@ -165,7 +165,15 @@ def test_withdrawing_lets_the_requester_ask_again(gatehouse: Gatehouse) -> None:
         ("alice", "alpha-de-raw-intake", AccessLevel.READ_ONLY, None, NEED, NotFound, "no data source"),
         ("alice", "alpha-nowhere", AccessLevel.READ_ONLY, None, NEED, NotFound, "no data source"),
         ("alice", "alpha-pricing-models", AccessLevel.READ_ONLY, None, "need it", InvalidInput, "business need"),
-        ("alice", "alpha-pricing-models", AccessLevel.READ_ONLY, "/a\n", NEED, InvalidInput, "empty line"),
+        (
+            "alice",
+            "alpha-pricing-models",
+            AccessLevel.READ_ONLY,
+            "/a\n\n/b",
+            NEED,
+            InvalidInput,
+            "empty line on line 2",
+        ),
         ("erin", "alpha-pricing-models", AccessLevel.READ_ONLY, None, NEED, NotAllowed, "has left"),
     ],
 )
