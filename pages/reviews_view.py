@@ -207,25 +207,40 @@ def holder_questions(gh: Gatehouse, me: User) -> None:
         return
     st.subheader("Do you still need this access?")
     st.caption("An access review asks: No ends the access at once; Yes is shown to the source's admins.")
-    for question in asked.items:
-        with st.container(border=True, horizontal=True):
-            st.markdown(
-                f"{bold(question.source)}: {question.level.label.lower()} on {literal(format_paths(question.paths))} "
-                f"· answer by {widgets.day(question.due_on)}"
-                + (f" · you said: {literal(ANSWERS[question.answer])}" if question.answer else "")
+    # One table and one pair of buttons for the page of questions: a rerun draws the same few elements however many
+    st.markdown(
+        table(
+            ["Data source", "Access", "Paths", "Answer by", "You said"],
+            [
+                [
+                    bold(q.source),
+                    q.level.label,
+                    format_paths(q.paths),
+                    widgets.day(q.due_on),
+                    ANSWERS[q.answer] if q.answer else "",
+                ]
+                for q in asked.items
+            ],
+        )
+    )
+    question = asked.items[0]
+    if len(asked.items) > 1:
+        named = {q.item_id: f"{q.source}: {q.level.label.lower()} on {format_paths(q.paths)}" for q in asked.items}
+        chosen = st.selectbox("Which access", list(named), format_func=named.__getitem__, key="question-pick")
+        question = next((q for q in asked.items if q.item_id == chosen), question)
+    with st.container(horizontal=True):
+        if st.button("Yes, still needed", key="still-needed", disabled=question.answer == "yes"):
+            widgets.act(
+                gh,
+                lambda q=question: actions.answer_review(gh, me, q.item_id, True),
+                f"Thank you: the admins of {question.source} see that you still need it.",
             )
-            if st.button("Yes, still needed", key=f"still-{question.item_id}", disabled=question.answer == "yes"):
-                widgets.act(
-                    gh,
-                    lambda q=question: actions.answer_review(gh, me, q.item_id, True),
-                    f"Thank you: the admins of {question.source} see that you still need it.",
-                )
-            if st.button("No longer needed", key=f"gone-{question.item_id}"):
-                widgets.act(
-                    gh,
-                    lambda q=question: actions.answer_review(gh, me, q.item_id, False),
-                    f"Your access to {question.source} is revoked.",
-                )
+        if st.button("No longer needed", key="no-longer-needed"):
+            widgets.act(
+                gh,
+                lambda q=question: actions.answer_review(gh, me, q.item_id, False),
+                f"Your access to {question.source} is revoked.",
+            )
     widgets.pager(asked.total, QUESTIONS_PAGE, "questions-page", what="grants")
 
 

@@ -30,16 +30,15 @@ read_only = [name for name in dict.fromkeys(s.name for s in usable) if name not 
 
 
 def offer_read_write(read_only: list[str]) -> None:
-    """Say where the sources the person can only read went, and offer to ask for read/write on one of them."""
+    """Say where the sources the person can only read went, and offer to ask for read/write (the first of them
+    chosen on Request access; another is one click there). A caption and a button: cheap at every rerun."""
     if not read_only:
         return
     shown = ", ".join(read_only[:5]) + (f" and {len(read_only) - 5:,} more" if len(read_only) > 5 else "")
     st.caption(literal(f"Not listed because you can only read them: {shown}."))
-    with st.container(horizontal=True, vertical_alignment="bottom"):
-        wanted = st.selectbox("Ask for read/write access to", read_only, key="upload-ask-source")
-        if st.button("Request read/write", key="upload-ask"):
-            widgets.ask_for(wanted, "read-write")
-            st.switch_page("pages/request_access.py")
+    if st.button("Request read/write", key="upload-ask", help="Opens Request access with read/write chosen."):
+        widgets.ask_for(read_only[0], "read-write")
+        st.switch_page("pages/request_access.py")
 
 
 if not writable:
