@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pyarrow as pa
 import streamlit as st
 
 from core import actions
@@ -54,18 +55,20 @@ def review_block(gh: Gatehouse, me: User, key: str, *, as_platform: bool = False
         limit=REVIEW_PAGE,
     )
     st.dataframe(
-        {
-            "Source": [r.source for r in listed.items],
-            "Who": [r.holder + (" (external)" if r.external else "") for r in listed.items],
-            "Access": [r.level.label for r in listed.items],
-            "Paths": [format_paths(r.paths) for r in listed.items],
-            "Since": [_when(r.since) for r in listed.items],
-            "Granted by": [r.granted_by for r in listed.items],
-            "Ends": [_when(r.expires_on) for r in listed.items],
-            "Last data movement": [_when(r.last_movement) or "none" for r in listed.items],
-            "Holder says": [ANSWERS.get(r.holder_answer or "", "") for r in listed.items],
-            "Review": [r.decision.label if r.decision else "to review" for r in listed.items],
-        },
+        pa.table(  # straight to Arrow, what Streamlit sends: no pandas frame made from a dict at every rerun
+            {
+                "Source": [r.source for r in listed.items],
+                "Who": [r.holder + (" (external)" if r.external else "") for r in listed.items],
+                "Access": [r.level.label for r in listed.items],
+                "Paths": [format_paths(r.paths) for r in listed.items],
+                "Since": [_when(r.since) for r in listed.items],
+                "Granted by": [r.granted_by for r in listed.items],
+                "Ends": [_when(r.expires_on) for r in listed.items],
+                "Last data movement": [_when(r.last_movement) or "none" for r in listed.items],
+                "Holder says": [ANSWERS.get(r.holder_answer or "", "") for r in listed.items],
+                "Review": [r.decision.label if r.decision else "to review" for r in listed.items],
+            }
+        ),
         hide_index=True,
         width="stretch",
     )
