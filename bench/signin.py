@@ -30,7 +30,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
@@ -43,8 +42,8 @@ from moto.server import ThreadedMotoServer
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from core.seed import DEMO_PASSWORD
-from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS
-from tests.conftest import free_port
+from tests.browser.conftest import CHROMIUM, CHROMIUM_FLAGS, healthy, settled
+from tests.conftest import free_port, stop
 
 with warnings.catch_warnings():  # the loopback provider imports Authlib's older modules, which say so at import
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -88,37 +87,14 @@ def streamlit(script: Path, data_dir: Path, env: Mapping[str, str], args: tuple[
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
-        while not _healthy(url):
+        while not healthy(url):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"{script.name} did not start: {(data_dir / 'streamlit.log').read_text()[-2000:]}")
             time.sleep(0.3)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
         log.close()
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
-
-
-def quiet(page: Page) -> None:
-    """Until the app's run has finished (Streamlit's running icon gone for half a second)."""
-    running = page.locator('[data-testid="stStatusWidgetRunningIcon"], [data-testid="stStatusWidgetRunningManIcon"]')
-    still = 0
-    for _ in range(300):
-        still = still + 1 if running.count() == 0 else 0
-        if still >= 5:
-            return
-        page.wait_for_timeout(100)
 
 
 def first_table(page: Page) -> None:
@@ -142,7 +118,7 @@ def sign_in_page(page: Page, url: str) -> float:
     page.goto(url)
     page.get_by_role("button", name="Sign in").wait_for(timeout=TIMEOUT_MS)
     seconds = time.perf_counter() - start
-    quiet(page)
+    settled(page)
     return seconds
 
 

@@ -11,10 +11,11 @@ from typing import Any
 from sqlmodel import Session, col, or_, select
 
 from core import audit, auth
-from core.adapters.models import JoinRequest, User, UserStatus, utcnow
+from core.adapters.models import JoinRequest, User, utcnow
 from core.context import Gatehouse
 from core.domain import InvalidInput, NotAllowed, shown
 from core.notify import NotificationKind, notify
+from core.queries import platform_team
 
 
 @dataclass(frozen=True)
@@ -46,12 +47,9 @@ def ask_to_join(gatehouse: Gatehouse, claims: Mapping[str, Any]) -> JoinAsked:
             email=who.email,
             name=who.display_name,
         )
-        team = session.exec(
-            select(User).where(col(User.is_platform_admin).is_(True), User.status == UserStatus.ACTIVE)
-        ).all()
         notify(
             session,
-            team,
+            platform_team(session),
             NotificationKind.JOIN_REQUEST,
             f"{shown(who.name, 60)} asks to join the platform",
             f"{who.name} ({who.email or 'no email given'}) signed in through the identity provider and is no platform "

@@ -215,12 +215,12 @@ def _place(
         source_id=source.id,
         subject=user.username,
         request_id=new.request_id,
-        before=_one_or_all(before),
-        after=_one_or_all(after),
+        before=as_recorded(before),
+        after=as_recorded(after),
     )
 
 
-def _one_or_all(described: list[dict[str, object]]) -> dict[str, object] | None:
+def as_recorded(described: list[dict[str, object]]) -> dict[str, object] | None:
     """A member's grants on a source as the audit trail keeps them: one grant as itself, several as a list."""
     if not described:
         return None

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import fields
+from typing import Any
 
 from sqlmodel import Session
 
@@ -57,28 +59,16 @@ def record_movement(
         raise InvalidInput("Complete the data movement form first.")
     with gatehouse.session() as session:
         access, target_access = _check_rights(session, actor, movement_kind, source, target)
-        movement = DataMovement(
-            user_id=actor.id or 0,
-            kind=movement_kind,
-            source_id=access.source.id,
-            target_source_id=target_access.source.id if target_access else None,
-            **form.answers(),
-        )
-        session.add(movement)
-        session.flush()
-        where = access.bucket + (f" to {target_access.bucket}" if target_access else "")
-        audit.record(
+        return _record(
             session,
-            actor.username,
-            "data-movement-recorded",
-            f"{actor.username} completed data movement form {movement.id} for {VERBS[movement_kind]} ({where})",
-            source_id=access.source.id,
-            movement_id=movement.id,
-            kind=movement_kind.value,
-            target=target_access.bucket if target_access else None,
+            actor,
+            movement_kind,
+            access,
+            target_access,
+            form.answers(),
+            lambda new: f"completed data movement form {new}",
             answers=form.answers(),
         )
-        return movement.id or 0
 
 
 def reuse_movement(
@@ -99,26 +89,51 @@ def reuse_movement(
             session, actor, form_id, (movement_kind,), access.source, target_access.source if target_access else None
         )
         answers = {f.name: getattr(earlier, f.name) for f in fields(MovementForm)}
-        movement = DataMovement(
-            user_id=actor.id or 0,
-            kind=movement_kind,
-            source_id=access.source.id,
-            target_source_id=target_access.source.id if target_access else None,
-            **answers,
-        )
-        session.add(movement)
-        session.flush()
-        where = access.bucket + (f" to {target_access.bucket}" if target_access else "")
-        audit.record(
+        return _record(
             session,
-            actor.username,
-            "data-movement-recorded",
-            f"{actor.username} used data movement form {earlier.id} again for {VERBS[movement_kind]} ({where}): "
-            f"form {movement.id}",
-            source_id=access.source.id,
-            movement_id=movement.id,
-            kind=movement_kind.value,
-            target=target_access.bucket if target_access else None,
+            actor,
+            movement_kind,
+            access,
+            target_access,
+            answers,
+            lambda new: f"used data movement form {earlier.id} again",
+            lambda new: f": form {new}",
             reuses=earlier.id,
         )
-        return movement.id or 0
+
+
+def _record(
+    session: Session,
+    actor: User,
+    kind: MovementKind,
+    access: SourceAccess,
+    target_access: SourceAccess | None,
+    form_answers: dict[str, Any],
+    what: Callable[[int | None], str],
+    after: Callable[[int | None], str] = lambda new: "",
+    **details: Any,
+) -> int:
+    """The movement's row with its answers, and its audit event: "{actor} {what} for {verb} ({where}){after}", each
+    given the new form's id."""
+    movement = DataMovement(
+        user_id=actor.id or 0,
+        kind=kind,
+        source_id=access.source.id,
+        target_source_id=target_access.source.id if target_access else None,
+        **form_answers,
+    )
+    session.add(movement)
+    session.flush()
+    where = access.bucket + (f" to {target_access.bucket}" if target_access else "")
+    audit.record(
+        session,
+        actor.username,
+        "data-movement-recorded",
+        f"{actor.username} {what(movement.id)} for {VERBS[kind]} ({where}){after(movement.id)}",
+        source_id=access.source.id,
+        movement_id=movement.id,
+        kind=kind.value,
+        target=target_access.bucket if target_access else None,
+        **details,
+    )
+    return movement.id or 0

@@ -4,7 +4,7 @@ member themselves."""
 from __future__ import annotations
 
 from core import audit
-from core.actions.grant_access import GrantOutcome, as_paths, check_manages, describe, keeps_an_admin
+from core.actions.grant_access import GrantOutcome, as_paths, as_recorded, check_manages, describe, keeps_an_admin
 from core.actor import acting
 from core.adapters.models import User, utcnow
 from core.context import Gatehouse
@@ -64,6 +64,6 @@ def revoke_access(
             f"{actor.username} revoked {who} {what}",
             source_id=source.id,
             subject=user.username,
-            before=before[0] if len(before) == 1 else {"grants": before},
+            before=as_recorded(before),
         )
     return GrantOutcome([user.username], sync_pending(gatehouse, [principal.role_name]))

@@ -179,15 +179,10 @@ def start_due_reviews(gatehouse: Gatehouse, every_days: int, today: date) -> Sta
         .join(ReviewCampaign, col(ReviewCampaign.id) == ReviewItem.campaign_id)
         .where(ReviewItem.source_id == DataSource.id, col(ReviewCampaign.started_at) >= since)
     )
-    holder = aliased(User)
-    live = (
+    live = (  # a member's live grant on the source (apps' grants are not reviewed)
         select(Grant.id)
-        .join(holder, col(holder.id) == Grant.user_id)
-        .where(
-            Grant.source_id == DataSource.id,
-            holder.status == UserStatus.ACTIVE,
-            or_(col(Grant.expires_on).is_(None), col(Grant.expires_on) >= today),
-        )
+        .join(User, col(User.id) == Grant.user_id)
+        .where(Grant.source_id == DataSource.id, *live_grant(today))
     )
     with gatehouse.session() as session:
         due = list(

@@ -72,7 +72,7 @@ def streamlit_server(
         try:
             url = f"http://127.0.0.1:{port}"
             deadline = time.monotonic() + 60
-            while not _healthy(url):
+            while not healthy(url):
                 if process.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"streamlit in {data_dir.name} did not start: " + log_path.read_text()[-2000:])
                 time.sleep(0.3)
@@ -81,7 +81,8 @@ def streamlit_server(
             stop(process)
 
 
-def _healthy(url: str) -> bool:
+def healthy(url: str) -> bool:
+    """A Streamlit server answers its health check (it has started)."""
     try:
         with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
             return bool(response.status == 200)
@@ -127,3 +128,15 @@ def _keep_evidence(browser, test_name: str) -> None:  # type: ignore[no-untyped-
                 stem.with_suffix(".html").write_text(page.content())
             except Exception as error:  # the evidence is a courtesy: never hide the test's own failure
                 print(f"could not keep evidence of {stem.name}: {error}")
+
+
+def settled(page, timeout: float = 30) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the app's run has finished (Streamlit shows its running icon while a script runs): a click on
+    something a run is still redrawing can be lost, or act on what the run is replacing."""
+    running = page.locator('[data-testid="stStatusWidgetRunningIcon"], [data-testid="stStatusWidgetRunningManIcon"]')
+    quiet = 0
+    for _ in range(int(timeout * 10)):
+        quiet = quiet + 1 if running.count() == 0 else 0
+        if quiet >= 5:
+            return
+        page.wait_for_timeout(100)

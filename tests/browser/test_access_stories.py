@@ -12,6 +12,7 @@ from core.config import Settings
 from core.seed import DEMO_PASSWORD
 from core.startup import start
 from tests.aws_helpers import as_user
+from tests.browser.conftest import settled
 from tests.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.browser
@@ -78,18 +79,6 @@ def choose(page, nth: int, option: str) -> None:  # type: ignore[no-untyped-def]
             page.keyboard.press("Escape")
             if attempt == 3:
                 raise
-
-
-def settled(page, timeout: float = 30) -> None:  # type: ignore[no-untyped-def]
-    """Wait until the app's run has finished (Streamlit shows its running icon while a script runs): a click on
-    something a run is still redrawing can be lost, or act on what the run is replacing."""
-    running = page.locator('[data-testid="stStatusWidgetRunningIcon"], [data-testid="stStatusWidgetRunningManIcon"]')
-    quiet = 0
-    for _ in range(int(timeout * 10)):
-        quiet = quiet + 1 if running.count() == 0 else 0
-        if quiet >= 5:
-            return
-        page.wait_for_timeout(100)
 
 
 def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
