@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import streamlit as st
 
@@ -31,10 +30,7 @@ def pages_for(roles: Roles, unread: int) -> list[st.Page]:
     return pages
 
 
-# The icon ships with the app: a :material/…: page icon is fetched from Google's servers, which a platform without
-# internet access cannot reach (the browser's console fills with errors and the tab shows no icon).
-ICON = Path(__file__).resolve().parent / ".streamlit" / "gatehouse.png"
-st.set_page_config(page_title="Gatehouse", page_icon=str(ICON), layout="wide")
+st.set_page_config(page_title="Gatehouse", page_icon=running.ICON, layout="wide")  # shipped with the app
 log = logging.getLogger("gatehouse")
 
 try:

@@ -45,6 +45,16 @@ def administers(user_id: Any, source_id: Any = DataSource.id) -> Any:
     )
 
 
+def administered_by(user_id: int) -> Any:
+    """The ids of the sources the user is an active admin of, as a subquery: `col(X.source_id).in_(...)` starts
+    from the user's own grants (their index), where `administers` would be asked once for every row of X."""
+    return (
+        select(Grant.source_id)
+        .join(User, col(User.id) == Grant.user_id)
+        .where(Grant.user_id == user_id, Grant.level == AccessLevel.ADMIN, User.status == UserStatus.ACTIVE)
+    )
+
+
 def is_active_admin(session: Session, user: Person, source: DataSource) -> bool:
     """Decided on what the database says now, not on the status of the row passed in (which may be stale)."""
     if user.id is None or source.id is None:

@@ -11,7 +11,7 @@ from core import iam_sync
 from core.actions.create_source import provision_pending
 from core.actions.expire_access import expire
 from core.adapters.aws import Aws, AwsError
-from core.adapters.db import lock_for_seeding, make_engine, migrate
+from core.adapters.db import lock_for_seeding, make_engine, migrate, refresh_statistics
 from core.adapters.local_aws import ensure_local_aws
 from core.adapters.models import DataSource
 from core.config import Settings, load_settings
@@ -34,6 +34,7 @@ def start(settings: Settings | None = None) -> Gatehouse:
             lock_for_seeding(session)
             if database_is_empty(session):
                 seed_demo_database(session, settings)
+    refresh_statistics(engine)
     try:
         if settings.aws_mode == "local" and emulation_forgot(gatehouse):
             # The emulation keeps nothing when it stops: apply the whole database to it again.

@@ -12,6 +12,7 @@ there they keep every character as typed, where `literal` must put an invisible 
 
 from __future__ import annotations
 
+import functools
 import re
 import urllib.parse
 from collections.abc import Sequence
@@ -38,12 +39,21 @@ WORD_JOINER = "\u2060"
 def literal(value: object, *, lines: bool = False) -> Markdown:
     """`value` as Markdown that renders as exactly its text. One line unless `lines`: then each line of the text
     is a line of the output (a hard break), never a heading, list, quote or code block."""
-    text = visible(str(value))
+    text = str(value)
+    return _remembered(text, lines) if len(text) <= 256 else _escaped(text, lines)
+
+
+def _escaped(value: str, lines: bool) -> Markdown:
+    text = visible(value)
     if not lines:
         return Markdown(_line(" ".join(text.splitlines())))
     parts = text.strip().splitlines()
     # An empty line between two lines would end the paragraph: a word joiner keeps it a line of its own.
     return Markdown("  \n".join(_line(part) if part.strip() else WORD_JOINER for part in parts))
+
+
+# A page escapes the same names, labels and cells at every rerun: short ones are escaped once a process.
+_remembered = functools.lru_cache(maxsize=8192)(_escaped)
 
 
 def _line(text: str) -> str:

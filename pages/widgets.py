@@ -138,14 +138,15 @@ def pager(total: int, size: int, key: str, *, back: str = "Previous", forward: s
     pages = max(1, -(-total // size))
     if pages <= 1:
         return
-    left, middle, right = st.columns([1, 2, 1])
-    # Only the buttons that lead somewhere (a button costs a rerun's time whether it can be clicked or not). A
-    # callback turns the page before the rerun the click makes: one rerun a click, not two.
-    if number > 0:
-        left.button(literal(back), key=f"{key}-back", on_click=_turn_page, args=(key, number - 1))
-    middle.caption(f"Page {number + 1:,} of {pages:,}" + (f" · {total:,} {literal(what)}" if what else ""))
-    if number + 1 < pages:
-        right.button(literal(forward), key=f"{key}-forward", on_click=_turn_page, args=(key, number + 1))
+    # One row (a horizontal container is one element; columns would be four). Only the buttons that lead somewhere
+    # (a button costs a rerun's time whether it can be clicked or not). A callback turns the page before the rerun
+    # the click makes: one rerun a click, not two.
+    with st.container(horizontal=True, horizontal_alignment="distribute", vertical_alignment="center"):
+        if number > 0:
+            st.button(literal(back), key=f"{key}-back", on_click=_turn_page, args=(key, number - 1))
+        st.caption(f"Page {number + 1:,} of {pages:,}" + (f" · {total:,} {literal(what)}" if what else ""))
+        if number + 1 < pages:
+            st.button(literal(forward), key=f"{key}-forward", on_click=_turn_page, args=(key, number + 1))
 
 
 def _turn_page(key: str, number: int) -> None:

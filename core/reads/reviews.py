@@ -29,7 +29,7 @@ from core.adapters.models import (
     UserStatus,
 )
 from core.domain import AccessLevel, NotFound, format_paths
-from core.queries import administers
+from core.queries import administered_by
 from core.reads.page import Page, fetch
 from core.rules import Person, check_platform_admin
 from core.rules.reviews import CampaignState, ReviewDecision
@@ -61,7 +61,11 @@ def reviewable_by(actor: Person, *, as_platform: bool) -> ColumnElement[bool]:
         return and_(not_(other_admins()), not_own)
     if actor.id is None:
         return false()
-    return and_(administers(actor.id, ReviewItem.source_id), not_own)
+    return and_(col(ReviewItem.source_id).in_(administered_by(actor.id)), not_own)
+
+
+def _source_id(name: str) -> Any:
+    return select(DataSource.id).where(DataSource.name == name).scalar_subquery()
 
 
 def _in_reviewable_campaign() -> ColumnElement[bool]:
@@ -119,22 +123,41 @@ def to_review(
     """One page of the grants the actor reviews in the open campaigns (of one source, or all of theirs): those still
     to decide first, then by source and holder."""
     actor = acting(session, actor)
+    where = [_in_reviewable_campaign(), reviewable_by(actor, as_platform=as_platform)]
+    if source:
+        where.append(ReviewItem.source_id == _source_id(source))
+    if pending_only:
+        where.append(PENDING)
+    # The page's ids first (sorted on what the order needs), then the details of those alone: joining the grant and
+    # its granter to every item of 300 sources before the sort took ten times as long.
+    order = (case((PENDING, 0), else_=1), DataSource.name, User.username, ReviewItem.id)
+    ids = list(
+        session.exec(
+            select(ReviewItem.id)
+            .join(DataSource, col(DataSource.id) == ReviewItem.source_id)
+            .join(User, col(User.id) == ReviewItem.user_id)
+            .where(*where)
+            .order_by(*order)
+            .offset(offset)
+            .limit(limit)
+        )
+    )
+    if offset == 0 and len(ids) < limit:
+        total = len(ids)
+    else:
+        total = int(session.exec(select(func.count()).select_from(ReviewItem).where(*where)).one())
     granter = aliased(User)
-    query = (
+    details = session.exec(
         select(ReviewItem, ReviewCampaign.due_on, DataSource.name, User.username, User.is_external, Grant, granter)
         .join(ReviewCampaign, col(ReviewCampaign.id) == ReviewItem.campaign_id)
         .join(DataSource, col(DataSource.id) == ReviewItem.source_id)
         .join(User, col(User.id) == ReviewItem.user_id)
         .outerjoin(Grant, col(Grant.id) == ReviewItem.grant_id)
         .outerjoin(granter, col(granter.id) == ReviewItem.granted_by_id)
-        .where(col(ReviewCampaign.state).in_(REVIEWABLE_STATES), reviewable_by(actor, as_platform=as_platform))
-    )
-    if source:
-        query = query.where(DataSource.name == source)
-    if pending_only:
-        query = query.where(PENDING)
-    order = (case((PENDING, 0), else_=1), DataSource.name, User.username, ReviewItem.id)
-    rows, total = fetch(session, query, order, offset, limit)
+        .where(col(ReviewItem.id).in_(ids))
+    ).all()
+    position = {item_id: n for n, item_id in enumerate(ids)}
+    rows = sorted(details, key=lambda row: position[row[0].id])
     since = _granted_events(session, [(item, name) for item, _, _, name, _, _, _ in rows])
     moved = _last_movements(session, [item for item, *_ in rows])
     items = []
@@ -224,9 +247,7 @@ def progress(session: Session, actor: User, source: str | None = None, *, as_pla
         .where(_in_reviewable_campaign(), reviewable_by(actor, as_platform=as_platform))
     )
     if source:
-        query = query.where(
-            ReviewItem.source_id == select(DataSource.id).where(DataSource.name == source).scalar_subquery()
-        )
+        query = query.where(ReviewItem.source_id == _source_id(source))
     total, reviewed, flagged = session.exec(query).one()
     return Progress(int(total or 0), int(reviewed or 0), int(flagged or 0))
 
