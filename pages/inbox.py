@@ -19,12 +19,15 @@ page = cached.read(notify.inbox, me, offset=page_number * PAGE_SIZE, limit=PAGE_
 if not page.items:
     st.info("Nothing here yet.")
 for item in page.items:
-    with st.container(border=True):
-        st.markdown(
-            f"{'' if item.read_at else ':blue-badge[new] '}**{literal(item.subject)}**  \n"
-            f":gray[{widgets.moment(item.created_at)}]"
-        )
-        st.text(item.body)  # it quotes what people wrote (a business need, a reason): shown exactly as written
+    # A message is a box headed by its subject (an expander: one element where a bordered box and a heading in it
+    # were two, at every rerun), its body in it as plain text: it quotes what people wrote (a business need, a
+    # reason), shown exactly as written.
+    with st.expander(
+        f"{'' if item.read_at else ':blue-badge[new] '}**{literal(item.subject)}** · "
+        f":gray[{widgets.moment(item.created_at)}]",
+        expanded=True,
+    ):
+        st.text(item.body)
 shown_unread = [item.id for item in page.items if item.read_at is None and item.id is not None]
 if shown_unread:  # seen now: counted as read from the next visit on
     gh.run(notify.mark_read, me, shown_unread)
