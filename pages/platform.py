@@ -283,14 +283,17 @@ if aws_tab.open:
 
 if audit_tab.open:
     with audit_tab:
-        one, two, three, four = st.columns(4)
-        since = one.date_input("From", value=utcnow().date() - timedelta(days=30), key="audit-since")
-        until = two.date_input("To", value=utcnow().date(), key="audit-until")
-        action = three.selectbox("Action", ["(any)", *cached.audit_action_names()], key="audit-action")
-        who = four.text_input("Actor", key="audit-who")
-        five, six = st.columns([3, 1], vertical_alignment="bottom")
-        text = five.text_input("Text in the summary", key="audit-text")
-        sign_ins = six.checkbox("Show sign-ins", key="audit-sign-ins", help="Sign-ins and sign-outs are most events.")
+        # Two rows of filters, each one horizontal container (columns would be a block for the row and one a field)
+        with st.container(horizontal=True):
+            since = st.date_input("From", value=utcnow().date() - timedelta(days=30), key="audit-since")
+            until = st.date_input("To", value=utcnow().date(), key="audit-until")
+            action = st.selectbox("Action", ["(any)", *cached.audit_action_names()], key="audit-action")
+            who = st.text_input("Actor", key="audit-who")
+        with st.container(horizontal=True, vertical_alignment="bottom"):
+            text = st.text_input("Text in the summary", key="audit-text")
+            sign_ins = st.checkbox(
+                "Show sign-ins", key="audit-sign-ins", help="Sign-ins and sign-outs are most events."
+            )
         filters = audit_trail.AuditFilter(
             since=since,
             until=until,
