@@ -10,7 +10,6 @@ import streamlit as st
 from core.context import Gatehouse
 from core.startup import start
 
-
 # The app's icon ships with it: a :material/…: page icon is fetched from Google's servers, which a platform without
 # internet access cannot reach. As a data URL, read once a process: given its path, Streamlit would read, hash and
 # store the file again at every rerun of every page.

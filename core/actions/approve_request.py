@@ -9,10 +9,10 @@ from core.actions.deciding import deciding
 from core.actions.grant_access import GrantOutcome, record_grant
 from core.adapters.models import RequestStatus, User
 from core.context import Gatehouse
-from core.domain import AccessLevel, InvalidInput, format_paths, parse_paths
+from core.domain import AccessLevel, format_paths
 from core.iam_sync import sync_pending
 from core.notify import NotificationKind
-from core.rules import check_ends_no_later_than_asked, check_no_more_than_asked, check_not_confirmer
+from core.rules import approval_terms, check_not_confirmer
 
 
 def approve_request(
@@ -27,11 +27,9 @@ def approve_request(
         request, source, requester = decision.request, decision.source, decision.requester
         check_not_confirmer(decision.actor, request).enforce()
         asked_level, asked_paths = AccessLevel(request.level), tuple(request.paths)
-        granted_level = level or asked_level
-        granted_paths = asked_paths if paths is None else parse_paths(paths)
-        check_no_more_than_asked(asked_level, asked_paths, granted_level, granted_paths).enforce(InvalidInput)
-        ends = expires_on if expires_on is not None else request.expires_on
-        check_ends_no_later_than_asked(request.expires_on, ends).enforce(InvalidInput)
+        granted_level, granted_paths, ends = approval_terms(
+            asked_level, asked_paths, request.expires_on, level, paths, expires_on
+        )
         request.granted_level = granted_level
         request.granted_paths = list(granted_paths)
         roles = record_grant(

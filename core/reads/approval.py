@@ -13,11 +13,11 @@ from sqlmodel import Session
 from core.actor import acting
 from core.adapters.models import DataSource, User
 from core.config import Settings
-from core.domain import AccessLevel, BucketGrant, GatehouseError, parse_paths
+from core.domain import AccessLevel, BucketGrant, GatehouseError
 from core.iam_sync import desired_grants, user_principal
 from core.policy import compile_role_policies
 from core.queries import held, held_grants, load_request, may_decide
-from core.rules import check_ends_no_later_than_asked, check_no_more_than_asked, place_grant
+from core.rules import approval_terms, place_grant
 
 Access = frozenset[tuple[str, str, str]]  # (action, resource, condition): one thing a role's documents allow
 
@@ -39,9 +39,9 @@ def approval_effect(
     source, requester = session.get(DataSource, request.source_id), session.get(User, request.requester_id)
     assert source is not None and requester is not None
     try:
-        granted = parse_paths(paths)
-        check_no_more_than_asked(AccessLevel(request.level), tuple(request.paths), level, granted).enforce()
-        check_ends_no_later_than_asked(request.expires_on, expires_on).enforce()
+        level, granted, _ = approval_terms(
+            AccessLevel(request.level), tuple(request.paths), request.expires_on, level, paths, expires_on
+        )
         grants = held_grants(session, source, requester)
         kept, placed = place_grant(held(grants), level, granted, requester.username, source.name)
         placed.enforce()

@@ -6,8 +6,10 @@ from datetime import date
 
 from core.domain import (
     AccessLevel,
+    InvalidInput,
     RequestStatus,
     format_paths,
+    parse_paths,
 )
 from core.rules.decision import ALLOWED, Decision, Person, Request
 from core.rules.grants import covers
@@ -118,6 +120,25 @@ def check_ends_no_later_than_asked(asked: date | None, granted: date | None) -> 
             False, f"The request asks for access until {asked:%d %B %Y}: you can end it sooner, never later."
         )
     return ALLOWED
+
+
+def approval_terms(
+    asked_level: AccessLevel,
+    asked_paths: tuple[str, ...],
+    asked_end: date | None,
+    level: AccessLevel | None,
+    paths: str | None,
+    expires_on: date | None,
+) -> tuple[AccessLevel, tuple[str, ...], date | None]:
+    """What an approval grants: the approver's level, paths (as typed) and end date, each as asked when not given;
+    refused (InvalidInput, one sentence) when it is more than asked or ends later. The approval and its preview
+    both decide here, so the preview never says what the approval would not do."""
+    granted_level = level or asked_level
+    granted_paths = asked_paths if paths is None else parse_paths(paths)
+    check_no_more_than_asked(asked_level, asked_paths, granted_level, granted_paths).enforce(InvalidInput)
+    ends = expires_on if expires_on is not None else asked_end
+    check_ends_no_later_than_asked(asked_end, ends).enforce(InvalidInput)
+    return granted_level, granted_paths, ends
 
 
 MIN_BUSINESS_NEED = 20

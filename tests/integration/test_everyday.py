@@ -91,6 +91,38 @@ def test_the_approver_reads_what_approving_does_in_aws_before_clicking(gatehouse
     ]
 
 
+@pytest.mark.parametrize(
+    ("level", "paths", "days"),
+    [
+        (AccessLevel.READ_ONLY, "/reports", None),  # no end date given: as asked
+        (AccessLevel.READ_ONLY, "/reports", 61),  # later than asked
+        (AccessLevel.READ_ONLY, "/reports", 30),
+        (AccessLevel.READ_WRITE, "/reports", None),  # more than asked
+        (AccessLevel.READ_ONLY, "/models", None),  # another path
+        (AccessLevel.READ_ONLY, "/reports\n\n/reports/q1", None),  # an empty line between paths
+    ],
+)
+def test_the_preview_refuses_exactly_what_the_approval_refuses(
+    gatehouse: Gatehouse, level: AccessLevel, paths: str, days: int | None
+) -> None:
+    """What the approver reads before clicking and what the click does are decided by one rule: a preview that says
+    "gains" is an approval that grants, a preview that says why not is an approval refused with those words."""
+    alice, bob = member(gatehouse, "alice"), member(gatehouse, "bob")
+    asked_end = utcnow().date() + timedelta(days=60)
+    asked = actions.request_access(gatehouse, alice, PRICING, AccessLevel.READ_ONLY, "/reports", NEED, asked_end)
+    ends = utcnow().date() + timedelta(days=days) if days is not None else None
+    said = gatehouse.run(approval_effect, gatehouse.settings, bob, asked.id, level, paths, ends)
+    previewed_refusal = not said[0].startswith("alice's role gains")
+    try:
+        actions.approve_request(gatehouse, bob, asked.id, level, paths, ends)
+    except InvalidInput as error:
+        assert previewed_refusal and said == [str(error)]
+    else:
+        assert not previewed_refusal, said
+        mine = gatehouse.run(catalog.usable_sources, gatehouse.settings, alice)
+        assert [s.expires_on for s in mine if s.name == PRICING] == [ends or asked_end]
+
+
 def test_a_form_is_used_again_in_one_click_for_the_same_work_only(gatehouse: Gatehouse) -> None:
     alice, bob = member(gatehouse, "alice"), member(gatehouse, "bob")
     workspace = "alpha-shared-workspace"
