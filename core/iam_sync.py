@@ -56,6 +56,22 @@ def desired_grants(session: Session, principal: Principal, today: date | None = 
     ]
 
 
+def placed_on_bucket(
+    source: DataSource,
+    held: Iterable[Grant],
+    kept: Iterable[tuple[str, ...] | None],
+    level: AccessLevel,
+    paths: tuple[str, ...],
+) -> list[BucketGrant]:
+    """A person's grants on one source as their role will hold them once a grant of `level` on `paths` is placed
+    beside those held: each held grant on the paths it keeps (`rules.place_grant`; None: it goes), and the new one."""
+    return [
+        BucketGrant(source.name, AccessLevel(g.level), keeps, source.kms_key_arn)
+        for g, keeps in zip(held, kept, strict=True)
+        if keeps is not None
+    ] + [BucketGrant(source.name, level, paths, source.kms_key_arn)]
+
+
 def mark_changed(session: Session, principals: Iterable[Principal]) -> None:
     """Record, in the caller's transaction, that these roles must be written to AWS again."""
     now = utcnow()

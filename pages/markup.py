@@ -52,8 +52,10 @@ def _escaped(value: str, lines: bool) -> Markdown:
     return Markdown("  \n".join(_line(part) if part.strip() else WORD_JOINER for part in parts))
 
 
-# A page escapes the same names, labels and cells at every rerun: short ones are escaped once a process.
-_remembered = functools.lru_cache(maxsize=8192)(_escaped)
+@functools.lru_cache(maxsize=8192)
+def _remembered(value: str, lines: bool) -> Markdown:
+    """A page escapes the same names, labels and cells at every rerun: short ones are escaped once a process."""
+    return _escaped(value, lines)
 
 
 def _line(text: str) -> str:

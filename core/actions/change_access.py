@@ -10,8 +10,8 @@ from core.actions.grant_access import GrantOutcome, as_paths, check_fits, check_
 from core.actor import acting
 from core.adapters.models import Grant, User, utcnow
 from core.context import Gatehouse
-from core.domain import AccessLevel, BucketGrant, InvalidInput, NotFound, format_paths
-from core.iam_sync import mark_changed, sync_pending, user_principal
+from core.domain import AccessLevel, InvalidInput, NotFound, format_paths
+from core.iam_sync import mark_changed, placed_on_bucket, sync_pending, user_principal
 from core.notify import NotificationKind, notify
 from core.queries import get_source, get_user, held, held_grants
 from core.rules import check_end_date, check_may_hold, check_no_overlap
@@ -49,8 +49,7 @@ def change_access(
             session,
             user,
             source.name,
-            [BucketGrant(source.name, AccessLevel(g.level), tuple(g.paths), source.kms_key_arn) for g in others]
-            + [BucketGrant(source.name, level, wanted, source.kms_key_arn)],
+            placed_on_bucket(source, others, [tuple(g.paths) for g in others], level, wanted),
         )
         before = describe(grant)
         _set(grant, actor, level, wanted, expires_on)

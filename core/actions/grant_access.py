@@ -14,7 +14,7 @@ from core.adapters.aws import AwsError, LivePolicies
 from core.adapters.models import DataSource, Grant, User, utcnow
 from core.context import Gatehouse
 from core.domain import AccessLevel, BucketGrant, InvalidInput, format_paths, parse_paths
-from core.iam_sync import SyncOutcome, desired_grants, mark_changed, sync_pending, user_principal
+from core.iam_sync import SyncOutcome, desired_grants, mark_changed, placed_on_bucket, sync_pending, user_principal
 from core.notify import NotificationKind, notify
 from core.queries import active_admins, get_source, get_user, held, held_grants, is_active_admin
 from core.rules import check_end_date, check_keeps_an_admin, check_manages_source, check_may_hold, place_grant
@@ -171,14 +171,7 @@ def _placement(
         g.level == AccessLevel.ADMIN and keeps is None for g, keeps in zip(grants, kept, strict=True)
     ):
         keeps_an_admin(session, source, user)
-    after = [
-        BucketGrant(source.name, AccessLevel(g.level), keeps, source.kms_key_arn)
-        for g, keeps in zip(grants, kept, strict=True)
-        if keeps is not None
-    ]
-    check_fits(
-        gatehouse, session, user, source.name, [*after, BucketGrant(source.name, level, paths, source.kms_key_arn)]
-    )
+    check_fits(gatehouse, session, user, source.name, placed_on_bucket(source, grants, kept, level, paths))
     return grants, kept
 
 

@@ -14,7 +14,7 @@ from core.actor import acting
 from core.adapters.models import DataSource, User
 from core.config import Settings
 from core.domain import AccessLevel, BucketGrant, GatehouseError
-from core.iam_sync import desired_grants, user_principal
+from core.iam_sync import desired_grants, placed_on_bucket, user_principal
 from core.policy import compile_role_policies
 from core.queries import held, held_grants, load_request, may_decide
 from core.rules import approval_terms, place_grant
@@ -48,12 +48,7 @@ def approval_effect(
     except GatehouseError as error:
         return [str(error)]
     now = desired_grants(session, user_principal(settings.env, requester))
-    after = [g for g in now if g.bucket != source.name] + [
-        BucketGrant(source.name, AccessLevel(g.level), keeps, source.kms_key_arn)
-        for g, keeps in zip(grants, kept, strict=True)
-        if keeps is not None
-    ]
-    after.append(BucketGrant(source.name, level, granted, source.kms_key_arn))
+    after = [g for g in now if g.bucket != source.name] + placed_on_bucket(source, grants, kept, level, granted)
     return describe_change(requester.username, _allowed(now), _allowed(after)) or [
         f"Nothing changes in AWS: {requester.username}'s role already allows all of it."
     ]
