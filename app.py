@@ -42,15 +42,12 @@ except GatehouseError as error:
 actor = signin.sign_in(gh)
 st.session_state[signin.ACTOR] = actor
 pages = signin.built_once(pages_for, actor.roles, actor.unread)
-# The navigation is drawn here, not by Streamlit (.streamlit/config.toml: client.showSidebarNavigation = false): so
-# nobody signed out is ever shown a list of the files in pages/, which Streamlit would show until a run declares the
-# pages.
-navigation = st.navigation(pages, position="hidden")
+# Streamlit's own navigation, across the top: one message a rerun, where links drawn in the sidebar were an element
+# a page. Not in the sidebar (.streamlit/config.toml: client.showSidebarNavigation = false), where Streamlit would
+# list the files in pages/ to whoever opens the app before a run declares its pages.
+navigation = st.navigation(pages, position="top")
 
 with st.sidebar:
-    for page in pages:
-        st.page_link(page)
-    st.divider()
     st.markdown(f"Signed in as {bold(actor.user.display_name or actor.user.username)} ({literal(actor.user.username)})")
     signin.sign_out_button(actor)
 
