@@ -110,7 +110,10 @@ def manage_access(gh: Gatehouse, me: User) -> None:
                     "as it is: a person may read one path and write another.",
                 )
                 until = widgets.end_date(key="grant-until")
-                confirm_external = st.checkbox("I confirm that external users among them should have this access")
+                confirm_external = st.checkbox(
+                    "I confirm that external users among them should have this access",
+                    help="External users need this confirmation, and can never be admins.",
+                )
                 if st.form_submit_button("Grant access", type="primary"):
                     widgets.act(
                         gh,
@@ -126,7 +129,6 @@ def manage_access(gh: Gatehouse, me: User) -> None:
                         ),
                         lambda outcome: f"Granted {level.label.lower()} access to {', '.join(outcome.recorded)}.",
                     )
-            st.caption("External users need the confirmation box, and can never be admins.")
 
     if edit_tab.open:
         with edit_tab:

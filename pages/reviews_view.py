@@ -80,8 +80,11 @@ def review_block(gh: Gatehouse, me: User, key: str, *, as_platform: bool = False
     remaining = done.total - done.reviewed
     if remaining:
         where = f"of {source}" if source else "of all your sources"
-        st.caption(f"Keep the rest: the {remaining:,} grants {literal(where)} still to review are kept as they are.")
-        if st.button(f"Keep the rest ({remaining:,})", key=f"{key}-keep-rest"):
+        if st.button(
+            f"Keep the rest ({remaining:,})",
+            key=f"{key}-keep-rest",
+            help=f"The {remaining:,} grants {literal(where)} still to review are kept as they are.",
+        ):
             widgets.act(
                 gh,
                 lambda: actions.keep_the_rest(gh, me, source, as_platform=as_platform),
@@ -94,43 +97,67 @@ def _describe(row: reviews.ReviewRow) -> str:
 
 
 def _decide(gh: Gatehouse, me: User, row: reviews.ReviewRow, key: str) -> None:
+    """Keep is one click; Change… and Revoke… open their form (what to lower, or a reason) with Cancel beside it.
+    Most grants are kept: a rerun of the tab draws three buttons, not the four fields only a change needs."""
     ident = f"{key}-{row.item_id}"
+    step = st.session_state.get(f"{key}-step")
+    doing = step[1] if step and step[0] == row.item_id else None  # a step opened for another grant is not this one's
     with st.container(border=True):
         st.markdown(
             f"{bold(row.holder)} has **{row.level.label.lower()}** access to {bold(row.source)} "
             f"({literal(format_paths(row.paths))})"
             + (f", until {widgets.day(row.expires_on)}" if row.expires_on else "")
+            + (f". {literal(row.holder)} says: {literal(ANSWERS[row.holder_answer])}." if row.holder_answer else "")
         )
-        if row.holder_answer:
-            st.caption(f"{literal(row.holder)} says: {literal(ANSWERS[row.holder_answer])}.")
-        with st.form(f"review-form-{ident}"):
-            levels = [lvl for lvl in AccessLevel if lvl.rank <= row.level.rank]
-            level = st.selectbox(
-                "Level", levels, index=len(levels) - 1, format_func=lambda lvl: lvl.label, key=f"rl-{ident}"
-            )
-            paths = st.text_area("Paths", value="\n".join(row.paths), key=f"rp-{ident}", help="Fewer paths, or none.")
-            until = widgets.end_date(key=f"ru-{ident}", value=row.expires_on)
-            reason = st.text_input("Reason (optional)", key=f"rr-{ident}")
+        if doing is None:
             with st.container(horizontal=True):
-                keep = st.form_submit_button("Keep", type="primary")
-                change = st.form_submit_button("Save change")
-                revoke = st.form_submit_button("Revoke")
-    if keep:
-        widgets.act(
-            gh, lambda: actions.review_grant(gh, me, row.item_id, "keep", reason=reason), f"Kept {row.holder}'s access."
-        )
-    if change:
-        widgets.act(
-            gh,
-            lambda: actions.review_grant(gh, me, row.item_id, "change", level, paths, until, reason),
-            f"Lowered {row.holder}'s access.",
-        )
-    if revoke:
-        widgets.act(
-            gh,
-            lambda: actions.review_grant(gh, me, row.item_id, "revoke", reason=reason),
-            f"Revoked {row.holder}'s access.",
-        )
+                keep = st.button("Keep", type="primary", key=f"review-keep-{ident}")
+                st.button("Change…", key=f"review-change-{ident}", on_click=_open_step, args=(key, row, "change"))
+                st.button("Revoke…", key=f"review-revoke-{ident}", on_click=_open_step, args=(key, row, "revoke"))
+            if keep:
+                widgets.act(
+                    gh, lambda: actions.review_grant(gh, me, row.item_id, "keep"), f"Kept {row.holder}'s access."
+                )
+        elif doing == "change":
+            with st.form(f"review-change-form-{ident}", border=False):
+                levels = [lvl for lvl in AccessLevel if lvl.rank <= row.level.rank]
+                level = st.selectbox(
+                    "Level", levels, index=len(levels) - 1, format_func=lambda lvl: lvl.label, key=f"rl-{ident}"
+                )
+                paths = st.text_area(
+                    "Paths", value="\n".join(row.paths), key=f"rp-{ident}", help="Fewer paths, or none."
+                )
+                until = widgets.end_date(key=f"ru-{ident}", value=row.expires_on)
+                reason = st.text_input("Reason (optional)", key=f"rr-{ident}")
+                with st.container(horizontal=True):
+                    change = st.form_submit_button("Save change", type="primary")
+                    st.form_submit_button("Cancel", on_click=_close_step, args=(key,))
+            if change:
+                widgets.act(
+                    gh,
+                    lambda: actions.review_grant(gh, me, row.item_id, "change", level, paths, until, reason),
+                    f"Lowered {row.holder}'s access.",
+                )
+        else:
+            with st.form(f"review-revoke-form-{ident}", border=False):
+                reason = st.text_input("Reason (optional)", key=f"rr-{ident}", help="Kept in the review's report.")
+                with st.container(horizontal=True):
+                    revoke = st.form_submit_button(f"Revoke {literal(row.holder)}'s access", type="primary")
+                    st.form_submit_button("Cancel", on_click=_close_step, args=(key,))
+            if revoke:
+                widgets.act(
+                    gh,
+                    lambda: actions.review_grant(gh, me, row.item_id, "revoke", reason=reason),
+                    f"Revoked {row.holder}'s access.",
+                )
+
+
+def _open_step(key: str, row: reviews.ReviewRow, what: str) -> None:
+    st.session_state[f"{key}-step"] = (row.item_id, what)
+
+
+def _close_step(key: str) -> None:
+    st.session_state.pop(f"{key}-step", None)
 
 
 def platform_reviews(gh: Gatehouse, me: User) -> None:

@@ -43,6 +43,8 @@ def test_dave_starts_bob_reviews_alice_answers(app_env: Gatehouse) -> None:  # n
     assert [p.value for p in bob.get("progress")] != []
     widget(bob, "selectbox", "Review").select_index(1)  # carol: read/write on the whole source (alice first)
     bob.run()
+    assert not [w for w in bob.selectbox if w.label == "Level"]  # the change's fields wait for Change…
+    widget(bob, "button", "Change…").click().run()
     widget(bob, "selectbox", "Level").set_value(AccessLevel.READ_ONLY)
     widget(bob, "button", "Save change").click().run()
     assert "Lowered carol's access." in messages(bob), messages(bob)
@@ -50,6 +52,11 @@ def test_dave_starts_bob_reviews_alice_answers(app_env: Gatehouse) -> None:  # n
     bob.run()
     widget(bob, "button", "Keep").click().run()
     assert "Kept dave's access." in messages(bob), messages(bob)
+    widget(bob, "button", "Revoke…").click().run()  # alice's, the one left: asks first, and Cancel changes nothing
+    assert widget(bob, "button", "Revoke alice's access")
+    widget(bob, "button", "Cancel").click().run()
+    assert {"Keep", "Change…", "Revoke…"} <= {b.label for b in bob.button}
+    assert "2 of 3 reviewed" in [p.proto.text for p in bob.get("progress")]
 
     alice = go(sign_in("alice"), "pages/inbox.py")
     assert [s.value for s in alice.subheader] == ["Do you still need this access?"]

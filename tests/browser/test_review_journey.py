@@ -31,9 +31,12 @@ def open_tab(page, name: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def review(page, option: str, button: str, said: str, level: str | None = None) -> None:  # type: ignore[no-untyped-def]
-    """Choose one grant in the Review box, optionally a lower level, and click Keep, Save change or Revoke."""
+    """Choose one grant in the Review box and click Keep; or Change… (then a lower level) or Revoke…, then `button`."""
     choose(page, 1, option)
     settled(page)
+    if button != "Keep":
+        page.get_by_role("button", name="Change…" if level else "Revoke…", exact=True).click()
+        settled(page)
     if level:
         choose(page, 2, level)
     page.get_by_role("button", name=button, exact=True).click()
@@ -67,7 +70,7 @@ def test_dave_starts_bob_reviews_alice_answers_the_due_date_passes(
     shot(bob, "review-2-bob-to-review")
     review(bob, f"dave: read only on /published of {SALES}", "Keep", "Kept dave's access.")
     review(bob, f"carol: read/write on whole bucket of {SALES}", "Save change", "Lowered carol's access.", "Read only")
-    review(bob, f"alice: read/write on /drafts of {SALES}", "Revoke", "Revoked alice's access.")
+    review(bob, f"alice: read/write on /drafts of {SALES}", "Revoke alice's access", "Revoked alice's access.")
     bob.get_by_text("3 of 4 reviewed").wait_for(timeout=30_000)
     shot(bob, "review-3-bob-reviewed")
 
