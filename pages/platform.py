@@ -308,8 +308,9 @@ if audit_tab.open:
         except GatehouseError as error:  # e.g. a date range that ends before it starts
             st.error(literal(error))
         else:
-            if by_actor.total <= AUDIT_PAGE:
-                st.caption(f"{by_actor.total:,} events, newest first")
+            # One caption: the count (the pager says it when there are several pages) and how to read one in full
+            counted = f"{by_actor.total:,} events, newest first" if by_actor.total <= AUDIT_PAGE else "Newest first"
+            st.caption(f"{counted} · click a row to read the event in full")
             picked = st.dataframe(
                 pa.table(  # straight to Arrow, what Streamlit sends: no pandas frame on the way
                     {
@@ -338,8 +339,6 @@ if audit_tab.open:
                         + (f" · about {event.subject}" if event.subject else "")
                     )
                     st.text(event.summary)
-            else:
-                st.caption("Click a row to read the event in full.")
             widgets.pager(by_actor.total, AUDIT_PAGE, "audit-page", back="Newer", forward="Older", what="events")
 
             def audit_csv(chosen: audit_trail.AuditFilter = filters) -> str:

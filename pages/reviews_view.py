@@ -235,9 +235,9 @@ def holder_questions(gh: Gatehouse, me: User) -> None:
     asked = cached.read_page(reviews.my_questions, me, key="questions-page", size=QUESTIONS_PAGE)
     if not asked.total:
         return
-    st.subheader("Do you still need this access?")
-    st.caption("An access review asks: No ends the access at once; Yes is shown to the source's admins.")
+    st.subheader("Do you still need this access?", help="An access review asks each holder of the access it reviews.")
     # One table and one pair of buttons for the page of questions: a rerun draws the same few elements however many
+    # grants are asked about.
     st.markdown(
         table(
             ["Data source", "Access", "Paths", "Answer by", "You said"],
@@ -259,13 +259,18 @@ def holder_questions(gh: Gatehouse, me: User) -> None:
         chosen = st.selectbox("Which access", list(named), format_func=named.__getitem__, key="question-pick")
         question = next((q for q in asked.items if q.item_id == chosen), question)
     with st.container(horizontal=True):
-        if st.button("Yes, still needed", key="still-needed", disabled=question.answer == "yes"):
+        if st.button(
+            "Yes, still needed",
+            key="still-needed",
+            disabled=question.answer == "yes",
+            help="The source's admins see your answer beside the access they review.",
+        ):
             widgets.act(
                 gh,
                 lambda q=question: actions.answer_review(gh, me, q.item_id, True),
                 f"Thank you: the admins of {question.source} see that you still need it.",
             )
-        if st.button("No longer needed", key="no-longer-needed"):
+        if st.button("No longer needed", key="no-longer-needed", help="Ends this access at once."):
             widgets.act(
                 gh,
                 lambda q=question: actions.answer_review(gh, me, q.item_id, False),

@@ -166,11 +166,11 @@ def test_dave_reads_the_audit_trail_without_sign_ins_and_one_event_in_full(
     settled(dave)
     with_sign_ins = events_counted(dave)
     assert with_sign_ins > without  # dave's and the others' sign-ins were there all along, hidden
-    dave.get_by_text("Click a row to read the event in full.").wait_for(timeout=30_000)
+    dave.get_by_text("click a row to read the event in full").wait_for(timeout=30_000)
     shot(dave, "everyday-9-dave-audit-trail-with-sign-ins")
 
 
 def events_counted(page) -> int:  # type: ignore[no-untyped-def]
-    caption = page.get_by_text(re.compile(r"^\d+ events, newest first$")).first
+    caption = page.get_by_text(re.compile(r"^\d+ events, newest first ·")).first
     caption.wait_for(timeout=30_000)
     return int(caption.inner_text().split()[0])
