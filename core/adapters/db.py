@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,6 +11,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, TextClause, event, inspect, text, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import ORMExecuteState, SessionTransaction
 from sqlmodel import Session, create_engine, select
 
@@ -171,10 +174,38 @@ def current_revision(engine: Engine) -> tuple[str, int, int] | None:
     """(the database's epoch, writing transactions that changed more than the trail, all writing transactions):
     equal only if nothing of that kind was written since. None where the database has no revision row (a schema made
     without the migrations): nothing is cached then.
-    On PostgreSQL it is read outside a transaction: one round trip where BEGIN … ROLLBACK would take three, at every
-    rerun (SQLite has no round trips, and its autocommit switch costs more than it saves)."""
-    with engine.connect() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execution_options(isolation_level="AUTOCOMMIT")
-        row = connection.execute(_READ_REVISION).first()
+
+    Read at every rerun of every page. On PostgreSQL through a pool of its own (`_revision_reader`): in autocommit, one
+    round trip where BEGIN … ROLLBACK would take three, and no ping before it (the main pool's pre-ping would be a
+    second); a connection the server dropped is found by the read itself, and read again once on a fresh one. SQLite
+    has no round trips, and its autocommit switch costs more than it saves."""
+    reader = _revision_reader(engine)
+    for attempt in (1, 2):
+        try:
+            with reader.connect() as connection:
+                row = connection.execute(_READ_REVISION).first()
+            break
+        except DBAPIError as error:
+            if attempt == 2 or not error.connection_invalidated:
+                raise
     return (row[0], row[1], row[2]) if row else None
+
+
+_READERS: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+_READERS_LOCK = threading.Lock()
+
+
+def _revision_reader(engine: Engine) -> Engine:
+    """The engine the revision is read through: on PostgreSQL a small autocommit pool without pre-ping beside the
+    engine's own (made once an engine, disposed with it); on SQLite the engine itself."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    with _READERS_LOCK:
+        reader = _READERS.get(engine)
+        if reader is None:
+            reader = _READERS[engine] = create_engine(
+                engine.url, isolation_level="AUTOCOMMIT", pool_size=2, max_overflow=8, pool_pre_ping=False
+            )
+            weakref.finalize(engine, reader.dispose)
+            event.listen(engine, "engine_disposed", lambda _engine: reader.dispose())
+    return reader

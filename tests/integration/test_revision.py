@@ -136,3 +136,26 @@ def test_bookkeeping_with_another_change_to_the_same_user_moves_both(gatehouse: 
         alice = session.exec(select(User).where(User.username == "alice")).one()
         alice.email = "alice.new@example.org"
     assert (number(gatehouse), trail(gatehouse)) == (before + 1, trail_before + 1)
+
+
+def test_a_revision_read_survives_the_server_dropping_its_connection(gatehouse: Gatehouse) -> None:
+    """Every rerun reads the revision without a ping first: a connection the server has dropped (a restart, an idle
+    timeout, a failover) is found by the read, which is made again on a fresh one; the page never sees it."""
+    if gatehouse.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no server to drop a connection")
+    before = number(gatehouse)
+    with gatehouse.session() as session:
+        mine = session.exec(select(User.id)).first()  # this session's own backend is left alone
+        assert mine is not None
+        dropped = session.connection().execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+        assert any(row[0] for row in dropped), "the revision's connection was open, and is dropped now"
+    assert number(gatehouse) == before  # read again on a fresh connection
+    with gatehouse.session() as session:
+        alice = session.exec(select(User).where(User.username == "alice")).one()
+        alice.display_name = "Alice After The Drop"
+    assert number(gatehouse) == before + 1
