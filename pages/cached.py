@@ -4,12 +4,15 @@ a page runs one query (the revision) when nothing was written. Pages read throug
 from __future__ import annotations
 
 import dataclasses
+import pickle
+import threading
 from collections.abc import Callable
 from datetime import date
 from enum import Enum
 from typing import Any, TypeVar
 
 import streamlit as st
+from cachetools import TTLCache
 
 from core.config import Settings
 from core.context import Gatehouse
@@ -38,8 +41,7 @@ def read(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     this process or another, is seen at the next rerun (a write of only the audit trail and sign-in bookkeeping is
     seen by the reads of the trail, `_READS_THE_TRAIL`, and no other); and the arguments, so one user's reads are
     never another's (a row by its table and id: the actor's reads are keyed by who they are). A refusal
-    (GatehouseError) is raised, never kept. The copy returned is the page's own (st.cache_data unpickles one at each
-    call)."""
+    (GatehouseError) is raised, never kept. The copy returned is the page's own: the cache keeps the value pickled."""
     revision = st.session_state.get(REVISION)
     if revision is not None:  # (process, epoch, n, trail): the trail's reads move with every write, others with n
         instance, epoch, n, trail = revision
@@ -54,9 +56,22 @@ def read(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return _cached_read(repr((revision, f"{fn.__module__}.{fn.__qualname__}", _key(args), _key(kwargs))), call)
 
 
-@st.cache_data(ttl=READ_TTL_SECONDS, max_entries=2000, show_spinner=False)  # a few MB: pages of rows
-def _cached_read(key: str, _call: Callable[[], T]) -> T:
-    return _call()
+# Every session of the process shares it: a few MB (pages of rows). A TTL cache of pickles, not st.cache_data: a page
+# makes two to six reads a rerun, and st.cache_data hashed each key, looked up its function's signature and its
+# callers' arguments at every call, more than the read itself costs when it is kept.
+_READS: TTLCache[str, bytes] = TTLCache(maxsize=2000, ttl=READ_TTL_SECONDS)
+_READS_LOCK = threading.Lock()  # a Streamlit process runs each session's reruns in a thread of its own
+
+
+def _cached_read(key: str, call: Callable[[], T]) -> T:
+    with _READS_LOCK:
+        kept = _READS.get(key)
+    if kept is not None:
+        return pickle.loads(kept)  # type: ignore[no-any-return]
+    value = call()  # two sessions asking at once may both read: the same value, kept once
+    with _READS_LOCK:
+        _READS[key] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    return value  # the caller's own: what is kept is its pickle
 
 
 @st.cache_data(ttl=300, show_spinner=False)
