@@ -309,8 +309,10 @@ if audit_tab.open:
             st.error(literal(error))
         else:
             # One caption: the count (the pager says it when there are several pages) and how to read one in full
-            counted = f"{by_actor.total:,} events, newest first" if by_actor.total <= AUDIT_PAGE else "Newest first"
-            st.caption(f"{counted} · click a row to read the event in full")
+            st.caption(
+                (f"{by_actor.total:,} events, newest first" if by_actor.total <= AUDIT_PAGE else "Newest first")
+                + " · click a row to read the event in full"
+            )
             picked = st.dataframe(
                 pa.table(  # straight to Arrow, what Streamlit sends: no pandas frame on the way
                     {
