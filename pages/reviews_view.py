@@ -38,11 +38,6 @@ def review_block(gh: Gatehouse, me: User, key: str, *, as_platform: bool = False
     chosen = st.selectbox("Data source", [ALL, *sources], key=widgets.restore(f"{key}-source", [ALL, *sources]))
     widgets.keep(f"{key}-source")
     source = None if chosen == ALL else chosen
-    done = cached.read(reviews.progress, me, source, as_platform=as_platform)
-    st.progress(
-        done.reviewed / done.total if done.total else 1.0,
-        text=f"{done.reviewed:,} of {done.total:,} reviewed" + (f" · {done.flagged:,} overdue" if done.flagged else ""),
-    )
     pending_only = st.toggle("Only those still to review", key=f"{key}-pending")
     number = widgets.page_number(f"{key}-page", f"{source}\n{pending_only}")
     listed = cached.read(
@@ -53,6 +48,11 @@ def review_block(gh: Gatehouse, me: User, key: str, *, as_platform: bool = False
         pending_only=pending_only,
         offset=number * REVIEW_PAGE,
         limit=REVIEW_PAGE,
+    )
+    done = listed.progress
+    st.progress(
+        done.reviewed / done.total if done.total else 1.0,
+        text=f"{done.reviewed:,} of {done.total:,} reviewed" + (f" · {done.flagged:,} overdue" if done.flagged else ""),
     )
     st.dataframe(
         pa.table(  # straight to Arrow, what Streamlit sends: no pandas frame made from a dict at every rerun

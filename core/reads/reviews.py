@@ -110,6 +110,11 @@ class Progress:
         )
 
 
+@dataclass(frozen=True)
+class ReviewPage(Page[ReviewRow]):
+    progress: Progress  # of all the grants the page is of (one source, or all of the reviewer's), whichever are listed
+
+
 def to_review(
     session: Session,
     actor: User,
@@ -119,10 +124,12 @@ def to_review(
     pending_only: bool = False,
     offset: int = 0,
     limit: int = 50,
-) -> Page[ReviewRow]:
+) -> ReviewPage:
     """One page of the grants the actor reviews in the open campaigns (of one source, or all of theirs): those still
-    to decide first, then by source and holder."""
+    to decide first, then by source and holder; and how far their review has got, whose count is the page's total
+    (one count over a reviewer's thousands of items, not one for the progress and another for the page)."""
     actor = acting(session, actor)
+    done = progress(session, actor, source, as_platform=as_platform)
     where = [_in_reviewable_campaign(), reviewable_by(actor, as_platform=as_platform)]
     if source:
         where.append(ReviewItem.source_id == _source_id(source))
@@ -142,10 +149,7 @@ def to_review(
             .limit(limit)
         )
     )
-    if offset == 0 and len(ids) < limit:
-        total = len(ids)
-    else:
-        total = int(session.exec(select(func.count()).select_from(ReviewItem).where(*where)).one())
+    total = done.total - done.reviewed if pending_only else done.total
     granter = aliased(User)
     details = session.exec(
         select(ReviewItem, ReviewCampaign.due_on, DataSource.name, User.username, User.is_external, Grant, granter)
@@ -182,7 +186,7 @@ def to_review(
                 decided_by=item.decided_by,
             )
         )
-    return Page(items, total, offset, limit)
+    return ReviewPage(items, total, offset, limit, done)
 
 
 def _granted_events(session: Session, items: list[tuple[ReviewItem, str]]) -> dict[int, tuple[datetime, str]]:
@@ -255,14 +259,16 @@ def progress(session: Session, actor: User, source: str | None = None, *, as_pla
 def review_sources(session: Session, actor: User, *, as_platform: bool = False) -> list[str]:
     """The sources the actor has grants to review in the open campaigns (for the Review tab's picker)."""
     actor = acting(session, actor)
-    query = (
-        select(DataSource.name)
-        .join(ReviewItem, col(ReviewItem.source_id) == DataSource.id)
-        .where(_in_reviewable_campaign(), reviewable_by(actor, as_platform=as_platform))
-        .distinct()
-        .order_by(DataSource.name)
-    )
-    return list(session.exec(query).all())
+    # Each candidate source asked whether it has one item to review (it stops at the first), not every item of
+    # hundreds of sources gathered and made distinct.
+    if as_platform:
+        candidates, theirs = [], reviewable_by(actor, as_platform=True)
+    elif actor.id is None:
+        return []
+    else:  # `reviewable_by` for an admin, its two halves where each is cheapest
+        candidates, theirs = [col(DataSource.id).in_(administered_by(actor.id))], ReviewItem.user_id != actor.id
+    has_items = exists().where(ReviewItem.source_id == DataSource.id, _in_reviewable_campaign(), theirs)
+    return list(session.exec(select(DataSource.name).where(*candidates, has_items).order_by(DataSource.name)).all())
 
 
 @dataclass(frozen=True)

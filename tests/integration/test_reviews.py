@@ -126,6 +126,25 @@ def test_a_campaign_from_start_to_report(gatehouse: Gatehouse) -> None:
     )
 
 
+def test_the_review_tab_lists_the_sources_to_review_and_counts_what_it_shows(gatehouse: Gatehouse) -> None:
+    """The picker offers the sources a reviewer has someone else's grants to review on, and no other; with "only those
+    still to review", the page's total is what is left, and each page's progress is the whole review's."""
+    prepared(gatehouse)
+    dave, bob, carol = member(gatehouse, "dave"), member(gatehouse, "bob"), member(gatehouse, "carol")
+    assert gatehouse.run(reviews.review_sources, bob) == [SALES]
+    assert gatehouse.run(reviews.review_sources, carol) == []  # she holds a grant there, administers none
+    # On Platform: the sources nobody else can review (SALES: bob's own admin grant, which only he administers)
+    assert gatehouse.run(reviews.review_sources, dave, as_platform=True) == [SALES]
+    assert gatehouse.run(reviews.review_sources, bob, as_platform=True) == []  # not of the platform team
+    first = gatehouse.run(reviews.to_review, bob, SALES)
+    actions.review_grant(gatehouse, bob, first.items[0].item_id, "keep")
+    pending = gatehouse.run(reviews.to_review, bob, SALES, pending_only=True)
+    everything = gatehouse.run(reviews.to_review, bob, None, limit=2)  # all his sources, two a page
+    assert pending.total == 3 and len(pending.items) == 3 and all(r.pending for r in pending.items)
+    assert (everything.total, len(everything.items)) == (4, 2)
+    assert pending.progress == everything.progress == reviews.Progress(total=4, reviewed=1, flagged=0)
+
+
 def test_the_platform_team_reviews_orphaned_sources_and_the_only_admins_grant(gatehouse: Gatehouse) -> None:
     dave, bob = member(gatehouse, "dave"), member(gatehouse, "bob")
     actions.grant_access(gatehouse, dave, "alpha-legacy-orphan", ["alice"], RO)
