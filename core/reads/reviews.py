@@ -129,7 +129,7 @@ def to_review(
     to decide first, then by source and holder; and how far their review has got, whose count is the page's total
     (one count over a reviewer's thousands of items, not one for the progress and another for the page)."""
     actor = acting(session, actor)
-    done = progress(session, actor, source, as_platform=as_platform)
+    done = _progress(session, actor, source, as_platform=as_platform)
     where = [_in_reviewable_campaign(), reviewable_by(actor, as_platform=as_platform)]
     if source:
         where.append(ReviewItem.source_id == _source_id(source))
@@ -240,7 +240,11 @@ def _last_movements(session: Session, items: list[ReviewItem]) -> dict[tuple[int
 
 def progress(session: Session, actor: User, source: str | None = None, *, as_platform: bool = False) -> Progress:
     """How far the actor's review has got in the open campaigns: "37 of 120 reviewed"."""
-    actor = acting(session, actor)
+    return _progress(session, acting(session, actor), source, as_platform=as_platform)
+
+
+def _progress(session: Session, actor: User, source: str | None, *, as_platform: bool) -> Progress:
+    """`progress` for an actor already read in this transaction (`acting`)."""
     query = (
         select(
             func.count(),
