@@ -177,18 +177,10 @@ def manage_access(gh: Gatehouse, me: User) -> None:
 
     if trail_tab.open:
         with trail_tab:
-            trail = cached.read(audit_trail.search, me, audit_trail.AuditFilter(source=source), limit=100)
+            trail = cached.read(cached.audit_table, me, audit_trail.AuditFilter(source=source), limit=100)
             st.caption(f"{trail.total:,} events" + (", newest 100 shown" if trail.total > 100 else ""))
-            if trail.items:  # summaries hold what people typed: shown as text, in a table that renders no Markdown
-                st.dataframe(
-                    {
-                        "When": [widgets.moment(r.at) for r in trail.items],
-                        "Who": [r.actor for r in trail.items],
-                        "What": [r.summary for r in trail.items],
-                    },
-                    hide_index=True,
-                    width="stretch",
-                )
+            if trail.total:  # summaries hold what people typed: shown as text, in a table that renders no Markdown
+                st.dataframe(trail.rows.select(["When", "Actor", "Summary"]), hide_index=True, width="stretch")
 
     if archive_tab.open:
         with archive_tab:

@@ -11,21 +11,60 @@ from datetime import date
 from enum import Enum
 from typing import Any, TypeVar
 
+import pyarrow as pa
 import streamlit as st
 from cachetools import TTLCache
 
+from core.adapters.models import User
 from core.config import Settings
 from core.context import Gatehouse
 from core.reads import audit_trail
 from pages.running import gatehouse
+from pages.widgets import moment
 
 T = TypeVar("T")
 REVISION = "gatehouse-revision"
 # A cached read is dropped at the next write to the database (from any process) or after this long: what time alone
 # changes (an end date passing) shows within it, and the expiry job's write ends it sooner.
 READ_TTL_SECONDS = 120
+
+
+@dataclasses.dataclass(frozen=True)
+class AuditTable:
+    """A page of the audit trail as the table a page shows it in, made once a page of events (kept by `read`):
+    Arrow, what Streamlit sends, so a rerun neither unpickles the events one by one nor converts them again."""
+
+    total: int
+    rows: pa.Table  # When, Actor, Action, Source, Subject, Summary: text, rendered as text by st.dataframe
+
+    def event(self, index: int) -> dict[str, str]:
+        """One row of the table, by its column names."""
+        return {name: values[0] for name, values in self.rows.slice(index, 1).to_pydict().items()}
+
+
+def audit_table(
+    session: Any, actor: User, filters: audit_trail.AuditFilter, offset: int = 0, limit: int = 50
+) -> AuditTable:
+    """`audit_trail.search`, as the table the Platform and Admin pages show (for `read`, which gives the session)."""
+    page = audit_trail.search(session, actor, filters, offset=offset, limit=limit)
+    events = page.items
+    return AuditTable(
+        page.total,
+        pa.table(
+            {
+                "When": pa.array([moment(e.at, seconds=True) for e in events], pa.string()),
+                "Actor": pa.array([e.actor for e in events], pa.string()),
+                "Action": pa.array([e.action for e in events], pa.string()),
+                "Source": pa.array([e.source or "" for e in events], pa.string()),
+                "Subject": pa.array([e.subject or "" for e in events], pa.string()),
+                "Summary": pa.array([e.summary for e in events], pa.string()),
+            }
+        ),
+    )
+
+
 # The reads that show audit events: keyed on every write (adapters.db `trail`). Other reads of the trail belong here.
-_READS_THE_TRAIL = frozenset({audit_trail.search})
+_READS_THE_TRAIL = frozenset({audit_trail.search, audit_table})
 
 
 def start_run(gh: Gatehouse) -> None:

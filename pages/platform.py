@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pandas as pd
-import pyarrow as pa
 import streamlit as st
 
 from core import actions
@@ -304,26 +303,17 @@ if audit_tab.open:
         )
         audit_page = widgets.page_number("audit-page", repr(filters))
         try:
-            by_actor = cached.read(audit_trail.search, me, filters, offset=audit_page * AUDIT_PAGE, limit=AUDIT_PAGE)
+            found = cached.read(cached.audit_table, me, filters, offset=audit_page * AUDIT_PAGE, limit=AUDIT_PAGE)
         except GatehouseError as error:  # e.g. a date range that ends before it starts
             st.error(literal(error))
         else:
             # One caption: the count (the pager says it when there are several pages) and how to read one in full
             st.caption(
-                (f"{by_actor.total:,} events, newest first" if by_actor.total <= AUDIT_PAGE else "Newest first")
+                (f"{found.total:,} events, newest first" if found.total <= AUDIT_PAGE else "Newest first")
                 + " · click a row to read the event in full"
             )
             picked = st.dataframe(
-                pa.table(  # straight to Arrow, what Streamlit sends: no pandas frame on the way
-                    {
-                        "When": [widgets.moment(r.at, seconds=True) for r in by_actor.items],
-                        "Actor": [r.actor for r in by_actor.items],
-                        "Action": [r.action for r in by_actor.items],
-                        "Source": [r.source or "" for r in by_actor.items],
-                        "Subject": [r.subject or "" for r in by_actor.items],
-                        "Summary": [r.summary for r in by_actor.items],
-                    }
-                ),
+                found.rows,
                 hide_index=True,
                 width="stretch",
                 column_config={"Summary": st.column_config.TextColumn(width="large")},
@@ -332,16 +322,16 @@ if audit_tab.open:
                 key=f"audit-table-{audit_page}",
             )
             chosen = picked.selection.rows if picked is not None else []
-            if chosen and chosen[0] < len(by_actor.items):  # one event in full: long summaries and source names
-                event = by_actor.items[chosen[0]]
+            if chosen and chosen[0] < found.rows.num_rows:  # one event in full: long summaries and source names
+                event = found.event(chosen[0])
                 with st.container(border=True):
                     st.text(
-                        f"{widgets.moment(event.at, seconds=True)} · {event.action} · by {event.actor}"
-                        + (f" · on {event.source}" if event.source else "")
-                        + (f" · about {event.subject}" if event.subject else "")
+                        f"{event['When']} · {event['Action']} · by {event['Actor']}"
+                        + (f" · on {event['Source']}" if event["Source"] else "")
+                        + (f" · about {event['Subject']}" if event["Subject"] else "")
                     )
-                    st.text(event.summary)
-            widgets.pager(by_actor.total, AUDIT_PAGE, "audit-page", back="Newer", forward="Older", what="events")
+                    st.text(event["Summary"])
+            widgets.pager(found.total, AUDIT_PAGE, "audit-page", back="Newer", forward="Older", what="events")
 
             def audit_csv(chosen: audit_trail.AuditFilter = filters) -> str:
                 """Made when the button is clicked (Streamlit calls it outside the page's run): nothing is kept."""

@@ -60,3 +60,16 @@ def test_alice_asks_for_a_webapp_source_and_dave_creates_it_from_its_own_tab(app
     with app_env.session() as session:
         source = session.exec(select(DataSource).where(DataSource.name == "alpha-pricing-dashboard")).one()
         assert source.kind == "webapp"
+
+
+def test_a_row_of_the_trail_opens_its_event_in_full_as_text(app_env: Gatehouse) -> None:  # noqa: F811
+    long_summary = "Moved **www.example.org** files: " + "x" * 300  # longer than the column shows, and not Markdown
+    with app_env.session() as session:
+        audit.record(session, "erin", "test.step", long_summary, subject="alice")
+    at = go(sign_in("dave"), "pages/platform.py", "Audit trail")
+    row = list(at.dataframe[0].value["Summary"]).index(long_summary)
+    at.session_state["audit-table-0"] = {"selection": {"rows": [row], "columns": [], "cells": []}}
+    at.run()
+    shown = [t.value for t in at.text]
+    assert long_summary in shown  # the whole summary, as plain text
+    assert any(t.endswith(" UTC · test.step · by erin · about alice") for t in shown)  # when, what, who, whom
