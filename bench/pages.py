@@ -64,6 +64,7 @@ import streamlit as st
 from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import col, select
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner.script_cache import ScriptCache
@@ -278,8 +279,11 @@ def open_review(url: str) -> None:
         if engine.dialect.name == "postgresql":
             # What autovacuum would do in the minutes after the seed and the campaign (vacuum and gather statistics),
             # done now: left to itself it takes a core of this machine's two while the first pages are timed.
+            # And a checkpoint: the seed's pages written out now, not by the checkpointer while pages are timed.
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
                 connection.execute(text("VACUUM ANALYZE"))
+                with contextlib.suppress(DBAPIError):  # CHECKPOINT needs a superuser or pg_checkpoint
+                    connection.execute(text("CHECKPOINT"))
     finally:
         engine.dispose()
 
