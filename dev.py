@@ -1,10 +1,11 @@
-"""The two commands of the README, for a fresh machine with only python3 and pip.
+"""The two commands of the README, for a fresh machine with only python3 and pip, and the lock's refresh.
 
     python3 dev.py run     # Gatehouse on http://127.0.0.1:8501 with SQLite, a local AWS emulation and demo data
     python3 dev.py test    # every test, PostgreSQL and Chromium included where the machine has them, a worker a core
+    python3 dev.py lock    # requirements.lock moved to today's releases (within pyproject's ranges), then every test
 
-Both create `.venv` (or reuse it) and install the project into it when pyproject.toml changes.
-Extra arguments go to streamlit or pytest.
+Each creates `.venv` (or reuses it) and installs exactly the versions of requirements.lock (hash-checked) when the lock
+or pyproject.toml changes. Extra arguments go to streamlit or pytest.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".gatehouse-installed"
+LOCK = ROOT / "requirements.lock"
 
 
 def say(message: str) -> None:
@@ -29,18 +31,56 @@ def say(message: str) -> None:
 
 
 def ensure_environment() -> None:
-    """Create the virtual environment and install the project (with its test tools) when pyproject changes."""
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    """Create the virtual environment and install the locked versions (the project with its test tools) when the lock
+    or pyproject changes: a fresh clone gets what CI last passed with, not whatever was released this morning."""
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + LOCK.read_bytes()).hexdigest()
     if STAMP.exists() and STAMP.read_text() == wanted and PYTHON.exists():
         return
     if not PYTHON.exists():
         say("creating .venv")
         venv.EnvBuilder(with_pip=True).create(VENV)
-    say("installing Gatehouse and its test tools into .venv (first run takes a minute or two)")
+    say("installing Gatehouse and its test tools into .venv from requirements.lock (first run takes a minute or two)")
     pip = [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
     subprocess.run([*pip, "--upgrade", "pip"], check=True)
-    subprocess.run([*pip, "-e", f"{ROOT}[test]"], check=True)
+    subprocess.run([*pip, "--require-hashes", "-r", str(LOCK)], check=True)
+    subprocess.run([*pip, "--no-deps", "-e", str(ROOT)], check=True)
     STAMP.write_text(wanted)
+
+
+def refresh_lock() -> None:
+    """Resolve pyproject's ranges (with the test tools) to today's releases, with every file's hash, for every
+    platform. Upgrading is this deliberate step, followed by the whole suite."""
+    ensure_environment()
+    say("resolving requirements.lock afresh")
+    subprocess.run(
+        [
+            str(BIN / "uv"),
+            "pip",
+            "compile",
+            str(ROOT / "pyproject.toml"),
+            "--extra",
+            "test",
+            "--upgrade",
+            "--generate-hashes",
+            "--universal",
+            "--python-version",
+            "3.11",
+            "--quiet",
+            "--custom-compile-command",
+            "python3 dev.py lock",
+            "-o",
+            str(LOCK),
+        ],
+        check=True,
+    )
+    ensure_environment()
+
+
+def freeze() -> None:
+    """What is installed, as pip sees it: CI prints it so that a run says which versions it tested."""
+    subprocess.run(
+        [str(PYTHON), "-m", "pip", "freeze", "--disable-pip-version-check", "--exclude-editable"], check=True
+    )
 
 
 def ensure_postgres() -> None:
@@ -70,11 +110,17 @@ def ensure_chromium() -> None:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("run", "test"):
+    if not argv or argv[0] not in ("run", "test", "lock", "freeze"):
         print(__doc__)
         return 2
     command, rest = argv[0], argv[1:]
+    if command == "lock":
+        refresh_lock()
+        command = "test"
     ensure_environment()
+    if command == "freeze":
+        freeze()
+        return 0
     os.chdir(ROOT)
     if command == "run":
         return subprocess.call([str(PYTHON), "-m", "streamlit", "run", "app.py", *rest])

@@ -250,3 +250,36 @@ def test_no_two_test_files_share_a_name() -> None:
     for path in (ROOT / "tests").rglob("test_*.py"):
         names.setdefault(path.name, []).append(str(path.relative_to(ROOT)))
     assert not {name: paths for name, paths in names.items() if len(paths) > 1}
+
+
+def test_browser_tests_wait_for_what_they_need_never_a_fixed_time() -> None:
+    """A browser test waits for a thing on the page, bounded by tests/browser/conftest.py's WAIT_MS (or a retried
+    step's `tries()`): a literal timeout or sleep in a test is what failed on a loaded machine (an audit download
+    waited 30 s at a load average of 5)."""
+    literal = re.compile(r"timeout\s*=\s*[0-9]|wait_for_timeout\(|time\.sleep\(")
+    found = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in sorted((ROOT / "tests" / "browser").glob("test_*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if literal.search(line)
+    ]
+    assert not found, "a fixed wait in a browser test:\n" + "\n".join(found)
+
+
+def test_dependencies_are_locked_with_hashes() -> None:
+    """A fresh clone installs what CI last passed with: every requirement of requirements.lock is pinned with its
+    hashes, and everything pyproject names is in it (`python3 dev.py lock` refreshes it)."""
+    import tomllib
+
+    lock = (ROOT / "requirements.lock").read_text()
+    pinned = {
+        m.group(1).lower().replace("_", "-"): m.group(2)
+        for m in re.finditer(r"^([A-Za-z0-9_.\-]+)==([^\s;\\]+)", lock, re.MULTILINE)
+    }
+    entries = re.split(r"\n(?=[A-Za-z0-9])", lock.split("\n", 2)[2])
+    unhashed = [entry.split()[0] for entry in entries if entry.strip() and "--hash=sha256:" not in entry]
+    assert not unhashed, f"requirements.lock pins without a hash: {unhashed}"
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    named = [*project["dependencies"], *project["optional-dependencies"]["test"]]
+    names = {re.match(r"[A-Za-z0-9_.\-]+", requirement).group(0).lower().replace("_", "-") for requirement in named}
+    assert names <= set(pinned), f"named in pyproject.toml but not locked: {sorted(names - set(pinned))}"

@@ -18,6 +18,12 @@ from tests.conftest import ARTIFACTS, free_port, missing, stop
 
 HEADLESS = ("--server.headless", "true")
 
+# Every wait of a browser test is for something it needs, bounded by WAIT_MS: a loaded machine (another suite beside
+# this one, a load average of 5) is slow, never wrong, so no test waits a fixed short time. NUDGE_MS is the wait of a
+# step retried because a rerun can swallow a click; the retry's last try waits the full bound (see `tries`).
+WAIT_MS = 180_000
+NUDGE_MS = 15_000
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("GATEHOUSE_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -71,7 +77,7 @@ def streamlit_server(
         )
         try:
             url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + WAIT_MS / 1000
             while not healthy(url):
                 if process.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"streamlit in {data_dir.name} did not start: " + log_path.read_text()[-2000:])
@@ -111,10 +117,45 @@ def browser(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
         missing("Playwright is not installed: pip install playwright (no browser download is needed)")
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield launched
+        yield Patient(launched)
         if request.node.stash.get(FAILED, False):
             _keep_evidence(launched, request.node.name)
         launched.close()
+
+
+class Patient:
+    """Chromium whose every page waits up to WAIT_MS for what it is asked to find (Playwright's own default is 30 s,
+    which a busy machine outlasts)."""
+
+    def __init__(self, browser) -> None:  # type: ignore[no-untyped-def]
+        self._browser = browser
+
+    def new_context(self, **options):  # type: ignore[no-untyped-def]
+        context = self._browser.new_context(**options)
+        context.set_default_timeout(WAIT_MS)
+        context.set_default_navigation_timeout(WAIT_MS)
+        return context
+
+    def new_page(self, **options):  # type: ignore[no-untyped-def]
+        return self.new_context(**options).new_page()
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self._browser, name)
+
+
+def tries(count: int = 3) -> list[int]:
+    """The waits of a step retried because a rerun can swallow a click: a nudge each, and the full bound last."""
+    return [NUDGE_MS] * (count - 1) + [WAIT_MS]
+
+
+def eventually(page, done, poll_ms: int = 250) -> bool:  # type: ignore[no-untyped-def]
+    """Whether `done()` comes true within WAIT_MS, asked every `poll_ms` (for what no locator can wait for)."""
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while not done():
+        if time.monotonic() > deadline:
+            return False
+        page.wait_for_timeout(poll_ms)
+    return True
 
 
 def _keep_evidence(browser, test_name: str) -> None:  # type: ignore[no-untyped-def]
@@ -130,13 +171,15 @@ def _keep_evidence(browser, test_name: str) -> None:  # type: ignore[no-untyped-
                 print(f"could not keep evidence of {stem.name}: {error}")
 
 
-def settled(page, timeout: float = 30) -> None:  # type: ignore[no-untyped-def]
+def settled(page) -> None:  # type: ignore[no-untyped-def]
     """Wait until the app's run has finished (Streamlit shows its running icon while a script runs): a click on
-    something a run is still redrawing can be lost, or act on what the run is replacing."""
+    something a run is still redrawing can be lost, or act on what the run is replacing. Quiet for half a second
+    counts as finished."""
     running = page.locator('[data-testid="stStatusWidgetRunningIcon"], [data-testid="stStatusWidgetRunningManIcon"]')
-    quiet = 0
-    for _ in range(int(timeout * 10)):
-        quiet = quiet + 1 if running.count() == 0 else 0
-        if quiet >= 5:
-            return
-        page.wait_for_timeout(100)
+    quiet = [0]
+
+    def finished() -> bool:
+        quiet[0] = quiet[0] + 1 if running.count() == 0 else 0
+        return quiet[0] >= 5
+
+    eventually(page, finished, poll_ms=100)

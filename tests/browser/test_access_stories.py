@@ -12,7 +12,7 @@ from core.config import Settings
 from core.seed import DEMO_PASSWORD
 from core.startup import start
 from tests.aws_helpers import as_user
-from tests.browser.conftest import settled
+from tests.browser.conftest import settled, tries
 from tests.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.browser
@@ -25,18 +25,18 @@ def signed_in(browser, url: str, username: str):  # type: ignore[no-untyped-def]
     page.get_by_role("textbox", name="Username").fill(username)
     page.get_by_role("textbox", name="Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="My data").first.wait_for(timeout=60_000)
+    page.get_by_role("heading", name="My data").first.wait_for()
     settled(page)  # the sign-in's last reruns (its cookie) end on My data: a page opened before them is left again
     return page
 
 
 def open_page(page, heading: str) -> None:  # type: ignore[no-untyped-def]
     """Through the sidebar navigation, as a person would (the session and sign-in stay)."""
-    for attempt in range(3):
+    for attempt, wait in enumerate(tries(3)):
         # A click that lands while the app is still rerunning after sign-in can be swallowed: click again.
         page.get_by_role("link", name=heading).click()
         try:
-            page.get_by_role("heading", name=heading).first.wait_for(timeout=20_000)
+            page.get_by_role("heading", name=heading).first.wait_for(timeout=wait)
             settled(page)
             if page.get_by_role("heading", name=heading).count() == 0:  # a late rerun went back elsewhere
                 raise TimeoutError(f"{heading} was left again")
@@ -50,30 +50,30 @@ def open_page(page, heading: str) -> None:  # type: ignore[no-untyped-def]
 def ask(page, url: str, source: str, paths: str = "") -> None:  # type: ignore[no-untyped-def]
     open_page(page, "Request access")
     search = page.get_by_role("textbox", name="Find a data source")
-    for attempt in range(3):
+    for attempt, wait in enumerate(tries(3)):
         # The page can still be redrawing after the navigation: type again if the box was replaced meanwhile.
         try:
-            search.fill(source, timeout=10_000)
-            search.press("Enter", timeout=10_000)
+            search.fill(source, timeout=wait)
+            search.press("Enter", timeout=wait)
             break
         except Exception:
             if attempt == 2:
                 raise
-    page.wait_for_timeout(800)
+    settled(page)
     choose(page, 0, source)  # the picker is redrawn by the search's rerun: choose opens it again if it was
     if paths:
         page.get_by_role("textbox", name="Paths (optional)").fill(paths)
     page.get_by_role("textbox", name="Business need").fill(NEED)
     page.get_by_role("button", name="Send request").click()
-    page.get_by_text(f"Request sent for {source}").wait_for(timeout=30_000)
+    page.get_by_text(f"Request sent for {source}").wait_for()
 
 
 def choose(page, nth: int, option: str) -> None:  # type: ignore[no-untyped-def]
     """Pick an option in the nth select box; retried, as the box can be redrawn while the app reruns."""
-    for attempt in range(4):
+    for attempt, wait in enumerate(tries(4)):
         page.get_by_role("combobox").nth(nth).click()
         try:
-            page.get_by_role("option", name=option).click(timeout=5_000)
+            page.get_by_role("option", name=option).click(timeout=wait)
             return
         except Exception:
             page.keyboard.press("Escape")
@@ -83,7 +83,7 @@ def choose(page, nth: int, option: str) -> None:  # type: ignore[no-untyped-def]
 
 def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
     ARTIFACTS.mkdir(exist_ok=True)
-    page.wait_for_timeout(1500)  # let the widgets finish drawing
+    settled(page)  # let the widgets finish drawing
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
@@ -101,7 +101,7 @@ def test_alice_asks_bob_for_reports_and_gets_exactly_that(
     bob.get_by_text(NEED).wait_for()
     shot(bob, "story1-2-bob-queue")
     bob.get_by_role("button", name="Approve").first.click()
-    bob.get_by_text("Approved: alice has read only access to alpha-pricing-models").wait_for(timeout=30_000)
+    bob.get_by_text("Approved: alice has read only access to alpha-pricing-models").wait_for()
 
     open_page(alice, "My data")
     alice.get_by_role("strong").filter(has_text="alpha-pricing-models").wait_for()
@@ -128,14 +128,14 @@ def test_alice_asks_for_an_orphan_carol_confirms_dave_grants(
     open_page(carol, "Confirmations")
     shot(carol, "story2-1-carol-confirmations")
     carol.get_by_role("button", name="Confirm the business need").click()
-    carol.get_by_text("now goes to the platform team").wait_for(timeout=30_000)
+    carol.get_by_text("now goes to the platform team").wait_for()
 
     dave = signed_in(browser, app_url, "dave")
     open_page(dave, "Platform")
     dave.get_by_text("Confirmed by the requester's line manager.").wait_for()
     shot(dave, "story2-2-dave-platform")
     dave.get_by_role("button", name="Grant as asked").click()
-    dave.get_by_text("Granted to alice.").wait_for(timeout=30_000)
+    dave.get_by_text("Granted to alice.").wait_for()
 
     open_page(alice, "My data")
     alice.get_by_role("strong").filter(has_text="alpha-legacy-orphan").wait_for()

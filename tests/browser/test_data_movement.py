@@ -24,7 +24,7 @@ def complete_form(page, scope) -> None:  # type: ignore[no-untyped-def]
     scope.get_by_role("textbox", name="How long it will be kept").fill("Two years")
     scope.get_by_text("I declare that the information governance procedures").click()
     scope.get_by_role("button", name="Complete the form").click()
-    page.get_by_text("is complete.").first.wait_for(timeout=30_000)
+    page.get_by_text("is complete.").first.wait_for()
 
 
 def test_alice_uploads_browses_previews_and_downloads(app_url: str, browser, moto_reset: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -38,19 +38,19 @@ def test_alice_uploads_browses_previews_and_downloads(app_url: str, browser, mot
     complete_form(alice, alice)
     alice.locator("input[type=file]").set_input_files(str(data))
     alice.get_by_role("button", name="Upload", exact=True).click()
-    alice.get_by_text("Uploaded notes/orders.csv to alpha-shared-workspace").wait_for(timeout=30_000)
+    alice.get_by_text("Uploaded notes/orders.csv to alpha-shared-workspace").wait_for()
     shot(alice, "movement-1-uploaded")
 
     open_page(alice, "My data")
     choose(alice, 0, "alpha-shared-workspace")  # Browse: the source picker
     alice.get_by_role("button", name="notes").click()
-    alice.get_by_text("orders.csv", exact=True).wait_for(timeout=30_000)
+    alice.get_by_text("orders.csv", exact=True).wait_for()
     choose(alice, 1, "notes/orders.csv")  # Browse: the object picker
     alice.get_by_role("button", name="Preview the first rows").click()
     table = alice.locator('[data-testid="stDataFrame"]').first
-    table.wait_for(timeout=30_000)
+    table.wait_for()
     table.hover()  # the table's toolbar shows on hover: search and full screen, but no way to take the rows away
-    alice.get_by_role("button", name="Search").first.wait_for(timeout=10_000)
+    alice.get_by_role("button", name="Search").first.wait_for()
     assert alice.get_by_role("button", name="Download as CSV").count() == 0
     shot(alice, "movement-2-preview")
     assert actions(tmp_path, moto_reset).count("data-previewed") == 1
@@ -61,7 +61,7 @@ def test_alice_uploads_browses_previews_and_downloads(app_url: str, browser, mot
     alice.get_by_role("tab", name="Preview").click()  # the page reruns, the form stays complete: nothing is read
     alice.get_by_role("tab", name="Download").click()
     assert actions(tmp_path, moto_reset).count("data-downloaded") == 0  # nothing has left yet
-    with alice.expect_download(timeout=30_000) as download:
+    with alice.expect_download() as download:
         alice.get_by_role("button", name="Save orders.csv").click()
     saved = tmp_path / "downloaded.csv"
     download.value.save_as(saved)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.seed import DEMO_PASSWORD
+from tests.browser.conftest import settled
 from tests.conftest import ARTIFACTS
 
 
@@ -14,7 +15,7 @@ def test_alice_signs_in_and_sees_my_data(app_url: str, browser) -> None:  # type
     page.get_by_role("textbox", name="Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
 
-    page.get_by_role("heading", name="My data").first.wait_for(timeout=60_000)
+    page.get_by_role("heading", name="My data").first.wait_for()
     page.get_by_role("strong").filter(has_text="alpha-sales-analysis").wait_for()
     # "Other data sources" is a data grid: its cells are drawn on a canvas, with the text in an accessible table
     orphaned = page.locator('[data-testid="stDataFrame"]').get_by_text("none left (orphaned)")
@@ -34,15 +35,15 @@ def test_alice_signs_in_and_sees_my_data(app_url: str, browser) -> None:  # type
     page.screenshot(path=str(ARTIFACTS / "my-data-alice.png"), full_page=True)
 
     page.reload()  # the sign-in cookie keeps alice signed in
-    page.get_by_role("heading", name="My data").first.wait_for(timeout=30_000)
+    page.get_by_role("heading", name="My data").first.wait_for()
 
     page.get_by_role("button", name="Sign out").click()
-    page.get_by_role("button", name="Sign in").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Sign in").wait_for()
     # The sign-out's run draws the form first; the page it replaces goes at the end of that run (under load, later)
-    page.wait_for_function("() => !document.body.innerText.includes('alpha-sales-analysis')", timeout=30_000)
-    page.wait_for_function("() => !document.cookie.includes('gatehouse=')", timeout=10_000)
+    page.wait_for_function("() => !document.body.innerText.includes('alpha-sales-analysis')")
+    page.wait_for_function("() => !document.cookie.includes('gatehouse=')")
     page.reload()  # signed out means signed out: a reload shows the sign-in form, not alice's data
-    page.get_by_role("button", name="Sign in").wait_for(timeout=30_000)
-    page.wait_for_timeout(2_000)
+    page.get_by_role("button", name="Sign in").wait_for()
+    settled(page)
     assert "alpha-sales-analysis" not in page.inner_text("body")
     assert page.get_by_role("heading", name="My data").count() == 0

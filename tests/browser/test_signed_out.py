@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.conftest import settled
+
 pytestmark = pytest.mark.browser
 PAGES = ("platform", "inbox", "my_data", "upload", "admin", "confirmations", "request_access")
 HELPERS = (
@@ -27,8 +29,8 @@ def test_a_signed_out_visit_to_any_page_is_the_sign_in_page(app_url: str, browse
     for path in PAGES + HELPERS:  # the first visit reaches a process that has shown nobody its navigation yet
         page = context.new_page()
         page.goto(f"{app_url}/{path}")
-        page.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
-        page.wait_for_timeout(500)  # whatever else the run would draw
+        page.get_by_role("button", name="Sign in").wait_for()
+        settled(page)  # whatever else the run would draw
         body = page.inner_text("body")
         assert "Username" in body and "Password" in body, path
         for leak in ("error", "Platform", "Inbox", "alpha-", "Upload", "markup", "browse view"):

@@ -23,6 +23,7 @@ from core.queries import get_user
 from core.seed import DEMO_PASSWORD
 from core.startup import start
 from pages.markup import WORD_JOINER
+from tests.browser.conftest import eventually, settled, tries
 from tests.browser.test_access_stories import choose, open_page, shot, signed_in
 from tests.browser.test_data_movement import complete_form
 
@@ -77,20 +78,16 @@ def body_text(page) -> str:  # type: ignore[no-untyped-def]
     return str(page.inner_text("body")).replace(WORD_JOINER, "")  # literal() puts one into www. and the like
 
 
-def missing_after(page, shown: tuple[str, ...], seconds: float = 30) -> list[str]:  # type: ignore[no-untyped-def]
-    """What of `shown` the page still lacks once it shows all of it or `seconds` pass (a loaded machine redraws
-    slowly: the run that draws it can still be going)."""
-    for _ in range(int(seconds * 2)):
-        missing = [text for text in shown if text not in body_text(page)]
-        if not missing:
-            return []
-        page.wait_for_timeout(500)
-    return missing
+def missing_after(page, shown: tuple[str, ...]) -> list[str]:  # type: ignore[no-untyped-def]
+    """What of `shown` the page still lacks once it shows all of it or the wait's bound passes (a loaded machine
+    redraws slowly: the run that draws it can still be going)."""
+    eventually(page, lambda: all(text in body_text(page) for text in shown), poll_ms=500)
+    return [text for text in shown if text not in body_text(page)]
 
 
 def looks_as_text(page, where: str, *shown: str) -> None:  # type: ignore[no-untyped-def]
     """Nothing on the page came from a payload, and the payload is there, as text."""
-    page.wait_for_timeout(1500)  # let the run finish drawing
+    settled(page)  # let the run finish drawing
     missing = missing_after(page, shown)
     assert not missing, f"{where} does not show {missing}"
     body = body_text(page)
@@ -132,10 +129,14 @@ def test_every_page_shows_user_text_as_text(app_url: str, browser, moto_reset: s
     alice = signed_in(browser, app_url, "alice")
     looks_as_text(alice, "alice-my-data", SOURCE, "/www.attacker.example")
     choose(alice, 0, "alpha-shared-workspace")
-    for _ in range(3):  # a click that lands while the source's first run is still drawing can be swallowed
+    for attempt, wait in enumerate(tries(3)):  # a click while the source's first run still draws can be swallowed
         alice.get_by_role("button", name="payloads").first.click()
-        if not missing_after(alice, ("www.attacker.example.csv",), seconds=15):
+        try:
+            alice.get_by_text("www.attacker.example.csv").first.wait_for(timeout=wait)
             break
+        except Exception:
+            if attempt == 2:
+                raise
     looks_as_text(alice, "alice-browse", "www.attacker.example.csv", "ok⟨U+202E⟩vsc.exe", OBJECT_LINK, OBJECT_STREAMLIT)
     choose(alice, 1, f"payloads/{OBJECT_IMAGE}.csv")
     alice.get_by_role("tab", name="Download").click()

@@ -13,7 +13,8 @@ from core.adapters.models import MovementKind
 from core.config import Settings
 from core.queries import get_user
 from core.startup import start
-from tests.browser.test_access_stories import choose, open_page, settled, shot, signed_in
+from tests.browser.conftest import settled, tries
+from tests.browser.test_access_stories import choose, open_page, shot, signed_in
 from tests.browser.test_data_movement import complete_form
 from tests.integration.test_movement import form
 
@@ -37,29 +38,30 @@ def test_alice_restores_the_version_she_overwrote(app_url: str, browser, moto_re
     alice = signed_in(browser, app_url, "alice")
     open_page(alice, "My data")
     choose(alice, 0, WORKSPACE)
-    for _ in range(3):  # a click that lands while the source's first run is still drawing can be swallowed
+    for attempt, wait in enumerate(tries(3)):  # a click while the source's first run still draws can be swallowed
         settled(alice)
         alice.get_by_role("button", name="history").first.click()
         try:
-            alice.get_by_text("prices.csv", exact=True).wait_for(timeout=15_000)
+            alice.get_by_text("prices.csv", exact=True).wait_for(timeout=wait)
             break
         except Exception:
-            continue
+            if attempt == 2:
+                raise
     choose(alice, 1, KEY)
     alice.get_by_role("tab", name="Versions").click()
     panel = alice.get_by_role("tabpanel", name="Versions")
     panel.get_by_role("button", name="Show earlier versions").click()
-    panel.get_by_text("Written by").wait_for(timeout=30_000)
+    panel.get_by_text("Written by").wait_for()
     body = alice.inner_text("body")
     assert f"{len(SECOND)} bytes" in body and f"{len(FIRST)} bytes" in body and "current" in body
     shot(alice, "versions-1-alice-sees-the-history")
     panel.get_by_text("Restore it").click()
-    panel.get_by_role("textbox", name="What the data is").wait_for(timeout=30_000)
+    panel.get_by_role("textbox", name="What the data is").wait_for()
     settled(alice)  # the form is drawn by the rerun the choice made: fill it once that run is over
     complete_form(alice, panel)
     settled(alice)
     panel.get_by_role("button", name="Restore this version").click()
-    alice.get_by_text(f"Restored {KEY}").wait_for(timeout=30_000)
+    alice.get_by_text(f"Restored {KEY}").wait_for()
     settled(alice)
     assert alice.inner_text("body").count(f"{len(FIRST)} bytes") >= 2  # the restored version is current, on top
     shot(alice, "versions-2-alice-restored-it")
