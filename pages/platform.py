@@ -344,6 +344,7 @@ if audit_tab.open:
                 mime="text/csv",
                 key="audit-download",
                 help="Every event that matches the filters above, oldest first.",
+                on_click="ignore",
             )
 
 if reviews_tab.open:  # access reviews (issue #17): start one, follow them, their reports

@@ -224,6 +224,7 @@ def platform_reviews(gh: Gatehouse, me: User) -> None:
         file_name=f"gatehouse-review-{campaign}.csv",
         mime="text/csv",
         key="review-download",
+        on_click="ignore",
     )
     st.divider()
     st.markdown("**Grants only the platform team can review** (orphaned sources, and a source's only admin)")

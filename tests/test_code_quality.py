@@ -283,3 +283,21 @@ def test_dependencies_are_locked_with_hashes() -> None:
     named = [*project["dependencies"], *project["optional-dependencies"]["test"]]
     names = {re.match(r"[A-Za-z0-9_.\-]+", requirement).group(0).lower().replace("_", "-") for requirement in named}
     assert names <= set(pinned), f"named in pyproject.toml but not locked: {sorted(names - set(pinned))}"
+
+
+def test_every_download_button_leaves_the_page_as_it_is() -> None:
+    """A download button whose file is made at the click must not also rerun the page: the rerun drops the file the
+    click asked for, and the download never comes (the audit export did this on a loaded machine)."""
+    unsafe = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for path in PAGES
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "download_button"
+        and not any(
+            k.arg == "on_click" and isinstance(k.value, ast.Constant) and k.value.value == "ignore"
+            for k in node.keywords
+        )
+    ]
+    assert not unsafe, f"a download button reruns the page (on_click='ignore' keeps it): {unsafe}"

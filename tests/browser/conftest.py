@@ -148,9 +148,9 @@ def tries(count: int = 3) -> list[int]:
     return [NUDGE_MS] * (count - 1) + [WAIT_MS]
 
 
-def eventually(page, done, poll_ms: int = 250) -> bool:  # type: ignore[no-untyped-def]
-    """Whether `done()` comes true within WAIT_MS, asked every `poll_ms` (for what no locator can wait for)."""
-    deadline = time.monotonic() + WAIT_MS / 1000
+def eventually(page, done, poll_ms: int = 250, within_ms: int = WAIT_MS) -> bool:  # type: ignore[no-untyped-def]
+    """Whether `done()` comes true within `within_ms`, asked every `poll_ms` (for what no locator can wait for)."""
+    deadline = time.monotonic() + within_ms / 1000
     while not done():
         if time.monotonic() > deadline:
             return False
