@@ -298,8 +298,10 @@ def app_role_name(env: str, app_name: str) -> str:
     return f"{env}_app_{app_name.lower()}"
 
 
-def console_url(bucket: str, region: str, prefix: str = "") -> str:
-    """The S3 console's page of a bucket (or a folder in it); a folder's name is quoted, whatever S3 holds."""
-    query = {"region": region, "tab": "objects"} | ({"prefix": f"{prefix.lstrip('/')}/"} if prefix else {})
+def console_url(bucket: str, region: str, folder: str = "") -> str:
+    """The S3 console's page of a bucket, or of a folder in it (a path `/p/q` or a prefix `p/q/`); a folder's name is
+    quoted, whatever S3 holds."""
+    folder = folder.strip("/")
+    query = {"region": region, "tab": "objects"} | ({"prefix": f"{folder}/"} if folder else {})
     encoded = urllib.parse.urlencode(query, safe="/", quote_via=urllib.parse.quote)
     return f"https://{region}.console.aws.amazon.com/s3/buckets/{bucket}?{encoded}"

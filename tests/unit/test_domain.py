@@ -126,6 +126,9 @@ class TestUsernames:
 def test_role_names_and_console_links() -> None:
     assert user_role_name("alpha", "Alice") == "alpha_user_alice"
     assert console_url("alpha-x", "eu-west-1").startswith("https://eu-west-1.console.aws.amazon.com/s3/buckets/alpha-x")
+    # A folder as a granted path or as a prefix opens the console at that folder
+    at_path = "https://eu-west-1.console.aws.amazon.com/s3/buckets/alpha-x?region=eu-west-1&tab=objects&prefix=p/q/"
+    assert console_url("alpha-x", "eu-west-1", "/p/q") == console_url("alpha-x", "eu-west-1", "p/q/") == at_path
     assert AccessLevel.ADMIN.can_write and not AccessLevel.READ_ONLY.can_write
     assert AccessLevel.READ_ONLY.label == "Read only"
 
