@@ -99,6 +99,16 @@ class BucketGrant:
 
 # --- free text --------------------------------------------------------------------------------------
 
+# How much a person may type, said once here: the actions check it (`check_text`, `parse_paths`) and the forms show
+# it (a field's `max_chars`, and its help). A business need and a reason are read by people deciding,
+# not stored documents; a path list is bounded by what one role's policy can hold.
+MAX_BUSINESS_NEED = 2_000  # characters
+MAX_REASON = 1_000  # characters: refusing a request or a webapp source, a review's change or revoke
+MAX_DESCRIPTION = 500  # characters: what a new data source holds
+MAX_PATHS = 50  # paths in one list
+MAX_PATH_BYTES = 512  # each path, in UTF-8: half of S3's 1,024-byte key, leaving room for the names under it
+MAX_PATHS_TEXT = MAX_PATHS * (MAX_PATH_BYTES + 1)  # the paths field: every path on a line of its own
+
 # Control characters (C0 and C1, but tab and newline) have no place in anything a person types here; PostgreSQL
 # refuses NUL outright.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -128,7 +138,9 @@ def check_text(text: str, what: str, max_length: int, *, multiline: bool = True)
         raise InvalidInput(f"The {what} holds a text-direction override, which changes how the text reads: remove it.")
     text = text.strip()
     if len(text) > max_length:
-        raise InvalidInput(f"Keep the {what} under {max_length:,} characters.")
+        raise InvalidInput(
+            f"The {what} is {len(text):,} characters long: keep it to {max_length:,} characters at most."
+        )
     return text
 
 
@@ -142,7 +154,6 @@ def is_clean_name(name: str, max_length: int) -> bool:
 # `*`, `?` and `${` mean something in an IAM ARN or condition: a path holding them would widen access. Brackets,
 # `!`, `<` and `>` are what Markdown links, images and HTML are made of, and no data path needs them.
 _PATH_FORBIDDEN = re.compile(f"[][*?${{}}\\\\()!<>\\x00-\\x1f\\x7f-\\x9f{BIDI_CONTROLS}]")
-MAX_PATHS = 50
 
 
 def parse_paths(text: str | None) -> tuple[str, ...]:
@@ -157,6 +168,8 @@ def parse_paths(text: str | None) -> tuple[str, ...]:
             "The paths field holds only blank lines: clear it to give access to the whole bucket, "
             "or enter one path a line."
         )
+    if len(lines) > MAX_PATHS:
+        raise InvalidInput(f"There are {len(lines):,} paths: give at most {MAX_PATHS}.")
     paths: list[str] = []
     for number, raw in enumerate(lines, start=1):
         line = raw.strip()
@@ -171,8 +184,6 @@ def parse_paths(text: str | None) -> tuple[str, ...]:
                 raise InvalidInput(
                     f"The path {shown(path, 40)} is already inside {shown(other, 40)}: list only {shown(other, 40)}."
                 )
-    if len(paths) > MAX_PATHS:
-        raise InvalidInput(f"At most {MAX_PATHS} paths can be given; there are {len(paths)}.")
     return tuple(paths)
 
 
@@ -199,8 +210,10 @@ def validate_path(path: str, line_number: int | None = None) -> str:
         )
     if any(part in (".", "..") for part in path.split("/")):
         raise InvalidInput(f"{where} must not contain . or .. as a folder name.")
-    if len(path.encode()) > 512:
-        raise InvalidInput(f"{where} is longer than 512 bytes.")
+    if len(path.encode()) > MAX_PATH_BYTES:
+        raise InvalidInput(
+            f"{where} is {len(path.encode()):,} bytes long: a path may be {MAX_PATH_BYTES} bytes at most."
+        )
     return path
 
 
@@ -298,8 +311,10 @@ def app_role_name(env: str, app_name: str) -> str:
     return f"{env}_app_{app_name.lower()}"
 
 
-def console_url(bucket: str, region: str, prefix: str = "") -> str:
-    """The S3 console's page of a bucket (or a folder in it); a folder's name is quoted, whatever S3 holds."""
-    query = {"region": region, "tab": "objects"} | ({"prefix": f"{prefix.lstrip('/')}/"} if prefix else {})
+def console_url(bucket: str, region: str, folder: str = "") -> str:
+    """The S3 console's page of a bucket, or of a folder in it (a path `/p/q` or a prefix `p/q/`); a folder's name is
+    quoted, whatever S3 holds."""
+    folder = folder.strip("/")
+    query = {"region": region, "tab": "objects"} | ({"prefix": f"{folder}/"} if folder else {})
     encoded = urllib.parse.urlencode(query, safe="/", quote_via=urllib.parse.quote)
     return f"https://{region}.console.aws.amazon.com/s3/buckets/{bucket}?{encoded}"

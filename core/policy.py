@@ -1,10 +1,11 @@
 """The IAM policy compiler: grants in, policy documents out. Pure, so every rule is proven by unit tests.
 
 The shape follows the design's IAM.md. Whole-bucket grants share statements that list many ARNs. A bucket reached
-only through paths is listed only under its paths (`s3:prefix`), and from its root down to them one folder level at a
-time (`s3:prefix` of a parent folder and `s3:delimiter` "/"), so the console and `aws s3 ls s3://bucket/` reach the
-paths and see nothing beside them but folder names. A conditional statement names several buckets only when they
-hold exactly the same paths: its condition then means the same for each. Nobody is given `s3:DeleteObjectVersion`:
+only through paths is listed only under its paths (`s3:prefix`), never above them: listing a parent folder, even one
+level at a time with the `/` delimiter, shows the objects there with their names and sizes, and S3 has no condition
+that returns folder names only. So the console and `aws s3 ls` start at the path (`s3://bucket/p/q/`), where
+Gatehouse's links open them. A conditional statement names several buckets only when they hold exactly the same
+paths: its condition then means the same for each. Nobody is given `s3:DeleteObjectVersion`:
 a delete leaves a delete marker, and history is Gatehouse's to restore. Everything is sorted, so an unchanged grant
 set compiles to byte-identical documents and the caller can skip writes that change nothing.
 """
@@ -43,7 +44,6 @@ WRITE_ACTIONS = (
 # reached only through paths: 258 path grants would fit one role instead of 303 (bench/policy_capacity.py).
 PREFIX_LIST_ACTIONS = ("s3:ListBucket", "s3:ListBucketVersions")
 WHOLE_BUCKET_LIST_ACTIONS = (*PREFIX_LIST_ACTIONS, "s3:ListBucketMultipartUploads")
-NAVIGATION_ACTION = "s3:ListBucket"  # with s3:delimiter "/": one folder level at a time
 # What the S3 console reads to draw a bucket's page: without them it shows "Insufficient permissions" banners.
 CONSOLE_BUCKET_ACTIONS = ("s3:GetBucketPolicyStatus", "s3:GetBucketPublicAccessBlock", "s3:GetBucketAcl")
 CONSOLE_ACCOUNT_ACTIONS = ("s3:GetAccountPublicAccessBlock", "s3:ListAccessPoints")
@@ -160,15 +160,10 @@ def compile_role_policies(
     # Larger, indivisible statements first; the small ARNs then fill the gaps they leave.
     units: list[dict | tuple[str, str]] = list(ACCOUNT_STATEMENTS)
     listed: dict[tuple[str, ...], list[str]] = defaultdict(list)  # the buckets that hold exactly these paths
-    below: dict[tuple[str, ...], list[str]] = defaultdict(list)  # the buckets whose paths have these parents
     for bucket in path_only:
-        prefixes = _minimal(path_prefixes[bucket])
-        listed[tuple(prefixes)].append(bucket)
-        below[_parents(prefixes)].append(bucket)
+        listed[tuple(_minimal(path_prefixes[bucket]))].append(bucket)
     for prefixes, buckets in sorted(listed.items()):
-        units += _conditional_statements(PREFIX_LISTING, buckets, [f"{prefix}/*" for prefix in prefixes])
-    for parents, buckets in sorted(below.items()):
-        units += _conditional_statements(NAVIGATION, buckets, list(parents))
+        units += _listing_statements(buckets, [f"{prefix}/*" for prefix in prefixes])
     units += _kms_statements(grants)
     for sid in SHARED_ACTIONS:
         units += [(sid, arn) for arn in sorted(shared[sid])]
@@ -226,61 +221,38 @@ def _minimal(scopes: set[str]) -> list[str]:
     return sorted(s for s in scopes if not any(o != s and path_covers(o, s) for o in scopes))
 
 
-def _parents(prefixes: list[str]) -> tuple[str, ...]:
-    """The folders on the way down to the paths, as S3 prefixes: the root "", then `p/` for `p/q`."""
-    found = {""}
-    for prefix in prefixes:
-        parts = prefix.split("/")
-        found |= {"/".join(parts[:depth]) + "/" for depth in range(1, len(parts))}
-    return tuple(sorted(found))
+def _listing_statement(buckets: list[str], values: list[str]) -> dict:
+    """Listing of these buckets under these `s3:prefix` patterns only.
+
+    `p/q/*` matches the prefixes `p/q/` and `p/q/sub/...` (StringLike `*` also matches nothing). The bare `p/q` is
+    deliberately not allowed: S3 prefixes are plain string prefixes, so listing `p/q` would reveal `p/qq/...` keys.
+    """
+    arns = [bucket_arn(b) for b in buckets]
+    return {
+        "Effect": "Allow",
+        "Action": list(PREFIX_LIST_ACTIONS),
+        "Resource": arns[0] if len(arns) == 1 else arns,
+        "Condition": {"StringLike": {"s3:prefix": values[0] if len(values) == 1 else values}},
+    }
 
 
-@dataclass(frozen=True)
-class _Conditional:
-    """A listing statement conditioned on `s3:prefix` values (and, to navigate, on `s3:delimiter`)."""
-
-    actions: str | tuple[str, ...]
-    operator: str
-    delimiter: str | None = None
-
-    def statement(self, buckets: list[str], values: list[str]) -> dict:
-        condition: dict[str, str | list[str]] = {"s3:prefix": values[0] if len(values) == 1 else values}
-        if self.delimiter is not None:
-            condition["s3:delimiter"] = self.delimiter
-        arns = [bucket_arn(b) for b in buckets]
-        return {
-            "Effect": "Allow",
-            "Action": self.actions if isinstance(self.actions, str) else list(self.actions),
-            "Resource": arns[0] if len(arns) == 1 else arns,
-            "Condition": {self.operator: condition},
-        }
-
-
-# `p/q/*` matches the prefixes `p/q/` and `p/q/sub/...` (StringLike `*` also matches nothing). The bare `p/q` is
-# deliberately not allowed: S3 prefixes are plain string prefixes, so listing `p/q` would reveal `p/qq/...` keys.
-PREFIX_LISTING = _Conditional(PREFIX_LIST_ACTIONS, "StringLike")
-# The parent folders exactly (StringEquals), and only with the delimiter: folder names one level at a time, never the
-# keys beside a path.
-NAVIGATION = _Conditional(NAVIGATION_ACTION, "StringEquals", delimiter="/")
-
-
-def _conditional_statements(kind: _Conditional, buckets: list[str], values: list[str]) -> list[dict]:
+def _listing_statements(buckets: list[str], values: list[str]) -> list[dict]:
     """The statements for buckets that share these condition values: split by values, then by buckets, only where
     one statement would outgrow a document."""
     chunks: list[list[str]] = [[]]
     for value in values:
-        if chunks[-1] and policy_size(kind.statement(buckets[:1], [*chunks[-1], value])) > _MAX_STATEMENT:
+        if chunks[-1] and policy_size(_listing_statement(buckets[:1], [*chunks[-1], value])) > _MAX_STATEMENT:
             chunks.append([])
         chunks[-1].append(value)
     statements = []
     for chunk in chunks:
         group: list[str] = []
         for bucket in buckets:
-            if group and policy_size(kind.statement([*group, bucket], chunk)) > _MAX_STATEMENT:
-                statements.append(kind.statement(group, chunk))
+            if group and policy_size(_listing_statement([*group, bucket], chunk)) > _MAX_STATEMENT:
+                statements.append(_listing_statement(group, chunk))
                 group = []
             group.append(bucket)
-        statements.append(kind.statement(group, chunk))
+        statements.append(_listing_statement(group, chunk))
     return statements
 
 

@@ -8,7 +8,7 @@ import streamlit as st
 from core import actions
 from core.adapters.models import User
 from core.context import Gatehouse
-from core.domain import AccessLevel, format_paths
+from core.domain import MAX_PATH_BYTES, MAX_PATHS, MAX_PATHS_TEXT, AccessLevel, format_paths
 from core.reads import audit_trail, catalog, page, queues
 from core.reads.queues import RequestView
 from pages import cached, decisions, reviews_view, running, signin, widgets
@@ -106,8 +106,10 @@ def manage_access(gh: Gatehouse, me: User) -> None:
                     "Paths (optional)",
                     placeholder="/folder-one\n/folder-two",
                     key="grant-paths",
+                    max_chars=MAX_PATHS_TEXT,
                     help="One path a line; empty = whole bucket. Their access on other paths of the source stays "
-                    "as it is: a person may read one path and write another.",
+                    "as it is: a person may read one path and write another. "
+                    f"At most {MAX_PATHS:d} paths, each at most {MAX_PATH_BYTES:,} bytes long.",
                 )
                 until = widgets.end_date(key="grant-until")
                 confirm_external = st.checkbox(
@@ -155,7 +157,14 @@ def manage_access(gh: Gatehouse, me: User) -> None:
                         format_func=lambda lvl: lvl.label,
                         key=f"edit-level-{ident}",
                     )
-                    paths = st.text_area("Paths", value="\n".join(entry.paths), key=f"edit-paths-{ident}")
+                    paths = st.text_area(
+                        "Paths",
+                        value="\n".join(entry.paths),
+                        key=f"edit-paths-{ident}",
+                        max_chars=MAX_PATHS_TEXT,
+                        help="One path a line; empty = whole bucket. "
+                        f"At most {MAX_PATHS:d} paths, each at most {MAX_PATH_BYTES:,} bytes long.",
+                    )
                     until = widgets.end_date(key=f"edit-until-{ident}", value=entry.expires_on)
                     with st.container(horizontal=True):
                         saved = st.form_submit_button("Save", type="primary")
@@ -225,8 +234,9 @@ if decide_section.open:
                         "On paths",
                         value="\n".join(r.paths),
                         key=f"paths-{r.id}",
+                        max_chars=MAX_PATHS_TEXT,
                         help="Fewer paths than asked is fine; empty = whole bucket (only if the whole bucket was "
-                        "asked for).",
+                        f"asked for). At most {MAX_PATHS:d} paths, each at most {MAX_PATH_BYTES:,} bytes long.",
                     )
                     until = widgets.end_date(key=f"until-{r.id}", value=r.expires_on, latest=r.expires_on)
                     return level, paths, until

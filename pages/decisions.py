@@ -11,7 +11,7 @@ import streamlit as st
 from core import actions
 from core.adapters.models import User
 from core.context import Gatehouse
-from core.domain import format_paths
+from core.domain import MAX_REASON, format_paths
 from core.reads.approval import approval_effect
 from core.reads.page import Page
 from core.reads.queues import RequestView
@@ -81,7 +81,8 @@ def decision_form(
         reason = st.text_area(
             "Reason for refusing",
             key=f"reason-{request.id}",
-            help="The requester reads it. Not needed to approve.",
+            max_chars=MAX_REASON,
+            help=f"The requester reads it. Not needed to approve. At most {MAX_REASON:,} characters.",
         )
         with st.container(horizontal=True):
             approve_clicked = st.form_submit_button(literal(approve), type="primary")

@@ -7,7 +7,7 @@ from core.domain import format_paths
 from core.reads import catalog
 from pages import cached, running, signin, widgets
 from pages.browse_view import browse
-from pages.markup import bold, link, table
+from pages.markup import bold, links, table
 
 PAGE_SIZE = 25
 
@@ -43,7 +43,11 @@ else:
                     format_paths(s.paths),
                     widgets.day(s.expires_on) if s.expires_on else "",
                     widgets.aws_state(s.applied, s.apply_error),
-                    link("Open on AWS", s.console_url),
+                    links(
+                        [("Open on AWS", s.console_urls[0])]
+                        if len(s.console_urls) == 1
+                        else [(f"Open {path}", url) for path, url in zip(s.paths, s.console_urls, strict=True)]
+                    ),
                 ]
                 for s in usable.items
             ],

@@ -7,7 +7,7 @@ import streamlit as st
 
 from core import actions
 from core.adapters.models import utcnow
-from core.domain import GatehouseError
+from core.domain import MAX_REASON, GatehouseError
 from core.reads import audit_trail, join_requests, platform, queues
 from pages import cached, decisions, reviews_view, running, signin, widgets
 from pages.markup import bold, literal, table
@@ -85,7 +85,12 @@ if webapp_tab.open:
                         f"Created {ask.bucket_name}: {requester} is its admin, {ask.app_name} reads it.",
                     )
                 with refuse.form(f"source-refuse-{ask.id}"):
-                    reason = st.text_input("Reason for refusing", key=f"source-reason-{ask.id}")
+                    reason = st.text_input(
+                        "Reason for refusing",
+                        key=f"source-reason-{ask.id}",
+                        max_chars=MAX_REASON,
+                        help=f"The requester reads it. At most {MAX_REASON:,} characters.",
+                    )
                     if st.form_submit_button("Refuse"):
                         widgets.act(
                             gh,

@@ -4,7 +4,15 @@ platform team for a webapp source, give up access I no longer need."""
 import streamlit as st
 
 from core import actions
-from core.domain import AccessLevel, format_paths
+from core.domain import (
+    MAX_BUSINESS_NEED,
+    MAX_DESCRIPTION,
+    MAX_PATH_BYTES,
+    MAX_PATHS,
+    MAX_PATHS_TEXT,
+    AccessLevel,
+    format_paths,
+)
 from core.reads import catalog, queues
 from core.reads.queues import RequestView
 from pages import cached, running, signin, widgets
@@ -56,10 +64,16 @@ if ask.open:
                 "Paths (optional)",
                 placeholder="/folder-one\n/folder-two",
                 key="ask-paths",
-                help="One folder a line, each starting with /, for example /models. Leave empty for the whole bucket.",
+                max_chars=MAX_PATHS_TEXT,
+                help="One folder a line, each starting with /, for example /models. Leave empty for the whole bucket. "
+                f"At most {MAX_PATHS:d} paths, each at most {MAX_PATH_BYTES:,} bytes long.",
             )
             need = st.text_area(
-                "Business need", placeholder="What you will do with this data, and why you need it.", key="ask-need"
+                "Business need",
+                placeholder="What you will do with this data, and why you need it.",
+                key="ask-need",
+                max_chars=MAX_BUSINESS_NEED,
+                help=f"The admins decide on it. At most {MAX_BUSINESS_NEED:,} characters.",
             )
             until = widgets.end_date(key="ask-until")
             submitted = st.form_submit_button("Send request", type="primary")
@@ -117,7 +131,11 @@ if create.open:
         )
         with st.form("create-form"):
             name = st.text_input("Name", value=gh.settings.bucket_prefix)
-            description = st.text_input("What it holds (optional)")
+            description = st.text_input(
+                "What it holds (optional)",
+                max_chars=MAX_DESCRIPTION,
+                help=f"One line, at most {MAX_DESCRIPTION:,} characters.",
+            )
             if st.form_submit_button("Create data source", type="primary"):
                 widgets.act(
                     gh,
@@ -132,7 +150,12 @@ if create.open:
         with st.form("webapp-form"):
             bucket = st.text_input("Name", value=gh.settings.bucket_prefix, key="webapp-name")
             app_name = st.text_input("App name")
-            webapp_need = st.text_area("Business need", key="webapp-need")
+            webapp_need = st.text_area(
+                "Business need",
+                key="webapp-need",
+                max_chars=MAX_BUSINESS_NEED,
+                help=f"The platform team decides on it. At most {MAX_BUSINESS_NEED:,} characters.",
+            )
             if st.form_submit_button("Ask the platform team"):
                 widgets.act(
                     gh,

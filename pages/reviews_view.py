@@ -12,7 +12,7 @@ import streamlit as st
 from core import actions
 from core.adapters.models import User, utcnow
 from core.context import Gatehouse
-from core.domain import AccessLevel, format_paths
+from core.domain import MAX_PATH_BYTES, MAX_PATHS, MAX_PATHS_TEXT, MAX_REASON, AccessLevel, format_paths
 from core.reads import catalog, reviews
 from pages import cached, widgets
 from pages.markup import bold, literal, table
@@ -125,10 +125,20 @@ def _decide(gh: Gatehouse, me: User, row: reviews.ReviewRow, key: str) -> None:
                     "Level", levels, index=len(levels) - 1, format_func=lambda lvl: lvl.label, key=f"rl-{ident}"
                 )
                 paths = st.text_area(
-                    "Paths", value="\n".join(row.paths), key=f"rp-{ident}", help="Fewer paths, or none."
+                    "Paths",
+                    value="\n".join(row.paths),
+                    key=f"rp-{ident}",
+                    max_chars=MAX_PATHS_TEXT,
+                    help="Fewer paths, or none. "
+                    f"At most {MAX_PATHS:d} paths, each at most {MAX_PATH_BYTES:,} bytes long.",
                 )
                 until = widgets.end_date(key=f"ru-{ident}", value=row.expires_on)
-                reason = st.text_input("Reason (optional)", key=f"rr-{ident}")
+                reason = st.text_input(
+                    "Reason (optional)",
+                    key=f"rr-{ident}",
+                    max_chars=MAX_REASON,
+                    help=f"Kept in the review's report. At most {MAX_REASON:,} characters.",
+                )
                 with st.container(horizontal=True):
                     change = st.form_submit_button("Save change", type="primary")
                     st.form_submit_button("Cancel", on_click=_close_step, args=(key,))
@@ -140,7 +150,12 @@ def _decide(gh: Gatehouse, me: User, row: reviews.ReviewRow, key: str) -> None:
                 )
         else:
             with st.form(f"review-revoke-form-{ident}", border=False):
-                reason = st.text_input("Reason (optional)", key=f"rr-{ident}", help="Kept in the review's report.")
+                reason = st.text_input(
+                    "Reason (optional)",
+                    key=f"rr-{ident}",
+                    max_chars=MAX_REASON,
+                    help=f"Kept in the review's report. At most {MAX_REASON:,} characters.",
+                )
                 with st.container(horizontal=True):
                     revoke = st.form_submit_button(f"Revoke {literal(row.holder)}'s access", type="primary")
                     st.form_submit_button("Cancel", on_click=_close_step, args=(key,))

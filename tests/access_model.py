@@ -25,6 +25,8 @@ KNOWN_ACTIONS = {*READ, *WRITE, *WHOLE_LIST, *CONSOLE, *ACCOUNT_WIDE}
 def model(
     grants: list[BucketGrant], action: str, bucket: str, key: str | None, prefix: str | None, delimiter: str | None
 ) -> bool:
+    """Whether the grants allow the request. The delimiter changes nothing: a path holder lists only under their
+    paths, since a listing above them, even one folder level at a time, shows the objects there (IAM.md)."""
     if action in ACCOUNT_WIDE:
         return True
     mine = [g for g in grants if g.bucket == bucket]
@@ -32,14 +34,8 @@ def model(
     def under(name: str, grant: BucketGrant) -> bool:
         return not grant.paths or any(name.startswith(path[1:] + "/") for path in grant.paths)
 
-    def on_the_way(name: str) -> bool:
-        """The root, or a folder (`p/`) that a granted path (`/p/q`) lies below."""
-        return name == "" or any(path[1:].startswith(name) and name.endswith("/") for g in mine for path in g.paths)
-
     if action in CONSOLE:
         return bool(mine)
-    if action == "s3:ListBucket" and delimiter == "/" and prefix is not None and mine and on_the_way(prefix):
-        return True
     if action in PREFIX_LIST:
         return any(not g.paths for g in mine) or (prefix is not None and any(under(prefix, g) for g in mine))
     if action == "s3:ListBucketMultipartUploads":

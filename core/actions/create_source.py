@@ -14,7 +14,15 @@ from core.actor import acting
 from core.adapters.aws import AwsError, BucketNameTaken
 from core.adapters.models import App, DataSource, Grant, User, utcnow
 from core.context import Gatehouse
-from core.domain import AccessLevel, InvalidInput, SourceKind, check_text, validate_bucket_name, validate_username
+from core.domain import (
+    MAX_DESCRIPTION,
+    AccessLevel,
+    InvalidInput,
+    SourceKind,
+    check_text,
+    validate_bucket_name,
+    validate_username,
+)
 from core.iam_sync import app_principal, mark_changed, sync_pending, user_principal
 from core.queries import get_user
 from core.rules import check_may_administer, check_may_own_sources, check_platform_admin
@@ -82,7 +90,7 @@ def record_source(
     """Record the source, its admin's grant (and its app's) in the caller's unit of work, the actor loaded there."""
     settings = gatehouse.settings
     bucket = validate_bucket_name(name, settings.bucket_prefix)
-    description = check_text(description, "description", 500, multiline=False)
+    description = check_text(description, "description", MAX_DESCRIPTION, multiline=False)
     if kind is SourceKind.WEBAPP and not app_name:
         raise InvalidInput("Name the app that will read this webapp data source.")
     app_name = validate_username(app_name) if app_name else None  # the app's role is named after it, as stored

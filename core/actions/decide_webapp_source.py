@@ -15,7 +15,7 @@ from core.actions.create_source import Created, make_in_aws, record_source
 from core.actor import acting
 from core.adapters.models import RequestStatus, SourceRequest, User, utcnow
 from core.context import Gatehouse
-from core.domain import InvalidInput, SourceKind, check_text
+from core.domain import MAX_REASON, InvalidInput, SourceKind, check_text
 from core.notify import NotificationKind, notify
 from core.rules import check_platform_admin, check_refusal_reason
 
@@ -61,7 +61,7 @@ def _decide(decision: _Deciding, status: RequestStatus, reason: str, source_id: 
 
 
 def create_webapp_source(gatehouse: Gatehouse, actor: User, request_id: int, reason: str = "") -> Created:
-    reason = check_text(reason, "reason", 1000)
+    reason = check_text(reason, "reason", MAX_REASON)
     with _deciding(gatehouse, actor, request_id) as decision:
         bucket, app = decision.request.bucket_name, decision.request.app_name
         recorded = record_source(
@@ -87,7 +87,7 @@ def create_webapp_source(gatehouse: Gatehouse, actor: User, request_id: int, rea
 
 
 def refuse_webapp_source(gatehouse: Gatehouse, actor: User, request_id: int, reason: str) -> None:
-    reason = check_text(reason, "reason", 1000)
+    reason = check_text(reason, "reason", MAX_REASON)
     check_refusal_reason(reason).enforce(InvalidInput)
     with _deciding(gatehouse, actor, request_id) as decision:
         bucket, app, who = decision.request.bucket_name, decision.request.app_name, decision.actor.username

@@ -6,13 +6,13 @@ from __future__ import annotations
 from core.actions.deciding import deciding
 from core.adapters.models import RequestStatus, User
 from core.context import Gatehouse
-from core.domain import InvalidInput, check_text
+from core.domain import MAX_REASON, InvalidInput, check_text
 from core.notify import NotificationKind
 from core.rules import check_refusal_reason
 
 
 def refuse_request(gatehouse: Gatehouse, actor: User, request_id: int, reason: str) -> None:
-    reason = check_text(reason, "reason", 1000)
+    reason = check_text(reason, "reason", MAX_REASON)
     check_refusal_reason(reason).enforce(InvalidInput)
     with deciding(gatehouse, actor, request_id, RequestStatus.REFUSED) as decision:
         decision.request.decision_reason = reason

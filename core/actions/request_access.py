@@ -11,7 +11,7 @@ from core import audit
 from core.actor import acting
 from core.adapters.models import AccessRequest, RequestStatus, User, utcnow
 from core.context import Gatehouse
-from core.domain import AccessLevel, InvalidInput, check_text, format_paths, parse_paths
+from core.domain import MAX_BUSINESS_NEED, AccessLevel, InvalidInput, check_text, format_paths, parse_paths
 from core.notify import NotificationKind, notify
 from core.queries import active_admins, get_source, held, held_grants, open_request, platform_team, users_named
 from core.reads.queues import RequestView, view_of
@@ -36,7 +36,7 @@ def request_access(
     expires_on: date | None = None,
 ) -> RequestView:
     parsed = parse_paths(paths)
-    need = check_text(business_need, "business need", 2000)
+    need = check_text(business_need, "business need", MAX_BUSINESS_NEED)
     check_business_need(need).enforce(InvalidInput)
     check_end_date(expires_on, utcnow().date()).enforce(InvalidInput)
     with gatehouse.session() as session:

@@ -8,7 +8,7 @@ from core import audit
 from core.actor import acting
 from core.adapters.models import DataSource, RequestStatus, SourceRequest, User
 from core.context import Gatehouse
-from core.domain import InvalidInput, check_text, validate_bucket_name, validate_username
+from core.domain import MAX_BUSINESS_NEED, InvalidInput, check_text, validate_bucket_name, validate_username
 from core.notify import NotificationKind, notify
 from core.queries import platform_team
 from core.rules import check_business_need, check_may_own_sources
@@ -22,7 +22,7 @@ def request_webapp_source(
     app = validate_username(app_name) if app_name.strip() else ""
     if not app:
         raise InvalidInput("Name the app that will read the data source.")
-    need = check_text(business_need, "business need", 2000)
+    need = check_text(business_need, "business need", MAX_BUSINESS_NEED)
     check_business_need(need).enforce(InvalidInput)
     with gatehouse.session() as session:
         actor = acting(session, actor)

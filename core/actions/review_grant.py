@@ -19,7 +19,7 @@ from core.actions.revoke_access import revoke_access
 from core.actor import acting
 from core.adapters.models import DataSource, Grant, ReviewCampaign, ReviewItem, User, utcnow
 from core.context import Gatehouse
-from core.domain import AccessLevel, InvalidInput, NotFound, check_text, format_paths
+from core.domain import MAX_REASON, AccessLevel, InvalidInput, NotFound, check_text, format_paths
 from core.queries import is_active_admin
 from core.reads.reviews import PENDING, REVIEWABLE_STATES, other_admins, reviewable_by
 from core.rules import Held
@@ -91,7 +91,7 @@ def review_grant(
     decision = ReviewDecision(decision)
     if decision not in (ReviewDecision.KEEP, ReviewDecision.CHANGE, ReviewDecision.REVOKE):
         raise InvalidInput("A reviewer keeps, changes or revokes a grant.")
-    reason = check_text(reason or "", "reason", 2000)
+    reason = check_text(reason or "", "reason", MAX_REASON)
     with gatehouse.session() as session:
         actor = acting(session, actor)
         loaded = load_item(session, item_id)

@@ -227,7 +227,10 @@ class S3(AwsClients):
 
     def versions(self, bucket: str, key: str, limit: int) -> list[ObjectVersion]:
         """The object's versions, newest first (delete markers too), at most `limit`; each with the movement form
-        it was written under, when Gatehouse wrote it."""
+        it was written under, when Gatehouse wrote it.
+
+        S3 lists every key that starts with `key` (`k.csv` brings `k.csv.bak` and `k.csv/…`), in key order, the key
+        itself first: the pages stop at the first that goes past it, not at the end of all those keys."""
         found: list[ObjectVersion] = []
         with aws_call("ListObjectVersions", f"{bucket}/{key}"):
             pages = self.s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=key)
@@ -245,8 +248,8 @@ class S3(AwsClients):
                                 entry["LastModified"],
                             )
                         )
-                if len(found) >= limit:
-                    break
+                if len(found) >= limit or page.get("NextKeyMarker", key) != key:
+                    break  # enough, or the next page starts past the key (its versions are all here)
         found.sort(key=lambda v: (v.is_latest, v.last_modified), reverse=True)  # stable: S3 lists newest first
         return found[:limit]
 

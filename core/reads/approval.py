@@ -56,16 +56,13 @@ def approval_effect(
 
 def _allowed(grants: Iterable[BucketGrant]) -> Access:
     """Each (action, resource, listing prefix) the compiled documents allow. A listing's prefixes are taken one by
-    one, so that a new path shows as a new prefix; the navigation down to the paths (s3:delimiter) is left out."""
+    one, so that a new path shows as a new prefix."""
     found = set()
     for document in compile_role_policies(list(grants), managed_slots=100, inline_limit=10**9).documents:
         for statement in document["Statement"]:
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-            condition = statement.get("Condition", {})
-            if any("s3:delimiter" in test for test in condition.values()):
-                continue
-            prefixes = condition.get("StringLike", {}).get("s3:prefix", [""])
+            prefixes = statement.get("Condition", {}).get("StringLike", {}).get("s3:prefix", [""])
             for prefix in [prefixes] if isinstance(prefixes, str) else prefixes:
                 found.update((action, resource, prefix) for action in actions for resource in resources)
     return frozenset(found)

@@ -70,7 +70,6 @@ def list_folder(
         raise InvalidInput("A page holds 1 to 1,000 entries.")
     with gatehouse.session() as session:
         access = source_access(session, actor, source)
-    link = console_url(access.bucket, access.source.region, prefix.rstrip("/"))
     if access.paths and not prefix.startswith(access.prefixes):
         leading = _granted_below(access, prefix)
         if not leading:
@@ -78,7 +77,11 @@ def list_folder(
                 f"Your access to {access.bucket} covers only {format_paths(access.paths)}: "
                 f"{shown(prefix)} is outside it."
             )
+        # Their role may not list above the paths either: the console opens at the first one below.
+        first = min(p for p in access.prefixes if p.startswith(prefix))
+        link = console_url(access.bucket, access.source.region, first)
         return FolderPage(access.bucket, prefix, leading, [], None, link)
+    link = console_url(access.bucket, access.source.region, prefix)
     listing = gatehouse.aws.list_folder(access.bucket, prefix, page_size, continuation_token)
     folders = [Folder(p[len(prefix) :].rstrip("/"), p) for p in listing.prefixes]
     objects = [

@@ -27,7 +27,7 @@ class UsableSource:
     expires_on: date | None
     applied: bool
     apply_error: str | None
-    console_url: str
+    console_urls: tuple[str, ...]  # Open on AWS: the console at each granted path (a role lists nothing above them)
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,8 @@ def usable_page(
             expires_on=grant.expires_on,
             applied=_applied(sync, grant),
             apply_error=sync.last_error if sync is not None and sync.state == SyncState.FAILED else None,
-            console_url=console_url(source.name, source.region),
+            console_urls=tuple(console_url(source.name, source.region, path) for path in grant.paths)
+            or (console_url(source.name, source.region),),
         )
         for grant, source in rows
     ]

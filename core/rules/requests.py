@@ -153,8 +153,6 @@ def check_business_need(need: str) -> Decision:
             f"Describe the business need in a sentence (at least {MIN_BUSINESS_NEED} characters and a few words): "
             "the admins decide on it.",
         )
-    if len(need) > 2000:
-        return Decision(False, "Keep the business need under 2,000 characters.")
     return ALLOWED
 
 

@@ -111,6 +111,26 @@ def test_a_trivial_business_need_is_refused(app_env: Gatehouse) -> None:  # noqa
     assert requests_of(app_env, "alice") == []
 
 
+def test_the_request_form_says_how_long_each_field_may_be_and_core_holds_to_it(app_env: Gatehouse) -> None:  # noqa: F811
+    at = go(sign_in("alice"), "pages/request_access.py")
+    need, paths = widget(at, "text_area", "Business need"), widget(at, "text_area", "Paths (optional)")
+    assert need.max_chars == 2000 and "At most 2,000 characters." in need.help
+    assert paths.max_chars == 50 * 513 and "At most 50 paths, each at most 512 bytes long." in paths.help
+    # The field takes nothing past its limit, as the browser does (and Streamlit cuts what a client sends to it)
+    assert need.input((NEED + " ") * 23).value == ""
+    # A path list within the field's characters but past the number of paths meets core's sentence
+    widget(at, "selectbox", "Data source").select("alpha-pricing-models")
+    need.input(NEED)
+    paths.input("\n".join(f"/reports-{n}" for n in range(51)))
+    widget(at, "button", "Send request").click()
+    at.run()
+    assert [e.value for e in at.error] == ["There are 51 paths: give at most 50."]
+    assert requests_of(app_env, "alice") == []
+
+    bob = go(sign_in("bob"), "pages/admin.py", "Grant access")
+    assert widget(bob, "text_area", "Paths (optional)").max_chars == 50 * 513
+
+
 def test_orphan_journey_carol_confirms_and_dave_grants(app_env: Gatehouse) -> None:  # noqa: F811
     alice = ask(sign_in("alice"), "alpha-legacy-orphan")
     assert any("your line manager, carol" in m for m in messages(alice))
@@ -266,7 +286,9 @@ def test_a_long_admin_queue_is_paged(app_env: Gatehouse) -> None:  # noqa: F811
 def test_bob_refuses_with_a_reason_that_alice_reads(app_env: Gatehouse) -> None:  # noqa: F811
     ask(sign_in("alice"), "alpha-pricing-models", "/reports")
     bob = go(sign_in("bob"), "pages/admin.py")
-    widget(bob, "text_area", "Reason for refusing").input("Use the published extract instead.")
+    reason = widget(bob, "text_area", "Reason for refusing")
+    assert reason.max_chars == 1000 and reason.help.endswith("At most 1,000 characters.")
+    reason.input("Use the published extract instead.")
     widget(bob, "button", "Refuse").click()
     bob.run()
     assert "Refused alice's request; they are told why." in messages(bob)

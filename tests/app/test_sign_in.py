@@ -85,7 +85,11 @@ def test_alice_sees_her_path_grant_and_not_the_hidden_bucket(app_env: Gatehouse)
     assert "alpha-pricing-models" in text and "bob" in text
     assert "none left (orphaned)" in text
     assert "alpha-de-raw-intake" not in text
-    assert "[Open on AWS](https://eu-west-1.console.aws.amazon.com/s3/buckets/alpha-sales-analysis?" in text
+    # straight to her path: her role may not list the bucket's root
+    assert (
+        "[Open on AWS](https://eu-west-1.console.aws.amazon.com/s3/buckets/alpha-sales-analysis"
+        "?region=eu-west-1&tab=objects&prefix=published/)"
+    ) in text
 
 
 PAGES = {

@@ -360,6 +360,75 @@ def test_refuse_request_reason(gatehouse: Gatehouse, reason: str) -> None:
         assert stored.decision_reason == reason.strip() and len(stored.decision_reason) >= 5
 
 
+# --- text longer than its limit (core/domain.py), as the CLI or a page's widget would let it through ---------------
+
+LONG_NEED = (NEED + " ") * 28  # a business need the rules take, but for its length: 2,015 characters
+MANY_PATHS = "\n".join(f"/reports-{n}" for n in range(51))
+LONG_PATH = "/" + "é" * 257  # 515 bytes in UTF-8, 258 characters
+
+
+def refuse_a_webapp_source(gatehouse: Gatehouse, reason: str) -> None:
+    with gatehouse.session() as session:
+        open_ask = session.exec(select(SourceRequest).where(SourceRequest.status == RequestStatus.PENDING_PLATFORM))
+        ask_id = open_ask.first().id  # type: ignore[union-attr]
+    actions.refuse_webapp_source(gatehouse, user(gatehouse, "dave"), ask_id, reason)
+
+
+TOO_LONG: dict[str, tuple[Callable[[Gatehouse], Any], str]] = {
+    "request_access business need": (
+        lambda g: actions.request_access(g, user(g, "alice"), SOURCE, AccessLevel.READ_ONLY, None, LONG_NEED),
+        "The business need is 2,015 characters long: keep it to 2,000 characters at most.",
+    ),
+    "request_webapp_source business need": (
+        lambda g: actions.request_webapp_source(g, user(g, "alice"), "alpha-long-need", "long-app", LONG_NEED),
+        "The business need is 2,015 characters long: keep it to 2,000 characters at most.",
+    ),
+    "refuse_request reason": (
+        lambda g: actions.refuse_request(g, user(g, "bob"), open_request(g, "alice"), "No. " * 251),
+        "The reason is 1,003 characters long: keep it to 1,000 characters at most.",
+    ),
+    "refuse_webapp_source reason": (
+        lambda g: refuse_a_webapp_source(g, "No. " * 251),
+        "The reason is 1,003 characters long: keep it to 1,000 characters at most.",
+    ),
+    "create_source description": (
+        lambda g: actions.create_source(g, user(g, "alice"), "alpha-long-description", description="x" * 501),
+        "The description is 501 characters long: keep it to 500 characters at most.",
+    ),
+    "request_access paths": (
+        lambda g: actions.request_access(g, user(g, "alice"), SOURCE, AccessLevel.READ_ONLY, MANY_PATHS, NEED),
+        "There are 51 paths: give at most 50.",
+    ),
+    "grant_access paths": (
+        lambda g: actions.grant_access(
+            g, user(g, "bob"), GRANTED_ON, ["alice"], AccessLevel.READ_ONLY, MANY_PATHS.split("\n")
+        ),
+        "There are 51 paths: give at most 50.",
+    ),
+    "request_access a long path": (
+        lambda g: actions.request_access(g, user(g, "alice"), SOURCE, AccessLevel.READ_ONLY, LONG_PATH, NEED),
+        "is 515 bytes long: a path may be 512 bytes at most.",
+    ),
+}
+
+
+@pytest.mark.parametrize("form", TOO_LONG)
+def test_text_longer_than_its_limit_is_refused_in_a_sentence_that_names_the_limit(
+    gatehouse: Gatehouse, form: str
+) -> None:
+    call, message = TOO_LONG[form]
+    if form == "refuse_request reason":
+        open_request(gatehouse, "alice")  # made before the state is taken: the refusal must change nothing
+    if form == "refuse_webapp_source reason":
+        actions.request_webapp_source(gatehouse, user(gatehouse, "alice"), "alpha-to-refuse", "refused-app", NEED)
+    before = state(gatehouse)
+    with pytest.raises(InvalidInput) as refused:
+        call(gatehouse)
+    assert_one_sentence(refused.value)
+    assert str(refused.value).endswith(message)
+    assert state(gatehouse) == before
+
+
 # --- fixed inputs the fuzz cannot reach past a known bug --------------------------------------------------------
 
 

@@ -78,7 +78,14 @@ def test_alice_sees_her_path_grant_and_never_the_hidden_bucket(gatehouse: Gateho
     assert usable["alpha-shared-workspace"].level is AccessLevel.READ_WRITE
     assert usable["alpha-shared-workspace"].paths == ()
     assert all(s.applied for s in usable.values())
-    assert usable["alpha-sales-analysis"].console_url.startswith("https://")
+    # Open on AWS goes straight to the granted path: the role may not list the bucket's root
+    assert usable["alpha-sales-analysis"].console_urls == (
+        "https://eu-west-1.console.aws.amazon.com/s3/buckets/alpha-sales-analysis"
+        "?region=eu-west-1&tab=objects&prefix=published/",
+    )
+    assert usable["alpha-shared-workspace"].console_urls == (
+        "https://eu-west-1.console.aws.amazon.com/s3/buckets/alpha-shared-workspace?region=eu-west-1&tab=objects",
+    )
     names = {o.name: o for o in others.items}
     assert "alpha-de-raw-intake" not in names and "alpha-de-raw-intake" not in usable
     assert names["alpha-pricing-models"].admins == ("bob",)

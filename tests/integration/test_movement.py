@@ -320,6 +320,8 @@ def test_a_path_grant_shows_only_its_paths(gatehouse: Gatehouse) -> None:
     root = list_folder(gatehouse, alice, SALES)
     assert [(f.name, f.prefix) for f in root.folders] == [("published", "published/")] and root.objects == []
     assert listed == []  # the granted paths are shown, the bucket is not listed
+    # Her role may not list the root either: the console opens at her path
+    assert root.console_url.endswith(f"/buckets/{SALES}?region=eu-west-1&tab=objects&prefix=published/")
     inside = list_folder(gatehouse, alice, SALES, "/published")
     assert [o.key for o in inside.objects] == ["published/sales_2025.csv", "published/sales_2025.parquet"]
     with pytest.raises(NotAllowed, match="covers only /published: drafts/ is outside it"):

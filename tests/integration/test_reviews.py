@@ -71,6 +71,10 @@ def test_a_campaign_from_start_to_report(gatehouse: Gatehouse) -> None:
         actions.review_grant(gatehouse, bob, listed[("alice", ("/drafts",))].item_id, "change", AccessLevel.ADMIN)
     with pytest.raises(InvalidInput, match=r"^A review only takes paths away: choose paths within /drafts"):
         actions.review_grant(gatehouse, bob, listed[("alice", ("/drafts",))].item_id, "change", RO, "/other")
+    with pytest.raises(
+        InvalidInput, match=r"^The reason is 1,001 characters long: keep it to 1,000 characters at most\.$"
+    ):
+        actions.review_grant(gatehouse, bob, listed[("alice", ("/drafts",))].item_id, "revoke", reason="x" * 1001)
     actions.review_grant(gatehouse, bob, listed[("alice", ("/drafts",))].item_id, "revoke", reason="Project ended.")
     with pytest.raises(InvalidInput, match=r"already reviewed \(kept\)"):
         actions.review_grant(gatehouse, bob, listed[("dave", ("/published",))].item_id, "revoke")

@@ -6,9 +6,10 @@ mean (tests/access_model.py): no mismatch, in thousands of probes.
 
 What SeaweedFS cannot prove, and how the tests go around it:
 - It matches resource ARNs case-insensitively: no probe differs from a granted name by case alone.
-- It does not evaluate `s3:delimiter` (a statement that needs it never matches there): the navigation from a bucket's
-  root down to a path is proven with tests/iam_eval.py (tests/unit/test_policy.py); here a listing is probed without
-  a delimiter, where the navigation statements must not allow anything.
+- It does not evaluate `s3:delimiter` (a statement that needs it never matches there). No statement Gatehouse
+  writes has one: a path holder lists only under their paths, never the folders above them one level at a time
+  (that shows the objects there too). Listings are probed with and without the `/` delimiter, and the evaluator of
+  tests/iam_eval.py proves the same of the documents (tests/unit/test_policy.py).
 - An inline user policy there may not hold s3:ListBucketMultipartUploads: the documents are attached as managed
   policies, which it evaluates the same way.
 """
@@ -76,6 +77,7 @@ def probes(grant_set: list[BucketGrant]) -> list[tuple[str, str, str | None, str
             found.append((action, bucket, key, None))
         found += [("s3:DeleteObject", bucket, f"{key}.gone", None) for key in sorted(keys)]
         found += [("s3:ListBucket", bucket, None, prefix) for prefix in sorted(prefixes, key=str)]
+        found += [("ListFolder", bucket, None, prefix) for prefix in sorted(prefixes - {None}, key=str)]
     return found
 
 
@@ -90,6 +92,8 @@ def answer(client, action: str, bucket: str, key: str | None, prefix: str | None
             client.put_object(Bucket=bucket, Key=key, Body=b"probe")
         elif action == "s3:DeleteObject":
             client.delete_object(Bucket=bucket, Key=key)
+        elif action == "ListFolder":  # one folder level, as the console and `aws s3 ls` ask
+            client.list_objects_v2(Bucket=bucket, Prefix=prefix, Delimiter="/")
         else:
             client.list_objects_v2(Bucket=bucket, **({} if prefix is None else {"Prefix": prefix}))
     except ClientError as error:
@@ -109,7 +113,8 @@ def test_seaweedfs_enforces_exactly_what_the_grants_say(seaweed: Seaweed, tmp_pa
         mismatches = []
         requests = probes(grant_set)
         for action, bucket, key, prefix in requests:
-            expected = model(grant_set, "s3:GetObject" if action == "HeadObject" else action, bucket, key, prefix, None)
+            asked = {"HeadObject": "s3:GetObject", "ListFolder": "s3:ListBucket"}.get(action, action)
+            expected = model(grant_set, asked, bucket, key, prefix, "/" if action == "ListFolder" else None)
             if answer(client, action, bucket, key, prefix) is not expected:
                 mismatches.append((action, bucket, key, prefix, "allowed" if not expected else "denied"))
         counted.append(len(requests))
@@ -165,6 +170,14 @@ def test_the_platforms_tools_read_a_granted_path_and_nothing_beside_it(seaweed: 
         "team/project/data.csv",
         *(f"team/project/parquet/part-{n}.parquet" for n in (0, 1)),
     }
+    # `aws s3 ls s3://alpha-tools/team/project/` and the console at the path: one folder level, under the path
+    level = client.list_objects_v2(Bucket="alpha-tools", Prefix="team/project/", Delimiter="/")
+    assert [o["Key"] for o in level["Contents"]] == ["team/project/data.csv"]
+    assert [p["Prefix"] for p in level["CommonPrefixes"]] == ["team/project/parquet/"]
+    # Nothing above the path: the root and team/ would show the objects there (team/other/ and whatever lies beside)
+    for prefix in ("", "team/"):
+        with pytest.raises(ClientError, match="AccessDenied"):
+            client.list_objects_v2(Bucket="alpha-tools", Prefix=prefix, Delimiter="/")
     filesystem = pafs.S3FileSystem(
         access_key=key_id, secret_key=secret, endpoint_override=host, scheme="http", region="us-east-1"
     )

@@ -15,7 +15,7 @@ from core.context import Gatehouse
 from core.domain import InvalidInput, NotAllowed, NotFound
 from core.movement import FormNeeded
 from core.reads.versions import object_versions
-from tests.integration.test_movement import WORKSPACE, form, user
+from tests.integration.test_movement import WORKSPACE, calls, form, put_direct, user
 
 KEY = "history/prices.csv"
 FIRST, SECOND = b"item,price\napple,1\n", b"item,price\napple,2\n"
@@ -81,3 +81,21 @@ def test_a_reader_cannot_restore_and_an_unknown_version_is_one_sentence(gatehous
     with pytest.raises(NotFound, match="has no version"):
         actions.restore_version(gatehouse, alice, restore, WORKSPACE, KEY, "not-a-version")
     assert current(gatehouse) == SECOND
+
+
+def test_an_objects_versions_are_found_in_one_list_call_however_many_keys_follow_it(gatehouse: Gatehouse) -> None:
+    """S3 lists every key that starts with the object's (`prices.csv.0001`…, in key order after it): the listing
+    stops at the first page that goes past the object, not after paging through them all."""
+    upload(gatehouse, FIRST)
+    upload(gatehouse, SECOND, overwrite=True)
+    for n in range(2_500):  # two and a half pages of S3's 1,000 keys after the object
+        put_direct(WORKSPACE, f"{KEY}.{n:04d}", b"x")
+    put_direct(WORKSPACE, f"{KEY}/inside", b"x")
+    listed = calls(gatehouse, "ListObjectVersions")
+    alice = user(gatehouse, "alice")
+    versions = object_versions(gatehouse, alice, WORKSPACE, KEY)
+    assert [(v.current, v.size) for v in versions] == [(True, len(SECOND)), (False, len(FIRST))]
+    assert len(listed) == 1
+    restore = actions.record_movement(gatehouse, alice, MovementKind.RESTORE, form(), WORKSPACE)
+    actions.restore_version(gatehouse, alice, restore, WORKSPACE, KEY, versions[1].version_id)
+    assert current(gatehouse) == FIRST and len(listed) == 2  # restoring looks the version up the same way

@@ -8,9 +8,15 @@ from hypothesis import strategies as st
 
 from core.config import DEFAULT_COOKIE_KEY, Settings, load_settings
 from core.domain import (
+    MAX_BUSINESS_NEED,
+    MAX_PATH_BYTES,
+    MAX_PATHS,
+    MAX_PATHS_TEXT,
+    MAX_REASON,
     AccessLevel,
     GatehouseError,
     InvalidInput,
+    check_text,
     console_url,
     parse_paths,
     user_role_name,
@@ -71,6 +77,19 @@ class TestPaths:
         with pytest.raises(InvalidInput, match=message):
             parse_paths(text)
 
+    def test_a_list_of_paths_and_each_path_have_a_limit_named_in_the_sentence(self) -> None:
+        assert len(parse_paths("\n".join(f"/p{n}" for n in range(MAX_PATHS)))) == MAX_PATHS
+        with pytest.raises(InvalidInput, match=r"^There are 51 paths: give at most 50\.$"):
+            parse_paths("\n".join(f"/p{n}" for n in range(MAX_PATHS + 1)))
+        assert parse_paths("/" + "a" * (MAX_PATH_BYTES - 1)) == ("/" + "a" * (MAX_PATH_BYTES - 1),)
+        with pytest.raises(InvalidInput, match=r"is 513 bytes long: a path may be 512 bytes at most\.$"):
+            parse_paths("/" + "a" * MAX_PATH_BYTES)
+        with pytest.raises(InvalidInput, match=r"is 514 bytes long"):  # S3 counts bytes: é is two
+            parse_paths("/" + "é" * 256 + "a")
+        # The form's field holds the longest list the rule takes, each path on its line
+        longest = "\n".join(f"/{n:02d}" + "a" * (MAX_PATH_BYTES - 3) for n in range(MAX_PATHS))
+        assert len(longest) <= MAX_PATHS_TEXT and len(parse_paths(longest)) == MAX_PATHS
+
     @given(st.text(max_size=200))
     def test_any_input_is_either_valid_paths_or_one_clear_sentence(self, text: str) -> None:
         try:
@@ -126,6 +145,9 @@ class TestUsernames:
 def test_role_names_and_console_links() -> None:
     assert user_role_name("alpha", "Alice") == "alpha_user_alice"
     assert console_url("alpha-x", "eu-west-1").startswith("https://eu-west-1.console.aws.amazon.com/s3/buckets/alpha-x")
+    # A folder as a granted path or as a prefix opens the console at that folder
+    at_path = "https://eu-west-1.console.aws.amazon.com/s3/buckets/alpha-x?region=eu-west-1&tab=objects&prefix=p/q/"
+    assert console_url("alpha-x", "eu-west-1", "/p/q") == console_url("alpha-x", "eu-west-1", "p/q/") == at_path
     assert AccessLevel.ADMIN.can_write and not AccessLevel.READ_ONLY.can_write
     assert AccessLevel.READ_ONLY.label == "Read only"
 
@@ -213,3 +235,13 @@ class TestSettings:
         assert settings.endpoint_url == "http://127.0.0.1:9999"
         assert not settings.should_seed_demo
         assert settings.deny_insecure_transport
+
+
+@pytest.mark.parametrize(("what", "limit"), [("business need", MAX_BUSINESS_NEED), ("reason", MAX_REASON)])
+def test_free_text_has_a_limit_named_in_one_sentence(what: str, limit: int) -> None:
+    assert check_text(" " + "x" * limit + "\n", what, limit) == "x" * limit  # what is kept is what counts
+    with pytest.raises(InvalidInput) as refused:
+        check_text("x" * (limit + 1), what, limit)
+    assert str(refused.value) == (
+        f"The {what} is {limit + 1:,} characters long: keep it to {limit:,} characters at most."
+    )

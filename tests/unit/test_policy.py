@@ -117,20 +117,15 @@ def assert_well_formed(policies: RolePolicies, managed_slots: int = 10) -> None:
             actions = statement["Action"]
             assert set([actions] if isinstance(actions, str) else actions) <= KNOWN_ACTIONS
             if "Condition" in statement:
-                # Named buckets only (a wildcard would open buckets nobody granted); the listing under paths, or
-                # one folder level at a time with the / delimiter. That several buckets share one condition only
-                # when they hold the same paths is proven by what the policies mean (assert_means).
+                # Named buckets only (a wildcard would open buckets nobody granted); the listing under paths only,
+                # never above them. That several buckets share one condition only when they hold the same paths is
+                # proven by what the policies mean (assert_means).
                 resources = [statement["Resource"]] if isinstance(statement["Resource"], str) else statement["Resource"]
                 assert all(r.count(":::") == 1 and "*" not in r and "/" not in r for r in resources)
-                assert statement["Condition"] in (
-                    {"StringLike": {"s3:prefix": statement["Condition"].get("StringLike", {}).get("s3:prefix")}},
-                    {
-                        "StringEquals": {
-                            "s3:prefix": statement["Condition"].get("StringEquals", {}).get("s3:prefix"),
-                            "s3:delimiter": "/",
-                        }
-                    },
-                )
+                assert list(statement["Condition"]) == ["StringLike"]
+                assert list(statement["Condition"]["StringLike"]) == ["s3:prefix"]
+                values = statement["Condition"]["StringLike"]["s3:prefix"]
+                assert all(v.endswith("/*") for v in ([values] if isinstance(values, str) else values))
 
 
 # --- shapes ------------------------------------------------------------------------------------------
@@ -181,7 +176,7 @@ def test_whole_buckets_of_one_level_share_a_statement():
     )
 
 
-def test_path_grants_list_under_the_paths_and_the_folders_on_the_way_of_that_one_bucket():
+def test_path_grants_list_under_the_paths_of_that_one_bucket_and_nowhere_above_them():
     policies = compile_role_policies([BucketGrant("beta", RO, ("/p/q", "/r")), BucketGrant("gamma", RW, ("/p/q",))])
     assert policies.inline == document(
         {
@@ -203,12 +198,6 @@ def test_path_grants_list_under_the_paths_and_the_folders_on_the_way_of_that_one
             ],
         },
         {"Sid": "ReadWrite", "Effect": "Allow", "Action": READ + WRITE, "Resource": ["arn:aws:s3:::gamma/p/q/*"]},
-        {  # both hold paths below the root and p/: one statement means the same for each
-            "Effect": "Allow",
-            "Action": "s3:ListBucket",
-            "Resource": ["arn:aws:s3:::beta", "arn:aws:s3:::gamma"],
-            "Condition": {"StringEquals": {"s3:prefix": ["", "p/"], "s3:delimiter": "/"}},
-        },
         {
             "Effect": "Allow",
             "Action": PREFIX_LIST,
@@ -230,12 +219,6 @@ def test_buckets_that_hold_the_same_paths_share_their_listing_statements():
     conditional = [s for s in statements(policies) if "Condition" in s]
     arns = ["arn:aws:s3:::a", "arn:aws:s3:::b", "arn:aws:s3:::c"]
     assert conditional == [
-        {
-            "Effect": "Allow",
-            "Action": "s3:ListBucket",
-            "Resource": arns,
-            "Condition": {"StringEquals": {"s3:prefix": "", "s3:delimiter": "/"}},
-        },
         {
             "Effect": "Allow",
             "Action": PREFIX_LIST,
@@ -314,8 +297,8 @@ PATH_USER = compile_role_policies([BucketGrant("beta", RO, ("/p/q",))])
         ("p/q/sub/", True),
         ("p/q/sub/deeper/f", True),
         (None, False),  # listing the whole bucket
-        ("", False),  # every key (only folder names, with the / delimiter: see below)
-        ("p/", False),  # every key under p/ (only the folders, with the / delimiter)
+        ("", False),  # every key (and, with the / delimiter, the objects at the root: see below)
+        ("p/", False),  # every key under p/ (and, with the / delimiter, the objects beside p/q)
         ("p/q", False),  # a plain string prefix: would also list p/qq/... and p/q.csv
         ("p/qq/", False),
         ("p/other/", False),
@@ -329,25 +312,31 @@ def test_a_path_user_lists_only_inside_the_path(prefix, expected):
 
 
 @pytest.mark.parametrize(
-    ("prefix", "expected"),
+    "prefix",
     [
-        ("", True),  # the bucket's root: the console's bucket page, `aws s3 ls s3://beta/`
-        ("p/", True),  # the folder on the way to p/q
-        ("p/q/", True),  # inside the path, as before
-        (None, False),
-        ("p", False),  # a plain string prefix: would also list pX/...
-        ("p/q", False),
-        ("p/qq/", False),
-        ("x/", False),  # a folder beside the way
-        ("P/", False),
+        "",  # the bucket's root: it would show every object there (salaries.csv and its size)
+        "p/",  # the folder on the way to p/q: the objects beside p/q
+        "p",  # a plain string prefix: would also list pX/...
+        "p/q",
+        "p/qq/",
+        "x/",
+        "P/",
+        None,
     ],
 )
-def test_a_path_user_walks_down_from_the_root_one_folder_level_at_a_time(prefix, expected):
-    assert allowed(PATH_USER, "s3:ListBucket", "beta", prefix=prefix, delimiter="/") is expected
-    if prefix in ("", "p/"):  # without the delimiter it would be every key below: refused
-        assert not allowed(PATH_USER, "s3:ListBucket", "beta", prefix=prefix)
-        assert not allowed(PATH_USER, "s3:ListBucketVersions", "beta", prefix=prefix, delimiter="/")
-        assert not allowed(PATH_USER, "s3:ListBucket", "beta", prefix=prefix, delimiter="-")
+def test_a_path_user_lists_nothing_above_or_beside_the_path_even_one_folder_level_at_a_time(prefix):
+    """With the / delimiter a listing returns the objects at that level with their names and sizes, not only the
+    folders, and S3 has no condition that would return folders alone: no walk from the root."""
+    for delimiter in (None, "/", "-"):
+        for action in PREFIX_LIST:
+            assert not allowed(PATH_USER, action, "beta", prefix=prefix, delimiter=delimiter)
+
+
+@pytest.mark.parametrize("prefix", ["p/q/", "p/q/sub/", "p/q/sub/deeper/f"])
+def test_a_path_user_lists_inside_the_path_with_or_without_the_delimiter(prefix):
+    for delimiter in (None, "/"):
+        for action in PREFIX_LIST:
+            assert allowed(PATH_USER, action, "beta", prefix=prefix, delimiter=delimiter)
 
 
 def test_the_console_reads_the_pages_of_the_users_buckets_and_no_others():
