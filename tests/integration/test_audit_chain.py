@@ -4,6 +4,7 @@ to and read the trail, and even the owner's TRUNCATE is refused."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import threading
 import uuid
@@ -146,24 +147,28 @@ def test_the_migration_chains_the_events_from_before_it(database_url: str) -> No
 
 # --- PostgreSQL: the app's role may only add to the trail ------------------------------------------------------
 
-# What README.md asks the owner to run (its role names stand in for gatehouse_owner and gatehouse_app).
-GRANTS = (
-    "GRANT USAGE ON SCHEMA public TO {app}",
-    "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {app}",
-    "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {app}",
-    "REVOKE UPDATE, DELETE, TRUNCATE ON audit_events FROM {app}",
-)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def readme_grants() -> list[str]:
+    """The statements README.md asks the owner to run once the tables exist (its SQL block that takes UPDATE,
+    DELETE and TRUNCATE on the trail away from the app), one a string, without their comments."""
+    blocks = re.findall(r"```sql\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    [block] = [b for b in blocks if "REVOKE UPDATE, DELETE, TRUNCATE ON audit_events" in b]
+    text = re.sub(r"--[^\n]*", "", block)
+    return [statement.strip() for statement in text.split(";") if statement.strip()]
 
 
 @pytest.fixture
 def app_role(postgres_url: str) -> Iterator[str]:
-    """A role of its own, with the grants README.md gives the app; its URL on the test's database."""
+    """A role of its own, with the grants README.md gives the app (run as README.md writes them); its URL on the
+    test's database."""
     name = f"gatehouse_app_{uuid.uuid4().hex[:8]}"
     owner = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
     with owner.connect() as connection:
         connection.execute(text(f"CREATE ROLE {name} LOGIN"))
-        for grant in GRANTS:
-            connection.execute(text(grant.format(app=name)))
+        for grant in readme_grants():
+            connection.execute(text(grant.replace("gatehouse_app", name)))
     yield postgres_url.replace("postgres@", f"{name}@", 1)
     with owner.connect() as connection:
         connection.execute(text(f"DROP OWNED BY {name}"))
