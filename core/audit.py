@@ -86,10 +86,8 @@ def _chain(session: Session, _context: object, _instances: object) -> None:
     new = sorted((obj for obj in session.new if isinstance(obj, AuditEvent)), key=lambda obj: inspect(obj).insert_order)
     if not new:
         return
-    lock_audit_chain(session)
     # Read afresh at every flush (this transaction's own earlier events included): right after a savepoint too.
-    last = session.execute(select(AuditEvent.hash).order_by(col(AuditEvent.id).desc()).limit(1)).scalar()
-    previous = last or GENESIS
+    previous = lock_audit_chain(session) or GENESIS
     for audit_event in new:
         audit_event.hash = previous = chained(previous, audit_event)
 

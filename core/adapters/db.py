@@ -89,15 +89,23 @@ def lock_for_seeding(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SEED_LOCK})
 
 
-def lock_audit_chain(session: Session) -> None:
-    """Held until the transaction ends: whoever adds to the audit trail's hash chain reads its last hash and inserts
-    after it alone, so two writers never chain to the same event. PostgreSQL: a transaction-scoped advisory lock.
-    SQLite: its one writer's lock, taken by a write that changes nothing (a read first would let another writer
-    commit between the read and the insert). Through the connection, so the write revision takes no notice."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _AUDIT_CHAIN_LOCK})
+def lock_audit_chain(session: Session) -> str | None:
+    """The audit trail's last hash, read once this transaction alone may add to the trail's hash chain (until it
+    ends), so two writers never chain to the same event. PostgreSQL: a transaction-scoped advisory lock, then the
+    read (a statement of its own: one statement's snapshot predates the lock it waited for). SQLite: its one writer's
+    lock, taken by a write that changes nothing (a read first would let another writer commit between the read and
+    the insert). Through the connection: the write revision takes no notice, and the ORM adds nothing to the time."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(_LOCK_CHAIN)
     else:
-        session.connection().exec_driver_sql("UPDATE revision SET trail = trail WHERE id = 1")
+        connection.execute(_TAKE_SQLITE_WRITE_LOCK)
+    return connection.execute(_LAST_AUDIT_HASH).scalar()
+
+
+_LOCK_CHAIN = text(f"SELECT pg_advisory_xact_lock({_AUDIT_CHAIN_LOCK})")
+_TAKE_SQLITE_WRITE_LOCK = text("UPDATE revision SET trail = trail WHERE id = 1")
+_LAST_AUDIT_HASH = text("SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1")
 
 
 @contextmanager
