@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np
 from sqlalchemy import Engine, Table, bindparam, func, insert, select, text, update
 
+from core import audit
 from core.adapters.db import make_engine, migrate, session_scope
 from core.adapters.models import (
     AccessRequest,
@@ -233,6 +234,11 @@ class Seeder:
                 self.next_ids[table] = connection.execute(
                     text(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
                 ).scalar_one()
+            # the trail is a hash chain (core/audit.py): the events made here carry on from the demo's last one
+            self.audit_hash = (
+                connection.execute(text("SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1")).scalar()
+                or audit.GENESIS
+            )
             self.load_demo(connection)
         self.make_users()
         self.make_sources()
@@ -774,21 +780,20 @@ class Seeder:
             source = self.sources[sources[position]]
             at = self.now - timedelta(days=float(ages[position]))
             on_source = not action.startswith(("sign-", "user-"))
-            self.plan.add(
-                "audit_events",
-                {
-                    "id": self.new_id("audit_events"),
-                    "at": at,
-                    "actor": actor if action != "access-expired" else "system",
-                    "action": action,
-                    "source_id": source.id if on_source else None,
-                    "subject": actor if action.startswith("sign-") else subject,
-                    "request_id": None,
-                    "summary": f"{actor} {action.replace('-', ' ')}"
-                    + (f" on {source.name} for {subject}" if on_source else ""),
-                    "details": {"level": "read-only"} if action.startswith("access-") else {},
-                },
-            )
+            event = {
+                "id": self.new_id("audit_events"),
+                "at": at,
+                "actor": actor if action != "access-expired" else "system",
+                "action": action,
+                "source_id": source.id if on_source else None,
+                "subject": actor if action.startswith("sign-") else subject,
+                "request_id": None,
+                "summary": f"{actor} {action.replace('-', ' ')}"
+                + (f" on {source.name} for {subject}" if on_source else ""),
+                "details": {"level": "read-only"} if action.startswith("access-") else {},
+            }
+            self.audit_hash = event["hash"] = audit.chained(self.audit_hash, AuditEvent(**event))
+            self.plan.add("audit_events", event)
 
     def make_role_sync(self) -> None:
         env = self.settings.env

@@ -17,7 +17,7 @@ from typing import Annotated, get_args, get_type_hints
 import typer
 import yaml
 
-from core import actions
+from core import actions, audit
 from core.actions.expire_access import expire
 from core.actions.import_iam import import_roles
 from core.actions.record_movement import record_movement
@@ -347,6 +347,19 @@ def audit_export(
     with gatehouse.session() as session:
         for line in audit_trail.export(session, _actor(), fmt.value, audit_trail.AuditFilter(since=_date(since))):
             sys.stdout.write(line)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Recompute the trail's hash chain, oldest first: say that it holds, or the first event where it breaks (an
+    event altered, removed or slipped in behind the trail's back), with a non-zero exit."""
+    check = _gatehouse().run(audit.verify)
+    if check.broken_at is not None:
+        raise GatehouseError(
+            f"the audit trail's hash chain breaks at event {check.broken_at}: it, or one before it, was changed "
+            "outside Gatehouse."
+        )
+    typer.echo(f"the audit trail's hash chain holds: {check.events:,} events")
 
 
 @app.command("local-aws")

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     # Where state lives. Default: a SQLite file under data_dir; production: postgresql+psycopg://...
     data_dir: Path = Path(".gatehouse")
     database_url: str | None = None
+    # Production: migrations run at start through this URL, a role that owns the tables, while database_url is a role
+    # that may only add to (and read) the audit trail, so the app can neither empty it nor switch its triggers off.
+    migration_database_url: str | None = None
 
     # local = moto's server on loopback, started on demand and seeded; aws = the standard boto3 credential chain.
     aws_mode: Literal["local", "aws"] = "local"
@@ -136,6 +139,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'gatehouse.db'}"
+
+    @property
+    def migration_db_url(self) -> str:
+        return self.migration_database_url or self.db_url
 
     @property
     def local_aws_endpoint(self) -> str:

@@ -18,7 +18,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col
 
 from core import audit
-from core.adapters.models import DataMovement, DataSource, MovementKind, User, utcnow
+from core.adapters.models import DataMovement, DataSource, MovementKind, ObjectWrite, User, utcnow
 from core.context import Gatehouse
 from core.domain import BIDI_CONTROLS, InvalidInput, NotAllowed, NotFound, shown
 
@@ -28,7 +28,8 @@ CLASSIFICATIONS = ("OFFICIAL", "OFFICIAL-SENSITIVE")
 FORM_VALID_FOR = timedelta(hours=24)
 MAX_KEY_BYTES = 1024  # S3's limit on an object key
 # Each object written under a form carries the form's id (S3 returns it as the x-amz-meta-gatehouse-movement-id
-# header): so an object's versions say which form, and so who, wrote each.
+# header), for whoever reads the object with other tools. Who wrote a version is never taken from it (anyone with
+# write access can set it): Gatehouse records the VersionId of each of its own writes (ObjectWrite).
 MOVEMENT_METADATA = "gatehouse-movement-id"
 
 _LINE_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -201,6 +202,7 @@ class MovedObject:
     key: str
     size: int
     sha256: str
+    version_id: str | None = None  # what S3 answered the write with (None in a bucket without versioning)
 
 
 def add_object(
@@ -211,9 +213,12 @@ def add_object(
     action: str,
     summary: str,
     source_id: int | None,
+    *,
+    deleted: tuple[str, str, str | None] | None = None,
     **details: Any,
 ) -> None:
-    """Add a moved object to its form and the audit trail, in one transaction."""
+    """Add a moved object to its form and the audit trail, in one transaction; the version it wrote (and the delete
+    marker a move left where the object was: `deleted`, bucket, key and version) credited to the mover."""
     with gatehouse.session() as session:
         # Writing first takes the row's lock (PostgreSQL) or the database's (SQLite) before the list is read, so
         # uploads that finish together under one form never lose each other's entries.
@@ -226,6 +231,15 @@ def add_object(
         if movement is None:  # only if the form was deleted, which nothing does: the trail still gets the event
             raise NotFound(f"You have no data movement form {movement_id}.")
         entry = {**asdict(moved), "at": utcnow().isoformat(), **details}
+        if deleted is not None:
+            entry["deleted_version"] = deleted[2]
         movement.objects = [*movement.objects, entry]
         session.add(movement)
+        for bucket, key, version_id in ((moved.bucket, moved.key, moved.version_id), deleted or ("", "", None)):
+            if version_id is not None:
+                session.add(
+                    ObjectWrite(
+                        bucket=bucket, key=key, version_id=version_id, user_id=actor.id, movement_id=movement_id
+                    )
+                )
         audit.record(session, actor.username, action, summary, source_id=source_id, movement_id=movement_id, **entry)

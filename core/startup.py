@@ -25,7 +25,7 @@ log = logging.getLogger("gatehouse")
 def start(settings: Settings | None = None) -> Gatehouse:
     settings = settings or load_settings()  # a bad setting: one sentence for the app to show, not a traceback
     engine = make_engine(settings.db_url)
-    migrate(engine)
+    migrate(engine, settings.migration_database_url)
     if settings.aws_mode == "local":
         ensure_local_aws(settings)
     gatehouse = Gatehouse(settings, engine, Aws(settings))

@@ -127,7 +127,7 @@ def browse(gh: Gatehouse, actor: signin.Actor, usable: list[UsableSource]) -> No
 
 def _versions(gh: Gatehouse, actor: signin.Actor, source: str, key: str, can_write: bool) -> None:
     """Earlier versions of the object: who wrote them, download one, or (a reader-writer) make one current again.
-    Listed at a click: each version's writer is one S3 call."""
+    Listed at a click: one S3 listing, and who wrote each from the database."""
     shown_key = f"versions-shown-{source}-{key}"
     if not st.session_state.get(shown_key):
         if st.button("Show earlier versions", key=f"versions-{key}"):
@@ -148,7 +148,7 @@ def _versions(gh: Gatehouse, actor: signin.Actor, source: str, key: str, can_wri
                 [
                     moment(v.last_modified, seconds=True),
                     "deleted here" if v.deleted else f"{v.size:,} bytes",
-                    v.written_by or "another tool",
+                    v.writer,
                     "current" if v.current else "",
                 ]
                 for v in versions

@@ -74,14 +74,15 @@ def _transfer(
         "ContentType": head.get("ContentType") or "binary/octet-stream",
     }
     try:
-        gatehouse.aws.copy_object(origin.bucket, key, destination.bucket, target_key, extra, create_only=not overwrite)
+        version_id = gatehouse.aws.copy_object(
+            origin.bucket, key, destination.bucket, target_key, extra, create_only=not overwrite
+        )
     except AwsError as error:
         raise raced(error, destination.bucket, target_key) from error
-    # S3 copied the bytes itself; reading the copy back once gives the checksum of what now sits in the target.
-    size, sha256 = gatehouse.aws.checksum(destination.bucket, target_key)
-    if remove:
-        gatehouse.aws.delete_object(origin.bucket, key)
-    moved = MovedObject(destination.bucket, target_key, size, sha256)
+    # S3 copied the bytes itself; reading the copy back once gives the checksum of what it wrote.
+    size, sha256 = gatehouse.aws.checksum(destination.bucket, target_key, version_id)
+    deleted = (origin.bucket, key, gatehouse.aws.delete_object(origin.bucket, key)) if remove else None
+    moved = MovedObject(destination.bucket, target_key, size, sha256, version_id)
     summary = (
         f"{actor.username} {done} {shown(key)} from {origin.bucket} to {destination.bucket} as "
         f"{shown(target_key)} ({size:,} bytes) under form {movement.id}"
@@ -97,5 +98,6 @@ def _transfer(
         from_bucket=origin.bucket,
         from_key=key,
         replaced=replaced,
+        deleted=deleted,
     )
     return moved

@@ -37,17 +37,18 @@ def restore_version(
     if chosen.is_latest:
         raise InvalidInput(f"That version of {shown(key)} is already the current one.")
     hidden = versions[0].is_delete_marker and next(v for v in versions if not v.is_delete_marker) == chosen
-    if hidden:
+    if hidden:  # the version hidden is the object again: no new version, its writer stays who it was
         gatehouse.aws.remove_delete_marker(access.bucket, key, versions[0].version_id)
+        written = None
     else:
-        gatehouse.aws.copy_version(access.bucket, key, version_id, {MOVEMENT_METADATA: str(movement.id)})
-    size, sha256 = gatehouse.aws.checksum(access.bucket, key)  # what is now the object, for the record
+        written = gatehouse.aws.copy_version(access.bucket, key, version_id, {MOVEMENT_METADATA: str(movement.id)})
+    size, sha256 = gatehouse.aws.checksum(access.bucket, key, written or version_id)  # what is now the object
     how = "undeleted" if hidden else "restored"
     add_object(
         gatehouse,
         actor,
         movement.id or 0,
-        MovedObject(access.bucket, key, size, sha256),
+        MovedObject(access.bucket, key, size, sha256, written),
         "data-restored",
         f"{actor.username} {how} {shown(key)} in {access.bucket} from its version of "
         f"{chosen.last_modified:%Y-%m-%d %H:%M} UTC ({size:,} bytes) under form {movement.id}",

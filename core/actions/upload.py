@@ -109,12 +109,12 @@ def upload(
     if content_type := mimetypes.guess_type(key)[0]:
         extra["ContentType"] = content_type
     try:
-        gatehouse.aws.upload(
+        version_id = gatehouse.aws.upload(
             access.bucket, key, reader, extra, config or upload_config(size), progress, create_only=not overwrite
         )
     except AwsError as error:
         raise raced(error, access.bucket, key) from error
-    moved = MovedObject(access.bucket, key, reader.size, reader.hexdigest())
+    moved = MovedObject(access.bucket, key, reader.size, reader.hexdigest(), version_id)
     verb = "replaced" if replaced else "uploaded"
     summary = f"{actor.username} {verb} {shown(key)} in {access.bucket} ({moved.size:,} bytes) under form {movement.id}"
     add_object(gatehouse, actor, movement.id or 0, moved, "data-uploaded", summary, access.source.id, replaced=replaced)

@@ -4,6 +4,7 @@ differ."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -62,12 +63,79 @@ def _if_none_match(params: dict[str, Any], **_: Any) -> None:
     params["IfNoneMatch"] = "*"
 
 
+@dataclass(eq=False)
+class WriteAwaited:
+    """One managed write Gatehouse is making, and the VersionId S3 answered it with once it has."""
+
+    bucket: str
+    key: str
+    metadata: dict[str, str]
+    version_id: str | None = None
+    upload_ids: set[str] = field(default_factory=set)  # a multipart write's, from CreateMultipartUpload
+
+
+_WRITE_PARAMS = "gatehouse_write"  # the request context's copy of a write's bucket, key, metadata and upload id
+_VERSIONED_WRITES = ("PutObject", "CopyObject", "CreateMultipartUpload", "CompleteMultipartUpload")
+
+
+class VersionsHeard:
+    """The VersionId S3 answers each of Gatehouse's managed writes with. boto3's managed transfer (upload_fileobj,
+    copy) returns nothing, so the PutObject or CopyObject it makes, or the CompleteMultipartUpload of a multipart one,
+    is heard as S3 answers it. Several sessions write through one client at once: a write is told apart by its bucket,
+    key and metadata (which carries its movement form's id), a multipart one by the upload id S3 gave it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._awaited: list[WriteAwaited] = []
+
+    def listen(self, client: BaseClient) -> None:
+        for operation in _VERSIONED_WRITES:
+            client.meta.events.register(f"before-parameter-build.s3.{operation}", self._remember)
+            client.meta.events.register(f"after-call.s3.{operation}", self._heard)
+
+    @contextmanager
+    def awaiting(self, bucket: str, key: str, metadata: dict[str, str]) -> Iterator[WriteAwaited]:
+        write = WriteAwaited(bucket, key, dict(metadata))
+        with self._lock:
+            self._awaited.append(write)
+        try:
+            yield write
+        finally:
+            with self._lock:
+                self._awaited.remove(write)
+
+    @staticmethod
+    def _remember(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context[_WRITE_PARAMS] = (
+            params.get("Bucket"),
+            params.get("Key"),
+            params.get("Metadata"),
+            params.get("UploadId"),
+        )
+
+    def _heard(self, parsed: dict[str, Any], context: dict[str, Any], model: Any, **_: Any) -> None:
+        bucket, key, metadata, upload_id = context.get(_WRITE_PARAMS, (None, None, None, None))
+        with self._lock:
+            awaited = [w for w in self._awaited if (w.bucket, w.key) == (bucket, key)]
+        for write in awaited:
+            if model.name == "CreateMultipartUpload":
+                if metadata == write.metadata and "UploadId" in parsed:
+                    write.upload_ids.add(str(parsed["UploadId"]))
+                continue
+            ours = (
+                upload_id in write.upload_ids if model.name == "CompleteMultipartUpload" else metadata == write.metadata
+            )
+            if ours:
+                write.version_id = parsed.get("VersionId")
+
+
 @dataclass
 class AwsClients:
     """boto3 clients made once from the settings; S3 and Iam add the few operations Gatehouse needs."""
 
     settings: Settings
     _clients: dict[str, BaseClient] = field(default_factory=dict, repr=False)
+    versions_heard: VersionsHeard = field(default_factory=VersionsHeard, repr=False)
 
     @cached_property
     def session(self) -> boto3.Session:
@@ -83,9 +151,10 @@ class AwsClients:
     def client(self, service: str) -> BaseClient:
         if service not in self._clients:
             config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=60)
-            self._clients[service] = self.session.client(
-                service, endpoint_url=self.settings.endpoint_url, config=config
-            )
+            client = self.session.client(service, endpoint_url=self.settings.endpoint_url, config=config)
+            if service == "s3":
+                self.versions_heard.listen(client)
+            self._clients[service] = client
         return self._clients[service]
 
     @property
@@ -109,6 +178,7 @@ class AwsClients:
             client = self.session.client("s3", endpoint_url=self.settings.endpoint_url, config=self.s3.meta.config)
             for operation in ("PutObject", "CompleteMultipartUpload", "CopyObject"):
                 client.meta.events.register(f"before-parameter-build.s3.{operation}", _if_none_match)
+            self.versions_heard.listen(client)
             self._clients[_CREATE_ONLY] = client
         return self._clients[_CREATE_ONLY]
 

@@ -21,6 +21,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # Two processes starting together on one PostgreSQL must not both migrate: an advisory lock serialises them.
 _MIGRATION_LOCK = 0x6A7E
 _SEED_LOCK = 0x6A7F
+_AUDIT_CHAIN_LOCK = 0x6A80
 
 
 def make_engine(url: str) -> Engine:
@@ -50,8 +51,16 @@ def alembic_config() -> Config:
     return config
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration (`alembic upgrade head`)."""
+def migrate(engine: Engine, owner_url: str | None = None) -> None:
+    """Bring the schema to the newest migration (`alembic upgrade head`): through `owner_url` when given (production:
+    the role that owns the tables, while the app's own role may only add to the audit trail), else the app's engine."""
+    if owner_url:
+        owner = make_engine(owner_url)
+        try:
+            migrate(owner)
+        finally:
+            owner.dispose()
+        return
     config = alembic_config()
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
@@ -78,6 +87,25 @@ def lock_for_seeding(session: Session) -> None:
     the first commits, then finds the database no longer empty. (SQLite serialises writers by itself.)"""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SEED_LOCK})
+
+
+def lock_audit_chain(session: Session) -> str | None:
+    """The audit trail's last hash, read once this transaction alone may add to the trail's hash chain (until it
+    ends), so two writers never chain to the same event. PostgreSQL: a transaction-scoped advisory lock, then the
+    read (a statement of its own: one statement's snapshot predates the lock it waited for). SQLite: its one writer's
+    lock, taken by a write that changes nothing (a read first would let another writer commit between the read and
+    the insert). Through the connection: the write revision takes no notice, and the ORM adds nothing to the time."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(_LOCK_CHAIN)
+    else:
+        connection.execute(_TAKE_SQLITE_WRITE_LOCK)
+    return connection.execute(_LAST_AUDIT_HASH).scalar()
+
+
+_LOCK_CHAIN = text(f"SELECT pg_advisory_xact_lock({_AUDIT_CHAIN_LOCK})")
+_TAKE_SQLITE_WRITE_LOCK = text("UPDATE revision SET trail = trail WHERE id = 1")
+_LAST_AUDIT_HASH = text("SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1")
 
 
 @contextmanager

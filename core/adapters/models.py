@@ -230,6 +230,25 @@ class AuditEvent(SQLModel, table=True):
     request_id: int | None = Field(default=None)
     summary: str = Field(sa_column=Column(Text, nullable=False))
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # sha256 of the previous event's hash and this event's fields (core/audit.py): the trail is a hash chain
+    hash: str | None = Field(default=None, max_length=64)
+
+
+class ObjectWrite(SQLModel, table=True):
+    """A version of an object that Gatehouse itself wrote (upload, copy, move, restore), by the VersionId S3 answered
+    the write with: who wrote a version is known from here alone, never from the object's own metadata, which anyone
+    with write access can set (Browse -> Versions)."""
+
+    __tablename__ = "object_writes"
+    __table_args__ = (UniqueConstraint("bucket", "key", "version_id", name="uq_object_writes_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    bucket: str = Field(max_length=63)
+    key: str = Field(max_length=1024)
+    version_id: str = Field(max_length=1024)
+    user_id: int = Field(foreign_key="users.id")
+    movement_id: int = Field(foreign_key="data_movements.id", index=True)
+    written_at: datetime = Field(default_factory=utcnow)
 
 
 class Notification(SQLModel, table=True):

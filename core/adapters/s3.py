@@ -210,20 +210,30 @@ class S3(AwsClients):
         progress: Callable[[int], None] | None,
         *,
         create_only: bool,
-    ) -> None:
+    ) -> str | None:
         """Stream a file into S3 with the managed transfer (multipart when large); `create_only`: S3 refuses it if
-        the key was taken meanwhile (AwsError with code PreconditionFailed)."""
+        the key was taken meanwhile (AwsError with code PreconditionFailed). The VersionId S3 gave what it wrote (None
+        in a bucket without versioning)."""
         client = self.s3_create_only if create_only else self.s3
-        with aws_call("Upload", f"{bucket}/{key}"):
+        with (
+            aws_call("Upload", f"{bucket}/{key}"),
+            self.versions_heard.awaiting(bucket, key, extra["Metadata"]) as write,
+        ):
             client.upload_fileobj(fileobj, bucket, key, ExtraArgs=extra, Config=config, Callback=progress)
+        return write.version_id
 
     def copy_object(
         self, bucket: str, key: str, to_bucket: str, to_key: str, extra: dict[str, Any], *, create_only: bool
-    ) -> None:
-        """S3 copies the object itself (in parts when large): no byte passes through Gatehouse."""
+    ) -> str | None:
+        """S3 copies the object itself (in parts when large): no byte passes through Gatehouse. The VersionId of the
+        copy."""
         client = self.s3_create_only if create_only else self.s3
-        with aws_call("CopyObject", f"{to_bucket}/{to_key}"):
+        with (
+            aws_call("CopyObject", f"{to_bucket}/{to_key}"),
+            self.versions_heard.awaiting(to_bucket, to_key, extra["Metadata"]) as write,
+        ):
             client.copy({"Bucket": bucket, "Key": key}, to_bucket, to_key, ExtraArgs=extra, Config=COPY_CONFIG)
+        return write.version_id
 
     def versions(self, bucket: str, key: str, limit: int) -> list[ObjectVersion]:
         """The object's versions, newest first (delete markers too), at most `limit`; each with the movement form
@@ -253,16 +263,12 @@ class S3(AwsClients):
         found.sort(key=lambda v: (v.is_latest, v.last_modified), reverse=True)  # stable: S3 lists newest first
         return found[:limit]
 
-    def version_metadata(self, bucket: str, key: str, version_id: str) -> dict[str, str]:
-        with aws_call("HeadObject", f"{bucket}/{key}"):
-            return dict(self.s3.head_object(Bucket=bucket, Key=key, VersionId=version_id).get("Metadata", {}))
-
-    def copy_version(self, bucket: str, key: str, version_id: str, metadata: dict[str, str]) -> None:
-        """Make an earlier version the current one again: S3 copies it over the object (a new version), with its
-        content type and metadata, and `metadata` added."""
+    def copy_version(self, bucket: str, key: str, version_id: str, metadata: dict[str, str]) -> str | None:
+        """Make an earlier version the current one again: S3 copies it over the object (a new version, whose VersionId
+        this returns), with its content type and metadata, and `metadata` added."""
         with aws_call("CopyObject", f"{bucket}/{key}"):
             head = self.s3.head_object(Bucket=bucket, Key=key, VersionId=version_id)
-            self.s3.copy_object(
+            copied = self.s3.copy_object(
                 Bucket=bucket,
                 Key=key,
                 CopySource={"Bucket": bucket, "Key": key, "VersionId": version_id},
@@ -270,6 +276,7 @@ class S3(AwsClients):
                 MetadataDirective="REPLACE",
                 ContentType=head.get("ContentType") or "binary/octet-stream",
             )
+        return copied.get("VersionId")
 
     def remove_delete_marker(self, bucket: str, key: str, marker_version_id: str) -> None:
         """Undelete: the delete marker goes, and the version before it is the object again. Gatehouse's own
@@ -277,17 +284,18 @@ class S3(AwsClients):
         with aws_call("DeleteObject", f"{bucket}/{key}"):
             self.s3.delete_object(Bucket=bucket, Key=key, VersionId=marker_version_id)
 
-    def checksum(self, bucket: str, key: str) -> tuple[int, str]:
-        """The size and SHA-256 of what S3 now holds under the key, read through once in chunks."""
+    def checksum(self, bucket: str, key: str, version_id: str | None = None) -> tuple[int, str]:
+        """The size and SHA-256 of what S3 holds under the key (of that version of it), read through once in chunks."""
         sha256, size = hashlib.sha256(), 0
-        for chunk in self.open_object(bucket, key).chunks(MiB):
+        for chunk in self.open_object(bucket, key, version_id=version_id).chunks(MiB):
             sha256.update(chunk)
             size += len(chunk)
         return size, sha256.hexdigest()
 
-    def delete_object(self, bucket: str, key: str) -> None:
+    def delete_object(self, bucket: str, key: str) -> str | None:
+        """Delete the object: in a versioned bucket a delete marker, whose VersionId this returns."""
         with aws_call("DeleteObject", f"{bucket}/{key}"):
-            self.s3.delete_object(Bucket=bucket, Key=key)
+            return self.s3.delete_object(Bucket=bucket, Key=key).get("VersionId")
 
     def list_folder(self, bucket: str, prefix: str, page_size: int, token: str | None) -> FolderListing:
         """One ListObjectsV2 page of a folder: its subfolders' prefixes and its objects."""

@@ -5,8 +5,6 @@ The platform team sees every event; the active admins of a source see that sourc
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
@@ -20,6 +18,7 @@ from sqlmodel.sql.expression import Select
 from core import audit
 from core.actor import acting
 from core.adapters.models import AuditEvent, DataSource, Grant, User, UserStatus
+from core.csv_export import csv_records
 from core.domain import AccessLevel, InvalidInput, NotAllowed
 from core.queries import get_source, is_active_admin
 from core.reads.page import Page
@@ -100,17 +99,25 @@ def export(session: Session, actor: User, fmt: ExportFormat, filters: AuditFilte
     # An export is made at a click, long after the page read its actor: who may, is who they are now.
     actor = acting(session, actor)
     conditions = _conditions(session, actor, filters)
-    exported = audit.record(  # committed with the session that streams the export: the trail says who took it
+    query = _rows(conditions).order_by(col(AuditEvent.at), col(AuditEvent.id))
+    lines = _csv_lines(_stream(session, query)) if fmt == "csv" else _jsonl_lines(_stream(session, query))
+    return _then_recorded(session, actor, fmt, filters, lines)
+
+
+def _then_recorded(
+    session: Session, actor: User, fmt: ExportFormat, filters: AuditFilter, lines: Iterator[str]
+) -> Iterator[str]:
+    """The export's lines, then its own event: committed with the session that streamed it, the trail says who took
+    it. Recorded last, because adding to the trail holds its hash chain until the commit (core/audit.py): not for
+    as long as an export takes."""
+    yield from lines
+    audit.record(
         session,
         actor.username,
         "audit-exported",
         f"{actor.username} exported the audit trail as {fmt}",
         filters={k: v.isoformat() if isinstance(v, date) else v for k, v in asdict(filters).items() if v},
     )
-    session.flush()
-    query = _rows([*conditions, col(AuditEvent.id) != exported.id]).order_by(col(AuditEvent.at), col(AuditEvent.id))
-    rows = _stream(session, query)
-    return _csv_lines(rows) if fmt == "csv" else _jsonl_lines(rows)
 
 
 # --- who sees what, and the filters ---------------------------------------------------------------------
@@ -211,28 +218,9 @@ def _stream(session: Session, query: Select[Any]) -> Iterator[AuditRow]:
 
 
 def _csv_lines(rows: Iterable[AuditRow]) -> Iterator[str]:
-    """One CSV record a string (a summary holding a line break stays one quoted record), header first."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(EXPORT_FIELDS)
-    yield _drain(buffer)
-    for row in rows:
-        record = row.exported()
-        record["details"] = _compact_json(record["details"])
-        writer.writerow(_inert(record[name]) for name in EXPORT_FIELDS)
-        yield _drain(buffer)
-
-
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _inert(value: Any) -> Any:
-    """A cell a spreadsheet would run as a formula (`=HYPERLINK(...)` in a summary) is opened as text instead.
-
-    The export is made to be opened in Excel by the platform team; a leading apostrophe is what OWASP recommends and
-    what a spreadsheet shows as plain text. JSON lines are for programs and stay exactly as stored.
-    """
-    return f"'{value}" if isinstance(value, str) and value.startswith(_FORMULA_STARTS) else value
+    """CSV records through the one writer (core/csv_export.py); the details as compact JSON in one cell."""
+    records = (row.exported() for row in rows)
+    return csv_records(EXPORT_FIELDS, ({**r, "details": _compact_json(r["details"])} for r in records))
 
 
 def _jsonl_lines(rows: Iterable[AuditRow]) -> Iterator[str]:
@@ -242,10 +230,3 @@ def _jsonl_lines(rows: Iterable[AuditRow]) -> Iterator[str]:
 
 def _compact_json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-def _drain(buffer: io.StringIO) -> str:
-    text = buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
-    return text

@@ -1,5 +1,9 @@
 """An object's history: its earlier versions (and delete markers), newest first, with who wrote each one where
-Gatehouse moved it (the movement form's id travels in the object's metadata)."""
+Gatehouse wrote it.
+
+Who wrote a version is known only from Gatehouse's own record of the VersionId S3 answered each of its writes with
+(ObjectWrite): never from the object's metadata, which anyone with write access sets as they like through their own
+role. Any other version was written outside Gatehouse, by a role with write access."""
 
 from __future__ import annotations
 
@@ -8,13 +12,13 @@ from datetime import datetime
 
 from sqlmodel import col, select
 
-from core.adapters.models import DataMovement, User
+from core.adapters.models import ObjectWrite, User
 from core.context import Gatehouse
-from core.movement import MOVEMENT_METADATA
 from core.queries import source_access
 from core.rules import check_can_read
 
 MAX_VERSIONS = 50
+OUTSIDE_GATEHOUSE = "written outside Gatehouse (by a role with write access)"
 
 
 @dataclass(frozen=True)
@@ -25,7 +29,14 @@ class VersionEntry:
     size: int
     last_modified: datetime
     written_by: str | None  # the mover, when Gatehouse wrote this version
-    movement_id: int | None
+    movement_id: int | None  # the form it was written under
+
+    @property
+    def writer(self) -> str:
+        """Who wrote it, in the words of the Versions table."""
+        if self.written_by is None:
+            return OUTSIDE_GATEHOUSE
+        return f"{self.written_by} (form {self.movement_id})"
 
 
 def object_versions(
@@ -35,20 +46,19 @@ def object_versions(
         access = source_access(session, actor, source)
         check_can_read(access, key).enforce()
     listed = gatehouse.aws.versions(access.bucket, key, min(max(limit, 1), MAX_VERSIONS))
-    forms: dict[str, int] = {}
-    for version in listed:
-        if not version.is_delete_marker:
-            mark = gatehouse.aws.version_metadata(access.bucket, key, version.version_id).get(MOVEMENT_METADATA, "")
-            if mark.isdigit():
-                forms[version.version_id] = int(mark)
     with gatehouse.session() as session:
-        movers = dict(
-            session.exec(
-                select(DataMovement.id, User.username)
-                .join(User, col(User.id) == DataMovement.user_id)
-                .where(col(DataMovement.id).in_(set(forms.values())), DataMovement.source_id == access.source.id)
+        written = {
+            version_id: (username, movement_id)
+            for version_id, username, movement_id in session.exec(
+                select(ObjectWrite.version_id, User.username, ObjectWrite.movement_id)
+                .join(User, col(User.id) == ObjectWrite.user_id)
+                .where(
+                    ObjectWrite.bucket == access.bucket,
+                    ObjectWrite.key == key,
+                    col(ObjectWrite.version_id).in_([v.version_id for v in listed]),
+                )
             ).all()
-        )
+        }
     return [
         VersionEntry(
             v.version_id,
@@ -56,8 +66,7 @@ def object_versions(
             v.is_delete_marker,
             v.size,
             v.last_modified,
-            movers.get(forms.get(v.version_id, -1)),
-            forms.get(v.version_id) if forms.get(v.version_id) in movers else None,
+            *written.get(v.version_id, (None, None)),
         )
         for v in listed
     ]

@@ -54,6 +54,7 @@ def test_alice_restores_the_version_she_overwrote(app_url: str, browser, moto_re
     panel.get_by_text("Written by").wait_for()
     body = alice.inner_text("body")
     assert f"{len(SECOND)} bytes" in body and f"{len(FIRST)} bytes" in body and "current" in body
+    assert body.count("alice (form ") == 2  # both written through Gatehouse, each under its own form
     shot(alice, "versions-1-alice-sees-the-history")
     panel.get_by_text("Restore it").click()
     panel.get_by_role("textbox", name="What the data is").wait_for()

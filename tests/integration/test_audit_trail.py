@@ -275,16 +275,16 @@ def test_an_export_of_five_thousand_events_streams(gatehouse: Gatehouse) -> None
                 key=f"data/{number}.csv",
             )
     began = time.perf_counter()
-    with gatehouse.session() as session, _statements(gatehouse.engine) as statements:
+    with _statements(gatehouse.engine) as statements, gatehouse.session() as session:  # its commit too
         lines = audit_trail.export(session, get_user(session, "bob"), "csv", AuditFilter(action="object-read"))
         assert isinstance(lines, Iterator)
         assert next(lines).startswith("at,actor,action")
         assert next(lines).startswith("2024-01-01T00:00:00.000000+00:00,bob,object-read,alpha-sales-analysis,alice")
         rest = sum(1 for _ in lines)
     assert rest == 4999
-    reads = [streamed for sql, streamed in statements if sql.lstrip().upper().startswith("SELECT")]
-    assert reads == [True]  # fetched in batches, never all at once
-    assert [sql.split()[0].upper() for sql, _ in statements].count("INSERT") == 1  # the export's own record
+    reads = [streamed for sql, streamed in statements if sql.lstrip().upper().startswith("SELECT") and "summary" in sql]
+    assert reads == [True]  # the events fetched in batches, never all at once
+    assert [sql.split()[0].upper() for sql, _ in statements].count("INSERT") == 1  # the export's own record, at the end
     assert time.perf_counter() - began < 5
     with gatehouse.session() as session:
         assert next(audit_trail.export(session, get_user(session, "dave"), "jsonl")).startswith('{"at":')

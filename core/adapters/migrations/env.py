@@ -1,4 +1,5 @@
-"""Alembic runs migrations on the connection Gatehouse hands it (adapters.db.migrate), or on GATEHOUSE_DATABASE_URL."""
+"""Alembic runs migrations on the connection Gatehouse hands it (adapters.db.migrate), or on
+GATEHOUSE_MIGRATION_DATABASE_URL (else GATEHOUSE_DATABASE_URL)."""
 
 from alembic import context
 from sqlmodel import SQLModel
@@ -13,7 +14,7 @@ target_metadata = SQLModel.metadata
 def run() -> None:
     connection = context.config.attributes.get("connection")
     if connection is None:
-        with make_engine(Settings().db_url).begin() as connection:
+        with make_engine(Settings().migration_db_url).begin() as connection:
             _run_on(connection)
     else:
         _run_on(connection)
