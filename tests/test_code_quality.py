@@ -301,3 +301,16 @@ def test_every_download_button_leaves_the_page_as_it_is() -> None:
         )
     ]
     assert not unsafe, f"a download button reruns the page (on_click='ignore' keeps it): {unsafe}"
+
+
+def test_no_test_asserts_how_long_something_took() -> None:
+    """Speed is measured by bench/ side by side, never asserted in a test: a clock in an assertion fails on a busy
+    machine and passes on a quiet one, whatever the code does."""
+    clocks = ("perf_counter", "monotonic", "time.time", "process_time")
+    timed = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for path in (ROOT / "tests").rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Assert) and any(clock in ast.unparse(node) for clock in clocks)
+    ]
+    assert not timed, f"a timing assertion in a test: {timed}"

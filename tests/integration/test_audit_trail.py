@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -274,7 +273,6 @@ def test_an_export_of_five_thousand_events_streams(gatehouse: Gatehouse) -> None
                 f"alice read object {number}",
                 key=f"data/{number}.csv",
             )
-    began = time.perf_counter()
     with _statements(gatehouse.engine) as statements, gatehouse.session() as session:  # its commit too
         lines = audit_trail.export(session, get_user(session, "bob"), "csv", AuditFilter(action="object-read"))
         assert isinstance(lines, Iterator)
@@ -285,6 +283,5 @@ def test_an_export_of_five_thousand_events_streams(gatehouse: Gatehouse) -> None
     reads = [streamed for sql, streamed in statements if sql.lstrip().upper().startswith("SELECT") and "summary" in sql]
     assert reads == [True]  # the events fetched in batches, never all at once
     assert [sql.split()[0].upper() for sql, _ in statements].count("INSERT") == 1  # the export's own record, at the end
-    assert time.perf_counter() - began < 5
     with gatehouse.session() as session:
         assert next(audit_trail.export(session, get_user(session, "dave"), "jsonl")).startswith('{"at":')
