@@ -7,10 +7,8 @@ import io
 from typing import Any
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
-from core import audit
+from core import audit, preview_worker
 from core.adapters.aws import Aws, AwsError
 from core.adapters.models import User
 from core.context import Gatehouse
@@ -24,7 +22,6 @@ MAX_PREVIEW_ROWS = 1000
 MAX_PREVIEW_BYTES = 1_000_000  # of a text file: a sample to look at, not a way to take the data
 PARQUET_PREVIEW_BYTES = 32 * MiB  # the first page of each column, even of a wide table, fits
 EXCEL_PREVIEW_BYTES = 10 * MiB  # an Excel file must be read whole: only small ones are previewed
-_PARQUET_BUFFER = 64 * 1024
 
 
 def preview(
@@ -91,20 +88,7 @@ def _preview_text(aws: Aws, bucket: str, key: str, kind: str, rows: int, max_byt
                 f"The first line of {shown(key)} is longer than {max_bytes:,} bytes: Gatehouse cannot preview it."
             )
         data = data[: end + 1]
-    if not data.strip():
-        return pd.DataFrame()
-    try:
-        if kind == "JSON lines":
-            return pd.read_json(io.BytesIO(data), lines=True, nrows=rows, encoding_errors="replace")
-        return pd.read_csv(io.BytesIO(data), sep="\t" if kind == "TSV" else ",", nrows=rows, encoding_errors="replace")
-    except ValueError as error:  # pandas' parser errors are ValueErrors
-        raise _unreadable(key, kind, error) from error
-
-
-def _unreadable(key: str, kind: str, error: Exception) -> InvalidInput:
-    """The parser's own reason, cut to one short line, inside one sentence."""
-    reason = str(error).strip().splitlines()[0].rstrip(".") if str(error).strip() else type(error).__name__
-    return InvalidInput(f"Gatehouse could not read {shown(key)} as {kind} ({shown(reason, 120)}).")
+    return preview_worker.parse(preview_worker.Job(key, kind, rows, data=data))
 
 
 class _RangedFile(io.RawIOBase):
@@ -155,16 +139,14 @@ def _preview_parquet(aws: Aws, bucket: str, key: str, rows: int, budget: int) ->
     head = aws.head_object(bucket, key)
     if head is None:
         raise NotFound(f"There is no object {shown(key)} in {bucket}.")
-    source = _RangedFile(aws, bucket, key, int(head["ContentLength"]), budget)
-    try:
-        # Unbuffered pre-reading would fetch whole column chunks; a buffered stream reads only the pages needed.
-        parquet = pq.ParquetFile(source, buffer_size=_PARQUET_BUFFER, pre_buffer=False)
-        batch = next(parquet.iter_batches(batch_size=rows, use_threads=False), None)
-    except (pa.ArrowException, OSError, ValueError) as error:
-        raise _unreadable(key, "Parquet", error) from error
-    if batch is None:
-        return parquet.schema_arrow.empty_table().to_pandas()
-    return batch.to_pandas()
+    size = int(head["ContentLength"])
+    source = _RangedFile(aws, bucket, key, size, budget)
+
+    def fetch(offset: int, length: int) -> bytes:
+        source.seek(offset)
+        return source.read(length)
+
+    return preview_worker.parse(preview_worker.Job(key, "Parquet", rows, size=size), fetch)
 
 
 def _preview_excel(aws: Aws, bucket: str, key: str, rows: int) -> pd.DataFrame:
@@ -177,8 +159,4 @@ def _preview_excel(aws: Aws, bucket: str, key: str, rows: int) -> pd.DataFrame:
             f"{shown(key)} is {size / MiB:,.1f} MiB: Gatehouse previews Excel files of up to "
             f"{EXCEL_PREVIEW_BYTES // MiB} MiB, because an Excel file must be read whole."
         )
-    data = aws.open_object(bucket, key).read()
-    try:
-        return pd.read_excel(io.BytesIO(data), nrows=rows, engine="openpyxl")
-    except Exception as error:  # a damaged workbook fails deep inside openpyxl or zipfile, in many ways
-        raise InvalidInput(f"Gatehouse could not read {shown(key)} as an Excel workbook.") from error
+    return preview_worker.parse(preview_worker.Job(key, "Excel", rows, data=aws.open_object(bucket, key).read()))
