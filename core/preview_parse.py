@@ -27,9 +27,8 @@ from core.config import (
     PREVIEW_RESULT_MIB,
 )
 from core.domain import InvalidInput, shown
+from core.preview_worker import INSTEAD, MiB
 
-MiB = 1024 * 1024
-INSTEAD = "read it with code instead (see Read this data)"
 _PARQUET_BUFFER = 64 * 1024  # a buffered stream reads only the pages needed, not whole column chunks
 # A shared string in a workbook's XML: <si>, <si ...> or <x:si> (a namespace prefix of up to 8 characters).
 _SHARED_STRING = re.compile(rb"<(?:\w{1,8}:)?si[\s>/]")

@@ -6,36 +6,42 @@ file's own metadata says is too big is refused before parsing (core/preview_pars
 by the limits of the process the parsing runs in (address space, CPU time) and by a wall clock, and is killed. Either
 way the person reads one sentence.
 
-Workers are forked from a fork server started once with pandas, pyarrow and openpyxl imported: a preview costs a
-fork (milliseconds), not an interpreter start, and no worker is forked from a process running threads."""
+Workers are forked from a fork server of our own, started once (`python -m core.preview_worker`) with pandas, pyarrow
+and openpyxl imported and warmed up: a preview costs a fork, not an interpreter start, and no worker is forked from
+the app's process, which runs threads. (multiprocessing's fork server would run the parent's __main__ again in every
+worker, and under Streamlit __main__ is the page script.)"""
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import io
-import multiprocessing
-import queue
+import os
 import resource
 import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from core import config, preview_parse
+from core import config
 from core.domain import InvalidInput, shown
 
 MiB = 1024 * 1024
-# Imported once in the fork server, not in each worker: the parent's main module (multiprocessing's default, so that
-# a worker need not run it again) and the parsers, warmed up.
-_PRELOADED = ["__main__", "core.preview_parse"]
-_context: Any = None
-_context_lock = threading.Lock()
+INSTEAD = "read it with code instead (see Read this data)"
+_server: subprocess.Popen[bytes] | None = None
+_control: socket.socket | None = None
+_server_lock = threading.Lock()
 _slots = threading.BoundedSemaphore(config.PREVIEW_WORKERS)
-_spares: queue.SimpleQueue[tuple[Any, Connection]] = queue.SimpleQueue()
 
 
 @dataclass(frozen=True)
@@ -53,114 +59,175 @@ class Job:
     memory_mib: int = field(default_factory=lambda: config.PREVIEW_MEMORY_MIB)
 
 
-def parse(job: Job, fetch: Callable[[int, int], bytes] | None = None, seconds: float | None = None) -> pd.DataFrame:
+def parse(job: Job, fetch: Callable[[int, int], bytes] | None = None) -> pd.DataFrame:
     """The first rows of the file, parsed in a worker; `fetch(offset, length)` serves a Parquet worker's reads."""
-    seconds = config.PREVIEW_SECONDS if seconds is None else seconds
+    seconds = config.PREVIEW_SECONDS
+    deadline = time.monotonic() + seconds
     if not _slots.acquire(timeout=seconds):
         raise InvalidInput("Gatehouse is busy previewing other files: try again in a moment.")
     try:
-        worker, ours = _take()
+        worker = _fork()
+        pid = None
         try:
-            ours.send(job)
-            return _serve(job, worker, ours, fetch, time.monotonic() + seconds, seconds)
+            pid = _answer(job, worker, None, deadline)  # a worker's first word is its process id
+            worker.send(job)
+            return _answer(job, worker, fetch, deadline)
+        except _Ended:
+            raise
+        except BaseException:
+            if pid is not None:  # out of time, refused a read, or the page went away: it ends now
+                _kill(pid)
+            raise
         finally:
-            ours.close()
-            if worker.is_alive():  # out of time, refused a read, or done and on its way out: it ends now
-                worker.kill()  # the fork server, its parent, reaps it
+            worker.close()
     finally:
         _slots.release()
 
 
-def _take() -> tuple[Any, Connection]:
-    """A worker forked ahead of time, and another forked in the background for the next preview: the fork and the
-    worker's start (20 ms on a busy machine) are not waited for."""
-    try:
-        worker, ours = _spares.get_nowait()
-    except queue.Empty:
-        worker, ours = _start()
-    if not worker.is_alive():  # ended while it waited (the machine's OOM killer): start a fresh one
-        ours.close()
-        worker, ours = _start()
-    threading.Thread(target=lambda: _spares.put(_start()), daemon=True).start()
-    return worker, ours
+def prepare() -> None:
+    """Start the fork server (seconds: pandas, pyarrow and openpyxl imported), which the app does when it starts so
+    that the first preview need not wait for it."""
+    threading.Thread(target=_fork_server, daemon=True, name="gatehouse-preview").start()
 
 
-def _start() -> tuple[Any, Connection]:
-    with _context_lock:
-        global _context
-        if _context is None:
-            _context = multiprocessing.get_context("forkserver")
-            _context.set_forkserver_preload(_PRELOADED)
-    ours, theirs = _context.Pipe()
-    worker = _context.Process(target=_work, args=(theirs,), daemon=True)
-    worker.start()
-    theirs.close()
-    return worker, ours
+def _fork_server() -> socket.socket:
+    global _server, _control
+    with _server_lock:
+        if _server is None or _server.poll() is not None or _control is None:
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            _server = subprocess.Popen(
+                [sys.executable, "-m", "core.preview_worker", str(theirs.fileno())],
+                pass_fds=[theirs.fileno()],
+                stdin=subprocess.DEVNULL,
+                cwd=Path(__file__).resolve().parent.parent,
+            )
+            theirs.close()
+            _control = ours
+        return _control
 
 
-def _serve(
-    job: Job, worker: Any, ours: Connection, fetch: Callable[[int, int], bytes] | None, deadline: float, seconds: float
-) -> pd.DataFrame:
-    """Answer the worker's reads until it sends its rows or its refusal, dies, or runs out of time."""
+class _Ended(InvalidInput):
+    """The sentence a worker ended with: it has ended, or is ending, by itself."""
+
+
+def _fork() -> Connection:
+    """A new worker, talking over a socket of its own."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    with theirs:
+        try:
+            control = _fork_server()
+            with _server_lock:
+                socket.send_fds(control, [b"w"], [theirs.fileno()])
+        except OSError:  # the fork server ended (killed by someone): start another
+            with _server_lock:
+                _stop_server()
+            control = _fork_server()
+            with _server_lock:
+                socket.send_fds(control, [b"w"], [theirs.fileno()])
+    return Connection(ours.detach())
+
+
+def _stop_server() -> None:
+    global _server, _control
+    if _control is not None:
+        _control.close()
+    if _server is not None and _server.poll() is None:
+        _server.kill()
+    _server = _control = None
+
+
+def _kill(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # it had ended already
+        os.kill(pid, signal.SIGKILL)
+
+
+def _answer(job: Job, worker: Connection, fetch: Callable[[int, int], bytes] | None, deadline: float) -> Any:
+    """Answer the worker's reads until it says something else: its id, its rows, or its refusal."""
     while True:
         left = deadline - time.monotonic()
-        if left <= 0 or not ours.poll(left):
+        if left <= 0 or not worker.poll(left):
             raise InvalidInput(
-                f"Previewing {shown(job.key)} took longer than {_seconds(seconds)}: read it with code instead "
-                "(see Read this data)."
+                f"Previewing {shown(job.key)} took longer than {_seconds(config.PREVIEW_SECONDS)}: {INSTEAD}."
             )
         try:
-            tag, value = ours.recv()
-        except EOFError:  # the worker died: killed by its CPU limit, or aborted on an allocation it was refused
-            worker.join()
-            raise InvalidInput(_died(job, worker.exitcode)) from None
-        if tag == "read":
-            if fetch is None:
-                raise RuntimeError("a worker asked to read a file it was given whole")
-            ours.send_bytes(fetch(*value))
-        elif tag == "rows":
-            return value
+            tag, value = worker.recv()
+        except (EOFError, ConnectionResetError):  # killed by its hard CPU limit, or aborted on a refused allocation
+            raise _Ended(
+                f"Previewing {shown(job.key)} needs more time or memory than a preview may use: {INSTEAD}."
+            ) from None
+        if tag == "read" and fetch is not None:
+            worker.send_bytes(fetch(*value))
+        elif tag == "refused":
+            raise _Ended(value)
         else:
-            raise InvalidInput(value)
-
-
-def _died(job: Job, exitcode: int | None) -> str:
-    if exitcode == -signal.SIGXCPU:
-        return (
-            f"Previewing {shown(job.key)} needs more than {_seconds(job.cpu_seconds)} of work: read it with code "
-            "instead (see Read this data)."
-        )
-    return (
-        f"Previewing {shown(job.key)} needs more than the {job.memory_mib} MiB of memory a preview may use: read it "
-        "with code instead (see Read this data)."
-    )
+            return value
 
 
 def _seconds(seconds: float) -> str:
     return f"{seconds:g} second{'' if seconds == 1 else 's'}"
 
 
-# --- in the worker ----------------------------------------------------------------------------------------------
+# --- in the fork server and its workers -------------------------------------------------------------------------
+
+
+def _serve_forks(control: socket.socket) -> None:
+    """Fork a worker for each socket the app sends; end when the app does (its end of the control socket closes)."""
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped as they end
+    while True:
+        message, fds, _, _ = socket.recv_fds(control, 1, 1)
+        if not message:
+            return
+        if os.fork() == 0:
+            control.close()
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            try:
+                _work(Connection(fds[0]))
+            finally:
+                os._exit(0)
+        for fd in fds:
+            os.close(fd)
+
+
+class _OutOfTime(BaseException):
+    """Raised by the soft CPU limit's signal: a BaseException, so that no parser's `except Exception` takes it."""
+
+
+def _out_of_time(*_: Any) -> None:
+    raise _OutOfTime
 
 
 def _work(parent: Connection) -> None:
-    try:
-        job: Job = parent.recv()
-    except EOFError:  # the parent ended before it had a job for this worker
-        return
+    from core import preview_parse  # imported by the fork server already; the app never needs it
+
+    parent.send(("pid", os.getpid()))
+    job: Job = parent.recv()
     _limit(job)
     try:
         source = _ParentFile(parent, job) if job.kind == "Parquet" else io.BytesIO(job.data)
         parent.send(("rows", preview_parse.parse(job.key, job.kind, job.rows, source)))
     except InvalidInput as refusal:
         parent.send(("refused", str(refusal)))
+    except _OutOfTime:
+        parent.send(
+            ("refused", f"Previewing {shown(job.key)} needs more than {_seconds(job.cpu_seconds)} of work: {INSTEAD}.")
+        )
     except MemoryError:  # pyarrow's ArrowMemoryError is one too
-        parent.send(("refused", _died(job, None)))
+        parent.send(
+            (
+                "refused",
+                f"Previewing {shown(job.key)} needs more than the {job.memory_mib} MiB of memory a preview may use: "
+                f"{INSTEAD}.",
+            )
+        )
+    except Exception as error:  # a parser failing as nobody foresaw: the operator reads why, the person a sentence
+        traceback.print_exc()
+        parent.send(("refused", str(preview_parse.unreadable(job.key, job.kind, error))))
 
 
 def _limit(job: Job) -> None:
-    """CPU time counts from the fork; address space from what the worker has mapped already (the preloaded modules),
-    so that the limit is what parsing may add."""
+    """CPU time counts from the fork (the soft limit raises _OutOfTime, the hard one a second later kills); address
+    space from what the worker has mapped already (the preloaded modules), so that the limit is what parsing adds."""
+    signal.signal(signal.SIGXCPU, _out_of_time)
     resource.setrlimit(resource.RLIMIT_CPU, (job.cpu_seconds, job.cpu_seconds + 1))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a worker its CPU limit ends leaves no core file behind
     try:
@@ -206,3 +273,13 @@ class _ParentFile(io.RawIOBase):
         chunk = self.read(len(buffer))
         buffer[: len(chunk)] = chunk
         return len(chunk)
+
+
+if __name__ == "__main__":
+    # The workers run this module's code as `core.preview_worker` (as the app pickles their jobs), imported here once
+    # with the parsers; what is alive now is frozen out of the garbage collector's reach, so that a worker's
+    # collections do not touch (and so copy) the fork server's memory.
+    from core import preview_parse, preview_worker  # noqa: F401
+
+    gc.freeze()
+    preview_worker._serve_forks(socket.socket(fileno=int(sys.argv[1])))

@@ -3,9 +3,6 @@ sample to look at, which no table on a page lets anyone export: .streamlit/confi
 
 from __future__ import annotations
 
-import io
-from typing import Any
-
 import pandas as pd
 
 from core import audit, preview_worker
@@ -91,48 +88,23 @@ def _preview_text(aws: Aws, bucket: str, key: str, kind: str, rows: int, max_byt
     return preview_worker.parse(preview_worker.Job(key, kind, rows, data=data))
 
 
-class _RangedFile(io.RawIOBase):
-    """A seekable, read-only view of an S3 object: each read is one ranged GET, and reading past the budget fails."""
+class _Ranges:
+    """The parts of an S3 object a preview's worker reads: each one ranged GET, within a budget for the whole
+    preview."""
 
-    def __init__(self, aws: Aws, bucket: str, key: str, size: int, budget: int) -> None:
-        super().__init__()
-        self._aws, self._bucket, self._key = aws, bucket, key
-        self._size, self._budget = size, budget
-        self._position = 0
+    def __init__(self, aws: Aws, bucket: str, key: str, budget: int) -> None:
+        self._aws, self._bucket, self._key, self._budget = aws, bucket, key, budget
         self.fetched = 0
 
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._position
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
-        self._position = max(0, base + offset)
-        return self._position
-
-    def read(self, size: int | None = -1) -> bytes:
-        end = self._size if size is None or size < 0 else min(self._size, self._position + size)
-        if end <= self._position:
-            return b""
-        if self.fetched + end - self._position > self._budget:
+    def __call__(self, offset: int, length: int) -> bytes:
+        if self.fetched + length > self._budget:
             raise InvalidInput(
                 f"Previewing {shown(self._key)} would read more than {self._budget:,} bytes: "
                 "read it with code instead (see Read this data)."
             )
-        chunk = self._aws.open_object(self._bucket, self._key, f"bytes={self._position}-{end - 1}").read()
+        chunk = self._aws.open_object(self._bucket, self._key, f"bytes={offset}-{offset + length - 1}").read()
         self.fetched += len(chunk)
-        self._position += len(chunk)
         return chunk
-
-    def readinto(self, buffer: Any) -> int:
-        chunk = self.read(len(buffer))
-        buffer[: len(chunk)] = chunk
-        return len(chunk)
 
 
 def _preview_parquet(aws: Aws, bucket: str, key: str, rows: int, budget: int) -> pd.DataFrame:
@@ -140,13 +112,7 @@ def _preview_parquet(aws: Aws, bucket: str, key: str, rows: int, budget: int) ->
     if head is None:
         raise NotFound(f"There is no object {shown(key)} in {bucket}.")
     size = int(head["ContentLength"])
-    source = _RangedFile(aws, bucket, key, size, budget)
-
-    def fetch(offset: int, length: int) -> bytes:
-        source.seek(offset)
-        return source.read(length)
-
-    return preview_worker.parse(preview_worker.Job(key, "Parquet", rows, size=size), fetch)
+    return preview_worker.parse(preview_worker.Job(key, "Parquet", rows, size=size), _Ranges(aws, bucket, key, budget))
 
 
 def _preview_excel(aws: Aws, bucket: str, key: str, rows: int) -> pd.DataFrame:
