@@ -19,7 +19,6 @@ import io
 import os
 import resource
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -27,6 +26,7 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from multiprocessing import Pipe, reduction
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,7 @@ from core.domain import InvalidInput, shown
 MiB = 1024 * 1024
 INSTEAD = "read it with code instead (see Read this data)"
 _server: subprocess.Popen[bytes] | None = None
-_control: socket.socket | None = None
+_control: Connection | None = None
 _server_lock = threading.Lock()
 _slots = threading.BoundedSemaphore(config.PREVIEW_WORKERS)
 
@@ -90,11 +90,11 @@ def prepare() -> None:
     threading.Thread(target=_fork_server, daemon=True, name="gatehouse-preview").start()
 
 
-def _fork_server() -> socket.socket:
+def _fork_server() -> tuple[Connection, int]:
     global _server, _control
     with _server_lock:
         if _server is None or _server.poll() is not None or _control is None:
-            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            ours, theirs = Pipe()  # a Unix socket pair: it carries the workers' sockets to the server
             _server = subprocess.Popen(
                 [sys.executable, "-m", "core.preview_worker", str(theirs.fileno())],
                 pass_fds=[theirs.fileno()],
@@ -103,7 +103,7 @@ def _fork_server() -> socket.socket:
             )
             theirs.close()
             _control = ours
-        return _control
+        return _control, _server.pid
 
 
 class _Ended(InvalidInput):
@@ -111,20 +111,22 @@ class _Ended(InvalidInput):
 
 
 def _fork() -> Connection:
-    """A new worker, talking over a socket of its own."""
-    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    """A new worker, talking over a socket pair of its own."""
+    ours, theirs = Pipe()
     with theirs:
         try:
-            control = _fork_server()
-            with _server_lock:
-                socket.send_fds(control, [b"w"], [theirs.fileno()])
+            _send(theirs)
         except OSError:  # the fork server ended (killed by someone): start another
             with _server_lock:
                 _stop_server()
-            control = _fork_server()
-            with _server_lock:
-                socket.send_fds(control, [b"w"], [theirs.fileno()])
-    return Connection(ours.detach())
+            _send(theirs)
+    return ours
+
+
+def _send(theirs: Connection) -> None:
+    control, pid = _fork_server()
+    with _server_lock:
+        reduction.send_handle(control, theirs.fileno(), pid)
 
 
 def _stop_server() -> None:
@@ -170,22 +172,22 @@ def _seconds(seconds: float) -> str:
 # --- in the fork server and its workers -------------------------------------------------------------------------
 
 
-def _serve_forks(control: socket.socket) -> None:
+def _serve_forks(control: Connection) -> None:
     """Fork a worker for each socket the app sends; end when the app does (its end of the control socket closes)."""
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped as they end
     while True:
-        message, fds, _, _ = socket.recv_fds(control, 1, 1)
-        if not message:
+        try:
+            fd = reduction.recv_handle(control)
+        except (EOFError, OSError):
             return
         if os.fork() == 0:
             control.close()
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             try:
-                _work(Connection(fds[0]))
+                _work(Connection(fd))
             finally:
                 os._exit(0)
-        for fd in fds:
-            os.close(fd)
+        os.close(fd)
 
 
 class _OutOfTime(BaseException):
@@ -282,4 +284,4 @@ if __name__ == "__main__":
     from core import preview_parse, preview_worker  # noqa: F401
 
     gc.freeze()
-    preview_worker._serve_forks(socket.socket(fileno=int(sys.argv[1])))
+    preview_worker._serve_forks(Connection(int(sys.argv[1])))
