@@ -28,8 +28,8 @@ MAX_PREVIEW_CELL_CHARS = 1_000  # longer text is cut: a cell shows a few dozen c
 # An Excel file is a zip: what its members unpack to, as the zip declares it (Python's zipfile never unpacks more).
 # A workbook at the 10 MiB download limit of a preview unpacks to 50-100 MiB of XML (XML compresses 5-10 times).
 EXCEL_UNPACKED_MIB = 256
-# openpyxl reads every shared string before the first row: about 20 microseconds each (2 million took 42 s on the
-# CI machine), so 200,000 is about 4 s, still inside the CPU bound below.
+# openpyxl reads every shared string before the first row: about 20 microseconds each (2 million took 42 s on a
+# busy 2-core machine), so 200,000 is about 4 s, inside the CPU bound below.
 MAX_SHARED_STRINGS = 200_000
 # What the first row group of a Parquet file unpacks to for the rows shown, from its total_uncompressed_size per row:
 # a few MiB for ordinary data; 256 MiB is half the worker's memory, leaving room for the pandas copy.

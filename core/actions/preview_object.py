@@ -1,5 +1,6 @@
 """Preview: the first rows of a data file, reading a bounded part of it, recorded in the audit trail as a read (a
-sample to look at, which no table on a page lets anyone export: .streamlit/config.toml)."""
+sample to look at, which no table on a page lets anyone export: .streamlit/config.toml). The bytes are fetched here;
+they are parsed in a worker process bounded in time, memory and width (core/preview_worker.py)."""
 
 from __future__ import annotations
 
