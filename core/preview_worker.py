@@ -46,9 +46,9 @@ _slots = threading.BoundedSemaphore(config.PREVIEW_WORKERS)
 
 @dataclass(frozen=True)
 class Job:
-    """What a worker parses: the bytes of a text or Excel file, or the size of a Parquet file it reads through the
-    parent (which fetches each range from S3 within the budget). Limits are sent with the job so that the parent
-    decides them."""
+    """What a worker parses: the bytes of a text or Excel file, or the size and the last bytes (where the footer is)
+    of a Parquet file, whose other parts it reads through the parent (which fetches each range from S3 within the
+    budget). Limits are sent with the job so that the parent decides them."""
 
     key: str
     kind: str
@@ -247,6 +247,7 @@ class _ParentFile(io.RawIOBase):
     def __init__(self, parent: Connection, job: Job) -> None:
         super().__init__()
         self._parent, self._size, self._position = parent, job.size, 0
+        self._tail, self._tail_at = job.data, job.size - len(job.data)  # sent with the job: the footer is in it
 
     def readable(self) -> bool:
         return True
@@ -266,6 +267,10 @@ class _ParentFile(io.RawIOBase):
         end = self._size if size is None or size < 0 else min(self._size, self._position + size)
         if end <= self._position:
             return b""
+        if self._position >= self._tail_at:
+            chunk = self._tail[self._position - self._tail_at : end - self._tail_at]
+            self._position += len(chunk)
+            return chunk
         self._parent.send(("read", (self._position, end - self._position)))
         chunk = self._parent.recv_bytes()
         self._position += len(chunk)

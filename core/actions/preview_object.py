@@ -20,6 +20,8 @@ MAX_PREVIEW_ROWS = 1000
 MAX_PREVIEW_BYTES = 1_000_000  # of a text file: a sample to look at, not a way to take the data
 PARQUET_PREVIEW_BYTES = 32 * MiB  # the first page of each column, even of a wide table, fits
 EXCEL_PREVIEW_BYTES = 10 * MiB  # an Excel file must be read whole: only small ones are previewed
+# Sent with a Parquet preview's job: pyarrow's first read of a footer, and all of a small file (no round trips).
+PARQUET_TAIL_BYTES = 64 * 1024
 
 
 def preview(
@@ -113,7 +115,9 @@ def _preview_parquet(aws: Aws, bucket: str, key: str, rows: int, budget: int) ->
     if head is None:
         raise NotFound(f"There is no object {shown(key)} in {bucket}.")
     size = int(head["ContentLength"])
-    return preview_worker.parse(preview_worker.Job(key, "Parquet", rows, size=size), _Ranges(aws, bucket, key, budget))
+    ranges = _Ranges(aws, bucket, key, budget)
+    tail = ranges(size - min(size, PARQUET_TAIL_BYTES), min(size, PARQUET_TAIL_BYTES)) if size else b""
+    return preview_worker.parse(preview_worker.Job(key, "Parquet", rows, data=tail, size=size), ranges)
 
 
 def _preview_excel(aws: Aws, bucket: str, key: str, rows: int) -> pd.DataFrame:
