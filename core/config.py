@@ -19,6 +19,33 @@ MIN_COOKIE_KEY_LENGTH = 32
 MAKE_A_KEY = 'python3 -c "import secrets; print(secrets.token_urlsafe(32))"'
 
 
+# A preview parses a file anyone with write access put in a source, for whoever opens it (an admin, a reviewer):
+# the file may be built to make the parser work without end. These bounds hold whatever it holds (issue 24).
+# Refused from the file's own metadata before parsing: wider than this many columns (a table shows ~10 at once, and
+# 1,000 columns x 1,000 rows is already a million cells to send to a browser).
+MAX_PREVIEW_COLUMNS = 1_000
+MAX_PREVIEW_CELL_CHARS = 1_000  # longer text is cut: a cell shows a few dozen characters, a long one is for reading
+# An Excel file is a zip: what its members unpack to, as the zip declares it (Python's zipfile never unpacks more).
+# A workbook at the 10 MiB download limit of a preview unpacks to 50-100 MiB of XML (XML compresses 5-10 times).
+EXCEL_UNPACKED_MIB = 256
+# openpyxl reads every shared string before the first row: about 20 microseconds each (2 million took 42 s on a
+# busy 2-core machine), so 200,000 is about 4 s, inside the CPU bound below.
+MAX_SHARED_STRINGS = 200_000
+# What the first row group of a Parquet file unpacks to for the rows shown, from its total_uncompressed_size per row:
+# a few MiB for ordinary data; 256 MiB is half the worker's memory, leaving room for the pandas copy.
+PARQUET_UNPACKED_MIB = 256
+# What slips through is stopped by the process the parsing runs in (core/preview_worker.py). A normal preview parses
+# in 10-60 ms (a 200-row workbook, the demo's CSV and Parquet); 10 s of CPU is two orders of magnitude above that and
+# below a person's patience, and the wall clock adds 5 s for the ranged reads of a Parquet file.
+PREVIEW_CPU_SECONDS = 10
+PREVIEW_SECONDS = 15
+# Memory the worker may add to what it starts with (pandas, pyarrow and openpyxl mapped: ~380 MiB of address space):
+# the 32 MiB a Parquet preview may fetch, unpacked at ordinary ratios (up to 8 times), plus the DataFrame built from it.
+PREVIEW_MEMORY_MIB = 512
+PREVIEW_RESULT_MIB = 64  # the rows sent back to the page: a million cells of ~60 bytes
+PREVIEW_WORKERS = 4  # previews parsing at once, at most PREVIEW_MEMORY_MIB each; a fifth waits for a free one
+
+
 class ConfigurationError(GatehouseError):
     """A setting is missing or wrong; nothing was started."""
 

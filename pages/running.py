@@ -7,6 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from core import preview_worker
 from core.context import Gatehouse
 from core.startup import start
 
@@ -20,6 +21,7 @@ ICON = "data:image/png;base64," + base64.b64encode(
 
 @st.cache_resource(show_spinner="Starting Gatehouse…")
 def gatehouse() -> Gatehouse:
+    preview_worker.prepare()  # the first preview need not wait for the fork server
     return start()
 
 

@@ -1,16 +1,12 @@
 """Preview: the first rows of a data file, reading a bounded part of it, recorded in the audit trail as a read (a
-sample to look at, which no table on a page lets anyone export: .streamlit/config.toml)."""
+sample to look at, which no table on a page lets anyone export: .streamlit/config.toml). The bytes are fetched here;
+they are parsed in a worker process bounded in time, memory and width (core/preview_worker.py)."""
 
 from __future__ import annotations
 
-import io
-from typing import Any
-
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
-from core import audit
+from core import audit, preview_worker
 from core.adapters.aws import Aws, AwsError
 from core.adapters.models import User
 from core.context import Gatehouse
@@ -24,7 +20,8 @@ MAX_PREVIEW_ROWS = 1000
 MAX_PREVIEW_BYTES = 1_000_000  # of a text file: a sample to look at, not a way to take the data
 PARQUET_PREVIEW_BYTES = 32 * MiB  # the first page of each column, even of a wide table, fits
 EXCEL_PREVIEW_BYTES = 10 * MiB  # an Excel file must be read whole: only small ones are previewed
-_PARQUET_BUFFER = 64 * 1024
+# Sent with a Parquet preview's job: pyarrow's first read of a footer, and all of a small file (no round trips).
+PARQUET_TAIL_BYTES = 64 * 1024
 
 
 def preview(
@@ -91,80 +88,36 @@ def _preview_text(aws: Aws, bucket: str, key: str, kind: str, rows: int, max_byt
                 f"The first line of {shown(key)} is longer than {max_bytes:,} bytes: Gatehouse cannot preview it."
             )
         data = data[: end + 1]
-    if not data.strip():
-        return pd.DataFrame()
-    try:
-        if kind == "JSON lines":
-            return pd.read_json(io.BytesIO(data), lines=True, nrows=rows, encoding_errors="replace")
-        return pd.read_csv(io.BytesIO(data), sep="\t" if kind == "TSV" else ",", nrows=rows, encoding_errors="replace")
-    except ValueError as error:  # pandas' parser errors are ValueErrors
-        raise _unreadable(key, kind, error) from error
+    return preview_worker.parse(preview_worker.Job(key, kind, rows, data=data))
 
 
-def _unreadable(key: str, kind: str, error: Exception) -> InvalidInput:
-    """The parser's own reason, cut to one short line, inside one sentence."""
-    reason = str(error).strip().splitlines()[0].rstrip(".") if str(error).strip() else type(error).__name__
-    return InvalidInput(f"Gatehouse could not read {shown(key)} as {kind} ({shown(reason, 120)}).")
+class _Ranges:
+    """The parts of an S3 object a preview's worker reads: each one ranged GET, within a budget for the whole
+    preview."""
 
-
-class _RangedFile(io.RawIOBase):
-    """A seekable, read-only view of an S3 object: each read is one ranged GET, and reading past the budget fails."""
-
-    def __init__(self, aws: Aws, bucket: str, key: str, size: int, budget: int) -> None:
-        super().__init__()
-        self._aws, self._bucket, self._key = aws, bucket, key
-        self._size, self._budget = size, budget
-        self._position = 0
+    def __init__(self, aws: Aws, bucket: str, key: str, budget: int) -> None:
+        self._aws, self._bucket, self._key, self._budget = aws, bucket, key, budget
         self.fetched = 0
 
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._position
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
-        self._position = max(0, base + offset)
-        return self._position
-
-    def read(self, size: int | None = -1) -> bytes:
-        end = self._size if size is None or size < 0 else min(self._size, self._position + size)
-        if end <= self._position:
-            return b""
-        if self.fetched + end - self._position > self._budget:
+    def __call__(self, offset: int, length: int) -> bytes:
+        if self.fetched + length > self._budget:
             raise InvalidInput(
                 f"Previewing {shown(self._key)} would read more than {self._budget:,} bytes: "
                 "read it with code instead (see Read this data)."
             )
-        chunk = self._aws.open_object(self._bucket, self._key, f"bytes={self._position}-{end - 1}").read()
+        chunk = self._aws.open_object(self._bucket, self._key, f"bytes={offset}-{offset + length - 1}").read()
         self.fetched += len(chunk)
-        self._position += len(chunk)
         return chunk
-
-    def readinto(self, buffer: Any) -> int:
-        chunk = self.read(len(buffer))
-        buffer[: len(chunk)] = chunk
-        return len(chunk)
 
 
 def _preview_parquet(aws: Aws, bucket: str, key: str, rows: int, budget: int) -> pd.DataFrame:
     head = aws.head_object(bucket, key)
     if head is None:
         raise NotFound(f"There is no object {shown(key)} in {bucket}.")
-    source = _RangedFile(aws, bucket, key, int(head["ContentLength"]), budget)
-    try:
-        # Unbuffered pre-reading would fetch whole column chunks; a buffered stream reads only the pages needed.
-        parquet = pq.ParquetFile(source, buffer_size=_PARQUET_BUFFER, pre_buffer=False)
-        batch = next(parquet.iter_batches(batch_size=rows, use_threads=False), None)
-    except (pa.ArrowException, OSError, ValueError) as error:
-        raise _unreadable(key, "Parquet", error) from error
-    if batch is None:
-        return parquet.schema_arrow.empty_table().to_pandas()
-    return batch.to_pandas()
+    size = int(head["ContentLength"])
+    ranges = _Ranges(aws, bucket, key, budget)
+    tail = ranges(size - min(size, PARQUET_TAIL_BYTES), min(size, PARQUET_TAIL_BYTES)) if size else b""
+    return preview_worker.parse(preview_worker.Job(key, "Parquet", rows, data=tail, size=size), ranges)
 
 
 def _preview_excel(aws: Aws, bucket: str, key: str, rows: int) -> pd.DataFrame:
@@ -177,8 +130,4 @@ def _preview_excel(aws: Aws, bucket: str, key: str, rows: int) -> pd.DataFrame:
             f"{shown(key)} is {size / MiB:,.1f} MiB: Gatehouse previews Excel files of up to "
             f"{EXCEL_PREVIEW_BYTES // MiB} MiB, because an Excel file must be read whole."
         )
-    data = aws.open_object(bucket, key).read()
-    try:
-        return pd.read_excel(io.BytesIO(data), nrows=rows, engine="openpyxl")
-    except Exception as error:  # a damaged workbook fails deep inside openpyxl or zipfile, in many ways
-        raise InvalidInput(f"Gatehouse could not read {shown(key)} as an Excel workbook.") from error
+    return preview_worker.parse(preview_worker.Job(key, "Excel", rows, data=aws.open_object(bucket, key).read()))

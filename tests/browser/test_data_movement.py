@@ -47,7 +47,7 @@ def test_alice_uploads_browses_previews_and_downloads(app_url: str, browser, mot
     alice.get_by_text("orders.csv", exact=True).wait_for()
     choose(alice, 1, "notes/orders.csv")  # Browse: the object picker
     alice.get_by_role("button", name="Preview the first rows").click()
-    table = alice.locator('[data-testid="stDataFrame"]').first
+    table = alice.get_by_role("tabpanel", name="Preview").locator('[data-testid="stDataFrame"]')
     table.wait_for()
     table.hover()  # the table's toolbar shows on hover: search and full screen, but no way to take the rows away
     alice.get_by_role("button", name="Search").first.wait_for()
