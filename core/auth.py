@@ -308,19 +308,8 @@ class OidcSignIn:
     note: str | None = None
 
 
-def _refuse(
-    session: Session, who: Identity, refusal: str, summary: str, actor: str | None = None, **details: Any
-) -> OidcSignIn:
-    audit.record(
-        session,
-        actor or who.audit_name,
-        "sign-in-refused",
-        summary,
-        subject=actor or plain(who.name, 64) or None,
-        issuer=who.issuer,
-        sub=who.subject,
-        **details,
-    )
+def _refuse(session: Session, who: Identity, refusal: str, summary: str, actor: str, subject: str | None) -> OidcSignIn:
+    audit.record(session, actor[:64], "sign-in-refused", summary, subject=subject, issuer=who.issuer, sub=who.subject)
     return OidcSignIn(None, refusal, may_ask_to_join=refusal == NOT_A_MEMBER)
 
 
@@ -333,33 +322,28 @@ def record_oidc_sign_in(
     now = now or utcnow()
     who = identity(settings, claims)
     if not who.issuer or not who.subject:
-        return _refuse(
-            session, who, NO_IDENTITY, "A sign-in was refused: the identity provider sent no iss or sub claim"
-        )
+        summary = "A sign-in was refused: the identity provider sent no iss or sub claim"
+        return _refuse(session, who, NO_IDENTITY, summary, who.audit_name, None)
     user = bound_member(session, who)
     if user is None:
         try:
             name = claimed_name(settings, who, claims)
         except InvalidInput as error:
-            return _refuse(session, who, str(error), f"A sign-in as {plain(who.name, 60) or '?'} was refused: {error}")
+            summary = f"A sign-in as {plain(who.name, 60) or '?'} was refused: {error}"
+            return _refuse(session, who, str(error), summary, who.audit_name, plain(who.name, 64) or None)
         user = find_member(session, name)
         if user is None:
-            return _refuse(
-                session, who, NOT_A_MEMBER, f"{plain(name, 60)} is not a platform member and could not sign in"
-            )
+            summary = f"{name[:60]} is not a platform member and could not sign in"
+            return _refuse(session, who, NOT_A_MEMBER, summary, OIDC_ACTOR + name, name[:64])
         if user.status == UserStatus.ACTIVE and (user.oidc_subject is not None or not _bind(session, user, who)):
-            return _refuse(
-                session,
-                who,
-                ANOTHER_IDENTITY,
+            summary = (
                 f"{user.username} is linked to another identity at the identity provider: a sign-in as "
-                f"{plain(who.subject, 60)} of {plain(who.issuer, 80)} naming them was refused",
-                actor=user.username,
+                f"{plain(who.subject, 60)} of {plain(who.issuer, 80)} naming them was refused"
             )
+            return _refuse(session, who, ANOTHER_IDENTITY, summary, user.username, user.username)
     if user.status != UserStatus.ACTIVE:
-        return _refuse(
-            session, who, LEFT_THE_PLATFORM, f"{user.username} has left and could not sign in", actor=user.username
-        )
+        summary = f"{user.username} has left and could not sign in"
+        return _refuse(session, who, LEFT_THE_PLATFORM, summary, user.username, user.username)
     note = None
     if settings.oidc_platform_group:
         in_group = settings.oidc_platform_group in who.groups

@@ -122,8 +122,10 @@ def shown(text: str, limit: int = 80) -> str:
 
 def plain(text: str, limit: int = 80) -> str:
     """Text from outside (a claim, a typed name) in a sentence or the audit trail: one line, bounded, and every
-    character that is not printable ASCII named (⟨U+200B⟩), so that `da\u200bve` never reads as dave."""
+    character that is not printable ASCII named (⟨U+200B⟩), spaces at either end too, so that `da\u200bve` or
+    `dave ` never reads as dave."""
     flat = "".join(c if c.isascii() and c.isprintable() else f"⟨U+{ord(c):04X}⟩" for c in text)
+    flat = re.sub(r"^ +| +$", lambda spaces: "⟨U+0020⟩" * len(spaces.group()), flat)
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 

@@ -54,7 +54,7 @@ def ask_to_join(gatehouse: Gatehouse, claims: Mapping[str, Any]) -> JoinAsked:
         )
         audit.record(
             session,
-            who.audit_name,
+            auth.OIDC_ACTOR + name[:59],
             "join-requested",
             f"{name} asked to join the platform",
             subject=name[:64],
