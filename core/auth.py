@@ -99,13 +99,13 @@ class PasswordSignIn:
     wait_seconds: int = 0
 
 
-def client_address(settings: Settings, address: str | None, forwarded_for: str | None) -> str:
+def client_address(settings: Settings, address: object, forwarded_for: object) -> str:
     """Who is trying, as far as the throttle can tell: the connection's address, or behind a proxy
     (GATEHOUSE_BEHIND_PROXY) the last address of X-Forwarded-For, the one the proxy itself saw; the earlier ones
-    are whatever the client chose to send."""
-    if settings.behind_proxy and forwarded_for:
+    are whatever the client chose to send. Whatever the page could not tell (not text) is unknown."""
+    if settings.behind_proxy and isinstance(forwarded_for, str) and forwarded_for:
         address = forwarded_for.rsplit(",", 1)[-1]
-    return (address or "").strip()[:64] or UNKNOWN_CLIENT
+    return (address.strip()[:64] if isinstance(address, str) else "") or UNKNOWN_CLIENT
 
 
 def _delay(failures: int, settings: Settings) -> int:
