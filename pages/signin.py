@@ -118,12 +118,12 @@ def _password_form(gh: Gatehouse, authenticator: stauth.Authenticate) -> None:
     client = auth.client_address(gh.settings, st.context.ip_address, st.context.headers.get("X-Forwarded-For"))
     outcome = gh.run(auth.password_sign_in, gh.settings, client, name, password)
     if outcome.username is None:
-        st.error(auth.SIGN_IN_FAILED)
+        st.error(literal(auth.SIGN_IN_FAILED))
         return
     try:
         authenticator.authentication_controller.login(token={"username": outcome.username})
     except LoginError:  # left, or lost their password, in the instant since
-        st.error(auth.SIGN_IN_FAILED)
+        st.error(literal(auth.SIGN_IN_FAILED))
         return
     authenticator.cookie_controller.set_cookie()
 
