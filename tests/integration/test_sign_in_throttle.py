@@ -95,6 +95,7 @@ def test_a_name_is_taken_by_the_one_username_rule(gatehouse: Gatehouse) -> None:
     assert attempt(gatehouse, DAVES_LAPTOP, "DAVE", DEMO_PASSWORD, now).username == "dave"  # ASCII capitals
     for typed in ("da\u200bve", "\ufeffdave", " dave", "\u212aate"):
         assert attempt(gatehouse, f"client-{typed!r}", typed, DEMO_PASSWORD, now).username is None
+    assert attempt(gatehouse, DAVES_LAPTOP, "dave", DEMO_PASSWORD + "x" * 80, now) == auth.PasswordSignIn(None)
 
 
 @pytest.mark.parametrize(
