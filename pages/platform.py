@@ -114,9 +114,7 @@ if users_tab.open:
             chosen = widgets.decide_one(asking.items, "join-request", lambda r: r.identity, "Add or dismiss")
             if chosen is not None:
                 with st.form(f"join-{chosen.id}"):
-                    st.caption(
-                        "The member is bound to the identity that asked: only it signs in as them."
-                    )
+                    st.caption("The member is bound to the identity that asked: only it signs in as them.")
                     join_name = st.text_input("Username", value=chosen.username)
                     join_email = st.text_input("Email", value=chosen.email)
                     join_display = st.text_input("Name", value=chosen.display_name)
