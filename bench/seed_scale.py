@@ -316,8 +316,6 @@ class Seeder:
                     "status": UserStatus.LEFT if user_id in left else UserStatus.ACTIVE,
                     "left_at": self.past(recent=0, days=(self.now - created).days + 1) if user_id in left else None,
                     "password_hash": self.password_hash,
-                    "failed_sign_ins": 0,
-                    "locked_until": None,
                     "last_sign_in_at": self.past(days=60) if user_id not in left else None,
                     "created_at": created,
                 },

@@ -76,18 +76,27 @@ class Settings(BaseSettings):
     # identity provider through Streamlit's st.login, configured in the [auth] section of .streamlit/secrets.toml).
     # Default: password in local mode; required in aws mode.
     sign_in: Literal["password", "oidc"] | None = None
-    # The claim of the identity provider's ID token that names the platform member: a value holding an @ is matched
-    # to a member's email, any other to their username (preferred_username, nickname for Auth0 in front of GitHub,
-    # email, upn, ...).
+    # The claim of the identity provider's ID token that links an identity to a platform member at its first
+    # sign-in: a value holding an @ is matched to a member's email, any other to their username (preferred_username,
+    # nickname for Auth0 in front of GitHub, email — only when email_verified is true —, upn, ...). From then on the
+    # member is found by the token's (iss, sub) alone.
     oidc_username_claim: str = Field(default="preferred_username", min_length=1, max_length=64)
     # When set, membership of the platform team follows this group in the ID token's groups claim at every sign-in.
     oidc_platform_group: str | None = None
     oidc_groups_claim: str = Field(default="groups", min_length=1, max_length=64)
+    # Streamlit keeps the ID token's claims in its identity cookie for 30 days: groups claims issued (iat) longer ago
+    # than this do not make anyone platform team; they sign in again at the provider for fresh ones.
+    oidc_groups_max_age_minutes: int = Field(default=60, ge=1, le=43_200)
 
     cookie_key: SecretStr = SecretStr(DEFAULT_COOKIE_KEY)
     cookie_expiry_days: float = 1.0
-    max_failed_sign_ins: int = 5
-    sign_in_lockout_minutes: int = 15
+    # Password sign-in throttle (core/auth.py): past this many failures from one client (or, for one account, from
+    # this many different clients) within the window, each attempt waits twice as long as the last, up to the window.
+    max_failed_sign_ins: int = Field(default=5, ge=1, le=1000)
+    sign_in_throttle_minutes: int = Field(default=15, ge=1, le=1440)
+    # Behind a load balancer or reverse proxy every request comes from it: the client is then the last address of
+    # the X-Forwarded-For header (what the proxy saw; earlier ones are the client's own say).
+    behind_proxy: bool = False
 
     # IAM: roles created for users who lack one get this trust policy (JSON); default trusts the account itself.
     role_trust_policy: str | None = None

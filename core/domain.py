@@ -130,6 +130,15 @@ def shown(text: str, limit: int = 80) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+def plain(text: str, limit: int = 80) -> str:
+    """Text from outside (a claim, a typed name) in a sentence or the audit trail: one line, bounded, and every
+    character that is not printable ASCII named (⟨U+200B⟩), spaces at either end too, so that `da\u200bve` or
+    `dave ` never reads as dave."""
+    flat = "".join(c if c.isascii() and c.isprintable() else f"⟨U+{ord(c):04X}⟩" for c in text)
+    flat = re.sub(r"^ +| +$", lambda spaces: "⟨U+0020⟩" * len(spaces.group()), flat)
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
 def check_text(text: str, what: str, max_length: int, *, multiline: bool = True) -> str:
     """Free text a person typed (a business need, a reason): returned stripped, or one clear sentence."""
     if _CONTROL.search(text) or (not multiline and ("\n" in text or "\t" in text)):
@@ -290,17 +299,44 @@ def _bucket_name_like(name: str, prefix: str) -> str:
 # --- users -------------------------------------------------------------------------------------------
 
 _USERNAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,37}[a-z0-9])?$")
+EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+
+
+def _not_as_typed(text: str, what: str) -> str | None:
+    """Why a name is refused rather than cleaned, or None: spaces around it, or a character that is not plain ASCII
+    (invisible ones, look-alikes, anything NFKC normalisation or case folding would change: `da\u200bve`,
+    `\ufeffdave` and `\u212aate` would otherwise become dave and kate)."""
+    if text != text.strip():
+        return f"{plain(text, 40)!r} is not a valid {what}: it has spaces around it."
+    odd = next((c for c in text if not c.isascii() or not c.isprintable()), None)
+    if odd is not None:
+        return f"{plain(text, 60)!r} is not a valid {what}: U+{ord(odd):04X} is not a plain letter, digit or sign."
+    return None
 
 
 def validate_username(username: str) -> str:
-    """GitHub-style usernames: letters, digits and single hyphens, at most 39 characters; stored lower case."""
-    name = username.strip().lower()
+    """The one rule for a username wherever one enters (forms, the CLI, password sign-in, the identity provider's
+    claims): GitHub-style, letters, digits and single hyphens, at most 39 characters. Plain ASCII capitals are
+    folded to lower case (unambiguous); anything else a normalisation would change is refused, never cleaned, so
+    what is stored and matched is what was typed."""
+    if problem := _not_as_typed(username, "username"):
+        raise InvalidInput(problem)
+    name = username.lower()
     if not _USERNAME.match(name) or "--" in name:
         raise InvalidInput(
             f"{shown(username, 40)!r} is not a valid username: use letters, digits and single hyphens, "
             "at most 39 characters."
         )
     return name
+
+
+def validate_email(email: str) -> str:
+    """An email address by the same rule as a username (nothing cleaned, plain ASCII only); returned as given."""
+    if problem := _not_as_typed(email, "email address"):
+        raise InvalidInput(problem)
+    if len(email) > 254 or not EMAIL.match(email):
+        raise InvalidInput(f"{shown(email, 40)!r} is not an email address.")
+    return email
 
 
 def user_role_name(env: str, username: str) -> str:

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, exists, select
 
 from core.actor import acting
 from core.adapters.models import AccessRequest, DataSource, Grant, User, utcnow
-from core.domain import AccessLevel, NotAllowed, NotFound, UserStatus, is_clean_name, shown
+from core.domain import AccessLevel, NotAllowed, NotFound, UserStatus, is_clean_name, shown, validate_username
 from core.rules import OPEN, Decision, Held, Person, SourceAccess, can_see_source, check_may_decide
 
 
@@ -98,10 +98,9 @@ def users_named(session: Session, usernames: list[str]) -> list[User]:
 
 
 def get_user(session: Session, username: str) -> User:
-    """The member a typed name means: trimmed and lowercased once here, so everything after uses the name as stored."""
-    user = None
-    if is_clean_name(username, 39):
-        user = session.exec(select(User).where(User.username == username.strip().lower())).first()
+    """The member a typed name means, by the one rule for usernames (domain.validate_username: plain ASCII capitals
+    folded, anything else a normalisation would change refused), so everything after uses the name as stored."""
+    user = session.exec(select(User).where(User.username == validate_username(username))).first()
     if user is None:
         raise NotFound(f"There is no platform member called {shown(username, 40)}.")
     return user

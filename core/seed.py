@@ -18,6 +18,7 @@ from core.domain import AccessLevel, SourceKind
 from core.iam_sync import all_principals, mark_changed
 
 DEMO_PASSWORD = "gatehouse-demo"
+DEMO_USERNAMES = ("alice", "bob", "carol", "dave", "erin")  # the accounts seed_demo_database makes
 
 
 @functools.cache

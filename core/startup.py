@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import bcrypt
 from sqlalchemy import update
 from sqlmodel import col, select
 
@@ -13,11 +14,11 @@ from core.actions.expire_access import expire
 from core.adapters.aws import Aws, AwsError
 from core.adapters.db import lock_for_seeding, make_engine, migrate, refresh_statistics
 from core.adapters.local_aws import ensure_local_aws
-from core.adapters.models import DataSource
-from core.config import Settings, load_settings
+from core.adapters.models import AuditEvent, DataSource, User
+from core.config import ConfigurationError, Settings, load_settings
 from core.context import Gatehouse
 from core.notify import deliver_email
-from core.seed import database_is_empty, seed_demo_database, seed_demo_objects
+from core.seed import DEMO_PASSWORD, DEMO_USERNAMES, database_is_empty, seed_demo_database, seed_demo_objects
 
 log = logging.getLogger("gatehouse")
 
@@ -29,6 +30,12 @@ def start(settings: Settings | None = None) -> Gatehouse:
     if settings.aws_mode == "local":
         ensure_local_aws(settings)
     gatehouse = Gatehouse(settings, engine, Aws(settings))
+    if settings.aws_mode == "aws":
+        try:
+            refuse_the_demo(gatehouse)
+        except ConfigurationError:
+            engine.dispose()
+            raise
     if settings.should_seed_demo:
         with gatehouse.session() as session:
             lock_for_seeding(session)
@@ -53,6 +60,31 @@ def start(settings: Settings | None = None) -> Gatehouse:
         log.warning("Applying the database to AWS at start failed: %s", error)
     deliver_email(gatehouse)
     return gatehouse
+
+
+def refuse_the_demo(gatehouse: Gatehouse) -> None:
+    """Against real AWS, a database the demo was seeded into (in local mode, before), or an account that still has
+    the demo's published password, is refused before anything starts: the password signs in, as the platform team.
+
+    Only the demo's usernames are checked against the demo password: bcrypt takes a quarter of a second an account
+    by design, so checking every account would make each start as slow as the platform is big."""
+    with gatehouse.session() as session:
+        if session.exec(select(AuditEvent.id).where(AuditEvent.action == "demo-seeded").limit(1)).first() is not None:
+            raise ConfigurationError(
+                "This database holds the demo accounts, whose password is published: Gatehouse does not start on it "
+                "with GATEHOUSE_AWS_MODE=aws (use a database of its own)."
+            )
+        accounts = session.exec(
+            select(User.username, User.password_hash).where(
+                col(User.username).in_(DEMO_USERNAMES), col(User.password_hash).is_not(None)
+            )
+        ).all()
+    for username, password_hash in accounts:
+        if bcrypt.checkpw(DEMO_PASSWORD.encode(), str(password_hash).encode()):
+            raise ConfigurationError(
+                f"The account {username} has the demo's published password: Gatehouse does not start with "
+                "GATEHOUSE_AWS_MODE=aws until it is changed or removed."
+            )
 
 
 def emulation_forgot(gatehouse: Gatehouse) -> bool:

@@ -14,7 +14,7 @@ from core.context import Gatehouse
 from pages import widgets
 from pages.markup import literal
 
-CHECKED = "oidc-signed-in"  # (the identity's sub, core's OidcSignIn): a browser session's sign-in is recorded once
+CHECKED = "oidc-signed-in"  # ((iss, sub, fresh), core's OidcSignIn): a browser session's sign-in is recorded once
 NOT_SET_UP = (
     "Sign-in through the identity provider is not set up: the [auth] section of .streamlit/secrets.toml is missing "
     "or incomplete (see the README)."
@@ -41,11 +41,17 @@ def username(gh: Gatehouse, leaving: str | None) -> str:
             _log_in()
         st.caption("You sign in with your organisation's account.")
         st.stop()
+    # Recorded again when the identity changes, or when its claims grow too old to make anyone platform team.
+    seen = (claims.get("iss"), claims.get("sub"), auth.groups_are_fresh(gh.settings, claims))
     kept = st.session_state.get(CHECKED)
-    if kept is None or kept[0] != claims.get("sub"):
-        kept = st.session_state[CHECKED] = (claims.get("sub"), gh.run(auth.record_oidc_sign_in, gh.settings, claims))
+    if kept is None or kept[0] != seen:
+        kept = st.session_state[CHECKED] = (seen, gh.run(auth.record_oidc_sign_in, gh.settings, claims))
     outcome: auth.OidcSignIn = kept[1]
     if outcome.username:
+        if outcome.note:
+            st.info(literal(outcome.note))
+            if st.button("Sign in again", key="oidc-sign-in-again"):
+                _log_in()
         return outcome.username
     _refused(gh, outcome, claims)
     st.stop()

@@ -119,9 +119,7 @@ if users_tab.open:
             chosen = widgets.decide_one(asking.items, "join-request", lambda r: r.identity, "Add or dismiss")
             if chosen is not None:
                 with st.form(f"join-{chosen.id}"):
-                    st.caption(
-                        "Sign-in matches the identity to a member's username (an identity with an @, to their email)."
-                    )
+                    st.caption("The member is bound to the identity that asked: only it signs in as them.")
                     join_name = st.text_input("Username", value=chosen.username)
                     join_email = st.text_input("Email", value=chosen.email)
                     join_display = st.text_input("Name", value=chosen.display_name)
@@ -137,8 +135,9 @@ if users_tab.open:
                                 join_name,
                                 join_email,
                                 display_name=join_display,
-                                line_manager=join_manager.strip() or None,
+                                line_manager=join_manager if join_manager.strip() else None,
                                 external=join_external,
+                                join_request=chosen.id,
                             ),
                             lambda joiner: f"Added {joiner.user.username}: they can sign in now.",
                         )
@@ -166,7 +165,7 @@ if users_tab.open:
                         username,
                         email,
                         display_name=display_name,
-                        line_manager=manager.strip() or None,
+                        line_manager=manager if manager.strip() else None,
                         external=external,
                         platform_admin=platform_admin,
                     ),

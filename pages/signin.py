@@ -72,51 +72,60 @@ def sign_in(gh: Gatehouse) -> Actor:
 def _password_sign_in(gh: Gatehouse) -> str:
     """The password form until someone signs in; then their username.
 
-    The sign-in widget (and its cookie component) is built only while nobody is signed in, and to sign out: a
-    signed-in rerun needs neither, and every page reruns at every click."""
+    The form is Gatehouse's own and core checks it (auth.password_sign_in: the throttle, the password, one message
+    for every failure); streamlit-authenticator keeps only the sign-in cookie, restored here and set after a
+    sign-in. Its widget is built only while nobody is signed in, and to sign out: a signed-in rerun needs neither,
+    and every page reruns at every click."""
     leaving = st.session_state.get(SIGNING_OUT)
     username = st.session_state.get("username") if st.session_state.get("authentication_status") else None
     if username and not leaving:
         return str(username)
     credentials: dict[str, Any] = {"usernames": {}}
     authenticator = _authenticator(gh, credentials)
-    # The widget keeps this very dict: from here on it looks accounts up in the database one at a time.
-    accounts = credentials["usernames"] = auth.Accounts(gh.session, gh.settings)
+    # The widget keeps this very dict: from here on it looks the cookie's account up in the database.
+    credentials["usernames"] = auth.Accounts(gh.session)
     if leaving:
         if st.session_state.get("authentication_status"):
             authenticator.logout(location="unrendered")
             gh.run(auth.record_sign_out, leaving)
         if _forget_sign_in_cookie():
             st.session_state.pop(SIGNING_OUT, None)
-    st.title("Gatehouse")
-    st.caption("Self-service access to the platform's S3 data sources.")
-    try:
-        authenticator.login(
-            location="main",
-            max_login_attempts=gh.settings.max_failed_sign_ins,
-            fields={"Form name": "Sign in", "Login": "Sign in"},
-            callback=lambda event: _signed_in(gh, event["username"]),
-        )
-    except LoginError as error:
-        st.session_state["authentication_status"] = None
-        message = str(error)
-        st.error(
-            literal(auth.lockout_message(gh.settings))
-            if "attempts" in message
-            else "You cannot sign in with this account."
-        )
-    failed = accounts.failed()
-    if failed:
-        for name in failed:
-            gh.run(auth.record_failed_sign_in, gh.settings, name)
-    if st.session_state.get("authentication_status") is False:
-        st.error("The username or password is incorrect.")
+    else:
+        try:
+            authenticator.login(location="unrendered")  # a sign-in cookie signs the browser in again
+        except LoginError:  # the cookie's account has left or lost its password since
+            st.session_state["authentication_status"] = None
+            st.error("You cannot sign in with this account.")
+    if not st.session_state.get("authentication_status"):
+        _password_form(gh, authenticator)
     if not st.session_state.get("authentication_status"):
         st.session_state.pop(ACTOR, None)
         st.stop()
-    username = st.session_state["username"]
     st.session_state.pop(SIGNING_OUT, None)  # signed in again: nothing left to forget
-    return str(username)
+    return str(st.session_state["username"])
+
+
+def _password_form(gh: Gatehouse, authenticator: stauth.Authenticate) -> None:
+    st.title("Gatehouse")
+    st.caption("Self-service access to the platform's S3 data sources.")
+    with st.form("sign-in"):
+        st.subheader("Sign in")
+        name = st.text_input("Username", autocomplete="username")
+        password = st.text_input("Password", type="password", autocomplete="current-password")
+        submitted = st.form_submit_button("Sign in")
+    if not submitted:
+        return
+    client = auth.client_address(gh.settings, st.context.ip_address, st.context.headers.get("X-Forwarded-For"))
+    outcome = gh.run(auth.password_sign_in, gh.settings, client, name, password)
+    if outcome.username is None:
+        st.error(literal(auth.SIGN_IN_FAILED))
+        return
+    try:
+        authenticator.authentication_controller.login(token={"username": outcome.username})
+    except LoginError:  # left, or lost their password, in the instant since
+        st.error(literal(auth.SIGN_IN_FAILED))
+        return
+    authenticator.cookie_controller.set_cookie()
 
 
 def _forget_sign_in_cookie() -> bool:
@@ -126,10 +135,6 @@ def _forget_sign_in_cookie() -> bool:
     cookie component causes one) would drop it unrun, and a reload would sign the person in again. So it is drawn
     at every run until it reports back."""
     return bool(_cookie_component(method="delete", cookie=COOKIE_NAME, key="forget-sign-in", default=False))
-
-
-def _signed_in(gh: Gatehouse, username: str) -> None:
-    gh.run(auth.record_sign_in, username)
 
 
 def sign_out_button(who: Actor) -> None:

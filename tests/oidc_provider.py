@@ -16,9 +16,10 @@ import werkzeug.serving
 
 CLIENT_ID = "gatehouse"
 # Who the provider knows, by sub: alice, dave (platform team) and erin (who has left) are platform members; mallory
-# is not.
+# is not; impostor is another identity whose claims name alice.
 IDENTITIES: dict[str, dict[str, object]] = {
     "alice": {"preferred_username": "alice", "email": "alice@example.org", "name": "Alice Smith"},
+    "impostor": {"preferred_username": "alice", "email": "alice@example.org", "name": "Alice Smith"},
     "dave": {"preferred_username": "dave", "email": "dave@example.org", "name": "Dave Singh"},
     "erin": {"preferred_username": "erin", "email": "erin@example.org", "name": "Erin Walsh"},
     "mallory": {"preferred_username": "mallory", "email": "mallory@example.org", "name": "Mallory **Mal** Jones"},

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from sqlmodel import select
+from sqlmodel import Session, col, select
 
 from core import audit
 from core.actions.ask_to_join import close_join_requests
 from core.actor import acting
 from core.adapters.aws import AwsError
-from core.adapters.models import User
+from core.adapters.models import JoinRequest, User
 from core.auth import hash_password
 from core.context import Gatehouse
-from core.domain import InvalidInput, check_text, shown, user_role_name, validate_username
+from core.domain import InvalidInput, NotFound, check_text, user_role_name, validate_email, validate_username
 from core.iam_sync import mark_changed, sync_pending, user_principal
 from core.queries import get_user
 from core.rules import check_not_left, check_platform_admin
@@ -31,9 +30,6 @@ class Joiner:
         return self.sync_error
 
 
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
-
-
 def add_user(
     gatehouse: Gatehouse,
     actor: User,
@@ -45,11 +41,13 @@ def add_user(
     platform_admin: bool = False,
     external: bool = False,
     password: str | None = None,
+    join_request: int | None = None,
 ) -> Joiner:
-    """A joiner: the platform team adds them; their IAM role is created (with no access yet)."""
+    """A joiner: the platform team adds them; their IAM role is created (with no access yet). Added from a request
+    to join, they are bound to the identity at the identity provider that asked (and only that one signs in as
+    them)."""
     name = validate_username(username)
-    if len(email.strip()) > 254 or not _EMAIL.match(email.strip()):
-        raise InvalidInput(f"{shown(email, 40)!r} is not an email address.")
+    email = validate_email(email)
     if external and platform_admin:
         raise InvalidInput("An external user cannot be in the platform team.")
     with gatehouse.session() as session:
@@ -60,18 +58,21 @@ def add_user(
         manager = get_user(session, line_manager) if line_manager else None
         if manager is not None:
             check_not_left(manager, " and cannot be a line manager").enforce(InvalidInput)
+        asked = _open_join_request(session, join_request) if join_request is not None else None
         user = User(
             username=name,
-            email=email.strip(),
+            email=email,
             display_name=check_text(display_name, "name", 120, multiline=False) or name,
             line_manager_id=manager.id if manager else None,
             is_platform_admin=platform_admin,
             is_external=external,
             password_hash=hash_password(password) if password else None,
+            oidc_issuer=asked.oidc_issuer if asked else None,
+            oidc_subject=asked.oidc_subject if asked else None,
         )
         session.add(user)
         session.flush()
-        answered = close_join_requests(session, user, actor.username)
+        answered = close_join_requests(session, user, actor.username, also=asked)
         existing_access = _has_existing_access(gatehouse, user_role_name(gatehouse.settings.env, name))
         if not existing_access:
             mark_changed(session, [user_principal(gatehouse.settings.env, user)])
@@ -89,6 +90,21 @@ def add_user(
         )
     synced = sync_pending(gatehouse, [user_role_name(gatehouse.settings.env, name)])
     return Joiner(user, existing_access, next((o.error for o in synced if o.error), None))
+
+
+def _open_join_request(session: Session, request_id: int) -> JoinRequest:
+    asked = session.exec(
+        select(JoinRequest).where(JoinRequest.id == request_id, col(JoinRequest.closed_at).is_(None))
+    ).first()
+    if asked is None:
+        raise NotFound("That request to join is no longer open.")
+    if asked.oidc_subject is not None:
+        bound = session.exec(
+            select(User.username).where(User.oidc_issuer == asked.oidc_issuer, User.oidc_subject == asked.oidc_subject)
+        ).first()
+        if bound is not None:
+            raise InvalidInput(f"The identity that asked to join is already {bound}'s: dismiss the request.")
+    return asked
 
 
 def _has_existing_access(gatehouse: Gatehouse, role_name: str) -> bool:

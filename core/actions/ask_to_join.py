@@ -13,7 +13,7 @@ from sqlmodel import Session, col, or_, select
 from core import audit, auth
 from core.adapters.models import JoinRequest, User, utcnow
 from core.context import Gatehouse
-from core.domain import InvalidInput, NotAllowed, shown
+from core.domain import InvalidInput, NotAllowed
 from core.notify import NotificationKind, notify
 from core.queries import platform_team
 
@@ -25,47 +25,70 @@ class JoinAsked:
 
 
 def ask_to_join(gatehouse: Gatehouse, claims: Mapping[str, Any]) -> JoinAsked:
-    """Ask to join as the identity the provider's claims name (never as anyone a page says)."""
+    """Ask to join as the identity the provider's claims name (never as anyone a page says): the request keeps the
+    identity (iss, sub) that asked, and the member added from it is bound to that identity."""
     who = auth.identity(gatehouse.settings, claims)
-    if not who.name:
-        raise NotAllowed("Your identity provider did not say who you are: ask the platform team.")
+    if not who.issuer or not who.subject:
+        raise NotAllowed(auth.NO_IDENTITY)
+    name = auth.claimed_name(gatehouse.settings, who, claims)
     with gatehouse.session() as session:
-        if auth.find_member(session, who.name) is not None:
+        if auth.bound_member(session, who) is not None or auth.find_member(session, name) is not None:
             raise InvalidInput("You are already known to the platform: sign in again, or ask the platform team.")
         open_request = session.exec(
-            select(JoinRequest.id).where(JoinRequest.identity == who.name, col(JoinRequest.closed_at).is_(None))
+            select(JoinRequest.id).where(
+                JoinRequest.oidc_issuer == who.issuer,
+                JoinRequest.oidc_subject == who.subject,
+                col(JoinRequest.closed_at).is_(None),
+            )
         ).first()
         if open_request is not None:
-            return JoinAsked(who.name, already_asked=True)
-        session.add(JoinRequest(identity=who.name, email=who.email, display_name=who.display_name))
+            return JoinAsked(name, already_asked=True)
+        session.add(
+            JoinRequest(
+                identity=name,
+                email=who.email,
+                display_name=who.display_name,
+                oidc_issuer=who.issuer,
+                oidc_subject=who.subject,
+            )
+        )
         audit.record(
             session,
-            who.audit_name,
+            auth.OIDC_ACTOR + name[:59],
             "join-requested",
-            f"{shown(who.name, 60)} asked to join the platform",
-            subject=who.name[:64],
+            f"{name} asked to join the platform",
+            subject=name[:64],
             email=who.email,
             name=who.display_name,
+            issuer=who.issuer,
+            sub=who.subject,
         )
         notify(
             session,
             platform_team(session),
             NotificationKind.JOIN_REQUEST,
-            f"{shown(who.name, 60)} asks to join the platform",
-            f"{who.name} ({who.email or 'no email given'}) signed in through the identity provider and is no platform "
+            f"{name} asks to join the platform",
+            f"{name} ({who.email or 'no email given'}) signed in through the identity provider and is no platform "
             "member yet. Add them, or dismiss the request, in Platform → Users.",
         )
-    return JoinAsked(who.name, already_asked=False)
+    return JoinAsked(name, already_asked=False)
 
 
-def close_join_requests(session: Session, member: User, closed_by: str, outcome: str = "added") -> int:
-    """Close the open join requests a new member answers (their username or email), in the caller's unit of work."""
-    names = {member.username.lower(), member.email.strip().lower()} - {""}
-    found = session.exec(
-        select(JoinRequest).where(
-            col(JoinRequest.closed_at).is_(None), or_(*(JoinRequest.identity == name for name in names))
-        )
-    ).all()
+def close_join_requests(
+    session: Session, member: User, closed_by: str, outcome: str = "added", also: JoinRequest | None = None
+) -> int:
+    """Close the open join requests a new member answers (their username or email, and `also`, the one they were
+    added from), in the caller's unit of work."""
+    names = {member.username.lower(), member.email.lower()} - {""}
+    found = list(
+        session.exec(
+            select(JoinRequest).where(
+                col(JoinRequest.closed_at).is_(None), or_(*(JoinRequest.identity == name for name in names))
+            )
+        ).all()
+    )
+    if also is not None and also not in found:
+        found.append(also)
     for request in found:
         request.closed_at = utcnow()
         request.outcome = outcome

@@ -153,9 +153,9 @@ def _check_name_free(gatehouse: Gatehouse, bucket: str) -> None:
 
 
 def _app(session: Session, name: str) -> App:
-    app = session.exec(select(App).where(App.name == name.strip().lower())).first()
+    app = session.exec(select(App).where(App.name == name)).first()  # validated: validate_username
     if app is None:
-        app = App(name=name.strip().lower())
+        app = App(name=name)
         session.add(app)
         session.flush()
     return app

@@ -129,9 +129,10 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 # platform: an audit event and the user's last sign-in) so leaves every page's cached reads but the audit trail's.
 # A bump without a change (a dirty object that did not change) only costs a cache miss.
 _WROTE = "gatehouse_wrote"  # session.info: "state" once anything but the trail was written, else "trail"
-_TRAIL_TABLES = frozenset({"audit_events"})
+# The sign-in throttle's failures are bookkeeping no page shows, like the trail (core.auth)
+_TRAIL_TABLES = frozenset({"audit_events", "sign_in_failures"})
 # Columns no page shows: changing only these is bookkeeping, like the trail (core.auth)
-_BOOKKEEPING = {"users": frozenset({"last_sign_in_at", "failed_sign_ins", "locked_until"})}
+_BOOKKEEPING = {"users": frozenset({"last_sign_in_at"})}
 _BUMP_STATE = update(Revision).where(Revision.id == 1).values(n=Revision.n + 1, trail=Revision.trail + 1)
 _BUMP_TRAIL = update(Revision).where(Revision.id == 1).values(trail=Revision.trail + 1)
 _READ_REVISION = select(Revision.epoch, Revision.n, Revision.trail).where(Revision.id == 1)

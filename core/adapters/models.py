@@ -32,6 +32,8 @@ def _json(nullable: bool = False) -> Any:
 
 class User(SQLModel, table=True):
     __tablename__ = "users"
+    # One identity at the identity provider per member, and one member per identity (OIDC sign-in).
+    __table_args__ = (UniqueConstraint("oidc_issuer", "oidc_subject", name="uq_users_oidc_identity"),)
 
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(max_length=39, unique=True, index=True)
@@ -43,8 +45,10 @@ class User(SQLModel, table=True):
     status: UserStatus = _enum(UserStatus, default=UserStatus.ACTIVE, index=True)
     left_at: datetime | None = None
     password_hash: str | None = Field(default=None, max_length=100)
-    failed_sign_ins: int = 0
-    locked_until: datetime | None = None
+    # The identity provider's (iss, sub) this member is bound to: set at their first sign-in through it (or from
+    # the request to join the platform team accepted), and from then on the only way the provider names them.
+    oidc_issuer: str | None = Field(default=None, max_length=512)
+    oidc_subject: str | None = Field(default=None, max_length=255)
     last_sign_in_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -68,6 +72,20 @@ class JoinRequest(SQLModel, table=True):
     outcome: str | None = Field(default=None, max_length=16)  # "added" or "dismissed"
     closed_by: str | None = Field(default=None, max_length=64)  # who closed it (a username or cli:<os user>)
     member_id: int | None = Field(default=None, foreign_key="users.id")  # the member added from it
+    oidc_issuer: str | None = Field(default=None, max_length=512)  # who asked: the member added is bound to it
+    oidc_subject: str | None = Field(default=None, max_length=255)
+
+
+class SignInFailure(SQLModel, table=True):
+    """A failed password sign-in, kept for GATEHOUSE_SIGN_IN_THROTTLE_MINUTES: the throttle counts them by client and
+    by account (core/auth.py). `username` is the name as typed when it is a valid one, else ""."""
+
+    __tablename__ = "sign_in_failures"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    client: str = Field(max_length=64, index=True)
+    username: str = Field(max_length=39, index=True)
 
 
 class App(SQLModel, table=True):

@@ -4,6 +4,7 @@ redirects and st.logout's are in Chromium (tests/browser/test_oidc_in_chromium.p
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import streamlit as st
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
+from core import auth
 from core.adapters.models import AuditEvent, JoinRequest
 from core.config import Settings
 from core.context import Gatehouse
@@ -41,7 +43,14 @@ def run_as(user: dict[str, Any]) -> AppTest:
 
 
 def identity(username: str, **claims: Any) -> dict[str, Any]:
-    return {"is_logged_in": True, "sub": f"sub-{username}", "preferred_username": username, **claims}
+    return {
+        "is_logged_in": True,
+        "iss": "https://idp.example.org",
+        "sub": f"sub-{username}",
+        "iat": int(time.time()),
+        "preferred_username": username,
+        **claims,
+    }
 
 
 def test_without_the_auth_section_the_page_says_so_in_one_sentence(oidc_env: Gatehouse) -> None:
@@ -87,3 +96,23 @@ def test_a_leaver_is_told_they_cannot_sign_in(oidc_env: Gatehouse) -> None:
         "You have left the platform, so you cannot sign in: ask the platform team if this is wrong."
     ]
     assert not any(b.label == "Ask to join" for b in at.button)
+
+
+def test_another_identity_claiming_a_members_name_is_refused_in_one_sentence(oidc_env: Gatehouse) -> None:
+    assert "My data" in [t.value for t in run_as(identity("dave")).title]  # dave's own identity, bound now
+    at = run_as(identity("dave", sub="attacker-123"))
+    assert [w.value for w in at.warning] == [auth.ANOTHER_IDENTITY]
+    assert not at._registered_pages or "Platform" not in {i["page_name"] for i in at._registered_pages.values()}
+    assert not any(b.label == "Ask to join" for b in at.button)
+
+
+def test_claims_too_old_for_the_platform_group_ask_to_sign_in_again(
+    oidc_env: Gatehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GATEHOUSE_OIDC_PLATFORM_GROUP", "platform-team")
+    st.cache_resource.clear()
+    at = run_as(identity("dave", groups=["platform-team"], iat=int(time.time()) - 31 * 24 * 3600))
+    assert "My data" in [t.value for t in at.title]
+    assert "Platform" not in {info["page_name"] for info in at._registered_pages.values()}
+    assert any("sign in again" in i.value for i in at.info)
+    assert any(b.label == "Sign in again" for b in at.button)

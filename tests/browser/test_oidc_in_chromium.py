@@ -1,8 +1,9 @@
 """Sign-in through the organisation's identity provider (issue #15), in Chromium against `streamlit run app.py`
 with GATEHOUSE_SIGN_IN=oidc and Streamlit's [auth] pointing at an OpenID provider on loopback (tests/oidc_provider.py):
 alice signs in at the provider and lands on My data with her sources, and signing out really signs out; an identity
-that is no member is refused in one sentence, asks to join, and the platform team adds them; a leaver is refused.
-Screenshots: oidc-1 … oidc-5 in test-artifacts/."""
+that is no member is refused in one sentence, asks to join, and the platform team adds them; a leaver is refused;
+another identity whose claims name alice is refused once alice's own is bound to her.
+Screenshots: oidc-1 … oidc-6 in test-artifacts/."""
 
 from __future__ import annotations
 
@@ -142,3 +143,22 @@ def test_a_leaver_is_refused(oidc_app: str, browser, moto_reset: str, tmp_path: 
         assert leak not in body, f"a leaver sees {leak!r}:\n{body}"
     shot(erin, "oidc-5-leaver")
     assert ("erin", "sign-in-refused", "erin has left and could not sign in") in audit(tmp_path, moto_reset)
+
+
+def test_another_identity_claiming_alices_name_is_refused(
+    oidc_app: str, browser, moto_reset: str, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Two subs with preferred_username alice both used to sign in as alice: her first sign-in binds her to hers."""
+    signed_in(browser, oidc_app, "alice").get_by_text("alpha-sales-analysis").first.wait_for()
+    impostor = at_the_provider(browser, oidc_app, "impostor")
+    impostor.get_by_text("This member is already linked to another account at your identity provider").wait_for()
+    settled(impostor)
+    body = impostor.inner_text("body")
+    assert "Ask to join" not in body and "Traceback" not in body
+    for leak in SIDEBAR_LEAKS:
+        assert leak not in body, f"the impostor sees {leak!r}:\n{body}"
+    shot(impostor, "oidc-6-another-identity")
+    events = audit(tmp_path, moto_reset)
+    refused = [summary for actor, action, summary in events if (actor, action) == ("alice", "sign-in-refused")]
+    assert len(refused) == 1 and "a sign-in as impostor of http://127.0.0.1:" in refused[0]
+    assert [actor for actor, action, _ in events if action == "sign-in"] == ["alice"]

@@ -180,14 +180,19 @@ def test_a_leaver_loses_access_and_orphans_are_listed(gatehouse: Gatehouse, gate
 
 
 def test_a_leaver_named_as_typed_loses_their_access_in_aws(gatehouse: Gatehouse, gatehouse_cli) -> None:  # type: ignore[no-untyped-def]
-    """The username is normalised where it enters: the role changed is bob's, whatever spaces or capitals were typed,
-    and the message that says his access is revoked is true in AWS when it is printed."""
-    result = gatehouse_cli("users", "leave", " Bob")
+    """The username is taken by the one rule where it enters: plain capitals are folded (the role changed is bob's),
+    spaces or invisible characters are refused in one sentence, and the message that says his access is revoked is
+    true in AWS when it is printed."""
+    for typed in (" bob", "b\u200bob"):
+        refused = gatehouse_cli("users", "leave", typed)
+        assert refused.returncode != 0 and "is not a valid username" in refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1
+    result = gatehouse_cli("users", "leave", "Bob")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == "bob has left; all their access is revoked in AWS."
     policy = gatehouse.aws.iam.get_role_policy(RoleName="alpha_user_bob", PolicyName="s3-access")["PolicyDocument"]
     assert "alpha-pricing-models" not in json.dumps(policy)
-    granted = gatehouse_cli("access", "grant", "alpha-shared-workspace", " Alice", "--level", "read-only")
+    granted = gatehouse_cli("access", "grant", "alpha-shared-workspace", "Alice", "--level", "read-only")
     assert granted.stdout.strip() == "granted read-only on alpha-shared-workspace to alice", granted.stderr
 
 

@@ -139,27 +139,13 @@ def test_someone_who_has_left_cannot_act_or_sign_in(gatehouse: Gatehouse) -> Non
     with gatehouse.session() as session:
         with pytest.raises(NotAllowed, match="has left"):
             active_user(session, "erin")
-        assert auth.account(session, gatehouse.settings, "erin") is None
-    accounts = auth.Accounts(gatehouse.session, gatehouse.settings)
+        assert auth.account(session, "erin") is None
+    accounts = auth.Accounts(gatehouse.session)
     assert "erin" not in accounts and accounts.get("erin") is None
     assert "alice" in accounts and accounts["alice"]["password"].startswith("$2")
     assert "nobody" not in accounts
     with pytest.raises(KeyError):
         accounts["nobody"]
-
-
-def test_failed_sign_ins_lock_the_account_for_a_while(gatehouse: Gatehouse) -> None:
-    settings = gatehouse.settings
-    with gatehouse.session() as session:
-        for _ in range(settings.max_failed_sign_ins):
-            auth.record_failed_sign_in(session, settings, "alice")
-    with gatehouse.session() as session:
-        locked = auth.account(session, settings, "alice") or {}
-        assert locked["failed_login_attempts"] == settings.max_failed_sign_ins
-        assert session.exec(select(AuditEvent).where(AuditEvent.action == "sign-in-locked")).first()
-        auth.record_sign_in(session, "alice")
-    with gatehouse.session() as session:
-        assert (auth.account(session, settings, "alice") or {})["failed_login_attempts"] == 0
 
 
 def test_the_audit_trail_is_append_only(gatehouse: Gatehouse) -> None:

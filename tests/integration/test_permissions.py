@@ -41,7 +41,7 @@ from core.adapters.models import (
     UserStatus,
     utcnow,
 )
-from core.auth import record_failed_sign_in
+from core.auth import record_sign_in
 from core.config import Settings
 from core.context import Gatehouse
 from core.domain import AccessLevel, InvalidInput, NotAllowed, NotFound, SourceKind
@@ -537,21 +537,19 @@ def test_someone_taken_out_of_the_platform_team_since_their_page_read_them_acts_
         assert snapshot(gatehouse) == before
 
 
-def test_a_locked_out_member_acting_through_a_page_keeps_the_lock_out(
+def test_a_member_acting_through_a_page_keeps_what_sign_in_recorded_since(
     sqlite_prepared: Prepared, tmp_path: Path
 ) -> None:
-    """Core never writes a page's copy of the actor back: five failed sign-ins lock alice out, and a request made
-    with the row her page read before leaves the lock-out (and the count of failures) as the database has it."""
+    """Core never writes a page's copy of the actor back: alice signs in after her page read her row, and a request
+    made with that older row leaves her last sign-in as the database has it."""
     with sqlite_copy(sqlite_prepared, tmp_path) as gatehouse:
         page_copy = load(gatehouse, "alice")
-        for _ in range(gatehouse.settings.max_failed_sign_ins):
-            with gatehouse.session() as session:
-                record_failed_sign_in(session, gatehouse.settings, "alice")
-        locked = load(gatehouse, "alice")
-        assert locked.locked_until is not None
+        with gatehouse.session() as session:
+            record_sign_in(session, "alice")
+        signed = load(gatehouse, "alice")
+        assert signed.last_sign_in_at is not None and signed.last_sign_in_at != page_copy.last_sign_in_at
         actions.request_access(gatehouse, page_copy, "alpha-court-dashboard-data", AccessLevel.READ_ONLY, None, NEED)
-        after = load(gatehouse, "alice")
-        assert (after.locked_until, after.failed_sign_ins) == (locked.locked_until, locked.failed_sign_ins)
+        assert load(gatehouse, "alice").last_sign_in_at == signed.last_sign_in_at
 
 
 # --- the request state machine (pure) -----------------------------------------------------------------------

@@ -114,9 +114,9 @@ def test_a_sign_in_moves_only_the_trail(gatehouse: Gatehouse) -> None:
     with gatehouse.session() as session:
         auth.record_sign_in(session, "alice")  # an audit event and alice's last sign-in
     assert (number(gatehouse), trail(gatehouse)) == (before, trail_before + 1)
-    with gatehouse.session() as session:
+    with gatehouse.session() as session:  # failed sign-ins until the throttle holds bob back, on record
         for _ in range(2):
-            auth.record_failed_sign_in(session, Settings(max_failed_sign_ins=2), "bob")  # bob locked out
+            auth.password_sign_in(session, Settings(max_failed_sign_ins=1), "10.0.0.9", "bob", "wrong")
     assert (number(gatehouse), trail(gatehouse)) == (before, trail_before + 2)
     with gatehouse.session() as session:  # what a page shows and the trail together: both move
         alice = session.exec(select(User).where(User.username == "alice")).one()

@@ -133,8 +133,26 @@ class TestBucketNames:
 
 
 class TestUsernames:
-    def test_github_style(self) -> None:
-        assert validate_username(" Alice-Smith ") == "alice-smith"
+    def test_github_style_with_plain_capitals_folded(self) -> None:
+        assert validate_username("Alice-Smith") == "alice-smith"
+
+    @pytest.mark.parametrize(
+        ("name", "named"),
+        [
+            ("da\u200bve", "U+200B"),  # a zero-width space: looks like dave
+            ("\ufeffdave", "U+FEFF"),  # a byte-order mark
+            ("\u212aate", "U+212A"),  # the Kelvin sign: .lower() makes it kate
+            ("ｄａｖｅ", "U+FF44"),  # full-width letters: NFKC makes them dave
+            ("dav\u00e9", "U+00E9"),
+            (" dave", "spaces around it"),
+            ("dave\n", "spaces around it"),
+        ],
+    )
+    def test_what_a_normalisation_would_change_is_refused_never_cleaned(self, name: str, named: str) -> None:
+        with pytest.raises(InvalidInput, match="not a valid username") as refused:
+            validate_username(name)
+        message = str(refused.value)  # names the character: the name shown never reads as dave or kate
+        assert named in message and "'dave'" not in message and "'kate'" not in message
 
     @pytest.mark.parametrize("name", ["-alice", "alice-", "al--ice", "a" * 40, "ali ce", "", "alice_s"])
     def test_invalid(self, name: str) -> None:

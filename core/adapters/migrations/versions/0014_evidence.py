@@ -15,7 +15,7 @@ from core.adapters.models import AuditEvent
 from core.audit import GENESIS, chained
 
 revision = "0014"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
