@@ -11,6 +11,7 @@ from core import audit
 from core.actions.ask_to_join import close_join_requests
 from core.actor import acting
 from core.adapters.aws import AwsError
+from core.adapters.db import taken_means
 from core.adapters.models import User
 from core.auth import hash_password
 from core.context import Gatehouse
@@ -70,7 +71,8 @@ def add_user(
             password_hash=hash_password(password) if password else None,
         )
         session.add(user)
-        session.flush()
+        with taken_means(f"There is already a platform member called {name}."):
+            session.flush()  # the unique username answers for a member added since the check above
         answered = close_join_requests(session, user, actor.username)
         existing_access = _has_existing_access(gatehouse, user_role_name(gatehouse.settings.env, name))
         if not existing_access:

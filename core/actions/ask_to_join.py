@@ -8,9 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import Session, col, or_, select
 
 from core import audit, auth
+from core.adapters.db import serialise, taken_means
 from core.adapters.models import JoinRequest, User, utcnow
 from core.context import Gatehouse
 from core.domain import InvalidInput, NotAllowed, shown
@@ -30,6 +32,7 @@ def ask_to_join(gatehouse: Gatehouse, claims: Mapping[str, Any]) -> JoinAsked:
     if not who.name:
         raise NotAllowed("Your identity provider did not say who you are: ask the platform team.")
     with gatehouse.session() as session:
+        serialise(session, "join-request", who.name)  # a double click asks once
         if auth.find_member(session, who.name) is not None:
             raise InvalidInput("You are already known to the platform: sign in again, or ask the platform team.")
         open_request = session.exec(
@@ -38,6 +41,8 @@ def ask_to_join(gatehouse: Gatehouse, claims: Mapping[str, Any]) -> JoinAsked:
         if open_request is not None:
             return JoinAsked(who.name, already_asked=True)
         session.add(JoinRequest(identity=who.name, email=who.email, display_name=who.display_name))
+        with taken_means("You have already asked to join: the platform team will add you, or tell you why not."):
+            session.flush()  # one open request an identity (a unique index), whatever raced past the check
         audit.record(
             session,
             who.audit_name,
@@ -61,15 +66,9 @@ def ask_to_join(gatehouse: Gatehouse, claims: Mapping[str, Any]) -> JoinAsked:
 def close_join_requests(session: Session, member: User, closed_by: str, outcome: str = "added") -> int:
     """Close the open join requests a new member answers (their username or email), in the caller's unit of work."""
     names = {member.username.lower(), member.email.strip().lower()} - {""}
-    found = session.exec(
-        select(JoinRequest).where(
-            col(JoinRequest.closed_at).is_(None), or_(*(JoinRequest.identity == name for name in names))
-        )
-    ).all()
-    for request in found:
-        request.closed_at = utcnow()
-        request.outcome = outcome
-        request.closed_by = closed_by[:64]
-        request.member_id = member.id
-        session.add(request)
-    return len(found)
+    closed = session.exec(  # type: ignore[call-overload]
+        update(JoinRequest)
+        .where(col(JoinRequest.closed_at).is_(None), or_(*(JoinRequest.identity == name for name in names)))
+        .values(closed_at=utcnow(), outcome=outcome, closed_by=closed_by[:64], member_id=member.id)
+    )  # one statement: a request dismissed at the same moment is closed once, by whichever came first
+    return int(closed.rowcount)

@@ -17,7 +17,7 @@ from core.domain import SourceKind
 from core.iam_sync import mark_changed, sync_pending, user_principal
 from core.policy_reader import import_s3_access
 from core.queries import held_grants
-from core.rules import Held, check_no_overlap, check_platform_admin, is_active
+from core.rules import Held, check_access_may_change, check_no_overlap, check_platform_admin, is_active
 
 
 @dataclass
@@ -93,6 +93,11 @@ def import_roles(gatehouse: Gatehouse, actor: User, *, dry_run: bool = False) ->
                     )
                     session.add(source)
                     session.flush()
+                archived = check_access_may_change(source.name, source.archived_at)
+                if not archived.allowed:
+                    report.skipped += 1
+                    report.lines.append(f"{username}: {grant.bucket} not imported: {archived.reason}")
+                    continue
                 if not holding and held_grants(session, source, user):
                     report.lines.append(f"{username}: {grant.bucket} already granted in Gatehouse; kept as it is")
                     kept_as_is.add(grant.bucket)

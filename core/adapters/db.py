@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import weakref
 from collections.abc import Iterator
@@ -11,11 +12,12 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, TextClause, event, inspect, text, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import ORMExecuteState, SessionTransaction
 from sqlmodel import Session, create_engine, select
 
 from core.adapters.models import Revision
+from core.domain import InvalidInput
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Two processes starting together on one PostgreSQL must not both migrate: an advisory lock serialises them.
@@ -78,6 +80,38 @@ def lock_for_seeding(session: Session) -> None:
     the first commits, then finds the database no longer empty. (SQLite serialises writers by itself.)"""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SEED_LOCK})
+
+
+def serialise(session: Session, *key: object) -> None:
+    """Wait until no other transaction holds `key` (e.g. "source", 12), then hold it until this one ends, so that a
+    rule checked on what is read after this call still holds when the change is written, however many requests race
+    (two grants of one person on one source, two admins revoking each other). Call it before reading what the rule
+    reads. PostgreSQL: a transaction-scoped advisory lock on the key's hash. SQLite lets one transaction write at a
+    time, whatever the key: taking the write lock now (an UPDATE that changes nothing, as BEGIN IMMEDIATE would)
+    makes the reads that follow current and keeps them so until this transaction ends."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        digest = hashlib.blake2b(repr(key).encode(), digest_size=8).digest()
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": int.from_bytes(digest, signed=True)})
+    else:
+        connection.exec_driver_sql("UPDATE revision SET n = n WHERE 0")
+
+
+def _unique_violation(error: IntegrityError) -> bool:
+    code = getattr(error.orig, "sqlstate", None)  # psycopg
+    return code == "23505" or (code is None and "UNIQUE constraint failed" in str(error.orig))
+
+
+@contextmanager
+def taken_means(sentence: str) -> Iterator[None]:
+    """A row a unique index refuses (someone else wrote the same a moment ago, in another transaction) becomes the
+    one sentence the loser reads, instead of a traceback. Flush inside the block, so that the index answers here."""
+    try:
+        yield
+    except IntegrityError as error:
+        if not _unique_violation(error):
+            raise
+        raise InvalidInput(sentence) from None
 
 
 @contextmanager
