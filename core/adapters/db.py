@@ -12,6 +12,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, TextClause, event, inspect, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import ORMExecuteState, SessionTransaction
 from sqlmodel import Session, create_engine, select
@@ -95,6 +96,13 @@ def serialise(session: Session, *key: object) -> None:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": int.from_bytes(digest, signed=True)})
     else:
         connection.exec_driver_sql("UPDATE revision SET n = n WHERE 0")
+
+
+def insert_missing(session: Session, model: type, **values: object) -> None:
+    """Insert the row unless one with the same unique key is there already, or is being inserted by another
+    transaction right now (which then wins): never a unique violation for the one that comes second."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(dialect.insert(model).values(**values).on_conflict_do_nothing())
 
 
 def _unique_violation(error: IntegrityError) -> bool:
