@@ -12,7 +12,7 @@ from sqlmodel import col, func, select
 from core import actions
 from core.adapters.models import AccessRequest, AuditEvent, DataSource, Grant, ReviewItem, User, utcnow
 from core.context import Gatehouse
-from core.domain import AccessLevel, InvalidInput, RequestStatus
+from core.domain import AccessLevel, InvalidInput, NotAllowed, RequestStatus
 from core.queries import get_user
 from core.rules.reviews import ReviewDecision
 from tests.aws_helpers import as_user
@@ -55,7 +55,10 @@ def test_an_archived_source_refuses_every_change_of_access_but_revoking(gatehous
     assert waiting is None
     with gatehouse.session() as session:
         carols = session.exec(
-            select(Grant.id).join(User, col(User.id) == Grant.user_id).where(User.username == "carol")
+            select(Grant.id)
+            .join(User, col(User.id) == Grant.user_id)
+            .join(DataSource, col(DataSource.id) == Grant.source_id)
+            .where(User.username == "carol", DataSource.name == SALES)
         ).one()
         item = session.exec(
             select(ReviewItem.id)
@@ -90,11 +93,11 @@ def test_an_archived_source_refuses_every_change_of_access_but_revoking(gatehous
     assert grants(gatehouse, "carol") == []
 
 
-def test_a_request_confirmed_or_approved_after_archiving_is_refused(gatehouse: Gatehouse) -> None:
+def test_a_request_open_when_its_source_is_archived_cannot_be_approved(gatehouse: Gatehouse) -> None:
     bob, alice = member(gatehouse, "bob"), member(gatehouse, "alice")
     asked = actions.request_access(gatehouse, alice, SALES, RW, "/drafts", NEED)
     actions.archive_source(gatehouse, bob, SALES)  # refuses the open request
-    with pytest.raises(InvalidInput, match="already refused"):
+    with pytest.raises(NotAllowed, match="already refused"):
         actions.approve_request(gatehouse, bob, asked.id)
     with gatehouse.session() as session:
         stored = session.get(AccessRequest, asked.id)
