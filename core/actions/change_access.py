@@ -65,7 +65,7 @@ def record_change(
     check_access_may_change(source.name, source.archived_at).enforce(InvalidInput)
     user = get_user(session, username)
     check_may_hold(user, level).enforce(InvalidInput)
-    grants = held_grants(session, source, user)
+    grants = held_grants(session, source, user, to_change=True)
     grant = next((g for g in grants if g.id == grant_id), None)
     if grant is None:
         raise NotFound(f"That access of {user.username} to {source.name} has changed since: reload to see it.")

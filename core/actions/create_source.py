@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from core import audit
 from core.actor import acting
 from core.adapters.aws import AwsError, BucketNameTaken
-from core.adapters.db import serialise, taken_means
+from core.adapters.db import insert_missing, serialise, taken_means
 from core.adapters.models import App, AuditEvent, DataSource, Grant, User, utcnow
 from core.context import Gatehouse
 from core.domain import AccessLevel, InvalidInput, SourceKind, check_text, validate_bucket_name, validate_username
@@ -166,12 +166,9 @@ def _check_name_free(gatehouse: Gatehouse, bucket: str) -> None:
 
 
 def _app(session: Session, name: str) -> App:
-    app = session.exec(select(App).where(App.name == name.strip().lower())).first()
-    if app is None:
-        app = App(name=name.strip().lower())
-        session.add(app)
-        session.flush()
-    return app
+    """The app of that name, made if it is new (by whichever of two sources made for it at once comes first)."""
+    insert_missing(session, App, name=name.strip().lower(), description="", created_at=utcnow())
+    return session.exec(select(App).where(App.name == name.strip().lower())).one()
 
 
 def provision(gatehouse: Gatehouse, source_id: int) -> str | None:

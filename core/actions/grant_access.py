@@ -172,7 +172,7 @@ def _placement(
 ) -> tuple[list[Grant], list[tuple[str, ...] | None]]:
     """Where the new grant goes among the user's grants on the source (`rules.place_grant`), checked against the
     rules, the last admin and IAM's room before anything changes."""
-    grants = held_grants(session, source, user)
+    grants = held_grants(session, source, user, to_change=True)
     kept, decision = place_grant(held(grants), level, paths, user.username, source.name)
     decision.enforce(InvalidInput)
     if level is not AccessLevel.ADMIN and any(

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlmodel import select
 
 from core import audit
+from core.actions.grant_access import changing_access
 from core.actor import acting
 from core.adapters.aws import AwsError
 from core.adapters.models import DataSource, Grant, User, utcnow
@@ -93,6 +94,7 @@ def import_roles(gatehouse: Gatehouse, actor: User, *, dry_run: bool = False) ->
                     )
                     session.add(source)
                     session.flush()
+                changing_access(session, source)  # its turn with grants made on the source meanwhile
                 archived = check_access_may_change(source.name, source.archived_at)
                 if not archived.allowed:
                     report.skipped += 1

@@ -49,7 +49,7 @@ def record_revoke(
     """Revoke in the caller's transaction (the caller has decided the actor may): the paths `taken` as held, or all
     of the user's access to the source (none taken). Returns the role to sync, by the member's username."""
     changing_access(session, source)
-    grants = held_grants(session, source, user)
+    grants = held_grants(session, source, user, to_change=True)
     if not grants:
         raise InvalidInput(f"{user.username} has no access to {source.name}.")
     holding = [p for g in grants for p in g.paths]

@@ -22,6 +22,7 @@ from core import actions
 from core.actor import platform_operator
 from core.adapters.models import (
     AccessRequest,
+    App,
     AuditEvent,
     DataSource,
     Grant,
@@ -305,3 +306,42 @@ def test_archiving_while_granting_records_no_grant_after_the_archive(gatehouse: 
             ).all()
         assert order in (["source-archived"], ["access-granted", "source-archived"]), f"round {round_}: {order}"
         iam_follows_the_database(gatehouse)  # alice's role has no statement on the archived source
+
+
+def test_an_end_date_moved_while_expiry_runs_either_extends_the_grant_or_ends_it(gatehouse: Gatehouse) -> None:
+    bob = user(gatehouse, "bob")
+    for round_ in range(ROUNDS):
+        actions.grant_access(gatehouse, bob, PRICING, ["alice"], RO, None, utcnow().date() + timedelta(days=3))
+        with gatehouse.session() as session:
+            grant = session.exec(
+                select(Grant)
+                .join(DataSource, col(DataSource.id) == Grant.source_id)
+                .where(Grant.user_id == user(gatehouse, "alice").id, DataSource.name == PRICING)
+            ).one()
+            grant.expires_on = utcnow().date() - timedelta(days=1)  # its end date passed while nobody ran expire
+            session.add(grant)
+        later = utcnow().date() + timedelta(days=30)
+
+        outcomes = at_once(
+            [
+                partial(actions.change_access, gatehouse, bob, PRICING, "alice", grant.id or 0, RO, None, later),
+                partial(actions.expire, gatehouse),
+            ]
+        )
+
+        refused = losers(outcomes)
+        held = grants_of(gatehouse, "alice", PRICING)
+        ended = count(gatehouse, AuditEvent, AuditEvent.action == "access-expired", AuditEvent.subject == "alice")
+        assert (held, ended, len(refused)) in (([(RO, ())], round_, 0), ([], round_ + 1, 1)), f"round {round_}"
+        iam_follows_the_database(gatehouse)
+
+
+def test_two_webapp_sources_for_one_new_app_at_once_make_the_app_once(gatehouse: Gatehouse) -> None:
+    dave = user(gatehouse, "dave")
+    create = partial(actions.create_source, gatehouse, dave, kind=SourceKind.WEBAPP, app_name="new-app")
+
+    outcomes = at_once([partial(create, f"alpha-app-data-{n}") for n in range(2)])
+
+    assert outcomes == [None, None]
+    assert count(gatehouse, App, App.name == "new-app") == 1
+    iam_follows_the_database(gatehouse)
