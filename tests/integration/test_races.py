@@ -336,12 +336,14 @@ def test_an_end_date_moved_while_expiry_runs_either_extends_the_grant_or_ends_it
         iam_follows_the_database(gatehouse)
 
 
-def test_two_webapp_sources_for_one_new_app_at_once_make_the_app_once(gatehouse: Gatehouse) -> None:
+def test_webapp_sources_for_one_new_app_at_once_make_the_app_once(gatehouse: Gatehouse) -> None:
     dave = user(gatehouse, "dave")
-    create = partial(actions.create_source, gatehouse, dave, kind=SourceKind.WEBAPP, app_name="new-app")
+    for round_ in range(ROUNDS):
+        app = f"new-app-{round_}"
+        create = partial(actions.create_source, gatehouse, dave, kind=SourceKind.WEBAPP, app_name=app)
 
-    outcomes = at_once([partial(create, f"alpha-app-data-{n}") for n in range(2)])
+        outcomes = at_once([partial(create, f"alpha-{app}-data-{n}") for n in range(4)])
 
-    assert outcomes == [None, None]
-    assert count(gatehouse, App, App.name == "new-app") == 1
-    iam_follows_the_database(gatehouse)
+        assert outcomes == [None] * 4, f"round {round_}"
+        assert count(gatehouse, App, App.name == app) == 1
+        iam_follows_the_database(gatehouse)
