@@ -125,6 +125,9 @@ class Settings(BaseSettings):
     review_every_days: int = Field(default=180, ge=1, le=3660)
     review_unreviewed: Literal["flag", "revoke"] = "flag"
 
+    # Sources a member (not the platform team) may create in an hour: a burst of buckets is refused past it.
+    max_sources_per_member: int = Field(default=5, ge=1, le=1000)
+
     seed_demo: bool | None = None  # default: seed demo data in local mode only
 
     @model_validator(mode="after")

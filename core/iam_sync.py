@@ -16,6 +16,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from core.adapters.aws import AwsError
+from core.adapters.db import insert_missing, serialise
 from core.adapters.models import App, DataSource, Grant, RoleSync, SyncState, User, utcnow
 from core.context import Gatehouse
 from core.domain import AccessLevel, BucketGrant, app_role_name, user_role_name
@@ -73,15 +74,25 @@ def placed_on_bucket(
 
 
 def mark_changed(session: Session, principals: Iterable[Principal]) -> None:
-    """Record, in the caller's transaction, that these roles must be written to AWS again."""
+    """Record, in the caller's transaction, that these roles must be written to AWS again. In one order, by role name,
+    whatever the caller's: two transactions marking the same roles never wait on each other in a circle."""
     now = utcnow()
-    for principal in principals:
-        sync = session.exec(select(RoleSync).where(RoleSync.role_name == principal.role_name)).first()
-        if sync is None:
-            sync = RoleSync(role_name=principal.role_name, user_id=principal.user_id, app_id=principal.app_id)
-        sync.state = SyncState.PENDING
-        sync.changed_at = now
-        session.add(sync)
+    for principal in sorted(set(principals), key=lambda p: p.role_name):
+        insert_missing(
+            session,
+            RoleSync,
+            role_name=principal.role_name,
+            user_id=principal.user_id,
+            app_id=principal.app_id,
+            state=SyncState.PENDING,
+            attempts=0,
+            changed_at=now,
+        )
+        session.exec(  # type: ignore[call-overload]
+            update(RoleSync)
+            .where(col(RoleSync.role_name) == principal.role_name)
+            .values(state=SyncState.PENDING, changed_at=now)
+        )
 
 
 def all_principals(session: Session, env: str) -> list[Principal]:
@@ -108,26 +119,30 @@ class SyncOutcome:
 
 
 def sync_role(gatehouse: Gatehouse, role_name: str) -> SyncOutcome:
-    """Write one role's desired policies to AWS (only those that differ) and record the outcome."""
-    started = utcnow()
+    """Write one role's desired policies to AWS (only those that differ) and record the outcome.
+
+    One sync of a role at a time, from reading what it should be to recording what AWS took: two syncs racing (two
+    changes of one person's access at once, each syncing after it commits) would otherwise write in the other order
+    than they read, and leave the older policy in IAM recorded as applied. Applied is recorded only if no change was
+    marked since the desired state was read: a later one stays pending for its own sync, which comes next."""
     with gatehouse.session() as session:
+        serialise(session, "role", role_name)
         sync = session.exec(select(RoleSync).where(RoleSync.role_name == role_name)).one()
-        principal = Principal(role_name, sync.user_id, sync.app_id)
-        grants = desired_grants(session, principal)
-    aws = gatehouse.aws
-    try:
-        aws.ensure_role(role_name)
-        live = aws.read_role_policies(role_name)
-        desired = live.compile(grants, gatehouse.settings.managed_policy_quota)
-        writes = aws.write_role_policies(role_name, desired, live)
-    except (AwsError, PolicyTooLarge) as error:
-        _record_failure(gatehouse, role_name, str(error))
-        return SyncOutcome(role_name, 0, str(error))
-    with gatehouse.session() as session:
-        # Applied only if nothing changed while we were writing; otherwise it stays pending for the next sync.
+        seen = sync.changed_at  # read before the grants: a change committed after this moves it on
+        grants = desired_grants(session, Principal(role_name, sync.user_id, sync.app_id))
+        aws = gatehouse.aws
+        try:
+            aws.ensure_role(role_name)
+            live = aws.read_role_policies(role_name)
+            desired = live.compile(grants, gatehouse.settings.managed_policy_quota)
+            writes = aws.write_role_policies(role_name, desired, live)
+        except (AwsError, PolicyTooLarge) as error:
+            sync.state, sync.last_error, sync.attempts = SyncState.FAILED, str(error), sync.attempts + 1
+            session.add(sync)
+            return SyncOutcome(role_name, 0, str(error))
         session.exec(
             update(RoleSync)
-            .where(col(RoleSync.role_name) == role_name, col(RoleSync.changed_at) <= started)
+            .where(col(RoleSync.role_name) == role_name, col(RoleSync.changed_at) == seen)
             .values(
                 state=SyncState.APPLIED,
                 applied_at=utcnow(),
@@ -137,15 +152,6 @@ def sync_role(gatehouse: Gatehouse, role_name: str) -> SyncOutcome:
             )
         )
     return SyncOutcome(role_name, writes)
-
-
-def _record_failure(gatehouse: Gatehouse, role_name: str, reason: str) -> None:
-    with gatehouse.session() as session:
-        sync = session.exec(select(RoleSync).where(RoleSync.role_name == role_name)).one()
-        sync.state = SyncState.FAILED
-        sync.last_error = reason
-        sync.attempts += 1
-        session.add(sync)
 
 
 def sync_pending(gatehouse: Gatehouse, role_names: Iterable[str] | None = None) -> list[SyncOutcome]:

@@ -135,10 +135,12 @@ def source_access(session: Session, actor: User, source_name: str) -> SourceAcce
     return SourceAccess(source, tuple(Held(AccessLevel(level), tuple(paths)) for level, paths in grants))
 
 
-def held_grants(session: Session, source: DataSource, user: User) -> list[Grant]:
-    """Every grant one member holds on one source (any end date): several, of different levels on separate paths."""
+def held_grants(session: Session, source: DataSource, user: User, *, to_change: bool = False) -> list[Grant]:
+    """Every grant one member holds on one source (any end date): several, of different levels on separate paths.
+    `to_change`: locked until the transaction ends (PostgreSQL), so that `gatehouse expire`, which skips locked
+    grants, never deletes one a change is about to write; one it is deleting is waited for, and then is not there."""
     query = select(Grant).where(Grant.source_id == source.id, Grant.user_id == user.id).order_by(col(Grant.id))
-    return list(session.exec(query).all())
+    return list(session.exec(query.with_for_update() if to_change else query).all())
 
 
 def held(grants: list[Grant]) -> list[Held]:

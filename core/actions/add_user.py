@@ -10,6 +10,7 @@ from core import audit
 from core.actions.ask_to_join import close_join_requests
 from core.actor import acting
 from core.adapters.aws import AwsError
+from core.adapters.db import taken_means
 from core.adapters.models import JoinRequest, User
 from core.auth import hash_password
 from core.context import Gatehouse
@@ -71,7 +72,8 @@ def add_user(
             oidc_subject=asked.oidc_subject if asked else None,
         )
         session.add(user)
-        session.flush()
+        with taken_means(f"There is already a platform member called {name}."):
+            session.flush()  # the unique username answers for a member added since the check above
         answered = close_join_requests(session, user, actor.username, also=asked)
         existing_access = _has_existing_access(gatehouse, user_role_name(gatehouse.settings.env, name))
         if not existing_access:

@@ -4,30 +4,48 @@ admins are told."""
 
 from __future__ import annotations
 
+from sqlalchemy import or_, update
+from sqlmodel import col
+
 from core import audit
+from core.actions.grant_access import GrantOutcome, changing_access
 from core.actions.review_grant import Reviewed, aws_text, load_item
-from core.actions.revoke_access import revoke_access
+from core.actions.revoke_access import record_revoke
 from core.actor import acting
 from core.adapters.models import ReviewItem, User, utcnow
 from core.context import Gatehouse
 from core.domain import AccessLevel, InvalidInput, format_paths
+from core.iam_sync import sync_pending
 from core.notify import NotificationKind, notify
 from core.queries import active_admins, users_named
 from core.rules.reviews import ReviewDecision, check_may_answer
 
 NO_LONGER_NEEDED = "no longer needed (the holder's answer)"
+ENDED = (ReviewDecision.REVOKE, ReviewDecision.ENDED, ReviewDecision.REVOKED_UNREVIEWED)  # nothing left to answer
+OPEN_TO_ANSWER = col(ReviewItem.decision).not_in([d.value for d in ENDED])
 
 
 def answer_review(gatehouse: Gatehouse, actor: User, item_id: int, still_needed: bool) -> Reviewed:
+    roles: dict[str, str] = {}
     with gatehouse.session() as session:
         actor = acting(session, actor)
-        loaded = load_item(session, item_id)
+        changing_access(session, load_item(session, item_id).source)  # "no" revokes: its turn with other changes
+        loaded = load_item(session, item_id, now=True)
         item, source, grant = loaded.item, loaded.source, loaded.grant
         check_may_answer(actor, item.user_id).enforce()
         decided = ReviewDecision(item.decision) if item.decision else None
-        if grant is None or decided in (ReviewDecision.REVOKE, ReviewDecision.ENDED):
+        if grant is None or decided in ENDED:
             raise InvalidInput(f"Your access to {source.name} has already ended: there is nothing to answer.")
         what = f"{AccessLevel(grant.level).label.lower()} access to {source.name} ({format_paths(tuple(grant.paths))})"
+        if not still_needed:  # the item is this answer's alone: a second "no" at the same moment finds it revoked
+            taken = session.exec(  # type: ignore[call-overload]
+                update(ReviewItem)
+                .where(col(ReviewItem.id) == item_id, or_(col(ReviewItem.decision).is_(None), OPEN_TO_ANSWER))
+                .values(decision=ReviewDecision.REVOKE.value, decided_by=actor.username, decided_at=utcnow())
+            )
+            if taken.rowcount != 1:
+                raise InvalidInput(f"Your access to {source.name} has already ended: there is nothing to answer.")
+            session.refresh(item)
         item.holder_answer, item.answered_at = ("yes" if still_needed else "no"), utcnow()
         session.add(item)
         audit.record(
@@ -43,13 +61,8 @@ def answer_review(gatehouse: Gatehouse, actor: User, item_id: int, still_needed:
         )
         if still_needed:
             return Reviewed(ReviewDecision(decided) if decided else ReviewDecision.KEEP, actor.username, source.name)
-        held_paths = tuple(grant.paths)
-    outcome = revoke_access(gatehouse, actor, source.name, actor.username, held_paths or None)
-    with gatehouse.session() as session:
-        item = session.get(ReviewItem, item_id)
-        assert item is not None
-        item.decision, item.decided_by, item.decided_at = ReviewDecision.REVOKE.value, actor.username, utcnow()
-        item.reason, item.after, item.aws_outcome = NO_LONGER_NEEDED, {}, aws_text(outcome)
+        roles = record_revoke(gatehouse, session, actor, source, actor, tuple(grant.paths))
+        item.reason, item.after = NO_LONGER_NEEDED, {}
         session.add(item)
         admins = active_admins(session, [source.id or 0]).get(source.id or 0, [])
         notify(
@@ -69,5 +82,10 @@ def answer_review(gatehouse: Gatehouse, actor: User, item_id: int, still_needed:
             subject=actor.username,
             campaign=item.campaign_id,
             item=item.id,
+        )
+    outcome = GrantOutcome(list(roles), sync_pending(gatehouse, list(roles.values())))
+    with gatehouse.session() as session:
+        session.exec(  # type: ignore[call-overload]
+            update(ReviewItem).where(col(ReviewItem.id) == item_id).values(aws_outcome=aws_text(outcome))
         )
     return Reviewed(ReviewDecision.REVOKE, actor.username, source.name, outcome.aws_pending)

@@ -8,9 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import Session, col, or_, select
 
 from core import audit, auth
+from core.adapters.db import serialise, taken_means
 from core.adapters.models import JoinRequest, User, utcnow
 from core.context import Gatehouse
 from core.domain import InvalidInput, NotAllowed
@@ -32,6 +34,7 @@ def ask_to_join(gatehouse: Gatehouse, claims: Mapping[str, Any]) -> JoinAsked:
         raise NotAllowed(auth.NO_IDENTITY)
     name = auth.claimed_name(gatehouse.settings, who, claims)
     with gatehouse.session() as session:
+        serialise(session, "join-request", who.issuer, who.subject)  # a double click asks once
         if auth.bound_member(session, who) is not None or auth.find_member(session, name) is not None:
             raise InvalidInput("You are already known to the platform: sign in again, or ask the platform team.")
         open_request = session.exec(
@@ -52,6 +55,8 @@ def ask_to_join(gatehouse: Gatehouse, claims: Mapping[str, Any]) -> JoinAsked:
                 oidc_subject=who.subject,
             )
         )
+        with taken_means("You have already asked to join: the platform team will add you, or tell you why not."):
+            session.flush()  # one open request an identity (a unique index), whatever raced past the check
         audit.record(
             session,
             auth.OIDC_ACTOR + name[:59],
@@ -79,20 +84,13 @@ def close_join_requests(
 ) -> int:
     """Close the open join requests a new member answers (their username or email, and `also`, the one they were
     added from), in the caller's unit of work."""
-    names = {member.username.lower(), member.email.lower()} - {""}
-    found = list(
-        session.exec(
-            select(JoinRequest).where(
-                col(JoinRequest.closed_at).is_(None), or_(*(JoinRequest.identity == name for name in names))
-            )
-        ).all()
-    )
-    if also is not None and also not in found:
-        found.append(also)
-    for request in found:
-        request.closed_at = utcnow()
-        request.outcome = outcome
-        request.closed_by = closed_by[:64]
-        request.member_id = member.id
-        session.add(request)
-    return len(found)
+    names = {member.username.lower(), member.email.strip().lower()} - {""}
+    answered = or_(*(JoinRequest.identity == name for name in names))
+    if also is not None:
+        answered = or_(answered, JoinRequest.id == also.id)
+    closed = session.exec(  # type: ignore[call-overload]
+        update(JoinRequest)
+        .where(col(JoinRequest.closed_at).is_(None), answered)
+        .values(closed_at=utcnow(), outcome=outcome, closed_by=closed_by[:64], member_id=member.id)
+    )  # one statement: a request dismissed at the same moment is closed once, by whichever came first
+    return int(closed.rowcount)

@@ -6,13 +6,16 @@ admin: the platform team. A webapp source's app gets read-only access."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from core import audit
 from core.actor import acting
 from core.adapters.aws import AwsError, BucketNameTaken
-from core.adapters.models import App, DataSource, Grant, User, utcnow
+from core.adapters.db import insert_missing, serialise, taken_means
+from core.adapters.models import App, AuditEvent, DataSource, Grant, User, utcnow
 from core.context import Gatehouse
 from core.domain import (
     MAX_DESCRIPTION,
@@ -25,7 +28,7 @@ from core.domain import (
 )
 from core.iam_sync import app_principal, mark_changed, sync_pending, user_principal
 from core.queries import get_user
-from core.rules import check_may_administer, check_may_own_sources, check_platform_admin
+from core.rules import check_may_administer, check_may_own_sources, check_platform_admin, check_source_quota
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ def record_source(
     if privileged:
         check_platform_admin(actor).enforce()
     check_may_own_sources(actor).enforce(InvalidInput)
+    _check_quota(gatehouse, session, actor)
     if session.exec(select(DataSource.id).where(DataSource.name == bucket)).first() is not None:
         raise InvalidInput(f"A data source called {bucket} already exists: choose another name.")
     _check_name_free(gatehouse, bucket)
@@ -112,7 +116,8 @@ def record_source(
         description=description,
     )
     session.add(source)
-    session.flush()
+    with taken_means(f"A data source called {bucket} already exists: choose another name."):
+        session.flush()  # the unique name answers for a source made since the check above
     session.add(Grant(source_id=source.id or 0, user_id=owner.id, level=AccessLevel.ADMIN, granted_by_id=actor.id))
     principals = [user_principal(settings.env, owner)]
     if kind is SourceKind.WEBAPP and app_name:
@@ -143,6 +148,22 @@ def make_in_aws(gatehouse: Gatehouse, recorded: Recorded) -> Created:
     return Created(name, error is None, error, next((o.error for o in synced if o.error), None))
 
 
+def _check_quota(gatehouse: Gatehouse, session: Session, actor: User) -> None:
+    """At most GATEHOUSE_MAX_SOURCES_PER_MEMBER sources a member an hour, counted once the member's earlier creations
+    have committed: a burst of creations at once takes its turn here and cannot pass the limit."""
+    if check_platform_admin(actor).allowed:
+        return
+    serialise(session, "sources-created-by", actor.id)
+    made = session.exec(  # the ones they made themselves (the platform team may make sources for them too)
+        select(func.count()).where(
+            AuditEvent.actor == actor.username,
+            AuditEvent.action == "source-created",
+            col(AuditEvent.at) >= utcnow() - timedelta(hours=1),
+        )
+    ).one()
+    check_source_quota(actor, made, gatehouse.settings.max_sources_per_member).enforce(InvalidInput)
+
+
 def _check_name_free(gatehouse: Gatehouse, bucket: str) -> None:
     try:
         taken = gatehouse.aws.bucket_exists(bucket)
@@ -153,12 +174,9 @@ def _check_name_free(gatehouse: Gatehouse, bucket: str) -> None:
 
 
 def _app(session: Session, name: str) -> App:
-    app = session.exec(select(App).where(App.name == name)).first()  # validated: validate_username
-    if app is None:
-        app = App(name=name)
-        session.add(app)
-        session.flush()
-    return app
+    """The app of that name, made if it is new (by whichever of two sources made for it at once comes first)."""
+    insert_missing(session, App, name=name.strip().lower(), description="", created_at=utcnow())
+    return session.exec(select(App).where(App.name == name.strip().lower())).one()
 
 
 def provision(gatehouse: Gatehouse, source_id: int) -> str | None:

@@ -14,13 +14,14 @@ from sqlalchemy import update
 from sqlmodel import Session, col
 
 from core import audit
+from core.actions.grant_access import changing_access
 from core.actor import acting
 from core.adapters.models import AccessRequest, DataSource, RequestStatus, User, utcnow
 from core.context import Gatehouse
 from core.domain import InvalidInput
 from core.notify import NotificationKind, notify
 from core.queries import load_request, may_decide
-from core.rules import check_decision_step, check_transition
+from core.rules import check_access_may_change, check_decision_step, check_transition
 
 
 @dataclass
@@ -64,11 +65,17 @@ def deciding(gatehouse: Gatehouse, actor: User, request_id: int, new: RequestSta
     with gatehouse.session() as session:
         actor = acting(session, actor)
         request = load_request(session, request_id)
-        check_decision_step(RequestStatus(request.status), new).enforce(InvalidInput)
-        may_decide(session, actor, request).enforce()
         source = session.get(DataSource, request.source_id)
         requester = session.get(User, request.requester_id)
         assert source is not None and requester is not None
+        # Decisions take their turn with every other change of the source's access (always the source first, then
+        # the request: never the other way round, which could deadlock with archiving), and then read it again.
+        changing_access(session, source)
+        session.refresh(request)
+        check_decision_step(RequestStatus(request.status), new).enforce(InvalidInput)
+        may_decide(session, actor, request).enforce()
+        if new in (RequestStatus.APPROVED, RequestStatus.PENDING_PLATFORM):  # steps towards access
+            check_access_may_change(source.name, source.archived_at).enforce(InvalidInput)
         move(session, request, new, actor)
         yield Deciding(session, actor, request, source, requester)
 

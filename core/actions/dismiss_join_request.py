@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import update
 from sqlmodel import col, select
 
 from core import audit
@@ -21,10 +22,14 @@ def dismiss_join_request(gatehouse: Gatehouse, actor: User, request_id: int) -> 
         ).first()
         if request is None:
             raise NotFound("That request to join is no longer open.")
-        request.closed_at = utcnow()
-        request.outcome = "dismissed"
-        request.closed_by = actor.username
-        session.add(request)
+        closed = session.exec(  # type: ignore[call-overload]
+            update(JoinRequest)
+            .where(col(JoinRequest.id) == request_id, col(JoinRequest.closed_at).is_(None))
+            .values(closed_at=utcnow(), outcome="dismissed", closed_by=actor.username)
+        )
+        if closed.rowcount != 1:  # added or dismissed by someone else since it was read
+            raise NotFound("That request to join is no longer open.")
+        session.refresh(request)
         audit.record(
             session,
             actor.username,

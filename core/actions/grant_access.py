@@ -11,13 +11,21 @@ from sqlmodel import Session
 from core import audit
 from core.actor import acting
 from core.adapters.aws import AwsError, LivePolicies
+from core.adapters.db import serialise
 from core.adapters.models import DataSource, Grant, User, utcnow
 from core.context import Gatehouse
 from core.domain import AccessLevel, BucketGrant, InvalidInput, format_paths, parse_paths
 from core.iam_sync import SyncOutcome, desired_grants, mark_changed, placed_on_bucket, sync_pending, user_principal
 from core.notify import NotificationKind, notify
 from core.queries import active_admins, get_source, get_user, held, held_grants, is_active_admin
-from core.rules import check_end_date, check_keeps_an_admin, check_manages_source, check_may_hold, place_grant
+from core.rules import (
+    check_access_may_change,
+    check_end_date,
+    check_keeps_an_admin,
+    check_manages_source,
+    check_may_hold,
+    place_grant,
+)
 
 
 class ExternalNeedsConfirmation(InvalidInput):
@@ -112,8 +120,8 @@ def record_grant(
     check_end_date(expires_on, utcnow().date()).enforce(InvalidInput)
     if not usernames:
         raise InvalidInput("Choose at least one user to grant access to.")
-    if source.archived_at is not None:
-        raise InvalidInput(f"{source.name} is archived: its access cannot change.")
+    changing_access(session, source)
+    check_access_may_change(source.name, source.archived_at).enforce(InvalidInput)
     users = list({u.id: u for u in (_grantee(session, name, level, confirm_external) for name in usernames)}.values())
     placed = [_placement(gatehouse, session, source, user, level, paths) for user in users]
     for user, (grants, kept) in zip(users, placed, strict=True):
@@ -164,7 +172,7 @@ def _placement(
 ) -> tuple[list[Grant], list[tuple[str, ...] | None]]:
     """Where the new grant goes among the user's grants on the source (`rules.place_grant`), checked against the
     rules, the last admin and IAM's room before anything changes."""
-    grants = held_grants(session, source, user)
+    grants = held_grants(session, source, user, to_change=True)
     kept, decision = place_grant(held(grants), level, paths, user.username, source.name)
     decision.enforce(InvalidInput)
     if level is not AccessLevel.ADMIN and any(
@@ -228,10 +236,22 @@ def describe(grant: Grant) -> dict[str, object]:
     }
 
 
+def changing_access(session: Session, source: DataSource) -> None:
+    """Changes of access on one source are made one at a time, each on what the one before left: two grants of one
+    person cannot both be placed beside what each read (and overlap), nor two admins each revoke the other (and leave
+    the source with none). Taken before reading the grants the rules look at; the source is read again, as it is now
+    (archived meanwhile?)."""
+    serialise(session, "source", source.id)
+    session.refresh(source)
+
+
 def keeps_an_admin(session: Session, source: DataSource, user: User) -> None:
     admins = active_admins(session, [source.id or 0]).get(source.id or 0, [])
     check_keeps_an_admin(admins, user.username, source.name).enforce(InvalidInput)
 
 
 def check_manages(session: Session, actor: User, source: DataSource) -> None:
+    """The actor manages the source's access, as the database says once this change's turn has come (an admin whose
+    admin another admin is revoking at the same moment decides nothing after it)."""
+    changing_access(session, source)
     check_manages_source(actor, source.name, admin_of_it=is_active_admin(session, actor, source)).enforce()

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlmodel import select
 
 from core import audit
+from core.actions.grant_access import changing_access
 from core.actor import acting
 from core.adapters.aws import AwsError
 from core.adapters.models import DataSource, Grant, User, utcnow
@@ -17,7 +18,7 @@ from core.domain import SourceKind
 from core.iam_sync import mark_changed, sync_pending, user_principal
 from core.policy_reader import import_s3_access
 from core.queries import held_grants
-from core.rules import Held, check_no_overlap, check_platform_admin, is_active
+from core.rules import Held, check_access_may_change, check_no_overlap, check_platform_admin, is_active
 
 
 @dataclass
@@ -93,6 +94,12 @@ def import_roles(gatehouse: Gatehouse, actor: User, *, dry_run: bool = False) ->
                     )
                     session.add(source)
                     session.flush()
+                changing_access(session, source)  # its turn with grants made on the source meanwhile
+                archived = check_access_may_change(source.name, source.archived_at)
+                if not archived.allowed:
+                    report.skipped += 1
+                    report.lines.append(f"{username}: {grant.bucket} not imported: {archived.reason}")
+                    continue
                 if not holding and held_grants(session, source, user):
                     report.lines.append(f"{username}: {grant.bucket} already granted in Gatehouse; kept as it is")
                     kept_as_is.add(grant.bucket)

@@ -8,7 +8,9 @@ from datetime import date
 from sqlmodel import select
 
 from core import audit
+from core.actions.grant_access import changing_access
 from core.actor import acting
+from core.adapters.db import taken_means
 from core.adapters.models import AccessRequest, RequestStatus, User, utcnow
 from core.context import Gatehouse
 from core.domain import MAX_BUSINESS_NEED, AccessLevel, InvalidInput, check_text, format_paths, parse_paths
@@ -16,6 +18,7 @@ from core.notify import NotificationKind, notify
 from core.queries import active_admins, get_source, held, held_grants, open_request, platform_team, users_named
 from core.reads.queues import RequestView, view_of
 from core.rules import (
+    check_access_may_change,
     check_business_need,
     check_end_date,
     check_may_hold,
@@ -43,8 +46,8 @@ def request_access(
         requester = acting(session, actor)
         check_may_hold(requester, level).enforce(InvalidInput)
         source = get_source(session, requester, source_name)
-        if source.archived_at is not None:
-            raise InvalidInput(f"{source.name} is archived: it takes no new requests.")
+        changing_access(session, source)  # one request at a time a source: a second one sees the first
+        check_access_may_change(source.name, source.archived_at).enforce(InvalidInput)
         holding = held(held_grants(session, source, requester))
         if covers_held(holding, level, parsed):
             raise InvalidInput(
@@ -89,7 +92,8 @@ def request_access(
             request.no_line_manager = True  # none on record, or they have left
             deciders = platform_team(session)
         session.add(request)
-        session.flush()
+        with taken_means(f"You already asked for access to {source.name}: withdraw that request to ask again."):
+            session.flush()  # the index of open requests (one a person a source) backs the check above
         audit.record(
             session,
             requester.username,

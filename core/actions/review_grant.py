@@ -13,13 +13,14 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from core import audit
-from core.actions.change_access import change_access
-from core.actions.grant_access import GrantOutcome, as_paths, describe
-from core.actions.revoke_access import revoke_access
+from core.actions.change_access import record_change
+from core.actions.grant_access import GrantOutcome, as_paths, changing_access, describe
+from core.actions.revoke_access import record_revoke
 from core.actor import acting
 from core.adapters.models import DataSource, Grant, ReviewCampaign, ReviewItem, User, utcnow
 from core.context import Gatehouse
 from core.domain import MAX_REASON, AccessLevel, InvalidInput, NotFound, check_text, format_paths
+from core.iam_sync import sync_pending
 from core.queries import is_active_admin
 from core.reads.reviews import PENDING, REVIEWABLE_STATES, other_admins, reviewable_by
 from core.rules import Held
@@ -42,21 +43,23 @@ class Loaded:
     grant: Grant | None
 
 
-def load_item(session: Session, item_id: int) -> Loaded:
-    """An item of a campaign still under review, with its source, holder and grant (None once gone)."""
+def load_item(session: Session, item_id: int, *, now: bool = False) -> Loaded:
+    """An item of a campaign still under review, with its source, holder and grant (None once gone). `now`: read
+    again as the database has them now, not as this transaction first read them."""
     row = session.exec(
         select(ReviewItem, ReviewCampaign, DataSource, User)
         .join(ReviewCampaign, col(ReviewCampaign.id) == ReviewItem.campaign_id)
         .join(DataSource, col(DataSource.id) == ReviewItem.source_id)
         .join(User, col(User.id) == ReviewItem.user_id)
         .where(ReviewItem.id == item_id)
+        .execution_options(populate_existing=now)
     ).first()
     if row is None:
         raise NotFound("That grant is in no access review: reload to see the review as it is.")
     item, campaign, source, holder = row
     if campaign.state not in REVIEWABLE_STATES:
         raise InvalidInput(f"Access review {campaign.id} is closed: its decisions are final.")
-    grant = session.get(Grant, item.grant_id) if item.grant_id is not None else None
+    grant = session.get(Grant, item.grant_id, populate_existing=now) if item.grant_id is not None else None
     return Loaded(item, source, holder, grant)
 
 
@@ -92,23 +95,22 @@ def review_grant(
     if decision not in (ReviewDecision.KEEP, ReviewDecision.CHANGE, ReviewDecision.REVOKE):
         raise InvalidInput("A reviewer keeps, changes or revokes a grant.")
     reason = check_text(reason or "", "reason", MAX_REASON)
+    roles: dict[str, str] = {}
     with gatehouse.session() as session:
         actor = acting(session, actor)
         loaded = load_item(session, item_id)
+        # A review decision takes its turn with every other change of the source's access (the same grant changed
+        # under Admin, another reviewer deciding it): what is checked below is what is decided on.
+        changing_access(session, loaded.source)
+        loaded = load_item(session, item_id, now=True)
         check_reviewer(session, actor, loaded)
         item, source, holder, grant = loaded.item, loaded.source, loaded.holder, loaded.grant
         if item.decision is not None and ReviewDecision(item.decision).settled:
             done = ReviewDecision(item.decision).label.lower()
             raise InvalidInput(f"{holder.username}'s access to {source.name} is already reviewed ({done}).")
         if grant is None:
-            _settle(session, item, ReviewDecision.ENDED, actor.username, reason, None, "no change")
-            _record(session, actor.username, ReviewDecision.ENDED, item, source, holder)
-            return Reviewed(ReviewDecision.ENDED, holder.username, source.name)
-        if decision is ReviewDecision.KEEP:
-            _settle(session, item, decision, actor.username, reason, describe(grant), "no change")
-            _record(session, actor.username, decision, item, source, holder, reason=reason)
-            return Reviewed(decision, holder.username, source.name)
-        if decision is ReviewDecision.CHANGE:
+            decision = ReviewDecision.ENDED
+        elif decision is ReviewDecision.CHANGE:
             wanted = as_paths(paths)
             chosen = level or AccessLevel(grant.level)
             check_review_lowers(
@@ -119,21 +121,44 @@ def review_grant(
                 expires_on,
                 source.name,
             ).enforce(InvalidInput)
-        grant_id, held_paths = grant.id or 0, tuple(grant.paths)
-    # The same actions as everywhere: they check again, record the change and its audit event, and sync IAM.
-    if decision is ReviewDecision.CHANGE:
-        outcome = change_access(gatehouse, actor, source.name, holder.username, grant_id, chosen, wanted, expires_on)
-    else:
-        outcome = revoke_access(gatehouse, actor, source.name, holder.username, held_paths or None)
-    with gatehouse.session() as session:
-        item = session.get(ReviewItem, item_id)
-        assert item is not None
-        after = (
-            describe(g) if (g := session.get(Grant, grant_id)) is not None and decision is ReviewDecision.CHANGE else {}
-        )
-        _settle(session, item, decision, actor.username, reason, after, aws_text(outcome))
+        claim(session, item, decision, actor.username, holder, source)
+        # The same changes as everywhere (change_access, revoke_access), in this transaction: they check again, record
+        # the change and its audit event; the decision and the change commit together, or neither does.
+        if decision is ReviewDecision.CHANGE and grant is not None:
+            roles = record_change(
+                gatehouse, session, actor, source, holder.username, grant.id or 0, chosen, wanted, expires_on
+            )
+        elif decision is ReviewDecision.REVOKE and grant is not None:
+            roles = record_revoke(gatehouse, session, actor, source, holder, tuple(grant.paths))
+        after = None if grant is None else {} if decision is ReviewDecision.REVOKE else describe(grant)
+        # what AWS took is known once the change has committed and IAM has been written (below)
+        _settle(session, item, decision, actor.username, reason, after, "no change" if not roles else "")
         _record(session, actor.username, decision, item, source, holder, reason=reason, after=after)
+    if not roles:
+        return Reviewed(decision, holder.username, source.name)
+    outcome = GrantOutcome(list(roles), sync_pending(gatehouse, list(roles.values())))
+    with gatehouse.session() as session:
+        session.exec(  # type: ignore[call-overload]
+            update(ReviewItem).where(col(ReviewItem.id) == item_id).values(aws_outcome=aws_text(outcome))
+        )
     return Reviewed(decision, holder.username, source.name, outcome.aws_pending)
+
+
+def claim(
+    session: Session, item: ReviewItem, decision: ReviewDecision, by: str, holder: User, source: DataSource
+) -> None:
+    """Take the decision on the item only if nobody has since (a reviewer, Keep the rest, the due date's run): one
+    decision an item, whoever races. The row stays locked until this transaction ends."""
+    taken = session.exec(  # type: ignore[call-overload]
+        update(ReviewItem)
+        .where(col(ReviewItem.id) == item.id, PENDING)
+        .values(decision=decision.value, decided_by=by, decided_at=utcnow())
+    )
+    if taken.rowcount != 1:
+        raise InvalidInput(
+            f"{holder.username}'s access to {source.name} was reviewed a moment ago by someone else: reload to see it."
+        )
+    session.refresh(item)
 
 
 def _settle(

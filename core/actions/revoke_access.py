@@ -3,10 +3,20 @@ member themselves."""
 
 from __future__ import annotations
 
+from sqlmodel import Session
+
 from core import audit
-from core.actions.grant_access import GrantOutcome, as_paths, as_recorded, check_manages, describe, keeps_an_admin
+from core.actions.grant_access import (
+    GrantOutcome,
+    as_paths,
+    as_recorded,
+    changing_access,
+    check_manages,
+    describe,
+    keeps_an_admin,
+)
 from core.actor import acting
-from core.adapters.models import User, utcnow
+from core.adapters.models import DataSource, User, utcnow
 from core.context import Gatehouse
 from core.domain import AccessLevel, InvalidInput, format_paths
 from core.iam_sync import mark_changed, sync_pending, user_principal
@@ -27,43 +37,52 @@ def revoke_access(
         actor = acting(session, actor)
         source = get_source(session, actor, source_name)
         user = get_user(session, username)
-        own = actor.id is not None and actor.id == user.id
-        if not own:
+        if actor.id is None or actor.id != user.id:
             check_manages(session, actor, source)
-        grants = held_grants(session, source, user)
-        if not grants:
-            raise InvalidInput(f"{user.username} has no access to {source.name}.")
-        holding = [p for g in grants for p in g.paths]
-        for path in taken:
-            if path not in holding:
-                if holding and all(g.paths for g in grants):
-                    held_where = f"the paths they hold are {format_paths(tuple(holding))}"
-                else:
-                    held_where = "they have access to the whole of it: revoke it all, or change it to paths under Edit"
-                raise InvalidInput(f"{user.username} holds no access on {path} of {source.name}: {held_where}.")
-        before = [describe(g) for g in grants]
-        for grant in grants:
-            keeps = [p for p in grant.paths if p not in taken] if taken else []
-            if taken and keeps == list(grant.paths):
-                continue  # none of its paths is taken
-            if not keeps:
-                if grant.level == AccessLevel.ADMIN:
-                    keeps_an_admin(session, source, user)
-                session.delete(grant)
+        roles = record_revoke(gatehouse, session, actor, source, user, taken)
+    return GrantOutcome(list(roles), sync_pending(gatehouse, list(roles.values())))
+
+
+def record_revoke(
+    gatehouse: Gatehouse, session: Session, actor: User, source: DataSource, user: User, taken: tuple[str, ...]
+) -> dict[str, str]:
+    """Revoke in the caller's transaction (the caller has decided the actor may): the paths `taken` as held, or all
+    of the user's access to the source (none taken). Returns the role to sync, by the member's username."""
+    changing_access(session, source)
+    grants = held_grants(session, source, user, to_change=True)
+    if not grants:
+        raise InvalidInput(f"{user.username} has no access to {source.name}.")
+    holding = [p for g in grants for p in g.paths]
+    for path in taken:
+        if path not in holding:
+            if holding and all(g.paths for g in grants):
+                held_where = f"the paths they hold are {format_paths(tuple(holding))}"
             else:
-                grant.paths, grant.updated_at = keeps, utcnow()
-                session.add(grant)
-        principal = user_principal(gatehouse.settings.env, user)
-        mark_changed(session, [principal])
-        who = "their own" if own else f"{user.username}'s"
-        what = f"access to {format_paths(taken)} of {source.name}" if taken else f"access to {source.name}"
-        audit.record(
-            session,
-            actor.username,
-            "access-revoked",
-            f"{actor.username} revoked {who} {what}",
-            source_id=source.id,
-            subject=user.username,
-            before=as_recorded(before),
-        )
-    return GrantOutcome([user.username], sync_pending(gatehouse, [principal.role_name]))
+                held_where = "they have access to the whole of it: revoke it all, or change it to paths under Edit"
+            raise InvalidInput(f"{user.username} holds no access on {path} of {source.name}: {held_where}.")
+    before = [describe(g) for g in grants]
+    for grant in grants:
+        keeps = [p for p in grant.paths if p not in taken] if taken else []
+        if taken and keeps == list(grant.paths):
+            continue  # none of its paths is taken
+        if not keeps:
+            if grant.level == AccessLevel.ADMIN:
+                keeps_an_admin(session, source, user)
+            session.delete(grant)
+        else:
+            grant.paths, grant.updated_at = keeps, utcnow()
+            session.add(grant)
+    principal = user_principal(gatehouse.settings.env, user)
+    mark_changed(session, [principal])
+    who = "their own" if actor.id is not None and actor.id == user.id else f"{user.username}'s"
+    what = f"access to {format_paths(taken)} of {source.name}" if taken else f"access to {source.name}"
+    audit.record(
+        session,
+        actor.username,
+        "access-revoked",
+        f"{actor.username} revoked {who} {what}",
+        source_id=source.id,
+        subject=user.username,
+        before=as_recorded(before),
+    )
+    return {user.username: principal.role_name}

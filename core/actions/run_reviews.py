@@ -17,12 +17,14 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from core import audit
+from core.actions.grant_access import GrantOutcome, changing_access
 from core.actions.review_grant import aws_text
-from core.actions.revoke_access import revoke_access
+from core.actions.revoke_access import record_revoke
 from core.actions.start_review import Started, start_due_reviews
 from core.adapters.models import DataSource, Grant, ReviewCampaign, ReviewItem, User, utcnow
 from core.context import Gatehouse
 from core.domain import AccessLevel, GatehouseError, UserStatus, format_paths
+from core.iam_sync import sync_pending
 from core.notify import NotificationKind, notify
 from core.queries import platform_team
 from core.reads.reviews import PENDING, other_admins
@@ -227,13 +229,36 @@ def _revoke_unreviewed(gatehouse: Gatehouse, operator: Person, campaign_id: int,
             continue
         what = f"{AccessLevel(grant.level).label.lower()} access to {source} ({format_paths(tuple(grant.paths))})"
         try:
-            outcome = revoke_access(gatehouse, operator, source, holder.username, tuple(grant.paths) or None)  # type: ignore[arg-type]
+            roles = _revoke_if_undecided(gatehouse, operator, item.id or 0, holder, tuple(grant.paths))
         except GatehouseError as refused:
             report.not_revoked.append(f"{holder.username} on {source}: {refused}")
             _settle(gatehouse, item.id or 0, None, f"not revoked: {refused}")
             continue
+        if roles is None:
+            continue  # a reviewer decided it a moment ago: theirs is the decision
+        outcome = GrantOutcome(list(roles), sync_pending(gatehouse, list(roles.values())))
         report.revoked += 1
         _settle(gatehouse, item.id or 0, ReviewDecision.REVOKED_UNREVIEWED, aws_text(outcome), holder, what, source)
+
+
+def _revoke_if_undecided(
+    gatehouse: Gatehouse, operator: Person, item_id: int, holder: User, paths: tuple[str, ...]
+) -> dict[str, str] | None:
+    """Take the decision on the item, if it is still undecided, and revoke its grant in the same transaction (as
+    revoke_access does): a reviewer deciding it at the same moment wins or loses whole. None: someone decided it."""
+    with gatehouse.session() as session:
+        item = session.get(ReviewItem, item_id)
+        source = session.get(DataSource, item.source_id) if item is not None else None
+        assert item is not None and source is not None
+        changing_access(session, source)
+        taken = session.exec(  # type: ignore[call-overload]
+            update(ReviewItem)
+            .where(col(ReviewItem.id) == item_id, col(ReviewItem.decision).is_(None))
+            .values(decision=ReviewDecision.REVOKED_UNREVIEWED.value, decided_by=audit.SYSTEM, decided_at=utcnow())
+        )
+        if taken.rowcount != 1:
+            return None
+        return record_revoke(gatehouse, session, operator, source, holder, paths)  # type: ignore[arg-type]
 
 
 def _settle(

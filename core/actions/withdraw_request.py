@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from core import audit
 from core.actions.deciding import move
+from core.actions.grant_access import changing_access
 from core.actor import acting
-from core.adapters.models import RequestStatus, User
+from core.adapters.models import DataSource, RequestStatus, User
 from core.context import Gatehouse
 from core.queries import load_request
 from core.rules import check_withdrawer
@@ -15,6 +16,10 @@ def withdraw_request(gatehouse: Gatehouse, actor: User, request_id: int) -> None
     with gatehouse.session() as session:
         actor = acting(session, actor)
         request = load_request(session, request_id)
+        source = session.get(DataSource, request.source_id)
+        assert source is not None
+        changing_access(session, source)  # not while the source is archived (which refuses its open requests)
+        session.refresh(request)
         check_withdrawer(actor, request).enforce()
         move(session, request, RequestStatus.WITHDRAWN, actor)
         audit.record(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import weakref
 from collections.abc import Iterator
@@ -11,11 +12,13 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, TextClause, event, inspect, text, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import ORMExecuteState, SessionTransaction
 from sqlmodel import Session, create_engine, select
 
 from core.adapters.models import Revision
+from core.domain import InvalidInput
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Two processes starting together on one PostgreSQL must not both migrate: an advisory lock serialises them.
@@ -106,6 +109,45 @@ def lock_audit_chain(session: Session) -> str | None:
 _LOCK_CHAIN = text(f"SELECT pg_advisory_xact_lock({_AUDIT_CHAIN_LOCK})")
 _TAKE_SQLITE_WRITE_LOCK = text("UPDATE revision SET trail = trail WHERE id = 1")
 _LAST_AUDIT_HASH = text("SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1")
+
+
+def serialise(session: Session, *key: object) -> None:
+    """Wait until no other transaction holds `key` (e.g. "source", 12), then hold it until this one ends, so that a
+    rule checked on what is read after this call still holds when the change is written, however many requests race
+    (two grants of one person on one source, two admins revoking each other). Call it before reading what the rule
+    reads. PostgreSQL: a transaction-scoped advisory lock on the key's hash. SQLite lets one transaction write at a
+    time, whatever the key: taking the write lock now (an UPDATE that changes nothing, as BEGIN IMMEDIATE would)
+    makes the reads that follow current and keeps them so until this transaction ends."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        digest = hashlib.blake2b(repr(key).encode(), digest_size=8).digest()
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": int.from_bytes(digest, signed=True)})
+    else:
+        connection.exec_driver_sql("UPDATE revision SET n = n WHERE 0")
+
+
+def insert_missing(session: Session, model: type, **values: object) -> None:
+    """Insert the row unless one with the same unique key is there already, or is being inserted by another
+    transaction right now (which then wins): never a unique violation for the one that comes second."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(dialect.insert(model).values(**values).on_conflict_do_nothing())
+
+
+def _unique_violation(error: IntegrityError) -> bool:
+    code = getattr(error.orig, "sqlstate", None)  # psycopg
+    return code == "23505" or (code is None and "UNIQUE constraint failed" in str(error.orig))
+
+
+@contextmanager
+def taken_means(sentence: str) -> Iterator[None]:
+    """A row a unique index refuses (someone else wrote the same a moment ago, in another transaction) becomes the
+    one sentence the loser reads, instead of a traceback. Flush inside the block, so that the index answers here."""
+    try:
+        yield
+    except IntegrityError as error:
+        if not _unique_violation(error):
+            raise
+        raise InvalidInput(sentence) from None
 
 
 @contextmanager

@@ -9,7 +9,18 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
@@ -62,6 +73,16 @@ class JoinRequest(SQLModel, table=True):
     platform team adds them (actions.add_user closes the request) or dismisses it. Claims are stored as sent."""
 
     __tablename__ = "join_requests"
+    __table_args__ = (  # one open request an identity, whatever races (migration 0013)
+        Index(
+            "uq_join_requests_open",
+            "oidc_issuer",
+            "oidc_subject",
+            unique=True,
+            postgresql_where=text("closed_at IS NULL"),
+            sqlite_where=text("closed_at IS NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     identity: str = Field(max_length=254, index=True)  # the username claim's value, lower case
@@ -165,9 +186,23 @@ class RoleSync(SQLModel, table=True):
     applied_at: datetime | None = None
 
 
+_OPEN_REQUEST = "status IN ('pending-admin', 'pending-line-manager', 'pending-platform')"
+
+
 class AccessRequest(SQLModel, table=True):
     __tablename__ = "access_requests"
-    __table_args__ = (Index("ix_access_requests_source_status", "source_id", "status"),)
+    __table_args__ = (
+        Index("ix_access_requests_source_status", "source_id", "status"),
+        # one open request a person a source, whatever races (migration 0013; rules.OPEN)
+        Index(
+            "uq_access_requests_open",
+            "requester_id",
+            "source_id",
+            unique=True,
+            postgresql_where=text(_OPEN_REQUEST),
+            sqlite_where=text(_OPEN_REQUEST),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     requester_id: int = Field(foreign_key="users.id", index=True)

@@ -29,6 +29,7 @@ from core.rules.decision import (
 )
 from core.rules.grants import (
     Held,
+    check_access_may_change,
     check_end_date,
     check_keeps_an_admin,
     check_no_overlap,
@@ -45,6 +46,7 @@ from core.rules.people import (
     check_may_own_sources,
     check_not_left,
     check_platform_admin,
+    check_source_quota,
     is_active,
 )
 from core.rules.requests import (
@@ -90,6 +92,7 @@ __all__ = [
     "SourceAccess",
     "approval_terms",
     "can_see_source",
+    "check_access_may_change",
     "check_business_need",
     "check_can_read",
     "check_can_write",
@@ -114,6 +117,7 @@ __all__ = [
     "check_platform_admin",
     "check_refusal_reason",
     "check_review_lowers",
+    "check_source_quota",
     "check_transition",
     "check_withdrawer",
     "covers",

@@ -134,3 +134,14 @@ def check_keeps_an_admin(active_admins: list[str], username: str, source_name: s
             "or the source would be left without one.",
         )
     return ALLOWED
+
+
+def check_access_may_change(source_name: str, archived_at: datetime | None) -> Decision:
+    """On an archived source nothing about access changes but its ending: no grant, change, request, approval,
+    confirmation or review gives or alters access there (it would be recorded and never applied, since no grant on an
+    archived source is live). Revoking, expiry and leavers still take access away."""
+    if archived_at is not None:
+        return Decision(
+            False, f"{source_name} is archived: its access can only be revoked now, not granted or changed."
+        )
+    return ALLOWED

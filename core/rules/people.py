@@ -54,6 +54,18 @@ def check_may_own_sources(actor: Person) -> Decision:
     return ALLOWED
 
 
+def check_source_quota(actor: Person, created_in_last_hour: int, per_hour: int) -> Decision:
+    """A member creates at most `per_hour` sources an hour (GATEHOUSE_MAX_SOURCES_PER_MEMBER): a burst of buckets is a
+    mistake or a script gone wrong, and each one costs. The platform team is not limited."""
+    if check_platform_admin(actor).allowed or created_in_last_hour < per_hour:
+        return ALLOWED
+    return Decision(
+        False,
+        f"You have created {created_in_last_hour} data sources in the last hour, the most a member may: try again "
+        "later, or ask the platform team.",
+    )
+
+
 # --- sources ---------------------------------------------------------------------------------------------------
 
 

@@ -265,3 +265,23 @@ def test_reading_one_path_and_writing_another_decides_each_object() -> None:
     assert not rules.check_can_write(access, "other/f.csv").allowed
     read_only = rules.SourceAccess(Source("alpha-x"), (rules.Held(RO, ()),))
     assert rules.check_can_write(read_only, "f.csv").reason.startswith("You have read-only access to alpha-x")
+
+
+def test_on_an_archived_source_access_changes_only_by_revoking() -> None:
+    assert rules.check_access_may_change("alpha-live", None).allowed
+    refused = rules.check_access_may_change("alpha-old", datetime(2026, 11, 1, tzinfo=UTC))
+    assert not refused.allowed
+    assert refused.reason == "alpha-old is archived: its access can only be revoked now, not granted or changed."
+
+
+@pytest.mark.parametrize(("who", "made", "allowed"), [(ALICE, 4, True), (ALICE, 5, False), (ALICE, 9, False)])
+def test_a_member_creates_at_most_the_quota_of_sources_an_hour(who: Person, made: int, allowed: bool) -> None:
+    decision = rules.check_source_quota(who, made, 5)
+    assert decision.allowed is allowed
+    if not allowed:
+        assert decision.reason.startswith(f"You have created {made} data sources in the last hour")
+
+
+def test_the_platform_team_has_no_source_quota() -> None:
+    assert rules.check_source_quota(DAVE, 50, 5).allowed
+    assert not rules.check_source_quota(replace(DAVE, status=UserStatus.LEFT), 50, 5).allowed

@@ -3,7 +3,7 @@ S3 answered; the audit trail as a hash chain (the events already there chained i
 statement trigger refusing TRUNCATE of the trail.
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0013
 Create Date: 2026-12-06
 """
 
@@ -15,7 +15,7 @@ from core.adapters.models import AuditEvent
 from core.audit import GENESIS, chained
 
 revision = "0014"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
