@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from core.adapters.db import lock_audit_chain
 from core.adapters.models import AuditEvent
+from core.domain import InvalidInput
 
 SYSTEM = "system"
 GENESIS = ""  # what the first event's hash is chained to
@@ -99,17 +100,45 @@ def _chain(session: Session, _context: object, _instances: object) -> None:
 class ChainCheck:
     events: int  # how many were checked
     broken_at: int | None  # the id of the first event whose hash is not what the chain before it makes
+    head: Anchor | None = None  # the last event and its hash, to keep outside the database
 
 
-def verify(session: Session) -> ChainCheck:
-    """Walk the whole trail in order (in batches: memory stays flat) and recompute every hash."""
-    previous, count = GENESIS, 0
+@dataclass(frozen=True)
+class Anchor:
+    """An event's id and hash, written down outside the database (a scheduler's log, a ticket): the chain proves
+    what follows it, and the anchor what it was, against someone who may rewrite the whole trail (its owner role)."""
+
+    event: int
+    hash: str
+
+    @classmethod
+    def parse(cls, text: str) -> Anchor:
+        event, _, digest = text.partition(":")
+        if not event.isdigit() or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+            raise InvalidInput(f"An anchor is an event's id and hash as verify printed it (12:3fa9…), not {text!r}.")
+        return cls(int(event), digest)
+
+    def __str__(self) -> str:
+        return f"{self.event}:{self.hash}"
+
+
+def verify(session: Session, anchor: Anchor | None = None) -> ChainCheck:
+    """Walk the whole trail in order (in batches: memory stays flat) and recompute every hash; the anchored event,
+    if one is given, must still be there with the hash it had."""
+    previous, count, head, anchored = GENESIS, 0, None, anchor is None
     for audit_event in _in_order(session):
         count += 1
-        if audit_event.hash != chained(previous, audit_event):
-            return ChainCheck(count, audit_event.id)
-        previous = audit_event.hash
-    return ChainCheck(count, None)
+        event_id, digest = int(audit_event.id or 0), str(audit_event.hash)
+        if digest != chained(previous, audit_event):
+            return ChainCheck(count, event_id)
+        if anchor is not None and not anchored and event_id >= anchor.event:
+            if (event_id, digest) != (anchor.event, anchor.hash):
+                return ChainCheck(count, anchor.event)  # the anchored event is gone, or the trail was rewritten
+            anchored = True
+        previous, head = digest, Anchor(event_id, digest)
+    if anchor is not None and not anchored:
+        return ChainCheck(count, anchor.event)  # the trail ends before the anchored event
+    return ChainCheck(count, None, head)
 
 
 def _in_order(session: Session) -> Iterator[AuditEvent]:

@@ -350,16 +350,25 @@ def audit_export(
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
+def audit_verify(
+    anchor: Annotated[
+        str | None,
+        typer.Option(help="An event's id and hash that an earlier verify printed (12:3fa9…): it must still be so."),
+    ] = None,
+) -> None:
     """Recompute the trail's hash chain, oldest first: say that it holds, or the first event where it breaks (an
-    event altered, removed or slipped in behind the trail's back), with a non-zero exit."""
-    check = _gatehouse().run(audit.verify)
+    event altered, removed or slipped in behind the trail's back), with a non-zero exit. It prints the chain's head:
+    keep it outside the database (the scheduler's log), and --anchor checks it later, against whoever can rewrite
+    the whole trail."""
+    expected = audit.Anchor.parse(anchor) if anchor else None
+    check = _gatehouse().run(lambda session: audit.verify(session, expected))
     if check.broken_at is not None:
         raise GatehouseError(
             f"the audit trail's hash chain breaks at event {check.broken_at}: it, or one before it, was changed "
             "outside Gatehouse."
         )
-    typer.echo(f"the audit trail's hash chain holds: {check.events:,} events")
+    head = f"; its head is {check.head}" if check.head else ""
+    typer.echo(f"the audit trail's hash chain holds: {check.events:,} events{head}")
 
 
 @app.command("local-aws")

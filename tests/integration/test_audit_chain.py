@@ -37,17 +37,19 @@ def _ids(gatehouse: Gatehouse) -> list[int]:
         return [i for i in session.exec(select(AuditEvent.id).order_by(col(AuditEvent.id))).all() if i is not None]
 
 
-def _behind_the_trails_back(engine: Engine, statement: str) -> None:
+def _behind_the_trails_back(engine: Engine, *statements: str) -> None:
     """What the table's owner can do: switch the append-only triggers off, change the trail, switch them on."""
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             connection.execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_change"))
-            connection.execute(text(statement))
+            for statement in statements:
+                connection.execute(text(statement))
             connection.execute(text("ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_change"))
         else:
             connection.execute(text("DROP TRIGGER audit_events_no_update"))
             connection.execute(text("DROP TRIGGER audit_events_no_delete"))
-            connection.execute(text(statement))
+            for statement in statements:
+                connection.execute(text(statement))
 
 
 def test_verify_says_the_chain_holds_then_names_the_event_changed_behind_its_back(
@@ -57,7 +59,11 @@ def test_verify_says_the_chain_holds_then_names_the_event_changed_behind_its_bac
     ids = _ids(gatehouse)
     held = gatehouse_cli("audit", "verify")
     assert held.returncode == 0 and held.stderr == ""
-    assert held.stdout == f"the audit trail's hash chain holds: {len(ids):,} events\n"
+    with gatehouse.session() as session:
+        head = session.get(AuditEvent, ids[-1])
+        assert head is not None
+        shown = f"the audit trail's hash chain holds: {len(ids):,} events; its head is {ids[-1]}:{head.hash}\n"
+    assert held.stdout == shown
 
     altered = ids[len(ids) // 2]
     _behind_the_trails_back(
@@ -90,6 +96,40 @@ def test_an_event_rehashed_by_a_forger_breaks_the_chain_at_the_next(gatehouse: G
         gatehouse.engine, f"UPDATE audit_events SET summary = 'nothing happened', hash = '{forged}' WHERE id = {ids[0]}"
     )
     assert gatehouse.run(audit.verify).broken_at == ids[1]
+
+
+def test_a_trail_rewritten_whole_by_its_owner_is_caught_by_an_anchor_kept_outside(
+    gatehouse: Gatehouse,
+    gatehouse_cli: Cli,  # noqa: F811
+) -> None:
+    """The owner role can change an event and hash every event after it again: the chain holds, but the anchor that
+    an earlier verify printed (and the scheduler's log kept) no longer matches."""
+    ids = _ids(gatehouse)
+    anchor = gatehouse_cli("audit", "verify").stdout.rsplit(" ", 1)[-1].strip()
+    assert gatehouse_cli("audit", "verify", "--anchor", anchor).returncode == 0
+    previous = audit.GENESIS
+    with gatehouse.session() as session:  # the forger's rewrite: every hash from the altered event on
+        rewritten = []
+        for event in session.exec(select(AuditEvent).order_by(col(AuditEvent.id))).all():
+            if event.id == ids[1]:
+                event.summary = "nothing happened"
+            previous = audit.chained(previous, event)
+            rewritten.append((event.id, event.summary, previous))
+        session.expunge_all()
+    _behind_the_trails_back(
+        gatehouse.engine,
+        *(
+            f"UPDATE audit_events SET summary = '{summary}', hash = '{digest}' WHERE id = {event_id}"
+            for event_id, summary, digest in rewritten
+            if event_id >= ids[1]
+        ),
+    )
+    assert gatehouse.run(audit.verify).broken_at is None  # the chain alone cannot tell
+    caught = gatehouse_cli("audit", "verify", "--anchor", anchor)
+    assert caught.returncode == 1
+    assert f"breaks at event {ids[-1]}" in caught.stderr
+    refused = gatehouse_cli("audit", "verify", "--anchor", "twelve")
+    assert refused.returncode == 1 and "An anchor is an event's id and hash" in refused.stderr
 
 
 def test_concurrent_writers_keep_one_chain(gatehouse: Gatehouse) -> None:
@@ -140,7 +180,8 @@ def test_the_migration_chains_the_events_from_before_it(database_url: str) -> No
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM audit_events WHERE hash IS NULL")).scalar() == 0
     with Session(engine) as session:
-        assert audit.verify(session) == audit.ChainCheck(3, None)
+        check = audit.verify(session)
+        assert (check.events, check.broken_at) == (3, None)
         assert session.exec(select(func.count()).select_from(AuditEvent)).one() == 3
     engine.dispose()
 
