@@ -158,7 +158,10 @@ def record_grant(
 
 
 def _grantee(session: Session, username: str, level: AccessLevel, confirm_external: bool) -> User:
+    """The member, read as they are once no one else is changing them (locked until this grant commits): a leaver
+    being marked as having left at this moment is either gone before the check or leaves after the grant."""
     user = get_user(session, username)
+    session.refresh(user, with_for_update=True)
     check_may_hold(user, level).enforce(InvalidInput)
     if user.is_external and not confirm_external:
         raise ExternalNeedsConfirmation(

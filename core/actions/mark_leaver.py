@@ -44,6 +44,7 @@ def mark_left(gatehouse: Gatehouse, actor: User, username: str) -> Departure:
         actor = acting(session, actor)
         check_platform_admin(actor).enforce()
         user = get_user(session, username)
+        session.refresh(user, with_for_update=True)  # a grant to them being made now commits first, or sees them gone
         if user.status == UserStatus.LEFT:
             raise InvalidInput(f"{user.username} is already marked as having left.")
         if actor.id is not None and actor.id == user.id:

@@ -45,6 +45,12 @@ pytestmark = pytest.mark.postgres
 PRICING = "alpha-pricing-models"  # bob: its only admin; alice: no access
 RO, RW, ADMIN = AccessLevel.READ_ONLY, AccessLevel.READ_WRITE, AccessLevel.ADMIN
 ROUNDS = 3
+FRANK = {  # an identity at the provider, no member yet
+    "iss": "https://idp.example.org",
+    "sub": "frank-0001",
+    "preferred_username": "frank",
+    "email": "frank@example.org",
+}
 
 
 @pytest.fixture
@@ -195,7 +201,7 @@ def test_a_review_item_decided_by_two_reviewers_at_once_is_decided_once(gatehous
 
 
 def test_asking_to_join_twice_at_once_stores_one_open_request(gatehouse: Gatehouse) -> None:
-    claims = {"preferred_username": "frank", "email": "frank@example.org"}
+    claims = FRANK
 
     outcomes = at_once([partial(actions.ask_to_join, gatehouse, claims) for _ in range(4)])
 
@@ -205,7 +211,7 @@ def test_asking_to_join_twice_at_once_stores_one_open_request(gatehouse: Gatehou
 
 
 def test_a_request_to_join_accepted_twice_at_once_adds_one_member(gatehouse: Gatehouse) -> None:
-    actions.ask_to_join(gatehouse, {"preferred_username": "frank", "email": "frank@example.org"})
+    actions.ask_to_join(gatehouse, FRANK)
     dave, operator = user(gatehouse, "dave"), platform_operator("ops")
 
     outcomes = at_once(
@@ -226,7 +232,7 @@ def test_a_request_to_join_accepted_twice_at_once_adds_one_member(gatehouse: Gat
 
 
 def test_a_request_to_join_added_and_dismissed_at_once_is_closed_once(gatehouse: Gatehouse) -> None:
-    actions.ask_to_join(gatehouse, {"preferred_username": "frank", "email": "frank@example.org"})
+    actions.ask_to_join(gatehouse, FRANK)
     dave = user(gatehouse, "dave")
     with gatehouse.session() as session:
         request_id = session.exec(select(JoinRequest.id)).one()
@@ -347,3 +353,27 @@ def test_webapp_sources_for_one_new_app_at_once_make_the_app_once(gatehouse: Gat
         assert outcomes == [None] * 4, f"round {round_}"
         assert count(gatehouse, App, App.name == app) == 1
         iam_follows_the_database(gatehouse)
+
+
+def test_a_leaver_marked_while_an_admin_grants_them_access_holds_no_grant_made_after_leaving(
+    gatehouse: Gatehouse,
+) -> None:
+    """The grant and the departure take their turns on the person: either the grant is refused (they have left), or
+    it was made before they left and ended with everything else they held. Never a grant recorded after leaving."""
+    bob, dave = user(gatehouse, "bob"), user(gatehouse, "dave")
+    for round_ in range(ROUNDS):
+        name = f"leaver{round_}"
+        actions.add_user(gatehouse, dave, name, f"{name}@example.org")
+        outcomes = at_once(
+            [
+                partial(actions.grant_access, gatehouse, bob, PRICING, [name], RO),
+                partial(actions.mark_left, gatehouse, dave, name),
+            ]
+        )
+        losers(outcomes)
+        with gatehouse.session() as session:
+            leaver = session.exec(select(User).where(User.username == name)).one()
+            made = session.exec(select(Grant.created_at).where(Grant.user_id == leaver.id)).all()
+        assert leaver.left_at is not None, outcomes
+        assert all(at <= leaver.left_at for at in made), (made, leaver.left_at)
+    iam_follows_the_database(gatehouse)
