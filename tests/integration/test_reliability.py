@@ -111,7 +111,7 @@ def test_a_leaver_whose_revoke_aws_has_not_applied_is_told_as_pending(gatehouse:
     from core.actions.mark_leaver import mark_left
 
     with failing_once(gatehouse, "iam", "PutRolePolicy", "Throttling"):
-        departure = mark_left(gatehouse, OPERATOR, " Bob")
+        departure = mark_left(gatehouse, OPERATOR, "Bob")  # as typed: capitals fold to the stored name
     assert departure.username == "bob" and departure.aws_pending and "Throttling" in departure.aws_pending
     assert departure.outcome.startswith("bob has left; removing their access in AWS is pending (")
     live = gatehouse.aws.iam.get_role_policy(RoleName="alpha_user_bob", PolicyName="s3-access")["PolicyDocument"]
