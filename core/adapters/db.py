@@ -11,7 +11,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, TextClause, event, inspect, text, update
+from sqlalchemy import Connection, Engine, TextClause, event, inspect, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import ORMExecuteState, SessionTransaction
@@ -65,11 +65,33 @@ def migrate(engine: Engine, owner_url: str | None = None) -> None:
             owner.dispose()
         return
     config = alembic_config()
-    with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+    with migrating(engine) as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+@contextmanager
+def migrating(engine: Engine) -> Iterator[Connection]:
+    """A connection to migrate on, in one transaction. PostgreSQL: one process at a time (several starting together
+    migrate once). SQLite: with foreign keys off, which Alembic's batch mode needs (it rebuilds a table by copy, drop
+    and rename, and dropping a table that other rows refer to fails with them on: every database with members in it
+    at 0011 failed to reach 0012), and checked before the commit, so a migration cannot leave a dangling reference."""
+    on_sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if on_sqlite:  # outside any transaction, where SQLite takes notice of it
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                if not on_sqlite:
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+                yield connection
+                if on_sqlite and (dangling := connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()):
+                    raise RuntimeError(f"a migration left rows that refer to nothing: {dangling[:5]}")
+        finally:
+            if on_sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
 
 def refresh_statistics(engine: Engine) -> None:
