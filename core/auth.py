@@ -219,9 +219,13 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def link_holder(session: Session, token: str, now: datetime | None = None) -> User:
-    """The active member a one-time link is for; InvalidInput with one sentence for a link used, replaced or
-    expired (or never made)."""
+def link_holder(session: Session, token: str, now: datetime | None = None) -> str:
+    """The username of the active member a one-time link is for; InvalidInput with one sentence for a link used,
+    replaced or expired (or never made)."""
+    return _link_holder(session, token, now).username
+
+
+def _link_holder(session: Session, token: str, now: datetime | None) -> User:
     user = session.exec(
         select(User).where(User.sign_in_link_hash == token_hash(token), User.status == UserStatus.ACTIVE)
     ).first()
@@ -245,7 +249,7 @@ def set_password_from_link(session: Session, token: str, password: str, again: s
     """Set the password of the member a one-time link is for, use the link up, and sign them in; their username.
     One conditional UPDATE: of two uses of one link at once, one sets the password."""
     now = now or utcnow()
-    user = link_holder(session, token, now)
+    user = _link_holder(session, token, now)
     check_new_password(password, again)
     used = session.exec(
         update(User)

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from core import actions
+from core.actions.sign_in_link import way_in
 from core.adapters.models import utcnow
 from core.domain import MAX_REASON, GatehouseError
 from core.reads import audit_trail, join_requests, platform, queues
@@ -139,7 +140,12 @@ if users_tab.open:
                                 external=join_external,
                                 join_request=chosen.id,
                             ),
-                            lambda joiner: f"Added {joiner.user.username}: they can sign in now.",
+                            lambda joiner: " ".join(
+                                filter(
+                                    None,
+                                    [f"Added {joiner.user.username}.", way_in(gh.settings, joiner.sign_in_link)],
+                                )
+                            ),
                         )
                     if dismiss.form_submit_button("Dismiss the request"):
                         widgets.act(
@@ -169,15 +175,30 @@ if users_tab.open:
                         external=external,
                         platform_admin=platform_admin,
                     ),
-                    lambda joiner: (
-                        f"Added {joiner.user.username}."
-                        + (
-                            " Their role's existing S3 access is kept until import-iam."
-                            if joiner.existing_access_kept
-                            else ""
+                    lambda joiner: " ".join(
+                        filter(
+                            None,
+                            [
+                                f"Added {joiner.user.username}.",
+                                way_in(gh.settings, joiner.sign_in_link),
+                                "Their role's existing S3 access is kept until import-iam."
+                                if joiner.existing_access_kept
+                                else "",
+                            ],
                         )
                     ),
                 )
+            if gh.settings.sign_in_method == "password":
+                with st.form("sign-in-link", clear_on_submit=True):
+                    st.markdown("**A new sign-in link**")
+                    st.caption("For a member with no password yet, or who forgot theirs: their earlier link stops.")
+                    linked = st.text_input("Username", key="sign-in-link-username")
+                    if st.form_submit_button("Make a link"):
+                        widgets.act(
+                            gh,
+                            lambda: actions.new_sign_in_link(gh, me, linked),
+                            lambda link: way_in(gh.settings, link),
+                        )
         with leaver.form("leaver"):
             st.markdown("**Someone has left**")
             leaving = st.text_input("Username")
