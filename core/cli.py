@@ -108,6 +108,8 @@ def users_add(
     typer.echo(f"added {joiner.user.username}")
     if told := way_in(gatehouse.settings, joiner.sign_in_link):
         typer.echo(told)
+    if joiner.sign_in_link:
+        typer.echo(joiner.sign_in_link.url)
     if joiner.sync_error:
         typer.echo(f"recorded; their IAM role is not made yet (retried): {joiner.sync_error}", err=True)
     if joiner.existing_access_kept:
@@ -118,7 +120,9 @@ def users_add(
 def users_link(username: str) -> None:
     """A new one-time link that sets a member's password (none yet, or forgotten); the earlier one stops working."""
     gatehouse = _gatehouse()
-    typer.echo(way_in(gatehouse.settings, actions.new_sign_in_link(gatehouse, _actor(), username)))
+    link = actions.new_sign_in_link(gatehouse, _actor(), username)
+    typer.echo(way_in(gatehouse.settings, link))
+    typer.echo(link.url)
 
 
 @users_app.command("leave")

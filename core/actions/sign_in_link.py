@@ -95,7 +95,8 @@ def send_link(gatehouse: Gatehouse, link: SignInLink, address: str) -> SignInLin
 
 
 def way_in(settings: Settings, link: SignInLink | None) -> str:
-    """What the platform team is told of how the member signs in, after they are added or a link is made."""
+    """What the platform team is told of how the member signs in, after they are added or a link is made; the link
+    itself is shown after it, on its own (copied whole, never part of a sentence)."""
     if settings.sign_in_method == "oidc":
         return "They sign in through the identity provider, so no link is made."
     if link is None:
@@ -108,6 +109,6 @@ def way_in(settings: Settings, link: SignInLink | None) -> str:
         else "No email is set up (GATEHOUSE_SMTP_HOST): pass it on yourself."
     )
     return (
-        f"{link.username} chooses their password with this one-time link, shown only now and usable until "
-        f"{link.expires_at:%d %b %Y %H:%M} UTC: {link.url} {told}"
+        f"{link.username} chooses their password with the one-time link below, shown only now and usable until "
+        f"{link.expires_at:%d %b %Y %H:%M} UTC. {told}"
     )
