@@ -5,7 +5,6 @@ The password form is the page's; the sign-in cookie is streamlit-authenticator's
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -206,34 +205,10 @@ def record_sign_out(session: Session, username: str) -> None:
     audit.record(session, username, "sign-out", f"{username} signed out", subject=username)
 
 
-# --- a one-time link that sets a password (made by actions/sign_in_link.py) ---------------------------------------
+# --- a password chosen (with a one-time link: actions/sign_in_link.py) ---------------------------------------------
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_BYTES = 72  # bcrypt reads no further: a longer password would be checked by its first 72 bytes only
-LINK_UNKNOWN = "This link has been used, or replaced by a newer one: ask the platform team for a new link."
-LINK_EXPIRED = "This link has expired: ask the platform team for a new link."
-
-
-def token_hash(token: str) -> str:
-    """What is stored of a link's token: its sha256 (the token is random, 32 bytes: no salt or slow hash needed)."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def link_holder(session: Session, token: str, now: datetime | None = None) -> str:
-    """The username of the active member a one-time link is for; InvalidInput with one sentence for a link used,
-    replaced or expired (or never made)."""
-    return _link_holder(session, token, now).username
-
-
-def _link_holder(session: Session, token: str, now: datetime | None) -> User:
-    user = session.exec(
-        select(User).where(User.sign_in_link_hash == token_hash(token), User.status == UserStatus.ACTIVE)
-    ).first()
-    if user is None or user.sign_in_link_expires_at is None:
-        raise InvalidInput(LINK_UNKNOWN)
-    if _aware(user.sign_in_link_expires_at) <= (now or utcnow()):
-        raise InvalidInput(LINK_EXPIRED)
-    return user
 
 
 def check_new_password(password: str, again: str) -> None:
@@ -243,36 +218,6 @@ def check_new_password(password: str, again: str) -> None:
         raise InvalidInput(f"The password can be at most {MAX_PASSWORD_BYTES} bytes long (fewer accented letters).")
     if password != again:
         raise InvalidInput("The two passwords differ: type the same password in both boxes.")
-
-
-def set_password_from_link(session: Session, token: str, password: str, again: str, now: datetime | None = None) -> str:
-    """Set the password of the member a one-time link is for, use the link up, and sign them in; their username.
-    One conditional UPDATE: of two uses of one link at once, one sets the password."""
-    now = now or utcnow()
-    user = _link_holder(session, token, now)
-    check_new_password(password, again)
-    used = session.exec(
-        update(User)
-        .where(
-            col(User.id) == user.id,
-            col(User.sign_in_link_hash) == token_hash(token),
-            col(User.sign_in_link_expires_at) > now,
-            col(User.status) == UserStatus.ACTIVE,
-        )
-        .values(password_hash=hash_password(password), sign_in_link_hash=None, sign_in_link_expires_at=None)
-    )
-    if used.rowcount != 1:
-        raise InvalidInput(LINK_UNKNOWN)
-    audit.record(
-        session,
-        user.username,
-        "password-set",
-        f"{user.username} set their password with a one-time link",
-        subject=user.username,
-    )
-    session.refresh(user)
-    record_sign_in(session, user.username, method="sign-in link")
-    return user.username
 
 
 # --- the identity provider (OIDC) -------------------------------------------------------------------------------

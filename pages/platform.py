@@ -8,6 +8,7 @@ import streamlit as st
 from core import actions
 from core.actions.sign_in_link import SignInLink, way_in
 from core.adapters.models import utcnow
+from core.config import Settings
 from core.domain import MAX_REASON, GatehouseError
 from core.reads import audit_trail, join_requests, platform, queues
 from pages import cached, decisions, reviews_view, running, signin, widgets
@@ -23,12 +24,12 @@ signin.require(actor.roles.platform_admin, "the platform team")
 me = actor.user
 
 
-def told(link: SignInLink | None) -> str:
+def told(settings: Settings, link: SignInLink | None) -> str:
     """How the member signs in; their one-time link is kept to be shown once, after the message, as code (copied
     whole: text on a page is escaped for Markdown)."""
     if link is not None:
         st.session_state[SIGN_IN_LINK] = link.url
-    return way_in(gh.settings, link)
+    return way_in(settings, link)
 
 
 st.title("Platform")
@@ -155,7 +156,7 @@ if users_tab.open:
                             lambda joiner: " ".join(
                                 filter(
                                     None,
-                                    [f"Added {joiner.user.username}.", told(joiner.sign_in_link)],
+                                    [f"Added {joiner.user.username}.", told(gh.settings, joiner.sign_in_link)],
                                 )
                             ),
                         )
@@ -192,7 +193,7 @@ if users_tab.open:
                             None,
                             [
                                 f"Added {joiner.user.username}.",
-                                told(joiner.sign_in_link),
+                                told(gh.settings, joiner.sign_in_link),
                                 "Their role's existing S3 access is kept until import-iam."
                                 if joiner.existing_access_kept
                                 else "",
@@ -209,7 +210,7 @@ if users_tab.open:
                     widgets.act(
                         gh,
                         lambda: actions.new_sign_in_link(gh, me, linked),
-                        told,
+                        lambda link: told(gh.settings, link),
                     )
         with leaver.form("leaver"):
             st.markdown("**Someone has left**")

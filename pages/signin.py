@@ -137,7 +137,7 @@ def _choose_password_form(gh: Gatehouse, authenticator: stauth.Authenticate) -> 
     token = str(st.query_params.get(sign_in_link.QUERY_PARAMETER))
     st.title("Gatehouse")
     try:
-        holder = gh.run(auth.link_holder, token)
+        holder = gh.run(sign_in_link.link_holder, token)
     except GatehouseError as error:
         st.error(literal(error))
         if st.button("Go to sign-in"):
@@ -146,7 +146,7 @@ def _choose_password_form(gh: Gatehouse, authenticator: stauth.Authenticate) -> 
         return
     with st.form("choose-password"):
         st.subheader("Choose your password")
-        st.caption(f"For {literal(holder)}: at least {auth.MIN_PASSWORD_LENGTH} characters.")
+        st.caption(f"For {literal(holder)}: at least {literal(auth.MIN_PASSWORD_LENGTH)} characters.")
         st.text_input("Username", value=holder, disabled=True, autocomplete="username")
         password = st.text_input("New password", type="password", autocomplete="new-password")
         again = st.text_input("The same password again", type="password", autocomplete="new-password")
@@ -154,7 +154,7 @@ def _choose_password_form(gh: Gatehouse, authenticator: stauth.Authenticate) -> 
     if not submitted:
         return
     try:
-        username = gh.run(auth.set_password_from_link, token, password, again)
+        username = gh.run(sign_in_link.set_password_from_link, token, password, again)
     except GatehouseError as error:
         st.error(literal(error))
         return

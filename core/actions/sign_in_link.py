@@ -1,28 +1,31 @@
 """A one-time link that sets a member's password (password sign-in): made for a joiner when they are added, or anew
 for a member who has none or forgot it, which replaces the one before. Its token is shown once, to the platform
-team, and emailed to the member when SMTP is set up; the database keeps only its sha256 (auth.token_hash), and
-auth.set_password_from_link uses it up."""
+team, and emailed to the member when SMTP is set up; the database keeps only its sha256 (token_hash). The member
+opens it on the sign-in page, which shows `set_password_from_link`'s form: the password's rules are auth's."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
-from sqlmodel import Session
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
-from core import audit
+from core import audit, auth
 from core.actor import acting
 from core.adapters import email
-from core.adapters.models import User, utcnow
-from core.auth import token_hash
+from core.adapters.models import User, UserStatus, utcnow
 from core.config import Settings
 from core.context import Gatehouse
 from core.domain import InvalidInput
 from core.queries import get_user
 from core.rules import check_not_left, check_platform_admin
 
+LINK_UNKNOWN = "This link has been used, or replaced by a newer one: ask the platform team for a new link."
+LINK_EXPIRED = "This link has expired: ask the platform team for a new link."
 QUERY_PARAMETER = "set-password"  # the sign-in page's query parameter that holds a link's token
 NOT_WITH_OIDC = "Members sign in through the identity provider, so no link is made: it signs them in."
 
@@ -112,3 +115,62 @@ def way_in(settings: Settings, link: SignInLink | None) -> str:
         f"{link.username} chooses their password with the one-time link below, shown only now and usable until "
         f"{link.expires_at:%d %b %Y %H:%M} UTC. {told}"
     )
+
+
+# --- the member uses their link (the sign-in page) ----------------------------------------------------------------
+
+
+def token_hash(token: str) -> str:
+    """What is stored of a link's token: its sha256 (the token is random, 32 bytes: no salt or slow hash needed)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def link_holder(session: Session, token: str, now: datetime | None = None) -> str:
+    """The username of the active member a one-time link is for; InvalidInput with one sentence for a link used,
+    replaced or expired (or never made)."""
+    return _link_holder(session, token, now).username
+
+
+def _link_holder(session: Session, token: str, now: datetime | None) -> User:
+    user = session.exec(
+        select(User).where(User.sign_in_link_hash == token_hash(token), User.status == UserStatus.ACTIVE)
+    ).first()
+    if user is None or user.sign_in_link_expires_at is None:
+        raise InvalidInput(LINK_UNKNOWN)
+    if _aware(user.sign_in_link_expires_at) <= (now or utcnow()):
+        raise InvalidInput(LINK_EXPIRED)
+    return user
+
+
+def set_password_from_link(session: Session, token: str, password: str, again: str, now: datetime | None = None) -> str:
+    """Set the password of the member a one-time link is for, use the link up, and sign them in; their username.
+    One conditional UPDATE: of two uses of one link at once, one sets the password."""
+    now = now or utcnow()
+    user = _link_holder(session, token, now)
+    auth.check_new_password(password, again)
+    used = session.exec(
+        update(User)
+        .where(
+            col(User.id) == user.id,
+            col(User.sign_in_link_hash) == token_hash(token),
+            col(User.sign_in_link_expires_at) > now,
+            col(User.status) == UserStatus.ACTIVE,
+        )
+        .values(password_hash=auth.hash_password(password), sign_in_link_hash=None, sign_in_link_expires_at=None)
+    )
+    if used.rowcount != 1:
+        raise InvalidInput(LINK_UNKNOWN)
+    audit.record(
+        session,
+        user.username,
+        "password-set",
+        f"{user.username} set their password with a one-time link",
+        subject=user.username,
+    )
+    session.refresh(user)
+    auth.record_sign_in(session, user.username, method="sign-in link")
+    return user.username
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)  # SQLite gives back naive UTC

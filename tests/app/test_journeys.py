@@ -10,7 +10,8 @@ import pytest
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-from core import actions, auth
+from core import actions
+from core.actions import sign_in_link
 from core.adapters.models import AccessRequest, DataSource, Grant, RequestStatus, User, UserStatus, utcnow
 from core.context import Gatehouse
 from core.domain import AccessLevel, InvalidInput
@@ -179,7 +180,7 @@ def test_dave_adds_a_joiner_and_marks_a_leaver(app_env: Gatehouse) -> None:  # n
     [again] = [code.value for code in at.code]
     assert again != first  # a new link, and the first works no more
     with pytest.raises(InvalidInput):
-        app_env.run(auth.link_holder, first.rsplit("=", 1)[1])
+        app_env.run(sign_in_link.link_holder, first.rsplit("=", 1)[1])
     widget(at, "text_input", "Username").input("bob")
     widget(at, "checkbox", "Revoke all their access now").check()
     widget(at, "button", "Mark as left").click()

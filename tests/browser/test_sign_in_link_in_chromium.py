@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from core import actions
+from core.actions.sign_in_link import LINK_UNKNOWN
 from core.actor import platform_operator
-from core.auth import LINK_UNKNOWN
 from core.config import Settings
 from core.startup import start
 from tests.browser.conftest import settled

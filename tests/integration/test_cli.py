@@ -12,7 +12,8 @@ from unittest import mock
 import pytest
 from sqlmodel import select
 
-from core import actions, auth, cli
+from core import actions, cli
+from core.actions import sign_in_link
 from core.actor import platform_operator
 from core.adapters.models import AuditEvent, DataMovement, DataSource, Grant
 from core.config import Settings
@@ -96,13 +97,13 @@ def test_operator_adds_a_joiner_and_prints_their_one_time_link_then_a_new_one(  
     assert told.endswith("No email is set up (GATEHOUSE_SMTP_HOST): pass it on yourself."), told
     assert url.startswith("http://127.0.0.1:8501/?set-password=")
     token = url.rsplit("=", 1)[1]
-    assert gatehouse.run(auth.link_holder, token) == "frank"
+    assert gatehouse.run(sign_in_link.link_holder, token) == "frank"
 
     again = gatehouse_cli("users", "link", "frank", GATEHOUSE_APP_URL="https://gatehouse.example.org/")
     assert again.returncode == 0, again.stderr
     assert again.stdout.splitlines()[-1].startswith("https://gatehouse.example.org/?set-password=")
     with pytest.raises(InvalidInput, match="replaced by a newer one"):
-        gatehouse.run(auth.link_holder, token)
+        gatehouse.run(sign_in_link.link_holder, token)
     oidc = gatehouse_cli("users", "add", "gina", "--email", "gina@example.org", GATEHOUSE_SIGN_IN="oidc")
     assert oidc.stdout == "added gina\nThey sign in through the identity provider, so no link is made.\n"
     refused = gatehouse_cli("users", "link", "nobody")

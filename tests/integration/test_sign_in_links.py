@@ -11,6 +11,7 @@ import pytest
 from sqlmodel import col, select
 
 from core import actions, auth
+from core.actions import sign_in_link
 from core.actions.sign_in_link import QUERY_PARAMETER
 from core.actor import platform_operator
 from core.adapters.models import AuditEvent, User, utcnow
@@ -55,14 +56,14 @@ def test_a_joiner_sets_their_password_once_with_the_link_shown_once(gatehouse: G
         "cli:ops made a one-time link for frank to set their password, usable for 72 hours"
     ]
 
-    assert gatehouse.run(auth.link_holder, token) == "frank"
-    assert gatehouse.run(auth.set_password_from_link, token, PASSWORD, PASSWORD) == "frank"
+    assert gatehouse.run(sign_in_link.link_holder, token) == "frank"
+    assert gatehouse.run(sign_in_link.set_password_from_link, token, PASSWORD, PASSWORD) == "frank"
     assert signs_in(gatehouse, "frank", PASSWORD)
     assert audited(gatehouse, "password-set") == ["frank set their password with a one-time link"]
 
     with pytest.raises(InvalidInput) as used:
-        gatehouse.run(auth.set_password_from_link, token, "another long password", "another long password")
-    assert str(used.value) == auth.LINK_UNKNOWN
+        gatehouse.run(sign_in_link.set_password_from_link, token, "another long password", "another long password")
+    assert str(used.value) == sign_in_link.LINK_UNKNOWN
     assert signs_in(gatehouse, "frank", PASSWORD)  # the second use changed nothing
 
 
@@ -80,9 +81,9 @@ def test_a_password_refused_leaves_the_link_usable(
     link = actions.add_user(bare_gatehouse, OPERATOR, "frank", "frank@example.org").sign_in_link
     assert link is not None
     with pytest.raises(InvalidInput) as refused:
-        bare_gatehouse.run(auth.set_password_from_link, token_of(link.url), password, again)
+        bare_gatehouse.run(sign_in_link.set_password_from_link, token_of(link.url), password, again)
     assert str(refused.value) == sentence
-    assert bare_gatehouse.run(auth.set_password_from_link, token_of(link.url), PASSWORD, PASSWORD) == "frank"
+    assert bare_gatehouse.run(sign_in_link.set_password_from_link, token_of(link.url), PASSWORD, PASSWORD) == "frank"
 
 
 def test_an_expired_link_is_refused(gatehouse: Gatehouse) -> None:
@@ -90,8 +91,8 @@ def test_an_expired_link_is_refused(gatehouse: Gatehouse) -> None:
     assert link is not None
     later = utcnow() + timedelta(hours=gatehouse.settings.sign_in_link_hours, seconds=1)
     with pytest.raises(InvalidInput) as expired:
-        gatehouse.run(auth.set_password_from_link, token_of(link.url), PASSWORD, PASSWORD, later)
-    assert str(expired.value) == auth.LINK_EXPIRED
+        gatehouse.run(sign_in_link.set_password_from_link, token_of(link.url), PASSWORD, PASSWORD, later)
+    assert str(expired.value) == sign_in_link.LINK_EXPIRED
     assert row(gatehouse, "frank").password_hash is None
 
 
@@ -99,9 +100,9 @@ def test_a_new_link_replaces_the_old_one_even_for_a_member_with_a_password(gateh
     first = actions.new_sign_in_link(gatehouse, OPERATOR, "alice")  # forgot the demo password
     second = actions.new_sign_in_link(gatehouse, OPERATOR, "alice")
     with pytest.raises(InvalidInput) as replaced:
-        gatehouse.run(auth.link_holder, token_of(first.url))
-    assert str(replaced.value) == auth.LINK_UNKNOWN
-    assert gatehouse.run(auth.set_password_from_link, token_of(second.url), PASSWORD, PASSWORD) == "alice"
+        gatehouse.run(sign_in_link.link_holder, token_of(first.url))
+    assert str(replaced.value) == sign_in_link.LINK_UNKNOWN
+    assert gatehouse.run(sign_in_link.set_password_from_link, token_of(second.url), PASSWORD, PASSWORD) == "alice"
     assert signs_in(gatehouse, "alice", PASSWORD) and not signs_in(gatehouse, "alice", "gatehouse-demo")
 
     with pytest.raises(NotAllowed):
@@ -125,7 +126,7 @@ def test_with_the_identity_provider_no_link_is_made(gatehouse: Gatehouse) -> Non
     gatehouse.settings.sign_in = "oidc"
     joiner = actions.add_user(gatehouse, OPERATOR, "frank", "frank@example.org")
     assert joiner.sign_in_link is None and row(gatehouse, "frank").sign_in_link_hash is None
-    assert actions.sign_in_link.way_in(gatehouse.settings, None) == (
+    assert sign_in_link.way_in(gatehouse.settings, None) == (
         "They sign in through the identity provider, so no link is made."
     )
     with pytest.raises(InvalidInput, match="identity provider"):
