@@ -205,6 +205,21 @@ def record_sign_out(session: Session, username: str) -> None:
     audit.record(session, username, "sign-out", f"{username} signed out", subject=username)
 
 
+# --- a password chosen (with a one-time link: actions/sign_in_link.py) ---------------------------------------------
+
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_BYTES = 72  # bcrypt reads no further: a longer password would be checked by its first 72 bytes only
+
+
+def check_new_password(password: str, again: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
+    if len(password.encode()) > MAX_PASSWORD_BYTES:
+        raise InvalidInput(f"The password can be at most {MAX_PASSWORD_BYTES} bytes long (fewer accented letters).")
+    if password != again:
+        raise InvalidInput("The two passwords differ: type the same password in both boxes.")
+
+
 # --- the identity provider (OIDC) -------------------------------------------------------------------------------
 
 NOT_A_MEMBER = "You are not a member of the platform yet: the platform team adds members."

@@ -21,6 +21,7 @@ from core import actions, audit
 from core.actions.expire_access import expire
 from core.actions.import_iam import import_roles
 from core.actions.record_movement import record_movement
+from core.actions.sign_in_link import way_in
 from core.actor import platform_operator
 from core.adapters.local_aws import ensure_local_aws
 from core.adapters.models import MovementKind, User
@@ -92,9 +93,10 @@ def users_add(
     external: Annotated[bool, typer.Option("--external", help="Someone from outside the organisation.")] = False,
     name: Annotated[str, typer.Option(help="Display name.")] = "",
 ) -> None:
-    """Add a platform member (a joiner) and create their IAM role."""
+    """Add a platform member (a joiner) and create their IAM role; with password sign-in, print their one-time link."""
+    gatehouse = _gatehouse()
     joiner = actions.add_user(
-        _gatehouse(),
+        gatehouse,
         _actor(),
         username,
         email,
@@ -104,10 +106,23 @@ def users_add(
         external=external,
     )
     typer.echo(f"added {joiner.user.username}")
+    if told := way_in(gatehouse.settings, joiner.sign_in_link):
+        typer.echo(told)
+    if joiner.sign_in_link:
+        typer.echo(joiner.sign_in_link.url)
     if joiner.sync_error:
         typer.echo(f"recorded; their IAM role is not made yet (retried): {joiner.sync_error}", err=True)
     if joiner.existing_access_kept:
         typer.echo("their role already has an s3-access policy: left in place; run `gatehouse import-iam` to adopt it")
+
+
+@users_app.command("link")
+def users_link(username: str) -> None:
+    """A new one-time link that sets a member's password (none yet, or forgotten); the earlier one stops working."""
+    gatehouse = _gatehouse()
+    link = actions.new_sign_in_link(gatehouse, _actor(), username)
+    typer.echo(way_in(gatehouse.settings, link))
+    typer.echo(link.url)
 
 
 @users_app.command("leave")

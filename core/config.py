@@ -117,7 +117,10 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = True
     smtp_from: str = "gatehouse@localhost"
-    app_url: str = "http://127.0.0.1:8501"  # links in emails
+    # The app's public address: links in emails, and the one-time link that sets a joiner's password.
+    app_url: str = "http://127.0.0.1:8501"
+    # How long a joiner's one-time link that sets their password stays usable (password sign-in).
+    sign_in_link_hours: int = Field(default=72, ge=1, le=720)
 
     expiry_warning_days: int = 7  # holders and admins are told this many days before access ends
     # Access reviews (issue #17): Gatehouse starts one for every source nobody has reviewed for this many days, and

@@ -6,7 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from core import actions
+from core.actions.sign_in_link import SignInLink, way_in
 from core.adapters.models import utcnow
+from core.config import Settings
 from core.domain import MAX_REASON, GatehouseError
 from core.reads import audit_trail, join_requests, platform, queues
 from pages import cached, decisions, reviews_view, running, signin, widgets
@@ -14,14 +16,26 @@ from pages.markup import bold, literal, table
 
 QUEUE_PAGE = 10  # cards a page: each holds a form, and Streamlit slows with many keyed widgets
 AUDIT_PAGE = 50  # events a page of the audit trail, newest first
+SIGN_IN_LINK = "sign-in-link-shown"  # a link just made, shown once
 
 gh = running.gatehouse()
 actor = signin.actor()
 signin.require(actor.roles.platform_admin, "the platform team")
 me = actor.user
 
+
+def told(settings: Settings, link: SignInLink | None) -> str:
+    """How the member signs in; their one-time link is kept to be shown once, after the message, as code (copied
+    whole: text on a page is escaped for Markdown)."""
+    if link is not None:
+        st.session_state[SIGN_IN_LINK] = link.url
+    return way_in(settings, link)
+
+
 st.title("Platform")
 widgets.flash()
+if shown_link := st.session_state.pop(SIGN_IN_LINK, None):
+    st.code(shown_link, language=None, wrap_lines=True)
 requests_tab, webapp_tab, users_tab, sources_tab, aws_tab, audit_tab, reviews_tab = st.tabs(
     ["Requests", "Webapp sources", "Users", "Data sources", "AWS sync", "Audit trail", "Reviews"],
     key="platform-tab",
@@ -139,7 +153,12 @@ if users_tab.open:
                                 external=join_external,
                                 join_request=chosen.id,
                             ),
-                            lambda joiner: f"Added {joiner.user.username}: they can sign in now.",
+                            lambda joiner: " ".join(
+                                filter(
+                                    None,
+                                    [f"Added {joiner.user.username}.", told(gh.settings, joiner.sign_in_link)],
+                                )
+                            ),
                         )
                     if dismiss.form_submit_button("Dismiss the request"):
                         widgets.act(
@@ -169,15 +188,30 @@ if users_tab.open:
                         external=external,
                         platform_admin=platform_admin,
                     ),
-                    lambda joiner: (
-                        f"Added {joiner.user.username}."
-                        + (
-                            " Their role's existing S3 access is kept until import-iam."
-                            if joiner.existing_access_kept
-                            else ""
+                    lambda joiner: " ".join(
+                        filter(
+                            None,
+                            [
+                                f"Added {joiner.user.username}.",
+                                told(gh.settings, joiner.sign_in_link),
+                                "Their role's existing S3 access is kept until import-iam."
+                                if joiner.existing_access_kept
+                                else "",
+                            ],
                         )
                     ),
                 )
+        if gh.settings.sign_in_method == "password":
+            with joiner.form("sign-in-link", clear_on_submit=True):
+                st.markdown("**A new sign-in link**")
+                st.caption("For a member with no password yet, or who forgot theirs: their earlier link stops.")
+                linked = st.text_input("Member's username", key="sign-in-link-username")
+                if st.form_submit_button("Make a link"):
+                    widgets.act(
+                        gh,
+                        lambda: actions.new_sign_in_link(gh, me, linked),
+                        lambda link: told(gh.settings, link),
+                    )
         with leaver.form("leaver"):
             st.markdown("**Someone has left**")
             leaving = st.text_input("Username")

@@ -13,9 +13,10 @@ from extra_streamlit_components.CookieManager import _component_func as _cookie_
 from streamlit_authenticator.utilities import LoginError
 
 from core import auth
+from core.actions import sign_in_link
 from core.adapters.models import User
 from core.context import Gatehouse
-from core.domain import NotAllowed, NotFound
+from core.domain import GatehouseError, NotAllowed, NotFound
 from core.reads.people import Roles, signed_in
 from pages import cached, oidc_signin
 from pages.markup import literal
@@ -97,7 +98,10 @@ def _password_sign_in(gh: Gatehouse) -> str:
             st.session_state["authentication_status"] = None
             st.error("You cannot sign in with this account.")
     if not st.session_state.get("authentication_status"):
-        _password_form(gh, authenticator)
+        if st.query_params.get(sign_in_link.QUERY_PARAMETER):
+            _choose_password_form(gh, authenticator)
+        else:
+            _password_form(gh, authenticator)
     if not st.session_state.get("authentication_status"):
         st.session_state.pop(ACTOR, None)
         st.stop()
@@ -124,6 +128,41 @@ def _password_form(gh: Gatehouse, authenticator: stauth.Authenticate) -> None:
         authenticator.authentication_controller.login(token={"username": outcome.username})
     except LoginError:  # left, or lost their password, in the instant since
         st.error(literal(auth.SIGN_IN_FAILED))
+        return
+    authenticator.cookie_controller.set_cookie()
+
+
+def _choose_password_form(gh: Gatehouse, authenticator: stauth.Authenticate) -> None:
+    """A one-time link's form (actions/sign_in_link.py): the member chooses their password, and is signed in."""
+    token = str(st.query_params.get(sign_in_link.QUERY_PARAMETER))
+    st.title("Gatehouse")
+    try:
+        holder = gh.run(sign_in_link.link_holder, token)
+    except GatehouseError as error:
+        st.error(literal(error))
+        if st.button("Go to sign-in"):
+            del st.query_params[sign_in_link.QUERY_PARAMETER]
+            st.rerun()
+        return
+    with st.form("choose-password"):
+        st.subheader("Choose your password")
+        st.caption(f"For {literal(holder)}: at least {literal(auth.MIN_PASSWORD_LENGTH)} characters.")
+        st.text_input("Username", value=holder, disabled=True, autocomplete="username")
+        password = st.text_input("New password", type="password", autocomplete="new-password")
+        again = st.text_input("The same password again", type="password", autocomplete="new-password")
+        submitted = st.form_submit_button("Set my password")
+    if not submitted:
+        return
+    try:
+        username = gh.run(sign_in_link.set_password_from_link, token, password, again)
+    except GatehouseError as error:
+        st.error(literal(error))
+        return
+    del st.query_params[sign_in_link.QUERY_PARAMETER]  # used up: a reload shows the app, not a refusal
+    try:
+        authenticator.authentication_controller.login(token={"username": username})
+    except LoginError:  # left in the instant since
+        st.error("Your password is set: sign in with it.")
         return
     authenticator.cookie_controller.set_cookie()
 

@@ -30,6 +30,7 @@ from core.actions.restore_version import Restored, restore_version
 from core.actions.review_grant import Reviewed, keep_the_rest, review_grant
 from core.actions.revoke_access import revoke_access
 from core.actions.run_reviews import ReviewRun, run_reviews
+from core.actions.sign_in_link import SignInLink, new_sign_in_link
 from core.actions.start_review import Started, start_review
 from core.actions.upload import upload
 from core.actions.withdraw_request import withdraw_request
@@ -48,6 +49,7 @@ __all__ = [
     "Restored",
     "ReviewRun",
     "Reviewed",
+    "SignInLink",
     "Started",
     "add_user",
     "answer_review",
@@ -70,6 +72,7 @@ __all__ = [
     "keep_the_rest",
     "mark_left",
     "move",
+    "new_sign_in_link",
     "preview",
     "provision_pending",
     "record_movement",

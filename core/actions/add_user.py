@@ -8,6 +8,7 @@ from sqlmodel import Session, col, select
 
 from core import audit
 from core.actions.ask_to_join import close_join_requests
+from core.actions.sign_in_link import SignInLink, make_link, send_link
 from core.actor import acting
 from core.adapters.aws import AwsError
 from core.adapters.db import taken_means
@@ -25,6 +26,9 @@ class Joiner:
     user: User
     existing_access_kept: bool  # their role already had an s3-access policy: left in place for import-iam
     sync_error: str | None = None  # why their role is not made in AWS yet (retried)
+    # Password sign-in: the one-time link that sets their password, shown this once. None with the identity
+    # provider (it signs them in), or when a password was given (the demo's accounts).
+    sign_in_link: SignInLink | None = None
 
     @property
     def aws_pending(self) -> str | None:
@@ -46,7 +50,7 @@ def add_user(
 ) -> Joiner:
     """A joiner: the platform team adds them; their IAM role is created (with no access yet). Added from a request
     to join, they are bound to the identity at the identity provider that asked (and only that one signs in as
-    them)."""
+    them). With password sign-in and no password given, they get a one-time link that sets theirs."""
     name = validate_username(username)
     email = validate_email(email)
     if external and platform_admin:
@@ -90,8 +94,13 @@ def add_user(
             existing_access_kept=existing_access,
             join_requests_answered=answered,
         )
+        link = None
+        if gatehouse.settings.sign_in_method == "password" and not password:
+            link = make_link(session, gatehouse.settings, user, actor.username)
+    if link is not None:
+        link = send_link(gatehouse, link, email)
     synced = sync_pending(gatehouse, [user_role_name(gatehouse.settings.env, name)])
-    return Joiner(user, existing_access, next((o.error for o in synced if o.error), None))
+    return Joiner(user, existing_access, next((o.error for o in synced if o.error), None), link)
 
 
 def _open_join_request(session: Session, request_id: int) -> JoinRequest:

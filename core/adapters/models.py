@@ -61,6 +61,10 @@ class User(SQLModel, table=True):
     oidc_issuer: str | None = Field(default=None, max_length=512)
     oidc_subject: str | None = Field(default=None, max_length=255)
     last_sign_in_at: datetime | None = None
+    # A one-time link that sets their password (password sign-in): only the sha256 of its token, until it is used,
+    # replaced by a newer one, or expires.
+    sign_in_link_hash: str | None = Field(default=None, max_length=64, unique=True, index=True)
+    sign_in_link_expires_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
 
     @property

@@ -6,13 +6,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
 from core import actions
+from core.actions import sign_in_link
 from core.adapters.models import AccessRequest, DataSource, Grant, RequestStatus, User, UserStatus, utcnow
 from core.context import Gatehouse
-from core.domain import AccessLevel
+from core.domain import AccessLevel, InvalidInput
 from core.queries import get_user
 from tests.app.test_sign_in import app_env, sign_in  # noqa: F401  (fixture)
 
@@ -167,7 +169,18 @@ def test_dave_adds_a_joiner_and_marks_a_leaver(app_env: Gatehouse) -> None:  # n
     widget(at, "text_input", "Line manager's username (optional)").input("carol")
     widget(at, "button", "Add").click()
     at.run()
-    assert "Added frank." in messages(at)
+    [added] = [m for m in messages(at) if m.startswith("Added frank.")]
+    assert "frank chooses their password with the one-time link below, shown only now" in added
+    [first] = [code.value for code in at.code]  # shown whole, to copy
+    assert first.startswith(f"{app_env.settings.app_url}/?set-password=")
+    widget(at, "text_input", "Member's username").input("frank")
+    widget(at, "button", "Make a link").click()
+    at.run()
+    assert any(m.startswith("frank chooses their password") for m in messages(at))
+    [again] = [code.value for code in at.code]
+    assert again != first  # a new link, and the first works no more
+    with pytest.raises(InvalidInput):
+        app_env.run(sign_in_link.link_holder, first.rsplit("=", 1)[1])
     widget(at, "text_input", "Username").input("bob")
     widget(at, "checkbox", "Revoke all their access now").check()
     widget(at, "button", "Mark as left").click()

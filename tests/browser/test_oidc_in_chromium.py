@@ -121,7 +121,7 @@ def test_someone_the_platform_does_not_know_is_refused_asks_to_join_and_is_added
     settled(dave)
     shot(dave, "oidc-4-dave-asking-to-join")
     dave.get_by_role("button", name="Add as a member").click()
-    dave.get_by_text("Added mallory: they can sign in now.").wait_for()
+    dave.get_by_text("Added mallory. They sign in through the identity provider, so no link is made.").wait_for()
 
     again = signed_in(browser, oidc_app, "mallory")
     again.get_by_text("You have no access to any data source yet.", exact=False).wait_for()

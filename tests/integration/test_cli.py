@@ -13,10 +13,12 @@ import pytest
 from sqlmodel import select
 
 from core import actions, cli
+from core.actions import sign_in_link
 from core.actor import platform_operator
 from core.adapters.models import AuditEvent, DataMovement, DataSource, Grant
 from core.config import Settings
 from core.context import Gatehouse
+from core.domain import InvalidInput
 from core.queries import get_user
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,7 +77,7 @@ def test_the_console_script_runs_as_a_process(gatehouse: Gatehouse, settings: Se
         )
 
     added = run("users", "add", "frank", "--email", "frank@example.org", "--line-manager", "carol")
-    assert added.returncode == 0 and added.stdout == "added frank\n", added.stderr
+    assert added.returncode == 0 and added.stdout.startswith("added frank\nfrank chooses their password"), added.stderr
     refused = run("users", "leave", "nobody")
     assert refused.returncode == 1 and refused.stdout == ""
     assert refused.stderr.strip().splitlines() == ["gatehouse: There is no platform member called nobody."], (
@@ -83,6 +85,29 @@ def test_the_console_script_runs_as_a_process(gatehouse: Gatehouse, settings: Se
     )
     with gatehouse.session() as session:
         assert get_user(session, "frank") is not None
+
+
+def test_operator_adds_a_joiner_and_prints_their_one_time_link_then_a_new_one(  # type: ignore[no-untyped-def]
+    gatehouse: Gatehouse, gatehouse_cli
+) -> None:
+    added = gatehouse_cli("users", "add", "frank", "--email", "frank@example.org")
+    assert added.returncode == 0, added.stderr
+    first, told, url = added.stdout.splitlines()
+    assert first == "added frank"
+    assert told.endswith("No email is set up (GATEHOUSE_SMTP_HOST): pass it on yourself."), told
+    assert url.startswith("http://127.0.0.1:8501/?set-password=")
+    token = url.rsplit("=", 1)[1]
+    assert gatehouse.run(sign_in_link.link_holder, token) == "frank"
+
+    again = gatehouse_cli("users", "link", "frank", GATEHOUSE_APP_URL="https://gatehouse.example.org/")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.splitlines()[-1].startswith("https://gatehouse.example.org/?set-password=")
+    with pytest.raises(InvalidInput, match="replaced by a newer one"):
+        gatehouse.run(sign_in_link.link_holder, token)
+    oidc = gatehouse_cli("users", "add", "gina", "--email", "gina@example.org", GATEHOUSE_SIGN_IN="oidc")
+    assert oidc.stdout == "added gina\nThey sign in through the identity provider, so no link is made.\n"
+    refused = gatehouse_cli("users", "link", "nobody")
+    assert refused.returncode == 1 and refused.stderr.strip() == "gatehouse: There is no platform member called nobody."
 
 
 def test_operator_adds_a_joiner_grants_lists_and_revokes(gatehouse: Gatehouse, gatehouse_cli) -> None:  # type: ignore[no-untyped-def]
