@@ -190,7 +190,8 @@ def access_list(
     rows = _gatehouse().run(catalog.list_access, _actor(), username=user, source_name=source)
     for row in rows:
         until = f"\tuntil {row.expires_on}" if row.expires_on else ""
-        typer.echo(f"{row.source}\t{row.principal}\t{row.level.value}\t{format_paths(row.paths)}{until}")
+        ended = f"\t{row.ended.sentence()}" if row.ended else ""
+        typer.echo(f"{row.source}\t{row.principal}\t{row.level.value}\t{format_paths(row.paths)}{until}{ended}")
     if not rows:
         typer.echo("no access found", err=True)
 

@@ -209,7 +209,7 @@ if users_tab.open:
                     "Line manager": [u.line_manager or "" for u in found.items],
                     "Platform team": [u.platform_admin for u in found.items],
                     "External": [u.external for u in found.items],
-                    "Status": ["left" if u.left else "active" for u in found.items],
+                    "Status": [u.ended.sentence() if u.ended else "active" for u in found.items],
                 }
             ),
             hide_index=True,
