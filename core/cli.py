@@ -209,8 +209,10 @@ def reconcile(dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show
     if dry_run:
         typer.echo(f"{len({d.role_name for d in drift})} role(s) drifted (dry run: nothing changed)")
         return
-    outcomes = actions.repair(gatehouse, drift, _actor())
-    typer.echo(f"repaired {len(outcomes)} role(s)")
+    repaired = actions.repair(gatehouse, drift, _actor())
+    for done in repaired:
+        typer.echo(f"repaired {done.sentence}")
+    typer.echo(f"repaired {len(repaired)} role(s)")
 
 
 @app.command("import-iam")
