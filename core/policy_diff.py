@@ -84,7 +84,12 @@ def _actions(actions: set[tuple[str, str]], names: dict[str, str]) -> str:
         name = names[action].removeprefix("s3:") if word else names[action]
         families.setdefault(("deny " if effect != "Allow" else "") + (word or "other actions"), []).append(name)
     order = [word for _, word in _WORDS]
-    ranked = sorted(families.items(), key=lambda item: (order.index(w) if (w := item[0]) in order else len(order), w))
+
+    def rank(family: str) -> tuple[int, str]:
+        word = family.removeprefix("deny ")
+        return (order.index(word) if word in order else len(order), family)
+
+    ranked = sorted(families.items(), key=lambda item: rank(item[0]))
     return " and ".join(f"{word} ({', '.join(names)})" for word, names in ranked)
 
 
