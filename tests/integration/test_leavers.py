@@ -1,16 +1,20 @@
 """A leaver's grants stay on record but are shown as revoked (when they left, and who marked them so) in every read of
-grants: Admin → Who has access, Platform → Users, My data, and the CLI's `access list`."""
+grants: Admin → Who has access, Platform → Users, My data, reviews and their report, and the CLI's `access list`."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from sqlmodel import select
 
 from core import actions
-from core.adapters.models import Grant, User
+from core.adapters.models import Grant, User, utcnow
 from core.context import Gatehouse
 from core.queries import get_user
-from core.reads import catalog, platform
+from core.reads import catalog, platform, reviews
 from tests.integration.test_cli import gatehouse_cli  # noqa: F401  (fixture)
+
+SALES = "alpha-sales-analysis"  # bob: admin; alice: read only on /published
 
 
 def _users(gatehouse: Gatehouse, *names: str) -> list[User]:
@@ -66,3 +70,20 @@ def test_access_list_on_the_cli_marks_each_of_a_leavers_grants_revoked(gatehouse
     assert [line for line in others if "\tbob\t" in line] and all(
         line.endswith(revoked) == ("\tbob\t" in line) for line in others
     )
+
+
+def test_a_review_shows_a_leavers_grant_as_revoked_not_to_review_and_its_report_says_so(gatehouse: Gatehouse) -> None:
+    dave, bob = _users(gatehouse, "dave", "bob")
+    campaign = actions.start_review(gatehouse, dave, utcnow().date() + timedelta(days=14), [SALES]).campaign_id
+    before = gatehouse.run(reviews.to_review, bob, SALES).items
+    assert [r.pending for r in before if r.holder == "alice"] == [True]
+    revoked = _leave(gatehouse, "alice")
+    listed = gatehouse.run(reviews.to_review, bob, SALES).items
+    alice = [r for r in listed if r.holder == "alice"]
+    assert [(r.pending, r.ended and r.ended.sentence()) for r in alice] == [(False, revoked)]
+    assert all(r.ended is None for r in listed if r.holder != "alice")
+    report = gatehouse.run(reviews.report, dave, campaign).items
+    assert {row["holder"]: row["holder_left"] for row in report}["alice"] == revoked
+    assert all(row["holder_left"] == "" for row in report if row["holder"] != "alice")
+    exported = "".join(gatehouse.run(reviews.report_csv, dave, campaign))
+    assert exported.splitlines()[0].endswith(",holder_left") and revoked in exported
