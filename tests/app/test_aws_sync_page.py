@@ -1,5 +1,6 @@
-"""Platform → AWS sync states drift as drift: no green "applied" banner while IAM differs, each drifted role says
-which buckets and actions differ, and Repair says, role by role, what it put back or took away."""
+"""What the pages say of AWS: Platform → AWS sync states drift as drift (no green "applied" banner while IAM
+differs; each drifted role says which buckets and actions differ; Repair says, role by role, what it put back or took
+away), and Admin → Who has access shows a leaver's grant as revoked, never as applied."""
 
 from __future__ import annotations
 
@@ -57,3 +58,20 @@ def test_drift_is_shown_statement_by_statement_and_repair_says_what_it_changed(a
     assert "No drift: AWS matches the database." in said
     with app_env.session() as session:
         assert actions.find_drift(app_env, get_user(session, "dave")) == []
+
+
+def test_who_has_access_shows_a_leavers_grant_as_revoked_not_applied(app_env: Gatehouse) -> None:  # noqa: F811
+    with app_env.session() as session:
+        dave = get_user(session, "dave")
+    actions.mark_left(app_env, dave, "alice")
+    with app_env.session() as session:
+        left_at = get_user(session, "alice").left_at
+    assert left_at is not None
+    bob = go(sign_in("bob"), "pages/admin.py", "Who has access")
+    widget(bob, "selectbox", "Data source").select("alpha-sales-analysis")
+    bob.run()
+    table = "\n".join(m.value for m in bob.markdown if m.value.startswith("| User |"))
+    alice = next(line for line in table.splitlines() if line.startswith("| alice"))
+    assert alice.startswith("| alice (left) | Read only |")
+    assert f"Revoked on {left_at:%d %b %Y %H:%M} UTC: marked as having left by dave" in alice
+    assert "Applied in AWS" not in alice and "Applied in AWS" in table  # the others' grants are live
