@@ -205,7 +205,8 @@ def access_list(
     rows = _gatehouse().run(catalog.list_access, _actor(), username=user, source_name=source)
     for row in rows:
         until = f"\tuntil {row.expires_on}" if row.expires_on else ""
-        typer.echo(f"{row.source}\t{row.principal}\t{row.level.value}\t{format_paths(row.paths)}{until}")
+        ended = f"\t{row.ended.sentence()}" if row.ended else ""
+        typer.echo(f"{row.source}\t{row.principal}\t{row.level.value}\t{format_paths(row.paths)}{until}{ended}")
     if not rows:
         typer.echo("no access found", err=True)
 
@@ -223,8 +224,10 @@ def reconcile(dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show
     if dry_run:
         typer.echo(f"{len({d.role_name for d in drift})} role(s) drifted (dry run: nothing changed)")
         return
-    outcomes = actions.repair(gatehouse, drift, _actor())
-    typer.echo(f"repaired {len(outcomes)} role(s)")
+    repaired = actions.repair(gatehouse, drift, _actor())
+    for done in repaired:
+        typer.echo(f"repaired {done.sentence}")
+    typer.echo(f"repaired {len(repaired)} role(s)")
 
 
 @app.command("import-iam")

@@ -12,7 +12,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, exists, select
 
 from core.actor import acting
-from core.adapters.models import AccessRequest, DataSource, Grant, User, utcnow
+from core.adapters.models import AccessRequest, AuditEvent, DataSource, Grant, User, utcnow
 from core.domain import AccessLevel, NotAllowed, NotFound, UserStatus, is_clean_name, shown, validate_username
 from core.rules import OPEN, Decision, Held, Person, SourceAccess, can_see_source, check_may_decide
 
@@ -25,6 +25,19 @@ def live_grant(today: date) -> list[ColumnElement[bool]]:
         or_(col(Grant.expires_on).is_(None), col(Grant.expires_on) >= today),
         or_(col(Grant.user_id).is_(None), col(User.status) == UserStatus.ACTIVE),
     ]
+
+
+def left_marked_by() -> Any:
+    """Who marked the holder (User, in the enclosing query) as having left: the actor of the audit trail's latest
+    user-left event about them, for `rules.ended_by_leaving` (None: no such event, or the holder is active)."""
+    return (
+        select(AuditEvent.actor)
+        .where(AuditEvent.action == "user-left", AuditEvent.subject == User.username, User.status == UserStatus.LEFT)
+        .order_by(col(AuditEvent.id).desc())
+        .limit(1)
+        .correlate(User)
+        .scalar_subquery()
+    )
 
 
 def open_request() -> ColumnElement[bool]:

@@ -74,11 +74,11 @@ def manage_access(gh: Gatehouse, me: User) -> None:
                         ["User", "Access", "Paths", "Ends", "In AWS"],
                         [
                             [
-                                e.principal + (" (left)" if e.left else ""),
+                                e.principal + (" (left)" if e.ended else ""),
                                 e.level.label,
                                 format_paths(e.paths),
                                 widgets.day(e.expires_on) if e.expires_on else "",
-                                widgets.aws_state(e.applied, e.apply_error),
+                                widgets.aws_state(e.applied, e.apply_error, e.ended),
                             ]
                             for e in listed.items
                         ],

@@ -243,7 +243,7 @@ if users_tab.open:
                     "Line manager": [u.line_manager or "" for u in found.items],
                     "Platform team": [u.platform_admin for u in found.items],
                     "External": [u.external for u in found.items],
-                    "Status": ["left" if u.left else "active" for u in found.items],
+                    "Status": [u.ended.sentence() if u.ended else "active" for u in found.items],
                 }
             ),
             hide_index=True,
@@ -296,13 +296,21 @@ if aws_tab.open:
                 (st.error if failed else st.success)(
                     f"{len(outcomes) - len(failed):,} applied, {len(failed):,} still failing."
                 )
-        else:
-            st.success("Every role's policies are applied in AWS.")
+        drift = st.session_state.get("drift")
+        if drift:
+            st.warning(f"{len({d.role_name for d in drift}):,} role(s) have drifted: IAM differs from Gatehouse.")
+        elif not waiting and drift == []:
+            st.success("Every role's policies are applied in AWS, and IAM matches Gatehouse.")
+        elif not waiting:  # nothing waits, but only a drift check reads what IAM has now
+            st.info("Nothing waits to be applied in AWS. Check for drift to compare IAM with Gatehouse.")
         st.divider()
         st.markdown("**Drift** — compare every role's live IAM policies with what the database says.")
         if st.button("Check for drift", key="check-drift"):
             st.session_state["drift"] = actions.find_drift(gh, actor.user)
-        drift = st.session_state.get("drift")
+            st.session_state.pop("repaired", None)
+            st.rerun()  # the banner above says what the check found
+        for done in st.session_state.get("repaired", []):
+            st.success(literal(f"Repaired {done.sentence}."))
         if drift is not None:
             if not drift:
                 st.success("No drift: AWS matches the database.")
@@ -313,7 +321,7 @@ if aws_tab.open:
                     width="stretch",
                 )
                 if st.button("Repair drift", type="primary", key="repair-drift"):
-                    actions.repair(gh, drift, actor.user)
+                    st.session_state["repaired"] = actions.repair(gh, drift, actor.user)
                     st.session_state["drift"] = actions.find_drift(gh, actor.user)
                     st.rerun()
 

@@ -66,7 +66,7 @@ def review_block(gh: Gatehouse, me: User, key: str, *, as_platform: bool = False
                 "Ends": [_when(r.expires_on) for r in listed.items],
                 "Last data movement": [_when(r.last_movement) or "none" for r in listed.items],
                 "Holder says": [ANSWERS.get(r.holder_answer or "", "") for r in listed.items],
-                "Review": [r.decision.label if r.decision else "to review" for r in listed.items],
+                "Review": [_review_state(r) for r in listed.items],
             }
         ),
         hide_index=True,
@@ -90,6 +90,12 @@ def review_block(gh: Gatehouse, me: User, key: str, *, as_platform: bool = False
                 lambda: actions.keep_the_rest(gh, me, source, as_platform=as_platform),
                 lambda kept: f"Kept the remaining {kept:,} grants.",
             )
+
+
+def _review_state(row: reviews.ReviewRow) -> str:
+    if row.ended:
+        return row.ended.sentence()
+    return row.decision.label if row.decision else "to review"
 
 
 def _describe(row: reviews.ReviewRow) -> str:

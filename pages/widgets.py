@@ -15,6 +15,7 @@ from core.adapters.models import utcnow
 from core.context import Gatehouse
 from core.domain import GatehouseError
 from core.notify import deliver_email
+from core.rules import EndedByLeaving
 from pages.markup import literal
 
 T = TypeVar("T")
@@ -58,8 +59,15 @@ def flash() -> None:
         st.warning(literal(message))
 
 
-def aws_state(applied: bool, error: str | None) -> str:
-    """Whether AWS has what the database says, as a person would say it."""
+def aws_state(applied: bool, error: str | None, ended: EndedByLeaving | None = None) -> str:
+    """Whether AWS has what the database says, as a person would say it; a leaver's grant is revoked, not live."""
+    if ended:
+        waiting = (
+            ""
+            if applied
+            else (f"; removing it from AWS is pending: {error}" if error else "; removing it from AWS is pending")
+        )
+        return ended.sentence() + waiting
     if applied:
         return "Applied in AWS"
     return f"Waiting for AWS: {error}" if error else "Waiting for AWS"

@@ -21,7 +21,7 @@ from core.actions.grant_access import ExternalNeedsConfirmation, GrantOutcome, a
 from core.actions.import_iam import ImportReport, import_roles
 from core.actions.mark_leaver import Departure, mark_left
 from core.actions.preview_object import preview
-from core.actions.reconcile import Drift, find_drift, repair, retry_pending
+from core.actions.reconcile import Drift, Repaired, find_drift, repair, retry_pending
 from core.actions.record_movement import record_movement, reuse_movement
 from core.actions.refuse_request import refuse_request
 from core.actions.request_access import request_access
@@ -46,6 +46,7 @@ __all__ = [
     "ImportReport",
     "JoinAsked",
     "Joiner",
+    "Repaired",
     "Restored",
     "ReviewRun",
     "Reviewed",

@@ -3,7 +3,6 @@ every managed role's live policies compared with the desired ones, the drift sho
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from core import audit
@@ -14,6 +13,7 @@ from core.context import Gatehouse
 from core.domain import GatehouseError
 from core.iam_sync import SyncOutcome, all_principals, desired_grants, mark_changed, sync_pending
 from core.policy import PolicyTooLarge, RolePolicies, minify
+from core.policy_diff import StatementGap, statement_gaps
 from core.rules import check_platform_admin
 
 
@@ -27,44 +27,38 @@ def retry_pending(gatehouse: Gatehouse, actor: User) -> list[SyncOutcome]:
 @dataclass(frozen=True)
 class Drift:
     role_name: str
-    what: str  # one line a person can read: which policy differs and how
+    what: str  # one line a person can read: which statements differ (and which policy is missing or extra)
+    gaps: tuple[StatementGap, ...] = ()  # the permissions only IAM, or only Gatehouse, has
+
+    @property
+    def repaired(self) -> str:
+        """What repairing it changes, as a person would say it."""
+        if self.gaps:
+            return "; ".join(gap.repair for gap in self.gaps)
+        return f"rewrote its policies ({self.what})"
 
 
 def _describe(role_name: str, desired: RolePolicies, live: LivePolicies) -> list[Drift]:
-    found: list[Drift] = []
+    """One drift for the role if any of its policies differs: the statements that differ across them all, and which
+    document is missing or no longer wanted."""
     if not live.role_exists:
         return [Drift(role_name, "the role does not exist")]
+    notes: list[str] = []
     if live.inline is None:
-        found.append(Drift(role_name, "the s3-access inline policy is missing"))
-    elif minify(live.inline) != minify(desired.inline):
-        found.append(
-            Drift(role_name, f"the s3-access inline policy differs: {_statement_diff(desired.inline, live.inline)}")
-        )
-    for number, document in enumerate(desired.managed, start=1):
-        current = live.managed.get(number)
-        if current is None:
-            found.append(Drift(role_name, f"managed policy {number} is missing or not attached"))
-        elif minify(current) != minify(document):
-            found.append(Drift(role_name, f"managed policy {number} differs: {_statement_diff(document, current)}"))
+        notes.append("the s3-access inline policy is missing")
+    for number in range(1, len(desired.managed) + 1):
+        if number not in live.managed:
+            notes.append(f"managed policy {number} is missing or not attached")
     for number in sorted(set(live.managed) - set(range(1, len(desired.managed) + 1))):
-        found.append(Drift(role_name, f"managed policy {number} is attached but no longer wanted"))
-    return found
-
-
-def _statement_diff(desired: dict, live: dict) -> str:
-    want = {json.dumps(s, sort_keys=True) for s in desired.get("Statement", [])}
-    have = {json.dumps(s, sort_keys=True) for s in _statements(live)}
-    parts = []
-    if have - want:
-        parts.append(f"{len(have - want)} statement(s) not granted by Gatehouse")
-    if want - have:
-        parts.append(f"{len(want - have)} granted statement(s) missing")
-    return ", ".join(parts) or "same statements in another form"
-
-
-def _statements(document: dict) -> list[dict]:
-    statements = document.get("Statement", [])
-    return [statements] if isinstance(statements, dict) else list(statements)
+        notes.append(f"managed policy {number} is attached but no longer wanted")
+    live_documents = [live.inline, *(live.managed.get(n) for n in range(1, len(desired.managed) + 1))]
+    if not notes and all(
+        minify(have or {}) == minify(want) for have, want in zip(live_documents, desired.documents, strict=True)
+    ):
+        return []
+    gaps = statement_gaps(desired.documents, [d for d in (live.inline, *live.managed.values()) if d is not None])
+    what = [*(gap.drift for gap in gaps), *notes] or ["the same statements, laid out differently in its policies"]
+    return [Drift(role_name, "; ".join(what), tuple(gaps))]
 
 
 def find_drift(gatehouse: Gatehouse, actor: User) -> list[Drift]:
@@ -85,9 +79,20 @@ def find_drift(gatehouse: Gatehouse, actor: User) -> list[Drift]:
     return drift
 
 
-def repair(gatehouse: Gatehouse, drift: list[Drift], actor: User) -> list[SyncOutcome]:
-    """Rewrite the drifted roles and record each repair in the audit trail."""
+@dataclass(frozen=True)
+class Repaired:
+    role_name: str
+    changed: str  # what was put back or taken away
+
+    @property
+    def sentence(self) -> str:
+        return f"{self.role_name}: {self.changed}"
+
+
+def repair(gatehouse: Gatehouse, drift: list[Drift], actor: User) -> list[Repaired]:
+    """Rewrite the drifted roles and record each repair in the audit trail; says, role by role, what it changed."""
     roles = sorted({d.role_name for d in drift})
+    changed = {role: "; ".join(d.repaired for d in drift if d.role_name == role) for role in roles}
     with gatehouse.session() as session:
         actor = acting(session, actor)
         check_platform_admin(actor).enforce()
@@ -98,11 +103,11 @@ def repair(gatehouse: Gatehouse, drift: list[Drift], actor: User) -> list[SyncOu
                 session,
                 actor.username,
                 "drift-repaired",
-                f"Repaired {role_name}: " + "; ".join(d.what for d in drift if d.role_name == role_name),
+                f"Repaired {role_name}: " + changed[role_name],
                 subject=role_name,
             )
     outcomes = sync_pending(gatehouse, roles)
     failed = [o for o in outcomes if o.error]
     if failed:
         raise GatehouseError(f"{len(failed)} role(s) could not be repaired; first: {failed[0].error}")
-    return outcomes
+    return [Repaired(role, changed[role]) for role in roles]

@@ -13,9 +13,9 @@ from core.actor import acting
 from core.adapters.models import App, DataSource, Grant, RoleSync, SyncState, User, UserStatus, utcnow
 from core.config import Settings
 from core.domain import AccessLevel, SourceKind, console_url
-from core.queries import active_admins, get_source, get_user, is_active_admin, live_grant, visible_to
+from core.queries import active_admins, get_source, get_user, is_active_admin, left_marked_by, live_grant, visible_to
 from core.reads.page import Page, fetch
-from core.rules import check_manages_source, check_platform_admin, is_active
+from core.rules import EndedByLeaving, check_manages_source, check_platform_admin, ended_by_leaving, is_active
 
 
 @dataclass(frozen=True)
@@ -101,9 +101,9 @@ class AccessEntry:
     level: AccessLevel
     paths: tuple[str, ...]
     expires_on: date | None
-    applied: bool
+    applied: bool  # AWS has what the database says: the grant, or for a leaver's, its revocation
     apply_error: str | None
-    left: bool = False
+    ended: EndedByLeaving | None = None  # the holder has left: revoked, kept on record
 
 
 def administered_source_names(session: Session, actor: User, search: str = "", limit: int | None = None) -> Page[str]:
@@ -137,7 +137,7 @@ def access_list(
     check_manages_source(actor, source.name, admin_of_it=is_active_admin(session, actor, source)).enforce()
     principal = func.coalesce(User.username, App.name)
     query = (
-        select(Grant, User, App, RoleSync)
+        select(Grant, User, App, RoleSync, left_marked_by())
         .outerjoin(User, col(User.id) == Grant.user_id)
         .outerjoin(App, col(App.id) == Grant.app_id)
         .outerjoin(
@@ -160,21 +160,28 @@ def access_list(
             level=AccessLevel(grant.level),
             paths=tuple(grant.paths),
             expires_on=grant.expires_on,
-            applied=_applied(sync, grant),
+            applied=_applied(sync, grant, ended),
             apply_error=sync.last_error if sync is not None and sync.state == SyncState.FAILED else None,
-            left=bool(user and user.status != UserStatus.ACTIVE),
+            ended=ended,
         )
-        for grant, user, app, sync in rows
+        for grant, user, app, sync, marked_by in rows
+        for ended in [_ended(user, marked_by)]
     ]
     return Page(items=entries, total=total, offset=offset, limit=limit or total)
 
 
-def _applied(sync: RoleSync | None, grant: Grant) -> bool:
+def _ended(user: User | None, marked_by: str | None) -> EndedByLeaving | None:
+    return ended_by_leaving(user.status, user.left_at, marked_by) if user else None
+
+
+def _applied(sync: RoleSync | None, grant: Grant, ended: EndedByLeaving | None = None) -> bool:
+    """Has AWS taken this grant (or, a leaver's, its revocation: applied since they left)?"""
+    since = max(grant.updated_at, ended.left_at) if ended and ended.left_at else grant.updated_at
     return (
         sync is not None
         and sync.state == SyncState.APPLIED
         and sync.applied_at is not None
-        and sync.applied_at >= grant.updated_at
+        and sync.applied_at >= since
     )
 
 
@@ -202,6 +209,7 @@ class AccessRow:
     level: AccessLevel
     paths: tuple[str, ...]
     expires_on: date | None
+    ended: EndedByLeaving | None = None  # the holder has left: revoked, kept on record
 
 
 def list_access(
@@ -211,7 +219,7 @@ def list_access(
     actor = acting(session, actor)
     check_platform_admin(actor).enforce()
     query = (
-        select(Grant, DataSource.name, User.username, App.name)
+        select(Grant, DataSource.name, User, App.name, left_marked_by())
         .join(DataSource, col(DataSource.id) == Grant.source_id)
         .outerjoin(User, col(User.id) == Grant.user_id)
         .outerjoin(App, col(App.id) == Grant.app_id)
@@ -222,6 +230,13 @@ def list_access(
         query = query.where(Grant.source_id == get_source(session, actor, source_name).id)
     rows = session.exec(query.order_by(DataSource.name, User.username)).all()
     return [
-        AccessRow(source, user or f"app:{app}", AccessLevel(grant.level), tuple(grant.paths), grant.expires_on)
-        for grant, source, user, app in rows
+        AccessRow(
+            source,
+            user.username if user else f"app:{app}",
+            AccessLevel(grant.level),
+            tuple(grant.paths),
+            grant.expires_on,
+            _ended(user, marked_by),
+        )
+        for grant, source, user, app, marked_by in rows
     ]

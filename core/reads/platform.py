@@ -11,9 +11,9 @@ from sqlmodel import Session, col, select
 
 from core.adapters.models import DataSource, Grant, RoleSync, SyncState, User, UserStatus
 from core.domain import AccessLevel, SourceKind
-from core.queries import active_admins
+from core.queries import active_admins, left_marked_by
 from core.reads.page import Page
-from core.rules import check_platform_admin
+from core.rules import EndedByLeaving, check_platform_admin, ended_by_leaving
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class UserRow:
     line_manager: str | None
     platform_admin: bool
     external: bool
-    left: bool
+    ended: EndedByLeaving | None  # they have left: every grant of theirs is revoked
 
 
 @dataclass(frozen=True)
@@ -48,14 +48,22 @@ class UnappliedRole:
 def users(session: Session, actor: User, search: str = "", offset: int = 0, limit: int = 50) -> Page[UserRow]:
     check_platform_admin(actor).enforce()
     manager = aliased(User)
-    query = select(User, manager.username).outerjoin(manager, col(manager.id) == User.line_manager_id)
+    query = select(User, manager.username, left_marked_by()).outerjoin(manager, col(manager.id) == User.line_manager_id)
     if search.strip():
         query = query.where(col(User.username).contains(search.strip().lower()))
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(query.order_by(User.username).offset(offset).limit(limit)).all()
     items = [
-        UserRow(u.username, u.display_name, u.email, m, u.is_platform_admin, u.is_external, u.status == UserStatus.LEFT)
-        for u, m in rows
+        UserRow(
+            u.username,
+            u.display_name,
+            u.email,
+            m,
+            u.is_platform_admin,
+            u.is_external,
+            ended_by_leaving(u.status, u.left_at, by),
+        )
+        for u, m, by in rows
     ]
     return Page(items, total, offset, limit)
 

@@ -28,9 +28,9 @@ from core.adapters.models import (
 )
 from core.csv_export import csv_records
 from core.domain import AccessLevel, NotFound, format_paths
-from core.queries import administered_by
+from core.queries import administered_by, left_marked_by
 from core.reads.page import Page, fetch
-from core.rules import Person, check_platform_admin
+from core.rules import EndedByLeaving, Person, check_platform_admin, ended_by_leaving
 from core.rules.reviews import CampaignState, ReviewDecision
 
 REVIEWABLE_STATES = (CampaignState.OPEN.value, CampaignState.OVERDUE.value)
@@ -90,10 +90,11 @@ class ReviewRow:
     holder_answer: str | None
     decision: ReviewDecision | None
     decided_by: str | None
+    ended: EndedByLeaving | None = None  # the holder has left since: revoked, nothing left to review
 
     @property
     def pending(self) -> bool:
-        return self.decision is None or not self.decision.settled
+        return self.ended is None and (self.decision is None or not self.decision.settled)
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,7 @@ def to_review(
     total = done.total - done.reviewed if pending_only else done.total
     granter = aliased(User)
     details = session.exec(
-        select(ReviewItem, ReviewCampaign.due_on, DataSource.name, User.username, User.is_external, Grant, granter)
+        select(ReviewItem, ReviewCampaign.due_on, DataSource.name, User, Grant, granter, left_marked_by())
         .join(ReviewCampaign, col(ReviewCampaign.id) == ReviewItem.campaign_id)
         .join(DataSource, col(DataSource.id) == ReviewItem.source_id)
         .join(User, col(User.id) == ReviewItem.user_id)
@@ -161,18 +162,18 @@ def to_review(
     ).all()
     position = {item_id: n for n, item_id in enumerate(ids)}
     rows = sorted(details, key=lambda row: position[row[0].id])
-    since = _granted_events(session, [(item, name) for item, _, _, name, _, _, _ in rows])
+    since = _granted_events(session, [(item, user.username) for item, _, _, user, *_ in rows])
     moved = _last_movements(session, [item for item, *_ in rows])
     items = []
-    for item, due_on, source_name, holder, external, grant, by in rows:
+    for item, due_on, source_name, holder, grant, by, marked_by in rows:
         event = since.get(item.id or 0)
         items.append(
             ReviewRow(
                 item_id=item.id or 0,
                 due_on=due_on,
                 source=source_name,
-                holder=holder,
-                external=external,
+                holder=holder.username,
+                external=holder.is_external,
                 level=AccessLevel(grant.level if grant else item.level),
                 paths=tuple(grant.paths if grant else item.paths),
                 expires_on=grant.expires_on if grant else item.expires_on,
@@ -183,6 +184,7 @@ def to_review(
                 holder_answer=item.holder_answer,
                 decision=ReviewDecision(item.decision) if item.decision else None,
                 decided_by=item.decided_by,
+                ended=ended_by_leaving(holder.status, holder.left_at, marked_by),
             )
         )
     return ReviewPage(items, total, offset, limit, done)
@@ -354,7 +356,7 @@ def campaigns(session: Session, actor: User, offset: int = 0, limit: int = 20) -
 
 REPORT_FIELDS = (
     "campaign", "source", "holder", "external", "level", "paths", "ends", "decision", "decided_by", "decided_at",
-    "reason", "holder_answer", "answered_at", "level_after", "paths_after", "ends_after", "aws",
+    "reason", "holder_answer", "answered_at", "level_after", "paths_after", "ends_after", "aws", "holder_left",
 )  # fmt: skip
 
 
@@ -368,7 +370,7 @@ def report(
     if session.get(ReviewCampaign, campaign_id) is None:
         raise NotFound(f"There is no access review numbered {campaign_id}.")
     query = (
-        select(ReviewItem, DataSource.name, User.username, User.is_external)
+        select(ReviewItem, DataSource.name, User, left_marked_by())
         .join(DataSource, col(DataSource.id) == ReviewItem.source_id)
         .join(User, col(User.id) == ReviewItem.user_id)
         .where(ReviewItem.campaign_id == campaign_id)
@@ -377,14 +379,15 @@ def report(
     return Page([_report_row(*row) for row in rows], total, offset, limit or total)
 
 
-def _report_row(item: ReviewItem, source: str, holder: str, external: bool) -> dict[str, Any]:
+def _report_row(item: ReviewItem, source: str, holder: User, marked_by: str | None) -> dict[str, Any]:
+    ended = ended_by_leaving(holder.status, holder.left_at, marked_by)
     decision = ReviewDecision(item.decision) if item.decision else None
     after = item.after or {}
     return {
         "campaign": item.campaign_id,
         "source": source,
-        "holder": holder,
-        "external": "yes" if external else "no",
+        "holder": holder.username,
+        "external": "yes" if holder.is_external else "no",
         "level": AccessLevel(item.level).label,
         "paths": format_paths(tuple(item.paths)),
         "ends": item.expires_on.isoformat() if item.expires_on else "",
@@ -400,6 +403,7 @@ def _report_row(item: ReviewItem, source: str, holder: str, external: bool) -> d
         "paths_after": format_paths(tuple(after["paths"])) if after.get("level") else "",
         "ends_after": after.get("expires_on") or "",
         "aws": item.aws_outcome or "",
+        "holder_left": ended.sentence() if ended else "",
     }
 
 

@@ -28,6 +28,7 @@ from core.rules.decision import (
     Request,
 )
 from core.rules.grants import (
+    EndedByLeaving,
     Held,
     check_access_may_change,
     check_end_date,
@@ -35,6 +36,7 @@ from core.rules.grants import (
     check_no_overlap,
     covers,
     covers_held,
+    ended_by_leaving,
     is_live,
     place_grant,
 )
@@ -85,6 +87,7 @@ __all__ = [
     "UNREVIEWED_MODES",
     "CampaignState",
     "Decision",
+    "EndedByLeaving",
     "Held",
     "Person",
     "Request",
@@ -122,6 +125,7 @@ __all__ = [
     "check_withdrawer",
     "covers",
     "covers_held",
+    "ended_by_leaving",
     "in_review_scope",
     "is_active",
     "is_live",

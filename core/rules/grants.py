@@ -28,6 +28,27 @@ def is_live(expires_on: date | None, archived_at: datetime | None, holder: UserS
     )
 
 
+@dataclass(frozen=True)
+class EndedByLeaving:
+    """A grant its holder's leaving ended: kept on record for the audit, live nowhere (IAM revokes it)."""
+
+    left_at: datetime | None
+    marked_by: str | None  # who marked them as having left (the audit trail's user-left event); None if unrecorded
+
+    def sentence(self) -> str:
+        when = f" on {self.left_at:%d %b %Y %H:%M} UTC" if self.left_at else ""
+        by = f" by {self.marked_by}" if self.marked_by else ""
+        return f"Revoked{when}: marked as having left{by}"
+
+
+def ended_by_leaving(
+    holder: UserStatus | None, left_at: datetime | None, marked_by: str | None
+) -> EndedByLeaving | None:
+    """A grant held by someone who has left is revoked, whatever its end date or source: the one rule every read of
+    grants shows it by (`is_live` is its other side)."""
+    return EndedByLeaving(left_at, marked_by) if holder == UserStatus.LEFT else None
+
+
 def covers(held_level: AccessLevel, held_paths: tuple[str, ...], level: AccessLevel, paths: tuple[str, ...]) -> bool:
     """Does access held (a level on paths, none = the whole bucket) already give everything asked for?"""
     if held_level.rank < level.rank:

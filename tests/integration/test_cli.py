@@ -188,11 +188,15 @@ def test_reconcile_dry_run_reports_drift_and_reconcile_repairs_it(gatehouse: Gat
     )
     dry = gatehouse_cli("reconcile", "--dry-run")
     assert dry.returncode == 0, dry.stderr
-    assert "alpha_user_alice: the s3-access inline policy differs" in dry.stdout
+    assert (
+        "alpha_user_alice: IAM has other actions (s3:*) on every resource (*) that Gatehouse did not grant"
+        in dry.stdout
+    )
     assert "nothing changed" in dry.stdout
     assert actions.find_drift(gatehouse, platform_operator("t"))  # the dry run left it as it was
     repaired = gatehouse_cli("reconcile")
     assert repaired.returncode == 0 and "repaired 1 role(s)" in repaired.stdout
+    assert "repaired alpha_user_alice: took away other actions (s3:*) on every resource (*)" in repaired.stdout
     assert "no drift" in gatehouse_cli("reconcile", "--dry-run").stdout
 
 
