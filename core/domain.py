@@ -108,6 +108,9 @@ MAX_DESCRIPTION = 500  # characters: what a new data source holds
 MAX_PATHS = 50  # paths in one list
 MAX_PATH_BYTES = 512  # each path, in UTF-8: half of S3's 1,024-byte key, leaving room for the names under it
 MAX_PATHS_TEXT = MAX_PATHS * (MAX_PATH_BYTES + 1)  # the paths field: every path on a line of its own
+# An end date lies at most this many days ahead (two years): further is a slip of the keyboard (9999-12-31), and
+# access that should not end is asked for as such, with no end date, where reviews look at it again.
+MAX_END_DAYS = 731
 
 # Control characters (C0 and C1, but tab and newline) have no place in anything a person types here; PostgreSQL
 # refuses NUL outright.

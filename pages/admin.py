@@ -111,7 +111,7 @@ def manage_access(gh: Gatehouse, me: User) -> None:
                     "as it is: a person may read one path and write another. "
                     f"At most {MAX_PATHS:d} paths, each at most {MAX_PATH_BYTES:,} bytes long.",
                 )
-                until = widgets.end_date(key="grant-until")
+                until = widgets.end_date("grant-until")
                 confirm_external = st.checkbox(
                     "I confirm that external users among them should have this access",
                     help="External users need this confirmation, and can never be admins.",
@@ -165,7 +165,7 @@ def manage_access(gh: Gatehouse, me: User) -> None:
                         help="One path a line; empty = whole bucket. "
                         f"At most {MAX_PATHS:d} paths, each at most {MAX_PATH_BYTES:,} bytes long.",
                     )
-                    until = widgets.end_date(key=f"edit-until-{ident}", value=entry.expires_on)
+                    until = widgets.end_date(f"edit-until-{ident}", entry.expires_on)
                     with st.container(horizontal=True):
                         saved = st.form_submit_button("Save", type="primary")
                         revoked = st.form_submit_button("Revoke access")
@@ -238,7 +238,7 @@ if decide_section.open:
                         help="Fewer paths than asked is fine; empty = whole bucket (only if the whole bucket was "
                         f"asked for). At most {MAX_PATHS:d} paths, each at most {MAX_PATH_BYTES:,} bytes long.",
                     )
-                    until = widgets.end_date(key=f"until-{r.id}", value=r.expires_on, latest=r.expires_on)
+                    until = widgets.end_date(f"until-{r.id}", r.expires_on)
                     return level, paths, until
 
                 decisions.decision_form(

@@ -330,8 +330,8 @@ if audit_tab.open:
     with audit_tab:
         # Two rows of filters, each one horizontal container (columns would be a block for the row and one a field)
         with st.container(horizontal=True):
-            since = st.date_input("From", value=utcnow().date() - timedelta(days=30), key="audit-since")
-            until = st.date_input("To", value=utcnow().date(), key="audit-until")
+            since = widgets.any_date("From", utcnow().date() - timedelta(days=30), "audit-since")
+            until = widgets.any_date("To", utcnow().date(), "audit-until")
             action = st.selectbox("Action", ["(any)", *cached.audit_action_names()], key="audit-action")
             who = st.text_input("Actor", key="audit-who")
         with st.container(horizontal=True, vertical_alignment="bottom"):

@@ -75,7 +75,7 @@ if ask.open:
                 max_chars=MAX_BUSINESS_NEED,
                 help=f"The admins decide on it. At most {MAX_BUSINESS_NEED:,} characters.",
             )
-            until = widgets.end_date(key="ask-until")
+            until = widgets.end_date("ask-until")
             submitted = st.form_submit_button("Send request", type="primary")
         if submitted:
             if source is None:

@@ -138,7 +138,7 @@ def _decide(gh: Gatehouse, me: User, row: reviews.ReviewRow, key: str) -> None:
                     help="Fewer paths, or none. "
                     f"At most {MAX_PATHS:d} paths, each at most {MAX_PATH_BYTES:,} bytes long.",
                 )
-                until = widgets.end_date(key=f"ru-{ident}", value=row.expires_on)
+                until = widgets.end_date(f"ru-{ident}", row.expires_on)
                 reason = st.text_input(
                     "Reason (optional)",
                     key=f"rr-{ident}",
@@ -186,8 +186,8 @@ def platform_reviews(gh: Gatehouse, me: User) -> None:
     platform team can review."""
     with st.form("review-start"):
         st.markdown("**Start an access review**")
-        due = st.date_input(
-            "Due date", value=utcnow().date() + timedelta(days=28), key="review-due", format="YYYY-MM-DD"
+        due = widgets.any_date(
+            "Due date", utcnow().date() + timedelta(days=28), "review-due", help="After today, within a year."
         )
         scope = st.multiselect(
             "Sources (none: every source)", cached.read(catalog.source_names, me, limit=500), key="review-scope"

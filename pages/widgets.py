@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 import streamlit as st
 
-from core.adapters.models import utcnow
 from core.context import Gatehouse
-from core.domain import GatehouseError
+from core.domain import MAX_END_DAYS, GatehouseError
 from core.notify import deliver_email
 from core.rules import EndedByLeaving
 from pages.markup import literal
@@ -87,19 +86,31 @@ def moment(value: datetime, *, seconds: bool = False) -> str:
     return f"{value:%d %b %Y %H:%M:%S} UTC" if seconds else f"{value:%d %b %Y %H:%M} UTC"
 
 
-def end_date(key: str | None = None, value: date | None = None, latest: date | None = None) -> date | None:
-    """When access ends: a date after today, or empty (the default) for access that does not end. One widget: a
-    date shown beside an "only until" switch would read as set when it is not."""
-    tomorrow = utcnow().date() + timedelta(days=1)
+def any_date(label: str, value: date | None, key: str, help: str | None = None) -> date | None:
+    """The one date field of every page. Its bounds are the calendar's own (date.min, date.max): Streamlit shows a
+    typed date outside a field's bounds in red and gives the script the field's last valid value (or None) instead,
+    so a bound would hand core a date the person did not choose. Every date typed reaches the script as typed, and
+    core's rules refuse what is out of range with one sentence (`rules.check_end_date`, `check_due_date`)."""
     return st.date_input(
-        "End date (optional)",
+        literal(label),
         value=value,
-        min_value=None if value is not None and value < tomorrow else tomorrow,  # an edit keeps a date now passed
-        max_value=latest,
+        min_value=date.min,
+        max_value=date.max,
         key=key,
         format="YYYY-MM-DD",
-        help="Access ends on this day: its holder and the source's admins are told a week before. "
-        "Leave empty for access that does not end.",
+        help=None if help is None else literal(help),
+    )
+
+
+def end_date(key: str, value: date | None = None) -> date | None:
+    """When access ends: a date after today, or empty (the default) for access that does not end. One widget: a
+    date shown beside an "only until" switch would read as set when it is not."""
+    return any_date(
+        "End date (optional)",
+        value,
+        key,
+        help=f"Access ends on this day, at most two years ({MAX_END_DAYS:,} days) ahead: its holder and the "
+        "source's admins are told a week before. Leave empty for access that does not end.",
     )
 
 

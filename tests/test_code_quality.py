@@ -314,3 +314,19 @@ def test_no_test_asserts_how_long_something_took() -> None:
         if isinstance(node, ast.Assert) and any(clock in ast.unparse(node) for clock in clocks)
     ]
     assert not timed, f"a timing assertion in a test: {timed}"
+
+
+def test_every_date_field_gives_the_script_the_date_typed() -> None:
+    """Streamlit shows a typed date outside a date_input's bounds in red and gives the script the field's last valid
+    value (or None) instead, and with no bounds given its bounds are ten years either side: so every date field's
+    bounds are the calendar's own (date.min, date.max), what is typed reaches core as typed, and core's rules refuse
+    what is out of range with one sentence (issue 25: 9999-12-31 stored a request with no end date)."""
+    fields = [
+        (f"{path.relative_to(ROOT)}:{node.lineno}", {k.arg: ast.unparse(k.value) for k in node.keywords})
+        for path in PAGES
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "date_input"
+    ]
+    assert fields, "no st.date_input found: the walk looks in the wrong place"
+    bounded = [where for where, kw in fields if (kw.get("min_value"), kw.get("max_value")) != ("date.min", "date.max")]
+    assert not bounded, f"a date field whose bounds would swallow a typed date (use widgets.any_date): {bounded}"

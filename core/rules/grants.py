@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from core.domain import (
+    MAX_END_DAYS,
     AccessLevel,
     UserStatus,
     format_paths,
@@ -141,8 +142,19 @@ def check_no_overlap(others: Sequence[Held], paths: tuple[str, ...], username: s
 
 
 def check_end_date(expires_on: date | None, today: date) -> Decision:
-    if expires_on is not None and expires_on <= today:
-        return Decision(False, f"The end date {expires_on:%d %B %Y} has passed: choose a date after today.")
+    """An end date, wherever one is set (asked, approved, granted, changed, reviewed; page or CLI), lies after today
+    and at most MAX_END_DAYS ahead; none at all is access that does not end."""
+    if expires_on is None:
+        return ALLOWED
+    if expires_on <= today:
+        return Decision(False, f"The end date {expires_on:%d %B %Y} is not after today: choose a later date.")
+    latest = today + timedelta(days=MAX_END_DAYS)
+    if expires_on > latest:
+        return Decision(
+            False,
+            f"The end date {expires_on:%d %B %Y} is more than two years away: choose one by {latest:%d %B %Y}, "
+            "or leave it empty for access that does not end.",
+        )
     return ALLOWED
 
 

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 from unittest import mock
 
@@ -15,7 +16,7 @@ from sqlmodel import select
 from core import actions, cli
 from core.actions import sign_in_link
 from core.actor import platform_operator
-from core.adapters.models import AuditEvent, DataMovement, DataSource, Grant
+from core.adapters.models import AuditEvent, DataMovement, DataSource, Grant, utcnow
 from core.config import Settings
 from core.context import Gatehouse
 from core.domain import InvalidInput
@@ -113,6 +114,7 @@ def test_operator_adds_a_joiner_and_prints_their_one_time_link_then_a_new_one(  
 def test_operator_adds_a_joiner_grants_lists_and_revokes(gatehouse: Gatehouse, gatehouse_cli) -> None:  # type: ignore[no-untyped-def]
     added = gatehouse_cli("users", "add", "frank", "--email", "frank@example.org", "--line-manager", "carol")
     assert added.returncode == 0, added.stderr
+    ends = utcnow().date() + timedelta(days=60)
     granted = gatehouse_cli(
         "access",
         "grant",
@@ -124,11 +126,11 @@ def test_operator_adds_a_joiner_grants_lists_and_revokes(gatehouse: Gatehouse, g
         "--path",
         "/reports",
         "--until",
-        "2099-01-31",
+        ends.isoformat(),
     )
     assert granted.returncode == 0, granted.stderr
     listed = gatehouse_cli("access", "list", "--source", "alpha-pricing-models")
-    assert "alpha-pricing-models\tfrank\tread-only\t/reports\tuntil 2099-01-31" in listed.stdout
+    assert f"alpha-pricing-models\tfrank\tread-only\t/reports\tuntil {ends}" in listed.stdout
     assert "alpha-pricing-models\talice\tread-only\t/reports" in listed.stdout
     assert gatehouse.aws.iam.get_role(RoleName="alpha_user_frank")
     policy = gatehouse.aws.iam.get_role_policy(RoleName="alpha_user_frank", PolicyName="s3-access")["PolicyDocument"]
@@ -156,6 +158,10 @@ def test_operator_adds_a_joiner_grants_lists_and_revokes(gatehouse: Gatehouse, g
         (
             ("access", "grant", "alpha-pricing-models", "alice", "--level", "read-only", "--until", "31/01/2099"),
             "YYYY-MM-DD",
+        ),
+        (  # a date as far as a date goes: the same limit as on the pages (issue 25)
+            ("access", "grant", "alpha-pricing-models", "alice", "--level", "read-only", "--until", "9999-12-31"),
+            "The end date 31 December 9999 is more than two years away",
         ),
         (("sources", "create", "Alpha_Bad", "--admin", "alice"), "must start with alpha-"),
         (("sources", "create", "alpha-new-thing", "--admin", "erin"), "has left"),

@@ -39,7 +39,7 @@ from core.adapters.models import (
 )
 from core.config import Settings
 from core.context import Gatehouse
-from core.domain import AccessLevel, GatehouseError, InvalidInput, parse_paths
+from core.domain import MAX_END_DAYS, AccessLevel, GatehouseError, InvalidInput, parse_paths
 from core.queries import get_user
 from core.reads import queues
 from core.startup import start
@@ -168,7 +168,7 @@ def ask(gatehouse: Gatehouse, **fields: Any) -> None:
         assert_sane_paths(stored.paths)
         assert stored.business_need == form["business_need"].strip()
         assert 20 <= len(stored.business_need) <= 2000
-        assert stored.expires_on is None or stored.expires_on > utcnow().date()
+        assert stored.expires_on is None or 0 < (stored.expires_on - utcnow().date()).days <= MAX_END_DAYS
     actions.withdraw_request(gatehouse, alice, asked.id)  # so that the next example may ask again
 
 
@@ -219,6 +219,7 @@ def grant(gatehouse: Gatehouse, **fields: Any) -> None:
                 list(actions.as_paths(form["paths"])),
                 form["expires_on"],
             )
+            assert held.expires_on is None or 0 < (held.expires_on - utcnow().date()).days <= MAX_END_DAYS
             assert_sane_paths(held.paths)
 
 

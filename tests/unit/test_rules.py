@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from core import rules
-from core.domain import AccessLevel, RequestStatus, UserStatus, path_covers
+from core.domain import MAX_END_DAYS, AccessLevel, RequestStatus, UserStatus, path_covers
 
 TODAY = date(2026, 12, 2)
 
@@ -155,6 +155,20 @@ def test_a_source_keeps_an_admin_and_an_end_date_is_after_today() -> None:
     assert rules.check_keeps_an_admin(["bob", "carol"], "bob", "alpha-x").allowed
     assert not rules.check_end_date(TODAY, TODAY).allowed
     assert rules.check_end_date(date(2026, 12, 3), TODAY).allowed and rules.check_end_date(None, TODAY).allowed
+
+
+def test_an_end_date_lies_at_most_two_years_ahead_wherever_it_is_set() -> None:
+    """One limit for a request, an approval, a grant, a change, a review and the CLI: all call check_end_date."""
+    latest = TODAY + timedelta(days=MAX_END_DAYS)
+    assert rules.check_end_date(latest, TODAY).allowed
+    assert not rules.check_end_date(latest + timedelta(days=1), TODAY).allowed
+    far = rules.check_end_date(date(9999, 12, 31), TODAY)
+    assert not far.allowed
+    assert far.reason == (
+        f"The end date 31 December 9999 is more than two years away: choose one by {latest:%d %B %Y}, "
+        "or leave it empty for access that does not end."
+    )
+    assert not rules.check_end_date(date.min, TODAY).allowed  # the earliest a date field takes
 
 
 # --- several grants of one person on one source: levels on separate paths ---------------------------------------
