@@ -73,7 +73,7 @@ def archive_source(gatehouse: Gatehouse, actor: User, name: str) -> Archived:
         )
         notify(
             session,
-            holders,
+            [h for h in holders if h.id != actor.id],  # who archived it knows
             NotificationKind.ACCESS_ENDED,
             f"{source.name} was archived",
             f"{actor.username} archived {source.name}: your access to it has ended. Its data is kept.",
