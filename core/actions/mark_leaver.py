@@ -67,7 +67,7 @@ def mark_left(gatehouse: Gatehouse, actor: User, username: str) -> Departure:
         user.left_at = utcnow()
         session.add(user)
         session.flush()
-        admins = active_admins(session, [s.id for s in administered if s.id is not None])
+        admins = active_admins(session, [s.id for s in held if s.id is not None])  # held: all they administered too
         orphaned = sorted(s.name for s in administered if not admins.get(s.id or 0))
         mark_changed(session, [user_principal(gatehouse.settings.env, user)])
         audit.record(
@@ -80,7 +80,7 @@ def mark_left(gatehouse: Gatehouse, actor: User, username: str) -> Departure:
             orphaned=orphaned,
         )
         _close_requests(session, actor, user)
-        _tell_admins(session, user, held, admins=active_admins(session, [s.id for s in held if s.id is not None]))
+        _tell_admins(session, actor, user, held, admins)
         leaver = user.username  # as stored: the role is named after it, never after the text as typed
     outcome = sync_pending(gatehouse, [user_role_name(gatehouse.settings.env, leaver)])
     return Departure(leaver, orphaned, next((o.error for o in outcome if o.error), None))
@@ -94,14 +94,27 @@ def _close_requests(session: Session, actor: User, user: User) -> None:
         move(session, request, RequestStatus.REFUSED, actor)
         request.decision_reason = f"{user.username} has left."
         session.add(request)
+        audit.record(
+            session,
+            actor.username,
+            "request-refused",
+            f"{user.username}'s request {request.id} was refused: they have left",
+            source_id=request.source_id,
+            subject=user.username,
+            request_id=request.id,
+        )
 
 
-def _tell_admins(session: Session, user: User, held: Sequence[DataSource], admins: dict[int, list[str]]) -> None:
-    """Each admin of a source the leaver had access to hears it, once, whatever the number of such sources."""
+def _tell_admins(
+    session: Session, actor: User, user: User, held: Sequence[DataSource], admins: dict[int, list[str]]
+) -> None:
+    """Each admin of a source the leaver had access to hears it (but who marked them), once, whatever the number of
+    such sources."""
     ended: dict[str, list[str]] = {}
     for source in held:
         for admin in admins.get(source.id or 0, []):
-            ended.setdefault(admin, []).append(source.name)
+            if admin != actor.username:
+                ended.setdefault(admin, []).append(source.name)
     for admin in users_named(session, list(ended)):
         names = ", ".join(sorted(ended[admin.username]))
         notify(
