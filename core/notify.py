@@ -25,8 +25,9 @@ from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from core.adapters import email
-from core.adapters.models import Notification, User, utcnow
+from core.adapters.models import AccessRequest, Notification, User, utcnow
 from core.context import Gatehouse
+from core.domain import RequestStatus
 from core.reads.page import Page
 
 BATCH_SIZE = 50  # notifications locked and sent per transaction
@@ -58,15 +59,27 @@ class DeliveryReport:
 
 
 def notify(
-    session: Session, users: Iterable[User], kind: NotificationKind, subject: str, body: str
+    session: Session,
+    users: Iterable[User],
+    kind: NotificationKind,
+    subject: str,
+    body: str,
+    *,
+    request_id: int | None = None,
 ) -> list[Notification]:
-    """Add one notification per distinct active user to the session's unit of work; leavers are not told."""
+    """Add one notification per distinct active user to the session's unit of work; leavers are not told.
+
+    `request_id`: the request a decider is asked about; their message then shows where it stands (`standings`)."""
     added: dict[int, Notification] = {}
     for user in users:
         # No id: an operator acting from outside the app (platform_operator), who has no inbox.
         if user.is_active and user.id is not None and user.id not in added:
             added[user.id] = Notification(
-                user_id=user.id, kind=kind.value, subject=subject[:_SUBJECT_LENGTH], body=body
+                user_id=user.id,
+                kind=kind.value,
+                subject=subject[:_SUBJECT_LENGTH],
+                body=body,
+                request_id=request_id,
             )
     session.add_all(added.values())
     return list(added.values())
@@ -83,6 +96,54 @@ def inbox(session: Session, user: User, offset: int = 0, limit: int = 20) -> Pag
         .limit(limit)
     ).all()
     return Page(list(items), total, offset, limit)
+
+
+def moved_on(session: Session, request_id: int, actor: User) -> None:
+    """A request moved on (withdrawn, confirmed, decided): the messages that asked its deciders about it are new again
+    for all but the one who moved it, and show where it stands now (`standings`): nobody is left asked to decide
+    what is settled."""
+    query = update(Notification).where(col(Notification.request_id) == request_id)
+    if actor.id is not None:  # an operator outside the app (no id) has no inbox: everyone asked hears it
+        query = query.where(col(Notification.user_id) != actor.id)
+    session.exec(query.values(read_at=None))  # type: ignore[call-overload]
+
+
+def standings(session: Session, user: User, notification_ids: tuple[int, ...]) -> dict[int, str]:
+    """Where the request each of the user's messages asks about stands now, by the message's id ("Withdrawn by
+    alice"): read with the inbox, so it is never out of date. Messages about no request are left out."""
+    asked = session.exec(
+        select(Notification.id, AccessRequest)
+        .join(AccessRequest, col(AccessRequest.id) == Notification.request_id)
+        .where(col(Notification.id).in_(notification_ids), Notification.user_id == user.id)
+    ).all()
+    people = {r.requester_id for _, r in asked}
+    people |= {i for _, r in asked for i in (r.decided_by_id, r.confirmed_by_id) if i is not None}
+    names: dict[int | None, str] = {
+        u.id: u.username for u in session.exec(select(User).where(col(User.id).in_(people)))
+    }
+    return {message: standing(request, names) for message, request in asked if message is not None}
+
+
+def standing(request: AccessRequest, names: dict[int | None, str]) -> str:
+    """A request's state in one line, naming who moved it there (`names`: usernames by id)."""
+    # no id: the platform team's operator, acting from outside the app
+    decider = names.get(request.decided_by_id, "the platform team")
+    confirmer = names.get(request.confirmed_by_id, "the line manager")
+    match RequestStatus(request.status):
+        case RequestStatus.WITHDRAWN:
+            return f"Withdrawn by {names.get(request.requester_id, '?')}"
+        case RequestStatus.APPROVED:
+            return f"Approved by {decider}"
+        case RequestStatus.REFUSED:
+            return f"Refused by {decider}: {request.decision_reason}"
+        case RequestStatus.PENDING_PLATFORM if request.confirmed_by_id is not None:
+            return f"Confirmed by {confirmer}: waiting for the platform team"
+        case RequestStatus.PENDING_PLATFORM:
+            return "Waiting for the platform team"
+        case RequestStatus.PENDING_LINE_MANAGER:
+            return "Waiting for the line manager's confirmation"
+        case _:
+            return "Waiting for a decision"
 
 
 def mark_read(session: Session, user: User, notification_ids: Iterable[int] | None = None) -> int:

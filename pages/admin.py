@@ -246,7 +246,7 @@ if decide_section.open:
                     me,
                     request,
                     "Approve",
-                    lambda chosen: actions.approve_request(gh, me, request.id, *chosen),
+                    lambda chosen, reason: actions.approve_request(gh, me, request.id, *chosen, reason=reason),
                     lambda chosen: (
                         f"Approved: {request.requester} has {chosen[0].label.lower()} access to {request.source}."
                     ),

@@ -31,7 +31,7 @@ if request is not None:
             me,
             request,
             "Confirm the business need",
-            lambda _: actions.confirm_request(gh, me, request.id),
+            lambda _, __: actions.confirm_request(gh, me, request.id),
             lambda _: f"Confirmed: {request.requester}'s request now goes to the platform team.",
             f"Refused {request.requester}'s request.",
             grants=False,  # confirming grants nothing: the platform team grants it next

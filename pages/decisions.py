@@ -59,7 +59,7 @@ def decision_form(
     me: User,
     request: RequestView,
     approve: str,
-    approving: Callable[[Any], Any],
+    approving: Callable[[Any, str], Any],
     approved: Callable[[Any], str],
     refused: str,
     fields: Callable[[], Any] = lambda: None,
@@ -69,8 +69,8 @@ def decision_form(
     """One form to decide a request, the same wherever requests are decided: the approver's own fields (`fields`:
     what it returns is what was chosen, `(level, paths, end date)` or None for as asked), what approving does in AWS
     (`grants`: said from the policy compiler's documents before and after, redrawn as the fields change), the reason
-    the requester is told if it is refused, and the two buttons side by side. On approval, `approving(chosen)` acts
-    and `approved(chosen)` is the sentence shown."""
+    the requester is told (needed to refuse; optional to approve, when the approval grants), and the two buttons side
+    by side. On approval, `approving(chosen, reason)` acts and `approved(chosen)` is the sentence shown."""
     chosen = fields()  # outside the form: each change redraws what approving would do
     if grants:
         level, paths, until = chosen or (request.level, "\n".join(request.paths), request.expires_on)
@@ -79,16 +79,18 @@ def decision_form(
         st.text("\n".join(effect))  # paths and names as text
     with st.form(f"decide-{request.id}"):
         reason = st.text_area(
-            "Reason for refusing",
+            "Reason" if grants else "Reason for refusing",
             key=f"reason-{request.id}",
             max_chars=MAX_REASON,
-            help=f"The requester reads it. Not needed to approve. At most {MAX_REASON:,} characters.",
+            help="The requester reads it. Needed to refuse; "
+            + ("optional to approve: say why if you grant less than asked. " if grants else "not needed to confirm. ")
+            + f"At most {MAX_REASON:,} characters.",
         )
         with st.container(horizontal=True):
             approve_clicked = st.form_submit_button(literal(approve), type="primary")
             refuse_clicked = st.form_submit_button("Refuse")
     if approve_clicked:
-        act(gh, lambda: approving(chosen), approved(chosen))
+        act(gh, lambda: approving(chosen, reason if grants else ""), approved(chosen))
     if refuse_clicked:
         act(gh, lambda: actions.refuse_request(gh, me, request.id, reason), refused)
 

@@ -1,4 +1,5 @@
-"""Inbox: what Gatehouse told me — requests to decide, decisions, confirmations, access about to end."""
+"""Inbox: what Gatehouse told me — requests to decide (with where each stands now), decisions, confirmations, access
+granted, changed, revoked or ended."""
 
 import streamlit as st
 
@@ -16,6 +17,7 @@ widgets.flash()
 reviews_view.holder_questions(gh, me)  # an access review asks whether I still need my access
 page_number = st.session_state.get("inbox-page", 0)
 page = cached.read(notify.inbox, me, offset=page_number * PAGE_SIZE, limit=PAGE_SIZE)
+standing = cached.read(notify.standings, me, tuple(item.id for item in page.items if item.id is not None))
 if not page.items:
     st.info("Nothing here yet.")
 for item in page.items:
@@ -27,6 +29,8 @@ for item in page.items:
         f":gray[{widgets.moment(item.created_at)}]",
         expanded=True,
     ):
+        if item.id in standing:  # the request it asks about, as it stands now: nobody decides what is settled
+            st.markdown(f"**{literal(standing[item.id])}**")
         st.text(item.body)
 shown_unread = [item.id for item in page.items if item.read_at is None and item.id is not None]
 if shown_unread:  # seen now: counted as read from the next visit on

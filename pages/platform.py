@@ -62,7 +62,7 @@ if requests_tab.open:
                     me,
                     request,
                     "Grant as asked",
-                    lambda _: actions.approve_request(gh, me, request.id),
+                    lambda _, reason: actions.approve_request(gh, me, request.id, reason=reason),
                     lambda _: f"Granted to {request.requester}.",
                     f"Refused {request.requester}'s request.",
                 )

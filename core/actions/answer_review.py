@@ -61,7 +61,7 @@ def answer_review(gatehouse: Gatehouse, actor: User, item_id: int, still_needed:
         )
         if still_needed:
             return Reviewed(ReviewDecision(decided) if decided else ReviewDecision.KEEP, actor.username, source.name)
-        roles = record_revoke(gatehouse, session, actor, source, actor, tuple(grant.paths))
+        roles = record_revoke(gatehouse, session, actor, source, actor, tuple(grant.paths), announce=False)
         item.reason, item.after = NO_LONGER_NEEDED, {}
         session.add(item)
         admins = active_admins(session, [source.id or 0]).get(source.id or 0, [])

@@ -9,7 +9,7 @@ from core.actions.deciding import deciding
 from core.actions.grant_access import GrantOutcome, record_grant
 from core.adapters.models import RequestStatus, User
 from core.context import Gatehouse
-from core.domain import AccessLevel, format_paths
+from core.domain import MAX_REASON, AccessLevel, check_text, format_paths
 from core.iam_sync import sync_pending
 from core.notify import NotificationKind
 from core.rules import approval_terms, check_not_confirmer
@@ -22,7 +22,10 @@ def approve_request(
     level: AccessLevel | None = None,
     paths: str | None = None,
     expires_on: date | None = None,
+    reason: str = "",
 ) -> GrantOutcome:
+    """Approve; `reason` (optional) says why, most of all when granting less than was asked."""
+    reason = check_text(reason, "reason", MAX_REASON)
     with deciding(gatehouse, actor, request_id, RequestStatus.APPROVED) as decision:
         request, source, requester = decision.request, decision.source, decision.requester
         check_not_confirmer(decision.actor, request).enforce()
@@ -47,17 +50,33 @@ def approve_request(
         )
         changed = (granted_level, granted_paths, ends) != (asked_level, asked_paths, request.expires_on)
         who = decision.actor.username
+        if reason:
+            request.decision_reason = reason
+        asked = _terms(asked_level, source.name, asked_paths, request.expires_on)
+        granted = _terms(granted_level, source.name, granted_paths, ends)
         decision.record(
             "request-approved",
             f"{who} approved {requester.username}'s request for {source.name}"
-            + (f", granting {granted_level.label.lower()} ({format_paths(granted_paths)})" if changed else ""),
+            + (f", granting {granted_level.label.lower()} ({format_paths(granted_paths)})" if changed else "")
+            + (f": {reason}" if reason else ""),
             [requester],
             NotificationKind.DECISION_MADE,
-            f"Your request for {source.name} was approved",
-            f"{who} approved your request: you have {granted_level.label.lower()} access to {source.name} "
-            f"({format_paths(granted_paths)})" + (f" until {ends:%d %B %Y}." if ends else "."),
+            f"Your request for {source.name} was approved" + (" in part" if changed else ""),
+            (
+                f"{who} approved less than you asked. You asked for {asked}; you have {granted}."
+                if changed
+                else f"{who} approved your request: you have {granted}."
+            )
+            + (f"\nWhy: {reason}" if reason else ""),
             before={"level": asked_level.value, "paths": list(asked_paths)},
             after={"level": granted_level.value, "paths": list(granted_paths)},
         )
         requester_name = requester.username
     return GrantOutcome([requester_name], sync_pending(gatehouse, list(roles.values())))
+
+
+def _terms(level: AccessLevel, source: str, paths: tuple[str, ...], ends: date | None) -> str:
+    """Access as the requester reads it: "read only access to sales (whole bucket) until 31 March 2027"."""
+    return f"{level.label.lower()} access to {source} ({format_paths(paths)})" + (
+        f" until {ends:%d %B %Y}" if ends else ""
+    )

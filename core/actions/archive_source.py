@@ -15,7 +15,7 @@ from core.adapters.models import AccessRequest, App, Grant, RequestStatus, User,
 from core.context import Gatehouse
 from core.domain import InvalidInput
 from core.iam_sync import app_principal, mark_changed, sync_pending, user_principal
-from core.notify import NotificationKind, notify
+from core.notify import NotificationKind, moved_on, notify
 from core.queries import get_source, open_request
 from core.rules import check_transition
 
@@ -62,6 +62,7 @@ def archive_source(gatehouse: Gatehouse, actor: User, name: str) -> Archived:
             request.decided_at = utcnow()
             request.version += 1
             session.add(request)
+            moved_on(session, request.id or 0, actor)
         audit.record(
             session,
             actor.username,
@@ -72,10 +73,17 @@ def archive_source(gatehouse: Gatehouse, actor: User, name: str) -> Archived:
         )
         notify(
             session,
-            holders,
+            [h for h in holders if h.id != actor.id],  # who archived it knows
             NotificationKind.ACCESS_ENDED,
             f"{source.name} was archived",
             f"{actor.username} archived {source.name}: your access to it has ended. Its data is kept.",
+        )
+        notify(
+            session,
+            session.exec(select(User).where(col(User.id).in_([r.requester_id for r in open_requests]))).all(),
+            NotificationKind.DECISION_MADE,
+            f"Your request for {source.name} was refused",
+            f"{actor.username} archived {source.name}: your request for access to it is refused.",
         )
         bucket = source.name
     errors = [o.error for o in sync_pending(gatehouse, [p.role_name for p in principals]) if o.error]

@@ -6,7 +6,7 @@ from core.actions.deciding import deciding
 from core.adapters.models import RequestStatus, User, utcnow
 from core.context import Gatehouse
 from core.domain import AccessLevel
-from core.notify import NotificationKind
+from core.notify import NotificationKind, notify
 from core.queries import platform_team
 
 
@@ -23,4 +23,13 @@ def confirm_request(gatehouse: Gatehouse, actor: User, request_id: int) -> None:
             f"Confirmed request for {source.name} to grant",
             f"{who.username}, line manager of {requester.username}, confirmed their request for "
             f"{AccessLevel(request.level).label.lower()} access to the orphaned source {source.name}.",
+            asks=True,
+        )
+        notify(
+            decision.session,
+            [requester],
+            NotificationKind.DECISION_MADE,
+            f"Your request for {source.name} was confirmed",
+            f"{who.username}, your line manager, confirmed your request for access to {source.name}: it now waits "
+            "for the platform team, who grant it.",
         )

@@ -19,7 +19,7 @@ from core.actor import acting
 from core.adapters.models import AccessRequest, DataSource, RequestStatus, User, utcnow
 from core.context import Gatehouse
 from core.domain import InvalidInput
-from core.notify import NotificationKind, notify
+from core.notify import NotificationKind, moved_on, notify
 from core.queries import load_request, may_decide
 from core.rules import check_access_may_change, check_decision_step, check_transition
 
@@ -42,9 +42,12 @@ class Deciding:
         kind: NotificationKind,
         subject: str,
         body: str,
+        *,
+        asks: bool = False,
         **details: Any,
     ) -> None:
-        """The decision's audit event and its notification, in the same transaction as the decision."""
+        """The decision's audit event and its notification, in the same transaction as the decision. `asks`: the
+        notification asks its readers to decide the request next (their inbox then shows where it stands)."""
         audit.record(
             self.session,
             self.actor.username,
@@ -55,7 +58,7 @@ class Deciding:
             request_id=self.request.id,
             **details,
         )
-        notify(self.session, told, kind, subject, body)
+        notify(self.session, told, kind, subject, body, request_id=self.request.id if asks else None)
 
 
 @contextmanager
@@ -81,7 +84,8 @@ def deciding(gatehouse: Gatehouse, actor: User, request_id: int, new: RequestSta
 
 
 def move(session: Session, request: AccessRequest, new: RequestStatus, actor: User) -> None:
-    """Take one allowed step, only if nobody else moved the request since we read it (optimistic version)."""
+    """Take one allowed step, only if nobody else moved the request since we read it (optimistic version); the
+    deciders who were asked about it hear that it moved on."""
     check_transition(RequestStatus(request.status), new).enforce(InvalidInput)
     now = utcnow()
     values: dict[str, Any] = {"status": new, "version": request.version + 1, "updated_at": now}
@@ -95,3 +99,4 @@ def move(session: Session, request: AccessRequest, new: RequestStatus, actor: Us
     if result.rowcount != 1:
         raise InvalidInput("Someone else decided this request a moment ago: reload to see the decision.")
     session.refresh(request)
+    moved_on(session, request.id or 0, actor)

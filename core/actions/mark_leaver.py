@@ -3,17 +3,20 @@ sources they alone administered are orphaned (their requests go to line managers
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from core import audit
+from core.actions.deciding import move
 from core.actor import acting
-from core.adapters.models import DataSource, Grant, User, UserStatus, utcnow
+from core.adapters.models import AccessRequest, DataSource, Grant, RequestStatus, User, UserStatus, utcnow
 from core.context import Gatehouse
 from core.domain import AccessLevel, InvalidInput, user_role_name
 from core.iam_sync import mark_changed, sync_pending, user_principal
-from core.queries import active_admins, get_user
+from core.notify import NotificationKind, notify
+from core.queries import active_admins, get_user, open_request, users_named
 from core.rules import check_platform_admin
 
 
@@ -54,11 +57,17 @@ def mark_left(gatehouse: Gatehouse, actor: User, username: str) -> Departure:
             .join(Grant, col(Grant.source_id) == DataSource.id)
             .where(Grant.user_id == user.id, Grant.level == AccessLevel.ADMIN, col(DataSource.archived_at).is_(None))
         ).all()
+        held = session.exec(
+            select(DataSource)
+            .join(Grant, col(Grant.source_id) == DataSource.id)
+            .where(Grant.user_id == user.id, col(DataSource.archived_at).is_(None))
+            .distinct()
+        ).all()
         user.status = UserStatus.LEFT
         user.left_at = utcnow()
         session.add(user)
         session.flush()
-        admins = active_admins(session, [s.id for s in administered if s.id is not None])
+        admins = active_admins(session, [s.id for s in held if s.id is not None])  # held: all they administered too
         orphaned = sorted(s.name for s in administered if not admins.get(s.id or 0))
         mark_changed(session, [user_principal(gatehouse.settings.env, user)])
         audit.record(
@@ -70,6 +79,48 @@ def mark_left(gatehouse: Gatehouse, actor: User, username: str) -> Departure:
             subject=user.username,
             orphaned=orphaned,
         )
+        _close_requests(session, actor, user)
+        _tell_admins(session, actor, user, held, admins)
         leaver = user.username  # as stored: the role is named after it, never after the text as typed
     outcome = sync_pending(gatehouse, [user_role_name(gatehouse.settings.env, leaver)])
     return Departure(leaver, orphaned, next((o.error for o in outcome if o.error), None))
+
+
+def _close_requests(session: Session, actor: User, user: User) -> None:
+    """A leaver's open requests are refused: nobody is left asked to decide them (they could not be granted)."""
+    for request in session.exec(
+        select(AccessRequest).where(AccessRequest.requester_id == user.id, open_request())
+    ).all():
+        move(session, request, RequestStatus.REFUSED, actor)
+        request.decision_reason = f"{user.username} has left."
+        session.add(request)
+        audit.record(
+            session,
+            actor.username,
+            "request-refused",
+            f"{user.username}'s request {request.id} was refused: they have left",
+            source_id=request.source_id,
+            subject=user.username,
+            request_id=request.id,
+        )
+
+
+def _tell_admins(
+    session: Session, actor: User, user: User, held: Sequence[DataSource], admins: dict[int, list[str]]
+) -> None:
+    """Each admin of a source the leaver had access to hears it (but who marked them), once, whatever the number of
+    such sources."""
+    ended: dict[str, list[str]] = {}
+    for source in held:
+        for admin in admins.get(source.id or 0, []):
+            if admin != actor.username:
+                ended.setdefault(admin, []).append(source.name)
+    for admin in users_named(session, list(ended)):
+        names = ", ".join(sorted(ended[admin.username]))
+        notify(
+            session,
+            [admin],
+            NotificationKind.ACCESS_ENDED,
+            f"{user.username} has left",
+            f"{user.username} has left: their access to {names}, which you administer, has ended.",
+        )

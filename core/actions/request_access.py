@@ -111,6 +111,7 @@ def request_access(
             f"{requester.username} asks for access to {source.name}",
             f"{requester.username} asks for {level.label.lower()} access to {source.name} ({format_paths(parsed)}).\n"
             f"Business need: {need}",
+            request_id=request.id,
         )
         view = view_of(session, request)
     return view

@@ -20,7 +20,8 @@ from core.adapters.models import DataSource, User, utcnow
 from core.context import Gatehouse
 from core.domain import AccessLevel, InvalidInput, format_paths
 from core.iam_sync import mark_changed, sync_pending, user_principal
-from core.queries import get_source, get_user, held_grants
+from core.notify import NotificationKind, notify
+from core.queries import active_admins, get_source, get_user, held_grants, users_named
 
 
 def revoke_access(
@@ -44,10 +45,20 @@ def revoke_access(
 
 
 def record_revoke(
-    gatehouse: Gatehouse, session: Session, actor: User, source: DataSource, user: User, taken: tuple[str, ...]
+    gatehouse: Gatehouse,
+    session: Session,
+    actor: User,
+    source: DataSource,
+    user: User,
+    taken: tuple[str, ...],
+    *,
+    announce: bool = True,
 ) -> dict[str, str]:
     """Revoke in the caller's transaction (the caller has decided the actor may): the paths `taken` as held, or all
-    of the user's access to the source (none taken). Returns the role to sync, by the member's username."""
+    of the user's access to the source (none taken). Returns the role to sync, by the member's username.
+
+    The holder is told, or, when they gave it up themselves, the source's other admins (`announce` False: the
+    caller's own message says it)."""
     changing_access(session, source)
     grants = held_grants(session, source, user, to_change=True)
     if not grants:
@@ -85,4 +96,27 @@ def record_revoke(
         subject=user.username,
         before=as_recorded(before),
     )
+    if announce:
+        _announce(session, actor, source, user, taken)
     return {user.username: principal.role_name}
+
+
+def _announce(session: Session, actor: User, source: DataSource, user: User, taken: tuple[str, ...]) -> None:
+    what = f"access to {format_paths(taken)} of {source.name}" if taken else f"access to {source.name}"
+    if actor.id is None or actor.id != user.id:
+        notify(
+            session,
+            [user],
+            NotificationKind.ACCESS_ENDED,
+            f"Your access to {source.name} was revoked",
+            f"{actor.username} revoked your {what}.",
+        )
+        return
+    admins = active_admins(session, [source.id or 0]).get(source.id or 0, [])
+    notify(
+        session,
+        [a for a in users_named(session, admins) if a.id != user.id],
+        NotificationKind.ACCESS_CHANGED,
+        f"{user.username} gave up their access to {source.name}",
+        f"{user.username} gave up their {what}: it is revoked.",
+    )

@@ -258,7 +258,15 @@ def _revoke_if_undecided(
         )
         if taken.rowcount != 1:
             return None
-        return record_revoke(gatehouse, session, operator, source, holder, paths)  # type: ignore[arg-type]
+        return record_revoke(  # the holder and the admins are told once AWS has taken it (_settle)
+            gatehouse,
+            session,
+            operator,
+            source,
+            holder,
+            paths,
+            announce=False,  # type: ignore[arg-type]
+        )
 
 
 def _settle(

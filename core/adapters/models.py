@@ -321,6 +321,8 @@ class Notification(SQLModel, table=True):
     read_at: datetime | None = Field(default=None, index=True)
     emailed_at: datetime | None = Field(default=None, index=True)
     email_error: str | None = Field(default=None, sa_column=Column(String(500)))
+    # The request a decider's message asks about: the inbox shows where that request stands now (migration 0015).
+    request_id: int | None = Field(default=None, foreign_key="access_requests.id", index=True)
 
 
 class Revision(SQLModel, table=True):

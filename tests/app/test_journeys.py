@@ -299,7 +299,7 @@ def test_a_long_admin_queue_is_paged(app_env: Gatehouse) -> None:  # noqa: F811
 def test_bob_refuses_with_a_reason_that_alice_reads(app_env: Gatehouse) -> None:  # noqa: F811
     ask(sign_in("alice"), "alpha-pricing-models", "/reports")
     bob = go(sign_in("bob"), "pages/admin.py")
-    reason = widget(bob, "text_area", "Reason for refusing")
+    reason = widget(bob, "text_area", "Reason")
     assert reason.max_chars == 1000 and reason.help.endswith("At most 1,000 characters.")
     reason.input("Use the published extract instead.")
     widget(bob, "button", "Refuse").click()
