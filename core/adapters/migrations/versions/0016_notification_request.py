@@ -1,16 +1,16 @@
 """A decider's message names the request it asks about, so the inbox shows where the request stands now (withdrawn,
 approved, refused…) and a request that moves on tells its deciders again (issue #25 §3).
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-06
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
-down_revision = "0014"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
