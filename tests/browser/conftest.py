@@ -183,3 +183,22 @@ def settled(page) -> None:  # type: ignore[no-untyped-def]
         return quiet[0] >= 5
 
     eventually(page, finished, poll_ms=100)
+
+
+def sign_in_with_password(page, url: str, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    """The sign-in form filled and sent as a person would, until My data shows: on a loaded machine the form's first
+    run can still be drawing when the click lands, and Streamlit drops a click on what a run is replacing."""
+    page.goto(url)
+    page.get_by_role("textbox", name="Username").wait_for()
+    settled(page)
+    for attempt, wait in enumerate(tries(3)):
+        page.get_by_role("textbox", name="Username").fill(username)
+        page.get_by_role("textbox", name="Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        try:
+            page.get_by_role("heading", name="My data").first.wait_for(timeout=wait)
+            return
+        except Exception:
+            if attempt == 2 or page.get_by_role("button", name="Sign in").count() == 0:
+                raise
+            settled(page)

@@ -12,7 +12,7 @@ from core.config import Settings
 from core.seed import DEMO_PASSWORD
 from core.startup import start
 from tests.aws_helpers import as_user
-from tests.browser.conftest import settled, tries
+from tests.browser.conftest import settled, sign_in_with_password, tries
 from tests.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.browser
@@ -21,11 +21,7 @@ NEED = "I prepare the quarterly pricing review for the finance committee and nee
 
 def signed_in(browser, url: str, username: str):  # type: ignore[no-untyped-def]
     page = browser.new_context(viewport={"width": 1400, "height": 1100}).new_page()
-    page.goto(url)
-    page.get_by_role("textbox", name="Username").fill(username)
-    page.get_by_role("textbox", name="Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="My data").first.wait_for()
+    sign_in_with_password(page, url, username, DEMO_PASSWORD)
     settled(page)  # the sign-in's last reruns (its cookie) end on My data: a page opened before them is left again
     return page
 

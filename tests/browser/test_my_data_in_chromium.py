@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 from core.seed import DEMO_PASSWORD
-from tests.browser.conftest import settled
+from tests.browser.conftest import settled, sign_in_with_password
 from tests.conftest import ARTIFACTS
 
 
 def test_alice_signs_in_and_sees_my_data(app_url: str, browser) -> None:  # type: ignore[no-untyped-def]
     ARTIFACTS.mkdir(exist_ok=True)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(app_url)
-    page.get_by_role("textbox", name="Username").fill("alice")
-    page.get_by_role("textbox", name="Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-
-    page.get_by_role("heading", name="My data").first.wait_for()
+    sign_in_with_password(page, app_url, "alice", DEMO_PASSWORD)
     page.get_by_role("strong").filter(has_text="alpha-sales-analysis").wait_for()
     # "Other data sources" is a data grid: its cells are drawn on a canvas, with the text in an accessible table
     orphaned = page.locator('[data-testid="stDataFrame"]').get_by_text("none left (orphaned)")

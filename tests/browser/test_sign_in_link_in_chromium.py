@@ -13,7 +13,7 @@ from core.actions.sign_in_link import LINK_UNKNOWN
 from core.actor import platform_operator
 from core.config import Settings
 from core.startup import start
-from tests.browser.conftest import settled
+from tests.browser.conftest import settled, sign_in_with_password
 from tests.browser.test_access_stories import shot
 
 pytestmark = pytest.mark.browser
@@ -61,9 +61,5 @@ def test_a_joiner_chooses_their_password_with_the_link_and_is_signed_in(  # type
     assert again.get_by_role("button", name="Set my password").count() == 0
 
     fresh = browser.new_context().new_page()
-    fresh.goto(app_url)
-    fresh.get_by_role("textbox", name="Username").fill("frank")
-    fresh.get_by_role("textbox", name="Password").fill(PASSWORD)
-    fresh.get_by_role("button", name="Sign in").click()
-    fresh.get_by_role("heading", name="My data").first.wait_for()
+    sign_in_with_password(fresh, app_url, "frank", PASSWORD)
     assert "Signed in as frank" in fresh.inner_text("body")
