@@ -140,7 +140,7 @@ def test_operator_adds_a_joiner_grants_lists_and_revokes(gatehouse: Gatehouse, g
     assert "frank" not in gatehouse_cli("access", "list", "--source", "alpha-pricing-models").stdout
     with gatehouse.session() as session:
         actions = [e.action for e in session.exec(select(AuditEvent).where(AuditEvent.subject == "frank"))]
-    assert actions == ["user-added", "access-granted", "access-revoked"]
+    assert actions == ["user-added", "sign-in-link-made", "access-granted", "access-revoked"]  # password mode: a link
 
 
 @pytest.mark.parametrize(
