@@ -189,7 +189,7 @@ def sign_in_with_password(page, url: str, username: str, password: str) -> None:
     """The sign-in form filled and sent as a person would, until My data shows: on a loaded machine the form's first
     run can still be drawing when the click lands, and Streamlit drops a click on what a run is replacing."""
     page.goto(url)
-    page.get_by_role("textbox", name="Username").wait_for()
+    page.get_by_role("textbox", name="Username").first.wait_for()
     settled(page)
     for attempt, wait in enumerate(tries(3)):
         page.get_by_role("textbox", name="Username").fill(username)

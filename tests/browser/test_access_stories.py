@@ -61,7 +61,7 @@ def ask(page, url: str, source: str, paths: str = "") -> None:  # type: ignore[n
         page.get_by_role("textbox", name="Paths (optional)").fill(paths)
     page.get_by_role("textbox", name="Business need").fill(NEED)
     page.get_by_role("button", name="Send request").click()
-    page.get_by_text(f"Request sent for {source}").wait_for()
+    page.get_by_text(f"Request sent for {source}").first.wait_for()
 
 
 def choose(page, nth: int, option: str) -> None:  # type: ignore[no-untyped-def]
@@ -89,18 +89,18 @@ def test_alice_asks_bob_for_reports_and_gets_exactly_that(
     alice = signed_in(browser, app_url, "alice")
     ask(alice, app_url, "alpha-pricing-models", "/reports")
     alice.get_by_role("tab", name="My requests").click()
-    alice.get_by_text("waits for an admin of the source: bob", exact=True).wait_for()
+    alice.get_by_text("waits for an admin of the source: bob", exact=True).first.wait_for()
     shot(alice, "story1-1-alice-asked")
 
     bob = signed_in(browser, app_url, "bob")
     open_page(bob, "Admin")
-    bob.get_by_text(NEED).wait_for()
+    bob.get_by_text(NEED).first.wait_for()
     shot(bob, "story1-2-bob-queue")
     bob.get_by_role("button", name="Approve").first.click()
-    bob.get_by_text("Approved: alice has read only access to alpha-pricing-models").wait_for()
+    bob.get_by_text("Approved: alice has read only access to alpha-pricing-models").first.wait_for()
 
     open_page(alice, "My data")
-    alice.get_by_role("strong").filter(has_text="alpha-pricing-models").wait_for()
+    alice.get_by_role("strong").filter(has_text="alpha-pricing-models").first.wait_for()
     body = alice.inner_text("body")
     assert "/reports" in body and "Traceback" not in body
     shot(alice, "story1-3-alice-my-data")
@@ -118,23 +118,23 @@ def test_alice_asks_for_an_orphan_carol_confirms_dave_grants(
     alice = signed_in(browser, app_url, "alice")
     ask(alice, app_url, "alpha-legacy-orphan")
     alice.get_by_role("tab", name="My requests").click()
-    alice.get_by_text("waits for your line manager, carol", exact=True).wait_for()
+    alice.get_by_text("waits for your line manager, carol", exact=True).first.wait_for()
 
     carol = signed_in(browser, app_url, "carol")
     open_page(carol, "Confirmations")
     shot(carol, "story2-1-carol-confirmations")
     carol.get_by_role("button", name="Confirm the business need").click()
-    carol.get_by_text("now goes to the platform team").wait_for()
+    carol.get_by_text("now goes to the platform team").first.wait_for()
 
     dave = signed_in(browser, app_url, "dave")
     open_page(dave, "Platform")
-    dave.get_by_text("Confirmed by the requester's line manager.").wait_for()
+    dave.get_by_text("Confirmed by the requester's line manager.").first.wait_for()
     shot(dave, "story2-2-dave-platform")
     dave.get_by_role("button", name="Grant as asked").click()
-    dave.get_by_text("Granted to alice.").wait_for()
+    dave.get_by_text("Granted to alice.").first.wait_for()
 
     open_page(alice, "My data")
-    alice.get_by_role("strong").filter(has_text="alpha-legacy-orphan").wait_for()
+    alice.get_by_role("strong").filter(has_text="alpha-legacy-orphan").first.wait_for()
     shot(alice, "story2-3-alice-my-data")
     gatehouse = start(Settings(data_dir=tmp_path, local_aws_port=int(moto_reset.rsplit(":", 1)[1])))
     with as_user(gatehouse, "alice") as role:

@@ -38,17 +38,17 @@ def test_alice_uploads_browses_previews_and_downloads(app_url: str, browser, mot
     complete_form(alice, alice)
     alice.locator("input[type=file]").set_input_files(str(data))
     alice.get_by_role("button", name="Upload", exact=True).click()
-    alice.get_by_text("Uploaded notes/orders.csv to alpha-shared-workspace").wait_for()
+    alice.get_by_text("Uploaded notes/orders.csv to alpha-shared-workspace").first.wait_for()
     shot(alice, "movement-1-uploaded")
 
     open_page(alice, "My data")
     choose(alice, 0, "alpha-shared-workspace")  # Browse: the source picker
     alice.get_by_role("button", name="notes").click()
-    alice.get_by_text("orders.csv", exact=True).wait_for()
+    alice.get_by_text("orders.csv", exact=True).first.wait_for()
     choose(alice, 1, "notes/orders.csv")  # Browse: the object picker
     alice.get_by_role("button", name="Preview the first rows").click()
     table = alice.get_by_role("tabpanel", name="Preview").locator('[data-testid="stDataFrame"]')
-    table.wait_for()
+    table.first.wait_for()
     table.hover()  # the table's toolbar shows on hover: search and full screen, but no way to take the rows away
     alice.get_by_role("button", name="Search").first.wait_for()
     assert alice.get_by_role("button", name="Download as CSV").count() == 0
@@ -57,7 +57,7 @@ def test_alice_uploads_browses_previews_and_downloads(app_url: str, browser, mot
 
     alice.get_by_role("tab", name="Download").click()
     complete_form(alice, alice.get_by_role("tabpanel", name="Download"))
-    alice.get_by_role("button", name="Save orders.csv").wait_for()
+    alice.get_by_role("button", name="Save orders.csv").first.wait_for()
     alice.get_by_role("tab", name="Preview").click()  # the page reruns, the form stays complete: nothing is read
     alice.get_by_role("tab", name="Download").click()
     assert actions(tmp_path, moto_reset).count("data-downloaded") == 0  # nothing has left yet

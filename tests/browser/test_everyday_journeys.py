@@ -62,7 +62,7 @@ def test_alice_requests_from_my_data_uploads_and_reuses_her_form(
     alice.get_by_role("textbox", name="Paths (optional)").fill("/reports/\n")  # a folder's slash, a last newline
     alice.get_by_role("textbox", name="Business need").fill(NEED)
     alice.get_by_role("button", name="Send request").click()
-    alice.get_by_text("Request sent for alpha-pricing-models").wait_for()
+    alice.get_by_text("Request sent for alpha-pricing-models").first.wait_for()
     settled(alice)
     assert alice.get_by_role("textbox", name="Business need").input_value() == ""  # a fresh form: not sent twice
     assert alice.get_by_role("textbox", name="Paths (optional)").input_value() == ""
@@ -72,7 +72,7 @@ def test_alice_requests_from_my_data_uploads_and_reuses_her_form(
 
     # Upload: the source she only reads is named, with the way to ask for read/write
     open_page(alice, "Upload")
-    alice.get_by_text("Not listed because you can only read them: alpha-sales-analysis.").wait_for()
+    alice.get_by_text("Not listed because you can only read them: alpha-sales-analysis.").first.wait_for()
     shot(alice, "everyday-3-alice-upload-says-why")
     alice.get_by_role("button", name="Request read/write").click()
     alice.get_by_role("heading", name="Request access").first.wait_for()
@@ -87,10 +87,10 @@ def test_alice_requests_from_my_data_uploads_and_reuses_her_form(
     complete_form(alice, alice)
     alice.locator("input[type=file]").set_input_files(str(data))
     alice.get_by_role("button", name="Upload", exact=True).click()
-    alice.get_by_text("Uploaded orders.csv to alpha-shared-workspace").wait_for()
+    alice.get_by_text("Uploaded orders.csv to alpha-shared-workspace").first.wait_for()
     alice.get_by_role("button", name="Fill in a new form").click()
     reuse = alice.get_by_role("button", name="Use the form you completed at")
-    reuse.wait_for()
+    reuse.first.wait_for()
     shot(alice, "everyday-4-alice-reuses-her-form")
     reuse.click()
     alice.get_by_text("is complete.").first.wait_for()
@@ -102,7 +102,7 @@ def test_alice_requests_from_my_data_uploads_and_reuses_her_form(
     alice.get_by_role("tab", name="Download").click()
     panel = alice.get_by_role("tabpanel", name="Download")
     answers = panel.get_by_role("textbox", name="What the data is")
-    answers.wait_for()
+    answers.first.wait_for()
     assert answers.input_value() == "Monthly orders by region, aggregated."  # the upload's answers, to review
     assert panel.get_by_role("textbox", name="Where it goes").input_value() == "My computer"
     shot(alice, "everyday-5-alice-download-form-prefilled")
@@ -117,8 +117,8 @@ def test_bob_grants_only_members_and_approves_for_less_time_knowing_what_it_does
 
     bob = signed_in(browser, app_url, "bob")
     open_page(bob, "Admin")
-    bob.get_by_text("What approving does in AWS").wait_for()
-    bob.get_by_text("alice's role gains read on alpha-pricing-models/reports/*").wait_for()
+    bob.get_by_text("What approving does in AWS").first.wait_for()
+    bob.get_by_text("alice's role gains read on alpha-pricing-models/reports/*").first.wait_for()
     ends = utcnow().date() + timedelta(days=30)
     when = bob.locator('[data-testid="stDateInput"] input').first
     when.fill(ends.isoformat())
@@ -127,7 +127,7 @@ def test_bob_grants_only_members_and_approves_for_less_time_knowing_what_it_does
     settled(bob)
     shot(bob, "everyday-6-bob-sees-what-approving-does")
     bob.get_by_role("button", name="Approve").first.click()
-    bob.get_by_text("Approved: alice has read only access to alpha-pricing-models").wait_for()
+    bob.get_by_text("Approved: alice has read only access to alpha-pricing-models").first.wait_for()
 
     bob.get_by_role("tab", name="Manage access").click()
     settled(bob)
@@ -137,13 +137,13 @@ def test_bob_grants_only_members_and_approves_for_less_time_knowing_what_it_does
     search = bob.get_by_role("textbox", name="Find platform members")
     search.fill("nobody")
     search.press("Enter")
-    bob.get_by_text("No platform member called nobody: the platform team adds members.").wait_for()
+    bob.get_by_text("No platform member called nobody: the platform team adds members.").first.wait_for()
     shot(bob, "everyday-7-bob-no-such-member")
     search.fill("")
     search.press("Enter")
     settled(bob)
     bob.get_by_role("combobox").nth(1).click()  # the members picker: bob himself is not among them
-    bob.get_by_role("option", name="alice").wait_for()
+    bob.get_by_role("option", name="alice").first.wait_for()
     assert bob.get_by_role("option", name="bob").count() == 0
     assert bob.get_by_text("Select all").count() == 0
     bob.keyboard.press("Escape")
@@ -158,7 +158,7 @@ def test_dave_reads_the_audit_trail_without_sign_ins_and_one_event_in_full(
     open_page(dave, "Platform")
     dave.get_by_role("tab", name="Audit trail").click()
     table = dave.locator('[data-testid="stDataFrame"]').first
-    table.wait_for()
+    table.first.wait_for()
     settled(dave)
     without = events_counted(dave)
     shot(dave, "everyday-8-dave-audit-trail-without-sign-ins")
@@ -166,11 +166,11 @@ def test_dave_reads_the_audit_trail_without_sign_ins_and_one_event_in_full(
     settled(dave)
     with_sign_ins = events_counted(dave)
     assert with_sign_ins > without  # dave's and the others' sign-ins were there all along, hidden
-    dave.get_by_text("click a row to read the event in full").wait_for()
+    dave.get_by_text("click a row to read the event in full").first.wait_for()
     shot(dave, "everyday-9-dave-audit-trail-with-sign-ins")
 
 
 def events_counted(page) -> int:  # type: ignore[no-untyped-def]
     caption = page.get_by_text(re.compile(r"^\d+ events, newest first ·")).first
-    caption.wait_for()
+    caption.first.wait_for()
     return int(caption.inner_text().split()[0])

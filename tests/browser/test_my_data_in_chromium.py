@@ -11,7 +11,7 @@ def test_alice_signs_in_and_sees_my_data(app_url: str, browser) -> None:  # type
     ARTIFACTS.mkdir(exist_ok=True)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     sign_in_with_password(page, app_url, "alice", DEMO_PASSWORD)
-    page.get_by_role("strong").filter(has_text="alpha-sales-analysis").wait_for()
+    page.get_by_role("strong").filter(has_text="alpha-sales-analysis").first.wait_for()
     # "Other data sources" is a data grid: its cells are drawn on a canvas, with the text in an accessible table
     orphaned = page.locator('[data-testid="stDataFrame"]').get_by_text("none left (orphaned)")
     orphaned.first.wait_for(state="attached")  # the last table on the page has rendered
@@ -33,12 +33,12 @@ def test_alice_signs_in_and_sees_my_data(app_url: str, browser) -> None:  # type
     page.get_by_role("heading", name="My data").first.wait_for()
 
     page.get_by_role("button", name="Sign out").click()
-    page.get_by_role("button", name="Sign in").wait_for()
+    page.get_by_role("button", name="Sign in").first.wait_for()
     # The sign-out's run draws the form first; the page it replaces goes at the end of that run (under load, later)
     page.wait_for_function("() => !document.body.innerText.includes('alpha-sales-analysis')")
     page.wait_for_function("() => !document.cookie.includes('gatehouse=')")
     page.reload()  # signed out means signed out: a reload shows the sign-in form, not alice's data
-    page.get_by_role("button", name="Sign in").wait_for()
+    page.get_by_role("button", name="Sign in").first.wait_for()
     settled(page)
     assert "alpha-sales-analysis" not in page.inner_text("body")
     assert page.get_by_role("heading", name="My data").count() == 0

@@ -40,14 +40,14 @@ def at_the_provider(browser, url: str, sub: str):  # type: ignore[no-untyped-def
     page = browser.new_context(viewport={"width": 1400, "height": 1100}).new_page()
     page.goto(url)
     sign_in = page.get_by_role("button", name="Sign in")
-    sign_in.wait_for()
+    sign_in.first.wait_for()
     settled(page)
     body = page.inner_text("body")
     assert "Username" not in body and "Password" not in body  # no password form: the demo passwords do nothing
     for attempt, wait in enumerate(tries(3)):  # a click while the page still reruns can be swallowed: click again
         sign_in.click()
         try:
-            page.get_by_role("heading", name="Authorize Client").wait_for(timeout=wait)
+            page.get_by_role("heading", name="Authorize Client").first.wait_for(timeout=wait)
             break
         except Exception:
             if attempt == 2:
@@ -85,10 +85,10 @@ def test_alice_signs_in_at_the_provider_sees_her_sources_and_signs_out(
 
     alice.get_by_role("button", name="Sign out").click()
     alice.get_by_role("button", name="End session").click()  # the provider's own end of session
-    alice.get_by_role("button", name="Sign in").wait_for()
+    alice.get_by_role("button", name="Sign in").first.wait_for()
     settled(alice)
     alice.reload()  # the identity cookie is gone: a reload is the sign-in page again
-    alice.get_by_role("button", name="Sign in").wait_for()
+    alice.get_by_role("button", name="Sign in").first.wait_for()
     settled(alice)
     body = alice.inner_text("body")
     for leak in SIDEBAR_LEAKS:
@@ -105,26 +105,26 @@ def test_someone_the_platform_does_not_know_is_refused_asks_to_join_and_is_added
 ) -> None:  # type: ignore[no-untyped-def]
     mallory = at_the_provider(browser, oidc_app, "mallory")
     refusal = "You are not a member of the platform yet: the platform team adds members."
-    mallory.get_by_text(refusal).wait_for()
+    mallory.get_by_text(refusal).first.wait_for()
     settled(mallory)
     body = mallory.inner_text("body")
     for leak in SIDEBAR_LEAKS:
         assert leak not in body, f"a refused identity sees {leak!r}:\n{body}"
     shot(mallory, "oidc-3-not-a-member")
     mallory.get_by_role("button", name="Ask to join").click()
-    mallory.get_by_text("Your request to join is with the platform team.").wait_for()
+    mallory.get_by_text("Your request to join is with the platform team.").first.wait_for()
 
     dave = signed_in(browser, oidc_app, "dave")
     open_page(dave, "Platform")
     dave.get_by_role("tab", name="Users").click()
-    dave.get_by_text("Asking to join").wait_for()
+    dave.get_by_text("Asking to join").first.wait_for()
     settled(dave)
     shot(dave, "oidc-4-dave-asking-to-join")
     dave.get_by_role("button", name="Add as a member").click()
-    dave.get_by_text("Added mallory. They sign in through the identity provider, so no link is made.").wait_for()
+    dave.get_by_text("Added mallory. They sign in through the identity provider, so no link is made.").first.wait_for()
 
     again = signed_in(browser, oidc_app, "mallory")
-    again.get_by_text("You have no access to any data source yet.", exact=False).wait_for()
+    again.get_by_text("You have no access to any data source yet.", exact=False).first.wait_for()
     assert "Mallory **Mal** Jones" in again.inner_text("body")  # the name the provider sent, shown as text
 
     events = audit(tmp_path, moto_reset)
@@ -135,7 +135,7 @@ def test_someone_the_platform_does_not_know_is_refused_asks_to_join_and_is_added
 
 def test_a_leaver_is_refused(oidc_app: str, browser, moto_reset: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     erin = at_the_provider(browser, oidc_app, "erin")
-    erin.get_by_text("You have left the platform, so you cannot sign in").wait_for()
+    erin.get_by_text("You have left the platform, so you cannot sign in").first.wait_for()
     settled(erin)
     body = erin.inner_text("body")
     assert "Ask to join" not in body
@@ -151,7 +151,7 @@ def test_another_identity_claiming_alices_name_is_refused(
     """Two subs with preferred_username alice both used to sign in as alice: her first sign-in binds her to hers."""
     signed_in(browser, oidc_app, "alice").get_by_text("alpha-sales-analysis").first.wait_for()
     impostor = at_the_provider(browser, oidc_app, "impostor")
-    impostor.get_by_text("This member is already linked to another account at your identity provider").wait_for()
+    impostor.get_by_text("This member is already linked to another account at your identity provider").first.wait_for()
     settled(impostor)
     body = impostor.inner_text("body")
     assert "Ask to join" not in body and "Traceback" not in body

@@ -40,7 +40,7 @@ def review(page, option: str, button: str, said: str, level: str | None = None) 
     if level:
         choose(page, 2, level)
     page.get_by_role("button", name=button, exact=True).click()
-    page.get_by_text(said).wait_for()
+    page.get_by_text(said).first.wait_for()
     settled(page)
 
 
@@ -60,26 +60,26 @@ def test_dave_starts_bob_reviews_alice_answers_the_due_date_passes(
     choose(dave, 0, SALES)
     dave.keyboard.press("Escape")
     dave.get_by_role("button", name="Start review").click()
-    dave.get_by_text("Started access review 1: 5 grants of 4 people.").wait_for()
+    dave.get_by_text("Started access review 1: 5 grants of 4 people.").first.wait_for()
     shot(dave, "review-1-dave-started")
 
     bob = signed_in(browser, app_url, "bob")
     open_page(bob, "Admin")
     open_tab(bob, "Review access")
-    bob.get_by_text("0 of 4 reviewed").wait_for()
+    bob.get_by_text("0 of 4 reviewed").first.wait_for()
     shot(bob, "review-2-bob-to-review")
     review(bob, f"dave: read only on /published of {SALES}", "Keep", "Kept dave's access.")
     review(bob, f"carol: read/write on whole bucket of {SALES}", "Save change", "Lowered carol's access.", "Read only")
     review(bob, f"alice: read/write on /drafts of {SALES}", "Revoke alice's access", "Revoked alice's access.")
-    bob.get_by_text("3 of 4 reviewed").wait_for()
+    bob.get_by_text("3 of 4 reviewed").first.wait_for()
     shot(bob, "review-3-bob-reviewed")
 
     alice = signed_in(browser, app_url, "alice")
     open_page(alice, "Inbox")
-    alice.get_by_role("heading", name="Do you still need this access?").wait_for()
+    alice.get_by_role("heading", name="Do you still need this access?").first.wait_for()
     shot(alice, "review-4-alice-asked")
     alice.get_by_role("button", name="No longer needed").click()
-    alice.get_by_text(f"Your access to {SALES} is revoked.").wait_for()
+    alice.get_by_text(f"Your access to {SALES} is revoked.").first.wait_for()
 
     due = utcnow().date() + timedelta(days=29)  # the form's due date is four weeks away: the next day has come
     ran = actions.run_reviews(gatehouse, platform_operator("scheduler"), today=due)
@@ -88,8 +88,8 @@ def test_dave_starts_bob_reviews_alice_answers_the_due_date_passes(
     open_page(dave, "My data")
     open_page(dave, "Platform")
     open_tab(dave, "Reviews")
-    dave.get_by_text("4 of 5 reviewed · 1 overdue").wait_for()
-    dave.get_by_text("access review(s) overdue").wait_for()
+    dave.get_by_text("4 of 5 reviewed · 1 overdue").first.wait_for()
+    dave.get_by_text("access review(s) overdue").first.wait_for()
     with dave.expect_download() as downloaded:
         dave.get_by_role("button", name="Download the report (CSV)").click()
     rows = list(csv.DictReader(io.StringIO(Path(downloaded.value.path()).read_text())))

@@ -39,12 +39,12 @@ def test_a_joiner_chooses_their_password_with_the_link_and_is_signed_in(  # type
     url = joiner_link(tmp_path, moto_reset, app_url)
     page = browser.new_context(viewport={"width": 1400, "height": 1100}).new_page()
     page.goto(url)
-    page.get_by_role("heading", name="Choose your password").wait_for()
+    page.get_by_role("heading", name="Choose your password").first.wait_for()
     settled(page)
     page.get_by_role("textbox", name="New password").fill("too short")
     page.get_by_role("textbox", name="The same password again").fill("too short")
     page.get_by_role("button", name="Set my password").click()
-    page.get_by_text("The password needs at least 12 characters.").wait_for()
+    page.get_by_text("The password needs at least 12 characters.").first.wait_for()
     shot(page, "sign-in-link-1-choose-password")
     page.get_by_role("textbox", name="New password").fill(PASSWORD)
     page.get_by_role("textbox", name="The same password again").fill(PASSWORD)
@@ -57,7 +57,7 @@ def test_a_joiner_chooses_their_password_with_the_link_and_is_signed_in(  # type
 
     again = browser.new_context().new_page()
     again.goto(url)
-    again.get_by_text(LINK_UNKNOWN).wait_for()
+    again.get_by_text(LINK_UNKNOWN).first.wait_for()
     assert again.get_by_role("button", name="Set my password").count() == 0
 
     fresh = browser.new_context().new_page()

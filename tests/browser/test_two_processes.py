@@ -69,20 +69,20 @@ def test_two_processes_on_one_database_share_all_state(
             # bob, in B, sees the request made in A, and approves it there.
             bob = signed_in(browser, b_url, "bob")
             open_page(bob, "Admin")
-            bob.get_by_text("Requests to decide (1)").wait_for()
-            bob.get_by_text(REPORTS).wait_for()
-            bob.get_by_text(NEED).wait_for()
+            bob.get_by_text("Requests to decide (1)").first.wait_for()
+            bob.get_by_text(REPORTS).first.wait_for()
+            bob.get_by_text(NEED).first.wait_for()
             no_traceback(bob)
             shot(bob, "two-processes-2-bob-queue-in-b")
             bob.get_by_role("button", name="Approve").first.click()
-            bob.get_by_text("Approved: alice has read only access to alpha-pricing-models").wait_for()
-            bob.get_by_text("Requests to decide (0)").wait_for()
+            bob.get_by_text("Approved: alice has read only access to alpha-pricing-models").first.wait_for()
+            bob.get_by_text("Requests to decide (0)").first.wait_for()
             no_traceback(bob)
 
             # alice, still in A, sees bob's decision at her next rerun: in My data ...
             open_page(alice, "My data")
             pricing = alice.get_by_role("strong").filter(has_text=re.compile(r"^alpha-pricing-models$"))
-            pricing.wait_for()
+            pricing.first.wait_for()
             # Its row, whether My data lays its sources out as a table or as columns.
             row = alice.locator("tr, [data-testid='stHorizontalBlock']").filter(has=pricing).first
             expect(row).to_contain_text("/reports")
@@ -104,20 +104,20 @@ def test_two_processes_on_one_database_share_all_state(
             open_tab(alice, "Ask for access", "Find a data source")  # ask() fills the first tab's search box
             ask(alice, a_url, "alpha-sales-analysis", "/drafts")
             rerun_admin(bob)
-            bob.get_by_text("Requests to decide (1)").wait_for()
-            bob.get_by_text(DRAFTS).wait_for()
+            bob.get_by_text("Requests to decide (1)").first.wait_for()
+            bob.get_by_text(DRAFTS).first.wait_for()
             no_traceback(bob)
             shot(bob, "two-processes-5-bob-queue-in-b-again")
 
             # ... and when she withdraws it in A, it leaves bob's queue in B at his next rerun.
             open_tab(alice, "My requests", "alpha-sales-analysis")
             alice.get_by_role("button", name="Withdraw").click()
-            alice.get_by_text("Request withdrawn.").wait_for()
+            alice.get_by_text("Request withdrawn.").first.wait_for()
             no_traceback(alice)
             shot(alice, "two-processes-6-alice-withdrew-in-a")
             rerun_admin(bob)
-            bob.get_by_text("Requests to decide (0)").wait_for()
-            bob.get_by_text("No request is waiting for you.").wait_for()
+            bob.get_by_text("Requests to decide (0)").first.wait_for()
+            bob.get_by_text("No request is waiting for you.").first.wait_for()
             expect(bob.get_by_text(DRAFTS)).to_have_count(0)
             no_traceback(bob)
             shot(bob, "two-processes-7-bob-queue-empty-in-b")

@@ -42,7 +42,7 @@ def test_alice_restores_the_version_she_overwrote(app_url: str, browser, moto_re
         settled(alice)
         alice.get_by_role("button", name="history").first.click()
         try:
-            alice.get_by_text("prices.csv", exact=True).wait_for(timeout=wait)
+            alice.get_by_text("prices.csv", exact=True).first.wait_for(timeout=wait)
             break
         except Exception:
             if attempt == 2:
@@ -51,18 +51,18 @@ def test_alice_restores_the_version_she_overwrote(app_url: str, browser, moto_re
     alice.get_by_role("tab", name="Versions").click()
     panel = alice.get_by_role("tabpanel", name="Versions")
     panel.get_by_role("button", name="Show earlier versions").click()
-    panel.get_by_text("Written by").wait_for()
+    panel.get_by_text("Written by").first.wait_for()
     body = alice.inner_text("body")
     assert f"{len(SECOND)} bytes" in body and f"{len(FIRST)} bytes" in body and "current" in body
     assert body.count("alice (form ") == 2  # both written through Gatehouse, each under its own form
     shot(alice, "versions-1-alice-sees-the-history")
     panel.get_by_text("Restore it").click()
-    panel.get_by_role("textbox", name="What the data is").wait_for()
+    panel.get_by_role("textbox", name="What the data is").first.wait_for()
     settled(alice)  # the form is drawn by the rerun the choice made: fill it once that run is over
     complete_form(alice, panel)
     settled(alice)
     panel.get_by_role("button", name="Restore this version").click()
-    alice.get_by_text(f"Restored {KEY}").wait_for()
+    alice.get_by_text(f"Restored {KEY}").first.wait_for()
     settled(alice)
     assert alice.inner_text("body").count(f"{len(FIRST)} bytes") >= 2  # the restored version is current, on top
     shot(alice, "versions-2-alice-restored-it")
