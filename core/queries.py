@@ -106,6 +106,17 @@ def platform_team(session: Session) -> list[User]:
     return list(session.exec(select(User).where(User.is_platform_admin, User.status == UserStatus.ACTIVE)))
 
 
+def admins_of(session: Session, source: DataSource) -> list[str]:
+    """The usernames of one source's active admins, in order."""
+    return active_admins(session, [source.id or 0]).get(source.id or 0, [])
+
+
+def admins_but(session: Session, source: DataSource, someone: User) -> list[User]:
+    """One source's active admins who are not `someone` (the person acting, or the person a change concerns): those to
+    tell of it."""
+    return [u for u in users_named(session, admins_of(session, source)) if u.id != someone.id]
+
+
 def users_named(session: Session, usernames: list[str]) -> list[User]:
     return list(session.exec(select(User).where(col(User.username).in_(usernames))))
 

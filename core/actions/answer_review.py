@@ -17,7 +17,7 @@ from core.context import Gatehouse
 from core.domain import AccessLevel, InvalidInput, format_paths
 from core.iam_sync import sync_pending
 from core.notify import NotificationKind, notify
-from core.queries import active_admins, users_named
+from core.queries import admins_but
 from core.rules.reviews import ReviewDecision, check_may_answer
 
 NO_LONGER_NEEDED = "no longer needed (the holder's answer)"
@@ -64,10 +64,9 @@ def answer_review(gatehouse: Gatehouse, actor: User, item_id: int, still_needed:
         roles = record_revoke(gatehouse, session, actor, source, actor, tuple(grant.paths), announce=False)
         item.reason, item.after = NO_LONGER_NEEDED, {}
         session.add(item)
-        admins = active_admins(session, [source.id or 0]).get(source.id or 0, [])
         notify(
             session,
-            [u for u in users_named(session, admins) if u.id != actor.id],
+            admins_but(session, source, actor),
             NotificationKind.REVIEW,
             f"{actor.username} no longer needs their access to {source.name}",
             f"In access review {item.campaign_id}, {actor.username} said they no longer need their {what}: it is "

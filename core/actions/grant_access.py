@@ -17,7 +17,7 @@ from core.context import Gatehouse
 from core.domain import AccessLevel, BucketGrant, InvalidInput, format_paths, parse_paths
 from core.iam_sync import SyncOutcome, desired_grants, mark_changed, placed_on_bucket, sync_pending, user_principal
 from core.notify import NotificationKind, notify
-from core.queries import active_admins, get_source, get_user, held, held_grants, is_active_admin
+from core.queries import admins_of, get_source, get_user, held, held_grants, is_active_admin
 from core.rules import (
     check_access_may_change,
     check_end_date,
@@ -249,7 +249,7 @@ def changing_access(session: Session, source: DataSource) -> None:
 
 
 def keeps_an_admin(session: Session, source: DataSource, user: User) -> None:
-    admins = active_admins(session, [source.id or 0]).get(source.id or 0, [])
+    admins = admins_of(session, source)
     check_keeps_an_admin(admins, user.username, source.name).enforce(InvalidInput)
 
 

@@ -15,7 +15,7 @@ from core.adapters.models import AccessRequest, RequestStatus, User, utcnow
 from core.context import Gatehouse
 from core.domain import MAX_BUSINESS_NEED, AccessLevel, InvalidInput, check_text, format_paths, parse_paths
 from core.notify import NotificationKind, notify
-from core.queries import active_admins, get_source, held, held_grants, open_request, platform_team, users_named
+from core.queries import admins_of, get_source, held, held_grants, open_request, platform_team, users_named
 from core.reads.queues import RequestView, view_of
 from core.rules import (
     check_access_may_change,
@@ -67,7 +67,7 @@ def request_access(
                 f"You already asked for access to {source.name} on {pending.created_at:%d %B %Y}: "
                 "withdraw that request to ask again."
             )
-        admins = active_admins(session, [source.id or 0]).get(source.id or 0, [])
+        admins = admins_of(session, source)
         manager = session.get(User, requester.line_manager_id) if requester.line_manager_id else None
         route = route_request(
             source_has_active_admins=bool(admins), line_manager_active=None if manager is None else is_active(manager)

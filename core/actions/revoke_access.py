@@ -21,7 +21,7 @@ from core.context import Gatehouse
 from core.domain import AccessLevel, InvalidInput, format_paths
 from core.iam_sync import mark_changed, sync_pending, user_principal
 from core.notify import NotificationKind, notify
-from core.queries import active_admins, get_source, get_user, held_grants, users_named
+from core.queries import admins_but, get_source, get_user, held_grants
 
 
 def revoke_access(
@@ -112,10 +112,9 @@ def _announce(session: Session, actor: User, source: DataSource, user: User, tak
             f"{actor.username} revoked your {what}.",
         )
         return
-    admins = active_admins(session, [source.id or 0]).get(source.id or 0, [])
     notify(
         session,
-        [a for a in users_named(session, admins) if a.id != user.id],
+        admins_but(session, source, user),
         NotificationKind.ACCESS_CHANGED,
         f"{user.username} gave up their access to {source.name}",
         f"{user.username} gave up their {what}: it is revoked.",

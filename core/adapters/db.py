@@ -129,7 +129,8 @@ def lock_audit_chain(session: Session) -> str | None:
 
 
 _LOCK_CHAIN = text(f"SELECT pg_advisory_xact_lock({_AUDIT_CHAIN_LOCK})")
-_TAKE_SQLITE_WRITE_LOCK = text("UPDATE revision SET trail = trail WHERE id = 1")
+# SQLite's one writer's lock, taken by a write that changes nothing (as BEGIN IMMEDIATE would): every wait for it
+_TAKE_SQLITE_WRITE_LOCK = text("UPDATE revision SET n = n WHERE 0")
 _LAST_AUDIT_HASH = text("SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1")
 
 
@@ -145,7 +146,7 @@ def serialise(session: Session, *key: object) -> None:
         digest = hashlib.blake2b(repr(key).encode(), digest_size=8).digest()
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": int.from_bytes(digest, signed=True)})
     else:
-        connection.exec_driver_sql("UPDATE revision SET n = n WHERE 0")
+        connection.execute(_TAKE_SQLITE_WRITE_LOCK)
 
 
 def insert_missing(session: Session, model: type, **values: object) -> None:

@@ -7,9 +7,7 @@ the app's script runs do.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 
@@ -22,52 +20,19 @@ from core.actions.add_user import add_user
 from core.adapters.models import AccessRequest, AuditEvent, Grant, Notification, RequestStatus, User
 from core.config import Settings
 from core.context import Gatehouse
-from core.domain import AccessLevel, GatehouseError
-from core.queries import get_user
+from core.domain import AccessLevel
 from core.startup import start
+from tests.integration.racing import NEED, assert_one_sentence, at_once, count, on_postgres, user
 
 pytestmark = pytest.mark.postgres
 
-NEED = "Quarterly pricing review for the finance committee needs these reports."
 SOURCE = "alpha-pricing-models"
 ROUNDS = 5
 
 
 @pytest.fixture
 def gatehouse(postgres_url: str, moto_reset: str, tmp_path: Path) -> Iterator[Gatehouse]:
-    port = int(moto_reset.rsplit(":", 1)[1])
-    started = start(Settings(database_url=postgres_url, local_aws_port=port, data_dir=tmp_path))
-    yield started
-    started.engine.dispose()
-
-
-def user(gatehouse: Gatehouse, name: str) -> User:
-    with gatehouse.session() as session:
-        return get_user(session, name)
-
-
-def count(gatehouse: Gatehouse, model: type, *conditions: object) -> int:
-    with gatehouse.session() as session:
-        return session.exec(select(func.count()).select_from(model).where(*conditions)).one()
-
-
-def at_once(calls: list[Callable[[], object]]) -> list[BaseException | None]:
-    """Run the calls in threads released together by a barrier; each call's exception, or None if it succeeded."""
-    barrier = threading.Barrier(len(calls))
-
-    def released(call: Callable[[], object]) -> None:
-        barrier.wait(timeout=30)
-        call()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        futures = [pool.submit(released, call) for call in calls]
-        return [future.exception(timeout=120) for future in futures]
-
-
-def assert_one_sentence(error: BaseException | None) -> None:
-    assert isinstance(error, GatehouseError), repr(error)
-    message = str(error)
-    assert message and "\n" not in message and message.endswith(".") and len(message) < 300, message
+    yield from on_postgres(postgres_url, moto_reset, tmp_path)
 
 
 @pytest.mark.parametrize("second", ["approves", "refuses"])

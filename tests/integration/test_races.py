@@ -4,7 +4,7 @@ leaves exactly what the rule allows (one grant, one admin kept, one open request
 source, no more sources than the quota), the loser reads one sentence, and IAM follows the winner: reconcile finds
 no drift and no role is left pending.
 
-The helpers are test_concurrency's.
+The helpers are tests/integration/racing.py's.
 """
 
 from __future__ import annotations
@@ -32,13 +32,11 @@ from core.adapters.models import (
     User,
     utcnow,
 )
-from core.config import Settings
 from core.context import Gatehouse
 from core.domain import AccessLevel, SourceKind, SyncState, path_covers
 from core.queries import open_request
 from core.rules.reviews import ReviewDecision
-from core.startup import start
-from tests.integration.test_concurrency import NEED, assert_one_sentence, at_once, count, user
+from tests.integration.racing import NEED, assert_one_sentence, at_once, count, on_postgres, user
 
 pytestmark = pytest.mark.postgres
 
@@ -55,10 +53,7 @@ FRANK = {  # an identity at the provider, no member yet
 
 @pytest.fixture
 def gatehouse(postgres_url: str, moto_reset: str, tmp_path: Path) -> Iterator[Gatehouse]:
-    port = int(moto_reset.rsplit(":", 1)[1])
-    started = start(Settings(database_url=postgres_url, local_aws_port=port, data_dir=tmp_path))
-    yield started
-    started.engine.dispose()
+    yield from on_postgres(postgres_url, moto_reset, tmp_path)
 
 
 def iam_follows_the_database(gatehouse: Gatehouse) -> None:
