@@ -343,3 +343,20 @@ def test_every_date_field_gives_the_script_the_date_typed() -> None:
     assert fields, "no st.date_input found: the walk looks in the wrong place"
     bounded = [where for where, kw in fields if (kw.get("min_value"), kw.get("max_value")) != ("date.min", "date.max")]
     assert not bounded, f"a date field whose bounds would swallow a typed date (use widgets.any_date): {bounded}"
+
+
+def test_core_readme_names_every_module_of_core_and_nothing_else() -> None:
+    """core/README.md's table of modules is where a newcomer finds their way: every module of core has its row (a
+    directory's row, ending in /, stands for what is in it), and no row names a module that is gone."""
+    readme = (ROOT / "core" / "README.md").read_text().split("## Modules", 1)[1]
+    named = set(re.findall(r"^\| `([\w/.]+)` \|", readme, flags=re.MULTILINE))
+    directories = {name for name in named if name.endswith("/")}
+    modules = {
+        str(path.relative_to(ROOT / "core"))
+        for path in (ROOT / "core").rglob("*.py")
+        if path.name != "__init__.py" or path.parent.name == "rules"
+    }
+    unlisted = {m for m in modules - named if not any(m.startswith(d) for d in directories)}
+    assert not unlisted, f"modules with no row in core/README.md: {sorted(unlisted)}"
+    gone = {n for n in named - modules if not (n.endswith("/") and (ROOT / "core" / n).is_dir())}
+    assert not gone, f"rows of core/README.md for modules that do not exist: {sorted(gone)}"
