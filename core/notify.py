@@ -42,6 +42,7 @@ _SUBJECT_LENGTH = 200  # the column's size: PostgreSQL would refuse longer, and 
 class NotificationKind(StrEnum):
     REQUEST_TO_DECIDE = "request-to-decide"
     DECISION_MADE = "decision-made"
+    REQUEST_MOVED = "request-moved"  # a request waits for someone else now (whom it waited for has left)
     CONFIRMATION_NEEDED = "confirmation-needed"
     ACCESS_ENDING = "access-ending"
     ACCESS_ENDED = "access-ended"

@@ -1,5 +1,7 @@
 """A leaver: all their access is revoked in IAM; their grants stay on record (as a leaver's) for the audit, and the
-sources they alone administered are orphaned (their requests go to line managers, then the platform team)."""
+sources they alone administered are orphaned (their requests go to line managers, then the platform team). Nothing
+waits for a leaver: requests that waited for them as a source's last admin, or as a line manager, move on to whoever
+decides them now."""
 
 from __future__ import annotations
 
@@ -13,11 +15,11 @@ from core.actions.deciding import move
 from core.actor import acting
 from core.adapters.models import AccessRequest, DataSource, Grant, RequestStatus, User, UserStatus, utcnow
 from core.context import Gatehouse
-from core.domain import AccessLevel, InvalidInput, user_role_name
+from core.domain import AccessLevel, InvalidInput, format_paths, user_role_name
 from core.iam_sync import mark_changed, sync_pending, user_principal
 from core.notify import NotificationKind, notify
-from core.queries import active_admins, get_user, open_request, users_named
-from core.rules import check_platform_admin
+from core.queries import active_admins, get_user, open_request, platform_team, users_named
+from core.rules import check_platform_admin, is_active, route_request
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,7 @@ def mark_left(gatehouse: Gatehouse, actor: User, username: str) -> Departure:
             orphaned=orphaned,
         )
         _close_requests(session, actor, user)
+        _move_on_requests(session, actor, user, [s for s in administered if s.name in orphaned])
         _tell_admins(session, actor, user, held, admins)
         leaver = user.username  # as stored: the role is named after it, never after the text as typed
     outcome = sync_pending(gatehouse, [user_role_name(gatehouse.settings.env, leaver)])
@@ -102,6 +105,76 @@ def _close_requests(session: Session, actor: User, user: User) -> None:
             source_id=request.source_id,
             subject=user.username,
             request_id=request.id,
+        )
+
+
+def _move_on_requests(session: Session, actor: User, leaver: User, orphaned: Sequence[DataSource]) -> None:
+    """Requests that waited for the leaver go where a request made now would (`route_request`): those for a source
+    they were the last admin of, to the requester's line manager or the platform team; those that waited for them as
+    a line manager, to the platform team. Each new decider is asked, and the requester told where it waits now."""
+    waiting_for_admins = (
+        session.exec(
+            select(AccessRequest).where(
+                col(AccessRequest.source_id).in_([s.id for s in orphaned]),
+                AccessRequest.status == RequestStatus.PENDING_ADMIN,
+            )
+        ).all()
+        if orphaned
+        else []
+    )
+    waiting_for_manager = session.exec(
+        select(AccessRequest).where(
+            AccessRequest.line_manager_id == leaver.id, AccessRequest.status == RequestStatus.PENDING_LINE_MANAGER
+        )
+    ).all()
+    for request in [*waiting_for_admins, *waiting_for_manager]:
+        requester = session.get(User, request.requester_id)
+        source = session.get(DataSource, request.source_id)
+        if requester is None or source is None:
+            continue
+        manager = session.get(User, requester.line_manager_id) if requester.line_manager_id else None
+        if request.status == RequestStatus.PENDING_LINE_MANAGER:
+            manager = None  # the line manager it waited for is the leaver
+        route = route_request(
+            source_has_active_admins=False, line_manager_active=None if manager is None else is_active(manager)
+        )
+        move(session, request, route, actor)
+        if route is RequestStatus.PENDING_LINE_MANAGER and manager is not None:
+            request.line_manager_id, deciders, kind = manager.id, [manager], NotificationKind.CONFIRMATION_NEEDED
+            now_waits = f"your line manager, {manager.username}, to confirm it"
+        else:
+            request.no_line_manager, deciders, kind = True, platform_team(session), NotificationKind.REQUEST_TO_DECIDE
+            now_waits = "the platform team"
+        session.add(request)
+        asked = (
+            f"{AccessLevel(request.level).label.lower()} access to {source.name} ({format_paths(tuple(request.paths))})"
+        )
+        audit.record(
+            session,
+            actor.username,
+            "request-moved-on",
+            f"{requester.username}'s request for {asked} waited for {leaver.username}, who has left; it now waits for "
+            + ("the requester's line manager" if kind is NotificationKind.CONFIRMATION_NEEDED else "the platform team"),
+            source_id=source.id,
+            subject=requester.username,
+            request_id=request.id,
+            after={"status": route.value},
+        )
+        notify(
+            session,
+            deciders,
+            kind,
+            f"{requester.username} asks for access to {source.name}",
+            f"{requester.username} asks for {asked}; {leaver.username}, who was to decide it, has left.\n"
+            f"Business need: {request.business_need}",
+            request_id=request.id,
+        )
+        notify(
+            session,
+            [requester],
+            NotificationKind.REQUEST_MOVED,
+            f"Your request for {source.name} now waits for {now_waits.split(',')[0]}",
+            f"{leaver.username}, who was to decide your request for {asked}, has left: it now waits for {now_waits}.",
         )
 
 

@@ -17,9 +17,16 @@ from core.rules.people import check_platform_admin, is_active
 
 # --- requests --------------------------------------------------------------------------------------------------
 
-# A request moves only along these steps; a decided request is never decided again.
+# A request moves only along these steps; a decided request is never decided again. One waiting for admins goes on to
+# the requester's line manager or the platform team when its source's last admin leaves (`route_request` again).
 TRANSITIONS: dict[RequestStatus, set[RequestStatus]] = {
-    RequestStatus.PENDING_ADMIN: {RequestStatus.APPROVED, RequestStatus.REFUSED, RequestStatus.WITHDRAWN},
+    RequestStatus.PENDING_ADMIN: {
+        RequestStatus.APPROVED,
+        RequestStatus.REFUSED,
+        RequestStatus.WITHDRAWN,
+        RequestStatus.PENDING_LINE_MANAGER,
+        RequestStatus.PENDING_PLATFORM,
+    },
     RequestStatus.PENDING_LINE_MANAGER: {
         RequestStatus.PENDING_PLATFORM,
         RequestStatus.REFUSED,

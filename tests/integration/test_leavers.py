@@ -8,10 +8,12 @@ from datetime import timedelta
 from sqlmodel import select
 
 from core import actions
-from core.adapters.models import Grant, User, utcnow
+from core.adapters.models import AccessRequest, AuditEvent, Grant, User, utcnow
 from core.context import Gatehouse
+from core.domain import AccessLevel, RequestStatus
+from core.notify import inbox
 from core.queries import get_user
-from core.reads import catalog, platform, reviews
+from core.reads import catalog, platform, queues, reviews
 from tests.integration.test_cli import gatehouse_cli  # noqa: F401  (fixture)
 
 SALES = "alpha-sales-analysis"  # bob: admin; alice: read only on /published
@@ -87,3 +89,53 @@ def test_a_review_shows_a_leavers_grant_as_revoked_not_to_review_and_its_report_
     assert all(row["holder_left"] == "" for row in report if row["holder"] != "alice")
     exported = "".join(gatehouse.run(reviews.report_csv, dave, campaign))
     assert exported.splitlines()[0].endswith(",holder_left") and revoked in exported
+
+
+NEED = "The quarterly pricing review needs the models and their reports."
+
+
+def _asked(gatehouse: Gatehouse, source: str) -> int:
+    (alice,) = _users(gatehouse, "alice")
+    return actions.request_access(gatehouse, alice, source, AccessLevel.READ_ONLY, "/reports", NEED).id
+
+
+def _request(gatehouse: Gatehouse, request_id: int) -> AccessRequest:
+    with gatehouse.session() as session:
+        request = session.get(AccessRequest, request_id)
+        assert request is not None
+        return request
+
+
+def _inbox(gatehouse: Gatehouse, name: str) -> list[str]:
+    (user,) = _users(gatehouse, name)
+    return [f"{n.subject} | {n.body}" for n in gatehouse.run(inbox, user).items]
+
+
+def test_a_request_that_waited_for_a_sources_last_admin_goes_to_the_line_manager_when_they_leave(
+    gatehouse: Gatehouse,
+) -> None:
+    asked = _asked(gatehouse, "alpha-pricing-models")  # bob is its only admin
+    _leave(gatehouse, "bob")
+    request = _request(gatehouse, asked)
+    (carol,) = _users(gatehouse, "carol")
+    assert request.status == RequestStatus.PENDING_LINE_MANAGER and request.line_manager_id == carol.id
+    assert [r.id for r in gatehouse.run(queues.awaiting_confirmation, carol).items] == [asked]
+    assert any("bob, who was to decide it, has left" in m for m in _inbox(gatehouse, "carol"))
+    assert any("it now waits for your line manager, carol, to confirm it" in m for m in _inbox(gatehouse, "alice"))
+    with gatehouse.session() as session:
+        moved = session.exec(select(AuditEvent).where(AuditEvent.action == "request-moved-on")).all()
+    assert [e.request_id for e in moved] == [asked]
+
+
+def test_a_request_that_waited_for_a_line_manager_goes_to_the_platform_team_when_they_leave(
+    gatehouse: Gatehouse,
+) -> None:
+    asked = _asked(gatehouse, "alpha-legacy-orphan")  # its admin has left: alice's line manager, carol, confirms
+    assert _request(gatehouse, asked).status == RequestStatus.PENDING_LINE_MANAGER
+    _leave(gatehouse, "carol")
+    assert _request(gatehouse, asked).status == RequestStatus.PENDING_PLATFORM
+    (dave,) = _users(gatehouse, "dave")
+    assert asked in [r.id for r in gatehouse.run(queues.platform_queue, dave).items]
+    assert any("it now waits for the platform team" in m for m in _inbox(gatehouse, "alice"))
+    actions.approve_request(gatehouse, dave, asked)  # and it can be granted from there
+    assert _request(gatehouse, asked).status == RequestStatus.APPROVED
