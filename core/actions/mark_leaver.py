@@ -8,18 +8,30 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from core import audit
 from core.actions.deciding import move
 from core.actor import acting
-from core.adapters.models import AccessRequest, DataSource, Grant, RequestStatus, User, UserStatus, utcnow
+from core.adapters.models import (
+    AccessRequest,
+    DataSource,
+    Grant,
+    RequestStatus,
+    ReviewCampaign,
+    ReviewItem,
+    User,
+    UserStatus,
+    utcnow,
+)
 from core.context import Gatehouse
 from core.domain import AccessLevel, InvalidInput, format_paths, user_role_name
 from core.iam_sync import mark_changed, sync_pending, user_principal
 from core.notify import NotificationKind, notify
 from core.queries import active_admins, get_user, open_request, platform_team, users_named
 from core.rules import check_platform_admin, is_active, route_request
+from core.rules.reviews import REVIEWABLE_STATES, ReviewDecision
 
 
 @dataclass(frozen=True)
@@ -83,6 +95,7 @@ def mark_left(gatehouse: Gatehouse, actor: User, username: str) -> Departure:
         )
         _close_requests(session, actor, user)
         _move_on_requests(session, actor, user, [s for s in administered if s.name in orphaned])
+        _end_review_items(session, actor, user)
         _tell_admins(session, actor, user, held, admins)
         leaver = user.username  # as stored: the role is named after it, never after the text as typed
     outcome = sync_pending(gatehouse, [user_role_name(gatehouse.settings.env, leaver)])
@@ -106,6 +119,28 @@ def _close_requests(session: Session, actor: User, user: User) -> None:
             subject=user.username,
             request_id=request.id,
         )
+
+
+def _end_review_items(session: Session, actor: User, leaver: User) -> None:
+    """The leaver's grants still to review in open access reviews are settled as ended (their holder left): nothing is
+    left to review, so no reviewer's progress counts them as waiting, and the due date revokes nothing."""
+    session.exec(  # type: ignore[call-overload]
+        update(ReviewItem)
+        .where(
+            col(ReviewItem.user_id) == leaver.id,
+            or_(col(ReviewItem.decision).is_(None), col(ReviewItem.decision) == ReviewDecision.FLAGGED.value),
+            col(ReviewItem.campaign_id).in_(
+                select(ReviewCampaign.id).where(col(ReviewCampaign.state).in_(REVIEWABLE_STATES))
+            ),
+        )
+        .values(
+            decision=ReviewDecision.ENDED.value,
+            decided_by=actor.username,
+            decided_at=utcnow(),
+            reason=f"{leaver.username} has left",
+            after={},
+        )
+    )
 
 
 def _move_on_requests(session: Session, actor: User, leaver: User, orphaned: Sequence[DataSource]) -> None:

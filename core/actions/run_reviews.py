@@ -278,10 +278,13 @@ def _settle(
     what: str = "",
     source: str = "",
 ) -> None:
-    """Record what became of an unreviewed item (decision None: it stays undecided, to be flagged with the reason)."""
+    """Record what became of an unreviewed item (decision None: it stays undecided, to be flagged with the reason).
+    A reviewer who decided it since it was read keeps their decision: theirs is what happened to the grant."""
     with gatehouse.session() as session:
-        item = session.get(ReviewItem, item_id)
+        item = session.get(ReviewItem, item_id, with_for_update=True)
         assert item is not None
+        if decision is not None and item.decision not in (None, ReviewDecision.FLAGGED.value, decision.value):
+            return
         item.aws_outcome = aws
         if decision is not None:
             item.decision, item.decided_by, item.decided_at = decision.value, audit.SYSTEM, utcnow()

@@ -31,9 +31,8 @@ from core.domain import AccessLevel, NotFound, format_paths
 from core.queries import administered_by, left_marked_by
 from core.reads.page import Page, fetch
 from core.rules import EndedByLeaving, Person, check_platform_admin, ended_by_leaving
-from core.rules.reviews import CampaignState, ReviewDecision
+from core.rules.reviews import REVIEWABLE_STATES, CampaignState, ReviewDecision
 
-REVIEWABLE_STATES = (CampaignState.OPEN.value, CampaignState.OVERDUE.value)
 GRANTED = ("access-granted", "access-imported")  # the audit events that start a holding
 PENDING = or_(col(ReviewItem.decision).is_(None), col(ReviewItem.decision) == ReviewDecision.FLAGGED.value)
 

@@ -47,7 +47,10 @@ class CampaignState(StrEnum):
 
     @property
     def reviewable(self) -> bool:
-        return self in (CampaignState.OPEN, CampaignState.OVERDUE)
+        return self.value in REVIEWABLE_STATES
+
+
+REVIEWABLE_STATES = (CampaignState.OPEN.value, CampaignState.OVERDUE.value)  # a campaign whose grants are reviewed
 
 
 def in_review_scope(*, source_in_scope: bool, holder_external: bool) -> bool:

@@ -79,7 +79,10 @@ def test_a_review_shows_a_leavers_grant_as_revoked_not_to_review_and_its_report_
     campaign = actions.start_review(gatehouse, dave, utcnow().date() + timedelta(days=14), [SALES]).campaign_id
     before = gatehouse.run(reviews.to_review, bob, SALES).items
     assert [r.pending for r in before if r.holder == "alice"] == [True]
+    waiting = gatehouse.run(reviews.progress, bob, SALES)
     revoked = _leave(gatehouse, "alice")
+    after = gatehouse.run(reviews.progress, bob, SALES)  # nothing is left to review of a leaver's grant
+    assert (after.total, after.reviewed) == (waiting.total, waiting.reviewed + 1)
     listed = gatehouse.run(reviews.to_review, bob, SALES).items
     alice = [r for r in listed if r.holder == "alice"]
     assert [(r.pending, r.ended and r.ended.sentence()) for r in alice] == [(False, revoked)]

@@ -229,3 +229,20 @@ def test_the_cli_starts_runs_and_reports(gatehouse: Gatehouse, gatehouse_cli) ->
     assert any(",alice,no,Read only,/published," in line and "Not reviewed yet" in line for line in lines)
     missing = gatehouse_cli("reviews", "report", "9")
     assert missing.returncode == 1 and missing.stderr == "gatehouse: There is no access review numbered 9.\n"
+
+
+def test_a_due_date_run_that_read_an_item_before_a_reviewer_decided_it_leaves_the_reviewers_decision(
+    gatehouse: Gatehouse,
+) -> None:
+    """The due date's run reads the undecided items, then settles each: a reviewer who kept one in between keeps
+    their decision, where the run used to write "ended" over it."""
+    from core.actions.run_reviews import _settle
+
+    prepared(gatehouse)
+    bob = member(gatehouse, "bob")
+    kept = rows(gatehouse, "bob")[("carol", ())].item_id
+    actions.review_grant(gatehouse, bob, kept, "keep")
+    _settle(gatehouse, kept, ReviewDecision.ENDED, "no change")  # what the run had read: undecided
+    with gatehouse.session() as session:
+        item = session.get(ReviewItem, kept)
+        assert item is not None and item.decision == ReviewDecision.KEEP.value and item.decided_by == "bob"
