@@ -12,6 +12,7 @@ from core import audit
 from core.actions.grant_access import changing_access
 from core.actor import acting
 from core.adapters.aws import AwsError
+from core.adapters.db import serialise
 from core.adapters.models import DataSource, Grant, User, utcnow
 from core.context import Gatehouse
 from core.domain import SourceKind
@@ -54,6 +55,9 @@ def import_roles(gatehouse: Gatehouse, actor: User, *, dry_run: bool = False) ->
     policies = _existing_policies(gatehouse)
     changed: list[User] = []
     with gatehouse.session() as session:
+        # One import at a time: a second run waits, then finds what the first adopted ("kept as it is"), where two
+        # at once could adopt one bucket twice, or wait on each other's sources in opposite orders
+        serialise(session, "import-iam")
         actor = acting(session, actor)  # as the database says while it writes, not as it was read above
         check_platform_admin(actor).enforce()
         for username, document in policies.items():

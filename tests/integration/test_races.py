@@ -9,6 +9,7 @@ The helpers are tests/integration/racing.py's.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 from functools import partial
@@ -34,6 +35,7 @@ from core.adapters.models import (
 )
 from core.context import Gatehouse
 from core.domain import AccessLevel, SourceKind, SyncState, path_covers
+from core.policy import BucketGrant, compile_role_policies
 from core.queries import open_request
 from core.rules.reviews import ReviewDecision
 from tests.integration.racing import NEED, assert_one_sentence, at_once, count, on_postgres, user
@@ -371,4 +373,28 @@ def test_a_leaver_marked_while_an_admin_grants_them_access_holds_no_grant_made_a
             made = session.exec(select(Grant.created_at).where(Grant.user_id == leaver.id)).all()
         assert leaver.left_at is not None, outcomes
         assert all(at <= leaver.left_at for at in made), (made, leaver.left_at)
+    iam_follows_the_database(gatehouse)
+
+
+def test_two_imports_of_iam_at_once_adopt_each_grant_and_each_bucket_once(gatehouse: Gatehouse) -> None:
+    """Two `import-iam` runs at once: each old role's access is adopted once, each unknown bucket becomes one source,
+    and neither run fails or waits for ever on the other."""
+    dave = user(gatehouse, "dave")
+    for round in range(ROUNDS):
+        old = {f"alpha-old-{round}-one": ("/a",), f"alpha-old-{round}-two": ()}
+        people = [f"grace{round}", f"heidi{round}"]
+        for name in people:
+            actions.add_user(gatehouse, dave, name, f"{name}@example.org")
+            documents = compile_role_policies(
+                [BucketGrant(bucket, RO, paths) for bucket, paths in sorted(old.items(), reverse="heidi" in name)]
+            ).documents
+            gatehouse.aws.iam.put_role_policy(
+                RoleName=f"alpha_user_{name}", PolicyName="s3-access", PolicyDocument=json.dumps(documents[0])
+            )
+        outcomes = at_once([partial(actions.import_roles, gatehouse, dave) for _ in range(2)])
+        assert outcomes == [None, None]
+        for bucket, paths in old.items():
+            assert count(gatehouse, DataSource, DataSource.name == bucket) == 1
+            for name in people:
+                assert grants_of(gatehouse, name, bucket) == [(RO, paths)]
     iam_follows_the_database(gatehouse)
