@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import io
+import json
 import os
 import resource
 import signal
@@ -32,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from core import config
 from core.domain import InvalidInput, shown
@@ -152,8 +154,12 @@ def _answer(job: Job, worker: Connection, fetch: Callable[[int, int], bytes] | N
                 f"Previewing {shown(job.key)} took longer than {_seconds(config.PREVIEW_SECONDS)}: {INSTEAD}."
             )
         try:
-            tag, value = worker.recv()
-        except (EOFError, ConnectionResetError):  # killed by its hard CPU limit, or aborted on a refused allocation
+            tag, value = _heard(worker.recv_bytes(_MAX_ANSWER_BYTES))
+        except (
+            EOFError,
+            ConnectionResetError,
+            OSError,
+        ):  # killed by its hard CPU limit, or aborted on a refused allocation
             raise _Ended(
                 f"Previewing {shown(job.key)} needs more time or memory than a preview may use: {INSTEAD}."
             ) from None
@@ -163,6 +169,63 @@ def _answer(job: Job, worker: Connection, fetch: Callable[[int, int], bytes] | N
             raise _Ended(value)
         else:
             return value
+
+
+# --- what a worker says: never a pickle, which would run whatever a worker a hostile file took over chose to send ---
+
+
+def _say(parent: Connection, tag: str, value: Any) -> None:
+    """A worker's word to the app: its rows as an Arrow IPC stream; anything else (its id, a read, a refusal), JSON."""
+    if tag == "rows":
+        parent.send_bytes(b"R" + _arrow(value))
+    else:
+        parent.send_bytes(b"J" + json.dumps([tag, value]).encode())
+
+
+def _heard(raw: bytes) -> tuple[str, Any]:
+    """What the app makes of a worker's word: data only (JSON, or an Arrow table checked in full before use)."""
+    try:
+        if raw[:1] == b"R":
+            table = pa.ipc.open_stream(raw[1:]).read_all()
+            table.validate(full=True)
+            return "rows", table.to_pandas()
+        if raw[:1] == b"J":
+            tag, value = json.loads(raw[1:])
+            if tag in ("pid", "read", "refused"):
+                return str(tag), value
+    except (ValueError, TypeError, pa.ArrowException):
+        pass
+    raise _Ended("The preview's worker answered what no worker says: try again, or read the file with code.")
+
+
+def _arrow(frame: pd.DataFrame) -> bytes:
+    """The frame as an Arrow IPC stream, column by column (a name may repeat); a column of mixed kinds (a JSON lines
+    field that is a number here and text there) goes as text."""
+    arrays, names = [], []
+    for position in range(frame.shape[1]):
+        column = frame.iloc[:, position]
+        try:
+            array = pa.array(column, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            array = pa.array(column.map(lambda v: None if _missing(v) else str(v)), type=pa.string(), from_pandas=True)
+        arrays.append(array)
+        names.append(str(frame.columns[position]))
+    table = pa.Table.from_arrays(arrays, names=names)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as stream:
+        stream.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # a list or a dict from a JSON lines field
+        return False
+
+
+# a preview's rows hold at most config.PREVIEW_RESULT_MIB in pandas; an answer far larger is no preview's
+_MAX_ANSWER_BYTES = 2 * config.PREVIEW_RESULT_MIB * MiB + MiB
 
 
 def _seconds(seconds: float) -> str:
@@ -201,29 +264,30 @@ def _out_of_time(*_: Any) -> None:
 def _work(parent: Connection) -> None:
     from core import preview_parse  # imported by the fork server already; the app never needs it
 
-    parent.send(("pid", os.getpid()))
-    job: Job = parent.recv()
+    _say(parent, "pid", os.getpid())
+    job: Job = parent.recv()  # from the app: trusted
     _limit(job)
     try:
         source = _ParentFile(parent, job) if job.kind == "Parquet" else io.BytesIO(job.data)
-        parent.send(("rows", preview_parse.parse(job.key, job.kind, job.rows, source)))
+        _say(parent, "rows", preview_parse.parse(job.key, job.kind, job.rows, source))
     except InvalidInput as refusal:
-        parent.send(("refused", str(refusal)))
+        _say(parent, "refused", str(refusal))
     except _OutOfTime:
-        parent.send(
-            ("refused", f"Previewing {shown(job.key)} needs more than {_seconds(job.cpu_seconds)} of work: {INSTEAD}.")
+        _say(
+            parent,
+            "refused",
+            f"Previewing {shown(job.key)} needs more than {_seconds(job.cpu_seconds)} of work: {INSTEAD}.",
         )
     except MemoryError:  # pyarrow's ArrowMemoryError is one too
-        parent.send(
-            (
-                "refused",
-                f"Previewing {shown(job.key)} needs more than the {job.memory_mib} MiB of memory a preview may use: "
-                f"{INSTEAD}.",
-            )
+        _say(
+            parent,
+            "refused",
+            f"Previewing {shown(job.key)} needs more than the {job.memory_mib} MiB of memory a preview may use: "
+            f"{INSTEAD}.",
         )
     except Exception as error:  # a parser failing as nobody foresaw: the operator reads why, the person a sentence
         traceback.print_exc()
-        parent.send(("refused", str(preview_parse.unreadable(job.key, job.kind, error))))
+        _say(parent, "refused", str(preview_parse.unreadable(job.key, job.kind, error)))
 
 
 def _limit(job: Job) -> None:
@@ -271,7 +335,7 @@ class _ParentFile(io.RawIOBase):
             chunk = self._tail[self._position - self._tail_at : end - self._tail_at]
             self._position += len(chunk)
             return chunk
-        self._parent.send(("read", (self._position, end - self._position)))
+        _say(self._parent, "read", [self._position, end - self._position])
         chunk = self._parent.recv_bytes()
         self._position += len(chunk)
         return chunk

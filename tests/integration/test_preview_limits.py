@@ -12,6 +12,7 @@ import io
 import zipfile
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -208,3 +209,36 @@ def test_a_preview_that_outlasts_the_clock_is_ended(gatehouse: Gatehouse, monkey
     assert refused(gatehouse, "slow/orders.csv", b"id,region\n1,North\n") == (
         "Previewing slow/orders.csv took longer than 0 seconds: read it with code instead (see Read this data)."
     )
+
+
+class _Planted:
+    """What a worker taken over by a hostile file could send, were its answers unpickled: code run in the app."""
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (Path.touch, (Path(_PLANTED_AT[0]),))
+
+
+_PLANTED_AT: list[str] = []
+
+
+def test_the_app_takes_only_data_from_a_worker_never_a_pickle(tmp_path: Path) -> None:
+    """A worker parses hostile files, so the app reads its answers as data (JSON, or an Arrow table checked in full):
+    a pickle it sends is no answer (and runs nothing), nor is a JSON word no worker says."""
+    import json
+    import pickle
+
+    from core import preview_worker
+
+    _PLANTED_AT[:] = [str(tmp_path / "ran")]
+    for raw in (
+        pickle.dumps(("rows", _Planted())),
+        b"J" + pickle.dumps(("rows", _Planted())),
+        b"R" + b"not an arrow stream",
+        b"J" + json.dumps(["rows", [[1, 2]]]).encode(),
+    ):
+        with pytest.raises(InvalidInput, match="answered what no worker says"):
+            preview_worker._heard(raw)
+    assert not (tmp_path / "ran").exists()
+    frame = pd.DataFrame({"a": [1, 2], "b": ["x", {"nested": 1}]})  # a JSON lines field of two kinds goes as text
+    tag, rows = preview_worker._heard(b"R" + preview_worker._arrow(frame))
+    assert tag == "rows" and rows["a"].tolist() == [1, 2] and rows["b"].tolist() == ["x", "{'nested': 1}"]
