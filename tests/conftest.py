@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import socket
 import subprocess
 import urllib.request
@@ -110,10 +111,23 @@ def postgres_url(postgres_template: str) -> Iterator[str]:
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, made once a worker; each test gets a copy of it, as each gets a PostgreSQL database
+    made from a migrated template."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "gatehouse.db"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    engine.dispose()  # its last connection closed: the write-ahead log is folded into the file
+    return path
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'gatehouse.db'}"
+        path = tmp_path / "gatehouse.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
     return str(request.getfixturevalue("postgres_url"))
 
 

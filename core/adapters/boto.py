@@ -4,6 +4,7 @@ differ."""
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +13,8 @@ from functools import cached_property
 from typing import Any
 
 import boto3
+import botocore.loaders
+import botocore.session
 from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
@@ -129,6 +132,13 @@ class VersionsHeard:
                 write.version_id = parsed.get("VersionId")
 
 
+@functools.cache
+def _shared_loader() -> botocore.loaders.Loader:
+    """One reader of botocore's service models for the process: each session's own would read and parse S3's and
+    IAM's models again (a third of a second a start, paid by every process, CLI call and test)."""
+    return botocore.loaders.create_loader()
+
+
 @dataclass
 class AwsClients:
     """boto3 clients made once from the settings; S3 and Iam add the few operations Gatehouse needs."""
@@ -139,14 +149,17 @@ class AwsClients:
 
     @cached_property
     def session(self) -> boto3.Session:
+        botocore_session = botocore.session.Session()
+        botocore_session.register_component("data_loader", _shared_loader())
         if self.settings.aws_mode == "local":
             # The emulation accepts any credentials; fixed ones keep a developer's real AWS profile out of it.
             return boto3.Session(
                 aws_access_key_id="gatehouse-local",
                 aws_secret_access_key="gatehouse-local",
                 region_name=self.settings.region,
+                botocore_session=botocore_session,
             )
-        return boto3.Session(region_name=self.settings.region)
+        return boto3.Session(region_name=self.settings.region, botocore_session=botocore_session)
 
     def client(self, service: str) -> BaseClient:
         if service not in self._clients:

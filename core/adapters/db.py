@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 import weakref
@@ -11,6 +12,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, TextClause, event, inspect, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -64,10 +67,19 @@ def migrate(engine: Engine, owner_url: str | None = None) -> None:
         finally:
             owner.dispose()
         return
+    with engine.connect() as connection:  # the usual start: nothing to do (Alembic's run would load every script)
+        if MigrationContext.configure(connection).get_current_revision() == _head():
+            return
     config = alembic_config()
     with migrating(engine) as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+@functools.cache
+def _head() -> str | None:
+    """The newest migration, read from the scripts once a process."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 @contextmanager
