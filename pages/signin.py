@@ -73,8 +73,8 @@ def sign_in(gh: Gatehouse) -> Actor:
 def _password_sign_in(gh: Gatehouse) -> str:
     """The password form until someone signs in; then their username.
 
-    The form is Gatehouse's own and core checks it (auth.password_sign_in: the throttle, the password, one message
-    for every failure); streamlit-authenticator keeps only the sign-in cookie, restored here and set after a
+    The form is Gatehouse's own and core checks it (auth.password_sign_in: the throttle, the password, the sentence
+    that refuses); streamlit-authenticator keeps only the sign-in cookie, restored here and set after a
     sign-in. Its widget is built only while nobody is signed in, and to sign out: a signed-in rerun needs neither,
     and every page reruns at every click."""
     leaving = st.session_state.get(SIGNING_OUT)
@@ -122,7 +122,7 @@ def _password_form(gh: Gatehouse, authenticator: stauth.Authenticate) -> None:
     client = auth.client_address(gh.settings, st.context.ip_address, st.context.headers.get("X-Forwarded-For"))
     outcome = gh.run(auth.password_sign_in, gh.settings, client, name, password)
     if outcome.username is None:
-        st.error(literal(auth.SIGN_IN_FAILED))
+        st.error(literal(outcome.refusal or auth.SIGN_IN_FAILED))
         return
     try:
         authenticator.authentication_controller.login(token={"username": outcome.username})
