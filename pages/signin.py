@@ -25,6 +25,7 @@ T = TypeVar("T")
 SIGNING_OUT = "signing-out"
 COOKIE_NAME = "gatehouse"
 ACTOR = "actor"  # the signed-in Actor, set by app.py at every run
+CARD_WIDTH = 440  # pixels: the sign-in page's card
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,9 @@ def sign_in(gh: Gatehouse) -> Actor:
     Everything after it is the same for both."""
     oidc = gh.settings.sign_in_method == "oidc"
     # Always the page's first element, empty once signed in: the page below keeps its place between the sign-in
-    # run and the next, so the browser never shows the old page and the new one at once.
-    with st.container():
+    # run and the next, so the browser never shows the old page and the new one at once. A card in the middle of
+    # the page, whichever the way in: two fields (or one button) across a wide page's whole width read as a banner.
+    with st.container(horizontal_alignment="center").container(width=CARD_WIDTH):
         if oidc:
             st.session_state.pop(ACTOR, None)  # set again by app.py once someone is signed in
             username = oidc_signin.username(gh, st.session_state.pop(SIGNING_OUT, None))
