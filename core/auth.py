@@ -91,6 +91,7 @@ class Accounts(dict[str, dict[str, Any]]):
 SIGN_IN_FAILED = "The username or password is incorrect, or too many sign-ins failed just now: wait a little and retry."
 EMPTY_SIGN_IN = "Enter your username and password."
 LEFT_THE_PLATFORM = "You have left the platform, so you cannot sign in: ask the platform team if this is wrong."
+NO_PASSWORD_NOW = "You cannot sign in with this account any more: ask the platform team for a way in."
 UNKNOWN_CLIENT = "unknown"
 
 
@@ -191,6 +192,21 @@ def password_sign_in(
     why = "the password was wrong" if user is not None else "no account with a password has the username typed"
     _record_refusal(session, f"A password sign-in{who} from {plain(client, 40)} was refused: {why}", user, **details)
     return PasswordSignIn(None, _record_failure(session, settings, client, name, now), SIGN_IN_FAILED)
+
+
+def refuse_remembered_sign_in(session: Session, username: str) -> str:
+    """A browser's sign-in cookie names an account that may no longer sign in (its member left, or it has no password
+    now): the refusal on record, and the sentence for its holder. The cookie is Gatehouse's own, signed: whoever holds
+    it signed in as them, so a leaver may be told why."""
+    user = session.exec(select(User).where(User.username == username)).first()
+    details = {"method": "cookie"}
+    if user is not None and user.status != UserStatus.ACTIVE:
+        summary = f"{user.username} has left and could not sign in"
+        audit.record(session, user.username, "sign-in-refused", summary, subject=user.username, **details)
+        return LEFT_THE_PLATFORM
+    summary = f"A remembered sign-in as {plain(username, 60)} was refused: no account with a password has that name now"
+    _record_refusal(session, summary, user, **details)
+    return NO_PASSWORD_NOW
 
 
 def _record_refusal(session: Session, summary: str, account: User | None, **details: Any) -> None:

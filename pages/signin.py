@@ -25,6 +25,7 @@ T = TypeVar("T")
 SIGNING_OUT = "signing-out"
 COOKIE_NAME = "gatehouse"
 ACTOR = "actor"  # the signed-in Actor, set by app.py at every run
+REFUSED_COOKIE = "refused-cookie"  # what the refusal of this browser's sign-in cookie said
 CARD_WIDTH = 440  # pixels: the sign-in page's card
 
 
@@ -98,7 +99,7 @@ def _password_sign_in(gh: Gatehouse) -> str:
             authenticator.login(location="unrendered")  # a sign-in cookie signs the browser in again
         except LoginError:  # the cookie's account has left or lost its password since
             st.session_state["authentication_status"] = None
-            st.error("You cannot sign in with this account.")
+            st.error(literal(_refused_cookie(gh, authenticator)))
     if not st.session_state.get("authentication_status"):
         if st.query_params.get(sign_in_link.QUERY_PARAMETER):
             _choose_password_form(gh, authenticator)
@@ -109,6 +110,16 @@ def _password_sign_in(gh: Gatehouse) -> str:
         st.stop()
     st.session_state.pop(SIGNING_OUT, None)  # signed in again: nothing left to forget
     return str(st.session_state["username"])
+
+
+def _refused_cookie(gh: Gatehouse, authenticator: stauth.Authenticate) -> str:
+    """Why the browser's sign-in cookie no longer signs it in: asked of core (and put on record) once a browser
+    session, not at every rerun of the sign-in page."""
+    said = st.session_state.get(REFUSED_COOKIE)
+    if said is None:
+        token = authenticator.cookie_controller.get_cookie() or {}
+        said = st.session_state[REFUSED_COOKIE] = gh.run(auth.refuse_remembered_sign_in, str(token.get("username", "")))
+    return str(said)
 
 
 def _password_form(gh: Gatehouse, authenticator: stauth.Authenticate) -> None:

@@ -163,3 +163,22 @@ def test_every_refused_password_sign_in_is_on_record_without_the_password(gateho
     for secret in ("alices-guess", "mallorys-guess", "wrong-box-Pa55", "in-the-name-box", "mallory", DEMO_PASSWORD):
         assert secret not in recorded
     assert check.broken_at is None  # chained like every other event
+
+
+def test_a_remembered_sign_in_that_no_longer_holds_is_refused_on_record(gatehouse: Gatehouse) -> None:
+    """A browser's sign-in cookie outlives its account's right to sign in: erin has left; frank has no password."""
+    assert gatehouse.run(auth.refuse_remembered_sign_in, "erin") == auth.LEFT_THE_PLATFORM
+    assert gatehouse.run(auth.refuse_remembered_sign_in, "frank") == auth.NO_PASSWORD_NOW
+    with gatehouse.session() as session:
+        events = session.exec(
+            select(AuditEvent).where(AuditEvent.action == "sign-in-refused").order_by(col(AuditEvent.id))
+        ).all()
+    assert [(e.actor, e.subject, e.summary, e.details) for e in events] == [
+        ("erin", "erin", "erin has left and could not sign in", {"method": "cookie"}),
+        (
+            "system",
+            None,
+            "A remembered sign-in as frank was refused: no account with a password has that name now",
+            {"method": "cookie"},
+        ),
+    ]
