@@ -184,8 +184,7 @@ def password_sign_in(
     checked = bcrypt.checkpw(typed[:72], stored.encode()) and len(typed) <= 72
     if user is not None and checked:
         if user.status != UserStatus.ACTIVE:
-            summary = f"{user.username} has left and could not sign in"
-            audit.record(session, user.username, "sign-in-refused", summary, subject=user.username, **details)
+            _record_leaver(session, user, **details)
             return PasswordSignIn(None, refusal=LEFT_THE_PLATFORM)
         record_sign_in(session, user.username, method="password")
         return PasswordSignIn(user.username)
@@ -199,19 +198,22 @@ def refuse_remembered_sign_in(session: Session, username: str) -> str:
     now): the refusal on record, and the sentence for its holder. The cookie is Gatehouse's own, signed: whoever holds
     it signed in as them, so a leaver may be told why."""
     user = session.exec(select(User).where(User.username == username)).first()
-    details = {"method": "cookie"}
     if user is not None and user.status != UserStatus.ACTIVE:
-        summary = f"{user.username} has left and could not sign in"
-        audit.record(session, user.username, "sign-in-refused", summary, subject=user.username, **details)
+        _record_leaver(session, user, method="cookie")
         return LEFT_THE_PLATFORM
     summary = f"A remembered sign-in as {plain(username, 60)} was refused: no account with a password has that name now"
-    _record_refusal(session, summary, user, **details)
+    _record_refusal(session, summary, user, method="cookie")
     return NO_PASSWORD_NOW
 
 
 def _record_refusal(session: Session, summary: str, account: User | None, **details: Any) -> None:
     subject = account.username if account is not None else None
     audit.record(session, audit.SYSTEM, "sign-in-refused", summary, subject=subject, **details)
+
+
+def _record_leaver(session: Session, user: User, **details: Any) -> None:
+    summary = f"{user.username} has left and could not sign in"  # the identity provider's refusal says the same
+    audit.record(session, user.username, "sign-in-refused", summary, subject=user.username, **details)
 
 
 def _record_failure(session: Session, settings: Settings, client: str, username: str, now: datetime) -> int:
@@ -244,21 +246,6 @@ def record_sign_in(session: Session, username: str, **details: Any) -> None:
 
 def record_sign_out(session: Session, username: str) -> None:
     audit.record(session, username, "sign-out", f"{username} signed out", subject=username)
-
-
-# --- a password chosen (with a one-time link: actions/sign_in_link.py) ---------------------------------------------
-
-MIN_PASSWORD_LENGTH = 12
-MAX_PASSWORD_BYTES = 72  # bcrypt reads no further: a longer password would be checked by its first 72 bytes only
-
-
-def check_new_password(password: str, again: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
-    if len(password.encode()) > MAX_PASSWORD_BYTES:
-        raise InvalidInput(f"The password can be at most {MAX_PASSWORD_BYTES} bytes long (fewer accented letters).")
-    if password != again:
-        raise InvalidInput("The two passwords differ: type the same password in both boxes.")
 
 
 # --- the identity provider (OIDC) -------------------------------------------------------------------------------

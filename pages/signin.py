@@ -159,7 +159,7 @@ def _choose_password_form(gh: Gatehouse, authenticator: stauth.Authenticate) -> 
         return
     with st.form("choose-password"):
         st.subheader("Choose your password")
-        st.caption(f"For {literal(holder)}: at least {literal(auth.MIN_PASSWORD_LENGTH)} characters.")
+        st.caption(f"For {literal(holder)}: at least {literal(sign_in_link.MIN_PASSWORD_LENGTH)} characters.")
         st.text_input("Username", value=holder, disabled=True, autocomplete="username")
         password = st.text_input("New password", type="password", autocomplete="new-password")
         again = st.text_input("The same password again", type="password", autocomplete="new-password")
