@@ -50,6 +50,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -74,8 +75,10 @@ from core import auth
 from core.actions.start_review import open_campaign
 from core.adapters.aws import Aws
 from core.adapters.db import make_engine, migrate, session_scope
+from core.adapters.local_aws import mark_local_aws
 from core.adapters.models import ReviewCampaign, User, utcnow
 from core.config import Settings
+from core.startup import database_epoch
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -292,7 +295,8 @@ def open_review(url: str) -> None:
 
 
 def make_buckets(url: str, port: int) -> None:
-    """Every live source's bucket exists in the emulation, as if the app had made it (see the docstring)."""
+    """Every live source's bucket exists in the emulation, as if the app had made it (see the docstring): emptied of
+    the database before and marked as this one's, which the app's start checks (core.adapters.local_aws)."""
     engine = make_engine(url)
     with engine.connect() as connection:
         names = list(
@@ -300,10 +304,11 @@ def make_buckets(url: str, port: int) -> None:
                 text("SELECT name FROM data_sources WHERE archived_at IS NULL AND provisioned_at IS NOT NULL")
             ).scalars()
         )
+    epoch = database_epoch(engine)
     engine.dispose()
     aws = Aws(Settings(local_aws_port=port, seed_demo=False))
-    existing = {b["Name"] for b in aws.s3.list_buckets().get("Buckets", [])}
-    missing = [n for n in names if n not in existing]
+    urllib.request.urlopen(urllib.request.Request(f"{aws.settings.local_aws_endpoint}/moto-api/reset", method="POST"))
+    mark_local_aws(aws, epoch)
     location = {"LocationConstraint": aws.settings.region}
 
     def make(name: str) -> None:
@@ -315,8 +320,8 @@ def make_buckets(url: str, port: int) -> None:
 
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=4) as pool:
-        list(pool.map(make, missing))
-    print(f"Made {len(missing)} buckets in the emulation in {time.perf_counter() - started:.1f} s.", flush=True)
+        list(pool.map(make, names))
+    print(f"Made {len(names)} buckets in the emulation in {time.perf_counter() - started:.1f} s.", flush=True)
 
 
 def bump(engine: Engine) -> None:

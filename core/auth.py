@@ -26,11 +26,13 @@ def hash_password(password: str) -> str:
 
 
 def _active_account(session: Session, username: str) -> User | None:
-    return session.exec(
-        select(User).where(
-            User.username == username, User.status == UserStatus.ACTIVE, col(User.password_hash).is_not(None)
-        )
-    ).first()
+    user = _password_account(session, username)
+    return user if user is not None and user.status == UserStatus.ACTIVE else None
+
+
+def _password_account(session: Session, username: str) -> User | None:
+    """The account with a password of this name, whether its member is active or has left."""
+    return session.exec(select(User).where(User.username == username, col(User.password_hash).is_not(None))).first()
 
 
 def account(session: Session, username: str) -> dict[str, Any] | None:
@@ -84,19 +86,23 @@ class Accounts(dict[str, dict[str, Any]]):
 
 # --- password sign-in and its throttle ----------------------------------------------------------------------------
 
-# The one message for every failed password sign-in: a wrong password, an unknown or invalid name, a leaver, an
-# attempt the throttle holds back. Anything else would tell an attacker which accounts exist.
+# The one message for a wrong password, an unknown or invalid name, and an attempt the throttle holds back: anything
+# else would tell a stranger which accounts exist. Only the right password earns a leaver the reason why.
 SIGN_IN_FAILED = "The username or password is incorrect, or too many sign-ins failed just now: wait a little and retry."
+EMPTY_SIGN_IN = "Enter your username and password."
+LEFT_THE_PLATFORM = "You have left the platform, so you cannot sign in: ask the platform team if this is wrong."
+NO_PASSWORD_NOW = "You cannot sign in with this account any more: ask the platform team for a way in."
 UNKNOWN_CLIENT = "unknown"
 
 
 @dataclass(frozen=True)
 class PasswordSignIn:
-    """A password sign-in's outcome: the member's username, or None; and how long this client must now wait before
-    its next attempt is even checked (the throttle's decision, in seconds)."""
+    """A password sign-in's outcome: the member's username, or the sentence that refuses it; and how long this client
+    must now wait before its next attempt is even checked (the throttle's decision, in seconds)."""
 
     username: str | None
     wait_seconds: int = 0
+    refusal: str | None = None
 
 
 def client_address(settings: Settings, address: object, forwarded_for: object) -> str:
@@ -154,23 +160,60 @@ def _no_account_hash() -> str:
 def password_sign_in(
     session: Session, settings: Settings, client: str, username: str, password: str, now: datetime | None = None
 ) -> PasswordSignIn:
-    """Check a password sign-in, unless the throttle holds it back; record the sign-in or the failure."""
+    """Check a password sign-in, unless the throttle holds it back; record the sign-in, or its refusal (in the audit
+    trail, and as a failure for the throttle when the password was wrong). An empty form is no attempt: only asked
+    to be completed. The audit trail names an account only when it exists: a name no account has may be a password
+    typed into the wrong box."""
     now = now or utcnow()
+    if not username.strip() or not password:
+        return PasswordSignIn(None, refusal=EMPTY_SIGN_IN)
     try:
         name = validate_username(username)
     except InvalidInput:
         name = ""  # no account has it: fails below, after the same work as any other failure
+    user = _password_account(session, name) if name else None
+    who = f" as {user.username}" if user is not None else ""
+    details = {"method": "password", "client": client}
     if wait := sign_in_wait(session, settings, client, name, now):
-        return PasswordSignIn(None, wait)
-    user = _active_account(session, name) if name else None
+        summary = f"A password sign-in{who} from {plain(client, 40)} was held back: too many sign-ins failed just now"
+        _record_refusal(session, summary, user, **details, wait_seconds=wait)
+        return PasswordSignIn(None, wait, SIGN_IN_FAILED)
     stored = user.password_hash if user is not None and user.password_hash else _no_account_hash()
     typed = password.encode()
     # bcrypt refuses more than 72 bytes, and no password set here is longer: checked all the same, for the time
     checked = bcrypt.checkpw(typed[:72], stored.encode()) and len(typed) <= 72
     if user is not None and checked:
+        if user.status != UserStatus.ACTIVE:
+            _record_leaver(session, user, **details)
+            return PasswordSignIn(None, refusal=LEFT_THE_PLATFORM)
         record_sign_in(session, user.username, method="password")
         return PasswordSignIn(user.username)
-    return PasswordSignIn(None, _record_failure(session, settings, client, name, now))
+    why = "the password was wrong" if user is not None else "no account with a password has the username typed"
+    _record_refusal(session, f"A password sign-in{who} from {plain(client, 40)} was refused: {why}", user, **details)
+    return PasswordSignIn(None, _record_failure(session, settings, client, name, now), SIGN_IN_FAILED)
+
+
+def refuse_remembered_sign_in(session: Session, username: str) -> str:
+    """A browser's sign-in cookie names an account that may no longer sign in (its member left, or it has no password
+    now): the refusal on record, and the sentence for its holder. The cookie is Gatehouse's own, signed: whoever holds
+    it signed in as them, so a leaver may be told why."""
+    user = session.exec(select(User).where(User.username == username)).first()
+    if user is not None and user.status != UserStatus.ACTIVE:
+        _record_leaver(session, user, method="cookie")
+        return LEFT_THE_PLATFORM
+    summary = f"A remembered sign-in as {plain(username, 60)} was refused: no account with a password has that name now"
+    _record_refusal(session, summary, user, method="cookie")
+    return NO_PASSWORD_NOW
+
+
+def _record_refusal(session: Session, summary: str, account: User | None, **details: Any) -> None:
+    subject = account.username if account is not None else None
+    audit.record(session, audit.SYSTEM, "sign-in-refused", summary, subject=subject, **details)
+
+
+def _record_leaver(session: Session, user: User, **details: Any) -> None:
+    summary = f"{user.username} has left and could not sign in"  # the identity provider's refusal says the same
+    audit.record(session, user.username, "sign-in-refused", summary, subject=user.username, **details)
 
 
 def _record_failure(session: Session, settings: Settings, client: str, username: str, now: datetime) -> int:
@@ -205,25 +248,9 @@ def record_sign_out(session: Session, username: str) -> None:
     audit.record(session, username, "sign-out", f"{username} signed out", subject=username)
 
 
-# --- a password chosen (with a one-time link: actions/sign_in_link.py) ---------------------------------------------
-
-MIN_PASSWORD_LENGTH = 12
-MAX_PASSWORD_BYTES = 72  # bcrypt reads no further: a longer password would be checked by its first 72 bytes only
-
-
-def check_new_password(password: str, again: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
-    if len(password.encode()) > MAX_PASSWORD_BYTES:
-        raise InvalidInput(f"The password can be at most {MAX_PASSWORD_BYTES} bytes long (fewer accented letters).")
-    if password != again:
-        raise InvalidInput("The two passwords differ: type the same password in both boxes.")
-
-
 # --- the identity provider (OIDC) -------------------------------------------------------------------------------
 
 NOT_A_MEMBER = "You are not a member of the platform yet: the platform team adds members."
-LEFT_THE_PLATFORM = "You have left the platform, so you cannot sign in: ask the platform team if this is wrong."
 NO_IDENTITY = "Your identity provider did not say who you are (no iss and sub claims): ask the platform team."
 ANOTHER_IDENTITY = (
     "This member is already linked to another account at your identity provider, so you cannot sign in as them: "

@@ -25,19 +25,20 @@ from core.actions.sign_in_link import way_in
 from core.actor import platform_operator
 from core.adapters.local_aws import ensure_local_aws
 from core.adapters.models import MovementKind, User
+from core.cli_help import Commands
 from core.cli_reviews import reviews_app
 from core.config import ConfigurationError, load_settings
 from core.context import Gatehouse
 from core.domain import AccessLevel, GatehouseError, InvalidInput, SourceKind, format_paths, shown
-from core.movement import MovementForm
+from core.movement import MovementForm, form_questions
 from core.notify import deliver_email
 from core.reads import audit_trail, catalog, people
 from core.startup import start
 
-app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False, help=__doc__)
-users_app = typer.Typer(no_args_is_help=True, help="Joiners and leavers.")
-sources_app = typer.Typer(no_args_is_help=True, help="Data sources (S3 buckets).")
-access_app = typer.Typer(no_args_is_help=True, help="Who may use which source, at which level, on which paths.")
+app = Commands(no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False, help=__doc__)
+users_app = Commands(no_args_is_help=True, help="Joiners and leavers.")
+sources_app = Commands(no_args_is_help=True, help="Data sources (S3 buckets).")
+access_app = Commands(no_args_is_help=True, help="Who may use which source, at which level, on which paths.")
 app.add_typer(users_app, name="users")
 app.add_typer(sources_app, name="sources")
 app.add_typer(access_app, name="access")
@@ -88,7 +89,9 @@ def _report(outcome: actions.GrantOutcome) -> None:
 def users_add(
     username: str,
     email: Annotated[str, typer.Option(help="Their email address.")],
-    line_manager: Annotated[str | None, typer.Option(help="Username of their line manager.")] = None,
+    line_manager: Annotated[
+        str | None, typer.Option(help="Username of their line manager.", metavar="USERNAME")
+    ] = None,
     platform_admin: Annotated[bool, typer.Option("--platform-admin", help="A member of the platform team.")] = False,
     external: Annotated[bool, typer.Option("--external", help="Someone from outside the organisation.")] = False,
     name: Annotated[str, typer.Option(help="Display name.")] = "",
@@ -137,10 +140,12 @@ def users_leave(username: str) -> None:
 @sources_app.command("create")
 def sources_create(
     name: str,
-    admin: Annotated[str, typer.Option(help="Username of the source's first admin.")],
+    admin: Annotated[str, typer.Option(help="Username of the source's first admin.", metavar="USERNAME")],
     kind: Annotated[Kind, typer.Option(help="warehouse or webapp.")] = Kind.WAREHOUSE,
     hidden: Annotated[bool, typer.Option("--hidden", help="Hidden from standard users (data engineering).")] = False,
-    app_name: Annotated[str | None, typer.Option("--app", help="Webapp sources: the app that reads it.")] = None,
+    app_name: Annotated[
+        str | None, typer.Option("--app", help="Webapp sources: the app that reads it.", metavar="APP")
+    ] = None,
 ) -> None:
     """Create a data source: a hardened bucket, with its admin (and, for webapp sources, the app read-only)."""
     created = actions.create_source(
@@ -157,11 +162,11 @@ def sources_create(
 def access_grant(
     source: str,
     usernames: Annotated[list[str], typer.Argument(help="One or more platform members.")],
-    level: Annotated[Level, typer.Option(help="read-only, read-write or admin.")],
+    level: Annotated[Level, typer.Option(help="What they may do.")],
     path: Annotated[
         list[str] | None, typer.Option(help="Restrict to this path (repeatable); none = whole bucket.")
     ] = None,
-    until: Annotated[str | None, typer.Option(help="End date, YYYY-MM-DD.")] = None,
+    until: Annotated[str | None, typer.Option(help="End date, YYYY-MM-DD.", metavar="DATE")] = None,
     yes_external: Annotated[bool, typer.Option("--yes-external", help="Confirm granting external users.")] = False,
 ) -> None:
     """Grant (or change) access to a source."""
@@ -198,7 +203,7 @@ def access_revoke(
 
 @access_app.command("list")
 def access_list(
-    user: Annotated[str | None, typer.Option(help="Only this user's access.")] = None,
+    user: Annotated[str | None, typer.Option(help="Only this user's access.", metavar="USERNAME")] = None,
     source: Annotated[str | None, typer.Option(help="Only access to this source.")] = None,
 ) -> None:
     """List grants: source, who, level, paths, end date."""
@@ -255,15 +260,29 @@ def expire_command() -> None:
     typer.echo(f"{len(report.expired)} expired, {len(report.warned)} warned")
 
 
-@app.command("upload")
+UPLOAD_HELP = (
+    "Upload files too big for a browser, after a data movement form, with a progress bar.\n\n"
+    "The form (--form FILE) is a YAML file of key: value lines, the app's form question by question; text in quotes "
+    "where YAML would read it as something else (a date, a number, yes/no):\n\n\b\n"
+    + "\n".join(f"{key}: {question}" for key, question in form_questions().items())
+)
+
+
+@app.command("upload", help=UPLOAD_HELP)
 def upload_command(
     files: Annotated[list[Path], typer.Argument(help="Files to upload.", exists=True, dir_okay=False, readable=True)],
     destination: Annotated[str, typer.Argument(help="s3://BUCKET/PREFIX")],
-    form: Annotated[Path, typer.Option(help="The data movement form's answers (YAML).", exists=True, dir_okay=False)],
-    user: Annotated[str, typer.Option("--as", help="The platform member moving the data (their grants apply).")],
+    form: Annotated[
+        Path,
+        typer.Option(
+            help="The data movement form's answers (YAML: the keys above).", exists=True, dir_okay=False, metavar="FILE"
+        ),
+    ],
+    user: Annotated[
+        str, typer.Option("--as", help="The platform member moving the data (their grants apply).", metavar="USERNAME")
+    ],
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace objects that already exist.")] = False,
 ) -> None:
-    """Upload files too big for a browser, after a data movement form, with a progress bar."""
     answers = read_form(form)  # first: a malformed form file must leave everything as it was
     gatehouse = _gatehouse()
     bucket, _, prefix = destination.removeprefix("s3://").partition("/")
@@ -346,7 +365,7 @@ def _check_types(path: Path, answers: dict[str, object]) -> None:
             raise InvalidInput(f"{path}: the answer {name} must be {kind}.")
 
 
-audit_app = typer.Typer(no_args_is_help=True, help="The append-only audit trail.")
+audit_app = Commands(no_args_is_help=True, help="The append-only audit trail.")
 app.add_typer(audit_app, name="audit")
 
 
@@ -358,7 +377,7 @@ class ExportFormat(StrEnum):
 @audit_app.command("export")
 def audit_export(
     fmt: Annotated[ExportFormat, typer.Option("--format", help="csv or jsonl.")] = ExportFormat.CSV,
-    since: Annotated[str | None, typer.Option(help="From this day on, YYYY-MM-DD (UTC).")] = None,
+    since: Annotated[str | None, typer.Option(help="From this day on, YYYY-MM-DD (UTC).", metavar="DATE")] = None,
 ) -> None:
     """Write the audit trail to standard output, oldest first, streamed (it may be long)."""
     gatehouse = _gatehouse()
@@ -371,7 +390,10 @@ def audit_export(
 def audit_verify(
     anchor: Annotated[
         str | None,
-        typer.Option(help="An event's id and hash that an earlier verify printed (12:3fa9…): it must still be so."),
+        typer.Option(
+            help="An event's id and hash that an earlier verify printed (12:3fa9…): it must still be so.",
+            metavar="ID:HASH",
+        ),
     ] = None,
 ) -> None:
     """Recompute the trail's hash chain, oldest first: say that it holds, or the first event where it breaks (an

@@ -10,10 +10,11 @@ from typing import Annotated
 import typer
 
 from core import actions
+from core.cli_help import Commands
 from core.domain import GatehouseError
 from core.reads import reviews
 
-reviews_app = typer.Typer(no_args_is_help=True, help="Access reviews: every grant looked at again by a due date.")
+reviews_app = Commands(no_args_is_help=True, help="Access reviews: every grant looked at again by a due date.")
 
 
 class ReportFormat(StrEnum):
@@ -22,7 +23,7 @@ class ReportFormat(StrEnum):
 
 @reviews_app.command("start")
 def reviews_start(
-    due: Annotated[str, typer.Option(help="The due date, YYYY-MM-DD.")],
+    due: Annotated[str, typer.Option(help="The due date, YYYY-MM-DD.", metavar="DATE")],
     source: Annotated[
         list[str] | None, typer.Option(help="A source to review (repeat it); none: every source.")
     ] = None,

@@ -10,7 +10,7 @@ are the gate: a page hiding a button is never what stops anyone.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -47,19 +47,28 @@ class ObjectExists(InvalidInput):
 # --- the form -------------------------------------------------------------------------------------------------
 
 
+ASKS = "asks"  # a field's metadata: what the answer says, for the CLI's help on the YAML keys of `upload --form`
+
+
+def _asks(question: str) -> Any:
+    return field(metadata={ASKS: question})
+
+
 @dataclass(frozen=True)
 class MovementForm:
     """The answers of a data movement form, checked as they are made: a bad answer raises one clear sentence."""
 
-    description: str  # what the data is
-    origin: str  # where it comes from
-    destination: str  # where it goes
-    purpose: str
-    classification: str
-    personal_data: bool
-    retention: str
-    declaration: bool  # the information governance procedures for this data were followed
-    dpia_reference: str | None = None
+    description: str = _asks("what the data is (10 to 2,000 characters)")
+    origin: str = _asks("where it comes from")
+    destination: str = _asks("where it goes")
+    purpose: str = _asks("why it moves (10 to 2,000 characters)")
+    classification: str = _asks(" or ".join(CLASSIFICATIONS))
+    personal_data: bool = _asks("true or false: whether it holds personal data")
+    retention: str = _asks("how long it will be kept")
+    declaration: bool = _asks("true: the information governance procedures for this data were followed")
+    dpia_reference: str | None = field(
+        default=None, metadata={ASKS: "the DPIA's reference; required when personal_data is true"}
+    )
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__  # frozen: the answers are tidied once, here, then never change
@@ -77,6 +86,11 @@ class MovementForm:
 
     def answers(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def form_questions() -> dict[str, str]:
+    """Each answer's key (a field of MovementForm) and what it asks, in the form's order."""
+    return {f.name: f.metadata[ASKS] for f in fields(MovementForm)}
 
 
 def _text(value: object) -> str:

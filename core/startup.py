@@ -5,18 +5,19 @@ from __future__ import annotations
 import logging
 
 import bcrypt
-from sqlalchemy import update
+from sqlalchemy import Engine, update
 from sqlmodel import col, select
 
 from core import iam_sync
 from core.actions.create_source import provision_pending
 from core.actions.expire_access import expire
 from core.adapters.aws import Aws, AwsError
-from core.adapters.db import lock_for_seeding, make_engine, migrate, refresh_statistics
-from core.adapters.local_aws import ensure_local_aws
+from core.adapters.db import current_revision, lock_for_seeding, make_engine, migrate, refresh_statistics
+from core.adapters.local_aws import claim_local_aws, ensure_local_aws
 from core.adapters.models import AuditEvent, DataSource, User
 from core.config import ConfigurationError, Settings, load_settings
 from core.context import Gatehouse
+from core.domain import GatehouseError
 from core.notify import deliver_email
 from core.seed import DEMO_PASSWORD, DEMO_USERNAMES, database_is_empty, seed_demo_database, seed_demo_objects
 
@@ -30,12 +31,14 @@ def start(settings: Settings | None = None) -> Gatehouse:
     if settings.aws_mode == "local":
         ensure_local_aws(settings)
     gatehouse = Gatehouse(settings, engine, Aws(settings))
-    if settings.aws_mode == "aws":
-        try:
+    try:
+        if settings.aws_mode == "aws":
             refuse_the_demo(gatehouse)
-        except ConfigurationError:
-            engine.dispose()
-            raise
+        else:
+            claim_local_aws(gatehouse.aws, database_epoch(engine))
+    except GatehouseError:
+        engine.dispose()
+        raise
     if settings.should_seed_demo:
         with gatehouse.session() as session:
             lock_for_seeding(session)
@@ -85,6 +88,13 @@ def refuse_the_demo(gatehouse: Gatehouse) -> None:
                 f"The account {username} has the demo's published password: Gatehouse does not start with "
                 "GATEHOUSE_AWS_MODE=aws until it is changed or removed."
             )
+
+
+def database_epoch(engine: Engine) -> str:
+    """What tells this database from any other (made by its first migration)."""
+    revision = current_revision(engine)
+    assert revision is not None, "start() migrated: the revision row exists"
+    return revision[0]
 
 
 def emulation_forgot(gatehouse: Gatehouse) -> bool:

@@ -25,6 +25,8 @@ T = TypeVar("T")
 SIGNING_OUT = "signing-out"
 COOKIE_NAME = "gatehouse"
 ACTOR = "actor"  # the signed-in Actor, set by app.py at every run
+REFUSED_COOKIE = "refused-cookie"  # what the refusal of this browser's sign-in cookie said
+CARD_WIDTH = 440  # pixels: the sign-in page's card
 
 
 @dataclass(frozen=True)
@@ -52,8 +54,9 @@ def sign_in(gh: Gatehouse) -> Actor:
     Everything after it is the same for both."""
     oidc = gh.settings.sign_in_method == "oidc"
     # Always the page's first element, empty once signed in: the page below keeps its place between the sign-in
-    # run and the next, so the browser never shows the old page and the new one at once.
-    with st.container():
+    # run and the next, so the browser never shows the old page and the new one at once. A card in the middle of
+    # the page, whichever the way in: two fields (or one button) across a wide page's whole width read as a banner.
+    with st.container(horizontal_alignment="center").container(width=CARD_WIDTH):
         if oidc:
             st.session_state.pop(ACTOR, None)  # set again by app.py once someone is signed in
             username = oidc_signin.username(gh, st.session_state.pop(SIGNING_OUT, None))
@@ -73,8 +76,8 @@ def sign_in(gh: Gatehouse) -> Actor:
 def _password_sign_in(gh: Gatehouse) -> str:
     """The password form until someone signs in; then their username.
 
-    The form is Gatehouse's own and core checks it (auth.password_sign_in: the throttle, the password, one message
-    for every failure); streamlit-authenticator keeps only the sign-in cookie, restored here and set after a
+    The form is Gatehouse's own and core checks it (auth.password_sign_in: the throttle, the password, the sentence
+    that refuses); streamlit-authenticator keeps only the sign-in cookie, restored here and set after a
     sign-in. Its widget is built only while nobody is signed in, and to sign out: a signed-in rerun needs neither,
     and every page reruns at every click."""
     leaving = st.session_state.get(SIGNING_OUT)
@@ -96,7 +99,7 @@ def _password_sign_in(gh: Gatehouse) -> str:
             authenticator.login(location="unrendered")  # a sign-in cookie signs the browser in again
         except LoginError:  # the cookie's account has left or lost its password since
             st.session_state["authentication_status"] = None
-            st.error("You cannot sign in with this account.")
+            st.error(literal(_refused_cookie(gh, authenticator)))
     if not st.session_state.get("authentication_status"):
         if st.query_params.get(sign_in_link.QUERY_PARAMETER):
             _choose_password_form(gh, authenticator)
@@ -107,6 +110,16 @@ def _password_sign_in(gh: Gatehouse) -> str:
         st.stop()
     st.session_state.pop(SIGNING_OUT, None)  # signed in again: nothing left to forget
     return str(st.session_state["username"])
+
+
+def _refused_cookie(gh: Gatehouse, authenticator: stauth.Authenticate) -> str:
+    """Why the browser's sign-in cookie no longer signs it in: asked of core (and put on record) once a browser
+    session, not at every rerun of the sign-in page."""
+    said = st.session_state.get(REFUSED_COOKIE)
+    if said is None:
+        token = authenticator.cookie_controller.get_cookie() or {}
+        said = st.session_state[REFUSED_COOKIE] = gh.run(auth.refuse_remembered_sign_in, str(token.get("username", "")))
+    return str(said)
 
 
 def _password_form(gh: Gatehouse, authenticator: stauth.Authenticate) -> None:
@@ -122,7 +135,7 @@ def _password_form(gh: Gatehouse, authenticator: stauth.Authenticate) -> None:
     client = auth.client_address(gh.settings, st.context.ip_address, st.context.headers.get("X-Forwarded-For"))
     outcome = gh.run(auth.password_sign_in, gh.settings, client, name, password)
     if outcome.username is None:
-        st.error(literal(auth.SIGN_IN_FAILED))
+        st.error(literal(outcome.refusal or auth.SIGN_IN_FAILED))
         return
     try:
         authenticator.authentication_controller.login(token={"username": outcome.username})
@@ -146,7 +159,7 @@ def _choose_password_form(gh: Gatehouse, authenticator: stauth.Authenticate) -> 
         return
     with st.form("choose-password"):
         st.subheader("Choose your password")
-        st.caption(f"For {literal(holder)}: at least {literal(auth.MIN_PASSWORD_LENGTH)} characters.")
+        st.caption(f"For {literal(holder)}: at least {literal(sign_in_link.MIN_PASSWORD_LENGTH)} characters.")
         st.text_input("Username", value=holder, disabled=True, autocomplete="username")
         password = st.text_input("New password", type="password", autocomplete="new-password")
         again = st.text_input("The same password again", type="password", autocomplete="new-password")

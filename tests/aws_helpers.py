@@ -11,8 +11,13 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 from moto.core import enable_iam_authentication
 
+from core.adapters.aws import Aws
+from core.adapters.db import make_engine, migrate
+from core.adapters.local_aws import mark_local_aws
+from core.config import Settings
 from core.context import Gatehouse
 from core.domain import user_role_name
+from core.startup import database_epoch
 
 
 @dataclass
@@ -51,3 +56,15 @@ def as_user(gatehouse: Gatehouse, username: str) -> Iterator[AssumedRole]:
     )
     with enable_iam_authentication():
         yield AssumedRole(s3)
+
+
+def share_the_emulation(settings: Settings) -> Settings:
+    """Every moto server of one process holds the same state: a test that starts Gatehouse on a second database beside
+    a first one's marks the emulation as the second's too (an instance refuses one another database uses)."""
+    engine = make_engine(settings.db_url)
+    try:
+        migrate(engine, settings.migration_database_url)
+        mark_local_aws(Aws(settings), database_epoch(engine))
+    finally:
+        engine.dispose()
+    return settings

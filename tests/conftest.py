@@ -13,6 +13,7 @@ import subprocess
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -55,14 +56,24 @@ def free_port() -> int:
 # --- AWS emulation ------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
+@contextmanager
+def emulation_of_its_own() -> Iterator[str]:
+    """A moto server on a free port; its endpoint. An emulation serves one database (core.adapters.local_aws)."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """The worker's emulation: tests reset it (moto_reset), so that each test's database finds it empty."""
+    with emulation_of_its_own() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """A one-time link that sets a member's password (password sign-in): made for a joiner when they are added, or anew
 for a member who has none or forgot it, which replaces the one before. Its token is shown once, to the platform
 team, and emailed to the member when SMTP is set up; the database keeps only its sha256 (token_hash). The member
-opens it on the sign-in page, which shows `set_password_from_link`'s form: the password's rules are auth's."""
+opens it on the sign-in page, which shows `set_password_from_link`'s form: the password's rules are here."""
 
 from __future__ import annotations
 
@@ -28,6 +28,8 @@ LINK_UNKNOWN = "This link has been used, or replaced by a newer one: ask the pla
 LINK_EXPIRED = "This link has expired: ask the platform team for a new link."
 QUERY_PARAMETER = "set-password"  # the sign-in page's query parameter that holds a link's token
 NOT_WITH_OIDC = "Members sign in through the identity provider, so no link is made: it signs them in."
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_BYTES = 72  # bcrypt reads no further: a longer password would be checked by its first 72 bytes only
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,7 @@ def set_password_from_link(session: Session, token: str, password: str, again: s
     One conditional UPDATE: of two uses of one link at once, one sets the password."""
     now = now or utcnow()
     user = _link_holder(session, token, now)
-    auth.check_new_password(password, again)
+    check_new_password(password, again)
     used = session.exec(
         update(User)
         .where(
@@ -174,3 +176,12 @@ def set_password_from_link(session: Session, token: str, password: str, again: s
 
 def _aware(at: datetime) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)  # SQLite gives back naive UTC
+
+
+def check_new_password(password: str, again: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
+    if len(password.encode()) > MAX_PASSWORD_BYTES:
+        raise InvalidInput(f"The password can be at most {MAX_PASSWORD_BYTES} bytes long (fewer accented letters).")
+    if password != again:
+        raise InvalidInput("The two passwords differ: type the same password in both boxes.")

@@ -61,9 +61,21 @@ def test_an_unknown_username_is_refused_the_same_way(app_env: Gatehouse) -> None
     assert [e.value for e in at.error] == [auth.SIGN_IN_FAILED]
 
 
-def test_someone_who_has_left_cannot_sign_in(app_env: Gatehouse) -> None:
+def test_someone_who_has_left_is_told_so_only_after_their_right_password(app_env: Gatehouse) -> None:
     at = sign_in("erin")
+    assert [e.value for e in at.error] == [
+        "You have left the platform, so you cannot sign in: ask the platform team if this is wrong."
+    ]
+    assert "My data" not in [t.value for t in at.title]
+    at = sign_in("erin", "not-her-password")  # a stranger guessing learns nothing about who exists
     assert [e.value for e in at.error] == [auth.SIGN_IN_FAILED]
+
+
+@pytest.mark.parametrize(("username", "password"), [("", ""), ("alice", ""), ("", DEMO_PASSWORD), ("  ", "x")])
+def test_an_incomplete_form_asks_for_both_fields(app_env: Gatehouse, username: str, password: str) -> None:
+    at = sign_in(username, password)
+    assert [e.value for e in at.error] == ["Enter your username and password."]
+    assert "My data" not in [t.value for t in at.title]
 
 
 def test_repeated_failures_make_this_browser_wait_with_the_same_message(app_env: Gatehouse) -> None:

@@ -202,3 +202,12 @@ def sign_in_with_password(page, url: str, username: str, password: str) -> None:
             if attempt == 2 or page.get_by_role("button", name="Sign in").count() == 0:
                 raise
             settled(page)
+
+
+def card_is_narrow_and_centred(page) -> None:  # type: ignore[no-untyped-def]
+    """The sign-in page's title spans its card (password form or identity provider alike): under 600 px wide, its
+    middle within 5% of the page's."""
+    box = page.get_by_role("heading", name="Gatehouse").first.bounding_box()
+    assert box is not None and box["width"] < 600, box
+    width = page.viewport_size["width"]
+    assert abs(box["x"] + box["width"] / 2 - width / 2) < width * 0.05, box

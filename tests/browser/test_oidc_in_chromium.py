@@ -16,7 +16,7 @@ from sqlmodel import col, select
 from core.adapters.models import AuditEvent
 from core.config import Settings
 from core.startup import start
-from tests.browser.conftest import streamlit_server, tries
+from tests.browser.conftest import card_is_narrow_and_centred, streamlit_server, tries
 from tests.browser.test_access_stories import open_page, settled, shot
 from tests.oidc_provider import loopback_provider, write_secrets
 
@@ -141,6 +141,7 @@ def test_a_leaver_is_refused(oidc_app: str, browser, moto_reset: str, tmp_path: 
     assert "Ask to join" not in body
     for leak in SIDEBAR_LEAKS:
         assert leak not in body, f"a leaver sees {leak!r}:\n{body}"
+    card_is_narrow_and_centred(erin)
     shot(erin, "oidc-5-leaver")
     assert ("erin", "sign-in-refused", "erin has left and could not sign in") in audit(tmp_path, moto_reset)
 

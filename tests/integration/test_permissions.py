@@ -50,6 +50,7 @@ from core.reads import queues
 from core.reads.catalog import access_list
 from core.rules import TRANSITIONS, check_transition
 from core.startup import start
+from tests.aws_helpers import share_the_emulation
 from tests.conftest import POSTGRES_ADMIN_URL
 
 NEED = "Quarterly pricing review for the finance committee needs these reports."
@@ -323,7 +324,7 @@ class Prepared:
 
 
 def prepare_on(settings: Settings) -> Prepared:
-    gatehouse = start(settings)
+    gatehouse = start(share_the_emulation(settings))  # the SQLite and PostgreSQL databases share the emulation
     ids = prepare(gatehouse)
     gatehouse.engine.dispose()
     return Prepared(settings, gatehouse, ids)
