@@ -6,7 +6,6 @@ import streamlit as st
 from core.domain import format_paths
 from core.reads import catalog
 from pages import cached, running, signin, widgets
-from pages.browse_view import browse
 from pages.markup import bold, links, table
 
 PAGE_SIZE = 25
@@ -54,9 +53,7 @@ else:
         )
     )
     widgets.pager(usable.total, PAGE_SIZE, "usable-page", what="of your sources")
-
-    st.subheader("Browse")
-    browse(gh, signin.actor(), usable.items)
+    st.page_link("pages/browse.py", label="Browse their folders and files", icon=":material/folder_open:")
 
 st.subheader("Other data sources")
 st.caption(

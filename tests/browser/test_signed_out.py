@@ -10,7 +10,7 @@ import pytest
 from tests.browser.conftest import settled
 
 pytestmark = pytest.mark.browser
-PAGES = ("platform", "inbox", "my_data", "upload", "admin", "confirmations", "request_access")
+PAGES = ("platform", "inbox", "my_data", "browse", "upload", "admin", "confirmations", "request_access")
 HELPERS = (
     "signin",
     "running",
