@@ -20,6 +20,7 @@ HELPERS = (
     "markup",
     "browse_view",
     "movement_form",
+    "source_forms",
     "oidc_signin",
 )  # modules of pages/, which Streamlit runs as pages too
 
