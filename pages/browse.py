@@ -13,7 +13,6 @@ from pages.markup import literal
 from pages.widgets import moment
 
 PAGE_SIZE = 50
-FOLDER = "\N{FILE FOLDER} "  # a folder's row in the table (a cell shows text, never an icon)
 
 gh = running.gatehouse()
 actor = signin.actor()
@@ -96,7 +95,7 @@ else:
                 picked = st.dataframe(
                     pa.table(
                         {
-                            "Name": [FOLDER + visible(f.name) for f in page.folders]
+                            "Name": [visible(f.name) + "/" for f in page.folders]  # a folder ends with /, as in S3
                             + [visible(o.name) for o in page.objects],
                             "Size": [""] * len(page.folders) + [f"{o.size:,} bytes" for o in page.objects],
                             "Last modified (UTC)": [""] * len(page.folders)

@@ -76,7 +76,7 @@ else:
         )
     )
     widgets.pager(usable.total, PAGE_SIZE, "usable-page", what="of your sources")
-    st.page_link("pages/browse.py", label="Browse their folders and files", icon=":material/folder_open:")
+    st.page_link("pages/browse.py", label="Open their folders and files", icon=":material/folder_open:")
 
 st.subheader("Other data sources")
 st.caption(

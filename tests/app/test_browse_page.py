@@ -53,13 +53,13 @@ def open_tab(at: AppTest, label: str) -> AppTest:
 def test_browse_is_a_page_whose_rows_open_folders_and_files(app_env: Gatehouse) -> None:  # noqa: F811
     app_env.aws.put_object(WORKSPACE, "top.csv", b"a,b\n1,2\n")  # a file at the bucket's root
     at = browse(sign_in("alice"), WORKSPACE)
-    assert rows(at) == ["\N{FILE FOLDER} notes", "top.csv"]
+    assert rows(at) == ["notes/", "top.csv"]
     assert not [w for w in at.selectbox if w.label == "Object"]  # no picker of full keys: the rows open
     click_row(at, WORKSPACE, "top.csv")  # a file at the root opens like any other
     assert "**top.csv** · 8 bytes" in page_text(at)
     assert [t.label for t in at.tabs][:5] == ["Preview", "Code", "Download", "Copy or move", "Versions"]
 
-    click_row(at, WORKSPACE, "\N{FILE FOLDER} notes")
+    click_row(at, WORKSPACE, "notes/")
     assert rows(at) == ["regions.csv"]
     assert "**top.csv**" not in page_text(at)  # a new folder, a new table: nothing ticked in it
     click_row(at, WORKSPACE, "regions.csv")
@@ -73,13 +73,13 @@ def test_browse_is_a_page_whose_rows_open_folders_and_files(app_env: Gatehouse) 
     assert (crumbs.options, crumbs.value) == ([WORKSPACE, "notes"], "notes/")  # one line, where she is highlighted
     crumbs.set_value("").run()
     assert not at.exception, at.exception
-    assert rows(at) == ["\N{FILE FOLDER} notes", "top.csv"]
+    assert rows(at) == ["notes/", "top.csv"]
 
 
 def test_a_path_grant_browses_from_the_root_down_to_its_paths(app_env: Gatehouse) -> None:  # noqa: F811
     at = browse(sign_in("alice"), "alpha-sales-analysis")  # alice reads /published only
-    assert rows(at) == ["\N{FILE FOLDER} published"]
-    click_row(at, "alpha-sales-analysis", "\N{FILE FOLDER} published")
+    assert rows(at) == ["published/"]
+    click_row(at, "alpha-sales-analysis", "published/")
     assert "sales_2025.csv" in rows(at)
 
 
@@ -88,12 +88,12 @@ def test_a_link_opens_browse_on_a_source(app_env: Gatehouse) -> None:  # noqa: F
     at.query_params["source"] = WORKSPACE
     go(at, "pages/browse.py")
     assert widget(at, "selectbox", "Data source").value == WORKSPACE
-    assert rows(at) == ["\N{FILE FOLDER} notes"]
+    assert rows(at) == ["notes/"]
 
 
 def test_alice_moves_a_file_in_browse_after_a_form(app_env: Gatehouse) -> None:  # noqa: F811
     at = browse(sign_in("alice"), WORKSPACE)
-    click_row(at, WORKSPACE, "\N{FILE FOLDER} notes")
+    click_row(at, WORKSPACE, "notes/")
     click_row(at, WORKSPACE, "regions.csv")
     open_tab(at, "Copy or move")
     widget(at, "radio", "Copy or move").set_value("Move").run()
@@ -123,13 +123,13 @@ def test_a_writer_restores_a_version_with_no_form_and_a_reader_cannot(app_env: G
         forms = len(session.exec(select(DataMovement)).all())
 
     bob = browse(sign_in("bob"), WORKSPACE)  # bob reads the workspace
-    click_row(bob, WORKSPACE, "\N{FILE FOLDER} notes")
+    click_row(bob, WORKSPACE, "notes/")
     click_row(bob, WORKSPACE, "prices.csv")
     open_tab(bob, "Versions")
     assert widget(bob, "radio", "What to do with it").options == ["Download it"]
 
     at = browse(sign_in("alice"), WORKSPACE)
-    click_row(at, WORKSPACE, "\N{FILE FOLDER} notes")
+    click_row(at, WORKSPACE, "notes/")
     click_row(at, WORKSPACE, "prices.csv")
     open_tab(at, "Versions")
     assert "alice (form " in page_text(at)

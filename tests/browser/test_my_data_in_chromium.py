@@ -24,7 +24,7 @@ def test_alice_signs_in_and_sees_my_data(app_url: str, browser) -> None:  # type
     assert "Traceback" not in body
     links = page.get_by_role("link", name="Open on AWS")
     hrefs = [links.nth(i).get_attribute("href") or "" for i in range(links.count())]
-    assert any("/buckets/alpha-sales-analysis?" in h for h in hrefs)  # one per usable source, one for Browse
+    assert any("/buckets/alpha-sales-analysis?" in h for h in hrefs)  # one per usable source
     assert any("/buckets/alpha-shared-workspace?" in h for h in hrefs)
     assert not any("alpha-pricing-models" in h for h in hrefs)
     page.screenshot(path=str(ARTIFACTS / "my-data-alice.png"), full_page=True)
