@@ -33,7 +33,7 @@ def open_row(page, name: str, then) -> None:  # type: ignore[no-untyped-def]
     settled(page)
     table = folder_table(page)
     row = table.locator("tr", has=page.get_by_text(name, exact=True)).first
-    row.wait_for(state="attached")
+    row.first.wait_for(state="attached")
     click_row(page, table, int(row.get_attribute("aria-rowindex") or 0) - 2)  # the header's row is the first
     then.first.wait_for(state="attached")
     settled(page)
@@ -86,7 +86,7 @@ def test_alice_opens_a_folder_and_a_file_by_clicking_their_rows(  # type: ignore
         "Versions",
     ]
     alice.get_by_role("button", name="Preview the first rows").click()
-    alice.locator('[data-testid="stDataFrame"]').nth(1).wait_for()
+    alice.locator('[data-testid="stDataFrame"]').nth(1).first.wait_for()
     settled(alice)
     assert main_height(alice) < 1_800  # one panel of tabs, not a stack of forms (2,900 px on My data before)
     shot(alice, "browse-3-alice-opened-a-file")
