@@ -7,7 +7,7 @@ import streamlit as st
 from core.domain import GatehouseError, visible
 from core.reads import browse as browsing
 from core.reads import catalog
-from pages import cached, running, signin
+from pages import cached, running, signin, widgets
 from pages.browse_view import folder_code, object_panel
 from pages.markup import literal
 from pages.widgets import moment
@@ -18,6 +18,7 @@ gh = running.gatehouse()
 actor = signin.actor()
 
 st.title("Browse")
+widgets.flash()
 usable = cached.read(catalog.usable_sources, gh.settings, actor.user)
 names = list(dict.fromkeys(s.name for s in usable))  # one row a grant: a source may hold several
 
@@ -89,7 +90,10 @@ else:
                     label_visibility="collapsed",
                 )
                 st.link_button("Open on AWS", page.console_url, icon=":material/open_in_new:")
-            place["folders"] = [f.prefix for f in page.folders]
+            rows = [f.prefix for f in page.folders] + [o.key for o in page.objects]
+            if place.get("rows") not in (None, rows):  # changed since drawn (a move, another's upload): a new table,
+                place["table"] += 1  # so that a tick never stands on a row other than the one that was ticked
+            place["rows"], place["folders"] = rows, [f.prefix for f in page.folders]
             entry = None
             if page.folders or page.objects:
                 picked = st.dataframe(

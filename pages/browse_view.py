@@ -14,7 +14,7 @@ from core.reads.browse import ObjectEntry
 from core.reads.catalog import UsableSource
 from core.reads.versions import object_versions
 from core.rules import prefixes
-from pages import signin
+from pages import signin, widgets
 from pages.markup import bold, literal, table
 from pages.movement_form import movement_form
 from pages.widgets import moment
@@ -184,13 +184,12 @@ def _copy(gh: Gatehouse, actor: signin.Actor, source: str, key: str, usable: lis
     movement_id = movement_form(gh, actor, f"copy-{key}", kind, source, target, destination=f"{target}/{target_key}")
     if movement_id is not None and st.button(literal(how), type="primary", key=f"copy-go-{key}"):
         action = actions.move if kind is MovementKind.MOVE else actions.copy
-        try:
-            moved = action(gh, actor.user, movement_id, source, key, target, target_key)
-        except GatehouseError as error:
-            st.error(literal(error))
-        else:
-            done = "Moved" if kind is MovementKind.MOVE else "Copied"
-            st.success(literal(f"{done} to {moved.bucket}/{moved.key} ({moved.size:,} bytes)."))
+        done = "Moved" if kind is MovementKind.MOVE else "Copied"
+        widgets.act(  # said above the folder's table, drawn again with the file moved or copied
+            gh,
+            lambda: action(gh, actor.user, movement_id, source, key, target, target_key),
+            lambda moved: f"{done} to {moved.bucket}/{moved.key} ({moved.size:,} bytes).",
+        )
 
 
 if __name__ == "__main__":  # Streamlit's old multipage app runs every file in pages/ as a page: this is not one
