@@ -76,6 +76,16 @@ def test_browse_is_a_page_whose_rows_open_folders_and_files(app_env: Gatehouse) 
     assert rows(at) == ["notes/", "top.csv"]
 
 
+def test_a_file_written_meanwhile_never_turns_the_tick_onto_another_file(app_env: Gatehouse) -> None:  # noqa: F811
+    app_env.aws.put_object(WORKSPACE, "top.csv", b"a,b\n1,2\n")
+    at = click_row(browse(sign_in("alice"), WORKSPACE), WORKSPACE, "top.csv")
+    assert "**top.csv**" in page_text(at)
+    app_env.aws.put_object(WORKSPACE, "another.csv", b"a\n")  # another tool's write: row 1 is now another.csv
+    at.run()
+    assert rows(at) == ["notes/", "another.csv", "top.csv"]
+    assert "**another.csv**" not in page_text(at) and "**top.csv**" not in page_text(at)  # a new table, unticked
+
+
 def test_a_path_grant_browses_from_the_root_down_to_its_paths(app_env: Gatehouse) -> None:  # noqa: F811
     at = browse(sign_in("alice"), "alpha-sales-analysis")  # alice reads /published only
     assert rows(at) == ["published/"]
