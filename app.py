@@ -16,6 +16,7 @@ def pages_for(roles: Roles, unread: int) -> list[st.Page]:
     """The pages this person's roles open, the inbox last with its unread count."""
     pages = [
         st.Page("pages/my_data.py", title="My data", icon=":material/database:", default=True),
+        st.Page("pages/browse.py", title="Browse", icon=":material/folder_open:"),
         st.Page("pages/request_access.py", title="Request access", icon=":material/key:"),
         st.Page("pages/upload.py", title="Upload", icon=":material/upload:"),
     ]

@@ -114,7 +114,8 @@ class Page:
     persona: str | None  # None: nobody signed in
     title: str
     path: str | None  # None: the app's own script, as it is before signing in
-    # (key, label) of each lazy tab to open, outer first (a tab within a tab); none: the page's first tabs
+    # (key, label) of each lazy tab to open, outer first (a tab within a tab), or of a widget to set (Browse's
+    # source); none: the page's first tabs
     tabs: tuple[tuple[str, str], ...] = ()
 
     @property
@@ -125,6 +126,8 @@ class Page:
 
 PAGES = (
     Page("alice", "My data", "pages/my_data.py"),
+    Page("alice", "Browse", "pages/browse.py"),
+    Page("alice", "Browse", "pages/browse.py", (("source", "alpha-shared-workspace"),)),  # a folder listed (S3)
     Page("alice", "Request access", "pages/request_access.py"),
     Page("alice", "Inbox", "pages/inbox.py"),
     Page("alice", "Upload", "pages/upload.py"),  # measured once the page exists

@@ -81,7 +81,7 @@ class MovementKind(StrEnum):
     DOWNLOAD = "download"
     COPY = "copy"
     MOVE = "move"
-    RESTORE = "restore"  # an earlier version of an object made the current one again
+    RESTORE = "restore"  # a restore's form, asked for until a restore needed none (issue #25): kept on record
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""Browsing a source on My data: folders page by page within my paths, preview, code to read the data, and
-download or copy after a data movement form."""
+"""Browsing a source (pages/browse.py): the code that reads a folder, and a file's panel: its preview, the code to
+read it, download or copy after a data movement form, and its versions (restored by a reader-writer with no form:
+nothing enters or leaves the platform)."""
 
 from __future__ import annotations
 
@@ -9,131 +10,101 @@ from core import actions, snippets
 from core.adapters.models import MovementKind
 from core.context import Gatehouse
 from core.domain import GatehouseError
-from core.reads import browse as browsing
-from core.reads import catalog
+from core.reads.browse import ObjectEntry
 from core.reads.catalog import UsableSource
 from core.reads.versions import object_versions
 from core.rules import prefixes
-from pages import cached, signin
-from pages.markup import literal, table
+from pages import signin, widgets
+from pages.markup import bold, literal, table
 from pages.movement_form import movement_form
 from pages.widgets import moment
 
-PAGE_SIZE = 50
 MAX_DOWNLOAD_BYTES = 200 * 1024 * 1024  # through the browser; bigger files: the code snippets or the CLI
 
 
-def browse(gh: Gatehouse, actor: signin.Actor, usable: list[UsableSource]) -> None:
-    names = list(dict.fromkeys(s.name for s in usable))  # one row a grant: a source may hold several
-    source = st.selectbox(
-        "Data source", names, index=None, placeholder="Choose a data source to browse", key="browse-source"
-    )
-    if source is None:
-        return
-    state = st.session_state.setdefault(f"browse-{source}", {"prefix": "", "tokens": [None]})
+def folder_code(source: str, prefix: str) -> None:
+    """The code that reads the folder shown, folded away: most people came for a file."""
+    with st.expander("Read this folder in Python or R", expanded=False):
+        _code(source, prefix)
+
+
+def _code(source: str, target: str) -> None:
     try:
-        page = browsing.list_folder(gh, actor.user, source, state["prefix"], state["tokens"][-1], PAGE_SIZE)
+        code = snippets.snippets(source, target)
+    except GatehouseError as error:
+        st.caption(literal(error))
+        return
+    for library, tab in zip(code, st.tabs([literal(library) for library in code]), strict=True):
+        tab.code(code[library], language=snippets.snippet_language(library))
+
+
+@st.fragment
+def object_panel(
+    gh: Gatehouse, actor: signin.Actor, source: str, entry: ObjectEntry, usable: list[UsableSource]
+) -> None:
+    """One file: its preview, code, download, copy or move, and versions, in tabs of which only the open one runs.
+    A fragment: a click inside reruns the panel alone, not the folder's listing and table above it."""
+    key = entry.key
+    writes_here = any(
+        s.name == source and s.level.can_write and (not s.paths or key.startswith(prefixes(s.paths))) for s in usable
+    )
+    with st.container(border=True):
+        st.markdown(f"{bold(entry.name)} · {entry.size:,} bytes · saved {moment(entry.last_modified)}")
+        preview_tab, code_tab, download_tab, copy_tab, versions_tab = st.tabs(
+            ["Preview", "Code", "Download", "Copy or move", "Versions"], key="browse-object-tab", on_change="rerun"
+        )
+        if preview_tab.open:
+            with preview_tab:
+                _preview(gh, actor, source, key)
+        if code_tab.open:
+            with code_tab:
+                _code(source, key)
+        if download_tab.open:
+            with download_tab:
+                _download(gh, actor, source, entry)
+        if copy_tab.open:
+            with copy_tab:
+                _copy(gh, actor, source, key, usable)
+        if versions_tab.open:
+            with versions_tab:
+                _versions(gh, actor, source, key, writes_here)
+
+
+def _preview(gh: Gatehouse, actor: signin.Actor, source: str, key: str) -> None:
+    if snippets.file_kind(key) is None:
+        st.caption("Gatehouse can preview CSV, TSV, JSON lines, Parquet and Excel files.")
+    elif st.button("Preview the first rows", key=f"preview-{key}"):  # a read on record: at a click
+        try:
+            st.dataframe(actions.preview(gh, actor.user, source, key), width="stretch")
+        except GatehouseError as error:
+            st.error(literal(error))
+
+
+def _download(gh: Gatehouse, actor: signin.Actor, source: str, entry: ObjectEntry) -> None:
+    key = entry.key
+    if entry.size > MAX_DOWNLOAD_BYTES:
+        st.info("This file is too big to download through the browser: read it with the code under Code.")
+        return
+    movement_id = movement_form(gh, actor, f"download-{key}", MovementKind.DOWNLOAD, source, destination="My computer")
+    if movement_id is None:
+        return
+    try:
+        actions.check_download(gh, actor.user, movement_id, source, key)
     except GatehouseError as error:
         st.error(literal(error))
         return
-    crumbs = browsing.breadcrumbs(source, page.prefix)
-    columns = st.columns(len(crumbs) + 1)
-    for column, crumb in zip(columns, crumbs, strict=False):
-        if column.button(literal(crumb.name), key=f"crumb-{source}-{crumb.prefix}"):
-            _go(state, crumb.prefix)
-    columns[-1].link_button("Open on AWS", page.console_url)
-    for folder in page.folders:
-        if st.button(f":material/folder: {literal(folder.name)}", key=f"folder-{source}-{folder.prefix}"):
-            _go(state, folder.prefix)
-    if page.objects:
-        st.markdown(
-            table(
-                ["Name", "Size", "Last modified (UTC)"],
-                [[o.name, f"{o.size:,} bytes", moment(o.last_modified)] for o in page.objects],
-            )
-        )
-    elif not page.folders:
-        st.caption("This folder is empty.")
-    previous, following = st.columns(2)
-    if len(state["tokens"]) > 1 and previous.button("Previous page", key=f"prev-{source}"):
-        state["tokens"].pop()
-        st.rerun()
-    if page.next_token and following.button("Next page", key=f"next-{source}"):
-        state["tokens"].append(page.next_token)
-        st.rerun()
 
-    chosen = st.selectbox(
-        "Object",
-        [o.key for o in page.objects],
-        index=None,
-        placeholder="Choose a file to preview, read or move",
-        key=f"object-{source}",
-    )
-    target = chosen or page.prefix
-    with st.expander("Read this data in Python or R", expanded=False):
-        try:
-            code = snippets.snippets(source, target)
-        except GatehouseError as error:
-            st.caption(literal(error))
-        else:
-            for library, tab in zip(code, st.tabs([literal(library) for library in code]), strict=True):
-                tab.code(code[library], language=snippets.snippet_language(library))
-    if chosen is None:
-        return
-    entry = next(o for o in page.objects if o.key == chosen)
-    writes_here = any(
-        s.name == source and s.level.can_write and (not s.paths or chosen.startswith(prefixes(s.paths))) for s in usable
-    )
-    preview_tab, download_tab, copy_tab, versions_tab = st.tabs(["Preview", "Download", "Copy or move", "Versions"])
-    with preview_tab:
-        if snippets.file_kind(chosen) is None:
-            st.caption("Gatehouse can preview CSV, TSV, JSON lines, Parquet and Excel files.")
-        elif st.button("Preview the first rows", key=f"preview-{chosen}"):
-            try:
-                st.dataframe(actions.preview(gh, actor.user, source, chosen), width="stretch")
-            except GatehouseError as error:
-                st.error(literal(error))
-    with download_tab:
-        if entry.size > MAX_DOWNLOAD_BYTES:
-            st.info("This file is too big to download through the browser: read it with the code above.")
-        else:
-            movement_id = movement_form(
-                gh, actor, f"download-{chosen}", MovementKind.DOWNLOAD, source, destination="My computer"
-            )
-            if movement_id is not None:
-                try:
-                    actions.check_download(gh, actor.user, movement_id, source, chosen)
-                except GatehouseError as error:
-                    st.error(literal(error))
-                else:
+    def saved(form: int = movement_id) -> bytes:
+        """Read when the person saves the file (Streamlit calls it at the click): one download, one record, however
+        often the page reruns before."""
+        return b"".join(actions.download(gh, actor.user, form, source, key))
 
-                    def saved(form: int = movement_id, key: str = chosen) -> bytes:
-                        """Read when the person saves the file (Streamlit calls it at the click): one download,
-                        one record, however often the page reruns before."""
-                        return b"".join(actions.download(gh, actor.user, form, source, key))
-
-                    st.download_button(
-                        f"Save {literal(entry.name)}",
-                        saved,
-                        file_name=entry.name,
-                        key=f"save-{chosen}",
-                        on_click="ignore",
-                    )
-    with copy_tab:
-        _copy(gh, actor, source, chosen)
-    with versions_tab:
-        _versions(gh, actor, source, chosen, writes_here)
+    st.download_button(f"Save {literal(entry.name)}", saved, file_name=entry.name, key=f"save-{key}", on_click="ignore")
 
 
 def _versions(gh: Gatehouse, actor: signin.Actor, source: str, key: str, can_write: bool) -> None:
     """Earlier versions of the object: who wrote them, download one, or (a reader-writer) make one current again.
-    Listed at a click: one S3 listing, and who wrote each from the database."""
-    shown_key = f"versions-shown-{source}-{key}"
-    if not st.session_state.get(shown_key):
-        if st.button("Show earlier versions", key=f"versions-{key}"):
-            st.session_state[shown_key] = True
-            st.rerun()
-        return
+    Listed when the tab opens: one S3 listing, and who wrote each from the database."""
     if done := st.session_state.pop(f"restored-{key}", None):
         st.success(literal(done))
     try:
@@ -169,16 +140,19 @@ def _versions(gh: Gatehouse, actor: signin.Actor, source: str, key: str, can_wri
         key=f"version-way-{key}",
     )
     if way == "Restore it":
-        form = movement_form(gh, actor, f"restore-{key}", MovementKind.RESTORE, source, destination=f"{source}/{key}")
-        if form is not None and st.button("Restore this version", type="primary", key=f"restore-go-{key}"):
+        st.caption(
+            "It becomes the current version again: a new version, so nothing is lost. No data movement form: "
+            "nothing enters or leaves the platform. The restore is on record in the audit trail."
+        )
+        if st.button("Restore this version", type="primary", key=f"restore-go-{key}"):
             try:
-                restored = actions.restore_version(gh, actor.user, form, source, key, version.version_id)
+                restored = actions.restore_version(gh, actor.user, source, key, version.version_id)
             except GatehouseError as error:
                 st.error(literal(error))
             else:
                 done = "Undeleted" if restored.undeleted else "Restored"
                 st.session_state[f"restored-{key}"] = f"{done} {key}: the version of {label} is the current one again."
-                st.rerun()  # the list again, with the restored version on top
+                st.rerun()  # the page again: the folder's table and the list, with the restored version on top
         return
     form = movement_form(gh, actor, f"version-download-{key}", MovementKind.DOWNLOAD, source, destination="My computer")
     if form is not None:
@@ -192,10 +166,8 @@ def _versions(gh: Gatehouse, actor: signin.Actor, source: str, key: str, can_wri
         )
 
 
-def _copy(gh: Gatehouse, actor: signin.Actor, source: str, key: str) -> None:
-    writable = list(
-        dict.fromkeys(s.name for s in cached.read(catalog.usable_sources, gh.settings, actor.user) if s.level.can_write)
-    )
+def _copy(gh: Gatehouse, actor: signin.Actor, source: str, key: str, usable: list[UsableSource]) -> None:
+    writable = list(dict.fromkeys(s.name for s in usable if s.level.can_write))
     if not writable:
         st.caption("You cannot write to any data source.")
         return
@@ -212,19 +184,12 @@ def _copy(gh: Gatehouse, actor: signin.Actor, source: str, key: str) -> None:
     movement_id = movement_form(gh, actor, f"copy-{key}", kind, source, target, destination=f"{target}/{target_key}")
     if movement_id is not None and st.button(literal(how), type="primary", key=f"copy-go-{key}"):
         action = actions.move if kind is MovementKind.MOVE else actions.copy
-        try:
-            moved = action(gh, actor.user, movement_id, source, key, target, target_key)
-        except GatehouseError as error:
-            st.error(literal(error))
-        else:
-            done = "Moved" if kind is MovementKind.MOVE else "Copied"
-            st.success(literal(f"{done} to {moved.bucket}/{moved.key} ({moved.size:,} bytes)."))
-
-
-def _go(state: dict, prefix: str) -> None:
-    state["prefix"] = prefix
-    state["tokens"] = [None]
-    st.rerun()
+        done = "Moved" if kind is MovementKind.MOVE else "Copied"
+        widgets.act(  # said above the folder's table, drawn again with the file moved or copied
+            gh,
+            lambda: action(gh, actor.user, movement_id, source, key, target, target_key),
+            lambda moved: f"{done} to {moved.bucket}/{moved.key} ({moved.size:,} bytes).",
+        )
 
 
 if __name__ == "__main__":  # Streamlit's old multipage app runs every file in pages/ as a page: this is not one

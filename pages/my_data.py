@@ -1,22 +1,44 @@
-"""My data: the sources I can use (level, paths, Open on AWS) and the others with whom access depends on."""
+"""My data: the sources I can use (level, paths, Open on AWS; Browse their files; create a new one) and the others
+with whom access depends on."""
 
 import pyarrow as pa
 import streamlit as st
 
+from core.adapters.models import User
+from core.context import Gatehouse
 from core.domain import format_paths
 from core.reads import catalog
 from pages import cached, running, signin, widgets
-from pages.browse_view import browse
 from pages.markup import bold, links, table
+from pages.source_forms import new_source_forms
 
 PAGE_SIZE = 25
 
 gh = running.gatehouse()
 me = signin.actor().user
 
-st.title("My data")
 
-st.subheader("Data sources you can use")
+NEW_SOURCE = "new-source-open"  # the dialog stays open over the runs its forms make, until closed or done
+
+
+def new_source_open(is_open: bool = False) -> None:
+    st.session_state[NEW_SOURCE] = is_open
+
+
+@st.dialog("New data source", width="large", on_dismiss=new_source_open)
+def new_source(gh: Gatehouse, me: User) -> None:
+    """The forms of Request access → New data source, here too: where a person looks for their sources."""
+    new_source_forms(gh, me, done=new_source_open)
+
+
+st.title("My data")
+widgets.flash()
+
+with st.container(horizontal=True, horizontal_alignment="distribute", vertical_alignment="bottom"):
+    st.subheader("Data sources you can use")
+    st.button("New data source", icon=":material/add:", key="new-source", on_click=new_source_open, args=(True,))
+if st.session_state.get(NEW_SOURCE):
+    new_source(gh, me)
 search_slot = st.empty()  # the search box shows above the table, once there is more than a page to search
 mine_search = st.session_state.get("usable-search", "")
 mine_page = widgets.page_number("usable-page", mine_search)
@@ -54,9 +76,7 @@ else:
         )
     )
     widgets.pager(usable.total, PAGE_SIZE, "usable-page", what="of your sources")
-
-    st.subheader("Browse")
-    browse(gh, signin.actor(), usable.items)
+    st.page_link("pages/browse.py", label="Open their folders and files", icon=":material/folder_open:")
 
 st.subheader("Other data sources")
 st.caption(

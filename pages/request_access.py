@@ -6,7 +6,6 @@ import streamlit as st
 from core import actions
 from core.domain import (
     MAX_BUSINESS_NEED,
-    MAX_DESCRIPTION,
     MAX_PATH_BYTES,
     MAX_PATHS,
     MAX_PATHS_TEXT,
@@ -17,6 +16,7 @@ from core.reads import catalog, queues
 from core.reads.queues import RequestView
 from pages import cached, running, signin, widgets
 from pages.markup import bold, literal
+from pages.source_forms import new_source_forms
 from pages.widgets import ASKING_FOR
 
 gh = running.gatehouse()
@@ -124,44 +124,7 @@ if mine.open:
 
 if create.open:
     with create:
-        st.markdown("**Create a warehouse data source**")
-        st.caption(
-            f"For data your own code uses. The name must start with {literal(gh.settings.bucket_prefix)}; you become "
-            "its only admin and can give others access."
-        )
-        with st.form("create-form"):
-            name = st.text_input("Name", value=gh.settings.bucket_prefix)
-            description = st.text_input(
-                "What it holds (optional)",
-                max_chars=MAX_DESCRIPTION,
-                help=f"One line, at most {MAX_DESCRIPTION:,} characters.",
-            )
-            if st.form_submit_button("Create data source", type="primary"):
-                widgets.act(
-                    gh,
-                    lambda: actions.create_source(gh, me, name, description=description),
-                    lambda created: f"{created.name} is created; you are its admin.",
-                )
-        st.markdown("**Ask for a webapp data source**")
-        st.caption(
-            "For data that an app or pipeline reads. The platform team creates it; the app gets read-only access "
-            "and you become its admin."
-        )
-        with st.form("webapp-form"):
-            bucket = st.text_input("Name", value=gh.settings.bucket_prefix, key="webapp-name")
-            app_name = st.text_input("App name")
-            webapp_need = st.text_area(
-                "Business need",
-                key="webapp-need",
-                max_chars=MAX_BUSINESS_NEED,
-                help=f"The platform team decides on it. At most {MAX_BUSINESS_NEED:,} characters.",
-            )
-            if st.form_submit_button("Ask the platform team"):
-                widgets.act(
-                    gh,
-                    lambda: actions.request_webapp_source(gh, me, bucket, app_name, webapp_need),
-                    "Sent to the platform team.",
-                )
+        new_source_forms(gh, me)
 
 if give_up.open:
     with give_up:

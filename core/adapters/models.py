@@ -292,9 +292,9 @@ class AuditEvent(SQLModel, table=True):
 
 
 class ObjectWrite(SQLModel, table=True):
-    """A version of an object that Gatehouse itself wrote (upload, copy, move, restore), by the VersionId S3 answered
-    the write with: who wrote a version is known from here alone, never from the object's own metadata, which anyone
-    with write access can set (Browse -> Versions)."""
+    """A version of an object that Gatehouse itself wrote (upload, copy or move under a form; a restore under none),
+    by the VersionId S3 answered the write with: who wrote a version is known from here alone, never from the
+    object's own metadata, which anyone with write access can set (Browse -> Versions)."""
 
     __tablename__ = "object_writes"
     __table_args__ = (UniqueConstraint("bucket", "key", "version_id", name="uq_object_writes_version"),)
@@ -304,7 +304,7 @@ class ObjectWrite(SQLModel, table=True):
     key: str = Field(max_length=1024)
     version_id: str = Field(max_length=1024)
     user_id: int = Field(foreign_key="users.id")
-    movement_id: int = Field(foreign_key="data_movements.id", index=True)
+    movement_id: int | None = Field(default=None, foreign_key="data_movements.id", index=True)  # none: a restore
     written_at: datetime = Field(default_factory=utcnow)
 
 

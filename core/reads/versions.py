@@ -29,13 +29,15 @@ class VersionEntry:
     size: int
     last_modified: datetime
     written_by: str | None  # the mover, when Gatehouse wrote this version
-    movement_id: int | None  # the form it was written under
+    movement_id: int | None  # the form it was written under (none: a restore, which needs no form)
 
     @property
     def writer(self) -> str:
         """Who wrote it, in the words of the Versions table."""
         if self.written_by is None:
             return OUTSIDE_GATEHOUSE
+        if self.movement_id is None:
+            return f"{self.written_by} (restored)"
         return f"{self.written_by} (form {self.movement_id})"
 
 

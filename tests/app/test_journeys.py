@@ -162,6 +162,26 @@ def test_alice_creates_a_warehouse_source_and_becomes_its_admin(app_env: Gatehou
     assert any("already exists" in e.value for e in taken.error)
 
 
+def test_alice_creates_a_source_from_my_data_with_the_same_form(app_env: Gatehouse) -> None:  # noqa: F811
+    at = sign_in("alice")  # My data, where she looks for her sources
+    assert not [w for w in at.text_input if w.label == "Name"]  # the form opens at a click, in a dialog
+    widget(at, "button", "New data source").click().run()
+    assert [f"{w.label}" for w in at.button if w.label in ("Create data source", "Ask the platform team")] == [
+        "Create data source",
+        "Ask the platform team",
+    ]  # Request access → New data source's own forms
+    widget(at, "text_input", "Name").input("alpha-alice-notes")
+    widget(at, "button", "Create data source").click().run()
+    assert not at.exception, at.exception
+    assert "alpha-alice-notes is created; you are its admin." in messages(at)
+    assert "alpha-alice-notes" in "".join(m.value for m in at.markdown)  # in her table, as its admin
+    assert app_env.aws.bucket_exists("alpha-alice-notes")
+    widget(at, "button", "New data source").click().run()
+    widget(at, "text_input", "Name").input("alpha-alice-notes")
+    widget(at, "button", "Create data source").click().run()
+    assert any("already exists" in e.value for e in at.error)  # said in the dialog, which stays open
+
+
 def test_dave_adds_a_joiner_and_marks_a_leaver(app_env: Gatehouse) -> None:  # noqa: F811
     at = go(sign_in("dave"), "pages/platform.py", tab="Users")
     widget(at, "text_input", "Username (as on GitHub)").input("frank")

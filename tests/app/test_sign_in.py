@@ -114,6 +114,7 @@ def test_alice_sees_her_path_grant_and_not_the_hidden_bucket(app_env: Gatehouse)
 
 PAGES = {
     "My data": "pages/my_data.py",
+    "Browse": "pages/browse.py",
     "Request access": "pages/request_access.py",
     "Inbox": "pages/inbox.py",
     "Upload": "pages/upload.py",
@@ -126,10 +127,10 @@ PAGES = {
 @pytest.mark.parametrize(
     ("username", "allowed"),
     [
-        ("alice", {"My data", "Request access", "Inbox", "Upload"}),
-        ("bob", {"My data", "Request access", "Inbox", "Upload", "Admin"}),
-        ("carol", {"My data", "Request access", "Inbox", "Upload", "Admin", "Confirmations"}),
-        ("dave", {"My data", "Request access", "Inbox", "Upload", "Admin", "Platform"}),
+        ("alice", {"My data", "Browse", "Request access", "Inbox", "Upload"}),
+        ("bob", {"My data", "Browse", "Request access", "Inbox", "Upload", "Admin"}),
+        ("carol", {"My data", "Browse", "Request access", "Inbox", "Upload", "Admin", "Confirmations"}),
+        ("dave", {"My data", "Browse", "Request access", "Inbox", "Upload", "Admin", "Platform"}),
     ],
 )
 def test_each_persona_gets_the_pages_of_their_roles(app_env: Gatehouse, username: str, allowed: set[str]) -> None:

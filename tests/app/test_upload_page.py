@@ -16,7 +16,7 @@ CSV = b"month,region,orders\n2025-01,North,12\n2025-02,South,7\n"
 
 
 def fill_form(at, declaration: bool = True, nth: int = 0) -> None:  # type: ignore[no-untyped-def]
-    """Fill in the nth movement form on the page (Browse shows one for download and one for copy or move)."""
+    """Fill in the nth movement form on the page."""
     widget(at, "text_area", "What the data is", nth).input("Monthly orders by region, aggregated.")
     widget(at, "text_input", "Where it comes from", nth).input("The sales team's reporting system")
     widget(at, "text_area", "Purpose of the move", nth).input("Analyse regional trends for the pricing review.")
@@ -66,27 +66,3 @@ def test_after_the_form_a_file_is_uploaded_with_the_forms_id(app_env: Gatehouse)
 def test_alice_cannot_upload_where_she_only_reads(app_env: Gatehouse) -> None:  # noqa: F811
     at = go(sign_in("alice"), "pages/upload.py")
     assert widget(at, "selectbox", "Data source").options == ["alpha-shared-workspace"]
-
-
-def test_alice_moves_a_file_in_browse_after_a_form(app_env: Gatehouse) -> None:  # noqa: F811
-    at = sign_in("alice")
-    widget(at, "selectbox", "Data source").select("alpha-shared-workspace")
-    at.run()
-    widget(at, "button", ":material/folder: notes").click()
-    at.run()
-    widget(at, "selectbox", "Object").select("notes/regions.csv")
-    at.run()
-    widget(at, "radio", "Copy or move").set_value("Move")
-    at.run()
-    widget(at, "text_input", "As").input("notes/regions-moved.csv")
-    at.run()
-    fill_form(at, nth=1)
-    widget(at, "button", "Move").click()
-    at.run()
-    assert not at.exception, at.exception
-    assert any(m.startswith("Moved to alpha-shared-workspace/notes/regions-moved.csv") for m in messages(at))
-    keys = {o["Key"] for o in app_env.aws.s3.list_objects_v2(Bucket="alpha-shared-workspace")["Contents"]}
-    assert "notes/regions-moved.csv" in keys and "notes/regions.csv" not in keys
-    with app_env.session() as session:
-        [movement] = session.exec(select(DataMovement)).all()
-    assert movement.kind == "move" and movement.objects

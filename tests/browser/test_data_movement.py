@@ -11,7 +11,8 @@ from sqlmodel import select
 from core.adapters.models import AuditEvent
 from core.config import Settings
 from core.startup import start
-from tests.browser.test_access_stories import choose, open_page, shot, signed_in
+from tests.browser.test_access_stories import open_page, shot, signed_in
+from tests.browser.test_browse_in_chromium import browse, in_table, open_row
 
 pytestmark = pytest.mark.browser
 CSV = "month,region,orders\n2025-01,North,12\n2025-02,South,7\n"
@@ -41,11 +42,9 @@ def test_alice_uploads_browses_previews_and_downloads(app_url: str, browser, mot
     alice.get_by_text("Uploaded notes/orders.csv to alpha-shared-workspace").first.wait_for()
     shot(alice, "movement-1-uploaded")
 
-    open_page(alice, "My data")
-    choose(alice, 0, "alpha-shared-workspace")  # Browse: the source picker
-    alice.get_by_role("button", name="notes").click()
-    alice.get_by_text("orders.csv", exact=True).first.wait_for()
-    choose(alice, 1, "notes/orders.csv")  # Browse: the object picker
+    browse(alice, "alpha-shared-workspace")
+    open_row(alice, "notes/", in_table(alice, "orders.csv"))
+    open_row(alice, "orders.csv", alice.get_by_role("tab", name="Preview"))
     alice.get_by_role("button", name="Preview the first rows").click()
     table = alice.get_by_role("tabpanel", name="Preview").locator('[data-testid="stDataFrame"]')
     table.first.wait_for()

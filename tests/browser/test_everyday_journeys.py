@@ -19,6 +19,7 @@ import pytest
 
 from core.adapters.models import utcnow
 from tests.browser.test_access_stories import NEED, ask, choose, open_page, settled, shot, signed_in
+from tests.browser.test_browse_in_chromium import browse, open_row
 from tests.browser.test_data_movement import CSV, complete_form
 
 pytestmark = pytest.mark.browser
@@ -95,10 +96,8 @@ def test_alice_requests_from_my_data_uploads_and_reuses_her_form(
     reuse.click()
     alice.get_by_text("is complete.").first.wait_for()
 
-    open_page(alice, "My data")
-    choose(alice, 0, "alpha-shared-workspace")
-    alice.get_by_text("orders.csv", exact=True).first.wait_for()
-    choose(alice, 1, "orders.csv")
+    browse(alice, "alpha-shared-workspace")
+    open_row(alice, "orders.csv", alice.get_by_role("tab", name="Download"))
     alice.get_by_role("tab", name="Download").click()
     panel = alice.get_by_role("tabpanel", name="Download")
     answers = panel.get_by_role("textbox", name="What the data is")

@@ -10,7 +10,7 @@ import pytest
 from tests.browser.conftest import settled
 
 pytestmark = pytest.mark.browser
-PAGES = ("platform", "inbox", "my_data", "upload", "admin", "confirmations", "request_access")
+PAGES = ("platform", "inbox", "my_data", "browse", "upload", "admin", "confirmations", "request_access")
 HELPERS = (
     "signin",
     "running",
@@ -20,6 +20,7 @@ HELPERS = (
     "markup",
     "browse_view",
     "movement_form",
+    "source_forms",
     "oidc_signin",
 )  # modules of pages/, which Streamlit runs as pages too
 

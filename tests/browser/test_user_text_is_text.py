@@ -23,8 +23,9 @@ from core.queries import get_user
 from core.seed import DEMO_PASSWORD
 from core.startup import start
 from pages.markup import WORD_JOINER
-from tests.browser.conftest import eventually, settled, tries
+from tests.browser.conftest import eventually, settled
 from tests.browser.test_access_stories import choose, open_page, shot, signed_in
+from tests.browser.test_browse_in_chromium import browse, in_table, open_row
 from tests.browser.test_data_movement import complete_form
 
 pytestmark = pytest.mark.browser
@@ -128,14 +129,12 @@ def test_every_page_shows_user_text_as_text(app_url: str, browser, moto_reset: s
 
     alice = signed_in(browser, app_url, "alice")
     looks_as_text(alice, "alice-my-data", SOURCE, "/www.attacker.example")
-    choose(alice, 0, "alpha-shared-workspace")
-    for attempt, wait in enumerate(tries(3)):  # a click while the source's first run still draws can be swallowed
-        alice.get_by_role("button", name="payloads").first.click()
-        if eventually(alice, lambda: "www.attacker.example.csv" in body_text(alice), within_ms=wait):
-            break
-        assert attempt < 2, "the folder payloads/ never opened"
-    looks_as_text(alice, "alice-browse", "www.attacker.example.csv", "ok⟨U+202E⟩vsc.exe", OBJECT_LINK, OBJECT_STREAMLIT)
-    choose(alice, 1, f"payloads/{OBJECT_IMAGE}.csv")
+    browse(alice, "alpha-shared-workspace")
+    open_row(alice, "payloads/", in_table(alice, "www.attacker.example.csv"))
+    for name in ("ok⟨U+202E⟩vsc.exe", f"{OBJECT_LINK}.csv", f"{OBJECT_STREAMLIT}.csv", f"{OBJECT_LINK}/"):
+        assert in_table(alice, name).count() == 1, f"Browse's table does not show {name} as it is"
+    looks_as_text(alice, "alice-browse")
+    open_row(alice, f"{OBJECT_IMAGE}.csv", alice.get_by_role("tab", name="Download"))
     alice.get_by_role("tab", name="Download").click()
     complete_form(alice, alice.get_by_role("tabpanel", name="Download"))
     looks_as_text(alice, "alice-browse-object", f"Save {OBJECT_IMAGE}.csv")

@@ -1,5 +1,6 @@
 """History is kept: an object's earlier versions are listed with who wrote them, an earlier version can be downloaded
-after a download form, and a reader-writer restores one (or undeletes an object) after a restore form, on record.
+after a download form, and a reader-writer restores one (or undeletes an object) with no form (nothing enters or
+leaves the platform), on record.
 Nobody's role may delete a version (tests/unit/test_policy.py); Gatehouse's own credentials restore. Who wrote a
 version is what Gatehouse recorded of its own writes: a movement form's id put in an object's metadata through
 someone's own role credits nobody."""
@@ -13,10 +14,10 @@ from boto3.s3.transfer import TransferConfig
 from sqlmodel import select
 
 from core import actions
-from core.adapters.models import AuditEvent, MovementKind
+from core.adapters.models import AuditEvent, DataMovement, MovementKind
 from core.context import Gatehouse
 from core.domain import InvalidInput, NotAllowed, NotFound
-from core.movement import MOVEMENT_METADATA, FormNeeded
+from core.movement import MOVEMENT_METADATA
 from core.reads.versions import OUTSIDE_GATEHOUSE, object_versions
 from tests.aws_helpers import as_user
 from tests.integration.test_movement import WORKSPACE, MiB, calls, form, put_direct, user
@@ -51,19 +52,26 @@ def test_an_overwritten_object_keeps_its_history_and_a_writer_restores_it(gateho
     downloaded = actions.record_movement(gatehouse, alice, MovementKind.DOWNLOAD, form(), WORKSPACE)
     assert b"".join(actions.download(gatehouse, alice, downloaded, WORKSPACE, KEY, earlier)) == FIRST
 
-    with pytest.raises(FormNeeded):
-        actions.restore_version(gatehouse, alice, None, WORKSPACE, KEY, earlier)
-    restore = actions.record_movement(gatehouse, alice, MovementKind.RESTORE, form(), WORKSPACE)
-    restored = actions.restore_version(gatehouse, alice, restore, WORKSPACE, KEY, earlier)
+    with pytest.raises(InvalidInput, match="needs no data movement form"):
+        actions.record_movement(gatehouse, alice, MovementKind.RESTORE, form(), WORKSPACE)
+    forms = movements(gatehouse)
+    restored = actions.restore_version(gatehouse, alice, WORKSPACE, KEY, earlier)
     assert not restored.undeleted and current(gatehouse) == FIRST
+    assert movements(gatehouse) == forms  # no form asked for, none made
     after = object_versions(gatehouse, alice, WORKSPACE, KEY)
     assert len(after) == 3 and after[0].current  # nothing lost: a new version
-    assert (after[0].written_by, after[0].movement_id) == ("alice", restore)
+    assert (after[0].written_by, after[0].movement_id, after[0].writer) == ("alice", None, "alice (restored)")
     with pytest.raises(InvalidInput, match="already the current one"):
-        actions.restore_version(gatehouse, alice, restore, WORKSPACE, KEY, after[0].version_id)
+        actions.restore_version(gatehouse, alice, WORKSPACE, KEY, after[0].version_id)
     with gatehouse.session() as session:
         event = session.exec(select(AuditEvent).where(AuditEvent.action == "data-restored")).one()
     assert event.actor == "alice" and event.details["from_version"] == earlier and "restored" in event.summary
+    assert (event.details["key"], event.details["version_id"]) == (KEY, after[0].version_id)
+
+
+def movements(gatehouse: Gatehouse) -> list[int | None]:
+    with gatehouse.session() as session:
+        return list(session.exec(select(DataMovement.id)))
 
 
 def test_a_deleted_object_is_undeleted_by_removing_its_delete_marker(gatehouse: Gatehouse) -> None:
@@ -72,8 +80,7 @@ def test_a_deleted_object_is_undeleted_by_removing_its_delete_marker(gatehouse: 
     alice = user(gatehouse, "alice")
     versions = object_versions(gatehouse, alice, WORKSPACE, KEY)
     assert [(v.current, v.deleted) for v in versions] == [(True, True), (False, False)]
-    restore = actions.record_movement(gatehouse, alice, MovementKind.RESTORE, form(), WORKSPACE)
-    restored = actions.restore_version(gatehouse, alice, restore, WORKSPACE, KEY, versions[1].version_id)
+    restored = actions.restore_version(gatehouse, alice, WORKSPACE, KEY, versions[1].version_id)
     assert restored.undeleted and current(gatehouse) == FIRST
     assert [(v.current, v.deleted) for v in object_versions(gatehouse, alice, WORKSPACE, KEY)] == [(True, False)]
 
@@ -82,12 +89,16 @@ def test_a_reader_cannot_restore_and_an_unknown_version_is_one_sentence(gatehous
     upload(gatehouse, FIRST)
     upload(gatehouse, SECOND, overwrite=True)
     alice = user(gatehouse, "alice")
-    with pytest.raises(NotAllowed, match="read-only access"):  # alice reads alpha-sales-analysis, never writes it
-        actions.record_movement(gatehouse, alice, MovementKind.RESTORE, form(), "alpha-sales-analysis")
-    restore = actions.record_movement(gatehouse, alice, MovementKind.RESTORE, form(), WORKSPACE)
+    earlier = object_versions(gatehouse, alice, WORKSPACE, KEY)[1].version_id
+    bob = user(gatehouse, "bob")  # reads the workspace, never writes it
+    assert object_versions(gatehouse, bob, WORKSPACE, KEY)[1].version_id == earlier  # he sees the history
+    with pytest.raises(NotAllowed, match="read-only access"):  # core holds it, whatever a page shows him
+        actions.restore_version(gatehouse, bob, WORKSPACE, KEY, earlier)
     with pytest.raises(NotFound, match="has no version"):
-        actions.restore_version(gatehouse, alice, restore, WORKSPACE, KEY, "not-a-version")
+        actions.restore_version(gatehouse, alice, WORKSPACE, KEY, "not-a-version")
     assert current(gatehouse) == SECOND
+    with gatehouse.session() as session:  # a refused restore leaves nothing on record as done
+        assert session.exec(select(AuditEvent).where(AuditEvent.action == "data-restored")).all() == []
 
 
 def test_an_objects_versions_are_found_in_one_list_call_however_many_keys_follow_it(gatehouse: Gatehouse) -> None:
@@ -103,8 +114,7 @@ def test_an_objects_versions_are_found_in_one_list_call_however_many_keys_follow
     versions = object_versions(gatehouse, alice, WORKSPACE, KEY)
     assert [(v.current, v.size) for v in versions] == [(True, len(SECOND)), (False, len(FIRST))]
     assert len(listed) == 1
-    restore = actions.record_movement(gatehouse, alice, MovementKind.RESTORE, form(), WORKSPACE)
-    actions.restore_version(gatehouse, alice, restore, WORKSPACE, KEY, versions[1].version_id)
+    actions.restore_version(gatehouse, alice, WORKSPACE, KEY, versions[1].version_id)
     assert current(gatehouse) == FIRST and len(listed) == 2  # restoring looks the version up the same way
 
 

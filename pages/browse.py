@@ -1,0 +1,129 @@
+"""Browse: the files of the data sources I can use, a folder at a time within my paths. A row of the table opens it:
+a folder shows what it holds, a file its preview, the code to read it, download, copy or move, and its versions."""
+
+import pyarrow as pa
+import streamlit as st
+
+from core.domain import GatehouseError, visible
+from core.reads import browse as browsing
+from core.reads import catalog
+from pages import cached, running, signin, widgets
+from pages.browse_view import folder_code, object_panel
+from pages.markup import literal
+from pages.widgets import moment
+
+PAGE_SIZE = 50
+
+gh = running.gatehouse()
+actor = signin.actor()
+
+st.title("Browse")
+widgets.flash()
+usable = cached.read(catalog.usable_sources, gh.settings, actor.user)
+names = list(dict.fromkeys(s.name for s in usable))  # one row a grant: a source may hold several
+
+
+def selected_row(key: str) -> int | None:
+    """The row ticked in the table of this key (its state is there before the table is drawn again), if any."""
+    state = st.session_state.get(key)
+    rows = state["selection"]["rows"] if state else []
+    return rows[0] if rows else None
+
+
+def go(place: dict, prefix: str) -> None:
+    """Into a folder: its first page, in a new table (a folder's rows are not the ones ticked in the last)."""
+    place.update(prefix=prefix, tokens=[None], table=place["table"] + 1)
+
+
+def crumb_chosen(place: dict, key: str) -> None:
+    if st.session_state.get(key) is not None:  # the current folder clicked again: nothing to do
+        go(place, st.session_state[key])
+
+
+def turn(place: dict, token: str | None) -> None:
+    """To the next page of the folder (a token), or back to the one before (None)."""
+    if token is None:
+        place["tokens"].pop()
+    else:
+        place["tokens"].append(token)
+    place["table"] += 1
+
+
+if not names:
+    st.info("You have no access to any data source yet: find the one you need on Request access.")
+    st.page_link("pages/request_access.py", label="Request access", icon=":material/key:")
+else:
+    source = st.selectbox(
+        "Data source",
+        names,
+        index=0 if len(names) == 1 else None,
+        placeholder="Choose a data source to browse",
+        key="source",
+        bind="query-params",  # ?source=… opens Browse on that source (a link from My data, a bookmark)
+    )
+    if source is None:
+        st.caption("Choose one of your data sources to see its folders and files.")
+    else:
+        place = st.session_state.setdefault(f"browse-{source}", {"prefix": "", "tokens": [None], "table": 0})
+        row = selected_row(f"browse-table-{source}-{place['table']}")
+        if row is not None and row < len(place.get("folders", [])):  # a folder's row was clicked: open it
+            go(place, place["folders"][row])
+        try:
+            page = browsing.list_folder(gh, actor.user, source, place["prefix"], place["tokens"][-1], PAGE_SIZE)
+        except GatehouseError as error:
+            st.error(literal(error))
+            go(place, "")  # back to the top of the source at the next run (its paths may have changed)
+            page = None
+        if page is not None:
+            crumbs = browsing.breadcrumbs(source, page.prefix)
+            names_of = {c.prefix: c.name for c in crumbs}
+            crumb_key = f"browse-crumbs-{source}"
+            st.session_state[crumb_key] = page.prefix  # the folder shown is the one highlighted
+            with st.container(horizontal=True, vertical_alignment="center"):
+                st.segmented_control(
+                    "Folder",
+                    list(names_of),
+                    format_func=lambda prefix: literal(names_of[prefix]),
+                    key=crumb_key,
+                    on_change=crumb_chosen,
+                    args=(place, crumb_key),
+                    label_visibility="collapsed",
+                )
+                st.link_button("Open on AWS", page.console_url, icon=":material/open_in_new:")
+            rows = [f.prefix for f in page.folders] + [o.key for o in page.objects]
+            if place.get("rows") not in (None, rows):  # changed since drawn (a move, another's upload): a new table,
+                place["table"] += 1  # so that a tick never stands on a row other than the one that was ticked
+            place["rows"], place["folders"] = rows, [f.prefix for f in page.folders]
+            entry = None
+            if page.folders or page.objects:
+                picked = st.dataframe(
+                    pa.table(
+                        {
+                            "Name": [visible(f.name) + "/" for f in page.folders]  # a folder ends with /, as in S3
+                            + [visible(o.name) for o in page.objects],
+                            "Size": [""] * len(page.folders) + [f"{o.size:,} bytes" for o in page.objects],
+                            "Last modified (UTC)": [""] * len(page.folders)
+                            + [moment(o.last_modified) for o in page.objects],
+                        }
+                    ),
+                    hide_index=True,
+                    width="stretch",
+                    on_select="rerun",
+                    selection_mode="single-row",
+                    key=f"browse-table-{source}-{place['table']}",
+                )
+                chosen = picked.selection.rows[0] - len(page.folders) if picked.selection.rows else -1
+                entry = page.objects[chosen] if 0 <= chosen < len(page.objects) else None
+            else:
+                st.caption("This folder is empty.")
+            with st.container(horizontal=True, horizontal_alignment="distribute", vertical_alignment="center"):
+                if len(place["tokens"]) > 1:
+                    st.button("Previous page", key=f"browse-back-{source}", on_click=turn, args=(place, None))
+                if page.folders or page.objects:
+                    st.caption("Click a row's box to open a folder or a file.")
+                if page.next_token:
+                    st.button("Next page", key=f"browse-next-{source}", on_click=turn, args=(place, page.next_token))
+            if entry is None:
+                folder_code(source, page.prefix)
+            else:
+                object_panel(gh, actor, source, entry, usable)

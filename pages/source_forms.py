@@ -1,0 +1,68 @@
+"""Creating a data source: a warehouse source of one's own, or a webapp source asked of the platform team. One pair
+of forms, on Request access (New data source) and on My data (New data source), where a person looks for their
+sources."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from core import actions
+from core.adapters.models import User
+from core.context import Gatehouse
+from core.domain import MAX_BUSINESS_NEED, MAX_DESCRIPTION
+from pages import widgets
+from pages.markup import literal
+
+
+def new_source_forms(gh: Gatehouse, me: User, done: Callable[[], None] = lambda: None) -> None:
+    """Both forms; a source created or asked for is said after the rerun that shows it (widgets.act), and `done`
+    is called first (My data closes its dialog)."""
+
+    def said(message: str) -> str:
+        done()
+        return message
+
+    st.markdown("**Create a warehouse data source**")
+    st.caption(
+        f"For data your own code uses. The name must start with {literal(gh.settings.bucket_prefix)}; you become "
+        "its only admin and can give others access."
+    )
+    with st.form("create-form"):
+        name = st.text_input("Name", value=gh.settings.bucket_prefix)
+        description = st.text_input(
+            "What it holds (optional)",
+            max_chars=MAX_DESCRIPTION,
+            help=f"One line, at most {MAX_DESCRIPTION:,} characters.",
+        )
+        if st.form_submit_button("Create data source", type="primary"):
+            widgets.act(
+                gh,
+                lambda: actions.create_source(gh, me, name, description=description),
+                lambda created: said(f"{created.name} is created; you are its admin."),
+            )
+    st.markdown("**Ask for a webapp data source**")
+    st.caption(
+        "For data that an app or pipeline reads. The platform team creates it; the app gets read-only access "
+        "and you become its admin."
+    )
+    with st.form("webapp-form"):
+        bucket = st.text_input("Name", value=gh.settings.bucket_prefix, key="webapp-name")
+        app_name = st.text_input("App name")
+        webapp_need = st.text_area(
+            "Business need",
+            key="webapp-need",
+            max_chars=MAX_BUSINESS_NEED,
+            help=f"The platform team decides on it. At most {MAX_BUSINESS_NEED:,} characters.",
+        )
+        if st.form_submit_button("Ask the platform team"):
+            widgets.act(
+                gh,
+                lambda: actions.request_webapp_source(gh, me, bucket, app_name, webapp_need),
+                lambda _: said("Sent to the platform team."),
+            )
+
+
+if __name__ == "__main__":  # Streamlit's old multipage app runs every file in pages/ as a page: this is not one
+    st.switch_page("app.py")
