@@ -52,8 +52,8 @@ def test_alice_creates_a_source_from_my_data(app_url: str, browser) -> None:  # 
     alice.get_by_role("button", name="New data source").click()
     dialog = alice.get_by_role("dialog")
     dialog.get_by_role("button", name="Create data source").first.wait_for()
+    settled(alice)  # the dialog's run has drawn both forms
     assert dialog.get_by_role("button", name="Ask the platform team").count() == 1
-    settled(alice)
     dialog.get_by_role("textbox", name="Name").first.fill("alpha-sales-analysis")
     dialog.get_by_role("button", name="Create data source").click()
     dialog.get_by_text("already exists").first.wait_for()  # said where she typed it, the dialog still open
