@@ -40,12 +40,12 @@ def act(gh: Gatehouse, action: Callable[[], Any], success: str | Callable[[Any],
     st.rerun()
 
 
-ASKING_FOR = "asking-for"  # {"source": name, "level": AccessLevel}: the Request access form starts from it
+ASKING_FOR = "asking-for"  # {"source": name, "level": AccessLevel, "paths": (...)}: Request access starts from it
 
 
-def ask_for(source: str, level: str = "read-only") -> None:
-    """Open Request access with this source (and level) chosen: a button's callback on My data or Upload."""
-    st.session_state[ASKING_FOR] = {"source": source, "level": level}
+def ask_for(source: str, level: str = "read-only", paths: tuple[str, ...] = ()) -> None:
+    """Open Request access with this source (and level, and paths) chosen: a button's callback on My data or Upload."""
+    st.session_state[ASKING_FOR] = {"source": source, "level": level, "paths": paths}
     st.session_state["request-tab"] = "Ask for access"
 
 
