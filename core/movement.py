@@ -20,7 +20,7 @@ from sqlmodel import Session, col
 from core import audit
 from core.adapters.models import DataMovement, DataSource, MovementKind, ObjectWrite, User, utcnow
 from core.context import Gatehouse
-from core.domain import BIDI_CONTROLS, InvalidInput, NotAllowed, NotFound, format_paths, path_covers, shown
+from core.domain import BIDI_CONTROLS, InvalidInput, NotAllowed, NotFound, format_paths, path_covers, plural, shown
 
 # What may come onto the platform: data classified SECRET or above never may, so it is not a choice.
 CLASSIFICATIONS = ("OFFICIAL", "OFFICIAL-SENSITIVE")
@@ -90,7 +90,7 @@ def _line(value: object, missing: str, limit: int) -> str:
     if _LINE_CONTROL.search(text):
         raise InvalidInput(f"{missing} on one line, without control characters such as tabs or line breaks.")
     if len(text) > limit:
-        raise InvalidInput(f"{missing} in at most {limit:,} characters; this answer has {len(text):,}.")
+        raise InvalidInput(f"{missing} in at most {plural(limit, 'character')}; this answer has {len(text):,}.")
     return text
 
 
@@ -101,7 +101,7 @@ def _paragraph(value: object, missing: str, least: int, limit: int) -> str:
     if _TEXT_CONTROL.search(text):
         raise InvalidInput(f"{missing} without control characters (only line breaks and tabs may be used).")
     if len(text) > limit:
-        raise InvalidInput(f"{missing} in at most {limit:,} characters; this answer has {len(text):,}.")
+        raise InvalidInput(f"{missing} in at most {plural(limit, 'character')}; this answer has {len(text):,}.")
     return text
 
 
@@ -150,7 +150,9 @@ def validate_key(key: object, what: str = "object name", example: str = "reports
     if "" in parts:
         raise InvalidInput(f"The {what} has an empty folder name (//).")
     if len(key.encode()) > MAX_KEY_BYTES:
-        raise InvalidInput(f"The {what} is {len(key.encode()):,} bytes long; S3 allows at most {MAX_KEY_BYTES:,}.")
+        raise InvalidInput(
+            f"The {what} is {plural(len(key.encode()), 'byte')} long; S3 allows at most {MAX_KEY_BYTES:,}."
+        )
     return key
 
 

@@ -8,7 +8,7 @@ import streamlit as st
 from core import actions, snippets
 from core.adapters.models import MovementKind
 from core.context import Gatehouse
-from core.domain import GatehouseError
+from core.domain import GatehouseError, plural
 from core.reads import browse as browsing
 from core.reads import catalog
 from core.reads.catalog import UsableSource
@@ -49,7 +49,7 @@ def browse(gh: Gatehouse, actor: signin.Actor, usable: list[UsableSource]) -> No
         st.markdown(
             table(
                 ["Name", "Size", "Last modified (UTC)"],
-                [[o.name, f"{o.size:,} bytes", moment(o.last_modified)] for o in page.objects],
+                [[o.name, plural(o.size, "byte"), moment(o.last_modified)] for o in page.objects],
             )
         )
     elif not page.folders:
@@ -147,7 +147,7 @@ def _versions(gh: Gatehouse, actor: signin.Actor, source: str, key: str, can_wri
             [
                 [
                     moment(v.last_modified, seconds=True),
-                    "deleted here" if v.deleted else f"{v.size:,} bytes",
+                    "deleted here" if v.deleted else plural(v.size, "byte"),
                     v.writer,
                     "current" if v.current else "",
                 ]
@@ -159,7 +159,7 @@ def _versions(gh: Gatehouse, actor: signin.Actor, source: str, key: str, can_wri
     if not earlier:
         st.caption("There is no earlier version of this object.")
         return
-    labels = {f"{moment(v.last_modified, seconds=True)}, {v.size:,} bytes": v for v in earlier}
+    labels = {f"{moment(v.last_modified, seconds=True)}, {plural(v.size, 'byte')}": v for v in earlier}
     label = st.selectbox("Earlier version", list(labels), key=f"version-{key}")
     version = labels[label]
     way = st.radio(
@@ -218,7 +218,7 @@ def _copy(gh: Gatehouse, actor: signin.Actor, source: str, key: str) -> None:
             st.error(literal(error))
         else:
             done = "Moved" if kind is MovementKind.MOVE else "Copied"
-            st.success(literal(f"{done} to {moved.bucket}/{moved.key} ({moved.size:,} bytes)."))
+            st.success(literal(f"{done} to {moved.bucket}/{moved.key} ({plural(moved.size, 'byte')})."))
 
 
 def _go(state: dict, prefix: str) -> None:

@@ -7,7 +7,7 @@ from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ct
 
 from core.actions.upload import upload
 from core.adapters.models import MovementKind
-from core.domain import GatehouseError, format_paths
+from core.domain import GatehouseError, format_paths, plural
 from core.movement import upload_folder
 from core.reads import catalog
 from pages import cached, running, signin, widgets
@@ -114,5 +114,7 @@ if files and st.button("Upload", type="primary", key="upload-go"):
             continue
         bar.progress(1.0, text=f"{literal(file.name)}: done")
         st.success(
-            literal(f"Uploaded {moved.key} to {moved.bucket} ({moved.size:,} bytes, SHA-256 {moved.sha256[:16]}…).")
+            literal(
+                f"Uploaded {moved.key} to {moved.bucket} ({plural(moved.size, 'byte')}, SHA-256 {moved.sha256[:16]}…)."
+            )
         )

@@ -17,7 +17,7 @@ from core.domain import AccessLevel, InvalidInput, user_role_name
 from core.iam_sync import mark_changed, sync_pending, user_principal
 from core.notify import NotificationKind, notify
 from core.queries import active_admins, get_user, open_request, users_named
-from core.rules import check_platform_admin
+from core.rules import asked_for, check_platform_admin
 
 
 @dataclass(frozen=True)
@@ -88,8 +88,10 @@ def mark_left(gatehouse: Gatehouse, actor: User, username: str) -> Departure:
 
 def _close_requests(session: Session, actor: User, user: User) -> None:
     """A leaver's open requests are refused: nobody is left asked to decide them (they could not be granted)."""
-    for request in session.exec(
-        select(AccessRequest).where(AccessRequest.requester_id == user.id, open_request())
+    for request, source in session.exec(
+        select(AccessRequest, DataSource)
+        .join(DataSource, col(DataSource.id) == AccessRequest.source_id)
+        .where(AccessRequest.requester_id == user.id, open_request())
     ).all():
         move(session, request, RequestStatus.REFUSED, actor)
         request.decision_reason = f"{user.username} has left."
@@ -98,7 +100,8 @@ def _close_requests(session: Session, actor: User, user: User) -> None:
             session,
             actor.username,
             "request-refused",
-            f"{user.username}'s request {request.id} was refused: they have left",
+            f"{user.username}'s request for {asked_for(request.level, source.name, request.paths)} was "
+            "refused: they have left",
             source_id=request.source_id,
             subject=user.username,
             request_id=request.id,

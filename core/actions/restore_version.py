@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from core.adapters.models import MovementKind, User
 from core.context import Gatehouse
-from core.domain import InvalidInput, NotFound, shown
+from core.domain import InvalidInput, NotFound, moment, plural, shown
 from core.movement import MOVEMENT_METADATA, MovedObject, add_object, usable_movement, validate_key
 from core.queries import source_access
 from core.rules import check_can_write
@@ -51,7 +51,7 @@ def restore_version(
         MovedObject(access.bucket, key, size, sha256, written),
         "data-restored",
         f"{actor.username} {how} {shown(key)} in {access.bucket} from its version of "
-        f"{chosen.last_modified:%Y-%m-%d %H:%M} UTC ({size:,} bytes) under form {movement.id}",
+        f"{moment(chosen.last_modified)} ({plural(size, 'byte')}) under form {movement.id}",
         access.source.id,
         from_version=version_id,
         undeleted=hidden,
