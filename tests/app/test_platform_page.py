@@ -91,4 +91,4 @@ def test_an_audit_summary_is_shown_whole_not_cut_at_its_column(app_env: Gatehous
     for table in tables:
         assert long in list(table.value["Summary"])
         summary = json.loads(table.proto.columns)["Summary"]
-        assert summary["width"] >= 1000 and table.proto.row_height > 64, (summary, table.proto.row_height)
+        assert summary["width"] == "large" and table.proto.row_height > 64, (summary, table.proto.row_height)
