@@ -53,7 +53,10 @@ def ask_for(source: str, level: str = "read-only", paths: tuple[str, ...] = ()) 
 # The audit trail's tables (Platform, a source's Admin tab): the Summary says what happened, so it takes the room left,
 # and a long one wraps over the lines of a taller row (Streamlit wraps a cell only in rows over 4rem) instead of
 # being cut at the column's edge.
-AUDIT_TABLE: dict[str, Any] = {"column_config": {"Summary": st.column_config.TextColumn(width="large")}, "row_height": 72}
+AUDIT_TABLE: dict[str, Any] = {
+    "column_config": {"Summary": st.column_config.TextColumn(width="large")},
+    "row_height": 72,
+}
 
 
 def flash() -> None:
