@@ -27,7 +27,18 @@ st.caption(
 usable = cached.read(catalog.usable_sources, gh.settings, me)
 writable = [s for s in usable if s.level.can_write]
 names = list(dict.fromkeys(s.name for s in writable))  # one row a grant: a source may hold several
-read_only = {s.name: s.paths for s in usable if s.name not in names}  # the paths read: what to ask to write
+
+
+def held_paths(rows: list[catalog.UsableSource]) -> tuple[str, ...]:
+    """The paths a person's grants (rows) on one source cover; empty: the whole bucket."""
+    return () if any(not s.paths for s in rows) else tuple(p for s in rows for p in s.paths)
+
+
+# The sources only read, with the paths read: what to ask to write
+read_only = {
+    name: held_paths([s for s in usable if s.name == name])
+    for name in dict.fromkeys(s.name for s in usable if s.name not in names)
+}
 
 
 def offer_read_write(read_only: dict[str, tuple[str, ...]]) -> None:
@@ -66,8 +77,7 @@ if not writable:
 
 source_name = st.selectbox("Data source", names, key="upload-source")
 offer_read_write(read_only)
-grants = [s for s in writable if s.name == source_name]
-write_paths = () if any(not s.paths for s in grants) else tuple(p for s in grants for p in s.paths)
+write_paths = held_paths([s for s in writable if s.name == source_name])
 folders = [p.lstrip("/") for p in write_paths] or [""]
 folder = st.text_input(
     "Folder",
