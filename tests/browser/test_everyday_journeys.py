@@ -80,6 +80,7 @@ def test_alice_requests_from_my_data_uploads_and_reuses_her_form(
     settled(alice)
     assert chosen(alice) == "alpha-sales-analysis"
     assert alice.get_by_role("radio", name="Read/write").is_checked()
+    assert alice.get_by_role("textbox", name="Paths (optional)").input_value() == "/published"  # what she reads
 
     # One form, then the same work again in one click; a download's form starts from the upload's answers
     data = tmp_path / "orders.csv"
@@ -172,6 +173,6 @@ def test_dave_reads_the_audit_trail_without_sign_ins_and_one_event_in_full(
 
 
 def events_counted(page) -> int:  # type: ignore[no-untyped-def]
-    caption = page.get_by_text(re.compile(r"^\d+ events, newest first ·")).first
+    caption = page.get_by_text(re.compile(r"^[\d,]+ events?, newest first ·")).first
     caption.first.wait_for()
-    return int(caption.inner_text().split()[0])
+    return int(caption.inner_text().split()[0].replace(",", ""))
