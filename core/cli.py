@@ -29,7 +29,7 @@ from core.cli_help import Commands
 from core.cli_reviews import reviews_app
 from core.config import ConfigurationError, load_settings
 from core.context import Gatehouse
-from core.domain import AccessLevel, GatehouseError, InvalidInput, SourceKind, format_paths, shown
+from core.domain import AccessLevel, GatehouseError, InvalidInput, SourceKind, day, format_paths, plural, shown
 from core.movement import MovementForm, form_questions
 from core.notify import deliver_email
 from core.reads import audit_trail, catalog, people
@@ -209,7 +209,7 @@ def access_list(
     """List grants: source, who, level, paths, end date."""
     rows = _gatehouse().run(catalog.list_access, _actor(), username=user, source_name=source)
     for row in rows:
-        until = f"\tuntil {row.expires_on}" if row.expires_on else ""
+        until = f"\tuntil {day(row.expires_on)}" if row.expires_on else ""
         ended = f"\t{row.ended.sentence()}" if row.ended else ""
         typer.echo(f"{row.source}\t{row.principal}\t{row.level.value}\t{format_paths(row.paths)}{until}{ended}")
     if not rows:
@@ -227,12 +227,12 @@ def reconcile(dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show
         typer.echo("no drift: AWS matches the database")
         return
     if dry_run:
-        typer.echo(f"{len({d.role_name for d in drift})} role(s) drifted (dry run: nothing changed)")
+        typer.echo(f"{plural(len({d.role_name for d in drift}), 'role')} drifted (dry run: nothing changed)")
         return
     repaired = actions.repair(gatehouse, drift, _actor())
     for done in repaired:
         typer.echo(f"repaired {done.sentence}")
-    typer.echo(f"repaired {len(repaired)} role(s)")
+    typer.echo(f"repaired {plural(len(repaired), 'role')}")
 
 
 @app.command("import-iam")
@@ -243,7 +243,9 @@ def import_iam(
     report = import_roles(_gatehouse(), _actor(), dry_run=dry_run)
     for line in report.lines:
         typer.echo(line)
-    typer.echo(f"{'would import' if dry_run else 'imported'} {report.imported} grant(s); skipped {report.skipped}")
+    typer.echo(
+        f"{'would import' if dry_run else 'imported'} {plural(report.imported, 'grant')}; skipped {report.skipped}"
+    )
 
 
 @app.command("expire")
@@ -297,7 +299,7 @@ def upload_command(
         size = path.stat().st_size
         with path.open("rb") as stream, typer.progressbar(length=size, label=path.name) as bar:
             moved = actions.upload(gatehouse, mover, movement_id, bucket, key, stream, size, overwrite, bar.update)
-        typer.echo(f"uploaded s3://{moved.bucket}/{moved.key} ({moved.size:,} bytes, sha256 {moved.sha256})")
+        typer.echo(f"uploaded s3://{moved.bucket}/{moved.key} ({plural(moved.size, 'byte')}, sha256 {moved.sha256})")
 
 
 def read_form(path: Path) -> MovementForm:
@@ -408,7 +410,7 @@ def audit_verify(
             "outside Gatehouse."
         )
     head = f"; its head is {check.head}" if check.head else ""
-    typer.echo(f"the audit trail's hash chain holds: {check.events:,} events{head}")
+    typer.echo(f"the audit trail's hash chain holds: {plural(check.events, 'event')}{head}")
 
 
 @app.command("local-aws")

@@ -11,7 +11,7 @@ import typer
 
 from core import actions
 from core.cli_help import Commands
-from core.domain import GatehouseError
+from core.domain import GatehouseError, day, plural
 from core.reads import reviews
 
 reviews_app = Commands(no_args_is_help=True, help="Access reviews: every grant looked at again by a due date.")
@@ -35,8 +35,9 @@ def reviews_start(
     assert due_on is not None
     started = actions.start_review(cli._gatehouse(), cli._actor(), due_on, source or None)
     typer.echo(
-        f"started access review {started.campaign_id}: {started.grants:,} grants of {started.holders:,} people on "
-        f"{started.sources:,} sources, due {started.due_on.isoformat()}"
+        f"started access review {started.campaign_id}: {plural(started.grants, 'grant')} of "
+        f"{plural(started.holders, 'person', 'people')} on {plural(started.sources, 'source')}, "
+        f"due {day(started.due_on)}"
     )
 
 
@@ -48,7 +49,7 @@ def reviews_run() -> None:
 
     ran = actions.run_reviews(cli._gatehouse(), cli._actor())
     if ran.started is not None:
-        typer.echo(f"started access review {ran.started.campaign_id}: {ran.started.grants:,} grants")
+        typer.echo(f"started access review {ran.started.campaign_id}: {plural(ran.started.grants, 'grant')}")
     for line in ran.reminded:
         typer.echo(f"reminded: {line}")
     for line in ran.not_revoked:

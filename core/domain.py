@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import urllib.parse
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
 
@@ -97,6 +98,42 @@ class BucketGrant:
     kms_key: str | None = None  # the ARN of the customer KMS key the bucket is encrypted with, if any
 
 
+# --- dates and times ---------------------------------------------------------------------------------
+
+# One way to write a day (30 Jun 2027) and a moment (30 Jun 2027 14:05 UTC) wherever a person reads one: pages,
+# messages, emails, the audit trail's summaries and the CLI's sentences. What machines read (CSV, JSON, the audit
+# chain, the CLI's --until) stays ISO 8601. English month names whatever the process's locale.
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def day(value: date) -> str:
+    """A day as people read it: 30 Jun 2027."""
+    return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
+
+
+def moment(value: datetime, *, seconds: bool = False) -> str:
+    """A moment as people read it, in UTC (a time without a zone is UTC here): 30 Jun 2027 14:05 UTC."""
+    return f"{day(_utc(value))} {clock(value, seconds=seconds)}"
+
+
+def clock(value: datetime, *, seconds: bool = False) -> str:
+    """The time of day of a moment (today's, or beside its day): 14:05 UTC."""
+    return f"{_utc(value):%H:%M:%S} UTC" if seconds else f"{_utc(value):%H:%M} UTC"
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC) if value.tzinfo is not None else value
+
+
+# --- counts ------------------------------------------------------------------------------------------
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """A count and its noun in agreement, wherever a count is shown: 1 event, 2 events, 1,000 people (`many` when
+    the plural is not the noun and an s)."""
+    return f"{count:,} {noun if count == 1 else many or noun + 's'}"
+
+
 # --- free text --------------------------------------------------------------------------------------
 
 # How much a person may type, said once here: the actions check it (`check_text`, `parse_paths`) and the forms show
@@ -151,7 +188,8 @@ def check_text(text: str, what: str, max_length: int, *, multiline: bool = True)
     text = text.strip()
     if len(text) > max_length:
         raise InvalidInput(
-            f"The {what} is {len(text):,} characters long: keep it to {max_length:,} characters at most."
+            f"The {what} is {plural(len(text), 'character')} long: keep it to {plural(max_length, 'character')} "
+            "at most."
         )
     return text
 
@@ -181,7 +219,7 @@ def parse_paths(text: str | None) -> tuple[str, ...]:
             "or enter one path a line."
         )
     if len(lines) > MAX_PATHS:
-        raise InvalidInput(f"There are {len(lines):,} paths: give at most {MAX_PATHS}.")
+        raise InvalidInput(f"There are {plural(len(lines), 'path')}: give at most {MAX_PATHS}.")
     paths: list[str] = []
     for number, raw in enumerate(lines, start=1):
         line = raw.strip()
@@ -224,7 +262,7 @@ def validate_path(path: str, line_number: int | None = None) -> str:
         raise InvalidInput(f"{where} must not contain . or .. as a folder name.")
     if len(path.encode()) > MAX_PATH_BYTES:
         raise InvalidInput(
-            f"{where} is {len(path.encode()):,} bytes long: a path may be {MAX_PATH_BYTES} bytes at most."
+            f"{where} is {plural(len(path.encode()), 'byte')} long: a path may be {MAX_PATH_BYTES} bytes at most."
         )
     return path
 
@@ -274,7 +312,7 @@ def _bucket_name_problems(name: str, prefix: str) -> list[str]:
     if not name.startswith(prefix):
         wrong.append(f"must start with {prefix}")
     if not 3 <= len(name) <= 63:
-        wrong.append(f"is {len(name)} characters long (3 to 63 characters)")
+        wrong.append(f"is {plural(len(name), 'character')} long (3 to 63 characters)")
     if not (name[0].isalnum() and name[-1].isalnum()):
         wrong.append("must start and end with a letter or digit")
     if ".." in name or ".-" in name or "-." in name:

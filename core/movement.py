@@ -20,7 +20,7 @@ from sqlmodel import Session, col
 from core import audit
 from core.adapters.models import DataMovement, DataSource, MovementKind, ObjectWrite, User, utcnow
 from core.context import Gatehouse
-from core.domain import BIDI_CONTROLS, InvalidInput, NotAllowed, NotFound, shown
+from core.domain import BIDI_CONTROLS, InvalidInput, NotAllowed, NotFound, format_paths, path_covers, plural, shown
 
 # What may come onto the platform: data classified SECRET or above never may, so it is not a choice.
 CLASSIFICATIONS = ("OFFICIAL", "OFFICIAL-SENSITIVE")
@@ -104,7 +104,7 @@ def _line(value: object, missing: str, limit: int) -> str:
     if _LINE_CONTROL.search(text):
         raise InvalidInput(f"{missing} on one line, without control characters such as tabs or line breaks.")
     if len(text) > limit:
-        raise InvalidInput(f"{missing} in at most {limit:,} characters; this answer has {len(text):,}.")
+        raise InvalidInput(f"{missing} in at most {plural(limit, 'character')}; this answer has {len(text):,}.")
     return text
 
 
@@ -115,7 +115,7 @@ def _paragraph(value: object, missing: str, least: int, limit: int) -> str:
     if _TEXT_CONTROL.search(text):
         raise InvalidInput(f"{missing} without control characters (only line breaks and tabs may be used).")
     if len(text) > limit:
-        raise InvalidInput(f"{missing} in at most {limit:,} characters; this answer has {len(text):,}.")
+        raise InvalidInput(f"{missing} in at most {plural(limit, 'character')}; this answer has {len(text):,}.")
     return text
 
 
@@ -140,30 +140,51 @@ def _dpia(value: object, personal_data: bool) -> str | None:
     return _line(text, "Give the DPIA reference", 100)
 
 
-def validate_key(key: object) -> str:
-    """An object name a person chose for data they are writing: S3's limits and no way to climb out of a path."""
+def validate_key(key: object, what: str = "object name", example: str = "reports/2025/summary.csv") -> str:
+    """An object name (or a folder, `what`) a person chose for data they are writing: S3's limits and no way to climb
+    out of a path."""
     if not isinstance(key, str) or not key.strip():
-        raise InvalidInput("Enter a name for the object, for example reports/2025/summary.csv.")
+        raise InvalidInput(f"Enter a name for the object, for example {example}.")
     if key.startswith("/"):
-        raise InvalidInput(
-            "The object name must not start with /: write reports/summary.csv, not /reports/summary.csv."
-        )
+        like = shown(key.lstrip("/"), 40) or example
+        raise InvalidInput(f"The {what} must not start with /: write {like}, not /{like}.")
     if _LINE_CONTROL.search(key):
-        raise InvalidInput("The object name holds a control character, such as a tab or a line break: remove it.")
+        raise InvalidInput(f"The {what} holds a control character, such as a tab or a line break: remove it.")
     if any(c in BIDI_CONTROLS for c in key):
         raise InvalidInput(
-            "The object name holds a text-direction override, which makes a name look like another: remove it."
+            f"The {what} holds a text-direction override, which makes a name look like another: remove it."
         )
+    if "\\" in key:  # a folder separator elsewhere: `..\etc` climbs out of a folder once downloaded there
+        raise InvalidInput(f"The {what} holds a backslash (\\): separate folders with /, as in {example}.")
     if key.endswith("/"):
-        raise InvalidInput("The object name must not end with /: that would name a folder, not a file.")
+        raise InvalidInput(f"The {what} must not end with /: that would name a folder, not a file.")
     parts = key.split("/")
     if any(part in (".", "..") for part in parts):
-        raise InvalidInput("The object name must not contain . or .. as a folder name.")
+        raise InvalidInput(f"The {what} must not contain . or .. as a folder name.")
     if "" in parts:
-        raise InvalidInput("The object name has an empty folder name (//).")
+        raise InvalidInput(f"The {what} has an empty folder name (//).")
     if len(key.encode()) > MAX_KEY_BYTES:
-        raise InvalidInput(f"The object name is {len(key.encode()):,} bytes long; S3 allows at most {MAX_KEY_BYTES:,}.")
+        raise InvalidInput(
+            f"The {what} is {plural(len(key.encode()), 'byte')} long; S3 allows at most {MAX_KEY_BYTES:,}."
+        )
     return key
+
+
+def upload_folder(folder: str, write_paths: tuple[str, ...]) -> str:
+    """The folder a person typed to put files in, as a key prefix ("" for the top of the bucket): by the rules of an
+    object name, and inside the paths they may write (empty: the whole bucket). Checked as it is typed, before any
+    file is chosen; each upload checks its key again."""
+    folder = folder.strip()
+    prefix = folder.removesuffix("/")  # a folder written as models/ is the folder models
+    if prefix:
+        validate_key(prefix, "folder", "reports/2025")
+    if not write_paths or any(path_covers(path.lstrip("/"), prefix) for path in write_paths):
+        return prefix
+    inside = format_paths([path.lstrip("/") for path in write_paths])
+    raise InvalidInput(
+        f"You may put files only in {inside}: {shown(folder, 40) if prefix else 'the top of the bucket'} is outside"
+        + (" them." if len(write_paths) > 1 else " it.")
+    )
 
 
 VERBS = {

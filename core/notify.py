@@ -28,6 +28,7 @@ from core.adapters import email
 from core.adapters.models import AccessRequest, Notification, User, utcnow
 from core.context import Gatehouse
 from core.domain import RequestStatus
+from core.reads import reviews
 from core.reads.page import Page
 
 BATCH_SIZE = 50  # notifications locked and sent per transaction
@@ -50,6 +51,7 @@ class NotificationKind(StrEnum):
     ACCESS_CHANGED = "access-changed"
     JOIN_REQUEST = "join-request"
     REVIEW = "review"  # an access review asks, reminds or tells (issue #17)
+    REVIEW_QUESTION = "review-question"  # an access review asks a holder whether they still need their access
 
 
 @dataclass(frozen=True)
@@ -110,19 +112,23 @@ def moved_on(session: Session, request_id: int, actor: User) -> None:
 
 
 def standings(session: Session, user: User, notification_ids: tuple[int, ...]) -> dict[int, str]:
-    """Where the request each of the user's messages asks about stands now, by the message's id ("Withdrawn by
-    alice"): read with the inbox, so it is never out of date. Messages about no request are left out."""
-    asked = session.exec(
-        select(Notification.id, AccessRequest)
-        .join(AccessRequest, col(AccessRequest.id) == Notification.request_id)
+    """Where what each of the user's messages asks about stands now, by the message's id: the request a decider was
+    asked about ("Withdrawn by alice"), or an access review's question once nothing is left to answer. Read with the
+    inbox, so it is never out of date. Messages that ask nothing are left out."""
+    rows = session.exec(
+        select(Notification.id, Notification.kind, AccessRequest)
+        .outerjoin(AccessRequest, col(AccessRequest.id) == Notification.request_id)
         .where(col(Notification.id).in_(notification_ids), Notification.user_id == user.id)
     ).all()
+    asked = [(message, request) for message, _, request in rows if request is not None]
+    questions = [message or 0 for message, kind, _ in rows if kind == NotificationKind.REVIEW_QUESTION]
     people = {r.requester_id for _, r in asked}
     people |= {i for _, r in asked for i in (r.decided_by_id, r.confirmed_by_id) if i is not None}
     names: dict[int | None, str] = {
         u.id: u.username for u in session.exec(select(User).where(col(User.id).in_(people)))
     }
-    return {message: standing(request, names) for message, request in asked if message is not None}
+    done = reviews.question_standings(session, user, questions)
+    return done | {message: standing(request, names) for message, request in asked if message is not None}
 
 
 def standing(request: AccessRequest, names: dict[int | None, str]) -> str:

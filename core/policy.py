@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from core.domain import AccessLevel, BucketGrant, GatehouseError, path_covers
+from core.domain import AccessLevel, BucketGrant, GatehouseError, path_covers, plural
 
 INLINE_POLICY_NAME = "s3-access"
 INLINE_LIMIT = 10_240  # all inline policies of one role together
@@ -205,12 +205,11 @@ def _too_large_message(managed_slots: int, inline_limit: int = INLINE_LIMIT) -> 
     inline = f"the {INLINE_LIMIT:,}-character inline policy"
     if inline_limit < INLINE_LIMIT:
         inline = (
-            f"the {inline_limit:,} characters of the {INLINE_LIMIT:,}-character inline quota that the role's other "
-            "inline policies leave"
+            f"the {plural(inline_limit, 'character')} of the {INLINE_LIMIT:,}-character inline quota that the role's "
+            "other inline policies leave"
         )
     if managed_slots > 0:
-        plural = "policy" if managed_slots == 1 else "policies"
-        managed = f"the {managed_slots} managed {plural} of {MANAGED_LIMIT:,} characters"
+        managed = f"the {plural(managed_slots, 'managed policy', 'managed policies')} of {MANAGED_LIMIT:,} characters"
         room = f"{inline} and {managed} that IAM leaves this role"
     else:
         room = f"{inline}, the only room IAM leaves this role"

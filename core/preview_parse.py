@@ -26,7 +26,7 @@ from core.config import (
     PARQUET_UNPACKED_MIB,
     PREVIEW_RESULT_MIB,
 )
-from core.domain import InvalidInput, shown
+from core.domain import InvalidInput, plural, shown
 from core.preview_worker import INSTEAD, MiB
 
 _PARQUET_BUFFER = 64 * 1024  # a buffered stream reads only the pages needed, not whole column chunks
@@ -114,7 +114,7 @@ def _excel(key: str, rows: int, source: BinaryIO) -> pd.DataFrame:
         strings = _shared_strings(archive)
     if strings > MAX_SHARED_STRINGS:
         raise InvalidInput(
-            f"{shown(key)} holds {strings:,} different texts: Gatehouse previews Excel files of up to "
+            f"{shown(key)} holds {plural(strings, 'different text')}: Gatehouse previews Excel files of up to "
             f"{MAX_SHARED_STRINGS:,}; {INSTEAD}."
         )
     try:

@@ -8,7 +8,7 @@ import streamlit as st
 from core import actions
 from core.adapters.models import User
 from core.context import Gatehouse
-from core.domain import MAX_PATH_BYTES, MAX_PATHS, MAX_PATHS_TEXT, AccessLevel, format_paths
+from core.domain import MAX_PATH_BYTES, MAX_PATHS, MAX_PATHS_TEXT, AccessLevel, format_paths, plural
 from core.reads import audit_trail, catalog, page, queues
 from core.reads.queues import RequestView
 from pages import cached, decisions, reviews_view, running, signin, widgets
@@ -47,7 +47,8 @@ def manage_access(gh: Gatehouse, me: User) -> None:
             "Find one of your sources",
             **widgets.kept("manage-search"),
             placeholder="Type part of its name",
-            help=f"You administer {administered.total:,} sources: the first {SOURCES_SHOWN:,} that match are listed.",
+            help=f"You administer {plural(administered.total, 'source')}: the first {SOURCES_SHOWN:,} that match are "
+            "listed.",
         )
     if not administered.items:
         if st.session_state.get("manage-search"):
@@ -187,9 +188,10 @@ def manage_access(gh: Gatehouse, me: User) -> None:
     if trail_tab.open:
         with trail_tab:
             trail = cached.read(cached.audit_table, me, audit_trail.AuditFilter(source=source), limit=100)
-            st.caption(f"{trail.total:,} events" + (", newest 100 shown" if trail.total > 100 else ""))
+            st.caption(plural(trail.total, "event") + (", newest 100 shown" if trail.total > 100 else ""))
             if trail.total:  # summaries hold what people typed: shown as text, in a table that renders no Markdown
-                st.dataframe(trail.rows.select(["When", "Actor", "Summary"]), hide_index=True, width="stretch")
+                events = trail.rows.select(["When", "Actor", "Summary"])
+                st.dataframe(events, hide_index=True, width="stretch", **widgets.AUDIT_TABLE)
 
     if archive_tab.open:
         with archive_tab:

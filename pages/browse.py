@@ -4,7 +4,7 @@ a folder shows what it holds, a file its preview, the code to read it, download,
 import pyarrow as pa
 import streamlit as st
 
-from core.domain import GatehouseError, visible
+from core.domain import GatehouseError, plural, visible
 from core.reads import browse as browsing
 from core.reads import catalog
 from pages import cached, running, signin, widgets
@@ -101,7 +101,7 @@ else:
                         {
                             "Name": [visible(f.name) + "/" for f in page.folders]  # a folder ends with /, as in S3
                             + [visible(o.name) for o in page.objects],
-                            "Size": [""] * len(page.folders) + [f"{o.size:,} bytes" for o in page.objects],
+                            "Size": [""] * len(page.folders) + [plural(o.size, "byte") for o in page.objects],
                             "Last modified (UTC)": [""] * len(page.folders)
                             + [moment(o.last_modified) for o in page.objects],
                         }

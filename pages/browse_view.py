@@ -9,7 +9,7 @@ import streamlit as st
 from core import actions, snippets
 from core.adapters.models import MovementKind
 from core.context import Gatehouse
-from core.domain import GatehouseError
+from core.domain import GatehouseError, plural
 from core.reads.browse import ObjectEntry
 from core.reads.catalog import UsableSource
 from core.reads.versions import object_versions
@@ -49,7 +49,7 @@ def object_panel(
         s.name == source and s.level.can_write and (not s.paths or key.startswith(prefixes(s.paths))) for s in usable
     )
     with st.container(border=True):
-        st.markdown(f"{bold(entry.name)} · {entry.size:,} bytes · saved {moment(entry.last_modified)}")
+        st.markdown(f"{bold(entry.name)} · {plural(entry.size, "byte")} · saved {moment(entry.last_modified)}")
         preview_tab, code_tab, download_tab, copy_tab, versions_tab = st.tabs(
             ["Preview", "Code", "Download", "Copy or move", "Versions"], key="browse-object-tab", on_change="rerun"
         )
@@ -118,7 +118,7 @@ def _versions(gh: Gatehouse, actor: signin.Actor, source: str, key: str, can_wri
             [
                 [
                     moment(v.last_modified, seconds=True),
-                    "deleted here" if v.deleted else f"{v.size:,} bytes",
+                    "deleted here" if v.deleted else plural(v.size, "byte"),
                     v.writer,
                     "current" if v.current else "",
                 ]
@@ -130,7 +130,7 @@ def _versions(gh: Gatehouse, actor: signin.Actor, source: str, key: str, can_wri
     if not earlier:
         st.caption("There is no earlier version of this object.")
         return
-    labels = {f"{moment(v.last_modified, seconds=True)}, {v.size:,} bytes": v for v in earlier}
+    labels = {f"{moment(v.last_modified, seconds=True)}, {plural(v.size, 'byte')}": v for v in earlier}
     label = st.selectbox("Earlier version", list(labels), key=f"version-{key}")
     version = labels[label]
     way = st.radio(
@@ -188,7 +188,7 @@ def _copy(gh: Gatehouse, actor: signin.Actor, source: str, key: str, usable: lis
         widgets.act(  # said above the folder's table, drawn again with the file moved or copied
             gh,
             lambda: action(gh, actor.user, movement_id, source, key, target, target_key),
-            lambda moved: f"{done} to {moved.bucket}/{moved.key} ({moved.size:,} bytes).",
+            lambda moved: f"{done} to {moved.bucket}/{moved.key} ({plural(moved.size, 'byte')}).",
         )
 
 

@@ -31,8 +31,9 @@ _INLINE = re.compile(r"([\\`*_\[\]<>|~$&!])")
 _LINE_START = re.compile(r"^(\s*)([#>+=-]|\d+[.)])")
 # GitHub's autolink literals (www., http://, someone@host) and Streamlit's :emoji: and :material/icon: shortcodes
 # are found in the text *after* Markdown escapes are read, so no backslash stops them: an invisible word joiner
-# (U+2060) right after the trigger does.
-_TRIGGERS = re.compile(r"(?i)(?<=www)(?=\.)|(?<=:)(?=[a-z/]|[\w+-]+:)|(?<=@)(?=[\w-])")
+# (U+2060) right after the trigger does. No shortcode is one or two digits (`:100:` and `:1234:` are): a time of day
+# (14:05:33) keeps no joiner, which would be copied with it.
+_TRIGGERS = re.compile(r"(?i)(?<=www)(?=\.)|(?<=:)(?=[a-z/]|(?!\d{1,2}:)[\w+-]+:)|(?<=@)(?=[\w-])")
 WORD_JOINER = "\u2060"
 
 

@@ -9,7 +9,7 @@ from core import actions
 from core.actions.sign_in_link import SignInLink, way_in
 from core.adapters.models import utcnow
 from core.config import Settings
-from core.domain import MAX_REASON, GatehouseError
+from core.domain import MAX_REASON, GatehouseError, plural
 from core.reads import audit_trail, join_requests, platform, queues
 from pages import cached, decisions, reviews_view, running, signin, widgets
 from pages.markup import bold, literal, table
@@ -123,7 +123,7 @@ if users_tab.open:
                         "Identity": [r.identity for r in asking.items],
                         "Email": [r.email for r in asking.items],
                         "Name": [r.display_name for r in asking.items],
-                        "Asked": [r.asked_at for r in asking.items],
+                        "Asked": [widgets.moment(r.asked_at) for r in asking.items],
                     }
                 ),
                 hide_index=True,
@@ -232,7 +232,8 @@ if users_tab.open:
         search = st.text_input("Search users", key="platform-user-search")
         found = cached.read(platform.users, actor.user, search=search, limit=200)
         st.caption(
-            f"{found.total:,} users" + (f", first {len(found.items):,} shown" if found.total > len(found.items) else "")
+            plural(found.total, "user")
+            + (f", first {len(found.items):,} shown" if found.total > len(found.items) else "")
         )
         st.dataframe(
             pd.DataFrame(
@@ -277,7 +278,7 @@ if aws_tab.open:
     with aws_tab:
         waiting = cached.read(platform.unapplied_roles, actor.user)
         if waiting:
-            st.warning(f"{len(waiting):,} role(s) are not yet applied in AWS; Gatehouse retries them.")
+            st.warning(f"Not yet applied in AWS: {plural(len(waiting), 'role')}; Gatehouse retries.")
             st.dataframe(
                 pd.DataFrame(
                     {
@@ -298,7 +299,9 @@ if aws_tab.open:
                 )
         drift = st.session_state.get("drift")
         if drift:
-            st.warning(f"{len({d.role_name for d in drift}):,} role(s) have drifted: IAM differs from Gatehouse.")
+            st.warning(
+                f"Drifted: {plural(len({d.role_name for d in drift}), 'role')}, where IAM differs from Gatehouse."
+            )
         elif not waiting and drift == []:
             st.success("Every role's policies are applied in AWS, and IAM matches Gatehouse.")
         elif not waiting:  # nothing waits, but only a drift check reads what IAM has now
@@ -355,14 +358,14 @@ if audit_tab.open:
         else:
             # One caption: the count (the pager says it when there are several pages) and how to read one in full
             st.caption(
-                (f"{found.total:,} events, newest first" if found.total <= AUDIT_PAGE else "Newest first")
+                (f"{plural(found.total, 'event')}, newest first" if found.total <= AUDIT_PAGE else "Newest first")
                 + " · click a row to read the event in full"
             )
             picked = st.dataframe(
                 found.rows,
                 hide_index=True,
                 width="stretch",
-                column_config={"Summary": st.column_config.TextColumn(width="large")},
+                **widgets.AUDIT_TABLE,
                 on_select="rerun",
                 selection_mode="single-row",
                 key=f"audit-table-{audit_page}",

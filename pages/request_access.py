@@ -38,6 +38,7 @@ if preset:
     st.session_state["ask-search"] = preset["source"]
     st.session_state["ask-source"] = preset["source"]
     st.session_state["ask-level"] = AccessLevel(preset.get("level", AccessLevel.READ_ONLY))
+    st.session_state["ask-paths"] = "\n".join(preset.get("paths", ()))
 
 if ask.open:
     with ask:

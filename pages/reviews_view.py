@@ -12,8 +12,9 @@ import streamlit as st
 from core import actions
 from core.adapters.models import User, utcnow
 from core.context import Gatehouse
-from core.domain import MAX_PATH_BYTES, MAX_PATHS, MAX_PATHS_TEXT, MAX_REASON, AccessLevel, format_paths
+from core.domain import MAX_PATH_BYTES, MAX_PATHS, MAX_PATHS_TEXT, MAX_REASON, AccessLevel, format_paths, plural
 from core.reads import catalog, reviews
+from core.rules.reviews import review_named
 from pages import cached, widgets
 from pages.markup import bold, literal, table
 
@@ -83,12 +84,12 @@ def review_block(gh: Gatehouse, me: User, key: str, *, as_platform: bool = False
         if st.button(
             f"Keep the rest ({remaining:,})",
             key=f"{key}-keep-rest",
-            help=f"The {remaining:,} grants {literal(where)} still to review are kept as they are.",
+            help=f"The {plural(remaining, 'grant')} {literal(where)} still to review are kept as they are.",
         ):
             widgets.act(
                 gh,
                 lambda: actions.keep_the_rest(gh, me, source, as_platform=as_platform),
-                lambda kept: f"Kept the remaining {kept:,} grants.",
+                lambda kept: f"Kept the remaining {plural(kept, 'grant')}.",
             )
 
 
@@ -196,7 +197,10 @@ def platform_reviews(gh: Gatehouse, me: User) -> None:
             widgets.act(
                 gh,
                 lambda: actions.start_review(gh, me, due, scope or None),
-                lambda s: f"Started access review {s.campaign_id}: {s.grants:,} grants of {s.holders:,} people.",
+                lambda s: (
+                    f"Started the {review_named(s.due_on)}: {plural(s.grants, 'grant')} of "
+                    f"{plural(s.holders, 'person', 'people')}."
+                ),
             )
     listed = cached.read(reviews.campaigns, me, limit=50)
     if not listed.items:
@@ -204,7 +208,9 @@ def platform_reviews(gh: Gatehouse, me: User) -> None:
         return
     overdue = [c for c in listed.items if c.overdue]
     if overdue:
-        st.warning(f"{len(overdue):,} access review(s) overdue: grants nobody reviewed by the due date are flagged.")
+        st.warning(
+            f"Overdue: {plural(len(overdue), 'access review')}; grants nobody reviewed by the due date are flagged."
+        )
     st.markdown(
         table(
             ["Review", "Started", "By", "Due", "Sources", "Progress", "State"],
@@ -262,17 +268,8 @@ def holder_questions(gh: Gatehouse, me: User) -> None:
     # grants are asked about.
     st.markdown(
         table(
-            ["Data source", "Access", "Paths", "Answer by", "You said"],
-            [
-                [
-                    bold(q.source),
-                    q.level.label,
-                    format_paths(q.paths),
-                    widgets.day(q.due_on),
-                    ANSWERS[q.answer] if q.answer else "",
-                ]
-                for q in asked.items
-            ],
+            ["Data source", "Access", "Paths", "Answer by"],
+            [[bold(q.source), q.level.label, format_paths(q.paths), widgets.day(q.due_on)] for q in asked.items],
         )
     )
     question = asked.items[0]
@@ -284,7 +281,6 @@ def holder_questions(gh: Gatehouse, me: User) -> None:
         if st.button(
             "Yes, still needed",
             key="still-needed",
-            disabled=question.answer == "yes",
             help="The source's admins see your answer beside the access they review.",
         ):
             widgets.act(

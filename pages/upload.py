@@ -7,7 +7,8 @@ from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ct
 
 from core.actions.upload import upload
 from core.adapters.models import MovementKind
-from core.domain import GatehouseError, format_paths
+from core.domain import GatehouseError, format_paths, plural
+from core.movement import upload_folder
 from core.reads import catalog
 from pages import cached, running, signin, widgets
 from pages.markup import literal
@@ -26,19 +27,47 @@ st.caption(
 usable = cached.read(catalog.usable_sources, gh.settings, me)
 writable = [s for s in usable if s.level.can_write]
 names = list(dict.fromkeys(s.name for s in writable))  # one row a grant: a source may hold several
-read_only = [name for name in dict.fromkeys(s.name for s in usable) if name not in names]
 
 
-def offer_read_write(read_only: list[str]) -> None:
-    """Say where the sources the person can only read went, and offer to ask for read/write (the first of them
-    chosen on Request access; another is one click there). A caption and a button: cheap at every rerun."""
+def held_paths(rows: list[catalog.UsableSource]) -> tuple[str, ...]:
+    """The paths a person's grants (rows) on one source cover; empty: the whole bucket."""
+    return () if any(not s.paths for s in rows) else tuple(p for s in rows for p in s.paths)
+
+
+# The sources only read, with the paths read: what to ask to write
+read_only = {
+    name: held_paths([s for s in usable if s.name == name])
+    for name in dict.fromkeys(s.name for s in usable if s.name not in names)
+}
+
+
+def offer_read_write(read_only: dict[str, tuple[str, ...]]) -> None:
+    """Say where the sources the person can only read went, and offer to ask for read/write on one of them: Request
+    access opens with that source, read/write and the paths they read (theirs to change there). With several, the
+    person chooses which: none is picked for them. A caption, a choice and a button: cheap at every rerun."""
     if not read_only:
         return
-    shown = ", ".join(read_only[:5]) + (f" and {len(read_only) - 5:,} more" if len(read_only) > 5 else "")
+    listed = list(read_only)
+    shown = ", ".join(listed[:5]) + (f" and {len(listed) - 5:,} more" if len(listed) > 5 else "")
     st.caption(literal(f"Not listed because you can only read them: {shown}."))
-    if st.button("Request read/write", key="upload-ask", help="Opens Request access with read/write chosen."):
-        widgets.ask_for(read_only[0], "read-write")
-        st.switch_page("pages/request_access.py")
+    chosen = listed[0] if len(listed) == 1 else None
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        if chosen is None:
+            chosen = st.selectbox(
+                "Ask for read/write on",
+                listed,
+                index=None,
+                placeholder="Choose a data source you read",
+                key="upload-ask-source",
+                width=320,
+            )
+        if chosen is not None and st.button(
+            literal(f"Request read/write on {chosen}"),
+            key="upload-ask",
+            help="Opens Request access with this source, read/write and the paths you read: change them there.",
+        ):
+            widgets.ask_for(chosen, "read-write", read_only[chosen])
+            st.switch_page("pages/request_access.py")
 
 
 if not writable:
@@ -48,8 +77,7 @@ if not writable:
 
 source_name = st.selectbox("Data source", names, key="upload-source")
 offer_read_write(read_only)
-grants = [s for s in writable if s.name == source_name]
-write_paths = () if any(not s.paths for s in grants) else tuple(p for s in grants for p in s.paths)
+write_paths = held_paths([s for s in writable if s.name == source_name])
 folders = [p.lstrip("/") for p in write_paths] or [""]
 folder = st.text_input(
     "Folder",
@@ -57,7 +85,11 @@ folder = st.text_input(
     key="upload-folder",
     help=literal(f"Where in {source_name} the files go. You may write in: {format_paths(write_paths)}."),
 )
-prefix = folder.strip().strip("/")
+try:  # checked as typed: no form, no file before the folder is one the files may go to
+    prefix = upload_folder(folder, write_paths)
+except GatehouseError as error:
+    st.error(literal(error))
+    st.stop()
 movement_id = movement_form(
     gh, actor, "upload", MovementKind.UPLOAD, source_name, destination=f"{source_name}/{prefix}".rstrip("/")
 )
@@ -92,5 +124,7 @@ if files and st.button("Upload", type="primary", key="upload-go"):
             continue
         bar.progress(1.0, text=f"{literal(file.name)}: done")
         st.success(
-            literal(f"Uploaded {moved.key} to {moved.bucket} ({moved.size:,} bytes, SHA-256 {moved.sha256[:16]}…).")
+            literal(
+                f"Uploaded {moved.key} to {moved.bucket} ({plural(moved.size, 'byte')}, SHA-256 {moved.sha256[:16]}…)."
+            )
         )

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
 from typing import Any, TypeVar
 
 import streamlit as st
 
+from core import domain
 from core.context import Gatehouse
 from core.domain import MAX_END_DAYS, GatehouseError
 from core.notify import deliver_email
@@ -40,13 +41,22 @@ def act(gh: Gatehouse, action: Callable[[], Any], success: str | Callable[[Any],
     st.rerun()
 
 
-ASKING_FOR = "asking-for"  # {"source": name, "level": AccessLevel}: the Request access form starts from it
+ASKING_FOR = "asking-for"  # {"source": name, "level": AccessLevel, "paths": (...)}: Request access starts from it
 
 
-def ask_for(source: str, level: str = "read-only") -> None:
-    """Open Request access with this source (and level) chosen: a button's callback on My data or Upload."""
-    st.session_state[ASKING_FOR] = {"source": source, "level": level}
+def ask_for(source: str, level: str = "read-only", paths: tuple[str, ...] = ()) -> None:
+    """Open Request access with this source (and level, and paths) chosen: a button's callback on My data or Upload."""
+    st.session_state[ASKING_FOR] = {"source": source, "level": level, "paths": paths}
     st.session_state["request-tab"] = "Ask for access"
+
+
+# The audit trail's tables (Platform, a source's Admin tab): the Summary says what happened, so it takes the room left,
+# and a long one wraps over the lines of a taller row (Streamlit wraps a cell only in rows over 4rem) instead of
+# being cut at the column's edge.
+AUDIT_TABLE: dict[str, Any] = {
+    "column_config": {"Summary": st.column_config.TextColumn(width="large")},
+    "row_height": 72,
+}
 
 
 def flash() -> None:
@@ -72,18 +82,8 @@ def aws_state(applied: bool, error: str | None, ended: EndedByLeaving | None = N
     return f"Waiting for AWS: {error}" if error else "Waiting for AWS"
 
 
-# One way to write a date, and one for a moment, on every page.
-def day(value: date) -> str:
-    return f"{value:%d %b %Y}"
-
-
-def clock(value: datetime) -> str:
-    """The time of day of a moment today."""
-    return f"{value:%H:%M} UTC"
-
-
-def moment(value: datetime, *, seconds: bool = False) -> str:
-    return f"{value:%d %b %Y %H:%M:%S} UTC" if seconds else f"{value:%d %b %Y %H:%M} UTC"
+# One way to write a day and a moment, on every page as in core's messages: core.domain's (30 Jun 2027, 14:05 UTC).
+day, clock, moment = domain.day, domain.clock, domain.moment
 
 
 def any_date(label: str, value: date | None, key: str, help: str | None = None) -> date | None:

@@ -116,7 +116,7 @@ SHOWS_NO_MARKDOWN = {
 }  # fmt: skip
 MARKDOWN_KEYWORDS = {"body", "label", "help", "text", "placeholder"}
 MARKUP = {"literal", "bold", "link", "table"}  # pages/markup.py: text in, Markdown that shows it out
-MARKUP |= {"day", "moment", "clock"}  # pages/widgets.py: a date or a moment, written one way
+MARKUP |= {"day", "moment", "clock"}  # core.domain: a date or a moment, written one way
 
 
 def _shows_as_text(node: ast.expr) -> bool:
@@ -128,6 +128,8 @@ def _shows_as_text(node: ast.expr) -> bool:
         called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
         if called in MARKUP:
             return True
+        if called == "plural":  # core.domain: a count and our own noun
+            return all(isinstance(a, ast.Constant) for a in node.args[1:])
         return isinstance(node.func, ast.Attribute) and node.func.attr == "lower" and _shows_as_text(node.func.value)
     if isinstance(node, ast.Attribute):
         return node.attr == "label"  # AccessLevel and SourceKind labels: our own words
@@ -221,26 +223,67 @@ def test_page_functions_take_what_they_use() -> None:
     assert not offenders, offenders
 
 
-def test_pages_write_dates_one_way() -> None:
-    """A date or a moment on a page is written by widgets.day or widgets.moment: one format everywhere, never a
-    format of a page's own (`f"{d:%Y-%m-%d}"`, strftime, isoformat)."""
+CORE = [path for path in (ROOT / "core").rglob("*.py") if "migrations" not in path.parts]
+
+
+def _own_date_format(node: ast.AST, page: bool) -> bool:
+    """A date or moment written some other way than core.domain's day, moment or clock: a format spec of its own
+    (`f"{d:%Y-%m-%d}"`), strftime, isoformat in a sentence (anywhere on a page), or a date put in a sentence as it
+    prints (`f"until {grant.expires_on}"` reads 2027-06-30)."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        return node.func.attr == "strftime" or (page and node.func.attr == "isoformat")
+    if not isinstance(node, ast.FormattedValue):
+        return False
+    if node.format_spec is not None and re.search(r"%[a-zA-Z]", ast.unparse(node.format_spec)):
+        return True
+    value = node.value
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "isoformat":
+        return True
+    name = value.attr if isinstance(value, ast.Attribute) else value.id if isinstance(value, ast.Name) else ""
+    return node.format_spec is None and name not in NOT_DATES and re.search(r"_on$|_at$|^at$", name) is not None
+
+
+NOT_DATES = {"broken_at"}  # an event's number, though its name ends like a moment's
+
+
+def test_dates_are_written_one_way() -> None:
+    """A day or a moment people read, on a page or in a message, an email, an audit summary or the CLI, is written
+    by core.domain's day, moment or clock (30 Jun 2027, 30 Jun 2027 14:05 UTC): once four styles met one user.
+    Data for machines (JSON, CSV fields, the audit chain) may keep isoformat, outside a sentence."""
     own = [
-        f"{page.name}:{node.lineno}"
-        for page in PAGES
-        if page.name != "widgets.py"
-        for node in ast.walk(ast.parse(page.read_text()))
-        if (
-            isinstance(node, ast.FormattedValue)
-            and node.format_spec is not None
-            and re.search(r"%[a-zA-Z]", ast.unparse(node.format_spec)) is not None
-        )
-        or (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr in ("strftime", "isoformat")
-        )
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for path in [*PAGES, *CORE]
+        if path != ROOT / "core" / "domain.py"
+        for node in ast.walk(ast.parse(path.read_text()))
+        if _own_date_format(node, path in PAGES)
     ]
-    assert not own, f"dates written in a format of the page's own: {own}"
+    assert not own, f"dates written in a format of their own (use core.domain.day, moment or clock): {own}"
+
+
+def _count_before_plural(node: ast.JoinedStr) -> bool:
+    """`f"{n:,} events"`: a count that may be 1 followed by a plural noun (a limit's constant, in capitals, is more)."""
+    for value, after in zip(node.values, node.values[1:], strict=False):
+        if not (isinstance(value, ast.FormattedValue) and isinstance(after, ast.Constant)):
+            continue
+        counted = value.format_spec is not None and ast.unparse(value.format_spec).strip("f'\"") in (",", "d", ",d")
+        counted |= isinstance(value.value, ast.Call) and ast.unparse(value.value.func) == "len"
+        constant = re.fullmatch(r"[A-Z_][A-Z0-9_.]*", ast.unparse(value.value).split(".")[-1]) is not None
+        if counted and not constant and re.match(r" (?!is\b|was\b|has\b)[a-z]+s\b", str(after.value)):
+            return True
+    return False
+
+
+def test_counts_agree_with_their_nouns() -> None:
+    """ "1 events": a count shown to people goes through core.domain.plural (1 event, 2 events), and no noun is left
+    to the reader to agree ("role(s)")."""
+    wrong = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for path in [*PAGES, *CORE]
+        for node in ast.walk(ast.parse(path.read_text()))
+        if (isinstance(node, ast.JoinedStr) and _count_before_plural(node))
+        or (isinstance(node, ast.Constant) and isinstance(node.value, str) and re.search(r"[a-z]\(s\)", node.value))
+    ]
+    assert not wrong, f"a count and a plural noun that may disagree (use core.domain.plural): {wrong}"
 
 
 def test_no_two_test_files_share_a_name() -> None:

@@ -12,13 +12,13 @@ from core.actions.grant_access import GrantOutcome, changing_access
 from core.actions.review_grant import Reviewed, aws_text, load_item
 from core.actions.revoke_access import record_revoke
 from core.actor import acting
-from core.adapters.models import ReviewItem, User, utcnow
+from core.adapters.models import ReviewCampaign, ReviewItem, User, utcnow
 from core.context import Gatehouse
 from core.domain import AccessLevel, InvalidInput, format_paths
 from core.iam_sync import sync_pending
 from core.notify import NotificationKind, notify
 from core.queries import admins_but
-from core.rules.reviews import ReviewDecision, check_may_answer
+from core.rules.reviews import ReviewDecision, check_may_answer, review_named
 
 NO_LONGER_NEEDED = "no longer needed (the holder's answer)"
 ENDED = (ReviewDecision.REVOKE, ReviewDecision.ENDED, ReviewDecision.REVOKED_UNREVIEWED)  # nothing left to answer
@@ -37,6 +37,9 @@ def answer_review(gatehouse: Gatehouse, actor: User, item_id: int, still_needed:
         if grant is None or decided in ENDED:
             raise InvalidInput(f"Your access to {source.name} has already ended: there is nothing to answer.")
         what = f"{AccessLevel(grant.level).label.lower()} access to {source.name} ({format_paths(tuple(grant.paths))})"
+        campaign = session.get(ReviewCampaign, item.campaign_id)
+        assert campaign is not None
+        review = review_named(campaign.due_on)
         if not still_needed:  # the item is this answer's alone: a second "no" at the same moment finds it revoked
             taken = session.exec(  # type: ignore[call-overload]
                 update(ReviewItem)
@@ -52,8 +55,7 @@ def answer_review(gatehouse: Gatehouse, actor: User, item_id: int, still_needed:
             session,
             actor.username,
             "review-answered",
-            f"{actor.username} said they {'still need' if still_needed else 'no longer need'} their {what} "
-            f"(access review {item.campaign_id})",
+            f"{actor.username} said they {'still need' if still_needed else 'no longer need'} their {what} ({review})",
             source_id=source.id,
             subject=actor.username,
             campaign=item.campaign_id,
@@ -69,14 +71,13 @@ def answer_review(gatehouse: Gatehouse, actor: User, item_id: int, still_needed:
             admins_but(session, source, actor),
             NotificationKind.REVIEW,
             f"{actor.username} no longer needs their access to {source.name}",
-            f"In access review {item.campaign_id}, {actor.username} said they no longer need their {what}: it is "
-            "revoked.",
+            f"In the {review}, {actor.username} said they no longer need their {what}: it is revoked.",
         )
         audit.record(
             session,
             actor.username,
             "review-revoke",
-            f"{actor.username}'s {what} was revoked in access review {item.campaign_id}: {NO_LONGER_NEEDED}",
+            f"{actor.username}'s {what} was revoked in the {review}: {NO_LONGER_NEEDED}",
             source_id=source.id,
             subject=actor.username,
             campaign=item.campaign_id,

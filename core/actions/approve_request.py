@@ -9,7 +9,7 @@ from core.actions.deciding import deciding
 from core.actions.grant_access import GrantOutcome, record_grant
 from core.adapters.models import RequestStatus, User
 from core.context import Gatehouse
-from core.domain import MAX_REASON, AccessLevel, check_text, format_paths
+from core.domain import MAX_REASON, AccessLevel, check_text, day, format_paths
 from core.iam_sync import sync_pending
 from core.notify import NotificationKind
 from core.rules import approval_terms, check_not_confirmer
@@ -77,6 +77,4 @@ def approve_request(
 
 def _terms(level: AccessLevel, source: str, paths: tuple[str, ...], ends: date | None) -> str:
     """Access as the requester reads it: "read only access to sales (whole bucket) until 31 March 2027"."""
-    return f"{level.label.lower()} access to {source} ({format_paths(paths)})" + (
-        f" until {ends:%d %B %Y}" if ends else ""
-    )
+    return f"{level.label.lower()} access to {source} ({format_paths(paths)})" + (f" until {day(ends)}" if ends else "")

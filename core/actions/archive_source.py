@@ -13,7 +13,7 @@ from core.actor import acting
 from core.adapters.aws import AwsError
 from core.adapters.models import AccessRequest, App, Grant, RequestStatus, User, utcnow
 from core.context import Gatehouse
-from core.domain import InvalidInput
+from core.domain import InvalidInput, plural
 from core.iam_sync import app_principal, mark_changed, sync_pending, user_principal
 from core.notify import NotificationKind, moved_on, notify
 from core.queries import get_source, open_request
@@ -67,8 +67,8 @@ def archive_source(gatehouse: Gatehouse, actor: User, name: str) -> Archived:
             session,
             actor.username,
             "source-archived",
-            f"{actor.username} archived {source.name}; {len(principals)} grant(s) stop working"
-            + (f", {len(open_requests)} open request(s) refused" if open_requests else ""),
+            f"{actor.username} archived {source.name}; {plural(len(principals), 'grant')} stop working"
+            + (f", {plural(len(open_requests), 'open request')} refused" if open_requests else ""),
             source_id=source.id,
         )
         notify(

@@ -20,7 +20,7 @@ from core.actions.grant_access import (
 from core.actor import acting
 from core.adapters.models import DataSource, Grant, User, utcnow
 from core.context import Gatehouse
-from core.domain import AccessLevel, InvalidInput, NotFound, format_paths
+from core.domain import AccessLevel, InvalidInput, NotFound, day, format_paths
 from core.iam_sync import mark_changed, placed_on_bucket, sync_pending, user_principal
 from core.notify import NotificationKind, notify
 from core.queries import get_source, get_user, held, held_grants
@@ -70,9 +70,10 @@ def record_change(
     if grant is None:
         raise NotFound(f"That access of {user.username} to {source.name} has changed since: reload to see it.")
     others = [g for g in grants if g.id != grant_id]
-    check_no_overlap(held(others), wanted, user.username, source.name).enforce(InvalidInput)
+    yours = actor.id is not None and actor.id == user.id
+    check_no_overlap(held(others), wanted, user.username, source.name, yours=yours).enforce(InvalidInput)
     if grant.level == AccessLevel.ADMIN and level is not AccessLevel.ADMIN:
-        keeps_an_admin(session, source, user)
+        keeps_an_admin(session, source, user, actor)
     check_fits(
         gatehouse,
         session,
@@ -86,7 +87,7 @@ def record_change(
     principal = user_principal(gatehouse.settings.env, user)
     mark_changed(session, [principal])
     summary = f"{actor.username} changed {user.username}'s access to {source.name} to {level.label.lower()}"
-    summary += f" ({format_paths(wanted)})" + (f" until {expires_on}" if expires_on else "")
+    summary += f" ({format_paths(wanted)})" + (f" until {day(expires_on)}" if expires_on else "")
     audit.record(
         session,
         actor.username,
@@ -104,7 +105,7 @@ def record_change(
             NotificationKind.ACCESS_CHANGED,
             f"Your access to {source.name} changed",
             f"{actor.username} changed your access to {source.name}: {level.label.lower()} on "
-            f"{format_paths(wanted)}" + (f" until {expires_on:%d %B %Y}." if expires_on else "."),
+            f"{format_paths(wanted)}" + (f" until {day(expires_on)}." if expires_on else "."),
         )
     return {user.username: principal.role_name}
 

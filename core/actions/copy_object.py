@@ -7,7 +7,7 @@ from core.actions.upload import raced, refuse_replacing
 from core.adapters.aws import AwsError
 from core.adapters.models import MovementKind, User
 from core.context import Gatehouse
-from core.domain import InvalidInput, NotFound, shown
+from core.domain import InvalidInput, NotFound, plural, shown
 from core.movement import MOVEMENT_METADATA, MovedObject, add_object, usable_movement, validate_key
 from core.queries import source_access
 from core.rules import check_can_read, check_can_write
@@ -85,7 +85,7 @@ def _transfer(
     moved = MovedObject(destination.bucket, target_key, size, sha256, version_id)
     summary = (
         f"{actor.username} {done} {shown(key)} from {origin.bucket} to {destination.bucket} as "
-        f"{shown(target_key)} ({size:,} bytes) under form {movement.id}"
+        f"{shown(target_key)} ({plural(size, 'byte')}) under form {movement.id}"
     )
     add_object(
         gatehouse,

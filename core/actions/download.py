@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from core.adapters.models import DataMovement, MovementKind, User
 from core.adapters.s3 import ObjectBody
 from core.context import Gatehouse
-from core.domain import shown
+from core.domain import plural, shown
 from core.movement import MovedObject, add_object, usable_movement
 from core.queries import source_access
 from core.rules import SourceAccess, check_can_read
@@ -71,7 +71,7 @@ def _stream(
             movement_id,
             MovedObject(access.bucket, key, size, sha256.hexdigest()),
             "data-downloaded",
-            f"{actor.username} {how} {what} from {access.bucket} ({size:,} bytes) under form {movement_id}",
+            f"{actor.username} {how} {what} from {access.bucket} ({plural(size, 'byte')}) under form {movement_id}",
             access.source.id,
             complete=complete,
             **({"version_id": version_id} if version_id else {}),

@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from core import audit
 from core.adapters.models import DataSource, Grant, User, utcnow
 from core.context import Gatehouse
-from core.domain import AccessLevel, format_paths
+from core.domain import AccessLevel, day, format_paths
 from core.iam_sync import mark_changed, sync_pending, user_principal
 from core.notify import NotificationKind, notify
 from core.queries import active_admins, live_grant
@@ -55,7 +55,7 @@ def expire(gatehouse: Gatehouse, today: date | None = None) -> ExpiryReport:
                 [holder],
                 NotificationKind.ACCESS_ENDING,
                 f"Your access to {source.name} ends soon",
-                f"Your {level} access to {on} ends on {grant.expires_on:%d %B %Y}. "
+                f"Your {level} access to {on} ends on {day(grant.expires_on)}. "
                 "If you still need it, ask an admin of the source to extend it.",
             )
             notify(
@@ -63,9 +63,9 @@ def expire(gatehouse: Gatehouse, today: date | None = None) -> ExpiryReport:
                 [admin_users[a] for a in admins.get(source.id or 0, []) if a != holder.username],
                 NotificationKind.ACCESS_ENDING,
                 f"{holder.username}'s access to {source.name} ends soon",
-                f"{holder.username}'s {level} access to {on} ends on {grant.expires_on:%d %B %Y}.",
+                f"{holder.username}'s {level} access to {on} ends on {day(grant.expires_on)}.",
             )
-            report.warned.append(f"{holder.username} on {source.name}, ends {grant.expires_on}")
+            report.warned.append(f"{holder.username} on {source.name}, ends {day(grant.expires_on)}")
 
     with gatehouse.session() as session:
         passed = session.exec(
@@ -82,7 +82,7 @@ def expire(gatehouse: Gatehouse, today: date | None = None) -> ExpiryReport:
                 audit.SYSTEM,
                 "access-expired",
                 f"{holder.username}'s {AccessLevel(grant.level).label.lower()} access to {source.name} ended on "
-                f"{grant.expires_on}",
+                f"{day(grant.expires_on)}",
                 source_id=source.id,
                 subject=holder.username,
                 before={
@@ -98,7 +98,7 @@ def expire(gatehouse: Gatehouse, today: date | None = None) -> ExpiryReport:
                 f"Your access to {source.name} has ended",
                 f"Your {AccessLevel(grant.level).label.lower()} access to {source.name} "
                 + (f"({format_paths(tuple(grant.paths))}) " if grant.paths else "")
-                + f"ended on {grant.expires_on:%d %B %Y}.",
+                + f"ended on {day(grant.expires_on)}.",
             )
             report.expired.append(f"{holder.username} on {source.name}")
         principals = {user_principal(gatehouse.settings.env, holder) for _, holder, _ in passed}

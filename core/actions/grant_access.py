@@ -14,7 +14,7 @@ from core.adapters.aws import AwsError, LivePolicies
 from core.adapters.db import serialise
 from core.adapters.models import DataSource, Grant, User, utcnow
 from core.context import Gatehouse
-from core.domain import AccessLevel, BucketGrant, InvalidInput, format_paths, parse_paths
+from core.domain import AccessLevel, BucketGrant, InvalidInput, day, format_paths, parse_paths
 from core.iam_sync import SyncOutcome, desired_grants, mark_changed, placed_on_bucket, sync_pending, user_principal
 from core.notify import NotificationKind, notify
 from core.queries import admins_of, get_source, get_user, held, held_grants, is_active_admin
@@ -123,7 +123,7 @@ def record_grant(
     changing_access(session, source)
     check_access_may_change(source.name, source.archived_at).enforce(InvalidInput)
     users = list({u.id: u for u in (_grantee(session, name, level, confirm_external) for name in usernames)}.values())
-    placed = [_placement(gatehouse, session, source, user, level, paths) for user in users]
+    placed = [_placement(gatehouse, session, actor, source, user, level, paths) for user in users]
     for user, (grants, kept) in zip(users, placed, strict=True):
         _place(
             session,
@@ -152,7 +152,7 @@ def record_grant(
         NotificationKind.ACCESS_CHANGED,
         f"You have {level.label.lower()} access to {source.name}",
         f"{actor.username} gave you {level.label.lower()} access to {source.name} ({format_paths(paths)})"
-        + (f" until {expires_on:%d %B %Y}." if expires_on else "."),
+        + (f" until {day(expires_on)}." if expires_on else "."),
     )
     return {u.username: p.role_name for u, p in zip(users, principals, strict=True)}
 
@@ -171,17 +171,24 @@ def _grantee(session: Session, username: str, level: AccessLevel, confirm_extern
 
 
 def _placement(
-    gatehouse: Gatehouse, session: Session, source: DataSource, user: User, level: AccessLevel, paths: tuple[str, ...]
+    gatehouse: Gatehouse,
+    session: Session,
+    actor: User,
+    source: DataSource,
+    user: User,
+    level: AccessLevel,
+    paths: tuple[str, ...],
 ) -> tuple[list[Grant], list[tuple[str, ...] | None]]:
     """Where the new grant goes among the user's grants on the source (`rules.place_grant`), checked against the
     rules, the last admin and IAM's room before anything changes."""
     grants = held_grants(session, source, user, to_change=True)
-    kept, decision = place_grant(held(grants), level, paths, user.username, source.name)
+    yours = actor.id is not None and actor.id == user.id
+    kept, decision = place_grant(held(grants), level, paths, user.username, source.name, yours=yours)
     decision.enforce(InvalidInput)
     if level is not AccessLevel.ADMIN and any(
         g.level == AccessLevel.ADMIN and keeps is None for g, keeps in zip(grants, kept, strict=True)
     ):
-        keeps_an_admin(session, source, user)
+        keeps_an_admin(session, source, user, actor)
     check_fits(gatehouse, session, user, source.name, placed_on_bucket(source, grants, kept, level, paths))
     return grants, kept
 
@@ -210,7 +217,7 @@ def _place(
     after = [describe(g) for g, keeps in zip(grants, kept, strict=True) if keeps is not None] + [describe(new)]
     level, paths, expires_on = AccessLevel(new.level), tuple(new.paths), new.expires_on
     summary = f"{actor.username} gave {user.username} {level.label.lower()} access to {source.name}"
-    summary += f" ({format_paths(paths)})" + (f" until {expires_on}" if expires_on else "")
+    summary += f" ({format_paths(paths)})" + (f" until {day(expires_on)}" if expires_on else "")
     audit.record(
         session,
         actor.username,
@@ -248,9 +255,9 @@ def changing_access(session: Session, source: DataSource) -> None:
     session.refresh(source)
 
 
-def keeps_an_admin(session: Session, source: DataSource, user: User) -> None:
-    admins = admins_of(session, source)
-    check_keeps_an_admin(admins, user.username, source.name).enforce(InvalidInput)
+def keeps_an_admin(session: Session, source: DataSource, user: User, actor: User) -> None:
+    yours = actor.id is not None and actor.id == user.id
+    check_keeps_an_admin(admins_of(session, source), user.username, source.name, yours=yours).enforce(InvalidInput)
 
 
 def check_manages(session: Session, actor: User, source: DataSource) -> None:

@@ -26,11 +26,11 @@ from core.adapters.models import (
     utcnow,
 )
 from core.context import Gatehouse
-from core.domain import AccessLevel, InvalidInput, format_paths, user_role_name
+from core.domain import AccessLevel, InvalidInput, user_role_name
 from core.iam_sync import mark_changed, sync_pending, user_principal
 from core.notify import NotificationKind, notify
 from core.queries import active_admins, get_user, open_request, platform_team, users_named
-from core.rules import check_platform_admin, is_active, route_request
+from core.rules import asked_for, check_platform_admin, is_active, route_request
 from core.rules.reviews import REVIEWABLE_STATES, ReviewDecision
 
 
@@ -104,8 +104,10 @@ def mark_left(gatehouse: Gatehouse, actor: User, username: str) -> Departure:
 
 def _close_requests(session: Session, actor: User, user: User) -> None:
     """A leaver's open requests are refused: nobody is left asked to decide them (they could not be granted)."""
-    for request in session.exec(
-        select(AccessRequest).where(AccessRequest.requester_id == user.id, open_request())
+    for request, source in session.exec(
+        select(AccessRequest, DataSource)
+        .join(DataSource, col(DataSource.id) == AccessRequest.source_id)
+        .where(AccessRequest.requester_id == user.id, open_request())
     ).all():
         move(session, request, RequestStatus.REFUSED, actor)
         request.decision_reason = f"{user.username} has left."
@@ -114,7 +116,8 @@ def _close_requests(session: Session, actor: User, user: User) -> None:
             session,
             actor.username,
             "request-refused",
-            f"{user.username}'s request {request.id} was refused: they have left",
+            f"{user.username}'s request for {asked_for(request.level, source.name, request.paths)} was "
+            "refused: they have left",
             source_id=request.source_id,
             subject=user.username,
             request_id=request.id,
@@ -181,9 +184,7 @@ def _move_on_requests(session: Session, actor: User, leaver: User, orphaned: Seq
             request.no_line_manager, deciders, kind = True, platform_team(session), NotificationKind.REQUEST_TO_DECIDE
             now_waits = "the platform team"
         session.add(request)
-        asked = (
-            f"{AccessLevel(request.level).label.lower()} access to {source.name} ({format_paths(tuple(request.paths))})"
-        )
+        asked = asked_for(request.level, source.name, request.paths)
         audit.record(
             session,
             actor.username,

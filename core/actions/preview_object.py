@@ -10,7 +10,7 @@ from core import audit, preview_worker
 from core.adapters.aws import Aws, AwsError
 from core.adapters.models import User
 from core.context import Gatehouse
-from core.domain import InvalidInput, NotFound, shown
+from core.domain import InvalidInput, NotFound, plural, shown
 from core.queries import source_access
 from core.rules import check_can_read
 from core.snippets import file_kind
@@ -58,7 +58,7 @@ def preview(
             session,
             actor.username,
             "data-previewed",
-            f"{actor.username} previewed {len(frame):,} rows of {shown(key)} in {access.bucket}",
+            f"{actor.username} previewed {plural(len(frame), 'row')} of {shown(key)} in {access.bucket}",
             source_id=access.source.id,
             key=key,
             rows=len(frame),
@@ -85,7 +85,8 @@ def _preview_text(aws: Aws, bucket: str, key: str, kind: str, rows: int, max_byt
         end = data.rfind(b"\n")  # the last line was cut: keep only whole ones
         if end < 0:
             raise InvalidInput(
-                f"The first line of {shown(key)} is longer than {max_bytes:,} bytes: Gatehouse cannot preview it."
+                f"The first line of {shown(key)} is longer than {plural(max_bytes, 'byte')}: Gatehouse cannot "
+                "preview it."
             )
         data = data[: end + 1]
     return preview_worker.parse(preview_worker.Job(key, kind, rows, data=data))
@@ -102,7 +103,7 @@ class _Ranges:
     def __call__(self, offset: int, length: int) -> bytes:
         if self.fetched + length > self._budget:
             raise InvalidInput(
-                f"Previewing {shown(self._key)} would read more than {self._budget:,} bytes: "
+                f"Previewing {shown(self._key)} would read more than {plural(self._budget, 'byte')}: "
                 "read it with code instead (see Read this data)."
             )
         chunk = self._aws.open_object(self._bucket, self._key, f"bytes={offset}-{offset + length - 1}").read()

@@ -10,7 +10,7 @@ from core.actor import acting
 from core.adapters.aws import LivePolicies
 from core.adapters.models import User
 from core.context import Gatehouse
-from core.domain import GatehouseError
+from core.domain import GatehouseError, plural
 from core.iam_sync import SyncOutcome, all_principals, desired_grants, mark_changed, sync_pending
 from core.policy import PolicyTooLarge, RolePolicies, minify
 from core.policy_diff import StatementGap, statement_gaps
@@ -109,5 +109,5 @@ def repair(gatehouse: Gatehouse, drift: list[Drift], actor: User) -> list[Repair
     outcomes = sync_pending(gatehouse, roles)
     failed = [o for o in outcomes if o.error]
     if failed:
-        raise GatehouseError(f"{len(failed)} role(s) could not be repaired; first: {failed[0].error}")
+        raise GatehouseError(f"{plural(len(failed), 'role')} could not be repaired; first: {failed[0].error}")
     return [Repaired(role, changed[role]) for role in roles]

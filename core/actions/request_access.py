@@ -13,7 +13,7 @@ from core.actor import acting
 from core.adapters.db import taken_means
 from core.adapters.models import AccessRequest, RequestStatus, User, utcnow
 from core.context import Gatehouse
-from core.domain import MAX_BUSINESS_NEED, AccessLevel, InvalidInput, check_text, format_paths, parse_paths
+from core.domain import MAX_BUSINESS_NEED, AccessLevel, InvalidInput, check_text, day, format_paths, parse_paths
 from core.notify import NotificationKind, notify
 from core.queries import admins_of, get_source, held, held_grants, open_request, platform_team, users_named
 from core.reads.queues import RequestView, view_of
@@ -64,7 +64,7 @@ def request_access(
         ).first()
         if pending is not None:
             raise InvalidInput(
-                f"You already asked for access to {source.name} on {pending.created_at:%d %B %Y}: "
+                f"You already asked for access to {source.name} on {day(pending.created_at)}: "
                 "withdraw that request to ask again."
             )
         admins = admins_of(session, source)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from core import audit
 from core.adapters.models import ObjectWrite, User
 from core.context import Gatehouse
-from core.domain import InvalidInput, NotFound, shown
+from core.domain import InvalidInput, NotFound, moment, plural, shown
 from core.movement import validate_key
 from core.queries import source_access
 from core.rules import check_can_write
@@ -53,7 +53,7 @@ def restore_version(gatehouse: Gatehouse, actor: User, source: str, key: str, ve
             actor.username,
             "data-restored",
             f"{actor.username} {how} {shown(key)} in {access.bucket} from its version of "
-            f"{chosen.last_modified:%Y-%m-%d %H:%M} UTC ({size:,} bytes)",
+            f"{moment(chosen.last_modified)} ({plural(size, 'byte')})",
             source_id=access.source.id,
             bucket=access.bucket,
             key=key,

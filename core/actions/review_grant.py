@@ -19,12 +19,12 @@ from core.actions.revoke_access import record_revoke
 from core.actor import acting
 from core.adapters.models import DataSource, Grant, ReviewCampaign, ReviewItem, User, utcnow
 from core.context import Gatehouse
-from core.domain import MAX_REASON, AccessLevel, InvalidInput, NotFound, check_text, format_paths
+from core.domain import MAX_REASON, AccessLevel, InvalidInput, NotFound, check_text, format_paths, plural
 from core.iam_sync import sync_pending
 from core.queries import is_active_admin
 from core.reads.reviews import PENDING, REVIEWABLE_STATES, other_admins, reviewable_by
 from core.rules import Held
-from core.rules.reviews import ReviewDecision, check_may_review, check_review_lowers
+from core.rules.reviews import ReviewDecision, check_may_review, check_review_lowers, review_named
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def load_item(session: Session, item_id: int, *, now: bool = False) -> Loaded:
         raise NotFound("That grant is in no access review: reload to see the review as it is.")
     item, campaign, source, holder = row
     if campaign.state not in REVIEWABLE_STATES:
-        raise InvalidInput(f"Access review {campaign.id} is closed: its decisions are final.")
+        raise InvalidInput(f"The {review_named(campaign.due_on)} is closed: its decisions are final.")
     grant = session.get(Grant, item.grant_id, populate_existing=now) if item.grant_id is not None else None
     return Loaded(item, source, holder, grant)
 
@@ -185,6 +185,9 @@ def _record(
     **details: Any,
 ) -> None:
     what = f"{AccessLevel(item.level).label.lower()} access to {source.name} ({format_paths(tuple(item.paths))})"
+    campaign = session.get(ReviewCampaign, item.campaign_id)
+    assert campaign is not None
+    review = review_named(campaign.due_on)
     verbs = {
         ReviewDecision.KEEP: "kept",
         ReviewDecision.CHANGE: "lowered",
@@ -195,7 +198,7 @@ def _record(
         session,
         actor,
         f"review-{decision.value}",
-        f"{actor} {verbs.get(decision, decision.value)} {holder.username}'s {what} in access review {item.campaign_id}",
+        f"{actor} {verbs.get(decision, decision.value)} {holder.username}'s {what} in the {review}",
         source_id=source.id,
         subject=holder.username,
         campaign=item.campaign_id,
@@ -249,7 +252,7 @@ def keep_the_rest(
                 session,
                 actor.username,
                 "review-kept-rest",
-                f"{actor.username} kept the remaining {kept:,} grants of {name} under review",
+                f"{actor.username} kept the remaining {plural(kept, 'grant')} of {name} under review",
                 source_id=source_id,
                 kept=kept,
             )

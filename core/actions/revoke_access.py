@@ -61,16 +61,19 @@ def record_revoke(
     caller's own message says it)."""
     changing_access(session, source)
     grants = held_grants(session, source, user, to_change=True)
+    yours = actor.id is not None and actor.id == user.id  # the reader gives up their own access: spoken to
     if not grants:
-        raise InvalidInput(f"{user.username} has no access to {source.name}.")
+        raise InvalidInput(f"{'You have' if yours else f'{user.username} has'} no access to {source.name}.")
     holding = [p for g in grants for p in g.paths]
     for path in taken:
         if path not in holding:
+            they = "you" if yours else "they"
             if holding and all(g.paths for g in grants):
-                held_where = f"the paths they hold are {format_paths(tuple(holding))}"
+                held_where = f"the paths {they} hold are {format_paths(tuple(holding))}"
             else:
-                held_where = "they have access to the whole of it: revoke it all, or change it to paths under Edit"
-            raise InvalidInput(f"{user.username} holds no access on {path} of {source.name}: {held_where}.")
+                held_where = f"{they} have access to the whole of it: revoke it all, or change it to paths under Edit"
+            who = "You hold" if yours else f"{user.username} holds"
+            raise InvalidInput(f"{who} no access on {path} of {source.name}: {held_where}.")
     before = [describe(g) for g in grants]
     for grant in grants:
         keeps = [p for p in grant.paths if p not in taken] if taken else []
@@ -78,7 +81,7 @@ def record_revoke(
             continue  # none of its paths is taken
         if not keeps:
             if grant.level == AccessLevel.ADMIN:
-                keeps_an_admin(session, source, user)
+                keeps_an_admin(session, source, user, actor)
             session.delete(grant)
         else:
             grant.paths, grant.updated_at = keeps, utcnow()

@@ -23,13 +23,13 @@ from core.actions.revoke_access import record_revoke
 from core.actions.start_review import Started, start_due_reviews
 from core.adapters.models import DataSource, Grant, ReviewCampaign, ReviewItem, User, utcnow
 from core.context import Gatehouse
-from core.domain import AccessLevel, GatehouseError, UserStatus, format_paths
+from core.domain import AccessLevel, GatehouseError, UserStatus, format_paths, plural
 from core.iam_sync import sync_pending
 from core.notify import NotificationKind, notify
 from core.queries import platform_team
 from core.reads.reviews import PENDING, other_admins
 from core.rules import Person
-from core.rules.reviews import CampaignState, ReviewDecision
+from core.rules.reviews import CampaignState, ReviewDecision, review_named
 
 REMINDERS = (7, 1)  # days before the due date
 STALE_CLAIM = timedelta(hours=1)  # a run that claimed a campaign and died: another run takes it over after this
@@ -124,12 +124,12 @@ def _remind(gatehouse: Gatehouse, today: date, report: ReviewRun) -> None:
                 told = _tell_reviewers(
                     session,
                     campaign,
-                    f"Access review {campaign_id} is due on {campaign.due_on:%d %b %Y}",
-                    f"Access review {campaign_id} is due on {campaign.due_on:%d %b %Y}: {{n}} grants of your sources "
+                    f"The {review_named(campaign.due_on)} is near",
+                    f"The {review_named(campaign.due_on)} is near: {{n}} of your sources "
                     "are not reviewed yet (Admin → Review access).",
                 )
                 if told:
-                    report.reminded.append(f"campaign {campaign_id}: {days} day{'s' if days > 1 else ''} before")
+                    report.reminded.append(f"{review_named(campaign.due_on)}: {plural(days, 'day')} before")
 
 
 def _tell_reviewers(session: Session, campaign: ReviewCampaign, subject: str, body: str) -> int:
@@ -158,7 +158,7 @@ def _tell_reviewers(session: Session, campaign: ReviewCampaign, subject: str, bo
         if n:
             counts[user.id or 0] = (user, counts.get(user.id or 0, (user, 0))[1] + n)
     for user, n in counts.values():
-        notify(session, [user], NotificationKind.REVIEW, subject, body.format(n=f"{n:,}"))
+        notify(session, [user], NotificationKind.REVIEW, subject, body.format(n=plural(n, "grant")))
     orphaned = session.exec(
         select(ReviewItem.id).where(ReviewItem.campaign_id == campaign.id, PENDING, ~other_admins())
     ).all()
@@ -168,7 +168,7 @@ def _tell_reviewers(session: Session, campaign: ReviewCampaign, subject: str, bo
         team,
         NotificationKind.REVIEW,
         subject,
-        body.format(n=f"{len(orphaned):,}")
+        body.format(n=plural(len(orphaned), "grant"))
         .replace("of your sources", "that only the platform team can review")
         .replace("Admin → Review access", "Platform → Reviews"),
     )
@@ -192,8 +192,8 @@ def _handle_due(gatehouse: Gatehouse, operator: Person, campaign_id: int, report
             _tell_reviewers(
                 session,
                 campaign,
-                f"Access review {campaign_id} is overdue",
-                f"Access review {campaign_id} was due on {campaign.due_on:%d %b %Y}: {{n}} grants of your sources "
+                f"The {review_named(campaign.due_on)} is overdue",
+                f"The {review_named(campaign.due_on)} is overdue: {{n}} of your sources "
                 "were not reviewed and are flagged as overdue (Admin → Review access).",
             )
         campaign.state = (CampaignState.OVERDUE if flagged else CampaignState.CLOSED).value
@@ -203,7 +203,7 @@ def _handle_due(gatehouse: Gatehouse, operator: Person, campaign_id: int, report
             session,
             audit.SYSTEM,
             "review-due",
-            f"Access review {campaign_id}'s due date {campaign.due_on:%d %b %Y} passed: {flagged:,} grants flagged "
+            f"The {review_named(campaign.due_on)} is past its date: {plural(flagged, 'grant')} flagged "
             f"as not reviewed, {report.revoked:,} revoked",
             campaign=campaign_id,
             flagged=flagged,
@@ -286,6 +286,9 @@ def _settle(
         if decision is not None and item.decision not in (None, ReviewDecision.FLAGGED.value, decision.value):
             return
         item.aws_outcome = aws
+        campaign = session.get(ReviewCampaign, item.campaign_id)
+        assert campaign is not None
+        review = review_named(campaign.due_on)
         if decision is not None:
             item.decision, item.decided_by, item.decided_at = decision.value, audit.SYSTEM, utcnow()
             item.after = {}
@@ -295,7 +298,7 @@ def _settle(
                 session,
                 audit.SYSTEM,
                 "review-revoked-unreviewed",
-                f"{holder.username}'s {what} ended: nobody reviewed it by access review {item.campaign_id}'s due date",
+                f"{holder.username}'s {what} ended: nobody reviewed it in the {review}",
                 source_id=item.source_id,
                 subject=holder.username,
                 campaign=item.campaign_id,
@@ -306,7 +309,7 @@ def _settle(
                 [holder],
                 NotificationKind.REVIEW,
                 f"Your access to {source} has ended",
-                f"Nobody confirmed your {what} in access review {item.campaign_id} by its due date, so it has "
+                f"Nobody confirmed your {what} in the {review} by its due date, so it has "
                 "ended. Ask for it again on the Request access page if you still need it.",
             )
             admin_grant = aliased(Grant)
@@ -320,8 +323,7 @@ def _settle(
                 [a for a in admins if a.id != holder.id],
                 NotificationKind.REVIEW,
                 f"{holder.username}'s access to {source} has ended",
-                f"Nobody reviewed {holder.username}'s {what} in access review {item.campaign_id} by its due date, "
-                "so it has ended.",
+                f"Nobody reviewed {holder.username}'s {what} in the {review} by its due date, so it has ended.",
             )
 
 
@@ -342,12 +344,13 @@ def _close_settled(gatehouse: Gatehouse, report: ReviewRun) -> None:
                     )
                     .values(state=CampaignState.CLOSED.value, closed_at=utcnow())
                 ).rowcount  # type: ignore[call-overload]
+                due_on = session.exec(select(ReviewCampaign.due_on).where(ReviewCampaign.id == campaign_id)).one()
                 if closed:
                     report.closed.append(campaign_id)
                     audit.record(
                         session,
                         audit.SYSTEM,
                         "review-closed",
-                        f"Access review {campaign_id} is closed",
+                        f"The {review_named(due_on)} is closed",
                         campaign=campaign_id,
                     )

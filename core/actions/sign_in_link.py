@@ -20,7 +20,7 @@ from core.adapters import email
 from core.adapters.models import User, UserStatus, utcnow
 from core.config import Settings
 from core.context import Gatehouse
-from core.domain import InvalidInput
+from core.domain import InvalidInput, moment
 from core.queries import get_user
 from core.rules import check_not_left, check_platform_admin
 
@@ -89,7 +89,7 @@ def send_link(gatehouse: Gatehouse, link: SignInLink, address: str) -> SignInLin
         return link
     body = (
         f"You are a member of Gatehouse as {link.username}. Choose your password here (the link works once, until "
-        f"{link.expires_at:%d %b %Y %H:%M} UTC):\n\n{link.url}"
+        f"{moment(link.expires_at)}):\n\n{link.url}"
     )
     try:
         with email.Mailer(settings) as mailer:
@@ -115,7 +115,7 @@ def way_in(settings: Settings, link: SignInLink | None) -> str:
     )
     return (
         f"{link.username} chooses their password with the one-time link below, shown only now and usable until "
-        f"{link.expires_at:%d %b %Y %H:%M} UTC. {told}"
+        f"{moment(link.expires_at)}. {told}"
     )
 
 

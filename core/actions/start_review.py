@@ -16,12 +16,12 @@ from core import audit
 from core.actor import acting
 from core.adapters.models import DataSource, Grant, Notification, ReviewCampaign, ReviewItem, User, utcnow
 from core.context import Gatehouse
-from core.domain import AccessLevel, InvalidInput, UserStatus
+from core.domain import AccessLevel, InvalidInput, UserStatus, day, plural
 from core.notify import NotificationKind, notify
 from core.queries import get_source, live_grant, platform_team
 from core.reads.reviews import other_admins
 from core.rules import check_platform_admin
-from core.rules.reviews import CampaignState, check_due_date
+from core.rules.reviews import CampaignState, check_due_date, review_named
 
 AUTOMATIC_WINDOW_DAYS = 28  # a campaign Gatehouse starts by itself is due four weeks later
 
@@ -99,8 +99,8 @@ def open_campaign(
         session,
         started_by,
         "review-started",
-        f"{started_by} started access review {campaign.id} of {scope_text}: {started.grants:,} grants of "
-        f"{started.holders:,} people, due {due_on:%d %b %Y}",
+        f"{started_by} started the {review_named(due_on)} of {scope_text}: {plural(started.grants, 'grant')} of "
+        f"{plural(started.holders, 'person', 'people')}, due {day(due_on)}",
         campaign=campaign.id,
         due_on=due_on.isoformat(),
         sources=names,
@@ -113,15 +113,17 @@ def _ask(session: Session, campaign: ReviewCampaign, started: Started) -> None:
     """Every holder is asked whether they still need their access, and every reviewer told what to review: one
     INSERT … SELECT each, however many there are (email follows through notify.deliver_email)."""
     now = utcnow()
-    due = f"{campaign.due_on:%d %b %Y}"
+    due = f"{day(campaign.due_on)}"
     holders = select(ReviewItem.user_id).where(ReviewItem.campaign_id == campaign.id).distinct()
     _notify_all(
         session,
         holders,
         "Do you still need your access?",
-        f"Access review {campaign.id} has started. On your Inbox page, say for each of your grants whether you still "
-        f"need it, by {due}: access you no longer need ends at once, and the source's admins see your answer.",
+        f"The {review_named(campaign.due_on)} has started. On your Inbox page, say for each of your grants "
+        f"whether you still need it, by {due}: access you no longer need ends at once, and the source's admins see "
+        "your answer.",
         now,
+        NotificationKind.REVIEW_QUESTION,
     )
     admin_grant, admin = aliased(Grant), aliased(User)
     reviewers = (
@@ -142,9 +144,10 @@ def _ask(session: Session, campaign: ReviewCampaign, started: Started) -> None:
         session,
         reviewers,
         "Review who has access to your sources",
-        f"Access review {campaign.id} has started. On the Admin page, under Review access, keep, lower or revoke each "
-        f"grant of your sources by {due}.",
+        f"The {review_named(campaign.due_on)} has started. On the Admin page, under Review access, keep, lower or "
+        f"revoke each grant of your sources by {due}.",
         now,
+        NotificationKind.REVIEW,
     )
     orphaned = session.exec(select(func.count()).where(ReviewItem.campaign_id == campaign.id, ~other_admins())).one()
     if orphaned:
@@ -153,16 +156,18 @@ def _ask(session: Session, campaign: ReviewCampaign, started: Started) -> None:
             platform_team(session),
             NotificationKind.REVIEW,
             "Review the access to orphaned sources",
-            f"Access review {campaign.id} has {orphaned:,} grants that nobody but the platform team can review "
-            "(orphaned sources, or the grants of a source's only admin): on the Platform page, under Reviews, "
-            f"by {due}.",
+            f"The {review_named(campaign.due_on)} has {plural(orphaned, 'grant')} that nobody but the platform team "
+            "can review (orphaned sources, or the grants of a source's only admin): on the Platform page, under "
+            f"Reviews, by {due}.",
         )
 
 
-def _notify_all(session: Session, user_ids: object, subject: str, body: str, now: datetime) -> None:
+def _notify_all(
+    session: Session, user_ids: object, subject: str, body: str, now: datetime, kind: NotificationKind
+) -> None:
     rows = select(
         user_ids.subquery().c.user_id,  # type: ignore[attr-defined]
-        literal(NotificationKind.REVIEW.value),
+        literal(kind.value),
         literal(subject),
         literal(body),
         literal(now, Notification.__table__.c.created_at.type),  # type: ignore[attr-defined]

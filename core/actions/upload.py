@@ -14,7 +14,7 @@ from core.adapters.aws import Aws, AwsError
 from core.adapters.models import MovementKind, User
 from core.adapters.s3 import TransferConfig, upload_config
 from core.context import Gatehouse
-from core.domain import GatehouseError, InvalidInput, shown
+from core.domain import GatehouseError, InvalidInput, plural, shown
 from core.movement import MOVEMENT_METADATA, MovedObject, ObjectExists, add_object, usable_movement, validate_key
 from core.queries import source_access
 from core.rules import check_can_write
@@ -116,7 +116,10 @@ def upload(
         raise raced(error, access.bucket, key) from error
     moved = MovedObject(access.bucket, key, reader.size, reader.hexdigest(), version_id)
     verb = "replaced" if replaced else "uploaded"
-    summary = f"{actor.username} {verb} {shown(key)} in {access.bucket} ({moved.size:,} bytes) under form {movement.id}"
+    summary = (
+        f"{actor.username} {verb} {shown(key)} in {access.bucket} ({plural(moved.size, 'byte')}) "
+        f"under form {movement.id}"
+    )
     add_object(gatehouse, actor, movement.id or 0, moved, "data-uploaded", summary, access.source.id, replaced=replaced)
     return moved
 

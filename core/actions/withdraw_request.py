@@ -9,7 +9,7 @@ from core.actor import acting
 from core.adapters.models import DataSource, RequestStatus, User
 from core.context import Gatehouse
 from core.queries import load_request
-from core.rules import check_withdrawer
+from core.rules import asked_for, check_withdrawer
 
 
 def withdraw_request(gatehouse: Gatehouse, actor: User, request_id: int) -> None:
@@ -26,7 +26,7 @@ def withdraw_request(gatehouse: Gatehouse, actor: User, request_id: int) -> None
             session,
             actor.username,
             "request-withdrawn",
-            f"{actor.username} withdrew request {request_id}",
+            f"{actor.username} withdrew their request for {asked_for(request.level, source.name, request.paths)}",
             source_id=request.source_id,
             subject=actor.username,
             request_id=request_id,

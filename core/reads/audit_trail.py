@@ -19,7 +19,7 @@ from core import audit
 from core.actor import acting
 from core.adapters.models import AuditEvent, DataSource, Grant, User, UserStatus
 from core.csv_export import csv_records
-from core.domain import AccessLevel, InvalidInput, NotAllowed
+from core.domain import AccessLevel, InvalidInput, NotAllowed, moment
 from core.queries import get_source, is_active_admin
 from core.reads.page import Page
 from core.rules import check_manages_source, check_platform_admin
@@ -173,8 +173,7 @@ def _period(filters: AuditFilter) -> tuple[datetime | None, datetime | None]:
     until = _moment(filters.until, time.max) if filters.until is not None else None
     if since is not None and until is not None and since > until:
         raise InvalidInput(
-            f"The period starts ({since:%Y-%m-%d %H:%M} UTC) after it ends ({until:%Y-%m-%d %H:%M} UTC): "
-            "choose a start before the end."
+            f"The period starts ({moment(since)}) after it ends ({moment(until)}): choose a start before the end."
         )
     return since, until
 

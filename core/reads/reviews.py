@@ -27,7 +27,7 @@ from core.adapters.models import (
     UserStatus,
 )
 from core.csv_export import csv_records
-from core.domain import AccessLevel, NotFound, format_paths
+from core.domain import AccessLevel, NotFound, day, format_paths, moment
 from core.queries import administered_by, left_marked_by
 from core.reads.page import Page, fetch
 from core.rules import EndedByLeaving, Person, check_platform_admin, ended_by_leaving
@@ -282,27 +282,46 @@ class Question:
     level: AccessLevel
     paths: tuple[str, ...]
     due_on: date
-    answer: str | None
 
 
-def my_questions(session: Session, actor: User, offset: int = 0, limit: int = 10) -> Page[Question]:
-    """The holder's grants under review that they have not said "no" to and that still exist: do they still need
-    them? Answered ones stay listed (with the answer) until the campaign closes."""
-    actor = acting(session, actor)
-    query = (
+def _open_questions(holder_id: int | None) -> Any:
+    """The holder's grants under review that still exist, that nobody has decided and that they have not answered:
+    what an access review still asks them."""
+    return (
         select(ReviewItem, DataSource.name, ReviewCampaign.due_on, Grant)
         .join(ReviewCampaign, col(ReviewCampaign.id) == ReviewItem.campaign_id)
         .join(DataSource, col(DataSource.id) == ReviewItem.source_id)
         .join(Grant, col(Grant.id) == ReviewItem.grant_id)
-        .where(ReviewItem.user_id == actor.id, col(ReviewCampaign.state).in_(REVIEWABLE_STATES), PENDING)
+        .where(
+            ReviewItem.user_id == holder_id,
+            col(ReviewCampaign.state).in_(REVIEWABLE_STATES),
+            PENDING,
+            col(ReviewItem.holder_answer).is_(None),
+        )
     )
-    order = (case((col(ReviewItem.holder_answer).is_(None), 0), else_=1), DataSource.name, ReviewItem.id)
-    rows, total = fetch(session, query, order, offset, limit)
+
+
+def my_questions(session: Session, actor: User, offset: int = 0, limit: int = 10) -> Page[Question]:
+    """Do they still need it? Each of the holder's grants an access review still asks about: an answered one, or one
+    a reviewer decided, is no longer asked (the question once stayed after it was answered)."""
+    actor = acting(session, actor)
+    rows, total = fetch(session, _open_questions(actor.id), (DataSource.name, ReviewItem.id), offset, limit)
     items = [
-        Question(item.id or 0, name, AccessLevel(grant.level), tuple(grant.paths), due_on, item.holder_answer)
+        Question(item.id or 0, name, AccessLevel(grant.level), tuple(grant.paths), due_on)
         for item, name, due_on, grant in rows
     ]
     return Page(items, total, offset, limit)
+
+
+QUESTION_DONE = "Done: nothing is left for you to answer"
+
+
+def question_standings(session: Session, holder: User, questions: list[int]) -> dict[int, str]:
+    """Where the holder's access review questions (their messages' ids) stand: done once no review asks them anything
+    more (answered, decided, ended or closed); while one is open they have no standing (they ask)."""
+    if not questions or session.exec(_open_questions(holder.id).limit(1)).first() is not None:
+        return {}
+    return dict.fromkeys(questions, QUESTION_DONE)
 
 
 @dataclass(frozen=True)
@@ -389,18 +408,18 @@ def _report_row(item: ReviewItem, source: str, holder: User, marked_by: str | No
         "external": "yes" if holder.is_external else "no",
         "level": AccessLevel(item.level).label,
         "paths": format_paths(tuple(item.paths)),
-        "ends": item.expires_on.isoformat() if item.expires_on else "",
+        "ends": day(item.expires_on) if item.expires_on else "",
         "decision": decision.label if decision else "Not reviewed yet",
         "decided_by": item.decided_by or "",
-        "decided_at": f"{item.decided_at:%Y-%m-%d %H:%M}" if item.decided_at else "",
+        "decided_at": moment(item.decided_at) if item.decided_at else "",
         "reason": item.reason or "",
         "holder_answer": {"yes": "still needed", "no": "no longer needed"}.get(item.holder_answer or "", ""),
-        "answered_at": f"{item.answered_at:%Y-%m-%d %H:%M}" if item.answered_at else "",
+        "answered_at": moment(item.answered_at) if item.answered_at else "",
         "level_after": AccessLevel(after["level"]).label
         if after.get("level")
         else ("none" if item.after is not None else ""),
         "paths_after": format_paths(tuple(after["paths"])) if after.get("level") else "",
-        "ends_after": after.get("expires_on") or "",
+        "ends_after": day(date.fromisoformat(after["expires_on"])) if after.get("expires_on") else "",
         "aws": item.aws_outcome or "",
         "holder_left": ended.sentence() if ended else "",
     }

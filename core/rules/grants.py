@@ -11,7 +11,9 @@ from core.domain import (
     MAX_END_DAYS,
     AccessLevel,
     UserStatus,
+    day,
     format_paths,
+    moment,
     path_covers,
 )
 from core.rules.decision import ALLOWED, Decision
@@ -37,7 +39,7 @@ class EndedByLeaving:
     marked_by: str | None  # who marked them as having left (the audit trail's user-left event); None if unrecorded
 
     def sentence(self) -> str:
-        when = f" on {self.left_at:%d %b %Y %H:%M} UTC" if self.left_at else ""
+        when = f" on {moment(self.left_at)}" if self.left_at else ""
         by = f" by {self.marked_by}" if self.marked_by else ""
         return f"Revoked{when}: marked as having left{by}"
 
@@ -90,6 +92,7 @@ def place_grant(
     source_name: str,
     *,
     asking: bool = False,
+    yours: bool = False,
 ) -> tuple[list[tuple[str, ...] | None], Decision]:
     """Where a new grant of `level` on `paths` goes among the grants a person holds on one source.
 
@@ -97,8 +100,9 @@ def place_grant(
     grant widened); the rest is kept. Refused: a new path inside a held one (paths never overlap: change the held
     grant under Edit instead), and a new path around a held one of a higher level (a grant never lowers what it does
     not name). Returns, index by index with `held`, the paths each held grant keeps (None: it goes entirely).
-    `asking`: the person asks for it themselves (a request), and is told so."""
-    who, has = ("You", "have") if asking else (username, "has")
+    `asking`: the person asks for it themselves (a request), and is told so; `yours`: the reader is the person (an
+    admin granting themselves), spoken to."""
+    who, has = ("You", "have") if asking or yours else (username, "has")
     remedy = "ask an admin of the source to change it" if asking else "change that access under Edit"
     new = paths or ("",)
     kept: list[tuple[str, ...] | None] = []
@@ -127,15 +131,19 @@ def place_grant(
     return kept, ALLOWED
 
 
-def check_no_overlap(others: Sequence[Held], paths: tuple[str, ...], username: str, source_name: str) -> Decision:
-    """A grant changed in place may not come to overlap the person's other grants on the source."""
+def check_no_overlap(
+    others: Sequence[Held], paths: tuple[str, ...], username: str, source_name: str, *, yours: bool = False
+) -> Decision:
+    """A grant changed in place may not come to overlap the person's other grants on the source (`yours`: the reader
+    is that person)."""
+    who, has = ("You", "have") if yours else (username, "has")
     for grant in others:
         for old in grant.paths or ("",):
             for path in paths or ("",):
                 if path_covers(old, path) or path_covers(path, old):
                     return Decision(
                         False,
-                        f"{username} also has {grant.level.label.lower()} access to {_where(old, source_name)}, "
+                        f"{who} also {has} {grant.level.label.lower()} access to {_where(old, source_name)}, "
                         f"which overlaps {_where(path, source_name)}: one person's paths on a source never overlap.",
                     )
     return ALLOWED
@@ -147,23 +155,25 @@ def check_end_date(expires_on: date | None, today: date) -> Decision:
     if expires_on is None:
         return ALLOWED
     if expires_on <= today:
-        return Decision(False, f"The end date {expires_on:%d %B %Y} is not after today: choose a later date.")
+        return Decision(False, f"The end date {day(expires_on)} is not after today: choose a later date.")
     latest = today + timedelta(days=MAX_END_DAYS)
     if expires_on > latest:
         return Decision(
             False,
-            f"The end date {expires_on:%d %B %Y} is more than two years away: choose one by {latest:%d %B %Y}, "
+            f"The end date {day(expires_on)} is more than two years away: choose one by {day(latest)}, "
             "or leave it empty for access that does not end.",
         )
     return ALLOWED
 
 
-def check_keeps_an_admin(active_admins: list[str], username: str, source_name: str) -> Decision:
-    """A source is never left without an admin by taking admin from its last one."""
+def check_keeps_an_admin(active_admins: list[str], username: str, source_name: str, *, yours: bool = False) -> Decision:
+    """A source is never left without an admin by taking admin from its last one. `yours`: the reader is that admin,
+    and is spoken to."""
     if active_admins == [username]:
+        who = "You are" if yours else f"{username} is"
         return Decision(
             False,
-            f"{username} is the only admin of {source_name}: make someone else an admin first, "
+            f"{who} the only admin of {source_name}: make someone else an admin first, "
             "or the source would be left without one.",
         )
     return ALLOWED

@@ -8,6 +8,7 @@ from core.domain import (
     AccessLevel,
     InvalidInput,
     RequestStatus,
+    day,
     format_paths,
     parse_paths,
 )
@@ -16,6 +17,12 @@ from core.rules.grants import covers
 from core.rules.people import check_platform_admin, is_active
 
 # --- requests --------------------------------------------------------------------------------------------------
+
+
+def asked_for(level: str, source: str, paths: tuple[str, ...] | list[str]) -> str:
+    """What a request asks for, as people name it (never by its number): read only access to alpha-ab (/reports)."""
+    return f"{AccessLevel(level).label.lower()} access to {source} ({format_paths(tuple(paths))})"
+
 
 # A request moves only along these steps; a decided request is never decided again. One waiting for admins goes on to
 # the requester's line manager or the platform team when its source's last admin leaves (`route_request` again).
@@ -123,9 +130,7 @@ def check_no_more_than_asked(
 def check_ends_no_later_than_asked(asked: date | None, granted: date | None) -> Decision:
     """An approver may end access sooner than asked, never later (nor never, when an end was asked for)."""
     if asked is not None and (granted is None or granted > asked):
-        return Decision(
-            False, f"The request asks for access until {asked:%d %B %Y}: you can end it sooner, never later."
-        )
+        return Decision(False, f"The request asks for access until {day(asked)}: you can end it sooner, never later.")
     return ALLOWED
 
 

@@ -6,12 +6,18 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 
-from core.domain import AccessLevel, format_paths
+from core.domain import AccessLevel, day, format_paths
 from core.rules.decision import ALLOWED, Decision, Person
 from core.rules.grants import Held, covers
 from core.rules.people import check_not_left, is_active
 
 UNREVIEWED_MODES = ("flag", "revoke")  # GATEHOUSE_REVIEW_UNREVIEWED
+
+
+def review_named(due_on: date) -> str:
+    """An access review as people name it, by its due date, never its number: "access review due 3 Jan 2027"
+    (after "the" or "The")."""
+    return f"access review due {day(due_on)}"
 
 
 class ReviewDecision(StrEnum):
@@ -101,9 +107,7 @@ def check_review_lowers(
             False, f"A review only takes paths away: choose paths within {format_paths(held.paths)} of {source_name}."
         )
     if held_expires is not None and (expires_on is None or expires_on > held_expires):
-        return Decision(
-            False, f"A review only brings an end date forward: this access ends on {held_expires:%d %b %Y}."
-        )
+        return Decision(False, f"A review only brings an end date forward: this access ends on {day(held_expires)}.")
     if level == held.level and set(paths) == set(held.paths) and expires_on == held_expires:
         return Decision(False, "That is the access as it is: choose Keep instead.")
     return ALLOWED
@@ -118,7 +122,7 @@ def check_may_answer(actor: Person, holder_id: int) -> Decision:
 
 def check_due_date(due_on: date, today: date) -> Decision:
     if due_on <= today:
-        return Decision(False, f"The due date {due_on:%d %b %Y} is not after today: choose a later date.")
+        return Decision(False, f"The due date {day(due_on)} is not after today: choose a later date.")
     if (due_on - today).days > 366:
         return Decision(False, "Choose a due date within a year: a review that long is not a review.")
     return ALLOWED

@@ -1,12 +1,17 @@
-"""The inbox page shows where a request a decider was asked about stands now: a withdrawn request says so."""
+"""The inbox page shows where a request a decider was asked about stands now: a withdrawn request says so; an access
+review's question is asked until it is answered, and its message then says it is done."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from core import actions
+from core.adapters.models import utcnow
 from core.context import Gatehouse
 from core.domain import AccessLevel
 from core.queries import get_user
-from tests.app.test_journeys import NEED, go
+from core.reads.reviews import QUESTION_DONE
+from tests.app.test_journeys import NEED, go, widget
 from tests.app.test_sign_in import app_env, sign_in  # noqa: F401  (fixture)
 
 
@@ -23,3 +28,21 @@ def test_bobs_message_about_a_withdrawn_request_says_it_is_withdrawn(app_env: Ga
     assert ":blue-badge[new]" in message.label  # read before, new again now that the request moved on
     assert "**Withdrawn by alice**" in [m.value for m in message.markdown]
     assert "**Waiting for a decision**" not in [m.value for m in bob.markdown]
+
+
+def test_the_review_question_is_asked_until_answered_then_its_message_says_it_is_done(app_env: Gatehouse) -> None:  # noqa: F811
+    """The question once stayed on the Inbox, buttons and all, after alice had answered it."""
+    with app_env.session() as session:
+        dave = get_user(session, "dave")
+    actions.start_review(app_env, dave, utcnow().date() + timedelta(days=14), ["alpha-sales-analysis"])
+    alice = go(sign_in("alice"), "pages/inbox.py")
+    assert "Do you still need this access?" in [s.value for s in alice.subheader]
+    [message] = [e for e in alice.expander if "Do you still need your access?" in e.label]
+    assert QUESTION_DONE not in str([m.value for m in message.markdown])
+    widget(alice, "button", "Yes, still needed").click()
+    alice.run()
+    assert not alice.exception, alice.exception
+    assert "Do you still need this access?" not in [s.value for s in alice.subheader]
+    assert not [b for b in alice.button if b.label in ("Yes, still needed", "No longer needed")]
+    [message] = [e for e in alice.expander if "Do you still need your access?" in e.label]
+    assert f"**{QUESTION_DONE}**" in [m.value for m in message.markdown]

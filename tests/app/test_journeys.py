@@ -14,7 +14,7 @@ from core import actions
 from core.actions import sign_in_link
 from core.adapters.models import AccessRequest, DataSource, Grant, RequestStatus, User, UserStatus, utcnow
 from core.context import Gatehouse
-from core.domain import AccessLevel, InvalidInput
+from core.domain import AccessLevel, InvalidInput, day
 from core.queries import get_user
 from tests.app.test_sign_in import app_env, sign_in  # noqa: F401  (fixture)
 
@@ -439,7 +439,7 @@ def test_an_end_date_is_one_optional_field_on_every_form(app_env: Gatehouse) -> 
     assert "Granted read only access to alice, carol." in messages(at)
     assert grant_of("alice").expires_on == grant_of("carol").expires_on == ends
     open_tab(at, "Who has access")
-    assert f"| alice | Read only | whole bucket | {ends:%d %b %Y} |" in "\n".join(m.value for m in at.markdown)
+    assert f"| alice | Read only | whole bucket | {day(ends)} |" in "\n".join(m.value for m in at.markdown)
 
     open_tab(at, "Edit or revoke")
     widget(at, "selectbox", "User").select("carol")

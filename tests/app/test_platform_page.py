@@ -3,7 +3,9 @@ creates the webapp sources analysts ask for."""
 
 from __future__ import annotations
 
-from sqlmodel import select
+import json
+
+from sqlmodel import col, select
 
 from core import audit
 from core.adapters.models import DataSource
@@ -73,3 +75,20 @@ def test_a_row_of_the_trail_opens_its_event_in_full_as_text(app_env: Gatehouse) 
     shown = [t.value for t in at.text]
     assert long_summary in shown  # the whole summary, as plain text
     assert any(t.endswith(" UTC · test.step · by erin · about alice") for t in shown)  # when, what, who, whom
+
+
+def test_an_audit_summary_is_shown_whole_not_cut_at_its_column(app_env: Gatehouse) -> None:  # noqa: F811
+    """The Summary column was cut at its edge: on Platform and on a source's Admin tab it takes the room, and a long
+    summary wraps (Streamlit wraps a cell only in rows taller than 4rem, 64 px)."""
+    long = "alice uploaded " + "/".join(["quarterly-reports"] * 12) + "/summary.csv in alpha-shared-workspace"
+    with app_env.session() as session:
+        for source in session.exec(select(DataSource).where(col(DataSource.name).startswith("alpha-"))):
+            audit.record(session, "alice", "test.long", long, source_id=source.id)
+    tables = [
+        go(sign_in("dave"), "pages/platform.py", "Audit trail").dataframe[0],
+        go(sign_in("bob"), "pages/admin.py", "Audit trail").dataframe[0],
+    ]
+    for table in tables:
+        assert long in list(table.value["Summary"])
+        summary = json.loads(table.proto.columns)["Summary"]
+        assert summary["width"] == "large" and table.proto.row_height > 64, (summary, table.proto.row_height)

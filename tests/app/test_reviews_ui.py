@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from core import actions
 from core.adapters.models import utcnow
 from core.context import Gatehouse
-from core.domain import AccessLevel
+from core.domain import AccessLevel, day
 from core.queries import get_user
 from core.reads import reviews
 from tests.app.test_journeys import go, messages, widget
@@ -35,9 +35,10 @@ def test_dave_starts_bob_reviews_alice_answers(app_env: Gatehouse) -> None:  # n
 
     dave = section(go(sign_in("dave"), "pages/platform.py"), "platform-tab", "Reviews")
     widget(dave, "multiselect", "Sources (none: every source)").select(SALES)
-    widget(dave, "date_input", "Due date").set_value(utcnow().date() + timedelta(days=10))
+    due = utcnow().date() + timedelta(days=10)
+    widget(dave, "date_input", "Due date").set_value(due)
     widget(dave, "button", "Start review").click().run()
-    assert "Started access review 1: 4 grants of 4 people." in messages(dave)
+    assert f"Started the access review due {day(due)}: 4 grants of 4 people." in messages(dave)
 
     bob = section(go(sign_in("bob"), "pages/admin.py"), "admin-section", "Review access")
     assert [p.value for p in bob.get("progress")] != []

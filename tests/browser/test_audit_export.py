@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from core import audit
+from core.config import Settings
+from core.startup import start
 from tests.browser.test_access_stories import open_page, settled, shot, signed_in
 
 pytestmark = pytest.mark.browser
@@ -38,3 +41,16 @@ def test_dave_downloads_the_filtered_audit_trail_as_csv(app_url: str, browser, t
     assert any(row["action"] == "sign-in" and row["summary"] == "dave signed in" for row in rows)
     assert [row["at"] for row in rows] == sorted(row["at"] for row in rows)  # oldest first
     shot(dave, "audit-export")
+
+
+def test_a_long_summary_wraps_in_its_row_not_cut(app_url: str, browser, moto_reset: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The Summary column once cut what did not fit: a long summary now wraps over its row's lines."""
+    gatehouse = start(Settings(data_dir=tmp_path, local_aws_port=int(moto_reset.rsplit(":", 1)[1])))
+    long = "alice uploaded " + "/".join(["quarterly-reports"] * 6) + "/summary.csv in alpha-shared-workspace"
+    with gatehouse.session() as session:
+        audit.record(session, "alice", "data-uploaded", long)
+    dave = signed_in(browser, app_url, "dave")
+    open_page(dave, "Platform")
+    dave.get_by_role("tab", name="Audit trail").click()
+    dave.get_by_text(long).first.wait_for(state="attached")  # the grid's cell, as assistive technology reads it
+    shot(dave, "audit-trail-long-summary-wraps")

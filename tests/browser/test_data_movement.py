@@ -34,6 +34,11 @@ def test_alice_uploads_browses_previews_and_downloads(app_url: str, browser, mot
     alice = signed_in(browser, app_url, "alice")
     open_page(alice, "Upload")
     assert alice.locator("input[type=file]").count() == 0  # no file before the form
+    alice.get_by_role("textbox", name="Folder").fill("../etc")  # refused as typed: no form, no file picker
+    alice.get_by_role("textbox", name="Folder").press("Enter")
+    alice.get_by_text("The folder must not contain . or .. as a folder name.").first.wait_for()
+    assert alice.get_by_text("What the data is").count() == 0
+    shot(alice, "movement-0-folder-refused-as-typed")
     alice.get_by_role("textbox", name="Folder").fill("notes")
     alice.get_by_role("textbox", name="Folder").press("Enter")
     complete_form(alice, alice)

@@ -15,7 +15,7 @@ from core import actions
 from core.actor import platform_operator
 from core.adapters.models import utcnow
 from core.config import Settings
-from core.domain import AccessLevel
+from core.domain import AccessLevel, day
 from core.queries import get_user
 from core.startup import start
 from tests.aws_helpers import as_user
@@ -60,7 +60,9 @@ def test_dave_starts_bob_reviews_alice_answers_the_due_date_passes(
     choose(dave, 0, SALES)
     dave.keyboard.press("Escape")
     dave.get_by_role("button", name="Start review").click()
-    dave.get_by_text("Started access review 1: 5 grants of 4 people.").first.wait_for()
+    dave.get_by_text(
+        f"Started the access review due {day(utcnow().date() + timedelta(days=28))}: 5 grants of 4 people."
+    ).first.wait_for()
     shot(dave, "review-1-dave-started")
 
     bob = signed_in(browser, app_url, "bob")
@@ -89,7 +91,7 @@ def test_dave_starts_bob_reviews_alice_answers_the_due_date_passes(
     open_page(dave, "Platform")
     open_tab(dave, "Reviews")
     dave.get_by_text("4 of 5 reviewed · 1 overdue").first.wait_for()
-    dave.get_by_text("access review(s) overdue").first.wait_for()
+    dave.get_by_text("Overdue: 1 access review").first.wait_for()
     with dave.expect_download() as downloaded:
         dave.get_by_role("button", name="Download the report (CSV)").click()
     rows = list(csv.DictReader(io.StringIO(Path(downloaded.value.path()).read_text())))

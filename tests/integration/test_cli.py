@@ -19,7 +19,7 @@ from core.actor import platform_operator
 from core.adapters.models import AuditEvent, DataMovement, DataSource, Grant, utcnow
 from core.config import Settings
 from core.context import Gatehouse
-from core.domain import InvalidInput
+from core.domain import InvalidInput, day
 from core.queries import get_user
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -130,7 +130,7 @@ def test_operator_adds_a_joiner_grants_lists_and_revokes(gatehouse: Gatehouse, g
     )
     assert granted.returncode == 0, granted.stderr
     listed = gatehouse_cli("access", "list", "--source", "alpha-pricing-models")
-    assert f"alpha-pricing-models\tfrank\tread-only\t/reports\tuntil {ends}" in listed.stdout
+    assert f"alpha-pricing-models\tfrank\tread-only\t/reports\tuntil {day(ends)}" in listed.stdout
     assert "alpha-pricing-models\talice\tread-only\t/reports" in listed.stdout
     assert gatehouse.aws.iam.get_role(RoleName="alpha_user_frank")
     policy = gatehouse.aws.iam.get_role_policy(RoleName="alpha_user_frank", PolicyName="s3-access")["PolicyDocument"]
@@ -161,7 +161,7 @@ def test_operator_adds_a_joiner_grants_lists_and_revokes(gatehouse: Gatehouse, g
         ),
         (  # a date as far as a date goes: the same limit as on the pages (issue 25)
             ("access", "grant", "alpha-pricing-models", "alice", "--level", "read-only", "--until", "9999-12-31"),
-            "The end date 31 December 9999 is more than two years away",
+            "The end date 31 Dec 9999 is more than two years away",
         ),
         (("sources", "create", "Alpha_Bad", "--admin", "alice"), "must start with alpha-"),
         (("sources", "create", "alpha-new-thing", "--admin", "erin"), "has left"),
@@ -201,7 +201,7 @@ def test_reconcile_dry_run_reports_drift_and_reconcile_repairs_it(gatehouse: Gat
     assert "nothing changed" in dry.stdout
     assert actions.find_drift(gatehouse, platform_operator("t"))  # the dry run left it as it was
     repaired = gatehouse_cli("reconcile")
-    assert repaired.returncode == 0 and "repaired 1 role(s)" in repaired.stdout
+    assert repaired.returncode == 0 and "repaired 1 role" in repaired.stdout
     assert "repaired alpha_user_alice: took away other actions (s3:*) on every resource (*)" in repaired.stdout
     assert "no drift" in gatehouse_cli("reconcile", "--dry-run").stdout
 
@@ -297,7 +297,7 @@ def test_import_iam_adopts_the_old_platforms_policies(gatehouse: Gatehouse, gate
     kept = iam.get_role_policy(RoleName="alpha_user_grace", PolicyName="s3-access")["PolicyDocument"]
     assert kept == OLD_PLATFORM_POLICY  # adding her did not take her access away
     dry = gatehouse_cli("import-iam", "--dry-run")
-    assert "would import 2 grant(s)" in dry.stdout, dry.stdout + dry.stderr
+    assert "would import 2 grants" in dry.stdout, dry.stdout + dry.stderr
     result = gatehouse_cli("import-iam")
     assert result.returncode == 0, result.stderr
     assert "alpha-old-project: adopted as a warehouse source with no admin (orphaned)" in result.stdout

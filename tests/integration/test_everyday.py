@@ -10,9 +10,9 @@ import pytest
 from sqlmodel import select
 
 from core import actions, auth
-from core.adapters.models import AuditEvent, DataMovement, MovementKind, Notification, User, utcnow
+from core.adapters.models import AuditEvent, DataMovement, DataSource, Grant, MovementKind, Notification, User, utcnow
 from core.context import Gatehouse
-from core.domain import AccessLevel, InvalidInput, NotAllowed, NotFound
+from core.domain import AccessLevel, InvalidInput, NotAllowed, NotFound, day
 from core.movement import FormNeeded
 from core.queries import get_user
 from core.reads import audit_trail, catalog
@@ -42,16 +42,14 @@ def test_one_approval_is_one_message_saying_what_was_granted_and_until_when(gate
     assert inbox(gatehouse, "alice") == [f"Your request for {PRICING} was approved"]
     with gatehouse.session() as session:
         body = session.exec(select(Notification.body).where(Notification.user_id == alice.id)).one()
-    assert body == (
-        f"bob approved your request: you have read only access to {PRICING} (/reports) until {ends:%d %B %Y}."
-    )
+    assert body == (f"bob approved your request: you have read only access to {PRICING} (/reports) until {day(ends)}.")
 
 
 def test_an_approver_ends_access_sooner_than_asked_never_later(gatehouse: Gatehouse) -> None:
     alice, bob = member(gatehouse, "alice"), member(gatehouse, "bob")
     ends = utcnow().date() + timedelta(days=60)
     asked = actions.request_access(gatehouse, alice, PRICING, AccessLevel.READ_ONLY, "/reports", NEED, ends)
-    with pytest.raises(InvalidInput, match=f"until {ends:%d %B %Y}: you can end it sooner, never later"):
+    with pytest.raises(InvalidInput, match=f"until {day(ends)}: you can end it sooner, never later"):
         actions.approve_request(gatehouse, bob, asked.id, expires_on=ends + timedelta(days=1))
     sooner = ends - timedelta(days=30)
     actions.approve_request(gatehouse, bob, asked.id, expires_on=sooner)
@@ -161,3 +159,20 @@ def test_the_audit_trail_leaves_out_sign_ins_until_asked(gatehouse: Gatehouse) -
     assert all(row.action not in ("sign-in", "sign-out") for row in quiet.items)
     asked_for = gatehouse.run(audit_trail.search, dave, audit_trail.AuditFilter(sign_ins=False, action="sign-in"))
     assert asked_for.total == 3  # choosing the action shows them, whatever the box says
+
+
+def test_a_refusal_about_its_reader_speaks_to_them(gatehouse: Gatehouse) -> None:
+    """ "bob is the only admin of alpha-pricing-models", said to bob: a sentence about the person who reads it says
+    "you"; said to someone else, it names them."""
+    bob, alice, dave = member(gatehouse, "bob"), member(gatehouse, "alice"), member(gatehouse, "dave")
+    with pytest.raises(InvalidInput, match=rf"^You are the only admin of {PRICING}: make someone else an admin first"):
+        actions.revoke_access(gatehouse, bob, PRICING, "bob")
+    with pytest.raises(InvalidInput, match=rf"^bob is the only admin of {PRICING}: make someone else an admin first"):
+        actions.revoke_access(gatehouse, dave, PRICING, "bob")
+    with pytest.raises(InvalidInput, match=rf"^You have no access to {PRICING}\.$"):
+        actions.revoke_access(gatehouse, alice, PRICING, "alice")
+    with gatehouse.session() as session:
+        pricing = session.exec(select(DataSource).where(DataSource.name == PRICING)).one()
+        [admin_grant] = session.exec(select(Grant).where(Grant.user_id == bob.id, Grant.source_id == pricing.id))
+    with pytest.raises(InvalidInput, match=rf"^You are the only admin of {PRICING}"):
+        actions.change_access(gatehouse, bob, PRICING, "bob", admin_grant.id or 0, AccessLevel.READ_ONLY)

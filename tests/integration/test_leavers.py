@@ -10,7 +10,7 @@ from sqlmodel import select
 from core import actions
 from core.adapters.models import AccessRequest, AuditEvent, Grant, User, utcnow
 from core.context import Gatehouse
-from core.domain import AccessLevel, RequestStatus
+from core.domain import AccessLevel, RequestStatus, moment
 from core.notify import inbox
 from core.queries import get_user
 from core.reads import catalog, platform, queues, reviews
@@ -30,7 +30,7 @@ def _leave(gatehouse: Gatehouse, who: str = "bob") -> str:
     actions.mark_left(gatehouse, dave, who)
     (leaver,) = _users(gatehouse, who)
     assert leaver.left_at is not None
-    return f"Revoked on {leaver.left_at:%d %b %Y %H:%M} UTC: marked as having left by dave"
+    return f"Revoked on {moment(leaver.left_at)}: marked as having left by dave"
 
 
 def test_who_has_access_shows_a_leavers_grants_as_revoked_by_whom_and_when(gatehouse: Gatehouse) -> None:

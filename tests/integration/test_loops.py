@@ -6,6 +6,7 @@ with an unread message and what each says: exactly those people are told, each o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -14,7 +15,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from core import actions, notify
-from core.adapters.models import DataSource, Grant, Notification, ReviewItem, User, utcnow
+from core.adapters.models import AuditEvent, DataSource, Grant, Notification, ReviewItem, User, utcnow
 from core.context import Gatehouse
 from core.domain import AccessLevel
 from core.queries import get_user
@@ -245,3 +246,20 @@ def test_every_change_reaches_who_it_concerns_once(
         assert len(heard[name]) == len(phrases), heard[name]
         for phrase in phrases:
             assert any(phrase in message for message in heard[name]), (phrase, heard[name])
+    said_well(gatehouse, heard)
+
+
+# What people read names things as they know them (issue #25 §16): a request by what it asked, a review by its due
+# date, never a number from the database; a day one way (30 Jun 2027), never 2027-06-30; and its reader as "you".
+INTERNAL_ID = re.compile(r"(?i)\b(request|review|campaign|grant|item|user|source)s? (number |no\.? ?|#)?\d+\b|#\d+")
+ISO_DAY = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+
+
+def said_well(gh: Gatehouse, heard: dict[str, list[str]]) -> None:
+    with gh.session() as session:
+        summaries = list(session.exec(select(AuditEvent.summary)))
+    for text in [*summaries, *(m for messages in heard.values() for m in messages)]:
+        assert not INTERNAL_ID.search(text) and not ISO_DAY.search(text), text
+    for name, messages in heard.items():
+        for message in messages:
+            assert not re.search(rf"\b{name}(\b is\b|\b has\b|\b was\b|'s\b)", message), (name, message)

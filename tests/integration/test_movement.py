@@ -127,6 +127,7 @@ def test_answers_are_tidied() -> None:
         ("a/\tb.csv", "control character"),
         ("a/b/", "must not end with /"),
         ("a//b.csv", "empty folder name"),
+        ("..\\etc\\passwd", "backslash"),
         ("é" * 513, "at most 1,024"),
     ],
 )

@@ -63,7 +63,7 @@ def test_who_reviews(actor: Someone, holder: int, admin: bool, others: bool, all
         (Held(RO, ()), None, RW, (), None, "A review only lowers access: this is read only access"),
         (Held(RW, ("/a",)), None, RW, ("/b",), None, "A review only takes paths away: choose paths within /a"),
         (Held(RW, ("/a",)), None, RW, (), None, "A review only takes paths away"),  # the whole bucket is more
-        (Held(RO, ()), TODAY, RO, (), None, "A review only brings an end date forward: this access ends on 03 Dec"),
+        (Held(RO, ()), TODAY, RO, (), None, "A review only brings an end date forward: this access ends on 3 Dec"),
         (Held(RO, ()), TODAY, RO, (), date(2027, 1, 1), "A review only brings an end date forward"),
         (Held(RO, ("/a",)), None, RO, ("/a",), None, "That is the access as it is: choose Keep instead."),
     ],

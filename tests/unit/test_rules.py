@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core import rules
-from core.domain import MAX_END_DAYS, AccessLevel, RequestStatus, UserStatus, path_covers
+from core.domain import MAX_END_DAYS, AccessLevel, RequestStatus, UserStatus, day, path_covers
 
 TODAY = date(2026, 12, 2)
 
@@ -165,7 +165,7 @@ def test_an_end_date_lies_at_most_two_years_ahead_wherever_it_is_set() -> None:
     far = rules.check_end_date(date(9999, 12, 31), TODAY)
     assert not far.allowed
     assert far.reason == (
-        f"The end date 31 December 9999 is more than two years away: choose one by {latest:%d %B %Y}, "
+        f"The end date 31 Dec 9999 is more than two years away: choose one by {day(latest)}, "
         "or leave it empty for access that does not end."
     )
     assert not rules.check_end_date(date.min, TODAY).allowed  # the earliest a date field takes
