@@ -49,7 +49,7 @@ def object_panel(
         s.name == source and s.level.can_write and (not s.paths or key.startswith(prefixes(s.paths))) for s in usable
     )
     with st.container(border=True):
-        st.markdown(f"{bold(entry.name)} · {plural(entry.size, "byte")} · saved {moment(entry.last_modified)}")
+        st.markdown(f"{bold(entry.name)} · {plural(entry.size, 'byte')} · saved {moment(entry.last_modified)}")
         preview_tab, code_tab, download_tab, copy_tab, versions_tab = st.tabs(
             ["Preview", "Code", "Download", "Copy or move", "Versions"], key="browse-object-tab", on_change="rerun"
         )
