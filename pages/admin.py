@@ -1,16 +1,13 @@
 """Admin: decide requests for my sources, manage who has access at which level and on which paths, see the
 audit trail, archive a source."""
 
-from datetime import date
-
 import streamlit as st
 
 from core import actions
 from core.adapters.models import User
 from core.context import Gatehouse
-from core.domain import MAX_PATH_BYTES, MAX_PATHS, MAX_PATHS_TEXT, AccessLevel, format_paths
+from core.domain import AccessLevel, format_paths
 from core.reads import audit_trail, catalog, page, queues
-from core.reads.queues import RequestView
 from pages import cached, decisions, reviews_view, running, signin, widgets
 from pages.markup import literal, table
 
@@ -102,14 +99,11 @@ def manage_access(gh: Gatehouse, me: User) -> None:
                     "Users (platform members only)", candidates[:100], key="grant-users", select_all=False
                 )
                 level = st.radio("Access level", list(AccessLevel), format_func=lambda lvl: lvl.label, horizontal=True)
-                paths = st.text_area(
+                paths = widgets.paths_field(
                     "Paths (optional)",
-                    placeholder="/folder-one\n/folder-two",
-                    key="grant-paths",
-                    max_chars=MAX_PATHS_TEXT,
-                    help="One path a line; empty = whole bucket. Their access on other paths of the source stays "
-                    "as it is: a person may read one path and write another. "
-                    f"At most {MAX_PATHS:d} paths, each at most {MAX_PATH_BYTES:,} bytes long.",
+                    "grant-paths",
+                    "Leave empty for the whole bucket. Their access on other paths of the source stays as it is: a "
+                    "person may read one path and write another.",
                 )
                 until = widgets.end_date("grant-until")
                 confirm_external = st.checkbox(
@@ -157,13 +151,8 @@ def manage_access(gh: Gatehouse, me: User) -> None:
                         format_func=lambda lvl: lvl.label,
                         key=f"edit-level-{ident}",
                     )
-                    paths = st.text_area(
-                        "Paths",
-                        value="\n".join(entry.paths),
-                        key=f"edit-paths-{ident}",
-                        max_chars=MAX_PATHS_TEXT,
-                        help="One path a line; empty = whole bucket. "
-                        f"At most {MAX_PATHS:d} paths, each at most {MAX_PATH_BYTES:,} bytes long.",
+                    paths = widgets.paths_field(
+                        "Paths", f"edit-paths-{ident}", "Leave empty for the whole bucket.", entry.paths
                     )
                     until = widgets.end_date(f"edit-until-{ident}", entry.expires_on)
                     with st.container(horizontal=True):
@@ -224,34 +213,18 @@ if decide_section.open:
             with st.container(border=True):
                 decisions.request_card(request)
 
-                def grant_fields(r: RequestView = request) -> tuple[AccessLevel, str, date | None]:
-                    """At most the level asked for, on the paths asked for or fewer, ending no later than asked."""
-                    levels = [lvl for lvl in AccessLevel if lvl.rank <= r.level.rank]
-                    level = st.selectbox(
-                        "Grant", levels, index=len(levels) - 1, format_func=lambda lvl: lvl.label, key=f"lvl-{r.id}"
-                    )
-                    paths = st.text_area(
-                        "On paths",
-                        value="\n".join(r.paths),
-                        key=f"paths-{r.id}",
-                        max_chars=MAX_PATHS_TEXT,
-                        help="Fewer paths than asked is fine; empty = whole bucket (only if the whole bucket was "
-                        f"asked for). At most {MAX_PATHS:d} paths, each at most {MAX_PATH_BYTES:,} bytes long.",
-                    )
-                    until = widgets.end_date(f"until-{r.id}", r.expires_on)
-                    return level, paths, until
-
                 decisions.decision_form(
                     gh,
                     me,
                     request,
                     "Approve",
-                    lambda chosen, reason: actions.approve_request(gh, me, request.id, *chosen, reason=reason),
-                    lambda chosen: (
-                        f"Approved: {request.requester} has {chosen[0].label.lower()} access to {request.source}."
+                    lambda terms, reason: actions.approve_request(gh, me, request.id, *(terms or ()), reason=reason),
+                    lambda terms: (
+                        f"Approved: {request.requester} has {(terms[0] if terms else request.level).label.lower()} "
+                        f"access to {request.source}."
                     ),
                     f"Refused {request.requester}'s request; they are told why.",
-                    grant_fields,
+                    adjustable=True,
                 )
 
 if manage_section.open:  # what was chosen there is kept while the other tab is open (widgets.kept)

@@ -4,15 +4,7 @@ platform team for a webapp source, give up access I no longer need."""
 import streamlit as st
 
 from core import actions
-from core.domain import (
-    MAX_BUSINESS_NEED,
-    MAX_DESCRIPTION,
-    MAX_PATH_BYTES,
-    MAX_PATHS,
-    MAX_PATHS_TEXT,
-    AccessLevel,
-    format_paths,
-)
+from core.domain import MAX_BUSINESS_NEED, MAX_DESCRIPTION, AccessLevel, format_paths
 from core.reads import catalog, queues
 from core.reads.queues import RequestView
 from pages import cached, running, signin, widgets
@@ -60,14 +52,7 @@ if ask.open:
             st.caption(
                 "Ask only for data you have a genuine business need for, at the lowest level that does the work."
             )
-            paths = st.text_area(
-                "Paths (optional)",
-                placeholder="/folder-one\n/folder-two",
-                key="ask-paths",
-                max_chars=MAX_PATHS_TEXT,
-                help="One folder a line, each starting with /, for example /models. Leave empty for the whole bucket. "
-                f"At most {MAX_PATHS:d} paths, each at most {MAX_PATH_BYTES:,} bytes long.",
-            )
+            paths = widgets.paths_field("Paths (optional)", "ask-paths", "Leave empty for the whole bucket.")
             need = st.text_area(
                 "Business need",
                 placeholder="What you will do with this data, and why you need it.",

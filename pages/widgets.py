@@ -5,14 +5,14 @@ database."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any, TypeVar
 
 import streamlit as st
 
 from core.context import Gatehouse
-from core.domain import MAX_END_DAYS, GatehouseError
+from core.domain import MAX_END_DAYS, MAX_PATH_BYTES, MAX_PATHS, MAX_PATHS_TEXT, GatehouseError, InvalidFields
 from core.notify import deliver_email
 from core.rules import EndedByLeaving
 from pages.markup import literal
@@ -20,13 +20,22 @@ from pages.markup import literal
 T = TypeVar("T")
 
 
-def act(gh: Gatehouse, action: Callable[[], Any], success: str | Callable[[Any], str]) -> Any:
-    """Run one core action for the page: its one-sentence refusal is shown under the form, its success after the
-    rerun that shows the new state. Whom it concerns is emailed (when SMTP is set up)."""
+def act(
+    gh: Gatehouse,
+    action: Callable[[], Any],
+    success: str | Callable[[Any], str],
+    at: Mapping[str, Any] | None = None,
+) -> Any:
+    """Run one core action for the page: its refusal is shown where it was called (under the form), or, when core
+    refuses several fields at once (InvalidFields), each sentence beside its field, in the `at` slot of its name
+    (an `st.empty()` under the field); its success after the rerun that shows the new state. Whom it concerns is
+    emailed (when SMTP is set up)."""
     try:
         result = action()
     except GatehouseError as error:
-        st.error(literal(error))
+        problems = error.problems if isinstance(error, InvalidFields) else {"": str(error)}
+        for name, problem in problems.items():
+            (at or {}).get(name, st).error(literal(problem))
         return None
     # Email in the background: a slow mail server must not hold the page (the inbox already has the message).
     threading.Thread(target=deliver_email, args=(gh,), daemon=True, name="gatehouse-email").start()
@@ -111,6 +120,22 @@ def end_date(key: str, value: date | None = None) -> date | None:
         key,
         help=f"Access ends on this day, at most two years ({MAX_END_DAYS:,} days) ahead: its holder and the "
         "source's admins are told a week before. Leave empty for access that does not end.",
+    )
+
+
+def paths_field(label: str, key: str, guidance: str, value: tuple[str, ...] | list[str] | None = None) -> str:
+    """The one paths field of every form: one path a line, as long as core takes (`domain.parse_paths`), what the
+    paths mean here said by `guidance`. `value` starts it from paths held or asked; None leaves it to session state."""
+    return st.text_area(
+        literal(label),
+        **({} if value is None else {"value": "\n".join(value)}),
+        placeholder="/folder-one\n/folder-two",
+        key=key,
+        max_chars=MAX_PATHS_TEXT,
+        help=literal(
+            f"{guidance} One folder a line, each starting with / (for example /models; an s3:// address of this "
+            f"source is taken as its path). At most {MAX_PATHS:d} paths, each at most {MAX_PATH_BYTES:,} bytes long."
+        ),
     )
 
 

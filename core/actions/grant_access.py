@@ -49,12 +49,11 @@ class GrantOutcome:
         return self.failed[0].error if self.failed else None
 
 
-def as_paths(paths: str | tuple[str, ...] | list[str] | None) -> tuple[str, ...]:
+def as_paths(paths: str | tuple[str, ...] | list[str] | None, bucket: str) -> tuple[str, ...]:
+    """Paths of the source `bucket` as typed in a form (one a line) or given one by one (the CLI)."""
     if paths is None:
         return ()
-    if isinstance(paths, str):
-        return parse_paths(paths)
-    return parse_paths("\n".join(paths)) if paths else ()
+    return parse_paths(paths if isinstance(paths, str) else "\n".join(paths), bucket)
 
 
 def check_fits(gatehouse: Gatehouse, session: Session, user: User, bucket: str, grants: list[BucketGrant]) -> None:
@@ -92,7 +91,7 @@ def grant_access(
             source,
             usernames,
             level,
-            as_paths(paths),
+            as_paths(paths, source.name),
             expires_on,
             confirm_external=confirm_external,
         )

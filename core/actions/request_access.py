@@ -38,7 +38,6 @@ def request_access(
     business_need: str,
     expires_on: date | None = None,
 ) -> RequestView:
-    parsed = parse_paths(paths)
     need = check_text(business_need, "business need", MAX_BUSINESS_NEED)
     check_business_need(need).enforce(InvalidInput)
     check_end_date(expires_on, utcnow().date()).enforce(InvalidInput)
@@ -46,6 +45,7 @@ def request_access(
         requester = acting(session, actor)
         check_may_hold(requester, level).enforce(InvalidInput)
         source = get_source(session, requester, source_name)
+        parsed = parse_paths(paths, source.name)
         changing_access(session, source)  # one request at a time a source: a second one sees the first
         check_access_may_change(source.name, source.archived_at).enforce(InvalidInput)
         holding = held(held_grants(session, source, requester))

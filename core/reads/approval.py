@@ -6,20 +6,30 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlmodel import Session
 
 from core.actor import acting
-from core.adapters.models import DataSource, User
+from core.adapters.models import DataSource, User, utcnow
 from core.config import Settings
-from core.domain import AccessLevel, BucketGrant, GatehouseError
+from core.domain import AccessLevel, BucketGrant, InvalidFields
 from core.iam_sync import desired_grants, placed_on_bucket, user_principal
 from core.policy import compile_role_policies
 from core.queries import held, held_grants, load_request, may_decide
 from core.rules import approval_terms, place_grant
 
 Access = frozenset[tuple[str, str, str]]  # (action, resource, condition): one thing a role's documents allow
+
+
+@dataclass(frozen=True)
+class ApprovalEffect:
+    """What approving so would change on the requester's role, in words; or why it cannot be approved so, a sentence
+    for each field that is wrong ("level", "paths", "until"), for the page to show beside it."""
+
+    changes: list[str] = field(default_factory=list)
+    problems: dict[str, str] = field(default_factory=dict)
 
 
 def approval_effect(
@@ -30,9 +40,9 @@ def approval_effect(
     level: AccessLevel,
     paths: str,
     expires_on: date | None,
-) -> list[str]:
-    """Sentences saying what approving `request_id` at `level` on `paths` changes on the requester's role; or the one
-    sentence that says why it cannot be approved so."""
+) -> ApprovalEffect:
+    """What approving `request_id` at `level` on `paths` until `expires_on` changes on the requester's role; or,
+    field by field, why it cannot be approved so."""
     actor = acting(session, actor)
     request = load_request(session, request_id)
     may_decide(session, actor, request).enforce()
@@ -40,18 +50,27 @@ def approval_effect(
     assert source is not None and requester is not None
     try:
         level, granted, _ = approval_terms(
-            AccessLevel(request.level), tuple(request.paths), request.expires_on, level, paths, expires_on
+            AccessLevel(request.level),
+            tuple(request.paths),
+            request.expires_on,
+            level,
+            paths,
+            expires_on,
+            bucket=source.name,
+            today=utcnow().date(),
         )
-        grants = held_grants(session, source, requester)
-        kept, placed = place_grant(held(grants), level, granted, requester.username, source.name)
-        placed.enforce()
-    except GatehouseError as error:
-        return [str(error)]
+    except InvalidFields as refused:
+        return ApprovalEffect(problems=refused.problems)
+    grants = held_grants(session, source, requester)
+    kept, placed = place_grant(held(grants), level, granted, requester.username, source.name)
+    if not placed.allowed:
+        return ApprovalEffect(problems={"paths": placed.reason})
     now = desired_grants(session, user_principal(settings.env, requester))
     after = [g for g in now if g.bucket != source.name] + placed_on_bucket(source, grants, kept, level, granted)
-    return describe_change(requester.username, _allowed(now), _allowed(after)) or [
-        f"Nothing changes in AWS: {requester.username}'s role already allows all of it."
-    ]
+    return ApprovalEffect(
+        describe_change(requester.username, _allowed(now), _allowed(after))
+        or [f"Nothing changes in AWS: {requester.username}'s role already allows all of it."]
+    )
 
 
 def _allowed(grants: Iterable[BucketGrant]) -> Access:
