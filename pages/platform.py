@@ -32,6 +32,15 @@ def told(settings: Settings, link: SignInLink | None) -> str:
     return way_in(settings, link)
 
 
+def left(gone: actions.Departure) -> str:
+    widgets.succeeded("leaver")  # the next run starts from an empty username
+    return (
+        f"{gone.username} is marked as having left"
+        + ("." if gone.sync_error else "; all their access is revoked in AWS.")
+        + (f" Now orphaned: {', '.join(gone.orphaned_sources)}." if gone.orphaned_sources else "")
+    )
+
+
 st.title("Platform")
 widgets.flash()
 if shown_link := st.session_state.pop(SIGN_IN_LINK, None):
@@ -212,23 +221,42 @@ if users_tab.open:
                         lambda: actions.new_sign_in_link(gh, me, linked),
                         lambda link: told(gh.settings, link),
                     )
+        widgets.fresh("leaver", {"leaver-username": ""})
         with leaver.form("leaver"):
             st.markdown("**Someone has left**")
-            leaving = st.text_input("Username")
-            sure = st.checkbox("Revoke all their access now")
-            if st.form_submit_button("Mark as left"):
-                if not sure:
-                    st.error("Tick the box to confirm: all their access is revoked at once.")
+            leaving = st.text_input("Username", key="leaver-username")
+            # The username is checked first (one sentence); only then does a dialog say what marking them does
+            if st.form_submit_button("Mark as left…"):
+                try:
+                    cached.read(actions.leaving, me, leaving)
+                except GatehouseError as error:
+                    st.error(literal(error))
                 else:
-                    widgets.act(
-                        gh,
-                        lambda: actions.mark_left(gh, me, leaving),
-                        lambda gone: (
-                            f"{gone.username} is marked as having left"
-                            + ("." if gone.sync_error else "; all their access is revoked in AWS.")
-                            + (f" Now orphaned: {', '.join(gone.orphaned_sources)}." if gone.orphaned_sources else "")
-                        ),
-                    )
+                    widgets.ask_to_confirm("leaver")
+        leaver_view = (
+            widgets.read_to_confirm(lambda: cached.read(actions.leaving, me, leaving))
+            if widgets.confirming("leaver")
+            else None
+        )
+        if leaver_view is not None:
+            widgets.confirm(
+                gh,
+                "leaver",
+                f"Mark {leaver_view.username} as having left?",
+                [
+                    f"All of {leaver_view.username}'s access is revoked at once, in AWS too"
+                    + (f": {', '.join(leaver_view.sources)}." if leaver_view.sources else " (they have none now)."),
+                    *(
+                        [f"Orphaned, as they are its only admin: {', '.join(leaver_view.orphaned)}."]
+                        if leaver_view.orphaned
+                        else []
+                    ),
+                    "Their open requests are refused; they can no longer sign in.",
+                ],
+                f"Mark {leaver_view.username} as left",
+                lambda: actions.mark_left(gh, me, leaver_view.username),
+                lambda gone: left(gone),
+            )
         search = st.text_input("Search users", key="platform-user-search")
         found = cached.read(platform.users, actor.user, search=search, limit=200)
         st.caption(

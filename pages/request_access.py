@@ -114,27 +114,35 @@ if create.open:
             f"For data your own code uses. The name must start with {literal(gh.settings.bucket_prefix)}; you become "
             "its only admin and can give others access."
         )
+        # A fresh form at first and after each success: a second click does not ask again for what was done
+        st.session_state.setdefault("create-name", gh.settings.bucket_prefix)
+        widgets.fresh("create-form", {"create-name": gh.settings.bucket_prefix, "create-description": ""})
         with st.form("create-form"):
-            name = st.text_input("Name", value=gh.settings.bucket_prefix)
+            name = st.text_input("Name", key="create-name")
             description = st.text_input(
                 "What it holds (optional)",
+                key="create-description",
                 max_chars=MAX_DESCRIPTION,
                 help=f"One line, at most {MAX_DESCRIPTION:,} characters.",
             )
             if st.form_submit_button("Create data source", type="primary"):
-                widgets.act(
-                    gh,
-                    lambda: actions.create_source(gh, me, name, description=description),
-                    lambda created: f"{created.name} is created; you are its admin.",
-                )
+
+                def created(source: actions.Created) -> str:
+                    widgets.succeeded("create-form")
+                    return f"{source.name} is created; you are its admin."
+
+                widgets.act(gh, lambda: actions.create_source(gh, me, name, description=description), created)
         st.markdown("**Ask for a webapp data source**")
         st.caption(
             "For data that an app or pipeline reads. The platform team creates it; the app gets read-only access "
             "and you become its admin."
         )
+        webapp_form = {"webapp-name": gh.settings.bucket_prefix, "webapp-app": "", "webapp-need": ""}
+        st.session_state.setdefault("webapp-name", gh.settings.bucket_prefix)
+        widgets.fresh("webapp-form", webapp_form)
         with st.form("webapp-form"):
-            bucket = st.text_input("Name", value=gh.settings.bucket_prefix, key="webapp-name")
-            app_name = st.text_input("App name")
+            bucket = st.text_input("Name", key="webapp-name")
+            app_name = st.text_input("App name", key="webapp-app")
             webapp_need = st.text_area(
                 "Business need",
                 key="webapp-need",
@@ -142,10 +150,15 @@ if create.open:
                 help=f"The platform team decides on it. At most {MAX_BUSINESS_NEED:,} characters.",
             )
             if st.form_submit_button("Ask the platform team"):
+
+                def sent_to_platform(_: object) -> str:
+                    widgets.succeeded("webapp-form")
+                    return "Sent to the platform team."
+
                 widgets.act(
                     gh,
                     lambda: actions.request_webapp_source(gh, me, bucket, app_name, webapp_need),
-                    "Sent to the platform team.",
+                    sent_to_platform,
                 )
 
 if give_up.open:
@@ -156,9 +169,17 @@ if give_up.open:
         else:
             st.caption("Remove access you no longer need. To get it back you would have to ask again.")
             choice = st.selectbox("Data source", list(dict.fromkeys(s.name for s in held)), key="give-up-source")
-            if st.button("Give up my access", key="give-up"):
-                widgets.act(
-                    gh,
-                    lambda: actions.revoke_access(gh, me, choice, me.username),
-                    f"Your access to {choice} is removed.",
-                )
+            widgets.risky_button("Give up my access", f"give-up-{choice}")
+            yours = [f"{s.level.label} on {format_paths(s.paths)}" for s in held if s.name == choice]
+            widgets.confirm(
+                gh,
+                f"give-up-{choice}",
+                f"Give up your access to {choice}?",
+                [
+                    f"You lose all of it: {'; '.join(yours)}.",
+                    "To get it back you would have to ask again; its admins are told.",
+                ],
+                "Give up my access",
+                lambda: actions.revoke_access(gh, me, choice, me.username),
+                f"Your access to {choice} is removed.",
+            )

@@ -15,7 +15,7 @@ from core.context import Gatehouse
 from core.domain import MAX_END_DAYS, MAX_PATH_BYTES, MAX_PATHS, MAX_PATHS_TEXT, GatehouseError, InvalidFields
 from core.notify import deliver_email
 from core.rules import EndedByLeaving
-from pages.markup import literal
+from pages.markup import bold, literal
 
 T = TypeVar("T")
 
@@ -47,6 +47,96 @@ def act(
     else:
         st.session_state["flash"] = ("success", message)
     st.rerun()
+
+
+CONFIRMING = "confirming"  # the key of the action whose confirmation dialog is open
+
+
+def risky_button(label: str, key: str) -> None:
+    """The button of an action that takes something away (revoke, archive, mark a leaver): it only opens the action's
+    dialog (`confirm`, under the same key), which says what will happen and acts."""
+    st.button(literal(label), key=key, on_click=ask_to_confirm, args=(key,))
+
+
+def confirming(key: str) -> bool:
+    """Whether the dialog of the action `key` is open (what it says may be read only then)."""
+    return st.session_state.get(CONFIRMING) == key
+
+
+def read_to_confirm(read: Callable[[], T]) -> T | None:
+    """What an open dialog says, read as it is drawn: a refusal (what it is about changed a moment ago) closes the
+    dialog and is said on the page instead."""
+    try:
+        return read()
+    except GatehouseError as error:
+        _cancel_confirming()
+        st.error(literal(error))
+        return None
+
+
+def ask_to_confirm(key: str) -> None:
+    st.session_state[CONFIRMING] = key
+
+
+def _cancel_confirming() -> None:
+    st.session_state.pop(CONFIRMING, None)
+
+
+def confirm(
+    gh: Gatehouse,
+    key: str,
+    question: str,
+    consequences: list[str],
+    button: str,
+    action: Callable[[], Any],
+    success: str | Callable[[Any], str],
+) -> None:
+    """The dialog of the action `key`, while it is asked for: the question, what will happen (as text: names and paths
+    as typed), and the button that acts beside Cancel. Closing it (Cancel, Esc, a click outside) changes nothing;
+    a refusal stays in it; a success closes it and is said on the page. Open while the session says so, so that the
+    click in it runs the page again with the dialog drawn (in the browser and in AppTest alike)."""
+    if not confirming(key):
+        return
+    st.dialog(literal(button), on_dismiss=_cancel_confirming)(_confirmation)(
+        gh, question, consequences, button, action, success
+    )
+
+
+def _confirmation(
+    gh: Gatehouse,
+    question: str,
+    consequences: list[str],
+    button: str,
+    action: Callable[[], Any],
+    success: str | Callable[[Any], str],
+) -> None:
+    st.markdown(bold(question))
+    if consequences:
+        st.text("\n".join(consequences))
+    with st.container(horizontal=True):
+        confirmed = st.button(literal(button), type="primary", key="confirm-yes")
+        cancelled = st.button("Cancel", key="confirm-cancel")
+    if cancelled:
+        _cancel_confirming()
+        st.rerun()
+    if confirmed:
+
+        def done(result: Any) -> str:
+            _cancel_confirming()
+            return success(result) if callable(success) else success
+
+        act(gh, action, done)
+
+
+def fresh(form: str, fields: dict[str, Any]) -> None:
+    """Before a form is drawn: when its last action succeeded (`succeeded(form)`), its fields start as a fresh
+    form's, so that a second click does not act again on what was just done."""
+    if st.session_state.pop(f"{form}-succeeded", False):
+        st.session_state.update(fields)
+
+
+def succeeded(form: str) -> None:
+    st.session_state[f"{form}-succeeded"] = True
 
 
 ASKING_FOR = "asking-for"  # {"source": name, "level": AccessLevel}: the Request access form starts from it

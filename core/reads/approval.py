@@ -1,6 +1,6 @@
-"""What approving a request would do in AWS, said before the approver clicks: the requester's role documents as the
-policy compiler makes them now and after the grant, and the difference between the two in words ("alice's role gains
-read on alpha-pricing-models/models/*")."""
+"""What approving a request, or revoking a grant, would do in AWS, said before the click: the person's role
+documents as the policy compiler makes them now and after, and the difference between the two in words ("alice's role
+gains read on alpha-pricing-models/models/*", "… loses …")."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ from datetime import date
 from sqlmodel import Session
 
 from core.actor import acting
-from core.adapters.models import DataSource, User, utcnow
+from core.adapters.models import DataSource, Grant, User, utcnow
 from core.config import Settings
-from core.domain import AccessLevel, BucketGrant, InvalidFields
+from core.domain import AccessLevel, BucketGrant, InvalidFields, NotFound
 from core.iam_sync import desired_grants, placed_on_bucket, user_principal
 from core.policy import compile_role_policies
-from core.queries import held, held_grants, load_request, may_decide
-from core.rules import approval_terms, place_grant
+from core.queries import get_source, held, held_grants, is_active_admin, load_request, may_decide
+from core.rules import approval_terms, check_manages_source, place_grant
 
 Access = frozenset[tuple[str, str, str]]  # (action, resource, condition): one thing a role's documents allow
 
@@ -71,6 +71,25 @@ def approval_effect(
         describe_change(requester.username, _allowed(now), _allowed(after))
         or [f"Nothing changes in AWS: {requester.username}'s role already allows all of it."]
     )
+
+
+def revoke_effect(session: Session, settings: Settings, actor: User, source_name: str, grant_id: int) -> list[str]:
+    """What revoking one grant of a member on a source takes from their role, in words: for the source's admins
+    and the platform team, before they confirm."""
+    actor = acting(session, actor)
+    source = get_source(session, actor, source_name)
+    check_manages_source(actor, source.name, admin_of_it=is_active_admin(session, actor, source)).enforce()
+    grant = session.get(Grant, grant_id)
+    holder = session.get(User, grant.user_id) if grant is not None and grant.source_id == source.id else None
+    if grant is None or holder is None:
+        raise NotFound("That access is no longer there: it was changed or revoked a moment ago.")
+    now = desired_grants(session, user_principal(settings.env, holder))
+    after = [g for g in now if g.bucket != source.name] + [
+        BucketGrant(source.name, AccessLevel(g.level), tuple(g.paths), source.kms_key_arn)
+        for g in held_grants(session, source, holder)
+        if g.id != grant.id
+    ]
+    return describe_change(holder.username, _allowed(now), _allowed(after))
 
 
 def _allowed(grants: Iterable[BucketGrant]) -> Access:

@@ -189,8 +189,9 @@ def test_dave_adds_a_joiner_and_marks_a_leaver(app_env: Gatehouse) -> None:  # n
     with pytest.raises(InvalidInput):
         app_env.run(sign_in_link.link_holder, first.rsplit("=", 1)[1])
     widget(at, "text_input", "Username").input("bob")
-    widget(at, "checkbox", "Revoke all their access now").check()
-    widget(at, "button", "Mark as left").click()
+    widget(at, "button", "Mark as left…").click()
+    at.run()
+    widget(at, "button", "Mark bob as left").click()  # in the dialog that says what it does
     at.run()
     assert any(
         "bob is marked as having left; all their access is revoked in AWS." in m and "alpha-pricing-models" in m
@@ -216,7 +217,9 @@ def test_bob_grants_several_users_and_revokes_one(app_env: Gatehouse) -> None:  
     at.run()
     widget(at, "button", "Revoke access").click()
     at.run()
-    assert "Revoked carol's access." in messages(at)
+    widget(at, "button", "Revoke carol's access").click()  # in the dialog that says what it does
+    at.run()
+    assert "Revoked carol's read only access to alpha-pricing-models (/models)." in messages(at)
     with app_env.session() as session:
         source = session.exec(select(DataSource).where(DataSource.name == "alpha-pricing-models")).one()
         holders = set(
