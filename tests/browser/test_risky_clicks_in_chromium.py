@@ -1,13 +1,14 @@
-"""Risky clicks in Chromium (issue 25, item 13), with screenshots: bob grants carol and finds the grant form fresh
-(a second click grants nothing again), opens Edit or revoke on nobody, and revokes carol's access only from the
-dialog that says what her role loses; Cancel in it changes nothing."""
+"""Risky clicks and deciding in Chromium (issue 25, items 8 and 13), with screenshots: bob grants carol and finds
+the grant form fresh (a second click grants nothing again), opens Edit or revoke on nobody, and revokes carol's
+access only from the dialog that says what her role loses (Cancel in it changes nothing); deciding alice's request,
+he reads what is wrong in his terms beside the field, and the reason to refuse is asked under Refuse alone."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.browser.conftest import eventually, settled
-from tests.browser.test_access_stories import choose, open_page, shot, signed_in
+from tests.browser.test_access_stories import ask, choose, open_page, shot, signed_in
 
 pytestmark = pytest.mark.browser
 PRICING = "alpha-pricing-models"
@@ -65,3 +66,33 @@ def test_bob_grants_finds_a_fresh_form_and_revokes_through_the_dialog(app_url: s
     bob.get_by_role("tab", name="Who has access").click()
     settled(bob)
     assert "carol" not in bob.locator("table").first.inner_text()
+
+
+def test_bob_reads_what_is_wrong_beside_each_term_and_refuses_under_refuse(
+    app_url: str, browser, moto_reset: str
+) -> None:  # type: ignore[no-untyped-def]
+    alice = signed_in(browser, app_url, "alice")
+    ask(alice, app_url, PRICING, "/reports")
+
+    bob = signed_in(browser, app_url, "bob")
+    open_page(bob, "Admin")
+    approve = bob.get_by_role("tabpanel", name="Approve")
+    approve.get_by_text(f"alice's role gains read on {PRICING}/reports/*").first.wait_for()
+    assert approve.get_by_text("Reason for refusing").count() == 0  # the refusal's reason is Refuse's alone
+    paths = approve.get_by_role("textbox", name="On paths")
+    paths.fill("/reports\n\n/models")
+    approve.get_by_role("textbox", name="Reason (optional)").click()  # a click elsewhere sends the field
+    refusal = "You can grant only paths within those asked for (/reports): remove the others or narrow them."
+    approve.get_by_text(refusal).first.wait_for()  # beside the field, before Approve
+    shot(bob, "risky-6-bob-reads-what-is-wrong-beside-the-paths")
+    approve.get_by_role("button", name="Approve").first.click()
+    settled(bob)
+    approve.get_by_text(refusal).first.wait_for()
+    assert bob.get_by_text("Approved:").count() == 0
+
+    bob.get_by_role("tab", name="Refuse").click()
+    refuse = bob.get_by_role("tabpanel", name="Refuse")
+    refuse.get_by_role("textbox", name="Reason for refusing").fill("Use the published extract instead.")
+    shot(bob, "risky-7-bob-refuses-under-refuse")
+    refuse.get_by_role("button", name="Refuse").first.click()
+    bob.get_by_text("Refused alice's request; they are told why.").first.wait_for()
