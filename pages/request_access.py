@@ -53,6 +53,7 @@ if ask.open:
                 "Ask only for data you have a genuine business need for, at the lowest level that does the work."
             )
             paths = widgets.paths_field("Paths (optional)", "ask-paths", "Leave empty for the whole bucket.")
+            slots = {"paths": st.empty()}  # what core refuses in a field is said under it, all at once
             need = st.text_area(
                 "Business need",
                 placeholder="What you will do with this data, and why you need it.",
@@ -60,7 +61,9 @@ if ask.open:
                 max_chars=MAX_BUSINESS_NEED,
                 help=f"The admins decide on it. At most {MAX_BUSINESS_NEED:,} characters.",
             )
+            slots["need"] = st.empty()
             until = widgets.end_date("ask-until")
+            slots["until"] = st.empty()
             submitted = st.form_submit_button("Send request", type="primary")
         if submitted:
             if source is None:
@@ -71,7 +74,7 @@ if ask.open:
                     st.session_state["ask-sent"] = True  # the next run starts from a fresh form
                     return f"Request sent for {view.source}: it waits for {view.waits_for}. It is under My requests."
 
-                widgets.act(gh, lambda: actions.request_access(gh, me, source, level, paths, need, until), sent)
+                widgets.act(gh, lambda: actions.request_access(gh, me, source, level, paths, need, until), sent, slots)
 
 if mine.open:
     with mine:

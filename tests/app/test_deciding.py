@@ -5,7 +5,7 @@ that caused it, all at once, before the click and at it, and nothing is granted.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlmodel import select
@@ -110,3 +110,24 @@ def test_every_term_core_refuses_is_said_beside_its_field_at_once_and_nothing_is
     with app_env.session() as session:
         grant = session.exec(select(Grant).where(Grant.request_id == request.id)).one()
     assert (grant.paths, grant.expires_on) == (["/reports/q1"], asked)
+
+
+def test_the_request_form_says_what_is_wrong_beside_each_field_at_once(app_env: Gatehouse) -> None:  # noqa: F811
+    """The same class on the form that asks: each refusal under its field, all of them, and nothing is asked."""
+    alice = go(sign_in("alice"), "pages/request_access.py")
+    widget(alice, "selectbox", "Data source").select("alpha-pricing-models")
+    widget(alice, "text_area", "Paths (optional)").input("/reports\n\nmodels")
+    widget(alice, "text_area", "Business need").input("need it")
+    widget(alice, "date_input", "End date (optional)").set_value(date(9999, 12, 31))
+    widget(alice, "button", "Send request").click()
+    alice.run()
+    form = [(kind, label.split(":")[0]) for kind, label in drawn(alice.main)]
+    assert [entry for entry in form if entry[0] in ("text_area", "date_input", "error")] == [
+        ("text_area", "Paths (optional)"),
+        ("error", "Line 3 (models) must start with /, for example /models."),
+        ("text_area", "Business need"),
+        ("error", "Describe the business need in a sentence (at least 20 characters and a few words)"),
+        ("date_input", "End date (optional)"),
+        ("error", "The end date 31 December 9999 is more than two years away"),
+    ], form
+    assert requests_of(app_env, "alice") == []
