@@ -84,13 +84,16 @@ def edit_or_revoke(gh: Gatehouse, me: User, source: str) -> None:
             key=f"edit-level-{ident}",
         )
         paths = widgets.paths_field("Paths", f"edit-paths-{ident}", "Leave empty for the whole bucket.", entry.paths)
+        slots = {"paths": st.empty()}  # what core refuses in a field is said under it, all at once
         until = widgets.end_date(f"edit-until-{ident}", entry.expires_on)
+        slots["until"] = st.empty()
         saved = st.form_submit_button("Save", type="primary")
     if saved:
         widgets.act(
             gh,
             lambda: actions.change_access(gh, me, source, person, entry.grant_id, level, paths, until),
             f"Saved {person}'s access.",
+            slots,
         )
     access = f"{entry.level.label.lower()} access to {source}" + (
         f" ({format_paths(entry.paths)})" if entry.paths else ""
@@ -193,7 +196,9 @@ def manage_access(gh: Gatehouse, me: User) -> None:
                     "Leave empty for the whole bucket. Their access on other paths of the source stays as it is: a "
                     "person may read one path and write another.",
                 )
+                slots = {"paths": st.empty()}  # what core refuses in a field is said under it, all at once
                 until = widgets.end_date("grant-until")
+                slots["until"] = st.empty()
                 confirm_external = st.checkbox(
                     "I confirm that external users among them should have this access",
                     help="External users need this confirmation, and can never be admins.",
@@ -213,6 +218,7 @@ def manage_access(gh: Gatehouse, me: User) -> None:
                             confirm_external=confirm_external,
                         ),
                         lambda outcome: granted(level, outcome.recorded),
+                        slots,
                     )
 
     if edit_tab.open:

@@ -10,10 +10,10 @@ from sqlmodel import Session
 from core import audit
 from core.actions.grant_access import (
     GrantOutcome,
-    as_paths,
     changing_access,
     check_fits,
     check_manages,
+    checked_terms,
     describe,
     keeps_an_admin,
 )
@@ -42,7 +42,7 @@ def change_access(
         actor = acting(session, actor)
         source = get_source(session, actor, source_name)
         check_manages(session, actor, source)
-        wanted = as_paths(paths, source.name)
+        wanted = checked_terms(paths, expires_on, source.name)
         roles = record_change(gatehouse, session, actor, source, username, grant_id, level, wanted, expires_on)
     return GrantOutcome(list(roles), sync_pending(gatehouse, list(roles.values())))
 

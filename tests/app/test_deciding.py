@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.adapters.models import Grant, RequestStatus, utcnow
 from core.context import Gatehouse
-from tests.app.test_journeys import NEED, go, messages, requests_of, widget
+from tests.app.test_journeys import NEED, go, messages, open_tab, requests_of, widget
 from tests.app.test_sign_in import app_env, sign_in  # noqa: F401  (fixture)
 
 
@@ -131,3 +131,26 @@ def test_the_request_form_says_what_is_wrong_beside_each_field_at_once(app_env: 
         ("error", "The end date 31 December 9999 is more than two years away"),
     ], form
     assert requests_of(app_env, "alice") == []
+
+
+def test_the_grant_form_says_what_is_wrong_beside_each_field_and_keeps_what_was_typed(app_env: Gatehouse) -> None:  # noqa: F811
+    bob = go(sign_in("bob"), "pages/admin.py", "Manage access")
+    widget(bob, "selectbox", "Data source").select("alpha-pricing-models")
+    bob.run()
+    open_tab(bob, "Grant access")
+    widget(bob, "multiselect", "Users (platform members only)").select("carol")
+    widget(bob, "text_area", "Paths (optional)").input("s3://alpha-sales-analysis/published")
+    widget(bob, "date_input", "End date (optional)").set_value(date(9999, 12, 31))
+    widget(bob, "button", "Grant access").click()
+    bob.run()
+    form = [
+        (kind, label.split(":")[0]) for kind, label in drawn(bob.main) if kind in ("text_area", "date_input", "error")
+    ]
+    assert form == [
+        ("text_area", "Paths (optional)"),
+        ("error", "Line 1 (s3"),  # (the address, then "is in alpha-sales-analysis, not in …")
+        ("date_input", "End date (optional)"),
+        ("error", "The end date 31 December 9999 is more than two years away"),
+    ], form
+    assert widget(bob, "multiselect", "Users (platform members only)").value == ["carol"]  # refused: kept as typed
+    assert not bob.success
