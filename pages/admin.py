@@ -1,6 +1,8 @@
 """Admin: decide requests for my sources, manage who has access at which level and on which paths, see the
 audit trail, archive a source."""
 
+from typing import Any
+
 import streamlit as st
 
 from core import actions
@@ -88,13 +90,27 @@ def edit_or_revoke(gh: Gatehouse, me: User, source: str) -> None:
         until = widgets.end_date(f"edit-until-{ident}", entry.expires_on)
         slots["until"] = st.empty()
         saved = st.form_submit_button("Save", type="primary")
-    if saved:
-        widgets.act(
-            gh,
-            lambda: actions.change_access(gh, me, source, person, entry.grant_id, level, paths, until),
-            f"Saved {person}'s access.",
-            slots,
-        )
+
+    def save() -> Any:
+        return actions.change_access(gh, me, source, person, entry.grant_id, level, paths, until)
+
+    if saved and entry.level is AccessLevel.ADMIN and level is not AccessLevel.ADMIN:
+        widgets.ask_to_confirm(f"demote-{ident}")  # removing an admin is asked first, as revoking is
+    elif saved:
+        widgets.act(gh, save, f"Saved {person}'s access.", slots)
+    widgets.confirm(
+        gh,
+        f"demote-{ident}",
+        f"Remove {person} as an admin of {source}?",
+        [
+            f"{person} keeps {level.label.lower()} access"
+            + (f" to {', '.join(p.strip() for p in paths.splitlines() if p.strip())}." if paths.strip() else "."),
+            f"{person} no longer decides requests for {source} nor manages who has access to it; {person} is told.",
+        ],
+        f"Remove {person} as admin",
+        save,
+        f"Saved {person}'s access: {person} is no longer an admin of {source}.",
+    )
     access = f"{entry.level.label.lower()} access to {source}" + (
         f" ({format_paths(entry.paths)})" if entry.paths else ""
     )

@@ -26,6 +26,14 @@ def holders(gatehouse: Gatehouse, source: str = PRICING) -> set[str]:
         )
 
 
+def levels_of(gatehouse: Gatehouse, username: str, source: str = PRICING) -> list[AccessLevel]:
+    with gatehouse.session() as session:
+        found = session.exec(select(DataSource).where(DataSource.name == source)).one()
+        holder = get_user(session, username)
+        grants = session.exec(select(Grant).where(Grant.source_id == found.id, Grant.user_id == holder.id))
+        return [AccessLevel(g.level) for g in grants]
+
+
 def shown(at: AppTest) -> str:
     return "\n".join([m.value for m in at.markdown] + [t.value for t in at.text])
 
@@ -132,3 +140,24 @@ def test_archiving_and_giving_up_access_ask_first(app_env: Gatehouse) -> None:  
     widget(bob, "button", f"Archive {PRICING}").click()
     bob.run()
     assert f"{PRICING} is archived." in messages(bob)
+
+
+def test_removing_an_admin_by_lowering_their_level_asks_first(app_env: Gatehouse) -> None:  # noqa: F811
+    with app_env.session() as session:
+        bob = get_user(session, "bob")
+    actions.grant_access(app_env, bob, PRICING, ["carol"], AccessLevel.ADMIN)
+    at = go(sign_in("bob"), "pages/admin.py", "Manage access")
+    widget(at, "selectbox", "Data source").select(PRICING)
+    at.run()
+    open_tab(at, "Edit or revoke")
+    widget(at, "selectbox", "User").select("carol")
+    at.run()
+    widget(at, "selectbox", "Access level").select(AccessLevel.READ_WRITE)
+    widget(at, "button", "Save").click()
+    at.run()
+    assert f"Remove carol as an admin of {PRICING}?" in shown(at).replace("\\", "")
+    assert levels_of(app_env, "carol") == [AccessLevel.ADMIN]  # asked, not done
+    widget(at, "button", "Remove carol as admin").click()
+    at.run()
+    assert f"Saved carol's access: carol is no longer an admin of {PRICING}." in messages(at)
+    assert levels_of(app_env, "carol") == [AccessLevel.READ_WRITE]
