@@ -32,6 +32,30 @@ def told(settings: Settings, link: SignInLink | None) -> str:
     return way_in(settings, link)
 
 
+ADD_USER_FORM = {
+    "add-username": "",
+    "add-email": "",
+    "add-name": "",
+    "add-manager": "",
+    "add-external": False,
+    "add-platform": False,
+}
+
+
+def added(settings: Settings, joiner: actions.Joiner) -> str:
+    widgets.succeeded("add-user")  # the next run starts from an empty form
+    return " ".join(
+        filter(
+            None,
+            [
+                f"Added {joiner.user.username}.",
+                told(settings, joiner.sign_in_link),
+                "Their role's existing S3 access is kept until import-iam." if joiner.existing_access_kept else "",
+            ],
+        )
+    )
+
+
 def left(gone: actions.Departure) -> str:
     widgets.succeeded("leaver")  # the next run starts from an empty username
     return (
@@ -176,14 +200,16 @@ if users_tab.open:
                             lambda r: f"Dismissed {r.identity}'s request to join.",
                         )
         joiner, leaver = st.columns(2)
-        with joiner.form("add-user", clear_on_submit=True):
+        # Fresh after a member is added, kept as typed when refused (to put right, not to type again)
+        widgets.fresh("add-user", ADD_USER_FORM)
+        with joiner.form("add-user"):
             st.markdown("**Add a platform member**")
-            username = st.text_input("Username (as on GitHub)")
-            email = st.text_input("Email")
-            display_name = st.text_input("Name")
-            manager = st.text_input("Line manager's username (optional)")
-            external = st.checkbox("External user")
-            platform_admin = st.checkbox("Platform team")
+            username = st.text_input("Username (as on GitHub)", key="add-username")
+            email = st.text_input("Email", key="add-email")
+            display_name = st.text_input("Name", key="add-name")
+            manager = st.text_input("Line manager's username (optional)", key="add-manager")
+            external = st.checkbox("External user", key="add-external")
+            platform_admin = st.checkbox("Platform team", key="add-platform")
             if st.form_submit_button("Add"):
                 widgets.act(
                     gh,
@@ -197,18 +223,7 @@ if users_tab.open:
                         external=external,
                         platform_admin=platform_admin,
                     ),
-                    lambda joiner: " ".join(
-                        filter(
-                            None,
-                            [
-                                f"Added {joiner.user.username}.",
-                                told(gh.settings, joiner.sign_in_link),
-                                "Their role's existing S3 access is kept until import-iam."
-                                if joiner.existing_access_kept
-                                else "",
-                            ],
-                        )
-                    ),
+                    lambda joiner: added(gh.settings, joiner),
                 )
         if gh.settings.sign_in_method == "password":
             with joiner.form("sign-in-link", clear_on_submit=True):

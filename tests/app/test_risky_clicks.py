@@ -161,3 +161,18 @@ def test_removing_an_admin_by_lowering_their_level_asks_first(app_env: Gatehouse
     at.run()
     assert f"Saved carol's access: carol is no longer an admin of {PRICING}." in messages(at)
     assert levels_of(app_env, "carol") == [AccessLevel.READ_WRITE]
+
+
+def test_the_add_member_form_is_fresh_after_success_and_keeps_what_was_typed_when_refused(app_env: Gatehouse) -> None:  # noqa: F811
+    at = go(sign_in("dave"), "pages/platform.py", tab="Users")
+    widget(at, "text_input", "Username (as on GitHub)").input("frank")
+    widget(at, "text_input", "Email").input("not an email")
+    widget(at, "button", "Add").click()
+    at.run()
+    assert at.error and widget(at, "text_input", "Username (as on GitHub)").value == "frank"  # refused: kept
+    widget(at, "text_input", "Email").input("frank@example.org")
+    widget(at, "button", "Add").click()
+    at.run()
+    assert any(m.startswith("Added frank.") for m in messages(at))
+    assert widget(at, "text_input", "Username (as on GitHub)").value == ""
+    assert widget(at, "text_input", "Email").value == ""
