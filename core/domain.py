@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
@@ -16,6 +16,48 @@ class GatehouseError(Exception):
 
 class InvalidInput(GatehouseError):
     """Something typed into a form or the CLI breaks a rule; nothing was changed."""
+
+
+class InvalidFields(InvalidInput):
+    """Several fields of one form refused together, each with its own sentence by the field's name: a page shows
+    each beside its field, all at once; the CLI reads them one after another."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__(" ".join(problems.values()))
+        self.problems = problems
+
+
+@dataclass
+class FieldChecks:
+    """Check a form's fields one by one and refuse what is wrong in all of them at once:
+    `with checks.on("paths"): ...` for each, then `checks.enforce()`."""
+
+    problems: dict[str, str] = field(default_factory=dict)
+
+    def on(self, name: str) -> _FieldCheck:
+        return _FieldCheck(self.problems, name)
+
+    def enforce(self) -> None:
+        if self.problems:
+            raise InvalidFields(dict(self.problems))
+
+
+@dataclass
+class _FieldCheck:
+    """A check of one field: what it refuses (InvalidInput) is kept by the field's name, and the checks go on."""
+
+    problems: dict[str, str]
+    name: str
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: object) -> bool:
+        if isinstance(error, InvalidFields):
+            self.problems |= error.problems
+        elif isinstance(error, InvalidInput):
+            self.problems.setdefault(self.name, str(error))
+        return isinstance(error, InvalidInput)
 
 
 class NotAllowed(GatehouseError):
@@ -206,26 +248,15 @@ def is_clean_name(name: str, max_length: int) -> bool:
 _PATH_FORBIDDEN = re.compile(f"[][*?${{}}\\\\()!<>\\x00-\\x1f\\x7f-\\x9f{BIDI_CONTROLS}]")
 
 
-def parse_paths(text: str | None) -> tuple[str, ...]:
-    """Turn the Paths textarea (one path a line) into validated paths; empty text means the whole bucket."""
-    if text is None or text == "":
-        return ()
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    while len(lines) > 1 and not lines[-1].strip():  # a newline after the last path means nothing
-        lines.pop()
-    if all(not line.strip() for line in lines):
-        raise InvalidInput(
-            "The paths field holds only blank lines: clear it to give access to the whole bucket, "
-            "or enter one path a line."
-        )
-    if len(lines) > MAX_PATHS:
-        raise InvalidInput(f"There are {plural(len(lines), 'path')}: give at most {MAX_PATHS}.")
-    paths: list[str] = []
-    for number, raw in enumerate(lines, start=1):
-        line = raw.strip()
-        if not line:
-            raise InvalidInput(f"There is an empty line on line {number}: remove it (an empty line is not a path).")
-        paths.append(validate_path(line, line_number=number))
+def parse_paths(text: str | None, bucket: str) -> tuple[str, ...]:
+    """Turn the Paths textarea (one path a line) of the source `bucket` into validated paths; empty text means the
+    whole bucket. Blank lines and the spaces around a path are a person's slips, not meanings: they are dropped. A
+    line pasted as an S3 address of this bucket (`s3://bucket/models`, `arn:aws:s3:::bucket/models`) is its path."""
+    lines = (text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    typed = [(number, line.strip()) for number, line in enumerate(lines, start=1) if line.strip()]
+    if len(typed) > MAX_PATHS:
+        raise InvalidInput(f"There are {plural(len(typed), 'path')}: give at most {MAX_PATHS}.")
+    paths = [validate_path(_path_of(line, bucket, number), line_number=number, typed=line) for number, line in typed]
     for path in paths:
         if paths.count(path) > 1:
             raise InvalidInput(f"The path {shown(path, 40)} is listed twice.")
@@ -237,13 +268,33 @@ def parse_paths(text: str | None) -> tuple[str, ...]:
     return tuple(paths)
 
 
+# An S3 address as the console, the CLI and IAM write it: `s3://bucket/key` or `arn:aws:s3:::bucket/key`
+_S3_ADDRESS = re.compile(r"^(?:s3://|arn:aws[a-z-]*:s3:::)([^/]+)(.*)$", re.IGNORECASE)
+
+
+def _path_of(line: str, bucket: str, number: int) -> str:
+    """A typed line as a path of `bucket`: an S3 address of the bucket is its key's path; of another bucket, refused."""
+    address = _S3_ADDRESS.match(line)
+    if address is None:
+        return line
+    named, key = address.groups()
+    if named != bucket:
+        raise InvalidInput(
+            f"Line {number} ({shown(line, 60)}) is in {shown(named, 63)}, not in {bucket}: give folders of "
+            f"{bucket} here, for example /{shown(key.strip('/') or 'models', 40)}."
+        )
+    return "/" + key.lstrip("/")
+
+
 def path_covers(outer: str, inner: str) -> bool:
     """Whether a path (or "" for the whole bucket) covers another: `/a` covers `/a` and `/a/b`, never `/ab`."""
     return outer == "" or inner == outer or inner.startswith(outer + "/")
 
 
-def validate_path(path: str, line_number: int | None = None) -> str:
-    where = f"Line {line_number} ({shown(path, 40)})" if line_number else f"The path {shown(path, 40)}"
+def validate_path(path: str, line_number: int | None = None, typed: str | None = None) -> str:
+    """One path, checked; `typed` is the line as the person typed it (an S3 address), said in a refusal."""
+    as_typed = shown(typed if typed is not None else path, 40)
+    where = f"Line {line_number} ({as_typed})" if line_number else f"The path {as_typed}"
     if not path.startswith("/"):
         raise InvalidInput(f"{where} must start with /, for example /{shown(path.strip('/'), 40)}.")
     if path.strip("/") == "":

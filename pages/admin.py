@@ -1,22 +1,36 @@
 """Admin: decide requests for my sources, manage who has access at which level and on which paths, see the
 audit trail, archive a source."""
 
-from datetime import date
+from typing import Any
 
 import streamlit as st
 
 from core import actions
 from core.adapters.models import User
 from core.context import Gatehouse
-from core.domain import MAX_PATH_BYTES, MAX_PATHS, MAX_PATHS_TEXT, AccessLevel, format_paths, plural
-from core.reads import audit_trail, catalog, page, queues
-from core.reads.queues import RequestView
+from core.domain import AccessLevel, format_paths, plural
+from core.reads import approval, audit_trail, catalog, page, queues
 from pages import cached, decisions, reviews_view, running, signin, widgets
 from pages.markup import literal, table
 
 ACCESS_PAGE = 25
 SOURCES_SHOWN = 50
 QUEUE_PAGE = 10  # cards a page: each holds two forms, and Streamlit slows with many keyed widgets
+
+
+# The grant form as a fresh one has it: set (not forgotten) so that the browser shows it so too
+GRANT_FORM = {
+    "grant-users": [],
+    "grant-level": AccessLevel.READ_ONLY,
+    "grant-paths": "",
+    "grant-until": None,
+    "grant-external": False,
+}
+
+
+def granted(level: AccessLevel, recorded: list[str]) -> str:
+    widgets.succeeded("grant-form")
+    return f"Granted {level.label.lower()} access to {', '.join(recorded)}."
 
 
 def _who_search() -> str:
@@ -35,6 +49,89 @@ def access_page(me: User, source: str) -> page.Page[catalog.AccessEntry]:
             catalog.access_list, me, source, search=search, offset=number * ACCESS_PAGE, limit=ACCESS_PAGE
         )
     return listed
+
+
+def edit_or_revoke(gh: Gatehouse, me: User, source: str) -> None:
+    """One person's grant on the source (of those Who has access lists): change it in place, or revoke it after a
+    dialog that says what their role loses. Nobody is chosen at first: it never opens on the admin themself."""
+    people = [e for e in access_page(me, source).items if not e.principal.startswith("app:")]
+    if not people:
+        st.caption("Nobody to edit: find them in Who has access first." if _who_search() else "Nobody to edit.")
+        return
+    person = st.selectbox(
+        "User",
+        list(dict.fromkeys(e.principal for e in people)),
+        index=None,
+        placeholder="Choose whose access to edit or revoke",
+        key="edit-user",
+    )
+    theirs = [e for e in people if e.principal == person]  # several: levels on separate paths
+    if person is None or not theirs:
+        return
+    entry = theirs[0]
+    if len(theirs) > 1:
+        described = {e.grant_id: f"{e.level.label} on {format_paths(e.paths)}" for e in theirs}
+        chosen = st.selectbox(
+            "Which of their access", list(described), format_func=described.__getitem__, key="edit-grant"
+        )
+        entry = next((e for e in theirs if e.grant_id == chosen), entry)
+    # Keyed by the grant: another grant's form starts from its own access, not the last one's
+    ident = f"{source}-{entry.grant_id}"
+    with st.form(f"edit-form-{ident}"):
+        level = st.selectbox(
+            "Access level",
+            list(AccessLevel),
+            index=list(AccessLevel).index(entry.level),
+            format_func=lambda lvl: lvl.label,
+            key=f"edit-level-{ident}",
+        )
+        paths = widgets.paths_field("Paths", f"edit-paths-{ident}", "Leave empty for the whole bucket.", entry.paths)
+        slots = {"paths": st.empty()}  # what core refuses in a field is said under it, all at once
+        until = widgets.end_date(f"edit-until-{ident}", entry.expires_on)
+        slots["until"] = st.empty()
+        saved = st.form_submit_button("Save", type="primary")
+
+    def save() -> Any:
+        return actions.change_access(gh, me, source, person, entry.grant_id, level, paths, until)
+
+    if saved and entry.level is AccessLevel.ADMIN and level is not AccessLevel.ADMIN:
+        widgets.ask_to_confirm(f"demote-{ident}")  # removing an admin is asked first, as revoking is
+    elif saved:
+        widgets.act(gh, save, f"Saved {person}'s access.", slots)
+    widgets.confirm(
+        gh,
+        f"demote-{ident}",
+        f"Remove {person} as an admin of {source}?",
+        [
+            f"{person} keeps {level.label.lower()} access"
+            + (f" to {', '.join(p.strip() for p in paths.splitlines() if p.strip())}." if paths.strip() else "."),
+            f"{person} no longer decides requests for {source} nor manages who has access to it; {person} is told.",
+        ],
+        f"Remove {person} as admin",
+        save,
+        f"Saved {person}'s access: {person} is no longer an admin of {source}.",
+    )
+    access = f"{entry.level.label.lower()} access to {source}" + (
+        f" ({format_paths(entry.paths)})" if entry.paths else ""
+    )
+    widgets.risky_button("Revoke access", f"revoke-{ident}")
+    if not widgets.confirming(f"revoke-{ident}"):
+        return
+    loses = widgets.read_to_confirm(
+        lambda: cached.read(approval.revoke_effect, gh.settings, me, source, entry.grant_id)
+    )
+    if loses is not None:
+        if entry.level is AccessLevel.ADMIN:
+            loses = [*loses, f"{person} no longer decides requests for {source} nor manages who has access to it."]
+        widgets.confirm(
+            gh,
+            f"revoke-{ident}",
+            f"Revoke {person}'s {access}?",
+            [*loses, f"{person} is told."],
+            f"Revoke {person}'s access",
+            lambda: actions.revoke_access(gh, me, source, person, entry.paths or None),
+            f"Revoked {person}'s {access}.",
+        )
 
 
 def manage_access(gh: Gatehouse, me: User) -> None:
@@ -98,24 +195,31 @@ def manage_access(gh: Gatehouse, me: User) -> None:
             candidates = [name for name in cached.read(catalog.user_names, search, limit=101) if name != me.username]
             if search.strip() and not candidates:
                 st.info(literal(f"No platform member called {search.strip()}: the platform team adds members."))
+            widgets.fresh("grant-form", GRANT_FORM)  # after a grant: a second click grants nothing again
             with st.form("grant-form"):
                 who = st.multiselect(
                     "Users (platform members only)", candidates[:100], key="grant-users", select_all=False
                 )
-                level = st.radio("Access level", list(AccessLevel), format_func=lambda lvl: lvl.label, horizontal=True)
-                paths = st.text_area(
-                    "Paths (optional)",
-                    placeholder="/folder-one\n/folder-two",
-                    key="grant-paths",
-                    max_chars=MAX_PATHS_TEXT,
-                    help="One path a line; empty = whole bucket. Their access on other paths of the source stays "
-                    "as it is: a person may read one path and write another. "
-                    f"At most {MAX_PATHS:d} paths, each at most {MAX_PATH_BYTES:,} bytes long.",
+                level = st.radio(
+                    "Access level",
+                    list(AccessLevel),
+                    format_func=lambda lvl: lvl.label,
+                    horizontal=True,
+                    key="grant-level",
                 )
+                paths = widgets.paths_field(
+                    "Paths (optional)",
+                    "grant-paths",
+                    "Leave empty for the whole bucket. Their access on other paths of the source stays as it is: a "
+                    "person may read one path and write another.",
+                )
+                slots = {"paths": st.empty()}  # what core refuses in a field is said under it, all at once
                 until = widgets.end_date("grant-until")
+                slots["until"] = st.empty()
                 confirm_external = st.checkbox(
                     "I confirm that external users among them should have this access",
                     help="External users need this confirmation, and can never be admins.",
+                    key="grant-external",
                 )
                 if st.form_submit_button("Grant access", type="primary"):
                     widgets.act(
@@ -130,60 +234,13 @@ def manage_access(gh: Gatehouse, me: User) -> None:
                             until,
                             confirm_external=confirm_external,
                         ),
-                        lambda outcome: f"Granted {level.label.lower()} access to {', '.join(outcome.recorded)}.",
+                        lambda outcome: granted(level, outcome.recorded),
+                        slots,
                     )
 
     if edit_tab.open:
         with edit_tab:
-            people = [e for e in access_page(me, source).items if not e.principal.startswith("app:")]
-            if not people:
-                st.caption("Nobody to edit: find them in Who has access first." if _who_search() else "Nobody to edit.")
-            else:
-                person = st.selectbox("User", list(dict.fromkeys(e.principal for e in people)), key="edit-user")
-                theirs = [e for e in people if e.principal == person]  # several: levels on separate paths
-                entry = theirs[0]
-                if len(theirs) > 1:
-                    described = {e.grant_id: f"{e.level.label} on {format_paths(e.paths)}" for e in theirs}
-                    chosen = st.selectbox(
-                        "Which of their access", list(described), format_func=described.__getitem__, key="edit-grant"
-                    )
-                    entry = next((e for e in theirs if e.grant_id == chosen), entry)
-                # Keyed by the grant: another grant's form starts from its own access, not the last one's
-                ident = f"{source}-{entry.grant_id}"
-                with st.form(f"edit-form-{ident}"):
-                    level = st.selectbox(
-                        "Access level",
-                        list(AccessLevel),
-                        index=list(AccessLevel).index(entry.level),
-                        format_func=lambda lvl: lvl.label,
-                        key=f"edit-level-{ident}",
-                    )
-                    paths = st.text_area(
-                        "Paths",
-                        value="\n".join(entry.paths),
-                        key=f"edit-paths-{ident}",
-                        max_chars=MAX_PATHS_TEXT,
-                        help="One path a line; empty = whole bucket. "
-                        f"At most {MAX_PATHS:d} paths, each at most {MAX_PATH_BYTES:,} bytes long.",
-                    )
-                    until = widgets.end_date(f"edit-until-{ident}", entry.expires_on)
-                    with st.container(horizontal=True):
-                        saved = st.form_submit_button("Save", type="primary")
-                        revoked = st.form_submit_button("Revoke access")
-                if saved:
-                    widgets.act(
-                        gh,
-                        lambda: actions.change_access(gh, me, source, person, entry.grant_id, level, paths, until),
-                        f"Saved {person}'s access.",
-                    )
-                if revoked:
-                    widgets.act(
-                        gh,
-                        lambda: actions.revoke_access(gh, me, source, person, entry.paths or None),
-                        f"Revoked {person}'s {entry.level.label.lower()} access to {format_paths(entry.paths)}."
-                        if len(theirs) > 1
-                        else f"Revoked {person}'s access.",
-                    )
+            edit_or_revoke(gh, me, source)
 
     if trail_tab.open:
         with trail_tab:
@@ -199,9 +256,24 @@ def manage_access(gh: Gatehouse, me: User) -> None:
                 "Archiving ends every grant on this source in IAM and refuses open requests; the bucket is tagged "
                 "for archiving and its data and records are kept."
             )
-            sure = st.checkbox(f"I want to archive {literal(source)}", key=f"archive-sure-{source}")
-            if st.button("Archive data source", disabled=not sure, key="archive"):
-                widgets.act(gh, lambda: actions.archive_source(gh, me, source), f"{source} is archived.")
+            widgets.risky_button("Archive data source", f"archive-{source}")
+            if widgets.confirming(f"archive-{source}"):
+                holders = cached.read(catalog.access_list, me, source, limit=1).total
+                widgets.confirm(
+                    gh,
+                    f"archive-{source}",
+                    f"Archive {source}?",
+                    [
+                        f"Every grant on it ends in IAM: {holders:,} "
+                        + ("holder loses" if holders == 1 else "holders lose")
+                        + " their access, you too.",
+                        "Its open requests are refused.",
+                        "The bucket is tagged for archiving; its data and records are kept.",
+                    ],
+                    f"Archive {source}",
+                    lambda: actions.archive_source(gh, me, source),
+                    f"{source} is archived.",
+                )
 
 
 gh = running.gatehouse()
@@ -226,34 +298,18 @@ if decide_section.open:
             with st.container(border=True):
                 decisions.request_card(request)
 
-                def grant_fields(r: RequestView = request) -> tuple[AccessLevel, str, date | None]:
-                    """At most the level asked for, on the paths asked for or fewer, ending no later than asked."""
-                    levels = [lvl for lvl in AccessLevel if lvl.rank <= r.level.rank]
-                    level = st.selectbox(
-                        "Grant", levels, index=len(levels) - 1, format_func=lambda lvl: lvl.label, key=f"lvl-{r.id}"
-                    )
-                    paths = st.text_area(
-                        "On paths",
-                        value="\n".join(r.paths),
-                        key=f"paths-{r.id}",
-                        max_chars=MAX_PATHS_TEXT,
-                        help="Fewer paths than asked is fine; empty = whole bucket (only if the whole bucket was "
-                        f"asked for). At most {MAX_PATHS:d} paths, each at most {MAX_PATH_BYTES:,} bytes long.",
-                    )
-                    until = widgets.end_date(f"until-{r.id}", r.expires_on)
-                    return level, paths, until
-
                 decisions.decision_form(
                     gh,
                     me,
                     request,
                     "Approve",
-                    lambda chosen, reason: actions.approve_request(gh, me, request.id, *chosen, reason=reason),
-                    lambda chosen: (
-                        f"Approved: {request.requester} has {chosen[0].label.lower()} access to {request.source}."
+                    lambda terms, reason: actions.approve_request(gh, me, request.id, *(terms or ()), reason=reason),
+                    lambda terms: (
+                        f"Approved: {request.requester} has {(terms[0] if terms else request.level).label.lower()} "
+                        f"access to {request.source}."
                     ),
                     f"Refused {request.requester}'s request; they are told why.",
-                    grant_fields,
+                    adjustable=True,
                 )
 
 if manage_section.open:  # what was chosen there is kept while the other tab is open (widgets.kept)

@@ -1,23 +1,24 @@
 """Deciding requests, the same wherever requests are decided (Admin, Confirmations, Platform): the request's card,
-the queue's page as one table with the one request to decide now, and one form with Approve and Refuse."""
+the queue's page as one table with the one request to decide now, and Approve and Refuse, each in its own tab."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from datetime import date
+from typing import Any, NamedTuple
 
 import streamlit as st
 
 from core import actions
 from core.adapters.models import User
 from core.context import Gatehouse
-from core.domain import MAX_REASON, format_paths
+from core.domain import MAX_REASON, AccessLevel, format_paths
 from core.reads.approval import approval_effect
 from core.reads.page import Page
 from core.reads.queues import RequestView
 from pages import cached
 from pages.markup import bold, literal, table
-from pages.widgets import act, day, decide_one, moment, pager
+from pages.widgets import act, day, decide_one, end_date, moment, pager, paths_field
 
 
 def request_card(request: RequestView) -> None:
@@ -54,45 +55,88 @@ def describe_request(request: RequestView) -> str:
     return f"{request.requester}: {request.level.label.lower()} on {request.source} ({format_paths(request.paths)})"
 
 
+class Terms(NamedTuple):
+    """What an approver grants: a level, paths as typed, an end date."""
+
+    level: AccessLevel
+    paths: str
+    until: date | None
+
+
 def decision_form(
     gh: Gatehouse,
     me: User,
     request: RequestView,
     approve: str,
-    approving: Callable[[Any, str], Any],
-    approved: Callable[[Any], str],
+    approving: Callable[[Terms | None, str], Any],
+    approved: Callable[[Terms | None], str],
     refused: str,
-    fields: Callable[[], Any] = lambda: None,
     *,
+    adjustable: bool = False,
     grants: bool = True,
 ) -> None:
-    """One form to decide a request, the same wherever requests are decided: the approver's own fields (`fields`:
-    what it returns is what was chosen, `(level, paths, end date)` or None for as asked), what approving does in AWS
-    (`grants`: said from the policy compiler's documents before and after, redrawn as the fields change), the reason
-    the requester is told (needed to refuse; optional to approve, when the approval grants), and the two buttons side
-    by side. On approval, `approving(chosen, reason)` acts and `approved(chosen)` is the sentence shown."""
-    chosen = fields()  # outside the form: each change redraws what approving would do
-    if grants:
-        level, paths, until = chosen or (request.level, "\n".join(request.paths), request.expires_on)
-        effect = cached.read(approval_effect, gh.settings, me, request.id, level, paths, until)
-        st.markdown("**What approving does in AWS**")
-        st.text("\n".join(effect))  # paths and names as text
-    with st.form(f"decide-{request.id}"):
-        reason = st.text_area(
-            "Reason" if grants else "Reason for refusing",
+    """Deciding a request, the same wherever requests are decided: Approve and Refuse in tabs of their own, each with
+    its own fields and button, so that the reason a refusal needs never reads as needed to approve.
+
+    Approve: the approver's terms (`adjustable`: level, paths and end date, at most as asked, None for as asked),
+    what approving does in AWS (`grants`: said from the policy compiler's documents before and after, redrawn as the
+    terms change), and an optional reason when the approval grants. What core refuses in the terms is said beside
+    each field, all at once, before the click and at it. `approving(terms, reason)` acts and `approved(terms)` is
+    the sentence shown. Refuse: the reason the requester reads, and its button."""
+    approve_tab, refuse_tab = st.tabs([literal(approve), "Refuse"])
+    with approve_tab:
+        terms, slots = _terms(request) if adjustable else (None, {})
+        if grants:
+            level, paths, until = terms or Terms(request.level, "\n".join(request.paths), request.expires_on)
+            effect = cached.read(approval_effect, gh.settings, me, request.id, level, paths, until)
+            for name, problem in effect.problems.items():
+                slots.get(name, st).error(literal(problem))
+            if effect.changes:
+                st.markdown("**What approving does in AWS**")
+                st.text("\n".join(effect.changes))  # paths and names as text
+        with st.form(f"approve-{request.id}", border=False):
+            reason = ""
+            if grants:
+                reason = st.text_area(
+                    "Reason (optional)",
+                    key=f"approve-reason-{request.id}",
+                    max_chars=MAX_REASON,
+                    help="The requester reads it: say why if you grant less than asked. "
+                    f"At most {MAX_REASON:,} characters.",
+                )
+                slots["reason"] = st.empty()
+            approve_clicked = st.form_submit_button(literal(approve), type="primary")
+        if approve_clicked:
+            act(gh, lambda: approving(terms, reason), approved(terms), at=slots)
+    with refuse_tab, st.form(f"refuse-{request.id}", border=False):
+        why = st.text_area(
+            "Reason for refusing",
             key=f"reason-{request.id}",
             max_chars=MAX_REASON,
-            help="The requester reads it. Needed to refuse; "
-            + ("optional to approve: say why if you grant less than asked. " if grants else "not needed to confirm. ")
-            + f"At most {MAX_REASON:,} characters.",
+            help=f"The requester reads it. At most {MAX_REASON:,} characters.",
         )
-        with st.container(horizontal=True):
-            approve_clicked = st.form_submit_button(literal(approve), type="primary")
-            refuse_clicked = st.form_submit_button("Refuse")
-    if approve_clicked:
-        act(gh, lambda: approving(chosen, reason if grants else ""), approved(chosen))
-    if refuse_clicked:
-        act(gh, lambda: actions.refuse_request(gh, me, request.id, reason), refused)
+        if st.form_submit_button("Refuse"):
+            act(gh, lambda: actions.refuse_request(gh, me, request.id, why), refused)
+
+
+def _terms(request: RequestView) -> tuple[Terms, dict[str, Any]]:
+    """The approver's fields, each with the slot under it where what core refuses in it is said: at most the level
+    asked for, on the paths asked for or fewer, ending no later than asked."""
+    levels = [lvl for lvl in AccessLevel if lvl.rank <= request.level.rank]
+    level = st.selectbox(
+        "Grant", levels, index=len(levels) - 1, format_func=lambda lvl: lvl.label, key=f"lvl-{request.id}"
+    )
+    slots = {"level": st.empty()}
+    paths = paths_field(
+        "On paths",
+        f"paths-{request.id}",
+        "Fewer paths than asked is fine; empty is the whole bucket, only if the whole bucket was asked for.",
+        request.paths,
+    )
+    slots["paths"] = st.empty()
+    until = end_date(f"until-{request.id}", request.expires_on)
+    slots["until"] = st.empty()
+    return Terms(level, paths, until), slots
 
 
 if __name__ == "__main__":  # Streamlit's old multipage app runs every file in pages/ as a page: this is not one

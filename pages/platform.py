@@ -32,6 +32,39 @@ def told(settings: Settings, link: SignInLink | None) -> str:
     return way_in(settings, link)
 
 
+ADD_USER_FORM = {
+    "add-username": "",
+    "add-email": "",
+    "add-name": "",
+    "add-manager": "",
+    "add-external": False,
+    "add-platform": False,
+}
+
+
+def added(settings: Settings, joiner: actions.Joiner) -> str:
+    widgets.succeeded("add-user")  # the next run starts from an empty form
+    return " ".join(
+        filter(
+            None,
+            [
+                f"Added {joiner.user.username}.",
+                told(settings, joiner.sign_in_link),
+                "Their role's existing S3 access is kept until import-iam." if joiner.existing_access_kept else "",
+            ],
+        )
+    )
+
+
+def left(gone: actions.Departure) -> str:
+    widgets.succeeded("leaver")  # the next run starts from an empty username
+    return (
+        f"{gone.username} is marked as having left"
+        + ("." if gone.sync_error else "; all their access is revoked in AWS.")
+        + (f" Now orphaned: {', '.join(gone.orphaned_sources)}." if gone.orphaned_sources else "")
+    )
+
+
 st.title("Platform")
 widgets.flash()
 if shown_link := st.session_state.pop(SIGN_IN_LINK, None):
@@ -167,14 +200,16 @@ if users_tab.open:
                             lambda r: f"Dismissed {r.identity}'s request to join.",
                         )
         joiner, leaver = st.columns(2)
-        with joiner.form("add-user", clear_on_submit=True):
+        # Fresh after a member is added, kept as typed when refused (to put right, not to type again)
+        widgets.fresh("add-user", ADD_USER_FORM)
+        with joiner.form("add-user"):
             st.markdown("**Add a platform member**")
-            username = st.text_input("Username (as on GitHub)")
-            email = st.text_input("Email")
-            display_name = st.text_input("Name")
-            manager = st.text_input("Line manager's username (optional)")
-            external = st.checkbox("External user")
-            platform_admin = st.checkbox("Platform team")
+            username = st.text_input("Username (as on GitHub)", key="add-username")
+            email = st.text_input("Email", key="add-email")
+            display_name = st.text_input("Name", key="add-name")
+            manager = st.text_input("Line manager's username (optional)", key="add-manager")
+            external = st.checkbox("External user", key="add-external")
+            platform_admin = st.checkbox("Platform team", key="add-platform")
             if st.form_submit_button("Add"):
                 widgets.act(
                     gh,
@@ -188,18 +223,7 @@ if users_tab.open:
                         external=external,
                         platform_admin=platform_admin,
                     ),
-                    lambda joiner: " ".join(
-                        filter(
-                            None,
-                            [
-                                f"Added {joiner.user.username}.",
-                                told(gh.settings, joiner.sign_in_link),
-                                "Their role's existing S3 access is kept until import-iam."
-                                if joiner.existing_access_kept
-                                else "",
-                            ],
-                        )
-                    ),
+                    lambda joiner: added(gh.settings, joiner),
                 )
         if gh.settings.sign_in_method == "password":
             with joiner.form("sign-in-link", clear_on_submit=True):
@@ -212,23 +236,42 @@ if users_tab.open:
                         lambda: actions.new_sign_in_link(gh, me, linked),
                         lambda link: told(gh.settings, link),
                     )
+        widgets.fresh("leaver", {"leaver-username": ""})
         with leaver.form("leaver"):
             st.markdown("**Someone has left**")
-            leaving = st.text_input("Username")
-            sure = st.checkbox("Revoke all their access now")
-            if st.form_submit_button("Mark as left"):
-                if not sure:
-                    st.error("Tick the box to confirm: all their access is revoked at once.")
+            leaving = st.text_input("Username", key="leaver-username")
+            # The username is checked first (one sentence); only then does a dialog say what marking them does
+            if st.form_submit_button("Mark as left…"):
+                try:
+                    cached.read(actions.leaving, me, leaving)
+                except GatehouseError as error:
+                    st.error(literal(error))
                 else:
-                    widgets.act(
-                        gh,
-                        lambda: actions.mark_left(gh, me, leaving),
-                        lambda gone: (
-                            f"{gone.username} is marked as having left"
-                            + ("." if gone.sync_error else "; all their access is revoked in AWS.")
-                            + (f" Now orphaned: {', '.join(gone.orphaned_sources)}." if gone.orphaned_sources else "")
-                        ),
-                    )
+                    widgets.ask_to_confirm("leaver")
+        leaver_view = (
+            widgets.read_to_confirm(lambda: cached.read(actions.leaving, me, leaving))
+            if widgets.confirming("leaver")
+            else None
+        )
+        if leaver_view is not None:
+            widgets.confirm(
+                gh,
+                "leaver",
+                f"Mark {leaver_view.username} as having left?",
+                [
+                    f"All of {leaver_view.username}'s access is revoked at once, in AWS too"
+                    + (f": {', '.join(leaver_view.sources)}." if leaver_view.sources else " (they have none now)."),
+                    *(
+                        [f"Orphaned, as they are its only admin: {', '.join(leaver_view.orphaned)}."]
+                        if leaver_view.orphaned
+                        else []
+                    ),
+                    "Their open requests are refused; they can no longer sign in.",
+                ],
+                f"Mark {leaver_view.username} as left",
+                lambda: actions.mark_left(gh, me, leaver_view.username),
+                lambda gone: left(gone),
+            )
         search = st.text_input("Search users", key="platform-user-search")
         found = cached.read(platform.users, actor.user, search=search, limit=200)
         st.caption(

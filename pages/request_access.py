@@ -4,14 +4,7 @@ platform team for a webapp source, give up access I no longer need."""
 import streamlit as st
 
 from core import actions
-from core.domain import (
-    MAX_BUSINESS_NEED,
-    MAX_PATH_BYTES,
-    MAX_PATHS,
-    MAX_PATHS_TEXT,
-    AccessLevel,
-    format_paths,
-)
+from core.domain import MAX_BUSINESS_NEED, AccessLevel, format_paths
 from core.reads import catalog, queues
 from core.reads.queues import RequestView
 from pages import cached, running, signin, widgets
@@ -61,14 +54,8 @@ if ask.open:
             st.caption(
                 "Ask only for data you have a genuine business need for, at the lowest level that does the work."
             )
-            paths = st.text_area(
-                "Paths (optional)",
-                placeholder="/folder-one\n/folder-two",
-                key="ask-paths",
-                max_chars=MAX_PATHS_TEXT,
-                help="One folder a line, each starting with /, for example /models. Leave empty for the whole bucket. "
-                f"At most {MAX_PATHS:d} paths, each at most {MAX_PATH_BYTES:,} bytes long.",
-            )
+            paths = widgets.paths_field("Paths (optional)", "ask-paths", "Leave empty for the whole bucket.")
+            slots = {"paths": st.empty()}  # what core refuses in a field is said under it, all at once
             need = st.text_area(
                 "Business need",
                 placeholder="What you will do with this data, and why you need it.",
@@ -76,7 +63,9 @@ if ask.open:
                 max_chars=MAX_BUSINESS_NEED,
                 help=f"The admins decide on it. At most {MAX_BUSINESS_NEED:,} characters.",
             )
+            slots["need"] = st.empty()
             until = widgets.end_date("ask-until")
+            slots["until"] = st.empty()
             submitted = st.form_submit_button("Send request", type="primary")
         if submitted:
             if source is None:
@@ -87,7 +76,7 @@ if ask.open:
                     st.session_state["ask-sent"] = True  # the next run starts from a fresh form
                     return f"Request sent for {view.source}: it waits for {view.waits_for}. It is under My requests."
 
-                widgets.act(gh, lambda: actions.request_access(gh, me, source, level, paths, need, until), sent)
+                widgets.act(gh, lambda: actions.request_access(gh, me, source, level, paths, need, until), sent, slots)
 
 if mine.open:
     with mine:
@@ -135,9 +124,17 @@ if give_up.open:
         else:
             st.caption("Remove access you no longer need. To get it back you would have to ask again.")
             choice = st.selectbox("Data source", list(dict.fromkeys(s.name for s in held)), key="give-up-source")
-            if st.button("Give up my access", key="give-up"):
-                widgets.act(
-                    gh,
-                    lambda: actions.revoke_access(gh, me, choice, me.username),
-                    f"Your access to {choice} is removed.",
-                )
+            widgets.risky_button("Give up my access", f"give-up-{choice}")
+            yours = [f"{s.level.label} on {format_paths(s.paths)}" for s in held if s.name == choice]
+            widgets.confirm(
+                gh,
+                f"give-up-{choice}",
+                f"Give up your access to {choice}?",
+                [
+                    f"You lose all of it: {'; '.join(yours)}.",
+                    "To get it back you would have to ask again; its admins are told.",
+                ],
+                "Give up my access",
+                lambda: actions.revoke_access(gh, me, choice, me.username),
+                f"Your access to {choice} is removed.",
+            )

@@ -12,7 +12,7 @@ import streamlit as st
 from core import actions
 from core.adapters.models import User, utcnow
 from core.context import Gatehouse
-from core.domain import MAX_PATH_BYTES, MAX_PATHS, MAX_PATHS_TEXT, MAX_REASON, AccessLevel, format_paths, plural
+from core.domain import MAX_REASON, AccessLevel, format_paths, plural
 from core.reads import catalog, reviews
 from core.rules.reviews import review_named
 from pages import cached, widgets
@@ -131,14 +131,7 @@ def _decide(gh: Gatehouse, me: User, row: reviews.ReviewRow, key: str) -> None:
                 level = st.selectbox(
                     "Level", levels, index=len(levels) - 1, format_func=lambda lvl: lvl.label, key=f"rl-{ident}"
                 )
-                paths = st.text_area(
-                    "Paths",
-                    value="\n".join(row.paths),
-                    key=f"rp-{ident}",
-                    max_chars=MAX_PATHS_TEXT,
-                    help="Fewer paths, or none. "
-                    f"At most {MAX_PATHS:d} paths, each at most {MAX_PATH_BYTES:,} bytes long.",
-                )
+                paths = widgets.paths_field("Paths", f"rp-{ident}", "Fewer paths, or none.", row.paths)
                 until = widgets.end_date(f"ru-{ident}", row.expires_on)
                 reason = st.text_input(
                     "Reason (optional)",

@@ -20,7 +20,8 @@ def new_source_forms(gh: Gatehouse, me: User, done: Callable[[], None] = lambda:
     """Both forms; a source created or asked for is said after the rerun that shows it (widgets.act), and `done`
     is called first (My data closes its dialog)."""
 
-    def said(message: str) -> str:
+    def said(message: str, form: str) -> str:
+        widgets.succeeded(form)  # the form starts fresh: a second click does not ask again for what was done
         done()
         return message
 
@@ -29,10 +30,14 @@ def new_source_forms(gh: Gatehouse, me: User, done: Callable[[], None] = lambda:
         f"For data your own code uses. The name must start with {literal(gh.settings.bucket_prefix)}; you become "
         "its only admin and can give others access."
     )
+    # A fresh form at first and after each success: a second click does not ask again for what was done
+    st.session_state.setdefault("create-name", gh.settings.bucket_prefix)
+    widgets.fresh("create-form", {"create-name": gh.settings.bucket_prefix, "create-description": ""})
     with st.form("create-form"):
-        name = st.text_input("Name", value=gh.settings.bucket_prefix)
+        name = st.text_input("Name", key="create-name")
         description = st.text_input(
             "What it holds (optional)",
+            key="create-description",
             max_chars=MAX_DESCRIPTION,
             help=f"One line, at most {MAX_DESCRIPTION:,} characters.",
         )
@@ -40,16 +45,18 @@ def new_source_forms(gh: Gatehouse, me: User, done: Callable[[], None] = lambda:
             widgets.act(
                 gh,
                 lambda: actions.create_source(gh, me, name, description=description),
-                lambda created: said(f"{created.name} is created; you are its admin."),
+                lambda created: said(f"{created.name} is created; you are its admin.", "create-form"),
             )
     st.markdown("**Ask for a webapp data source**")
     st.caption(
         "For data that an app or pipeline reads. The platform team creates it; the app gets read-only access "
         "and you become its admin."
     )
+    st.session_state.setdefault("webapp-name", gh.settings.bucket_prefix)
+    widgets.fresh("webapp-form", {"webapp-name": gh.settings.bucket_prefix, "webapp-app": "", "webapp-need": ""})
     with st.form("webapp-form"):
-        bucket = st.text_input("Name", value=gh.settings.bucket_prefix, key="webapp-name")
-        app_name = st.text_input("App name")
+        bucket = st.text_input("Name", key="webapp-name")
+        app_name = st.text_input("App name", key="webapp-app")
         webapp_need = st.text_area(
             "Business need",
             key="webapp-need",
@@ -60,7 +67,7 @@ def new_source_forms(gh: Gatehouse, me: User, done: Callable[[], None] = lambda:
             widgets.act(
                 gh,
                 lambda: actions.request_webapp_source(gh, me, bucket, app_name, webapp_need),
-                lambda _: said("Sent to the platform team."),
+                lambda _: said("Sent to the platform team.", "webapp-form"),
             )
 
 

@@ -5,7 +5,7 @@ database."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any, TypeVar
 
@@ -13,21 +13,30 @@ import streamlit as st
 
 from core import domain
 from core.context import Gatehouse
-from core.domain import MAX_END_DAYS, GatehouseError
+from core.domain import MAX_END_DAYS, MAX_PATH_BYTES, MAX_PATHS, MAX_PATHS_TEXT, GatehouseError, InvalidFields
 from core.notify import deliver_email
 from core.rules import EndedByLeaving
-from pages.markup import literal
+from pages.markup import bold, literal
 
 T = TypeVar("T")
 
 
-def act(gh: Gatehouse, action: Callable[[], Any], success: str | Callable[[Any], str]) -> Any:
-    """Run one core action for the page: its one-sentence refusal is shown under the form, its success after the
-    rerun that shows the new state. Whom it concerns is emailed (when SMTP is set up)."""
+def act(
+    gh: Gatehouse,
+    action: Callable[[], Any],
+    success: str | Callable[[Any], str],
+    at: Mapping[str, Any] | None = None,
+) -> Any:
+    """Run one core action for the page: its refusal is shown where it was called (under the form), or, when core
+    refuses several fields at once (InvalidFields), each sentence beside its field, in the `at` slot of its name
+    (an `st.empty()` under the field); its success after the rerun that shows the new state. Whom it concerns is
+    emailed (when SMTP is set up)."""
     try:
         result = action()
     except GatehouseError as error:
-        st.error(literal(error))
+        problems = error.problems if isinstance(error, InvalidFields) else {"": str(error)}
+        for name, problem in problems.items():
+            (at or {}).get(name, st).error(literal(problem))
         return None
     # Email in the background: a slow mail server must not hold the page (the inbox already has the message).
     threading.Thread(target=deliver_email, args=(gh,), daemon=True, name="gatehouse-email").start()
@@ -42,6 +51,94 @@ def act(gh: Gatehouse, action: Callable[[], Any], success: str | Callable[[Any],
 
 
 ASKING_FOR = "asking-for"  # {"source": name, "level": AccessLevel, "paths": (...)}: Request access starts from it
+CONFIRMING = "confirming"  # the key of the action whose confirmation dialog is open
+
+
+def risky_button(label: str, key: str) -> None:
+    """The button of an action that takes something away (revoke, archive, mark a leaver): it only opens the action's
+    dialog (`confirm`, under the same key), which says what will happen and acts."""
+    st.button(literal(label), key=key, on_click=ask_to_confirm, args=(key,))
+
+
+def confirming(key: str) -> bool:
+    """Whether the dialog of the action `key` is open (what it says may be read only then)."""
+    return st.session_state.get(CONFIRMING) == key
+
+
+def read_to_confirm(read: Callable[[], T]) -> T | None:
+    """What an open dialog says, read as it is drawn: a refusal (what it is about changed a moment ago) closes the
+    dialog and is said on the page instead."""
+    try:
+        return read()
+    except GatehouseError as error:
+        _cancel_confirming()
+        st.error(literal(error))
+        return None
+
+
+def ask_to_confirm(key: str) -> None:
+    st.session_state[CONFIRMING] = key
+
+
+def _cancel_confirming() -> None:
+    st.session_state.pop(CONFIRMING, None)
+
+
+def confirm(
+    gh: Gatehouse,
+    key: str,
+    question: str,
+    consequences: list[str],
+    button: str,
+    action: Callable[[], Any],
+    success: str | Callable[[Any], str],
+) -> None:
+    """The dialog of the action `key`, while it is asked for: the question, what will happen (as text: names and paths
+    as typed), and the button that acts beside Cancel. Closing it (Cancel, Esc, a click outside) changes nothing;
+    a refusal stays in it; a success closes it and is said on the page. Open while the session says so, so that the
+    click in it runs the page again with the dialog drawn (in the browser and in AppTest alike)."""
+    if not confirming(key):
+        return
+    st.dialog(literal(button), on_dismiss=_cancel_confirming)(_confirmation)(
+        gh, question, consequences, button, action, success
+    )
+
+
+def _confirmation(
+    gh: Gatehouse,
+    question: str,
+    consequences: list[str],
+    button: str,
+    action: Callable[[], Any],
+    success: str | Callable[[Any], str],
+) -> None:
+    st.markdown(bold(question))
+    if consequences:
+        st.text("\n".join(consequences))
+    with st.container(horizontal=True):
+        confirmed = st.button(literal(button), type="primary", key="confirm-yes")
+        cancelled = st.button("Cancel", key="confirm-cancel")
+    if cancelled:
+        _cancel_confirming()
+        st.rerun()
+    if confirmed:
+
+        def done(result: Any) -> str:
+            _cancel_confirming()
+            return success(result) if callable(success) else success
+
+        act(gh, action, done)
+
+
+def fresh(form: str, fields: dict[str, Any]) -> None:
+    """Before a form is drawn: when its last action succeeded (`succeeded(form)`), its fields start as a fresh
+    form's, so that a second click does not act again on what was just done."""
+    if st.session_state.pop(f"{form}-succeeded", False):
+        st.session_state.update(fields)
+
+
+def succeeded(form: str) -> None:
+    st.session_state[f"{form}-succeeded"] = True
 
 
 def ask_for(source: str, level: str = "read-only", paths: tuple[str, ...] = ()) -> None:
@@ -111,6 +208,22 @@ def end_date(key: str, value: date | None = None) -> date | None:
         key,
         help=f"Access ends on this day, at most two years ({MAX_END_DAYS:,} days) ahead: its holder and the "
         "source's admins are told a week before. Leave empty for access that does not end.",
+    )
+
+
+def paths_field(label: str, key: str, guidance: str, value: tuple[str, ...] | list[str] | None = None) -> str:
+    """The one paths field of every form: one path a line, as long as core takes (`domain.parse_paths`), what the
+    paths mean here said by `guidance`. `value` starts it from paths held or asked; None leaves it to session state."""
+    return st.text_area(
+        literal(label),
+        **({} if value is None else {"value": "\n".join(value)}),
+        placeholder="/folder-one\n/folder-two",
+        key=key,
+        max_chars=MAX_PATHS_TEXT,
+        help=literal(
+            f"{guidance} One folder a line, each starting with / (for example /models; an s3:// address of this "
+            f"source is taken as its path). At most {MAX_PATHS:d} paths, each at most {MAX_PATH_BYTES:,} bytes long."
+        ),
     )
 
 

@@ -19,7 +19,7 @@ from core.actions.download import check_download, download
 from core.actions.expire_access import ExpiryReport, expire
 from core.actions.grant_access import ExternalNeedsConfirmation, GrantOutcome, as_paths, grant_access
 from core.actions.import_iam import ImportReport, import_roles
-from core.actions.mark_leaver import Departure, mark_left
+from core.actions.mark_leaver import Departure, Leaving, leaving, mark_left
 from core.actions.preview_object import preview
 from core.actions.reconcile import Drift, Repaired, find_drift, repair, retry_pending
 from core.actions.record_movement import record_movement, reuse_movement
@@ -46,6 +46,7 @@ __all__ = [
     "ImportReport",
     "JoinAsked",
     "Joiner",
+    "Leaving",
     "Repaired",
     "Restored",
     "ReviewRun",
@@ -71,6 +72,7 @@ __all__ = [
     "grant_access",
     "import_roles",
     "keep_the_rest",
+    "leaving",
     "mark_left",
     "move",
     "new_sign_in_link",

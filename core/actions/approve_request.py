@@ -7,9 +7,9 @@ from datetime import date
 
 from core.actions.deciding import deciding
 from core.actions.grant_access import GrantOutcome, record_grant
-from core.adapters.models import RequestStatus, User
+from core.adapters.models import RequestStatus, User, utcnow
 from core.context import Gatehouse
-from core.domain import MAX_REASON, AccessLevel, check_text, day, format_paths
+from core.domain import MAX_REASON, AccessLevel, FieldChecks, check_text, day, format_paths
 from core.iam_sync import sync_pending
 from core.notify import NotificationKind
 from core.rules import approval_terms, check_not_confirmer
@@ -24,14 +24,25 @@ def approve_request(
     expires_on: date | None = None,
     reason: str = "",
 ) -> GrantOutcome:
-    """Approve; `reason` (optional) says why, most of all when granting less than was asked."""
-    reason = check_text(reason, "reason", MAX_REASON)
+    """Approve; `reason` (optional) says why, most of all when granting less than was asked. What is wrong with the
+    level, paths, end date and reason is refused all at once (InvalidFields), each beside its field."""
     with deciding(gatehouse, actor, request_id, RequestStatus.APPROVED) as decision:
         request, source, requester = decision.request, decision.source, decision.requester
         check_not_confirmer(decision.actor, request).enforce()
         asked_level, asked_paths = AccessLevel(request.level), tuple(request.paths)
+        checks = FieldChecks()
+        with checks.on("reason"):
+            reason = check_text(reason, "reason", MAX_REASON)
         granted_level, granted_paths, ends = approval_terms(
-            asked_level, asked_paths, request.expires_on, level, paths, expires_on
+            asked_level,
+            asked_paths,
+            request.expires_on,
+            level,
+            paths,
+            expires_on,
+            bucket=source.name,
+            today=utcnow().date(),
+            checks=checks,
         )
         request.granted_level = granted_level
         request.granted_paths = list(granted_paths)

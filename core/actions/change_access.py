@@ -10,10 +10,10 @@ from sqlmodel import Session
 from core import audit
 from core.actions.grant_access import (
     GrantOutcome,
-    as_paths,
     changing_access,
     check_fits,
     check_manages,
+    checked_terms,
     describe,
     keeps_an_admin,
 )
@@ -38,11 +38,11 @@ def change_access(
     expires_on: date | None = None,
 ) -> GrantOutcome:
     """Set one grant (`grant_id`, one of `username`'s on the source) to `level` on `paths` until `expires_on`."""
-    wanted = as_paths(paths)
     with gatehouse.session() as session:
         actor = acting(session, actor)
         source = get_source(session, actor, source_name)
         check_manages(session, actor, source)
+        wanted = checked_terms(paths, expires_on, source.name)
         roles = record_change(gatehouse, session, actor, source, username, grant_id, level, wanted, expires_on)
     return GrantOutcome(list(roles), sync_pending(gatehouse, list(roles.values())))
 

@@ -14,7 +14,7 @@ from core.adapters.aws import AwsError, LivePolicies
 from core.adapters.db import serialise
 from core.adapters.models import DataSource, Grant, User, utcnow
 from core.context import Gatehouse
-from core.domain import AccessLevel, BucketGrant, InvalidInput, day, format_paths, parse_paths
+from core.domain import AccessLevel, BucketGrant, FieldChecks, InvalidInput, day, format_paths, parse_paths
 from core.iam_sync import SyncOutcome, desired_grants, mark_changed, placed_on_bucket, sync_pending, user_principal
 from core.notify import NotificationKind, notify
 from core.queries import admins_of, get_source, get_user, held, held_grants, is_active_admin
@@ -49,12 +49,25 @@ class GrantOutcome:
         return self.failed[0].error if self.failed else None
 
 
-def as_paths(paths: str | tuple[str, ...] | list[str] | None) -> tuple[str, ...]:
+def as_paths(paths: str | tuple[str, ...] | list[str] | None, bucket: str) -> tuple[str, ...]:
+    """Paths of the source `bucket` as typed in a form (one a line) or given one by one (the CLI)."""
     if paths is None:
         return ()
-    if isinstance(paths, str):
-        return parse_paths(paths)
-    return parse_paths("\n".join(paths)) if paths else ()
+    return parse_paths(paths if isinstance(paths, str) else "\n".join(paths), bucket)
+
+
+def checked_terms(
+    paths: str | tuple[str, ...] | list[str] | None, expires_on: date | None, bucket: str
+) -> tuple[str, ...]:
+    """The paths and end date a person typed to grant or change access, checked together: what is wrong in both is
+    refused at once (InvalidFields), each beside its field. Returns the paths."""
+    checks, wanted = FieldChecks(), ()
+    with checks.on("paths"):
+        wanted = as_paths(paths, bucket)
+    with checks.on("until"):
+        check_end_date(expires_on, utcnow().date()).enforce(InvalidInput)
+    checks.enforce()
+    return wanted
 
 
 def check_fits(gatehouse: Gatehouse, session: Session, user: User, bucket: str, grants: list[BucketGrant]) -> None:
@@ -92,7 +105,7 @@ def grant_access(
             source,
             usernames,
             level,
-            as_paths(paths),
+            checked_terms(paths, expires_on, source.name),
             expires_on,
             confirm_external=confirm_external,
         )

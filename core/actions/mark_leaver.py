@@ -55,28 +55,62 @@ class Departure:
         return f"{self.username} has left; all their access is revoked in AWS."
 
 
+@dataclass(frozen=True)
+class Leaving:
+    """What marking someone as having left will do, said before the platform team confirms."""
+
+    username: str  # as stored
+    sources: list[str]  # the live sources they have access to: all of it is revoked
+    orphaned: list[str]  # of them, those they are the only active admin of
+
+
+def leaving(session: Session, actor: User, username: str) -> Leaving:
+    """Who would be marked as having left, and what they lose; refused in one sentence when they cannot be."""
+    actor = acting(session, actor)
+    check_platform_admin(actor).enforce()
+    user, held, administered = _leaver(session, actor, username)
+    admins = active_admins(session, [s.id for s in held if s.id is not None])
+    return Leaving(
+        user.username,
+        sorted(s.name for s in held),
+        sorted(s.name for s in administered if admins.get(s.id or 0, []) == [user.username]),
+    )
+
+
+def _leaver(
+    session: Session, actor: User, username: str, *, lock: bool = False
+) -> tuple[User, Sequence[DataSource], Sequence[DataSource]]:
+    """The member `username` names, who may be marked as having left, with the live sources they have access to and
+    those they administer. `lock`: a grant to them being made now commits first, or sees them gone."""
+    if not username.strip():
+        raise InvalidInput("Type the username of the person who has left.")
+    user = get_user(session, username)
+    if lock:
+        session.refresh(user, with_for_update=True)
+    if user.status == UserStatus.LEFT:
+        raise InvalidInput(f"{user.username} is already marked as having left.")
+    if actor.id is not None and actor.id == user.id:
+        raise InvalidInput("You cannot mark yourself as having left.")
+    administered = session.exec(
+        select(DataSource)
+        .join(Grant, col(Grant.source_id) == DataSource.id)
+        .where(Grant.user_id == user.id, Grant.level == AccessLevel.ADMIN, col(DataSource.archived_at).is_(None))
+    ).all()
+    held = session.exec(
+        select(DataSource)
+        .join(Grant, col(Grant.source_id) == DataSource.id)
+        .where(Grant.user_id == user.id, col(DataSource.archived_at).is_(None))
+        .distinct()
+    ).all()
+    return user, held, administered
+
+
 def mark_left(gatehouse: Gatehouse, actor: User, username: str) -> Departure:
     """A leaver: all their access is revoked in IAM; their grants stay on record (as a leaver's) for the audit."""
     with gatehouse.session() as session:
         actor = acting(session, actor)
         check_platform_admin(actor).enforce()
-        user = get_user(session, username)
-        session.refresh(user, with_for_update=True)  # a grant to them being made now commits first, or sees them gone
-        if user.status == UserStatus.LEFT:
-            raise InvalidInput(f"{user.username} is already marked as having left.")
-        if actor.id is not None and actor.id == user.id:
-            raise InvalidInput("You cannot mark yourself as having left.")
-        administered = session.exec(
-            select(DataSource)
-            .join(Grant, col(Grant.source_id) == DataSource.id)
-            .where(Grant.user_id == user.id, Grant.level == AccessLevel.ADMIN, col(DataSource.archived_at).is_(None))
-        ).all()
-        held = session.exec(
-            select(DataSource)
-            .join(Grant, col(Grant.source_id) == DataSource.id)
-            .where(Grant.user_id == user.id, col(DataSource.archived_at).is_(None))
-            .distinct()
-        ).all()
+        user, held, administered = _leaver(session, actor, username, lock=True)
         user.status = UserStatus.LEFT
         user.left_at = utcnow()
         session.add(user)

@@ -13,7 +13,16 @@ from core.actor import acting
 from core.adapters.db import taken_means
 from core.adapters.models import AccessRequest, RequestStatus, User, utcnow
 from core.context import Gatehouse
-from core.domain import MAX_BUSINESS_NEED, AccessLevel, InvalidInput, check_text, day, format_paths, parse_paths
+from core.domain import (
+    MAX_BUSINESS_NEED,
+    AccessLevel,
+    FieldChecks,
+    InvalidInput,
+    check_text,
+    day,
+    format_paths,
+    parse_paths,
+)
 from core.notify import NotificationKind, notify
 from core.queries import admins_of, get_source, held, held_grants, open_request, platform_team, users_named
 from core.reads.queues import RequestView, view_of
@@ -38,14 +47,22 @@ def request_access(
     business_need: str,
     expires_on: date | None = None,
 ) -> RequestView:
-    parsed = parse_paths(paths)
-    need = check_text(business_need, "business need", MAX_BUSINESS_NEED)
-    check_business_need(need).enforce(InvalidInput)
-    check_end_date(expires_on, utcnow().date()).enforce(InvalidInput)
+    """Ask for access; what is wrong in the paths, the business need and the end date is refused all at once
+    (InvalidFields), each beside its field."""
+    checks = FieldChecks()
+    with checks.on("need"):
+        need = check_text(business_need, "business need", MAX_BUSINESS_NEED)
+        check_business_need(need).enforce(InvalidInput)
+    with checks.on("until"):
+        check_end_date(expires_on, utcnow().date()).enforce(InvalidInput)
     with gatehouse.session() as session:
         requester = acting(session, actor)
         check_may_hold(requester, level).enforce(InvalidInput)
         source = get_source(session, requester, source_name)
+        parsed: tuple[str, ...] = ()
+        with checks.on("paths"):
+            parsed = parse_paths(paths, source.name)
+        checks.enforce()
         changing_access(session, source)  # one request at a time a source: a second one sees the first
         check_access_may_change(source.name, source.archived_at).enforce(InvalidInput)
         holding = held(held_grants(session, source, requester))

@@ -111,7 +111,7 @@ def review_grant(
         if grant is None:
             decision = ReviewDecision.ENDED
         elif decision is ReviewDecision.CHANGE:
-            wanted = as_paths(paths)
+            wanted = as_paths(paths, source.name)
             chosen = level or AccessLevel(grant.level)
             check_review_lowers(
                 Held(AccessLevel(grant.level), tuple(grant.paths)),

@@ -33,10 +33,10 @@ def revoke_access(
 ) -> GrantOutcome:
     """Remove a user's access to a source (`paths` None), or to some of the paths they hold on it (each exactly as
     held): by an admin of it, the platform team, or the user themselves."""
-    taken = as_paths(paths) if paths is not None else ()
     with gatehouse.session() as session:
         actor = acting(session, actor)
         source = get_source(session, actor, source_name)
+        taken = as_paths(paths, source.name)
         user = get_user(session, username)
         if actor.id is None or actor.id != user.id:
             check_manages(session, actor, source)

@@ -1,25 +1,35 @@
-"""What approving a request would do in AWS, said before the approver clicks: the requester's role documents as the
-policy compiler makes them now and after the grant, and the difference between the two in words ("alice's role gains
-read on alpha-pricing-models/models/*")."""
+"""What approving a request, or revoking a grant, would do in AWS, said before the click: the person's role
+documents as the policy compiler makes them now and after, and the difference between the two in words ("alice's role
+gains read on alpha-pricing-models/models/*", "… loses …")."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlmodel import Session
 
 from core.actor import acting
-from core.adapters.models import DataSource, User
+from core.adapters.models import DataSource, Grant, User, utcnow
 from core.config import Settings
-from core.domain import AccessLevel, BucketGrant, GatehouseError
+from core.domain import AccessLevel, BucketGrant, InvalidFields, NotFound
 from core.iam_sync import desired_grants, placed_on_bucket, user_principal
 from core.policy import compile_role_policies
-from core.queries import held, held_grants, load_request, may_decide
-from core.rules import approval_terms, place_grant
+from core.queries import get_source, held, held_grants, is_active_admin, load_request, may_decide
+from core.rules import approval_terms, check_manages_source, place_grant
 
 Access = frozenset[tuple[str, str, str]]  # (action, resource, condition): one thing a role's documents allow
+
+
+@dataclass(frozen=True)
+class ApprovalEffect:
+    """What approving so would change on the requester's role, in words; or why it cannot be approved so, a sentence
+    for each field that is wrong ("level", "paths", "until"), for the page to show beside it."""
+
+    changes: list[str] = field(default_factory=list)
+    problems: dict[str, str] = field(default_factory=dict)
 
 
 def approval_effect(
@@ -30,9 +40,9 @@ def approval_effect(
     level: AccessLevel,
     paths: str,
     expires_on: date | None,
-) -> list[str]:
-    """Sentences saying what approving `request_id` at `level` on `paths` changes on the requester's role; or the one
-    sentence that says why it cannot be approved so."""
+) -> ApprovalEffect:
+    """What approving `request_id` at `level` on `paths` until `expires_on` changes on the requester's role; or,
+    field by field, why it cannot be approved so."""
     actor = acting(session, actor)
     request = load_request(session, request_id)
     may_decide(session, actor, request).enforce()
@@ -40,18 +50,46 @@ def approval_effect(
     assert source is not None and requester is not None
     try:
         level, granted, _ = approval_terms(
-            AccessLevel(request.level), tuple(request.paths), request.expires_on, level, paths, expires_on
+            AccessLevel(request.level),
+            tuple(request.paths),
+            request.expires_on,
+            level,
+            paths,
+            expires_on,
+            bucket=source.name,
+            today=utcnow().date(),
         )
-        grants = held_grants(session, source, requester)
-        kept, placed = place_grant(held(grants), level, granted, requester.username, source.name)
-        placed.enforce()
-    except GatehouseError as error:
-        return [str(error)]
+    except InvalidFields as refused:
+        return ApprovalEffect(problems=refused.problems)
+    grants = held_grants(session, source, requester)
+    kept, placed = place_grant(held(grants), level, granted, requester.username, source.name)
+    if not placed.allowed:
+        return ApprovalEffect(problems={"paths": placed.reason})
     now = desired_grants(session, user_principal(settings.env, requester))
     after = [g for g in now if g.bucket != source.name] + placed_on_bucket(source, grants, kept, level, granted)
-    return describe_change(requester.username, _allowed(now), _allowed(after)) or [
-        f"Nothing changes in AWS: {requester.username}'s role already allows all of it."
+    return ApprovalEffect(
+        describe_change(requester.username, _allowed(now), _allowed(after))
+        or [f"Nothing changes in AWS: {requester.username}'s role already allows all of it."]
+    )
+
+
+def revoke_effect(session: Session, settings: Settings, actor: User, source_name: str, grant_id: int) -> list[str]:
+    """What revoking one grant of a member on a source takes from their role, in words: for the source's admins
+    and the platform team, before they confirm."""
+    actor = acting(session, actor)
+    source = get_source(session, actor, source_name)
+    check_manages_source(actor, source.name, admin_of_it=is_active_admin(session, actor, source)).enforce()
+    grant = session.get(Grant, grant_id)
+    holder = session.get(User, grant.user_id) if grant is not None and grant.source_id == source.id else None
+    if grant is None or holder is None:
+        raise NotFound("That access is no longer there: it was changed or revoked a moment ago.")
+    now = desired_grants(session, user_principal(settings.env, holder))
+    after = [g for g in now if g.bucket != source.name] + [
+        BucketGrant(source.name, AccessLevel(g.level), tuple(g.paths), source.kms_key_arn)
+        for g in held_grants(session, source, holder)
+        if g.id != grant.id
     ]
+    return describe_change(holder.username, _allowed(now), _allowed(after))
 
 
 def _allowed(grants: Iterable[BucketGrant]) -> Access:

@@ -6,6 +6,7 @@ from datetime import date
 
 from core.domain import (
     AccessLevel,
+    FieldChecks,
     InvalidInput,
     RequestStatus,
     day,
@@ -13,7 +14,7 @@ from core.domain import (
     parse_paths,
 )
 from core.rules.decision import ALLOWED, Decision, Person, Request
-from core.rules.grants import covers
+from core.rules.grants import check_end_date, covers
 from core.rules.people import check_platform_admin, is_active
 
 # --- requests --------------------------------------------------------------------------------------------------
@@ -116,14 +117,21 @@ def check_not_confirmer(actor: Person, request: Request) -> Decision:
     return ALLOWED
 
 
-def check_no_more_than_asked(
-    asked_level: AccessLevel, asked_paths: tuple[str, ...], level: AccessLevel, paths: tuple[str, ...]
-) -> Decision:
-    """An approver may grant a lower level or fewer paths than asked, never more."""
-    if level.rank > asked_level.rank:
-        return Decision(False, f"You can grant {asked_level.label.lower()} at most: that is what was asked for.")
-    if asked_paths and not covers(asked_level, asked_paths, asked_level, paths):
-        return Decision(False, f"You can grant only paths within those asked for ({format_paths(asked_paths)}).")
+def check_level_no_more_than_asked(asked: AccessLevel, level: AccessLevel) -> Decision:
+    """An approver may grant a lower level than asked, never a higher one."""
+    if level.rank > asked.rank:
+        return Decision(False, f"You can grant {asked.label.lower()} at most: that is what was asked for.")
+    return ALLOWED
+
+
+def check_paths_within_asked(asked_level: AccessLevel, asked: tuple[str, ...], paths: tuple[str, ...]) -> Decision:
+    """An approver may grant fewer or narrower paths than asked, never others (nor the whole bucket)."""
+    if asked and not covers(asked_level, asked, asked_level, paths):
+        return Decision(
+            False,
+            f"You can grant only paths within those asked for ({format_paths(asked)}): "
+            + ("the whole bucket is more than that." if not paths else "remove the others or narrow them."),
+        )
     return ALLOWED
 
 
@@ -141,15 +149,27 @@ def approval_terms(
     level: AccessLevel | None,
     paths: str | None,
     expires_on: date | None,
+    *,
+    bucket: str,
+    today: date,
+    checks: FieldChecks | None = None,
 ) -> tuple[AccessLevel, tuple[str, ...], date | None]:
-    """What an approval grants: the approver's level, paths (as typed) and end date, each as asked when not given;
-    refused (InvalidInput, one sentence) when it is more than asked or ends later. The approval and its preview
-    both decide here, so the preview never says what the approval would not do."""
-    granted_level = level or asked_level
-    granted_paths = asked_paths if paths is None else parse_paths(paths)
-    check_no_more_than_asked(asked_level, asked_paths, granted_level, granted_paths).enforce(InvalidInput)
+    """What an approval grants: the approver's level, paths (as typed, of the source `bucket`) and end date, each as
+    asked when not given; refused (InvalidFields: a sentence for each of "level", "paths" and "until" that is more
+    than asked, ends later or is no path at all, all at once, beside any already in `checks`). The approval and its
+    preview both decide here, so the preview never says what the approval would not do."""
+    checks = checks or FieldChecks()
+    granted_level, granted_paths = level or asked_level, asked_paths
     ends = expires_on if expires_on is not None else asked_end
-    check_ends_no_later_than_asked(asked_end, ends).enforce(InvalidInput)
+    with checks.on("level"):
+        check_level_no_more_than_asked(asked_level, granted_level).enforce(InvalidInput)
+    with checks.on("paths"):
+        granted_paths = asked_paths if paths is None else parse_paths(paths, bucket)
+        check_paths_within_asked(asked_level, asked_paths, granted_paths).enforce(InvalidInput)
+    with checks.on("until"):
+        check_end_date(ends, today).enforce(InvalidInput)
+        check_ends_no_later_than_asked(asked_end, ends).enforce(InvalidInput)
+    checks.enforce()
     return granted_level, granted_paths, ends
 
 

@@ -16,6 +16,7 @@ from core.adapters.models import AccessRequest, DataSource, Grant, RequestStatus
 from core.context import Gatehouse
 from core.domain import AccessLevel, InvalidInput, day
 from core.queries import get_user
+from pages.markup import WORD_JOINER
 from tests.app.test_sign_in import app_env, sign_in  # noqa: F401  (fixture)
 
 NEED = "I prepare the quarterly pricing review for the finance committee and need these reports."
@@ -98,13 +99,19 @@ def test_alice_asks_and_bob_approves_on_the_pages(app_env: Gatehouse) -> None:  
     assert (grant.level, grant.paths) == (AccessLevel.READ_ONLY, ["/reports"])
 
 
-def test_a_path_list_with_an_empty_line_is_one_sentence_and_nothing_is_stored(app_env: Gatehouse) -> None:  # noqa: F811
-    at = ask(sign_in("alice"), "alpha-pricing-models", "/reports\n\n/models")
-    assert [e.value for e in at.error] == ["There is an empty line on line 2: remove it (an empty line is not a path)."]
+def test_blank_lines_and_a_pasted_s3_address_are_taken_another_sources_address_is_one_sentence(
+    app_env: Gatehouse,  # noqa: F811
+) -> None:
+    at = ask(sign_in("alice"), "alpha-pricing-models", "/reports\ns3://alpha-sales-analysis/published")
+    assert [e.value.replace(WORD_JOINER, "") for e in at.error] == [  # the joiner keeps s3:// from linking
+        "Line 2 (s3://alpha-sales-analysis/published) is in alpha-sales-analysis, not in alpha-pricing-models: "
+        "give folders of alpha-pricing-models here, for example /published."
+    ]
     assert requests_of(app_env, "alice") == []
-    at = ask(sign_in("alice"), "alpha-pricing-models", "/reports/\n")  # a folder's slash and a last newline: fine
-    assert not at.error
-    assert [(r.paths) for r in requests_of(app_env, "alice")] == [["/reports"]]
+    # A blank line between paths, a folder's slash, an address pasted from the console, a last newline: all fine
+    at = ask(sign_in("alice"), "alpha-pricing-models", "/reports/\n\n  s3://alpha-pricing-models/models/\n")
+    assert not at.error, [e.value for e in at.error]
+    assert [(r.paths) for r in requests_of(app_env, "alice")] == [["/reports", "/models"]]
 
 
 def test_a_trivial_business_need_is_refused(app_env: Gatehouse) -> None:  # noqa: F811
@@ -202,8 +209,9 @@ def test_dave_adds_a_joiner_and_marks_a_leaver(app_env: Gatehouse) -> None:  # n
     with pytest.raises(InvalidInput):
         app_env.run(sign_in_link.link_holder, first.rsplit("=", 1)[1])
     widget(at, "text_input", "Username").input("bob")
-    widget(at, "checkbox", "Revoke all their access now").check()
-    widget(at, "button", "Mark as left").click()
+    widget(at, "button", "Mark as left…").click()
+    at.run()
+    widget(at, "button", "Mark bob as left").click()  # in the dialog that says what it does
     at.run()
     assert any(
         "bob is marked as having left; all their access is revoked in AWS." in m and "alpha-pricing-models" in m
@@ -229,7 +237,9 @@ def test_bob_grants_several_users_and_revokes_one(app_env: Gatehouse) -> None:  
     at.run()
     widget(at, "button", "Revoke access").click()
     at.run()
-    assert "Revoked carol's access." in messages(at)
+    widget(at, "button", "Revoke carol's access").click()  # in the dialog that says what it does
+    at.run()
+    assert "Revoked carol's read only access to alpha-pricing-models (/models)." in messages(at)
     with app_env.session() as session:
         source = session.exec(select(DataSource).where(DataSource.name == "alpha-pricing-models")).one()
         holders = set(
@@ -319,7 +329,7 @@ def test_a_long_admin_queue_is_paged(app_env: Gatehouse) -> None:  # noqa: F811
 def test_bob_refuses_with_a_reason_that_alice_reads(app_env: Gatehouse) -> None:  # noqa: F811
     ask(sign_in("alice"), "alpha-pricing-models", "/reports")
     bob = go(sign_in("bob"), "pages/admin.py")
-    reason = widget(bob, "text_area", "Reason")
+    reason = widget(bob, "text_area", "Reason for refusing")
     assert reason.max_chars == 1000 and reason.help.endswith("At most 1,000 characters.")
     reason.input("Use the published extract instead.")
     widget(bob, "button", "Refuse").click()

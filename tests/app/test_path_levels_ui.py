@@ -76,6 +76,8 @@ def test_bob_lets_alice_write_drafts_beside_reading_published_and_both_enforcers
     at.run()
     widget(at, "button", "Revoke access").click()
     at.run()
-    assert "Revoked alice's read/write access to /drafts." in messages(at), messages(at)
+    widget(at, "button", "Revoke alice's access").click()  # in the dialog that says what it does
+    at.run()
+    assert "Revoked alice's read/write access to alpha-sales-analysis (/drafts)." in messages(at), messages(at)
     with as_user(app_env, "alice") as alice:
         assert not alice.can("put", SALES, "drafts/q2.csv") and alice.can("get", SALES, "published/sales_2025.csv")

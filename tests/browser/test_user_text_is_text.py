@@ -149,7 +149,9 @@ def test_every_page_shows_user_text_as_text(app_url: str, browser, moto_reset: s
     alice.get_by_role("tab", name="Manage access").click()
     choose(alice, 0, SOURCE)
     alice.get_by_role("tab", name="Archive").click()
-    looks_as_text(alice, "alice-archive", f"I want to archive {SOURCE}")
+    alice.get_by_role("button", name="Archive data source").first.click()
+    looks_as_text(alice, "alice-archive", f"Archive {SOURCE}?")  # the dialog that asks, naming it as text
+    alice.get_by_role("button", name="Cancel").first.click()
 
     bob = signed_in(browser, app_url, "bob")
     open_page(bob, "Admin")

@@ -124,7 +124,7 @@ def test_operator_adds_a_joiner_grants_lists_and_revokes(gatehouse: Gatehouse, g
         "--level",
         "read-only",
         "--path",
-        "/reports",
+        "s3://alpha-pricing-models/reports/",  # as copied from the console: its path, as on the pages
         "--until",
         ends.isoformat(),
     )
@@ -153,6 +153,10 @@ def test_operator_adds_a_joiner_grants_lists_and_revokes(gatehouse: Gatehouse, g
         (
             ("access", "grant", "alpha-pricing-models", "alice", "--level", "read-only", "--path", "reports/"),
             "must start with /",
+        ),
+        (
+            ("access", "grant", "alpha-pricing-models", "alice", "--level", "read-only", "--path", "s3://other/x"),
+            "is in other, not in alpha-pricing-models",
         ),
         (("access", "grant", "alpha-pricing-models", "erin", "--level", "admin"), "has left"),
         (

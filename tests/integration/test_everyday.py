@@ -12,11 +12,11 @@ from sqlmodel import select
 from core import actions, auth
 from core.adapters.models import AuditEvent, DataMovement, DataSource, Grant, MovementKind, Notification, User, utcnow
 from core.context import Gatehouse
-from core.domain import AccessLevel, InvalidInput, NotAllowed, NotFound, day
+from core.domain import AccessLevel, InvalidFields, InvalidInput, NotAllowed, NotFound, day
 from core.movement import FormNeeded
 from core.queries import get_user
 from core.reads import audit_trail, catalog
-from core.reads.approval import approval_effect
+from core.reads.approval import ApprovalEffect, approval_effect
 from tests.integration.test_movement import form
 
 PRICING = "alpha-pricing-models"  # bob is its admin; alice has nothing on it
@@ -64,18 +64,22 @@ def test_the_approver_reads_what_approving_does_in_aws_before_clicking(gatehouse
     alice, bob = member(gatehouse, "alice"), member(gatehouse, "bob")
     asked = actions.request_access(gatehouse, alice, PRICING, AccessLevel.READ_WRITE, "/models", NEED)
 
-    def effect(level: AccessLevel, paths: str) -> list[str]:
+    def effect(level: AccessLevel, paths: str) -> ApprovalEffect:
         return gatehouse.run(approval_effect, gatehouse.settings, bob, asked.id, level, paths, None)
 
-    assert effect(AccessLevel.READ_WRITE, "/models") == [
+    assert effect(AccessLevel.READ_WRITE, "/models").changes == [
         f"alice's role gains read and write on {PRICING}/models/*",
         f"alice's role gains the listing of models/ in {PRICING}",
     ]
-    assert effect(AccessLevel.READ_ONLY, "/models/v2") == [
+    assert effect(AccessLevel.READ_ONLY, "/models/v2").changes == [
         f"alice's role gains read on {PRICING}/models/v2/*",
         f"alice's role gains the listing of models/v2/ in {PRICING}",
     ]
-    assert effect(AccessLevel.READ_ONLY, "/reports") == ["You can grant only paths within those asked for (/models)."]
+    assert effect(AccessLevel.READ_ONLY, "/reports") == ApprovalEffect(
+        problems={
+            "paths": "You can grant only paths within those asked for (/models): remove the others or narrow them."
+        }
+    )
     with pytest.raises(NotAllowed):  # only who may decide it reads it
         gatehouse.run(approval_effect, gatehouse.settings, alice, asked.id, AccessLevel.READ_ONLY, "/models", None)
     actions.approve_request(gatehouse, bob, asked.id)
@@ -83,7 +87,7 @@ def test_the_approver_reads_what_approving_does_in_aws_before_clicking(gatehouse
     # alice reads /published already: approving /drafts adds it and leaves /published as it is
     assert gatehouse.run(
         approval_effect, gatehouse.settings, bob, second.id, AccessLevel.READ_ONLY, "/drafts", None
-    ) == [
+    ).changes == [
         "alice's role gains read on alpha-sales-analysis/drafts/*",
         "alice's role gains the listing of drafts/ in alpha-sales-analysis",
     ]
@@ -97,7 +101,10 @@ def test_the_approver_reads_what_approving_does_in_aws_before_clicking(gatehouse
         (AccessLevel.READ_ONLY, "/reports", 30),
         (AccessLevel.READ_WRITE, "/reports", None),  # more than asked
         (AccessLevel.READ_ONLY, "/models", None),  # another path
-        (AccessLevel.READ_ONLY, "/reports\n\n/reports/q1", None),  # an empty line between paths
+        (AccessLevel.READ_ONLY, "/reports\n\n/reports/q1", None),  # one path inside another
+        (AccessLevel.READ_ONLY, "\ns3://alpha-pricing-models/reports/q1\n\n", 30),  # pasted, blank lines: fine
+        (AccessLevel.READ_ONLY, "s3://alpha-sales-analysis/reports", None),  # another source's address
+        (AccessLevel.READ_WRITE, "/models", 61),  # three terms wrong: all three said
     ],
 )
 def test_the_preview_refuses_exactly_what_the_approval_refuses(
@@ -110,11 +117,11 @@ def test_the_preview_refuses_exactly_what_the_approval_refuses(
     asked = actions.request_access(gatehouse, alice, PRICING, AccessLevel.READ_ONLY, "/reports", NEED, asked_end)
     ends = utcnow().date() + timedelta(days=days) if days is not None else None
     said = gatehouse.run(approval_effect, gatehouse.settings, bob, asked.id, level, paths, ends)
-    previewed_refusal = not said[0].startswith("alice's role gains")
+    previewed_refusal = bool(said.problems)
     try:
         actions.approve_request(gatehouse, bob, asked.id, level, paths, ends)
-    except InvalidInput as error:
-        assert previewed_refusal and said == [str(error)]
+    except InvalidFields as error:
+        assert previewed_refusal and said.problems == error.problems
     else:
         assert not previewed_refusal, said
         mine = gatehouse.run(catalog.usable_sources, gatehouse.settings, alice)

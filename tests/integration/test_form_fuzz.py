@@ -71,7 +71,13 @@ USERNAMES = st.one_of(
     st.sampled_from(["alice", " Alice ", "ALICE", "carol", "erin", "bob", "nobody", "xn--ab"]),
 )
 PATH_LINES = st.one_of(
-    TEXT, st.builds(lambda rest: "/" + rest, TEXT), st.from_regex(r"/[a-z0-9_/.\-]{0,30}", fullmatch=True)
+    TEXT,
+    st.builds(lambda rest: "/" + rest, TEXT),
+    st.from_regex(r"/[a-z0-9_/.\-]{0,30}", fullmatch=True),
+    # pasted as an S3 address, of the source or of another, with the blank lines and spaces people leave
+    st.from_regex(
+        r"\s*(s3://|arn:aws:s3:::)(alpha-pricing-models|alpha-sales-analysis|)/[a-z0-9_/.]{0,20}\s*", fullmatch=True
+    ),
 )
 PATHS = st.one_of(st.none(), TEXT, st.lists(PATH_LINES, max_size=6).map("\n".join))
 NEEDS = st.one_of(TEXT, st.builds(lambda a, b: a + NEED + b, TEXT, TEXT))
@@ -164,7 +170,7 @@ def ask(gatehouse: Gatehouse, **fields: Any) -> None:
         stored = session.get(AccessRequest, asked.id)
         assert stored is not None and stored.status == RequestStatus.PENDING_ADMIN
         assert stored.source_id == session.exec(select(DataSource.id).where(DataSource.name == SOURCE)).one()
-        assert stored.paths == list(parse_paths(form["paths"]))
+        assert stored.paths == list(parse_paths(form["paths"], SOURCE))
         assert_sane_paths(stored.paths)
         assert stored.business_need == form["business_need"].strip()
         assert 20 <= len(stored.business_need) <= 2000
@@ -216,7 +222,7 @@ def grant(gatehouse: Gatehouse, **fields: Any) -> None:
             ).all()
             assert (held.level, held.paths, held.expires_on) == (
                 AccessLevel.READ_ONLY,
-                list(actions.as_paths(form["paths"])),
+                list(actions.as_paths(form["paths"], GRANTED_ON)),
                 form["expires_on"],
             )
             assert held.expires_on is None or 0 < (held.expires_on - utcnow().date()).days <= MAX_END_DAYS
@@ -299,12 +305,12 @@ def test_request_webapp_source_business_need(gatehouse: Gatehouse, need: str) ->
 @given(text=PATHS)
 def test_parse_paths(text: str | None) -> None:
     try:
-        paths = parse_paths(text)
+        paths = parse_paths(text, SOURCE)
     except InvalidInput as error:
         assert_one_sentence(error)
         return
     assert_sane_paths(paths)
-    assert (paths == ()) is (text in (None, ""))
+    assert (paths == ()) is (text is None or not text.strip())  # blank lines are dropped
 
 
 # --- add a user --------------------------------------------------------------------------------------------
@@ -447,7 +453,7 @@ def test_text_longer_than_its_limit_is_refused_in_a_sentence_that_names_the_limi
 def test_a_path_holding_a_control_character_is_refused(control: str) -> None:
     """The rule says no control character; Unicode's control characters include C1 (U+0080 to U+009F)."""
     with pytest.raises(InvalidInput, match="control character"):
-        parse_paths(f"/reports{control}x")
+        parse_paths(f"/reports{control}x", SOURCE)
 
 
 # --- inputs only PostgreSQL refuses: NUL characters, text longer than its column -------------------------------

@@ -24,35 +24,72 @@ from core.domain import (
     validate_username,
 )
 
+BUCKET = "alpha-pricing-models"
+
+
+def paths(text: str | None) -> tuple[str, ...]:
+    return parse_paths(text, BUCKET)
+
 
 class TestPaths:
     def test_empty_field_means_whole_bucket(self) -> None:
-        assert parse_paths("") == ()
-        assert parse_paths(None) == ()
+        assert paths("") == ()
+        assert paths(None) == ()
 
     def test_one_path_a_line(self) -> None:
-        assert parse_paths("/folder-one\n/folder-two") == ("/folder-one", "/folder-two")
+        assert paths("/folder-one\n/folder-two") == ("/folder-one", "/folder-two")
 
     def test_windows_line_endings_and_surrounding_spaces_are_tolerated(self) -> None:
-        assert parse_paths(" /a\r\n/b/c ") == ("/a", "/b/c")
+        assert paths(" /a\r\n/b/c ") == ("/a", "/b/c")
 
-    def test_a_newline_after_the_last_path_means_nothing_and_never_the_whole_bucket(self) -> None:
-        assert parse_paths("/folder-one\n/folder-two\n") == ("/folder-one", "/folder-two")
-        assert parse_paths("/folder-one\n\n  \n") == ("/folder-one",)
+    def test_blank_lines_anywhere_are_a_slip_and_are_dropped(self) -> None:
+        assert paths("/folder-one\n/folder-two\n") == ("/folder-one", "/folder-two")
+        assert paths("\n/folder-one\n\n  \n\t\n/folder-two\n\n") == ("/folder-one", "/folder-two")
+        assert paths("\n  \n") == ()  # a field that looks empty is what an empty field means: the whole bucket
+
+    def test_a_mistake_after_a_blank_line_names_the_line_the_person_sees(self) -> None:
+        with pytest.raises(InvalidInput, match=r"^Line 3 \(models\) must start with /"):
+            paths("/a\n\nmodels")
 
     def test_a_folder_written_with_its_slash_is_the_folder_and_the_hint_is_what_the_rule_takes(self) -> None:
-        assert parse_paths("/models/") == ("/models",)
+        assert paths("/models/") == ("/models",)
         with pytest.raises(InvalidInput, match=r"for example /models\.$") as refused:
-            parse_paths("models/")
-        assert parse_paths(str(refused.value).rsplit("for example ", 1)[1].rstrip(".")) == ("/models",)
+            paths("models/")
+        assert paths(str(refused.value).rsplit("for example ", 1)[1].rstrip(".")) == ("/models",)
 
-    def test_an_empty_line_in_the_middle_names_its_line(self) -> None:
-        with pytest.raises(InvalidInput, match="on line 2"):
-            parse_paths("/a\n\n/b")
+    @pytest.mark.parametrize(
+        "pasted",
+        [
+            f"s3://{BUCKET}/models",
+            f"s3://{BUCKET}/models/",
+            f"S3://{BUCKET}/models",
+            f"  s3://{BUCKET}/models  ",
+            f"arn:aws:s3:::{BUCKET}/models",
+            f"arn:aws-us-gov:s3:::{BUCKET}/models/",
+        ],
+    )
+    def test_an_s3_address_of_this_source_is_its_path(self, pasted: str) -> None:
+        assert paths(pasted) == ("/models",)
+        assert paths(f"/reports\n{pasted}") == ("/reports", "/models")
 
-    def test_only_blank_lines_is_not_silently_whole_bucket(self) -> None:
-        with pytest.raises(InvalidInput, match="only blank lines"):
-            parse_paths("\n  \n")
+    def test_an_s3_address_of_the_bucket_itself_is_the_whole_bucket_said_as_such(self) -> None:
+        for pasted in (f"s3://{BUCKET}", f"s3://{BUCKET}/"):
+            with pytest.raises(InvalidInput, match="is the whole bucket: leave the paths field empty instead"):
+                paths(pasted)
+
+    def test_an_s3_address_of_another_source_names_both(self) -> None:
+        with pytest.raises(InvalidInput) as refused:
+            paths("/reports\ns3://alpha-sales-analysis/published")
+        assert str(refused.value) == (
+            "Line 2 (s3://alpha-sales-analysis/published) is in alpha-sales-analysis, not in alpha-pricing-models: "
+            "give folders of alpha-pricing-models here, for example /published."
+        )
+
+    def test_an_s3_address_is_checked_as_any_path_and_said_as_typed(self) -> None:
+        with pytest.raises(InvalidInput, match=r"^Line 1 \(s3://alpha-pricing-models/a/\*\) holds \*"):
+            paths(f"s3://{BUCKET}/a/*")
+        with pytest.raises(InvalidInput, match="listed twice"):
+            paths(f"/models\ns3://{BUCKET}/models")
 
     @pytest.mark.parametrize(
         ("text", "message"),
@@ -75,32 +112,60 @@ class TestPaths:
     )
     def test_each_mistake_gets_its_own_sentence(self, text: str, message: str) -> None:
         with pytest.raises(InvalidInput, match=message):
-            parse_paths(text)
+            paths(text)
 
     def test_a_list_of_paths_and_each_path_have_a_limit_named_in_the_sentence(self) -> None:
-        assert len(parse_paths("\n".join(f"/p{n}" for n in range(MAX_PATHS)))) == MAX_PATHS
+        assert len(paths("\n".join(f"/p{n}" for n in range(MAX_PATHS)))) == MAX_PATHS
+        assert len(paths("\n\n".join(f"/p{n}" for n in range(MAX_PATHS)))) == MAX_PATHS  # blank lines are no paths
         with pytest.raises(InvalidInput, match=r"^There are 51 paths: give at most 50\.$"):
-            parse_paths("\n".join(f"/p{n}" for n in range(MAX_PATHS + 1)))
-        assert parse_paths("/" + "a" * (MAX_PATH_BYTES - 1)) == ("/" + "a" * (MAX_PATH_BYTES - 1),)
+            paths("\n".join(f"/p{n}" for n in range(MAX_PATHS + 1)))
+        assert paths("/" + "a" * (MAX_PATH_BYTES - 1)) == ("/" + "a" * (MAX_PATH_BYTES - 1),)
         with pytest.raises(InvalidInput, match=r"is 513 bytes long: a path may be 512 bytes at most\.$"):
-            parse_paths("/" + "a" * MAX_PATH_BYTES)
+            paths("/" + "a" * MAX_PATH_BYTES)
         with pytest.raises(InvalidInput, match=r"is 514 bytes long"):  # S3 counts bytes: é is two
-            parse_paths("/" + "é" * 256 + "a")
+            paths("/" + "é" * 256 + "a")
         # The form's field holds the longest list the rule takes, each path on its line
         longest = "\n".join(f"/{n:02d}" + "a" * (MAX_PATH_BYTES - 3) for n in range(MAX_PATHS))
-        assert len(longest) <= MAX_PATHS_TEXT and len(parse_paths(longest)) == MAX_PATHS
+        assert len(longest) <= MAX_PATHS_TEXT and len(paths(longest)) == MAX_PATHS
 
     @given(st.text(max_size=200))
     def test_any_input_is_either_valid_paths_or_one_clear_sentence(self, text: str) -> None:
         try:
-            paths = parse_paths(text)
+            parsed = paths(text)
         except InvalidInput as error:
             message = str(error)
             assert message and "\n" not in message and message.endswith(".")
         else:
-            for path in paths:
+            for path in parsed:
                 assert path.startswith("/") and not path.endswith("/") and "*" not in path
                 assert not set(path) & set("[]()!<>\u202e")  # nothing Markdown, HTML or a bidi override needs
+
+    @given(
+        st.lists(st.from_regex(r"/[a-z0-9][a-z0-9_-]{0,12}(/[a-z0-9_-]{1,8}){0,2}", fullmatch=True), max_size=8),
+        st.lists(st.sampled_from(["", " ", "\t", "  "]), min_size=9, max_size=9),
+        st.lists(st.sampled_from(["{p}", "{p}/", f"s3://{BUCKET}{{p}}", f"arn:aws:s3:::{BUCKET}{{p}}/"]), min_size=8),
+    )
+    def test_blank_lines_and_s3_addresses_of_this_source_change_nothing(
+        self, folders: list[str], blanks: list[str], forms: list[str]
+    ) -> None:
+        """However the same paths are written (blank lines between them, each as a path or an address of this
+        source), they are the same paths, or the same sentence."""
+        plain = "\n".join(folders)
+        written = (
+            "\n".join(
+                blank + "\n" + form.format(p=folder)
+                for folder, blank, form in zip(folders, blanks, forms, strict=False)
+            )
+            + "\n"
+            + blanks[-1]
+        )
+        try:
+            expected: tuple[str, ...] | str = paths(plain)
+        except InvalidInput:  # a folder listed twice, or inside another: refused either way
+            with pytest.raises(InvalidInput):
+                paths(written)
+            return
+        assert paths(written) == expected
 
 
 class TestBucketNames:

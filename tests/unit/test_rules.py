@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core import rules
-from core.domain import MAX_END_DAYS, AccessLevel, RequestStatus, UserStatus, day, path_covers
+from core.domain import MAX_END_DAYS, AccessLevel, InvalidFields, RequestStatus, UserStatus, day, path_covers
 
 TODAY = date(2026, 12, 2)
 
@@ -121,11 +121,32 @@ def test_access_held_covers_what_is_asked_only_at_a_level_and_paths_as_wide(aske
 
 
 def test_an_approver_grants_no_more_than_was_asked() -> None:
+    assert rules.check_level_no_more_than_asked(AccessLevel.READ_WRITE, AccessLevel.READ_ONLY).allowed
+    assert not rules.check_level_no_more_than_asked(AccessLevel.READ_WRITE, AccessLevel.ADMIN).allowed
     asked = (AccessLevel.READ_WRITE, ("/a",))
-    assert rules.check_no_more_than_asked(*asked, AccessLevel.READ_ONLY, ("/a/b",)).allowed
-    assert not rules.check_no_more_than_asked(*asked, AccessLevel.ADMIN, ("/a",)).allowed
-    assert not rules.check_no_more_than_asked(*asked, AccessLevel.READ_ONLY, ()).allowed  # the whole bucket
-    assert not rules.check_no_more_than_asked(*asked, AccessLevel.READ_ONLY, ("/ab",)).allowed
+    assert rules.check_paths_within_asked(*asked, ("/a/b",)).allowed
+    assert not rules.check_paths_within_asked(*asked, ()).allowed  # the whole bucket
+    assert not rules.check_paths_within_asked(*asked, ("/ab",)).allowed
+    assert rules.check_paths_within_asked(AccessLevel.READ_ONLY, (), ("/ab",)).allowed  # the whole bucket was asked
+
+
+def test_an_approval_refuses_every_term_that_is_more_than_asked_each_beside_its_field() -> None:
+    today = date(2027, 1, 1)
+    asked = (AccessLevel.READ_ONLY, ("/reports",), date(2027, 3, 31))
+    with pytest.raises(InvalidFields) as refused:
+        rules.approval_terms(
+            *asked, AccessLevel.ADMIN, "/models", date(2028, 1, 31), bucket="alpha-pricing-models", today=today
+        )
+    assert refused.value.problems == {
+        "level": "You can grant read only at most: that is what was asked for.",
+        "paths": "You can grant only paths within those asked for (/reports): remove the others or narrow them.",
+        "until": "The request asks for access until 31 March 2027: you can end it sooner, never later.",
+    }
+    assert str(refused.value).startswith("You can grant read only at most")  # the CLI reads them all, in order
+    granted = rules.approval_terms(
+        *asked, None, "\ns3://alpha-pricing-models/reports/q1\n", None, bucket="alpha-pricing-models", today=today
+    )
+    assert granted == (AccessLevel.READ_ONLY, ("/reports/q1",), date(2027, 3, 31))
 
 
 def test_who_may_hold_administer_and_own_sources() -> None:
