@@ -14,28 +14,14 @@ from typing import Any
 
 from pydantic import ValidationError
 from scim2_models import (
-    AuthenticationScheme,
-    Bulk,
-    ChangePassword,
     Context,
-    Email,
-    EnterpriseUser,
     Error,
-    ETag,
-    Filter,
     ListResponse,
-    Manager,
-    Meta,
-    Name,
-    Patch,
     PatchOp,
     ResourceType,
     Schema,
     SCIMException,
-    ScimPolicy,
     SearchRequest,
-    ServiceProviderConfig,
-    Sort,
     User,
 )
 from scim2_models.path.expressions import AttrPath, CompareOperator, Comparison
@@ -47,7 +33,6 @@ from starlette.routing import Route, Router
 
 from core.actions.provision_user import (
     AlreadyMember,
-    Provisioned,
     Unchangeable,
     deprovision,
     provision_user,
@@ -58,29 +43,15 @@ from core.actions.scim_token import authenticate
 from core.actor import identity_provider
 from core.adapters.models import User as Member
 from core.context import Gatehouse
-from core.domain import GatehouseError, InvalidInput, NotFound, shown
+from core.domain import GatehouseError, InvalidInput, NotFound
+from core.service import scim_schema
+from core.service.scim_payloads import POLICY, Resource, ScimError, as_full, as_resource, lenient, lenient_patch, wanted
+from core.service.scim_schema import MAX_RESULTS, KeptMember
 
 log = logging.getLogger("gatehouse.scim")
 
-Resource = User[EnterpriseUser]
 SCIM_JSON = "application/scim+json"
-MAX_RESULTS = 200  # a page of users at most; the identity provider asks for the next with startIndex
 MAX_BODY_BYTES = 100_000  # a user is a few hundred bytes: anything bigger is not one
-# Read as real identity providers write (each a departure from the RFCs some provider is known for): attributes
-# Gatehouse keeps no place for are dropped, Entra ID's `remove` with a `value` selects what to remove, and a
-# `replace` of `emails[type eq "work"].value` on a member with no such email adds it.
-POLICY = ScimPolicy(
-    unknown=ScimPolicy.Unknown.ignore,
-    remove_value_as_filter=ScimPolicy.RemoveValue.apply,
-    unmatched_path_filter=ScimPolicy.UnmatchedPathFilter.create,
-)
-GUEST = "guest"  # Entra ID's userType for someone from outside the organisation
-
-
-class ScimError(Exception):
-    def __init__(self, status: int, detail: str, scim_type: str | None = None) -> None:
-        super().__init__(detail)
-        self.status, self.detail, self.scim_type = status, detail, scim_type
 
 
 def router() -> Router:
@@ -88,17 +59,29 @@ def router() -> Router:
         routes=[
             Route("/Users", _scim(list_users), methods=["GET"]),
             Route("/Users", _scim(create_user), methods=["POST"]),
+            Route("/Users", _scim(_only("GET", "POST")), methods=["PUT", "PATCH", "DELETE"]),
+            Route("/Users/.search", _scim(search_users), methods=["POST"]),
+            Route("/.search", _scim(search_users), methods=["POST"]),  # every resource type: users are all there is
             Route("/Users/{member_id}", _scim(get_user), methods=["GET"]),
             Route("/Users/{member_id}", _scim(replace_user), methods=["PUT"]),
             Route("/Users/{member_id}", _scim(patch_user), methods=["PATCH"]),
             Route("/Users/{member_id}", _scim(delete_user), methods=["DELETE"]),
-            Route("/ServiceProviderConfig", _scim(service_provider_config), methods=["GET"]),
-            Route("/ResourceTypes", _scim(resource_types), methods=["GET"]),
-            Route("/ResourceTypes/{name}", _scim(resource_type), methods=["GET"]),
-            Route("/Schemas", _scim(schemas), methods=["GET"]),
-            Route("/Schemas/{uri}", _scim(schema), methods=["GET"]),
+            Route("/Users/{member_id}", _scim(_only("GET", "PUT", "PATCH", "DELETE")), methods=["POST"]),
+            *_read_only("/ServiceProviderConfig", service_provider_config),
+            *_read_only("/ResourceTypes", resource_types),
+            *_read_only("/ResourceTypes/{name}", resource_type),
+            *_read_only("/Schemas", schemas),
+            *_read_only("/Schemas/{uri:path}", schema),
+            Route("/{anything:path}", _scim(nowhere), methods=[*WRITES, "GET"]),
         ]
     )
+
+
+WRITES = ["POST", "PUT", "PATCH", "DELETE"]
+
+
+def _read_only(path: str, handler: Handler) -> list[Route]:
+    return [Route(path, _scim(handler), methods=["GET"]), Route(path, _scim(_only("GET")), methods=WRITES)]
 
 
 # --- the envelope: authentication, errors --------------------------------------------------------------------
@@ -186,56 +169,6 @@ async def _payload(request: Request) -> dict[str, Any]:
 # --- Users -----------------------------------------------------------------------------------------------------
 
 
-def as_resource(member: Member, base: str) -> Resource:
-    resource = Resource(
-        id=str(member.id),
-        user_name=member.username,
-        external_id=member.external_id,
-        display_name=member.display_name or member.username,
-        name=Name(formatted=member.display_name or member.username),
-        emails=[Email(value=member.email, type="work", primary=True)] if member.email else None,
-        active=member.is_active,
-        user_type="Guest" if member.is_external else "Member",
-        meta=Meta(
-            resource_type="User",
-            created=member.created_at,
-            last_modified=member.created_at,
-            location=f"{base}/Users/{member.id}",
-        ),
-    )
-    if member.line_manager_id is not None:
-        resource[EnterpriseUser] = EnterpriseUser(manager=Manager(value=str(member.line_manager_id)))
-    return resource
-
-
-def wanted(resource: Resource) -> Provisioned:
-    """What the identity provider says the member is, in Gatehouse's words."""
-    if not resource.user_name:
-        raise ScimError(400, "A user needs a userName.", "invalidValue")
-    emails = resource.emails or []
-    email = next((e.value for e in emails if e.primary and e.value), None) or next(
-        (e.value for e in emails if e.value), None
-    )
-    if not email:
-        raise ScimError(400, "A user needs an email address in emails.", "invalidValue")
-    name = resource.name
-    from_parts = " ".join(p for p in (name.given_name, name.family_name) if p) if name else ""
-    display_name = resource.display_name or (name.formatted if name else None) or from_parts
-    extension = resource[EnterpriseUser]
-    manager = extension.manager.value if extension is not None and extension.manager is not None else None
-    if manager is not None and not str(manager).isdigit():
-        raise ScimError(400, f"The manager {shown(str(manager), 40)!r} is no platform member's id.", "invalidValue")
-    return Provisioned(
-        username=resource.user_name,
-        email=str(email),
-        display_name=display_name or "",
-        external_id=resource.external_id,
-        active=resource.active is not False,
-        external=(resource.user_type or "").lower() == GUEST,
-        manager_id=int(manager) if manager is not None else None,
-    )
-
-
 def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/") + request.scope.get("root_path", "")
 
@@ -247,26 +180,35 @@ def _member_id(request: Request) -> int:
     return int(text)
 
 
-def _dump(resource: Resource, ctx: Context, request: Request | None = None) -> dict[str, Any]:
+def _dump(resource: KeptMember, ctx: Context, request: Request | None = None) -> dict[str, Any]:
     params = _response_parameters(request) if request is not None else None
     return resource.model_dump(scim_ctx=ctx, response_parameters=params, scim_policy=POLICY)
 
 
-def _response_parameters(request: Request) -> SearchRequest[Resource] | None:
+def _response_parameters(request: Request) -> SearchRequest[KeptMember] | None:
     query = {k: v for k, v in request.query_params.items() if k in ("attributes", "excludedAttributes")}
-    return SearchRequest[Resource].model_validate(query) if query else None
+    return SearchRequest[KeptMember].model_validate(query, scim_policy=POLICY) if query else None
 
 
 async def list_users(request: Request, gatehouse: Gatehouse, actor: Member) -> Response:
+    return await _search(request, gatehouse, dict(request.query_params))
+
+
+async def search_users(request: Request, gatehouse: Gatehouse, actor: Member) -> Response:
+    """POST /Users/.search: the same query, in a SearchRequest body (RFC 7644 §3.4.3)."""
+    return await _search(request, gatehouse, await _payload(request))
+
+
+async def _search(request: Request, gatehouse: Gatehouse, asked: dict[str, Any]) -> Response:
     query = {
         k: v
-        for k, v in request.query_params.items()
+        for k, v in asked.items()
         if k in ("filter", "startIndex", "count", "attributes", "excludedAttributes", "sortBy", "sortOrder")
     }
     if "sortBy" in query:
         raise ScimError(400, "Gatehouse does not sort users: leave sortBy out.", "invalidValue")
     try:
-        search = SearchRequest[Resource].model_validate(query, scim_policy=POLICY)
+        search = SearchRequest[KeptMember].model_validate(query, scim_policy=POLICY)
     except ValidationError as error:
         scim_type = "invalidFilter" if any(e["loc"][:1] == ("filter",) for e in error.errors()) else "invalidValue"
         raise ScimError(400, _validation_sentence(error), scim_type) from None
@@ -274,15 +216,15 @@ async def list_users(request: Request, gatehouse: Gatehouse, actor: Member) -> R
     count = min(MAX_RESULTS if search.count is None else max(search.count, 0), MAX_RESULTS)
     base = _base(request)
     total, page = await run_in_threadpool(_find, gatehouse, search, start, count, base)
-    listed = ListResponse[Resource](
+    listed = ListResponse[KeptMember](
         total_results=total, start_index=start, items_per_page=len(page), resources=page or None
     )
     return _ok(listed.model_dump(scim_ctx=Context.SEARCH_RESPONSE, response_parameters=search, scim_policy=POLICY))
 
 
 def _find(
-    gatehouse: Gatehouse, search: SearchRequest[Resource], start: int, count: int, base: str
-) -> tuple[int, list[Resource]]:
+    gatehouse: Gatehouse, search: SearchRequest[KeptMember], start: int, count: int, base: str
+) -> tuple[int, list[KeptMember]]:
     """Users as the filter asks, a page of them. The filters identity providers send to match a member (userName,
     externalId or id, eq) are answered by the database; any other is evaluated on each user."""
     seen = col(Member.scim_deleted_at).is_(None)
@@ -319,7 +261,9 @@ def _indexed(node: object) -> Any:
 
 async def create_user(request: Request, gatehouse: Gatehouse, actor: Member) -> Response:
     resource = Resource.model_validate(
-        await _payload(request), scim_ctx=Context.RESOURCE_CREATION_REQUEST, scim_policy=POLICY
+        lenient(await _payload(request), _base(request)),
+        scim_ctx=Context.RESOURCE_CREATION_REQUEST,
+        scim_policy=POLICY,
     )
     member = await run_in_threadpool(provision_user, gatehouse, actor, wanted(resource))
     created = as_resource(member, _base(request))
@@ -336,7 +280,9 @@ async def replace_user(request: Request, gatehouse: Gatehouse, actor: Member) ->
     """Okta's and Entra's PUT: the whole user, as the identity provider has them now."""
     member_id = _member_id(request)
     resource = Resource.model_validate(
-        await _payload(request), scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST, scim_policy=POLICY
+        lenient(await _payload(request), _base(request)),
+        scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST,
+        scim_policy=POLICY,
     )
     member = await run_in_threadpool(update_member, gatehouse, actor, member_id, wanted(resource))
     return _ok(_dump(as_resource(member, _base(request)), Context.RESOURCE_REPLACEMENT_RESPONSE, request))
@@ -346,28 +292,14 @@ async def patch_user(request: Request, gatehouse: Gatehouse, actor: Member) -> R
     """The operations are applied to the user as Gatehouse has them, and the result is handled as a PUT of it."""
     member_id = _member_id(request)
     patch = PatchOp[Resource].model_validate(
-        _strings_as_booleans(await _payload(request)), scim_ctx=Context.RESOURCE_PATCH_REQUEST, scim_policy=POLICY
+        lenient_patch(await _payload(request), _base(request)),
+        scim_ctx=Context.RESOURCE_PATCH_REQUEST,
+        scim_policy=POLICY,
     )
-    current = as_resource(await run_in_threadpool(provisioned_member, gatehouse, member_id), _base(request))
+    current = as_full(await run_in_threadpool(provisioned_member, gatehouse, member_id), _base(request))
     patch.patch(current, scim_policy=POLICY)
     member = await run_in_threadpool(update_member, gatehouse, actor, member_id, wanted(current))
     return _ok(_dump(as_resource(member, _base(request)), Context.RESOURCE_PATCH_RESPONSE, request))
-
-
-def _strings_as_booleans(payload: dict[str, Any]) -> dict[str, Any]:
-    """Entra ID sends `active` as the string "True" or "False", with a path or inside a path-less value."""
-
-    def fixed(value: Any) -> Any:
-        return {"true": True, "false": False}.get(value.lower(), value) if isinstance(value, str) else value
-
-    for operation in payload.get("Operations") or []:
-        if not isinstance(operation, dict):
-            continue
-        if str(operation.get("path", "")).lower() == "active":
-            operation["value"] = fixed(operation.get("value"))
-        elif isinstance(operation.get("value"), dict):
-            operation["value"] = {k: fixed(v) if k.lower() == "active" else v for k, v in operation["value"].items()}
-    return payload
 
 
 async def delete_user(request: Request, gatehouse: Gatehouse, actor: Member) -> Response:
@@ -375,76 +307,45 @@ async def delete_user(request: Request, gatehouse: Gatehouse, actor: Member) -> 
     return Response(status_code=204)
 
 
-# --- discovery: what this service supports, truthfully ---------------------------------------------------------
-
-
-def _config() -> ServiceProviderConfig:
-    return ServiceProviderConfig(
-        documentation_uri=None,
-        patch=Patch(supported=True),
-        bulk=Bulk(supported=False, max_operations=0, max_payload_size=0),
-        filter=Filter(supported=True, max_results=MAX_RESULTS),
-        change_password=ChangePassword(supported=False),
-        sort=Sort(supported=False),
-        etag=ETag(supported=False),
-        authentication_schemes=[
-            AuthenticationScheme(
-                type="oauthbearertoken",
-                name="Bearer token",
-                description="A token the platform team makes with `gatehouse scim token create NAME`.",
-                primary=True,
-            )
-        ],
-        meta=Meta(resource_type="ServiceProviderConfig"),
-    )
-
-
-def _user_type() -> ResourceType:
-    return ResourceType.from_resource(Resource)
+# --- discovery: what this service supports, truthfully (core/service/scim_schema.py) ---------------------------
 
 
 async def service_provider_config(request: Request, gatehouse: Gatehouse, actor: Member) -> Response:
-    config = _config()
-    config.meta = Meta(resource_type="ServiceProviderConfig", location=f"{_base(request)}/ServiceProviderConfig")
-    return _ok(config.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE))
-
-
-def _located_type(request: Request) -> ResourceType:
-    user_type = _user_type()
-    user_type.meta = Meta(resource_type="ResourceType", location=f"{_base(request)}/ResourceTypes/{user_type.id}")
-    return user_type
+    return _ok(scim_schema.config(_base(request)).model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE))
 
 
 async def resource_types(request: Request, gatehouse: Gatehouse, actor: Member) -> Response:
-    types = [_located_type(request)]
-    listed = ListResponse[ResourceType](
-        total_results=len(types), start_index=1, items_per_page=len(types), resources=types
-    )
+    types = [scim_schema.user_type(_base(request))]
+    listed = ListResponse[ResourceType](total_results=1, start_index=1, items_per_page=1, resources=types)
     return _ok(listed.model_dump(scim_ctx=Context.SEARCH_RESPONSE))
 
 
 async def resource_type(request: Request, gatehouse: Gatehouse, actor: Member) -> Response:
-    user_type = _located_type(request)
+    user_type = scim_schema.user_type(_base(request))
     if request.path_params["name"] not in (user_type.id, user_type.name):
         raise ScimError(404, "There is no such resource type: Gatehouse serves User.")
     return _ok(user_type.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE))
 
 
-def _schemas(request: Request) -> list[Any]:
-    found = [User.to_schema(), EnterpriseUser.to_schema()]
-    for one in found:
-        one.meta = Meta(resource_type="Schema", location=f"{_base(request)}/Schemas/{one.id}")
-    return found
-
-
 async def schemas(request: Request, gatehouse: Gatehouse, actor: Member) -> Response:
-    found = _schemas(request)
+    found = scim_schema.schemas(_base(request))
     listed = ListResponse[Schema](total_results=len(found), start_index=1, items_per_page=len(found), resources=found)
     return _ok(listed.model_dump(scim_ctx=Context.SEARCH_RESPONSE))
 
 
 async def schema(request: Request, gatehouse: Gatehouse, actor: Member) -> Response:
-    for one in _schemas(request):
+    for one in scim_schema.schemas(_base(request)):
         if one.id == request.path_params["uri"]:
             return _ok(one.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE))
     raise ScimError(404, "There is no such schema: Gatehouse serves the core User and the enterprise extension.")
+
+
+async def nowhere(request: Request, gatehouse: Gatehouse, actor: Member) -> Response:
+    raise ScimError(404, "There is nothing at this address: Gatehouse serves Users and the discovery endpoints.")
+
+
+def _only(*methods: str) -> Handler:
+    async def refuse(request: Request, gatehouse: Gatehouse, actor: Member) -> Response:
+        raise ScimError(405, f"This address answers {' and '.join(methods)} only.")
+
+    return refuse
