@@ -6,9 +6,11 @@ import pandas as pd
 import streamlit as st
 
 from core import actions
+from core.actions import scim_token
 from core.actions.sign_in_link import SignInLink, way_in
-from core.adapters.models import utcnow
+from core.adapters.models import User, utcnow
 from core.config import Settings
+from core.context import Gatehouse
 from core.domain import MAX_REASON, GatehouseError
 from core.reads import audit_trail, join_requests, platform, queues
 from pages import cached, decisions, reviews_view, running, signin, widgets
@@ -17,6 +19,8 @@ from pages.markup import bold, literal, table
 QUEUE_PAGE = 10  # cards a page: each holds a form, and Streamlit slows with many keyed widgets
 AUDIT_PAGE = 50  # events a page of the audit trail, newest first
 SIGN_IN_LINK = "sign-in-link-shown"  # a link just made, shown once
+SCIM_TOKEN = "scim-token-shown"  # a SCIM token just made, shown once
+REVOKED = "The token is revoked: whoever presents it is refused from now on."
 
 gh = running.gatehouse()
 actor = signin.actor()
@@ -36,6 +40,36 @@ st.title("Platform")
 widgets.flash()
 if shown_link := st.session_state.pop(SIGN_IN_LINK, None):
     st.code(shown_link, language=None, wrap_lines=True)
+if shown_token := st.session_state.pop(SCIM_TOKEN, None):
+    st.code(shown_token, language=None)
+
+
+def scim_tokens(gh: Gatehouse, me: User) -> None:
+    """The identity provider's SCIM tokens (`gatehouse serve`): each with its last use; a new one shown this once."""
+    with st.expander("SCIM tokens: your identity provider adds, changes and removes members"):
+        tokens = scim_token.list_tokens(gh, me)
+        if tokens:
+            used = [widgets.moment(t.last_used_at) if t.last_used_at else "never" for t in tokens]
+            st.markdown(
+                table(
+                    ["Token", "Made by", "Last used"],
+                    [(t.name, t.created_by, u) for t, u in zip(tokens, used, strict=True)],
+                )
+            )
+        with st.form("scim-token", clear_on_submit=True):
+            name = st.text_input("Token name", placeholder="entra")
+            made, revoked = st.columns(2)
+            if made.form_submit_button("Make a token"):
+                widgets.act(gh, lambda: scim_token.create_token(gh, me, name), made_token)
+            if revoked.form_submit_button("Revoke it"):
+                widgets.act(gh, lambda: scim_token.revoke_token(gh, me, name), lambda _: REVOKED)
+
+
+def made_token(token: str) -> str:
+    st.session_state[SCIM_TOKEN] = token  # shown once, after the message, as code (copied whole)
+    return "Give this token to your identity provider now: it is shown this once."
+
+
 requests_tab, webapp_tab, users_tab, sources_tab, aws_tab, audit_tab, reviews_tab = st.tabs(
     ["Requests", "Webapp sources", "Users", "Data sources", "AWS sync", "Audit trail", "Reviews"],
     key="platform-tab",
@@ -244,12 +278,14 @@ if users_tab.open:
                     "Platform team": [u.platform_admin for u in found.items],
                     "External": [u.external for u in found.items],
                     "Status": [u.ended.sentence() if u.ended else "active" for u in found.items],
+                    "Managed by": ["identity provider" if u.from_identity_provider else "" for u in found.items],
                 }
             ),
             hide_index=True,
             width="stretch",
             key="platform-users",
         )
+        scim_tokens(gh, me)
 
 if sources_tab.open:
     with sources_tab:

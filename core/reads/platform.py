@@ -25,6 +25,7 @@ class UserRow:
     platform_admin: bool
     external: bool
     ended: EndedByLeaving | None  # they have left: every grant of theirs is revoked
+    from_identity_provider: bool = False  # the identity provider manages them (SCIM), not the platform team
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ def users(session: Session, actor: User, search: str = "", offset: int = 0, limi
             u.is_platform_admin,
             u.is_external,
             ended_by_leaving(u.status, u.left_at, by),
+            u.scim_managed,
         )
         for u, m, by in rows
     ]

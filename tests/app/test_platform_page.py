@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from core import audit
-from core.adapters.models import DataSource
+from core.adapters.models import DataSource, User
 from core.context import Gatehouse
 from tests.app.test_journeys import NEED, go, messages, open_tab, widget
 from tests.app.test_sign_in import app_env, sign_in  # noqa: F401  (fixture)
@@ -73,3 +73,31 @@ def test_a_row_of_the_trail_opens_its_event_in_full_as_text(app_env: Gatehouse) 
     shown = [t.value for t in at.text]
     assert long_summary in shown  # the whole summary, as plain text
     assert any(t.endswith(" UTC · test.step · by erin · about alice") for t in shown)  # when, what, who, whom
+
+
+def test_dave_makes_a_scim_token_sees_it_once_and_revokes_it(app_env: Gatehouse) -> None:  # noqa: F811
+    dave = go(sign_in("dave"), "pages/platform.py", "Users")
+    widget(dave, "text_input", "Token name").input("entra")
+    widget(dave, "button", "Make a token").click()
+    dave.run()
+    assert "Give this token to your identity provider now: it is shown this once." in messages(dave)
+    (shown,) = [c.value for c in dave.code]
+    assert len(shown) >= 32
+    assert "| entra | dave | never |" in "\n".join(m.value for m in dave.markdown)
+    dave.run()  # shown once: gone at the next run
+    assert shown not in [c.value for c in dave.code]
+    widget(dave, "text_input", "Token name").input("entra")
+    widget(dave, "button", "Revoke it").click()
+    dave.run()
+    assert "The token is revoked: whoever presents it is refused from now on." in messages(dave)
+    assert "| entra |" not in "\n".join(m.value for m in dave.markdown)
+
+
+def test_members_the_identity_provider_manages_say_so(app_env: Gatehouse) -> None:  # noqa: F811
+    with app_env.session() as session:
+        frank = User(username="frank", email="frank@example.org", scim_managed=True)
+        session.add(frank)
+    dave = go(sign_in("dave"), "pages/platform.py", "Users")
+    users = dave.dataframe[-1].value
+    managed = dict(zip(users["Username"], users["Managed by"], strict=True))
+    assert (managed["frank"], managed["alice"]) == ("identity provider", "")
