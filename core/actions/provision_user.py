@@ -46,7 +46,7 @@ class Provisioned:
     email: str
     display_name: str = ""
     external_id: str | None = None
-    active: bool = True
+    active: bool | None = None  # None: as they are (a new member is active); false: a leaver
     external: bool = False  # Entra's userType "Guest"
     manager_id: int | None = None  # the manager's id, as the identity provider learnt it from Gatehouse
 
@@ -85,7 +85,7 @@ def provision_user(gatehouse: Gatehouse, actor: User, wanted: Provisioned) -> Us
             if session.exec(select(User.id).where(User.username == name)).first() is not None:
                 raise AlreadyMember(f"There is already a platform member called {name}.") from None
         raise
-    if not wanted.active or (manager is not None and not manager.is_active):
+    if wanted.active is False or (manager is not None and not manager.is_active):
         return update_member(gatehouse, actor, joiner.user.id or 0, wanted)  # a leaver already, or their manager
     return provisioned_member(gatehouse, joiner.user.id or 0)
 
@@ -124,7 +124,8 @@ def update_member(gatehouse: Gatehouse, actor: User, member_id: int, wanted: Pro
                 before=before,
                 after=after,
             )
-        leaving, returning = user.is_active and not wanted.active, not user.is_active and wanted.active
+        leaving = user.is_active and wanted.active is False
+        returning = not user.is_active and wanted.active is True
         username = user.username
     if leaving:
         mark_left(gatehouse, actor, username)

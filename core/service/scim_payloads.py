@@ -83,7 +83,7 @@ def wanted(resource: Resource) -> Provisioned:
         email=str(email),
         display_name=display_name or "",
         external_id=resource.external_id,
-        active=resource.active is not False,
+        active=resource.active,  # left out of a PUT: as they are (never a leaver made active by omission)
         external=(resource.user_type or "").lower() == GUEST.lower(),
         manager_id=int(manager) if manager is not None else None,
     )

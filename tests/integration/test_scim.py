@@ -232,9 +232,10 @@ def test_retries_change_nothing_twice(gatehouse: Gatehouse, scim: TestClient) ->
     assert scim.patch(f"Users/{gina}", json=off).status_code == 200
     assert scim.patch(f"Users/{gina}", json=off).status_code == 200
     assert len(_events(gatehouse, "user-left", "gina")) == 1
-    same = _user("gina", displayName="Gina")
+    same = _user("gina", displayName="Gina")  # no `active`: she stays as she is, a leaver
     assert scim.put(f"Users/{gina}", json=same).is_success and scim.put(f"Users/{gina}", json=same).is_success
     assert len(_events(gatehouse, "user-changed", "gina")) == 1
+    assert _member(gatehouse, "gina").status == UserStatus.LEFT and not _events(gatehouse, "user-returned", "gina")
 
 
 def test_the_same_joiner_sent_twice_at_once_is_added_once(gatehouse: Gatehouse) -> None:
