@@ -75,11 +75,22 @@ def list_tokens(gatehouse: Gatehouse, actor: User) -> list[TokenShown]:
 
 
 def keep_environment_token(gatehouse: Gatehouse) -> None:
-    """GATEHOUSE_SCIM_TOKEN, when set, is the token of that name (made, or replaced when the setting changed)."""
+    """GATEHOUSE_SCIM_TOKEN, when set, is the token of that name (made, or replaced when the setting changed).
+    Several `gatehouse serve` starting at once on one database: one writes it, the others find it written."""
     secret = gatehouse.settings.scim_token
     if secret is None:
         return
     wanted = digest(secret.get_secret_value())
+    try:
+        _keep(gatehouse, wanted)
+    except InvalidInput:
+        with gatehouse.session() as session:
+            kept = session.exec(select(ScimToken.token_hash).where(ScimToken.name == FROM_THE_ENVIRONMENT)).first()
+        if kept != wanted:
+            raise
+
+
+def _keep(gatehouse: Gatehouse, wanted: str) -> None:
     with gatehouse.session() as session:
         token = session.exec(select(ScimToken).where(ScimToken.name == FROM_THE_ENVIRONMENT)).first()
         if token is not None and token.token_hash == wanted:
