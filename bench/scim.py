@@ -6,7 +6,7 @@ A fresh PostgreSQL database (127.0.0.1:5432, dropped at the end unless --keep), 
 of its own (`gatehouse local-aws`) and `gatehouse serve` in another, both on free ports, with no demo data. Then, as
 Entra ID syncs a directory, for each user in turn on `--clients` connections at once: find them by userName (a GET
 with a filter), create them (a POST: the member, their IAM role), and give every tenth one the manager made before
-it (a PATCH). Groups are not provisioned yet (issue #27 leaves them for later), so none are sent. Every request is
+it (a PATCH). Groups (teams) are not part of this bench yet: none are sent. Every request is
 timed on the client. Target: p95 at most 100 ms. Figures are printed, never asserted; the last line is JSON:
 {"users": N, "requests": N, "total_s": S, "median_ms": MS, "p95_ms": MS, "by_kind_p95_ms": {...}, "meets_target": bool}.
 """

@@ -26,7 +26,7 @@ from core.actor import platform_operator
 from core.adapters.local_aws import ensure_local_aws
 from core.adapters.models import MovementKind, User
 from core.cli_reviews import reviews_app
-from core.cli_scim import scim_app, serve
+from core.cli_scim import scim_app, serve, teams_app
 from core.config import ConfigurationError, load_settings
 from core.context import Gatehouse
 from core.domain import AccessLevel, GatehouseError, InvalidInput, SourceKind, format_paths, shown
@@ -44,6 +44,7 @@ app.add_typer(sources_app, name="sources")
 app.add_typer(access_app, name="access")
 app.add_typer(reviews_app, name="reviews")
 app.add_typer(scim_app, name="scim")
+app.add_typer(teams_app, name="teams")
 app.command("serve")(serve)
 
 

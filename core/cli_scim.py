@@ -1,4 +1,5 @@
-"""`gatehouse serve` (the HTTP service: SCIM 2.0 provisioning at /scim/v2) and `gatehouse scim token …` (issue #27).
+"""`gatehouse serve` (the HTTP service: SCIM 2.0 provisioning at /scim/v2), `gatehouse scim token …` and
+`gatehouse teams …` (teams made in Gatehouse, for platforms without SCIM) (issue #27).
 The commands use `core.cli`'s start-up and operator, imported when they run (core.cli adds them to `gatehouse`)."""
 
 from __future__ import annotations
@@ -7,11 +8,12 @@ from typing import Annotated
 
 import typer
 
-from core.actions import scim_token
+from core.actions import provision_team, scim_token
 
 scim_app = typer.Typer(no_args_is_help=True, help="SCIM provisioning from your identity provider.")
 scim_token_app = typer.Typer(no_args_is_help=True, help="The bearer tokens your identity provider presents.")
 scim_app.add_typer(scim_token_app, name="token")
+teams_app = typer.Typer(no_args_is_help=True, help="Teams: your identity provider's groups, or made here.")
 
 
 def serve(
@@ -59,3 +61,48 @@ def scim_token_list() -> None:
         typer.echo(f"{token.name}\tmade by {token.created_by} {token.created_at:%Y-%m-%d %H:%M} UTC\t{used}")
     if not tokens:
         typer.echo("no SCIM tokens", err=True)
+
+
+@teams_app.command("create")
+def teams_create(
+    name: str,
+    member: Annotated[list[str] | None, typer.Option(help="A member's username (repeat it).")] = None,
+) -> None:
+    """Make a team (for platforms whose identity provider does not send groups over SCIM)."""
+    from core import cli
+
+    gatehouse = cli._gatehouse()
+    ids = provision_team.member_ids(gatehouse, member or [])
+    made = provision_team.create_team(gatehouse, cli._actor(), name, ids)
+    typer.echo(f"created the team {made.name} ({len(made.members)} member(s))")
+
+
+@teams_app.command("add-member")
+def teams_add_member(name: str, usernames: list[str]) -> None:
+    """Add members to a team."""
+    from core import cli
+
+    changed = provision_team.change_members(cli._gatehouse(), cli._actor(), name, add=usernames)
+    typer.echo(f"{changed.name}: {', '.join(n for _, n in changed.members) or 'nobody'}")
+
+
+@teams_app.command("remove-member")
+def teams_remove_member(name: str, usernames: list[str]) -> None:
+    """Take members out of a team."""
+    from core import cli
+
+    changed = provision_team.change_members(cli._gatehouse(), cli._actor(), name, remove=usernames)
+    typer.echo(f"{changed.name}: {', '.join(n for _, n in changed.members) or 'nobody'}")
+
+
+@teams_app.command("list")
+def teams_list() -> None:
+    """Every team, where it comes from, and its members."""
+    from core import cli
+
+    found = provision_team.teams(cli._gatehouse())
+    for team in found:
+        where = "identity provider" if team.from_identity_provider else "Gatehouse"
+        typer.echo(f"{team.name}\t{where}\t{', '.join(n for _, n in team.members) or 'nobody'}")
+    if not found:
+        typer.echo("no teams", err=True)

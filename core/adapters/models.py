@@ -90,6 +90,25 @@ class ScimToken(SQLModel, table=True):
     last_used_at: datetime | None = None
 
 
+class Team(SQLModel, table=True):
+    """A team, as the identity provider's group of the same name (SCIM Groups): who is in it."""
+
+    __tablename__ = "teams"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120, unique=True, index=True)
+    external_id: str | None = Field(default=None, max_length=255, index=True)
+    scim_managed: bool = False  # the identity provider made it (else the platform team did)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class TeamMember(SQLModel, table=True):
+    __tablename__ = "team_members"
+
+    team_id: int = Field(foreign_key="teams.id", primary_key=True)
+    user_id: int = Field(foreign_key="users.id", primary_key=True, index=True)
+
+
 class JoinRequest(SQLModel, table=True):
     """Someone the identity provider vouches for but who is no platform member asks to join (OIDC sign-in): the
     platform team adds them (actions.add_user closes the request) or dismisses it. Claims are stored as sent."""

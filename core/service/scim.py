@@ -7,7 +7,6 @@ client sends ever comes back as a traceback."""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -31,6 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, Router
 
+from core.actions.provision_team import TeamNameTaken
 from core.actions.provision_user import (
     AlreadyMember,
     Unchangeable,
@@ -44,14 +44,28 @@ from core.actor import identity_provider
 from core.adapters.models import User as Member
 from core.context import Gatehouse
 from core.domain import GatehouseError, InvalidInput, NotFound
-from core.service import scim_schema
-from core.service.scim_payloads import POLICY, Resource, ScimError, as_full, as_resource, lenient, lenient_patch, wanted
-from core.service.scim_schema import MAX_RESULTS, KeptMember
+from core.service import scim_groups, scim_schema
+from core.service.scim_payloads import (
+    POLICY,
+    SCIM_JSON,
+    Resource,
+    ScimError,
+    as_full,
+    as_resource,
+    base_of,
+    lenient,
+    lenient_patch,
+    ok,
+    page_of,
+    parse_search,
+    read_payload,
+    sentence,
+    validation_sentence,
+    wanted,
+)
+from core.service.scim_schema import KeptMember
 
 log = logging.getLogger("gatehouse.scim")
-
-SCIM_JSON = "application/scim+json"
-MAX_BODY_BYTES = 100_000  # a user is a few hundred bytes: anything bigger is not one
 
 
 def router() -> Router:
@@ -61,7 +75,8 @@ def router() -> Router:
             Route("/Users", _scim(create_user), methods=["POST"]),
             Route("/Users", _scim(_only("GET", "POST")), methods=["PUT", "PATCH", "DELETE"]),
             Route("/Users/.search", _scim(search_users), methods=["POST"]),
-            Route("/.search", _scim(search_users), methods=["POST"]),  # every resource type: users are all there is
+            Route("/.search", _scim(search_everything), methods=["POST"]),
+            *scim_groups.routes(_scim, _only),
             Route("/Users/{member_id}", _scim(get_user), methods=["GET"]),
             Route("/Users/{member_id}", _scim(replace_user), methods=["PUT"]),
             Route("/Users/{member_id}", _scim(patch_user), methods=["PATCH"]),
@@ -103,8 +118,8 @@ def _scim(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         except ScimError as error:
             return _error(error.status, error.detail, error.scim_type)
         except SCIMException as error:
-            return _error(error.status, _sentence(error.detail), error.scim_type or None)
-        except AlreadyMember as error:
+            return _error(error.status, sentence(error.detail), error.scim_type or None)
+        except (AlreadyMember, TeamNameTaken) as error:
             return _error(409, str(error), "uniqueness")
         except Unchangeable as error:
             return _error(400, str(error), "mutability")
@@ -115,7 +130,7 @@ def _scim(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         except GatehouseError as error:  # the rules refused (only the platform team…): the token's rights
             return _error(403, str(error))
         except ValidationError as error:
-            return _error(400, _validation_sentence(error), "invalidValue")
+            return _error(400, validation_sentence(error), "invalidValue")
         except Exception:
             log.exception("SCIM %s %s failed", request.method, request.url.path)
             return _error(500, "Gatehouse could not complete this request; the reason is in its log.")
@@ -136,41 +151,7 @@ def _error(status: int, detail: str, scim_type: str | None = None) -> Response:
     return JSONResponse(body, status_code=status, media_type=SCIM_JSON, headers=headers)
 
 
-def _sentence(text: str) -> str:
-    text = " ".join(str(text).split())
-    return text if text.endswith(".") else f"{text}."
-
-
-def _validation_sentence(error: ValidationError) -> str:
-    first = error.errors(include_url=False)[0]
-    where = ".".join(str(part) for part in first["loc"] if not isinstance(part, int))
-    message = first["msg"].removeprefix("Value error, ")
-    return _sentence(f"{where}: {message}" if where else message)
-
-
-def _ok(body: dict[str, Any], status: int = 200, location: str | None = None) -> Response:
-    headers = {"Location": location} if location else None
-    return JSONResponse(body, status_code=status, media_type=SCIM_JSON, headers=headers)
-
-
-async def _payload(request: Request) -> dict[str, Any]:
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        raise ScimError(413, f"The request body is over {MAX_BODY_BYTES:,} bytes: that is not one user.")
-    try:
-        payload = json.loads(body)
-    except (ValueError, RecursionError):
-        raise ScimError(400, "The request body is not JSON.", "invalidSyntax") from None
-    if not isinstance(payload, dict):
-        raise ScimError(400, "The request body must be a JSON object.", "invalidSyntax")
-    return payload
-
-
 # --- Users -----------------------------------------------------------------------------------------------------
-
-
-def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/") + request.scope.get("root_path", "")
 
 
 def _member_id(request: Request) -> int:
@@ -196,30 +177,22 @@ async def list_users(request: Request, gatehouse: Gatehouse, actor: Member) -> R
 
 async def search_users(request: Request, gatehouse: Gatehouse, actor: Member) -> Response:
     """POST /Users/.search: the same query, in a SearchRequest body (RFC 7644 §3.4.3)."""
-    return await _search(request, gatehouse, await _payload(request))
+    return await _search(request, gatehouse, await read_payload(request))
 
 
 async def _search(request: Request, gatehouse: Gatehouse, asked: dict[str, Any]) -> Response:
-    query = {
-        k: v
-        for k, v in asked.items()
-        if k in ("filter", "startIndex", "count", "attributes", "excludedAttributes", "sortBy", "sortOrder")
-    }
-    if "sortBy" in query:
-        raise ScimError(400, "Gatehouse does not sort users: leave sortBy out.", "invalidValue")
-    try:
-        search = SearchRequest[KeptMember].model_validate(query, scim_policy=POLICY)
-    except ValidationError as error:
-        scim_type = "invalidFilter" if any(e["loc"][:1] == ("filter",) for e in error.errors()) else "invalidValue"
-        raise ScimError(400, _validation_sentence(error), scim_type) from None
-    start = max(search.start_index or 1, 1)
-    count = min(MAX_RESULTS if search.count is None else max(search.count, 0), MAX_RESULTS)
-    base = _base(request)
-    total, page = await run_in_threadpool(_find, gatehouse, search, start, count, base)
+    search = parse_search(KeptMember, asked, "users")
+    start, count = page_of(search)
+    total, page = await run_in_threadpool(_find, gatehouse, search, start, count, base_of(request))
     listed = ListResponse[KeptMember](
         total_results=total, start_index=start, items_per_page=len(page), resources=page or None
     )
-    return _ok(listed.model_dump(scim_ctx=Context.SEARCH_RESPONSE, response_parameters=search, scim_policy=POLICY))
+    return ok(listed.model_dump(scim_ctx=Context.SEARCH_RESPONSE, response_parameters=search, scim_policy=POLICY))
+
+
+async def search_everything(request: Request, gatehouse: Gatehouse, actor: Member) -> Response:
+    """POST /.search across resource types is optional (RFC 7644 §3.4.3); 501 says it is not done here."""
+    raise ScimError(501, "Gatehouse searches one resource type at a time: POST /Users/.search or /Groups/.search.")
 
 
 def _find(
@@ -261,45 +234,45 @@ def _indexed(node: object) -> Any:
 
 async def create_user(request: Request, gatehouse: Gatehouse, actor: Member) -> Response:
     resource = Resource.model_validate(
-        lenient(await _payload(request), _base(request)),
+        lenient(await read_payload(request), base_of(request)),
         scim_ctx=Context.RESOURCE_CREATION_REQUEST,
         scim_policy=POLICY,
     )
     member = await run_in_threadpool(provision_user, gatehouse, actor, wanted(resource))
-    created = as_resource(member, _base(request))
+    created = as_resource(member, base_of(request))
     location = created.meta.location if created.meta else None
-    return _ok(_dump(created, Context.RESOURCE_CREATION_RESPONSE, request), 201, location)
+    return ok(_dump(created, Context.RESOURCE_CREATION_RESPONSE, request), 201, location)
 
 
 async def get_user(request: Request, gatehouse: Gatehouse, actor: Member) -> Response:
     member = await run_in_threadpool(provisioned_member, gatehouse, _member_id(request))
-    return _ok(_dump(as_resource(member, _base(request)), Context.RESOURCE_QUERY_RESPONSE, request))
+    return ok(_dump(as_resource(member, base_of(request)), Context.RESOURCE_QUERY_RESPONSE, request))
 
 
 async def replace_user(request: Request, gatehouse: Gatehouse, actor: Member) -> Response:
     """Okta's and Entra's PUT: the whole user, as the identity provider has them now."""
     member_id = _member_id(request)
     resource = Resource.model_validate(
-        lenient(await _payload(request), _base(request)),
+        lenient(await read_payload(request), base_of(request)),
         scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST,
         scim_policy=POLICY,
     )
     member = await run_in_threadpool(update_member, gatehouse, actor, member_id, wanted(resource))
-    return _ok(_dump(as_resource(member, _base(request)), Context.RESOURCE_REPLACEMENT_RESPONSE, request))
+    return ok(_dump(as_resource(member, base_of(request)), Context.RESOURCE_REPLACEMENT_RESPONSE, request))
 
 
 async def patch_user(request: Request, gatehouse: Gatehouse, actor: Member) -> Response:
     """The operations are applied to the user as Gatehouse has them, and the result is handled as a PUT of it."""
     member_id = _member_id(request)
     patch = PatchOp[Resource].model_validate(
-        lenient_patch(await _payload(request), _base(request)),
+        lenient_patch(await read_payload(request), base_of(request)),
         scim_ctx=Context.RESOURCE_PATCH_REQUEST,
         scim_policy=POLICY,
     )
-    current = as_full(await run_in_threadpool(provisioned_member, gatehouse, member_id), _base(request))
+    current = as_full(await run_in_threadpool(provisioned_member, gatehouse, member_id), base_of(request))
     patch.patch(current, scim_policy=POLICY)
     member = await run_in_threadpool(update_member, gatehouse, actor, member_id, wanted(current))
-    return _ok(_dump(as_resource(member, _base(request)), Context.RESOURCE_PATCH_RESPONSE, request))
+    return ok(_dump(as_resource(member, base_of(request)), Context.RESOURCE_PATCH_RESPONSE, request))
 
 
 async def delete_user(request: Request, gatehouse: Gatehouse, actor: Member) -> Response:
@@ -311,37 +284,39 @@ async def delete_user(request: Request, gatehouse: Gatehouse, actor: Member) -> 
 
 
 async def service_provider_config(request: Request, gatehouse: Gatehouse, actor: Member) -> Response:
-    return _ok(scim_schema.config(_base(request)).model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE))
+    return ok(scim_schema.config(base_of(request)).model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE))
 
 
 async def resource_types(request: Request, gatehouse: Gatehouse, actor: Member) -> Response:
-    types = [scim_schema.user_type(_base(request))]
-    listed = ListResponse[ResourceType](total_results=1, start_index=1, items_per_page=1, resources=types)
-    return _ok(listed.model_dump(scim_ctx=Context.SEARCH_RESPONSE))
+    types = scim_schema.resource_types(base_of(request))
+    listed = ListResponse[ResourceType](
+        total_results=len(types), start_index=1, items_per_page=len(types), resources=types
+    )
+    return ok(listed.model_dump(scim_ctx=Context.SEARCH_RESPONSE))
 
 
 async def resource_type(request: Request, gatehouse: Gatehouse, actor: Member) -> Response:
-    user_type = scim_schema.user_type(_base(request))
-    if request.path_params["name"] not in (user_type.id, user_type.name):
-        raise ScimError(404, "There is no such resource type: Gatehouse serves User.")
-    return _ok(user_type.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE))
+    for one in scim_schema.resource_types(base_of(request)):
+        if request.path_params["name"] in (one.id, one.name):
+            return ok(one.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE))
+    raise ScimError(404, "There is no such resource type: Gatehouse serves User and Group.")
 
 
 async def schemas(request: Request, gatehouse: Gatehouse, actor: Member) -> Response:
-    found = scim_schema.schemas(_base(request))
+    found = scim_schema.schemas(base_of(request))
     listed = ListResponse[Schema](total_results=len(found), start_index=1, items_per_page=len(found), resources=found)
-    return _ok(listed.model_dump(scim_ctx=Context.SEARCH_RESPONSE))
+    return ok(listed.model_dump(scim_ctx=Context.SEARCH_RESPONSE))
 
 
 async def schema(request: Request, gatehouse: Gatehouse, actor: Member) -> Response:
-    for one in scim_schema.schemas(_base(request)):
+    for one in scim_schema.schemas(base_of(request)):
         if one.id == request.path_params["uri"]:
-            return _ok(one.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE))
+            return ok(one.model_dump(scim_ctx=Context.RESOURCE_QUERY_RESPONSE))
     raise ScimError(404, "There is no such schema: Gatehouse serves the core User and the enterprise extension.")
 
 
 async def nowhere(request: Request, gatehouse: Gatehouse, actor: Member) -> Response:
-    raise ScimError(404, "There is nothing at this address: Gatehouse serves Users and the discovery endpoints.")
+    raise ScimError(404, "There is nothing at this address: Gatehouse serves Users, Groups and discovery.")
 
 
 def _only(*methods: str) -> Handler:

@@ -5,14 +5,18 @@ takes."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from scim2_models import EnterpriseUser, Meta, ScimPolicy, User
+from pydantic import ValidationError
+from scim2_models import EnterpriseUser, Meta, ScimPolicy, SearchRequest, User
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
 from core.actions.provision_user import Provisioned
 from core.adapters.models import User as Member
 from core.domain import shown
-from core.service.scim_schema import GUEST, MEMBER, KeptEmail, KeptEnterprise, KeptManager, KeptMember
+from core.service.scim_schema import GUEST, MAX_RESULTS, MEMBER, KeptEmail, KeptEnterprise, KeptManager, KeptMember
 
 
 class ScimError(Exception):
@@ -22,6 +26,8 @@ class ScimError(Exception):
 
 
 Resource = User[EnterpriseUser]
+SCIM_JSON = "application/scim+json"
+MAX_BODY_BYTES = 100_000  # a user is a few hundred bytes: anything bigger is not one
 # Read as real identity providers write (each a departure from the RFCs some provider is known for): attributes
 # Gatehouse keeps no place for are dropped, Entra ID's `remove` with a `value` selects what to remove, and a
 # `replace` of `emails[type eq "work"].value` on a member with no such email adds it.
@@ -136,3 +142,63 @@ def _manager(value: Any, base: str) -> Any:
     if isinstance(value, dict) and value.get("value") and "$ref" not in value:
         value = {**value, "$ref": f"{base}/Users/{value['value']}"}
     return value
+
+
+# --- HTTP: a request's body read, an answer written ----------------------------------------------------------
+
+
+def sentence(text: str) -> str:
+    text = " ".join(str(text).split())
+    return text if text.endswith(".") else f"{text}."
+
+
+def validation_sentence(error: ValidationError) -> str:
+    first = error.errors(include_url=False)[0]
+    where = ".".join(str(part) for part in first["loc"] if not isinstance(part, int))
+    message = first["msg"].removeprefix("Value error, ")
+    return sentence(f"{where}: {message}" if where else message)
+
+
+def ok(body: dict[str, Any], status: int = 200, location: str | None = None) -> Response:
+    headers = {"Location": location} if location else None
+    return JSONResponse(body, status_code=status, media_type=SCIM_JSON, headers=headers)
+
+
+async def read_payload(request: Request) -> dict[str, Any]:
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        raise ScimError(413, f"The request body is over {MAX_BODY_BYTES:,} bytes: that is not one user.")
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError):
+        raise ScimError(400, "The request body is not JSON.", "invalidSyntax") from None
+    if not isinstance(payload, dict):
+        raise ScimError(400, "The request body must be a JSON object.", "invalidSyntax")
+    return payload
+
+
+def base_of(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + request.scope.get("root_path", "")
+
+
+SEARCH_KEYS = ("filter", "startIndex", "count", "attributes", "excludedAttributes", "sortBy", "sortOrder")
+
+
+def parse_search(model: Any, asked: dict[str, Any], what: str) -> Any:
+    """A search's parameters (a query string or a SearchRequest body), checked: no sorting, a filter that parses."""
+    if "sortBy" in asked:
+        raise ScimError(400, f"Gatehouse does not sort {what}: leave sortBy out.", "invalidValue")
+    try:
+        return SearchRequest[model].model_validate(  # type: ignore[index]
+            {k: v for k, v in asked.items() if k in SEARCH_KEYS}, scim_policy=POLICY
+        )
+    except ValidationError as error:
+        scim_type = "invalidFilter" if any(e["loc"][:1] == ("filter",) for e in error.errors()) else "invalidValue"
+        raise ScimError(400, validation_sentence(error), scim_type) from None
+
+
+def page_of(search: Any) -> tuple[int, int]:
+    """(startIndex, count) as asked, within bounds."""
+    return max(search.start_index or 1, 1), min(
+        MAX_RESULTS if search.count is None else max(search.count, 0), MAX_RESULTS
+    )

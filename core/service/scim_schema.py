@@ -16,6 +16,7 @@ from scim2_models import (
     ETag,
     Extension,
     Filter,
+    Group,
     Meta,
     Mutability,
     Patch,
@@ -75,6 +76,24 @@ class KeptEnterprise(Extension):
 KeptMember = KeptUser[KeptEnterprise]
 
 
+class KeptGroupMember(ComplexAttribute):
+    value: Annotated[str | None, Mutability.immutable, Required.true, CaseExact.true] = None
+    """The id of a member of the team (teams hold people, not other teams)."""
+
+    ref: Annotated[Reference[User] | None, Mutability.immutable] = Field(  # type: ignore[type-arg]
+        None, serialization_alias="$ref", validation_alias="$ref"
+    )
+
+
+class KeptGroup(Resource[AnyExtension]):
+    """A team: the identity provider's group of the same name."""
+
+    __schema__ = Group.__schema__
+
+    display_name: Annotated[str | None, Required.true, Uniqueness.server] = None
+    members: list[KeptGroupMember] | None = None
+
+
 def config(base: str) -> ServiceProviderConfig:
     return ServiceProviderConfig(
         patch=Patch(supported=True),
@@ -95,15 +114,16 @@ def config(base: str) -> ServiceProviderConfig:
     )
 
 
-def user_type(base: str) -> ResourceType:
-    found = ResourceType.from_resource(KeptMember)
-    found.meta = Meta(resource_type="ResourceType", location=f"{base}/ResourceTypes/{found.id}")
+def resource_types(base: str) -> list[ResourceType]:
+    found = [ResourceType.from_resource(KeptMember), ResourceType.from_resource(KeptGroup)]
+    for one in found:
+        one.meta = Meta(resource_type="ResourceType", location=f"{base}/ResourceTypes/{one.id}")
     return found
 
 
 def schemas(base: str) -> list[Schema]:
-    found = [KeptUser.to_schema(), KeptEnterprise.to_schema()]
-    for one, name in zip(found, ("User", "EnterpriseUser"), strict=True):
+    found = [KeptUser.to_schema(), KeptEnterprise.to_schema(), KeptGroup.to_schema()]
+    for one, name in zip(found, ("User", "EnterpriseUser", "Group"), strict=True):
         one.name = name
         one.meta = Meta(resource_type="Schema", location=f"{base}/Schemas/{one.id}")
     return found
