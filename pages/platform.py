@@ -285,6 +285,15 @@ if users_tab.open:
             width="stretch",
             key="platform-users",
         )
+        with st.expander("Teams: your identity provider's groups, or made with `gatehouse teams`"):
+            rows = [
+                (t.name, "identity provider" if t.from_identity_provider else "Gatehouse", ", ".join(t.members))
+                for t in cached.read(platform.teams, actor.user)
+            ]
+            if rows:
+                st.markdown(table(["Team", "From", "Members"], rows))
+            else:
+                st.caption("No teams yet.")
         scim_tokens(gh, me)
 
 if sources_tab.open:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from core import audit
-from core.adapters.models import DataSource, User
+from core.adapters.models import DataSource, Team, TeamMember, User
 from core.context import Gatehouse
 from tests.app.test_journeys import NEED, go, messages, open_tab, widget
 from tests.app.test_sign_in import app_env, sign_in  # noqa: F401  (fixture)
@@ -101,3 +101,15 @@ def test_members_the_identity_provider_manages_say_so(app_env: Gatehouse) -> Non
     users = dave.dataframe[-1].value
     managed = dict(zip(users["Username"], users["Managed by"], strict=True))
     assert (managed["frank"], managed["alice"]) == ("identity provider", "")
+
+
+def test_teams_show_where_they_come_from_and_who_is_in_them(app_env: Gatehouse) -> None:  # noqa: F811
+    with app_env.session() as session:
+        alice = session.exec(select(User).where(User.username == "alice")).one()
+        team = Team(name="Data <b>science</b>", scim_managed=True)
+        session.add(team)
+        session.flush()
+        session.add(TeamMember(team_id=team.id or 0, user_id=alice.id or 0))
+    dave = go(sign_in("dave"), "pages/platform.py", "Users")
+    shown = "\n".join(m.value for m in dave.markdown)
+    assert "| Data \\<b\\>science\\</b\\> | identity provider | alice |" in shown.splitlines()  # text, not HTML
