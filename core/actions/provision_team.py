@@ -11,7 +11,7 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from core import audit
-from core.actor import acting
+from core.actor import PROVIDER, acting
 from core.adapters.db import taken_means
 from core.adapters.models import Team, TeamMember, User
 from core.context import Gatehouse
@@ -42,7 +42,7 @@ def create_team(
         check_platform_admin(actor).enforce()
         if session.exec(select(Team.id).where(Team.name == name)).first() is not None:
             raise TeamNameTaken(f"There is already a team called {name}.")
-        team = Team(name=name, external_id=external_id or None, scim_managed=actor.username.startswith("scim:"))
+        team = Team(name=name, external_id=_external_id(external_id), scim_managed=actor.username.startswith(PROVIDER))
         session.add(team)
         with taken_means(f"There is already a team called {name}."):
             session.flush()
@@ -66,7 +66,7 @@ def replace_team(
                 raise TeamNameTaken(f"There is already a team called {name}.")
             audit.record(session, actor.username, "team-renamed", f"{actor.username} renamed {team.name} to {name}")
             team.name = name
-        team.external_id = external_id or None
+        team.external_id = _external_id(external_id)
         session.add(team)
         with taken_means(f"There is already a team called {name}."):
             session.flush()
@@ -176,6 +176,12 @@ def _shown(session: Session, team: Team) -> TeamShown:
     return TeamShown(
         team.id or 0, team.name, team.external_id, tuple((i or 0, n) for i, n in members), team.scim_managed
     )
+
+
+def _external_id(external_id: str | None) -> str | None:
+    if external_id is None:
+        return None
+    return check_text(external_id, "externalId", 255, multiline=False) or None
 
 
 def _name(name: str) -> str:

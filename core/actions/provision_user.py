@@ -17,7 +17,6 @@ from core.actor import acting
 from core.adapters.models import AccessRequest, Grant, RequestStatus, User, UserStatus, utcnow
 from core.context import Gatehouse
 from core.domain import (
-    GatehouseError,
     InvalidInput,
     NotFound,
     check_text,
@@ -178,7 +177,10 @@ def _manager(session: Session, manager_id: int) -> User:
 
 
 def _external_id(external_id: str | None) -> str | None:
-    return check_text(external_id, "externalId", 255, multiline=False) or None if external_id is not None else None
+    """The identity provider's own id for the member; empty is none."""
+    if external_id is None:
+        return None
+    return check_text(external_id, "externalId", 255, multiline=False) or None
 
 
 def _details(user: User) -> dict[str, object]:
@@ -253,6 +255,3 @@ def _return(gatehouse: Gatehouse, actor: User, member_id: int) -> None:
         )
         username = user.username
     sync_pending(gatehouse, [user_role_name(gatehouse.settings.env, username)])
-
-
-__all__ = ["AlreadyMember", "GatehouseError", "Provisioned", "Unchangeable"]
