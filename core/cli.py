@@ -1,7 +1,5 @@
-"""`gatehouse`: the platform team's command line. Same settings and the same core functions as the app.
-
-Errors are one line on stderr and a non-zero exit code.
-"""
+"""`gatehouse`: the platform team's command line. Same settings and the same core functions as the app. Errors are
+one line on stderr and a non-zero exit code."""
 
 from __future__ import annotations
 
@@ -27,6 +25,7 @@ from core.adapters.local_aws import ensure_local_aws
 from core.adapters.models import MovementKind, User
 from core.cli_help import Commands
 from core.cli_reviews import reviews_app
+from core.cli_scim import scim_app, serve, teams_app
 from core.config import ConfigurationError, load_settings
 from core.context import Gatehouse
 from core.domain import AccessLevel, GatehouseError, InvalidInput, SourceKind, day, format_paths, plural, shown
@@ -43,6 +42,9 @@ app.add_typer(users_app, name="users")
 app.add_typer(sources_app, name="sources")
 app.add_typer(access_app, name="access")
 app.add_typer(reviews_app, name="reviews")
+app.add_typer(scim_app, name="scim")
+app.add_typer(teams_app, name="teams")
+app.command("serve")(serve)
 
 
 class Level(StrEnum):

@@ -16,6 +16,7 @@ DEFAULT_COOKIE_KEY = "gatehouse-local-only-cookie-key-not-for-production"
 # The cookie key signs sign-in cookies (JWT, HS256): a short one is guessed offline from any cookie, and then
 # anyone's cookie can be forged.
 MIN_COOKIE_KEY_LENGTH = 32
+MIN_SCIM_TOKEN_LENGTH = 32  # a bearer token: as long as the cookie key, for the same reason
 MAKE_A_KEY = 'python3 -c "import secrets; print(secrets.token_urlsafe(32))"'
 
 
@@ -133,10 +134,19 @@ class Settings(BaseSettings):
 
     seed_demo: bool | None = None  # default: seed demo data in local mode only
 
+    # SCIM provisioning (`gatehouse serve`): a bearer token for automation, kept at each start as the token named
+    # GATEHOUSE_SCIM_TOKEN (the platform team makes others with `gatehouse scim token create NAME`).
+    scim_token: SecretStr | None = None
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         if self.aws_mode == "aws":
             self._refuse_guessable_secrets()
+        if self.scim_token is not None and len(self.scim_token.get_secret_value()) < MIN_SCIM_TOKEN_LENGTH:
+            raise ValueError(
+                f"GATEHOUSE_SCIM_TOKEN must be at least {MIN_SCIM_TOKEN_LENGTH} characters long: make one with "
+                f"{MAKE_A_KEY}."
+            )
         if self.role_trust_policy:
             try:
                 json.loads(self.role_trust_policy)

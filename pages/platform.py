@@ -6,54 +6,19 @@ import pandas as pd
 import streamlit as st
 
 from core import actions
-from core.actions.sign_in_link import SignInLink, way_in
 from core.adapters.models import utcnow
-from core.config import Settings
 from core.domain import MAX_REASON, GatehouseError, plural
 from core.reads import audit_trail, join_requests, platform, queues
-from pages import cached, decisions, reviews_view, running, signin, widgets
+from pages import cached, decisions, identity_view, reviews_view, running, signin, widgets
 from pages.markup import bold, literal, table
 
 QUEUE_PAGE = 10  # cards a page: each holds a form, and Streamlit slows with many keyed widgets
 AUDIT_PAGE = 50  # events a page of the audit trail, newest first
-SIGN_IN_LINK = "sign-in-link-shown"  # a link just made, shown once
 
 gh = running.gatehouse()
 actor = signin.actor()
 signin.require(actor.roles.platform_admin, "the platform team")
 me = actor.user
-
-
-def told(settings: Settings, link: SignInLink | None) -> str:
-    """How the member signs in; their one-time link is kept to be shown once, after the message, as code (copied
-    whole: text on a page is escaped for Markdown)."""
-    if link is not None:
-        st.session_state[SIGN_IN_LINK] = link.url
-    return way_in(settings, link)
-
-
-ADD_USER_FORM = {
-    "add-username": "",
-    "add-email": "",
-    "add-name": "",
-    "add-manager": "",
-    "add-external": False,
-    "add-platform": False,
-}
-
-
-def added(settings: Settings, joiner: actions.Joiner) -> str:
-    widgets.succeeded("add-user")  # the next run starts from an empty form
-    return " ".join(
-        filter(
-            None,
-            [
-                f"Added {joiner.user.username}.",
-                told(settings, joiner.sign_in_link),
-                "Their role's existing S3 access is kept until import-iam." if joiner.existing_access_kept else "",
-            ],
-        )
-    )
 
 
 def left(gone: actions.Departure) -> str:
@@ -67,8 +32,12 @@ def left(gone: actions.Departure) -> str:
 
 st.title("Platform")
 widgets.flash()
-if shown_link := st.session_state.pop(SIGN_IN_LINK, None):
+if shown_link := st.session_state.pop(identity_view.SIGN_IN_LINK, None):
     st.code(shown_link, language=None, wrap_lines=True)
+if shown_token := st.session_state.pop(identity_view.SCIM_TOKEN, None):
+    st.code(shown_token, language=None)
+
+
 requests_tab, webapp_tab, users_tab, sources_tab, aws_tab, audit_tab, reviews_tab = st.tabs(
     ["Requests", "Webapp sources", "Users", "Data sources", "AWS sync", "Audit trail", "Reviews"],
     key="platform-tab",
@@ -189,7 +158,10 @@ if users_tab.open:
                             lambda joiner: " ".join(
                                 filter(
                                     None,
-                                    [f"Added {joiner.user.username}.", told(gh.settings, joiner.sign_in_link)],
+                                    [
+                                        f"Added {joiner.user.username}.",
+                                        identity_view.told(gh.settings, joiner.sign_in_link),
+                                    ],
                                 )
                             ),
                         )
@@ -201,7 +173,7 @@ if users_tab.open:
                         )
         joiner, leaver = st.columns(2)
         # Fresh after a member is added, kept as typed when refused (to put right, not to type again)
-        widgets.fresh("add-user", ADD_USER_FORM)
+        widgets.fresh("add-user", identity_view.ADD_USER_FORM)
         with joiner.form("add-user"):
             st.markdown("**Add a platform member**")
             username = st.text_input("Username (as on GitHub)", key="add-username")
@@ -223,7 +195,7 @@ if users_tab.open:
                         external=external,
                         platform_admin=platform_admin,
                     ),
-                    lambda joiner: added(gh.settings, joiner),
+                    lambda joiner: identity_view.added(gh.settings, joiner),
                 )
         if gh.settings.sign_in_method == "password":
             with joiner.form("sign-in-link", clear_on_submit=True):
@@ -234,7 +206,7 @@ if users_tab.open:
                     widgets.act(
                         gh,
                         lambda: actions.new_sign_in_link(gh, me, linked),
-                        lambda link: told(gh.settings, link),
+                        lambda link: identity_view.told(gh.settings, link),
                     )
         widgets.fresh("leaver", {"leaver-username": ""})
         with leaver.form("leaver"):
@@ -288,12 +260,15 @@ if users_tab.open:
                     "Platform team": [u.platform_admin for u in found.items],
                     "External": [u.external for u in found.items],
                     "Status": [u.ended.sentence() if u.ended else "active" for u in found.items],
+                    "Managed by": ["identity provider" if u.from_identity_provider else "" for u in found.items],
                 }
             ),
             hide_index=True,
             width="stretch",
             key="platform-users",
         )
+        identity_view.teams(actor.user)
+        identity_view.scim_tokens(gh, me)
 
 if sources_tab.open:
     with sources_tab:

@@ -47,10 +47,13 @@ def add_user(
     external: bool = False,
     password: str | None = None,
     join_request: int | None = None,
+    external_id: str | None = None,
+    provisioned: bool = False,
 ) -> Joiner:
     """A joiner: the platform team adds them; their IAM role is created (with no access yet). Added from a request
     to join, they are bound to the identity at the identity provider that asked (and only that one signs in as
-    them). With password sign-in and no password given, they get a one-time link that sets theirs."""
+    them). With password sign-in and no password given, they get a one-time link that sets theirs. `provisioned`: the
+    identity provider added them (SCIM), by `external_id`, its own id for them."""
     name = validate_username(username)
     email = validate_email(email)
     if external and platform_admin:
@@ -74,6 +77,8 @@ def add_user(
             password_hash=hash_password(password) if password else None,
             oidc_issuer=asked.oidc_issuer if asked else None,
             oidc_subject=asked.oidc_subject if asked else None,
+            scim_managed=provisioned,
+            external_id=external_id,
         )
         session.add(user)
         with taken_means(f"There is already a platform member called {name}."):

@@ -18,10 +18,10 @@ from core.actions.grant_access import changing_access
 from core.actor import acting
 from core.adapters.models import AccessRequest, DataSource, RequestStatus, User, utcnow
 from core.context import Gatehouse
-from core.domain import InvalidInput
+from core.domain import AccessLevel, InvalidInput, format_paths
 from core.notify import NotificationKind, moved_on, notify
-from core.queries import load_request, may_decide
-from core.rules import check_access_may_change, check_decision_step, check_transition
+from core.queries import load_request, may_decide, platform_team
+from core.rules import check_access_may_change, check_decision_step, check_transition, is_active, route_request
 
 
 @dataclass
@@ -85,8 +85,11 @@ def deciding(gatehouse: Gatehouse, actor: User, request_id: int, new: RequestSta
 
 def move(session: Session, request: AccessRequest, new: RequestStatus, actor: User) -> None:
     """Take one allowed step, only if nobody else moved the request since we read it (optimistic version); the
-    deciders who were asked about it hear that it moved on."""
-    check_transition(RequestStatus(request.status), new).enforce(InvalidInput)
+    deciders who were asked about it hear that it moved on. An open request may also stay at its step, for someone
+    else to decide (`send_on`)."""
+    current = RequestStatus(request.status)
+    if new is not current or not current.is_open:
+        check_transition(current, new).enforce(InvalidInput)
     now = utcnow()
     values: dict[str, Any] = {"status": new, "version": request.version + 1, "updated_at": now}
     if new in (RequestStatus.APPROVED, RequestStatus.REFUSED):
@@ -100,3 +103,55 @@ def move(session: Session, request: AccessRequest, new: RequestStatus, actor: Us
         raise InvalidInput("Someone else decided this request a moment ago: reload to see the decision.")
     session.refresh(request)
     moved_on(session, request.id or 0, actor)
+
+
+def send_on(session: Session, actor: User, request: AccessRequest, gone: User, manager: User | None, why: str) -> None:
+    """A request that waited for `gone` goes where a request made now would (`route_request`): to `manager` (the
+    requester's line manager now, or None) to confirm, or else to the platform team. The new decider is asked, and
+    the requester told where it waits now. `why` says why `gone` no longer decides it, of the requester's side
+    ("has left", "is no longer {their} line manager": {their} becomes "their" or "your")."""
+    requester = session.get(User, request.requester_id)
+    source = session.get(DataSource, request.source_id)
+    if requester is None or source is None:
+        return
+    route = route_request(
+        source_has_active_admins=False, line_manager_active=None if manager is None else is_active(manager)
+    )
+    move(session, request, route, actor)  # first: it reads the request again
+    if route is RequestStatus.PENDING_LINE_MANAGER and manager is not None:
+        request.line_manager_id, deciders, kind = manager.id, [manager], NotificationKind.CONFIRMATION_NEEDED
+        now_waits = f"your line manager, {manager.username}, to confirm it"
+    else:
+        request.no_line_manager, deciders, kind = True, platform_team(session), NotificationKind.REQUEST_TO_DECIDE
+        now_waits = "the platform team"
+    session.add(request)
+    asked = f"{AccessLevel(request.level).label.lower()} access to {source.name} ({format_paths(tuple(request.paths))})"
+    audit.record(
+        session,
+        actor.username,
+        "request-moved-on",
+        f"{requester.username}'s request for {asked} waited for {gone.username}, who {why.format(their='their')}; "
+        "it now waits for "
+        + ("the requester's line manager" if kind is NotificationKind.CONFIRMATION_NEEDED else "the platform team"),
+        source_id=source.id,
+        subject=requester.username,
+        request_id=request.id,
+        after={"status": route.value},
+    )
+    notify(
+        session,
+        deciders,
+        kind,
+        f"{requester.username} asks for access to {source.name}",
+        f"{requester.username} asks for {asked}; {gone.username}, who was to decide it, {why.format(their='their')}."
+        f"\nBusiness need: {request.business_need}",
+        request_id=request.id,
+    )
+    notify(
+        session,
+        [requester],
+        NotificationKind.REQUEST_MOVED,
+        f"Your request for {source.name} now waits for {now_waits.split(',')[0]}",
+        f"{gone.username}, who was to decide your request for {asked}, {why.format(their='your')}: it now waits for "
+        f"{now_waits}.",
+    )

@@ -12,7 +12,7 @@ from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from core import audit
-from core.actions.deciding import move
+from core.actions.deciding import move, send_on
 from core.actor import acting
 from core.adapters.models import (
     AccessRequest,
@@ -29,8 +29,8 @@ from core.context import Gatehouse
 from core.domain import AccessLevel, InvalidInput, user_role_name
 from core.iam_sync import mark_changed, sync_pending, user_principal
 from core.notify import NotificationKind, notify
-from core.queries import active_admins, get_user, open_request, platform_team, users_named
-from core.rules import asked_for, check_platform_admin, is_active, route_request
+from core.queries import active_admins, get_user, open_request, users_named
+from core.rules import asked_for, check_platform_admin
 from core.rules.reviews import REVIEWABLE_STATES, ReviewDecision
 
 
@@ -201,51 +201,10 @@ def _move_on_requests(session: Session, actor: User, leaver: User, orphaned: Seq
     ).all()
     for request in [*waiting_for_admins, *waiting_for_manager]:
         requester = session.get(User, request.requester_id)
-        source = session.get(DataSource, request.source_id)
-        if requester is None or source is None:
-            continue
-        manager = session.get(User, requester.line_manager_id) if requester.line_manager_id else None
+        manager = session.get(User, requester.line_manager_id) if requester and requester.line_manager_id else None
         if request.status == RequestStatus.PENDING_LINE_MANAGER:
             manager = None  # the line manager it waited for is the leaver
-        route = route_request(
-            source_has_active_admins=False, line_manager_active=None if manager is None else is_active(manager)
-        )
-        move(session, request, route, actor)
-        if route is RequestStatus.PENDING_LINE_MANAGER and manager is not None:
-            request.line_manager_id, deciders, kind = manager.id, [manager], NotificationKind.CONFIRMATION_NEEDED
-            now_waits = f"your line manager, {manager.username}, to confirm it"
-        else:
-            request.no_line_manager, deciders, kind = True, platform_team(session), NotificationKind.REQUEST_TO_DECIDE
-            now_waits = "the platform team"
-        session.add(request)
-        asked = asked_for(request.level, source.name, request.paths)
-        audit.record(
-            session,
-            actor.username,
-            "request-moved-on",
-            f"{requester.username}'s request for {asked} waited for {leaver.username}, who has left; it now waits for "
-            + ("the requester's line manager" if kind is NotificationKind.CONFIRMATION_NEEDED else "the platform team"),
-            source_id=source.id,
-            subject=requester.username,
-            request_id=request.id,
-            after={"status": route.value},
-        )
-        notify(
-            session,
-            deciders,
-            kind,
-            f"{requester.username} asks for access to {source.name}",
-            f"{requester.username} asks for {asked}; {leaver.username}, who was to decide it, has left.\n"
-            f"Business need: {request.business_need}",
-            request_id=request.id,
-        )
-        notify(
-            session,
-            [requester],
-            NotificationKind.REQUEST_MOVED,
-            f"Your request for {source.name} now waits for {now_waits.split(',')[0]}",
-            f"{leaver.username}, who was to decide your request for {asked}, has left: it now waits for {now_waits}.",
-        )
+        send_on(session, actor, request, leaver, manager, "has left")
 
 
 def _tell_admins(

@@ -209,7 +209,7 @@ _WROTE = "gatehouse_wrote"  # session.info: "state" once anything but the trail 
 # The sign-in throttle's failures are bookkeeping no page shows, like the trail (core.auth)
 _TRAIL_TABLES = frozenset({"audit_events", "sign_in_failures"})
 # Columns no page shows: changing only these is bookkeeping, like the trail (core.auth)
-_BOOKKEEPING = {"users": frozenset({"last_sign_in_at"})}
+_BOOKKEEPING = {"users": frozenset({"last_sign_in_at"}), "scim_tokens": frozenset({"last_used_at"})}
 _BUMP_STATE = update(Revision).where(Revision.id == 1).values(n=Revision.n + 1, trail=Revision.trail + 1)
 _BUMP_TRAIL = update(Revision).where(Revision.id == 1).values(trail=Revision.trail + 1)
 _READ_REVISION = select(Revision.epoch, Revision.n, Revision.trail).where(Revision.id == 1)

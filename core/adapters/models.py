@@ -66,10 +66,47 @@ class User(SQLModel, table=True):
     sign_in_link_hash: str | None = Field(default=None, max_length=64, unique=True, index=True)
     sign_in_link_expires_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
+    # The identity provider (SCIM, issue #27): whether it made or last changed this member, the id it knows them by
+    # (externalId), and when it deleted them (the member is kept, as a leaver, for the history; SCIM answers 404).
+    scim_managed: bool = False
+    external_id: str | None = Field(default=None, max_length=255, index=True)
+    scim_deleted_at: datetime | None = None
 
     @property
     def is_active(self) -> bool:
         return self.status == UserStatus.ACTIVE
+
+
+class ScimToken(SQLModel, table=True):
+    """A bearer token an identity provider presents to /scim/v2: only its sha256 is kept, and revoking deletes it."""
+
+    __tablename__ = "scim_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=40, unique=True, index=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = None
+
+
+class Team(SQLModel, table=True):
+    """A team, as the identity provider's group of the same name (SCIM Groups): who is in it."""
+
+    __tablename__ = "teams"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120, unique=True, index=True)
+    external_id: str | None = Field(default=None, max_length=255, index=True)
+    scim_managed: bool = False  # the identity provider made it (else the platform team did)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class TeamMember(SQLModel, table=True):
+    __tablename__ = "team_members"
+
+    team_id: int = Field(foreign_key="teams.id", primary_key=True)
+    user_id: int = Field(foreign_key="users.id", primary_key=True, index=True)
 
 
 class JoinRequest(SQLModel, table=True):

@@ -9,7 +9,7 @@ from sqlalchemy import func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from core.adapters.models import DataSource, Grant, RoleSync, SyncState, User, UserStatus
+from core.adapters.models import DataSource, Grant, RoleSync, SyncState, Team, TeamMember, User, UserStatus
 from core.domain import AccessLevel, SourceKind
 from core.queries import active_admins, left_marked_by
 from core.reads.page import Page
@@ -25,6 +25,7 @@ class UserRow:
     platform_admin: bool
     external: bool
     ended: EndedByLeaving | None  # they have left: every grant of theirs is revoked
+    from_identity_provider: bool = False  # the identity provider manages them (SCIM), not the platform team
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ def users(session: Session, actor: User, search: str = "", offset: int = 0, limi
             u.is_platform_admin,
             u.is_external,
             ended_by_leaving(u.status, u.left_at, by),
+            u.scim_managed,
         )
         for u, m, by in rows
     ]
@@ -101,3 +103,24 @@ def unapplied_roles(session: Session, actor: User) -> list[UnappliedRole]:
         select(RoleSync).where(RoleSync.state != SyncState.APPLIED).order_by(RoleSync.changed_at).limit(500)
     ).all()
     return [UnappliedRole(r.role_name, SyncState(r.state), r.last_error, r.attempts, r.changed_at) for r in rows]
+
+
+@dataclass(frozen=True)
+class TeamRow:
+    name: str
+    from_identity_provider: bool  # else made in Gatehouse by the platform team
+    members: tuple[str, ...]
+
+
+def teams(session: Session, actor: User) -> list[TeamRow]:
+    """Every team with its members (teams are the identity provider's groups: hundreds, not more)."""
+    check_platform_admin(actor).enforce()
+    members: dict[int, list[str]] = {}
+    for team_id, username in session.exec(
+        select(TeamMember.team_id, User.username).join(User, col(User.id) == TeamMember.user_id).order_by(User.username)
+    ):
+        members.setdefault(team_id, []).append(username)
+    return [
+        TeamRow(t.name, t.scim_managed, tuple(members.get(t.id or 0, [])))
+        for t in session.exec(select(Team).order_by(Team.name))
+    ]

@@ -8,7 +8,7 @@ import json
 from sqlmodel import col, select
 
 from core import audit
-from core.adapters.models import DataSource
+from core.adapters.models import DataSource, Team, TeamMember, User
 from core.context import Gatehouse
 from tests.app.test_journeys import NEED, go, messages, open_tab, widget
 from tests.app.test_sign_in import app_env, sign_in  # noqa: F401  (fixture)
@@ -92,3 +92,43 @@ def test_an_audit_summary_is_shown_whole_not_cut_at_its_column(app_env: Gatehous
         assert long in list(table.value["Summary"])
         summary = json.loads(table.proto.columns)["Summary"]
         assert summary["width"] == "large" and table.proto.row_height > 64, (summary, table.proto.row_height)
+
+
+def test_dave_makes_a_scim_token_sees_it_once_and_revokes_it(app_env: Gatehouse) -> None:  # noqa: F811
+    dave = go(sign_in("dave"), "pages/platform.py", "Users")
+    widget(dave, "text_input", "Token name").input("entra")
+    widget(dave, "button", "Make a token").click()
+    dave.run()
+    assert "Give this token to your identity provider now: it is shown this once." in messages(dave)
+    (shown,) = [c.value for c in dave.code]
+    assert len(shown) >= 32
+    assert "| entra | dave | never |" in "\n".join(m.value for m in dave.markdown)
+    dave.run()  # shown once: gone at the next run
+    assert shown not in [c.value for c in dave.code]
+    widget(dave, "text_input", "Token name").input("entra")
+    widget(dave, "button", "Revoke it").click()
+    dave.run()
+    assert "The token is revoked: whoever presents it is refused from now on." in messages(dave)
+    assert "| entra |" not in "\n".join(m.value for m in dave.markdown)
+
+
+def test_members_the_identity_provider_manages_say_so(app_env: Gatehouse) -> None:  # noqa: F811
+    with app_env.session() as session:
+        frank = User(username="frank", email="frank@example.org", scim_managed=True)
+        session.add(frank)
+    dave = go(sign_in("dave"), "pages/platform.py", "Users")
+    users = dave.dataframe[-1].value
+    managed = dict(zip(users["Username"], users["Managed by"], strict=True))
+    assert (managed["frank"], managed["alice"]) == ("identity provider", "")
+
+
+def test_teams_show_where_they_come_from_and_who_is_in_them(app_env: Gatehouse) -> None:  # noqa: F811
+    with app_env.session() as session:
+        alice = session.exec(select(User).where(User.username == "alice")).one()
+        team = Team(name="Data <b>science</b>", scim_managed=True)
+        session.add(team)
+        session.flush()
+        session.add(TeamMember(team_id=team.id or 0, user_id=alice.id or 0))
+    dave = go(sign_in("dave"), "pages/platform.py", "Users")
+    shown = "\n".join(m.value for m in dave.markdown)
+    assert "| Data \\<b\\>science\\</b\\> | identity provider | alice |" in shown.splitlines()  # text, not HTML

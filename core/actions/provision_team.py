@@ -1,0 +1,191 @@
+"""Teams as the identity provider's groups say them (SCIM Groups, issue #27): made, renamed, their members set,
+added or removed, deleted. The group named by GATEHOUSE_OIDC_PLATFORM_GROUP makes platform-team membership, as the
+groups claim does at sign-in. (What a team may hold is for a later issue.)"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
+
+from core import audit
+from core.actor import PROVIDER, acting
+from core.adapters.db import taken_means
+from core.adapters.models import Team, TeamMember, User
+from core.context import Gatehouse
+from core.domain import InvalidInput, NotFound, check_text
+from core.queries import get_user
+from core.rules import check_platform_admin
+
+
+class TeamNameTaken(InvalidInput):
+    """Another team has this name (SCIM answers 409 uniqueness)."""
+
+
+@dataclass(frozen=True)
+class TeamShown:
+    id: int
+    name: str
+    external_id: str | None
+    members: tuple[tuple[int, str], ...]  # (member id, username)
+    from_identity_provider: bool = False
+
+
+def create_team(
+    gatehouse: Gatehouse, actor: User, name: str, members: Iterable[int] = (), *, external_id: str | None = None
+) -> TeamShown:
+    name = _name(name)
+    with gatehouse.session() as session:
+        actor = acting(session, actor)
+        check_platform_admin(actor).enforce()
+        if session.exec(select(Team.id).where(Team.name == name)).first() is not None:
+            raise TeamNameTaken(f"There is already a team called {name}.")
+        team = Team(name=name, external_id=_external_id(external_id), scim_managed=actor.username.startswith(PROVIDER))
+        session.add(team)
+        with taken_means(f"There is already a team called {name}."):
+            session.flush()
+        audit.record(session, actor.username, "team-created", f"{actor.username} created the team {name}")
+        _set_members(gatehouse, session, actor, team, set(members))
+        return _shown(session, team)
+
+
+def replace_team(
+    gatehouse: Gatehouse, actor: User, team_id: int, name: str, members: Iterable[int], external_id: str | None
+) -> TeamShown:
+    """The team as the identity provider has it now: its name and all its members."""
+    name = _name(name)
+    with gatehouse.session() as session:
+        actor = acting(session, actor)
+        check_platform_admin(actor).enforce()
+        team = _team(session, team_id)
+        session.refresh(team, with_for_update=True)
+        if team.name != name:
+            if session.exec(select(Team.id).where(Team.name == name)).first() is not None:
+                raise TeamNameTaken(f"There is already a team called {name}.")
+            audit.record(session, actor.username, "team-renamed", f"{actor.username} renamed {team.name} to {name}")
+            team.name = name
+        team.external_id = _external_id(external_id)
+        session.add(team)
+        with taken_means(f"There is already a team called {name}."):
+            session.flush()
+        _set_members(gatehouse, session, actor, team, set(members))
+        return _shown(session, team)
+
+
+def delete_team(gatehouse: Gatehouse, actor: User, team_id: int) -> None:
+    with gatehouse.session() as session:
+        actor = acting(session, actor)
+        check_platform_admin(actor).enforce()
+        team = _team(session, team_id)
+        _set_members(gatehouse, session, actor, team, set())
+        session.delete(team)
+        audit.record(session, actor.username, "team-deleted", f"{actor.username} deleted the team {team.name}")
+
+
+def change_members(
+    gatehouse: Gatehouse, actor: User, name: str, *, add: Iterable[str] = (), remove: Iterable[str] = ()
+) -> TeamShown:
+    """The platform team's own change of a team (`gatehouse teams add-member`, `remove-member`), by usernames."""
+    with gatehouse.session() as session:
+        actor = acting(session, actor)
+        check_platform_admin(actor).enforce()
+        found = session.exec(select(Team).where(Team.name == name.strip())).first()
+        if found is None:
+            raise NotFound(f"There is no team called {name.strip()[:120]}.")
+        now = set(session.exec(select(TeamMember.user_id).where(TeamMember.team_id == found.id)))
+        added = {u.id or 0 for u in (get_user(session, n) for n in add)}
+        removed = {u.id or 0 for u in (get_user(session, n) for n in remove)}
+        _set_members(gatehouse, session, actor, found, (now | added) - removed)
+        return _shown(session, found)
+
+
+def member_ids(gatehouse: Gatehouse, usernames: Iterable[str]) -> list[int]:
+    with gatehouse.session() as session:
+        return [get_user(session, n).id or 0 for n in usernames]
+
+
+def team(gatehouse: Gatehouse, team_id: int) -> TeamShown:
+    with gatehouse.session() as session:
+        return _shown(session, _team(session, team_id))
+
+
+def teams(gatehouse: Gatehouse) -> list[TeamShown]:
+    with gatehouse.session() as session:
+        return [_shown(session, t) for t in session.exec(select(Team).order_by(col(Team.id)))]
+
+
+def _set_members(gatehouse: Gatehouse, session: Session, actor: User, team: Team, wanted: set[int]) -> None:
+    found = set(session.exec(select(User.id).where(col(User.id).in_(wanted), col(User.scim_deleted_at).is_(None))))
+    if missing := wanted - found:
+        raise InvalidInput(f"No platform member has the id {min(missing)}: provision them first.")
+    now = set(session.exec(select(TeamMember.user_id).where(TeamMember.team_id == team.id)))
+    added, removed = wanted - now, now - wanted
+    if removed:
+        session.exec(  # type: ignore[call-overload]
+            delete(TeamMember).where(col(TeamMember.team_id) == team.id, col(TeamMember.user_id).in_(removed))
+        )
+    for user_id in sorted(added):
+        session.add(TeamMember(team_id=team.id or 0, user_id=user_id))
+    if not (added or removed):
+        return
+    names = {u.id: u for u in session.exec(select(User).where(col(User.id).in_(added | removed)))}
+    audit.record(
+        session,
+        actor.username,
+        "team-members-changed",
+        f"{actor.username} changed who is in {team.name}",
+        added=sorted(names[i].username for i in added),
+        removed=sorted(names[i].username for i in removed),
+    )
+    if team.name == gatehouse.settings.oidc_platform_group:
+        _platform_team(session, actor, [names[i] for i in added], [names[i] for i in removed])
+
+
+def _platform_team(session: Session, actor: User, joined: list[User], left: list[User]) -> None:
+    """The identity provider's platform group is the platform team (external members are never in it)."""
+    for user, admin in [*((u, True) for u in joined if not u.is_external), *((u, False) for u in left)]:
+        if user.is_platform_admin != admin:
+            user.is_platform_admin = admin
+            session.add(user)
+            audit.record(
+                session,
+                actor.username,
+                "platform-team-changed",
+                f"{user.username} {'joined' if admin else 'left'} the platform team (the identity provider's group)",
+                subject=user.username,
+            )
+
+
+def _team(session: Session, team_id: int) -> Team:
+    found = session.get(Team, team_id, populate_existing=True)
+    if found is None:
+        raise NotFound("There is no such team.")
+    return found
+
+
+def _shown(session: Session, team: Team) -> TeamShown:
+    session.flush()
+    members = session.exec(
+        select(User.id, User.username)
+        .join(TeamMember, col(TeamMember.user_id) == User.id)
+        .where(TeamMember.team_id == team.id)
+        .order_by(User.username)
+    ).all()
+    return TeamShown(
+        team.id or 0, team.name, team.external_id, tuple((i or 0, n) for i, n in members), team.scim_managed
+    )
+
+
+def _external_id(external_id: str | None) -> str | None:
+    if external_id is None:
+        return None
+    return check_text(external_id, "externalId", 255, multiline=False) or None
+
+
+def _name(name: str) -> str:
+    name = check_text(name, "team name", 120, multiline=False)
+    if not name:
+        raise InvalidInput("A team needs a name (displayName).")
+    return name
