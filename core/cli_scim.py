@@ -9,12 +9,13 @@ from typing import Annotated
 import typer
 
 from core.actions import provision_team, scim_token
+from core.cli_help import Commands
 from core.domain import moment, plural
 
-scim_app = typer.Typer(no_args_is_help=True, help="SCIM provisioning from your identity provider.")
-scim_token_app = typer.Typer(no_args_is_help=True, help="The bearer tokens your identity provider presents.")
+scim_app = Commands(no_args_is_help=True, help="SCIM provisioning from your identity provider.")
+scim_token_app = Commands(no_args_is_help=True, help="The bearer tokens your identity provider presents.")
 scim_app.add_typer(scim_token_app, name="token")
-teams_app = typer.Typer(no_args_is_help=True, help="Teams: your identity provider's groups, or made here.")
+teams_app = Commands(no_args_is_help=True, help="Teams: your identity provider's groups, or made here.")
 
 
 def serve(

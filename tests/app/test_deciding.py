@@ -129,7 +129,7 @@ def test_the_request_form_says_what_is_wrong_beside_each_field_at_once(app_env: 
         ("text_area", "Business need"),
         ("error", "Describe the business need in a sentence (at least 20 characters and a few words)"),
         ("date_input", "End date (optional)"),
-        ("error", "The end date 31 December 9999 is more than two years away"),
+        ("error", "The end date 31 Dec 9999 is more than two years away"),
     ], form
     assert requests_of(app_env, "alice") == []
 
@@ -151,7 +151,7 @@ def test_the_grant_form_says_what_is_wrong_beside_each_field_and_keeps_what_was_
         ("text_area", "Paths (optional)"),
         ("error", "Line 1 (s3"),  # (the address, then "is in alpha-sales-analysis, not in …")
         ("date_input", "End date (optional)"),
-        ("error", "The end date 31 December 9999 is more than two years away"),
+        ("error", "The end date 31 Dec 9999 is more than two years away"),
     ], form
     assert widget(bob, "multiselect", "Users (platform members only)").value == ["carol"]  # refused: kept as typed
     assert not bob.success

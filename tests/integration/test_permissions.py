@@ -571,5 +571,12 @@ def test_only_open_requests_can_move_and_decisions_are_final() -> None:
     open_statuses = {s for s in RequestStatus if s.is_open}
     assert set(TRANSITIONS) == open_statuses
     decided = {RequestStatus.APPROVED, RequestStatus.REFUSED, RequestStatus.WITHDRAWN}
-    assert all(TRANSITIONS[s] <= decided | {RequestStatus.PENDING_PLATFORM} for s in open_statuses)
+    # an open request is decided, or goes on to who decides after (admins, then the line manager, then the platform
+    # team: when whom it waited for has left), never back
+    later = {
+        RequestStatus.PENDING_ADMIN: {RequestStatus.PENDING_LINE_MANAGER, RequestStatus.PENDING_PLATFORM},
+        RequestStatus.PENDING_LINE_MANAGER: {RequestStatus.PENDING_PLATFORM},
+        RequestStatus.PENDING_PLATFORM: set(),
+    }
+    assert all(TRANSITIONS[s] <= decided | later[s] for s in open_statuses)
     assert all(s not in TRANSITIONS[s] for s in open_statuses)

@@ -140,7 +140,7 @@ def test_an_approval_refuses_every_term_that_is_more_than_asked_each_beside_its_
     assert refused.value.problems == {
         "level": "You can grant read only at most: that is what was asked for.",
         "paths": "You can grant only paths within those asked for (/reports): remove the others or narrow them.",
-        "until": "The request asks for access until 31 March 2027: you can end it sooner, never later.",
+        "until": "The request asks for access until 31 Mar 2027: you can end it sooner, never later.",
     }
     assert str(refused.value).startswith("You can grant read only at most")  # the CLI reads them all, in order
     granted = rules.approval_terms(
