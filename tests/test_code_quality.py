@@ -403,3 +403,16 @@ def test_core_readme_names_every_module_of_core_and_nothing_else() -> None:
     assert not unlisted, f"modules with no row in core/README.md: {sorted(unlisted)}"
     gone = {n for n in named - modules if not (n.endswith("/") and (ROOT / "core" / n).is_dir())}
     assert not gone, f"rows of core/README.md for modules that do not exist: {sorted(gone)}"
+
+
+def test_browser_tests_download_through_the_one_helper() -> None:
+    """A download is asked for by the button the last run drew: a click while a run redraws it gets no file (the
+    Browse download waited 180 s for nothing on a loaded machine). tests/browser/conftest.py's `download` waits for
+    the page to be still first; no test clicks a download button any other way."""
+    found = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sorted((ROOT / "tests" / "browser").glob("test_*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if "expect_download" in line
+    ]
+    assert not found, "a download clicked without waiting for the page to be still:\n" + "\n".join(found)

@@ -220,3 +220,13 @@ def click_row(page, table, index: int) -> None:  # type: ignore[no-untyped-def]
     box = table.bounding_box()
     assert box is not None
     page.mouse.click(box["x"] + 16, box["y"] + 35 + 35 * index + 17)
+
+
+def download(page, button):  # type: ignore[no-untyped-def]
+    """What a download button gives, clicked as a person does once the page is still: the file is made at the click
+    by the button the last run drew, so a click while a run redraws it asks for a file the end of that run drops (the
+    download never comes). Returns Playwright's Download."""
+    settled(page)
+    with page.expect_download() as downloaded:
+        button.click()
+    return downloaded.value

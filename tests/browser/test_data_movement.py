@@ -11,6 +11,7 @@ from sqlmodel import select
 from core.adapters.models import AuditEvent
 from core.config import Settings
 from core.startup import start
+from tests.browser.conftest import download
 from tests.browser.test_access_stories import open_page, shot, signed_in
 from tests.browser.test_browse_in_chromium import browse, in_table, open_row
 
@@ -65,10 +66,8 @@ def test_alice_uploads_browses_previews_and_downloads(app_url: str, browser, mot
     alice.get_by_role("tab", name="Preview").click()  # the page reruns, the form stays complete: nothing is read
     alice.get_by_role("tab", name="Download").click()
     assert actions(tmp_path, moto_reset).count("data-downloaded") == 0  # nothing has left yet
-    with alice.expect_download() as download:
-        alice.get_by_role("button", name="Save orders.csv").click()
     saved = tmp_path / "downloaded.csv"
-    download.value.save_as(saved)
+    download(alice, alice.get_by_role("button", name="Save orders.csv")).save_as(saved)
     assert saved.read_text() == CSV
     shot(alice, "movement-3-downloaded")
     assert actions(tmp_path, moto_reset).count("data-downloaded") == 1  # one download, one event

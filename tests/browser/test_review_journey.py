@@ -19,6 +19,7 @@ from core.domain import AccessLevel, day
 from core.queries import get_user
 from core.startup import start
 from tests.aws_helpers import as_user
+from tests.browser.conftest import download
 from tests.browser.test_access_stories import choose, open_page, settled, shot, signed_in
 
 pytestmark = pytest.mark.browser
@@ -92,9 +93,8 @@ def test_dave_starts_bob_reviews_alice_answers_the_due_date_passes(
     open_tab(dave, "Reviews")
     dave.get_by_text("4 of 5 reviewed · 1 overdue").first.wait_for()
     dave.get_by_text("Overdue: 1 access review").first.wait_for()
-    with dave.expect_download() as downloaded:
-        dave.get_by_role("button", name="Download the report (CSV)").click()
-    rows = list(csv.DictReader(io.StringIO(Path(downloaded.value.path()).read_text())))
+    report = download(dave, dave.get_by_role("button", name="Download the report (CSV)"))
+    rows = list(csv.DictReader(io.StringIO(Path(report.path()).read_text())))
     shot(dave, "review-5-dave-report")
     decided = {(r["holder"], r["paths"]): (r["decision"], r["decided_by"], r["level_after"], r["aws"]) for r in rows}
     assert decided == {
