@@ -53,11 +53,13 @@ from core.service.scim_payloads import (
     as_full,
     as_resource,
     base_of,
+    dump,
     lenient,
     lenient_patch,
     ok,
     page_of,
     parse_search,
+    path_id,
     read_payload,
     sentence,
     validation_sentence,
@@ -155,20 +157,11 @@ def _error(status: int, detail: str, scim_type: str | None = None) -> Response:
 
 
 def _member_id(request: Request) -> int:
-    text = request.path_params["member_id"]
-    if not text.isdigit() or len(text) > 18:
-        raise ScimError(404, "There is no such user.")
-    return int(text)
+    return path_id(request, "member_id", "There is no such user.")
 
 
 def _dump(resource: KeptMember, ctx: Context, request: Request | None = None) -> dict[str, Any]:
-    params = _response_parameters(request) if request is not None else None
-    return resource.model_dump(scim_ctx=ctx, response_parameters=params, scim_policy=POLICY)
-
-
-def _response_parameters(request: Request) -> SearchRequest[KeptMember] | None:
-    query = {k: v for k, v in request.query_params.items() if k in ("attributes", "excludedAttributes")}
-    return SearchRequest[KeptMember].model_validate(query, scim_policy=POLICY) if query else None
+    return dump(resource, KeptMember, ctx, request)
 
 
 async def list_users(request: Request, gatehouse: Gatehouse, actor: Member) -> Response:

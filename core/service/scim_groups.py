@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from scim2_models import Context, Group, GroupMember, ListResponse, Meta, PatchOp, SearchRequest
+from scim2_models import Context, Group, GroupMember, ListResponse, Meta, PatchOp
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -16,7 +16,17 @@ from starlette.routing import Route
 from core.actions.provision_team import TeamShown, create_team, delete_team, replace_team, team, teams
 from core.adapters.models import User as Member
 from core.context import Gatehouse
-from core.service.scim_payloads import POLICY, ScimError, base_of, ok, page_of, parse_search, read_payload
+from core.service.scim_payloads import (
+    POLICY,
+    ScimError,
+    base_of,
+    dump,
+    ok,
+    page_of,
+    parse_search,
+    path_id,
+    read_payload,
+)
 from core.service.scim_schema import KeptGroup, KeptGroupMember
 
 FullGroup = Group
@@ -57,16 +67,11 @@ def _members(group: Group) -> list[int]:
 
 
 def _team_id(request: Request) -> int:
-    text = request.path_params["team_id"]
-    if not text.isdigit() or len(text) > 18:
-        raise ScimError(404, "There is no such team.")
-    return int(text)
+    return path_id(request, "team_id", "There is no such team.")
 
 
 def _dump(group: KeptGroup, ctx: Context, request: Request) -> dict[str, Any]:
-    query = {k: v for k, v in request.query_params.items() if k in ("attributes", "excludedAttributes")}
-    params = SearchRequest[KeptGroup].model_validate(query, scim_policy=POLICY) if query else None
-    return group.model_dump(scim_ctx=ctx, response_parameters=params, scim_policy=POLICY)
+    return dump(group, KeptGroup, ctx, request)
 
 
 async def list_groups(request: Request, gatehouse: Gatehouse, actor: Member) -> Response:

@@ -177,6 +177,25 @@ async def read_payload(request: Request) -> dict[str, Any]:
     return payload
 
 
+def path_id(request: Request, name: str, missing: str) -> int:
+    """The resource id in the request's path: a database id, or a SCIM 404 (`missing`) for anything else."""
+    text = request.path_params[name]
+    if not text.isdigit() or len(text) > 18:
+        raise ScimError(404, missing)
+    return int(text)
+
+
+def dump(resource: Any, model: Any, ctx: Any, request: Request | None = None) -> dict[str, Any]:
+    """A resource as JSON in the SCIM context `ctx`, with the `attributes`/`excludedAttributes` the request asks for."""
+    query = (
+        {}
+        if request is None
+        else {k: v for k, v in request.query_params.items() if k in ("attributes", "excludedAttributes")}
+    )
+    params = SearchRequest[model].model_validate(query, scim_policy=POLICY) if query else None
+    return resource.model_dump(scim_ctx=ctx, response_parameters=params, scim_policy=POLICY)
+
+
 def base_of(request: Request) -> str:
     return str(request.base_url).rstrip("/") + request.scope.get("root_path", "")
 
