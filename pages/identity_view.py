@@ -52,6 +52,11 @@ def added(settings: Settings, joiner: actions.Joiner) -> str:
     )
 
 
+def linked(settings: Settings, link: SignInLink) -> str:
+    widgets.succeeded("sign-in-link")  # the next run starts from an empty username
+    return told(settings, link)
+
+
 def teams(me: User) -> None:
     """Each team, where it comes from and who is in it."""
     with st.expander("Teams: your identity provider's groups, or made with `gatehouse teams`"):
@@ -77,16 +82,38 @@ def scim_tokens(gh: Gatehouse, me: User) -> None:
                     [(t.name, t.created_by, u) for t, u in zip(tokens, used, strict=True)],
                 )
             )
-        with st.form("scim-token", clear_on_submit=True):
-            name = st.text_input("Token name", placeholder="entra")
-            made, revoked = st.columns(2)
-            if made.form_submit_button("Make a token"):
+        widgets.fresh("scim-token", {"scim-token-name": ""})
+        with st.form("scim-token"):
+            name = st.text_input("Token name", placeholder="entra", key="scim-token-name")
+            if st.form_submit_button("Make a token"):
                 widgets.act(gh, lambda: scim_token.create_token(gh, me, name), made_token)
-            if revoked.form_submit_button("Revoke it"):
-                widgets.act(gh, lambda: scim_token.revoke_token(gh, me, name), lambda _: REVOKED)
+        if tokens:
+            widgets.fresh("revoke-token", {"scim-token-revoking": None})
+            revoking = st.selectbox("Token to revoke", [t.name for t in tokens], index=None, key="scim-token-revoking")
+            if revoking is not None:
+                widgets.risky_button("Revoke the token", "revoke-token")
+                widgets.confirm(
+                    gh,
+                    "revoke-token",
+                    f"Revoke the SCIM token {revoking}?",
+                    [
+                        "Whatever presents it (your identity provider) is refused from its next request: joiners, "
+                        "movers and leavers stop arriving until it is given a new token.",
+                        "A revoked token never works again.",
+                    ],
+                    f"Revoke {revoking}",
+                    lambda: scim_token.revoke_token(gh, me, revoking),
+                    revoked,
+                )
+
+
+def revoked(_: None) -> str:
+    widgets.succeeded("revoke-token")  # the next run offers no token to revoke until one is chosen
+    return REVOKED
 
 
 def made_token(token: str) -> str:
+    widgets.succeeded("scim-token")  # the next run starts from an empty name
     st.session_state[SCIM_TOKEN] = token  # shown once, after the message, as code (copied whole)
     return "Give this token to your identity provider now: it is shown this once."
 

@@ -6,7 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from core import actions
-from core.adapters.models import utcnow
+from core.adapters.models import User, utcnow
+from core.context import Gatehouse
 from core.domain import MAX_REASON, GatehouseError, plural
 from core.reads import audit_trail, join_requests, platform, queues
 from pages import cached, decisions, identity_view, reviews_view, running, signin, widgets
@@ -28,6 +29,13 @@ def left(gone: actions.Departure) -> str:
         + ("." if gone.sync_error else "; all their access is revoked in AWS.")
         + (f" Now orphaned: {', '.join(gone.orphaned_sources)}." if gone.orphaned_sources else "")
     )
+
+
+def repair_drift(gh: Gatehouse, me: User, drift: list[actions.Drift]) -> list[actions.Repaired]:
+    """Repair, then check again: the banner says what IAM has after the repair, not what it had before."""
+    done = actions.repair(gh, drift, me)
+    st.session_state["drift"] = actions.find_drift(gh, me)
+    return done
 
 
 st.title("Platform")
@@ -198,7 +206,8 @@ if users_tab.open:
                     lambda joiner: identity_view.added(gh.settings, joiner),
                 )
         if gh.settings.sign_in_method == "password":
-            with joiner.form("sign-in-link", clear_on_submit=True):
+            widgets.fresh("sign-in-link", {"sign-in-link-username": ""})
+            with joiner.form("sign-in-link"):
                 st.markdown("**A new sign-in link**")
                 st.caption("For a member with no password yet, or who forgot theirs: their earlier link stops.")
                 linked = st.text_input("Member's username", key="sign-in-link-username")
@@ -206,7 +215,7 @@ if users_tab.open:
                     widgets.act(
                         gh,
                         lambda: actions.new_sign_in_link(gh, me, linked),
-                        lambda link: identity_view.told(gh.settings, link),
+                        lambda link: identity_view.linked(gh.settings, link),
                     )
         widgets.fresh("leaver", {"leaver-username": ""})
         with leaver.form("leaver"):
@@ -328,10 +337,7 @@ if aws_tab.open:
         st.markdown("**Drift** — compare every role's live IAM policies with what the database says.")
         if st.button("Check for drift", key="check-drift"):
             st.session_state["drift"] = actions.find_drift(gh, actor.user)
-            st.session_state.pop("repaired", None)
             st.rerun()  # the banner above says what the check found
-        for done in st.session_state.get("repaired", []):
-            st.success(literal(f"Repaired {done.sentence}."))
         if drift is not None:
             if not drift:
                 st.success("No drift: AWS matches the database.")
@@ -341,10 +347,16 @@ if aws_tab.open:
                     hide_index=True,
                     width="stretch",
                 )
-                if st.button("Repair drift", type="primary", key="repair-drift"):
-                    st.session_state["repaired"] = actions.repair(gh, drift, actor.user)
-                    st.session_state["drift"] = actions.find_drift(gh, actor.user)
-                    st.rerun()
+                widgets.risky_button("Repair drift…", "repair-drift")
+                widgets.confirm(
+                    gh,
+                    "repair-drift",
+                    f"Put {plural(len({d.role_name for d in drift}), 'role')} back to what Gatehouse grants?",
+                    [*(f"{d.role_name}: {d.repaired}." for d in drift), "Changes made in IAM by hand are undone."],
+                    "Repair drift",
+                    lambda: repair_drift(gh, me, drift),
+                    lambda done: " ".join(f"Repaired {d.sentence}." for d in done),
+                )
 
 
 if audit_tab.open:

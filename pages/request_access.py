@@ -25,7 +25,8 @@ ask, mine, create, give_up = st.tabs(
 # Each field of the form as a fresh one has it: set (not forgotten) so that the browser shows it so too.
 FRESH = {"ask-source": None, "ask-level": AccessLevel.READ_ONLY, "ask-paths": "", "ask-need": "", "ask-until": None}
 preset = st.session_state.pop(ASKING_FOR, None)  # a source chosen on another page (My data, Upload)
-if st.session_state.pop("ask-sent", False) or preset:  # a fresh form: a sent request is not sent twice
+widgets.fresh("ask-form", FRESH)  # after a request is sent: a second click does not send it twice
+if preset:
     st.session_state.update(FRESH)
 if preset:
     st.session_state["ask-search"] = preset["source"]
@@ -73,7 +74,7 @@ if ask.open:
             else:
 
                 def sent(view: RequestView) -> str:
-                    st.session_state["ask-sent"] = True  # the next run starts from a fresh form
+                    widgets.succeeded("ask-form")  # the next run starts from a fresh form
                     return f"Request sent for {view.source}: it waits for {view.waits_for}. It is under My requests."
 
                 widgets.act(gh, lambda: actions.request_access(gh, me, source, level, paths, need, until), sent, slots)
@@ -98,8 +99,18 @@ if mine.open:
                 left.caption(literal(detail))
                 if request.decision_reason:  # the decider's own words, as they wrote them
                     left.text(f"Reason: {request.decision_reason}")
-                if request.status.is_open and right.button("Withdraw", key=f"withdraw-{request.id}"):
-                    widgets.act(gh, lambda r=request: actions.withdraw_request(gh, me, r.id), "Request withdrawn.")
+                if request.status.is_open:
+                    with right:
+                        widgets.risky_button("Withdraw", f"withdraw-{request.id}")
+                    widgets.confirm(
+                        gh,
+                        f"withdraw-{request.id}",
+                        f"Withdraw your request for {request.source}?",
+                        [f"It no longer waits for {request.waits_for}: they are told.", "You can ask again later."],
+                        "Withdraw request",
+                        lambda r=request: actions.withdraw_request(gh, me, r.id),
+                        f"Request for {request.source} withdrawn.",
+                    )
         if source_asks:
             st.markdown("**Webapp data sources you asked for**")
             st.dataframe(

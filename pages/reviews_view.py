@@ -281,12 +281,19 @@ def holder_questions(gh: Gatehouse, me: User) -> None:
                 lambda q=question: actions.answer_review(gh, me, q.item_id, True),
                 f"Thank you: the admins of {question.source} see that you still need it.",
             )
-        if st.button("No longer needed", key="no-longer-needed", help="Ends this access at once."):
-            widgets.act(
-                gh,
-                lambda q=question: actions.answer_review(gh, me, q.item_id, False),
-                f"Your access to {question.source} is revoked.",
-            )
+        widgets.risky_button("No longer needed", "no-longer-needed")
+    widgets.confirm(
+        gh,
+        "no-longer-needed",
+        f"End your access to {question.source}?",
+        [
+            f"Your {question.level.label.lower()} access to {format_paths(question.paths)} ends now, in AWS too.",
+            f"The admins of {question.source} see your answer; to have it again you would ask for it.",
+        ],
+        "End my access",
+        lambda q=question: actions.answer_review(gh, me, q.item_id, False),
+        f"Your access to {question.source} is revoked.",
+    )
     widgets.pager(asked.total, QUESTIONS_PAGE, "questions-page", what="grants")
 
 

@@ -416,3 +416,40 @@ def test_browser_tests_download_through_the_one_helper() -> None:
         if "expect_download" in line
     ]
     assert not found, "a download clicked without waiting for the page to be still:\n" + "\n".join(found)
+
+
+# What takes something away from someone (access, a request, a token, IAM as it stands): its button only opens a step
+# that says what will happen (`widgets.risky_button` and its dialog, or a label ending "…" that opens a step), never
+# acts on the click. The steps that are themselves the confirmation, named with why:
+TAKES_AWAY = re.compile(r"^f?['\"](Revoke|Remove|Withdraw|Archive|Repair|Delete|Mark as left|End |No longer needed)")
+CONFIRMING_STEPS = {
+    ("pages/reviews_view.py", 'f"Revoke {literal(row.holder)}\'s access"'),  # the step "Revoke…" opened
+}
+
+
+def test_a_button_that_takes_something_away_only_asks_first() -> None:
+    acting = [
+        f"{path.relative_to(ROOT)}:{node.lineno} {label}"
+        for path in PAGES
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("button", "form_submit_button")
+        and node.args
+        and TAKES_AWAY.match(label := ast.unparse(node.args[0]))
+        and not label.rstrip("'\"").endswith("…")
+        and (str(path.relative_to(ROOT)), label) not in CONFIRMING_STEPS
+    ]
+    assert not acting, f"acts at a click without saying first what it takes away (use widgets.risky_button): {acting}"
+
+
+def test_a_form_keeps_what_was_typed_until_its_action_succeeds() -> None:
+    """`clear_on_submit` empties a form at every click, also when core refuses what was typed (the person types it all
+    again to mend one letter): a form starts fresh only after its action succeeded (`widgets.fresh`/`succeeded`)."""
+    clearing = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for path in PAGES
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.keyword) and node.arg == "clear_on_submit"
+    ]
+    assert not clearing, f"a form cleared at every click, refused or not: {clearing}"

@@ -1,6 +1,7 @@
 """What the pages say of AWS: Platform → AWS sync states drift as drift (no green "applied" banner while IAM
-differs; each drifted role says which buckets and actions differ; Repair says, role by role, what it put back or took
-away), and Admin → Who has access shows a leaver's grant as revoked, never as applied."""
+differs; each drifted role says which buckets and actions differ; Repair asks first, naming what it will change,
+then says, role by role, what it put back or took away), and Admin → Who has access shows a leaver's grant as
+revoked, never as applied."""
 
 from __future__ import annotations
 
@@ -37,6 +38,8 @@ def test_drift_is_shown_statement_by_statement_and_repair_says_what_it_changed(a
         "alpha_user_bob",
         lambda statements: statements.remove(next(s for s in statements if s.get("Sid") == "ListBuckets")),
     )
+    with app_env.session() as session:
+        dave = get_user(session, "dave")
     at = go(sign_in("dave"), "pages/platform.py", "AWS sync")
     assert not at.success  # nothing waits, but nobody has compared IAM yet: nothing is said to be in line
     widget(at, "button", "Check for drift").click()
@@ -50,15 +53,21 @@ def test_drift_is_shown_statement_by_statement_and_repair_says_what_it_changed(a
     assert bob.startswith(f"Gatehouse grants {listing} and read bucket settings (GetBucketAcl")
     assert "alpha-pricing-models" in bob and "alpha-sales-analysis" in bob and bob.endswith("that IAM lacks")
 
+    widget(at, "button", "Repair drift…").click()  # asks first: a repair undoes what was changed in IAM by hand
+    at.run()
+    asked = "\n".join([m.value for m in at.markdown] + [t.value for t in at.text])
+    assert "Put 2 roles back to what Gatehouse grants?" in asked
+    assert "alpha_user_alice: took away read (GetObject) on alpha-secret-x/*." in asked
+    assert "Changes made in IAM by hand are undone." in asked
+    assert actions.find_drift(app_env, dave) != []  # nothing repaired yet
     widget(at, "button", "Repair drift").click()
     at.run()
     assert not at.exception, at.exception
-    said = messages(at)
+    (said,) = [m for m in messages(at) if m.startswith(literal("Repaired"))]  # one message says what changed
     assert literal("Repaired alpha_user_alice: took away read (GetObject) on alpha-secret-x/*.") in said  # as text
-    assert any(m.startswith(literal("Repaired alpha_user_bob: put back list (ListBucket")) for m in said), said
-    assert "No drift: AWS matches the database." in said
-    with app_env.session() as session:
-        assert actions.find_drift(app_env, get_user(session, "dave")) == []
+    assert literal("Repaired alpha_user_bob: put back list (ListBucket") in said, said
+    assert "No drift: AWS matches the database." in messages(at)
+    assert actions.find_drift(app_env, dave) == []
 
 
 def test_who_has_access_shows_a_leavers_grant_as_revoked_not_applied(app_env: Gatehouse) -> None:  # noqa: F811

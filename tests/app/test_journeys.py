@@ -262,6 +262,8 @@ def test_dave_sees_drift_on_the_platform_page_and_repairs_it(app_env: Gatehouse)
     at.run()
     shown = "\n".join(df.value.to_string() for df in at.dataframe)
     assert "alpha_user_alice" in shown and "that Gatehouse did not grant" in shown
+    widget(at, "button", "Repair drift…").click()
+    at.run()
     widget(at, "button", "Repair drift").click()
     at.run()
     assert not at.exception, at.exception

@@ -105,8 +105,15 @@ def test_dave_makes_a_scim_token_sees_it_once_and_revokes_it(app_env: Gatehouse)
     assert "| entra | dave | never |" in "\n".join(m.value for m in dave.markdown)
     dave.run()  # shown once: gone at the next run
     assert shown not in [c.value for c in dave.code]
-    widget(dave, "text_input", "Token name").input("entra")
-    widget(dave, "button", "Revoke it").click()
+    assert widget(dave, "text_input", "Token name").value == ""  # made: the form starts fresh
+    widget(dave, "selectbox", "Token to revoke").select("entra")
+    dave.run()
+    widget(dave, "button", "Revoke the token").click()  # asks first: the identity provider is refused from then on
+    dave.run()
+    asked = "\n".join([m.value for m in dave.markdown] + [t.value for t in dave.text])
+    assert "Revoke the SCIM token entra?" in asked and "joiners, movers and leavers stop arriving" in asked
+    assert "| entra | dave | never |" in asked  # not yet
+    widget(dave, "button", "Revoke entra").click()
     dave.run()
     assert "The token is revoked: whoever presents it is refused from now on." in messages(dave)
     assert "| entra |" not in "\n".join(m.value for m in dave.markdown)

@@ -61,7 +61,10 @@ def test_dave_starts_bob_reviews_alice_answers(app_env: Gatehouse) -> None:  # n
 
     alice = go(sign_in("alice"), "pages/inbox.py")
     assert [s.value for s in alice.subheader] == ["Do you still need this access?"]
-    widget(alice, "button", "No longer needed").click().run()
+    widget(alice, "button", "No longer needed").click().run()  # asks first: it ends her access at once
+    asked = "\n".join([m.value for m in alice.markdown] + [t.value for t in alice.text])
+    assert f"End your access to {SALES}?" in asked.replace("\\", "") and "ends now, in AWS too." in asked
+    widget(alice, "button", "End my access").click().run()
     assert f"Your access to {SALES} is revoked." in messages(alice), messages(alice)
 
     bob = go(bob, "pages/admin.py")

@@ -8,11 +8,11 @@ from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
 from core import actions
-from core.adapters.models import DataSource, Grant, User, UserStatus
+from core.adapters.models import DataSource, Grant, RequestStatus, User, UserStatus
 from core.context import Gatehouse
 from core.domain import AccessLevel
 from core.queries import get_user
-from tests.app.test_journeys import go, messages, open_tab, widget
+from tests.app.test_journeys import ask, go, messages, open_tab, requests_of, widget
 from tests.app.test_sign_in import app_env, sign_in  # noqa: F401  (fixture)
 
 PRICING = "alpha-pricing-models"
@@ -176,3 +176,36 @@ def test_the_add_member_form_is_fresh_after_success_and_keeps_what_was_typed_whe
     assert any(m.startswith("Added frank.") for m in messages(at))
     assert widget(at, "text_input", "Username (as on GitHub)").value == ""
     assert widget(at, "text_input", "Email").value == ""
+
+
+def test_the_sign_in_link_form_keeps_a_mistyped_name_and_is_fresh_after_a_link(app_env: Gatehouse) -> None:  # noqa: F811
+    at = go(sign_in("dave"), "pages/platform.py", tab="Users")
+    widget(at, "text_input", "Member's username").input("franc")
+    widget(at, "button", "Make a link").click()
+    at.run()
+    assert at.error and widget(at, "text_input", "Member's username").value == "franc"  # refused: kept to mend
+    widget(at, "text_input", "Member's username").input("alice")
+    widget(at, "button", "Make a link").click()
+    at.run()
+    assert any(m.startswith("alice chooses their password") for m in messages(at)), messages(at)
+    assert widget(at, "text_input", "Member's username").value == ""
+
+
+def test_withdrawing_a_request_asks_first_and_tells_who_it_waited_for(app_env: Gatehouse) -> None:  # noqa: F811
+    at = ask(sign_in("alice"), PRICING, "/models")
+    at = go(at, "pages/request_access.py")
+    open_tab(at, "My requests")
+    widget(at, "button", "Withdraw").click()
+    at.run()
+    asked = shown(at)
+    assert f"Withdraw your request for {PRICING}?" in asked.replace("\\", "") and "they are told" in asked
+    widget(at, "button", "Cancel").click()
+    at.run()
+    assert [r.status for r in requests_of(app_env, "alice")] == [RequestStatus.PENDING_ADMIN]  # Cancel changes nothing
+    widget(at, "button", "Withdraw").click()
+    at.run()
+    widget(at, "button", "Withdraw request").click()
+    at.run()
+    assert f"Request for {PRICING} withdrawn." in messages(at)
+    assert [r.status for r in requests_of(app_env, "alice")] == [RequestStatus.WITHDRAWN]
+    assert "Withdraw" not in labels(at)

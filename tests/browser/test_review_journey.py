@@ -82,6 +82,7 @@ def test_dave_starts_bob_reviews_alice_answers_the_due_date_passes(
     alice.get_by_role("heading", name="Do you still need this access?").first.wait_for()
     shot(alice, "review-4-alice-asked")
     alice.get_by_role("button", name="No longer needed").click()
+    alice.get_by_role("button", name="End my access").first.click()  # the dialog says what it ends, then acts
     alice.get_by_text(f"Your access to {SALES} is revoked.").first.wait_for()
 
     due = utcnow().date() + timedelta(days=29)  # the form's due date is four weeks away: the next day has come

@@ -112,7 +112,8 @@ def test_two_processes_on_one_database_share_all_state(
             # ... and when she withdraws it in A, it leaves bob's queue in B at his next rerun.
             open_tab(alice, "My requests", "alpha-sales-analysis")
             alice.get_by_role("button", name="Withdraw").click()
-            alice.get_by_text("Request withdrawn.").first.wait_for()
+            alice.get_by_role("button", name="Withdraw request").first.click()  # in the dialog that asks first
+            alice.get_by_text("Request for alpha-sales-analysis withdrawn.").first.wait_for()
             no_traceback(alice)
             shot(alice, "two-processes-6-alice-withdrew-in-a")
             rerun_admin(bob)
