@@ -134,7 +134,7 @@ def _terms(request: RequestView) -> tuple[Terms, dict[str, Any]]:
         request.paths,
     )
     slots["paths"] = st.empty()
-    until = end_date(f"until-{request.id}", request.expires_on)
+    until = end_date(f"until-{request.id}", request.expires_on, asked=request.expires_on)
     slots["until"] = st.empty()
     return Terms(level, paths, until), slots
 

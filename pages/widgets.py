@@ -199,15 +199,19 @@ def any_date(label: str, value: date | None, key: str, help: str | None = None) 
     )
 
 
-def end_date(key: str, value: date | None = None) -> date | None:
-    """When access ends: a date after today, or empty (the default) for access that does not end. One widget: a
-    date shown beside an "only until" switch would read as set when it is not."""
+def end_date(key: str, value: date | None = None, asked: date | None = None) -> date | None:
+    """When access ends: a date after today, or empty (the default) for access that does not end, or, when the
+    request being approved asked for an end date (`asked`), for that date. One widget: a date shown beside an "only
+    until" switch would read as set when it is not."""
+    empty = "Leave empty for access that does not end."
+    if asked:
+        empty = f"Leave empty to end it on {day(asked)}, as asked."
     return any_date(
         "End date (optional)",
         value,
         key,
         help=f"Access ends on this day, at most two years ({MAX_END_DAYS:,} days) ahead: its holder and the "
-        "source's admins are told a week before. Leave empty for access that does not end.",
+        f"source's admins are told a week before. {empty}",
     )
 
 

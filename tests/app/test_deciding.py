@@ -71,6 +71,8 @@ def test_every_term_core_refuses_is_said_beside_its_field_at_once_and_nothing_is
     [request] = requests_of(app_env, "alice")
 
     bob = go(sign_in("bob"), "pages/admin.py")
+    # Empty is the date asked, not "never": the field says so to the approver
+    assert f"Leave empty to end it on {day(asked)}, as asked." in widget(bob, "date_input", "End date (optional)").help
     widget(bob, "text_area", "On paths").input("/reports\n\n/models")  # a blank line is fine; /models was not asked
     widget(bob, "date_input", "End date (optional)").set_value(asked + timedelta(days=31))
     bob.run()
