@@ -15,7 +15,7 @@ from typing import Annotated, get_args, get_type_hints
 import typer
 import yaml
 
-from core import actions, audit
+from core import actions, audit, effects
 from core.actions.expire_access import expire
 from core.actions.import_iam import import_roles
 from core.actions.record_movement import record_movement
@@ -30,7 +30,6 @@ from core.config import ConfigurationError, load_settings
 from core.context import Gatehouse
 from core.domain import AccessLevel, GatehouseError, InvalidInput, SourceKind, day, format_paths, plural, shown
 from core.movement import MovementForm, form_questions
-from core.notify import deliver_email
 from core.reads import audit_trail, catalog, people
 from core.startup import start
 
@@ -58,8 +57,10 @@ class Kind(StrEnum):
     WEBAPP = "webapp"
 
 
-STARTED: list[Gatehouse] = []  # what this command started, to deliver its email at the end
 MAX_FORM_BYTES = 100_000  # a form's answers are a few kilobytes: anything bigger is the wrong file
+
+
+STARTED: list[Gatehouse] = []  # what this command started (in-process callers dispose of their engines)
 
 
 def _gatehouse() -> Gatehouse:
@@ -441,8 +442,7 @@ def main() -> None:
         typer.echo(f"gatehouse: {error}", err=True)
         sys.exit(1)
     finally:
-        for gatehouse in STARTED:  # what the command decided is committed; now email whom it concerns
-            deliver_email(gatehouse)
+        effects.wait_for_mail()  # what the command decided is committed, and its email on the way: let it go out
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from uuid import uuid4
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from core import effects
 from core.adapters.aws import Aws
 from core.adapters.db import current_revision, session_scope
 from core.config import Settings
@@ -32,9 +33,11 @@ class Gatehouse:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """The unit of work of one use case: committed as it ends, rolled back if anything in it raises."""
+        """The unit of work of one use case: committed as it ends, rolled back if anything in it raises; what it
+        declared must follow its commit (roles to apply in AWS, email) is done then (core/effects.py)."""
         with session_scope(self.engine) as session:
             yield session
+        effects.after_commit(self, session)
 
     def run(self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         """`fn(session, ...)` in a unit of work of its own: how pages and the CLI run a read of core/reads, or the

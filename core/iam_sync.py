@@ -15,6 +15,7 @@ from datetime import date
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from core import effects
 from core.adapters.aws import AwsError
 from core.adapters.db import insert_missing, serialise
 from core.adapters.models import App, DataSource, Grant, RoleSync, SyncState, User, utcnow
@@ -74,10 +75,13 @@ def placed_on_bucket(
 
 
 def mark_changed(session: Session, principals: Iterable[Principal]) -> None:
-    """Record, in the caller's transaction, that these roles must be written to AWS again. In one order, by role name,
+    """Record, in the caller's transaction, that these roles must be written to AWS again (which the unit of work
+    does after it commits: core/effects.py). In one order, by role name,
     whatever the caller's: two transactions marking the same roles never wait on each other in a circle."""
     now = utcnow()
-    for principal in sorted(set(principals), key=lambda p: p.role_name):
+    principals = sorted(set(principals), key=lambda p: p.role_name)
+    effects.apply_roles(session, [p.role_name for p in principals])  # after the commit, and only then
+    for principal in principals:
         insert_missing(
             session,
             RoleSync,

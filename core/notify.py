@@ -24,6 +24,7 @@ from enum import StrEnum
 from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
+from core import effects
 from core.adapters import email
 from core.adapters.models import AccessRequest, Notification, User, utcnow
 from core.context import Gatehouse
@@ -85,6 +86,8 @@ def notify(
                 request_id=request_id,
             )
     session.add_all(added.values())
+    if added:
+        effects.send_mail(session)  # emailed after the commit: a decision rolled back tells nobody
     return list(added.values())
 
 

@@ -4,7 +4,6 @@ database."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any, TypeVar
@@ -14,7 +13,6 @@ import streamlit as st
 from core import domain
 from core.context import Gatehouse
 from core.domain import MAX_END_DAYS, MAX_PATH_BYTES, MAX_PATHS, MAX_PATHS_TEXT, GatehouseError, InvalidFields
-from core.notify import deliver_email
 from core.rules import EndedByLeaving
 from pages.markup import bold, literal
 
@@ -29,8 +27,8 @@ def act(
 ) -> Any:
     """Run one core action for the page: its refusal is shown where it was called (under the form), or, when core
     refuses several fields at once (InvalidFields), each sentence beside its field, in the `at` slot of its name
-    (an `st.empty()` under the field); its success after the rerun that shows the new state. Whom it concerns is
-    emailed (when SMTP is set up)."""
+    (an `st.empty()` under the field); its success after the rerun that shows the new state. (Whom it concerns is
+    emailed by core, after the action's commit.)"""
     try:
         result = action()
     except GatehouseError as error:
@@ -38,8 +36,6 @@ def act(
         for name, problem in problems.items():
             (at or {}).get(name, st).error(literal(problem))
         return None
-    # Email in the background: a slow mail server must not hold the page (the inbox already has the message).
-    threading.Thread(target=deliver_email, args=(gh,), daemon=True, name="gatehouse-email").start()
     message = success(result) if callable(success) else success
     pending = getattr(result, "aws_pending", None)  # a use case's result says when AWS has not applied it yet
     if pending:  # said first: the sentence after it tells what was decided, not what AWS does yet

@@ -453,3 +453,27 @@ def test_a_form_keeps_what_was_typed_until_its_action_succeeds() -> None:
         if isinstance(node, ast.keyword) and node.arg == "clear_on_submit"
     ]
     assert not clearing, f"a form cleared at every click, refused or not: {clearing}"
+
+
+# IAM sync and email follow a commit (core/effects.py), never an action's own call: the few other callers are the
+# retries of what an earlier commit left waiting, named here with why.
+AFTER_COMMIT_CALLERS = {
+    "sync_pending": {
+        "core/effects.py",
+        "core/actions/reconcile.py",  # the platform team's "Retry now"
+        "core/startup.py",  # a start applies what waits (the emulation may have forgotten it all)
+    },
+    "deliver_email": {"core/effects.py", "core/startup.py"},  # a start sends what an earlier outage left
+}
+
+
+def test_only_the_after_commit_step_applies_roles_and_sends_email() -> None:
+    called = {
+        (node.func.id if isinstance(node.func, ast.Name) else node.func.attr, str(path.relative_to(ROOT)))
+        for path in [*PAGES, *(ROOT / "core").rglob("*.py")]
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "id", getattr(node.func, "attr", None)) in AFTER_COMMIT_CALLERS
+    }
+    stray = sorted((name, where) for name, where in called if where not in AFTER_COMMIT_CALLERS[name])
+    assert not stray, f"called outside the after-commit step (declare it in the unit of work instead): {stray}"

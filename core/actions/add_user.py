@@ -16,7 +16,8 @@ from core.adapters.models import JoinRequest, User
 from core.auth import hash_password
 from core.context import Gatehouse
 from core.domain import InvalidInput, NotFound, check_text, user_role_name, validate_email, validate_username
-from core.iam_sync import mark_changed, sync_pending, user_principal
+from core.effects import applied
+from core.iam_sync import mark_changed, user_principal
 from core.queries import get_user
 from core.rules import check_not_left, check_platform_admin
 
@@ -104,7 +105,7 @@ def add_user(
             link = make_link(session, gatehouse.settings, user, actor.username)
     if link is not None:
         link = send_link(gatehouse, link, email)
-    synced = sync_pending(gatehouse, [user_role_name(gatehouse.settings.env, name)])
+    synced = applied(session)
     return Joiner(user, existing_access, next((o.error for o in synced if o.error), None), link)
 
 

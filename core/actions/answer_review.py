@@ -15,7 +15,7 @@ from core.actor import acting
 from core.adapters.models import ReviewCampaign, ReviewItem, User, utcnow
 from core.context import Gatehouse
 from core.domain import AccessLevel, InvalidInput, format_paths
-from core.iam_sync import sync_pending
+from core.effects import applied
 from core.notify import NotificationKind, notify
 from core.queries import admins_but
 from core.rules.reviews import ReviewDecision, check_may_answer, review_named
@@ -83,7 +83,7 @@ def answer_review(gatehouse: Gatehouse, actor: User, item_id: int, still_needed:
             campaign=item.campaign_id,
             item=item.id,
         )
-    outcome = GrantOutcome(list(roles), sync_pending(gatehouse, list(roles.values())))
+    outcome = GrantOutcome(list(roles), applied(session))
     with gatehouse.session() as session:
         session.exec(  # type: ignore[call-overload]
             update(ReviewItem).where(col(ReviewItem.id) == item_id).values(aws_outcome=aws_text(outcome))

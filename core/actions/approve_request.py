@@ -10,7 +10,7 @@ from core.actions.grant_access import GrantOutcome, record_grant
 from core.adapters.models import RequestStatus, User, utcnow
 from core.context import Gatehouse
 from core.domain import MAX_REASON, AccessLevel, FieldChecks, check_text, day, format_paths
-from core.iam_sync import sync_pending
+from core.effects import applied
 from core.notify import NotificationKind
 from core.rules import approval_terms, check_not_confirmer
 
@@ -46,7 +46,7 @@ def approve_request(
         )
         request.granted_level = granted_level
         request.granted_paths = list(granted_paths)
-        roles = record_grant(
+        record_grant(
             gatehouse,
             decision.session,
             decision.actor,
@@ -83,7 +83,7 @@ def approve_request(
             after={"level": granted_level.value, "paths": list(granted_paths)},
         )
         requester_name = requester.username
-    return GrantOutcome([requester_name], sync_pending(gatehouse, list(roles.values())))
+    return GrantOutcome([requester_name], applied(decision.session))
 
 
 def _terms(level: AccessLevel, source: str, paths: tuple[str, ...], ends: date | None) -> str:

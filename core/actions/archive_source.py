@@ -14,7 +14,8 @@ from core.adapters.aws import AwsError
 from core.adapters.models import AccessRequest, App, Grant, RequestStatus, User, utcnow
 from core.context import Gatehouse
 from core.domain import InvalidInput, plural
-from core.iam_sync import app_principal, mark_changed, sync_pending, user_principal
+from core.effects import applied
+from core.iam_sync import app_principal, mark_changed, user_principal
 from core.notify import NotificationKind, moved_on, notify
 from core.queries import get_source, open_request
 from core.rules import check_transition
@@ -86,7 +87,7 @@ def archive_source(gatehouse: Gatehouse, actor: User, name: str) -> Archived:
             f"{actor.username} archived {source.name}: your request for access to it is refused.",
         )
         bucket = source.name
-    errors = [o.error for o in sync_pending(gatehouse, [p.role_name for p in principals]) if o.error]
+    errors = [o.error for o in applied(session) if o.error]
     try:
         gatehouse.aws.tag_bucket(bucket, {"archive": "true"})
     except AwsError as error:

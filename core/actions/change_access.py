@@ -21,7 +21,8 @@ from core.actor import acting
 from core.adapters.models import DataSource, Grant, User, utcnow
 from core.context import Gatehouse
 from core.domain import AccessLevel, InvalidInput, NotFound, day, format_paths
-from core.iam_sync import mark_changed, placed_on_bucket, sync_pending, user_principal
+from core.effects import applied
+from core.iam_sync import mark_changed, placed_on_bucket, user_principal
 from core.notify import NotificationKind, notify
 from core.queries import get_source, get_user, held, held_grants
 from core.rules import check_access_may_change, check_end_date, check_may_hold, check_no_overlap
@@ -44,7 +45,7 @@ def change_access(
         check_manages(session, actor, source)
         wanted = checked_terms(paths, expires_on, source.name)
         roles = record_change(gatehouse, session, actor, source, username, grant_id, level, wanted, expires_on)
-    return GrantOutcome(list(roles), sync_pending(gatehouse, list(roles.values())))
+    return GrantOutcome(list(roles), applied(session))
 
 
 def record_change(

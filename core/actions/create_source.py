@@ -26,7 +26,8 @@ from core.domain import (
     validate_bucket_name,
     validate_username,
 )
-from core.iam_sync import app_principal, mark_changed, sync_pending, user_principal
+from core.effects import applied
+from core.iam_sync import SyncOutcome, app_principal, mark_changed, user_principal
 from core.queries import get_user
 from core.rules import check_may_administer, check_may_own_sources, check_platform_admin, check_source_quota
 
@@ -75,7 +76,7 @@ def create_source(
             app_name=app_name,
             description=description,
         )
-    return make_in_aws(gatehouse, recorded)
+    return make_in_aws(gatehouse, recorded, applied(session))
 
 
 def record_source(
@@ -139,10 +140,9 @@ def record_source(
     return Recorded(source.id or 0, [p.role_name for p in principals])
 
 
-def make_in_aws(gatehouse: Gatehouse, recorded: Recorded) -> Created:
-    """After the unit of work committed: the bucket, and the roles that now reach it."""
+def make_in_aws(gatehouse: Gatehouse, recorded: Recorded, synced: list[SyncOutcome]) -> Created:
+    """After the unit of work committed (and applied the roles that now reach the source: `synced`): the bucket."""
     error = provision(gatehouse, recorded.source_id)
-    synced = sync_pending(gatehouse, recorded.roles)
     with gatehouse.session() as session:
         name = session.exec(select(DataSource.name).where(DataSource.id == recorded.source_id)).one()
     return Created(name, error is None, error, next((o.error for o in synced if o.error), None))

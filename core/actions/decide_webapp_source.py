@@ -16,6 +16,7 @@ from core.actor import acting
 from core.adapters.models import RequestStatus, SourceRequest, User, utcnow
 from core.context import Gatehouse
 from core.domain import MAX_REASON, InvalidInput, SourceKind, check_text
+from core.effects import applied
 from core.notify import NotificationKind, notify
 from core.rules import check_platform_admin, check_refusal_reason
 
@@ -83,7 +84,7 @@ def create_webapp_source(gatehouse: Gatehouse, actor: User, request_id: int, rea
             + (f": {reason}" if reason else ".")
             + " You are its admin; the app reads it.",
         )
-    return make_in_aws(gatehouse, recorded)
+    return make_in_aws(gatehouse, recorded, applied(decision.session))
 
 
 def refuse_webapp_source(gatehouse: Gatehouse, actor: User, request_id: int, reason: str) -> None:

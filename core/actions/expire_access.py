@@ -12,7 +12,8 @@ from core import audit
 from core.adapters.models import DataSource, Grant, User, utcnow
 from core.context import Gatehouse
 from core.domain import AccessLevel, day, format_paths
-from core.iam_sync import mark_changed, sync_pending, user_principal
+from core.effects import applied
+from core.iam_sync import mark_changed, user_principal
 from core.notify import NotificationKind, notify
 from core.queries import active_admins, live_grant
 
@@ -103,7 +104,7 @@ def expire(gatehouse: Gatehouse, today: date | None = None) -> ExpiryReport:
             report.expired.append(f"{holder.username} on {source.name}")
         principals = {user_principal(gatehouse.settings.env, holder) for _, holder, _ in passed}
         mark_changed(session, principals)
-    outcomes = sync_pending(gatehouse, [p.role_name for p in principals])
+    outcomes = applied(session)
     report.sync_errors = [f"{o.role_name}: {o.error}" for o in outcomes if o.error]
     return report
 

@@ -15,7 +15,8 @@ from core.adapters.db import serialise
 from core.adapters.models import DataSource, Grant, User, utcnow
 from core.context import Gatehouse
 from core.domain import AccessLevel, BucketGrant, FieldChecks, InvalidInput, day, format_paths, parse_paths
-from core.iam_sync import SyncOutcome, desired_grants, mark_changed, placed_on_bucket, sync_pending, user_principal
+from core.effects import applied
+from core.iam_sync import SyncOutcome, desired_grants, mark_changed, placed_on_bucket, user_principal
 from core.notify import NotificationKind, notify
 from core.queries import admins_of, get_source, get_user, held, held_grants, is_active_admin
 from core.rules import (
@@ -109,7 +110,7 @@ def grant_access(
             expires_on,
             confirm_external=confirm_external,
         )
-    return GrantOutcome(list(roles), sync_pending(gatehouse, list(roles.values())))
+    return GrantOutcome(list(roles), applied(session))
 
 
 def record_grant(

@@ -16,7 +16,8 @@ from core.adapters.db import serialise
 from core.adapters.models import DataSource, Grant, User, utcnow
 from core.context import Gatehouse
 from core.domain import SourceKind
-from core.iam_sync import mark_changed, sync_pending, user_principal
+from core.effects import applied
+from core.iam_sync import mark_changed, user_principal
 from core.policy_reader import import_s3_access
 from core.queries import held_grants
 from core.rules import Held, check_access_may_change, check_no_overlap, check_platform_admin, is_active
@@ -137,6 +138,6 @@ def import_roles(gatehouse: Gatehouse, actor: User, *, dry_run: bool = False) ->
             return report
         mark_changed(session, [user_principal(gatehouse.settings.env, u) for u in changed])
     # Gatehouse now writes each adopted role's s3-access policy in its own format, with the same access.
-    synced = sync_pending(gatehouse, [user_principal(gatehouse.settings.env, u).role_name for u in changed])
+    synced = applied(session)
     report.lines += [f"{o.role_name}: recorded, not yet applied in AWS (retried): {o.error}" for o in synced if o.error]
     return report

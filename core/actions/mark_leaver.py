@@ -26,8 +26,9 @@ from core.adapters.models import (
     utcnow,
 )
 from core.context import Gatehouse
-from core.domain import AccessLevel, InvalidInput, user_role_name
-from core.iam_sync import mark_changed, sync_pending, user_principal
+from core.domain import AccessLevel, InvalidInput
+from core.effects import applied
+from core.iam_sync import mark_changed, user_principal
 from core.notify import NotificationKind, notify
 from core.queries import active_admins, get_user, open_request, users_named
 from core.rules import asked_for, check_platform_admin
@@ -132,7 +133,7 @@ def mark_left(gatehouse: Gatehouse, actor: User, username: str) -> Departure:
         _end_review_items(session, actor, user)
         _tell_admins(session, actor, user, held, admins)
         leaver = user.username  # as stored: the role is named after it, never after the text as typed
-    outcome = sync_pending(gatehouse, [user_role_name(gatehouse.settings.env, leaver)])
+    outcome = applied(session)
     return Departure(leaver, orphaned, next((o.error for o in outcome if o.error), None))
 
 

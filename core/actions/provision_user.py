@@ -21,11 +21,10 @@ from core.domain import (
     NotFound,
     check_text,
     plural,
-    user_role_name,
     validate_email,
     validate_username,
 )
-from core.iam_sync import mark_changed, sync_pending, user_principal
+from core.iam_sync import mark_changed, user_principal
 from core.notify import NotificationKind, notify
 from core.rules import check_platform_admin
 
@@ -254,5 +253,3 @@ def _return(gatehouse: Gatehouse, actor: User, member_id: int) -> None:
             subject=user.username,
             ended_grants=[{"source_id": g.source_id, "level": g.level, "paths": g.paths} for g in ended],
         )
-        username = user.username
-    sync_pending(gatehouse, [user_role_name(gatehouse.settings.env, username)])

@@ -11,6 +11,7 @@ from core.adapters.aws import LivePolicies
 from core.adapters.models import User
 from core.context import Gatehouse
 from core.domain import GatehouseError, plural
+from core.effects import applied
 from core.iam_sync import SyncOutcome, all_principals, desired_grants, mark_changed, sync_pending
 from core.policy import PolicyTooLarge, RolePolicies, minify
 from core.policy_diff import StatementGap, statement_gaps
@@ -106,7 +107,7 @@ def repair(gatehouse: Gatehouse, drift: list[Drift], actor: User) -> list[Repair
                 f"Repaired {role_name}: " + changed[role_name],
                 subject=role_name,
             )
-    outcomes = sync_pending(gatehouse, roles)
+    outcomes = applied(session)
     failed = [o for o in outcomes if o.error]
     if failed:
         raise GatehouseError(f"{plural(len(failed), 'role')} could not be repaired; first: {failed[0].error}")

@@ -20,7 +20,7 @@ from core.actor import acting
 from core.adapters.models import DataSource, Grant, ReviewCampaign, ReviewItem, User, utcnow
 from core.context import Gatehouse
 from core.domain import MAX_REASON, AccessLevel, InvalidInput, NotFound, check_text, format_paths, plural
-from core.iam_sync import sync_pending
+from core.effects import applied
 from core.queries import is_active_admin
 from core.reads.reviews import PENDING, REVIEWABLE_STATES, other_admins, reviewable_by
 from core.rules import Held
@@ -136,7 +136,7 @@ def review_grant(
         _record(session, actor.username, decision, item, source, holder, reason=reason, after=after)
     if not roles:
         return Reviewed(decision, holder.username, source.name)
-    outcome = GrantOutcome(list(roles), sync_pending(gatehouse, list(roles.values())))
+    outcome = GrantOutcome(list(roles), applied(session))
     with gatehouse.session() as session:
         session.exec(  # type: ignore[call-overload]
             update(ReviewItem).where(col(ReviewItem.id) == item_id).values(aws_outcome=aws_text(outcome))

@@ -19,7 +19,8 @@ from core.actor import acting
 from core.adapters.models import DataSource, User, utcnow
 from core.context import Gatehouse
 from core.domain import AccessLevel, InvalidInput, format_paths
-from core.iam_sync import mark_changed, sync_pending, user_principal
+from core.effects import applied
+from core.iam_sync import mark_changed, user_principal
 from core.notify import NotificationKind, notify
 from core.queries import admins_but, get_source, get_user, held_grants
 
@@ -41,7 +42,7 @@ def revoke_access(
         if actor.id is None or actor.id != user.id:
             check_manages(session, actor, source)
         roles = record_revoke(gatehouse, session, actor, source, user, taken)
-    return GrantOutcome(list(roles), sync_pending(gatehouse, list(roles.values())))
+    return GrantOutcome(list(roles), applied(session))
 
 
 def record_revoke(

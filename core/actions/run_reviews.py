@@ -24,7 +24,7 @@ from core.actions.start_review import Started, start_due_reviews
 from core.adapters.models import DataSource, Grant, ReviewCampaign, ReviewItem, User, utcnow
 from core.context import Gatehouse
 from core.domain import AccessLevel, GatehouseError, UserStatus, format_paths, plural
-from core.iam_sync import sync_pending
+from core.effects import applied
 from core.notify import NotificationKind, notify
 from core.queries import platform_team
 from core.reads.reviews import PENDING, other_admins
@@ -229,21 +229,20 @@ def _revoke_unreviewed(gatehouse: Gatehouse, operator: Person, campaign_id: int,
             continue
         what = f"{AccessLevel(grant.level).label.lower()} access to {source} ({format_paths(tuple(grant.paths))})"
         try:
-            roles = _revoke_if_undecided(gatehouse, operator, item.id or 0, holder, tuple(grant.paths))
+            outcome = _revoke_if_undecided(gatehouse, operator, item.id or 0, holder, tuple(grant.paths))
         except GatehouseError as refused:
             report.not_revoked.append(f"{holder.username} on {source}: {refused}")
             _settle(gatehouse, item.id or 0, None, f"not revoked: {refused}")
             continue
-        if roles is None:
+        if outcome is None:
             continue  # a reviewer decided it a moment ago: theirs is the decision
-        outcome = GrantOutcome(list(roles), sync_pending(gatehouse, list(roles.values())))
         report.revoked += 1
         _settle(gatehouse, item.id or 0, ReviewDecision.REVOKED_UNREVIEWED, aws_text(outcome), holder, what, source)
 
 
 def _revoke_if_undecided(
     gatehouse: Gatehouse, operator: Person, item_id: int, holder: User, paths: tuple[str, ...]
-) -> dict[str, str] | None:
+) -> GrantOutcome | None:
     """Take the decision on the item, if it is still undecided, and revoke its grant in the same transaction (as
     revoke_access does): a reviewer deciding it at the same moment wins or loses whole. None: someone decided it."""
     with gatehouse.session() as session:
@@ -258,7 +257,7 @@ def _revoke_if_undecided(
         )
         if taken.rowcount != 1:
             return None
-        return record_revoke(  # the holder and the admins are told once AWS has taken it (_settle)
+        roles = record_revoke(  # the holder and the admins are told once AWS has taken it (_settle)
             gatehouse,
             session,
             operator,
@@ -267,6 +266,7 @@ def _revoke_if_undecided(
             paths,
             announce=False,  # type: ignore[arg-type]
         )
+    return GrantOutcome(list(roles), applied(session))
 
 
 def _settle(

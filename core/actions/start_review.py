@@ -12,7 +12,7 @@ from sqlalchemy import Integer, exists, func, insert, literal, or_, true
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from core import audit
+from core import audit, effects
 from core.actor import acting
 from core.adapters.models import DataSource, Grant, Notification, ReviewCampaign, ReviewItem, User, utcnow
 from core.context import Gatehouse
@@ -173,6 +173,7 @@ def _notify_all(
         literal(now, Notification.__table__.c.created_at.type),  # type: ignore[attr-defined]
     )
     session.execute(insert(Notification).from_select(["user_id", "kind", "subject", "body", "created_at"], rows))
+    effects.send_mail(session)
 
 
 def start_due_reviews(gatehouse: Gatehouse, every_days: int, today: date) -> Started | None:

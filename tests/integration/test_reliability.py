@@ -12,7 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 from sqlmodel import select
 
-from core import actions, iam_sync
+from core import actions, effects, iam_sync
 from core.actor import platform_operator
 from core.adapters.models import AuditEvent, DataSource, Grant, RoleSync, SyncState
 from core.context import Gatehouse
@@ -218,7 +218,7 @@ def test_a_user_with_many_grants_spills_into_managed_policies_and_back(bare_gate
         iam_sync.mark_changed(
             session, [iam_sync.user_principal("alpha", heavy), iam_sync.user_principal("alpha", owner)]
         )
-    assert [o.error for o in iam_sync.sync_pending(gatehouse)] == [None, None]
+    assert [o.error for o in effects.applied(session)] == [None, None]  # applied as the unit of work committed
     live = gatehouse.aws.read_role_policies("alpha_user_heavy")
     assert len(live.managed) >= 1
     assert actions.find_drift(gatehouse, OPERATOR) == []
