@@ -26,7 +26,8 @@ deleted at the end. With --keep they stay, and a database that is already filled
 
 AWS: a moto server started here on a free port. Before the app starts on a database, every live source's bucket is
 made in it, so the app's start-up finds the emulation as it left it and has nothing to re-provision (the seed
-recorded every bucket as made and every role as applied); the start-up is not timed.
+recorded every bucket as made and every role as applied); the start-up is not timed. alpha-shared-workspace gets
+more than a page of folders and files (FOLDER_KEYS), for Browse to list a folder's table through moto over HTTP.
 
 Output: a table a database, then one JSON line a database, the last line for the last of --databases:
 {"scale": F, "database": "sqlite|postgresql", "max_page_ratio": X, "max_growth": Y, "pages": {NAME: RATIO, ...},
@@ -85,6 +86,9 @@ APP = str(ROOT / "app.py")
 EMPTY_PAGE = 'import streamlit as st\n\nst.title("Empty page")\n'
 SIGN_IN = "Sign in (signed out)"
 PERSONAS = ("alice", "bob", "carol", "dave", "erin")
+# The folder Browse lists (alice reads and writes the whole bucket): more than a page (50) of folders and files
+FOLDER_SOURCE = "alpha-shared-workspace"
+FOLDER_KEYS = [f"area-{n}/data.csv" for n in range(8)] + [f"table_{n:03d}.csv" for n in range(60)]
 
 
 class NavigationPagesManager(PagesManager):
@@ -127,7 +131,7 @@ class Page:
 PAGES = (
     Page("alice", "My data", "pages/my_data.py"),
     Page("alice", "Browse", "pages/browse.py"),
-    Page("alice", "Browse", "pages/browse.py", (("source", "alpha-shared-workspace"),)),  # a folder listed (S3)
+    Page("alice", "Browse", "pages/browse.py", (("source", FOLDER_SOURCE),)),  # a folder listed (S3): FOLDER_KEYS
     Page("alice", "Request access", "pages/request_access.py"),
     Page("alice", "Inbox", "pages/inbox.py"),
     Page("alice", "Upload", "pages/upload.py"),  # measured once the page exists
@@ -324,6 +328,7 @@ def make_buckets(url: str, port: int) -> None:
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(make, names))
+        list(pool.map(lambda key: aws.s3.put_object(Bucket=FOLDER_SOURCE, Key=key, Body=b"a,b\n1,2\n"), FOLDER_KEYS))
     print(f"Made {len(names)} buckets in the emulation in {time.perf_counter() - started:.1f} s.", flush=True)
 
 
@@ -348,6 +353,7 @@ def sign_in_elsewhere(engine: Engine) -> None:
 def timed(run: Callable[[], Any]) -> float:
     # streamlit-authenticator prints a cookie it cannot read (AppTest has no cookies): kept off the report
     gc.collect()  # the garbage of earlier runs is not this run's
+    gc.freeze()  # what survives it is never scanned again: the next collect sees only what came after
     with contextlib.redirect_stdout(io.StringIO()):
         started = time.perf_counter()
         run()
@@ -478,8 +484,9 @@ def run_database(
                 raise SystemExit(f"The app failed to start: {warm.exception[0].value}")
             writer = make_engine(url)
             try:
+                wanted = [w.strip() for w in args.pages.split(",") if w.strip()]
                 by_scale[scale] = measure_all(
-                    list(PAGES),
+                    [p for p in PAGES if not wanted or any(w in p.name for w in wanted)],
                     empty,
                     args.repeats,
                     args.timeout,
@@ -553,6 +560,7 @@ def main() -> None:
     )
     parser.add_argument("--keep", action="store_true", help="keep the seeded databases, and reuse them next time")
     parser.add_argument("--timeout", type=float, default=600, help="seconds one page run may take")
+    parser.add_argument("--pages", default="", help="only the pages whose name holds one of these (comma-separated)")
     args = parser.parse_args()
     scales = sorted({float(s) for s in args.scales.split(",")}, reverse=True)
     databases = [d.strip() for d in args.databases.split(",") if d.strip()]

@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from core import effects
 from core.adapters.aws import Aws
+from core.adapters.boto import ObjectWrites
 from core.adapters.db import current_revision, session_scope
 from core.config import Settings
 
@@ -48,3 +49,8 @@ class Gatehouse:
     def revision(self) -> tuple[str, int, int] | None:
         """The database's write revision (adapters/db.py): what a page's cached reads are keyed on."""
         return current_revision(self.engine)
+
+    def objects_written(self) -> int:
+        """How many object writes this process has made in S3 (adapters/boto.py `ObjectWrites`): what a folder's
+        listing kept for the pages is keyed on, beside the revision, so that Gatehouse's own writes show at once."""
+        return ObjectWrites.count()

@@ -1,16 +1,15 @@
 """Browse: the files of the data sources I can use, a folder at a time within my paths. A row of the table opens it:
 a folder shows what it holds, a file its preview, the code to read it, download, copy or move, and its versions."""
 
-import pyarrow as pa
 import streamlit as st
 
-from core.domain import GatehouseError, plural, visible
+from core.domain import GatehouseError, plural
 from core.reads import browse as browsing
 from core.reads import catalog
-from pages import cached, running, signin, widgets
+from pages import browse_view, cached, running, signin, widgets
 from pages.browse_view import folder_code, object_panel
 from pages.markup import literal
-from pages.widgets import moment
+from pages.widgets import clock
 
 PAGE_SIZE = 50
 
@@ -69,12 +68,13 @@ else:
         if row is not None and row < len(place.get("folders", [])):  # a folder's row was clicked: open it
             go(place, place["folders"][row])
         try:
-            page = browsing.list_folder(gh, actor.user, source, place["prefix"], place["tokens"][-1], PAGE_SIZE)
+            listing = browse_view.listed(gh, actor.user, source, place["prefix"], place["tokens"][-1], PAGE_SIZE)
         except GatehouseError as error:
             st.error(literal(error))
             go(place, "")  # back to the top of the source at the next run (its paths may have changed)
-            page = None
-        if page is not None:
+            listing = None
+        if listing is not None:
+            page = listing.page
             crumbs = browsing.breadcrumbs(source, page.prefix)
             names_of = {c.prefix: c.name for c in crumbs}
             crumb_key = f"browse-crumbs-{source}"
@@ -95,17 +95,9 @@ else:
                 place["table"] += 1  # so that a tick never stands on a row other than the one that was ticked
             place["rows"], place["folders"] = rows, [f.prefix for f in page.folders]
             entry = None
-            if page.folders or page.objects:
+            if listing.table is not None:
                 picked = st.dataframe(
-                    pa.table(
-                        {
-                            "Name": [visible(f.name) + "/" for f in page.folders]  # a folder ends with /, as in S3
-                            + [visible(o.name) for o in page.objects],
-                            "Size": [""] * len(page.folders) + [plural(o.size, "byte") for o in page.objects],
-                            "Last modified (UTC)": [""] * len(page.folders)
-                            + [moment(o.last_modified) for o in page.objects],
-                        }
-                    ),
+                    listing.table,
                     hide_index=True,
                     width="stretch",
                     on_select="rerun",
@@ -114,13 +106,23 @@ else:
                 )
                 chosen = picked.selection.rows[0] - len(page.folders) if picked.selection.rows else -1
                 entry = page.objects[chosen] if 0 <= chosen < len(page.objects) else None
-            else:
-                st.caption("This folder is empty.")
             with st.container(horizontal=True, horizontal_alignment="distribute", vertical_alignment="center"):
                 if len(place["tokens"]) > 1:
                     st.button("Previous page", key=f"browse-back-{source}", on_click=turn, args=(place, None))
-                if page.folders or page.objects:
-                    st.caption("Click a row's box to open a folder or a file.")
+                if listing.table is not None:  # how fresh the listing is: S3 is written by others too
+                    st.caption(
+                        f"Listed at {clock(listing.at, seconds=True)}. Click a row's box to open a folder or a file."
+                    )
+                else:
+                    st.caption(f"This folder is empty (listed at {clock(listing.at, seconds=True)}).")
+                st.button(
+                    "Refresh",
+                    key=f"browse-refresh-{source}",
+                    on_click=browse_view.refresh,
+                    icon=":material/refresh:",
+                    help="List the folder again now: what others wrote in S3 since shows on its own within "
+                    f"{plural(browse_view.LISTING_TTL_SECONDS, 'second')}, Gatehouse's own writes at once.",
+                )
                 if page.next_token:
                     st.button("Next page", key=f"browse-next-{source}", on_click=turn, args=(place, page.next_token))
             if entry is None:

@@ -1,31 +1,108 @@
-"""Browsing a source (pages/browse.py): the code that reads a folder, and a file's panel: its preview, the code to
-read it, download or copy after a data movement form, and its versions (restored by a reader-writer with no form:
-nothing enters or leaves the platform)."""
+"""Browsing a source (pages/browse.py): a folder's listing, kept between reruns; the code that reads a folder; and a
+file's panel: its preview, the code to read it, download or copy after a data movement form, and its versions
+(restored by a reader-writer with no form: nothing enters or leaves the platform)."""
 
 from __future__ import annotations
 
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pyarrow as pa
 import streamlit as st
+from cachetools import TTLCache
 
 from core import actions, snippets
-from core.adapters.models import MovementKind
+from core.adapters.models import MovementKind, User
 from core.context import Gatehouse
-from core.domain import GatehouseError, plural
-from core.reads.browse import ObjectEntry
+from core.domain import GatehouseError, plural, visible
+from core.reads import browse as browsing
+from core.reads.browse import FolderPage, ObjectEntry
 from core.reads.catalog import UsableSource
 from core.reads.versions import object_versions
 from core.rules import prefixes
-from pages import signin, widgets
+from pages import cached, signin, widgets
 from pages.markup import bold, literal, table
 from pages.movement_form import movement_form
 from pages.widgets import moment
 
 MAX_DOWNLOAD_BYTES = 200 * 1024 * 1024  # through the browser; bigger files: the code snippets or the CLI
+# A listing is kept at most this long: S3 is written by others than Gatehouse (their tools, pipelines), whose writes
+# show within it, or at once on Refresh. Gatehouse's own writes show at the next rerun (see `listed`).
+LISTING_TTL_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A page of a folder as listed, and its rows as the table the page shows (Arrow, made once a listing)."""
+
+    page: FolderPage
+    table: pa.Table | None  # None: the folder is empty
+    at: datetime  # when S3 listed it
+
+
+# Every session of the process shares it: one S3 call saved a rerun (and the grant's read), a few KB a listing.
+_LISTINGS: TTLCache[str, Listed] = TTLCache(maxsize=500, ttl=LISTING_TTL_SECONDS)
+_LISTINGS_LOCK = threading.Lock()
+REFRESHED = "browse-refreshed"  # the session's Refresh clicks: a click lists afresh
+
+
+def listed(gh: Gatehouse, actor: User, source: str, prefix: str, token: str | None, size: int) -> Listed:
+    """`browsing.list_folder`, kept across reruns and sessions for LISTING_TTL_SECONDS at most.
+
+    Keyed on the database's revision (a grant changed, or any write Gatehouse records: every upload, copy, move and
+    restore is one, from any process), on this process's count of S3 object writes (its own writes, at once, whatever
+    the database says), and on the session's Refresh clicks; and on who lists, so that nobody sees a listing made
+    for another's access. A refusal is raised, never kept."""
+    revision = st.session_state.get(cached.REVISION)
+
+    def listing() -> Listed:
+        page = browsing.list_folder(gh, actor, source, prefix, token, size)
+        return Listed(page, _table(page), datetime.now(UTC))
+
+    if revision is None:  # no revision to key on (a schema made without the migrations): listed every time
+        return listing()
+    refreshed = st.session_state.get(REFRESHED, 0)
+    key = repr((revision[:3], gh.objects_written(), refreshed, actor.id, source, prefix, token, size))
+    with _LISTINGS_LOCK:
+        kept = _LISTINGS.get(key)
+    if kept is None:
+        kept = listing()
+        with _LISTINGS_LOCK:
+            _LISTINGS[key] = kept
+    return kept
+
+
+def refresh() -> None:
+    """List the folder afresh at the next run (Refresh): for what others wrote in S3 since it was listed."""
+    st.session_state[REFRESHED] = st.session_state.get(REFRESHED, 0) + 1
+
+
+def _table(page: FolderPage) -> pa.Table | None:
+    if not page.folders and not page.objects:
+        return None
+    folders = len(page.folders)
+    return pa.table(
+        {
+            "Name": pa.array(
+                [visible(f.name) + "/" for f in page.folders]  # a folder ends with /, as in S3
+                + [visible(o.name) for o in page.objects],
+                pa.string(),
+            ),
+            "Size": pa.array([""] * folders + [plural(o.size, "byte") for o in page.objects], pa.string()),
+            "Last modified (UTC)": pa.array(
+                [""] * folders + [moment(o.last_modified) for o in page.objects], pa.string()
+            ),
+        }
+    )
 
 
 def folder_code(source: str, prefix: str) -> None:
-    """The code that reads the folder shown, folded away: most people came for a file."""
-    with st.expander("Read this folder in Python or R", expanded=False):
-        _code(source, prefix)
+    """The code that reads the folder shown, folded away (most people came for a file) and made when unfolded."""
+    folded = st.expander("Read this folder in Python or R", key="browse-folder-code", on_change="rerun")
+    if folded.open:
+        with folded:
+            _code(source, prefix)
 
 
 def _code(source: str, target: str) -> None:

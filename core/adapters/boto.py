@@ -132,6 +132,33 @@ class VersionsHeard:
                 write.version_id = parsed.get("VersionId")
 
 
+# S3 operations that change what a folder lists (a multipart upload's object appears at its completion)
+_OBJECT_WRITES = ("PutObject", "CopyObject", "CompleteMultipartUpload", "DeleteObject", "DeleteObjects")
+
+
+class ObjectWrites:
+    """How many object writes this process's S3 clients have made (answered by S3, refused or not): a folder listing
+    kept for the pages is keyed on it, so a write through Gatehouse shows at the next rerun (pages/browse_view.py).
+    Counted as S3 answers: a listing made before the write lands is kept under the count before it."""
+
+    _lock = threading.Lock()
+    _count = 0
+
+    @classmethod
+    def count(cls) -> int:
+        return cls._count
+
+    @classmethod
+    def listen(cls, client: BaseClient) -> None:
+        for operation in _OBJECT_WRITES:
+            client.meta.events.register(f"after-call.s3.{operation}", cls._heard)
+
+    @classmethod
+    def _heard(cls, **_: Any) -> None:
+        with cls._lock:
+            cls._count += 1
+
+
 @functools.cache
 def _shared_loader() -> botocore.loaders.Loader:
     """One reader of botocore's service models for the process: each session's own would read and parse S3's and
@@ -167,6 +194,7 @@ class AwsClients:
             client = self.session.client(service, endpoint_url=self.settings.endpoint_url, config=config)
             if service == "s3":
                 self.versions_heard.listen(client)
+                ObjectWrites.listen(client)
             self._clients[service] = client
         return self._clients[service]
 
@@ -192,6 +220,7 @@ class AwsClients:
             for operation in ("PutObject", "CompleteMultipartUpload", "CopyObject"):
                 client.meta.events.register(f"before-parameter-build.s3.{operation}", _if_none_match)
             self.versions_heard.listen(client)
+            ObjectWrites.listen(client)
             self._clients[_CREATE_ONLY] = client
         return self._clients[_CREATE_ONLY]
 

@@ -1,5 +1,6 @@
 """Browse (AppTest): a page of its own, where a row of the folder's table opens it (a folder, or a file's panel of
-tabs), a bucket's root included; a reader-writer restores a version with no data movement form, a reader cannot."""
+tabs), a bucket's root included; a reader-writer restores a version with no data movement form, a reader cannot.
+A folder's listing is kept between reruns: what Gatehouse writes shows at once, what others write at Refresh."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from core.context import Gatehouse
 from core.queries import get_user
 from tests.app.test_journeys import go, messages, widget
 from tests.app.test_sign_in import app_env, page_text, sign_in  # noqa: F401  (fixture)
-from tests.app.test_upload_page import fill_form
+from tests.app.test_upload_page import CSV, fill_form
 from tests.integration.test_movement import form
 
 WORKSPACE = "alpha-shared-workspace"
@@ -114,6 +115,7 @@ def test_alice_moves_a_file_in_browse_after_a_form(app_env: Gatehouse) -> None: 
     assert any(m.startswith("Moved to alpha-shared-workspace/notes/regions-moved.csv") for m in messages(at))
     keys = {o["Key"] for o in app_env.aws.s3.list_objects_v2(Bucket=WORKSPACE)["Contents"]}
     assert "notes/regions-moved.csv" in keys and "notes/regions.csv" not in keys
+    assert rows(at) == ["regions-moved.csv"]  # the folder's table, listed again at once
     with app_env.session() as session:
         [movement] = session.exec(select(DataMovement)).all()
     assert movement.kind == "move" and movement.objects
@@ -149,8 +151,44 @@ def test_a_writer_restores_a_version_with_no_form_and_a_reader_cannot(app_env: G
     assert not at.exception, at.exception
     assert any(m.startswith("Restored notes/prices.csv: the version of") for m in messages(at))
     assert "alice (restored)" in page_text(at)  # the new current version, credited to her
+    sizes = dict(zip(rows(at), at.dataframe[0].value["Size"], strict=True))
+    assert sizes["prices.csv"] == "19 bytes"  # the folder's table shows the restored version at once (not 21 bytes)
     assert app_env.aws.open_object(WORKSPACE, "notes/prices.csv").read() == b"item,price\napple,1\n"
     with app_env.session() as session:
         assert len(session.exec(select(DataMovement)).all()) == forms  # no form asked for, none made
         [event] = session.exec(select(AuditEvent).where(AuditEvent.action == "data-restored")).all()
     assert event.actor == "alice" and event.details["key"] == "notes/prices.csv"
+
+
+def test_an_upload_shows_in_browse_at_once(app_env: Gatehouse) -> None:  # noqa: F811
+    at = browse(sign_in("alice"), WORKSPACE)
+    click_row(at, WORKSPACE, "notes/")
+    assert rows(at) == ["regions.csv"]
+    assert any(c.value.startswith("Listed at ") for c in at.caption)  # how fresh the listing is
+    go(at, "pages/upload.py")
+    widget(at, "selectbox", "Data source").select(WORKSPACE).run()
+    widget(at, "text_input", "Folder").input("notes").run()
+    fill_form(at)
+    at.file_uploader[0].upload("orders.csv", CSV, "text/csv").run()
+    widget(at, "button", "Upload").click().run()
+    assert any(m.startswith("Uploaded notes/orders.csv") for m in messages(at))
+    go(at, "pages/browse.py")
+    assert rows(at) == ["orders.csv", "regions.csv"]  # listed again: her upload is there, not the listing of before
+
+
+def test_refresh_shows_what_another_tool_wrote(app_env: Gatehouse) -> None:  # noqa: F811
+    at = browse(sign_in("alice"), WORKSPACE)
+    assert rows(at) == ["notes/"]
+    another_tool = app_env.aws.session.client("s3", endpoint_url=app_env.settings.endpoint_url)  # not Gatehouse's
+    another_tool.put_object(Bucket=WORKSPACE, Key="from-a-pipeline.csv", Body=b"a\n1\n")
+    widget(at, "button", "Refresh").click().run()
+    assert not at.exception, at.exception
+    assert rows(at) == ["notes/", "from-a-pipeline.csv"]
+
+
+def test_the_folders_code_is_made_when_unfolded(app_env: Gatehouse) -> None:  # noqa: F811
+    at = click_row(browse(sign_in("alice"), WORKSPACE), WORKSPACE, "notes/")
+    assert [e.label for e in at.expander] == ["Read this folder in Python or R"]
+    at.session_state["browse-folder-code"] = True  # unfolded, as a click does
+    at.run()
+    assert any("s3://alpha-shared-workspace/notes/" in c.value for c in at.code)
