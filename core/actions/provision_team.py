@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from core import audit
 from core.actor import PROVIDER, acting
 from core.adapters.db import taken_means
-from core.adapters.models import Team, TeamMember, User
+from core.adapters.models import Team, TeamMember, User, UserStatus
 from core.context import Gatehouse
 from core.domain import InvalidInput, NotFound, check_text
 from core.queries import get_user
@@ -117,9 +117,17 @@ def teams(gatehouse: Gatehouse) -> list[TeamShown]:
 
 
 def _set_members(gatehouse: Gatehouse, session: Session, actor: User, team: Team, wanted: set[int]) -> None:
-    found = set(session.exec(select(User.id).where(col(User.id).in_(wanted), col(User.scim_deleted_at).is_(None))))
-    if missing := wanted - found:
+    """The team's members made `wanted`, but for leavers: a leaver is in no team (a team will hold access, and a
+    leaver holds none), however the identity provider's group still lists them; made active again, they are back in
+    a team when its next change lists them."""
+    found = dict(
+        session.exec(
+            select(User.id, User.status).where(col(User.id).in_(wanted), col(User.scim_deleted_at).is_(None))
+        ).all()
+    )
+    if missing := wanted - set(found):
         raise InvalidInput(f"No platform member has the id {min(missing)}: provision them first.")
+    wanted = {i for i in wanted if found[i] != UserStatus.LEFT}
     now = set(session.exec(select(TeamMember.user_id).where(TeamMember.team_id == team.id)))
     added, removed = wanted - now, now - wanted
     if removed:
@@ -141,6 +149,17 @@ def _set_members(gatehouse: Gatehouse, session: Session, actor: User, team: Team
     )
     if team.name == gatehouse.settings.oidc_platform_group:
         _platform_team(session, actor, [names[i] for i in added], [names[i] for i in removed])
+
+
+def leave_teams(gatehouse: Gatehouse, session: Session, actor: User, leaver: User) -> list[str]:
+    """A leaver is taken out of every team they were in (in the caller's transaction, their leaving); the names."""
+    left = session.exec(
+        select(Team).join(TeamMember, col(TeamMember.team_id) == Team.id).where(TeamMember.user_id == leaver.id)
+    ).all()
+    for team in left:
+        now = set(session.exec(select(TeamMember.user_id).where(TeamMember.team_id == team.id)))
+        _set_members(gatehouse, session, actor, team, now - {leaver.id or 0})
+    return sorted(t.name for t in left)
 
 
 def _platform_team(session: Session, actor: User, joined: list[User], left: list[User]) -> None:
