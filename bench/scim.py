@@ -122,8 +122,9 @@ def sync(base: str, users: int, groups: int, clients: int) -> tuple[list[tuple[s
             timed(http, "group-find", "GET", "Groups", params={"filter": f'displayName eq "{name}"'})
             body = {"schemas": [GROUP], "displayName": name, "externalId": str(uuid.uuid4())}
             made = str(timed(http, "group-create", "POST", "Groups", json=body).json()["id"])
-            members = [ids[(g * GROUP_SIZE + k) % len(ids)] for k in range(GROUP_SIZE)]
-            for at in range(0, GROUP_SIZE, MEMBERS_A_PATCH):
+            size = min(GROUP_SIZE, len(ids))  # a small run's groups: every user, once
+            members = [ids[(g * GROUP_SIZE + k) % len(ids)] for k in range(size)]
+            for at in range(0, size, MEMBERS_A_PATCH):
                 values = [{"value": m} for m in members[at : at + MEMBERS_A_PATCH]]
                 operation = {"op": "Add", "path": "members", "value": values}
                 timed(
