@@ -118,8 +118,8 @@ def teams(gatehouse: Gatehouse) -> list[TeamShown]:
 
 def _set_members(gatehouse: Gatehouse, session: Session, actor: User, team: Team, wanted: set[int]) -> None:
     """The team's members made `wanted`, but for leavers: a leaver is in no team (a team will hold access, and a
-    leaver holds none), however the identity provider's group still lists them; made active again, they are back in
-    a team when its next change lists them."""
+    leaver holds none), however the identity provider's group still lists them (the platform team adding one by hand
+    is told so); made active again, they are back in a team when its next change lists them."""
     found = dict(
         session.exec(
             select(User.id, User.status).where(col(User.id).in_(wanted), col(User.scim_deleted_at).is_(None))
@@ -127,8 +127,12 @@ def _set_members(gatehouse: Gatehouse, session: Session, actor: User, team: Team
     )
     if missing := wanted - set(found):
         raise InvalidInput(f"No platform member has the id {min(missing)}: provision them first.")
-    wanted = {i for i in wanted if found[i] != UserStatus.LEFT}
     now = set(session.exec(select(TeamMember.user_id).where(TeamMember.team_id == team.id)))
+    leavers = {i for i in wanted if found[i] == UserStatus.LEFT}
+    if leavers - now and not actor.username.startswith(PROVIDER):  # the platform team's own add: told, not ignored
+        leaver = session.get(User, min(leavers - now))
+        raise InvalidInput(f"{leaver.username if leaver else 'They'} has left, and a leaver is in no team.")
+    wanted -= leavers
     added, removed = wanted - now, now - wanted
     if removed:
         session.exec(  # type: ignore[call-overload]

@@ -6,17 +6,19 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from pydantic import SecretStr
 from sqlmodel import select
 from starlette.testclient import TestClient
 
 from core import actions, auth
+from core.actions.provision_team import change_members
 from core.actions.scim_token import create_token, revoke_token
 from core.actor import platform_operator
 from core.adapters.models import RoleSync
 from core.config import Settings
 from core.context import Gatehouse
-from core.domain import SyncState
+from core.domain import InvalidInput, SyncState
 from core.service.app import make_app
 from tests.integration.test_scim import GROUP, _events, _id, _member, _patch, _user, scim  # noqa: F401  (fixture)
 
@@ -90,6 +92,10 @@ def test_a_leaver_is_taken_out_of_their_teams_and_kept_out(gatehouse: Gatehouse,
 
     # marked as having left by hand (Platform → Users), as by the identity provider
     actions.mark_left(gatehouse, platform_operator("test"), "carol")
+    assert _in_group(scim, analysts) == [alice]
+    with pytest.raises(InvalidInput) as refused:  # the platform team's own add (gatehouse teams add-member): told
+        change_members(gatehouse, platform_operator("test"), "analysts", add=["carol"])
+    assert str(refused.value) == "carol has left, and a leaver is in no team."
     assert _in_group(scim, analysts) == [alice]
 
 
