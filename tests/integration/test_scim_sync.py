@@ -12,7 +12,7 @@ from sqlmodel import select
 from starlette.testclient import TestClient
 
 from core import actions, auth
-from core.actions.provision_team import change_members
+from core.actions.provision_team import change_members, teams
 from core.actions.scim_token import create_token, revoke_token
 from core.actor import platform_operator
 from core.adapters.models import RoleSync
@@ -72,7 +72,7 @@ def test_test_tenants_reserved_domains_are_addresses(gatehouse: Gatehouse, scim:
     assert refused.status_code == 400 and refused.json()["scimType"] == "invalidValue", refused.text
 
 
-def test_a_leaver_is_taken_out_of_their_teams_and_kept_out(gatehouse: Gatehouse, scim: TestClient) -> None:  # noqa: F811
+def test_a_leaver_is_taken_out_of_their_teams(gatehouse: Gatehouse, scim: TestClient) -> None:  # noqa: F811
     alice, bob, carol = (_id(gatehouse, n) for n in ("alice", "bob", "carol"))
     analysts = _group(scim, "analysts", alice, bob, carol)
     left = scim.patch(f"Users/{bob}", json=_patch({"op": "Replace", "path": "active", "value": "False"}))
@@ -81,22 +81,21 @@ def test_a_leaver_is_taken_out_of_their_teams_and_kept_out(gatehouse: Gatehouse,
     (event,) = [e for e in _events(gatehouse, "team-members-changed", None) if e.details["removed"] == ["bob"]]
     assert event.actor == "scim:entra"
 
-    # the identity provider's group still lists him (Okta's PUT of the whole group): he stays out
-    put = scim.put(
-        f"Groups/{analysts}",
-        json={"schemas": [GROUP], "displayName": "analysts", "members": [{"value": m} for m in (alice, bob, carol)]},
-    )
-    assert put.status_code == 200 and sorted(m["value"] for m in put.json()["members"]) == sorted([alice, carol])
-    back = scim.patch(f"Users/{bob}", json=_patch({"op": "Replace", "path": "active", "value": True}))
-    assert back.status_code == 200 and _in_group(scim, analysts) == sorted([alice, carol])  # nothing back by itself
+    # the identity provider's group still lists him (Okta's PUT of the whole group): kept as its record, shown as
+    # having left, never a live member
+    members = [{"value": m} for m in (alice, bob, carol)]
+    put = scim.put(f"Groups/{analysts}", json={"schemas": [GROUP], "displayName": "analysts", "members": members})
+    assert put.status_code == 200, put.text
+    (shown,) = teams(gatehouse)
+    assert (shown.name, shown.left) == ("analysts", ("bob",))
 
-    # marked as having left by hand (Platform → Users), as by the identity provider
+    # marked as having left by hand (Platform → Users), as by the identity provider; and never added by hand
     actions.mark_left(gatehouse, platform_operator("test"), "carol")
-    assert _in_group(scim, analysts) == [alice]
-    with pytest.raises(InvalidInput) as refused:  # the platform team's own add (gatehouse teams add-member): told
+    assert _in_group(scim, analysts) == sorted([alice, bob])
+    with pytest.raises(InvalidInput) as refused:  # the platform team's own add (gatehouse teams add-member)
         change_members(gatehouse, platform_operator("test"), "analysts", add=["carol"])
     assert str(refused.value) == "carol has left, and a leaver is in no team."
-    assert _in_group(scim, analysts) == [alice]
+    assert _in_group(scim, analysts) == sorted([alice, bob])
 
 
 def test_a_joiners_iam_role_is_made_after_the_answer(gatehouse: Gatehouse, scim: TestClient) -> None:  # noqa: F811
