@@ -54,7 +54,6 @@ def test_dave_reads_the_teams_and_where_they_come_from(app_url: str, browser, mo
         env=environment,
         capture_output=True,
         text=True,
-        timeout=300,
     )
     assert made.returncode == 0, made.stderr
 
