@@ -157,7 +157,8 @@ def _set_members(gatehouse: Gatehouse, session: Session, actor: User, team: Team
         removed=sorted(names[i].username for i in removed),
     )
     if team.name == gatehouse.settings.oidc_platform_group:
-        _platform_team(session, actor, [names[i] for i in added], [names[i] for i in removed])
+        joined = [names[i] for i in added if i not in leavers]  # a leaver the group lists is not made platform team
+        _platform_team(session, actor, joined, [names[i] for i in removed])
 
 
 def leave_teams(gatehouse: Gatehouse, session: Session, actor: User, leaver: User) -> list[str]:
