@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import bcrypt
-from sqlalchemy import delete, func, update
+from sqlalchemy import delete, func, or_, update
 from sqlmodel import Session, col, select
 
 from core import audit
@@ -322,10 +322,12 @@ def claimed_name(settings: Settings, who: Identity, claims: Mapping[str, Any]) -
 
 
 def find_member(session: Session, name: str) -> User | None:
-    """The member a valid name means, whether active or not: a name holding an @ is a member's email (the only
-    member with it), any other their username."""
+    """The member a valid name means, whether active or not: a name holding an @ is a member's email or the sign-in
+    name the identity provider provisioned them with (its userName, Entra ID's UPN; the only member with it), any
+    other their username."""
     if "@" in name:
-        found = session.exec(select(User).where(func.lower(User.email) == name).limit(2)).all()
+        named = or_(func.lower(User.email) == name, col(User.sign_in_name) == name)
+        found = session.exec(select(User).where(named).limit(2)).all()
         return found[0] if len(found) == 1 else None
     return session.exec(select(User).where(User.username == name)).first()
 

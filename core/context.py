@@ -3,7 +3,10 @@ the unit of work (one transaction) a use case opens on them."""
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Concatenate, ParamSpec, TypeVar
@@ -31,6 +34,9 @@ class Gatehouse:
     aws: Aws
     # Tells this start from any other in the process (tests start many): reads cached by one are not another's.
     instance: str = field(default_factory=lambda: uuid4().hex)
+    # Work that follows an answer already given (`afterwards`): one thread, in the order it was handed over
+    _after: ThreadPoolExecutor | None = field(default=None, repr=False, compare=False)
+    _after_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -46,6 +52,22 @@ class Gatehouse:
         with self.session() as session:
             return fn(session, *args, **kwargs)
 
+    def afterwards(self, fn: Callable[P, object], *args: P.args, **kwargs: P.kwargs) -> None:
+        """Run `fn` after the caller has answered, on this start's one background thread, in the order handed over
+        (the service's joiners' IAM roles). Only what is safe to lose goes here: whatever fails, or is still waiting
+        when the process is killed, is left for the retry path (it is logged, never raised to anyone)."""
+        with self._after_lock:
+            if self._after is None:
+                self._after = ThreadPoolExecutor(1, thread_name_prefix="gatehouse-afterwards")
+            self._after.submit(_logged, fn, *args, **kwargs)
+
+    def settle(self) -> None:
+        """Wait until everything handed to `afterwards` so far is done."""
+        with self._after_lock:
+            after = self._after
+        if after is not None:
+            after.submit(lambda: None).result()
+
     def revision(self) -> tuple[str, int, int] | None:
         """The database's write revision (adapters/db.py): what a page's cached reads are keyed on."""
         return current_revision(self.engine)
@@ -54,3 +76,10 @@ class Gatehouse:
         """How many object writes this process has made in S3 (adapters/boto.py `ObjectWrites`): what a folder's
         listing kept for the pages is keyed on, beside the revision, so that Gatehouse's own writes show at once."""
         return ObjectWrites.count()
+
+
+def _logged(fn: Callable[P, object], *args: P.args, **kwargs: P.kwargs) -> None:
+    try:
+        fn(*args, **kwargs)
+    except Exception:
+        logging.getLogger("gatehouse").exception("Work done after an answer failed; the retry path repairs it")

@@ -16,7 +16,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from core import effects
-from core.adapters.aws import AwsError
+from core.adapters.aws import AwsError, LivePolicies
 from core.adapters.db import insert_missing, serialise
 from core.adapters.models import App, DataSource, Grant, RoleSync, SyncState, User, utcnow
 from core.context import Gatehouse
@@ -136,8 +136,8 @@ def sync_role(gatehouse: Gatehouse, role_name: str) -> SyncOutcome:
         grants = desired_grants(session, Principal(role_name, sync.user_id, sync.app_id))
         aws = gatehouse.aws
         try:
-            aws.ensure_role(role_name)
-            live = aws.read_role_policies(role_name)
+            made = aws.ensure_role(role_name)  # made now: it holds nothing yet, so nothing to read
+            live = LivePolicies(role_exists=True) if made else aws.read_role_policies(role_name)
             desired = live.compile(grants, gatehouse.settings.managed_policy_quota)
             writes = aws.write_role_policies(role_name, desired, live)
         except (AwsError, PolicyTooLarge) as error:

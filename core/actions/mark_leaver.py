@@ -1,7 +1,7 @@
-"""A leaver: all their access is revoked in IAM; their grants stay on record (as a leaver's) for the audit, and the
-sources they alone administered are orphaned (their requests go to line managers, then the platform team). Nothing
-waits for a leaver: requests that waited for them as a source's last admin, or as a line manager, move on to whoever
-decides them now."""
+"""A leaver: all their access is revoked in IAM; their grants stay on record (as a leaver's) for the audit, they are
+taken out of their teams, and the sources they alone administered are orphaned (their requests go to line managers,
+then the platform team). Nothing waits for a leaver: requests that waited for them as a source's last admin, or as a
+line manager, move on to whoever decides them now."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from core import audit
 from core.actions.deciding import move, send_on
+from core.actions.provision_team import leave_teams
 from core.actor import acting
 from core.adapters.models import (
     AccessRequest,
@@ -132,6 +133,7 @@ def mark_left(gatehouse: Gatehouse, actor: User, username: str) -> Departure:
         _move_on_requests(session, actor, user, [s for s in administered if s.name in orphaned])
         _end_review_items(session, actor, user)
         _tell_admins(session, actor, user, held, admins)
+        leave_teams(gatehouse, session, actor, user)  # a team's access is not a leaver's (issue #28)
         leaver = user.username  # as stored: the role is named after it, never after the text as typed
     outcome = applied(session)
     return Departure(leaver, orphaned, next((o.error for o in outcome if o.error), None))

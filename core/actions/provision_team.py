@@ -7,13 +7,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from core import audit
 from core.actor import PROVIDER, acting
 from core.adapters.db import taken_means
-from core.adapters.models import Team, TeamMember, User
+from core.adapters.models import Team, TeamMember, User, UserStatus
 from core.context import Gatehouse
 from core.domain import InvalidInput, NotFound, check_text
 from core.queries import get_user
@@ -31,6 +31,7 @@ class TeamShown:
     external_id: str | None
     members: tuple[tuple[int, str], ...]  # (member id, username)
     from_identity_provider: bool = False
+    left: tuple[str, ...] = ()  # of the members, those who have left: listed by the identity provider, never live
 
 
 def create_team(
@@ -111,16 +112,32 @@ def team(gatehouse: Gatehouse, team_id: int) -> TeamShown:
         return _shown(session, _team(session, team_id))
 
 
-def teams(gatehouse: Gatehouse) -> list[TeamShown]:
+def teams(gatehouse: Gatehouse, named: str | None = None) -> list[TeamShown]:
+    """Every team, or the one `named` (case-insensitively, as SCIM's displayName filter asks)."""
+    query = select(Team).order_by(col(Team.id))
+    if named is not None:
+        query = query.where(func.lower(Team.name) == named.lower())
     with gatehouse.session() as session:
-        return [_shown(session, t) for t in session.exec(select(Team).order_by(col(Team.id)))]
+        return [_shown(session, t) for t in session.exec(query)]
 
 
 def _set_members(gatehouse: Gatehouse, session: Session, actor: User, team: Team, wanted: set[int]) -> None:
-    found = set(session.exec(select(User.id).where(col(User.id).in_(wanted), col(User.scim_deleted_at).is_(None))))
-    if missing := wanted - found:
+    """The team's members made `wanted`. A leaver is taken out of their teams as they leave (`leave_teams`), and the
+    platform team cannot add one; a group the identity provider sends is kept as it sends it (it is the record of
+    its group), a leaver it still lists shown as having left (`TeamShown.left`). A team's live members, who may hold
+    what it holds (issue #28), are its active ones only."""
+    found = dict(
+        session.exec(
+            select(User.id, User.status).where(col(User.id).in_(wanted), col(User.scim_deleted_at).is_(None))
+        ).all()
+    )
+    if missing := wanted - set(found):
         raise InvalidInput(f"No platform member has the id {min(missing)}: provision them first.")
     now = set(session.exec(select(TeamMember.user_id).where(TeamMember.team_id == team.id)))
+    leavers = {i for i in wanted - now if found[i] == UserStatus.LEFT}
+    if leavers and not actor.username.startswith(PROVIDER):  # the platform team's own add is refused
+        leaver = session.get(User, min(leavers))
+        raise InvalidInput(f"{leaver.username if leaver else 'They'} has left, and a leaver is in no team.")
     added, removed = wanted - now, now - wanted
     if removed:
         session.exec(  # type: ignore[call-overload]
@@ -140,7 +157,19 @@ def _set_members(gatehouse: Gatehouse, session: Session, actor: User, team: Team
         removed=sorted(names[i].username for i in removed),
     )
     if team.name == gatehouse.settings.oidc_platform_group:
-        _platform_team(session, actor, [names[i] for i in added], [names[i] for i in removed])
+        joined = [names[i] for i in added if i not in leavers]  # a leaver the group lists is not made platform team
+        _platform_team(session, actor, joined, [names[i] for i in removed])
+
+
+def leave_teams(gatehouse: Gatehouse, session: Session, actor: User, leaver: User) -> list[str]:
+    """A leaver is taken out of every team they were in (in the caller's transaction, their leaving); the names."""
+    left = session.exec(
+        select(Team).join(TeamMember, col(TeamMember.team_id) == Team.id).where(TeamMember.user_id == leaver.id)
+    ).all()
+    for team in left:
+        now = set(session.exec(select(TeamMember.user_id).where(TeamMember.team_id == team.id)))
+        _set_members(gatehouse, session, actor, team, now - {leaver.id or 0})
+    return sorted(t.name for t in left)
 
 
 def _platform_team(session: Session, actor: User, joined: list[User], left: list[User]) -> None:
@@ -168,13 +197,18 @@ def _team(session: Session, team_id: int) -> Team:
 def _shown(session: Session, team: Team) -> TeamShown:
     session.flush()
     members = session.exec(
-        select(User.id, User.username)
+        select(User.id, User.username, User.status)
         .join(TeamMember, col(TeamMember.user_id) == User.id)
         .where(TeamMember.team_id == team.id)
         .order_by(User.username)
     ).all()
     return TeamShown(
-        team.id or 0, team.name, team.external_id, tuple((i or 0, n) for i, n in members), team.scim_managed
+        team.id or 0,
+        team.name,
+        team.external_id,
+        tuple((i or 0, n) for i, n, _ in members),
+        team.scim_managed,
+        tuple(n for _, n, status in members if status == UserStatus.LEFT),
     )
 
 

@@ -4,6 +4,7 @@ with the confirmations that waited for the old one; a member the provider delete
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import delete
@@ -21,6 +22,7 @@ from core.domain import (
     NotFound,
     check_text,
     plural,
+    shown,
     validate_email,
     validate_username,
 )
@@ -48,26 +50,34 @@ class Provisioned:
     active: bool | None = None  # None: as they are (a new member is active); false: a leaver
     external: bool = False  # Entra's userType "Guest"
     manager_id: int | None = None  # the manager's id, as the identity provider learnt it from Gatehouse
+    sign_in_name: str | None = None  # the userName, when it is an address (`username_for`)
+
+
+def username_for(user_name: str) -> tuple[str, str | None]:
+    """(username, sign-in name) for the identity provider's userName. A userName that is an address (Entra ID sends
+    the UPN, alice.smith@example.org) is what the sign-in claim will carry (preferred_username): it is kept, lower
+    case, as the member's sign-in name, which names them at sign-in as an email does (auth.find_member); their
+    username is its part before the @, each run of characters a username cannot hold made one hyphen (alice-smith).
+    Any other userName is the username itself, by the one rule for usernames."""
+    if "@" not in user_name:
+        return validate_username(user_name), None
+    address = validate_email(user_name).lower()
+    local = re.sub(r"[^a-z0-9]+", "-", address.split("@", 1)[0]).strip("-")[:39].rstrip("-")
+    if not local:
+        raise InvalidInput(f"{shown(user_name, 40)!r} gives no username: put a letter or digit before its @.")
+    return validate_username(local), address
 
 
 def provision_user(gatehouse: Gatehouse, actor: User, wanted: Provisioned) -> User:
     """A joiner, added as the platform team adds one; a member the identity provider deleted before comes back as a
     returner (their history is theirs), with no access."""
     name = validate_username(wanted.username)
-    with gatehouse.session() as session:
-        check_platform_admin(acting(session, actor)).enforce()
-        existing = session.exec(select(User).where(User.username == name)).first()
-        manager = _manager(session, wanted.manager_id) if wanted.manager_id is not None else None
-    if existing is not None:
-        if existing.scim_deleted_at is None:
-            raise AlreadyMember(f"There is already a platform member called {name}.")
+    manager = None
+    if wanted.manager_id is not None:
         with gatehouse.session() as session:
-            again = session.get(User, existing.id)
-            assert again is not None
-            again.scim_deleted_at = None
-            session.add(again)
-        return update_member(gatehouse, actor, existing.id or 0, wanted)
-    try:
+            check_platform_admin(acting(session, actor)).enforce()
+            manager = _manager(session, wanted.manager_id)
+    try:  # the usual case first, in one transaction: a new name (add_user refuses one that is taken)
         joiner = add_user(
             gatehouse,
             actor,
@@ -78,15 +88,24 @@ def provision_user(gatehouse: Gatehouse, actor: User, wanted: Provisioned) -> Us
             external=wanted.external,
             external_id=_external_id(wanted.external_id),
             provisioned=True,
+            role_afterwards=True,
+            sign_in_name=wanted.sign_in_name,
         )
     except InvalidInput:
-        with gatehouse.session() as session:  # the same joiner sent twice at once: the second is told it exists
-            if session.exec(select(User.id).where(User.username == name)).first() is not None:
-                raise AlreadyMember(f"There is already a platform member called {name}.") from None
-        raise
+        with gatehouse.session() as session:  # the name is taken: by a member, or one the provider deleted before
+            existing = session.exec(select(User).where(User.username == name)).first()
+            returner = existing is not None and existing.scim_deleted_at is not None
+            if existing is not None and returner:
+                existing.scim_deleted_at = None
+                session.add(existing)
+        if existing is None:
+            raise
+        if not returner:  # also the same joiner sent twice at once: the second is told so
+            raise AlreadyMember(f"There is already a platform member called {name}.") from None
+        return update_member(gatehouse, actor, existing.id or 0, wanted)
     if wanted.active is False or (manager is not None and not manager.is_active):
         return update_member(gatehouse, actor, joiner.user.id or 0, wanted)  # a leaver already, or their manager
-    return provisioned_member(gatehouse, joiner.user.id or 0)
+    return joiner.user  # as it was committed, all of it loaded: no read again
 
 
 def update_member(gatehouse: Gatehouse, actor: User, member_id: int, wanted: Provisioned) -> User:
@@ -103,6 +122,7 @@ def update_member(gatehouse: Gatehouse, actor: User, member_id: int, wanted: Pro
         user.email = validate_email(wanted.email)
         user.display_name = check_text(wanted.display_name, "name", 120, multiline=False) or user.username
         user.external_id = _external_id(wanted.external_id)
+        user.sign_in_name = wanted.sign_in_name
         if wanted.external and user.is_platform_admin:
             raise InvalidInput(f"{user.username} is in the platform team, so cannot be an external user.")
         user.is_external = wanted.external
@@ -188,6 +208,7 @@ def _details(user: User) -> dict[str, object]:
         "email": user.email,
         "display_name": user.display_name,
         "external_id": user.external_id,
+        "sign_in_name": user.sign_in_name,
         "external": user.is_external,
         "line_manager_id": user.line_manager_id,
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,11 +15,12 @@ from sqlmodel import select
 from core import audit
 from core.actor import acting
 from core.adapters.db import taken_means
-from core.adapters.models import ScimToken, User, utcnow
+from core.adapters.models import AuditEvent, ScimToken, User, utcnow
 from core.context import Gatehouse
 from core.domain import InvalidInput, NotFound, check_text, shown
 from core.rules import check_platform_admin
 
+log = logging.getLogger("gatehouse.scim")
 FROM_THE_ENVIRONMENT = "GATEHOUSE_SCIM_TOKEN"
 # A token's last use is written at most this often: a sync sends thousands of requests a minute, and each write
 # would be one more transaction that waits for the others.
@@ -62,8 +64,12 @@ def revoke_token(gatehouse: Gatehouse, actor: User, name: str) -> None:
         if token is None:
             raise NotFound(f"There is no SCIM token called {shown(name, 40)}.")
         session.delete(token)
-        audit.record(
-            session, actor.username, "scim-token-revoked", f"{actor.username} revoked the SCIM token {token.name}"
+        audit.record(  # its sha256 (all that was kept of it): a revoked token is never made again from the environment
+            session,
+            actor.username,
+            "scim-token-revoked",
+            f"{actor.username} revoked the SCIM token {token.name}",
+            token_hash=token.token_hash,
         )
 
 
@@ -75,12 +81,17 @@ def list_tokens(gatehouse: Gatehouse, actor: User) -> list[TokenShown]:
 
 
 def keep_environment_token(gatehouse: Gatehouse) -> None:
-    """GATEHOUSE_SCIM_TOKEN, when set, is the token of that name (made, or replaced when the setting changed).
-    Several `gatehouse serve` starting at once on one database: one writes it, the others find it written."""
+    """GATEHOUSE_SCIM_TOKEN, when set, is the token of that name (made, or replaced when the setting changed), unless
+    the platform team revoked that very value: a revoked token never comes back because the variable is still set
+    (a new value makes a new token). Several `gatehouse serve` starting at once on one database: one writes it, the
+    others find it written."""
     secret = gatehouse.settings.scim_token
     if secret is None:
         return
     wanted = digest(secret.get_secret_value())
+    if _revoked(gatehouse, wanted):
+        log.warning("GATEHOUSE_SCIM_TOKEN holds a token the platform team revoked: it is not made again")
+        return
     try:
         _keep(gatehouse, wanted)
     except InvalidInput:
@@ -88,6 +99,12 @@ def keep_environment_token(gatehouse: Gatehouse) -> None:
             kept = session.exec(select(ScimToken.token_hash).where(ScimToken.name == FROM_THE_ENVIRONMENT)).first()
         if kept != wanted:
             raise
+
+
+def _revoked(gatehouse: Gatehouse, wanted: str) -> bool:
+    with gatehouse.session() as session:
+        revoked = session.exec(select(AuditEvent.details).where(AuditEvent.action == "scim-token-revoked")).all()
+    return any((details or {}).get("token_hash") == wanted for details in revoked)
 
 
 def _keep(gatehouse: Gatehouse, wanted: str) -> None:

@@ -71,6 +71,9 @@ class User(SQLModel, table=True):
     scim_managed: bool = False
     external_id: str | None = Field(default=None, max_length=255, index=True)
     scim_deleted_at: datetime | None = None
+    # The identity provider's userName when it is an address (Entra ID's UPN), lower case: the sign-in claim carries
+    # it, so it names this member at sign-in as their email does (auth.find_member); their username is made from it.
+    sign_in_name: str | None = Field(default=None, max_length=254, index=True)
 
     @property
     def is_active(self) -> bool:

@@ -216,7 +216,9 @@ def _indexed(node: object) -> Any:
     if path.sub_attr is not None or path.uri not in (None, str(User.__schema__)):
         return None
     attribute = path.attr.lower()
-    if attribute == "username":
+    if attribute == "username":  # an address names its member by their sign-in name (provision_user.username_for)
+        if "@" in node.value:
+            return Member.sign_in_name == node.value.lower()
         return func.lower(Member.username) == node.value.lower()
     if attribute == "externalid":
         return Member.external_id == node.value

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from scim2_models import Context, Group, GroupMember, ListResponse, Meta, PatchOp
+from scim2_models.path.expressions import CompareOperator, Comparison
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -83,10 +84,11 @@ async def search_groups(request: Request, gatehouse: Gatehouse, actor: Member) -
 
 
 async def _search(request: Request, gatehouse: Gatehouse, asked: dict[str, Any]) -> Response:
-    """Teams are few (hundreds): every filter is evaluated on each of them."""
+    """Teams are few (hundreds): every filter is evaluated on each of them, but `displayName eq "…"`, the one an
+    identity provider sends before each group it pushes, which reads only that team."""
     search = parse_search(KeptGroup, asked, "groups")
     base = base_of(request)
-    every = [as_group(t, base) for t in await run_in_threadpool(teams, gatehouse)]
+    every = [as_group(t, base) for t in await run_in_threadpool(teams, gatehouse, _named(search))]
     matched = [g for g in every if search.filter is None or search.filter.match(g)]
     start, count = page_of(search)
     page = matched[start - 1 : start - 1 + count]
@@ -94,6 +96,16 @@ async def _search(request: Request, gatehouse: Gatehouse, asked: dict[str, Any])
         total_results=len(matched), start_index=start, items_per_page=len(page), resources=page or None
     )
     return ok(listed.model_dump(scim_ctx=Context.SEARCH_RESPONSE, response_parameters=search, scim_policy=POLICY))
+
+
+def _named(search: Any) -> str | None:
+    node = search.filter.ast if search.filter is not None else None
+    if not (isinstance(node, Comparison) and node.op is CompareOperator.eq and isinstance(node.value, str)):
+        return None
+    path = node.attr_path
+    if path.sub_attr is None and path.uri in (None, str(Group.__schema__)) and path.attr.lower() == "displayname":
+        return node.value
+    return None
 
 
 async def create_group(request: Request, gatehouse: Gatehouse, actor: Member) -> Response:

@@ -13,7 +13,7 @@ from scim2_models import EnterpriseUser, Meta, ScimPolicy, SearchRequest, User
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from core.actions.provision_user import Provisioned
+from core.actions.provision_user import Provisioned, username_for
 from core.adapters.models import User as Member
 from core.domain import shown
 from core.service.scim_schema import GUEST, MAX_RESULTS, MEMBER, KeptEmail, KeptEnterprise, KeptManager, KeptMember
@@ -42,7 +42,7 @@ def as_resource(member: Member, base: str) -> KeptMember:
     """The member as Gatehouse keeps them, in the schema /Schemas publishes."""
     resource = KeptMember(
         id=str(member.id),
-        user_name=member.username,
+        user_name=member.sign_in_name or member.username,
         external_id=member.external_id,
         display_name=member.display_name or member.username,
         emails=[KeptEmail(value=member.email)] if member.email else None,
@@ -84,8 +84,10 @@ def wanted(resource: Resource) -> Provisioned:
     manager = extension.manager.value if extension is not None and extension.manager is not None else None
     if manager is not None and not str(manager).isdigit():
         raise ScimError(400, f"The manager {shown(str(manager), 40)!r} is no platform member's id.", "invalidValue")
+    username, sign_in_name = username_for(resource.user_name)
     return Provisioned(
-        username=resource.user_name,
+        username=username,
+        sign_in_name=sign_in_name,
         email=str(email),
         display_name=display_name or "",
         external_id=resource.external_id,

@@ -1,10 +1,15 @@
 """The benchmarks keep running as the code changes: bench/seed_scale.py fills a small database with every kind of
-row (a new word in the model, such as a kind of movement, once left it failing unnoticed)."""
+row (a new word in the model, such as a kind of movement, once left it failing unnoticed); bench/scim.py syncs a few
+users and a group through `gatehouse serve` on PostgreSQL."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 from sqlmodel import Session
 
 from bench.seed_scale import seed
@@ -21,3 +26,28 @@ def test_the_scale_seeder_fills_a_small_database(tmp_path: Path) -> None:
         check = audit.verify(session)
         assert (check.events, check.broken_at) == (numbers["audit_events"], None)
     engine.dispose()
+
+
+@pytest.mark.postgres
+def test_the_scim_bench_syncs_a_small_directory() -> None:
+    root = Path(__file__).resolve().parents[2]
+    ran = subprocess.run(
+        [sys.executable, "bench/scim.py", "--users", "12", "--groups", "1", "--roles-wait", "300"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    figures = json.loads(ran.stdout.strip().splitlines()[-1])
+    # 12 finds and creates, 1 manager, and the group's find, create and 2 PATCHes of members (12 of them)
+    assert (figures["users"], figures["groups"], figures["requests"]) == (12, 1, 29)
+    assert figures["roles_made"] == 12  # every joiner's IAM role, made after their answers
+    assert set(figures["by_kind_p95_ms"]) == {
+        "find",
+        "create",
+        "manager",
+        "group-find",
+        "group-create",
+        "group-members",
+    }
