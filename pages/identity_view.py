@@ -61,7 +61,11 @@ def teams(me: User) -> None:
     """Each team, where it comes from and who is in it."""
     with st.expander("Teams: your identity provider's groups, or made with `gatehouse teams`"):
         rows = [
-            (t.name, "identity provider" if t.from_identity_provider else "Gatehouse", ", ".join(t.members))
+            (
+                t.name,
+                "identity provider" if t.from_identity_provider else "Gatehouse",
+                ", ".join(f"{m} (has left)" if m in t.left else m for m in t.members),
+            )
             for t in cached.read(platform.teams, me)
         ]
         if rows:

@@ -109,18 +109,24 @@ def unapplied_roles(session: Session, actor: User) -> list[UnappliedRole]:
 class TeamRow:
     name: str
     from_identity_provider: bool  # else made in Gatehouse by the platform team
-    members: tuple[str, ...]
+    members: tuple[str, ...]  # as the team lists them, leavers too (an identity provider's group may still)
+    left: tuple[str, ...] = ()  # of them, those who have left: in the team's list, never holding what it holds
 
 
 def teams(session: Session, actor: User) -> list[TeamRow]:
     """Every team with its members (teams are the identity provider's groups: hundreds, not more)."""
     check_platform_admin(actor).enforce()
     members: dict[int, list[str]] = {}
-    for team_id, username in session.exec(
-        select(TeamMember.team_id, User.username).join(User, col(User.id) == TeamMember.user_id).order_by(User.username)
+    left: dict[int, list[str]] = {}
+    for team_id, username, status in session.exec(
+        select(TeamMember.team_id, User.username, User.status)
+        .join(User, col(User.id) == TeamMember.user_id)
+        .order_by(User.username)
     ):
         members.setdefault(team_id, []).append(username)
+        if status == UserStatus.LEFT:
+            left.setdefault(team_id, []).append(username)
     return [
-        TeamRow(t.name, t.scim_managed, tuple(members.get(t.id or 0, [])))
+        TeamRow(t.name, t.scim_managed, tuple(members.get(t.id or 0, [])), tuple(left.get(t.id or 0, [])))
         for t in session.exec(select(Team).order_by(Team.name))
     ]

@@ -136,6 +136,9 @@ def test_teams_show_where_they_come_from_and_who_is_in_them(app_env: Gatehouse) 
         session.add(team)
         session.flush()
         session.add(TeamMember(team_id=team.id or 0, user_id=alice.id or 0))
+        erin = session.exec(select(User).where(User.username == "erin")).one()  # the demo's leaver
+        session.add(TeamMember(team_id=team.id or 0, user_id=erin.id or 0))  # a group still listing her
     dave = go(sign_in("dave"), "pages/platform.py", "Users")
     shown = "\n".join(m.value for m in dave.markdown)
-    assert "| Data \\<b\\>science\\</b\\> | identity provider | alice |" in shown.splitlines()  # text, not HTML
+    team_row = "| Data \\<b\\>science\\</b\\> | identity provider | alice, erin (has left) |"
+    assert team_row in shown.splitlines()  # text, not HTML; a leaver listed is said to have left
