@@ -3,11 +3,9 @@ one line on stderr and a non-zero exit code."""
 
 from __future__ import annotations
 
-import getpass
 import sys
 import time
 from dataclasses import MISSING, fields
-from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, get_args, get_type_hints
@@ -20,14 +18,13 @@ from core.actions.expire_access import expire
 from core.actions.import_iam import import_roles
 from core.actions.record_movement import record_movement
 from core.actions.sign_in_link import way_in
-from core.actor import platform_operator
 from core.adapters.local_aws import ensure_local_aws
-from core.adapters.models import MovementKind, User
+from core.adapters.models import MovementKind
+from core.cli_common import operator, start_gatehouse, typed_date
 from core.cli_help import Commands
 from core.cli_reviews import reviews_app
 from core.cli_scim import scim_app, serve, teams_app
 from core.config import ConfigurationError, load_settings
-from core.context import Gatehouse
 from core.domain import AccessLevel, GatehouseError, InvalidInput, SourceKind, day, format_paths, plural, shown
 from core.movement import MovementForm, form_questions
 from core.reads import audit_trail, catalog, people
@@ -60,29 +57,6 @@ class Kind(StrEnum):
 MAX_FORM_BYTES = 100_000  # a form's answers are a few kilobytes: anything bigger is the wrong file
 
 
-STARTED: list[Gatehouse] = []  # what this command started (in-process callers dispose of their engines)
-
-
-def _gatehouse() -> Gatehouse:
-    gatehouse = start(load_settings())
-    STARTED.append(gatehouse)
-    return gatehouse
-
-
-def _actor() -> User:
-    """The CLI acts as the platform team; the audit trail names the operating-system user who ran it."""
-    return platform_operator(getpass.getuser())
-
-
-def _date(text: str | None) -> date | None:
-    if text is None:
-        return None
-    try:
-        return datetime.strptime(text, "%Y-%m-%d").date()
-    except ValueError:
-        raise GatehouseError(f"{text!r} is not a date: write it as YYYY-MM-DD.") from None
-
-
 def _report(outcome: actions.GrantOutcome) -> None:
     for failed in outcome.failed:
         typer.echo(f"recorded, not yet applied in AWS ({failed.role_name}): {failed.error}", err=True)
@@ -100,10 +74,10 @@ def users_add(
     name: Annotated[str, typer.Option(help="Display name.")] = "",
 ) -> None:
     """Add a platform member (a joiner) and create their IAM role; with password sign-in, print their one-time link."""
-    gatehouse = _gatehouse()
+    gatehouse = start_gatehouse()
     joiner = actions.add_user(
         gatehouse,
-        _actor(),
+        operator(),
         username,
         email,
         display_name=name,
@@ -125,8 +99,8 @@ def users_add(
 @users_app.command("link")
 def users_link(username: str) -> None:
     """A new one-time link that sets a member's password (none yet, or forgotten); the earlier one stops working."""
-    gatehouse = _gatehouse()
-    link = actions.new_sign_in_link(gatehouse, _actor(), username)
+    gatehouse = start_gatehouse()
+    link = actions.new_sign_in_link(gatehouse, operator(), username)
     typer.echo(way_in(gatehouse.settings, link))
     typer.echo(link.url)
 
@@ -134,7 +108,7 @@ def users_link(username: str) -> None:
 @users_app.command("leave")
 def users_leave(username: str) -> None:
     """Mark a member as having left: all their access is revoked in IAM."""
-    departure = actions.mark_left(_gatehouse(), _actor(), username)
+    departure = actions.mark_left(start_gatehouse(), operator(), username)
     typer.echo(departure.outcome, err=bool(departure.sync_error))
     if departure.orphaned_sources:
         typer.echo("now orphaned (no active admin): " + ", ".join(departure.orphaned_sources))
@@ -152,7 +126,7 @@ def sources_create(
 ) -> None:
     """Create a data source: a hardened bucket, with its admin (and, for webapp sources, the app read-only)."""
     created = actions.create_source(
-        _gatehouse(), _actor(), name, SourceKind(kind.value), admin=admin, hidden=hidden, app_name=app_name
+        start_gatehouse(), operator(), name, SourceKind(kind.value), admin=admin, hidden=hidden, app_name=app_name
     )
     typer.echo(f"created {created.name}")
     if created.error:
@@ -174,13 +148,13 @@ def access_grant(
 ) -> None:
     """Grant (or change) access to a source."""
     outcome = actions.grant_access(
-        _gatehouse(),
-        _actor(),
+        start_gatehouse(),
+        operator(),
         source,
         usernames,
         AccessLevel(level.value),
         path or None,
-        _date(until),
+        typed_date(until),
         confirm_external=yes_external,
     )
     pending = "recorded, not yet applied in AWS: " if outcome.failed else ""
@@ -197,7 +171,7 @@ def access_revoke(
     ] = None,
 ) -> None:
     """Revoke a user's access to a source, or to some of the paths they hold on it."""
-    outcome = actions.revoke_access(_gatehouse(), _actor(), source, username, path or None)
+    outcome = actions.revoke_access(start_gatehouse(), operator(), source, username, path or None)
     pending = "recorded, not yet applied in AWS: " if outcome.failed else ""
     what = f"access to {', '.join(path)} of {source}" if path else f"access to {source}"
     typer.echo(f"{pending}revoked {outcome.recorded[0]}'s {what}")
@@ -210,7 +184,7 @@ def access_list(
     source: Annotated[str | None, typer.Option(help="Only access to this source.")] = None,
 ) -> None:
     """List grants: source, who, level, paths, end date."""
-    rows = _gatehouse().run(catalog.list_access, _actor(), username=user, source_name=source)
+    rows = start_gatehouse().run(catalog.list_access, operator(), username=user, source_name=source)
     for row in rows:
         until = f"\tuntil {day(row.expires_on)}" if row.expires_on else ""
         ended = f"\t{row.ended.sentence()}" if row.ended else ""
@@ -222,8 +196,8 @@ def access_list(
 @app.command()
 def reconcile(dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show the drift.")] = False) -> None:
     """Compare every role's live IAM policies with the database; repair the drift (audited)."""
-    gatehouse = _gatehouse()
-    drift = actions.find_drift(gatehouse, _actor())
+    gatehouse = start_gatehouse()
+    drift = actions.find_drift(gatehouse, operator())
     for item in drift:
         typer.echo(f"{item.role_name}: {item.what}")
     if not drift:
@@ -232,7 +206,7 @@ def reconcile(dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show
     if dry_run:
         typer.echo(f"{plural(len({d.role_name for d in drift}), 'role')} drifted (dry run: nothing changed)")
         return
-    repaired = actions.repair(gatehouse, drift, _actor())
+    repaired = actions.repair(gatehouse, drift, operator())
     for done in repaired:
         typer.echo(f"repaired {done.sentence}")
     typer.echo(f"repaired {plural(len(repaired), 'role')}")
@@ -243,7 +217,7 @@ def import_iam(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show what would be imported.")] = False,
 ) -> None:
     """Adopt the s3-access policies of existing {env}_user_* roles as grants."""
-    report = import_roles(_gatehouse(), _actor(), dry_run=dry_run)
+    report = import_roles(start_gatehouse(), operator(), dry_run=dry_run)
     for line in report.lines:
         typer.echo(line)
     typer.echo(
@@ -254,7 +228,7 @@ def import_iam(
 @app.command("expire")
 def expire_command() -> None:
     """End access whose end date has passed, and warn holders and admins of access that ends soon (run daily)."""
-    gatehouse = _gatehouse()
+    gatehouse = start_gatehouse()
     report = expire(gatehouse)
     for line in report.expired:
         typer.echo(f"expired: {line}")
@@ -289,7 +263,7 @@ def upload_command(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace objects that already exist.")] = False,
 ) -> None:
     answers = read_form(form)  # first: a malformed form file must leave everything as it was
-    gatehouse = _gatehouse()
+    gatehouse = start_gatehouse()
     bucket, _, prefix = destination.removeprefix("s3://").partition("/")
     if not destination.startswith("s3://") or not bucket:
         raise GatehouseError(f"{destination!r} is not an s3://BUCKET/PREFIX destination.")
@@ -385,9 +359,11 @@ def audit_export(
     since: Annotated[str | None, typer.Option(help="From this day on, YYYY-MM-DD (UTC).", metavar="DATE")] = None,
 ) -> None:
     """Write the audit trail to standard output, oldest first, streamed (it may be long)."""
-    gatehouse = _gatehouse()
+    gatehouse = start_gatehouse()
     with gatehouse.session() as session:
-        for line in audit_trail.export(session, _actor(), fmt.value, audit_trail.AuditFilter(since=_date(since))):
+        for line in audit_trail.export(
+            session, operator(), fmt.value, audit_trail.AuditFilter(since=typed_date(since))
+        ):
             sys.stdout.write(line)
 
 
@@ -406,7 +382,7 @@ def audit_verify(
     keep it outside the database (the scheduler's log), and --anchor checks it later, against whoever can rewrite
     the whole trail."""
     expected = audit.Anchor.parse(anchor) if anchor else None
-    check = _gatehouse().run(lambda session: audit.verify(session, expected))
+    check = start_gatehouse().run(lambda session: audit.verify(session, expected))
     if check.broken_at is not None:
         raise GatehouseError(
             f"the audit trail's hash chain breaks at event {check.broken_at}: it, or one before it, was changed "

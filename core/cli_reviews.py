@@ -1,5 +1,5 @@
 """`gatehouse reviews …`: start an access review, run the schedule, print a campaign's report (issue #17). The
-commands use `core.cli`'s start-up and operator, imported when they run (core.cli adds this group to `gatehouse`)."""
+commands start Gatehouse and act as `core.cli_common` says (core.cli adds this group to `gatehouse`)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from core import actions
+from core.cli_common import operator, start_gatehouse, typed_date
 from core.cli_help import Commands
 from core.domain import GatehouseError, day, plural
 from core.reads import reviews
@@ -29,11 +30,10 @@ def reviews_start(
     ] = None,
 ) -> None:
     """Start a campaign: each live grant of the sources (and every external user's) is reviewed by its admins."""
-    from core import cli
 
-    due_on = cli._date(due)
+    due_on = typed_date(due)
     assert due_on is not None
-    started = actions.start_review(cli._gatehouse(), cli._actor(), due_on, source or None)
+    started = actions.start_review(start_gatehouse(), operator(), due_on, source or None)
     typer.echo(
         f"started access review {started.campaign_id}: {plural(started.grants, 'grant')} of "
         f"{plural(started.holders, 'person', 'people')} on {plural(started.sources, 'source')}, "
@@ -45,9 +45,8 @@ def reviews_start(
 def reviews_run() -> None:
     """The schedule (run daily, from any number of machines): start reviews that are due, remind reviewers, and
     handle grants nobody reviewed by a due date (GATEHOUSE_REVIEW_UNREVIEWED)."""
-    from core import cli
 
-    ran = actions.run_reviews(cli._gatehouse(), cli._actor())
+    ran = actions.run_reviews(start_gatehouse(), operator())
     if ran.started is not None:
         typer.echo(f"started access review {ran.started.campaign_id}: {plural(ran.started.grants, 'grant')}")
     for line in ran.reminded:
@@ -66,11 +65,10 @@ def reviews_report(
 ) -> None:
     """Write a campaign's evidence to standard output: every grant, the decision, who decided and when, the holder's
     answer, and what changed in AWS."""
-    from core import cli
 
     if fmt is not ReportFormat.CSV:
         raise GatehouseError("The report is written as csv.")
-    gatehouse = cli._gatehouse()
+    gatehouse = start_gatehouse()
     with gatehouse.session() as session:
-        for line in reviews.report_csv(session, cli._actor(), campaign):
+        for line in reviews.report_csv(session, operator(), campaign):
             sys.stdout.write(line)

@@ -35,6 +35,8 @@ MAX_SHARED_STRINGS = 200_000
 # What the first row group of a Parquet file unpacks to for the rows shown, from its total_uncompressed_size per row:
 # a few MiB for ordinary data; 256 MiB is half the worker's memory, leaving room for the pandas copy.
 PARQUET_UNPACKED_MIB = 256
+MiB = 1024 * 1024
+PREVIEW_INSTEAD = "read it with code instead (see Read this data)"  # what a refused preview offers
 # What slips through is stopped by the process the parsing runs in (core/preview_worker.py). A normal preview parses
 # in 10-60 ms (a 200-row workbook, the demo's CSV and Parquet); 10 s of CPU is two orders of magnitude above that and
 # below a person's patience, and the wall clock adds 5 s for the ranged reads of a Parquet file.

@@ -15,7 +15,7 @@ from uuid import uuid4
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from core import effects
+from core import effects, iam_sync, notify
 from core.adapters.aws import Aws
 from core.adapters.boto import ObjectWrites
 from core.adapters.db import current_revision, session_scope
@@ -44,7 +44,16 @@ class Gatehouse:
         declared must follow its commit (roles to apply in AWS, email) is done then (core/effects.py)."""
         with session_scope(self.engine) as session:
             yield session
-        effects.after_commit(self, session)
+        self._after_commit(session)
+
+    def _after_commit(self, session: Session) -> None:
+        """What the committed unit of work declared (core/effects.py): its roles applied in AWS (a failure is
+        recorded on the role, shown and retried, never raised: the decision stands), then its email started."""
+        roles, mail = effects.due(session)
+        if roles:
+            effects.record_applied(session, iam_sync.sync_pending(self, roles))
+        if mail and self.settings.smtp_host:
+            effects.in_background(notify.deliver_email, self)
 
     def run(self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         """`fn(session, ...)` in a unit of work of its own: how pages and the CLI run a read of core/reads, or the

@@ -1,6 +1,6 @@
 """What follows a commit, and only a commit. A unit of work declares in its transaction what must happen once its
 decision is kept, roles whose IAM policies changed (`apply_roles`, said by `iam_sync.mark_changed`) and messages to
-email (`send_mail`, said by `notify.notify`), and `Gatehouse.session` does it after the commit (`after_commit`): a
+email (`send_mail`, said by `notify.notify`), and `Gatehouse.session` does it after the commit (`due`): a
 unit of work that rolls back leaves nothing to do, and no action calls IAM sync or email itself. What the roles'
 sync did is read back from the finished unit of work (`applied`), for the sentence that says whether AWS has it.
 (Cosmic Python's pattern, kept small: effects collected by the unit of work, handled by one step after it.)"""
@@ -8,7 +8,7 @@ sync did is read back from the finished unit of work (`applied`), for the senten
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from sqlmodel import Session
@@ -39,23 +39,19 @@ def applied(session: Session) -> list[SyncOutcome]:
     return list(session.info.get(_APPLIED, ()))
 
 
-def after_commit(gatehouse: Gatehouse, session: Session) -> None:
-    """Do what the committed unit of work declared: apply its roles (a failure is recorded on the role, shown and
-    retried, never raised: the decision stands), then start its email."""
-    from core.iam_sync import sync_pending  # iam_sync opens units of work itself: imported when one has ended
-
-    roles = session.info.pop(_ROLES, None)
-    if roles:
-        session.info[_APPLIED] = sync_pending(gatehouse, sorted(roles))
-    if session.info.pop(_MAIL, False) and gatehouse.settings.smtp_host:
-        _email_in_background(gatehouse)
+def due(session: Session) -> tuple[list[str], bool]:
+    """What the committed unit of work declared, taken once: the roles to apply, and whether email is owed."""
+    return sorted(session.info.pop(_ROLES, ())), bool(session.info.pop(_MAIL, False))
 
 
-def _email_in_background(gatehouse: Gatehouse) -> None:
-    """A slow mail server never holds the person who acted: the inbox has the message already."""
-    from core.notify import deliver_email
+def record_applied(session: Session, outcomes: list[SyncOutcome]) -> None:
+    session.info[_APPLIED] = outcomes
 
-    thread = threading.Thread(target=deliver_email, args=(gatehouse,), daemon=True, name="gatehouse-email")
+
+def in_background(deliver: Callable[[Gatehouse], object], gatehouse: Gatehouse) -> None:
+    """Email goes out on a thread of its own: a slow mail server never holds the person who acted (the inbox has
+    the message already)."""
+    thread = threading.Thread(target=deliver, args=(gatehouse,), daemon=True, name="gatehouse-email")
     with _SENDING_LOCK:
         _SENDING[:] = [t for t in _SENDING if t.is_alive()]
         _SENDING.append(thread)

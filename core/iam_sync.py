@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -19,10 +20,12 @@ from core import effects
 from core.adapters.aws import AwsError, LivePolicies
 from core.adapters.db import insert_missing, serialise
 from core.adapters.models import App, DataSource, Grant, RoleSync, SyncState, User, utcnow
-from core.context import Gatehouse
 from core.domain import AccessLevel, BucketGrant, app_role_name, user_role_name
 from core.policy import PolicyTooLarge, RolePolicies, minify
 from core.queries import live_grant
+
+if TYPE_CHECKING:
+    from core.context import Gatehouse
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
@@ -27,10 +28,12 @@ from sqlmodel import Session, col, select
 from core import effects
 from core.adapters import email
 from core.adapters.models import AccessRequest, Notification, User, utcnow
-from core.context import Gatehouse
 from core.domain import RequestStatus
 from core.reads import reviews
 from core.reads.page import Page
+
+if TYPE_CHECKING:
+    from core.context import Gatehouse
 
 BATCH_SIZE = 50  # notifications locked and sent per transaction
 MAX_REFUSALS = 5

@@ -24,10 +24,11 @@ from core.config import (
     MAX_PREVIEW_COLUMNS,
     MAX_SHARED_STRINGS,
     PARQUET_UNPACKED_MIB,
+    PREVIEW_INSTEAD,
     PREVIEW_RESULT_MIB,
+    MiB,
 )
 from core.domain import InvalidInput, plural, shown
-from core.preview_worker import INSTEAD, MiB
 
 _PARQUET_BUFFER = 64 * 1024  # a buffered stream reads only the pages needed, not whole column chunks
 # A shared string in a workbook's XML: <si>, <si ...> or <x:si> (a namespace prefix of up to 8 characters).
@@ -46,14 +47,16 @@ def parse(key: str, kind: str, rows: int, source: BinaryIO) -> pd.DataFrame:
         raise too_wide(key, f"{len(frame.columns):,}")
     frame = _cut(frame)
     if frame.memory_usage(deep=True).sum() > PREVIEW_RESULT_MIB * MiB:
-        raise InvalidInput(f"The first rows of {shown(key)} hold more than {PREVIEW_RESULT_MIB} MiB: {INSTEAD}.")
+        raise InvalidInput(
+            f"The first rows of {shown(key)} hold more than {PREVIEW_RESULT_MIB} MiB: {PREVIEW_INSTEAD}."
+        )
     return frame
 
 
 def too_wide(key: str, columns: str) -> InvalidInput:
     return InvalidInput(
         f"{shown(key)} is too wide to preview: {columns} columns, where a preview shows up to "
-        f"{MAX_PREVIEW_COLUMNS:,}; {INSTEAD}."
+        f"{MAX_PREVIEW_COLUMNS:,}; {PREVIEW_INSTEAD}."
     )
 
 
@@ -109,13 +112,13 @@ def _excel(key: str, rows: int, source: BinaryIO) -> pd.DataFrame:
         if unpacked > EXCEL_UNPACKED_MIB * MiB:
             raise InvalidInput(
                 f"{shown(key)} unpacks to {unpacked / MiB:,.0f} MiB: Gatehouse previews Excel files that unpack to "
-                f"at most {EXCEL_UNPACKED_MIB} MiB; {INSTEAD}."
+                f"at most {EXCEL_UNPACKED_MIB} MiB; {PREVIEW_INSTEAD}."
             )
         strings = _shared_strings(archive)
     if strings > MAX_SHARED_STRINGS:
         raise InvalidInput(
             f"{shown(key)} holds {plural(strings, 'different text')}: Gatehouse previews Excel files of up to "
-            f"{MAX_SHARED_STRINGS:,}; {INSTEAD}."
+            f"{MAX_SHARED_STRINGS:,}; {PREVIEW_INSTEAD}."
         )
     try:
         book = openpyxl.load_workbook(source, read_only=True, data_only=True, keep_links=False)
@@ -177,7 +180,7 @@ def _parquet(key: str, rows: int, source: BinaryIO) -> pd.DataFrame:
             if unpacked > PARQUET_UNPACKED_MIB * MiB:
                 raise InvalidInput(
                     f"The first rows of {shown(key)} unpack to {unpacked / MiB:,.0f} MiB: Gatehouse previews at most "
-                    f"{PARQUET_UNPACKED_MIB} MiB; {INSTEAD}."
+                    f"{PARQUET_UNPACKED_MIB} MiB; {PREVIEW_INSTEAD}."
                 )
         batch = next(parquet.iter_batches(batch_size=rows, use_threads=False), None)
     except MemoryError:  # pyarrow's ArrowMemoryError is an ArrowException too: the worker says it ran out

@@ -38,8 +38,7 @@ import pyarrow as pa
 from core import config
 from core.domain import InvalidInput, shown
 
-MiB = 1024 * 1024
-INSTEAD = "read it with code instead (see Read this data)"
+MiB, INSTEAD = config.MiB, config.PREVIEW_INSTEAD
 _server: subprocess.Popen[bytes] | None = None
 _control: Connection | None = None
 _server_lock = threading.Lock()

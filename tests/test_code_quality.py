@@ -455,25 +455,56 @@ def test_a_form_keeps_what_was_typed_until_its_action_succeeds() -> None:
     assert not clearing, f"a form cleared at every click, refused or not: {clearing}"
 
 
-# IAM sync and email follow a commit (core/effects.py), never an action's own call: the few other callers are the
-# retries of what an earlier commit left waiting, named here with why.
+# IAM sync and email follow a commit (Gatehouse.session, by core/effects.py), never an action's own call: the few
+# other callers are the retries of what an earlier commit left waiting, named here with why.
 AFTER_COMMIT_CALLERS = {
     "sync_pending": {
-        "core/effects.py",
+        "core/context.py",  # the unit of work's after-commit step (core/effects.py says what is due)
         "core/actions/reconcile.py",  # the platform team's "Retry now"
         "core/startup.py",  # a start applies what waits (the emulation may have forgotten it all)
     },
-    "deliver_email": {"core/effects.py", "core/startup.py"},  # a start sends what an earlier outage left
+    "deliver_email": {"core/context.py", "core/startup.py"},  # a start sends what an earlier outage left
 }
 
 
 def test_only_the_after_commit_step_applies_roles_and_sends_email() -> None:
-    called = {
-        (node.func.id if isinstance(node.func, ast.Name) else node.func.attr, str(path.relative_to(ROOT)))
+    called = {  # called, or handed to something that calls it (a thread)
+        (name, str(path.relative_to(ROOT)))
         for path in [*PAGES, *(ROOT / "core").rglob("*.py")]
         for node in ast.walk(ast.parse(path.read_text()))
-        if isinstance(node, ast.Call)
-        and getattr(node.func, "id", getattr(node.func, "attr", None)) in AFTER_COMMIT_CALLERS
+        if (name := getattr(node, "id", None) or getattr(node, "attr", None)) in AFTER_COMMIT_CALLERS
+        and isinstance(node, ast.Name | ast.Attribute)
     }
     stray = sorted((name, where) for name, where in called if where not in AFTER_COMMIT_CALLERS[name])
     assert not stray, f"called outside the after-commit step (declare it in the unit of work instead): {stray}"
+
+
+def test_no_module_of_core_imports_one_that_imports_it_back() -> None:
+    """Modules import one way: a cycle (two modules each needing the other's names, one of them at call time) makes
+    both one module in all but name. An import for type hints only (`if TYPE_CHECKING:`) is no dependency."""
+    imports: dict[str, set[str]] = {}
+    for path in (ROOT / "core").rglob("*.py"):
+        name = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        found = imports.setdefault(name, set())
+        tree = ast.parse(path.read_text())
+        hints = {
+            id(inner)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING"
+            for inner in ast.walk(node)
+        }
+        for node in ast.walk(tree):
+            if id(node) in hints:
+                continue
+            elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("core"):
+                found.add(node.module)
+                found.update(f"{node.module}.{alias.name}" for alias in node.names)
+            elif isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names if alias.name.startswith("core"))
+    cycles = sorted(
+        (a, b)
+        for a, needs in imports.items()
+        for b in needs & imports.keys()
+        if a < b and a in imports.get(b, set()) and a != "core" and b != "core"
+    )
+    assert not cycles, f"modules that import each other: {cycles}"

@@ -13,7 +13,7 @@ from unittest import mock
 import pytest
 from sqlmodel import select
 
-from core import actions, cli
+from core import actions, cli, cli_common
 from core.actions import sign_in_link
 from core.actor import platform_operator
 from core.adapters.models import AuditEvent, DataMovement, DataSource, Grant, utcnow
@@ -52,9 +52,9 @@ def gatehouse_cli(gatehouse: Gatehouse, settings: Settings, capsys: pytest.Captu
             except SystemExit as exit_:
                 code = exit_.code
             finally:
-                for started in cli.STARTED:
+                for started in cli_common.STARTED:
                     started.engine.dispose()
-                cli.STARTED.clear()
+                cli_common.STARTED.clear()
         printed = capsys.readouterr()
         returncode = code if isinstance(code, int) else (0 if code is None else 1)
         return subprocess.CompletedProcess(["gatehouse", *arguments], returncode, printed.out, printed.err)
