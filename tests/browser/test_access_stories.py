@@ -1,18 +1,22 @@
-"""The two main stories, in Chromium against the running app, with screenshots:
-alice asks bob for /reports and gets exactly that in IAM; alice asks for an orphaned source, carol confirms, dave
-grants."""
+"""The steps every browser journey takes, as a person takes them in Chromium against the running app: sign in, open a
+page by the sidebar, ask for access, choose in a select box, browse a source's folders by clicking rows, complete a
+data movement form, confirm in a dialog, take a screenshot. The stories themselves are the persona journeys
+(test_persona_*.py): alice asks bob for /reports and gets exactly that in IAM (bob's), alice asks for an orphaned
+source, carol confirms (carol's), dave grants (dave's)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from core.config import Settings
+from core.context import Gatehouse
 from core.seed import DEMO_PASSWORD
 from core.startup import start
-from tests.aws_helpers import as_user
-from tests.browser.conftest import settled, sign_in_with_password, tries
+from tests.browser.conftest import click_row, settled, sign_in_with_password, tries
 from tests.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.browser
@@ -83,59 +87,75 @@ def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def test_alice_asks_bob_for_reports_and_gets_exactly_that(
-    app_url: str, browser, moto_reset: str, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
-    alice = signed_in(browser, app_url, "alice")
-    ask(alice, app_url, "alpha-pricing-models", "/reports")
-    alice.get_by_role("tab", name="My requests").click()
-    alice.get_by_text("waits for an admin of the source: bob", exact=True).first.wait_for()
-    shot(alice, "story1-1-alice-asked")
-
-    bob = signed_in(browser, app_url, "bob")
-    open_page(bob, "Admin")
-    bob.get_by_text(NEED).first.wait_for()
-    shot(bob, "story1-2-bob-queue")
-    bob.get_by_role("button", name="Approve").first.click()
-    bob.get_by_text("Approved: alice has read only access to alpha-pricing-models").first.wait_for()
-
-    open_page(alice, "My data")
-    alice.get_by_role("strong").filter(has_text="alpha-pricing-models").first.wait_for()
-    body = alice.inner_text("body")
-    assert "/reports" in body and "Traceback" not in body
-    shot(alice, "story1-3-alice-my-data")
-
-    gatehouse = start(Settings(data_dir=tmp_path, local_aws_port=int(moto_reset.rsplit(":", 1)[1])))
-    with as_user(gatehouse, "alice") as role:
-        assert role.can("get", "alpha-pricing-models", "reports/prices_q3.csv")
-        assert not role.can("get", "alpha-pricing-models", "models/elasticity.parquet")
-        assert not role.can("put", "alpha-pricing-models", "reports/mine.csv")
+@contextmanager
+def beside_the_app(data_dir: Path, moto_endpoint: str) -> Iterator[Gatehouse]:
+    """Gatehouse on the app's own database and emulation, for what others do meanwhile (through core, as the CLI
+    would) and for what a journey checks behind the pages (IAM, the audit trail)."""
+    gatehouse = start(Settings(_env_file=None, data_dir=data_dir, local_aws_port=int(moto_endpoint.rsplit(":", 1)[1])))
+    try:
+        yield gatehouse
+    finally:
+        gatehouse.engine.dispose()
 
 
-def test_alice_asks_for_an_orphan_carol_confirms_dave_grants(
-    app_url: str, browser, moto_reset: str, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
-    alice = signed_in(browser, app_url, "alice")
-    ask(alice, app_url, "alpha-legacy-orphan")
-    alice.get_by_role("tab", name="My requests").click()
-    alice.get_by_text("waits for your line manager, carol", exact=True).first.wait_for()
+def confirmed(page, done: str, scope=None) -> None:  # type: ignore[no-untyped-def]
+    """After a click that acts at once or first asks in a dialog (widgets.confirm): the dialog's primary button,
+    which repeats the action, when one opens; then what the action says when done."""
+    scope = scope or page
+    said, dialog = scope.get_by_text(done), page.get_by_role("dialog")
+    said.or_(dialog).first.wait_for()
+    if said.count() == 0 and dialog.count():
+        settled(page)
+        dialog.locator('[data-testid="stBaseButton-primary"]').first.click()
+    said.first.wait_for()
 
-    carol = signed_in(browser, app_url, "carol")
-    open_page(carol, "Confirmations")
-    shot(carol, "story2-1-carol-confirmations")
-    carol.get_by_role("button", name="Confirm the business need").click()
-    carol.get_by_text("now goes to the platform team").first.wait_for()
 
-    dave = signed_in(browser, app_url, "dave")
-    open_page(dave, "Platform")
-    dave.get_by_text("Confirmed by the requester's line manager.").first.wait_for()
-    shot(dave, "story2-2-dave-platform")
-    dave.get_by_role("button", name="Grant as asked").click()
-    dave.get_by_text("Granted to alice.").first.wait_for()
+# --- Browse: the folder's table, its rows opened by a click ---------------------------------------------------------
 
-    open_page(alice, "My data")
-    alice.get_by_role("strong").filter(has_text="alpha-legacy-orphan").first.wait_for()
-    shot(alice, "story2-3-alice-my-data")
-    gatehouse = start(Settings(data_dir=tmp_path, local_aws_port=int(moto_reset.rsplit(":", 1)[1])))
-    with as_user(gatehouse, "alice") as role:
-        assert role.can("get", "alpha-legacy-orphan", "archive/legacy_2019.csv")
+
+def folder_table(page):  # type: ignore[no-untyped-def]
+    """The folder's table: the first data grid on Browse (a preview's comes after it)."""
+    return page.locator('[data-testid="stDataFrame"]').first
+
+
+def in_table(page, name: str):  # type: ignore[no-untyped-def]
+    """A row's text in the grid's accessible table (its cells are drawn on a canvas)."""
+    return folder_table(page).get_by_text(name, exact=True)
+
+
+def open_row(page, name: str, then) -> None:  # type: ignore[no-untyped-def]
+    """Click the row of this name (a folder ends with /), once the page is still, and wait for what it opens."""
+    settled(page)
+    table = folder_table(page)
+    row = table.locator("tr", has=page.get_by_text(name, exact=True)).first
+    row.first.wait_for(state="attached")
+    click_row(page, table, int(row.get_attribute("aria-rowindex") or 0) - 2)  # the header's row is the first
+    then.first.wait_for(state="attached")
+    settled(page)
+
+
+def main_height(page) -> int:  # type: ignore[no-untyped-def]
+    return int(page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight"))
+
+
+def browse(page, source: str) -> None:  # type: ignore[no-untyped-def]
+    """Browse, with the source chosen and its root's table drawn."""
+    open_page(page, "Browse")
+    choose(page, 0, source)
+    folder_table(page).first.wait_for()
+    settled(page)
+
+
+# --- the data movement form --------------------------------------------------------------------------------------
+
+CSV = "month,region,orders\n2025-01,North,12\n2025-02,South,7\n"
+
+
+def complete_form(page, scope) -> None:  # type: ignore[no-untyped-def]
+    scope.get_by_role("textbox", name="What the data is").fill("Monthly orders by region, aggregated.")
+    scope.get_by_role("textbox", name="Where it comes from").fill("The sales team's reporting system")
+    scope.get_by_role("textbox", name="Purpose of the move").fill("Analyse regional trends for the pricing review.")
+    scope.get_by_role("textbox", name="How long it will be kept").fill("Two years")
+    scope.get_by_text("I declare that the information governance procedures").click()
+    scope.get_by_role("button", name="Complete the form").click()
+    page.get_by_text("is complete.").first.wait_for()

@@ -1,10 +1,10 @@
-"""A real browser: Debian's Chromium, driven by Playwright, against `streamlit run app.py` as a user starts it."""
+"""A real browser: Debian's Chromium, driven by Playwright, against `streamlit run app.py` as a user starts it: alice
+signs in, sees My data, and signs out for good (her walk through issue 25 is test_persona_alice.py)."""
 
 from __future__ import annotations
 
 from core.seed import DEMO_PASSWORD
 from tests.browser.conftest import settled, sign_in_with_password
-from tests.browser.test_access_stories import shot, signed_in
 from tests.conftest import ARTIFACTS
 
 
@@ -43,25 +43,3 @@ def test_alice_signs_in_and_sees_my_data(app_url: str, browser) -> None:  # type
     settled(page)
     assert "alpha-sales-analysis" not in page.inner_text("body")
     assert page.get_by_role("heading", name="My data").count() == 0
-
-
-def test_alice_creates_a_source_from_my_data(app_url: str, browser) -> None:  # type: ignore[no-untyped-def]
-    """My data's New data source opens Request access's own forms in a dialog: a refusal is said in it, a source
-    made closes it and is said on the page, in her table."""
-    alice = signed_in(browser, app_url, "alice")
-    alice.get_by_role("button", name="New data source").click()
-    dialog = alice.get_by_role("dialog")
-    dialog.get_by_role("button", name="Create data source").first.wait_for()
-    settled(alice)  # the dialog's run has drawn both forms
-    assert dialog.get_by_role("button", name="Ask the platform team").count() == 1
-    dialog.get_by_role("textbox", name="Name").first.fill("alpha-sales-analysis")
-    dialog.get_by_role("button", name="Create data source").click()
-    dialog.get_by_text("already exists").first.wait_for()  # said where she typed it, the dialog still open
-    shot(alice, "my-data-new-source-refused-in-the-dialog")
-    dialog.get_by_role("textbox", name="Name").first.fill("alpha-alice-notes")
-    dialog.get_by_role("button", name="Create data source").click()
-    alice.get_by_text("alpha-alice-notes is created; you are its admin.").first.wait_for()
-    settled(alice)
-    assert alice.get_by_role("dialog").count() == 0
-    assert alice.get_by_role("strong").filter(has_text="alpha-alice-notes").count() == 1  # in her table
-    shot(alice, "my-data-new-source-created")

@@ -24,9 +24,16 @@ from core.seed import DEMO_PASSWORD
 from core.startup import start
 from pages.markup import WORD_JOINER
 from tests.browser.conftest import eventually, settled
-from tests.browser.test_access_stories import choose, open_page, shot, signed_in
-from tests.browser.test_browse_in_chromium import browse, in_table, open_row
-from tests.browser.test_data_movement import complete_form
+from tests.browser.test_access_stories import (
+    browse,
+    choose,
+    complete_form,
+    in_table,
+    open_page,
+    open_row,
+    shot,
+    signed_in,
+)
 
 pytestmark = pytest.mark.browser
 
