@@ -44,7 +44,7 @@ class AssumedRole:
 @contextmanager
 def as_user(gatehouse: Gatehouse, username: str) -> Iterator[AssumedRole]:
     """Assume the user's role (as their notebook would), then turn moto's IAM enforcement on."""
-    role_arn = gatehouse.aws.role_arn(user_role_name(gatehouse.settings.env, username))
+    role_arn = f"arn:aws:iam::{gatehouse.aws.account_id}:role/{user_role_name(gatehouse.settings.env, username)}"
     credentials = gatehouse.aws.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=username)["Credentials"]
     s3 = boto3.client(
         "s3",

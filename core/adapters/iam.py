@@ -62,9 +62,6 @@ class Iam(AwsClients):
             pages = self.iam.get_paginator("list_roles").paginate()
             return sorted(r["RoleName"] for page in pages for r in page["Roles"] if r["RoleName"].startswith(prefix))
 
-    def role_arn(self, role_name: str) -> str:
-        return f"arn:aws:iam::{self.account_id}:role/{role_name}"
-
     def managed_policy_name(self, role_name: str, number: int) -> str:
         return f"gatehouse-{role_name}-{number}"
 
