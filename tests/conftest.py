@@ -62,6 +62,25 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+# --- order ---------------------------------------------------------------------------------------------------
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest tests first (in the order they are collected within each kind), so that with the workers taking
+    the next test as each finishes one (dev.py: `--dist load --maxschedchunk 1`), the last minutes run short tests on
+    every core instead of one browser test on one: those in Chromium (each starts `streamlit run`), then those with
+    SeaweedFS, then AppTest's pages, then the rest."""
+
+    def kind(item: pytest.Item) -> int:
+        if item.get_closest_marker("browser"):
+            return 0
+        if item.get_closest_marker("seaweed"):
+            return 1
+        return 2 if "tests/app/" in item.nodeid else 3
+
+    items.sort(key=kind)  # stable: within a kind, as collected; the same order on every worker
+
+
 # --- AWS emulation ------------------------------------------------------------------------------------
 
 
