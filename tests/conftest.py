@@ -10,9 +10,9 @@ With CI=true, a test that needs PostgreSQL or Chromium fails instead of skipping
 
 from __future__ import annotations
 
-import copy
 import logging
 import os
+import pickle
 import shutil
 import socket
 import subprocess
@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 from moto.core.base_backend import BackendDict, backend_lock
+from moto.core.model_instances import reset_model_data
 from moto.server import ThreadedMotoServer
 from sqlalchemy import create_engine, text
 
@@ -118,22 +119,26 @@ def moto_reset(moto_endpoint: str) -> str:
 class EmulationState:
     """What the worker's moto server holds (its buckets, objects, roles and policies), kept aside to be put back.
 
-    The server runs in this process (ThreadedMotoServer), so its backends are this process's: a deep copy of them is
-    the whole state, and putting a copy back is what /moto-api/reset does, with content. S3 objects copy through
-    moto's own pickling hooks (FakeKey.__getstate__)."""
+    The server runs in this process (ThreadedMotoServer), so its backends are this process's: pickled, they are the
+    whole state (S3 objects through moto's own pickling hooks, FakeKey.__getstate__), and unpickling a copy in place
+    is what /moto-api/reset does, with content. Kept as bytes, not objects: a reset closes the buffers of every S3
+    object moto has made, so a copy kept as objects would lose its content at the next test's reset."""
 
-    backends: tuple[tuple[BackendDict[Any], dict[str, Any]], ...]
+    backends: tuple[tuple[BackendDict[Any], bytes], ...]
 
     @classmethod
     def now(cls) -> EmulationState:
         with backend_lock:
-            return cls(tuple((backend, copy.deepcopy(dict(backend))) for backend in BackendDict._instances))
+            return cls(tuple((b, pickle.dumps((dict(b), vars(b)))) for b in BackendDict._instances))
 
     def put_back(self) -> None:
         with backend_lock:
             BackendDict.reset()
-            for backend, accounts in self.backends:
-                for account, regions in copy.deepcopy(accounts).items():
+            reset_model_data()
+            for backend, state in self.backends:
+                accounts, attributes = pickle.loads(state)
+                vars(backend).update(attributes)  # S3's also says which account has which bucket name
+                for account, regions in accounts.items():
                     dict.__setitem__(backend, account, regions)
                 BackendDict._instances.append(backend)
 
