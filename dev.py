@@ -131,10 +131,12 @@ def main(argv: list[str]) -> int:
 
 def parallel(arguments: list[str]) -> list[str]:
     """One pytest worker a core (pytest-xdist), unless the arguments choose (`-n 0` runs in this process). Each
-    worker has its own moto server and PostgreSQL databases, and every test its own data directory."""
+    worker has its own moto server and PostgreSQL databases, and every test its own data directory. A worker takes
+    the next test when it is nearly done with its own (`load`, one or two at a time): the longest come first
+    (tests/conftest.py), so none is left to run alone at the end."""
     if any(a == "-n" or a.startswith(("-n", "--numprocesses")) for a in arguments):
         return []
-    return ["-n", "auto", "--dist", "worksteal"]
+    return ["-n", "auto", "--dist", "load", "--maxschedchunk", "1"]
 
 
 if __name__ == "__main__":

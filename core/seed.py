@@ -147,10 +147,12 @@ def seed_demo_database(session: Session, settings: Settings) -> None:
 
 
 def seed_demo_objects(aws: Aws, settings: Settings) -> None:
-    """Put the demo files into buckets that are empty (the emulation keeps objects in memory only)."""
+    """Put the demo files into buckets that are empty (the emulation keeps objects in memory only). One listing of the
+    buckets, then one look into each demo bucket there: every restart runs this."""
+    made = aws.bucket_names()
     for suffix in {suffix for suffix, _, _ in DEMO_OBJECTS}:
         bucket = settings.bucket_prefix + suffix
-        if not aws.bucket_exists(bucket) or not aws.bucket_is_empty(bucket):
+        if bucket not in made or not aws.bucket_is_empty(bucket):
             continue
         for _, key, body in (o for o in DEMO_OBJECTS if o[0] == suffix):
             aws.put_object(bucket, key, body(), metadata={"gatehouse-demo": "true"})

@@ -1,5 +1,10 @@
 """Shared fixtures: real databases (SQLite and PostgreSQL), moto's server on loopback, a started Gatehouse.
 
+The demo platform is started once a worker and database kind (demo_platform): a test's `gatehouse` starts on a copy of
+that database with the emulation put back to the state that start left it in, so start() finds it applied and has
+little to do, as at a restart in production. A test marked `first_start` (tests/integration/test_foundation.py) gets
+the start from an empty database and a reset emulation.
+
 With CI=true, a test that needs PostgreSQL or Chromium fails instead of skipping when they are missing.
 """
 
@@ -7,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 import shutil
 import socket
 import subprocess
@@ -14,9 +20,13 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from moto.core.base_backend import BackendDict, backend_lock
+from moto.core.model_instances import reset_model_data
 from moto.server import ThreadedMotoServer
 from sqlalchemy import create_engine, text
 
@@ -53,6 +63,25 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+# --- order ---------------------------------------------------------------------------------------------------
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest tests first (in the order they are collected within each kind), so that with the workers taking
+    the next test as each finishes one (dev.py: `--dist load --maxschedchunk 1`), the last minutes run short tests on
+    every core instead of one browser test on one: those in Chromium (each starts `streamlit run`), then those with
+    SeaweedFS, then AppTest's pages, then the rest."""
+
+    def kind(item: pytest.Item) -> int:
+        if item.get_closest_marker("browser"):
+            return 0
+        if item.get_closest_marker("seaweed"):
+            return 1
+        return 2 if "tests/app/" in item.nodeid else 3
+
+    items.sort(key=kind)  # stable: within a kind, as collected; the same order on every worker
+
+
 # --- AWS emulation ------------------------------------------------------------------------------------
 
 
@@ -76,10 +105,42 @@ def moto_endpoint() -> Iterator[str]:
         yield endpoint
 
 
+def reset_emulation(endpoint: str) -> None:
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10)
+
+
 @pytest.fixture
 def moto_reset(moto_endpoint: str) -> str:
-    urllib.request.urlopen(urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST"), timeout=10)
+    reset_emulation(moto_endpoint)
     return moto_endpoint
+
+
+@dataclass(frozen=True)
+class EmulationState:
+    """What the worker's moto server holds (its buckets, objects, roles and policies), kept aside to be put back.
+
+    The server runs in this process (ThreadedMotoServer), so its backends are this process's: pickled, they are the
+    whole state (S3 objects through moto's own pickling hooks, FakeKey.__getstate__), and unpickling a copy in place
+    is what /moto-api/reset does, with content. Kept as bytes, not objects: a reset closes the buffers of every S3
+    object moto has made, so a copy kept as objects would lose its content at the next test's reset."""
+
+    backends: tuple[tuple[BackendDict[Any], bytes], ...]
+
+    @classmethod
+    def now(cls) -> EmulationState:
+        with backend_lock:
+            return cls(tuple((b, pickle.dumps((dict(b), vars(b)))) for b in BackendDict._instances))
+
+    def put_back(self) -> None:
+        with backend_lock:
+            BackendDict.reset()
+            reset_model_data()
+            for backend, state in self.backends:
+                accounts, attributes = pickle.loads(state)
+                vars(backend).update(attributes)  # S3's also says which account has which bucket name
+                for account, regions in accounts.items():
+                    dict.__setitem__(backend, account, regions)
+                BackendDict._instances.append(backend)
 
 
 # --- databases ----------------------------------------------------------------------------------------
@@ -112,14 +173,8 @@ def postgres_template() -> Iterator[str]:
 
 @pytest.fixture
 def postgres_url(postgres_template: str) -> Iterator[str]:
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"gatehouse_test_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"'))
-    yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with postgres_copy(postgres_template) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -133,13 +188,66 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
+BOTH_DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "both_databases: runs on SQLite and on PostgreSQL, for SQL the two may answer differently"
+    )
+    config.addinivalue_line("markers", "first_start: `gatehouse` starts from an empty database, not the demo's copy")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test on a database runs on SQLite, and on PostgreSQL too where the two may answer differently: a test (or a
+    module) marked `both_databases` is about SQL one of them could read otherwise (migrations, locks and concurrent
+    writers, unique and partial indexes, dates compared in queries, searching and paging, the write revision, start-up
+    seeding). Elsewhere the database only keeps what the test is about (IAM documents, S3, pages, messages), and
+    SQLite keeps it as PostgreSQL does: running those twice doubled their time and tested nothing more."""
+    if "database_kind" in metafunc.fixturenames:
+        both = metafunc.definition.get_closest_marker("both_databases") is not None
+        metafunc.parametrize("database_kind", BOTH_DATABASES if both else ["sqlite"], indirect=True)
+
+
+@pytest.fixture
+def database_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def database_url(database_kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database: migrated, or, for a test whose `gatehouse` starts on the demo, the started demo's copy."""
+    demo = None
+    if "demo_platform" in request.fixturenames and not request.node.get_closest_marker("first_start"):
+        demo = request.getfixturevalue("demo_platform")
+    if database_kind == "sqlite":
         path = tmp_path / "gatehouse.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-        return f"sqlite:///{path}"
-    return str(request.getfixturevalue("postgres_url"))
+        template = demo.sqlite(request) if demo else request.getfixturevalue("sqlite_template")
+        shutil.copyfile(template, path)
+        if demo:
+            request.node.stash[STARTED_DEMO] = demo.emulations["sqlite"]
+        yield f"sqlite:///{path}"
+        return
+    if not demo:
+        yield str(request.getfixturevalue("postgres_url"))
+        return
+    with postgres_copy(demo.postgres(request)) as url:
+        request.node.stash[STARTED_DEMO] = demo.emulations["postgresql"]
+        yield url
+
+
+@contextmanager
+def postgres_copy(template: str) -> Iterator[str]:
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"gatehouse_test_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    try:
+        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 # --- Gatehouse ----------------------------------------------------------------------------------------
@@ -151,9 +259,67 @@ def settings(database_url: str, moto_reset: str, tmp_path: Path) -> Settings:
     return Settings(database_url=database_url, aws_mode="local", local_aws_port=port, data_dir=tmp_path)
 
 
+class DemoPlatform:
+    """The demo started once a worker and database kind: its database (a SQLite file, a PostgreSQL template) and the
+    emulation's state just after that start. Made at first need, from an empty database and a reset emulation."""
+
+    def __init__(self, moto_endpoint: str, folder: Path) -> None:
+        self.moto_endpoint = moto_endpoint
+        self.folder = folder
+        self.emulations: dict[str, EmulationState] = {}
+        self.databases: dict[str, str] = {}
+
+    def sqlite(self, request: pytest.FixtureRequest) -> Path:
+        if "sqlite" not in self.databases:
+            path = self.folder / "demo.db"
+            shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+            self.start_once("sqlite", f"sqlite:///{path}")
+            self.databases["sqlite"] = str(path)  # its engine disposed: the write-ahead log is folded into the file
+        return Path(self.databases["sqlite"])
+
+    def postgres(self, request: pytest.FixtureRequest) -> str:
+        if "postgresql" not in self.databases:
+            name = f"gatehouse_demo_{uuid.uuid4().hex[:8]}"
+            admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+            with admin.connect() as connection:
+                template = request.getfixturevalue("postgres_template")
+                connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+            admin.dispose()
+            self.databases["postgresql"] = name  # dropped at the session's end; a template once its engine is gone
+            self.start_once("postgresql", POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}")
+        return self.databases["postgresql"]
+
+    def start_once(self, kind: str, url: str) -> None:
+        reset_emulation(self.moto_endpoint)
+        port = int(self.moto_endpoint.rsplit(":", 1)[1])
+        started = start(Settings(database_url=url, aws_mode="local", local_aws_port=port, data_dir=self.folder))
+        started.engine.dispose()
+        self.emulations[kind] = EmulationState.now()
+
+
+STARTED_DEMO = pytest.StashKey[EmulationState]()  # on a test whose database is a copy of the started demo
+
+
+@pytest.fixture(scope="session")
+def demo_platform(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoPlatform]:
+    platform = DemoPlatform(moto_endpoint, tmp_path_factory.mktemp("demo-platform"))
+    yield platform
+    if "postgresql" in platform.databases:
+        name = platform.databases["postgresql"]
+        admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture
-def gatehouse(settings: Settings) -> Iterator[Gatehouse]:
-    """Gatehouse started on the demo data, against a fresh database and a reset emulation."""
+def gatehouse(demo_platform: DemoPlatform, settings: Settings, request: pytest.FixtureRequest) -> Iterator[Gatehouse]:
+    """Gatehouse started on the demo data, against a fresh database and its own emulation: the demo started once
+    (demo_platform), copied, with the emulation as that start left it; start() runs on it as at a restart. A module
+    that brings its own database (one that is not the demo's copy) gets a start from empty, as before."""
+    emulation = request.node.stash.get(STARTED_DEMO, None)
+    if emulation is not None:
+        emulation.put_back()
     started = start(settings)
     yield started
     started.engine.dispose()

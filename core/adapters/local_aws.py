@@ -56,8 +56,7 @@ def claim_local_aws(aws: Aws, database: str) -> None:
     an empty one (nothing in it to overwrite: a fresh one, or one reset), which is marked now. Anything else is another
     instance's (or a person's): refused in one sentence, never adopted."""
     mark = OWNER_MARK + database
-    with aws_call("ListBuckets", "the local AWS emulation"):
-        buckets = {bucket["Name"] for bucket in aws.s3.list_buckets().get("Buckets", [])}
+    buckets = aws.bucket_names()
     if mark in buckets:
         return
     if buckets or aws.role_names(""):

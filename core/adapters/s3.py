@@ -164,6 +164,11 @@ class S3(AwsClients):
                 Bucket=bucket, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in sorted(merged.items())]}
             )
 
+    def bucket_names(self) -> set[str]:
+        """The names of the account's buckets, in one call."""
+        with aws_call("ListBuckets", "the account's buckets"):
+            return {bucket["Name"] for bucket in self.s3.list_buckets().get("Buckets", [])}
+
     def bucket_is_empty(self, bucket: str) -> bool:
         with aws_call("ListObjectsV2", bucket):
             return self.s3.list_objects_v2(Bucket=bucket, MaxKeys=1).get("KeyCount", 0) == 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from sqlalchemy import Engine, event
 from streamlit.testing.v1 import AppTest
 
@@ -16,6 +17,8 @@ from core.domain import AccessLevel
 from core.queries import get_user
 from tests.app.test_journeys import go, open_tab, widget
 from tests.app.test_sign_in import app_env, page_text, sign_in  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.both_databases  # a write is seen through the write revision, kept per database
 
 
 @contextmanager

@@ -25,6 +25,9 @@ from core.context import Gatehouse
 from core.startup import start
 from tests.integration.test_cli import gatehouse_cli  # noqa: F401  (fixture)
 
+pytestmark = pytest.mark.both_databases  # the chain's lock and the app role's rights are each database's own
+
+
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 
 

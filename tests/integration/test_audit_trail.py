@@ -33,6 +33,9 @@ SALES, PRICING, SHARED, HIDDEN = (
 
 # (at, actor, action, source, subject, summary, details): days in the past, so the demo's own events (made at
 # start, now) fall outside them. Bob administers sales and pricing; carol shared; dave the hidden source.
+pytestmark = pytest.mark.both_databases  # its filters compare dates and search text in SQL
+
+
 EVENTS = (
     (datetime(2024, 3, 1, 9, tzinfo=UTC), "alice", "access-requested", SALES, "alice",
      "alice asked for read-only on 100 files", {"level": "read-only"}),

@@ -15,6 +15,9 @@ from core.reads import catalog
 from core.reads.people import active_user, signed_in
 from core.startup import start
 
+# Start-up itself, from an empty database, seeding under each database's own lock
+pytestmark = [pytest.mark.both_databases, pytest.mark.first_start]
+
 
 def test_start_seeds_the_demo_and_applies_it_to_the_emulation(gatehouse: Gatehouse) -> None:
     aws = gatehouse.aws

@@ -1,5 +1,6 @@
 """The migrations build exactly the schema the models declare, on SQLite and PostgreSQL, and run down and up."""
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -11,6 +12,8 @@ from core.adapters.db import alembic_config, make_engine, migrate, migrating
 from core.adapters.models import Grant
 from core.context import Gatehouse
 from core.queries import get_user
+
+pytestmark = pytest.mark.both_databases  # the migrations run per dialect (SQLite's batch rebuilds, partial indexes)
 
 
 def test_migrations_match_the_models_and_are_reversible(database_url: str) -> None:

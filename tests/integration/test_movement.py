@@ -218,6 +218,7 @@ def test_an_upload_carries_its_form_and_its_checksum(gatehouse: Gatehouse) -> No
     assert {"data-movement-recorded", "data-uploaded"} <= set(actions)
 
 
+@pytest.mark.both_databases  # concurrent writers
 def test_several_files_under_one_form_at_once_are_all_recorded(gatehouse: Gatehouse) -> None:
     alice = user(gatehouse, "alice")
     form_id = record_movement(gatehouse, alice, MovementKind.UPLOAD, form(), WORKSPACE)

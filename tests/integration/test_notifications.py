@@ -24,6 +24,9 @@ from core.notify import NotificationKind, deliver_email, inbox, mark_read, notif
 from core.queries import get_user
 from core.reads.people import signed_in
 
+pytestmark = pytest.mark.both_databases  # deliveries take turns under SQLite's lock, row locks on PostgreSQL
+
+
 KIND = NotificationKind.DECISION_MADE
 PEOPLE = ("alice", "bob", "carol", "dave")
 

@@ -13,6 +13,8 @@ from core.domain import AccessLevel, NotAllowed, NotFound
 from core.queries import get_user
 from core.reads import catalog
 
+pytestmark = pytest.mark.both_databases  # searching and paging are SQL that each database plans itself
+
 
 def add_sources(gatehouse: Gatehouse, holder: str, count: int) -> None:
     with gatehouse.session() as session:

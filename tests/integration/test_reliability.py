@@ -149,6 +149,7 @@ def test_creating_a_source_survives_any_failed_call_and_converges(
     assert all(s3.get_public_access_block(Bucket="alpha-nina-project")["PublicAccessBlockConfiguration"].values())
 
 
+@pytest.mark.both_databases  # a unique violation read per driver
 def test_a_taken_bucket_name_is_a_form_error_and_records_nothing(gatehouse: Gatehouse) -> None:
     gatehouse.aws.s3.create_bucket(
         Bucket="alpha-someone-elses", CreateBucketConfiguration={"LocationConstraint": gatehouse.settings.region}

@@ -147,6 +147,7 @@ def test_a_refusal_needs_a_reason_and_is_final(gatehouse: Gatehouse) -> None:
     assert view.decision_reason == "Use the published extract instead."
 
 
+@pytest.mark.both_databases  # the one-open-request partial index
 def test_withdrawing_lets_the_requester_ask_again(gatehouse: Gatehouse) -> None:
     alice = user(gatehouse, "alice")
     asked = actions.request_access(gatehouse, alice, "alpha-pricing-models", AccessLevel.READ_ONLY, None, NEED)

@@ -196,6 +196,7 @@ def test_revoke_mode_ends_what_nobody_reviewed_and_the_schedule_starts_its_own(g
     assert later.started is not None and later.started.sources >= 1  # nobody reviewed the others for 180 days
 
 
+@pytest.mark.both_databases  # concurrent runs
 def test_two_runs_at_once_handle_a_due_date_once(gatehouse: Gatehouse) -> None:
     prepared(gatehouse)
     due = utcnow().date() + timedelta(days=15)

@@ -239,6 +239,7 @@ def test_retries_change_nothing_twice(gatehouse: Gatehouse, scim: TestClient) ->
     assert _member(gatehouse, "gina").status == UserStatus.LEFT and not _events(gatehouse, "user-returned", "gina")
 
 
+@pytest.mark.both_databases  # concurrent writers and a unique index
 def test_the_same_joiner_sent_twice_at_once_is_added_once(gatehouse: Gatehouse) -> None:
     token = create_token(gatehouse, platform_operator("test"), "okta")
     app = make_app(gatehouse)
