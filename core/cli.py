@@ -14,8 +14,8 @@ import typer
 import yaml
 
 from core import actions, audit, effects
-from core.actions.expire_access import expire
-from core.actions.import_iam import import_roles
+from core.actions.expire import expire
+from core.actions.import_roles import import_roles
 from core.actions.record_movement import record_movement
 from core.actions.sign_in_link import way_in
 from core.adapters.local_aws import ensure_local_aws

@@ -10,7 +10,7 @@ from sqlmodel import col, select
 
 from core import iam_sync
 from core.actions.create_source import provision_pending
-from core.actions.expire_access import expire
+from core.actions.expire import expire
 from core.adapters.aws import Aws, AwsError
 from core.adapters.db import current_revision, lock_for_seeding, make_engine, migrate, refresh_statistics
 from core.adapters.local_aws import claim_local_aws, ensure_local_aws

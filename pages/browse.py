@@ -18,7 +18,7 @@ actor = signin.actor()
 
 st.title("Browse")
 widgets.flash()
-usable = cached.read(catalog.usable_sources, gh.settings, actor.user)
+usable = cached.read(catalog.usable_sources, actor.user)
 names = list(dict.fromkeys(s.name for s in usable))  # one row a grant: a source may hold several
 
 

@@ -42,9 +42,7 @@ if st.session_state.get(NEW_SOURCE):
 search_slot = st.empty()  # the search box shows above the table, once there is more than a page to search
 mine_search = st.session_state.get("usable-search", "")
 mine_page = widgets.page_number("usable-page", mine_search)
-usable = cached.read(
-    catalog.usable_page, gh.settings, me, search=mine_search, offset=mine_page * PAGE_SIZE, limit=PAGE_SIZE
-)
+usable = cached.read(catalog.usable_page, me, search=mine_search, offset=mine_page * PAGE_SIZE, limit=PAGE_SIZE)
 if usable.total > PAGE_SIZE or mine_search:
     search_slot.text_input("Find one of yours", key="usable-search", placeholder="Type part of its name")
 if usable.total == 0:

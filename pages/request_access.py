@@ -129,7 +129,7 @@ if create.open:
 
 if give_up.open:
     with give_up:
-        held = cached.read(catalog.usable_sources, gh.settings, me)
+        held = cached.read(catalog.usable_sources, me)
         if not held:
             st.info("You have no access to give up.")
         else:

@@ -24,7 +24,7 @@ st.caption(
     f"Files up to {limit_mb:,} MB each through this page; for bigger ones use `gatehouse upload`. "
     "Moving data onto the platform needs a data movement form first."
 )
-usable = cached.read(catalog.usable_sources, gh.settings, me)
+usable = cached.read(catalog.usable_sources, me)
 writable = [s for s in usable if s.level.can_write]
 names = list(dict.fromkeys(s.name for s in writable))  # one row a grant: a source may hold several
 

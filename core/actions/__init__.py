@@ -16,11 +16,11 @@ from core.actions.create_source import Created, create_source, provision_pending
 from core.actions.decide_webapp_source import create_webapp_source, refuse_webapp_source
 from core.actions.dismiss_join_request import dismiss_join_request
 from core.actions.download import check_download, download
-from core.actions.expire_access import ExpiryReport, expire
+from core.actions.expire import ExpiryReport, expire
 from core.actions.grant_access import ExternalNeedsConfirmation, GrantOutcome, as_paths, grant_access
-from core.actions.import_iam import ImportReport, import_roles
-from core.actions.mark_leaver import Departure, Leaving, leaving, mark_left
-from core.actions.preview_object import preview
+from core.actions.import_roles import ImportReport, import_roles
+from core.actions.mark_left import Departure, Leaving, leaving, mark_left
+from core.actions.preview import preview
 from core.actions.reconcile import Drift, Repaired, find_drift, repair, retry_pending
 from core.actions.record_movement import record_movement, reuse_movement
 from core.actions.refuse_request import refuse_request

@@ -79,11 +79,11 @@ def deciding(gatehouse: Gatehouse, actor: User, request_id: int, new: RequestSta
         may_decide(session, actor, request).enforce()
         if new in (RequestStatus.APPROVED, RequestStatus.PENDING_PLATFORM):  # steps towards access
             check_access_may_change(source.name, source.archived_at).enforce(InvalidInput)
-        move(session, request, new, actor)
+        step(session, request, new, actor)
         yield Deciding(session, actor, request, source, requester)
 
 
-def move(session: Session, request: AccessRequest, new: RequestStatus, actor: User) -> None:
+def step(session: Session, request: AccessRequest, new: RequestStatus, actor: User) -> None:
     """Take one allowed step, only if nobody else moved the request since we read it (optimistic version); the
     deciders who were asked about it hear that it moved on. An open request may also stay at its step, for someone
     else to decide (`send_on`)."""
@@ -117,7 +117,7 @@ def send_on(session: Session, actor: User, request: AccessRequest, gone: User, m
     route = route_request(
         source_has_active_admins=False, line_manager_active=None if manager is None else is_active(manager)
     )
-    move(session, request, route, actor)  # first: it reads the request again
+    step(session, request, route, actor)  # first: it reads the request again
     if route is RequestStatus.PENDING_LINE_MANAGER and manager is not None:
         request.line_manager_id, deciders, kind = manager.id, [manager], NotificationKind.CONFIRMATION_NEEDED
         now_waits = f"your line manager, {manager.username}, to confirm it"

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from core import audit
 from core.actions.add_user import add_user
 from core.actions.deciding import send_on
-from core.actions.mark_leaver import mark_left
+from core.actions.mark_left import mark_left
 from core.actor import acting
 from core.adapters.models import AccessRequest, Grant, RequestStatus, User, UserStatus, utcnow
 from core.context import Gatehouse

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core import audit
-from core.actions.deciding import move
+from core.actions.deciding import step
 from core.actions.grant_access import changing_access
 from core.actor import acting
 from core.adapters.models import DataSource, RequestStatus, User
@@ -21,7 +21,7 @@ def withdraw_request(gatehouse: Gatehouse, actor: User, request_id: int) -> None
         changing_access(session, source)  # not while the source is archived (which refuses its open requests)
         session.refresh(request)
         check_withdrawer(actor, request).enforce()
-        move(session, request, RequestStatus.WITHDRAWN, actor)
+        step(session, request, RequestStatus.WITHDRAWN, actor)
         audit.record(
             session,
             actor.username,

@@ -11,7 +11,6 @@ from sqlmodel import Session, col, select
 
 from core.actor import acting
 from core.adapters.models import App, DataSource, Grant, RoleSync, SyncState, User, UserStatus, utcnow
-from core.config import Settings
 from core.domain import AccessLevel, SourceKind, console_url
 from core.queries import active_admins, get_source, get_user, is_active_admin, left_marked_by, live_grant, visible_to
 from core.reads.page import Page, fetch
@@ -41,13 +40,13 @@ class OtherSource:
         return not self.admins
 
 
-def usable_sources(session: Session, settings: Settings, user: User) -> list[UsableSource]:
+def usable_sources(session: Session, user: User) -> list[UsableSource]:
     """Every live source the user holds a grant on (for pickers; the My data table pages with `usable_page`)."""
-    return usable_page(session, settings, user, limit=None).items
+    return usable_page(session, user, limit=None).items
 
 
 def usable_page(
-    session: Session, settings: Settings, user: User, search: str = "", offset: int = 0, limit: int | None = 25
+    session: Session, user: User, search: str = "", offset: int = 0, limit: int | None = 25
 ) -> Page[UsableSource]:
     """The live sources the user holds a grant on, searched by name and paged in the database."""
     query = (

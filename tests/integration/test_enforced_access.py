@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from core import actions
 from core.actions.add_user import add_user
-from core.actions.mark_leaver import mark_left
+from core.actions.mark_left import mark_left
 from core.actor import platform_operator
 from core.adapters.models import User
 from core.context import Gatehouse

@@ -53,7 +53,7 @@ def test_an_approver_ends_access_sooner_than_asked_never_later(gatehouse: Gateho
         actions.approve_request(gatehouse, bob, asked.id, expires_on=ends + timedelta(days=1))
     sooner = ends - timedelta(days=30)
     actions.approve_request(gatehouse, bob, asked.id, expires_on=sooner)
-    mine = gatehouse.run(catalog.usable_sources, gatehouse.settings, alice)
+    mine = gatehouse.run(catalog.usable_sources, alice)
     assert [s.expires_on for s in mine if s.name == PRICING] == [sooner]
     with gatehouse.session() as session:
         approved = session.exec(select(AuditEvent).where(AuditEvent.action == "request-approved")).one()
@@ -124,7 +124,7 @@ def test_the_preview_refuses_exactly_what_the_approval_refuses(
         assert previewed_refusal and said.problems == error.problems
     else:
         assert not previewed_refusal, said
-        mine = gatehouse.run(catalog.usable_sources, gatehouse.settings, alice)
+        mine = gatehouse.run(catalog.usable_sources, alice)
         assert [s.expires_on for s in mine if s.name == PRICING] == [ends or asked_end]
 
 

@@ -74,7 +74,7 @@ def test_restart_keeps_the_database_and_reapplies_a_forgetful_emulation(
 def test_alice_sees_her_path_grant_and_never_the_hidden_bucket(gatehouse: Gatehouse) -> None:
     with gatehouse.session() as session:
         alice = get_user(session, "alice")
-        usable = {s.name: s for s in catalog.usable_sources(session, gatehouse.settings, alice)}
+        usable = {s.name: s for s in catalog.usable_sources(session, alice)}
         others = catalog.other_sources(session, alice)
     assert usable["alpha-sales-analysis"].level is AccessLevel.READ_ONLY
     assert usable["alpha-sales-analysis"].paths == ("/published",)
@@ -113,7 +113,7 @@ def test_platform_admin_sees_hidden_sources(gatehouse: Gatehouse) -> None:
         dave = get_user(session, "dave")
         carol = get_user(session, "carol")
         dave_sees = {o.name for o in catalog.other_sources(session, dave).items}
-        dave_sees |= {s.name for s in catalog.usable_sources(session, gatehouse.settings, dave)}
+        dave_sees |= {s.name for s in catalog.usable_sources(session, dave)}
         carol_sees = {o.name for o in catalog.other_sources(session, carol).items}
     assert "alpha-de-raw-intake" in dave_sees
     assert "alpha-de-raw-intake" not in carol_sees

@@ -45,7 +45,7 @@ def test_who_has_access_shows_a_leavers_grants_as_revoked_by_whom_and_when(gateh
     assert bob.ended.marked_by == "dave"
     assert bob.applied  # the revocation is what AWS has taken, not the grant
     assert all(e.ended is None for name, e in entries.items() if name != "bob")
-    assert gatehouse.run(catalog.usable_page, gatehouse.settings, _users(gatehouse, "bob")[0]).total == 0
+    assert gatehouse.run(catalog.usable_page, _users(gatehouse, "bob")[0]).total == 0
 
 
 def test_platform_users_say_when_and_by_whom_someone_left(gatehouse: Gatehouse) -> None:

@@ -26,7 +26,7 @@ from sqlmodel import select
 from core import actions
 from core.actions.copy_object import copy, move
 from core.actions.download import download
-from core.actions.preview_object import preview
+from core.actions.preview import preview
 from core.actions.record_movement import record_movement
 from core.actions.upload import HashingReader, upload
 from core.adapters.models import AuditEvent, DataMovement, DataSource, MovementKind, User, utcnow

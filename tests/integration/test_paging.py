@@ -28,12 +28,12 @@ def add_sources(gatehouse: Gatehouse, holder: str, count: int) -> None:
 
 def test_a_heavy_users_sources_come_page_by_page_and_by_search(gatehouse: Gatehouse) -> None:
     with gatehouse.session() as session:
-        before = catalog.usable_page(session, gatehouse.settings, get_user(session, "alice"), limit=None).total
+        before = catalog.usable_page(session, get_user(session, "alice"), limit=None).total
     add_sources(gatehouse, "alice", 30)
     with gatehouse.session() as session:
         alice = get_user(session, "alice")
-        pages = [catalog.usable_page(session, gatehouse.settings, alice, offset=o, limit=10) for o in range(0, 40, 10)]
-        found = catalog.usable_page(session, gatehouse.settings, alice, search="HEAVY-1", limit=10)
+        pages = [catalog.usable_page(session, alice, offset=o, limit=10) for o in range(0, 40, 10)]
+        found = catalog.usable_page(session, alice, search="HEAVY-1", limit=10)
     assert {p.total for p in pages} == {before + 30}
     names = [s.name for p in pages for s in p.items]
     assert len(names) == len(set(names)) == before + 30  # every source once, none twice

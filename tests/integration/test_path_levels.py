@@ -44,7 +44,7 @@ def test_alice_reads_one_path_and_writes_another_once_bob_approves(gatehouse: Ga
     outcome = actions.approve_request(gatehouse, bob, asked.id)
     assert outcome.aws_pending is None
     assert holding(gatehouse, "alice") == [("read-only", ("/published",)), ("read-write", ("/drafts",))]
-    mine = [(s.name, s.level, s.paths) for s in gatehouse.run(catalog.usable_sources, gatehouse.settings, alice)]
+    mine = [(s.name, s.level, s.paths) for s in gatehouse.run(catalog.usable_sources, alice)]
     assert (SALES, RO, ("/published",)) in mine and (SALES, RW, ("/drafts",)) in mine
 
     gatehouse.aws.put_object(SALES, "published/2026.csv", b"a\n1\n")

@@ -25,7 +25,7 @@ from sqlmodel import col, select
 
 from core import actions
 from core.actions.add_user import add_user
-from core.actions.mark_leaver import mark_left
+from core.actions.mark_left import mark_left
 from core.actions.reconcile import find_drift
 from core.adapters.db import make_engine
 from core.adapters.models import (

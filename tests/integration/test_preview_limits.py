@@ -20,7 +20,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.s3.models import s3_backends
 
 from core import config
-from core.actions.preview_object import preview
+from core.actions.preview import preview
 from core.adapters.models import User
 from core.context import Gatehouse
 from core.domain import InvalidInput

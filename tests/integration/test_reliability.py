@@ -84,7 +84,7 @@ def test_a_grant_survives_any_failed_call_and_converges(
     assert outcome.recorded == ["alice"]
     with gatehouse.session() as session:
         alice = get_user(session, "alice")
-        usable = {s.name: s for s in catalog.usable_sources(session, gatehouse.settings, alice)}
+        usable = {s.name: s for s in catalog.usable_sources(session, alice)}
     if outcome.failed:  # the failure reached the sync: the grant is recorded, shown as not applied, with the reason
         assert not usable["alpha-pricing-models"].applied
         assert code in (usable["alpha-pricing-models"].apply_error or "")
@@ -108,7 +108,7 @@ def test_a_revoke_survives_a_failed_call_and_converges(gatehouse: Gatehouse, ope
 
 def test_a_leaver_whose_revoke_aws_has_not_applied_is_told_as_pending(gatehouse: Gatehouse) -> None:
     """What the CLI and the Platform page say about a leaver is true in AWS when they say it."""
-    from core.actions.mark_leaver import mark_left
+    from core.actions.mark_left import mark_left
 
     with failing_once(gatehouse, "iam", "PutRolePolicy", "Throttling"):
         departure = mark_left(gatehouse, OPERATOR, "Bob")  # as typed: capitals fold to the stored name

@@ -238,7 +238,7 @@ def test_webapp_source_requests_go_to_the_platform_team_who_create_them(gatehous
 
 
 def test_time_limited_access_warns_once_then_ends_in_iam(gatehouse: Gatehouse) -> None:
-    from core.actions.expire_access import expire
+    from core.actions.expire import expire
 
     bob = user(gatehouse, "bob")
     soon = utcnow().date() + timedelta(days=3)

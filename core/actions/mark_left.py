@@ -12,7 +12,7 @@ from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from core import audit
-from core.actions.deciding import move, send_on
+from core.actions.deciding import send_on, step
 from core.actions.provision_team import leave_teams
 from core.actor import acting
 from core.adapters.models import (
@@ -146,7 +146,7 @@ def _close_requests(session: Session, actor: User, user: User) -> None:
         .join(DataSource, col(DataSource.id) == AccessRequest.source_id)
         .where(AccessRequest.requester_id == user.id, open_request())
     ).all():
-        move(session, request, RequestStatus.REFUSED, actor)
+        step(session, request, RequestStatus.REFUSED, actor)
         request.decision_reason = f"{user.username} has left."
         session.add(request)
         audit.record(
