@@ -169,7 +169,7 @@ def test_aws_mode_uses_the_standard_chain_and_aws_endpoint_url(
     standard boto3 chain), the endpoint from AWS_ENDPOINT_URL, no emulation started, no demo seeded."""
     from core.actions.add_user import add_user
     from core.actions.create_source import create_source
-    from core.cli import _actor
+    from core.cli_common import operator as _actor
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "production-like")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "production-like")
