@@ -1,5 +1,5 @@
 """What follows a commit, and only a commit. A unit of work declares in its transaction what must happen once its
-decision is kept, roles whose IAM policies changed (`apply_roles`, said by `iam_sync.mark_changed`) and messages to
+decision is kept, roles whose IAM policies changed (`apply_roles`, said by `access.mark_changed`) and messages to
 email (`send_mail`, said by `notify.notify`), and `Gatehouse.session` does it after the commit (`due`): a
 unit of work that rolls back leaves nothing to do, and no action calls IAM sync or email itself. What the roles'
 sync did is read back from the finished unit of work (`applied`), for the sentence that says whether AWS has it.

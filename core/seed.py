@@ -10,12 +10,12 @@ import pandas as pd
 from sqlmodel import Session, select
 
 from core import audit
+from core.access import all_principals, mark_changed
 from core.adapters.aws import Aws
 from core.adapters.models import App, DataSource, Grant, User, UserStatus, utcnow
 from core.auth import hash_password
 from core.config import Settings
 from core.domain import AccessLevel, SourceKind
-from core.iam_sync import all_principals, mark_changed
 
 DEMO_PASSWORD = "gatehouse-demo"
 DEMO_USERNAMES = ("alice", "bob", "carol", "dave", "erin")  # the accounts seed_demo_database makes

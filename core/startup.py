@@ -8,7 +8,7 @@ import bcrypt
 from sqlalchemy import Engine, update
 from sqlmodel import col, select
 
-from core import iam_sync
+from core import access, iam_sync
 from core.actions.create_source import provision_pending
 from core.actions.expire import expire
 from core.adapters.aws import Aws, AwsError
@@ -52,7 +52,7 @@ def start(settings: Settings | None = None) -> Gatehouse:
                 session.exec(
                     update(DataSource).where(col(DataSource.archived_at).is_(None)).values(provisioned_at=None)
                 )
-            iam_sync.mark_all_changed(gatehouse)
+            access.mark_all_changed(gatehouse)
         provision_pending(gatehouse)
         iam_sync.sync_pending(gatehouse)
         expire(gatehouse)  # access whose end date passed while no scheduler ran ends now

@@ -2,7 +2,8 @@
 opens one unit of work, loads who is acting there, checks the rules (core/rules.py), changes, records the audit
 event and the notification, commits, and then applies the change to AWS, saying plainly what AWS has not taken yet.
 
-Every action is importable from here: `from core import actions; actions.approve_request(gatehouse, bob, 7)`."""
+Every action is importable from here: `from core.access import ExternalNeedsConfirmation, GrantOutcome, as_paths
+from core import actions; actions.approve_request(gatehouse, bob, 7)`."""
 
 from core.actions.add_user import Joiner, add_user
 from core.actions.answer_review import answer_review
@@ -17,7 +18,7 @@ from core.actions.decide_webapp_source import create_webapp_source, refuse_webap
 from core.actions.dismiss_join_request import dismiss_join_request
 from core.actions.download import check_download, download
 from core.actions.expire import ExpiryReport, expire
-from core.actions.grant_access import ExternalNeedsConfirmation, GrantOutcome, as_paths, grant_access
+from core.actions.grant_access import grant_access
 from core.actions.import_roles import ImportReport, import_roles
 from core.actions.mark_left import Departure, Leaving, leaving, mark_left
 from core.actions.preview import preview

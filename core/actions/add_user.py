@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from core import audit
+from core.access import Principal, mark_changed, user_principal
 from core.actions.ask_to_join import close_join_requests
 from core.actions.sign_in_link import SignInLink, make_link, send_link
 from core.actor import acting
@@ -17,7 +18,6 @@ from core.auth import hash_password
 from core.context import Gatehouse
 from core.domain import InvalidInput, NotFound, check_text, validate_email, validate_username
 from core.effects import applied
-from core.iam_sync import Principal, mark_changed, user_principal
 from core.queries import get_user
 from core.rules import check_not_left, check_platform_admin
 

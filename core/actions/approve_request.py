@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from core.access import GrantOutcome, record_grant
 from core.actions.deciding import deciding
-from core.actions.grant_access import GrantOutcome, record_grant
 from core.adapters.models import RequestStatus, User, utcnow
 from core.context import Gatehouse
 from core.domain import MAX_REASON, AccessLevel, FieldChecks, check_text, day, format_paths

@@ -8,14 +8,13 @@ from dataclasses import dataclass
 from sqlmodel import col, select
 
 from core import audit
-from core.actions.grant_access import check_manages
+from core.access import app_principal, check_manages, mark_changed, user_principal
 from core.actor import acting
 from core.adapters.aws import AwsError
 from core.adapters.models import AccessRequest, App, Grant, RequestStatus, User, utcnow
 from core.context import Gatehouse
 from core.domain import InvalidInput, plural
 from core.effects import applied
-from core.iam_sync import app_principal, mark_changed, user_principal
 from core.notify import NotificationKind, moved_on, notify
 from core.queries import get_source, open_request
 from core.rules import check_transition

@@ -8,7 +8,7 @@ from datetime import date
 from sqlmodel import Session
 
 from core import audit
-from core.actions.grant_access import (
+from core.access import (
     GrantOutcome,
     changing_access,
     check_fits,
@@ -16,13 +16,15 @@ from core.actions.grant_access import (
     checked_terms,
     describe,
     keeps_an_admin,
+    mark_changed,
+    placed_on_bucket,
+    user_principal,
 )
 from core.actor import acting
 from core.adapters.models import DataSource, Grant, User, utcnow
 from core.context import Gatehouse
 from core.domain import AccessLevel, InvalidInput, NotFound, day, format_paths
 from core.effects import applied
-from core.iam_sync import mark_changed, placed_on_bucket, user_principal
 from core.notify import NotificationKind, notify
 from core.queries import get_source, get_user, held, held_grants
 from core.rules import check_access_may_change, check_end_date, check_may_hold, check_no_overlap

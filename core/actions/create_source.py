@@ -12,6 +12,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from core import audit
+from core.access import app_principal, mark_changed, user_principal
 from core.actor import acting
 from core.adapters.aws import AwsError, BucketNameTaken
 from core.adapters.db import insert_missing, serialise, taken_means
@@ -27,7 +28,7 @@ from core.domain import (
     validate_username,
 )
 from core.effects import applied
-from core.iam_sync import SyncOutcome, app_principal, mark_changed, user_principal
+from core.iam_sync import SyncOutcome
 from core.queries import get_user
 from core.rules import check_may_administer, check_may_own_sources, check_platform_admin, check_source_quota
 

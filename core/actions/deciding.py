@@ -14,7 +14,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col
 
 from core import audit
-from core.actions.grant_access import changing_access
+from core.access import changing_access
 from core.actor import acting
 from core.adapters.models import AccessRequest, DataSource, RequestStatus, User, utcnow
 from core.context import Gatehouse

@@ -9,11 +9,11 @@ from datetime import date, timedelta
 from sqlmodel import col, select
 
 from core import audit
+from core.access import mark_changed, user_principal
 from core.adapters.models import DataSource, Grant, User, utcnow
 from core.context import Gatehouse
 from core.domain import AccessLevel, day, format_paths
 from core.effects import applied
-from core.iam_sync import mark_changed, user_principal
 from core.notify import NotificationKind, notify
 from core.queries import active_admins, live_grant
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sqlmodel import select
 
 from core import audit
-from core.actions.grant_access import changing_access
+from core.access import changing_access, mark_changed, user_principal
 from core.actor import acting
 from core.adapters.aws import AwsError
 from core.adapters.db import serialise
@@ -17,7 +17,6 @@ from core.adapters.models import DataSource, Grant, User, utcnow
 from core.context import Gatehouse
 from core.domain import SourceKind
 from core.effects import applied
-from core.iam_sync import mark_changed, user_principal
 from core.policy_reader import import_s3_access
 from core.queries import held_grants
 from core.rules import Held, check_access_may_change, check_no_overlap, check_platform_admin, is_active

@@ -12,6 +12,7 @@ from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from core import audit
+from core.access import mark_changed, user_principal
 from core.actions.deciding import send_on, step
 from core.actions.provision_team import leave_teams
 from core.actor import acting
@@ -29,7 +30,6 @@ from core.adapters.models import (
 from core.context import Gatehouse
 from core.domain import AccessLevel, InvalidInput
 from core.effects import applied
-from core.iam_sync import mark_changed, user_principal
 from core.notify import NotificationKind, notify
 from core.queries import active_admins, get_user, open_request, users_named
 from core.rules import asked_for, check_platform_admin

@@ -11,6 +11,7 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from core import audit
+from core.access import mark_changed, user_principal
 from core.actions.add_user import add_user
 from core.actions.deciding import send_on
 from core.actions.mark_left import mark_left
@@ -26,7 +27,6 @@ from core.domain import (
     validate_email,
     validate_username,
 )
-from core.iam_sync import mark_changed, user_principal
 from core.notify import NotificationKind, notify
 from core.rules import check_platform_admin
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core import audit
+from core.access import all_principals, desired_grants, documents, mark_changed
 from core.actor import acting
 from core.adapters.aws import LivePolicies
 from core.adapters.models import User
 from core.context import Gatehouse
 from core.domain import GatehouseError, plural
 from core.effects import applied
-from core.iam_sync import SyncOutcome, all_principals, desired_grants, mark_changed, sync_pending
+from core.iam_sync import SyncOutcome, sync_pending
 from core.policy import PolicyTooLarge, RolePolicies, minify
 from core.policy_diff import StatementGap, statement_gaps
 from core.rules import check_platform_admin
@@ -72,7 +73,7 @@ def find_drift(gatehouse: Gatehouse, actor: User) -> list[Drift]:
     for principal in principals:
         live = gatehouse.aws.read_role_policies(principal.role_name)
         try:
-            desired = live.compile(wanted[principal.role_name], gatehouse.settings.managed_policy_quota)
+            desired = documents(wanted[principal.role_name], live, gatehouse.settings.managed_policy_quota)
         except PolicyTooLarge as error:
             drift.append(Drift(principal.role_name, str(error)))
             continue

@@ -8,7 +8,7 @@ from datetime import date
 from sqlmodel import select
 
 from core import audit
-from core.actions.grant_access import changing_access
+from core.access import changing_access
 from core.actor import acting
 from core.adapters.db import taken_means
 from core.adapters.models import AccessRequest, RequestStatus, User, utcnow

@@ -13,8 +13,8 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from core import audit
+from core.access import GrantOutcome, as_paths, changing_access, describe
 from core.actions.change_access import record_change
-from core.actions.grant_access import GrantOutcome, as_paths, changing_access, describe
 from core.actions.revoke_access import record_revoke
 from core.actor import acting
 from core.adapters.models import DataSource, Grant, ReviewCampaign, ReviewItem, User, utcnow

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from core import audit
-from core.actions.grant_access import (
+from core.access import (
     GrantOutcome,
     as_paths,
     as_recorded,
@@ -14,13 +14,14 @@ from core.actions.grant_access import (
     check_manages,
     describe,
     keeps_an_admin,
+    mark_changed,
+    user_principal,
 )
 from core.actor import acting
 from core.adapters.models import DataSource, User, utcnow
 from core.context import Gatehouse
 from core.domain import AccessLevel, InvalidInput, format_paths
 from core.effects import applied
-from core.iam_sync import mark_changed, user_principal
 from core.notify import NotificationKind, notify
 from core.queries import admins_but, get_source, get_user, held_grants
 

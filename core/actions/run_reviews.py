@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from core import audit
-from core.actions.grant_access import GrantOutcome, changing_access
+from core.access import GrantOutcome, changing_access
 from core.actions.review_grant import aws_text
 from core.actions.revoke_access import record_revoke
 from core.actions.start_review import Started, start_due_reviews

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from core import audit
+from core.access import changing_access
 from core.actions.deciding import step
-from core.actions.grant_access import changing_access
 from core.actor import acting
 from core.adapters.models import DataSource, RequestStatus, User
 from core.context import Gatehouse

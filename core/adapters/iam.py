@@ -4,7 +4,6 @@ it does not fit, numbered customer-managed policies under /gatehouse/)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
@@ -12,8 +11,7 @@ from urllib.parse import unquote
 from botocore.exceptions import ClientError
 
 from core.adapters.boto import MANAGED_BY_TAG, AwsClients, aws_call, error_code
-from core.domain import BucketGrant
-from core.policy import INLINE_LIMIT, INLINE_POLICY_NAME, RolePolicies, compile_role_policies, minify
+from core.policy import INLINE_POLICY_NAME, RolePolicies, minify
 
 # Customer-managed policies Gatehouse owns live under this IAM path, so they are never confused with others'.
 POLICY_PATH = "/gatehouse/"
@@ -180,14 +178,6 @@ class LivePolicies:
     managed: dict[int, dict[str, Any]] = field(default_factory=dict)
     attached_by_others: int = 0
     inline_by_others: int = 0  # characters of the role's other inline policies: IAM's quota is for all of them
-
-    def compile(self, grants: Iterable[BucketGrant], managed_quota: int) -> RolePolicies:
-        """The documents these grants need, in the room that IAM leaves Gatehouse on this role now."""
-        return compile_role_policies(
-            grants,
-            managed_slots=managed_quota - self.attached_by_others,
-            inline_limit=INLINE_LIMIT - self.inline_by_others,
-        )
 
 
 def _as_dict(document: Any) -> dict[str, Any] | None:

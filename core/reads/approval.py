@@ -11,11 +11,11 @@ from datetime import date
 
 from sqlmodel import Session
 
+from core.access import desired_grants, placed_on_bucket, user_principal
 from core.actor import acting
 from core.adapters.models import DataSource, Grant, User, utcnow
 from core.config import Settings
 from core.domain import AccessLevel, BucketGrant, InvalidFields, NotFound
-from core.iam_sync import desired_grants, placed_on_bucket, user_principal
 from core.policy import compile_role_policies
 from core.queries import get_source, held, held_grants, is_active_admin, load_request, may_decide
 from core.rules import approval_terms, check_manages_source, place_grant

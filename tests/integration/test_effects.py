@@ -8,7 +8,7 @@ import json
 import pytest
 from sqlmodel import delete, select
 
-from core import actions, effects, iam_sync
+from core import access, actions, effects
 from core.actor import platform_operator
 from core.adapters.models import Grant, RoleSync, SyncState
 from core.context import Gatehouse
@@ -52,7 +52,7 @@ def test_a_decision_rolled_back_changes_nothing_in_aws_and_tells_nobody(gatehous
         with pytest.raises(RuntimeError), gatehouse.session() as session:
             alice = get_user(session, "alice")
             session.exec(delete(Grant).where(Grant.user_id == alice.id))  # type: ignore[call-overload]
-            iam_sync.mark_changed(session, [iam_sync.user_principal("alpha", alice)])
+            access.mark_changed(session, [access.user_principal("alpha", alice)])
             notify(session, [alice], NotificationKind.ACCESS_CHANGED, "Your access ended", "All of it.")
             raise RuntimeError("the decision failed before its commit")
         effects.wait_for_mail()

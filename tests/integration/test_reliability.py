@@ -12,7 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 from sqlmodel import select
 
-from core import actions, effects, iam_sync
+from core import access, actions, effects, iam_sync
 from core.actor import platform_operator
 from core.adapters.models import AuditEvent, DataSource, Grant, RoleSync, SyncState
 from core.context import Gatehouse
@@ -189,7 +189,7 @@ def test_a_deleted_role_is_drift_and_is_recreated(gatehouse: Gatehouse) -> None:
 
 def test_policies_are_written_only_when_they_change(gatehouse: Gatehouse) -> None:
     with counting_writes(gatehouse) as writes:
-        iam_sync.mark_all_changed(gatehouse)
+        access.mark_all_changed(gatehouse)
         iam_sync.sync_pending(gatehouse)
     assert sum(writes.values()) == 0  # everything was already applied: nothing to write
     with counting_writes(gatehouse) as writes:
@@ -216,9 +216,7 @@ def test_a_user_with_many_grants_spills_into_managed_policies_and_back(bare_gate
             session.flush()
             session.add(Grant(source_id=source.id, user_id=owner.id, level=AccessLevel.ADMIN))
             session.add(Grant(source_id=source.id, user_id=heavy.id, level=AccessLevel.READ_WRITE))
-        iam_sync.mark_changed(
-            session, [iam_sync.user_principal("alpha", heavy), iam_sync.user_principal("alpha", owner)]
-        )
+        access.mark_changed(session, [access.user_principal("alpha", heavy), access.user_principal("alpha", owner)])
     assert [o.error for o in effects.applied(session)] == [None, None]  # applied as the unit of work committed
     live = gatehouse.aws.read_role_policies("alpha_user_heavy")
     assert len(live.managed) >= 1
@@ -231,7 +229,7 @@ def test_a_user_with_many_grants_spills_into_managed_policies_and_back(bare_gate
         ).all():
             if name not in kept:
                 session.delete(grant)
-        iam_sync.mark_changed(session, [iam_sync.user_principal("alpha", heavy)])
+        access.mark_changed(session, [access.user_principal("alpha", heavy)])
     iam_sync.sync_pending(gatehouse)
     assert gatehouse.aws.read_role_policies("alpha_user_heavy").managed == {}
     remaining = gatehouse.aws.iam.list_policies(Scope="Local", PathPrefix="/gatehouse/")["Policies"]

@@ -13,12 +13,12 @@ from sqlmodel import select
 from starlette.testclient import TestClient
 
 from core import actions
+from core.access import desired_grants, user_principal
 from core.actions.scim_token import create_token
 from core.actor import platform_operator
 from core.adapters.models import AuditEvent, RoleSync, User
 from core.context import Gatehouse
 from core.domain import AccessLevel, GatehouseError, SyncState, UserStatus
-from core.iam_sync import desired_grants, user_principal
 from core.service.app import make_app
 from tests.aws_helpers import as_user
 from tests.integration.racing import assert_one_sentence, at_once, on_postgres, user

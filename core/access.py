@@ -1,0 +1,364 @@
+"""How a grant becomes IAM, in one room: who a role is (`Principal`), how a grant is placed among the grants a person
+holds on a source (`placed_on_bucket`, after `rules.place_grant`), which grants a role must reflect
+(`desired_grants`) and the documents they make in the room IAM leaves Gatehouse on the role (`documents`,
+`check_fits`), and how a grant is recorded, with its audit text and the role marked for the after-commit step
+(`record_grant`, `mark_changed`). Grant, change, revoke, approve, review, expiry, archive, leavers and the approval
+preview all come here; `iam_sync` writes what this says to AWS, and the adapter only reads and writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from core import audit, effects
+from core.adapters.aws import AwsError, LivePolicies
+from core.adapters.db import insert_missing, serialise
+from core.adapters.models import App, DataSource, Grant, RoleSync, SyncState, User, utcnow
+from core.domain import (
+    AccessLevel,
+    BucketGrant,
+    FieldChecks,
+    InvalidInput,
+    app_role_name,
+    day,
+    format_paths,
+    parse_paths,
+    user_role_name,
+)
+from core.notify import NotificationKind, notify
+from core.policy import INLINE_LIMIT, RolePolicies, compile_role_policies
+from core.queries import admins_of, get_user, held, held_grants, is_active_admin, live_grant
+from core.rules import (
+    check_access_may_change,
+    check_end_date,
+    check_keeps_an_admin,
+    check_manages_source,
+    check_may_hold,
+    place_grant,
+)
+
+if TYPE_CHECKING:
+    from core.context import Gatehouse
+    from core.iam_sync import SyncOutcome
+
+
+@dataclass(frozen=True)
+class Principal:
+    role_name: str
+    user_id: int | None = None
+    app_id: int | None = None
+
+
+def user_principal(env: str, user: User) -> Principal:
+    return Principal(user_role_name(env, user.username), user_id=user.id)
+
+
+def app_principal(env: str, app: App) -> Principal:
+    return Principal(app_role_name(env, app.name), app_id=app.id)
+
+
+def desired_grants(session: Session, principal: Principal, today: date | None = None) -> list[BucketGrant]:
+    """The grants IAM must reflect: on live sources, not past their end date, and none for someone who has left."""
+    today = today or utcnow().date()
+    query = (
+        select(Grant.level, Grant.paths, DataSource.name, DataSource.kms_key_arn)
+        .join(DataSource, col(DataSource.id) == Grant.source_id)
+        .outerjoin(User, col(User.id) == Grant.user_id)
+        .where(*live_grant(today))
+    )
+    if principal.user_id is not None:
+        query = query.where(Grant.user_id == principal.user_id)
+    else:
+        query = query.where(Grant.app_id == principal.app_id)
+    return [
+        BucketGrant(bucket, AccessLevel(level), tuple(paths), key) for level, paths, bucket, key in session.exec(query)
+    ]
+
+
+def placed_on_bucket(
+    source: DataSource,
+    held: Iterable[Grant],
+    kept: Iterable[tuple[str, ...] | None],
+    level: AccessLevel,
+    paths: tuple[str, ...],
+) -> list[BucketGrant]:
+    """A person's grants on one source as their role will hold them once a grant of `level` on `paths` is placed
+    beside those held: each held grant on the paths it keeps (`rules.place_grant`; None: it goes), and the new one."""
+    return [
+        BucketGrant(source.name, AccessLevel(g.level), keeps, source.kms_key_arn)
+        for g, keeps in zip(held, kept, strict=True)
+        if keeps is not None
+    ] + [BucketGrant(source.name, level, paths, source.kms_key_arn)]
+
+
+def mark_changed(session: Session, principals: Iterable[Principal]) -> None:
+    """Record, in the caller's transaction, that these roles must be written to AWS again (which the unit of work
+    does after it commits: core/effects.py). In one order, by role name,
+    whatever the caller's: two transactions marking the same roles never wait on each other in a circle."""
+    now = utcnow()
+    principals = sorted(set(principals), key=lambda p: p.role_name)
+    effects.apply_roles(session, [p.role_name for p in principals])  # after the commit, and only then
+    for principal in principals:
+        insert_missing(
+            session,
+            RoleSync,
+            role_name=principal.role_name,
+            user_id=principal.user_id,
+            app_id=principal.app_id,
+            state=SyncState.PENDING,
+            attempts=0,
+            changed_at=now,
+        )
+        session.exec(  # type: ignore[call-overload]
+            update(RoleSync)
+            .where(col(RoleSync.role_name) == principal.role_name)
+            .values(state=SyncState.PENDING, changed_at=now)
+        )
+
+
+def all_principals(session: Session, env: str) -> list[Principal]:
+    users = session.exec(select(User)).all()
+    apps = session.exec(select(App)).all()
+    return [user_principal(env, u) for u in users] + [app_principal(env, a) for a in apps]
+
+
+def mark_all_changed(gatehouse: Gatehouse) -> None:
+    with gatehouse.session() as session:
+        mark_changed(session, all_principals(session, gatehouse.settings.env))
+
+
+def documents(grants: Iterable[BucketGrant], live: LivePolicies, managed_quota: int) -> RolePolicies:
+    """The documents these grants need, in the room IAM leaves Gatehouse on the role now (`live`: what others'
+    inline and managed policies take of the same quotas)."""
+    return compile_role_policies(
+        grants,
+        managed_slots=managed_quota - live.attached_by_others,
+        inline_limit=INLINE_LIMIT - live.inline_by_others,
+    )
+
+
+class ExternalNeedsConfirmation(InvalidInput):
+    """Granting an external user anything needs an explicit confirmation."""
+
+
+@dataclass(frozen=True)
+class GrantOutcome:
+    """The decision is recorded either way; `failed` says which roles AWS has not taken yet, and why."""
+
+    recorded: list[str]  # the members' usernames as stored, whatever was typed
+    synced: list[SyncOutcome]
+
+    @property
+    def failed(self) -> list[SyncOutcome]:
+        return [o for o in self.synced if o.error]
+
+    @property
+    def aws_pending(self) -> str | None:
+        """Why AWS has not applied it yet, or None once it has."""
+        return self.failed[0].error if self.failed else None
+
+
+def as_paths(paths: str | tuple[str, ...] | list[str] | None, bucket: str) -> tuple[str, ...]:
+    """Paths of the source `bucket` as typed in a form (one a line) or given one by one (the CLI)."""
+    if paths is None:
+        return ()
+    return parse_paths(paths if isinstance(paths, str) else "\n".join(paths), bucket)
+
+
+def checked_terms(
+    paths: str | tuple[str, ...] | list[str] | None, expires_on: date | None, bucket: str
+) -> tuple[str, ...]:
+    """The paths and end date a person typed to grant or change access, checked together: what is wrong in both is
+    refused at once (InvalidFields), each beside its field. Returns the paths."""
+    checks, wanted = FieldChecks(), ()
+    with checks.on("paths"):
+        wanted = as_paths(paths, bucket)
+    with checks.on("until"):
+        check_end_date(expires_on, utcnow().date()).enforce(InvalidInput)
+    checks.enforce()
+    return wanted
+
+
+def check_fits(gatehouse: Gatehouse, session: Session, user: User, bucket: str, grants: list[BucketGrant]) -> None:
+    """Refuse, before anything changes, grants on a bucket that would not fit in the room IAM leaves Gatehouse on the
+    user's role (others' inline and managed policies count against the same quotas)."""
+    principal = user_principal(gatehouse.settings.env, user)
+    others = [g for g in desired_grants(session, principal) if g.bucket != bucket]
+    try:
+        live = gatehouse.aws.read_role_policies(principal.role_name)
+    except AwsError:
+        live = LivePolicies(role_exists=False)  # AWS unreachable: the whole quota; the sync says if others took some
+    documents([*others, *grants], live, gatehouse.settings.managed_policy_quota)
+
+
+def record_grant(
+    gatehouse: Gatehouse,
+    session: Session,
+    actor: User,
+    source: DataSource,
+    usernames: list[str],
+    level: AccessLevel,
+    paths: tuple[str, ...],
+    expires_on: date | None,
+    *,
+    confirm_external: bool = False,
+    request_id: int | None = None,
+    announce: bool = True,
+) -> dict[str, str]:
+    """Record grants in the caller's transaction (the caller has decided the actor may); returns the role to sync
+    of each member granted, by their username as stored.
+
+    Checks every user and the IAM size quota before changing anything, so a refused grant leaves no trace."""
+    check_end_date(expires_on, utcnow().date()).enforce(InvalidInput)
+    if not usernames:
+        raise InvalidInput("Choose at least one user to grant access to.")
+    changing_access(session, source)
+    check_access_may_change(source.name, source.archived_at).enforce(InvalidInput)
+    users = list({u.id: u for u in (_grantee(session, name, level, confirm_external) for name in usernames)}.values())
+    placed = [_placement(gatehouse, session, actor, source, user, level, paths) for user in users]
+    for user, (grants, kept) in zip(users, placed, strict=True):
+        _place(
+            session,
+            actor,
+            source,
+            user,
+            grants,
+            kept,
+            Grant(
+                source_id=source.id or 0,
+                user_id=user.id,
+                level=level,
+                paths=list(paths),
+                expires_on=expires_on,
+                granted_by_id=actor.id,
+                request_id=request_id,
+            ),
+        )
+    principals = [user_principal(gatehouse.settings.env, u) for u in users]
+    mark_changed(session, principals)
+    if not announce:  # the caller's own message says it (an approval: one message a decision)
+        return {u.username: p.role_name for u, p in zip(users, principals, strict=True)}
+    notify(
+        session,
+        [u for u in users if u.id != actor.id],
+        NotificationKind.ACCESS_CHANGED,
+        f"You have {level.label.lower()} access to {source.name}",
+        f"{actor.username} gave you {level.label.lower()} access to {source.name} ({format_paths(paths)})"
+        + (f" until {day(expires_on)}." if expires_on else "."),
+    )
+    return {u.username: p.role_name for u, p in zip(users, principals, strict=True)}
+
+
+def _grantee(session: Session, username: str, level: AccessLevel, confirm_external: bool) -> User:
+    """The member, read as they are once no one else is changing them (locked until this grant commits): a leaver
+    being marked as having left at this moment is either gone before the check or leaves after the grant."""
+    user = get_user(session, username)
+    session.refresh(user, with_for_update=True)
+    check_may_hold(user, level).enforce(InvalidInput)
+    if user.is_external and not confirm_external:
+        raise ExternalNeedsConfirmation(
+            f"{user.username} is an external user: confirm that they should have access before granting it."
+        )
+    return user
+
+
+def _placement(
+    gatehouse: Gatehouse,
+    session: Session,
+    actor: User,
+    source: DataSource,
+    user: User,
+    level: AccessLevel,
+    paths: tuple[str, ...],
+) -> tuple[list[Grant], list[tuple[str, ...] | None]]:
+    """Where the new grant goes among the user's grants on the source (`rules.place_grant`), checked against the
+    rules, the last admin and IAM's room before anything changes."""
+    grants = held_grants(session, source, user, to_change=True)
+    yours = actor.id is not None and actor.id == user.id
+    kept, decision = place_grant(held(grants), level, paths, user.username, source.name, yours=yours)
+    decision.enforce(InvalidInput)
+    if level is not AccessLevel.ADMIN and any(
+        g.level == AccessLevel.ADMIN and keeps is None for g, keeps in zip(grants, kept, strict=True)
+    ):
+        keeps_an_admin(session, source, user, actor)
+    check_fits(gatehouse, session, user, source.name, placed_on_bucket(source, grants, kept, level, paths))
+    return grants, kept
+
+
+def _place(
+    session: Session,
+    actor: User,
+    source: DataSource,
+    user: User,
+    grants: list[Grant],
+    kept: list[tuple[str, ...] | None],
+    new: Grant,
+) -> None:
+    """Record the new grant beside what the user keeps, and the audit event of the change (all their grants on the
+    source, before and after)."""
+    before = [describe(g) for g in grants]
+    now = utcnow()
+    for grant, keeps in zip(grants, kept, strict=True):
+        if keeps is None:
+            session.delete(grant)
+        elif keeps != tuple(grant.paths):
+            grant.paths, grant.updated_at = list(keeps), now
+            session.add(grant)
+    new.created_at = new.updated_at = now
+    session.add(new)
+    after = [describe(g) for g, keeps in zip(grants, kept, strict=True) if keeps is not None] + [describe(new)]
+    level, paths, expires_on = AccessLevel(new.level), tuple(new.paths), new.expires_on
+    summary = f"{actor.username} gave {user.username} {level.label.lower()} access to {source.name}"
+    summary += f" ({format_paths(paths)})" + (f" until {day(expires_on)}" if expires_on else "")
+    audit.record(
+        session,
+        actor.username,
+        "access-granted" if not before else "access-changed",
+        summary,
+        source_id=source.id,
+        subject=user.username,
+        request_id=new.request_id,
+        before=as_recorded(before),
+        after=as_recorded(after),
+    )
+
+
+def as_recorded(described: list[dict[str, object]]) -> dict[str, object] | None:
+    """A member's grants on a source as the audit trail keeps them: one grant as itself, several as a list."""
+    if not described:
+        return None
+    return described[0] if len(described) == 1 else {"grants": described}
+
+
+def describe(grant: Grant) -> dict[str, object]:
+    return {
+        "level": AccessLevel(grant.level).value,
+        "paths": list(grant.paths),
+        "expires_on": grant.expires_on.isoformat() if grant.expires_on else None,
+    }
+
+
+def changing_access(session: Session, source: DataSource) -> None:
+    """Changes of access on one source are made one at a time, each on what the one before left: two grants of one
+    person cannot both be placed beside what each read (and overlap), nor two admins each revoke the other (and leave
+    the source with none). Taken before reading the grants the rules look at; the source is read again, as it is now
+    (archived meanwhile?)."""
+    serialise(session, "source", source.id)
+    session.refresh(source)
+
+
+def keeps_an_admin(session: Session, source: DataSource, user: User, actor: User) -> None:
+    yours = actor.id is not None and actor.id == user.id
+    check_keeps_an_admin(admins_of(session, source), user.username, source.name, yours=yours).enforce(InvalidInput)
+
+
+def check_manages(session: Session, actor: User, source: DataSource) -> None:
+    """The actor manages the source's access, as the database says once this change's turn has come (an admin whose
+    admin another admin is revoking at the same moment decides nothing after it)."""
+    changing_access(session, source)
+    check_manages_source(actor, source.name, admin_of_it=is_active_admin(session, actor, source)).enforce()
