@@ -8,8 +8,8 @@ import streamlit as st
 
 from core.domain import GatehouseError
 from core.reads.people import Roles
-from pages import running, signin
-from pages.markup import bold, literal
+from pages.ui import running, signin
+from pages.ui.markup import bold, literal
 
 
 def pages_for(roles: Roles, unread: int) -> list[st.Page]:

@@ -13,7 +13,7 @@ and each script compiled once (see NavigationPagesManager and _SCRIPTS). Each pa
 in turns, the empty page (a one-line Streamlit script) and the page. Ratio = page ÷ empty page of the same turn,
 median over the repeats; growth = a page's ratio at the largest scale ÷ its ratio at the smallest. Each turn also
 times the rerun after a write (the revision row moved on, as any process's write would): the page reads everything
-afresh (pages cache their reads until the next write: pages/cached.py `read`); and the rerun after someone else signs
+afresh (pages cache their reads until the next write: pages/ui/cached.py `read`); and the rerun after someone else signs
 in (core.auth's own write: an audit event and their last sign-in), after which only the audit trail's reads are read
 again (core.adapters.db's two counts). Also shown: the
 median seconds, and the SQL statements a rerun runs with the seconds their cursors spend executing (SQLAlchemy
@@ -375,7 +375,7 @@ def check(at: AppTest, page: Page) -> str | None:
 def signed_in(persona: str | None, timeout: float) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=timeout)
     if persona is not None:
-        # what streamlit-authenticator leaves in the session after a sign-in (pages/signin.py sign_in reads these)
+        # what streamlit-authenticator leaves in the session after a sign-in (pages/ui/signin.py sign_in reads these)
         at.session_state["authentication_status"] = True
         at.session_state["username"] = persona
     return at

@@ -10,8 +10,8 @@ from core.adapters.models import User
 from core.context import Gatehouse
 from core.domain import AccessLevel, format_paths, plural
 from core.reads import approval, audit_trail, catalog, page, queues
-from pages import cached, decisions, reviews_view, running, signin, widgets
-from pages.markup import literal, table
+from pages.ui import cached, decisions, reviews_view, running, signin, widgets
+from pages.ui.markup import literal, table
 
 ACCESS_PAGE = 25
 SOURCES_SHOWN = 50

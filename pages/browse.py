@@ -6,10 +6,10 @@ import streamlit as st
 from core.domain import GatehouseError, plural
 from core.reads import browse as browsing
 from core.reads import catalog
-from pages import browse_view, cached, running, signin, widgets
-from pages.browse_view import folder_code, object_panel
-from pages.markup import literal
-from pages.widgets import clock
+from pages.ui import browse_view, cached, running, signin, widgets
+from pages.ui.browse_view import folder_code, object_panel
+from pages.ui.markup import literal
+from pages.ui.widgets import clock
 
 PAGE_SIZE = 50
 

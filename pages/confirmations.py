@@ -4,7 +4,7 @@ import streamlit as st
 
 from core import actions
 from core.reads import queues
-from pages import cached, decisions, running, signin, widgets
+from pages.ui import cached, decisions, running, signin, widgets
 
 PAGE_SIZE = 10
 

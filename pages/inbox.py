@@ -4,8 +4,8 @@ granted, changed, revoked or ended."""
 import streamlit as st
 
 from core import notify
-from pages import cached, reviews_view, running, signin, widgets
-from pages.markup import literal
+from pages.ui import cached, reviews_view, running, signin, widgets
+from pages.ui.markup import literal
 
 PAGE_SIZE = 10
 

@@ -8,9 +8,9 @@ from core.adapters.models import User
 from core.context import Gatehouse
 from core.domain import format_paths
 from core.reads import catalog
-from pages import cached, running, signin, widgets
-from pages.markup import bold, links, table
-from pages.source_forms import new_source_forms
+from pages.ui import cached, running, signin, widgets
+from pages.ui.markup import bold, links, table
+from pages.ui.source_forms import new_source_forms
 
 PAGE_SIZE = 25
 

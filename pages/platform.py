@@ -10,8 +10,8 @@ from core.adapters.models import User, utcnow
 from core.context import Gatehouse
 from core.domain import MAX_REASON, GatehouseError, plural
 from core.reads import audit_trail, join_requests, platform, queues
-from pages import cached, decisions, identity_view, reviews_view, running, signin, widgets
-from pages.markup import bold, literal, table
+from pages.ui import cached, decisions, identity_view, reviews_view, running, signin, widgets
+from pages.ui.markup import bold, literal, table
 
 QUEUE_PAGE = 10  # cards a page: each holds a form, and Streamlit slows with many keyed widgets
 AUDIT_PAGE = 50  # events a page of the audit trail, newest first

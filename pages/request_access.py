@@ -7,10 +7,10 @@ from core import actions
 from core.domain import MAX_BUSINESS_NEED, AccessLevel, format_paths
 from core.reads import catalog, queues
 from core.reads.queues import RequestView
-from pages import cached, running, signin, widgets
-from pages.markup import bold, literal
-from pages.source_forms import new_source_forms
-from pages.widgets import ASKING_FOR
+from pages.ui import cached, running, signin, widgets
+from pages.ui.markup import bold, literal
+from pages.ui.source_forms import new_source_forms
+from pages.ui.widgets import ASKING_FOR
 
 gh = running.gatehouse()
 me = signin.actor().user

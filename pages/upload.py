@@ -10,9 +10,9 @@ from core.adapters.models import MovementKind
 from core.domain import GatehouseError, format_paths, plural
 from core.movement import upload_folder
 from core.reads import catalog
-from pages import cached, running, signin, widgets
-from pages.markup import literal
-from pages.movement_form import movement_form
+from pages.ui import cached, running, signin, widgets
+from pages.ui.markup import literal
+from pages.ui.movement_form import movement_form
 
 gh = running.gatehouse()
 actor = signin.actor()

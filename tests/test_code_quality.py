@@ -19,7 +19,7 @@ def test_ruff_finds_nothing() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-PAGES = [ROOT / "app.py", *(ROOT / "pages").glob("*.py")]
+PAGES = [ROOT / "app.py", *(ROOT / "pages").rglob("*.py")]
 
 
 def imports(path: Path) -> set[str]:
@@ -115,7 +115,7 @@ SHOWS_NO_MARKDOWN = {
     "logout",
 }  # fmt: skip
 MARKDOWN_KEYWORDS = {"body", "label", "help", "text", "placeholder"}
-MARKUP = {"literal", "bold", "link", "table"}  # pages/markup.py: text in, Markdown that shows it out
+MARKUP = {"literal", "bold", "link", "table"}  # pages/ui/markup.py: text in, Markdown that shows it out
 MARKUP |= {"day", "moment", "clock"}  # core.domain: a date or a moment, written one way
 
 
@@ -168,7 +168,7 @@ def _renders_markdown(func: ast.expr) -> bool:
 
 
 def test_pages_put_user_text_into_markdown_only_through_markup() -> None:
-    """Every element text on every page is literal text or built by pages/markup.py (a path, an object's name or a
+    """Every element text on every page is literal text or built by pages/ui/markup.py (a path, an object's name or a
     business need holding `![x](https://…)` or `www.…` would otherwise be an image or a link for whoever reads it)."""
     offenders = []
     for page in PAGES:
@@ -423,7 +423,7 @@ def test_browser_tests_download_through_the_one_helper() -> None:
 # acts on the click. The steps that are themselves the confirmation, named with why:
 TAKES_AWAY = re.compile(r"^f?['\"](Revoke|Remove|Withdraw|Archive|Repair|Delete|Mark as left|End |No longer needed)")
 CONFIRMING_STEPS = {
-    ("pages/reviews_view.py", 'f"Revoke {literal(row.holder)}\'s access"'),  # the step "Revoke…" opened
+    ("pages/ui/reviews_view.py", 'f"Revoke {literal(row.holder)}\'s access"'),  # the step "Revoke…" opened
 }
 
 

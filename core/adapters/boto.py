@@ -138,7 +138,7 @@ _OBJECT_WRITES = ("PutObject", "CopyObject", "CompleteMultipartUpload", "DeleteO
 
 class ObjectWrites:
     """How many object writes this process's S3 clients have made (answered by S3, refused or not): a folder listing
-    kept for the pages is keyed on it, so a write through Gatehouse shows at the next rerun (pages/browse_view.py).
+    kept for the pages is keyed on it, so a write through Gatehouse shows at the next rerun (pages/ui/browse_view.py).
     Counted as S3 answers: a listing made before the write lands is kept under the count before it."""
 
     _lock = threading.Lock()

@@ -200,7 +200,7 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 # --- the write revision ---------------------------------------------------------------------------------------
 # Every transaction that writes through a Session moves the one `revision` row on as it commits, in the same
 # transaction: whoever reads the new numbers also sees the writes, in this process or any other on the database.
-# Pages cache their reads under the numbers read at the start of a rerun (pages/cached.py), so a write anywhere is
+# Pages cache their reads under the numbers read at the start of a rerun (pages/ui/cached.py), so a write anywhere is
 # seen at the next rerun everywhere. Two numbers: `trail` moves at every writing transaction, `n` only at one that
 # changes more than the audit trail and the sign-in bookkeeping below. A sign-in (the commonest write on a busy
 # platform: an audit event and the user's last sign-in) so leaves every page's cached reads but the audit trail's.

@@ -11,7 +11,7 @@ from core import actions
 from core.context import Gatehouse
 from core.domain import moment
 from core.queries import get_user
-from pages.markup import literal
+from pages.ui.markup import literal
 from tests.app.test_journeys import go, messages, widget
 from tests.app.test_sign_in import app_env, sign_in  # noqa: F401  (fixture)
 

@@ -16,7 +16,7 @@ from core.adapters.models import AccessRequest, DataSource, Grant, RequestStatus
 from core.context import Gatehouse
 from core.domain import AccessLevel, InvalidInput, day
 from core.queries import get_user
-from pages.markup import WORD_JOINER
+from pages.ui.markup import WORD_JOINER
 from tests.app.test_sign_in import app_env, sign_in  # noqa: F401  (fixture)
 
 NEED = "I prepare the quarterly pricing review for the finance committee and need these reports."

@@ -16,7 +16,7 @@ from core.context import Gatehouse
 from core.queries import get_user
 from core.reads.people import signed_in
 from core.seed import DEMO_PASSWORD
-from pages import signin
+from pages.ui import signin
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 

@@ -18,7 +18,7 @@ from core import auth
 from core.adapters.models import AuditEvent, JoinRequest
 from core.config import Settings
 from core.context import Gatehouse
-from pages.oidc_signin import NOT_SET_UP
+from pages.ui.oidc_signin import NOT_SET_UP
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 

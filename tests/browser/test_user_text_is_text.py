@@ -22,7 +22,7 @@ from core.domain import AccessLevel
 from core.queries import get_user
 from core.seed import DEMO_PASSWORD
 from core.startup import start
-from pages.markup import WORD_JOINER
+from pages.ui.markup import WORD_JOINER
 from tests.browser.conftest import eventually, settled
 from tests.browser.test_access_stories import (
     browse,

@@ -1,4 +1,4 @@
-"""pages/markup.py: any text, made `literal`, is Markdown that a CommonMark parser reads back as exactly that text.
+"""pages/ui/markup.py: any text, made `literal`, is Markdown that a CommonMark parser reads back as exactly that text.
 
 The parser here is markdown-it-py (CommonMark with tables and strike-through, raw HTML on). Streamlit's own renderer
 (react-markdown with GitHub's extensions, emoji, icons, colours and math) is looked at in Chromium by
@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from core.domain import visible
-from pages.markup import WORD_JOINER, bold, link, literal, table
+from pages.ui.markup import WORD_JOINER, bold, link, literal, table
 
 PARSER = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
 # Every character Markdown, GitHub's extensions or Streamlit give a meaning to, and a few that they do not.

@@ -15,7 +15,7 @@ from core.startup import start
 # internet access cannot reach. As a data URL, read once a process: given its path, Streamlit would read, hash and
 # store the file again at every rerun of every page.
 ICON = "data:image/png;base64," + base64.b64encode(
-    (Path(__file__).resolve().parent.parent / ".streamlit" / "gatehouse.png").read_bytes()
+    (Path(__file__).resolve().parents[2] / ".streamlit" / "gatehouse.png").read_bytes()
 ).decode("ascii")
 
 
@@ -23,7 +23,3 @@ ICON = "data:image/png;base64," + base64.b64encode(
 def gatehouse() -> Gatehouse:
     preview_worker.prepare()  # the first preview need not wait for the fork server
     return start()
-
-
-if __name__ == "__main__":  # Streamlit's old multipage app runs every file in pages/ as a page: this is not one
-    st.switch_page("app.py")

@@ -14,7 +14,7 @@ from core import domain
 from core.context import Gatehouse
 from core.domain import MAX_END_DAYS, MAX_PATH_BYTES, MAX_PATHS, MAX_PATHS_TEXT, GatehouseError, InvalidFields
 from core.rules import EndedByLeaving
-from pages.markup import bold, literal
+from pages.ui.markup import bold, literal
 
 T = TypeVar("T")
 
@@ -283,7 +283,3 @@ def pager(total: int, size: int, key: str, *, back: str = "Previous", forward: s
 
 def _turn_page(key: str, number: int) -> None:
     st.session_state[key] = number
-
-
-if __name__ == "__main__":  # Streamlit's old multipage app runs every file in pages/ as a page: this is not one
-    st.switch_page("app.py")

@@ -18,8 +18,8 @@ from core.adapters.models import User
 from core.context import Gatehouse
 from core.domain import GatehouseError, NotAllowed, NotFound
 from core.reads.people import Roles, signed_in
-from pages import cached, oidc_signin
-from pages.markup import literal
+from pages.ui import cached, oidc_signin
+from pages.ui.markup import literal
 
 T = TypeVar("T")
 SIGNING_OUT = "signing-out"
@@ -50,7 +50,7 @@ def _authenticator(gh: Gatehouse, credentials: dict) -> stauth.Authenticate:
 def sign_in(gh: Gatehouse) -> Actor:
     """Show the sign-in page until someone signs in; then return who they are (re-read from the database).
 
-    GATEHOUSE_SIGN_IN chooses the way in: the password form (below) or the identity provider (pages/oidc_signin.py).
+    GATEHOUSE_SIGN_IN chooses the way in: the password form (below) or the identity provider (pages/ui/oidc_signin.py).
     Everything after it is the same for both."""
     oidc = gh.settings.sign_in_method == "oidc"
     # Always the page's first element, empty once signed in: the page below keeps its place between the sign-in
@@ -220,7 +220,3 @@ def require(allowed: bool, what: str) -> None:
     if not allowed:
         st.error(f"This page is for {literal(what)}.")
         st.stop()
-
-
-if __name__ == "__main__":  # Streamlit's old multipage app runs every file in pages/ as a page: this is not one
-    st.switch_page("app.py")

@@ -16,9 +16,9 @@ from core.domain import MAX_REASON, AccessLevel, format_paths
 from core.reads.approval import approval_effect
 from core.reads.page import Page
 from core.reads.queues import RequestView
-from pages import cached
-from pages.markup import bold, literal, table
-from pages.widgets import act, day, decide_one, end_date, moment, pager, paths_field
+from pages.ui import cached
+from pages.ui.markup import bold, literal, table
+from pages.ui.widgets import act, day, decide_one, end_date, moment, pager, paths_field
 
 
 def request_card(request: RequestView) -> None:
@@ -137,7 +137,3 @@ def _terms(request: RequestView) -> tuple[Terms, dict[str, Any]]:
     until = end_date(f"until-{request.id}", request.expires_on, asked=request.expires_on)
     slots["until"] = st.empty()
     return Terms(level, paths, until), slots
-
-
-if __name__ == "__main__":  # Streamlit's old multipage app runs every file in pages/ as a page: this is not one
-    st.switch_page("app.py")

@@ -15,8 +15,8 @@ from core.context import Gatehouse
 from core.domain import MAX_REASON, AccessLevel, format_paths, plural
 from core.reads import catalog, reviews
 from core.rules.reviews import review_named
-from pages import cached, widgets
-from pages.markup import bold, literal, table
+from pages.ui import cached, widgets
+from pages.ui.markup import bold, literal, table
 
 REVIEW_PAGE = 25  # grants a page of the Review tab
 REPORT_PAGE = 100
@@ -295,7 +295,3 @@ def holder_questions(gh: Gatehouse, me: User) -> None:
         f"Your access to {question.source} is revoked.",
     )
     widgets.pager(asked.total, QUESTIONS_PAGE, "questions-page", what="grants")
-
-
-if __name__ == "__main__":  # Streamlit's old multipage app runs every file in pages/ as a page: this is not one
-    st.switch_page("app.py")

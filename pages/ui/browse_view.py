@@ -21,10 +21,10 @@ from core.reads.browse import FolderPage, ObjectEntry
 from core.reads.catalog import UsableSource
 from core.reads.versions import object_versions
 from core.rules import prefixes
-from pages import cached, signin, widgets
-from pages.markup import bold, literal, table
-from pages.movement_form import movement_form
-from pages.widgets import moment
+from pages.ui import cached, signin, widgets
+from pages.ui.markup import bold, literal, table
+from pages.ui.movement_form import movement_form
+from pages.ui.widgets import moment
 
 MAX_DOWNLOAD_BYTES = 200 * 1024 * 1024  # through the browser; bigger files: the code snippets or the CLI
 # A listing is kept at most this long: S3 is written by others than Gatehouse (their tools, pipelines), whose writes
@@ -267,7 +267,3 @@ def _copy(gh: Gatehouse, actor: signin.Actor, source: str, key: str, usable: lis
             lambda: action(gh, actor.user, movement_id, source, key, target, target_key),
             lambda moved: f"{done} to {moved.bucket}/{moved.key} ({plural(moved.size, 'byte')}).",
         )
-
-
-if __name__ == "__main__":  # Streamlit's old multipage app runs every file in pages/ as a page: this is not one
-    st.switch_page("app.py")

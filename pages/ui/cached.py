@@ -19,8 +19,8 @@ from core.adapters.models import User
 from core.config import Settings
 from core.context import Gatehouse
 from core.reads import audit_trail
-from pages.running import gatehouse
-from pages.widgets import moment
+from pages.ui.running import gatehouse
+from pages.ui.widgets import moment
 
 T = TypeVar("T")
 REVISION = "gatehouse-revision"
@@ -143,7 +143,3 @@ def _key(value: Any) -> Any:
 def read_page(fn: Callable[..., T], *args: Any, key: str, size: int) -> T:
     """`read` of one page of a list paged in the database: the page number is the one `pager(…, key)` turns."""
     return read(fn, *args, offset=int(st.session_state.get(key, 0)) * size, limit=size)
-
-
-if __name__ == "__main__":  # Streamlit's old multipage app runs every file in pages/ as a page: this is not one
-    st.switch_page("app.py")

@@ -12,8 +12,8 @@ from core.adapters.models import User
 from core.config import Settings
 from core.context import Gatehouse
 from core.reads import platform
-from pages import cached, widgets
-from pages.markup import table
+from pages.ui import cached, widgets
+from pages.ui.markup import table
 
 SIGN_IN_LINK = "sign-in-link-shown"  # a link just made, shown once (by the page, above its tabs)
 SCIM_TOKEN = "scim-token-shown"  # a SCIM token just made, shown once (by the page, above its tabs)
@@ -120,7 +120,3 @@ def made_token(token: str) -> str:
     widgets.succeeded("scim-token")  # the next run starts from an empty name
     st.session_state[SCIM_TOKEN] = token  # shown once, after the message, as code (copied whole)
     return "Give this token to your identity provider now: it is shown this once."
-
-
-if __name__ == "__main__":  # Streamlit's old multipage app runs every file in pages/ as a page: this is not one
-    st.switch_page("app.py")

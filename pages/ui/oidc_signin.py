@@ -11,8 +11,8 @@ from streamlit.errors import StreamlitAuthError
 
 from core import actions, auth
 from core.context import Gatehouse
-from pages import widgets
-from pages.markup import literal
+from pages.ui import widgets
+from pages.ui.markup import literal
 
 CHECKED = "oidc-signed-in"  # ((iss, sub, fresh), core's OidcSignIn): a browser session's sign-in is recorded once
 NOT_SET_UP = (
@@ -96,7 +96,3 @@ def _log_out() -> None:
     end of session (when it has one), which brings it back to the sign-in page."""
     st.logout()
     st.stop()
-
-
-if __name__ == "__main__":  # Streamlit's old multipage app runs every file in pages/ as a page: this is not one
-    st.switch_page("app.py")

@@ -98,9 +98,3 @@ def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> Markdown:
     lines = ["| " + " | ".join(literal(h) for h in header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(cell(value) for value in row) + " |" for row in rows]
     return Markdown("\n".join(lines))
-
-
-if __name__ == "__main__":  # Streamlit's old multipage app runs every file in pages/ as a page: this is not one
-    import streamlit as st
-
-    st.switch_page("app.py")

@@ -11,10 +11,10 @@ from core.context import Gatehouse
 from core.domain import GatehouseError
 from core.movement import CLASSIFICATIONS, FORM_VALID_FOR, MovementForm
 from core.reads.movements import previous_forms
-from pages import cached
-from pages.markup import literal
-from pages.signin import Actor
-from pages.widgets import clock, moment
+from pages.ui import cached
+from pages.ui.markup import literal
+from pages.ui.signin import Actor
+from pages.ui.widgets import clock, moment
 
 
 def movement_form(
@@ -119,7 +119,3 @@ def movement_form(
         return None
     st.session_state[done_key] = (movement_id, kind, source, target)
     st.rerun()
-
-
-if __name__ == "__main__":  # Streamlit's old multipage app runs every file in pages/ as a page: this is not one
-    st.switch_page("app.py")

@@ -12,8 +12,8 @@ from core import actions
 from core.adapters.models import User
 from core.context import Gatehouse
 from core.domain import MAX_BUSINESS_NEED, MAX_DESCRIPTION
-from pages import widgets
-from pages.markup import literal
+from pages.ui import widgets
+from pages.ui.markup import literal
 
 
 def new_source_forms(gh: Gatehouse, me: User, done: Callable[[], None] = lambda: None) -> None:
@@ -69,7 +69,3 @@ def new_source_forms(gh: Gatehouse, me: User, done: Callable[[], None] = lambda:
                 lambda: actions.request_webapp_source(gh, me, bucket, app_name, webapp_need),
                 lambda _: said("Sent to the platform team.", "webapp-form"),
             )
-
-
-if __name__ == "__main__":  # Streamlit's old multipage app runs every file in pages/ as a page: this is not one
-    st.switch_page("app.py")
