@@ -6,11 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlmodel import Session
+
 from core.adapters.models import User
 from core.context import Gatehouse
 from core.domain import InvalidInput, NotAllowed, console_url, format_paths, shown
 from core.queries import source_access
-from core.rules import SourceAccess
+from core.rules import SourceAccess, check_can_write
 
 
 @dataclass(frozen=True)
@@ -98,3 +100,9 @@ def breadcrumbs(bucket: str, prefix: str) -> list[Folder]:
     for name in folder_prefix(prefix).split("/")[:-1]:
         crumbs.append(Folder(name, f"{crumbs[-1].prefix}{name}/"))
     return crumbs
+
+
+def may_write(session: Session, actor: User, source: str, key: str) -> bool:
+    """Whether the actor may write this object (restore a version, move it away), as the rule that refuses the
+    write says: a page offers only what core would do."""
+    return check_can_write(source_access(session, actor, source), key).allowed

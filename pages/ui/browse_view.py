@@ -20,7 +20,6 @@ from core.reads import browse as browsing
 from core.reads.browse import FolderPage, ObjectEntry
 from core.reads.catalog import UsableSource
 from core.reads.versions import object_versions
-from core.rules import prefixes
 from pages.ui import cached, signin, widgets
 from pages.ui.markup import bold, literal, table
 from pages.ui.movement_form import movement_form
@@ -122,9 +121,7 @@ def object_panel(
     """One file: its preview, code, download, copy or move, and versions, in tabs of which only the open one runs.
     A fragment: a click inside reruns the panel alone, not the folder's listing and table above it."""
     key = entry.key
-    writes_here = any(
-        s.name == source and s.level.can_write and (not s.paths or key.startswith(prefixes(s.paths))) for s in usable
-    )
+    writes_here = cached.read(browsing.may_write, actor.user, source, key)
     with st.container(border=True):
         st.markdown(f"{bold(entry.name)} · {plural(entry.size, 'byte')} · saved {moment(entry.last_modified)}")
         preview_tab, code_tab, download_tab, copy_tab, versions_tab = st.tabs(
