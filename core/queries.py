@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_
+from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, exists, select
 
@@ -45,6 +45,12 @@ def open_request() -> ColumnElement[bool]:
     return col(AccessRequest.status).in_(OPEN)
 
 
+def active_admin(grant: Any = Grant, holder: Any = User) -> ColumnElement[bool]:
+    """`rules`' admin who decides, as SQL: an admin grant held by a member who has not left (the grant and its
+    holder as the query names them; the query joins the two)."""
+    return and_(grant.level == AccessLevel.ADMIN, holder.status == UserStatus.ACTIVE)
+
+
 def administers(user_id: Any, source_id: Any = DataSource.id) -> Any:
     """An EXISTS that is true while the user is an active admin of the source (a column or a value each). Its own
     aliases, so that it correlates with the enclosing query's source and nothing else."""
@@ -52,9 +58,8 @@ def administers(user_id: Any, source_id: Any = DataSource.id) -> Any:
     return exists().where(
         grant.source_id == source_id,
         grant.user_id == user_id,
-        grant.level == AccessLevel.ADMIN,
         holder.id == grant.user_id,
-        holder.status == UserStatus.ACTIVE,
+        active_admin(grant, holder),
     )
 
 
@@ -64,7 +69,7 @@ def administered_by(user_id: int) -> Any:
     return (
         select(Grant.source_id)
         .join(User, col(User.id) == Grant.user_id)
-        .where(Grant.user_id == user_id, Grant.level == AccessLevel.ADMIN, User.status == UserStatus.ACTIVE)
+        .where(Grant.user_id == user_id, active_admin())
     )
 
 
@@ -91,8 +96,7 @@ def active_admins(session: Session, source_ids: list[int]) -> dict[int, list[str
         .join(User, col(User.id) == Grant.user_id)
         .where(
             col(Grant.source_id).in_(source_ids),
-            Grant.level == AccessLevel.ADMIN,
-            User.status == UserStatus.ACTIVE,
+            active_admin(),
         )
         .order_by(User.username)
     ).all()

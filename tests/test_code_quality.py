@@ -508,3 +508,20 @@ def test_no_module_of_core_imports_one_that_imports_it_back() -> None:
         if a < b and a in imports.get(b, set()) and a != "core" and b != "core"
     )
     assert not cycles, f"modules that import each other: {cycles}"
+
+
+def test_the_active_admin_is_said_once_in_sql() -> None:
+    """Who decides for a source (an admin grant of a member who has not left) is one condition, `queries.active_admin`:
+    a query that spells it out again drifts from the rule the day one of them changes."""
+    spelled = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for path in CORE
+        if path.name != "queries.py"
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "where"
+        and "AccessLevel.ADMIN" in (text := ast.unparse(node))
+        and "UserStatus.ACTIVE" in text
+    ]
+    assert not spelled, f"the active admin spelled out again (use queries.active_admin): {spelled}"

@@ -23,10 +23,10 @@ from core.actions.revoke_access import record_revoke
 from core.actions.start_review import Started, start_due_reviews
 from core.adapters.models import DataSource, Grant, ReviewCampaign, ReviewItem, User, utcnow
 from core.context import Gatehouse
-from core.domain import AccessLevel, GatehouseError, UserStatus, format_paths, plural
+from core.domain import AccessLevel, GatehouseError, format_paths, plural
 from core.effects import applied
 from core.notify import NotificationKind, notify
-from core.queries import platform_team
+from core.queries import active_admin, platform_team
 from core.reads.reviews import PENDING, other_admins
 from core.rules import Person
 from core.rules.reviews import CampaignState, ReviewDecision, review_named
@@ -147,8 +147,7 @@ def _tell_reviewers(session: Session, campaign: ReviewCampaign, subject: str, bo
         select(admin_grant.source_id, admin)
         .join(admin, col(admin.id) == admin_grant.user_id)
         .where(
-            admin_grant.level == AccessLevel.ADMIN,
-            admin.status == UserStatus.ACTIVE,
+            active_admin(admin_grant, admin),
             col(admin_grant.source_id).in_({s for s, _ in pending}),
         )
     ).all()
@@ -316,7 +315,7 @@ def _settle(
             admins = session.exec(
                 select(User)
                 .join(admin_grant, col(admin_grant.user_id) == User.id)
-                .where(admin_grant.source_id == item.source_id, admin_grant.level == AccessLevel.ADMIN)
+                .where(admin_grant.source_id == item.source_id, active_admin(admin_grant, User))
             ).all()
             notify(
                 session,

@@ -16,9 +16,9 @@ from core import audit, effects
 from core.actor import acting
 from core.adapters.models import DataSource, Grant, Notification, ReviewCampaign, ReviewItem, User, utcnow
 from core.context import Gatehouse
-from core.domain import AccessLevel, InvalidInput, UserStatus, day, plural
+from core.domain import InvalidInput, day, plural
 from core.notify import NotificationKind, notify
-from core.queries import get_source, live_grant, platform_team
+from core.queries import active_admin, get_source, live_grant, platform_team
 from core.reads.reviews import other_admins
 from core.rules import check_platform_admin
 from core.rules.reviews import CampaignState, check_due_date, review_named
@@ -130,8 +130,7 @@ def _ask(session: Session, campaign: ReviewCampaign, started: Started) -> None:
         select(admin_grant.user_id)
         .join(admin, col(admin.id) == admin_grant.user_id)
         .where(
-            admin_grant.level == AccessLevel.ADMIN,
-            admin.status == UserStatus.ACTIVE,
+            active_admin(admin_grant, admin),
             exists().where(  # a grant of someone else on their source is in the campaign
                 ReviewItem.campaign_id == campaign.id,
                 ReviewItem.source_id == admin_grant.source_id,

@@ -17,10 +17,10 @@ from sqlmodel.sql.expression import Select
 
 from core import audit
 from core.actor import acting
-from core.adapters.models import AuditEvent, DataSource, Grant, User, UserStatus
+from core.adapters.models import AuditEvent, DataSource, User
 from core.csv_export import csv_records
-from core.domain import AccessLevel, InvalidInput, NotAllowed, moment
-from core.queries import get_source, is_active_admin
+from core.domain import InvalidInput, NotAllowed, moment
+from core.queries import administered_by, get_source, is_active_admin
 from core.reads.page import Page
 from core.rules import check_manages_source, check_platform_admin
 
@@ -157,11 +157,7 @@ def _visible_to(session: Session, actor: User, filters: AuditFilter) -> list[Col
     if check_platform_admin(actor).allowed:
         return conditions
     # Checked in the database, not on the actor object: someone marked as left since signing in sees nothing.
-    administered = (
-        select(Grant.source_id)
-        .join(User, col(User.id) == Grant.user_id)
-        .where(Grant.user_id == actor.id, Grant.level == AccessLevel.ADMIN, User.status == UserStatus.ACTIVE)
-    )
+    administered = administered_by(actor.id or 0)
     if not session.exec(select(exists(administered))).one():
         raise NotAllowed("Only the platform team and the admins of a data source can see the audit trail.")
     conditions.append(col(AuditEvent.source_id).in_(administered))

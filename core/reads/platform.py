@@ -10,8 +10,8 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from core.adapters.models import DataSource, Grant, RoleSync, SyncState, Team, TeamMember, User, UserStatus
-from core.domain import AccessLevel, SourceKind
-from core.queries import active_admins, left_marked_by
+from core.domain import SourceKind
+from core.queries import active_admin, active_admins, left_marked_by
 from core.reads.page import Page
 from core.rules import EndedByLeaving, check_platform_admin, ended_by_leaving
 
@@ -90,11 +90,7 @@ def sources(
 
 
 def _sources_with_admins():  # type: ignore[no-untyped-def]
-    return (
-        select(Grant.source_id)
-        .join(User, col(User.id) == Grant.user_id)
-        .where(Grant.level == AccessLevel.ADMIN, User.status == UserStatus.ACTIVE)
-    )
+    return select(Grant.source_id).join(User, col(User.id) == Grant.user_id).where(active_admin())
 
 
 def unapplied_roles(session: Session, actor: User) -> list[UnappliedRole]:

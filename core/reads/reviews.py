@@ -24,11 +24,10 @@ from core.adapters.models import (
     ReviewCampaign,
     ReviewItem,
     User,
-    UserStatus,
 )
 from core.csv_export import csv_records
 from core.domain import AccessLevel, NotFound, day, format_paths, moment
-from core.queries import administered_by, left_marked_by
+from core.queries import active_admin, administered_by, left_marked_by
 from core.reads.page import Page, fetch
 from core.rules import EndedByLeaving, Person, check_platform_admin, ended_by_leaving
 from core.rules.reviews import REVIEWABLE_STATES, CampaignState, ReviewDecision
@@ -42,10 +41,9 @@ def other_admins() -> Any:
     grant, holder = aliased(Grant), aliased(User)
     return exists().where(
         grant.source_id == ReviewItem.source_id,
-        grant.level == AccessLevel.ADMIN,
         grant.user_id != ReviewItem.user_id,
         holder.id == grant.user_id,
-        holder.status == UserStatus.ACTIVE,
+        active_admin(grant, holder),
     )
 
 
