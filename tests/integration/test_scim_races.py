@@ -14,14 +14,12 @@ from starlette.testclient import TestClient
 
 from core import actions
 from core.access import desired_grants, user_principal
-from core.actions.scim_token import create_token
-from core.actor import platform_operator
 from core.adapters.models import AuditEvent, RoleSync, User
 from core.context import Gatehouse
 from core.domain import AccessLevel, GatehouseError, SyncState, UserStatus
-from core.service.app import make_app
 from tests.aws_helpers import as_user
 from tests.integration.racing import assert_one_sentence, at_once, on_postgres, user
+from tests.integration.test_scim import scim  # noqa: F401  (fixture: over this module's gatehouse, on PostgreSQL)
 
 pytestmark = pytest.mark.postgres
 
@@ -36,14 +34,6 @@ def gatehouse(postgres_url: str, moto_reset: str, tmp_path: Path) -> Iterator[Ga
     yield from on_postgres(postgres_url, moto_reset, tmp_path)
 
 
-@pytest.fixture
-def scim(gatehouse: Gatehouse) -> Iterator[TestClient]:
-    token = create_token(gatehouse, platform_operator("test"), "entra")
-    with TestClient(make_app(gatehouse), headers={"Authorization": f"Bearer {token}"}) as client:
-        client.base_url = client.base_url.join("/scim/v2/")
-        yield client
-
-
 def _joiner(name: str) -> dict[str, object]:
     return {"schemas": [CORE], "userName": name, "emails": [{"value": f"{name}@example.org", "primary": True}]}
 
@@ -56,7 +46,7 @@ def _answered(call: partial[object], status: int) -> None:
 
 def test_a_leaver_disabled_while_an_admin_grants_them_access_holds_nothing_live_in_iam(
     gatehouse: Gatehouse,
-    scim: TestClient,
+    scim: TestClient,  # noqa: F811
 ) -> None:
     """Entra ID's PATCH active "False" and bob's grant take their turns on the person: the grant is refused (they
     have left), or made first and ended with their leaving. Either way nothing of it is live, in the database or in
@@ -91,7 +81,7 @@ def test_a_leaver_disabled_while_an_admin_grants_them_access_holds_nothing_live_
         assert role.can("get", PRICING, "reports/prices_q3.csv")
 
 
-def test_one_joiner_sent_four_times_at_once_is_one_member(gatehouse: Gatehouse, scim: TestClient) -> None:
+def test_one_joiner_sent_four_times_at_once_is_one_member(gatehouse: Gatehouse, scim: TestClient) -> None:  # noqa: F811
     """Identity providers retry, and send several requests at once: one is created (201), the others are told the
     name is taken (409 uniqueness), and the joiner is added, and audited, once."""
     for round_ in range(ROUNDS):
