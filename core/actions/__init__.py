@@ -1,10 +1,11 @@
 """One module per thing a person (or the scheduler) does. Each action is a function `(gatehouse, actor, …)` that
 opens one unit of work, loads who is acting there, checks the rules (core/rules.py), changes, records the audit
-event and the notification, commits, and then applies the change to AWS, saying plainly what AWS has not taken yet.
+event and the notification, and commits; the unit of work then applies the change to AWS (core/effects.py), and the
+action says plainly what AWS has not taken yet.
 
-Every action is importable from here: `from core.access import ExternalNeedsConfirmation, GrantOutcome, as_paths
-from core import actions; actions.approve_request(gatehouse, bob, 7)`."""
+Every action is importable from here: `from core import actions; actions.approve_request(gatehouse, bob, 7)`."""
 
+from core.access import ExternalNeedsConfirmation, GrantOutcome, as_paths
 from core.actions.add_user import Joiner, add_user
 from core.actions.answer_review import answer_review
 from core.actions.approve_request import approve_request
