@@ -525,3 +525,18 @@ def test_the_active_admin_is_said_once_in_sql() -> None:
         and "UserStatus.ACTIVE" in text
     ]
     assert not spelled, f"the active admin spelled out again (use queries.active_admin): {spelled}"
+
+
+def test_every_name_a_package_exports_is_there() -> None:
+    """A package's `__all__` names what callers may import from it: each name is bound (an import lost in a move, or
+    written inside the docstring, would otherwise surface only in the one caller that uses it)."""
+    import importlib
+
+    missing_names = [
+        f"{package}.{name}"
+        for package in ("core.actions", "core.rules")
+        for module in [importlib.import_module(package)]
+        for name in getattr(module, "__all__", [])
+        if not hasattr(module, name)
+    ]
+    assert not missing_names, f"exported but not there: {missing_names}"
