@@ -12,7 +12,14 @@ from core import access, iam_sync
 from core.actions.create_source import provision_pending
 from core.actions.expire import expire
 from core.adapters.aws import Aws, AwsError
-from core.adapters.db import current_revision, lock_for_seeding, make_engine, migrate, refresh_statistics
+from core.adapters.db import (
+    current_revision,
+    lock_for_seeding,
+    make_engine,
+    migrate,
+    refresh_statistics,
+    session_scope,
+)
 from core.adapters.local_aws import claim_local_aws, ensure_local_aws
 from core.adapters.models import AuditEvent, DataSource, User
 from core.config import ConfigurationError, Settings, load_settings
@@ -39,8 +46,10 @@ def start(settings: Settings | None = None) -> Gatehouse:
     except GatehouseError:
         engine.dispose()
         raise
+    # The start applies the database to AWS in one place, below, once the buckets exist: the seed's and a forgetful
+    # emulation's roles are marked in units of work of their own (session_scope), not applied by each as it commits.
     if settings.should_seed_demo:
-        with gatehouse.session() as session:
+        with session_scope(engine) as session:
             lock_for_seeding(session)
             if database_is_empty(session):
                 seed_demo_database(session, settings)
@@ -48,11 +57,11 @@ def start(settings: Settings | None = None) -> Gatehouse:
     try:
         if settings.aws_mode == "local" and emulation_forgot(gatehouse):
             # The emulation keeps nothing when it stops: apply the whole database to it again.
-            with gatehouse.session() as session:
+            with session_scope(engine) as session:
                 session.exec(
                     update(DataSource).where(col(DataSource.archived_at).is_(None)).values(provisioned_at=None)
                 )
-            access.mark_all_changed(gatehouse)
+                access.mark_changed(session, access.all_principals(session, settings.env))
         provision_pending(gatehouse)
         iam_sync.sync_pending(gatehouse)
         expire(gatehouse)  # access whose end date passed while no scheduler ran ends now
