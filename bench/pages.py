@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import cProfile
 import gc
 import io
 import json
@@ -50,6 +51,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 import weakref
@@ -350,13 +352,19 @@ def sign_in_elsewhere(engine: Engine) -> None:
 # --- timing ---------------------------------------------------------------------------------------------------
 
 
-def timed(run: Callable[[], Any]) -> float:
+PROFILE: cProfile.Profile | None = None  # --profile: the timed reruns of the pages (not the empty page's), profiled
+
+
+def timed(run: Callable[[], Any], profile: cProfile.Profile | None = None) -> float:
     # streamlit-authenticator prints a cookie it cannot read (AppTest has no cookies): kept off the report
     gc.collect()  # the garbage of earlier runs is not this run's
     gc.freeze()  # what survives it is never scanned again: the next collect sees only what came after
     with contextlib.redirect_stdout(io.StringIO()):
         started = time.perf_counter()
+        if profile is not None:  # AppTest runs the script in a thread of its own, made for the run
+            threading.setprofile(lambda *_: profile.enable())
         run()
+        threading.setprofile(None)
         return time.perf_counter() - started
 
 
@@ -416,7 +424,7 @@ def measure_all(
         for _ in range(repeats):
             empty_seconds = timed(empty.run)
             COUNTER.reset()
-            page_seconds = timed(at.run)
+            page_seconds = timed(at.run, PROFILE)
             queries.append(COUNTER.count)
             database.append(COUNTER.seconds)
             ratios.append(page_seconds / empty_seconds)
@@ -561,7 +569,12 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the seeded databases, and reuse them next time")
     parser.add_argument("--timeout", type=float, default=600, help="seconds one page run may take")
     parser.add_argument("--pages", default="", help="only the pages whose name holds one of these (comma-separated)")
+    parser.add_argument(
+        "--profile", type=Path, help="write cProfile stats of the pages' timed reruns (nothing written since) here"
+    )
     args = parser.parse_args()
+    global PROFILE
+    PROFILE = cProfile.Profile() if args.profile else None
     scales = sorted({float(s) for s in args.scales.split(",")}, reverse=True)
     databases = [d.strip() for d in args.databases.split(",") if d.strip()]
     if unknown := set(databases) - {"sqlite", "postgresql"}:
@@ -589,6 +602,9 @@ def main() -> None:
                 summaries.append(summary(database, run_database(database, scales, args, port, empty)))
     finally:
         server.stop()
+    if PROFILE is not None:
+        PROFILE.dump_stats(args.profile)
+        print(f"Profile of the timed reruns: {args.profile} (python -m pstats {args.profile})")
     print()
     for line in summaries:
         print(json.dumps(line))
