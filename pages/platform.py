@@ -414,7 +414,7 @@ if audit_tab.open:
 
             def audit_csv(chosen: audit_trail.AuditFilter = filters) -> str:
                 """Made when the button is clicked (Streamlit calls it outside the page's run): nothing is kept."""
-                return gh.run(lambda session: "".join(audit_trail.export(session, me, "csv", chosen)))
+                return cached.read_text(audit_trail.export, me, "csv", chosen)
 
             st.download_button(
                 "Download CSV",
