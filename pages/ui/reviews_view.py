@@ -178,6 +178,19 @@ def _close_step(key: str) -> None:
 def platform_reviews(gh: Gatehouse, me: User) -> None:
     """Start a campaign; the campaigns with their progress; a campaign's report (and its CSV); and the grants only the
     platform team can review."""
+    _start_review(gh, me)
+    listed = cached.read(reviews.campaigns, me, limit=50)
+    if not listed.items:
+        st.caption("No access review yet.")
+        return
+    _campaigns(listed.items)
+    _report(me, [c.id for c in listed.items])
+    st.divider()
+    st.markdown("**Grants only the platform team can review** (orphaned sources, and a source's only admin)")
+    review_block(gh, me, "platform-review", as_platform=True)
+
+
+def _start_review(gh: Gatehouse, me: User) -> None:
     with st.form("review-start"):
         st.markdown("**Start an access review**")
         due = widgets.any_date(
@@ -195,11 +208,11 @@ def platform_reviews(gh: Gatehouse, me: User) -> None:
                     f"{plural(s.holders, 'person', 'people')}."
                 ),
             )
-    listed = cached.read(reviews.campaigns, me, limit=50)
-    if not listed.items:
-        st.caption("No access review yet.")
-        return
-    overdue = [c for c in listed.items if c.overdue]
+
+
+def _campaigns(campaigns: list[reviews.CampaignRow]) -> None:
+    """The campaigns with their progress, the overdue ones said first."""
+    overdue = [c for c in campaigns if c.overdue]
     if overdue:
         st.warning(
             f"Overdue: {plural(len(overdue), 'access review')}; grants nobody reviewed by the due date are flagged."
@@ -217,12 +230,16 @@ def platform_reviews(gh: Gatehouse, me: User) -> None:
                     c.progress.text,
                     c.state.value,
                 ]
-                for c in listed.items
+                for c in campaigns
             ],
         )
     )
+
+
+def _report(me: User, campaign_ids: list[int]) -> None:
+    """The chosen campaign's report, a page at a time, and all of it as CSV."""
     campaign = st.selectbox(
-        "Report of review", [c.id for c in listed.items], key="review-report", format_func=lambda n: f"Review {n:d}"
+        "Report of review", campaign_ids, key="review-report", format_func=lambda n: f"Review {n:d}"
     )
     number = widgets.page_number("review-report-page", str(campaign))
     rows = cached.read(reviews.report, me, campaign, offset=number * REPORT_PAGE, limit=REPORT_PAGE)
@@ -246,9 +263,6 @@ def platform_reviews(gh: Gatehouse, me: User) -> None:
         key="review-download",
         on_click="ignore",
     )
-    st.divider()
-    st.markdown("**Grants only the platform team can review** (orphaned sources, and a source's only admin)")
-    review_block(gh, me, "platform-review", as_platform=True)
 
 
 def holder_questions(gh: Gatehouse, me: User) -> None:
