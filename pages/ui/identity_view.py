@@ -75,8 +75,12 @@ def asking_to_join(gh: Gatehouse, me: User) -> None:
         key="platform-join-requests",
     )
     chosen = widgets.decide_one(asking.items, "join-request", lambda r: r.identity, "Add or dismiss")
-    if chosen is None:
-        return
+    if chosen is not None:
+        _join_request_form(gh, me, chosen)
+
+
+def _join_request_form(gh: Gatehouse, me: User, chosen: join_requests.JoinRequestRow) -> None:
+    """One who asked to join: added as a member (bound to the identity that asked), or their request dismissed."""
     with st.form(f"join-{chosen.id}"):
         st.caption("The member is bound to the identity that asked: only it signs in as them.")
         join_name = st.text_input("Username", value=chosen.username)
