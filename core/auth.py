@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -56,17 +55,17 @@ class Accounts(dict[str, dict[str, Any]]):
     Handing the widget every active account instead would cost each rerun of the sign-in page as much as the
     platform has users. The widget only ever asks for one account (`in`, `[]`, `.get`)."""
 
-    def __init__(self, session: Callable[[], AbstractContextManager[Session]]) -> None:
+    def __init__(self, lookup: Callable[[str], dict[str, Any] | None]) -> None:
+        """`lookup`: `account` in a unit of work of its own (the page's `cached.read_now(account, username)`)."""
         super().__init__()
-        self._session = session
+        self._lookup = lookup
 
     def _loaded(self, username: object) -> bool:
         if not isinstance(username, str):
             return False
         if dict.__contains__(self, username):
             return True
-        with self._session() as session:
-            entry = account(session, username)
+        entry = self._lookup(username)
         if entry is None:
             return False
         dict.__setitem__(self, username, entry)

@@ -56,8 +56,8 @@ class Gatehouse:
             effects.in_background(notify.deliver_email, self)
 
     def run(self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """`fn(session, ...)` in a unit of work of its own: how pages and the CLI run a read of core/reads, or the
-        bookkeeping of a sign-in (core/auth), without ever opening a session themselves."""
+        """`fn(session, ...)` in a unit of work of its own: how the CLI, and pages through pages/ui/cached.py, run a
+        read of core/reads, and pages the bookkeeping of a sign-in (core/auth), never opening a session themselves."""
         with self.session() as session:
             return fn(session, *args, **kwargs)
 

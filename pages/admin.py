@@ -54,10 +54,21 @@ def access_page(me: User, source: str) -> page.Page[catalog.AccessEntry]:
 def edit_or_revoke(gh: Gatehouse, me: User, source: str) -> None:
     """One person's grant on the source (of those Who has access lists): change it in place, or revoke it after a
     dialog that says what their role loses. Nobody is chosen at first: it never opens on the admin themself."""
+    entry = _chosen_grant(me, source)
+    if entry is None:
+        return
+    # Keyed by the grant: another grant's form starts from its own access, not the last one's
+    ident = f"{source}-{entry.grant_id}"
+    _edit_form(gh, me, source, entry, ident)
+    _revoke(gh, me, source, entry, ident)
+
+
+def _chosen_grant(me: User, source: str) -> catalog.AccessEntry | None:
+    """The grant chosen to edit or revoke: a person first, then which of their grants when they hold several."""
     people = [e for e in access_page(me, source).items if not e.principal.startswith("app:")]
     if not people:
         st.caption("Nobody to edit: find them in Who has access first." if _who_search() else "Nobody to edit.")
-        return
+        return None
     person = st.selectbox(
         "User",
         list(dict.fromkeys(e.principal for e in people)),
@@ -67,16 +78,17 @@ def edit_or_revoke(gh: Gatehouse, me: User, source: str) -> None:
     )
     theirs = [e for e in people if e.principal == person]  # several: levels on separate paths
     if person is None or not theirs:
-        return
-    entry = theirs[0]
-    if len(theirs) > 1:
-        described = {e.grant_id: f"{e.level.label} on {format_paths(e.paths)}" for e in theirs}
-        chosen = st.selectbox(
-            "Which of their access", list(described), format_func=described.__getitem__, key="edit-grant"
-        )
-        entry = next((e for e in theirs if e.grant_id == chosen), entry)
-    # Keyed by the grant: another grant's form starts from its own access, not the last one's
-    ident = f"{source}-{entry.grant_id}"
+        return None
+    if len(theirs) == 1:
+        return theirs[0]
+    described = {e.grant_id: f"{e.level.label} on {format_paths(e.paths)}" for e in theirs}
+    chosen = st.selectbox("Which of their access", list(described), format_func=described.__getitem__, key="edit-grant")
+    return next((e for e in theirs if e.grant_id == chosen), theirs[0])
+
+
+def _edit_form(gh: Gatehouse, me: User, source: str, entry: catalog.AccessEntry, ident: str) -> None:
+    """The grant's level, paths and end date, saved in place; removing an admin is asked first, as revoking is."""
+    person = entry.principal
     with st.form(f"edit-form-{ident}"):
         level = st.selectbox(
             "Access level",
@@ -95,7 +107,7 @@ def edit_or_revoke(gh: Gatehouse, me: User, source: str) -> None:
         return actions.change_access(gh, me, source, person, entry.grant_id, level, paths, until)
 
     if saved and entry.level is AccessLevel.ADMIN and level is not AccessLevel.ADMIN:
-        widgets.ask_to_confirm(f"demote-{ident}")  # removing an admin is asked first, as revoking is
+        widgets.ask_to_confirm(f"demote-{ident}")
     elif saved:
         widgets.act(gh, save, f"Saved {person}'s access.", slots)
     widgets.confirm(
@@ -111,6 +123,11 @@ def edit_or_revoke(gh: Gatehouse, me: User, source: str) -> None:
         save,
         f"Saved {person}'s access: {person} is no longer an admin of {source}.",
     )
+
+
+def _revoke(gh: Gatehouse, me: User, source: str, entry: catalog.AccessEntry, ident: str) -> None:
+    """Revoke the grant, after a dialog that says what the person's role loses."""
+    person = entry.principal
     access = f"{entry.level.label.lower()} access to {source}" + (
         f" ({format_paths(entry.paths)})" if entry.paths else ""
     )
@@ -120,22 +137,51 @@ def edit_or_revoke(gh: Gatehouse, me: User, source: str) -> None:
     loses = widgets.read_to_confirm(
         lambda: cached.read(approval.revoke_effect, gh.settings, me, source, entry.grant_id)
     )
-    if loses is not None:
-        if entry.level is AccessLevel.ADMIN:
-            loses = [*loses, f"{person} no longer decides requests for {source} nor manages who has access to it."]
-        widgets.confirm(
-            gh,
-            f"revoke-{ident}",
-            f"Revoke {person}'s {access}?",
-            [*loses, f"{person} is told."],
-            f"Revoke {person}'s access",
-            lambda: actions.revoke_access(gh, me, source, person, entry.paths or None),
-            f"Revoked {person}'s {access}.",
-        )
+    if loses is None:
+        return
+    if entry.level is AccessLevel.ADMIN:
+        loses = [*loses, f"{person} no longer decides requests for {source} nor manages who has access to it."]
+    widgets.confirm(
+        gh,
+        f"revoke-{ident}",
+        f"Revoke {person}'s {access}?",
+        [*loses, f"{person} is told."],
+        f"Revoke {person}'s access",
+        lambda: actions.revoke_access(gh, me, source, person, entry.paths or None),
+        f"Revoked {person}'s {access}.",
+    )
 
 
 def manage_access(gh: Gatehouse, me: User) -> None:
     """Who has access to one of my sources, and granting, editing, revoking, the audit trail and archiving."""
+    source = _chosen_source(me)
+    if source is None:
+        return
+    list_tab, grant_tab, edit_tab, trail_tab, archive_tab = st.tabs(
+        ["Who has access", "Grant access", "Edit or revoke", "Audit trail", "Archive"],
+        key=widgets.restore("admin-tab"),
+        on_change="rerun",
+    )  # lazy: only the open tab runs (the grant form's eight widgets are not built at every rerun of the list)
+    widgets.keep("admin-tab")
+    if list_tab.open:
+        with list_tab:
+            _who_has_access(me, source)
+    if grant_tab.open:
+        with grant_tab:
+            _grant_access(gh, me, source)
+    if edit_tab.open:
+        with edit_tab:
+            edit_or_revoke(gh, me, source)
+    if trail_tab.open:
+        with trail_tab:
+            _audit_trail(me, source)
+    if archive_tab.open:
+        with archive_tab:
+            _archive(gh, me, source)
+
+
+def _chosen_source(me: User) -> str | None:
+    """The one of my sources to manage (found by a search once I administer more than are listed); None: none."""
     administered = cached.read(
         catalog.administered_source_names, me, search=st.session_state.get("manage-search", ""), limit=SOURCES_SHOWN
     )
@@ -150,172 +196,151 @@ def manage_access(gh: Gatehouse, me: User) -> None:
     if not administered.items:
         if st.session_state.get("manage-search"):
             st.caption("None of your sources matches.")
-        return
+        return None
     names = administered.items
-    source = st.selectbox("Data source", names, **widgets.kept("manage-source", names))
-    list_tab, grant_tab, edit_tab, trail_tab, archive_tab = st.tabs(
-        ["Who has access", "Grant access", "Edit or revoke", "Audit trail", "Archive"],
-        key=widgets.restore("admin-tab"),
-        on_change="rerun",
-    )  # lazy: only the open tab runs (the grant form's eight widgets are not built at every rerun of the list)
-    widgets.keep("admin-tab")
+    return st.selectbox("Data source", names, **widgets.kept("manage-source", names))
 
-    if list_tab.open:
-        with list_tab:
-            st.text_input("Find who has access", **widgets.kept("access-search"), placeholder="username or app")
-            listed = access_page(me, source)
-            if not listed.items:
-                st.caption("Nobody matches." if _who_search() else "Nobody has access yet.")
-            else:
-                st.markdown(
-                    table(
-                        ["User", "Access", "Paths", "Ends", "In AWS"],
-                        [
-                            [
-                                e.principal + (" (left)" if e.ended else ""),
-                                e.level.label,
-                                format_paths(e.paths),
-                                widgets.day(e.expires_on) if e.expires_on else "",
-                                widgets.aws_state(e.applied, e.apply_error, e.ended),
-                            ]
-                            for e in listed.items
-                        ],
-                    )
-                )
-            widgets.pager(listed.total, ACCESS_PAGE, "access-page", what="grants")
 
-    if grant_tab.open:
-        with grant_tab:
-            search = st.text_input(
-                "Find platform members",
-                **widgets.kept("grant-search"),
-                placeholder="username or name",
-            )
-            # Never the admin themself (their own access is theirs to give up, not to grant), never "select all"
-            candidates = [name for name in cached.read(catalog.user_names, search, limit=101) if name != me.username]
-            if search.strip() and not candidates:
-                st.info(literal(f"No platform member called {search.strip()}: the platform team adds members."))
-            widgets.fresh("grant-form", GRANT_FORM)  # after a grant: a second click grants nothing again
-            with st.form("grant-form"):
-                who = st.multiselect(
-                    "Users (platform members only)", candidates[:100], key="grant-users", select_all=False
-                )
-                level = st.radio(
-                    "Access level",
-                    list(AccessLevel),
-                    format_func=lambda lvl: lvl.label,
-                    horizontal=True,
-                    key="grant-level",
-                )
-                paths = widgets.paths_field(
-                    "Paths (optional)",
-                    "grant-paths",
-                    "Leave empty for the whole bucket. Their access on other paths of the source stays as it is: a "
-                    "person may read one path and write another.",
-                )
-                slots = {"paths": st.empty()}  # what core refuses in a field is said under it, all at once
-                until = widgets.end_date("grant-until")
-                slots["until"] = st.empty()
-                confirm_external = st.checkbox(
-                    "I confirm that external users among them should have this access",
-                    help="External users need this confirmation, and can never be admins.",
-                    key="grant-external",
-                )
-                if st.form_submit_button("Grant access", type="primary"):
-                    widgets.act(
-                        gh,
-                        lambda: actions.grant_access(
-                            gh,
-                            me,
-                            source,
-                            who,
-                            level,
-                            paths,
-                            until,
-                            confirm_external=confirm_external,
-                        ),
-                        lambda outcome: granted(level, outcome.recorded),
-                        slots,
-                    )
-
-    if edit_tab.open:
-        with edit_tab:
-            edit_or_revoke(gh, me, source)
-
-    if trail_tab.open:
-        with trail_tab:
-            trail = cached.read(cached.audit_table, me, audit_trail.AuditFilter(source=source), limit=100)
-            st.caption(plural(trail.total, "event") + (", newest 100 shown" if trail.total > 100 else ""))
-            if trail.total:  # summaries hold what people typed: shown as text, in a table that renders no Markdown
-                events = trail.rows.select(["When", "Actor", "Summary"])
-                st.dataframe(events, hide_index=True, width="stretch", **widgets.AUDIT_TABLE)
-
-    if archive_tab.open:
-        with archive_tab:
-            st.caption(
-                "Archiving ends every grant on this source in IAM and refuses open requests; the bucket is tagged "
-                "for archiving and its data and records are kept."
-            )
-            widgets.risky_button("Archive data source", f"archive-{source}")
-            if widgets.confirming(f"archive-{source}"):
-                holders = cached.read(catalog.access_list, me, source, limit=1).total
-                widgets.confirm(
-                    gh,
-                    f"archive-{source}",
-                    f"Archive {source}?",
+def _who_has_access(me: User, source: str) -> None:
+    st.text_input("Find who has access", **widgets.kept("access-search"), placeholder="username or app")
+    listed = access_page(me, source)
+    if not listed.items:
+        st.caption("Nobody matches." if _who_search() else "Nobody has access yet.")
+    else:
+        st.markdown(
+            table(
+                ["User", "Access", "Paths", "Ends", "In AWS"],
+                [
                     [
-                        f"Every grant on it ends in IAM: {holders:,} "
-                        + ("holder loses" if holders == 1 else "holders lose")
-                        + " their access, you too.",
-                        "Its open requests are refused.",
-                        "The bucket is tagged for archiving; its data and records are kept.",
-                    ],
-                    f"Archive {source}",
-                    lambda: actions.archive_source(gh, me, source),
-                    f"{source} is archived.",
-                )
+                        e.principal + (" (left)" if e.ended else ""),
+                        e.level.label,
+                        format_paths(e.paths),
+                        widgets.day(e.expires_on) if e.expires_on else "",
+                        widgets.aws_state(e.applied, e.apply_error, e.ended),
+                    ]
+                    for e in listed.items
+                ],
+            )
+        )
+    widgets.pager(listed.total, ACCESS_PAGE, "access-page", what="grants")
+
+
+def _grant_access(gh: Gatehouse, me: User, source: str) -> None:
+    """Grant platform members found by a search a level on paths of the source, until a date."""
+    search = st.text_input("Find platform members", **widgets.kept("grant-search"), placeholder="username or name")
+    # Never the admin themself (their own access is theirs to give up, not to grant), never "select all"
+    candidates = [name for name in cached.read(catalog.user_names, search, limit=101) if name != me.username]
+    if search.strip() and not candidates:
+        st.info(literal(f"No platform member called {search.strip()}: the platform team adds members."))
+    widgets.fresh("grant-form", GRANT_FORM)  # after a grant: a second click grants nothing again
+    with st.form("grant-form"):
+        who = st.multiselect("Users (platform members only)", candidates[:100], key="grant-users", select_all=False)
+        level = st.radio(
+            "Access level", list(AccessLevel), format_func=lambda lvl: lvl.label, horizontal=True, key="grant-level"
+        )
+        paths = widgets.paths_field(
+            "Paths (optional)",
+            "grant-paths",
+            "Leave empty for the whole bucket. Their access on other paths of the source stays as it is: a "
+            "person may read one path and write another.",
+        )
+        slots = {"paths": st.empty()}  # what core refuses in a field is said under it, all at once
+        until = widgets.end_date("grant-until")
+        slots["until"] = st.empty()
+        confirm_external = st.checkbox(
+            "I confirm that external users among them should have this access",
+            help="External users need this confirmation, and can never be admins.",
+            key="grant-external",
+        )
+        if st.form_submit_button("Grant access", type="primary"):
+            widgets.act(
+                gh,
+                lambda: actions.grant_access(
+                    gh, me, source, who, level, paths, until, confirm_external=confirm_external
+                ),
+                lambda outcome: granted(level, outcome.recorded),
+                slots,
+            )
+
+
+def _audit_trail(me: User, source: str) -> None:
+    trail = cached.read(cached.audit_table, me, audit_trail.AuditFilter(source=source), limit=100)
+    st.caption(plural(trail.total, "event") + (", newest 100 shown" if trail.total > 100 else ""))
+    if trail.total:  # summaries hold what people typed: shown as text, in a table that renders no Markdown
+        events = trail.rows.select(["When", "Actor", "Summary"])
+        st.dataframe(events, hide_index=True, width="stretch", **widgets.AUDIT_TABLE)
+
+
+def _archive(gh: Gatehouse, me: User, source: str) -> None:
+    st.caption(
+        "Archiving ends every grant on this source in IAM and refuses open requests; the bucket is tagged "
+        "for archiving and its data and records are kept."
+    )
+    widgets.risky_button("Archive data source", f"archive-{source}")
+    if not widgets.confirming(f"archive-{source}"):
+        return
+    holders = cached.read(catalog.access_list, me, source, limit=1).total
+    widgets.confirm(
+        gh,
+        f"archive-{source}",
+        f"Archive {source}?",
+        [
+            f"Every grant on it ends in IAM: {holders:,} "
+            + ("holder loses" if holders == 1 else "holders lose")
+            + " their access, you too.",
+            "Its open requests are refused.",
+            "The bucket is tagged for archiving; its data and records are kept.",
+        ],
+        f"Archive {source}",
+        lambda: actions.archive_source(gh, me, source),
+        f"{source} is archived.",
+    )
+
+
+def requests_to_decide(gh: Gatehouse, me: User) -> None:
+    """The requests for my sources waiting for me, one decided at a time."""
+    queue = cached.read_page(queues.admin_queue, me, key="queue-page", size=QUEUE_PAGE)
+    st.subheader(f"Requests to decide ({queue.total:,})")
+    if not queue.total:
+        st.caption("No request is waiting for you.")
+    request = decisions.request_queue(queue, "queue-page", QUEUE_PAGE, "decide-request")
+    if request is None:
+        return
+    with st.container(border=True):
+        decisions.request_card(request)
+        decisions.decision_form(
+            gh,
+            me,
+            request,
+            "Approve",
+            lambda terms, reason: actions.approve_request(gh, me, request.id, *(terms or ()), reason=reason),
+            lambda terms: (
+                f"Approved: {request.requester} has {(terms[0] if terms else request.level).label.lower()} "
+                f"access to {request.source}."
+            ),
+            f"Refused {request.requester}'s request; they are told why.",
+            adjustable=True,
+        )
+
+
+def admin_page(gh: Gatehouse, me: User) -> None:
+    st.title("Admin")
+    widgets.flash()
+    decide_section, manage_section, review_section = st.tabs(
+        ["Requests to decide", "Manage access", "Review access"], key="admin-section", on_change="rerun"
+    )  # lazy: only the open one runs
+    if decide_section.open:
+        with decide_section:
+            requests_to_decide(gh, me)
+    if manage_section.open:  # what was chosen there is kept while the other tab is open (widgets.kept)
+        with manage_section:
+            manage_access(gh, me)
+    if review_section.open:  # access reviews (issue #17): the grants of my sources to keep, lower or revoke
+        with review_section:
+            reviews_view.review_block(gh, me, "admin-review")
 
 
 gh = running.gatehouse()
 actor = signin.actor()
 signin.require(actor.roles.source_admin, "admins of data sources")
-me = actor.user
-
-st.title("Admin")
-widgets.flash()
-decide_section, manage_section, review_section = st.tabs(
-    ["Requests to decide", "Manage access", "Review access"], key="admin-section", on_change="rerun"
-)  # lazy: only the open one runs
-
-if decide_section.open:
-    with decide_section:
-        queue = cached.read_page(queues.admin_queue, me, key="queue-page", size=QUEUE_PAGE)
-        st.subheader(f"Requests to decide ({queue.total:,})")
-        if not queue.total:
-            st.caption("No request is waiting for you.")
-        request = decisions.request_queue(queue, "queue-page", QUEUE_PAGE, "decide-request")
-        if request is not None:
-            with st.container(border=True):
-                decisions.request_card(request)
-
-                decisions.decision_form(
-                    gh,
-                    me,
-                    request,
-                    "Approve",
-                    lambda terms, reason: actions.approve_request(gh, me, request.id, *(terms or ()), reason=reason),
-                    lambda terms: (
-                        f"Approved: {request.requester} has {(terms[0] if terms else request.level).label.lower()} "
-                        f"access to {request.source}."
-                    ),
-                    f"Refused {request.requester}'s request; they are told why.",
-                    adjustable=True,
-                )
-
-if manage_section.open:  # what was chosen there is kept while the other tab is open (widgets.kept)
-    with manage_section:
-        manage_access(gh, me)
-
-if review_section.open:  # access reviews (issue #17): the grants of my sources to keep, lower or revoke
-    with review_section:
-        reviews_view.review_block(gh, me, "admin-review")
+admin_page(gh, actor.user)

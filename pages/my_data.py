@@ -14,10 +14,6 @@ from pages.ui.source_forms import new_source_forms
 
 PAGE_SIZE = 25
 
-gh = running.gatehouse()
-me = signin.actor().user
-
-
 NEW_SOURCE = "new-source-open"  # the dialog stays open over the runs its forms make, until closed or done
 
 
@@ -31,27 +27,33 @@ def new_source(gh: Gatehouse, me: User) -> None:
     new_source_forms(gh, me, done=new_source_open)
 
 
-st.title("My data")
-widgets.flash()
+def my_data(gh: Gatehouse, me: User) -> None:
+    st.title("My data")
+    widgets.flash()
+    with st.container(horizontal=True, horizontal_alignment="distribute", vertical_alignment="bottom"):
+        st.subheader("Data sources you can use")
+        st.button("New data source", icon=":material/add:", key="new-source", on_click=new_source_open, args=(True,))
+    if st.session_state.get(NEW_SOURCE):
+        new_source(gh, me)
+    sources_i_can_use(me)
+    other_sources(me)
 
-with st.container(horizontal=True, horizontal_alignment="distribute", vertical_alignment="bottom"):
-    st.subheader("Data sources you can use")
-    st.button("New data source", icon=":material/add:", key="new-source", on_click=new_source_open, args=(True,))
-if st.session_state.get(NEW_SOURCE):
-    new_source(gh, me)
-search_slot = st.empty()  # the search box shows above the table, once there is more than a page to search
-mine_search = st.session_state.get("usable-search", "")
-mine_page = widgets.page_number("usable-page", mine_search)
-usable = cached.read(catalog.usable_page, me, search=mine_search, offset=mine_page * PAGE_SIZE, limit=PAGE_SIZE)
-if usable.total > PAGE_SIZE or mine_search:
-    search_slot.text_input("Find one of yours", key="usable-search", placeholder="Type part of its name")
-if usable.total == 0:
-    st.info(
-        "None of yours matches."
-        if mine_search
-        else "You have no access to any data source yet. Find the one you need below and ask one of its admins."
-    )
-else:
+
+def sources_i_can_use(me: User) -> None:
+    """Mine, a page at a time: level, paths, end, whether AWS has it, and a link to each in the AWS console."""
+    search_slot = st.empty()  # the search box shows above the table, once there is more than a page to search
+    search = st.session_state.get("usable-search", "")
+    number = widgets.page_number("usable-page", search)
+    usable = cached.read(catalog.usable_page, me, search=search, offset=number * PAGE_SIZE, limit=PAGE_SIZE)
+    if usable.total > PAGE_SIZE or search:
+        search_slot.text_input("Find one of yours", key="usable-search", placeholder="Type part of its name")
+    if usable.total == 0:
+        st.info(
+            "None of yours matches."
+            if search
+            else "You have no access to any data source yet. Find the one you need below and ask one of its admins."
+        )
+        return
     st.markdown(
         table(
             ["Data source", "Kind", "Access", "Paths", "Ends", "In AWS", "AWS console"],
@@ -76,17 +78,20 @@ else:
     widgets.pager(usable.total, PAGE_SIZE, "usable-page", what="of your sources")
     st.page_link("pages/browse.py", label="Open their folders and files", icon=":material/folder_open:")
 
-st.subheader("Other data sources")
-st.caption(
-    "To use one of these, ask one of its admins. A source with no active admin is orphaned: "
-    "your line manager confirms your request, then the platform team grants it."
-)
-search = st.text_input("Search by name", key="other-search", placeholder="e.g. pricing")
-page_number = widgets.page_number("other-page", search)
-others = cached.read(catalog.other_sources, me, search=search, offset=page_number * PAGE_SIZE, limit=PAGE_SIZE)
-if others.total == 0:
-    st.caption("No other data sources match." if search else "There are no other data sources.")
-else:
+
+def other_sources(me: User) -> None:
+    """The sources I cannot use, found by name: ticking one opens Request access with it chosen."""
+    st.subheader("Other data sources")
+    st.caption(
+        "To use one of these, ask one of its admins. A source with no active admin is orphaned: "
+        "your line manager confirms your request, then the platform team grants it."
+    )
+    search = st.text_input("Search by name", key="other-search", placeholder="e.g. pricing")
+    number = widgets.page_number("other-page", search)
+    others = cached.read(catalog.other_sources, me, search=search, offset=number * PAGE_SIZE, limit=PAGE_SIZE)
+    if others.total == 0:
+        st.caption("No other data sources match." if search else "There are no other data sources.")
+        return
     # One table (one element, however many rows: cheap to redraw); a row's box opens Request access with it chosen
     picked = st.dataframe(
         pa.table(
@@ -108,3 +113,7 @@ else:
         widgets.ask_for(others.items[picked.selection.rows[0]].name)
         st.switch_page("pages/request_access.py")
     widgets.pager(others.total, PAGE_SIZE, "other-page", what="sources")
+
+
+gh = running.gatehouse()
+my_data(gh, signin.actor().user)

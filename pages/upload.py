@@ -6,7 +6,8 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from core.actions.upload import upload
-from core.adapters.models import MovementKind
+from core.adapters.models import MovementKind, User
+from core.context import Gatehouse
 from core.domain import GatehouseError, format_paths, plural
 from core.movement import upload_folder
 from core.reads import catalog
@@ -14,31 +15,42 @@ from pages.ui import cached, running, signin, widgets
 from pages.ui.markup import literal
 from pages.ui.movement_form import movement_form
 
-gh = running.gatehouse()
-actor = signin.actor()
-me = actor.user
-limit_mb = int(st.get_option("server.maxUploadSize"))
 
-st.title("Upload")
-st.caption(
-    f"Files up to {limit_mb:,} MB each through this page; for bigger ones use `gatehouse upload`. "
-    "Moving data onto the platform needs a data movement form first."
-)
-usable = cached.read(catalog.usable_sources, me)
-writable = [s for s in usable if s.level.can_write]
-names = list(dict.fromkeys(s.name for s in writable))  # one row a grant: a source may hold several
+def upload_page(gh: Gatehouse, actor: signin.Actor) -> None:
+    limit_mb = int(st.get_option("server.maxUploadSize"))
+    st.title("Upload")
+    st.caption(
+        f"Files up to {limit_mb:,} MB each through this page; for bigger ones use `gatehouse upload`. "
+        "Moving data onto the platform needs a data movement form first."
+    )
+    usable = cached.read(catalog.usable_sources, actor.user)
+    writable = [s for s in usable if s.level.can_write]
+    names = list(dict.fromkeys(s.name for s in writable))  # one row a grant: a source may hold several
+    # The sources only read, with the paths read: what to ask to write
+    read_only = {
+        name: held_paths([s for s in usable if s.name == name])
+        for name in dict.fromkeys(s.name for s in usable if s.name not in names)
+    }
+    if not writable:
+        st.info("You cannot write to any data source yet: uploading needs read/write access.")
+        offer_read_write(read_only)
+        return
+    source_name = st.selectbox("Data source", names, key="upload-source")
+    offer_read_write(read_only)
+    write_paths = held_paths([s for s in writable if s.name == source_name])
+    prefix = chosen_folder(source_name, write_paths)
+    if prefix is None:
+        return
+    movement_id = movement_form(
+        gh, actor, "upload", MovementKind.UPLOAD, source_name, destination=f"{source_name}/{prefix}".rstrip("/")
+    )
+    if movement_id is not None:
+        upload_files(gh, actor.user, movement_id, source_name, prefix)
 
 
 def held_paths(rows: list[catalog.UsableSource]) -> tuple[str, ...]:
     """The paths a person's grants (rows) on one source cover; empty: the whole bucket."""
     return () if any(not s.paths for s in rows) else tuple(p for s in rows for p in s.paths)
-
-
-# The sources only read, with the paths read: what to ask to write
-read_only = {
-    name: held_paths([s for s in usable if s.name == name])
-    for name in dict.fromkeys(s.name for s in usable if s.name not in names)
-}
 
 
 def offer_read_write(read_only: dict[str, tuple[str, ...]]) -> None:
@@ -70,35 +82,28 @@ def offer_read_write(read_only: dict[str, tuple[str, ...]]) -> None:
             st.switch_page("pages/request_access.py")
 
 
-if not writable:
-    st.info("You cannot write to any data source yet: uploading needs read/write access.")
-    offer_read_write(read_only)
-    st.stop()
+def chosen_folder(source_name: str, write_paths: tuple[str, ...]) -> str | None:
+    """The folder the files go to, checked as typed: no form, no file before it is one the files may go to."""
+    folders = [p.lstrip("/") for p in write_paths] or [""]
+    folder = st.text_input(
+        "Folder",
+        value=folders[0],
+        key="upload-folder",
+        help=literal(f"Where in {source_name} the files go. You may write in: {format_paths(write_paths)}."),
+    )
+    try:
+        return upload_folder(folder, write_paths)
+    except GatehouseError as error:
+        st.error(literal(error))
+        return None
 
-source_name = st.selectbox("Data source", names, key="upload-source")
-offer_read_write(read_only)
-write_paths = held_paths([s for s in writable if s.name == source_name])
-folders = [p.lstrip("/") for p in write_paths] or [""]
-folder = st.text_input(
-    "Folder",
-    value=folders[0],
-    key="upload-folder",
-    help=literal(f"Where in {source_name} the files go. You may write in: {format_paths(write_paths)}."),
-)
-try:  # checked as typed: no form, no file before the folder is one the files may go to
-    prefix = upload_folder(folder, write_paths)
-except GatehouseError as error:
-    st.error(literal(error))
-    st.stop()
-movement_id = movement_form(
-    gh, actor, "upload", MovementKind.UPLOAD, source_name, destination=f"{source_name}/{prefix}".rstrip("/")
-)
-if movement_id is None:
-    st.stop()
 
-files = st.file_uploader("Files", accept_multiple_files=True, key="upload-files")
-overwrite = st.checkbox("Replace files that already exist", key="upload-overwrite")
-if files and st.button("Upload", type="primary", key="upload-go"):
+def upload_files(gh: Gatehouse, me: User, movement_id: int, source_name: str, prefix: str) -> None:
+    """The files chosen, uploaded one by one at the click, each with its progress and then what was stored."""
+    files = st.file_uploader("Files", accept_multiple_files=True, key="upload-files")
+    overwrite = st.checkbox("Replace files that already exist", key="upload-overwrite")
+    if not (files and st.button("Upload", type="primary", key="upload-go")):
+        return
     page_context = get_script_run_ctx()
     for file in files:
         key = f"{prefix}/{file.name}" if prefix else file.name
@@ -128,3 +133,6 @@ if files and st.button("Upload", type="primary", key="upload-go"):
                 f"Uploaded {moved.key} to {moved.bucket} ({plural(moved.size, 'byte')}, SHA-256 {moved.sha256[:16]}…)."
             )
         )
+
+
+upload_page(running.gatehouse(), signin.actor())

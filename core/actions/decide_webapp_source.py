@@ -1,5 +1,6 @@
 """The platform team decides a webapp source asked for: creates it (the requester its admin, the app reading it) or
-refuses it with a reason. Each is one unit of work in which exactly one decision wins; the bucket is made after."""
+refuses it with a reason. Each is a decision as deciding.py takes one (its unit of work, in which exactly one
+decision wins); the bucket is made after."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlmodel import Session, col
 
 from core import audit
 from core.actions.create_source import Created, make_in_aws, record_source
-from core.actor import acting
+from core.actions.deciding import decision, one_decision_wins
 from core.adapters.models import RequestStatus, SourceRequest, User, utcnow
 from core.context import Gatehouse
 from core.domain import MAX_REASON, InvalidInput, SourceKind, check_text
@@ -31,8 +32,7 @@ class _Deciding:
 
 @contextmanager
 def _deciding(gatehouse: Gatehouse, actor: User, request_id: int) -> Iterator[_Deciding]:
-    with gatehouse.session() as session:
-        actor = acting(session, actor)
+    with decision(gatehouse, actor) as (session, actor):
         check_platform_admin(actor).enforce()
         request = session.get(SourceRequest, request_id)
         if request is None or request.status != RequestStatus.PENDING_PLATFORM:
@@ -42,69 +42,69 @@ def _deciding(gatehouse: Gatehouse, actor: User, request_id: int) -> Iterator[_D
         yield _Deciding(session, actor, request, requester)
 
 
-def _decide(decision: _Deciding, status: RequestStatus, reason: str, source_id: int | None) -> None:
+def _decide(deciding: _Deciding, status: RequestStatus, reason: str, source_id: int | None) -> None:
     """The final write, only if the request still waits: another member of the platform team may have decided."""
-    decided = decision.session.exec(  # type: ignore[call-overload]
+    one_decision_wins(
+        deciding.session,
         update(SourceRequest)
         .where(
-            col(SourceRequest.id) == decision.request.id, col(SourceRequest.status) == RequestStatus.PENDING_PLATFORM
+            col(SourceRequest.id) == deciding.request.id, col(SourceRequest.status) == RequestStatus.PENDING_PLATFORM
         )
         .values(
             status=status,
-            decided_by_id=decision.actor.id,
+            decided_by_id=deciding.actor.id,
             decided_at=utcnow(),
             decision_reason=reason or None,
             source_id=source_id,
-        )
+        ),
+        "Someone else decided this webapp source request a moment ago: reload to see it.",
     )
-    if decided.rowcount != 1:
-        raise InvalidInput("Someone else decided this webapp source request a moment ago: reload to see it.")
 
 
 def create_webapp_source(gatehouse: Gatehouse, actor: User, request_id: int, reason: str = "") -> Created:
     reason = check_text(reason, "reason", MAX_REASON)
-    with _deciding(gatehouse, actor, request_id) as decision:
-        bucket, app = decision.request.bucket_name, decision.request.app_name
+    with _deciding(gatehouse, actor, request_id) as deciding:
+        bucket, app = deciding.request.bucket_name, deciding.request.app_name
         recorded = record_source(
             gatehouse,
-            decision.session,
-            decision.actor,
+            deciding.session,
+            deciding.actor,
             bucket,
             SourceKind.WEBAPP,
-            admin=decision.requester.username,
+            admin=deciding.requester.username,
             app_name=app,
         )
-        _decide(decision, RequestStatus.APPROVED, reason, recorded.source_id)
+        _decide(deciding, RequestStatus.APPROVED, reason, recorded.source_id)
         notify(
-            decision.session,
-            [decision.requester],
+            deciding.session,
+            [deciding.requester],
             NotificationKind.DECISION_MADE,
             f"Your webapp data source {bucket} was created",
-            f"{decision.actor.username} created the webapp data source {bucket} for the app {app}"
+            f"{deciding.actor.username} created the webapp data source {bucket} for the app {app}"
             + (f": {reason}" if reason else ".")
             + " You are its admin; the app reads it.",
         )
-    return make_in_aws(gatehouse, recorded, applied(decision.session))
+    return make_in_aws(gatehouse, recorded, applied(deciding.session))
 
 
 def refuse_webapp_source(gatehouse: Gatehouse, actor: User, request_id: int, reason: str) -> None:
     reason = check_text(reason, "reason", MAX_REASON)
     check_refusal_reason(reason).enforce(InvalidInput)
-    with _deciding(gatehouse, actor, request_id) as decision:
-        bucket, app, who = decision.request.bucket_name, decision.request.app_name, decision.actor.username
-        _decide(decision, RequestStatus.REFUSED, reason, None)
+    with _deciding(gatehouse, actor, request_id) as deciding:
+        bucket, app, who = deciding.request.bucket_name, deciding.request.app_name, deciding.actor.username
+        _decide(deciding, RequestStatus.REFUSED, reason, None)
         notify(
-            decision.session,
-            [decision.requester],
+            deciding.session,
+            [deciding.requester],
             NotificationKind.DECISION_MADE,
             f"Your webapp data source {bucket} was refused",
             f"{who} refused the webapp data source {bucket} for the app {app}: {reason}",
         )
         audit.record(
-            decision.session,
+            deciding.session,
             who,
             "source-request-refused",
             f"{who} refused the webapp data source {bucket}: {reason}",
-            subject=decision.requester.username,
+            subject=deciding.requester.username,
             request_id=request_id,
         )

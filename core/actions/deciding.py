@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Update, update
 from sqlmodel import Session, col
 
 from core import audit
@@ -65,8 +65,7 @@ class Deciding:
 def deciding(gatehouse: Gatehouse, actor: User, request_id: int, new: RequestStatus) -> Iterator[Deciding]:
     """Open the decision's unit of work and take the step to `new`; what the caller adds commits with it, or none
     of it does."""
-    with gatehouse.session() as session:
-        actor = acting(session, actor)
+    with decision(gatehouse, actor) as (session, actor):
         request = load_request(session, request_id)
         source = session.get(DataSource, request.source_id)
         requester = session.get(User, request.requester_id)
@@ -83,6 +82,22 @@ def deciding(gatehouse: Gatehouse, actor: User, request_id: int, new: RequestSta
         yield Deciding(session, actor, request, source, requester)
 
 
+@contextmanager
+def decision(gatehouse: Gatehouse, actor: User) -> Iterator[tuple[Session, User]]:
+    """Every decision's unit of work (on an access request, on a webapp source asked for), with who decides as the
+    database says now: what the decision writes commits together, or none of it does."""
+    with gatehouse.session() as session:
+        yield session, acting(session, actor)
+
+
+def one_decision_wins(session: Session, write: Update, lost: str) -> None:
+    """The decision's write, `write` made only while the request is as it was read: when another decider moved it
+    since, nothing is written and `lost` is said (and the unit of work rolls back)."""
+    result = session.exec(write)  # type: ignore[call-overload]
+    if result.rowcount != 1:
+        raise InvalidInput(lost)
+
+
 def step(session: Session, request: AccessRequest, new: RequestStatus, actor: User) -> None:
     """Take one allowed step, only if nobody else moved the request since we read it (optimistic version); the
     deciders who were asked about it hear that it moved on. An open request may also stay at its step, for someone
@@ -94,13 +109,13 @@ def step(session: Session, request: AccessRequest, new: RequestStatus, actor: Us
     values: dict[str, Any] = {"status": new, "version": request.version + 1, "updated_at": now}
     if new in (RequestStatus.APPROVED, RequestStatus.REFUSED):
         values |= {"decided_by_id": actor.id, "decided_at": now}
-    result = session.exec(  # type: ignore[call-overload]
+    one_decision_wins(
+        session,
         update(AccessRequest)
         .where(col(AccessRequest.id) == request.id, col(AccessRequest.version) == request.version)
-        .values(**values)
+        .values(**values),
+        "Someone else decided this request a moment ago: reload to see the decision.",
     )
-    if result.rowcount != 1:
-        raise InvalidInput("Someone else decided this request a moment ago: reload to see the decision.")
     session.refresh(request)
     moved_on(session, request.id or 0, actor)
 

@@ -214,24 +214,34 @@ def _versions(gh: Gatehouse, actor: signin.Actor, source: str, key: str, can_wri
         key=f"version-way-{key}",
     )
     if way == "Restore it":
-        st.caption(
-            "It becomes the current version again: a new version, so nothing is lost. No data movement form: "
-            "nothing enters or leaves the platform. The restore is on record in the audit trail."
-        )
-        if st.button("Restore this version", type="primary", key=f"restore-go-{key}"):
-            try:
-                restored = actions.restore_version(gh, actor.user, source, key, version.version_id)
-            except GatehouseError as error:
-                st.error(literal(error))
-            else:
-                done = "Undeleted" if restored.undeleted else "Restored"
-                st.session_state[f"restored-{key}"] = f"{done} {key}: the version of {label} is the current one again."
-                st.rerun()  # the page again: the folder's table and the list, with the restored version on top
-        return
+        _restore(gh, actor, source, key, version.version_id, label)
+    else:
+        _download_version(gh, actor, source, key, version.version_id)
+
+
+def _restore(gh: Gatehouse, actor: signin.Actor, source: str, key: str, version_id: str, label: str) -> None:
+    """Make an earlier version the current one again, at a click."""
+    st.caption(
+        "It becomes the current version again: a new version, so nothing is lost. No data movement form: "
+        "nothing enters or leaves the platform. The restore is on record in the audit trail."
+    )
+    if st.button("Restore this version", type="primary", key=f"restore-go-{key}"):
+        try:
+            restored = actions.restore_version(gh, actor.user, source, key, version_id)
+        except GatehouseError as error:
+            st.error(literal(error))
+        else:
+            done = "Undeleted" if restored.undeleted else "Restored"
+            st.session_state[f"restored-{key}"] = f"{done} {key}: the version of {label} is the current one again."
+            st.rerun()  # the page again: the folder's table and the list, with the restored version on top
+
+
+def _download_version(gh: Gatehouse, actor: signin.Actor, source: str, key: str, version_id: str) -> None:
+    """An earlier version saved to my computer, after a data movement form."""
     form = movement_form(gh, actor, f"version-download-{key}", MovementKind.DOWNLOAD, source, destination="My computer")
     if form is not None:
 
-        def saved(movement: int = form, chosen: str = version.version_id) -> bytes:
+        def saved(movement: int = form, chosen: str = version_id) -> bytes:
             return b"".join(actions.download(gh, actor.user, movement, source, key, chosen))
 
         name = key.rsplit("/", 1)[-1]

@@ -1,12 +1,14 @@
-"""A page's reads, kept until the next write to the database (from any process) or for two minutes: every rerun of
-a page runs one query (the revision) when nothing was written. Pages read through `read`, never a session."""
+"""How pages read core, the one way: `read`, kept until the next write to the database (from any process) or for two
+minutes, so that every rerun of a page runs one query (the revision) when nothing was written; `read_now` for what is
+read once and not kept (a sign-in's lookups, a link's holder), `read_text` for an export made at a click. Each runs
+`fn(session, ...)` in a unit of work of its own: a page never opens a session (tests/test_code_quality.py holds it)."""
 
 from __future__ import annotations
 
 import dataclasses
 import pickle
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from enum import Enum
 from typing import Any, TypeVar
@@ -87,7 +89,7 @@ def read(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         revision = (instance, epoch, "trail", trail) if fn in _READS_THE_TRAIL else (instance, epoch, n)
 
     def call() -> T:
-        return gatehouse().run(fn, *args, **kwargs)
+        return read_now(fn, *args, **kwargs)
 
     if revision is None:  # no revision row (a schema made without the migrations): nothing to key on
         return call()
@@ -111,6 +113,20 @@ def _cached_read(key: str, call: Callable[[], T]) -> T:
     with _READS_LOCK:
         _READS[key] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     return value  # the caller's own: what is kept is its pickle
+
+
+def read_now(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """`fn(session, *args, **kwargs)` read now and not kept: what only one run asks for (a refusal is raised)."""
+    return gatehouse().run(fn, *args, **kwargs)
+
+
+def read_text(fn: Callable[..., Iterable[str]], *args: Any, **kwargs: Any) -> str:
+    """`read_now` of a read streamed in pieces (an export, a report's CSV), joined while its unit of work is open."""
+    return read_now(_joined, fn, *args, **kwargs)
+
+
+def _joined(session: Any, fn: Callable[..., Iterable[str]], *args: Any, **kwargs: Any) -> str:
+    return "".join(fn(session, *args, **kwargs))
 
 
 @st.cache_data(ttl=300, show_spinner=False)

@@ -50,6 +50,17 @@ def review_block(gh: Gatehouse, me: User, key: str, *, as_platform: bool = False
         offset=number * REVIEW_PAGE,
         limit=REVIEW_PAGE,
     )
+    _review_table(listed)
+    widgets.pager(listed.total, REVIEW_PAGE, f"{key}-page", what="grants")
+    pending = [r for r in listed.items if r.pending and r.grant_id is not None]
+    row = widgets.decide_one(pending, f"{key}-item", _describe, "Review")
+    if row is not None:
+        _decide(gh, me, row, key)
+    _keep_the_rest(gh, me, key, source, listed.progress.total - listed.progress.reviewed, as_platform)
+
+
+def _review_table(listed: reviews.ReviewPage) -> None:
+    """The progress of the review, and a page of its grants with what helps decide."""
     done = listed.progress
     st.progress(
         done.reviewed / done.total if done.total else 1.0,
@@ -73,24 +84,22 @@ def review_block(gh: Gatehouse, me: User, key: str, *, as_platform: bool = False
         hide_index=True,
         width="stretch",
     )
-    widgets.pager(listed.total, REVIEW_PAGE, f"{key}-page", what="grants")
-    pending = [r for r in listed.items if r.pending and r.grant_id is not None]
-    row = widgets.decide_one(pending, f"{key}-item", _describe, "Review")
-    if row is not None:
-        _decide(gh, me, row, key)
-    remaining = done.total - done.reviewed
-    if remaining:
-        where = f"of {source}" if source else "of all your sources"
-        if st.button(
-            f"Keep the rest ({remaining:,})",
-            key=f"{key}-keep-rest",
-            help=f"The {plural(remaining, 'grant')} {literal(where)} still to review are kept as they are.",
-        ):
-            widgets.act(
-                gh,
-                lambda: actions.keep_the_rest(gh, me, source, as_platform=as_platform),
-                lambda kept: f"Kept the remaining {plural(kept, 'grant')}.",
-            )
+
+
+def _keep_the_rest(gh: Gatehouse, me: User, key: str, source: str | None, remaining: int, as_platform: bool) -> None:
+    if not remaining:
+        return
+    where = f"of {source}" if source else "of all your sources"
+    if st.button(
+        f"Keep the rest ({remaining:,})",
+        key=f"{key}-keep-rest",
+        help=f"The {plural(remaining, 'grant')} {literal(where)} still to review are kept as they are.",
+    ):
+        widgets.act(
+            gh,
+            lambda: actions.keep_the_rest(gh, me, source, as_platform=as_platform),
+            lambda kept: f"Kept the remaining {plural(kept, 'grant')}.",
+        )
 
 
 def _review_state(row: reviews.ReviewRow) -> str:
@@ -117,54 +126,64 @@ def _decide(gh: Gatehouse, me: User, row: reviews.ReviewRow, key: str) -> None:
             + (f". {literal(row.holder)} says: {literal(ANSWERS[row.holder_answer])}." if row.holder_answer else "")
         )
         if doing is None:
-            with st.container(horizontal=True):
-                keep = st.button("Keep", type="primary", key=f"review-keep-{ident}")
-                st.button("Change…", key=f"review-change-{ident}", on_click=_open_step, args=(key, row, "change"))
-                st.button("Revoke…", key=f"review-revoke-{ident}", on_click=_open_step, args=(key, row, "revoke"))
-            if keep:
-                widgets.act(
-                    gh, lambda: actions.review_grant(gh, me, row.item_id, "keep"), f"Kept {row.holder}'s access."
-                )
+            _keep_change_or_revoke(gh, me, row, key, ident)
         elif doing == "change":
-            with st.form(f"review-change-form-{ident}", border=False):
-                levels = [lvl for lvl in AccessLevel if lvl.rank <= row.level.rank]
-                level = st.selectbox(
-                    "Level", levels, index=len(levels) - 1, format_func=lambda lvl: lvl.label, key=f"rl-{ident}"
-                )
-                paths = widgets.paths_field("Paths", f"rp-{ident}", "Fewer paths, or none.", row.paths)
-                until = widgets.end_date(f"ru-{ident}", row.expires_on)
-                reason = st.text_input(
-                    "Reason (optional)",
-                    key=f"rr-{ident}",
-                    max_chars=MAX_REASON,
-                    help=f"Kept in the review's report. At most {MAX_REASON:,} characters.",
-                )
-                with st.container(horizontal=True):
-                    change = st.form_submit_button("Save change", type="primary")
-                    st.form_submit_button("Cancel", on_click=_close_step, args=(key,))
-            if change:
-                widgets.act(
-                    gh,
-                    lambda: actions.review_grant(gh, me, row.item_id, "change", level, paths, until, reason),
-                    f"Lowered {row.holder}'s access.",
-                )
+            _change_form(gh, me, row, key, ident)
         else:
-            with st.form(f"review-revoke-form-{ident}", border=False):
-                reason = st.text_input(
-                    "Reason (optional)",
-                    key=f"rr-{ident}",
-                    max_chars=MAX_REASON,
-                    help=f"Kept in the review's report. At most {MAX_REASON:,} characters.",
-                )
-                with st.container(horizontal=True):
-                    revoke = st.form_submit_button(f"Revoke {literal(row.holder)}'s access", type="primary")
-                    st.form_submit_button("Cancel", on_click=_close_step, args=(key,))
-            if revoke:
-                widgets.act(
-                    gh,
-                    lambda: actions.review_grant(gh, me, row.item_id, "revoke", reason=reason),
-                    f"Revoked {row.holder}'s access.",
-                )
+            _revoke_form(gh, me, row, key, ident)
+
+
+def _keep_change_or_revoke(gh: Gatehouse, me: User, row: reviews.ReviewRow, key: str, ident: str) -> None:
+    with st.container(horizontal=True):
+        keep = st.button("Keep", type="primary", key=f"review-keep-{ident}")
+        st.button("Change…", key=f"review-change-{ident}", on_click=_open_step, args=(key, row, "change"))
+        st.button("Revoke…", key=f"review-revoke-{ident}", on_click=_open_step, args=(key, row, "revoke"))
+    if keep:
+        widgets.act(gh, lambda: actions.review_grant(gh, me, row.item_id, "keep"), f"Kept {row.holder}'s access.")
+
+
+def _change_form(gh: Gatehouse, me: User, row: reviews.ReviewRow, key: str, ident: str) -> None:
+    """What to lower the grant to: a level no higher, fewer paths, an end date, and why."""
+    with st.form(f"review-change-form-{ident}", border=False):
+        levels = [lvl for lvl in AccessLevel if lvl.rank <= row.level.rank]
+        level = st.selectbox(
+            "Level", levels, index=len(levels) - 1, format_func=lambda lvl: lvl.label, key=f"rl-{ident}"
+        )
+        paths = widgets.paths_field("Paths", f"rp-{ident}", "Fewer paths, or none.", row.paths)
+        until = widgets.end_date(f"ru-{ident}", row.expires_on)
+        reason = _reason(ident)
+        with st.container(horizontal=True):
+            change = st.form_submit_button("Save change", type="primary")
+            st.form_submit_button("Cancel", on_click=_close_step, args=(key,))
+    if change:
+        widgets.act(
+            gh,
+            lambda: actions.review_grant(gh, me, row.item_id, "change", level, paths, until, reason),
+            f"Lowered {row.holder}'s access.",
+        )
+
+
+def _revoke_form(gh: Gatehouse, me: User, row: reviews.ReviewRow, key: str, ident: str) -> None:
+    with st.form(f"review-revoke-form-{ident}", border=False):
+        reason = _reason(ident)
+        with st.container(horizontal=True):
+            revoke = st.form_submit_button(f"Revoke {literal(row.holder)}'s access", type="primary")
+            st.form_submit_button("Cancel", on_click=_close_step, args=(key,))
+    if revoke:
+        widgets.act(
+            gh,
+            lambda: actions.review_grant(gh, me, row.item_id, "revoke", reason=reason),
+            f"Revoked {row.holder}'s access.",
+        )
+
+
+def _reason(ident: str) -> str:
+    return st.text_input(
+        "Reason (optional)",
+        key=f"rr-{ident}",
+        max_chars=MAX_REASON,
+        help=f"Kept in the review's report. At most {MAX_REASON:,} characters.",
+    )
 
 
 def _open_step(key: str, row: reviews.ReviewRow, what: str) -> None:
@@ -178,6 +197,19 @@ def _close_step(key: str) -> None:
 def platform_reviews(gh: Gatehouse, me: User) -> None:
     """Start a campaign; the campaigns with their progress; a campaign's report (and its CSV); and the grants only the
     platform team can review."""
+    _start_review(gh, me)
+    listed = cached.read(reviews.campaigns, me, limit=50)
+    if not listed.items:
+        st.caption("No access review yet.")
+        return
+    _campaigns(listed.items)
+    _report(me, [c.id for c in listed.items])
+    st.divider()
+    st.markdown("**Grants only the platform team can review** (orphaned sources, and a source's only admin)")
+    review_block(gh, me, "platform-review", as_platform=True)
+
+
+def _start_review(gh: Gatehouse, me: User) -> None:
     with st.form("review-start"):
         st.markdown("**Start an access review**")
         due = widgets.any_date(
@@ -195,11 +227,11 @@ def platform_reviews(gh: Gatehouse, me: User) -> None:
                     f"{plural(s.holders, 'person', 'people')}."
                 ),
             )
-    listed = cached.read(reviews.campaigns, me, limit=50)
-    if not listed.items:
-        st.caption("No access review yet.")
-        return
-    overdue = [c for c in listed.items if c.overdue]
+
+
+def _campaigns(campaigns: list[reviews.CampaignRow]) -> None:
+    """The campaigns with their progress, the overdue ones said first."""
+    overdue = [c for c in campaigns if c.overdue]
     if overdue:
         st.warning(
             f"Overdue: {plural(len(overdue), 'access review')}; grants nobody reviewed by the due date are flagged."
@@ -217,12 +249,16 @@ def platform_reviews(gh: Gatehouse, me: User) -> None:
                     c.progress.text,
                     c.state.value,
                 ]
-                for c in listed.items
+                for c in campaigns
             ],
         )
     )
+
+
+def _report(me: User, campaign_ids: list[int]) -> None:
+    """The chosen campaign's report, a page at a time, and all of it as CSV."""
     campaign = st.selectbox(
-        "Report of review", [c.id for c in listed.items], key="review-report", format_func=lambda n: f"Review {n:d}"
+        "Report of review", campaign_ids, key="review-report", format_func=lambda n: f"Review {n:d}"
     )
     number = widgets.page_number("review-report-page", str(campaign))
     rows = cached.read(reviews.report, me, campaign, offset=number * REPORT_PAGE, limit=REPORT_PAGE)
@@ -236,7 +272,7 @@ def platform_reviews(gh: Gatehouse, me: User) -> None:
 
     def report_csv(chosen: int = campaign) -> str:
         """Made when the button is clicked: nothing is kept."""
-        return gh.run(lambda session: "".join(reviews.report_csv(session, me, chosen)))
+        return cached.read_text(reviews.report_csv, me, chosen)
 
     st.download_button(
         "Download the report (CSV)",
@@ -246,9 +282,6 @@ def platform_reviews(gh: Gatehouse, me: User) -> None:
         key="review-download",
         on_click="ignore",
     )
-    st.divider()
-    st.markdown("**Grants only the platform team can review** (orphaned sources, and a source's only admin)")
-    review_block(gh, me, "platform-review", as_platform=True)
 
 
 def holder_questions(gh: Gatehouse, me: User) -> None:

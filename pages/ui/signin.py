@@ -3,6 +3,7 @@ signed-in actor every page starts from. The bookkeeping of a sign-in is core's (
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -87,7 +88,7 @@ def _password_sign_in(gh: Gatehouse) -> str:
     credentials: dict[str, Any] = {"usernames": {}}
     authenticator = _authenticator(gh, credentials)
     # The widget keeps this very dict: from here on it looks the cookie's account up in the database.
-    credentials["usernames"] = auth.Accounts(gh.session)
+    credentials["usernames"] = auth.Accounts(functools.partial(cached.read_now, auth.account))
     if leaving:
         if st.session_state.get("authentication_status"):
             authenticator.logout(location="unrendered")
@@ -150,7 +151,7 @@ def _choose_password_form(gh: Gatehouse, authenticator: stauth.Authenticate) -> 
     token = str(st.query_params.get(sign_in_link.QUERY_PARAMETER))
     st.title("Gatehouse")
     try:
-        holder = gh.run(sign_in_link.link_holder, token)
+        holder = cached.read_now(sign_in_link.link_holder, token)
     except GatehouseError as error:
         st.error(literal(error))
         if st.button("Go to sign-in"):

@@ -25,6 +25,11 @@ def new_source_forms(gh: Gatehouse, me: User, done: Callable[[], None] = lambda:
         done()
         return message
 
+    warehouse_form(gh, me, said)
+    webapp_form(gh, me, said)
+
+
+def warehouse_form(gh: Gatehouse, me: User, said: Callable[[str, str], str]) -> None:
     st.markdown("**Create a warehouse data source**")
     st.caption(
         f"For data your own code uses. The name must start with {literal(gh.settings.bucket_prefix)}; you become "
@@ -47,6 +52,9 @@ def new_source_forms(gh: Gatehouse, me: User, done: Callable[[], None] = lambda:
                 lambda: actions.create_source(gh, me, name, description=description),
                 lambda created: said(f"{created.name} is created; you are its admin.", "create-form"),
             )
+
+
+def webapp_form(gh: Gatehouse, me: User, said: Callable[[str, str], str]) -> None:
     st.markdown("**Ask for a webapp data source**")
     st.caption(
         "For data that an app or pipeline reads. The platform team creates it; the app gets read-only access "

@@ -143,7 +143,7 @@ def test_someone_who_has_left_cannot_act_or_sign_in(gatehouse: Gatehouse) -> Non
         with pytest.raises(NotAllowed, match="has left"):
             active_user(session, "erin")
         assert auth.account(session, "erin") is None
-    accounts = auth.Accounts(gatehouse.session)
+    accounts = auth.Accounts(lambda username: gatehouse.run(auth.account, username))
     assert "erin" not in accounts and accounts.get("erin") is None
     assert "alice" in accounts and accounts["alice"]["password"].startswith("$2")
     assert "nobody" not in accounts
