@@ -20,12 +20,10 @@ import re
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from core import actions
-from core.adapters.db import make_engine
 from core.adapters.models import AccessRequest, AuditEvent, MovementKind
-from core.config import Settings
 from core.queries import get_user
 from core.seed import DEMO_PASSWORD
 from tests.browser.conftest import click_row, download, eventually, settled, sign_in_with_password
@@ -58,14 +56,9 @@ def chosen(page, nth: int = 0) -> str:  # type: ignore[no-untyped-def]
     return field.first.input_value() if field.count() and field.first.input_value() else box.inner_text().strip()
 
 
-def audit_actions(data_dir: Path) -> list[str]:
-    """The audit trail's actions, read from the app's own database file (a read needs no start of Gatehouse)."""
-    engine = make_engine(Settings(_env_file=None, data_dir=data_dir).db_url)
-    try:
-        with Session(engine) as session:
-            return list(session.exec(select(AuditEvent.action)))
-    finally:
-        engine.dispose()
+def audit_actions(data_dir: Path, moto: str) -> list[str]:
+    with beside_the_app(data_dir, moto) as gatehouse, gatehouse.session() as session:
+        return list(session.exec(select(AuditEvent.action)))
 
 
 def test_alice_walks_her_items_of_issue_25(app_url: str, browser, moto_reset: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -230,7 +223,7 @@ def test_alice_walks_her_items_of_issue_25(app_url: str, browser, moto_reset: st
     settled(alice)
     assert main_height(alice) < 1_800  # one panel of tabs, not a stack of forms (2,900 px on My data before)
     shot(alice, "persona-alice-12-browse-a-file-previewed", settle=False)
-    assert audit_actions(tmp_path).count("data-previewed") == 1
+    assert audit_actions(tmp_path, moto_reset).count("data-previewed") == 1
 
     # 13 Download: a form that starts from her upload's answers, then the file; one download, one event
     alice.get_by_role("tab", name="Download").click()
@@ -246,11 +239,11 @@ def test_alice_walks_her_items_of_issue_25(app_url: str, browser, moto_reset: st
     alice.get_by_role("tab", name="Preview").click()  # the page reruns, the form stays complete: nothing is read
     alice.get_by_role("tab", name="Download").click()
     save.first.wait_for()
-    assert audit_actions(tmp_path).count("data-downloaded") == 0  # nothing has left yet
+    assert audit_actions(tmp_path, moto_reset).count("data-downloaded") == 0  # nothing has left yet
     saved = tmp_path / "downloaded.csv"
     download(alice, save).save_as(saved)
     assert saved.read_text() == CSV
-    assert audit_actions(tmp_path).count("data-downloaded") == 1
+    assert audit_actions(tmp_path, moto_reset).count("data-downloaded") == 1
 
     # 14 Back up by the breadcrumb; a file at the root opens too, with the code that reads it
     crumbs.get_by_role("radio", name=WORKSPACE).click()
