@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ARTIFACTS, free_port, missing, stop
+from tests.conftest import ARTIFACTS, DemoPlatform, free_port, missing, stop
 
 HEADLESS = ("--server.headless", "true")
 
@@ -39,9 +39,21 @@ CHROMIUM_FLAGS = [
 
 
 @pytest.fixture
-def app_url(moto_reset: str, tmp_path: Path) -> Iterator[str]:
-    """The app on the default embedded SQLite database (in tmp_path), as `streamlit run app.py` starts it."""
-    with streamlit_server(tmp_path, None, moto_reset) as url:
+def demo_data_dir(demo_platform: DemoPlatform, moto_reset: str, tmp_path: Path, request: pytest.FixtureRequest) -> Path:
+    """tmp_path as a demo started there leaves it, for the app and the test alike: the started demo's SQLite file
+    where the app looks for its embedded database (Settings.db_url: gatehouse.db in the data dir, the only file a
+    start keeps there), and the worker's emulation put back to the state that start left it in. The app's start is
+    then a restart, with nothing to seed or make in AWS (tests/conftest.py: DemoPlatform)."""
+    shutil.copyfile(demo_platform.sqlite(request), tmp_path / "gatehouse.db")
+    demo_platform.emulations["sqlite"].put_back()
+    return tmp_path
+
+
+@pytest.fixture
+def app_url(demo_data_dir: Path, moto_reset: str) -> Iterator[str]:
+    """The app on the default embedded SQLite database (in tmp_path, the demo's copy: demo_data_dir), as
+    `streamlit run app.py` starts it."""
+    with streamlit_server(demo_data_dir, None, moto_reset) as url:
         yield url
 
 

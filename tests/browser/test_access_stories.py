@@ -81,9 +81,12 @@ def choose(page, nth: int, option: str) -> None:  # type: ignore[no-untyped-def]
                 raise
 
 
-def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+def shot(page, name: str, settle: bool = True) -> None:  # type: ignore[no-untyped-def]
+    """A screenshot of the whole page, once the widgets have finished drawing: `settle=False` where the caller has
+    just waited for that and only read the page since (a settled page costs half a second to tell from a busy one)."""
     ARTIFACTS.mkdir(exist_ok=True)
-    settled(page)  # let the widgets finish drawing
+    if settle:
+        settled(page)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 

@@ -25,12 +25,13 @@ SIDEBAR_LEAKS = ("My data", "Request access", "Upload", "Inbox", "Platform", "al
 
 
 @pytest.fixture
-def oidc_app(moto_reset: str, tmp_path: Path) -> Iterator[str]:
-    """The app signing in through the loopback provider, on the embedded SQLite database in tmp_path."""
+def oidc_app(demo_data_dir: Path, moto_reset: str) -> Iterator[str]:
+    """The app signing in through the loopback provider, on the embedded SQLite database in tmp_path: the demo's copy
+    (demo_data_dir), whose seed is the same whichever way people sign in, so that the app's start is a restart."""
     with loopback_provider() as issuer:
-        secrets = write_secrets(tmp_path / "secrets" / "secrets.toml", issuer)
+        secrets = write_secrets(demo_data_dir / "secrets" / "secrets.toml", issuer)
         with streamlit_server(
-            tmp_path, None, moto_reset, env={"GATEHOUSE_SIGN_IN": "oidc"}, args=("--secrets.files", str(secrets))
+            demo_data_dir, None, moto_reset, env={"GATEHOUSE_SIGN_IN": "oidc"}, args=("--secrets.files", str(secrets))
         ) as url:
             yield url
 

@@ -90,7 +90,7 @@ def test_alice_walks_her_items_of_issue_25(app_url: str, browser, moto_reset: st
     hrefs = [links.nth(i).get_attribute("href") or "" for i in range(links.count())]
     assert any(f"/buckets/{SALES}?" in h for h in hrefs) and any(f"/buckets/{WORKSPACE}?" in h for h in hrefs)
     assert not any(PRICING in h for h in hrefs)
-    shot(alice, "persona-alice-01-my-data")
+    shot(alice, "persona-alice-01-my-data", settle=False)
 
     # 02 New data source, where she looks for her sources (item 12): refused in the dialog, then made
     alice.get_by_role("button", name="New data source").click()
@@ -108,7 +108,7 @@ def test_alice_walks_her_items_of_issue_25(app_url: str, browser, moto_reset: st
     settled(alice)
     assert alice.get_by_role("dialog").count() == 0
     assert alice.get_by_role("strong").filter(has_text="alpha-alice-notes").count() == 1
-    shot(alice, "persona-alice-03-new-source-made")
+    shot(alice, "persona-alice-03-new-source-made", settle=False)
 
     # 04 A row of Other data sources opens Request access with it (sorted: court-dashboard-data, legacy-orphan, …)
     others = alice.locator('[data-testid="stDataFrame"]').last
@@ -126,7 +126,7 @@ def test_alice_walks_her_items_of_issue_25(app_url: str, browser, moto_reset: st
     settled(alice)
     assert alice.get_by_role("textbox", name="Business need").input_value() == ""  # a fresh form: not sent twice
     assert alice.get_by_role("textbox", name="Paths (optional)").input_value() == ""
-    shot(alice, "persona-alice-04-request-sent-fresh-form")
+    shot(alice, "persona-alice-04-request-sent-fresh-form", settle=False)
     with beside_the_app(tmp_path, moto_reset) as gatehouse, gatehouse.session() as session:
         sent = session.exec(select(AccessRequest).where(AccessRequest.requester_id == alice_row.id)).all()
         assert [r.paths for r in sent] == [["/reports", "/models"]]  # one, as she meant it
@@ -159,7 +159,7 @@ def test_alice_walks_her_items_of_issue_25(app_url: str, browser, moto_reset: st
     confirmed(alice, re.compile(r"^Request for alpha-[a-z-]+ withdrawn\.$"))  # after the dialog that asks first
     settled(alice)
     assert alice.get_by_role("button", name="Withdraw").count() == 0
-    shot(alice, "persona-alice-07-withdrawn")
+    shot(alice, "persona-alice-07-withdrawn", settle=False)
     bob = signed_in(browser, app_url, "bob")
     open_page(bob, "Inbox")
     bob.get_by_text("Withdrawn by alice", exact=True).first.wait_for()
@@ -222,7 +222,7 @@ def test_alice_walks_her_items_of_issue_25(app_url: str, browser, moto_reset: st
     assert alice.get_by_role("button", name="Download as CSV").count() == 0
     settled(alice)
     assert main_height(alice) < 1_800  # one panel of tabs, not a stack of forms (2,900 px on My data before)
-    shot(alice, "persona-alice-12-browse-a-file-previewed")
+    shot(alice, "persona-alice-12-browse-a-file-previewed", settle=False)
     assert audit_actions(tmp_path, moto_reset).count("data-previewed") == 1
 
     # 13 Download: a form that starts from her upload's answers, then the file; one download, one event
@@ -266,13 +266,13 @@ def test_alice_walks_her_items_of_issue_25(app_url: str, browser, moto_reset: st
     versions.get_by_role("button", name="Restore this version").first.wait_for()
     settled(alice)
     assert versions.get_by_role("textbox", name="What the data is").count() == 0  # no data movement form
-    shot(alice, "persona-alice-14-restore-with-no-form")
+    shot(alice, "persona-alice-14-restore-with-no-form", settle=False)
     versions.get_by_role("button", name="Restore this version").click()
     alice.get_by_text("Restored history/prices.csv").first.wait_for()
     settled(alice)
     body = alice.inner_text("body")
     assert body.count(f"{len(FIRST)} bytes") >= 2 and "alice (restored)" in body and "Traceback" not in body
-    shot(alice, "persona-alice-15-restored")
+    shot(alice, "persona-alice-15-restored", settle=False)
     with beside_the_app(tmp_path, moto_reset) as gatehouse:
         assert gatehouse.aws.open_object(WORKSPACE, "history/prices.csv").read() == FIRST
         assert len(gatehouse.aws.versions(WORKSPACE, "history/prices.csv", 10)) == 3  # nothing lost

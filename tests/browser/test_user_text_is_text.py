@@ -96,11 +96,12 @@ def missing_after(page, shown: tuple[str, ...]) -> list[str]:  # type: ignore[no
 def looks_as_text(page, where: str, *shown: str) -> None:  # type: ignore[no-untyped-def]
     """Nothing on the page came from a payload, and the payload is there, as text."""
     settled(page)  # let the run finish drawing
+    drawn = all(text in body_text(page) for text in shown)
     missing = missing_after(page, shown)
     assert not missing, f"{where} does not show {missing}"
     body = body_text(page)
     found = page.evaluate(FOUND)
-    shot(page, f"injection-{where}")
+    shot(page, f"injection-{where}", settle=not drawn)  # settled above, unless a later run drew what it shows
     assert not found, f"{where}: {found}"
     assert "Traceback" not in body
 
