@@ -31,8 +31,8 @@ if preset:
 if preset:
     st.session_state["ask-search"] = preset["source"]
     st.session_state["ask-source"] = preset["source"]
-    st.session_state["ask-level"] = AccessLevel(preset.get("level", AccessLevel.READ_ONLY))
-    st.session_state["ask-paths"] = "\n".join(preset.get("paths", ()))
+    st.session_state["ask-level"] = preset["level"]
+    st.session_state["ask-paths"] = preset["paths"].text
 
 if ask.open:
     with ask:

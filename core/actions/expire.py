@@ -12,7 +12,7 @@ from core import audit
 from core.access import mark_changed, user_principal
 from core.adapters.models import DataSource, Grant, User, utcnow
 from core.context import Gatehouse
-from core.domain import AccessLevel, day, format_paths
+from core.domain import AccessLevel, day
 from core.effects import applied
 from core.notify import NotificationKind, notify
 from core.queries import active_admins, live_grant
@@ -50,7 +50,7 @@ def expire(gatehouse: Gatehouse, today: date | None = None) -> ExpiryReport:
             grant.expiry_warned_at = utcnow()
             session.add(grant)
             level = AccessLevel(grant.level).label.lower()
-            on = f"{source.name} ({format_paths(tuple(grant.paths))})" if grant.paths else source.name  # which grant
+            on = f"{source.name} ({grant.paths})" if grant.paths else source.name  # which grant
             notify(
                 session,
                 [holder],
@@ -98,7 +98,7 @@ def expire(gatehouse: Gatehouse, today: date | None = None) -> ExpiryReport:
                 NotificationKind.ACCESS_ENDED,
                 f"Your access to {source.name} has ended",
                 f"Your {AccessLevel(grant.level).label.lower()} access to {source.name} "
-                + (f"({format_paths(tuple(grant.paths))}) " if grant.paths else "")
+                + (f"({grant.paths}) " if grant.paths else "")
                 + f"ended on {day(grant.expires_on)}.",
             )
             report.expired.append(f"{holder.username} on {source.name}")

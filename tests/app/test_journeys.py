@@ -85,7 +85,7 @@ def test_alice_asks_and_bob_approves_on_the_pages(app_env: Gatehouse) -> None:  
         in messages(alice)
     )
     [request] = requests_of(app_env, "alice")
-    assert request.status == RequestStatus.PENDING_ADMIN and request.paths == ["/reports"]
+    assert request.status == RequestStatus.PENDING_ADMIN and request.paths == ("/reports",)
 
     bob = go(sign_in("bob"), "pages/admin.py")
     assert any("alice" in m.value and "alpha-pricing-models" in m.value for m in bob.markdown)
