@@ -66,7 +66,7 @@ def desired_grants(session: Session, principal: Principal, today: date | None = 
         query = query.where(Grant.user_id == principal.user_id)
     else:
         query = query.where(Grant.app_id == principal.app_id)
-    return [BucketGrant(bucket, AccessLevel(level), paths, key) for level, paths, bucket, key in session.exec(query)]
+    return [BucketGrant(bucket, level, paths, key) for level, paths, bucket, key in session.exec(query)]
 
 
 def placed_on_bucket(
@@ -79,7 +79,7 @@ def placed_on_bucket(
     """A person's grants on one source as their role will hold them once a grant of `level` on `paths` is placed
     beside those held: each held grant on the paths it keeps (`rules.place_grant`; None: it goes), and the new one."""
     return [
-        BucketGrant(source.name, AccessLevel(g.level), keeps, source.kms_key_arn)
+        BucketGrant(source.name, g.level, keeps, source.kms_key_arn)
         for g, keeps in zip(held, kept, strict=True)
         if keeps is not None
     ] + [BucketGrant(source.name, level, paths, source.kms_key_arn)]
@@ -317,7 +317,7 @@ def as_recorded(described: list[dict[str, object]]) -> dict[str, object] | None:
 
 def describe(grant: Grant) -> dict[str, object]:
     return {
-        "level": AccessLevel(grant.level).value,
+        "level": grant.level.value,
         "paths": list(grant.paths),
         "expires_on": grant.expires_on.isoformat() if grant.expires_on else None,
     }

@@ -30,9 +30,7 @@ class Paths(tuple[str, ...]):
         typed = [(number, line.strip()) for number, line in enumerate(lines, start=1) if line.strip()]
         if len(typed) > MAX_PATHS:
             raise InvalidInput(f"There are {plural(len(typed), 'path')}: give at most {MAX_PATHS}.")
-        paths = [
-            validate_path(_path_of(line, bucket, number), line_number=number, typed=line) for number, line in typed
-        ]
+        paths = [validate_path(_typed(line, bucket, number), line_number=number, typed=line) for number, line in typed]
         for path in paths:
             if paths.count(path) > 1:
                 raise InvalidInput(f"The path {shown(path, 40)} is listed twice.")
@@ -64,6 +62,17 @@ Paths.WHOLE = Paths()
 
 # An S3 address as the console, the CLI and IAM write it: `s3://bucket/key` or `arn:aws:s3:::bucket/key`
 _S3_ADDRESS = re.compile(r"^(?:s3://|arn:aws[a-z-]*:s3:::)([^/]+)(.*)$", re.IGNORECASE)
+
+
+# The end of a folder as typed: its slash, and the spaces before it (`/models /`), which the text of the field would
+# drop when it is shown and sent again; control characters are left for the refusal to name
+_FOLDER_END = re.compile(r"(?:(?:(?![\x00-\x1f\x7f-\x9f])\s)*/)+$")
+
+
+def _typed(line: str, bucket: str, number: int) -> str:
+    """A typed line as a path of `bucket`, its folder's end written `/`: `/models /` is the folder /models, as
+    `/models/` is; `/ /` is the whole bucket."""
+    return _FOLDER_END.sub("/", _path_of(line, bucket, number))
 
 
 def _path_of(line: str, bucket: str, number: int) -> str:

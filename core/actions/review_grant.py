@@ -113,9 +113,9 @@ def review_grant(
             decision = ReviewDecision.ENDED
         elif decision is ReviewDecision.CHANGE:
             wanted = Paths.given(paths, source.name)
-            chosen = level or AccessLevel(grant.level)
+            chosen = level or grant.level
             check_review_lowers(
-                Held(AccessLevel(grant.level), grant.paths),
+                Held(grant.level, grant.paths),
                 grant.expires_on,
                 chosen,
                 wanted,
@@ -185,7 +185,7 @@ def _record(
     holder: User,
     **details: Any,
 ) -> None:
-    what = f"{AccessLevel(item.level).label.lower()} access to {source.name} ({item.paths})"
+    what = f"{item.level.label.lower()} access to {source.name} ({item.paths})"
     campaign = session.get(ReviewCampaign, item.campaign_id)
     assert campaign is not None
     review = review_named(campaign.due_on)

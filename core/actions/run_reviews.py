@@ -23,7 +23,7 @@ from core.actions.revoke_access import record_revoke
 from core.actions.start_review import Started, start_due_reviews
 from core.adapters.models import DataSource, Grant, ReviewCampaign, ReviewItem, User, utcnow
 from core.context import Gatehouse
-from core.domain import AccessLevel, GatehouseError, plural
+from core.domain import GatehouseError, plural
 from core.effects import applied
 from core.notify import NotificationKind, notify
 from core.paths import Paths
@@ -227,7 +227,7 @@ def _revoke_unreviewed(gatehouse: Gatehouse, operator: Person, campaign_id: int,
         if grant is None:
             _settle(gatehouse, item.id or 0, ReviewDecision.ENDED, "no change")
             continue
-        what = f"{AccessLevel(grant.level).label.lower()} access to {source} ({grant.paths})"
+        what = f"{grant.level.label.lower()} access to {source} ({grant.paths})"
         try:
             outcome = _revoke_if_undecided(gatehouse, operator, item.id or 0, holder, grant.paths)
         except GatehouseError as refused:

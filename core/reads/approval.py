@@ -86,7 +86,7 @@ def revoke_effect(session: Session, settings: Settings, actor: User, source_name
         raise NotFound("That access is no longer there: it was changed or revoked a moment ago.")
     now = desired_grants(session, user_principal(settings.env, holder))
     after = [g for g in now if g.bucket != source.name] + [
-        BucketGrant(source.name, AccessLevel(g.level), g.paths, source.kms_key_arn)
+        BucketGrant(source.name, g.level, g.paths, source.kms_key_arn)
         for g in held_grants(session, source, holder)
         if g.id != grant.id
     ]

@@ -64,7 +64,7 @@ def usable_page(
         UsableSource(
             name=source.name,
             kind=SourceKind(source.kind),
-            level=AccessLevel(grant.level),
+            level=grant.level,
             paths=grant.paths,
             expires_on=grant.expires_on,
             applied=_applied(sync, grant),
@@ -157,7 +157,7 @@ def access_list(
         AccessEntry(
             grant_id=grant.id or 0,
             principal=user.username if user else f"app:{app.name if app else '?'}",
-            level=AccessLevel(grant.level),
+            level=grant.level,
             paths=grant.paths,
             expires_on=grant.expires_on,
             applied=_applied(sync, grant, ended),
@@ -233,7 +233,7 @@ def list_access(
         AccessRow(
             source,
             user.username if user else f"app:{app}",
-            AccessLevel(grant.level),
+            grant.level,
             grant.paths,
             grant.expires_on,
             _ended(user, marked_by),

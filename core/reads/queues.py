@@ -77,7 +77,7 @@ def _build(request: AccessRequest, requester: str, source: str, manager: str | N
         id=request.id or 0,
         requester=requester,
         source=source,
-        level=AccessLevel(request.level),
+        level=request.level,
         paths=request.paths,
         business_need=request.business_need,
         expires_on=request.expires_on,

@@ -172,7 +172,7 @@ def to_review(
                 source=source_name,
                 holder=holder.username,
                 external=holder.is_external,
-                level=AccessLevel(grant.level if grant else item.level),
+                level=grant.level if grant else item.level,
                 paths=grant.paths if grant else item.paths,
                 expires_on=grant.expires_on if grant else item.expires_on,
                 grant_id=item.grant_id,
@@ -305,10 +305,7 @@ def my_questions(session: Session, actor: User, offset: int = 0, limit: int = 10
     a reviewer decided, is no longer asked (the question once stayed after it was answered)."""
     actor = acting(session, actor)
     rows, total = fetch(session, _open_questions(actor.id), (DataSource.name, ReviewItem.id), offset, limit)
-    items = [
-        Question(item.id or 0, name, AccessLevel(grant.level), grant.paths, due_on)
-        for item, name, due_on, grant in rows
-    ]
+    items = [Question(item.id or 0, name, grant.level, grant.paths, due_on) for item, name, due_on, grant in rows]
     return Page(items, total, offset, limit)
 
 
@@ -405,7 +402,7 @@ def _report_row(item: ReviewItem, source: str, holder: User, marked_by: str | No
         "source": source,
         "holder": holder.username,
         "external": "yes" if holder.is_external else "no",
-        "level": AccessLevel(item.level).label,
+        "level": item.level.label,
         "paths": str(item.paths),
         "ends": day(item.expires_on) if item.expires_on else "",
         "decision": decision.label if decision else "Not reviewed yet",

@@ -57,6 +57,14 @@ class TestPaths:
             paths("models/")
         assert paths(str(refused.value).rsplit("for example ", 1)[1].rstrip(".")) == ("/models",)
 
+    def test_a_space_before_a_folders_slash_is_a_slip_like_the_spaces_around_a_line(self) -> None:
+        """`/models /` was the folder "models " once: shown in Edit as `/models `, saved again as /models, the grant
+        changed under the admin's hands. It is /models from the start now; `/ /` is the whole bucket."""
+        assert paths("/models /") == ("/models",)
+        assert paths("/models /").text == "/models"
+        with pytest.raises(InvalidInput, match="is the whole bucket"):
+            paths("/ /")
+
     @pytest.mark.parametrize(
         "pasted",
         [
