@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.domain import AccessLevel, BucketGrant
-from core.policy import INLINE_LIMIT, PolicyTooLarge, compile_role_policies, policy_size
+from core.domain import AccessLevel
+from core.policy import INLINE_LIMIT, BucketGrant, PolicyTooLarge, compile_role_policies, policy_size
 
 PATH = "/reports-1"
 assert len(PATH) == 10

@@ -19,19 +19,10 @@ from core import audit, effects
 from core.adapters.aws import AwsError, LivePolicies
 from core.adapters.db import insert_missing, serialise
 from core.adapters.models import App, DataSource, Grant, RoleSync, SyncState, User, utcnow
-from core.domain import (
-    AccessLevel,
-    BucketGrant,
-    FieldChecks,
-    InvalidInput,
-    app_role_name,
-    day,
-    format_paths,
-    parse_paths,
-    user_role_name,
-)
+from core.domain import AccessLevel, FieldChecks, InvalidInput, app_role_name, day, user_role_name
 from core.notify import NotificationKind, notify
-from core.policy import INLINE_LIMIT, RolePolicies, compile_role_policies
+from core.paths import Paths
+from core.policy import INLINE_LIMIT, BucketGrant, RolePolicies, compile_role_policies
 from core.queries import admins_of, get_user, held, held_grants, is_active_admin, live_grant
 from core.rules import (
     check_access_may_change,
@@ -75,22 +66,20 @@ def desired_grants(session: Session, principal: Principal, today: date | None = 
         query = query.where(Grant.user_id == principal.user_id)
     else:
         query = query.where(Grant.app_id == principal.app_id)
-    return [
-        BucketGrant(bucket, AccessLevel(level), tuple(paths), key) for level, paths, bucket, key in session.exec(query)
-    ]
+    return [BucketGrant(bucket, level, paths, key) for level, paths, bucket, key in session.exec(query)]
 
 
 def placed_on_bucket(
     source: DataSource,
     held: Iterable[Grant],
-    kept: Iterable[tuple[str, ...] | None],
+    kept: Iterable[Paths | None],
     level: AccessLevel,
-    paths: tuple[str, ...],
+    paths: Paths,
 ) -> list[BucketGrant]:
     """A person's grants on one source as their role will hold them once a grant of `level` on `paths` is placed
     beside those held: each held grant on the paths it keeps (`rules.place_grant`; None: it goes), and the new one."""
     return [
-        BucketGrant(source.name, AccessLevel(g.level), keeps, source.kms_key_arn)
+        BucketGrant(source.name, g.level, keeps, source.kms_key_arn)
         for g, keeps in zip(held, kept, strict=True)
         if keeps is not None
     ] + [BucketGrant(source.name, level, paths, source.kms_key_arn)]
@@ -163,21 +152,12 @@ class GrantOutcome:
         return self.failed[0].error if self.failed else None
 
 
-def as_paths(paths: str | tuple[str, ...] | list[str] | None, bucket: str) -> tuple[str, ...]:
-    """Paths of the source `bucket` as typed in a form (one a line) or given one by one (the CLI)."""
-    if paths is None:
-        return ()
-    return parse_paths(paths if isinstance(paths, str) else "\n".join(paths), bucket)
-
-
-def checked_terms(
-    paths: str | tuple[str, ...] | list[str] | None, expires_on: date | None, bucket: str
-) -> tuple[str, ...]:
-    """The paths and end date a person typed to grant or change access, checked together: what is wrong in both is
-    refused at once (InvalidFields), each beside its field. Returns the paths."""
-    checks, wanted = FieldChecks(), ()
+def checked_terms(paths: Paths | str | None, expires_on: date | None, bucket: str) -> Paths:
+    """The paths (made, or text as typed: read here) and end date a person gave to grant or change access, checked
+    together: what is wrong in both is refused at once (InvalidFields), each beside its field. Returns the paths."""
+    checks, wanted = FieldChecks(), Paths.WHOLE
     with checks.on("paths"):
-        wanted = as_paths(paths, bucket)
+        wanted = Paths.given(paths, bucket)
     with checks.on("until"):
         check_end_date(expires_on, utcnow().date()).enforce(InvalidInput)
     checks.enforce()
@@ -203,7 +183,7 @@ def record_grant(
     source: DataSource,
     usernames: list[str],
     level: AccessLevel,
-    paths: tuple[str, ...],
+    paths: Paths,
     expires_on: date | None,
     *,
     confirm_external: bool = False,
@@ -233,7 +213,7 @@ def record_grant(
                 source_id=source.id or 0,
                 user_id=user.id,
                 level=level,
-                paths=list(paths),
+                paths=paths,
                 expires_on=expires_on,
                 granted_by_id=actor.id,
                 request_id=request_id,
@@ -248,7 +228,7 @@ def record_grant(
         [u for u in users if u.id != actor.id],
         NotificationKind.ACCESS_CHANGED,
         f"You have {level.label.lower()} access to {source.name}",
-        f"{actor.username} gave you {level.label.lower()} access to {source.name} ({format_paths(paths)})"
+        f"{actor.username} gave you {level.label.lower()} access to {source.name} ({paths})"
         + (f" until {day(expires_on)}." if expires_on else "."),
     )
     return {u.username: p.role_name for u, p in zip(users, principals, strict=True)}
@@ -274,8 +254,8 @@ def _placement(
     source: DataSource,
     user: User,
     level: AccessLevel,
-    paths: tuple[str, ...],
-) -> tuple[list[Grant], list[tuple[str, ...] | None]]:
+    paths: Paths,
+) -> tuple[list[Grant], list[Paths | None]]:
     """Where the new grant goes among the user's grants on the source (`rules.place_grant`), checked against the
     rules, the last admin and IAM's room before anything changes."""
     grants = held_grants(session, source, user, to_change=True)
@@ -296,7 +276,7 @@ def _place(
     source: DataSource,
     user: User,
     grants: list[Grant],
-    kept: list[tuple[str, ...] | None],
+    kept: list[Paths | None],
     new: Grant,
 ) -> None:
     """Record the new grant beside what the user keeps, and the audit event of the change (all their grants on the
@@ -306,15 +286,15 @@ def _place(
     for grant, keeps in zip(grants, kept, strict=True):
         if keeps is None:
             session.delete(grant)
-        elif keeps != tuple(grant.paths):
-            grant.paths, grant.updated_at = list(keeps), now
+        elif keeps != grant.paths:
+            grant.paths, grant.updated_at = keeps, now
             session.add(grant)
     new.created_at = new.updated_at = now
     session.add(new)
     after = [describe(g) for g, keeps in zip(grants, kept, strict=True) if keeps is not None] + [describe(new)]
-    level, paths, expires_on = AccessLevel(new.level), tuple(new.paths), new.expires_on
+    level, paths, expires_on = new.level, new.paths, new.expires_on
     summary = f"{actor.username} gave {user.username} {level.label.lower()} access to {source.name}"
-    summary += f" ({format_paths(paths)})" + (f" until {day(expires_on)}" if expires_on else "")
+    summary += f" ({paths})" + (f" until {day(expires_on)}" if expires_on else "")
     audit.record(
         session,
         actor.username,
@@ -337,7 +317,7 @@ def as_recorded(described: list[dict[str, object]]) -> dict[str, object] | None:
 
 def describe(grant: Grant) -> dict[str, object]:
     return {
-        "level": AccessLevel(grant.level).value,
+        "level": grant.level.value,
         "paths": list(grant.paths),
         "expires_on": grant.expires_on.isoformat() if grant.expires_on else None,
     }

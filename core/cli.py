@@ -25,7 +25,7 @@ from core.cli_help import Commands
 from core.cli_reviews import reviews_app
 from core.cli_scim import scim_app, serve, teams_app
 from core.config import ConfigurationError, load_settings
-from core.domain import AccessLevel, GatehouseError, InvalidInput, SourceKind, day, format_paths, plural, shown
+from core.domain import AccessLevel, GatehouseError, InvalidInput, SourceKind, day, plural, shown
 from core.movement import MovementForm, form_questions
 from core.reads import audit_trail, catalog, people
 from core.startup import start
@@ -41,12 +41,6 @@ app.add_typer(reviews_app, name="reviews")
 app.add_typer(scim_app, name="scim")
 app.add_typer(teams_app, name="teams")
 app.command("serve")(serve)
-
-
-class Level(StrEnum):
-    READ_ONLY = "read-only"
-    READ_WRITE = "read-write"
-    ADMIN = "admin"
 
 
 class Kind(StrEnum):
@@ -139,7 +133,7 @@ def sources_create(
 def access_grant(
     source: str,
     usernames: Annotated[list[str], typer.Argument(help="One or more platform members.")],
-    level: Annotated[Level, typer.Option(help="What they may do.")],
+    level: Annotated[AccessLevel, typer.Option(help="What they may do.")],
     path: Annotated[
         list[str] | None, typer.Option(help="Restrict to this path (repeatable); none = whole bucket.")
     ] = None,
@@ -152,8 +146,8 @@ def access_grant(
         operator(),
         source,
         usernames,
-        AccessLevel(level.value),
-        path or None,
+        level,
+        "\n".join(path or ()),  # each --path a line of the paths field, read there as the form's
         typed_date(until),
         confirm_external=yes_external,
     )
@@ -171,7 +165,7 @@ def access_revoke(
     ] = None,
 ) -> None:
     """Revoke a user's access to a source, or to some of the paths they hold on it."""
-    outcome = actions.revoke_access(start_gatehouse(), operator(), source, username, path or None)
+    outcome = actions.revoke_access(start_gatehouse(), operator(), source, username, "\n".join(path or ()))
     pending = "recorded, not yet applied in AWS: " if outcome.failed else ""
     what = f"access to {', '.join(path)} of {source}" if path else f"access to {source}"
     typer.echo(f"{pending}revoked {outcome.recorded[0]}'s {what}")
@@ -188,7 +182,7 @@ def access_list(
     for row in rows:
         until = f"\tuntil {day(row.expires_on)}" if row.expires_on else ""
         ended = f"\t{row.ended.sentence()}" if row.ended else ""
-        typer.echo(f"{row.source}\t{row.principal}\t{row.level.value}\t{format_paths(row.paths)}{until}{ended}")
+        typer.echo(f"{row.source}\t{row.principal}\t{row.level.value}\t{row.paths}{until}{ended}")
     if not rows:
         typer.echo("no access found", err=True)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import urllib.parse
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -127,19 +128,6 @@ class MovementKind(StrEnum):
     RESTORE = "restore"  # a restore's form, asked for until a restore needed none (issue #25): kept on record
 
 
-@dataclass(frozen=True)
-class BucketGrant:
-    """What one principal may do on one bucket: the policy compiler's input.
-
-    `paths` are validated paths with a leading `/` and no trailing `/`; empty means the whole bucket.
-    """
-
-    bucket: str
-    level: AccessLevel
-    paths: tuple[str, ...] = ()
-    kms_key: str | None = None  # the ARN of the customer KMS key the bucket is encrypted with, if any
-
-
 # --- dates and times ---------------------------------------------------------------------------------
 
 # One way to write a day (30 Jun 2027) and a moment (30 Jun 2027 14:05 UTC) wherever a person reads one: pages,
@@ -178,8 +166,8 @@ def plural(count: int, noun: str, many: str | None = None) -> str:
 
 # --- free text --------------------------------------------------------------------------------------
 
-# How much a person may type, said once here: the actions check it (`check_text`, `parse_paths`) and the forms show
-# it (a field's `max_chars`, and its help). A business need and a reason are read by people deciding,
+# How much a person may type, said once here: the actions check it (`check_text`, `Paths.parse`) and the forms
+# show it (a field's `max_chars`, and its help). A business need and a reason are read by people deciding,
 # not stored documents; a path list is bounded by what one role's policy can hold.
 MAX_BUSINESS_NEED = 2_000  # characters
 MAX_REASON = 1_000  # characters: refusing a request or a webapp source, a review's change or revoke
@@ -248,44 +236,6 @@ def is_clean_name(name: str, max_length: int) -> bool:
 _PATH_FORBIDDEN = re.compile(f"[][*?${{}}\\\\()!<>\\x00-\\x1f\\x7f-\\x9f{BIDI_CONTROLS}]")
 
 
-def parse_paths(text: str | None, bucket: str) -> tuple[str, ...]:
-    """Turn the Paths textarea (one path a line) of the source `bucket` into validated paths; empty text means the
-    whole bucket. Blank lines and the spaces around a path are a person's slips, not meanings: they are dropped. A
-    line pasted as an S3 address of this bucket (`s3://bucket/models`, `arn:aws:s3:::bucket/models`) is its path."""
-    lines = (text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    typed = [(number, line.strip()) for number, line in enumerate(lines, start=1) if line.strip()]
-    if len(typed) > MAX_PATHS:
-        raise InvalidInput(f"There are {plural(len(typed), 'path')}: give at most {MAX_PATHS}.")
-    paths = [validate_path(_path_of(line, bucket, number), line_number=number, typed=line) for number, line in typed]
-    for path in paths:
-        if paths.count(path) > 1:
-            raise InvalidInput(f"The path {shown(path, 40)} is listed twice.")
-        for other in paths:
-            if other != path and path_covers(other, path):
-                raise InvalidInput(
-                    f"The path {shown(path, 40)} is already inside {shown(other, 40)}: list only {shown(other, 40)}."
-                )
-    return tuple(paths)
-
-
-# An S3 address as the console, the CLI and IAM write it: `s3://bucket/key` or `arn:aws:s3:::bucket/key`
-_S3_ADDRESS = re.compile(r"^(?:s3://|arn:aws[a-z-]*:s3:::)([^/]+)(.*)$", re.IGNORECASE)
-
-
-def _path_of(line: str, bucket: str, number: int) -> str:
-    """A typed line as a path of `bucket`: an S3 address of the bucket is its key's path; of another bucket, refused."""
-    address = _S3_ADDRESS.match(line)
-    if address is None:
-        return line
-    named, key = address.groups()
-    if named != bucket:
-        raise InvalidInput(
-            f"Line {number} ({shown(line, 60)}) is in {shown(named, 63)}, not in {bucket}: give folders of "
-            f"{bucket} here, for example /{shown(key.strip('/') or 'models', 40)}."
-        )
-    return "/" + key.lstrip("/")
-
-
 def path_covers(outer: str, inner: str) -> bool:
     """Whether a path (or "" for the whole bucket) covers another: `/a` covers `/a` and `/a/b`, never `/ab`."""
     return outer == "" or inner == outer or inner.startswith(outer + "/")
@@ -318,7 +268,9 @@ def validate_path(path: str, line_number: int | None = None, typed: str | None =
     return path
 
 
-def format_paths(paths: tuple[str, ...] | list[str]) -> str:
+def format_paths(paths: Iterable[str]) -> str:
+    """A path list as a person reads it: `/a, /b`, or "whole bucket" (`paths.Paths` shows itself so)."""
+    paths = list(paths)
     return ", ".join(paths) if paths else "whole bucket"
 
 

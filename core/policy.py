@@ -17,7 +17,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from core.domain import AccessLevel, BucketGrant, GatehouseError, path_covers, plural
+from core.domain import AccessLevel, GatehouseError, path_covers, plural
+from core.paths import Paths
 
 INLINE_POLICY_NAME = "s3-access"
 INLINE_LIMIT = 10_240  # all inline policies of one role together
@@ -75,6 +76,19 @@ class PolicyTooLarge(GatehouseError):
 
 
 @dataclass(frozen=True)
+class BucketGrant:
+    """What one principal may do on one bucket: the policy compiler's input.
+
+    `paths` are validated paths with a leading `/` and no trailing `/`; empty means the whole bucket.
+    """
+
+    bucket: str
+    level: AccessLevel
+    paths: Paths = Paths.WHOLE
+    kms_key: str | None = None  # the ARN of the customer KMS key the bucket is encrypted with, if any
+
+
+@dataclass(frozen=True)
 class RolePolicies:
     """The documents for one role: `managed[i]` is Gatehouse-owned managed policy number i+1."""
 
@@ -125,7 +139,7 @@ def canonical_grants(grants: Iterable[BucketGrant]) -> list[BucketGrant]:
         kept_read = _minimal({s for s in read[bucket] if not any(path_covers(w, s) for w in kept_write)})
         for level, scopes in ((AccessLevel.READ_ONLY, kept_read), (AccessLevel.READ_WRITE, kept_write)):
             if scopes:
-                paths = () if scopes == [""] else tuple(f"/{s}" for s in scopes)
+                paths = Paths.WHOLE if scopes == [""] else Paths(f"/{s}" for s in scopes)
                 result.append(BucketGrant(bucket, level, paths))
     return result
 

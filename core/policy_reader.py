@@ -14,8 +14,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from core.domain import AccessLevel, BucketGrant, InvalidInput, validate_path
-from core.policy import canonical_grants
+from core.domain import AccessLevel, InvalidInput, validate_path
+from core.paths import Paths
+from core.policy import BucketGrant, canonical_grants
 
 _BUCKET = r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"
 _BUCKET_ARN = re.compile(rf"arn:aws:s3:::({_BUCKET})")
@@ -104,7 +105,7 @@ def _read_statement(
         try:
             if not match:
                 raise InvalidInput("It is neither a whole bucket (bucket/*) nor a folder (bucket/path/*).")
-            paths = (validate_path(f"/{match[2]}"),) if match[2] else ()
+            paths = Paths((validate_path(f"/{match[2]}"),)) if match[2] else Paths.WHOLE
         except InvalidInput as error:
             skipped.append(f"The resource {resource} in the {name} was not imported: {_lower_first(str(error))}")
             continue

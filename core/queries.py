@@ -160,7 +160,7 @@ def source_access(session: Session, actor: User, source_name: str) -> SourceAcce
     ).all()
     if not grants:
         raise NotAllowed(f"You have no access to {source.name}: ask for it on the Request access page.")
-    return SourceAccess(source, tuple(Held(AccessLevel(level), tuple(paths)) for level, paths in grants))
+    return SourceAccess(source, tuple(Held(level, paths) for level, paths in grants))
 
 
 def held_grants(session: Session, source: DataSource, user: User, *, to_change: bool = False) -> list[Grant]:
@@ -172,7 +172,7 @@ def held_grants(session: Session, source: DataSource, user: User, *, to_change: 
 
 
 def held(grants: list[Grant]) -> list[Held]:
-    return [Held(AccessLevel(g.level), tuple(g.paths)) for g in grants]
+    return [Held(g.level, g.paths) for g in grants]
 
 
 def load_request(session: Session, request_id: int) -> AccessRequest:

@@ -16,6 +16,7 @@ from core.adapters.models import App, DataSource, Grant, User, UserStatus, utcno
 from core.auth import hash_password
 from core.config import Settings
 from core.domain import AccessLevel, SourceKind
+from core.paths import Paths
 
 DEMO_PASSWORD = "gatehouse-demo"
 DEMO_USERNAMES = ("alice", "bob", "carol", "dave", "erin")  # the accounts seed_demo_database makes
@@ -47,9 +48,9 @@ DEMO_SOURCES = (
 
 # (username, source suffix, level, paths) beyond each source's admin
 DEMO_GRANTS = (
-    ("alice", "sales-analysis", AccessLevel.READ_ONLY, ["/published"]),
-    ("alice", "shared-workspace", AccessLevel.READ_WRITE, []),
-    ("bob", "shared-workspace", AccessLevel.READ_ONLY, []),
+    ("alice", "sales-analysis", AccessLevel.READ_ONLY, Paths(("/published",))),
+    ("alice", "shared-workspace", AccessLevel.READ_WRITE, Paths.WHOLE),
+    ("bob", "shared-workspace", AccessLevel.READ_ONLY, Paths.WHOLE),
 )
 
 

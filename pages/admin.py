@@ -313,11 +313,10 @@ def requests_to_decide(gh: Gatehouse, me: User) -> None:
             me,
             request,
             "Approve",
-            lambda terms, reason: actions.approve_request(gh, me, request.id, *(terms or ()), reason=reason),
-            lambda terms: (
-                f"Approved: {request.requester} has {(terms[0] if terms else request.level).label.lower()} "
-                f"access to {request.source}."
+            lambda terms, reason: actions.approve_request(
+                gh, me, request.id, terms.level, terms.paths, terms.until, reason=reason
             ),
+            lambda terms: f"Approved: {request.requester} has {terms.level.label.lower()} access to {request.source}.",
             f"Refused {request.requester}'s request; they are told why.",
             adjustable=True,
         )

@@ -40,8 +40,8 @@ def start_the_form() -> None:
         st.session_state.update(FRESH)
         st.session_state["ask-search"] = preset["source"]
         st.session_state["ask-source"] = preset["source"]
-        st.session_state["ask-level"] = AccessLevel(preset.get("level", AccessLevel.READ_ONLY))
-        st.session_state["ask-paths"] = "\n".join(preset.get("paths", ()))
+        st.session_state["ask-level"] = preset["level"]
+        st.session_state["ask-paths"] = preset["paths"].text
 
 
 def ask_for_access(gh: Gatehouse, me: User) -> None:

@@ -8,8 +8,9 @@ from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ct
 from core.actions.upload import upload
 from core.adapters.models import MovementKind, User
 from core.context import Gatehouse
-from core.domain import GatehouseError, format_paths, plural
+from core.domain import AccessLevel, GatehouseError, format_paths, plural
 from core.movement import upload_folder
+from core.paths import Paths
 from core.reads import catalog
 from pages.ui import cached, running, signin, widgets
 from pages.ui.markup import literal
@@ -48,12 +49,12 @@ def upload_page(gh: Gatehouse, actor: signin.Actor) -> None:
         upload_files(gh, actor.user, movement_id, source_name, prefix)
 
 
-def held_paths(rows: list[catalog.UsableSource]) -> tuple[str, ...]:
-    """The paths a person's grants (rows) on one source cover; empty: the whole bucket."""
-    return () if any(not s.paths for s in rows) else tuple(p for s in rows for p in s.paths)
+def held_paths(rows: list[catalog.UsableSource]) -> Paths:
+    """The paths a person's grants (rows) on one source cover; none: the whole bucket."""
+    return Paths.WHOLE if any(not s.paths for s in rows) else Paths(p for s in rows for p in s.paths)
 
 
-def offer_read_write(read_only: dict[str, tuple[str, ...]]) -> None:
+def offer_read_write(read_only: dict[str, Paths]) -> None:
     """Say where the sources the person can only read went, and offer to ask for read/write on one of them: Request
     access opens with that source, read/write and the paths they read (theirs to change there). With several, the
     person chooses which: none is picked for them. A caption, a choice and a button: cheap at every rerun."""
@@ -78,11 +79,11 @@ def offer_read_write(read_only: dict[str, tuple[str, ...]]) -> None:
             key="upload-ask",
             help="Opens Request access with this source, read/write and the paths you read: change them there.",
         ):
-            widgets.ask_for(chosen, "read-write", read_only[chosen])
+            widgets.ask_for(chosen, AccessLevel.READ_WRITE, read_only[chosen])
             st.switch_page("pages/request_access.py")
 
 
-def chosen_folder(source_name: str, write_paths: tuple[str, ...]) -> str | None:
+def chosen_folder(source_name: str, write_paths: Paths) -> str | None:
     """The folder the files go to, checked as typed: no form, no file before it is one the files may go to."""
     folders = [p.lstrip("/") for p in write_paths] or [""]
     folder = st.text_input(

@@ -3,7 +3,7 @@ policies are held to, by the evaluator in tests/iam_eval.py and by a real S3 ser
 
 from __future__ import annotations
 
-from core.domain import BucketGrant
+from core.policy import BucketGrant
 
 # Spelled out from IAM.md rather than imported from the module under test.
 READ = ["s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging", "s3:GetObjectVersionTagging"]

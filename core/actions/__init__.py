@@ -5,7 +5,7 @@ action says plainly what AWS has not taken yet.
 
 Every action is importable from here: `from core import actions; actions.approve_request(gatehouse, bob, 7)`."""
 
-from core.access import ExternalNeedsConfirmation, GrantOutcome, as_paths
+from core.access import ExternalNeedsConfirmation, GrantOutcome
 from core.actions.add_user import Joiner, add_user
 from core.actions.answer_review import answer_review
 from core.actions.approve_request import approve_request
@@ -59,7 +59,6 @@ __all__ = [
     "answer_review",
     "approve_request",
     "archive_source",
-    "as_paths",
     "ask_to_join",
     "change_access",
     "check_download",

@@ -14,7 +14,7 @@ from core.actions.revoke_access import record_revoke
 from core.actor import acting
 from core.adapters.models import ReviewCampaign, ReviewItem, User, utcnow
 from core.context import Gatehouse
-from core.domain import AccessLevel, InvalidInput, format_paths
+from core.domain import InvalidInput
 from core.effects import applied
 from core.notify import NotificationKind, notify
 from core.queries import admins_but
@@ -36,7 +36,7 @@ def answer_review(gatehouse: Gatehouse, actor: User, item_id: int, still_needed:
         decided = ReviewDecision(item.decision) if item.decision else None
         if grant is None or decided in ENDED:
             raise InvalidInput(f"Your access to {source.name} has already ended: there is nothing to answer.")
-        what = f"{AccessLevel(grant.level).label.lower()} access to {source.name} ({format_paths(tuple(grant.paths))})"
+        what = f"{grant.level.label.lower()} access to {source.name} ({grant.paths})"
         campaign = session.get(ReviewCampaign, item.campaign_id)
         assert campaign is not None
         review = review_named(campaign.due_on)
@@ -63,7 +63,7 @@ def answer_review(gatehouse: Gatehouse, actor: User, item_id: int, still_needed:
         )
         if still_needed:
             return Reviewed(ReviewDecision(decided) if decided else ReviewDecision.KEEP, actor.username, source.name)
-        roles = record_revoke(gatehouse, session, actor, source, actor, tuple(grant.paths), announce=False)
+        roles = record_revoke(gatehouse, session, actor, source, actor, grant.paths, announce=False)
         item.reason, item.after = NO_LONGER_NEEDED, {}
         session.add(item)
         notify(

@@ -9,9 +9,10 @@ from core.access import GrantOutcome, record_grant
 from core.actions.deciding import deciding
 from core.adapters.models import RequestStatus, User, utcnow
 from core.context import Gatehouse
-from core.domain import MAX_REASON, AccessLevel, FieldChecks, check_text, day, format_paths
+from core.domain import MAX_REASON, AccessLevel, FieldChecks, check_text, day
 from core.effects import applied
 from core.notify import NotificationKind
+from core.paths import Paths
 from core.rules import approval_terms, check_not_confirmer
 
 
@@ -20,7 +21,7 @@ def approve_request(
     actor: User,
     request_id: int,
     level: AccessLevel | None = None,
-    paths: str | None = None,
+    paths: Paths | str | None = None,
     expires_on: date | None = None,
     reason: str = "",
 ) -> GrantOutcome:
@@ -29,7 +30,7 @@ def approve_request(
     with deciding(gatehouse, actor, request_id, RequestStatus.APPROVED) as decision:
         request, source, requester = decision.request, decision.source, decision.requester
         check_not_confirmer(decision.actor, request).enforce()
-        asked_level, asked_paths = AccessLevel(request.level), tuple(request.paths)
+        asked_level, asked_paths = request.level, request.paths
         checks = FieldChecks()
         with checks.on("reason"):
             reason = check_text(reason, "reason", MAX_REASON)
@@ -45,7 +46,7 @@ def approve_request(
             checks=checks,
         )
         request.granted_level = granted_level
-        request.granted_paths = list(granted_paths)
+        request.granted_paths = granted_paths
         record_grant(
             gatehouse,
             decision.session,
@@ -68,7 +69,7 @@ def approve_request(
         decision.record(
             "request-approved",
             f"{who} approved {requester.username}'s request for {source.name}"
-            + (f", granting {granted_level.label.lower()} ({format_paths(granted_paths)})" if changed else "")
+            + (f", granting {granted_level.label.lower()} ({granted_paths})" if changed else "")
             + (f": {reason}" if reason else ""),
             [requester],
             NotificationKind.DECISION_MADE,
@@ -86,6 +87,6 @@ def approve_request(
     return GrantOutcome([requester_name], applied(decision.session))
 
 
-def _terms(level: AccessLevel, source: str, paths: tuple[str, ...], ends: date | None) -> str:
+def _terms(level: AccessLevel, source: str, paths: Paths, ends: date | None) -> str:
     """Access as the requester reads it: "read only access to sales (whole bucket) until 31 March 2027"."""
-    return f"{level.label.lower()} access to {source} ({format_paths(paths)})" + (f" until {day(ends)}" if ends else "")
+    return f"{level.label.lower()} access to {source} ({paths})" + (f" until {day(ends)}" if ends else "")

@@ -23,9 +23,10 @@ from core.access import (
 from core.actor import acting
 from core.adapters.models import DataSource, Grant, User, utcnow
 from core.context import Gatehouse
-from core.domain import AccessLevel, InvalidInput, NotFound, day, format_paths
+from core.domain import AccessLevel, InvalidInput, NotFound, day
 from core.effects import applied
 from core.notify import NotificationKind, notify
+from core.paths import Paths
 from core.queries import get_source, get_user, held, held_grants
 from core.rules import check_access_may_change, check_end_date, check_may_hold, check_no_overlap
 
@@ -37,7 +38,7 @@ def change_access(
     username: str,
     grant_id: int,
     level: AccessLevel,
-    paths: str | tuple[str, ...] | list[str] | None = None,
+    paths: Paths | str | None = None,
     expires_on: date | None = None,
 ) -> GrantOutcome:
     """Set one grant (`grant_id`, one of `username`'s on the source) to `level` on `paths` until `expires_on`."""
@@ -58,7 +59,7 @@ def record_change(
     username: str,
     grant_id: int,
     level: AccessLevel,
-    wanted: tuple[str, ...],
+    wanted: Paths,
     expires_on: date | None,
 ) -> dict[str, str]:
     """Change the grant in the caller's transaction (the caller has decided the actor may); returns the role to sync,
@@ -82,7 +83,7 @@ def record_change(
         session,
         user,
         source.name,
-        placed_on_bucket(source, others, [tuple(g.paths) for g in others], level, wanted),
+        placed_on_bucket(source, others, [g.paths for g in others], level, wanted),
     )
     before = describe(grant)
     _set(grant, actor, level, wanted, expires_on)
@@ -90,7 +91,7 @@ def record_change(
     principal = user_principal(gatehouse.settings.env, user)
     mark_changed(session, [principal])
     summary = f"{actor.username} changed {user.username}'s access to {source.name} to {level.label.lower()}"
-    summary += f" ({format_paths(wanted)})" + (f" until {day(expires_on)}" if expires_on else "")
+    summary += f" ({wanted})" + (f" until {day(expires_on)}" if expires_on else "")
     audit.record(
         session,
         actor.username,
@@ -108,12 +109,12 @@ def record_change(
             NotificationKind.ACCESS_CHANGED,
             f"Your access to {source.name} changed",
             f"{actor.username} changed your access to {source.name}: {level.label.lower()} on "
-            f"{format_paths(wanted)}" + (f" until {day(expires_on)}." if expires_on else "."),
+            f"{wanted}" + (f" until {day(expires_on)}." if expires_on else "."),
         )
     return {user.username: principal.role_name}
 
 
-def _set(grant: Grant, actor: User, level: AccessLevel, paths: tuple[str, ...], expires_on: date | None) -> None:
-    grant.level, grant.paths, grant.expires_on = level, list(paths), expires_on
+def _set(grant: Grant, actor: User, level: AccessLevel, paths: Paths, expires_on: date | None) -> None:
+    grant.level, grant.paths, grant.expires_on = level, paths, expires_on
     grant.granted_by_id, grant.updated_at = actor.id, utcnow()
     grant.expiry_warned_at = None  # a new end date is warned of anew

@@ -5,7 +5,6 @@ from __future__ import annotations
 from core.actions.deciding import deciding
 from core.adapters.models import RequestStatus, User, utcnow
 from core.context import Gatehouse
-from core.domain import AccessLevel
 from core.notify import NotificationKind, notify
 from core.queries import platform_team
 
@@ -22,7 +21,7 @@ def confirm_request(gatehouse: Gatehouse, actor: User, request_id: int) -> None:
             NotificationKind.REQUEST_TO_DECIDE,
             f"Confirmed request for {source.name} to grant",
             f"{who.username}, line manager of {requester.username}, confirmed their request for "
-            f"{AccessLevel(request.level).label.lower()} access to the orphaned source {source.name}.",
+            f"{request.level.label.lower()} access to the orphaned source {source.name}.",
             asks=True,
         )
         notify(

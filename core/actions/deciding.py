@@ -18,7 +18,7 @@ from core.access import changing_access
 from core.actor import acting
 from core.adapters.models import AccessRequest, DataSource, RequestStatus, User, utcnow
 from core.context import Gatehouse
-from core.domain import AccessLevel, InvalidInput, format_paths
+from core.domain import InvalidInput
 from core.notify import NotificationKind, moved_on, notify
 from core.queries import load_request, may_decide, platform_team
 from core.rules import check_access_may_change, check_decision_step, check_transition, is_active, route_request
@@ -140,7 +140,7 @@ def send_on(session: Session, actor: User, request: AccessRequest, gone: User, m
         request.no_line_manager, deciders, kind = True, platform_team(session), NotificationKind.REQUEST_TO_DECIDE
         now_waits = "the platform team"
     session.add(request)
-    asked = f"{AccessLevel(request.level).label.lower()} access to {source.name} ({format_paths(tuple(request.paths))})"
+    asked = f"{request.level.label.lower()} access to {source.name} ({request.paths})"
     audit.record(
         session,
         actor.username,

@@ -12,7 +12,7 @@ from core import audit
 from core.access import mark_changed, user_principal
 from core.adapters.models import DataSource, Grant, User, utcnow
 from core.context import Gatehouse
-from core.domain import AccessLevel, day, format_paths
+from core.domain import day
 from core.effects import applied
 from core.notify import NotificationKind, notify
 from core.queries import active_admins, live_grant
@@ -49,8 +49,8 @@ def expire(gatehouse: Gatehouse, today: date | None = None) -> ExpiryReport:
         for grant, holder, source in ending:
             grant.expiry_warned_at = utcnow()
             session.add(grant)
-            level = AccessLevel(grant.level).label.lower()
-            on = f"{source.name} ({format_paths(tuple(grant.paths))})" if grant.paths else source.name  # which grant
+            level = grant.level.label.lower()
+            on = f"{source.name} ({grant.paths})" if grant.paths else source.name  # which grant
             notify(
                 session,
                 [holder],
@@ -82,12 +82,12 @@ def expire(gatehouse: Gatehouse, today: date | None = None) -> ExpiryReport:
                 session,
                 audit.SYSTEM,
                 "access-expired",
-                f"{holder.username}'s {AccessLevel(grant.level).label.lower()} access to {source.name} ended on "
+                f"{holder.username}'s {grant.level.label.lower()} access to {source.name} ended on "
                 f"{day(grant.expires_on)}",
                 source_id=source.id,
                 subject=holder.username,
                 before={
-                    "level": AccessLevel(grant.level).value,
+                    "level": grant.level.value,
                     "paths": list(grant.paths),
                     "expires_on": str(grant.expires_on),
                 },
@@ -97,8 +97,8 @@ def expire(gatehouse: Gatehouse, today: date | None = None) -> ExpiryReport:
                 [holder],
                 NotificationKind.ACCESS_ENDED,
                 f"Your access to {source.name} has ended",
-                f"Your {AccessLevel(grant.level).label.lower()} access to {source.name} "
-                + (f"({format_paths(tuple(grant.paths))}) " if grant.paths else "")
+                f"Your {grant.level.label.lower()} access to {source.name} "
+                + (f"({grant.paths}) " if grant.paths else "")
                 + f"ended on {day(grant.expires_on)}.",
             )
             report.expired.append(f"{holder.username} on {source.name}")

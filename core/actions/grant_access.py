@@ -11,6 +11,7 @@ from core.adapters.models import User
 from core.context import Gatehouse
 from core.domain import AccessLevel
 from core.effects import applied
+from core.paths import Paths
 from core.queries import get_source
 
 
@@ -20,7 +21,7 @@ def grant_access(
     source_name: str,
     usernames: list[str],
     level: AccessLevel,
-    paths: str | tuple[str, ...] | list[str] | None = None,
+    paths: Paths | str | None = None,
     expires_on: date | None = None,
     *,
     confirm_external: bool = False,

@@ -114,7 +114,7 @@ def import_roles(gatehouse: Gatehouse, actor: User, *, dry_run: bool = False) ->
                         source_id=source.id or 0,
                         user_id=user.id,
                         level=grant.level,
-                        paths=list(grant.paths),
+                        paths=grant.paths,
                         granted_by_id=actor.id,
                     )
                 )

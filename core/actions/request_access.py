@@ -13,17 +13,9 @@ from core.actor import acting
 from core.adapters.db import taken_means
 from core.adapters.models import AccessRequest, RequestStatus, User, utcnow
 from core.context import Gatehouse
-from core.domain import (
-    MAX_BUSINESS_NEED,
-    AccessLevel,
-    FieldChecks,
-    InvalidInput,
-    check_text,
-    day,
-    format_paths,
-    parse_paths,
-)
+from core.domain import MAX_BUSINESS_NEED, AccessLevel, FieldChecks, InvalidInput, check_text, day
 from core.notify import NotificationKind, notify
+from core.paths import Paths
 from core.queries import admins_of, get_source, held, held_grants, open_request, platform_team, users_named
 from core.reads.queues import RequestView, view_of
 from core.rules import (
@@ -59,9 +51,9 @@ def request_access(
         requester = acting(session, actor)
         check_may_hold(requester, level).enforce(InvalidInput)
         source = get_source(session, requester, source_name)
-        parsed: tuple[str, ...] = ()
+        parsed = Paths.WHOLE
         with checks.on("paths"):
-            parsed = parse_paths(paths, source.name)
+            parsed = Paths.parse(paths, source.name)
         checks.enforce()
         changing_access(session, source)  # one request at a time a source: a second one sees the first
         check_access_may_change(source.name, source.archived_at).enforce(InvalidInput)
@@ -93,7 +85,7 @@ def request_access(
             requester_id=requester.id or 0,
             source_id=source.id or 0,
             level=level,
-            paths=list(parsed),
+            paths=parsed,
             business_need=need,
             expires_on=expires_on,
             status=route,
@@ -115,7 +107,7 @@ def request_access(
             session,
             requester.username,
             "request-made",
-            f"{requester.username} asked for {level.label.lower()} access to {source.name} ({format_paths(parsed)})",
+            f"{requester.username} asked for {level.label.lower()} access to {source.name} ({parsed})",
             source_id=source.id,
             subject=requester.username,
             request_id=request.id,
@@ -126,7 +118,7 @@ def request_access(
             deciders,
             kind,
             f"{requester.username} asks for access to {source.name}",
-            f"{requester.username} asks for {level.label.lower()} access to {source.name} ({format_paths(parsed)}).\n"
+            f"{requester.username} asks for {level.label.lower()} access to {source.name} ({parsed}).\n"
             f"Business need: {need}",
             request_id=request.id,
         )

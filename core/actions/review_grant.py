@@ -13,14 +13,15 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from core import audit
-from core.access import GrantOutcome, as_paths, changing_access, describe
+from core.access import GrantOutcome, changing_access, describe
 from core.actions.change_access import record_change
 from core.actions.revoke_access import record_revoke
 from core.actor import acting
 from core.adapters.models import DataSource, Grant, ReviewCampaign, ReviewItem, User, utcnow
 from core.context import Gatehouse
-from core.domain import MAX_REASON, AccessLevel, InvalidInput, NotFound, check_text, format_paths, plural
+from core.domain import MAX_REASON, AccessLevel, InvalidInput, NotFound, check_text, plural
 from core.effects import applied
+from core.paths import Paths
 from core.queries import is_active_admin
 from core.reads.reviews import PENDING, REVIEWABLE_STATES, other_admins, reviewable_by
 from core.rules import Held
@@ -86,7 +87,7 @@ def review_grant(
     item_id: int,
     decision: ReviewDecision | str,
     level: AccessLevel | None = None,
-    paths: str | tuple[str, ...] | list[str] | None = None,
+    paths: Paths | str | None = None,
     expires_on: date | None = None,
     reason: str = "",
 ) -> Reviewed:
@@ -111,10 +112,10 @@ def review_grant(
         if grant is None:
             decision = ReviewDecision.ENDED
         elif decision is ReviewDecision.CHANGE:
-            wanted = as_paths(paths, source.name)
-            chosen = level or AccessLevel(grant.level)
+            wanted = Paths.given(paths, source.name)
+            chosen = level or grant.level
             check_review_lowers(
-                Held(AccessLevel(grant.level), tuple(grant.paths)),
+                Held(grant.level, grant.paths),
                 grant.expires_on,
                 chosen,
                 wanted,
@@ -129,7 +130,7 @@ def review_grant(
                 gatehouse, session, actor, source, holder.username, grant.id or 0, chosen, wanted, expires_on
             )
         elif decision is ReviewDecision.REVOKE and grant is not None:
-            roles = record_revoke(gatehouse, session, actor, source, holder, tuple(grant.paths))
+            roles = record_revoke(gatehouse, session, actor, source, holder, grant.paths)
         after = None if grant is None else {} if decision is ReviewDecision.REVOKE else describe(grant)
         # what AWS took is known once the change has committed and IAM has been written (below)
         _settle(session, item, decision, actor.username, reason, after, "no change" if not roles else "")
@@ -184,7 +185,7 @@ def _record(
     holder: User,
     **details: Any,
 ) -> None:
-    what = f"{AccessLevel(item.level).label.lower()} access to {source.name} ({format_paths(tuple(item.paths))})"
+    what = f"{item.level.label.lower()} access to {source.name} ({item.paths})"
     campaign = session.get(ReviewCampaign, item.campaign_id)
     assert campaign is not None
     review = review_named(campaign.due_on)

@@ -8,7 +8,6 @@ from sqlmodel import Session
 from core import audit
 from core.access import (
     GrantOutcome,
-    as_paths,
     as_recorded,
     changing_access,
     check_manages,
@@ -20,9 +19,10 @@ from core.access import (
 from core.actor import acting
 from core.adapters.models import DataSource, User, utcnow
 from core.context import Gatehouse
-from core.domain import AccessLevel, InvalidInput, format_paths
+from core.domain import AccessLevel, InvalidInput
 from core.effects import applied
 from core.notify import NotificationKind, notify
+from core.paths import Paths
 from core.queries import admins_but, get_source, get_user, held_grants
 
 
@@ -31,14 +31,14 @@ def revoke_access(
     actor: User,
     source_name: str,
     username: str,
-    paths: str | tuple[str, ...] | list[str] | None = None,
+    paths: Paths | str | None = None,
 ) -> GrantOutcome:
     """Remove a user's access to a source (`paths` None), or to some of the paths they hold on it (each exactly as
     held): by an admin of it, the platform team, or the user themselves."""
     with gatehouse.session() as session:
         actor = acting(session, actor)
         source = get_source(session, actor, source_name)
-        taken = as_paths(paths, source.name)
+        taken = Paths.given(paths, source.name)
         user = get_user(session, username)
         if actor.id is None or actor.id != user.id:
             check_manages(session, actor, source)
@@ -52,7 +52,7 @@ def record_revoke(
     actor: User,
     source: DataSource,
     user: User,
-    taken: tuple[str, ...],
+    taken: Paths,
     *,
     announce: bool = True,
 ) -> dict[str, str]:
@@ -66,20 +66,20 @@ def record_revoke(
     yours = actor.id is not None and actor.id == user.id  # the reader gives up their own access: spoken to
     if not grants:
         raise InvalidInput(f"{'You have' if yours else f'{user.username} has'} no access to {source.name}.")
-    holding = [p for g in grants for p in g.paths]
+    holding = Paths(p for g in grants for p in g.paths)
     for path in taken:
         if path not in holding:
             they = "you" if yours else "they"
             if holding and all(g.paths for g in grants):
-                held_where = f"the paths {they} hold are {format_paths(tuple(holding))}"
+                held_where = f"the paths {they} hold are {holding}"
             else:
                 held_where = f"{they} have access to the whole of it: revoke it all, or change it to paths under Edit"
             who = "You hold" if yours else f"{user.username} holds"
             raise InvalidInput(f"{who} no access on {path} of {source.name}: {held_where}.")
     before = [describe(g) for g in grants]
     for grant in grants:
-        keeps = [p for p in grant.paths if p not in taken] if taken else []
-        if taken and keeps == list(grant.paths):
+        keeps = Paths(p for p in grant.paths if p not in taken) if taken else Paths.WHOLE
+        if taken and keeps == grant.paths:
             continue  # none of its paths is taken
         if not keeps:
             if grant.level == AccessLevel.ADMIN:
@@ -91,7 +91,7 @@ def record_revoke(
     principal = user_principal(gatehouse.settings.env, user)
     mark_changed(session, [principal])
     who = "their own" if actor.id is not None and actor.id == user.id else f"{user.username}'s"
-    what = f"access to {format_paths(taken)} of {source.name}" if taken else f"access to {source.name}"
+    what = f"access to {taken} of {source.name}" if taken else f"access to {source.name}"
     audit.record(
         session,
         actor.username,
@@ -106,8 +106,8 @@ def record_revoke(
     return {user.username: principal.role_name}
 
 
-def _announce(session: Session, actor: User, source: DataSource, user: User, taken: tuple[str, ...]) -> None:
-    what = f"access to {format_paths(taken)} of {source.name}" if taken else f"access to {source.name}"
+def _announce(session: Session, actor: User, source: DataSource, user: User, taken: Paths) -> None:
+    what = f"access to {taken} of {source.name}" if taken else f"access to {source.name}"
     if actor.id is None or actor.id != user.id:
         notify(
             session,

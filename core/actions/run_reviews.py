@@ -23,9 +23,10 @@ from core.actions.revoke_access import record_revoke
 from core.actions.start_review import Started, start_due_reviews
 from core.adapters.models import DataSource, Grant, ReviewCampaign, ReviewItem, User, utcnow
 from core.context import Gatehouse
-from core.domain import AccessLevel, GatehouseError, format_paths, plural
+from core.domain import GatehouseError, plural
 from core.effects import applied
 from core.notify import NotificationKind, notify
+from core.paths import Paths
 from core.queries import active_admin, platform_team
 from core.reads.reviews import PENDING, other_admins
 from core.rules import Person
@@ -226,9 +227,9 @@ def _revoke_unreviewed(gatehouse: Gatehouse, operator: Person, campaign_id: int,
         if grant is None:
             _settle(gatehouse, item.id or 0, ReviewDecision.ENDED, "no change")
             continue
-        what = f"{AccessLevel(grant.level).label.lower()} access to {source} ({format_paths(tuple(grant.paths))})"
+        what = f"{grant.level.label.lower()} access to {source} ({grant.paths})"
         try:
-            outcome = _revoke_if_undecided(gatehouse, operator, item.id or 0, holder, tuple(grant.paths))
+            outcome = _revoke_if_undecided(gatehouse, operator, item.id or 0, holder, grant.paths)
         except GatehouseError as refused:
             report.not_revoked.append(f"{holder.username} on {source}: {refused}")
             _settle(gatehouse, item.id or 0, None, f"not revoked: {refused}")
@@ -240,7 +241,7 @@ def _revoke_unreviewed(gatehouse: Gatehouse, operator: Person, campaign_id: int,
 
 
 def _revoke_if_undecided(
-    gatehouse: Gatehouse, operator: Person, item_id: int, holder: User, paths: tuple[str, ...]
+    gatehouse: Gatehouse, operator: Person, item_id: int, holder: User, paths: Paths
 ) -> GrantOutcome | None:
     """Take the decision on the item, if it is still undecided, and revoke its grant in the same transaction (as
     revoke_access does): a reviewer deciding it at the same moment wins or loses whole. None: someone decided it."""

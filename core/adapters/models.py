@@ -7,17 +7,20 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import PlainValidator
 from sqlalchemy import (
     JSON,
     BigInteger,
     CheckConstraint,
     Column,
+    Dialect,
     ForeignKey,
     Index,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     text,
 )
@@ -25,6 +28,7 @@ from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
 from core.domain import AccessLevel, MovementKind, RequestStatus, SourceKind, SyncState, UserStatus
+from core.paths import Paths
 
 
 def utcnow() -> datetime:
@@ -39,6 +43,23 @@ def _enum(enum: type[StrEnum], default: Any = ..., nullable: bool = False, index
 
 def _json(nullable: bool = False) -> Any:
     return Field(default_factory=list, sa_column=Column(JSON, nullable=nullable))
+
+
+class PathsJSON(TypeDecorator[Paths]):
+    """A path list stored as a JSON list, read back as the `Paths` it was (checked when it entered, not again)."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_result_value(self, value: list[str] | None, dialect: Dialect) -> Paths | None:
+        return None if value is None else Paths(value)
+
+
+StoredPaths = Annotated[Paths, PlainValidator(lambda value: value if isinstance(value, Paths) else Paths(value))]
+
+
+def _paths(nullable: bool = False) -> Any:
+    return Field(default=None if nullable else Paths.WHOLE, sa_column=Column(PathsJSON(), nullable=nullable))
 
 
 class User(SQLModel, table=True):
@@ -204,7 +225,7 @@ class Grant(SQLModel, table=True):
     user_id: int | None = Field(default=None, foreign_key="users.id", index=True)
     app_id: int | None = Field(default=None, foreign_key="apps.id", index=True)
     level: AccessLevel = _enum(AccessLevel)
-    paths: list[str] = _json()  # [] = whole bucket
+    paths: StoredPaths = _paths()  # none = whole bucket
     expires_on: date | None = Field(default=None, index=True)
     granted_by_id: int | None = Field(default=None, foreign_key="users.id")
     request_id: int | None = Field(default=None, foreign_key="access_requests.id")
@@ -252,7 +273,7 @@ class AccessRequest(SQLModel, table=True):
     requester_id: int = Field(foreign_key="users.id", index=True)
     source_id: int = Field(foreign_key="data_sources.id", index=True)
     level: AccessLevel = _enum(AccessLevel)
-    paths: list[str] = _json()
+    paths: StoredPaths = _paths()
     business_need: str = Field(sa_column=Column(Text, nullable=False))
     expires_on: date | None = None
     status: RequestStatus = _enum(RequestStatus, default=RequestStatus.PENDING_ADMIN, index=True)
@@ -264,7 +285,7 @@ class AccessRequest(SQLModel, table=True):
     decided_at: datetime | None = None
     decision_reason: str | None = Field(default=None, sa_column=Column(Text))
     granted_level: AccessLevel | None = _enum(AccessLevel, default=None, nullable=True)
-    granted_paths: list[str] | None = _json(nullable=True)
+    granted_paths: StoredPaths | None = _paths(nullable=True)
     version: int = 1  # bumped on every transition: two deciders racing cannot both win
     created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -412,7 +433,7 @@ class ReviewItem(SQLModel, table=True):
     # NULL once the grant is gone (revoked, expired, replaced): the snapshot below still says what it was
     grant_id: int | None = Field(default=None, sa_column=Column(ForeignKey("grants.id", ondelete="SET NULL")))
     level: AccessLevel = _enum(AccessLevel)
-    paths: list[str] = _json()
+    paths: StoredPaths = _paths()
     expires_on: date | None = None
     granted_by_id: int | None = Field(default=None, foreign_key="users.id")
     granted_at: datetime | None = None

@@ -15,8 +15,9 @@ from core.access import desired_grants, placed_on_bucket, user_principal
 from core.actor import acting
 from core.adapters.models import DataSource, Grant, User, utcnow
 from core.config import Settings
-from core.domain import AccessLevel, BucketGrant, InvalidFields, NotFound
-from core.policy import compile_role_policies
+from core.domain import AccessLevel, InvalidFields, NotFound
+from core.paths import Paths
+from core.policy import BucketGrant, compile_role_policies
 from core.queries import get_source, held, held_grants, is_active_admin, load_request, may_decide
 from core.rules import approval_terms, check_manages_source, place_grant
 
@@ -38,7 +39,7 @@ def approval_effect(
     actor: User,
     request_id: int,
     level: AccessLevel,
-    paths: str,
+    paths: Paths | str,
     expires_on: date | None,
 ) -> ApprovalEffect:
     """What approving `request_id` at `level` on `paths` until `expires_on` changes on the requester's role; or,
@@ -50,8 +51,8 @@ def approval_effect(
     assert source is not None and requester is not None
     try:
         level, granted, _ = approval_terms(
-            AccessLevel(request.level),
-            tuple(request.paths),
+            request.level,
+            request.paths,
             request.expires_on,
             level,
             paths,
@@ -85,7 +86,7 @@ def revoke_effect(session: Session, settings: Settings, actor: User, source_name
         raise NotFound("That access is no longer there: it was changed or revoked a moment ago.")
     now = desired_grants(session, user_principal(settings.env, holder))
     after = [g for g in now if g.bucket != source.name] + [
-        BucketGrant(source.name, AccessLevel(g.level), tuple(g.paths), source.kms_key_arn)
+        BucketGrant(source.name, g.level, g.paths, source.kms_key_arn)
         for g in held_grants(session, source, holder)
         if g.id != grant.id
     ]

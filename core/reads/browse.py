@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from core.adapters.models import User
 from core.context import Gatehouse
-from core.domain import InvalidInput, NotAllowed, console_url, format_paths, shown
+from core.domain import InvalidInput, NotAllowed, console_url, shown
 from core.queries import source_access
 from core.rules import SourceAccess, check_can_write
 
@@ -76,8 +76,7 @@ def list_folder(
         leading = _granted_below(access, prefix)
         if not leading:
             raise NotAllowed(
-                f"Your access to {access.bucket} covers only {format_paths(access.paths)}: "
-                f"{shown(prefix)} is outside it."
+                f"Your access to {access.bucket} covers only {access.paths}: {shown(prefix)} is outside it."
             )
         # Their role may not list above the paths either: the console opens at the first one below.
         first = min(p for p in access.prefixes if p.startswith(prefix))

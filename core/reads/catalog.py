@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from core.actor import acting
 from core.adapters.models import App, DataSource, Grant, RoleSync, SyncState, User, UserStatus, utcnow
 from core.domain import AccessLevel, SourceKind, console_url
+from core.paths import Paths
 from core.queries import active_admins, get_source, get_user, is_active_admin, left_marked_by, live_grant, visible_to
 from core.reads.page import Page, fetch
 from core.rules import EndedByLeaving, check_manages_source, check_platform_admin, ended_by_leaving, is_active
@@ -22,7 +23,7 @@ class UsableSource:
     name: str
     kind: SourceKind
     level: AccessLevel
-    paths: tuple[str, ...]
+    paths: Paths
     expires_on: date | None
     applied: bool
     apply_error: str | None
@@ -63,8 +64,8 @@ def usable_page(
         UsableSource(
             name=source.name,
             kind=SourceKind(source.kind),
-            level=AccessLevel(grant.level),
-            paths=tuple(grant.paths),
+            level=grant.level,
+            paths=grant.paths,
             expires_on=grant.expires_on,
             applied=_applied(sync, grant),
             apply_error=sync.last_error if sync is not None and sync.state == SyncState.FAILED else None,
@@ -98,7 +99,7 @@ class AccessEntry:
     grant_id: int
     principal: str  # a username, or "app:<name>"
     level: AccessLevel
-    paths: tuple[str, ...]
+    paths: Paths
     expires_on: date | None
     applied: bool  # AWS has what the database says: the grant, or for a leaver's, its revocation
     apply_error: str | None
@@ -156,8 +157,8 @@ def access_list(
         AccessEntry(
             grant_id=grant.id or 0,
             principal=user.username if user else f"app:{app.name if app else '?'}",
-            level=AccessLevel(grant.level),
-            paths=tuple(grant.paths),
+            level=grant.level,
+            paths=grant.paths,
             expires_on=grant.expires_on,
             applied=_applied(sync, grant, ended),
             apply_error=sync.last_error if sync is not None and sync.state == SyncState.FAILED else None,
@@ -206,7 +207,7 @@ class AccessRow:
     source: str
     principal: str
     level: AccessLevel
-    paths: tuple[str, ...]
+    paths: Paths
     expires_on: date | None
     ended: EndedByLeaving | None = None  # the holder has left: revoked, kept on record
 
@@ -232,8 +233,8 @@ def list_access(
         AccessRow(
             source,
             user.username if user else f"app:{app}",
-            AccessLevel(grant.level),
-            tuple(grant.paths),
+            grant.level,
+            grant.paths,
             grant.expires_on,
             _ended(user, marked_by),
         )

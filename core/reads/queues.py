@@ -12,7 +12,8 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from core.adapters.models import AccessRequest, DataSource, Grant, RequestStatus, SourceRequest, User
-from core.domain import AccessLevel, format_paths
+from core.domain import AccessLevel
+from core.paths import Paths
 from core.queries import active_admins
 from core.reads.page import Page
 from core.rules import check_platform_admin, is_active
@@ -24,7 +25,7 @@ class RequestView:
     requester: str
     source: str
     level: AccessLevel
-    paths: tuple[str, ...]
+    paths: Paths
     business_need: str
     expires_on: date | None
     status: RequestStatus
@@ -69,15 +70,15 @@ def _views(session: Session, *conditions: Any, offset: int = 0, limit: int = 500
 def _build(request: AccessRequest, requester: str, source: str, manager: str | None, admins: list[str]) -> RequestView:
     granted = None
     if request.granted_level is not None and (
-        request.granted_level != request.level or list(request.granted_paths or []) != list(request.paths)
+        request.granted_level != request.level or (request.granted_paths or Paths.WHOLE) != request.paths
     ):
-        granted = f"{AccessLevel(request.granted_level).label} ({format_paths(tuple(request.granted_paths or []))})"
+        granted = f"{request.granted_level.label} ({request.granted_paths or Paths.WHOLE})"
     return RequestView(
         id=request.id or 0,
         requester=requester,
         source=source,
-        level=AccessLevel(request.level),
-        paths=tuple(request.paths),
+        level=request.level,
+        paths=request.paths,
         business_need=request.business_need,
         expires_on=request.expires_on,
         status=RequestStatus(request.status),

@@ -27,6 +27,7 @@ from core.adapters.models import (
 )
 from core.csv_export import csv_records
 from core.domain import AccessLevel, NotFound, day, format_paths, moment
+from core.paths import Paths
 from core.queries import active_admin, administered_by, left_marked_by
 from core.reads.page import Page, fetch
 from core.rules import EndedByLeaving, Person, check_platform_admin, ended_by_leaving
@@ -78,7 +79,7 @@ class ReviewRow:
     holder: str
     external: bool
     level: AccessLevel  # as held now (as at the campaign's start once the grant is gone)
-    paths: tuple[str, ...]
+    paths: Paths
     expires_on: date | None
     grant_id: int | None  # None: the grant has gone
     since: datetime | None
@@ -171,8 +172,8 @@ def to_review(
                 source=source_name,
                 holder=holder.username,
                 external=holder.is_external,
-                level=AccessLevel(grant.level if grant else item.level),
-                paths=tuple(grant.paths if grant else item.paths),
+                level=grant.level if grant else item.level,
+                paths=grant.paths if grant else item.paths,
                 expires_on=grant.expires_on if grant else item.expires_on,
                 grant_id=item.grant_id,
                 since=event[0] if event else item.granted_at,
@@ -278,7 +279,7 @@ class Question:
     item_id: int
     source: str
     level: AccessLevel
-    paths: tuple[str, ...]
+    paths: Paths
     due_on: date
 
 
@@ -304,10 +305,7 @@ def my_questions(session: Session, actor: User, offset: int = 0, limit: int = 10
     a reviewer decided, is no longer asked (the question once stayed after it was answered)."""
     actor = acting(session, actor)
     rows, total = fetch(session, _open_questions(actor.id), (DataSource.name, ReviewItem.id), offset, limit)
-    items = [
-        Question(item.id or 0, name, AccessLevel(grant.level), tuple(grant.paths), due_on)
-        for item, name, due_on, grant in rows
-    ]
+    items = [Question(item.id or 0, name, grant.level, grant.paths, due_on) for item, name, due_on, grant in rows]
     return Page(items, total, offset, limit)
 
 
@@ -404,8 +402,8 @@ def _report_row(item: ReviewItem, source: str, holder: User, marked_by: str | No
         "source": source,
         "holder": holder.username,
         "external": "yes" if holder.is_external else "no",
-        "level": AccessLevel(item.level).label,
-        "paths": format_paths(tuple(item.paths)),
+        "level": item.level.label,
+        "paths": str(item.paths),
         "ends": day(item.expires_on) if item.expires_on else "",
         "decision": decision.label if decision else "Not reviewed yet",
         "decided_by": item.decided_by or "",

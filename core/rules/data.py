@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from core.domain import (
-    format_paths,
-    shown,
-)
+from core.domain import shown
+from core.paths import Paths
 from core.rules.decision import ALLOWED, Decision
 from core.rules.grants import Held
 
@@ -28,21 +26,21 @@ class SourceAccess:
         return self.source.name
 
     @property
-    def paths(self) -> tuple[str, ...]:
-        """Every path the actor may read; empty = the whole bucket."""
+    def paths(self) -> Paths:
+        """Every path the actor may read (their grants' paths never overlap); none = the whole bucket."""
         if any(not h.paths for h in self.held):
-            return ()
-        return tuple(sorted(p for h in self.held for p in h.paths))
+            return Paths.WHOLE
+        return Paths(sorted(p for h in self.held for p in h.paths))
 
     @property
-    def write_paths(self) -> tuple[str, ...] | None:
-        """The paths the actor may write (empty = the whole bucket); None when they may write nowhere."""
+    def write_paths(self) -> Paths | None:
+        """The paths the actor may write (none = the whole bucket); None when they may write nowhere."""
         writers = [h for h in self.held if h.level.can_write]
         if not writers:
             return None
         if any(not h.paths for h in writers):
-            return ()
-        return tuple(sorted(p for h in writers for p in h.paths))
+            return Paths.WHOLE
+        return Paths(sorted(p for h in writers for p in h.paths))
 
     @property
     def prefixes(self) -> tuple[str, ...]:
@@ -50,7 +48,7 @@ class SourceAccess:
         return prefixes(self.paths)
 
 
-def prefixes(paths: tuple[str, ...]) -> tuple[str, ...]:
+def prefixes(paths: Paths) -> tuple[str, ...]:
     return tuple(path.lstrip("/") + "/" for path in paths)
 
 
@@ -59,9 +57,7 @@ def check_can_read(access: SourceAccess, key: str) -> Decision:
         return Decision(False, "Choose an object first.")
     if not access.paths or key.startswith(access.prefixes):
         return ALLOWED
-    return Decision(
-        False, f"Your access to {access.bucket} covers only {format_paths(access.paths)}: {shown(key)} is outside it."
-    )
+    return Decision(False, f"Your access to {access.bucket} covers only {access.paths}: {shown(key)} is outside it.")
 
 
 def check_level_writes(access: SourceAccess) -> Decision:
@@ -75,11 +71,10 @@ def check_can_write(access: SourceAccess, key: str) -> Decision:
     if not level.allowed:
         return level
     readable = check_can_read(access, key)
-    writable = access.write_paths or ()
+    writable = access.write_paths or Paths.WHOLE
     if not readable.allowed or not writable or key.startswith(prefixes(writable)):
         return readable
     return Decision(
         False,
-        f"You have read/write access to {format_paths(writable)} of {access.bucket} only: {shown(key)} is read only "
-        "for you.",
+        f"You have read/write access to {writable} of {access.bucket} only: {shown(key)} is read only for you.",
     )

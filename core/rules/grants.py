@@ -7,15 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from core.domain import (
-    MAX_END_DAYS,
-    AccessLevel,
-    UserStatus,
-    day,
-    format_paths,
-    moment,
-    path_covers,
-)
+from core.domain import MAX_END_DAYS, AccessLevel, UserStatus, day, format_paths, moment, path_covers
+from core.paths import Paths
 from core.rules.decision import ALLOWED, Decision
 
 # --- grants ----------------------------------------------------------------------------------------------------
@@ -52,7 +45,7 @@ def ended_by_leaving(
     return EndedByLeaving(left_at, marked_by) if holder == UserStatus.LEFT else None
 
 
-def covers(held_level: AccessLevel, held_paths: tuple[str, ...], level: AccessLevel, paths: tuple[str, ...]) -> bool:
+def covers(held_level: AccessLevel, held_paths: Paths, level: AccessLevel, paths: Paths) -> bool:
     """Does access held (a level on paths, none = the whole bucket) already give everything asked for?"""
     if held_level.rank < level.rank:
         return False
@@ -67,17 +60,17 @@ class Held:
     one source, of different levels, on paths that never overlap."""
 
     level: AccessLevel
-    paths: tuple[str, ...]
+    paths: Paths
 
     def where(self, source_name: str) -> str:
         return format_paths(self.paths) if self.paths else f"the whole of {source_name}"
 
 
-def covers_held(held: Sequence[Held], level: AccessLevel, paths: tuple[str, ...]) -> bool:
+def covers_held(held: Sequence[Held], level: AccessLevel, paths: Paths) -> bool:
     """Does what is held, taken together, already give everything asked for (each path, at the level or above)?"""
     if not paths:
-        return any(covers(h.level, h.paths, level, ()) for h in held)
-    return all(any(covers(h.level, h.paths, level, (path,)) for h in held) for path in paths)
+        return any(covers(h.level, h.paths, level, Paths.WHOLE) for h in held)
+    return all(any(covers(h.level, h.paths, level, Paths((path,))) for h in held) for path in paths)
 
 
 def _where(path: str, source_name: str) -> str:
@@ -87,13 +80,13 @@ def _where(path: str, source_name: str) -> str:
 def place_grant(
     held: Sequence[Held],
     level: AccessLevel,
-    paths: tuple[str, ...],
+    paths: Paths,
     username: str,
     source_name: str,
     *,
     asking: bool = False,
     yours: bool = False,
-) -> tuple[list[tuple[str, ...] | None], Decision]:
+) -> tuple[list[Paths | None], Decision]:
     """Where a new grant of `level` on `paths` goes among the grants a person holds on one source.
 
     A held path equal to a new one, or inside one, is replaced by the new grant (that is how a level is changed, or a
@@ -105,7 +98,7 @@ def place_grant(
     who, has = ("You", "have") if asking or yours else (username, "has")
     remedy = "ask an admin of the source to change it" if asking else "change that access under Edit"
     new = paths or ("",)
-    kept: list[tuple[str, ...] | None] = []
+    kept: list[Paths | None] = []
     for grant in held:
         remaining: list[str] = []
         for old in grant.paths or ("",):
@@ -127,12 +120,12 @@ def place_grant(
                 )
             if not around:
                 remaining.append(old)
-        kept.append(tuple(remaining) if remaining and grant.paths else None)
+        kept.append(Paths(remaining) if remaining and grant.paths else None)
     return kept, ALLOWED
 
 
 def check_no_overlap(
-    others: Sequence[Held], paths: tuple[str, ...], username: str, source_name: str, *, yours: bool = False
+    others: Sequence[Held], paths: Paths, username: str, source_name: str, *, yours: bool = False
 ) -> Decision:
     """A grant changed in place may not come to overlap the person's other grants on the source (`yours`: the reader
     is that person)."""

@@ -4,15 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from core.domain import (
-    AccessLevel,
-    FieldChecks,
-    InvalidInput,
-    RequestStatus,
-    day,
-    format_paths,
-    parse_paths,
-)
+from core.domain import AccessLevel, FieldChecks, InvalidInput, RequestStatus, day, format_paths
+from core.paths import Paths
 from core.rules.decision import ALLOWED, Decision, Person, Request
 from core.rules.grants import check_end_date, covers
 from core.rules.people import check_platform_admin, is_active
@@ -20,9 +13,9 @@ from core.rules.people import check_platform_admin, is_active
 # --- requests --------------------------------------------------------------------------------------------------
 
 
-def asked_for(level: str, source: str, paths: tuple[str, ...] | list[str]) -> str:
+def asked_for(level: AccessLevel, source: str, paths: Paths) -> str:
     """What a request asks for, as people name it (never by its number): read only access to alpha-ab (/reports)."""
-    return f"{AccessLevel(level).label.lower()} access to {source} ({format_paths(tuple(paths))})"
+    return f"{level.label.lower()} access to {source} ({format_paths(paths)})"
 
 
 # A request moves only along these steps; a decided request is never decided again. One waiting for admins goes on to
@@ -124,7 +117,7 @@ def check_level_no_more_than_asked(asked: AccessLevel, level: AccessLevel) -> De
     return ALLOWED
 
 
-def check_paths_within_asked(asked_level: AccessLevel, asked: tuple[str, ...], paths: tuple[str, ...]) -> Decision:
+def check_paths_within_asked(asked_level: AccessLevel, asked: Paths, paths: Paths) -> Decision:
     """An approver may grant fewer or narrower paths than asked, never others (nor the whole bucket)."""
     if asked and not covers(asked_level, asked, asked_level, paths):
         return Decision(
@@ -144,27 +137,28 @@ def check_ends_no_later_than_asked(asked: date | None, granted: date | None) -> 
 
 def approval_terms(
     asked_level: AccessLevel,
-    asked_paths: tuple[str, ...],
+    asked_paths: Paths,
     asked_end: date | None,
     level: AccessLevel | None,
-    paths: str | None,
+    paths: Paths | str | None,
     expires_on: date | None,
     *,
     bucket: str,
     today: date,
     checks: FieldChecks | None = None,
-) -> tuple[AccessLevel, tuple[str, ...], date | None]:
-    """What an approval grants: the approver's level, paths (as typed, of the source `bucket`) and end date, each as
-    asked when not given; refused (InvalidFields: a sentence for each of "level", "paths" and "until" that is more
-    than asked, ends later or is no path at all, all at once, beside any already in `checks`). The approval and its
-    preview both decide here, so the preview never says what the approval would not do."""
+) -> tuple[AccessLevel, Paths, date | None]:
+    """What an approval grants: the approver's level, paths (a `Paths`, or the text typed in the source `bucket`'s
+    paths field, read here beside the other terms) and end date, each as asked when not given; refused
+    (InvalidFields: a sentence for each of "level", "paths" and "until" that is more than asked, ends later or is no
+    path at all, all at once, beside any already in `checks`). The approval and its preview both decide here, so the
+    preview never says what the approval would not do."""
     checks = checks or FieldChecks()
     granted_level, granted_paths = level or asked_level, asked_paths
     ends = expires_on if expires_on is not None else asked_end
     with checks.on("level"):
         check_level_no_more_than_asked(asked_level, granted_level).enforce(InvalidInput)
     with checks.on("paths"):
-        granted_paths = asked_paths if paths is None else parse_paths(paths, bucket)
+        granted_paths = asked_paths if paths is None else Paths.given(paths, bucket)
         check_paths_within_asked(asked_level, asked_paths, granted_paths).enforce(InvalidInput)
     with checks.on("until"):
         check_end_date(ends, today).enforce(InvalidInput)

@@ -7,6 +7,7 @@ from datetime import date
 from enum import StrEnum
 
 from core.domain import AccessLevel, day, format_paths
+from core.paths import Paths
 from core.rules.decision import ALLOWED, Decision, Person
 from core.rules.grants import Held, covers
 from core.rules.people import check_not_left, is_active
@@ -92,7 +93,7 @@ def check_review_lowers(
     held: Held,
     held_expires: date | None,
     level: AccessLevel,
-    paths: tuple[str, ...],
+    paths: Paths,
     expires_on: date | None,
     source_name: str,
 ) -> Decision:

@@ -4,8 +4,9 @@ the queue's page as one table with the one request to decide now, and Approve an
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
-from typing import Any, NamedTuple
+from typing import Any
 
 import streamlit as st
 
@@ -13,6 +14,7 @@ from core import actions
 from core.adapters.models import User
 from core.context import Gatehouse
 from core.domain import MAX_REASON, AccessLevel, format_paths
+from core.paths import Paths
 from core.reads.approval import approval_effect
 from core.reads.page import Page
 from core.reads.queues import RequestView
@@ -55,12 +57,18 @@ def describe_request(request: RequestView) -> str:
     return f"{request.requester}: {request.level.label.lower()} on {request.source} ({format_paths(request.paths)})"
 
 
-class Terms(NamedTuple):
-    """What an approver grants: a level, paths as typed, an end date."""
+@dataclass(frozen=True)
+class Terms:
+    """What an approver grants: a level, paths (as asked, or the text the approver typed, which core reads), an end
+    date."""
 
     level: AccessLevel
-    paths: str
+    paths: Paths | str
     until: date | None
+
+    @staticmethod
+    def asked(request: RequestView) -> Terms:
+        return Terms(request.level, request.paths, request.expires_on)
 
 
 def decision_form(
@@ -68,8 +76,8 @@ def decision_form(
     me: User,
     request: RequestView,
     approve: str,
-    approving: Callable[[Terms | None, str], Any],
-    approved: Callable[[Terms | None], str],
+    approving: Callable[[Terms, str], Any],
+    approved: Callable[[Terms], str],
     refused: str,
     *,
     adjustable: bool = False,
@@ -78,17 +86,16 @@ def decision_form(
     """Deciding a request, the same wherever requests are decided: Approve and Refuse in tabs of their own, each with
     its own fields and button, so that the reason a refusal needs never reads as needed to approve.
 
-    Approve: the approver's terms (`adjustable`: level, paths and end date, at most as asked, None for as asked),
+    Approve: the approver's terms (`adjustable`: level, paths and end date, at most as asked; else as asked),
     what approving does in AWS (`grants`: said from the policy compiler's documents before and after, redrawn as the
     terms change), and an optional reason when the approval grants. What core refuses in the terms is said beside
     each field, all at once, before the click and at it. `approving(terms, reason)` acts and `approved(terms)` is
     the sentence shown. Refuse: the reason the requester reads, and its button."""
     approve_tab, refuse_tab = st.tabs([literal(approve), "Refuse"])
     with approve_tab:
-        terms, slots = _terms(request) if adjustable else (None, {})
+        terms, slots = _terms(request) if adjustable else (Terms.asked(request), {})
         if grants:
-            level, paths, until = terms or Terms(request.level, "\n".join(request.paths), request.expires_on)
-            effect = cached.read(approval_effect, gh.settings, me, request.id, level, paths, until)
+            effect = cached.read(approval_effect, gh.settings, me, request.id, terms.level, terms.paths, terms.until)
             for name, problem in effect.problems.items():
                 slots.get(name, st).error(literal(problem))
             if effect.changes:

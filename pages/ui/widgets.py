@@ -12,7 +12,16 @@ import streamlit as st
 
 from core import domain
 from core.context import Gatehouse
-from core.domain import MAX_END_DAYS, MAX_PATH_BYTES, MAX_PATHS, MAX_PATHS_TEXT, GatehouseError, InvalidFields
+from core.domain import (
+    MAX_END_DAYS,
+    MAX_PATH_BYTES,
+    MAX_PATHS,
+    MAX_PATHS_TEXT,
+    AccessLevel,
+    GatehouseError,
+    InvalidFields,
+)
+from core.paths import Paths
 from core.rules import EndedByLeaving
 from pages.ui.markup import bold, literal
 
@@ -46,7 +55,7 @@ def act(
     st.rerun()
 
 
-ASKING_FOR = "asking-for"  # {"source": name, "level": AccessLevel, "paths": (...)}: Request access starts from it
+ASKING_FOR = "asking-for"  # {"source": name, "level": AccessLevel, "paths": Paths}: Request access starts from it
 CONFIRMING = "confirming"  # the key of the action whose confirmation dialog is open
 
 
@@ -137,7 +146,7 @@ def succeeded(form: str) -> None:
     st.session_state[f"{form}-succeeded"] = True
 
 
-def ask_for(source: str, level: str = "read-only", paths: tuple[str, ...] = ()) -> None:
+def ask_for(source: str, level: AccessLevel = AccessLevel.READ_ONLY, paths: Paths = Paths.WHOLE) -> None:
     """Open Request access with this source (and level, and paths) chosen: a button's callback on My data or Upload."""
     st.session_state[ASKING_FOR] = {"source": source, "level": level, "paths": paths}
     st.session_state["request-tab"] = "Ask for access"
@@ -211,12 +220,13 @@ def end_date(key: str, value: date | None = None, asked: date | None = None) -> 
     )
 
 
-def paths_field(label: str, key: str, guidance: str, value: tuple[str, ...] | list[str] | None = None) -> str:
-    """The one paths field of every form: one path a line, as long as core takes (`domain.parse_paths`), what the
-    paths mean here said by `guidance`. `value` starts it from paths held or asked; None leaves it to session state."""
+def paths_field(label: str, key: str, guidance: str, value: Paths | None = None) -> str:
+    """The one paths field of every form: one path a line, as long as core takes (`domain.Paths.parse` reads it),
+    what the paths mean here said by `guidance`. `value` starts it from paths held or asked (as `Paths.text`); None
+    leaves it to session state."""
     return st.text_area(
         literal(label),
-        **({} if value is None else {"value": "\n".join(value)}),
+        **({} if value is None else {"value": value.text}),
         placeholder="/folder-one\n/folder-two",
         key=key,
         max_chars=MAX_PATHS_TEXT,

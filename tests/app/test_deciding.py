@@ -112,7 +112,7 @@ def test_every_term_core_refuses_is_said_beside_its_field_at_once_and_nothing_is
     assert "Approved: alice has read only access to alpha-pricing-models." in messages(bob)
     with app_env.session() as session:
         grant = session.exec(select(Grant).where(Grant.request_id == request.id)).one()
-    assert (grant.paths, grant.expires_on) == (["/reports/q1"], asked)
+    assert (grant.paths, grant.expires_on) == (("/reports/q1",), asked)
 
 
 def test_the_request_form_says_what_is_wrong_beside_each_field_at_once(app_env: Gatehouse) -> None:  # noqa: F811

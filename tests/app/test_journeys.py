@@ -85,7 +85,7 @@ def test_alice_asks_and_bob_approves_on_the_pages(app_env: Gatehouse) -> None:  
         in messages(alice)
     )
     [request] = requests_of(app_env, "alice")
-    assert request.status == RequestStatus.PENDING_ADMIN and request.paths == ["/reports"]
+    assert request.status == RequestStatus.PENDING_ADMIN and request.paths == ("/reports",)
 
     bob = go(sign_in("bob"), "pages/admin.py")
     assert any("alice" in m.value and "alpha-pricing-models" in m.value for m in bob.markdown)
@@ -96,7 +96,7 @@ def test_alice_asks_and_bob_approves_on_the_pages(app_env: Gatehouse) -> None:  
         grant = session.exec(
             select(Grant).where(Grant.user_id == get_user(session, "alice").id, Grant.request_id == request.id)
         ).one()
-    assert (grant.level, grant.paths) == (AccessLevel.READ_ONLY, ["/reports"])
+    assert (grant.level, grant.paths) == (AccessLevel.READ_ONLY, ("/reports",))
 
 
 def test_blank_lines_and_a_pasted_s3_address_are_taken_another_sources_address_is_one_sentence(
@@ -111,7 +111,7 @@ def test_blank_lines_and_a_pasted_s3_address_are_taken_another_sources_address_i
     # A blank line between paths, a folder's slash, an address pasted from the console, a last newline: all fine
     at = ask(sign_in("alice"), "alpha-pricing-models", "/reports/\n\n  s3://alpha-pricing-models/models/\n")
     assert not at.error, [e.value for e in at.error]
-    assert [(r.paths) for r in requests_of(app_env, "alice")] == [["/reports", "/models"]]
+    assert [(r.paths) for r in requests_of(app_env, "alice")] == [("/reports", "/models")]
 
 
 def test_a_trivial_business_need_is_refused(app_env: Gatehouse) -> None:  # noqa: F811
@@ -398,7 +398,7 @@ def test_the_edit_form_starts_from_each_persons_own_access(app_env: Gatehouse) -
         source = session.exec(select(DataSource).where(DataSource.name == "alpha-pricing-models")).one()
         carol = get_user(session, "carol")
         kept = session.exec(select(Grant).where(Grant.source_id == source.id, Grant.user_id == carol.id)).one()
-        assert (kept.level, kept.paths) == (AccessLevel.READ_WRITE, [])  # not alice's read only on /models
+        assert (kept.level, kept.paths) == (AccessLevel.READ_WRITE, ())  # not alice's read only on /models
 
 
 def test_revoking_the_last_grant_of_the_last_page_shows_the_page_before(app_env: Gatehouse) -> None:  # noqa: F811

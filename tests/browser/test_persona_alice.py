@@ -129,7 +129,7 @@ def test_alice_walks_her_items_of_issue_25(app_url: str, browser, moto_reset: st
     shot(alice, "persona-alice-04-request-sent-fresh-form", settle=False)
     with beside_the_app(tmp_path, moto_reset) as gatehouse, gatehouse.session() as session:
         sent = session.exec(select(AccessRequest).where(AccessRequest.requester_id == alice_row.id)).all()
-        assert [r.paths for r in sent] == [["/reports", "/models"]]  # one, as she meant it
+        assert [r.paths for r in sent] == [("/reports", "/models")]  # one, as she meant it
         bob_row = get_user(session, "bob")
     with beside_the_app(tmp_path, moto_reset) as gatehouse:  # bob approves it meanwhile: she reads two sources
         actions.approve_request(gatehouse, bob_row, sent[0].id)

@@ -67,7 +67,7 @@ def test_two_admins_deciding_the_same_request_at_once_make_exactly_one_decision(
             assert stored.status == (RequestStatus.APPROVED if approved else RequestStatus.REFUSED)
             assert stored.decided_by_id == winner.id
             held = session.exec(select(Grant).where(Grant.user_id == racer.id)).all()
-            assert [(g.level, g.paths) for g in held] == ([(AccessLevel.READ_ONLY, [])] if approved else [])
+            assert [(g.level, g.paths) for g in held] == ([(AccessLevel.READ_ONLY, ())] if approved else [])
             recorded = sorted(session.exec(select(AuditEvent.action).where(AuditEvent.request_id == asked.id)).all())
             told = session.exec(
                 select(func.count())

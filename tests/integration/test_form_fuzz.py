@@ -39,7 +39,8 @@ from core.adapters.models import (
 )
 from core.config import Settings
 from core.context import Gatehouse
-from core.domain import MAX_END_DAYS, AccessLevel, GatehouseError, InvalidInput, parse_paths
+from core.domain import MAX_END_DAYS, AccessLevel, GatehouseError, InvalidInput
+from core.paths import Paths
 from core.queries import get_user
 from core.reads import queues
 from core.startup import start
@@ -170,7 +171,7 @@ def ask(gatehouse: Gatehouse, **fields: Any) -> None:
         stored = session.get(AccessRequest, asked.id)
         assert stored is not None and stored.status == RequestStatus.PENDING_ADMIN
         assert stored.source_id == session.exec(select(DataSource.id).where(DataSource.name == SOURCE)).one()
-        assert stored.paths == list(parse_paths(form["paths"], SOURCE))
+        assert stored.paths == Paths.parse(form["paths"], SOURCE)
         assert_sane_paths(stored.paths)
         assert stored.business_need == form["business_need"].strip()
         assert 20 <= len(stored.business_need) <= 2000
@@ -222,7 +223,7 @@ def grant(gatehouse: Gatehouse, **fields: Any) -> None:
             ).all()
             assert (held.level, held.paths, held.expires_on) == (
                 AccessLevel.READ_ONLY,
-                list(actions.as_paths(form["paths"], GRANTED_ON)),
+                Paths.given(form["paths"], GRANTED_ON),
                 form["expires_on"],
             )
             assert held.expires_on is None or 0 < (held.expires_on - utcnow().date()).days <= MAX_END_DAYS
@@ -236,8 +237,8 @@ def test_grant_access_usernames(gatehouse: Gatehouse, usernames: list[str]) -> N
 
 
 @settings(FUZZ)
-@given(paths=st.one_of(PATHS, st.lists(PATH_LINES, max_size=6)))
-def test_grant_access_paths(gatehouse: Gatehouse, paths: str | list[str] | None) -> None:
+@given(paths=PATHS)  # the form's text, or the CLI's --path lines, which it passes as that text
+def test_grant_access_paths(gatehouse: Gatehouse, paths: str | None) -> None:
     grant(gatehouse, paths=paths)
 
 
@@ -305,7 +306,7 @@ def test_request_webapp_source_business_need(gatehouse: Gatehouse, need: str) ->
 @given(text=PATHS)
 def test_parse_paths(text: str | None) -> None:
     try:
-        paths = parse_paths(text, SOURCE)
+        paths = Paths.parse(text, SOURCE)
     except InvalidInput as error:
         assert_one_sentence(error)
         return
@@ -407,9 +408,7 @@ TOO_LONG: dict[str, tuple[Callable[[Gatehouse], Any], str]] = {
         "There are 51 paths: give at most 50.",
     ),
     "grant_access paths": (
-        lambda g: actions.grant_access(
-            g, user(g, "bob"), GRANTED_ON, ["alice"], AccessLevel.READ_ONLY, MANY_PATHS.split("\n")
-        ),
+        lambda g: actions.grant_access(g, user(g, "bob"), GRANTED_ON, ["alice"], AccessLevel.READ_ONLY, MANY_PATHS),
         "There are 51 paths: give at most 50.",
     ),
     "request_access a long path": (
@@ -453,7 +452,7 @@ def test_text_longer_than_its_limit_is_refused_in_a_sentence_that_names_the_limi
 def test_a_path_holding_a_control_character_is_refused(control: str) -> None:
     """The rule says no control character; Unicode's control characters include C1 (U+0080 to U+009F)."""
     with pytest.raises(InvalidInput, match="control character"):
-        parse_paths(f"/reports{control}x", SOURCE)
+        Paths.parse(f"/reports{control}x", SOURCE)
 
 
 # --- inputs only PostgreSQL refuses: NUL characters, text longer than its column -------------------------------

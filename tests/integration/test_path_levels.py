@@ -16,8 +16,8 @@ from core.actions.record_movement import record_movement
 from core.actions.upload import upload
 from core.adapters.models import AuditEvent, MovementKind, Notification, User, utcnow
 from core.context import Gatehouse
-from core.domain import AccessLevel, BucketGrant, InvalidInput, NotAllowed
-from core.policy import compile_role_policies
+from core.domain import AccessLevel, InvalidInput, NotAllowed
+from core.policy import BucketGrant, compile_role_policies
 from core.queries import get_user
 from core.reads import catalog
 from tests.aws_helpers import as_user

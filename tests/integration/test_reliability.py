@@ -16,8 +16,8 @@ from core import access, actions, effects, iam_sync
 from core.actor import platform_operator
 from core.adapters.models import AuditEvent, DataSource, Grant, RoleSync, SyncState
 from core.context import Gatehouse
-from core.domain import AccessLevel, BucketGrant, InvalidInput
-from core.policy import PolicyTooLarge
+from core.domain import AccessLevel, InvalidInput
+from core.policy import BucketGrant, PolicyTooLarge
 from core.queries import get_user
 from core.reads import catalog
 

@@ -126,7 +126,7 @@ def test_an_admin_may_grant_less_than_asked_but_never_more(gatehouse: Gatehouse)
     with gatehouse.session() as session:
         grant = session.exec(select(Grant).where(Grant.user_id == alice.id, Grant.request_id == asked.id)).one()
         [view] = [r for r in queues.my_requests(session, alice) if r.id == asked.id]
-    assert (grant.level, grant.paths) == (AccessLevel.READ_ONLY, ["/reports"])
+    assert (grant.level, grant.paths) == (AccessLevel.READ_ONLY, ("/reports",))
     assert view.granted == "Read only (/reports)"
 
 

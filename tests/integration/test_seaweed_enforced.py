@@ -26,8 +26,8 @@ from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.domain import AccessLevel, BucketGrant
-from core.policy import compile_role_policies
+from core.domain import AccessLevel
+from core.policy import BucketGrant, compile_role_policies
 from tests.access_model import model
 from tests.conftest import missing
 from tests.seaweed import Seaweed, running_seaweed, weed_binary

@@ -18,17 +18,17 @@ from core.domain import (
     InvalidInput,
     check_text,
     console_url,
-    parse_paths,
     user_role_name,
     validate_bucket_name,
     validate_username,
 )
+from core.paths import Paths
 
 BUCKET = "alpha-pricing-models"
 
 
-def paths(text: str | None) -> tuple[str, ...]:
-    return parse_paths(text, BUCKET)
+def paths(text: str | None) -> Paths:
+    return Paths.parse(text, BUCKET)
 
 
 class TestPaths:
@@ -56,6 +56,14 @@ class TestPaths:
         with pytest.raises(InvalidInput, match=r"for example /models\.$") as refused:
             paths("models/")
         assert paths(str(refused.value).rsplit("for example ", 1)[1].rstrip(".")) == ("/models",)
+
+    def test_a_space_before_a_folders_slash_is_a_slip_like_the_spaces_around_a_line(self) -> None:
+        """`/models /` was the folder "models " once: shown in Edit as `/models `, saved again as /models, the grant
+        changed under the admin's hands. It is /models from the start now; `/ /` is the whole bucket."""
+        assert paths("/models /") == ("/models",)
+        assert paths("/models /").text == "/models"
+        with pytest.raises(InvalidInput, match="is the whole bucket"):
+            paths("/ /")
 
     @pytest.mark.parametrize(
         "pasted",
@@ -166,6 +174,36 @@ class TestPaths:
                 paths(written)
             return
         assert paths(written) == expected
+
+    @given(
+        st.one_of(
+            st.text(max_size=200),
+            st.lists(
+                st.one_of(
+                    st.from_regex(r"\s*/[\w .\-]{1,16}(/[\w .\-]{1,8}){0,3}/?\s*", fullmatch=True),
+                    st.from_regex(
+                        rf"(s3://|arn:aws:s3:::)({BUCKET}|alpha-other)(/[a-z0-9_.]{{0,12}}){{0,3}}", fullmatch=True
+                    ),
+                    st.text(max_size=20),
+                    st.just(""),
+                ),
+                max_size=12,
+            ).map("\n".join),
+        )
+    )
+    def test_the_text_a_paths_shows_reads_back_as_it_and_a_refusal_is_one_sentence(self, text: str) -> None:
+        """A path list is a value: the text a form shows for it (`Paths.text`) is read back as the same value, and what
+        the reader refuses it refuses with one sentence."""
+        try:
+            parsed = paths(text)
+        except InvalidInput as error:
+            message = str(error)
+            assert message and "\n" not in message and message.endswith(".") and len(message) < 300
+            return
+        assert isinstance(parsed, Paths)
+        assert paths(parsed.text) == parsed  # shown in a field and sent again: the same paths
+        assert Paths.given(parsed, BUCKET) is parsed  # a value made once is not read again
+        assert str(parsed) == (", ".join(parsed) if parsed else "whole bucket")
 
 
 class TestBucketNames:

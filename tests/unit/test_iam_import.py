@@ -5,8 +5,8 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.domain import AccessLevel, BucketGrant
-from core.policy import canonical_grants, compile_role_policies
+from core.domain import AccessLevel
+from core.policy import BucketGrant, canonical_grants, compile_role_policies
 from core.policy_reader import import_s3_access
 
 RO, RW = AccessLevel.READ_ONLY, AccessLevel.READ_WRITE

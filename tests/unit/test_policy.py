@@ -9,10 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from parliament import analyze_policy_string
 
-from core.domain import AccessLevel, BucketGrant
+from core.domain import AccessLevel
 from core.policy import (
     INLINE_LIMIT,
     MANAGED_LIMIT,
+    BucketGrant,
     PolicyTooLarge,
     RolePolicies,
     canonical_grants,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from core.domain import AccessLevel, BucketGrant
-from core.policy import compile_role_policies
+from core.domain import AccessLevel
+from core.policy import BucketGrant, compile_role_policies
 from core.policy_diff import StatementGap, statement_gaps
 
 
