@@ -130,13 +130,15 @@ def main(argv: list[str]) -> int:
 
 
 def parallel(arguments: list[str]) -> list[str]:
-    """One pytest worker a core (pytest-xdist), unless the arguments choose (`-n 0` runs in this process). Each
-    worker has its own moto server and PostgreSQL databases, and every test its own data directory. A worker takes
-    the next test when it is nearly done with its own (`load`, one or two at a time): the longest come first
-    (tests/conftest.py), so none is left to run alone at the end."""
+    """One pytest worker a core and one more (pytest-xdist), unless the arguments choose (`-n 0` runs in this
+    process): a browser test's worker mostly waits while Chromium and `streamlit run` work, so a worker a core left
+    a core idle for part of the run (on 2 cores: 9 min 54 s with 2 workers, 9 min 15 s with 3 and one test's 3-minute
+    stall among them; bench/README.md). Each worker has its own moto server and PostgreSQL databases, and every test
+    its own data directory. A worker takes the next test when it is nearly done with its own (`load`, one or two at a
+    time): the longest come first (tests/conftest.py), so none is left to run alone at the end."""
     if any(a == "-n" or a.startswith(("-n", "--numprocesses")) for a in arguments):
         return []
-    return ["-n", "auto", "--dist", "load", "--maxschedchunk", "1"]
+    return ["-n", str((os.cpu_count() or 1) + 1), "--dist", "load", "--maxschedchunk", "1"]
 
 
 if __name__ == "__main__":
