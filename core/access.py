@@ -266,7 +266,8 @@ def _placement(
         g.level == AccessLevel.ADMIN and keeps is None for g, keeps in zip(grants, kept, strict=True)
     ):
         keeps_an_admin(session, source, user, actor)
-    check_fits(gatehouse, session, user, source.name, placed_on_bucket(source, grants, kept, level, paths))
+    placed = placed_on_bucket(source, grants, kept, level, paths)
+    check_fits(gatehouse, session, user, source.name, placed)
     return grants, kept
 
 

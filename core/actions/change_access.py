@@ -78,13 +78,8 @@ def record_change(
     check_no_overlap(held(others), wanted, user.username, source.name, yours=yours).enforce(InvalidInput)
     if grant.level == AccessLevel.ADMIN and level is not AccessLevel.ADMIN:
         keeps_an_admin(session, source, user, actor)
-    check_fits(
-        gatehouse,
-        session,
-        user,
-        source.name,
-        placed_on_bucket(source, others, [g.paths for g in others], level, wanted),
-    )
+    placed = placed_on_bucket(source, others, [g.paths for g in others], level, wanted)
+    check_fits(gatehouse, session, user, source.name, placed)
     before = describe(grant)
     _set(grant, actor, level, wanted, expires_on)
     session.add(grant)

@@ -31,15 +31,8 @@ def grant_access(
         actor = acting(session, actor)
         source = get_source(session, actor, source_name)
         check_manages(session, actor, source)
+        terms = checked_terms(paths, expires_on, source.name)  # read once, then carried typed
         roles = record_grant(
-            gatehouse,
-            session,
-            actor,
-            source,
-            usernames,
-            level,
-            checked_terms(paths, expires_on, source.name),
-            expires_on,
-            confirm_external=confirm_external,
+            gatehouse, session, actor, source, usernames, level, terms, expires_on, confirm_external=confirm_external
         )
     return GrantOutcome(list(roles), applied(session))
