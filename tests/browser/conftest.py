@@ -184,14 +184,19 @@ def _keep_evidence(browser, test_name: str) -> None:  # type: ignore[no-untyped-
 
 
 def settled(page) -> None:  # type: ignore[no-untyped-def]
-    """Wait until the app's run has finished (Streamlit shows its running icon while a script runs): a click on
-    something a run is still redrawing can be lost, or act on what the run is replacing. Quiet for half a second
-    counts as finished."""
-    running = page.locator('[data-testid="stStatusWidgetRunningIcon"], [data-testid="stStatusWidgetRunningManIcon"]')
+    """Wait until the app's run has finished: a click on something a run is still redrawing can be lost, or act on
+    what the run is replacing. Streamlit marks its root with the script's state as the server reports it
+    (`data-test-script-state`, what Streamlit's own browser tests wait on); its running icon, which this looked for
+    before, appears only once a run has lasted half a second, so a run that had just started passed for finished.
+    Connected and not running at five looks 100 ms apart counts as finished (a rerun that a run or a click asks for
+    starts within that)."""
+    app = page.locator('[data-testid="stApp"]')
     quiet = [0]
 
     def finished() -> bool:
-        quiet[0] = quiet[0] + 1 if running.count() == 0 else 0
+        idle = app.get_attribute("data-test-script-state") == "notRunning"
+        connected = app.get_attribute("data-test-connection-state") == "CONNECTED"
+        quiet[0] = quiet[0] + 1 if idle and connected else 0
         return quiet[0] >= 5
 
     eventually(page, finished, poll_ms=100)

@@ -183,6 +183,8 @@ def test_alice_walks_her_items_of_issue_25(app_url: str, browser, moto_reset: st
     data = tmp_path / "orders.csv"
     data.write_text(CSV)
     alice.locator("input[type=file]").set_input_files(str(data))
+    alice.get_by_text("orders.csv", exact=True).first.wait_for()  # the file is sent to the app, which reruns
+    settled(alice)
     alice.get_by_role("button", name="Upload", exact=True).click()
     alice.get_by_text(f"Uploaded notes/orders.csv to {WORKSPACE}").first.wait_for()
     alice.get_by_role("button", name="Fill in a new form").click()
