@@ -8,7 +8,8 @@ import streamlit as st
 from core import actions
 from core.adapters.models import User
 from core.context import Gatehouse
-from core.domain import AccessLevel, format_paths, plural
+from core.domain import AccessLevel, InvalidInput, format_paths, plural
+from core.paths import Paths
 from core.reads import approval, audit_trail, catalog, page, queues
 from pages.ui import cached, decisions, reviews_view, running, signin, widgets
 from pages.ui.markup import literal, table
@@ -115,14 +116,24 @@ def _edit_form(gh: Gatehouse, me: User, source: str, entry: catalog.AccessEntry,
         f"demote-{ident}",
         f"Remove {person} as an admin of {source}?",
         [
-            f"{person} keeps {level.label.lower()} access"
-            + (f" to {', '.join(p.strip() for p in paths.splitlines() if p.strip())}." if paths.strip() else "."),
+            _keeps(person, level, paths, source),
             f"{person} no longer decides requests for {source} nor manages who has access to it; {person} is told.",
         ],
         f"Remove {person} as admin",
         save,
         f"Saved {person}'s access: {person} is no longer an admin of {source}.",
     )
+
+
+def _keeps(person: str, level: AccessLevel, typed: str, source: str) -> str:
+    """What a demoted admin keeps, said as it will be stored: the paths as core reads what was typed (an S3 address
+    as its path, a folder's closing slash dropped); text core refuses is refused at the click, so it is shown as
+    typed."""
+    try:
+        paths = Paths.parse(typed, source)
+    except InvalidInput:
+        paths = Paths(line.strip() for line in typed.splitlines() if line.strip())
+    return f"{person} keeps {level.label.lower()} access to " + (f"{paths}." if paths else f"the whole of {source}.")
 
 
 def _revoke(gh: Gatehouse, me: User, source: str, entry: catalog.AccessEntry, ident: str) -> None:

@@ -153,9 +153,11 @@ def test_removing_an_admin_by_lowering_their_level_asks_first(app_env: Gatehouse
     widget(at, "selectbox", "User").select("carol")
     at.run()
     widget(at, "selectbox", "Access level").select(AccessLevel.READ_WRITE)
+    widget(at, "text_area", "Paths").input(f"s3://{PRICING}/reports/")  # pasted as an address: stored as /reports
     widget(at, "button", "Save").click()
     at.run()
     assert f"Remove carol as an admin of {PRICING}?" in shown(at).replace("\\", "")
+    assert "carol keeps read/write access to /reports." in shown(at).replace("\\", "")  # as it will be stored
     assert levels_of(app_env, "carol") == [AccessLevel.ADMIN]  # asked, not done
     widget(at, "button", "Remove carol as admin").click()
     at.run()
