@@ -10,16 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from core import audit, effects
 from core.adapters.aws import AwsError, LivePolicies
 from core.adapters.db import insert_missing, serialise
-from core.adapters.models import App, DataSource, Grant, RoleSync, SyncState, User, utcnow
-from core.domain import AccessLevel, FieldChecks, InvalidInput, app_role_name, day, user_role_name
+from core.adapters.models import App, DataSource, Grant, RoleSync, SyncState, TeamMember, User, utcnow
+from core.domain import AccessLevel, FieldChecks, InvalidInput, UserStatus, app_role_name, day, user_role_name
 from core.notify import NotificationKind, notify
 from core.paths import Paths
 from core.policy import INLINE_LIMIT, BucketGrant, RolePolicies, compile_role_policies
@@ -63,10 +64,58 @@ def desired_grants(session: Session, principal: Principal, today: date | None = 
         .where(*live_grant(today))
     )
     if principal.user_id is not None:
-        query = query.where(Grant.user_id == principal.user_id)
+        teams = teams_of(principal.user_id)
+        query = query.where(or_(Grant.user_id == principal.user_id, col(Grant.team_id).in_(teams)))
     else:
         query = query.where(Grant.app_id == principal.app_id)
     return [BucketGrant(bucket, level, paths, key) for level, paths, bucket, key in session.exec(query)]
+
+
+def teams_of(user_id: int) -> Any:
+    """The ids of the teams an active member is in, as a subquery (a leaver holds nothing through a team)."""
+    member = aliased(User)
+    return (
+        select(TeamMember.team_id)
+        .join(member, col(member.id) == TeamMember.user_id)
+        .where(TeamMember.user_id == user_id, member.status == UserStatus.ACTIVE)
+    )
+
+
+def team_principals(session: Session, env: str, team_ids: Iterable[int]) -> list[Principal]:
+    """The roles of every active member of these teams: what a change to the teams' grants reaches."""
+    members = session.exec(
+        select(User)
+        .join(TeamMember, col(TeamMember.user_id) == User.id)
+        .where(col(TeamMember.team_id).in_(list(team_ids)), User.status == UserStatus.ACTIVE)
+    ).all()
+    return [user_principal(env, u) for u in members]
+
+
+def mark_team_changed(session: Session, env: str, team_ids: Iterable[int]) -> None:
+    """Record, in the caller's transaction, that these teams' grants changed: what IAM holds of them must be written
+    again after the commit."""
+    mark_changed(session, team_principals(session, env, team_ids))
+
+
+def team_grants(session: Session, team_id: int, today: date | None = None) -> list[BucketGrant]:
+    """The live grants of one team: what every active member holds through it."""
+    today = today or utcnow().date()
+    query = (
+        select(Grant.level, Grant.paths, DataSource.name, DataSource.kms_key_arn)
+        .join(DataSource, col(DataSource.id) == Grant.source_id)
+        .outerjoin(User, col(User.id) == Grant.user_id)
+        .where(Grant.team_id == team_id, *live_grant(today))
+    )
+    return [BucketGrant(bucket, level, paths, key) for level, paths, bucket, key in session.exec(query)]
+
+
+def check_team_fits(
+    gatehouse: Gatehouse, session: Session, team_id: int, bucket: str, grants: list[BucketGrant]
+) -> None:
+    """Refuse, before anything changes, a team's grants on a bucket that would not fit in the policies a team's grants
+    are written to (PolicyTooLarge names the limit)."""
+    others = [g for g in team_grants(session, team_id) if g.bucket != bucket]
+    documents([*others, *grants], LivePolicies(role_exists=False), gatehouse.settings.managed_policy_quota)
 
 
 def placed_on_bucket(

@@ -15,7 +15,8 @@ from sqlalchemy import delete, func, or_, update
 from sqlmodel import Session, col, select
 
 from core import audit
-from core.adapters.models import SignInFailure, User, UserStatus, utcnow
+from core.adapters.models import User, UserStatus, utcnow
+from core.adapters.sign_in_models import SignInFailure
 from core.config import Settings
 from core.domain import InvalidInput, plain, validate_email, validate_username
 

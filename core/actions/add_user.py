@@ -13,7 +13,8 @@ from core.actions.sign_in_link import SignInLink, make_link, send_link
 from core.actor import acting
 from core.adapters.aws import AwsError
 from core.adapters.db import taken_means
-from core.adapters.models import JoinRequest, RoleSync, User
+from core.adapters.models import RoleSync, User
+from core.adapters.sign_in_models import JoinRequest
 from core.auth import hash_password
 from core.context import Gatehouse
 from core.domain import InvalidInput, NotFound, check_text, validate_email, validate_username

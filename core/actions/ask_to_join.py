@@ -13,7 +13,8 @@ from sqlmodel import Session, col, or_, select
 
 from core import audit, auth
 from core.adapters.db import serialise, taken_means
-from core.adapters.models import JoinRequest, User, utcnow
+from core.adapters.models import User, utcnow
+from core.adapters.sign_in_models import JoinRequest
 from core.context import Gatehouse
 from core.domain import InvalidInput, NotAllowed
 from core.notify import NotificationKind, notify

@@ -7,7 +7,8 @@ from sqlmodel import col, select
 
 from core import audit
 from core.actor import acting
-from core.adapters.models import JoinRequest, User, utcnow
+from core.adapters.models import User, utcnow
+from core.adapters.sign_in_models import JoinRequest
 from core.context import Gatehouse
 from core.domain import NotFound, shown
 from core.rules import check_platform_admin

@@ -15,7 +15,8 @@ from sqlmodel import select
 from core import audit
 from core.actor import acting
 from core.adapters.db import taken_means
-from core.adapters.models import AuditEvent, ScimToken, User, utcnow
+from core.adapters.models import AuditEvent, User, utcnow
+from core.adapters.sign_in_models import ScimToken
 from core.context import Gatehouse
 from core.domain import InvalidInput, NotFound, check_text, shown
 from core.rules import check_platform_admin

@@ -101,19 +101,6 @@ class User(SQLModel, table=True):
         return self.status == UserStatus.ACTIVE
 
 
-class ScimToken(SQLModel, table=True):
-    """A bearer token an identity provider presents to /scim/v2: only its sha256 is kept, and revoking deletes it."""
-
-    __tablename__ = "scim_tokens"
-
-    id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=40, unique=True, index=True)
-    token_hash: str = Field(max_length=64, unique=True, index=True)
-    created_by: str = Field(max_length=64)
-    created_at: datetime = Field(default_factory=utcnow)
-    last_used_at: datetime | None = None
-
-
 class Team(SQLModel, table=True):
     """A team, as the identity provider's group of the same name (SCIM Groups): who is in it."""
 
@@ -131,47 +118,6 @@ class TeamMember(SQLModel, table=True):
 
     team_id: int = Field(foreign_key="teams.id", primary_key=True)
     user_id: int = Field(foreign_key="users.id", primary_key=True, index=True)
-
-
-class JoinRequest(SQLModel, table=True):
-    """Someone the identity provider vouches for but who is no platform member asks to join (OIDC sign-in): the
-    platform team adds them (actions.add_user closes the request) or dismisses it. Claims are stored as sent."""
-
-    __tablename__ = "join_requests"
-    __table_args__ = (  # one open request an identity, whatever races (migration 0013)
-        Index(
-            "uq_join_requests_open",
-            "oidc_issuer",
-            "oidc_subject",
-            unique=True,
-            postgresql_where=text("closed_at IS NULL"),
-            sqlite_where=text("closed_at IS NULL"),
-        ),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    identity: str = Field(max_length=254, index=True)  # the username claim's value, lower case
-    email: str = Field(default="", max_length=254)
-    display_name: str = Field(default="", max_length=120)
-    created_at: datetime = Field(default_factory=utcnow)
-    closed_at: datetime | None = Field(default=None, index=True)  # NULL while open
-    outcome: str | None = Field(default=None, max_length=16)  # "added" or "dismissed"
-    closed_by: str | None = Field(default=None, max_length=64)  # who closed it (a username or cli:<os user>)
-    member_id: int | None = Field(default=None, foreign_key="users.id")  # the member added from it
-    oidc_issuer: str | None = Field(default=None, max_length=512)  # who asked: the member added is bound to it
-    oidc_subject: str | None = Field(default=None, max_length=255)
-
-
-class SignInFailure(SQLModel, table=True):
-    """A failed password sign-in, kept for GATEHOUSE_SIGN_IN_THROTTLE_MINUTES: the throttle counts them by client and
-    by account (core/auth.py). `username` is the name as typed when it is a valid one, else ""."""
-
-    __tablename__ = "sign_in_failures"
-
-    id: int | None = Field(default=None, primary_key=True)
-    at: datetime = Field(default_factory=utcnow, index=True)
-    client: str = Field(max_length=64, index=True)
-    username: str = Field(max_length=39, index=True)
 
 
 class App(SQLModel, table=True):
@@ -207,23 +153,33 @@ class DataSource(SQLModel, table=True):
     kms_key_arn: str | None = Field(default=None, max_length=2048)
 
 
+# A grant has exactly one holder (migration 0021).
+ONE_HOLDER = (
+    "(CASE WHEN user_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN app_id IS NULL THEN 0 ELSE 1 END)"
+    " + (CASE WHEN team_id IS NULL THEN 0 ELSE 1 END) = 1"
+)
+
+
 class Grant(SQLModel, table=True):
-    """Access of one principal (a user or an app) to one source, at a level on paths: the desired state that IAM is
-    made to match. A member may hold several on one source, of different levels on paths that never overlap (the rule
-    is core/rules.py's); an app holds one."""
+    """Access of one holder (a member, a team or an app) to one source, at a level on paths: the desired state that
+    IAM is made to match. A member (or a team) may hold several on one source, of different levels on paths that never
+    overlap (the rule is core/rules/grants.py's); an app holds one. A team's grants reach every active member (issue
+    #28): a member's access is their own and their teams'."""
 
     __tablename__ = "grants"
     __table_args__ = (
         Index("ix_grants_source_user", "source_id", "user_id"),
         UniqueConstraint("source_id", "app_id", name="uq_grant_source_app"),
-        CheckConstraint("(user_id IS NULL) <> (app_id IS NULL)", name="ck_grant_one_principal"),
+        CheckConstraint(ONE_HOLDER, name="ck_grant_one_principal"),
         Index("ix_grants_source_level_user", "source_id", "level", "user_id"),
+        Index("ix_grants_source_team", "source_id", "team_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     source_id: int = Field(foreign_key="data_sources.id", index=True)
     user_id: int | None = Field(default=None, foreign_key="users.id", index=True)
     app_id: int | None = Field(default=None, foreign_key="apps.id", index=True)
+    team_id: int | None = Field(default=None, foreign_key="teams.id", index=True)
     level: AccessLevel = _enum(AccessLevel)
     paths: StoredPaths = _paths()  # none = whole bucket
     expires_on: date | None = Field(default=None, index=True)
@@ -272,6 +228,7 @@ class AccessRequest(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     requester_id: int = Field(foreign_key="users.id", index=True)
     source_id: int = Field(foreign_key="data_sources.id", index=True)
+    team_id: int | None = Field(default=None, foreign_key="teams.id", index=True)  # asked for a team of theirs
     level: AccessLevel = _enum(AccessLevel)
     paths: StoredPaths = _paths()
     business_need: str = Field(sa_column=Column(Text, nullable=False))

@@ -9,7 +9,8 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from core.adapters.models import JoinRequest, User
+from core.adapters.models import User
+from core.adapters.sign_in_models import JoinRequest
 from core.reads.page import Page, fetch
 from core.rules import check_platform_admin
 

@@ -10,7 +10,8 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from core import auth
-from core.adapters.models import SignInFailure, utcnow
+from core.adapters.models import utcnow
+from core.adapters.sign_in_models import SignInFailure
 from core.config import Settings
 from core.context import Gatehouse
 from core.queries import get_user

@@ -15,7 +15,8 @@ from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
 from core import auth
-from core.adapters.models import AuditEvent, JoinRequest
+from core.adapters.models import AuditEvent
+from core.adapters.sign_in_models import JoinRequest
 from core.config import Settings
 from core.context import Gatehouse
 from pages.ui.oidc_signin import NOT_SET_UP

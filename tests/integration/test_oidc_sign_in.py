@@ -11,7 +11,8 @@ import pytest
 from sqlmodel import col, select
 
 from core import actions, auth
-from core.adapters.models import AuditEvent, JoinRequest, Notification, User, utcnow
+from core.adapters.models import AuditEvent, Notification, User, utcnow
+from core.adapters.sign_in_models import JoinRequest
 from core.context import Gatehouse
 from core.domain import InvalidInput, NotAllowed
 from core.reads.join_requests import open_join_requests, suggested_username

@@ -10,7 +10,8 @@ import pytest
 from sqlmodel import col, select
 
 from core import audit, auth
-from core.adapters.models import AuditEvent, SignInFailure, utcnow
+from core.adapters.models import AuditEvent, utcnow
+from core.adapters.sign_in_models import SignInFailure
 from core.config import Settings
 from core.context import Gatehouse
 from core.seed import DEMO_PASSWORD

@@ -4,7 +4,8 @@ GATEHOUSE_MIGRATION_DATABASE_URL (else GATEHOUSE_DATABASE_URL)."""
 from alembic import context
 from sqlmodel import SQLModel
 
-import core.adapters.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import core.adapters.models
+import core.adapters.sign_in_models  # noqa: F401
 from core.adapters.db import make_engine
 from core.config import Settings
 
