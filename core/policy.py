@@ -90,10 +90,14 @@ class BucketGrant:
 
 @dataclass(frozen=True)
 class RolePolicies:
-    """The documents for one role: `managed[i]` is Gatehouse-owned managed policy number i+1."""
+    """The documents for one role: `managed[i]` is Gatehouse-owned managed policy number i+1; `attached`, the names of
+    its teams' policies attached to it (core/team_policies.py), `folded` the ids of the teams whose statements are in
+    its own documents instead (no attachment was left)."""
 
     inline: dict
     managed: tuple[dict, ...] = ()
+    attached: tuple[str, ...] = ()
+    folded: tuple[int, ...] = ()
 
     @property
     def documents(self) -> tuple[dict, ...]:
@@ -145,12 +149,19 @@ def canonical_grants(grants: Iterable[BucketGrant]) -> list[BucketGrant]:
 
 
 def compile_role_policies(
-    grants: Iterable[BucketGrant], *, managed_slots: int = 10, inline_limit: int = INLINE_LIMIT
+    grants: Iterable[BucketGrant],
+    *,
+    managed_slots: int = 10,
+    inline_limit: int = INLINE_LIMIT,
+    account: bool = True,
+    too_large: str | None = None,
 ) -> RolePolicies:
     """The inline document (within `inline_limit` characters: the role's inline quota less what other inline
-    policies on it use) and as few managed documents (at most `managed_slots`) as hold these grants.
+    policies on it use) and as few managed documents (at most `managed_slots`) as hold these grants. Without
+    `account`, no account-wide statement (a team's policies: every role has them in its own inline document).
 
-    Raises PolicyTooLarge, before anything is written, when they cannot fit.
+    Raises PolicyTooLarge (`too_large`, or a sentence about a role's room), before anything is written, when they
+    cannot fit.
     """
     grants = list(grants)
     shared: dict[str, set[str]] = defaultdict(set)
@@ -172,7 +183,7 @@ def compile_role_policies(
     shared[PAGES_SID] = {bucket_arn(b) for b in path_only}
 
     # Larger, indivisible statements first; the small ARNs then fill the gaps they leave.
-    units: list[dict | tuple[str, str]] = list(ACCOUNT_STATEMENTS)
+    units: list[dict | tuple[str, str]] = list(ACCOUNT_STATEMENTS) if account else []
     listed: dict[tuple[str, ...], list[str]] = defaultdict(list)  # the buckets that hold exactly these paths
     for bucket in path_only:
         listed[tuple(_minimal(path_prefixes[bucket]))].append(bucket)
@@ -189,7 +200,7 @@ def compile_role_policies(
             target = _Document(MANAGED_LIMIT)
             docs.append(target)
         if target is None or not target.fits(unit):
-            raise PolicyTooLarge(_too_large_message(managed_slots, inline_limit))
+            raise PolicyTooLarge(too_large or _too_large_message(managed_slots, inline_limit))
         target.add(unit)
     inline, *managed = (doc.render() for doc in docs)
     return RolePolicies(inline=inline, managed=tuple(managed))

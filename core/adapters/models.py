@@ -191,7 +191,8 @@ class Grant(SQLModel, table=True):
 
 
 class RoleSync(SQLModel, table=True):
-    """Whether one IAM role's live S3 policies match the database; a failed AWS call is recorded here."""
+    """Whether one IAM role's live S3 policies match the database, or one team's policies (`team_id`, `role_name`
+    its policies' stem, `gatehouse-team-<id>`); a failed AWS call is recorded here."""
 
     __tablename__ = "role_sync"
 
@@ -199,6 +200,10 @@ class RoleSync(SQLModel, table=True):
     role_name: str = Field(max_length=64, unique=True, index=True)
     user_id: int | None = Field(default=None, foreign_key="users.id", index=True)
     app_id: int | None = Field(default=None, foreign_key="apps.id", index=True)
+    # A team's policies: no foreign key, so that a deleted team's row stays and its sync deletes its policies.
+    team_id: int | None = Field(default=None, index=True)
+    policy_count: int = 0  # a team's: how many policies its grants make, as the members' roles were marked for
+    folded_teams: str | None = Field(default=None, max_length=4000)  # a member's: team ids folded in, "1,7" (last sync)
     state: SyncState = _enum(SyncState, default=SyncState.PENDING, index=True)
     policy_hash: str | None = Field(default=None, max_length=64)  # of the documents last written
     last_error: str | None = Field(default=None, sa_column=Column(Text))

@@ -1,4 +1,5 @@
-"""The platform team's view of everything: users, all sources (hidden ones too), orphans, and AWS sync state."""
+"""The platform team's view of everything: users, all sources (hidden ones too), orphans, and AWS sync state (roles
+and teams' policies)."""
 
 from __future__ import annotations
 
@@ -96,9 +97,22 @@ def _sources_with_admins():  # type: ignore[no-untyped-def]
 def unapplied_roles(session: Session, actor: User) -> list[UnappliedRole]:
     check_platform_admin(actor).enforce()
     rows = session.exec(
-        select(RoleSync).where(RoleSync.state != SyncState.APPLIED).order_by(RoleSync.changed_at).limit(500)
+        select(RoleSync, Team.name)
+        .outerjoin(Team, col(Team.id) == RoleSync.team_id)
+        .where(RoleSync.state != SyncState.APPLIED)
+        .order_by(RoleSync.changed_at)
+        .limit(500)
     ).all()
-    return [UnappliedRole(r.role_name, SyncState(r.state), r.last_error, r.attempts, r.changed_at) for r in rows]
+    return [
+        UnappliedRole(
+            r.role_name if r.team_id is None else f"{r.role_name} (the {team or 'deleted'} team's policies)",
+            SyncState(r.state),
+            r.last_error,
+            r.attempts,
+            r.changed_at,
+        )
+        for r, team in rows
+    ]
 
 
 @dataclass(frozen=True)
