@@ -119,10 +119,10 @@ def change_level(gatehouse: Gatehouse, team_id: int, source: str, level: AccessL
         access.mark_team_changed(session, gatehouse.settings.env, [team_id])
 
 
-def revoke(gatehouse: Gatehouse, team_id: int, source: str) -> None:
+def revoke(gatehouse: Gatehouse, team_id: int, *sources: str) -> None:
     with gatehouse.session() as session:
-        found = session.exec(select(DataSource).where(DataSource.name == source)).one()
-        session.exec(delete(Grant).where(col(Grant.team_id) == team_id, col(Grant.source_id) == found.id))  # type: ignore[call-overload]
+        found = session.exec(select(DataSource.id).where(col(DataSource.name).in_(sources))).all()
+        session.exec(delete(Grant).where(col(Grant.team_id) == team_id, col(Grant.source_id).in_(found)))  # type: ignore[call-overload]
         access.mark_team_changed(session, gatehouse.settings.env, [team_id])
 
 
@@ -153,7 +153,7 @@ def one_size(gatehouse: Gatehouse, calls: Calls, size: int) -> dict[str, dict[st
         "sixth version": lambda: change_level(gatehouse, team, second, AccessLevel.READ_WRITE),  # the oldest goes
         "member added": lambda: membership(gatehouse, team, joiner, joins=True),
         "member removed": lambda: membership(gatehouse, team, joiner, joins=False),
-        "last revoke": lambda: revoke(gatehouse, team, published),
+        "last revoke": lambda: revoke(gatehouse, team, published, second),  # all it holds
     }
     return {name: calls.during(step) for name, step in steps.items()}
 

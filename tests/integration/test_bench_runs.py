@@ -1,6 +1,6 @@
 """The benchmarks keep running as the code changes: bench/seed_scale.py fills a small database with every kind of
 row (a new word in the model, such as a kind of movement, once left it failing unnoticed); bench/scim.py syncs a few
-users and a group through `gatehouse serve` on PostgreSQL."""
+users and a group through `gatehouse serve` on PostgreSQL; bench/team_changes.py counts a small team's IAM writes."""
 
 from __future__ import annotations
 
@@ -51,3 +51,22 @@ def test_the_scim_bench_syncs_a_small_directory() -> None:
         "group-create",
         "group-members",
     }
+
+
+def test_the_team_bench_counts_a_small_teams_iam_writes() -> None:
+    root = Path(__file__).resolve().parents[2]
+    ran = subprocess.run(
+        [sys.executable, "bench/team_changes.py", "--sizes", "4"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    steps = json.loads(ran.stdout.strip().splitlines()[-1])["sizes"]["4"]
+    assert steps["first grant"]["by_kind"] == {"CreatePolicy": 1, "AttachRolePolicy": 4}  # every member once
+    for name in ("second grant", "level changed", "one of two revoked", "fifth version", "sixth version"):
+        assert 1 <= steps[name]["writes"] <= 2, (name, steps[name])  # the team's policy alone, whatever its size
+    assert steps["sixth version"]["by_kind"] == {"CreatePolicyVersion": 1, "DeletePolicyVersion": 1}
+    assert steps["member added"]["by_kind"] == {"AttachRolePolicy": 1}
+    assert steps["member removed"]["by_kind"] == {"DetachRolePolicy": 1}

@@ -222,3 +222,15 @@ def _admin(session):  # type: ignore[no-untyped-def]
     from core.actor import acting
 
     return acting(session, platform_operator("test"))
+
+
+def test_a_leaver_holds_nothing_through_their_team(bare_gatehouse: Gatehouse) -> None:
+    gatehouse, actor = bare_gatehouse, platform_operator("test")
+    team = setup(gatehouse, ["ann", "ben"])
+    grant_team(gatehouse, team, SOURCE, AccessLevel.READ_ONLY, "/published")
+    actions.mark_left(gatehouse, actor, "ann")
+    assert attached(gatehouse, "ann") == set()
+    with as_user(gatehouse, "ann") as ann:
+        assert not ann.can("get", SOURCE, "published/a.csv")
+    with as_user(gatehouse, "ben") as ben:
+        assert ben.can("get", SOURCE, "published/a.csv")
