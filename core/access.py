@@ -1,8 +1,9 @@
 """How a grant becomes IAM, in one room: who a role is (`Principal`), how a grant is placed among the grants a person
 holds on a source (`placed_on_bucket`, after `rules.place_grant`), which grants a role must reflect
-(`desired_grants`) and the documents they make in the room IAM leaves Gatehouse on the role (`documents`,
-`check_fits`), and how a grant is recorded, with its audit text and the role marked for the after-commit step
-(`record_grant`, `mark_changed`). Grant, change, revoke, approve, review, expiry, archive, leavers and the approval
+(`desired_grants`) and the documents they make in the room IAM leaves Gatehouse on the role (`role_documents`,
+`check_fits`; a member's teams' policies attached there or folded in: core/team_policies.py), and how a grant is
+recorded, with its audit text and the role marked for the after-commit step (`record_grant`, `mark_changed`; a
+team's: `mark_team_changed`). Grant, change, revoke, approve, review, expiry, archive, leavers and the approval
 preview all come here; `iam_sync` writes what this says to AWS, and the adapter only reads and writes."""
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from core.adapters.models import App, DataSource, Grant, RoleSync, SyncState, Te
 from core.domain import AccessLevel, FieldChecks, InvalidInput, UserStatus, app_role_name, day, user_role_name
 from core.notify import NotificationKind, notify
 from core.paths import Paths
-from core.policy import INLINE_LIMIT, BucketGrant, RolePolicies, compile_role_policies
+from core.policy import BucketGrant, RolePolicies
 from core.queries import admins_of, get_user, held, held_grants, is_active_admin, live_grant
 from core.rules import (
     check_access_may_change,
@@ -213,16 +214,6 @@ def all_principals(session: Session, env: str) -> list[Principal]:
 def mark_all_changed(gatehouse: Gatehouse) -> None:
     with gatehouse.session() as session:
         mark_changed(session, all_principals(session, gatehouse.settings.env))
-
-
-def documents(grants: Iterable[BucketGrant], live: LivePolicies, managed_quota: int) -> RolePolicies:
-    """The documents these grants need, in the room IAM leaves Gatehouse on the role now (`live`: what others'
-    inline and managed policies take of the same quotas)."""
-    return compile_role_policies(
-        grants,
-        managed_slots=managed_quota - live.attached_by_others,
-        inline_limit=INLINE_LIMIT - live.inline_by_others,
-    )
 
 
 class ExternalNeedsConfirmation(InvalidInput):

@@ -180,3 +180,10 @@ def folded_teams(session: Session, user: User) -> list[str]:
     if not ids:
         return []
     return list(session.exec(select(Team.name).where(col(Team.id).in_(ids)).order_by(Team.name)))
+
+
+def teams_holding(session: Session, source_id: int) -> list[int]:
+    """The ids of the teams holding grants on a source: what archiving it (or its grants ending) must mark with
+    `access.mark_team_changed`, as it marks the roles of the people holding them."""
+    query = select(Grant.team_id).where(Grant.source_id == source_id, col(Grant.team_id).is_not(None)).distinct()
+    return sorted(t for t in session.exec(query) if t is not None)

@@ -234,3 +234,23 @@ def test_a_leaver_holds_nothing_through_their_team(bare_gatehouse: Gatehouse) ->
         assert not ann.can("get", SOURCE, "published/a.csv")
     with as_user(gatehouse, "ben") as ben:
         assert ben.can("get", SOURCE, "published/a.csv")
+
+
+def test_a_roles_own_spilled_policy_rewritten_is_not_attached_again(bare_gatehouse: Gatehouse) -> None:
+    gatehouse, actor = bare_gatehouse, platform_operator("test")
+    setup(gatehouse, ["ann"])
+    long = "/".join(["a-long-folder-name-of-the-project"] * 3)
+    paths = "\n".join(f"/{long}/part-{n:02d}" for n in range(50))
+    actions.grant_access(gatehouse, actor, SOURCE, ["ann"], AccessLevel.READ_ONLY, paths)
+    role = user_role_name(gatehouse.settings.env, "ann")
+    assert gatehouse.aws.read_role_policies(role).managed  # spilled past the inline policy
+    calls: list[str] = []
+    gatehouse.aws.iam.meta.events.register("before-call.iam", lambda model, **_: calls.append(model.name))
+    actions.revoke_access(gatehouse, actor, SOURCE, "ann", paths="\n".join(paths.splitlines()[:5]))
+    assert "CreatePolicyVersion" in calls  # its spilled policy rewritten
+    assert "AttachRolePolicy" not in calls  # attached already: no write for nothing
+    for n in ("00", "49"):
+        gatehouse.aws.put_object(SOURCE, f"{long}/part-{n}/f.csv", b"1")
+    with as_user(gatehouse, "ann") as ann:
+        assert ann.can("get", SOURCE, f"{long}/part-49/f.csv")
+        assert not ann.can("get", SOURCE, f"{long}/part-00/f.csv")
