@@ -59,8 +59,10 @@ def sync_role(gatehouse: Gatehouse, role_name: str) -> SyncOutcome:
         principal = Principal(role_name, sync.user_id, sync.app_id)
         aws = gatehouse.aws
         try:
-            made = aws.ensure_role(role_name)  # made now: it holds nothing yet, so nothing to read
-            live = LivePolicies(role_exists=True) if made else aws.read_role_policies(role_name)
+            live = aws.read_role_policies(role_name)
+            if not live.role_exists:  # made now: it holds nothing yet, so nothing more to read
+                made = aws.make_role(role_name)
+                live = LivePolicies(role_exists=True) if made else aws.read_role_policies(role_name)
             desired = role_documents(session, principal, live, gatehouse.settings.managed_policy_quota)
             writes = aws.write_role_policies(role_name, desired, live)
         except (AwsError, PolicyTooLarge) as error:

@@ -38,15 +38,9 @@ class Iam(AwsClients):
             }
         )
 
-    def ensure_role(self, role_name: str) -> bool:
-        """Create the role if it is missing; returns True when it was created. Other policies on it are left alone."""
-        with aws_call("GetRole", role_name):
-            try:
-                self.iam.get_role(RoleName=role_name)
-                return False
-            except ClientError as error:
-                if error_code(error) != "NoSuchEntity":
-                    raise
+    def make_role(self, role_name: str) -> bool:
+        """Create the role (read as missing); returns False when another made it meanwhile. Other policies on a role
+        are left alone."""
         with aws_call("CreateRole", role_name):
             try:
                 self.iam.create_role(
