@@ -254,3 +254,28 @@ def test_a_roles_own_spilled_policy_rewritten_is_not_attached_again(bare_gatehou
     with as_user(gatehouse, "ann") as ann:
         assert ann.can("get", SOURCE, f"{long}/part-49/f.csv")
         assert not ann.can("get", SOURCE, f"{long}/part-00/f.csv")
+
+
+def test_a_team_whose_grants_spill_into_a_second_policy_has_both_attached_and_back(bare_gatehouse: Gatehouse) -> None:
+    gatehouse = bare_gatehouse
+    team = setup(gatehouse, ["ann", "ben"])
+    grant_team(gatehouse, team, OTHER, AccessLevel.READ_ONLY, "/published")
+    long = "/".join(["a-long-folder-name-of-the-project"] * 3)
+    many = "\n".join(f"/{long}/part-{n:02d}" for n in range(50))
+    outcomes = grant_team(gatehouse, team, SOURCE, AccessLevel.READ_WRITE, many)
+    assert not [o for o in outcomes if o.error]
+    stem = team_policy_stem(team)
+    assert len(gatehouse.aws.read_team_policies(team)) >= 2
+    assert attached(gatehouse, "ben") == set(f"{stem}-{n}" for n in gatehouse.aws.read_team_policies(team))
+    gatehouse.aws.put_object(SOURCE, f"{long}/part-49/f.csv", b"1")
+    with as_user(gatehouse, "ben") as ben:
+        assert ben.can("put", SOURCE, f"{long}/part-49/new.csv")
+        assert ben.can("get", OTHER, "published/a.csv")
+
+    revoke_team(gatehouse, team, SOURCE)  # back to one policy: the others detached from every member and deleted
+    assert list(gatehouse.aws.read_team_policies(team)) == [1]
+    assert attached(gatehouse, "ann") == attached(gatehouse, "ben") == {f"{stem}-1"}
+    with as_user(gatehouse, "ben") as ben:
+        assert not ben.can("put", SOURCE, f"{long}/part-49/newer.csv")
+        assert ben.can("get", OTHER, "published/a.csv")
+    assert actions.find_drift(gatehouse, platform_operator("test")) == []

@@ -62,3 +62,8 @@ def test_a_member_whose_own_grants_need_the_room_folds_teams_before_refusing() -
     assert is_allowed(list(more.documents), "s3:GetObject", "arn:aws:s3:::alpha-team/a.csv", {})
     with pytest.raises(PolicyTooLarge, match="do not fit"):
         role_layout([many_paths("alpha-own", 400)], [team], LivePolicies(role_exists=True), managed_quota=1)
+
+
+def test_a_teams_grants_past_its_policies_are_refused_naming_the_limit() -> None:
+    with pytest.raises(PolicyTooLarge, match="A team's grants must fit in 1 managed policy of 6,144 characters"):
+        team_documents([many_paths("alpha-x", 200)], most=1)
