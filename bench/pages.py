@@ -31,8 +31,10 @@ more than a page of folders and files (FOLDER_KEYS), for Browse to list a folder
 
 Output: a table a database, then one JSON line a database, the last line for the last of --databases:
 {"scale": F, "database": "sqlite|postgresql", "max_page_ratio": X, "max_growth": Y, "pages": {NAME: RATIO, ...},
- "after_sign_in": {"max_page_ratio": X, "max_growth": Y, "pages": {...}}, "after_write": {... the same ...}}
-with the ratios at the largest scale. Targets (issue 6): every page at most 3 times the empty page at full scale,
+ "after_sign_in": {"max_page_ratio": X, "max_growth": Y, "pages": {...}}, "after_write": {... the same ...},
+ "elements": {NAME: N, ...}}
+with the ratios at the largest scale; elements: the elements and blocks a page's rerun draws (`drawn`), which a loaded
+machine does not change. Targets (issue 6): every page at most 3 times the empty page at full scale,
 growth at most 1.5.
 """
 
@@ -160,6 +162,7 @@ class Measure:
     cold_ratio: float  # the rerun after a write elsewhere: every cached read is read again
     cold_queries: int
     signin_ratio: float  # the rerun after someone else's sign-in: only the audit trail's reads are read again
+    elements: int  # elements and blocks the rerun drew, sidebar and navigation included: what Streamlit builds
 
 
 @dataclass
@@ -368,6 +371,16 @@ def timed(run: Callable[[], Any], profile: cProfile.Profile | None = None) -> fl
         return time.perf_counter() - started
 
 
+def drawn(at: AppTest) -> int:
+    """The elements and blocks of the last run (a tab, a container and a form are a block each): unlike the
+    seconds, the same on a loaded machine as on a quiet one."""
+
+    def count(node: Any) -> int:
+        return 1 + sum(count(child) for child in getattr(node, "children", {}).values())
+
+    return count(at._tree) - 1 - len(at._tree.children)  # the tree and its roots (main, sidebar, …) are not drawn
+
+
 def check(at: AppTest, page: Page) -> str | None:
     """Why the run is not the page it should be, if it is not."""
     if at.exception:
@@ -452,10 +465,12 @@ def measure_all(
             statistics.median(colds) if colds else statistics.median(ratios),
             int(statistics.median(cold_queries)) if cold_queries else int(statistics.median(queries)),
             statistics.median(signins) if signins else statistics.median(ratios),
+            drawn(at),
         )
         m = results[page.name]
         print(
             f"  {page.name:<36} {m.ratio:6.2f}×  {m.seconds * 1000:7.1f} ms  (empty {m.empty_seconds * 1000:.1f} ms)"
+            f"  {m.elements:3d} elements"
             f"  {m.queries:3d} queries, {m.database_seconds * 1000:.1f} ms in SQL"
             f"  · after a write {m.cold_ratio:6.2f}×, {m.cold_queries} queries"
             f"  · after a sign-in {m.signin_ratio:6.2f}×",
@@ -554,6 +569,7 @@ def summary(database: str, by_scale: dict[float, dict[str, Measure | str]]) -> d
         **figures["ratio"],
         "after_sign_in": figures["signin_ratio"],
         "after_write": figures["cold_ratio"],
+        "elements": {name: m.elements for name, m in by_scale[largest].items() if isinstance(m, Measure)},
     }
 
 
