@@ -31,8 +31,10 @@ more than a page of folders and files (FOLDER_KEYS), for Browse to list a folder
 
 Output: a table a database, then one JSON line a database, the last line for the last of --databases:
 {"scale": F, "database": "sqlite|postgresql", "max_page_ratio": X, "max_growth": Y, "pages": {NAME: RATIO, ...},
- "after_sign_in": {"max_page_ratio": X, "max_growth": Y, "pages": {...}}, "after_write": {... the same ...}}
-with the ratios at the largest scale. Targets (issue 6): every page at most 3 times the empty page at full scale,
+ "after_sign_in": {"max_page_ratio": X, "max_growth": Y, "pages": {...}}, "after_write": {... the same ...},
+ "elements": {NAME: N, ...}}
+with the ratios at the largest scale; elements: the elements and blocks a page's rerun draws (`drawn`), which a loaded
+machine does not change. Targets (issue 6): every page at most 3 times the empty page at full scale,
 growth at most 1.5.
 """
 
@@ -160,6 +162,7 @@ class Measure:
     cold_ratio: float  # the rerun after a write elsewhere: every cached read is read again
     cold_queries: int
     signin_ratio: float  # the rerun after someone else's sign-in: only the audit trail's reads are read again
+    elements: int  # elements and blocks the rerun drew, sidebar and navigation included: what Streamlit builds
 
 
 @dataclass
@@ -353,6 +356,9 @@ def sign_in_elsewhere(engine: Engine) -> None:
 
 
 PROFILE: cProfile.Profile | None = None  # --profile: the timed reruns of the pages (not the empty page's), profiled
+# --clock cpu: the CPU seconds of this process (every thread: the script's, moto's) instead of the seconds on the wall,
+# which on a machine shared with other work count the time the rerun waited for a core
+CLOCK: Callable[[], float] = time.perf_counter
 
 
 def timed(run: Callable[[], Any], profile: cProfile.Profile | None = None) -> float:
@@ -360,12 +366,22 @@ def timed(run: Callable[[], Any], profile: cProfile.Profile | None = None) -> fl
     gc.collect()  # the garbage of earlier runs is not this run's
     gc.freeze()  # what survives it is never scanned again: the next collect sees only what came after
     with contextlib.redirect_stdout(io.StringIO()):
-        started = time.perf_counter()
+        started = CLOCK()
         if profile is not None:  # AppTest runs the script in a thread of its own, made for the run
             threading.setprofile(lambda *_: profile.enable())
         run()
         threading.setprofile(None)
-        return time.perf_counter() - started
+        return CLOCK() - started
+
+
+def drawn(at: AppTest) -> int:
+    """The elements and blocks of the last run (a tab, a container and a form are a block each): unlike the
+    seconds, the same on a loaded machine as on a quiet one."""
+
+    def count(node: Any) -> int:
+        return 1 + sum(count(child) for child in getattr(node, "children", {}).values())
+
+    return count(at._tree) - 1 - len(at._tree.children)  # the tree and its roots (main, sidebar, …) are not drawn
 
 
 def check(at: AppTest, page: Page) -> str | None:
@@ -452,10 +468,12 @@ def measure_all(
             statistics.median(colds) if colds else statistics.median(ratios),
             int(statistics.median(cold_queries)) if cold_queries else int(statistics.median(queries)),
             statistics.median(signins) if signins else statistics.median(ratios),
+            drawn(at),
         )
         m = results[page.name]
         print(
             f"  {page.name:<36} {m.ratio:6.2f}×  {m.seconds * 1000:7.1f} ms  (empty {m.empty_seconds * 1000:.1f} ms)"
+            f"  {m.elements:3d} elements"
             f"  {m.queries:3d} queries, {m.database_seconds * 1000:.1f} ms in SQL"
             f"  · after a write {m.cold_ratio:6.2f}×, {m.cold_queries} queries"
             f"  · after a sign-in {m.signin_ratio:6.2f}×",
@@ -554,6 +572,7 @@ def summary(database: str, by_scale: dict[float, dict[str, Measure | str]]) -> d
         **figures["ratio"],
         "after_sign_in": figures["signin_ratio"],
         "after_write": figures["cold_ratio"],
+        "elements": {name: m.elements for name, m in by_scale[largest].items() if isinstance(m, Measure)},
     }
 
 
@@ -572,8 +591,15 @@ def main() -> None:
     parser.add_argument(
         "--profile", type=Path, help="write cProfile stats of the pages' timed reruns (nothing written since) here"
     )
+    parser.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="time on the wall (default), or this process's CPU time: steadier on a machine shared with other work",
+    )
     args = parser.parse_args()
-    global PROFILE
+    global PROFILE, CLOCK
+    CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
     PROFILE = cProfile.Profile() if args.profile else None
     scales = sorted({float(s) for s in args.scales.split(",")}, reverse=True)
     databases = [d.strip() for d in args.databases.split(",") if d.strip()]

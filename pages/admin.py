@@ -16,7 +16,6 @@ from pages.ui.markup import literal, table
 
 ACCESS_PAGE = 25
 SOURCES_SHOWN = 50
-QUEUE_PAGE = 10  # cards a page: each holds two forms, and Streamlit slows with many keyed widgets
 
 
 # The grant form as a fresh one has it: set (not forgotten) so that the browser shows it so too
@@ -168,27 +167,17 @@ def manage_access(gh: Gatehouse, me: User) -> None:
     source = _chosen_source(me)
     if source is None:
         return
-    list_tab, grant_tab, edit_tab, trail_tab, archive_tab = st.tabs(
-        ["Who has access", "Grant access", "Edit or revoke", "Audit trail", "Archive"],
-        key=widgets.restore("admin-tab"),
-        on_change="rerun",
-    )  # lazy: only the open tab runs (the grant form's eight widgets are not built at every rerun of the list)
-    widgets.keep("admin-tab")
-    if list_tab.open:
-        with list_tab:
-            _who_has_access(me, source)
-    if grant_tab.open:
-        with grant_tab:
-            _grant_access(gh, me, source)
-    if edit_tab.open:
-        with edit_tab:
-            edit_or_revoke(gh, me, source)
-    if trail_tab.open:
-        with trail_tab:
-            _audit_trail(me, source)
-    if archive_tab.open:
-        with archive_tab:
-            _archive(gh, me, source)
+    widgets.lazy_tabs(  # the grant form's eight widgets are not built at every rerun of the list
+        {
+            "Who has access": lambda: _who_has_access(me, source),
+            "Grant access": lambda: _grant_access(gh, me, source),
+            "Edit or revoke": lambda: edit_or_revoke(gh, me, source),
+            "Audit trail": lambda: _audit_trail(me, source),
+            "Archive": lambda: _archive(gh, me, source),
+        },
+        "admin-tab",
+        kept=True,
+    )
 
 
 def _chosen_source(me: User) -> str | None:
@@ -309,45 +298,40 @@ def _archive(gh: Gatehouse, me: User, source: str) -> None:
 
 
 def requests_to_decide(gh: Gatehouse, me: User) -> None:
-    """The requests for my sources waiting for me, one decided at a time."""
-    queue = cached.read_page(queues.admin_queue, me, key="queue-page", size=QUEUE_PAGE)
-    st.subheader(f"Requests to decide ({queue.total:,})")
-    if not queue.total:
-        st.caption("No request is waiting for you.")
-    request = decisions.request_queue(queue, "queue-page", QUEUE_PAGE, "decide-request")
-    if request is None:
-        return
-    with st.container(border=True):
-        decisions.request_card(request)
-        decisions.decision_form(
-            gh,
-            me,
-            request,
+    """The requests for my sources waiting for me, one decided at a time; the approver may grant less than asked."""
+    decisions.decide_queue(
+        gh,
+        me,
+        queues.admin_queue,
+        "admin-queue",
+        decisions.Decider(
             "Approve",
-            lambda terms, reason: actions.approve_request(
+            lambda request, terms, reason: actions.approve_request(
                 gh, me, request.id, terms.level, terms.paths, terms.until, reason=reason
             ),
-            lambda terms: f"Approved: {request.requester} has {terms.level.label.lower()} access to {request.source}.",
-            f"Refused {request.requester}'s request; they are told why.",
+            lambda request, terms: (
+                f"Approved: {request.requester} has {terms.level.label.lower()} access to {request.source}."
+            ),
+            lambda request: f"Refused {request.requester}'s request; they are told why.",
             adjustable=True,
-        )
+        ),
+        heading="Requests to decide",
+        empty="No request is waiting for you.",
+    )
 
 
 def admin_page(gh: Gatehouse, me: User) -> None:
     st.title("Admin")
     widgets.flash()
-    decide_section, manage_section, review_section = st.tabs(
-        ["Requests to decide", "Manage access", "Review access"], key="admin-section", on_change="rerun"
-    )  # lazy: only the open one runs
-    if decide_section.open:
-        with decide_section:
-            requests_to_decide(gh, me)
-    if manage_section.open:  # what was chosen there is kept while the other tab is open (widgets.kept)
-        with manage_section:
-            manage_access(gh, me)
-    if review_section.open:  # access reviews (issue #17): the grants of my sources to keep, lower or revoke
-        with review_section:
-            reviews_view.review_block(gh, me, "admin-review")
+    widgets.lazy_tabs(  # what was chosen in Manage access is kept while another is open (widgets.kept)
+        {
+            "Requests to decide": lambda: requests_to_decide(gh, me),
+            "Manage access": lambda: manage_access(gh, me),
+            # access reviews (issue #17): the grants of my sources to keep, lower or revoke
+            "Review access": lambda: reviews_view.review_block(gh, me, "admin-review"),
+        },
+        "admin-section",
+    )
 
 
 gh = running.gatehouse()

@@ -41,12 +41,11 @@ def my_data(gh: Gatehouse, me: User) -> None:
 
 def sources_i_can_use(me: User) -> None:
     """Mine, a page at a time: level, paths, end, whether AWS has it, and a link to each in the AWS console."""
-    search_slot = st.empty()  # the search box shows above the table, once there is more than a page to search
     search = st.session_state.get("usable-search", "")
     number = widgets.page_number("usable-page", search)
     usable = cached.read(catalog.usable_page, me, search=search, offset=number * PAGE_SIZE, limit=PAGE_SIZE)
-    if usable.total > PAGE_SIZE or search:
-        search_slot.text_input("Find one of yours", key="usable-search", placeholder="Type part of its name")
+    if usable.total > PAGE_SIZE or search:  # the search box, above the table, once there is more than a page
+        st.text_input("Find one of yours", key="usable-search", placeholder="Type part of its name")
     if usable.total == 0:
         st.info(
             "None of yours matches."
@@ -82,8 +81,8 @@ def sources_i_can_use(me: User) -> None:
 def other_sources(me: User) -> None:
     """The sources I cannot use, found by name: ticking one opens Request access with it chosen."""
     st.subheader("Other data sources")
-    st.caption(
-        "To use one of these, ask one of its admins. A source with no active admin is orphaned: "
+    st.caption(  # one caption for the list and how to use it: an element less at every rerun
+        "To use one of these, tick its box to ask one of its admins. A source with no active admin is orphaned: "
         "your line manager confirms your request, then the platform team grants it."
     )
     search = st.text_input("Search by name", key="other-search", placeholder="e.g. pricing")
@@ -107,7 +106,6 @@ def other_sources(me: User) -> None:
         selection_mode="single-row",
         key=f"other-table-{st.session_state.get('other-asked', 0)}",  # a new table after each use: no stale tick
     )
-    st.caption("Tick a source's box to ask for access to it.")
     if picked.selection.rows and picked.selection.rows[0] < len(others.items):
         st.session_state["other-asked"] = st.session_state.get("other-asked", 0) + 1
         widgets.ask_for(others.items[picked.selection.rows[0]].name)

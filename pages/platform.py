@@ -1,6 +1,7 @@
 """Platform: the platform team's view of users, every source (hidden ones too), orphans, and IAM sync with AWS."""
 
 from datetime import timedelta
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -41,43 +42,39 @@ def platform_page(gh: Gatehouse, me: User) -> None:
         st.code(shown_link, language=None, wrap_lines=True)
     if shown_token := st.session_state.pop(identity_view.SCIM_TOKEN, None):
         st.code(shown_token, language=None)
-    tabs = st.tabs(
-        ["Requests", "Webapp sources", "Users", "Data sources", "AWS sync", "Audit trail", "Reviews"],
-        key="platform-tab",
-        on_change="rerun",
-    )  # lazy: only the open tab runs
-    shows = [access_requests, webapp_sources, users, data_sources, aws_sync, audit, reviews_view.platform_reviews]
-    for tab, show in zip(tabs, shows, strict=True):
-        if tab.open:
-            with tab:
-                show(gh, me)
+    shows = {
+        "Requests": access_requests,
+        "Webapp sources": webapp_sources,
+        "Users": users,
+        "Data sources": data_sources,
+        "AWS sync": aws_sync,
+        "Audit trail": audit,
+        "Reviews": reviews_view.platform_reviews,
+    }
+    widgets.lazy_tabs({label: partial(show, gh, me) for label, show in shows.items()}, "platform-tab")
 
 
 def access_requests(gh: Gatehouse, me: User) -> None:
-    """Access requests for orphaned sources, which wait for the platform team: one decided at a time."""
-    waiting = cached.read_page(queues.platform_queue, me, key="platform-queue-page", size=QUEUE_PAGE)
-    st.markdown(f"**Access requests for orphaned sources ({waiting.total:,})**")
-    if not waiting.total:
-        st.caption("No access request waits for the platform team.")
-    request = decisions.request_queue(waiting, "platform-queue-page", QUEUE_PAGE, "platform-decide")
-    if request is None:
-        return
-    with st.container(border=True):
-        decisions.request_card(request)
-        st.caption(
-            "No line manager on record: check the business need yourself."
-            if request.no_line_manager
-            else "Confirmed by the requester's line manager."
-        )
-        decisions.decision_form(
-            gh,
-            me,
-            request,
+    """Access requests for orphaned sources, which wait for the platform team: one decided at a time, as asked."""
+    decisions.decide_queue(
+        gh,
+        me,
+        queues.platform_queue,
+        "platform-queue",
+        decisions.Decider(
             "Grant as asked",
-            lambda _, reason: actions.approve_request(gh, me, request.id, reason=reason),
-            lambda _: f"Granted to {request.requester}.",
-            f"Refused {request.requester}'s request.",
-        )
+            lambda request, _, reason: actions.approve_request(gh, me, request.id, reason=reason),
+            lambda request, _: f"Granted to {request.requester}.",
+            lambda request: f"Refused {request.requester}'s request.",
+            note=lambda request: (
+                "No line manager on record: check the business need yourself."
+                if request.no_line_manager
+                else "Confirmed by the requester's line manager."
+            ),
+        ),
+        heading="Access requests for orphaned sources",
+        empty="No access request waits for the platform team.",
+    )
 
 
 def webapp_sources(gh: Gatehouse, me: User) -> None:
@@ -340,13 +337,13 @@ def audit(gh: Gatehouse, me: User) -> None:
 
 
 def audit_filters() -> audit_trail.AuditFilter:
-    """Two rows of filters, each one horizontal container (columns would be a block for the row and one a field)."""
-    with st.container(horizontal=True):
+    """The filters, in one horizontal container that wraps them onto a second row where the page is too narrow
+    (columns would be a block for the row and one a field; two rows, two blocks)."""
+    with st.container(horizontal=True, vertical_alignment="bottom"):
         since = widgets.any_date("From", utcnow().date() - timedelta(days=30), "audit-since")
         until = widgets.any_date("To", utcnow().date(), "audit-until")
         action = st.selectbox("Action", ["(any)", *cached.audit_action_names()], key="audit-action")
         who = st.text_input("Actor", key="audit-who")
-    with st.container(horizontal=True, vertical_alignment="bottom"):
         text = st.text_input("Text in the summary", key="audit-text")
         sign_ins = st.checkbox("Show sign-ins", key="audit-sign-ins", help="Sign-ins and sign-outs are most events.")
     return audit_trail.AuditFilter(

@@ -1,6 +1,8 @@
 """Request access: ask for access with a business need, follow my requests, create a warehouse source, ask the
 platform team for a webapp source, give up access I no longer need."""
 
+from functools import partial
+
 import streamlit as st
 
 from core import actions
@@ -21,14 +23,14 @@ FRESH = {"ask-source": None, "ask-level": AccessLevel.READ_ONLY, "ask-paths": ""
 def request_access(gh: Gatehouse, me: User) -> None:
     st.title("Request access")
     widgets.flash()
-    tabs = st.tabs(
-        ["Ask for access", "My requests", "New data source", "Give up access"], key="request-tab", on_change="rerun"
-    )  # lazy: only the open tab runs
     start_the_form()
-    for tab, show in zip(tabs, [ask_for_access, my_requests, new_source_forms, give_up_access], strict=True):
-        if tab.open:
-            with tab:
-                show(gh, me)
+    shows = {
+        "Ask for access": ask_for_access,
+        "My requests": my_requests,
+        "New data source": new_source_forms,
+        "Give up access": give_up_access,
+    }
+    widgets.lazy_tabs({label: partial(show, gh, me) for label, show in shows.items()}, "request-tab")
 
 
 def start_the_form() -> None:

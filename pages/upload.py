@@ -36,8 +36,18 @@ def upload_page(gh: Gatehouse, actor: signin.Actor) -> None:
         st.info("You cannot write to any data source yet: uploading needs read/write access.")
         offer_read_write(read_only)
         return
-    source_name = st.selectbox("Data source", names, key="upload-source")
+    # With several, none is chosen for the person: the folder and the form's fields come once it is (issue 26: a
+    # first view draws two fields, not a dozen)
+    source_name = st.selectbox(
+        "Data source",
+        names,
+        index=0 if len(names) == 1 else None,
+        placeholder="Choose the data source the files go to",
+        key="upload-source",
+    )
     offer_read_write(read_only)
+    if source_name is None:
+        return
     write_paths = held_paths([s for s in writable if s.name == source_name])
     prefix = chosen_folder(source_name, write_paths)
     if prefix is None:

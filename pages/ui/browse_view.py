@@ -124,24 +124,16 @@ def object_panel(
     writes_here = cached.read(browsing.may_write, actor.user, source, key)
     with st.container(border=True):
         st.markdown(f"{bold(entry.name)} · {plural(entry.size, 'byte')} · saved {moment(entry.last_modified)}")
-        preview_tab, code_tab, download_tab, copy_tab, versions_tab = st.tabs(
-            ["Preview", "Code", "Download", "Copy or move", "Versions"], key="browse-object-tab", on_change="rerun"
+        widgets.lazy_tabs(
+            {
+                "Preview": lambda: _preview(gh, actor, source, key),
+                "Code": lambda: _code(source, key),
+                "Download": lambda: _download(gh, actor, source, entry),
+                "Copy or move": lambda: _copy(gh, actor, source, key, usable),
+                "Versions": lambda: _versions(gh, actor, source, key, writes_here),
+            },
+            "browse-object-tab",
         )
-        if preview_tab.open:
-            with preview_tab:
-                _preview(gh, actor, source, key)
-        if code_tab.open:
-            with code_tab:
-                _code(source, key)
-        if download_tab.open:
-            with download_tab:
-                _download(gh, actor, source, entry)
-        if copy_tab.open:
-            with copy_tab:
-                _copy(gh, actor, source, key, usable)
-        if versions_tab.open:
-            with versions_tab:
-                _versions(gh, actor, source, key, writes_here)
 
 
 def _preview(gh: Gatehouse, actor: signin.Actor, source: str, key: str) -> None:

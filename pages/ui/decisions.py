@@ -20,7 +20,9 @@ from core.reads.page import Page
 from core.reads.queues import RequestView
 from pages.ui import cached
 from pages.ui.markup import bold, literal, table
-from pages.ui.widgets import act, day, decide_one, end_date, moment, pager, paths_field
+from pages.ui.widgets import act, day, decide_one, end_date, lazy_tabs, moment, pager, paths_field
+
+QUEUE_PAGE = 10  # requests a page of a queue (one is decided at a time, its forms the only ones drawn)
 
 
 def request_card(request: RequestView) -> None:
@@ -32,6 +34,60 @@ def request_card(request: RequestView) -> None:
     )
     st.caption(f"Asked {moment(request.created_at)}")
     st.text(request.business_need)  # their own words, exactly as written
+
+
+@dataclass(frozen=True)
+class Decider:
+    """How a queue's requests are decided (see `decision_form`): the Approve tab's label and its action
+    (`approving(request, terms, reason)`), the sentence said after each decision, and what the approver may change
+    (`adjustable`) or is shown (`grants`: what approving does in AWS; `note`: a line under the request)."""
+
+    approve: str
+    approving: Callable[[RequestView, Terms, str], Any]
+    approved: Callable[[RequestView, Terms], str]
+    refused: Callable[[RequestView], str]
+    adjustable: bool = False
+    grants: bool = True
+    note: Callable[[RequestView], str] | None = None
+
+
+def decide_queue(
+    gh: Gatehouse,
+    me: User,
+    read: Callable[..., Page[RequestView]],
+    key: str,
+    decider: Decider,
+    *,
+    heading: str | None,
+    empty: str,
+    size: int = QUEUE_PAGE,
+) -> None:
+    """A queue of requests waiting for me (Admin, Platform, Confirmations), the same everywhere: its heading with
+    how many wait (none: the page's title says it), a page of them as one table, and the one request to decide now
+    with its card and its decision form. `read(me, offset=, limit=)` is the queue's read in core."""
+    queue = cached.read_page(read, me, key=f"{key}-page", size=size)
+    if heading is not None:
+        st.subheader(f"{literal(heading)} ({queue.total:,})")
+    if not queue.total:
+        (st.caption if heading is not None else st.info)(literal(empty))  # under a heading, a line; alone, a box
+    request = request_queue(queue, f"{key}-page", size, f"{key}-decide")
+    if request is None:
+        return
+    with st.container(border=True):
+        request_card(request)
+        if decider.note is not None:
+            st.caption(literal(decider.note(request)))
+        decision_form(
+            gh,
+            me,
+            request,
+            decider.approve,
+            lambda terms, reason: decider.approving(request, terms, reason),
+            lambda terms: decider.approved(request, terms),
+            decider.refused(request),
+            adjustable=decider.adjustable,
+            grants=decider.grants,
+        )
 
 
 def request_queue(queue: Page[RequestView], page_key: str, size: int, decide_key: str) -> RequestView | None:
@@ -84,38 +140,59 @@ def decision_form(
     grants: bool = True,
 ) -> None:
     """Deciding a request, the same wherever requests are decided: Approve and Refuse in tabs of their own, each with
-    its own fields and button, so that the reason a refusal needs never reads as needed to approve.
+    its own fields and button, so that the reason a refusal needs never reads as needed to approve; only the open
+    tab is built (Approve, until Refuse is clicked).
 
     Approve: the approver's terms (`adjustable`: level, paths and end date, at most as asked; else as asked),
     what approving does in AWS (`grants`: said from the policy compiler's documents before and after, redrawn as the
     terms change), and an optional reason when the approval grants. What core refuses in the terms is said beside
     each field, all at once, before the click and at it. `approving(terms, reason)` acts and `approved(terms)` is
     the sentence shown. Refuse: the reason the requester reads, and its button."""
-    approve_tab, refuse_tab = st.tabs([literal(approve), "Refuse"])
-    with approve_tab:
-        terms, slots = _terms(request) if adjustable else (Terms.asked(request), {})
+    lazy_tabs(  # Refuse's form is built only once its tab is opened: most requests are approved
+        {
+            approve: lambda: _approve(gh, me, request, approve, approving, approved, adjustable, grants),
+            "Refuse": lambda: _refuse(gh, me, request, refused),
+        },
+        f"decision-{request.id}",
+    )
+
+
+def _approve(
+    gh: Gatehouse,
+    me: User,
+    request: RequestView,
+    approve: str,
+    approving: Callable[[Terms, str], Any],
+    approved: Callable[[Terms], str],
+    adjustable: bool,
+    grants: bool,
+) -> None:
+    terms, slots = _terms(request) if adjustable else (Terms.asked(request), {})
+    if grants:
+        effect = cached.read(approval_effect, gh.settings, me, request.id, terms.level, terms.paths, terms.until)
+        for name, problem in effect.problems.items():
+            slots.get(name, st).error(literal(problem))
+        if effect.changes:
+            st.markdown("**What approving does in AWS**")
+            st.text("\n".join(effect.changes))  # paths and names as text
+    with st.form(f"approve-{request.id}", border=False):
+        reason = ""
         if grants:
-            effect = cached.read(approval_effect, gh.settings, me, request.id, terms.level, terms.paths, terms.until)
-            for name, problem in effect.problems.items():
-                slots.get(name, st).error(literal(problem))
-            if effect.changes:
-                st.markdown("**What approving does in AWS**")
-                st.text("\n".join(effect.changes))  # paths and names as text
-        with st.form(f"approve-{request.id}", border=False):
-            reason = ""
-            if grants:
-                reason = st.text_area(
-                    "Reason (optional)",
-                    key=f"approve-reason-{request.id}",
-                    max_chars=MAX_REASON,
-                    help="The requester reads it: say why if you grant less than asked. "
-                    f"At most {MAX_REASON:,} characters.",
-                )
-                slots["reason"] = st.empty()
-            approve_clicked = st.form_submit_button(literal(approve), type="primary")
-        if approve_clicked:
-            act(gh, lambda: approving(terms, reason), approved(terms), at=slots)
-    with refuse_tab, st.form(f"refuse-{request.id}", border=False):
+            reason = st.text_area(
+                "Reason (optional)",
+                key=f"approve-reason-{request.id}",
+                max_chars=MAX_REASON,
+                help="The requester reads it: say why if you grant less than asked. "
+                f"At most {MAX_REASON:,} characters.",
+            )
+            slots["reason"] = st.empty()
+        approve_clicked = st.form_submit_button(literal(approve), type="primary")
+    if approve_clicked:
+        act(gh, lambda: approving(terms, reason), approved(terms), at=slots)
+
+
+def _refuse(gh: Gatehouse, me: User, request: RequestView, refused: str) -> None:
+    with st.form(f"refuse-{request.id}", border=False):
         why = st.text_area(
             "Reason for refusing",
             key=f"reason-{request.id}",

@@ -4,6 +4,7 @@ questions on the Inbox page. Every decision is one core action through widgets.a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pyarrow as pa
@@ -53,9 +54,9 @@ def review_block(gh: Gatehouse, me: User, key: str, *, as_platform: bool = False
     _review_table(listed)
     widgets.pager(listed.total, REVIEW_PAGE, f"{key}-page", what="grants")
     pending = [r for r in listed.items if r.pending and r.grant_id is not None]
-    row = widgets.decide_one(pending, f"{key}-item", _describe, "Review")
+    row = _chosen(pending, f"{key}-item")
     if row is not None:
-        _decide(gh, me, row, key)
+        _decide(gh, me, row, key, _following(pending, row))
     _keep_the_rest(gh, me, key, source, listed.progress.total - listed.progress.reviewed, as_platform)
 
 
@@ -112,7 +113,46 @@ def _describe(row: reviews.ReviewRow) -> str:
     return f"{row.holder}: {row.level.label.lower()} on {format_paths(row.paths)} of {row.source}"
 
 
-def _decide(gh: Gatehouse, me: User, row: reviews.ReviewRow, key: str) -> None:
+def _chosen(pending: list[reviews.ReviewRow], key: str) -> reviews.ReviewRow | None:
+    """The grant to decide now: none at first while several wait (the table shows them; a first view draws no
+    card, issue 26), the one chosen, and after each decision the next still to review (`_then`)."""
+    if not pending:
+        return None
+    if len(pending) == 1:
+        return pending[0]
+    if (following := st.session_state.pop(f"{key}-next", None)) is not None:
+        st.session_state[key] = following
+    named = {r.item_id: _describe(r) for r in pending}
+    chosen = st.selectbox(
+        "Review",
+        list(named),
+        index=None,
+        format_func=named.__getitem__,
+        placeholder="Choose a grant to keep, change or revoke",
+        key=key,
+    )
+    return next((r for r in pending if r.item_id == chosen), None)
+
+
+def _following(pending: list[reviews.ReviewRow], row: reviews.ReviewRow) -> int | None:
+    """The grant still to review after `row`: the next in the table, else the first."""
+    others = [r.item_id for r in pending if r.item_id != row.item_id]
+    later = [r.item_id for r in pending[pending.index(row) + 1 :]]
+    return (later or others or [None])[0]
+
+
+def _then(key: str, following: int | None, said: str) -> Callable[[object], str]:
+    """A decision's sentence, with the next grant to review chosen for the next run (a chosen widget cannot be
+    changed in the run that drew it)."""
+
+    def done(_: object) -> str:
+        st.session_state[f"{key}-item-next"] = following
+        return said
+
+    return done
+
+
+def _decide(gh: Gatehouse, me: User, row: reviews.ReviewRow, key: str, following: int | None) -> None:
     """Keep is one click; Change… and Revoke… open their form (what to lower, or a reason) with Cancel beside it.
     Most grants are kept: a rerun of the tab draws three buttons, not the four fields only a change needs."""
     ident = f"{key}-{row.item_id}"
@@ -126,23 +166,27 @@ def _decide(gh: Gatehouse, me: User, row: reviews.ReviewRow, key: str) -> None:
             + (f". {literal(row.holder)} says: {literal(ANSWERS[row.holder_answer])}." if row.holder_answer else "")
         )
         if doing is None:
-            _keep_change_or_revoke(gh, me, row, key, ident)
+            _keep_change_or_revoke(gh, me, row, key, ident, _then(key, following, f"Kept {row.holder}'s access."))
         elif doing == "change":
-            _change_form(gh, me, row, key, ident)
+            _change_form(gh, me, row, key, ident, _then(key, following, f"Lowered {row.holder}'s access."))
         else:
-            _revoke_form(gh, me, row, key, ident)
+            _revoke_form(gh, me, row, key, ident, _then(key, following, f"Revoked {row.holder}'s access."))
 
 
-def _keep_change_or_revoke(gh: Gatehouse, me: User, row: reviews.ReviewRow, key: str, ident: str) -> None:
+def _keep_change_or_revoke(
+    gh: Gatehouse, me: User, row: reviews.ReviewRow, key: str, ident: str, kept: Callable[[object], str]
+) -> None:
     with st.container(horizontal=True):
         keep = st.button("Keep", type="primary", key=f"review-keep-{ident}")
         st.button("Change…", key=f"review-change-{ident}", on_click=_open_step, args=(key, row, "change"))
         st.button("Revoke…", key=f"review-revoke-{ident}", on_click=_open_step, args=(key, row, "revoke"))
     if keep:
-        widgets.act(gh, lambda: actions.review_grant(gh, me, row.item_id, "keep"), f"Kept {row.holder}'s access.")
+        widgets.act(gh, lambda: actions.review_grant(gh, me, row.item_id, "keep"), kept)
 
 
-def _change_form(gh: Gatehouse, me: User, row: reviews.ReviewRow, key: str, ident: str) -> None:
+def _change_form(
+    gh: Gatehouse, me: User, row: reviews.ReviewRow, key: str, ident: str, lowered: Callable[[object], str]
+) -> None:
     """What to lower the grant to: a level no higher, fewer paths, an end date, and why."""
     with st.form(f"review-change-form-{ident}", border=False):
         levels = [lvl for lvl in AccessLevel if lvl.rank <= row.level.rank]
@@ -159,11 +203,13 @@ def _change_form(gh: Gatehouse, me: User, row: reviews.ReviewRow, key: str, iden
         widgets.act(
             gh,
             lambda: actions.review_grant(gh, me, row.item_id, "change", level, paths, until, reason),
-            f"Lowered {row.holder}'s access.",
+            lowered,
         )
 
 
-def _revoke_form(gh: Gatehouse, me: User, row: reviews.ReviewRow, key: str, ident: str) -> None:
+def _revoke_form(
+    gh: Gatehouse, me: User, row: reviews.ReviewRow, key: str, ident: str, revoked: Callable[[object], str]
+) -> None:
     with st.form(f"review-revoke-form-{ident}", border=False):
         reason = _reason(ident)
         with st.container(horizontal=True):
@@ -173,7 +219,7 @@ def _revoke_form(gh: Gatehouse, me: User, row: reviews.ReviewRow, key: str, iden
         widgets.act(
             gh,
             lambda: actions.review_grant(gh, me, row.item_id, "revoke", reason=reason),
-            f"Revoked {row.holder}'s access.",
+            revoked,
         )
 
 

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import streamlit as st
 import streamlit_authenticator as stauth
 from extra_streamlit_components.CookieManager import _component_func as _cookie_component
+from streamlit.delta_generator import DeltaGenerator
 from streamlit_authenticator.utilities import LoginError
 
 from core import auth
@@ -57,12 +58,9 @@ def sign_in(gh: Gatehouse) -> Actor:
     # Always the page's first element, empty once signed in: the page below keeps its place between the sign-in
     # run and the next, so the browser never shows the old page and the new one at once. A card in the middle of
     # the page, whichever the way in: two fields (or one button) across a wide page's whole width read as a banner.
-    with st.container(horizontal_alignment="center").container(width=CARD_WIDTH):
-        if oidc:
-            st.session_state.pop(ACTOR, None)  # set again by app.py once someone is signed in
-            username = oidc_signin.username(gh, st.session_state.pop(SIGNING_OUT, None))
-        else:
-            username = _password_sign_in(gh)
+    page_top = st.container(horizontal_alignment="center")
+    # Signed in with a password already: no card inside it at every rerun of a page (a block less on every page)
+    username = (None if oidc else _still_signed_in()) or _card(gh, page_top, oidc)
     cached.start_run(gh)
     try:
         who = cached.read(signed_in, username)
@@ -72,6 +70,25 @@ def sign_in(gh: Gatehouse) -> Actor:
         st.error(literal(error))
         st.stop()
     return Actor(who.user, who.roles, who.unread)
+
+
+def _still_signed_in() -> str | None:
+    """Who is signed in with a password in this session, unless they are signing out."""
+    if st.session_state.get(SIGNING_OUT) or not st.session_state.get("authentication_status"):
+        return None
+    username = st.session_state.get("username")
+    return str(username) if username else None
+
+
+def _card(gh: Gatehouse, page_top: DeltaGenerator, oidc: bool) -> str:
+    """The way in, in a card in the middle of the page top; who signed in once they have."""
+    with page_top.container(width=CARD_WIDTH):
+        if oidc:
+            st.session_state.pop(ACTOR, None)  # set again by app.py once someone is signed in
+            username = oidc_signin.username(gh, st.session_state.pop(SIGNING_OUT, None))
+        else:
+            username = _password_sign_in(gh)
+    return username
 
 
 def _password_sign_in(gh: Gatehouse) -> str:

@@ -247,6 +247,19 @@ def decide_one(items: list[T], key: str, describe: Callable[[T], str], what: str
     return st.selectbox(literal(what), items, format_func=describe, key=key)
 
 
+def lazy_tabs(shows: Mapping[str, Callable[[], Any]], key: str, *, kept: bool = False) -> None:
+    """Tabs of which only the open one runs (`shows`: each tab's label and what it draws): the others' widgets are
+    not built at every rerun, and clicking a tab reruns the page with it open. `kept`: the open tab outlives the runs
+    that do not draw the tabs (a tab within a closed tab; see `kept`)."""
+    tabs = st.tabs([literal(label) for label in shows], key=restore(key) if kept else key, on_change="rerun")
+    if kept:
+        keep(key)
+    for tab, show in zip(tabs, shows.values(), strict=True):
+        if tab.open:
+            with tab:
+                show()
+
+
 def kept(key: str, options: list[str] | None = None) -> dict[str, Any]:
     """Keyword arguments for a widget whose value should outlive the runs that do not draw it (a closed lazy tab):
     Streamlit forgets a widget's value when a run ends without it, so a copy is kept at each change and given back

@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from core.adapters.models import Grant, RequestStatus, utcnow
 from core.context import Gatehouse
 from core.domain import day
-from tests.app.test_journeys import NEED, go, messages, open_tab, requests_of, widget
+from tests.app.test_journeys import NEED, go, messages, open_refuse, open_tab, requests_of, widget
 from tests.app.test_sign_in import app_env, sign_in  # noqa: F401  (fixture)
 
 
@@ -49,7 +49,10 @@ def test_approve_and_refuse_are_apart_and_the_reason_to_refuse_belongs_to_refuse
         "Reason (optional)",
         "Approve",
     ]
-    assert [label for _, label in drawn(refuse)] == ["Reason for refusing", "Refuse"]
+    assert list(drawn(refuse)) == []  # built once its tab is opened
+    open_refuse(bob, requests_of(app_env, "alice")[0].id)
+    assert list(drawn(tab(bob, "Approve"))) == []
+    assert [label for _, label in drawn(tab(bob, "Refuse"))] == ["Reason for refusing", "Refuse"]
     # Refusing with no reason: said under Refuse, nothing decided
     widget(bob, "button", "Refuse").click()
     bob.run()

@@ -61,6 +61,14 @@ def open_tab(at: AppTest, label: str) -> AppTest:
     return at
 
 
+def open_refuse(at: AppTest, request_id: int | None) -> AppTest:
+    """Click a request's Refuse tab: its form is built only then (the decision's tabs are lazy)."""
+    at.session_state[f"decision-{request_id}"] = "Refuse"
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def ask(at: AppTest, source: str, paths: str = "", need: str = NEED) -> AppTest:
     go(at, "pages/request_access.py")
     widget(at, "selectbox", "Data source").select(source)
@@ -331,6 +339,8 @@ def test_a_long_admin_queue_is_paged(app_env: Gatehouse) -> None:  # noqa: F811
 def test_bob_refuses_with_a_reason_that_alice_reads(app_env: Gatehouse) -> None:  # noqa: F811
     ask(sign_in("alice"), "alpha-pricing-models", "/reports")
     bob = go(sign_in("bob"), "pages/admin.py")
+    assert not [w for w in bob.text_area if w.label == "Reason for refusing"]  # built once Refuse is opened
+    open_refuse(bob, requests_of(app_env, "alice")[0].id)
     reason = widget(bob, "text_area", "Reason for refusing")
     assert reason.max_chars == 1000 and reason.help.endswith("At most 1,000 characters.")
     reason.input("Use the published extract instead.")

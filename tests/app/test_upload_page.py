@@ -7,6 +7,7 @@ import hashlib
 
 from sqlmodel import select
 
+from core import actions
 from core.adapters.models import DataMovement, DataSource, Grant
 from core.context import Gatehouse
 from core.domain import AccessLevel
@@ -69,6 +70,24 @@ def test_after_the_form_a_file_is_uploaded_with_the_forms_id(app_env: Gatehouse)
 def test_alice_cannot_upload_where_she_only_reads(app_env: Gatehouse) -> None:  # noqa: F811
     at = go(sign_in("alice"), "pages/upload.py")
     assert widget(at, "selectbox", "Data source").options == ["alpha-shared-workspace"]
+
+
+def test_with_several_sources_the_folder_and_the_form_wait_for_the_one_chosen(app_env: Gatehouse) -> None:  # noqa: F811
+    """Nobody's files go to a source picked for them: with two writable sources none is chosen, and the folder and the
+    data movement form's fields are drawn once one is."""
+    with app_env.session() as session:
+        bob = get_user(session, "bob")
+    actions.grant_access(app_env, bob, "alpha-sales-analysis", ["alice"], AccessLevel.READ_WRITE)
+    at = go(sign_in("alice"), "pages/upload.py")
+    source = widget(at, "selectbox", "Data source")
+    assert source.value is None and sorted(source.options) == ["alpha-sales-analysis", "alpha-shared-workspace"]
+    assert not at.text_input and not at.text_area and not at.file_uploader
+    source.select("alpha-sales-analysis")
+    at.run()
+    assert widget(at, "text_input", "Folder").value == ""
+    fill_form(at)
+    assert any("is complete" in m for m in messages(at))
+    assert at.file_uploader
 
 
 def test_a_folder_that_climbs_out_or_breaks_a_key_is_refused_as_typed(app_env: Gatehouse) -> None:  # noqa: F811
