@@ -19,12 +19,12 @@ from sqlmodel import Session, col, select
 from core import audit, effects
 from core.adapters.aws import AwsError, LivePolicies
 from core.adapters.db import insert_missing, serialise
-from core.adapters.models import App, DataSource, Grant, RoleSync, SyncState, TeamMember, User, utcnow
+from core.adapters.models import App, DataSource, Grant, RoleSync, SyncState, Team, TeamMember, User, utcnow
 from core.domain import AccessLevel, FieldChecks, InvalidInput, UserStatus, app_role_name, day, user_role_name
 from core.notify import NotificationKind, notify
 from core.paths import Paths
 from core.policy import INLINE_LIMIT, BucketGrant, RolePolicies, compile_role_policies
-from core.queries import admins_of, get_user, held, held_grants, is_active_admin, live_grant
+from core.queries import admins_of, get_user, held, held_grants, holder_name, is_active_admin, live_grant, team_members
 from core.rules import (
     check_access_may_change,
     check_end_date,
@@ -251,23 +251,9 @@ def record_grant(
     users = list({u.id: u for u in (_grantee(session, name, level, confirm_external) for name in usernames)}.values())
     placed = [_placement(gatehouse, session, actor, source, user, level, paths) for user in users]
     for user, (grants, kept) in zip(users, placed, strict=True):
-        _place(
-            session,
-            actor,
-            source,
-            user,
-            grants,
-            kept,
-            Grant(
-                source_id=source.id or 0,
-                user_id=user.id,
-                level=level,
-                paths=paths,
-                expires_on=expires_on,
-                granted_by_id=actor.id,
-                request_id=request_id,
-            ),
-        )
+        new = Grant(source_id=source.id or 0, user_id=user.id, level=level, paths=paths, expires_on=expires_on)
+        new.granted_by_id, new.request_id = actor.id, request_id
+        _place(session, actor, source, user, grants, kept, new)
     principals = [user_principal(gatehouse.settings.env, u) for u in users]
     mark_changed(session, principals)
     if not announce:  # the caller's own message says it (an approval: one message a decision)
@@ -281,6 +267,53 @@ def record_grant(
         + (f" until {day(expires_on)}." if expires_on else "."),
     )
     return {u.username: p.role_name for u, p in zip(users, principals, strict=True)}
+
+
+def record_team_grant(
+    gatehouse: Gatehouse,
+    session: Session,
+    actor: User,
+    source: DataSource,
+    team: Team,
+    level: AccessLevel,
+    paths: Paths,
+    expires_on: date | None,
+    *,
+    request_id: int | None = None,
+    announce: bool = True,
+) -> list[str]:
+    """A team's grant recorded as a member's is (`record_grant`), its active members told; returns who it reaches."""
+    check_end_date(expires_on, utcnow().date()).enforce(InvalidInput)
+    changing_access(session, source)
+    check_access_may_change(source.name, source.archived_at).enforce(InvalidInput)
+    grants, kept = _placement(gatehouse, session, actor, source, team, level, paths)
+    new = Grant(source_id=source.id or 0, team_id=team.id, level=level, paths=paths, expires_on=expires_on)
+    new.granted_by_id, new.request_id = actor.id, request_id
+    _place(session, actor, source, team, grants, kept, new)
+    mark_holder(gatehouse, session, team)
+    members = team_members(session, [team.id or 0])
+    if announce:
+        notify(
+            session,
+            [m for m in members if m.id != actor.id],
+            NotificationKind.ACCESS_CHANGED,
+            f"You have {level.label.lower()} access to {source.name} through the {team.name} team",
+            f"{actor.username} gave the {team.name} team {level.label.lower()} access to {source.name} ({paths})"
+            + (f" until {day(expires_on)}" if expires_on else "")
+            + ": you have it as a member of the team.",
+        )
+    return [m.username for m in members]
+
+
+def mark_holder(gatehouse: Gatehouse, session: Session, holder: User | Team) -> dict[str, str]:
+    """A holder's grants changed: a member's role, or every role a team's grants reach, marked for the after-commit
+    step. Returns the role to sync by the member's username (a team's: its name, and no one role)."""
+    if isinstance(holder, Team):
+        mark_team_changed(session, gatehouse.settings.env, [holder.id or 0])
+        return {holder.name: ""}
+    principal = user_principal(gatehouse.settings.env, holder)
+    mark_changed(session, [principal])
+    return {holder.username: principal.role_name}
 
 
 def _grantee(session: Session, username: str, level: AccessLevel, confirm_external: bool) -> User:
@@ -301,22 +334,25 @@ def _placement(
     session: Session,
     actor: User,
     source: DataSource,
-    user: User,
+    holder: User | Team,
     level: AccessLevel,
     paths: Paths,
 ) -> tuple[list[Grant], list[Paths | None]]:
-    """Where the new grant goes among the user's grants on the source (`rules.place_grant`), checked against the
-    rules, the last admin and IAM's room before anything changes."""
-    grants = held_grants(session, source, user, to_change=True)
-    yours = actor.id is not None and actor.id == user.id
-    kept, decision = place_grant(held(grants), level, paths, user.username, source.name, yours=yours)
+    """Where the new grant goes among the holder's grants on the source (`rules.place_grant`; a member's own, or a
+    team's), checked against the rules, the last admin and IAM's room before anything changes."""
+    grants = held_grants(session, source, holder, to_change=True)
+    yours = isinstance(holder, User) and actor.id is not None and actor.id == holder.id
+    kept, decision = place_grant(held(grants), level, paths, holder_name(holder), source.name, yours=yours)
     decision.enforce(InvalidInput)
     if level is not AccessLevel.ADMIN and any(
         g.level == AccessLevel.ADMIN and keeps is None for g, keeps in zip(grants, kept, strict=True)
     ):
-        keeps_an_admin(session, source, user, actor)
+        keeps_an_admin(session, source, holder, actor)
     placed = placed_on_bucket(source, grants, kept, level, paths)
-    check_fits(gatehouse, session, user, source.name, placed)
+    if isinstance(holder, Team):
+        check_team_fits(gatehouse, session, holder.id or 0, source.name, placed)
+    else:
+        check_fits(gatehouse, session, holder, source.name, placed)
     return grants, kept
 
 
@@ -324,13 +360,13 @@ def _place(
     session: Session,
     actor: User,
     source: DataSource,
-    user: User,
+    holder: User | Team,
     grants: list[Grant],
     kept: list[Paths | None],
     new: Grant,
 ) -> None:
-    """Record the new grant beside what the user keeps, and the audit event of the change (all their grants on the
-    source, before and after)."""
+    """Record the new grant beside what the holder keeps, and the audit event of the change (all their grants on the
+    source, before and after; a team's event names the team)."""
     before = [describe(g) for g in grants]
     now = utcnow()
     for grant, keeps in zip(grants, kept, strict=True):
@@ -343,7 +379,7 @@ def _place(
     session.add(new)
     after = [describe(g) for g, keeps in zip(grants, kept, strict=True) if keeps is not None] + [describe(new)]
     level, paths, expires_on = new.level, new.paths, new.expires_on
-    summary = f"{actor.username} gave {user.username} {level.label.lower()} access to {source.name}"
+    summary = f"{actor.username} gave {holder_name(holder)} {level.label.lower()} access to {source.name}"
     summary += f" ({paths})" + (f" until {day(expires_on)}" if expires_on else "")
     audit.record(
         session,
@@ -351,7 +387,7 @@ def _place(
         "access-granted" if not before else "access-changed",
         summary,
         source_id=source.id,
-        subject=user.username,
+        subject=audit_subject(holder),
         request_id=new.request_id,
         before=as_recorded(before),
         after=as_recorded(after),
@@ -382,9 +418,16 @@ def changing_access(session: Session, source: DataSource) -> None:
     session.refresh(source)
 
 
-def keeps_an_admin(session: Session, source: DataSource, user: User, actor: User) -> None:
-    yours = actor.id is not None and actor.id == user.id
-    check_keeps_an_admin(admins_of(session, source), user.username, source.name, yours=yours).enforce(InvalidInput)
+def keeps_an_admin(session: Session, source: DataSource, holder: User | Team, actor: User) -> None:
+    """The source keeps an admin once `holder` (a member, or a team) holds no admin grant on it."""
+    yours = isinstance(holder, User) and actor.id is not None and actor.id == holder.id
+    now, after = admins_of(session, source), admins_of(session, source, without=holder)
+    check_keeps_an_admin(now, after, holder_name(holder), source.name, yours=yours).enforce(InvalidInput)
+
+
+def audit_subject(holder: User | Team) -> str:
+    """Who an audit event of access is about: a member by username, a team as "team:NAME" (never a username)."""
+    return f"team:{holder.name}" if isinstance(holder, Team) else holder.username
 
 
 def check_manages(session: Session, actor: User, source: DataSource) -> None:

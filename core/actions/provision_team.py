@@ -11,6 +11,7 @@ from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from core import audit
+from core.access import mark_changed, user_principal
 from core.actor import PROVIDER, acting
 from core.adapters.db import taken_means
 from core.adapters.models import Team, TeamMember, User, UserStatus
@@ -148,6 +149,8 @@ def _set_members(gatehouse: Gatehouse, session: Session, actor: User, team: Team
     if not (added or removed):
         return
     names = {u.id: u for u in session.exec(select(User).where(col(User.id).in_(added | removed)))}
+    # What the team holds is theirs from now, or no longer (held otherwise, it stays: their roles are made again)
+    mark_changed(session, [user_principal(gatehouse.settings.env, names[i]) for i in sorted(added | removed)])
     audit.record(
         session,
         actor.username,

@@ -10,10 +10,19 @@ from sqlalchemy import and_, case, func, or_
 from sqlmodel import Session, col, select
 
 from core.actor import acting
-from core.adapters.models import App, DataSource, Grant, RoleSync, SyncState, User, UserStatus, utcnow
+from core.adapters.models import App, DataSource, Grant, RoleSync, SyncState, Team, User, UserStatus, utcnow
 from core.domain import AccessLevel, SourceKind, console_url
 from core.paths import Paths
-from core.queries import active_admins, get_source, get_user, is_active_admin, left_marked_by, live_grant, visible_to
+from core.queries import (
+    active_admins,
+    get_source,
+    get_team,
+    get_user,
+    is_active_admin,
+    left_marked_by,
+    live_grant,
+    visible_to,
+)
 from core.reads.page import Page, fetch
 from core.rules import EndedByLeaving, check_manages_source, check_platform_admin, ended_by_leaving, is_active
 
@@ -213,30 +222,38 @@ class AccessRow:
 
 
 def list_access(
-    session: Session, actor: User, username: str | None = None, source_name: str | None = None
+    session: Session,
+    actor: User,
+    username: str | None = None,
+    source_name: str | None = None,
+    team: str | None = None,
 ) -> list[AccessRow]:
-    """Every grant, optionally of one user or on one source: for the platform team (the CLI)."""
+    """Every grant, optionally of one user (their own), of one team, or on one source: for the platform team (the
+    CLI). A team's grant is held by "team:NAME", an app's by "app:NAME"."""
     actor = acting(session, actor)
     check_platform_admin(actor).enforce()
     query = (
-        select(Grant, DataSource.name, User, App.name, left_marked_by())
+        select(Grant, DataSource.name, User, App.name, Team.name, left_marked_by())
         .join(DataSource, col(DataSource.id) == Grant.source_id)
         .outerjoin(User, col(User.id) == Grant.user_id)
         .outerjoin(App, col(App.id) == Grant.app_id)
+        .outerjoin(Team, col(Team.id) == Grant.team_id)
     )
     if username:
         query = query.where(Grant.user_id == get_user(session, username).id)
+    if team:
+        query = query.where(Grant.team_id == get_team(session, team).id)
     if source_name:
         query = query.where(Grant.source_id == get_source(session, actor, source_name).id)
-    rows = session.exec(query.order_by(DataSource.name, User.username)).all()
+    rows = session.exec(query.order_by(DataSource.name, User.username, Team.name, col(Grant.id))).all()
     return [
         AccessRow(
             source,
-            user.username if user else f"app:{app}",
+            user.username if user else f"team:{team_name}" if team_name else f"app:{app}",
             grant.level,
             grant.paths,
             grant.expires_on,
             _ended(user, marked_by),
         )
-        for grant, source, user, app, marked_by in rows
+        for grant, source, user, app, team_name, marked_by in rows
     ]

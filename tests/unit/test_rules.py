@@ -172,8 +172,11 @@ def test_who_sees_and_manages_a_source() -> None:
 
 
 def test_a_source_keeps_an_admin_and_an_end_date_is_after_today() -> None:
-    assert not rules.check_keeps_an_admin(["bob"], "bob", "alpha-x").allowed
-    assert rules.check_keeps_an_admin(["bob", "carol"], "bob", "alpha-x").allowed
+    assert not rules.check_keeps_an_admin(["bob"], [], "bob", "alpha-x").allowed
+    assert rules.check_keeps_an_admin([], [], "bob", "alpha-x").allowed  # orphaned already: a leaver's grant goes
+    team = rules.check_keeps_an_admin(["ana", "bob"], [], "the prisons team", "alpha-x")
+    assert team.reason.startswith("The members of the prisons team are the only admins of alpha-x")
+    assert rules.check_keeps_an_admin(["bob", "carol"], ["carol"], "bob", "alpha-x").allowed
     assert not rules.check_end_date(TODAY, TODAY).allowed
     assert rules.check_end_date(date(2026, 12, 3), TODAY).allowed and rules.check_end_date(None, TODAY).allowed
 

@@ -1,0 +1,156 @@
+"""Teams hold access and own sources (issue #28): a team's grant reaches every active member, joining gives it at once
+and leaving takes it away; a team that administers a source makes its active members (never an external one) its
+admins, so the source is not orphaned while one is left; nobody decides a request made for a team they are in."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import col, select
+
+from core import actions
+from core.actions.provision_team import change_members, create_team
+from core.adapters.models import AccessRequest, AuditEvent, Grant, Notification, RoleSync, SyncState, User
+from core.context import Gatehouse
+from core.domain import AccessLevel, InvalidInput, NotAllowed, NotFound, RequestStatus
+from core.queries import admins_of, get_source, get_user, is_active_admin, source_access
+from core.reads import catalog, queues
+
+pytestmark = pytest.mark.both_databases
+
+PRICING = "alpha-pricing-models"  # bob: its only admin
+NEED = "The prisons team models prison population costs for the quarterly review."
+
+
+def _user(gatehouse: Gatehouse, name: str) -> User:
+    with gatehouse.session() as session:
+        return get_user(session, name)
+
+
+def _team(gatehouse: Gatehouse, *members: str, name: str = "prisons") -> None:
+    dave = _user(gatehouse, "dave")
+    ids = [_user(gatehouse, m).id or 0 for m in members]
+    create_team(gatehouse, dave, name, ids)
+
+
+def _reads(gatehouse: Gatehouse, who: str, source: str = PRICING) -> bool:
+    with gatehouse.session() as session:
+        try:
+            source_access(session, get_user(session, who), source)
+        except NotAllowed:
+            return False
+    return True
+
+
+def _inbox(gatehouse: Gatehouse, who: str) -> list[str]:
+    with gatehouse.session() as session:
+        user = get_user(session, who)
+        return list(session.exec(select(Notification.subject).where(Notification.user_id == user.id)))
+
+
+def test_a_teams_grant_reaches_its_members_and_joining_or_leaving_changes_it_at_once(gatehouse: Gatehouse) -> None:
+    _team(gatehouse, "alice", "carol")
+    bob, dave = _user(gatehouse, "bob"), _user(gatehouse, "dave")
+    assert not _reads(gatehouse, "alice")
+    outcome = actions.grant_team_access(gatehouse, bob, PRICING, "prisons", AccessLevel.READ_ONLY, "/reports")
+    assert outcome.recorded == ["prisons"] and not outcome.failed
+    assert _reads(gatehouse, "alice") and _reads(gatehouse, "carol")
+    with gatehouse.session() as session:
+        held = source_access(session, get_user(session, "alice"), PRICING).held
+        assert [(h.level, list(h.paths)) for h in held] == [(AccessLevel.READ_ONLY, ["/reports"])]
+        event = session.exec(select(AuditEvent).where(AuditEvent.action == "access-granted")).all()[-1]
+        assert event.subject == "team:prisons" and "the prisons team" in event.summary
+        applied = session.exec(select(RoleSync).where(RoleSync.role_name.endswith("_user_alice"))).one()  # type: ignore[attr-defined]
+        assert applied.state == SyncState.APPLIED
+    assert any("through the prisons team" in s for s in _inbox(gatehouse, "alice"))
+    assert any("through the prisons team" in s for s in _inbox(gatehouse, "carol"))
+
+    change_members(gatehouse, dave, "prisons", remove=["carol"])
+    assert not _reads(gatehouse, "carol"), "a member who left the team no longer reads through it"
+    assert _reads(gatehouse, "alice")
+    change_members(gatehouse, dave, "prisons", add=["carol"])
+    assert _reads(gatehouse, "carol"), "a member who joins reads at once"
+
+    rows = gatehouse.run(catalog.list_access, dave, team="prisons")
+    assert [(r.source, r.principal, r.level) for r in rows] == [(PRICING, "team:prisons", AccessLevel.READ_ONLY)]
+    actions.revoke_team_access(gatehouse, bob, PRICING, "prisons")
+    assert not _reads(gatehouse, "alice") and not _reads(gatehouse, "carol")
+    assert any("prisons team's access" in s for s in _inbox(gatehouse, "alice"))
+
+
+def test_a_teams_paths_never_overlap_and_a_member_keeps_what_they_hold_themselves(gatehouse: Gatehouse) -> None:
+    _team(gatehouse, "alice")
+    bob = _user(gatehouse, "bob")
+    actions.grant_team_access(gatehouse, bob, PRICING, "prisons", AccessLevel.READ_ONLY, "/reports")
+    with pytest.raises(InvalidInput, match=r"^the prisons team already has read only access to /reports, which includ"):
+        actions.grant_team_access(gatehouse, bob, PRICING, "prisons", AccessLevel.READ_WRITE, "/reports/2026")
+    actions.grant_access(gatehouse, bob, PRICING, ["alice"], AccessLevel.READ_WRITE, "/reports/2026")  # hers: apart
+    actions.revoke_team_access(gatehouse, bob, PRICING, "prisons")
+    with gatehouse.session() as session:
+        held = source_access(session, get_user(session, "alice"), PRICING).held
+        assert [(h.level, list(h.paths)) for h in held] == [(AccessLevel.READ_WRITE, ["/reports/2026"])]
+    with pytest.raises(NotFound, match=r"^There is no team called alice \(alice is a platform member, not a team\)"):
+        actions.grant_team_access(gatehouse, bob, PRICING, "alice", AccessLevel.READ_ONLY)
+
+
+def test_a_team_that_administers_a_source_makes_its_active_members_admins_never_an_external(
+    gatehouse: Gatehouse,
+) -> None:
+    actions.add_user(gatehouse, _user(gatehouse, "dave"), "xena", "xena@partner.example", external=True)
+    _team(gatehouse, "alice", "xena")
+    bob = _user(gatehouse, "bob")
+    actions.grant_team_access(gatehouse, bob, PRICING, "prisons", AccessLevel.ADMIN)
+    with gatehouse.session() as session:
+        source = get_source(session, bob, PRICING)
+        assert admins_of(session, source) == ["alice", "bob"]
+        assert not is_active_admin(session, get_user(session, "xena"), source)
+    alice = _user(gatehouse, "alice")
+    actions.grant_access(gatehouse, alice, PRICING, ["carol"], AccessLevel.READ_ONLY)  # she manages its access now
+    # bob, its last named admin, may give up admin: the team's members are left
+    actions.revoke_access(gatehouse, bob, PRICING, "bob")
+    with gatehouse.session() as session:
+        assert admins_of(session, get_source(session, alice, PRICING)) == ["alice"]
+    # and the team's admin grant cannot go now: its members are the only admins
+    with pytest.raises(InvalidInput, match=f"^The members of the prisons team are the only admins of {PRICING}"):
+        actions.revoke_team_access(gatehouse, alice, PRICING, "prisons")
+    with pytest.raises(InvalidInput, match=f"^The members of the prisons team are the only admins of {PRICING}"):
+        with gatehouse.session() as session:
+            grant = session.exec(select(Grant).where(col(Grant.team_id).is_not(None))).one()
+        actions.change_team_access(gatehouse, alice, PRICING, "prisons", grant.id or 0, AccessLevel.READ_ONLY)
+
+
+def test_a_source_whose_team_administers_it_is_not_orphaned_when_its_named_admin_leaves(gatehouse: Gatehouse) -> None:
+    _team(gatehouse, "alice")
+    bob, dave = _user(gatehouse, "bob"), _user(gatehouse, "dave")
+    actions.grant_team_access(gatehouse, bob, PRICING, "prisons", AccessLevel.ADMIN)
+    departure = actions.mark_left(gatehouse, dave, "bob")
+    assert PRICING not in departure.orphaned_sources
+    carol = _user(gatehouse, "carol")
+    asked = actions.request_access(gatehouse, carol, PRICING, AccessLevel.READ_ONLY, None, NEED)
+    assert asked.status is RequestStatus.PENDING_ADMIN
+    alice = _user(gatehouse, "alice")
+    assert [v.id for v in gatehouse.run(queues.admin_queue, alice).items] == [asked.id]
+    actions.approve_request(gatehouse, alice, asked.id or 0)
+    assert _reads(gatehouse, "carol")
+
+
+def test_nobody_decides_a_request_for_a_team_they_are_in(gatehouse: Gatehouse) -> None:
+    _team(gatehouse, "alice", "carol")
+    bob, alice, carol = _user(gatehouse, "bob"), _user(gatehouse, "alice"), _user(gatehouse, "carol")
+    actions.grant_access(gatehouse, bob, PRICING, ["carol"], AccessLevel.ADMIN)  # carol: an admin, and in the team
+    with pytest.raises(InvalidInput, match=r"^You are not in the prisons team"):
+        actions.request_access(gatehouse, bob, PRICING, AccessLevel.READ_ONLY, "/reports", NEED, team="prisons")
+    asked = actions.request_access(gatehouse, alice, PRICING, AccessLevel.READ_ONLY, "/reports", NEED, team="prisons")
+    assert asked.status is RequestStatus.PENDING_ADMIN
+    assert any("asks for access" in s for s in _inbox(gatehouse, "bob"))
+    assert not any("asks for access" in s for s in _inbox(gatehouse, "carol")), "carol is not asked: her team's"
+    assert not gatehouse.run(queues.admin_queue, carol).items
+    with pytest.raises(NotAllowed, match="nor one for a team they are in"):
+        actions.approve_request(gatehouse, carol, asked.id or 0)
+    actions.approve_request(gatehouse, bob, asked.id or 0)
+    with gatehouse.session() as session:
+        request = session.get(AccessRequest, asked.id)
+        assert request is not None and request.status is RequestStatus.APPROVED
+        grant = session.exec(select(Grant).where(Grant.request_id == asked.id)).one()
+        assert grant.team_id is not None and grant.user_id is None
+    assert _reads(gatehouse, "carol") and _reads(gatehouse, "alice")
+    assert any("through the prisons team" in s for s in _inbox(gatehouse, "carol"))
