@@ -342,7 +342,7 @@ def _placement(
     team's), checked against the rules, the last admin and IAM's room before anything changes."""
     grants = held_grants(session, source, holder, to_change=True)
     yours = isinstance(holder, User) and actor.id is not None and actor.id == holder.id
-    kept, decision = place_grant(held(grants), level, paths, holder_name(holder), source.name, yours=yours)
+    kept, decision = place_grant(held(grants), level, paths, holder_name(holder, starts=True), source.name, yours=yours)
     decision.enforce(InvalidInput)
     if level is not AccessLevel.ADMIN and any(
         g.level == AccessLevel.ADMIN and keeps is None for g, keeps in zip(grants, kept, strict=True)

@@ -232,9 +232,12 @@ def held_grants(session: Session, source: DataSource, holder: User | Team, *, to
     return list(session.exec(query.with_for_update() if to_change else query).all())
 
 
-def holder_name(holder: User | Team) -> str:
-    """How a holder is named in a sentence: a member by their username, a team as "the prisons team"."""
-    return f"the {holder.name} team" if isinstance(holder, Team) else holder.username
+def holder_name(holder: User | Team, *, starts: bool = False) -> str:
+    """How a holder is named in a sentence: a member by their username, a team as "the prisons team" (`starts`: at
+    the start of one, "The prisons team")."""
+    if isinstance(holder, Team):
+        return f"{'The' if starts else 'the'} {holder.name} team"
+    return holder.username
 
 
 def get_team(session: Session, name: str) -> Team:

@@ -97,10 +97,11 @@ def record_change(
     grants = held_grants(session, source, holder, to_change=True)
     grant = next((g for g in grants if g.id == grant_id), None)
     if grant is None:
-        raise NotFound(f"That access of {name} to {source.name} has changed since: reload to see it.")
+        raise NotFound(f"That access of {name} to {source.name} has changed since: reload to see it.")  # mid-sentence
     others = [g for g in grants if g.id != grant_id]
     yours = isinstance(holder, User) and actor.id is not None and actor.id == holder.id
-    check_no_overlap(held(others), wanted, name, source.name, yours=yours).enforce(InvalidInput)
+    starts = holder_name(holder, starts=True)
+    check_no_overlap(held(others), wanted, starts, source.name, yours=yours).enforce(InvalidInput)
     if grant.level == AccessLevel.ADMIN and level is not AccessLevel.ADMIN:
         keeps_an_admin(session, source, holder, actor)
     placed = placed_on_bucket(source, others, [g.paths for g in others], level, wanted)

@@ -11,10 +11,11 @@ from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from core import audit
-from core.access import mark_changed, user_principal
+from core.access import audit_subject, describe, mark_changed, mark_team_changed, user_principal
+from core.actions.deciding import step
 from core.actor import PROVIDER, acting
 from core.adapters.db import taken_means
-from core.adapters.models import Team, TeamMember, User, UserStatus
+from core.adapters.models import AccessRequest, Grant, RequestStatus, Team, TeamMember, User, UserStatus
 from core.context import Gatehouse
 from core.domain import InvalidInput, NotFound, check_text
 from core.queries import get_user
@@ -81,9 +82,36 @@ def delete_team(gatehouse: Gatehouse, actor: User, team_id: int) -> None:
         actor = acting(session, actor)
         check_platform_admin(actor).enforce()
         team = _team(session, team_id)
+        _end_holdings(gatehouse, session, actor, team)
         _set_members(gatehouse, session, actor, team, set())
         session.delete(team)
         audit.record(session, actor.username, "team-deleted", f"{actor.username} deleted the team {team.name}")
+
+
+def _end_holdings(gatehouse: Gatehouse, session: Session, actor: User, team: Team) -> None:
+    """A team deleted holds nothing: its grants are revoked (each on record, its members' access marked changed), its
+    open requests refused, and its decided ones kept without it (the audit trail names it)."""
+    grants = session.exec(select(Grant).where(Grant.team_id == team.id).order_by(col(Grant.source_id))).all()
+    if grants:
+        mark_team_changed(session, gatehouse.settings.env, [team.id or 0])
+    for grant in grants:
+        audit.record(
+            session,
+            actor.username,
+            "access-revoked",
+            f"the {team.name} team was deleted: its {grant.level.label.lower()} access ({grant.paths}) is revoked",
+            source_id=grant.source_id,
+            subject=audit_subject(team),
+            before=describe(grant),
+        )
+        session.delete(grant)
+    for request in session.exec(select(AccessRequest).where(AccessRequest.team_id == team.id)).all():
+        if RequestStatus(request.status).is_open:
+            step(session, request, RequestStatus.REFUSED, actor)
+            request.decision_reason = f"The {team.name} team was deleted."
+        request.team_id = None
+        session.add(request)
+    session.flush()
 
 
 def change_members(

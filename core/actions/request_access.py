@@ -87,7 +87,9 @@ def request_access(
         if for_team is None:
             place_grant(holding, level, parsed, requester.username, source.name, asking=True)[1].enforce(InvalidInput)
         else:
-            place_grant(holding, level, parsed, holder_name(for_team), source.name)[1].enforce(InvalidInput)
+            place_grant(holding, level, parsed, holder_name(for_team, starts=True), source.name)[1].enforce(
+                InvalidInput
+            )
         pending = session.exec(
             select(AccessRequest).where(
                 AccessRequest.requester_id == requester.id, AccessRequest.source_id == source.id, open_request()

@@ -79,10 +79,10 @@ def record_revoke(
     (`announce` False: the caller's own message says it)."""
     changing_access(session, source)
     grants = held_grants(session, source, user, to_change=True)
-    name = holder_name(user)
+    name, starts = holder_name(user), holder_name(user, starts=True)
     yours = isinstance(user, User) and actor.id == user.id  # the reader gives up their own access: spoken to
     if not grants:
-        raise InvalidInput(f"{'You have' if yours else f'{name} has'} no access to {source.name}.")
+        raise InvalidInput(f"{'You have' if yours else f'{starts} has'} no access to {source.name}.")
     holding = Paths(p for g in grants for p in g.paths)
     for path in taken:
         if path not in holding:
@@ -92,7 +92,7 @@ def record_revoke(
             else:
                 has = "has" if isinstance(user, Team) else "have"
                 held_where = f"{they} {has} access to the whole of it: revoke it all, or change it to paths under Edit"
-            who = "You hold" if yours else f"{name} holds"
+            who = "You hold" if yours else f"{starts} holds"
             raise InvalidInput(f"{who} no access on {path} of {source.name}: {held_where}.")
     before = [describe(g) for g in grants]
     for grant in grants:

@@ -4,16 +4,18 @@ admins, so the source is not orphaned while one is left; nobody decides a reques
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlmodel import col, select
 
 from core import actions
-from core.actions.provision_team import change_members, create_team
-from core.adapters.models import AccessRequest, AuditEvent, Grant, Notification, RoleSync, SyncState, User
+from core.actions.provision_team import change_members, create_team, delete_team
+from core.adapters.models import AccessRequest, AuditEvent, Grant, Notification, RoleSync, SyncState, User, utcnow
 from core.context import Gatehouse
-from core.domain import AccessLevel, InvalidInput, NotAllowed, NotFound, RequestStatus
+from core.domain import AccessLevel, InvalidInput, NotAllowed, NotFound, RequestStatus, day
 from core.queries import admins_of, get_source, get_user, is_active_admin, source_access
-from core.reads import catalog, queues
+from core.reads import catalog, people, platform, queues, teams
 
 pytestmark = pytest.mark.both_databases
 
@@ -81,7 +83,7 @@ def test_a_teams_paths_never_overlap_and_a_member_keeps_what_they_hold_themselve
     _team(gatehouse, "alice")
     bob = _user(gatehouse, "bob")
     actions.grant_team_access(gatehouse, bob, PRICING, "prisons", AccessLevel.READ_ONLY, "/reports")
-    with pytest.raises(InvalidInput, match=r"^the prisons team already has read only access to /reports, which includ"):
+    with pytest.raises(InvalidInput, match=r"^The prisons team already has read only access to /reports, which includ"):
         actions.grant_team_access(gatehouse, bob, PRICING, "prisons", AccessLevel.READ_WRITE, "/reports/2026")
     actions.grant_access(gatehouse, bob, PRICING, ["alice"], AccessLevel.READ_WRITE, "/reports/2026")  # hers: apart
     actions.revoke_team_access(gatehouse, bob, PRICING, "prisons")
@@ -154,3 +156,78 @@ def test_nobody_decides_a_request_for_a_team_they_are_in(gatehouse: Gatehouse) -
         assert grant.team_id is not None and grant.user_id is None
     assert _reads(gatehouse, "carol") and _reads(gatehouse, "alice")
     assert any("through the prisons team" in s for s in _inbox(gatehouse, "carol"))
+
+
+def test_the_reads_show_a_teams_grants_and_whom_they_reach(gatehouse: Gatehouse) -> None:
+    _team(gatehouse, "alice", "carol")
+    _team(gatehouse, name="empty")
+    bob, alice, dave = _user(gatehouse, "bob"), _user(gatehouse, "alice"), _user(gatehouse, "dave")
+    actions.grant_team_access(gatehouse, bob, PRICING, "prisons", AccessLevel.READ_ONLY, "/reports")
+    entries = gatehouse.run(catalog.access_list, bob, PRICING).items
+    team = next(e for e in entries if e.team)
+    assert (team.principal, team.level, list(team.paths)) == ("team:prisons", AccessLevel.READ_ONLY, ["/reports"])
+    assert team.members == ("alice", "carol") and team.member_count == 2 and team.applied
+    mine = gatehouse.run(catalog.usable_page, alice).items
+    through = [u for u in mine if u.name == PRICING]
+    assert [(u.through, u.level) for u in through] == [("prisons", AccessLevel.READ_ONLY)]
+    assert PRICING not in {o.name for o in gatehouse.run(catalog.other_sources, alice).items}
+    choices = gatehouse.run(teams.team_choices, bob).items
+    assert [(c.name, c.members) for c in choices] == [("empty", 0), ("prisons", 2)]
+    actions.grant_team_access(gatehouse, bob, PRICING, "prisons", AccessLevel.ADMIN, "/models")
+    rows = {t.name: t for t in gatehouse.run(platform.teams, dave)}
+    assert rows["prisons"].members == ("alice", "carol") and rows["prisons"].administers == (PRICING,)
+    assert [(g.source, g.level) for g in rows["prisons"].grants] == [
+        (PRICING, AccessLevel.READ_ONLY),
+        (PRICING, AccessLevel.ADMIN),
+    ]
+    assert gatehouse.run(catalog.administered_source_names, alice).items == [PRICING]
+    assert gatehouse.run(people.signed_in, "alice").roles.source_admin
+
+
+def test_a_teams_grant_expires_and_ends_when_its_source_is_archived(gatehouse: Gatehouse) -> None:
+    _team(gatehouse, "alice")
+    bob = _user(gatehouse, "bob")
+    soon = utcnow().date() + timedelta(days=2)
+    actions.grant_team_access(gatehouse, bob, PRICING, "prisons", AccessLevel.READ_ONLY, "/reports", soon)
+    warned = actions.expire(gatehouse)
+    assert warned.warned == [f"the prisons team on {PRICING}, ends {day(soon)}"]
+    assert any("prisons team's access" in s for s in _inbox(gatehouse, "alice"))
+    expired = actions.expire(gatehouse, today=soon + timedelta(days=1))
+    assert expired.expired == [f"the prisons team on {PRICING}"] and not _reads(gatehouse, "alice")
+    actions.grant_team_access(gatehouse, bob, PRICING, "prisons", AccessLevel.READ_ONLY)
+    actions.archive_source(gatehouse, bob, PRICING)
+    assert any(s == f"{PRICING} was archived" for s in _inbox(gatehouse, "alice"))
+
+
+def test_leaving_ends_access_through_teams_and_orphans_only_what_no_one_is_left_to_administer(
+    gatehouse: Gatehouse,
+) -> None:
+    _team(gatehouse, "alice")
+    bob, dave = _user(gatehouse, "bob"), _user(gatehouse, "dave")
+    actions.grant_team_access(gatehouse, bob, PRICING, "prisons", AccessLevel.ADMIN)
+    with gatehouse.session() as session:
+        preview = actions.leaving(session, dave, "alice")
+    assert PRICING in preview.sources and preview.orphaned == []  # bob is left
+    actions.revoke_access(gatehouse, bob, PRICING, "bob")  # the team is its only admin now
+    with gatehouse.session() as session:
+        assert actions.leaving(session, dave, "alice").orphaned == [PRICING]
+    departure = actions.mark_left(gatehouse, dave, "alice")
+    assert departure.orphaned_sources == [PRICING]
+    assert not _reads(gatehouse, "alice")
+
+
+def test_a_team_deleted_holds_nothing_and_its_open_request_is_refused(gatehouse: Gatehouse) -> None:
+    _team(gatehouse, "alice", "carol")
+    bob, alice, dave = _user(gatehouse, "bob"), _user(gatehouse, "alice"), _user(gatehouse, "dave")
+    actions.grant_team_access(gatehouse, bob, PRICING, "prisons", AccessLevel.READ_ONLY, "/reports")
+    asked = actions.request_access(gatehouse, alice, PRICING, AccessLevel.READ_ONLY, "/models", NEED, team="prisons")
+    with gatehouse.session() as session:
+        team_id = session.exec(select(Grant.team_id).where(col(Grant.team_id).is_not(None))).one()
+    delete_team(gatehouse, dave, team_id or 0)
+    assert not _reads(gatehouse, "alice") and not _reads(gatehouse, "carol")
+    with gatehouse.session() as session:
+        request = session.get(AccessRequest, asked.id)
+        assert request is not None and request.status is RequestStatus.REFUSED and request.team_id is None
+        assert not session.exec(select(Grant).where(col(Grant.team_id).is_not(None))).all()
+        revoked = session.exec(select(AuditEvent).where(AuditEvent.subject == "team:prisons")).all()[-1]
+        assert revoked.action == "access-revoked"
