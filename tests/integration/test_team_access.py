@@ -15,7 +15,7 @@ from core.adapters.models import AccessRequest, AuditEvent, Grant, Notification,
 from core.context import Gatehouse
 from core.domain import AccessLevel, InvalidInput, NotAllowed, NotFound, RequestStatus, day
 from core.queries import admins_of, get_source, get_user, is_active_admin, source_access
-from core.reads import catalog, people, platform, queues, teams
+from core.reads import catalog, people, platform, queues, reviews, teams
 
 pytestmark = pytest.mark.both_databases
 
@@ -231,3 +231,29 @@ def test_a_team_deleted_holds_nothing_and_its_open_request_is_refused(gatehouse:
         assert not session.exec(select(Grant).where(col(Grant.team_id).is_not(None))).all()
         revoked = session.exec(select(AuditEvent).where(AuditEvent.subject == "team:prisons")).all()[-1]
         assert revoked.action == "access-revoked"
+
+
+def test_an_access_review_reviews_a_teams_grant_as_one_item_never_by_its_members(gatehouse: Gatehouse) -> None:
+    _team(gatehouse, "alice", "carol")
+    bob, carol, dave = (_user(gatehouse, n) for n in ("bob", "carol", "dave"))
+    actions.grant_team_access(gatehouse, bob, PRICING, "prisons", AccessLevel.READ_WRITE, "/reports")
+    actions.grant_access(gatehouse, bob, PRICING, ["carol"], AccessLevel.ADMIN, "/models")  # an admin, in the team
+    started = actions.start_review(gatehouse, dave, utcnow().date() + timedelta(days=20), [PRICING])
+    assert started.grants == 3  # bob's, carol's own, and the team's: one item
+    rows = gatehouse.run(reviews.to_review, bob, PRICING).items
+    team = next(r for r in rows if r.team)
+    assert (team.holder, team.members, team.level) == ("team:prisons", ("alice", "carol"), AccessLevel.READ_WRITE)
+    assert team.granted_by == "bob"
+    assert not [r for r in gatehouse.run(reviews.to_review, carol, PRICING).items if r.team], "not her team's"
+    with pytest.raises(NotAllowed, match="nor their team's"):
+        actions.review_grant(gatehouse, carol, team.item_id, "keep")
+    assert not any("Do you still need" in s for s in _inbox(gatehouse, "alice")), "a team's item asks no member"
+    reviewed = actions.review_grant(gatehouse, bob, team.item_id, "change", AccessLevel.READ_ONLY, "/reports")
+    assert reviewed.holder == "the prisons team"
+    with gatehouse.session() as session:
+        held = source_access(session, get_user(session, "alice"), PRICING).held
+        assert [(h.level, list(h.paths)) for h in held] == [(AccessLevel.READ_ONLY, ["/reports"])]
+    report = gatehouse.run(reviews.report, dave, started.campaign_id).items
+    assert {(r["holder"], r["decision"]) for r in report if r["holder"] == "team:prisons"} == {
+        ("team:prisons", "Lowered")
+    }
