@@ -143,7 +143,8 @@ def test_nobody_decides_a_request_for_a_team_they_are_in(gatehouse: Gatehouse) -
     with pytest.raises(InvalidInput, match=r"^You are not in the prisons team"):
         actions.request_access(gatehouse, bob, PRICING, AccessLevel.READ_ONLY, "/reports", NEED, team="prisons")
     asked = actions.request_access(gatehouse, alice, PRICING, AccessLevel.READ_ONLY, "/reports", NEED, team="prisons")
-    assert asked.status is RequestStatus.PENDING_ADMIN
+    assert asked.status is RequestStatus.PENDING_ADMIN and asked.team == "prisons"
+    assert asked.waits_for == "an admin of the source: bob", "carol, an admin in the team, does not decide it"
     assert any("asks for access" in s for s in _inbox(gatehouse, "bob"))
     assert not any("asks for access" in s for s in _inbox(gatehouse, "carol")), "carol is not asked: her team's"
     assert not gatehouse.run(queues.admin_queue, carol).items
