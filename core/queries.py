@@ -98,11 +98,18 @@ def administers(user_id: Any, source_id: Any = DataSource.id) -> Any:
     grant of their own or of a team of theirs. Its own aliases, so that it correlates with the enclosing query's
     source and user and nothing else."""
     grant, holder, link = aliased(Grant), aliased(User), aliased(TeamMember)
-    own = and_(grant.user_id == holder.id, active_admin(grant, holder))
-    through = and_(
-        col(grant.team_id).in_(select(link.team_id).where(link.user_id == holder.id)), team_admin(grant, holder)
+    own = exists().where(  # two EXISTS, each on its index (source and user; source and team), never one OR
+        grant.source_id == source_id, grant.user_id == user_id, holder.id == grant.user_id, active_admin(grant, holder)
     )
-    return exists().where(grant.source_id == source_id, holder.id == user_id, or_(own, through))
+    theirs, member = aliased(Grant), aliased(User)
+    through = exists().where(
+        theirs.source_id == source_id,
+        link.user_id == user_id,
+        theirs.team_id == link.team_id,
+        member.id == link.user_id,
+        team_admin(theirs, member),
+    )
+    return or_(own, through)
 
 
 def administered_by(user_id: int) -> Any:
@@ -220,7 +227,40 @@ def source_access(session: Session, actor: User, source_name: str) -> SourceAcce
 def reaches(user: User) -> ColumnElement[bool]:
     """The grant (in the enclosing query) is the member's: their own, or one of a team of theirs (live only while
     they are active: the caller checks)."""
-    return or_(Grant.user_id == user.id, col(Grant.team_id).in_(teams_of(user.id)))
+    own, theirs = aliased(Grant), aliased(Grant)  # one select on each index, never one OR over every grant
+    return col(Grant.id).in_(
+        union(
+            select(own.id).where(own.user_id == user.id),
+            select(theirs.id).where(col(theirs.team_id).in_(teams_of(user.id))),
+        )
+    )
+
+
+def has_active_admin(source_id: Any = DataSource.id) -> Any:
+    """True while the source (a column or a value) has an active admin: a member's own admin grant, or a team's with
+    an active, non-external member (`rules.admin_through_team`); not orphaned."""
+    grant, holder = aliased(Grant), aliased(User)
+    own = exists().where(grant.source_id == source_id, holder.id == grant.user_id, active_admin(grant, holder))
+    theirs, link, member = aliased(Grant), aliased(TeamMember), aliased(User)
+    staffed = (  # the teams with a member who may administer through them: a few hundred ids, not every member
+        select(link.team_id)
+        .join(member, col(member.id) == link.user_id)
+        .where(member.status == UserStatus.ACTIVE, col(member.is_external).is_(False))
+    )
+    through = exists().where(
+        theirs.source_id == source_id, theirs.level == AccessLevel.ADMIN, col(theirs.team_id).in_(staffed)
+    )
+    return or_(own, through)
+
+
+def sources_held(user: User) -> Any:
+    """The ids of the sources the member holds a grant on, theirs or a team's (any end date), as a subquery: one
+    select on each index, where `reaches` in one would read every grant."""
+    own, theirs = aliased(Grant), aliased(Grant)
+    return union(
+        select(own.source_id).where(own.user_id == user.id),
+        select(theirs.source_id).where(col(theirs.team_id).in_(teams_of(user.id))),
+    )
 
 
 def held_grants(session: Session, source: DataSource, holder: User | Team, *, to_change: bool = False) -> list[Grant]:

@@ -23,6 +23,7 @@ from core.queries import (
     left_marked_by,
     live_grant,
     reaches,
+    sources_held,
     visible_to,
 )
 from core.reads.page import Page, fetch
@@ -101,7 +102,7 @@ def other_sources(
 ) -> Page[OtherSource]:
     """Sources the user has no grant on (theirs or their teams'), searched and paged in the database, with their
     active admins."""
-    mine = select(Grant.source_id).where(reaches(user))
+    mine = sources_held(user)
     query = select(DataSource).where(
         col(DataSource.archived_at).is_(None), col(DataSource.id).not_in(mine), visible_to(user)
     )

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from core.adapters.models import DataSource, Grant, RoleSync, SyncState, Team, TeamMember, User, UserStatus
 from core.domain import AccessLevel, SourceKind
 from core.paths import Paths
-from core.queries import active_admins, admin_pairs, left_marked_by
+from core.queries import active_admins, has_active_admin, left_marked_by
 from core.reads.page import Page
 from core.rules import EndedByLeaving, check_platform_admin, ended_by_leaving
 
@@ -79,7 +79,7 @@ def sources(
     if search.strip():
         query = query.where(col(DataSource.name).contains(search.strip().lower()))
     if orphaned_only:
-        query = query.where(col(DataSource.archived_at).is_(None), col(DataSource.id).not_in(_sources_with_admins()))
+        query = query.where(col(DataSource.archived_at).is_(None), ~has_active_admin())
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     found = session.exec(query.order_by(DataSource.name).offset(offset).limit(limit)).all()
     admins = active_admins(session, [s.id for s in found if s.id is not None])
@@ -88,11 +88,6 @@ def sources(
         for s in found
     ]
     return Page(items, total, offset, limit)
-
-
-def _sources_with_admins():  # type: ignore[no-untyped-def]
-    """Sources with an active admin: their own, or an admin team's member (`queries.admin_pairs`)."""
-    return select(admin_pairs().c.source_id)
 
 
 def unapplied_roles(session: Session, actor: User) -> list[UnappliedRole]:
