@@ -20,20 +20,20 @@ from core.actions.record_movement import record_movement
 from core.actions.sign_in_link import way_in
 from core.adapters.local_aws import ensure_local_aws
 from core.adapters.models import MovementKind
+from core.cli_access import access_app
 from core.cli_common import operator, start_gatehouse, typed_date
 from core.cli_help import Commands
 from core.cli_reviews import reviews_app
 from core.cli_scim import scim_app, serve, teams_app
 from core.config import ConfigurationError, load_settings
-from core.domain import AccessLevel, GatehouseError, InvalidInput, SourceKind, day, plural, shown
+from core.domain import GatehouseError, InvalidInput, SourceKind, plural, shown
 from core.movement import MovementForm, form_questions
-from core.reads import audit_trail, catalog, people
+from core.reads import audit_trail, people
 from core.startup import start
 
 app = Commands(no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False, help=__doc__)
 users_app = Commands(no_args_is_help=True, help="Joiners and leavers.")
 sources_app = Commands(no_args_is_help=True, help="Data sources (S3 buckets).")
-access_app = Commands(no_args_is_help=True, help="Who may use which source, at which level, on which paths.")
 app.add_typer(users_app, name="users")
 app.add_typer(sources_app, name="sources")
 app.add_typer(access_app, name="access")
@@ -49,11 +49,6 @@ class Kind(StrEnum):
 
 
 MAX_FORM_BYTES = 100_000  # a form's answers are a few kilobytes: anything bigger is the wrong file
-
-
-def _report(outcome: actions.GrantOutcome) -> None:
-    for failed in outcome.failed:
-        typer.echo(f"recorded, not yet applied in AWS ({failed.role_name}): {failed.error}", err=True)
 
 
 @users_app.command("add")
@@ -127,64 +122,6 @@ def sources_create(
         typer.echo(f"recorded; the bucket is not made yet and will be retried: {created.error}", err=True)
     elif created.sync_error:
         typer.echo(f"recorded, not yet applied in AWS (retried): {created.sync_error}", err=True)
-
-
-@access_app.command("grant")
-def access_grant(
-    source: str,
-    usernames: Annotated[list[str], typer.Argument(help="One or more platform members.")],
-    level: Annotated[AccessLevel, typer.Option(help="What they may do.")],
-    path: Annotated[
-        list[str] | None, typer.Option(help="Restrict to this path (repeatable); none = whole bucket.")
-    ] = None,
-    until: Annotated[str | None, typer.Option(help="End date, YYYY-MM-DD.", metavar="DATE")] = None,
-    yes_external: Annotated[bool, typer.Option("--yes-external", help="Confirm granting external users.")] = False,
-) -> None:
-    """Grant (or change) access to a source."""
-    outcome = actions.grant_access(
-        start_gatehouse(),
-        operator(),
-        source,
-        usernames,
-        level,
-        "\n".join(path or ()),  # each --path a line of the paths field, read there as the form's
-        typed_date(until),
-        confirm_external=yes_external,
-    )
-    pending = "recorded, not yet applied in AWS: " if outcome.failed else ""
-    typer.echo(f"{pending}granted {level.value} on {source} to {', '.join(outcome.recorded)}")
-    _report(outcome)
-
-
-@access_app.command("revoke")
-def access_revoke(
-    source: str,
-    username: str,
-    path: Annotated[
-        list[str] | None, typer.Option(help="Revoke only this path, exactly as held (repeat for more).")
-    ] = None,
-) -> None:
-    """Revoke a user's access to a source, or to some of the paths they hold on it."""
-    outcome = actions.revoke_access(start_gatehouse(), operator(), source, username, "\n".join(path or ()))
-    pending = "recorded, not yet applied in AWS: " if outcome.failed else ""
-    what = f"access to {', '.join(path)} of {source}" if path else f"access to {source}"
-    typer.echo(f"{pending}revoked {outcome.recorded[0]}'s {what}")
-    _report(outcome)
-
-
-@access_app.command("list")
-def access_list(
-    user: Annotated[str | None, typer.Option(help="Only this user's access.", metavar="USERNAME")] = None,
-    source: Annotated[str | None, typer.Option(help="Only access to this source.")] = None,
-) -> None:
-    """List grants: source, who, level, paths, end date."""
-    rows = start_gatehouse().run(catalog.list_access, operator(), username=user, source_name=source)
-    for row in rows:
-        until = f"\tuntil {day(row.expires_on)}" if row.expires_on else ""
-        ended = f"\t{row.ended.sentence()}" if row.ended else ""
-        typer.echo(f"{row.source}\t{row.principal}\t{row.level.value}\t{row.paths}{until}{ended}")
-    if not rows:
-        typer.echo("no access found", err=True)
 
 
 @app.command()

@@ -11,7 +11,7 @@ from core.actions.answer_review import answer_review
 from core.actions.approve_request import approve_request
 from core.actions.archive_source import Archived, archive_source
 from core.actions.ask_to_join import JoinAsked, ask_to_join
-from core.actions.change_access import change_access
+from core.actions.change_access import change_access, change_team_access
 from core.actions.confirm_request import confirm_request
 from core.actions.copy_object import copy, move
 from core.actions.create_source import Created, create_source, provision_pending
@@ -19,7 +19,7 @@ from core.actions.decide_webapp_source import create_webapp_source, refuse_webap
 from core.actions.dismiss_join_request import dismiss_join_request
 from core.actions.download import check_download, download
 from core.actions.expire import ExpiryReport, expire
-from core.actions.grant_access import grant_access
+from core.actions.grant_access import grant_access, grant_team_access
 from core.actions.import_roles import ImportReport, import_roles
 from core.actions.mark_left import Departure, Leaving, leaving, mark_left
 from core.actions.preview import preview
@@ -30,7 +30,7 @@ from core.actions.request_access import request_access
 from core.actions.request_webapp_source import request_webapp_source
 from core.actions.restore_version import Restored, restore_version
 from core.actions.review_grant import Reviewed, keep_the_rest, review_grant
-from core.actions.revoke_access import revoke_access
+from core.actions.revoke_access import revoke_access, revoke_team_access
 from core.actions.run_reviews import ReviewRun, run_reviews
 from core.actions.sign_in_link import SignInLink, new_sign_in_link
 from core.actions.start_review import Started, start_review
@@ -61,6 +61,7 @@ __all__ = [
     "archive_source",
     "ask_to_join",
     "change_access",
+    "change_team_access",
     "check_download",
     "confirm_request",
     "copy",
@@ -71,6 +72,7 @@ __all__ = [
     "expire",
     "find_drift",
     "grant_access",
+    "grant_team_access",
     "import_roles",
     "keep_the_rest",
     "leaving",
@@ -90,6 +92,7 @@ __all__ = [
     "reuse_movement",
     "review_grant",
     "revoke_access",
+    "revoke_team_access",
     "run_reviews",
     "start_review",
     "upload",

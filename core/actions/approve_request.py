@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from core.access import GrantOutcome, record_grant
-from core.actions.deciding import deciding
-from core.adapters.models import RequestStatus, User, utcnow
+from core.access import GrantOutcome, record_grant, record_team_grant
+from core.actions.deciding import Deciding, deciding
+from core.adapters.models import RequestStatus, Team, User, utcnow
 from core.context import Gatehouse
 from core.domain import MAX_REASON, AccessLevel, FieldChecks, check_text, day
 from core.effects import applied
-from core.notify import NotificationKind
+from core.notify import NotificationKind, notify
 from core.paths import Paths
+from core.queries import users_named
 from core.rules import approval_terms, check_not_confirmer
 
 
@@ -47,19 +48,23 @@ def approve_request(
         )
         request.granted_level = granted_level
         request.granted_paths = granted_paths
-        record_grant(
-            gatehouse,
-            decision.session,
-            decision.actor,
-            source,
-            [requester.username],
-            granted_level,
-            granted_paths,
-            ends,
-            confirm_external=True,  # the approver saw who asked, external or not
-            request_id=request.id,
-            announce=False,  # the decision's own message says what was granted
-        )
+        team = decision.session.get(Team, request.team_id) if request.team_id is not None else None
+        if team is None:
+            record_grant(
+                gatehouse,
+                decision.session,
+                decision.actor,
+                source,
+                [requester.username],
+                granted_level,
+                granted_paths,
+                ends,
+                confirm_external=True,  # the approver saw who asked, external or not
+                request_id=request.id,
+                announce=False,  # the decision's own message says what was granted
+            )
+        else:  # asked for a team of the requester's: the team holds it, and its other members are told
+            _grant_team(gatehouse, decision, team, granted_level, granted_paths, ends)
         changed = (granted_level, granted_paths, ends) != (asked_level, asked_paths, request.expires_on)
         who = decision.actor.username
         if reason:
@@ -69,6 +74,7 @@ def approve_request(
         decision.record(
             "request-approved",
             f"{who} approved {requester.username}'s request for {source.name}"
+            + (f" for the {team.name} team" if team else "")
             + (f", granting {granted_level.label.lower()} ({granted_paths})" if changed else "")
             + (f": {reason}" if reason else ""),
             [requester],
@@ -85,6 +91,24 @@ def approve_request(
         )
         requester_name = requester.username
     return GrantOutcome([requester_name], applied(decision.session))
+
+
+def _grant_team(
+    gatehouse: Gatehouse, decision: Deciding, team: Team, level: AccessLevel, paths: Paths, ends: date | None
+) -> None:
+    session, source, actor, requester = decision.session, decision.source, decision.actor, decision.requester
+    request_id = decision.request.id
+    reached = record_team_grant(
+        gatehouse, session, actor, source, team, level, paths, ends, request_id=request_id, announce=False
+    )
+    notify(
+        session,
+        [u for u in users_named(session, reached) if u.id not in (actor.id, requester.id)],
+        NotificationKind.ACCESS_CHANGED,
+        f"You have {level.label.lower()} access to {source.name} through the {team.name} team",
+        f"{actor.username} approved {requester.username}'s request for the {team.name} team: the team has "
+        f"{_terms(level, source.name, paths, ends)}, and you have it as a member of the team.",
+    )
 
 
 def _terms(level: AccessLevel, source: str, paths: Paths, ends: date | None) -> str:

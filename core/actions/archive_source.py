@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlmodel import col, select
 
 from core import audit
-from core.access import app_principal, check_manages, mark_changed, user_principal
+from core.access import app_principal, check_manages, mark_changed, mark_team_changed, user_principal
 from core.actor import acting
 from core.adapters.aws import AwsError
 from core.adapters.models import AccessRequest, App, Grant, RequestStatus, User, utcnow
@@ -16,7 +16,7 @@ from core.context import Gatehouse
 from core.domain import InvalidInput, plural
 from core.effects import applied
 from core.notify import NotificationKind, moved_on, notify
-from core.queries import get_source, open_request
+from core.queries import get_source, open_request, team_members
 from core.rules import check_transition
 
 
@@ -48,9 +48,16 @@ def archive_source(gatehouse: Gatehouse, actor: User, name: str) -> Archived:
         apps = session.exec(
             select(App).join(Grant, col(Grant.app_id) == App.id).where(Grant.source_id == source.id)
         ).all()
+        teams = list(
+            session.exec(
+                select(Grant.team_id).where(Grant.source_id == source.id, col(Grant.team_id).is_not(None)).distinct()
+            )
+        )
         principals = [user_principal(gatehouse.settings.env, u) for u in holders]
         principals += [app_principal(gatehouse.settings.env, a) for a in apps]
         mark_changed(session, principals)
+        mark_team_changed(session, gatehouse.settings.env, [t or 0 for t in teams])
+        reached = {u.id: u for u in [*holders, *team_members(session, [t or 0 for t in teams])]}
         open_requests = session.exec(
             select(AccessRequest).where(AccessRequest.source_id == source.id, open_request())
         ).all()
@@ -67,13 +74,13 @@ def archive_source(gatehouse: Gatehouse, actor: User, name: str) -> Archived:
             session,
             actor.username,
             "source-archived",
-            f"{actor.username} archived {source.name}; {plural(len(principals), 'grant')} stop working"
+            f"{actor.username} archived {source.name}; {plural(len(principals) + len(teams), 'grant')} stop working"
             + (f", {plural(len(open_requests), 'open request')} refused" if open_requests else ""),
             source_id=source.id,
         )
         notify(
             session,
-            [h for h in holders if h.id != actor.id],  # who archived it knows
+            [h for h in reached.values() if h.id != actor.id],  # who archived it knows; a team's members are told
             NotificationKind.ACCESS_ENDED,
             f"{source.name} was archived",
             f"{actor.username} archived {source.name}: your access to it has ended. Its data is kept.",

@@ -6,16 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from core import audit
-from core.access import mark_changed, user_principal
-from core.adapters.models import DataSource, Grant, User, utcnow
+from core.access import audit_subject, mark_changed, mark_team_changed, user_principal
+from core.adapters.models import DataSource, Grant, Team, User, utcnow
 from core.context import Gatehouse
 from core.domain import day
 from core.effects import applied
 from core.notify import NotificationKind, notify
-from core.queries import active_admins, live_grant
+from core.queries import active_admins, holder_name, live_grant, team_members
 
 
 @dataclass
@@ -33,10 +33,12 @@ def expire(gatehouse: Gatehouse, today: date | None = None) -> ExpiryReport:
     horizon = today + timedelta(days=gatehouse.settings.expiry_warning_days)
     with gatehouse.session() as session:
         ending = session.exec(
-            select(Grant, User, DataSource)
-            .join(User, col(User.id) == Grant.user_id)
+            select(Grant, User, Team, DataSource)
+            .outerjoin(User, col(User.id) == Grant.user_id)
+            .outerjoin(Team, col(Team.id) == Grant.team_id)
             .join(DataSource, col(DataSource.id) == Grant.source_id)
             .where(
+                col(Grant.app_id).is_(None),  # a member's or a team's
                 col(Grant.expires_on).is_not(None),
                 col(Grant.expires_on) <= horizon,
                 col(Grant.expiry_warned_at).is_(None),
@@ -44,48 +46,50 @@ def expire(gatehouse: Gatehouse, today: date | None = None) -> ExpiryReport:
             )
             .with_for_update(skip_locked=True, of=Grant)
         ).all()
-        admins = active_admins(session, list({s.id or 0 for _, _, s in ending}))
+        admins = active_admins(session, list({s.id or 0 for *_, s in ending}))
         admin_users = _users(session, {name for names in admins.values() for name in names})
-        for grant, holder, source in ending:
+        for grant, user, team, source in ending:
             grant.expiry_warned_at = utcnow()
             session.add(grant)
             level = grant.level.label.lower()
             on = f"{source.name} ({grant.paths})" if grant.paths else source.name  # which grant
+            told, yours, name = _holder(session, user, team)
             notify(
                 session,
-                [holder],
+                told,
                 NotificationKind.ACCESS_ENDING,
-                f"Your access to {source.name} ends soon",
-                f"Your {level} access to {on} ends on {day(grant.expires_on)}. "
+                f"{yours.capitalize()} access to {source.name} ends soon",
+                f"{yours.capitalize()} {level} access to {on} ends on {day(grant.expires_on)}. "
                 "If you still need it, ask an admin of the source to extend it.",
             )
             notify(
                 session,
-                [admin_users[a] for a in admins.get(source.id or 0, []) if a != holder.username],
+                [admin_users[a] for a in admins.get(source.id or 0, []) if a != name],
                 NotificationKind.ACCESS_ENDING,
-                f"{holder.username}'s access to {source.name} ends soon",
-                f"{holder.username}'s {level} access to {on} ends on {day(grant.expires_on)}.",
+                f"{name}'s access to {source.name} ends soon",
+                f"{name}'s {level} access to {on} ends on {day(grant.expires_on)}.",
             )
-            report.warned.append(f"{holder.username} on {source.name}, ends {day(grant.expires_on)}")
+            report.warned.append(f"{name} on {source.name}, ends {day(grant.expires_on)}")
 
     with gatehouse.session() as session:
         passed = session.exec(
-            select(Grant, User, DataSource)
-            .join(User, col(User.id) == Grant.user_id)
+            select(Grant, User, Team, DataSource)
+            .outerjoin(User, col(User.id) == Grant.user_id)
+            .outerjoin(Team, col(Team.id) == Grant.team_id)
             .join(DataSource, col(DataSource.id) == Grant.source_id)
-            .where(col(Grant.expires_on) < today)
+            .where(col(Grant.app_id).is_(None), col(Grant.expires_on) < today)
             .with_for_update(skip_locked=True, of=Grant)
         ).all()
-        for grant, holder, source in passed:
+        for grant, user, team, source in passed:
             session.delete(grant)
+            told, yours, name = _holder(session, user, team)
             audit.record(
                 session,
                 audit.SYSTEM,
                 "access-expired",
-                f"{holder.username}'s {grant.level.label.lower()} access to {source.name} ended on "
-                f"{day(grant.expires_on)}",
+                f"{name}'s {grant.level.label.lower()} access to {source.name} ended on {day(grant.expires_on)}",
                 source_id=source.id,
-                subject=holder.username,
+                subject=audit_subject(team or user),
                 before={
                     "level": grant.level.value,
                     "paths": list(grant.paths),
@@ -94,19 +98,28 @@ def expire(gatehouse: Gatehouse, today: date | None = None) -> ExpiryReport:
             )
             notify(
                 session,
-                [holder],
+                told,
                 NotificationKind.ACCESS_ENDED,
-                f"Your access to {source.name} has ended",
-                f"Your {grant.level.label.lower()} access to {source.name} "
+                f"{yours.capitalize()} access to {source.name} has ended",
+                f"{yours.capitalize()} {grant.level.label.lower()} access to {source.name} "
                 + (f"({grant.paths}) " if grant.paths else "")
                 + f"ended on {day(grant.expires_on)}.",
             )
-            report.expired.append(f"{holder.username} on {source.name}")
-        principals = {user_principal(gatehouse.settings.env, holder) for _, holder, _ in passed}
-        mark_changed(session, principals)
+            report.expired.append(f"{name} on {source.name}")
+        mark_changed(session, {user_principal(gatehouse.settings.env, u) for _, u, _, _ in passed if u is not None})
+        mark_team_changed(session, gatehouse.settings.env, {t.id or 0 for _, _, t, _ in passed if t is not None})
     outcomes = applied(session)
     report.sync_errors = [f"{o.role_name}: {o.error}" for o in outcomes if o.error]
     return report
+
+
+def _holder(session: Session, user: User | None, team: Team | None) -> tuple[list[User], str, str]:
+    """Whom an ending grant's news is for (a member, or a team's active members), how they are spoken to ("your",
+    "the prisons team's"), and how others name the holder."""
+    if team is not None:
+        return team_members(session, [team.id or 0]), f"the {team.name} team's", holder_name(team)
+    assert user is not None
+    return [user], "your", user.username
 
 
 def _users(session, usernames: set[str]) -> dict[str, User]:  # type: ignore[no-untyped-def]

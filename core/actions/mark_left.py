@@ -16,6 +16,7 @@ from core.access import mark_changed, user_principal
 from core.actions.deciding import send_on, step
 from core.actions.provision_team import leave_teams
 from core.actor import acting
+from core.adapters.db import serialise
 from core.adapters.models import (
     AccessRequest,
     DataSource,
@@ -28,10 +29,10 @@ from core.adapters.models import (
     utcnow,
 )
 from core.context import Gatehouse
-from core.domain import AccessLevel, InvalidInput
+from core.domain import InvalidInput
 from core.effects import applied
 from core.notify import NotificationKind, notify
-from core.queries import active_admins, get_user, open_request, users_named
+from core.queries import active_admins, administered_by, get_user, open_request, reaches, users_named
 from core.rules import asked_for, check_platform_admin
 from core.rules.reviews import REVIEWABLE_STATES, ReviewDecision
 
@@ -71,11 +72,11 @@ def leaving(session: Session, actor: User, username: str) -> Leaving:
     actor = acting(session, actor)
     check_platform_admin(actor).enforce()
     user, held, administered = _leaver(session, actor, username)
-    admins = active_admins(session, [s.id for s in held if s.id is not None])
+    remaining = active_admins(session, [s.id for s in administered if s.id is not None], without=user)
     return Leaving(
         user.username,
         sorted(s.name for s in held),
-        sorted(s.name for s in administered if admins.get(s.id or 0, []) == [user.username]),
+        sorted(s.name for s in administered if not [a for a in remaining.get(s.id or 0, []) if a != user.username]),
     )
 
 
@@ -88,20 +89,24 @@ def _leaver(
         raise InvalidInput("Type the username of the person who has left.")
     user = get_user(session, username)
     if lock:
+        # The sources they administer take this turn first (in one order), as every change of their access does, then
+        # the member: a team made admin of one at this moment is there before they go, or sees them gone.
+        for (source_id,) in sorted(session.execute(administered_by(user.id or 0)).all()):
+            serialise(session, "source", source_id)
         session.refresh(user, with_for_update=True)
     if user.status == UserStatus.LEFT:
         raise InvalidInput(f"{user.username} is already marked as having left.")
     if actor.id is not None and actor.id == user.id:
         raise InvalidInput("You cannot mark yourself as having left.")
-    administered = session.exec(
-        select(DataSource)
-        .join(Grant, col(Grant.source_id) == DataSource.id)
-        .where(Grant.user_id == user.id, Grant.level == AccessLevel.ADMIN, col(DataSource.archived_at).is_(None))
+    administered = session.exec(  # theirs, or through a team (not an external's, never an admin)
+        select(DataSource).where(
+            col(DataSource.id).in_(administered_by(user.id or 0)), col(DataSource.archived_at).is_(None)
+        )
     ).all()
-    held = session.exec(
+    held = session.exec(  # theirs, or through a team: all of it ends
         select(DataSource)
         .join(Grant, col(Grant.source_id) == DataSource.id)
-        .where(Grant.user_id == user.id, col(DataSource.archived_at).is_(None))
+        .where(reaches(user), col(DataSource.archived_at).is_(None))
         .distinct()
     ).all()
     return user, held, administered

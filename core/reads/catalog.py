@@ -10,11 +10,24 @@ from sqlalchemy import and_, case, func, or_
 from sqlmodel import Session, col, select
 
 from core.actor import acting
-from core.adapters.models import App, DataSource, Grant, RoleSync, SyncState, User, UserStatus, utcnow
+from core.adapters.models import App, DataSource, Grant, RoleSync, SyncState, Team, User, UserStatus, utcnow
 from core.domain import AccessLevel, SourceKind, console_url
 from core.paths import Paths
-from core.queries import active_admins, get_source, get_user, is_active_admin, left_marked_by, live_grant, visible_to
+from core.queries import (
+    active_admins,
+    administered_by,
+    get_source,
+    get_team,
+    get_user,
+    is_active_admin,
+    left_marked_by,
+    live_grant,
+    reaches,
+    sources_held,
+    visible_to,
+)
 from core.reads.page import Page, fetch
+from core.reads.teams import reach
 from core.rules import EndedByLeaving, check_manages_source, check_platform_admin, ended_by_leaving, is_active
 
 
@@ -28,6 +41,7 @@ class UsableSource:
     applied: bool
     apply_error: str | None
     console_urls: tuple[str, ...]  # Open on AWS: the console at each granted path (a role lists nothing above them)
+    through: str | None = None  # held through this team ("through the prisons team"); None: their own
 
 
 @dataclass(frozen=True)
@@ -49,16 +63,21 @@ def usable_sources(session: Session, user: User) -> list[UsableSource]:
 def usable_page(
     session: Session, user: User, search: str = "", offset: int = 0, limit: int | None = 25
 ) -> Page[UsableSource]:
-    """The live sources the user holds a grant on, searched by name and paged in the database."""
+    """The live sources the user holds a grant on, their own or through a team (each such grant a row of its own,
+    saying which team), searched by name and paged in the database."""
+    if not is_active(user):
+        return Page([], 0, offset, limit or 0)
     query = (
-        select(Grant, DataSource)
+        select(Grant, DataSource, Team.name)
         .join(DataSource, col(DataSource.id) == Grant.source_id)
-        .join(User, col(User.id) == Grant.user_id)
-        .where(Grant.user_id == user.id, *live_grant(utcnow().date()))
+        .outerjoin(User, col(User.id) == Grant.user_id)
+        .outerjoin(Team, col(Team.id) == Grant.team_id)
+        .where(reaches(user), *live_grant(utcnow().date()))
     )
     if search.strip():
         query = query.where(col(DataSource.name).contains(search.strip().lower()))
-    rows, total = fetch(session, query, (DataSource.kind, DataSource.name), offset, limit)
+    order = (DataSource.kind, DataSource.name, col(Grant.team_id).is_not(None), Team.name, Grant.id)
+    rows, total = fetch(session, query, order, offset, limit)
     sync = session.exec(select(RoleSync).where(RoleSync.user_id == user.id)).first()
     items = [
         UsableSource(
@@ -71,8 +90,9 @@ def usable_page(
             apply_error=sync.last_error if sync is not None and sync.state == SyncState.FAILED else None,
             console_urls=tuple(console_url(source.name, source.region, path) for path in grant.paths)
             or (console_url(source.name, source.region),),
+            through=team,
         )
-        for grant, source in rows
+        for grant, source, team in rows
     ]
     return Page(items=items, total=total, offset=offset, limit=limit or total)
 
@@ -80,8 +100,9 @@ def usable_page(
 def other_sources(
     session: Session, user: User, search: str = "", offset: int = 0, limit: int = 50
 ) -> Page[OtherSource]:
-    """Sources the user has no grant on, searched and paged in the database, with their active admins."""
-    mine = select(Grant.source_id).where(Grant.user_id == user.id)
+    """Sources the user has no grant on (theirs or their teams'), searched and paged in the database, with their
+    active admins."""
+    mine = sources_held(user)
     query = select(DataSource).where(
         col(DataSource.archived_at).is_(None), col(DataSource.id).not_in(mine), visible_to(user)
     )
@@ -97,24 +118,29 @@ def other_sources(
 @dataclass(frozen=True)
 class AccessEntry:
     grant_id: int
-    principal: str  # a username, or "app:<name>"
+    principal: str  # a username, "app:<name>", or "team:<name>"
     level: AccessLevel
     paths: Paths
     expires_on: date | None
     applied: bool  # AWS has what the database says: the grant, or for a leaver's, its revocation
     apply_error: str | None
     ended: EndedByLeaving | None = None  # the holder has left: revoked, kept on record
+    team: str | None = None  # a team's grant: the team's name (principal "team:<name>")
+    members: tuple[str, ...] = ()  # a team's grant: the active members it reaches, by username
+
+    @property
+    def member_count(self) -> int:
+        return len(self.members)
 
 
 def administered_source_names(session: Session, actor: User, search: str = "", limit: int | None = None) -> Page[str]:
-    """The names of the live sources this user is an active admin of, in order; searched and cut to `limit` in the
-    database (names, not rows: a page keeps them between reruns, and a name is all it needs to go on)."""
+    """The names of the live sources this user is an active admin of (theirs or through a team), in order; searched
+    and cut to `limit` in the database (names, not rows: a page keeps them between reruns, and a name is all it needs
+    to go on)."""
     if not is_active(actor):
         return Page([], 0, 0, limit or 0)
-    query = (
-        select(DataSource.name)
-        .join(Grant, col(Grant.source_id) == DataSource.id)
-        .where(Grant.user_id == actor.id, Grant.level == AccessLevel.ADMIN, col(DataSource.archived_at).is_(None))
+    query = select(DataSource.name).where(
+        col(DataSource.id).in_(administered_by(actor.id or 0)), col(DataSource.archived_at).is_(None)
     )
     if search.strip():
         query = query.where(col(DataSource.name).contains(search.strip().lower()))
@@ -131,15 +157,17 @@ def access_list(
     limit: int | None = None,
 ) -> Page[AccessEntry]:
     """Who has access to a source (a row, or its name), at which level and on which paths: for its admins and the
-    platform team. Admins first, then by name; searched by username or app name and paged in the database."""
+    platform team. Admins first, then by name; searched by username, app or team name and paged in the database. A
+    team's grant is one entry, with the active members it reaches."""
     if isinstance(source, str):
         source = get_source(session, actor, source)
     check_manages_source(actor, source.name, admin_of_it=is_active_admin(session, actor, source)).enforce()
-    principal = func.coalesce(User.username, App.name)
+    principal = func.coalesce(User.username, App.name, func.lower(Team.name))
     query = (
-        select(Grant, User, App, RoleSync, left_marked_by())
+        select(Grant, User, App, RoleSync, left_marked_by(), Team.name)
         .outerjoin(User, col(User.id) == Grant.user_id)
         .outerjoin(App, col(App.id) == Grant.app_id)
+        .outerjoin(Team, col(Team.id) == Grant.team_id)
         .outerjoin(
             RoleSync,
             or_(
@@ -153,19 +181,22 @@ def access_list(
         query = query.where(principal.contains(search.strip().lower()))
     rank = case((Grant.level == AccessLevel.ADMIN, 0), (Grant.level == AccessLevel.READ_WRITE, 1), else_=2)
     rows, total = fetch(session, query, (rank, principal, Grant.id), offset, limit)
+    reaches_of = reach(session, [g.team_id for g, *_ in rows if g.team_id is not None])
     entries = [
         AccessEntry(
             grant_id=grant.id or 0,
-            principal=user.username if user else f"app:{app.name if app else '?'}",
+            principal=user.username if user else f"team:{team}" if team else f"app:{app.name if app else '?'}",
             level=grant.level,
             paths=grant.paths,
             expires_on=grant.expires_on,
-            applied=_applied(sync, grant, ended),
+            applied=reached.applied_since(grant.updated_at) if reached else _applied(sync, grant, ended),
             apply_error=sync.last_error if sync is not None and sync.state == SyncState.FAILED else None,
             ended=ended,
+            team=team,
+            members=reached.members if reached else (),
         )
-        for grant, user, app, sync, marked_by in rows
-        for ended in [_ended(user, marked_by)]
+        for grant, user, app, sync, marked_by, team in rows
+        for ended, reached in [(_ended(user, marked_by), reaches_of.get(grant.team_id or 0))]
     ]
     return Page(items=entries, total=total, offset=offset, limit=limit or total)
 
@@ -213,30 +244,38 @@ class AccessRow:
 
 
 def list_access(
-    session: Session, actor: User, username: str | None = None, source_name: str | None = None
+    session: Session,
+    actor: User,
+    username: str | None = None,
+    source_name: str | None = None,
+    team: str | None = None,
 ) -> list[AccessRow]:
-    """Every grant, optionally of one user or on one source: for the platform team (the CLI)."""
+    """Every grant, optionally of one user (their own), of one team, or on one source: for the platform team (the
+    CLI). A team's grant is held by "team:NAME", an app's by "app:NAME"."""
     actor = acting(session, actor)
     check_platform_admin(actor).enforce()
     query = (
-        select(Grant, DataSource.name, User, App.name, left_marked_by())
+        select(Grant, DataSource.name, User, App.name, Team.name, left_marked_by())
         .join(DataSource, col(DataSource.id) == Grant.source_id)
         .outerjoin(User, col(User.id) == Grant.user_id)
         .outerjoin(App, col(App.id) == Grant.app_id)
+        .outerjoin(Team, col(Team.id) == Grant.team_id)
     )
     if username:
         query = query.where(Grant.user_id == get_user(session, username).id)
+    if team:
+        query = query.where(Grant.team_id == get_team(session, team).id)
     if source_name:
         query = query.where(Grant.source_id == get_source(session, actor, source_name).id)
-    rows = session.exec(query.order_by(DataSource.name, User.username)).all()
+    rows = session.exec(query.order_by(DataSource.name, User.username, Team.name, col(Grant.id))).all()
     return [
         AccessRow(
             source,
-            user.username if user else f"app:{app}",
+            user.username if user else f"team:{team_name}" if team_name else f"app:{app}",
             grant.level,
             grant.paths,
             grant.expires_on,
             _ended(user, marked_by),
         )
-        for grant, source, user, app, marked_by in rows
+        for grant, source, user, app, team_name, marked_by in rows
     ]

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, func
+from sqlalchemy import bindparam, func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, exists, select
 
 from core.actor import LEFT
-from core.adapters.models import DataSource, Grant, Notification, User, UserStatus
+from core.adapters.models import DataSource, Grant, Notification, TeamMember, User, UserStatus
 from core.domain import AccessLevel, NotFound, is_clean_name, shown
 from core.queries import get_user
 from core.rules import check_not_left
@@ -33,12 +33,24 @@ def active_user(session: Session, username: str) -> User:
 
 
 def _administers(user_id: Any) -> Any:
-    return exists().where(
+    """They administer a live source: through an admin grant of their own, or of a team of theirs when they are not
+    an external user (`rules.admin_through_team`; whether they are active is checked apart)."""
+    own = exists().where(
         Grant.user_id == user_id,
         Grant.level == AccessLevel.ADMIN,
         Grant.source_id == DataSource.id,
         col(DataSource.archived_at).is_(None),
     )
+    grant, source = aliased(Grant), aliased(DataSource)
+    through = exists().where(
+        TeamMember.user_id == user_id,
+        grant.team_id == TeamMember.team_id,
+        grant.level == AccessLevel.ADMIN,
+        source.id == grant.source_id,
+        col(source.archived_at).is_(None),
+        col(User.is_external).is_(False),
+    )
+    return or_(own, through)
 
 
 def _manages(user_id: Any) -> Any:

@@ -4,15 +4,16 @@ and teams' policies)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from core.adapters.models import DataSource, Grant, RoleSync, SyncState, Team, TeamMember, User, UserStatus
-from core.domain import SourceKind
-from core.queries import active_admin, active_admins, left_marked_by
+from core.domain import AccessLevel, SourceKind
+from core.paths import Paths
+from core.queries import active_admins, has_active_admin, left_marked_by
 from core.reads.page import Page
 from core.rules import EndedByLeaving, check_platform_admin, ended_by_leaving
 
@@ -79,7 +80,7 @@ def sources(
     if search.strip():
         query = query.where(col(DataSource.name).contains(search.strip().lower()))
     if orphaned_only:
-        query = query.where(col(DataSource.archived_at).is_(None), col(DataSource.id).not_in(_sources_with_admins()))
+        query = query.where(col(DataSource.archived_at).is_(None), ~has_active_admin())
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     found = session.exec(query.order_by(DataSource.name).offset(offset).limit(limit)).all()
     admins = active_admins(session, [s.id for s in found if s.id is not None])
@@ -88,10 +89,6 @@ def sources(
         for s in found
     ]
     return Page(items, total, offset, limit)
-
-
-def _sources_with_admins():  # type: ignore[no-untyped-def]
-    return select(Grant.source_id).join(User, col(User.id) == Grant.user_id).where(active_admin())
 
 
 def unapplied_roles(session: Session, actor: User) -> list[UnappliedRole]:
@@ -116,15 +113,34 @@ def unapplied_roles(session: Session, actor: User) -> list[UnappliedRole]:
 
 
 @dataclass(frozen=True)
+class TeamGrant:
+    """One grant a team holds: what every active member of it has."""
+
+    grant_id: int
+    source: str
+    level: AccessLevel
+    paths: Paths
+    expires_on: date | None
+    archived: bool = False  # on an archived source: kept on record, live nowhere
+
+    @property
+    def administers(self) -> bool:
+        return self.level == AccessLevel.ADMIN and not self.archived
+
+
+@dataclass(frozen=True)
 class TeamRow:
     name: str
     from_identity_provider: bool  # else made in Gatehouse by the platform team
     members: tuple[str, ...]  # as the team lists them, leavers too (an identity provider's group may still)
     left: tuple[str, ...] = ()  # of them, those who have left: in the team's list, never holding what it holds
+    grants: tuple[TeamGrant, ...] = ()  # what the team holds, by source
+    administers: tuple[str, ...] = ()  # the live sources it is an admin of (its active members are their admins)
 
 
 def teams(session: Session, actor: User) -> list[TeamRow]:
-    """Every team with its members (teams are the identity provider's groups: hundreds, not more)."""
+    """Every team with its members, its grants and the sources it administers (teams are the identity provider's
+    groups: hundreds, not more; three queries whatever their number)."""
     check_platform_admin(actor).enforce()
     members: dict[int, list[str]] = {}
     left: dict[int, list[str]] = {}
@@ -136,7 +152,27 @@ def teams(session: Session, actor: User) -> list[TeamRow]:
         members.setdefault(team_id, []).append(username)
         if status == UserStatus.LEFT:
             left.setdefault(team_id, []).append(username)
+    held: dict[int, list[TeamGrant]] = {}
+    for grant, source, archived_at in session.exec(
+        select(Grant, DataSource.name, DataSource.archived_at)
+        .join(DataSource, col(DataSource.id) == Grant.source_id)
+        .where(col(Grant.team_id).is_not(None))
+        .order_by(DataSource.name, col(Grant.id))
+    ):
+        shown = TeamGrant(grant.id or 0, source, grant.level, grant.paths, grant.expires_on, archived_at is not None)
+        held.setdefault(grant.team_id or 0, []).append(shown)
     return [
-        TeamRow(t.name, t.scim_managed, tuple(members.get(t.id or 0, [])), tuple(left.get(t.id or 0, [])))
+        TeamRow(
+            t.name,
+            t.scim_managed,
+            tuple(members.get(t.id or 0, [])),
+            tuple(left.get(t.id or 0, [])),
+            tuple(held.get(t.id or 0, [])),
+            tuple(
+                dict.fromkeys(
+                    g.source for g in held.get(t.id or 0, []) if g.level == AccessLevel.ADMIN and not g.archived
+                )
+            ),
+        )
         for t in session.exec(select(Team).order_by(Team.name))
     ]

@@ -3,19 +3,20 @@ team), each paged in the database, newest first; and the webapp sources asked fo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from core.adapters.models import AccessRequest, DataSource, Grant, RequestStatus, SourceRequest, User
+from core.adapters.models import AccessRequest, DataSource, RequestStatus, SourceRequest, Team, User
 from core.domain import AccessLevel
 from core.paths import Paths
-from core.queries import active_admins
+from core.queries import active_admins, administered_by, teams_of
 from core.reads.page import Page
+from core.reads.teams import Reach, reach
 from core.rules import check_platform_admin, is_active
 
 
@@ -34,6 +35,7 @@ class RequestView:
     waits_for: str
     decision_reason: str | None = None
     granted: str | None = None  # what was granted, when it differs from what was asked
+    team: str | None = None  # asked for this team of the requester's (approved, the team holds it)
 
 
 def _waits_for(request: AccessRequest, admins: list[str], manager: str | None) -> str:
@@ -51,20 +53,28 @@ def _views(session: Session, *conditions: Any, offset: int = 0, limit: int = 500
     """Requests matching the conditions, newest first, with names and admins in a bounded number of queries."""
     manager = aliased(User)
     rows = session.exec(
-        select(AccessRequest, User.username, DataSource.name, manager.username)
+        select(AccessRequest, User.username, DataSource.name, manager.username, Team.name)
         .join(User, col(User.id) == AccessRequest.requester_id)
         .join(DataSource, col(DataSource.id) == AccessRequest.source_id)
         .outerjoin(manager, col(manager.id) == AccessRequest.line_manager_id)
+        .outerjoin(Team, col(Team.id) == AccessRequest.team_id)
         .where(*conditions)
         .order_by(col(AccessRequest.created_at).desc(), col(AccessRequest.id).desc())
         .offset(offset)
         .limit(limit)
     ).all()
     admins = active_admins(session, list({r[0].source_id for r in rows}))
+    teams = reach(session, list({r[0].team_id for r in rows if r[0].team_id is not None}))
     return [
-        _build(r, requester, source, manager_name, admins.get(r.source_id, []))
-        for r, requester, source, manager_name in rows
+        replace(_build(r, requester, source, manager_name, deciders), team=team)
+        for r, requester, source, manager_name, team in rows
+        for deciders in [_deciders(admins.get(r.source_id, []), requester, teams.get(r.team_id or 0))]
     ]
+
+
+def _deciders(admins: list[str], requester: str, team: Reach | None) -> list[str]:
+    """The admins who may decide a request: never its requester, nor a member of the team it is made for."""
+    return [a for a in admins if a != requester and (team is None or a not in team.members)]
 
 
 def _build(request: AccessRequest, requester: str, source: str, manager: str | None, admins: list[str]) -> RequestView:
@@ -105,14 +115,15 @@ def _page(session: Session, conditions: list[Any], offset: int, limit: int) -> P
 
 
 def admin_queue(session: Session, admin: User, offset: int = 0, limit: int = 20) -> Page[RequestView]:
-    """Requests waiting for an admin, on the sources this user actively administers; never their own."""
+    """Requests waiting for an admin, on the sources this user actively administers (theirs or through a team);
+    never their own, nor one made for a team they are in."""
     if not is_active(admin):
         return Page([], 0, offset, limit)
-    mine = select(Grant.source_id).where(Grant.user_id == admin.id, Grant.level == AccessLevel.ADMIN)
     conditions = [
         AccessRequest.status == RequestStatus.PENDING_ADMIN,
-        col(AccessRequest.source_id).in_(mine),
+        col(AccessRequest.source_id).in_(administered_by(admin.id or 0)),
         AccessRequest.requester_id != admin.id,
+        or_(col(AccessRequest.team_id).is_(None), col(AccessRequest.team_id).not_in(teams_of(admin.id))),
     ]
     return _page(session, conditions, offset, limit)
 

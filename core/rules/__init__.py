@@ -41,6 +41,7 @@ from core.rules.grants import (
     place_grant,
 )
 from core.rules.people import (
+    admin_through_team,
     can_see_source,
     check_manages_source,
     check_may_administer,
@@ -95,6 +96,7 @@ __all__ = [
     "Request",
     "ReviewDecision",
     "SourceAccess",
+    "admin_through_team",
     "approval_terms",
     "asked_for",
     "can_see_source",

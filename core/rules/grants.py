@@ -159,15 +159,21 @@ def check_end_date(expires_on: date | None, today: date) -> Decision:
     return ALLOWED
 
 
-def check_keeps_an_admin(active_admins: list[str], username: str, source_name: str, *, yours: bool = False) -> Decision:
-    """A source is never left without an admin by taking admin from its last one. `yours`: the reader is that admin,
-    and is spoken to."""
-    if active_admins == [username]:
-        who = "You are" if yours else f"{username} is"
+def check_keeps_an_admin(
+    admins_now: list[str], admins_after: list[str], holder: str, source_name: str, *, yours: bool = False
+) -> Decision:
+    """A source is never left without an admin by taking admin from its last one: its active admins now (their own
+    grants and their admin teams' members), and those left once `holder` (a member, or a team) holds no admin grant.
+    An orphaned source (none now) may lose what its leavers held. `yours`: the reader is that admin, spoken to."""
+    if admins_now and not admins_after:
+        who = "You are" if yours else f"{holder} is"
+        if admins_now != [holder]:  # a team: its members are the admins
+            who = f"The members of {holder} are the only admins"
+        else:
+            who += " the only admin"
         return Decision(
             False,
-            f"{who} the only admin of {source_name}: make someone else an admin first, "
-            "or the source would be left without one.",
+            f"{who} of {source_name}: make someone else an admin first, or the source would be left without one.",
         )
     return ALLOWED
 

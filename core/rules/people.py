@@ -39,6 +39,12 @@ def check_may_administer(person: Person) -> Decision:
     return ALLOWED
 
 
+def admin_through_team(member: Person) -> bool:
+    """A team holding admin on a source makes its members admins of it: those who have not left, and never an
+    external user (who cannot be an admin however it comes)."""
+    return is_active(member) and not member.is_external
+
+
 def check_may_hold(person: Person, level: AccessLevel) -> Decision:
     """Who can be given access at a level: current members only, and an external user never as admin."""
     left = check_not_left(person, ": only current platform members get access")

@@ -73,15 +73,26 @@ def route_request(*, source_has_active_admins: bool, line_manager_active: bool |
     return RequestStatus.PENDING_PLATFORM
 
 
-def check_not_own_request(actor: Person, request: Request) -> Decision:
+def check_not_own_request(actor: Person, request: Request, *, of_their_team: bool = False) -> Decision:
+    """Nobody decides their own request, nor one made for a team they are in (`of_their_team`): its access would be
+    theirs."""
     if actor.id is not None and actor.id == request.requester_id:
         return Decision(False, "Nobody decides their own request: another admin, or the platform team, must.")
+    if of_their_team:
+        return Decision(
+            False,
+            "Nobody decides their own request, nor one for a team they are in: another admin, or the platform team, "
+            "must.",
+        )
     return ALLOWED
 
 
-def check_may_decide(actor: Person, request: Request, *, admin_of_source: bool) -> Decision:
-    """Who decides depends on where the request stands; nobody decides their own."""
-    own = check_not_own_request(actor, request)
+def check_may_decide(
+    actor: Person, request: Request, *, admin_of_source: bool, of_their_team: bool = False
+) -> Decision:
+    """Who decides depends on where the request stands; nobody decides their own, nor their team's
+    (`of_their_team`: the request is made for a team the actor is in)."""
+    own = check_not_own_request(actor, request, of_their_team=of_their_team)
     if not own.allowed:
         return own
     status = RequestStatus(request.status)
