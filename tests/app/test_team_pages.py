@@ -1,0 +1,104 @@
+"""Teams on the pages (issue #28), as people use them in AppTest: bob grants a team picked with its member count and
+reads it in Who has access as one row opened to its members, changes and revokes it; a member reads "through the
+prisons team" on My data and asks for the team; bob reads a team's request with the members it reaches; a team's
+name, typed by a person, shows as the text it is."""
+
+from __future__ import annotations
+
+from core.actions import provision_team
+from core.actor import platform_operator
+from core.context import Gatehouse
+from core.domain import AccessLevel
+from pages.ui.markup import literal
+from tests.app.test_journeys import go, messages, open_tab, widget
+from tests.app.test_sign_in import app_env, page_text, sign_in  # noqa: F401  (fixture)
+
+SALES = "alpha-sales-analysis"  # bob administers it
+NAMED = "[prisons](https://evil.example) **now**"  # a name as a person may type it: Markdown it must not become
+
+
+def make_team(gatehouse: Gatehouse, name: str, *members: str) -> None:
+    operator = platform_operator("test")
+    provision_team.create_team(gatehouse, operator, name, provision_team.member_ids(gatehouse, members))
+
+
+def team_table(at) -> str:  # type: ignore[no-untyped-def]
+    return "\n".join(m.value for m in at.markdown if m.value.startswith("| Team |"))
+
+
+def test_bob_grants_a_team_picked_with_its_members_and_reads_it_as_one_row(app_env: Gatehouse) -> None:  # noqa: F811
+    make_team(app_env, "prisons", "carol", "dave")
+    make_team(app_env, "empty")
+    at = go(sign_in("bob"), "pages/admin.py", "Manage access")
+    widget(at, "selectbox", "Data source").select(SALES)
+    at.run()
+    open_tab(at, "Grant access")
+    widget(at, "radio", "Grant to").set_value("A team").run()
+    picker = widget(at, "selectbox", "Team")
+    assert picker.options == ["empty (0 members)", "prisons (2 members)"], picker.options
+    assert not [w for w in at.multiselect if w.label == "Users (platform members only)"]  # one form at a time
+
+    widget(at, "button", "Grant access to the team").click().run()  # nobody chosen: said at the field
+    assert "Choose the team to grant access to." in messages(at), messages(at)
+    widget(at, "selectbox", "Team").select("prisons")
+    widget(at, "text_area", "Paths (optional)").input("/published")
+    widget(at, "button", "Grant access to the team").click().run()
+    assert "Granted read only access to the prisons team: its 2 members have it, and whoever joins it." in messages(
+        at
+    ), messages(at)
+    assert widget(at, "selectbox", "Team").value is None  # a fresh form: a second click grants nothing
+
+    open_tab(at, "Who has access")
+    assert "| prisons | Read only | /published |  | 2 members |" in team_table(at), team_table(at)
+    people = "\n".join(m.value for m in at.markdown if m.value.startswith("| User |"))
+    assert "prisons" not in people and "| alice | Read only | /published |" in people, people
+    opened = [e for e in at.expander if "prisons team's members" in e.label]
+    assert opened and "carol, dave" in [t.value for t in opened[0].text], [e.label for e in at.expander]
+
+    open_tab(at, "Edit or revoke")
+    widget(at, "radio", "Edit or revoke the access of").set_value("A team").run()
+    widget(at, "selectbox", "Team").select("prisons").run()
+    widget(at, "selectbox", "Access level").select(AccessLevel.READ_WRITE)
+    widget(at, "button", "Save").click().run()
+    assert "Saved the prisons team's access." in messages(at), messages(at)
+    widget(at, "radio", "Edit or revoke the access of").set_value("A team").run()
+    widget(at, "selectbox", "Team").select("prisons").run()
+    widget(at, "button", "Revoke the team's access").click().run()
+    said = "\n".join(t.value for t in at.text)
+    assert "Every member of the team loses it through the team (carol, dave)" in said, said
+    widget(at, "button", "Revoke the prisons team's access").click().run()  # in the dialog
+    assert "Revoked the prisons team's read/write access to alpha-sales-analysis (/published)." in messages(at)
+    open_tab(at, "Who has access")
+    assert team_table(at) == ""
+
+
+def test_a_member_reads_access_through_the_team_and_asks_for_it(app_env: Gatehouse) -> None:  # noqa: F811
+    make_team(app_env, "prisons", "carol")
+    make_team(app_env, NAMED, "carol")
+    from core import actions
+    from core.queries import get_user
+
+    with app_env.session() as session:
+        bob = get_user(session, "bob")
+    actions.grant_team_access(app_env, bob, SALES, NAMED, AccessLevel.READ_ONLY, "/published")
+
+    at = sign_in("carol")  # My data: the team's access, and which team, as text
+    row = next(m.value for m in at.markdown if SALES in m.value and "through the" in m.value)
+    assert literal(f"Read only, through the {NAMED} team") in row, row
+    assert "](https://evil.example)" not in row and "**now**" not in row, row
+
+    at = go(at, "pages/request_access.py", "Ask for access")
+    mine = widget(at, "radio", "For")
+    assert mine.options == ["me", literal(f"the {NAMED} team"), "the prisons team"], mine.options
+    widget(at, "selectbox", "Data source").select("alpha-pricing-models")
+    mine.set_value("prisons")
+    widget(at, "text_area", "Business need").input("The prisons team prepares the pricing review each quarter.")
+    widget(at, "button", "Send request").click().run()
+    assert any(m.startswith("Request sent for alpha-pricing-models") for m in messages(at)), messages(at)
+    open_tab(at, "My requests")
+    assert "for the prisons team" in page_text(at), page_text(at)
+
+    at = go(sign_in("bob"), "pages/admin.py")  # its decider reads whom approving reaches (the one request waiting)
+    said = page_text(at) + "\n".join(t.value for t in at.text)
+    assert "For the prisons team: approved, the team holds it and its 1 member have it" in said, said
+    assert "Members it reaches: carol" in said, said
