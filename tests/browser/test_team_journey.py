@@ -71,7 +71,7 @@ def test_a_team_holds_access_and_keeps_its_source_administered(  # type: ignore[
     bob.get_by_text("Granted read only access to the prisons team: its 1 member have it").first.wait_for()
     bob.get_by_role("tab", name="Who has access").click()
     row = bob.get_by_role("row").filter(has_text="prisons").first
-    row.wait_for()
+    row.first.wait_for()
     cells = [c.strip() for c in row.inner_text().split("\t")]
     assert cells[:5] == ["prisons", "Read only", "/published", "", "1 member"], cells
     bob.get_by_text("The prisons team's members (1)").first.click()
@@ -125,6 +125,6 @@ def test_a_team_holds_access_and_keeps_its_source_administered(  # type: ignore[
     settled(dave)
     choose(dave, 0, SALES)  # beside the source dave administers himself
     row = dave.get_by_role("row").filter(has_text="prisons").first
-    row.wait_for()
+    row.first.wait_for()
     assert [c.strip() for c in row.inner_text().split("\t")][:3] == ["prisons", "Admin", "whole bucket"], row
     shot(dave, "team-journey-7-dave-administers-it-through-the-team")
