@@ -232,6 +232,14 @@ def held_grants(session: Session, source: DataSource, holder: User | Team, *, to
     return list(session.exec(query.with_for_update() if to_change else query).all())
 
 
+def through_teams(session: Session, source: DataSource, user: User) -> list[Held]:
+    """What a member holds on a source through their teams (any end date)."""
+    rows = session.exec(
+        select(Grant.level, Grant.paths).where(Grant.source_id == source.id, col(Grant.team_id).in_(teams_of(user.id)))
+    )
+    return [Held(level, paths) for level, paths in rows]
+
+
 def holder_name(holder: User | Team, *, starts: bool = False) -> str:
     """How a holder is named in a sentence: a member by their username, a team as "the prisons team" (`starts`: at
     the start of one, "The prisons team")."""

@@ -32,7 +32,7 @@ def answer_review(gatehouse: Gatehouse, actor: User, item_id: int, still_needed:
         changing_access(session, load_item(session, item_id).source)  # "no" revokes: its turn with other changes
         loaded = load_item(session, item_id, now=True)
         item, source, grant = loaded.item, loaded.source, loaded.grant
-        check_may_answer(actor, item.user_id).enforce()
+        check_may_answer(actor, item.user_id or 0).enforce()  # a team's item: nobody answers, its reviewers decide
         decided = ReviewDecision(item.decision) if item.decision else None
         if grant is None or decided in ENDED:
             raise InvalidInput(f"Your access to {source.name} has already ended: there is nothing to answer.")

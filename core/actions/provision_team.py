@@ -11,14 +11,15 @@ from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from core import audit
-from core.access import audit_subject, describe, mark_changed, mark_team_changed, user_principal
-from core.actions.deciding import step
+from core.access import audit_subject, changing_access, describe, mark_changed, mark_team_changed, user_principal
+from core.actions.deciding import send_on, step
 from core.actor import PROVIDER, acting
 from core.adapters.db import taken_means
-from core.adapters.models import AccessRequest, Grant, RequestStatus, Team, TeamMember, User, UserStatus
+from core.adapters.models import AccessRequest, DataSource, Grant, RequestStatus, Team, TeamMember, User, UserStatus
 from core.context import Gatehouse
-from core.domain import InvalidInput, NotFound, check_text
-from core.queries import get_user
+from core.domain import AccessLevel, InvalidInput, NotFound, check_text
+from core.notify import NotificationKind, notify
+from core.queries import active_admins, get_user, team_members
 from core.rules import check_platform_admin
 
 
@@ -91,15 +92,23 @@ def delete_team(gatehouse: Gatehouse, actor: User, team_id: int) -> None:
 def _end_holdings(gatehouse: Gatehouse, session: Session, actor: User, team: Team) -> None:
     """A team deleted holds nothing: its grants are revoked (each on record, its members' access marked changed), its
     open requests refused, and its decided ones kept without it (the audit trail names it)."""
+    administered = _administered(session, team)
     grants = session.exec(select(Grant).where(Grant.team_id == team.id).order_by(col(Grant.source_id))).all()
     if grants:
         mark_team_changed(session, gatehouse.settings.env, [team.id or 0])
+        notify(
+            session,
+            team_members(session, [team.id or 0]),
+            NotificationKind.ACCESS_ENDED,
+            f"The {team.name} team was deleted",
+            f"The {team.name} team was deleted: the access you had through it has ended.",
+        )
     for grant in grants:
         audit.record(
             session,
             actor.username,
             "access-revoked",
-            f"the {team.name} team was deleted: its {grant.level.label.lower()} access ({grant.paths}) is revoked",
+            f"The {team.name} team was deleted: its {grant.level.label.lower()} access ({grant.paths}) is revoked",
             source_id=grant.source_id,
             subject=audit_subject(team),
             before=describe(grant),
@@ -112,6 +121,44 @@ def _end_holdings(gatehouse: Gatehouse, session: Session, actor: User, team: Tea
         request.team_id = None
         session.add(request)
     session.flush()
+    member = session.exec(
+        select(User).join(TeamMember, col(TeamMember.user_id) == User.id).where(TeamMember.team_id == team.id)
+    ).first()
+    if member is not None:
+        _orphaned(session, actor, administered, member, f"was in the {team.name} team, which was deleted")
+
+
+def _administered(session: Session, team: Team) -> list[DataSource]:
+    """The live sources this team administers, each taking its turn now (as every change of its admins does), in one
+    order: what its members leaving it, or its deletion, could orphan."""
+    sources = session.exec(
+        select(DataSource)
+        .join(Grant, col(Grant.source_id) == DataSource.id)
+        .where(Grant.team_id == team.id, Grant.level == AccessLevel.ADMIN, col(DataSource.archived_at).is_(None))
+        .distinct()
+        .order_by(col(DataSource.id))
+    ).all()
+    for source in sources:
+        changing_access(session, source)
+    return list(sources)
+
+
+def _orphaned(session: Session, actor: User, sources: list[DataSource], gone: User, why: str) -> None:
+    """Of these sources, those no one is left to administer are orphaned: the requests that waited for their admins
+    go where a request made now would (`deciding.send_on`), as when their last admin leaves."""
+    admins = active_admins(session, [s.id or 0 for s in sources])
+    orphaned = [s.id for s in sources if not admins.get(s.id or 0)]
+    if not orphaned:
+        return
+    waiting = session.exec(
+        select(AccessRequest).where(
+            col(AccessRequest.source_id).in_(orphaned), AccessRequest.status == RequestStatus.PENDING_ADMIN
+        )
+    ).all()
+    for request in waiting:
+        requester = session.get(User, request.requester_id)
+        manager = session.get(User, requester.line_manager_id) if requester and requester.line_manager_id else None
+        send_on(session, actor, request, gone, manager, why)
 
 
 def change_members(
@@ -168,10 +215,15 @@ def _set_members(gatehouse: Gatehouse, session: Session, actor: User, team: Team
         leaver = session.get(User, min(leavers))
         raise InvalidInput(f"{leaver.username if leaver else 'They'} has left, and a leaver is in no team.")
     added, removed = wanted - now, now - wanted
+    administered = _administered(session, team) if removed else []
     if removed:
         session.exec(  # type: ignore[call-overload]
             delete(TeamMember).where(col(TeamMember.team_id) == team.id, col(TeamMember.user_id).in_(removed))
         )
+        session.flush()
+        gone = session.get(User, min(removed))
+        if gone is not None:
+            _orphaned(session, actor, administered, gone, f"is no longer in the {team.name} team")
     for user_id in sorted(added):
         session.add(TeamMember(team_id=team.id or 0, user_id=user_id))
     if not (added or removed):

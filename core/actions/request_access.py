@@ -27,6 +27,7 @@ from core.queries import (
     open_request,
     platform_team,
     team_members,
+    through_teams,
     users_named,
 )
 from core.reads.queues import RequestView, view_of
@@ -76,11 +77,12 @@ def request_access(
         changing_access(session, source)  # one request at a time a source: a second one sees the first
         check_access_may_change(source.name, source.archived_at).enforce(InvalidInput)
         holding = held(held_grants(session, source, for_team or requester))
-        if covers_held(holding, level, parsed):
+        reaching = holding if for_team else holding + through_teams(session, source, requester)
+        if covers_held(reaching, level, parsed):
             raise InvalidInput(
                 f"{'The ' + for_team.name + ' team already has' if for_team else 'You already have'} that access to "
                 f"{source.name}: "
-                + "; ".join(f"{h.level.label.lower()} on {h.where(source.name)}" for h in holding)
+                + "; ".join(f"{h.level.label.lower()} on {h.where(source.name)}" for h in reaching)
                 + "."
             )
         # Asked for what could not be granted beside what is held (a path inside a held one): said now, not at approval

@@ -13,16 +13,16 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from core import audit
-from core.access import GrantOutcome, changing_access, describe
+from core.access import GrantOutcome, audit_subject, changing_access, describe
 from core.actions.change_access import record_change
 from core.actions.revoke_access import record_revoke
 from core.actor import acting
-from core.adapters.models import DataSource, Grant, ReviewCampaign, ReviewItem, User, utcnow
+from core.adapters.models import DataSource, Grant, ReviewCampaign, ReviewItem, Team, User, utcnow
 from core.context import Gatehouse
 from core.domain import MAX_REASON, AccessLevel, InvalidInput, NotFound, check_text, plural
 from core.effects import applied
 from core.paths import Paths
-from core.queries import is_active_admin
+from core.queries import holder_name, in_team, is_active_admin
 from core.reads.reviews import PENDING, REVIEWABLE_STATES, other_admins, reviewable_by
 from core.rules import Held
 from core.rules.reviews import ReviewDecision, check_may_review, check_review_lowers, review_named
@@ -40,7 +40,7 @@ class Reviewed:
 class Loaded:
     item: ReviewItem
     source: DataSource
-    holder: User
+    holder: User | Team  # a member, or the team whose grant is one item
     grant: Grant | None
 
 
@@ -48,16 +48,18 @@ def load_item(session: Session, item_id: int, *, now: bool = False) -> Loaded:
     """An item of a campaign still under review, with its source, holder and grant (None once gone). `now`: read
     again as the database has them now, not as this transaction first read them."""
     row = session.exec(
-        select(ReviewItem, ReviewCampaign, DataSource, User)
+        select(ReviewItem, ReviewCampaign, DataSource, User, Team)
         .join(ReviewCampaign, col(ReviewCampaign.id) == ReviewItem.campaign_id)
         .join(DataSource, col(DataSource.id) == ReviewItem.source_id)
-        .join(User, col(User.id) == ReviewItem.user_id)
+        .outerjoin(User, col(User.id) == ReviewItem.user_id)
+        .outerjoin(Team, col(Team.id) == ReviewItem.team_id)
         .where(ReviewItem.id == item_id)
         .execution_options(populate_existing=now)
     ).first()
-    if row is None:
+    if row is None or (row[3] or row[4]) is None:
         raise NotFound("That grant is in no access review: reload to see the review as it is.")
-    item, campaign, source, holder = row
+    item, campaign, source, user, team = row
+    holder: User | Team = user or team
     if campaign.state not in REVIEWABLE_STATES:
         raise InvalidInput(f"The {review_named(campaign.due_on)} is closed: its decisions are final.")
     grant = session.get(Grant, item.grant_id, populate_existing=now) if item.grant_id is not None else None
@@ -66,12 +68,14 @@ def load_item(session: Session, item_id: int, *, now: bool = False) -> Loaded:
 
 def check_reviewer(session: Session, actor: User, loaded: Loaded) -> None:
     others = bool(session.exec(select(other_admins()).where(ReviewItem.id == loaded.item.id)).one())
+    team = loaded.item.team_id
     check_may_review(
         actor,
-        loaded.holder.id or 0,
+        loaded.item.user_id or 0,
         loaded.source.name,
         admin_of_source=is_active_admin(session, actor, loaded.source),
         other_admins=others,
+        in_holding_team=in_team(session, actor, team),
     ).enforce()
 
 
@@ -108,7 +112,9 @@ def review_grant(
         item, source, holder, grant = loaded.item, loaded.source, loaded.holder, loaded.grant
         if item.decision is not None and ReviewDecision(item.decision).settled:
             done = ReviewDecision(item.decision).label.lower()
-            raise InvalidInput(f"{holder.username}'s access to {source.name} is already reviewed ({done}).")
+            raise InvalidInput(
+                f"{holder_name(holder, starts=True)}'s access to {source.name} is already reviewed ({done})."
+            )
         if grant is None:
             decision = ReviewDecision.ENDED
         elif decision is ReviewDecision.CHANGE:
@@ -126,9 +132,7 @@ def review_grant(
         # The same changes as everywhere (change_access, revoke_access), in this transaction: they check again, record
         # the change and its audit event; the decision and the change commit together, or neither does.
         if decision is ReviewDecision.CHANGE and grant is not None:
-            roles = record_change(
-                gatehouse, session, actor, source, holder.username, grant.id or 0, chosen, wanted, expires_on
-            )
+            roles = record_change(gatehouse, session, actor, source, holder, grant.id or 0, chosen, wanted, expires_on)
         elif decision is ReviewDecision.REVOKE and grant is not None:
             roles = record_revoke(gatehouse, session, actor, source, holder, grant.paths)
         after = None if grant is None else {} if decision is ReviewDecision.REVOKE else describe(grant)
@@ -136,17 +140,17 @@ def review_grant(
         _settle(session, item, decision, actor.username, reason, after, "no change" if not roles else "")
         _record(session, actor.username, decision, item, source, holder, reason=reason, after=after)
     if not roles:
-        return Reviewed(decision, holder.username, source.name)
+        return Reviewed(decision, holder_name(holder), source.name)
     outcome = GrantOutcome(list(roles), applied(session))
     with gatehouse.session() as session:
         session.exec(  # type: ignore[call-overload]
             update(ReviewItem).where(col(ReviewItem.id) == item_id).values(aws_outcome=aws_text(outcome))
         )
-    return Reviewed(decision, holder.username, source.name, outcome.aws_pending)
+    return Reviewed(decision, holder_name(holder), source.name, outcome.aws_pending)
 
 
 def claim(
-    session: Session, item: ReviewItem, decision: ReviewDecision, by: str, holder: User, source: DataSource
+    session: Session, item: ReviewItem, decision: ReviewDecision, by: str, holder: User | Team, source: DataSource
 ) -> None:
     """Take the decision on the item only if nobody has since (a reviewer, Keep the rest, the due date's run): one
     decision an item, whoever races. The row stays locked until this transaction ends."""
@@ -157,7 +161,8 @@ def claim(
     )
     if taken.rowcount != 1:
         raise InvalidInput(
-            f"{holder.username}'s access to {source.name} was reviewed a moment ago by someone else: reload to see it."
+            f"{holder_name(holder, starts=True)}'s access to {source.name} was reviewed a moment ago by someone else: "
+            "reload to see it."
         )
     session.refresh(item)
 
@@ -182,7 +187,7 @@ def _record(
     decision: ReviewDecision,
     item: ReviewItem,
     source: DataSource,
-    holder: User,
+    holder: User | Team,
     **details: Any,
 ) -> None:
     what = f"{item.level.label.lower()} access to {source.name} ({item.paths})"
@@ -199,9 +204,9 @@ def _record(
         session,
         actor,
         f"review-{decision.value}",
-        f"{actor} {verbs.get(decision, decision.value)} {holder.username}'s {what} in the {review}",
+        f"{actor} {verbs.get(decision, decision.value)} {holder_name(holder)}'s {what} in the {review}",
         source_id=source.id,
-        subject=holder.username,
+        subject=audit_subject(holder),
         campaign=item.campaign_id,
         item=item.id,
         **{k: v for k, v in details.items() if v},

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import and_, or_, update
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from core import audit
@@ -21,13 +20,13 @@ from core.access import GrantOutcome, changing_access
 from core.actions.review_grant import aws_text
 from core.actions.revoke_access import record_revoke
 from core.actions.start_review import Started, start_due_reviews
-from core.adapters.models import DataSource, Grant, ReviewCampaign, ReviewItem, User, utcnow
+from core.adapters.models import DataSource, Grant, ReviewCampaign, ReviewItem, Team, User, utcnow
 from core.context import Gatehouse
 from core.domain import GatehouseError, plural
 from core.effects import applied
 from core.notify import NotificationKind, notify
 from core.paths import Paths
-from core.queries import active_admin, platform_team
+from core.queries import admin_pairs, admins_of, holder_name, platform_team, users_named
 from core.reads.reviews import PENDING, other_admins
 from core.rules import Person
 from core.rules.reviews import CampaignState, ReviewDecision, review_named
@@ -143,14 +142,12 @@ def _tell_reviewers(session: Session, campaign: ReviewCampaign, subject: str, bo
     )
     if not pending:
         return 0
-    admin_grant, admin = aliased(Grant), aliased(User)
+    pairs = admin_pairs()  # their own admins and their admin teams' members
     admins = session.exec(
-        select(admin_grant.source_id, admin)
-        .join(admin, col(admin.id) == admin_grant.user_id)
-        .where(
-            active_admin(admin_grant, admin),
-            col(admin_grant.source_id).in_({s for s, _ in pending}),
-        )
+        select(pairs.c.source_id, User)
+        .join(User, col(User.id) == pairs.c.user_id)
+        .where(pairs.c.source_id.in_({s for s, _ in pending}))
+        .distinct()
     ).all()
     counts: dict[int, tuple[User, int]] = {}
     for source_id, user in admins:
@@ -216,14 +213,16 @@ def _revoke_unreviewed(gatehouse: Gatehouse, operator: Person, campaign_id: int,
     that cannot end (the source's only admin) stays, flagged, with the reason."""
     with gatehouse.session() as session:
         items = session.exec(
-            select(ReviewItem, DataSource.name, User, Grant)
+            select(ReviewItem, DataSource.name, User, Grant, Team)
             .join(DataSource, col(DataSource.id) == ReviewItem.source_id)
-            .join(User, col(User.id) == ReviewItem.user_id)
+            .outerjoin(User, col(User.id) == ReviewItem.user_id)
+            .outerjoin(Team, col(Team.id) == ReviewItem.team_id)
             .outerjoin(Grant, col(Grant.id) == ReviewItem.grant_id)
             .where(ReviewItem.campaign_id == campaign_id, col(ReviewItem.decision).is_(None))
             .order_by(col(ReviewItem.id))
         ).all()
-    for item, source, holder, grant in items:
+    for item, source, user, grant, team in items:
+        holder: User | Team = user or team
         if grant is None:
             _settle(gatehouse, item.id or 0, ReviewDecision.ENDED, "no change")
             continue
@@ -231,17 +230,18 @@ def _revoke_unreviewed(gatehouse: Gatehouse, operator: Person, campaign_id: int,
         try:
             outcome = _revoke_if_undecided(gatehouse, operator, item.id or 0, holder, grant.paths)
         except GatehouseError as refused:
-            report.not_revoked.append(f"{holder.username} on {source}: {refused}")
+            report.not_revoked.append(f"{holder_name(holder)} on {source}: {refused}")
             _settle(gatehouse, item.id or 0, None, f"not revoked: {refused}")
             continue
         if outcome is None:
             continue  # a reviewer decided it a moment ago: theirs is the decision
         report.revoked += 1
-        _settle(gatehouse, item.id or 0, ReviewDecision.REVOKED_UNREVIEWED, aws_text(outcome), holder, what, source)
+        told = holder if isinstance(holder, User) else None  # a team's members were told by the revoke
+        _settle(gatehouse, item.id or 0, ReviewDecision.REVOKED_UNREVIEWED, aws_text(outcome), told, what, source)
 
 
 def _revoke_if_undecided(
-    gatehouse: Gatehouse, operator: Person, item_id: int, holder: User, paths: Paths
+    gatehouse: Gatehouse, operator: Person, item_id: int, holder: User | Team, paths: Paths
 ) -> GrantOutcome | None:
     """Take the decision on the item, if it is still undecided, and revoke its grant in the same transaction (as
     revoke_access does): a reviewer deciding it at the same moment wins or loses whole. None: someone decided it."""
@@ -264,7 +264,7 @@ def _revoke_if_undecided(
             source,
             holder,
             paths,
-            announce=False,  # type: ignore[arg-type]
+            announce=isinstance(holder, Team),  # type: ignore[arg-type]  # a team's members are told by the revoke
         )
     return GrantOutcome(list(roles), applied(session))
 
@@ -312,12 +312,8 @@ def _settle(
                 f"Nobody confirmed your {what} in the {review} by its due date, so it has "
                 "ended. Ask for it again on the Request access page if you still need it.",
             )
-            admin_grant = aliased(Grant)
-            admins = session.exec(
-                select(User)
-                .join(admin_grant, col(admin_grant.user_id) == User.id)
-                .where(admin_grant.source_id == item.source_id, active_admin(admin_grant, User))
-            ).all()
+            source_row = session.get(DataSource, item.source_id)
+            admins = users_named(session, admins_of(session, source_row)) if source_row is not None else []
             notify(
                 session,
                 [a for a in admins if a.id != holder.id],

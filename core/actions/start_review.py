@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Integer, exists, func, insert, literal, or_, true
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from core import audit, effects
@@ -18,8 +17,8 @@ from core.adapters.models import DataSource, Grant, Notification, ReviewCampaign
 from core.context import Gatehouse
 from core.domain import InvalidInput, day, plural
 from core.notify import NotificationKind, notify
-from core.queries import active_admin, get_source, live_grant, platform_team
-from core.reads.reviews import other_admins
+from core.queries import admin_pairs, get_source, live_grant, platform_team
+from core.reads.reviews import not_theirs, other_admins
 from core.rules import check_platform_admin
 from core.rules.reviews import CampaignState, check_due_date, review_named
 
@@ -86,6 +85,24 @@ def open_campaign(
     )
     columns = ["campaign_id", "source_id", "user_id", "grant_id", "level", "paths", "expires_on"]
     session.execute(insert(ReviewItem).from_select([*columns, "granted_by_id", "granted_at"], covered))
+    teams = (  # a team's grant is one item, whoever it reaches (the review's read shows them)
+        select(
+            literal(campaign.id, Integer),
+            Grant.source_id,
+            Grant.team_id,
+            Grant.id,
+            Grant.level,
+            Grant.paths,
+            Grant.expires_on,
+            Grant.granted_by_id,
+            Grant.created_at,
+        )
+        .join(DataSource, col(DataSource.id) == Grant.source_id)
+        .outerjoin(User, col(User.id) == Grant.user_id)
+        .where(col(Grant.team_id).is_not(None), *live_grant(today), scope)
+    )
+    held_by_team = ["campaign_id", "source_id", "team_id", *columns[3:]]
+    session.execute(insert(ReviewItem).from_select([*held_by_team, "granted_by_id", "granted_at"], teams))
     counted = session.exec(
         select(
             func.count(), func.count(func.distinct(ReviewItem.user_id)), func.count(func.distinct(ReviewItem.source_id))
@@ -114,7 +131,11 @@ def _ask(session: Session, campaign: ReviewCampaign, started: Started) -> None:
     INSERT … SELECT each, however many there are (email follows through notify.deliver_email)."""
     now = utcnow()
     due = f"{day(campaign.due_on)}"
-    holders = select(ReviewItem.user_id).where(ReviewItem.campaign_id == campaign.id).distinct()
+    holders = (  # a team's grant asks no one: its reviewers decide it
+        select(ReviewItem.user_id)
+        .where(ReviewItem.campaign_id == campaign.id, col(ReviewItem.user_id).is_not(None))
+        .distinct()
+    )
     _notify_all(
         session,
         holders,
@@ -125,16 +146,14 @@ def _ask(session: Session, campaign: ReviewCampaign, started: Started) -> None:
         now,
         NotificationKind.REVIEW_QUESTION,
     )
-    admin_grant, admin = aliased(Grant), aliased(User)
+    pairs = admin_pairs()  # their own admins and their admin teams' members
     reviewers = (
-        select(admin_grant.user_id)
-        .join(admin, col(admin.id) == admin_grant.user_id)
+        select(pairs.c.user_id)
         .where(
-            active_admin(admin_grant, admin),
             exists().where(  # a grant of someone else on their source is in the campaign
                 ReviewItem.campaign_id == campaign.id,
-                ReviewItem.source_id == admin_grant.source_id,
-                ReviewItem.user_id != admin_grant.user_id,
+                ReviewItem.source_id == pairs.c.source_id,
+                not_theirs(pairs.c.user_id),
             ),
         )
         .distinct()

@@ -381,12 +381,15 @@ class ReviewItem(SQLModel, table=True):
         UniqueConstraint("campaign_id", "grant_id", name="uq_review_item_grant"),
         Index("ix_review_items_campaign_source", "campaign_id", "source_id"),
         Index("ix_review_items_user_decision", "user_id", "decision"),
+        CheckConstraint("(user_id IS NULL) <> (team_id IS NULL)", name="ck_review_item_one_holder"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     campaign_id: int = Field(sa_column=Column(ForeignKey("review_campaigns.id"), nullable=False, index=True))
     source_id: int = Field(foreign_key="data_sources.id", index=True)
-    user_id: int = Field(foreign_key="users.id")
+    # the grant's holder: a member, or a team (reviewed as one item: migration 0023)
+    user_id: int | None = Field(default=None, foreign_key="users.id")
+    team_id: int | None = Field(default=None, foreign_key="teams.id", index=True)
     # NULL once the grant is gone (revoked, expired, replaced): the snapshot below still says what it was
     grant_id: int | None = Field(default=None, sa_column=Column(ForeignKey("grants.id", ondelete="SET NULL")))
     level: AccessLevel = _enum(AccessLevel)

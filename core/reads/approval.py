@@ -11,14 +11,14 @@ from datetime import date
 
 from sqlmodel import Session
 
-from core.access import desired_grants, placed_on_bucket, user_principal
+from core.access import desired_grants, placed_on_bucket, team_grants, user_principal
 from core.actor import acting
-from core.adapters.models import DataSource, Grant, User, utcnow
+from core.adapters.models import DataSource, Grant, Team, User, utcnow
 from core.config import Settings
 from core.domain import AccessLevel, InvalidFields, NotFound
 from core.paths import Paths
 from core.policy import BucketGrant, compile_role_policies
-from core.queries import get_source, held, held_grants, is_active_admin, load_request, may_decide
+from core.queries import get_source, held, held_grants, holder_name, is_active_admin, load_request, may_decide
 from core.rules import approval_terms, check_manages_source, place_grant
 
 Access = frozenset[tuple[str, str, str]]  # (action, resource, condition): one thing a role's documents allow
@@ -62,16 +62,26 @@ def approval_effect(
         )
     except InvalidFields as refused:
         return ApprovalEffect(problems=refused.problems)
-    grants = held_grants(session, source, requester)
-    kept, placed = place_grant(held(grants), level, granted, requester.username, source.name)
+    team = session.get(Team, request.team_id) if request.team_id is not None else None
+    holder: User | Team = team or requester  # asked for a team: the team's policy changes, whoever it reaches
+    grants = held_grants(session, source, holder)
+    kept, placed = place_grant(held(grants), level, granted, holder_name(holder, starts=True), source.name)
     if not placed.allowed:
         return ApprovalEffect(problems={"paths": placed.reason})
-    now = desired_grants(session, user_principal(settings.env, requester))
+    now = _now(session, settings, holder)
     after = [g for g in now if g.bucket != source.name] + placed_on_bucket(source, grants, kept, level, granted)
+    whose, what = (f"the {team.name} team", "policy") if team else (requester.username, "role")
     return ApprovalEffect(
-        describe_change(requester.username, _allowed(now), _allowed(after))
-        or [f"Nothing changes in AWS: {requester.username}'s role already allows all of it."]
+        describe_change(whose, _allowed(now), _allowed(after), what)
+        or [f"Nothing changes in AWS: {whose}'s {what} already allows all of it."]
     )
+
+
+def _now(session: Session, settings: Settings, holder: User | Team) -> list[BucketGrant]:
+    """What a holder's role (a member's) or policy (a team's) reflects now."""
+    if isinstance(holder, Team):
+        return team_grants(session, holder.id or 0)
+    return desired_grants(session, user_principal(settings.env, holder))
 
 
 def revoke_effect(session: Session, settings: Settings, actor: User, source_name: str, grant_id: int) -> list[str]:
@@ -81,16 +91,19 @@ def revoke_effect(session: Session, settings: Settings, actor: User, source_name
     source = get_source(session, actor, source_name)
     check_manages_source(actor, source.name, admin_of_it=is_active_admin(session, actor, source)).enforce()
     grant = session.get(Grant, grant_id)
-    holder = session.get(User, grant.user_id) if grant is not None and grant.source_id == source.id else None
+    holder: User | Team | None = None
+    if grant is not None and grant.source_id == source.id:
+        holder = session.get(Team, grant.team_id) if grant.team_id is not None else session.get(User, grant.user_id)
     if grant is None or holder is None:
         raise NotFound("That access is no longer there: it was changed or revoked a moment ago.")
-    now = desired_grants(session, user_principal(settings.env, holder))
+    now = _now(session, settings, holder)
     after = [g for g in now if g.bucket != source.name] + [
         BucketGrant(source.name, g.level, g.paths, source.kms_key_arn)
         for g in held_grants(session, source, holder)
         if g.id != grant.id
     ]
-    return describe_change(holder.username, _allowed(now), _allowed(after))
+    what = "policy" if isinstance(holder, Team) else "role"
+    return describe_change(holder_name(holder), _allowed(now), _allowed(after), what)
 
 
 def _allowed(grants: Iterable[BucketGrant]) -> Access:
@@ -107,9 +120,10 @@ def _allowed(grants: Iterable[BucketGrant]) -> Access:
     return frozenset(found)
 
 
-def describe_change(username: str, before: Access, after: Access) -> list[str]:
-    """The objects a role comes to read or write, or stops, and the listings it gains or loses, in words."""
-    said = []
+def describe_change(username: str, before: Access, after: Access, kind: str = "role") -> list[str]:
+    """The objects a role (a team's: its policy, `kind`) comes to read or write, or stops, and the listings it gains
+    or loses, in words."""
+    said, whose = [], kind
     for verb, changed in (("gains", after - before), ("loses", before - after)):
         objects: dict[str, set[str]] = defaultdict(set)
         listings: dict[str, set[str]] = defaultdict(set)
@@ -132,9 +146,9 @@ def describe_change(username: str, before: Access, after: Access) -> list[str]:
                 else ""
             )
             if what:
-                said.append(f"{username}'s role {verb} {what} on {name}")
+                said.append(f"{username}'s {whose} {verb} {what} on {name}")
         for bucket in sorted(listings):
             under = sorted(p for p in listings[bucket] if p)
             where = f"the listing of {', '.join(under)} in {bucket}" if under else f"the listing of {bucket}"
-            said.append(f"{username}'s role {verb} {where}")
+            said.append(f"{username}'s {whose} {verb} {where}")
     return said

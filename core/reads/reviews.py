@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, false, func, not_, or_, true
@@ -17,41 +17,51 @@ from sqlmodel import Session, col, exists, select
 
 from core.actor import acting
 from core.adapters.models import (
-    AuditEvent,
-    DataMovement,
     DataSource,
     Grant,
     ReviewCampaign,
     ReviewItem,
+    Team,
+    TeamMember,
     User,
 )
 from core.csv_export import csv_records
 from core.domain import AccessLevel, NotFound, day, format_paths, moment
 from core.paths import Paths
-from core.queries import active_admin, administered_by, left_marked_by
+from core.queries import admin_pairs, administered_by, left_marked_by, teams_of
 from core.reads.page import Page, fetch
+from core.reads.review_context import granted_events, last_movements
+from core.reads.teams import reach
 from core.rules import EndedByLeaving, Person, check_platform_admin, ended_by_leaving
 from core.rules.reviews import REVIEWABLE_STATES, CampaignState, ReviewDecision
 
-GRANTED = ("access-granted", "access-imported")  # the audit events that start a holding
 PENDING = or_(col(ReviewItem.decision).is_(None), col(ReviewItem.decision) == ReviewDecision.FLAGGED.value)
 
 
 def other_admins() -> Any:
-    """An EXISTS: the item's source has an active admin besides the grant's holder."""
-    grant, holder = aliased(Grant), aliased(User)
+    """An EXISTS: the item's source has an active admin besides the grant's holder (their own or an admin team's; a
+    team's grant: besides its members)."""
+    pairs = admin_pairs()
     return exists().where(
-        grant.source_id == ReviewItem.source_id,
-        grant.user_id != ReviewItem.user_id,
-        holder.id == grant.user_id,
-        active_admin(grant, holder),
+        pairs.c.source_id == ReviewItem.source_id,
+        pairs.c.user_id != func.coalesce(ReviewItem.user_id, 0),
+        pairs.c.user_id.not_in(select(TeamMember.user_id).where(TeamMember.team_id == ReviewItem.team_id)),
     )
+
+
+def not_theirs(user_id: Any) -> ColumnElement[bool]:
+    """The item is not the grant of this member (a value or a column), nor of a team they are in: nobody reviews
+    those."""
+    if user_id is None:
+        return true()
+    team = or_(col(ReviewItem.team_id).is_(None), col(ReviewItem.team_id).not_in(teams_of(user_id)))
+    return and_(func.coalesce(ReviewItem.user_id, 0) != user_id, team)
 
 
 def reviewable_by(actor: Person, *, as_platform: bool) -> ColumnElement[bool]:
     """`rules.check_may_review` as SQL, over ReviewItem: on Admin, the items of sources the actor is an active
     admin of; on Platform, those nobody else can review (no active admin but the holder). Never one's own."""
-    not_own = ReviewItem.user_id != actor.id if actor.id is not None else true()
+    not_own = not_theirs(actor.id)
     if as_platform:
         if not actor.is_platform_admin:
             return false()
@@ -89,6 +99,8 @@ class ReviewRow:
     decision: ReviewDecision | None
     decided_by: str | None
     ended: EndedByLeaving | None = None  # the holder has left since: revoked, nothing left to review
+    team: str | None = None  # a team's grant, reviewed as one item (holder "team:<name>")
+    members: tuple[str, ...] = ()  # whom a team's grant reaches: its active members
 
     @property
     def pending(self) -> bool:
@@ -135,12 +147,13 @@ def to_review(
         where.append(PENDING)
     # The page's ids first (sorted on what the order needs), then the details of those alone: joining the grant and
     # its granter to every item of 300 sources before the sort took ten times as long.
-    order = (case((PENDING, 0), else_=1), DataSource.name, User.username, ReviewItem.id)
+    order = (case((PENDING, 0), else_=1), DataSource.name, func.coalesce(User.username, Team.name), ReviewItem.id)
     ids = list(
         session.exec(
             select(ReviewItem.id)
             .join(DataSource, col(DataSource.id) == ReviewItem.source_id)
-            .join(User, col(User.id) == ReviewItem.user_id)
+            .outerjoin(User, col(User.id) == ReviewItem.user_id)
+            .outerjoin(Team, col(Team.id) == ReviewItem.team_id)
             .where(*where)
             .order_by(*order)
             .offset(offset)
@@ -150,28 +163,31 @@ def to_review(
     total = done.total - done.reviewed if pending_only else done.total
     granter = aliased(User)
     details = session.exec(
-        select(ReviewItem, ReviewCampaign.due_on, DataSource.name, User, Grant, granter, left_marked_by())
+        select(ReviewItem, ReviewCampaign.due_on, DataSource.name, User, Grant, granter, left_marked_by(), Team.name)
         .join(ReviewCampaign, col(ReviewCampaign.id) == ReviewItem.campaign_id)
         .join(DataSource, col(DataSource.id) == ReviewItem.source_id)
-        .join(User, col(User.id) == ReviewItem.user_id)
+        .outerjoin(User, col(User.id) == ReviewItem.user_id)
+        .outerjoin(Team, col(Team.id) == ReviewItem.team_id)
         .outerjoin(Grant, col(Grant.id) == ReviewItem.grant_id)
         .outerjoin(granter, col(granter.id) == ReviewItem.granted_by_id)
         .where(col(ReviewItem.id).in_(ids))
     ).all()
     position = {item_id: n for n, item_id in enumerate(ids)}
     rows = sorted(details, key=lambda row: position[row[0].id])
-    since = _granted_events(session, [(item, user.username) for item, _, _, user, *_ in rows])
-    moved = _last_movements(session, [item for item, *_ in rows])
+    named = [(row[0], row[3].username if row[3] else f"team:{row[7]}") for row in rows]  # as the audit names them
+    since = granted_events(session, named)
+    moved = last_movements(session, [item for item, *_ in rows if item.user_id is not None])
+    reached = reach(session, [item.team_id for item, *_ in rows if item.team_id is not None])
     items = []
-    for item, due_on, source_name, holder, grant, by, marked_by in rows:
+    for item, due_on, source_name, holder, grant, by, marked_by, team in rows:
         event = since.get(item.id or 0)
         items.append(
             ReviewRow(
                 item_id=item.id or 0,
                 due_on=due_on,
                 source=source_name,
-                holder=holder.username,
-                external=holder.is_external,
+                holder=holder.username if holder else f"team:{team}",
+                external=bool(holder and holder.is_external),
                 level=grant.level if grant else item.level,
                 paths=grant.paths if grant else item.paths,
                 expires_on=grant.expires_on if grant else item.expires_on,
@@ -182,59 +198,12 @@ def to_review(
                 holder_answer=item.holder_answer,
                 decision=ReviewDecision(item.decision) if item.decision else None,
                 decided_by=item.decided_by,
-                ended=ended_by_leaving(holder.status, holder.left_at, marked_by),
+                ended=ended_by_leaving(holder.status, holder.left_at, marked_by) if holder else None,
+                team=team,
+                members=reached[item.team_id].members if item.team_id in reached else (),
             )
         )
     return ReviewPage(items, total, offset, limit, done)
-
-
-def _granted_events(session: Session, items: list[tuple[ReviewItem, str]]) -> dict[int, tuple[datetime, str]]:
-    """Since when, and from whom, each item's holder has had the grant: the latest granting event on the source for
-    them at or before the grant was made (the audit trail), for one page of items in one query."""
-    if not items:
-        return {}
-    events = session.exec(
-        select(AuditEvent.source_id, AuditEvent.subject, AuditEvent.at, AuditEvent.actor)
-        .where(
-            col(AuditEvent.action).in_(GRANTED),
-            col(AuditEvent.source_id).in_({i.source_id for i, _ in items}),
-            col(AuditEvent.subject).in_({name for _, name in items}),
-        )
-        .order_by(col(AuditEvent.at))
-    ).all()
-    found: dict[int, tuple[datetime, str]] = {}
-    for item, name in items:
-        made = item.granted_at + timedelta(seconds=5) if item.granted_at else None
-        for source_id, subject, at, who in events:
-            if source_id == item.source_id and subject == name and (made is None or at <= made):
-                found[item.id or 0] = (at, who)
-    return found
-
-
-def _last_movements(session: Session, items: list[ReviewItem]) -> dict[tuple[int, int], datetime]:
-    """Each holder's last data movement through Gatehouse on (or into) the item's source, for one page of items."""
-    if not items:
-        return {}
-    sources = {i.source_id for i in items}
-    rows = session.exec(
-        select(
-            DataMovement.user_id,
-            DataMovement.source_id,
-            DataMovement.target_source_id,
-            func.max(DataMovement.created_at),
-        )
-        .where(
-            col(DataMovement.user_id).in_({i.user_id for i in items}),
-            or_(col(DataMovement.source_id).in_(sources), col(DataMovement.target_source_id).in_(sources)),
-        )
-        .group_by(DataMovement.user_id, DataMovement.source_id, DataMovement.target_source_id)
-    ).all()
-    last: dict[tuple[int, int], datetime] = {}
-    for user_id, source_id, target_id, at in rows:
-        for key in {(user_id, source_id), (user_id, target_id)}:
-            if key[1] is not None and (key not in last or at > last[key]):
-                last[key] = at
-    return last
 
 
 def progress(session: Session, actor: User, source: str | None = None, *, as_platform: bool = False) -> Progress:
@@ -269,7 +238,7 @@ def review_sources(session: Session, actor: User, *, as_platform: bool = False) 
     elif actor.id is None:
         return []
     else:  # `reviewable_by` for an admin, its two halves where each is cheapest
-        candidates, theirs = [col(DataSource.id).in_(administered_by(actor.id))], ReviewItem.user_id != actor.id
+        candidates, theirs = [col(DataSource.id).in_(administered_by(actor.id))], not_theirs(actor.id)
     has_items = exists().where(ReviewItem.source_id == DataSource.id, _in_reviewable_campaign(), theirs)
     return list(session.exec(select(DataSource.name).where(*candidates, has_items).order_by(DataSource.name)).all())
 
@@ -384,24 +353,28 @@ def report(
     if session.get(ReviewCampaign, campaign_id) is None:
         raise NotFound(f"There is no access review numbered {campaign_id}.")
     query = (
-        select(ReviewItem, DataSource.name, User, left_marked_by())
+        select(ReviewItem, DataSource.name, User, left_marked_by(), Team.name)
         .join(DataSource, col(DataSource.id) == ReviewItem.source_id)
-        .join(User, col(User.id) == ReviewItem.user_id)
+        .outerjoin(User, col(User.id) == ReviewItem.user_id)
+        .outerjoin(Team, col(Team.id) == ReviewItem.team_id)
         .where(ReviewItem.campaign_id == campaign_id)
     )
-    rows, total = fetch(session, query, (DataSource.name, User.username, ReviewItem.id), offset, limit)
+    holder = func.coalesce(User.username, Team.name)
+    rows, total = fetch(session, query, (DataSource.name, holder, ReviewItem.id), offset, limit)
     return Page([_report_row(*row) for row in rows], total, offset, limit or total)
 
 
-def _report_row(item: ReviewItem, source: str, holder: User, marked_by: str | None) -> dict[str, Any]:
-    ended = ended_by_leaving(holder.status, holder.left_at, marked_by)
+def _report_row(
+    item: ReviewItem, source: str, holder: User | None, marked_by: str | None, team: str | None
+) -> dict[str, Any]:
+    ended = ended_by_leaving(holder.status, holder.left_at, marked_by) if holder else None
     decision = ReviewDecision(item.decision) if item.decision else None
     after = item.after or {}
     return {
         "campaign": item.campaign_id,
         "source": source,
-        "holder": holder.username,
-        "external": "yes" if holder.is_external else "no",
+        "holder": holder.username if holder else f"team:{team}",
+        "external": "yes" if holder and holder.is_external else "no",
         "level": item.level.label,
         "paths": str(item.paths),
         "ends": day(item.expires_on) if item.expires_on else "",

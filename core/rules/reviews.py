@@ -67,16 +67,24 @@ def in_review_scope(*, source_in_scope: bool, holder_external: bool) -> bool:
 
 
 def check_may_review(
-    actor: Person, holder_id: int, source_name: str, *, admin_of_source: bool, other_admins: bool
+    actor: Person,
+    holder_id: int,
+    source_name: str,
+    *,
+    admin_of_source: bool,
+    other_admins: bool,
+    in_holding_team: bool = False,
 ) -> Decision:
-    """Who reviews a grant: an active admin of its source, never the grant's holder; the platform team where nobody
-    else can (an orphaned source, or a grant of the source's only active admin). `other_admins`: the source has an
-    active admin besides the holder."""
+    """Who reviews a grant: an active admin of its source, never the grant's holder, nor a member of the team that
+    holds it (`in_holding_team`); the platform team where nobody else can (an orphaned source, or a grant of the
+    source's only active admins). `other_admins`: the source has an active admin besides the holder (or its team)."""
     if not is_active(actor):
         return check_not_left(actor, " and can no longer use Gatehouse")
-    if actor.id is not None and actor.id == holder_id:
+    if (actor.id is not None and actor.id == holder_id) or in_holding_team:
         return Decision(
-            False, "Nobody reviews their own access: another admin of the source, or the platform team, does."
+            False,
+            "Nobody reviews their own access, nor their team's: another admin of the source, or the platform team, "
+            "does.",
         )
     if admin_of_source:
         return ALLOWED

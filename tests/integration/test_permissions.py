@@ -26,6 +26,7 @@ from sqlmodel import col, select
 from core import actions
 from core.actions.add_user import add_user
 from core.actions.mark_left import mark_left
+from core.actions.provision_team import create_team
 from core.actions.reconcile import find_drift
 from core.adapters.db import make_engine
 from core.adapters.models import (
@@ -57,9 +58,10 @@ NEED = "Quarterly pricing review for the finance committee needs these reports."
 
 # --- the personas and their sources ---------------------------------------------------------------------
 
-PERSONAS = ("alice", "bob", "carol", "dave", "erin", "xena")
+PERSONAS = ("alice", "bob", "carol", "dave", "erin", "xena", "tom")
 # alice: analyst · bob: source admin · carol: line manager (and admin) · dave: platform team · erin: has left
 # xena: external user (added by the platform team with external=True)
+# tom: an analyst in the prisons team, which administers alpha-pricing-models (issue #28): an admin through his team
 
 # "Own" source: the one the persona administers; alice and xena administer none, so theirs is the one they use
 # (read/write and read only): using a source is not managing it. "Other's": a source someone else administers.
@@ -70,6 +72,7 @@ OWN = {
     "dave": "alpha-de-raw-intake",  # hidden: data engineering's
     "erin": "alpha-legacy-orphan",  # she was its only admin, then left
     "xena": "alpha-sales-analysis",
+    "tom": "alpha-pricing-models",  # through the prisons team
 }
 OTHERS = {
     "alice": "alpha-pricing-models",
@@ -78,6 +81,7 @@ OTHERS = {
     "dave": "alpha-pricing-models",
     "erin": "alpha-pricing-models",
     "xena": "alpha-pricing-models",
+    "tom": "alpha-court-dashboard-data",
 }
 # The source each persona revokes their own access to (a grant they hold; erin's is her admin grant of the orphan).
 HELD = {
@@ -87,6 +91,7 @@ HELD = {
     "dave": "alpha-sales-analysis",
     "erin": "alpha-legacy-orphan",
     "xena": "alpha-sales-analysis",
+    "tom": "alpha-shared-workspace",
 }
 ALL_SOURCES = sorted({*OWN.values(), *OTHERS.values(), *HELD.values()})
 
@@ -96,41 +101,41 @@ Y, N, NA = True, False, None  # NA: the persona has no such relation (nobody rep
 
 # fmt: off
 MATRIX: dict[str, tuple[bool | None, ...]] = {
-    #                                       alice  bob    carol  dave   erin   xena
-    "request access (other's source)":     (Y,     Y,     Y,     Y,     N,     Y),
-    "request access (own source: held)":   (N,     N,     N,     N,     N,     N),
-    "approve request (own source)":        (N,     Y,     Y,     Y,     N,     N),
-    "approve request (other's source)":    (N,     N,     N,     N,     N,     N),
-    "approve confirmed orphan request":    (N,     N,     N,     Y,     N,     N),
-    "refuse request (own source)":         (N,     Y,     Y,     Y,     N,     N),
-    "refuse request (other's source)":     (N,     N,     N,     N,     N,     N),
-    "confirm as requester's line manager": (Y,     Y,     Y,     Y,     NA,    NA),
-    "confirm, not the line manager":       (N,     N,     N,     N,     N,     N),
-    "grant someone (own source)":          (N,     Y,     Y,     Y,     N,     N),
-    "grant someone (other's source)":      (N,     N,     N,     Y,     N,     N),
-    "revoke someone (own source)":         (N,     Y,     Y,     Y,     N,     N),
-    "revoke someone (other's source)":     (N,     N,     N,     Y,     N,     N),
-    "revoke own access":                   (Y,     Y,     Y,     Y,     N,     Y),
-    "archive (own source)":                (N,     Y,     Y,     Y,     N,     N),
-    "archive (other's source)":            (N,     N,     N,     Y,     N,     N),
-    "create warehouse source":             (Y,     Y,     Y,     Y,     N,     N),
-    "create webapp source":                (N,     N,     N,     Y,     N,     N),
-    "create hidden source":                (N,     N,     N,     Y,     N,     N),
-    "ask for a webapp source":             (Y,     Y,     Y,     Y,     N,     N),
-    "add user":                            (N,     N,     N,     Y,     N,     N),
-    "mark user left":                      (N,     N,     N,     Y,     N,     N),
-    "view access list (own source)":       (N,     Y,     Y,     Y,     N,     N),
-    "view access list (other's source)":   (N,     N,     N,     Y,     N,     N),
-    "platform queue":                      (N,     N,     N,     Y,     N,     N),
-    "drift check":                         (N,     N,     N,     Y,     N,     N),
-    "review a grant (own source)":         (N,     Y,     Y,     Y,     N,     N),
-    "review a grant (other's source)":     (N,     N,     N,     N,     N,     N),
-    "review a grant (orphaned source)":    (N,     N,     N,     Y,     N,     N),
-    "review own grant":                    (N,     N,     N,     N,     N,     N),
-    "lower a grant in review (own source)": (N,    Y,     Y,     Y,     N,     N),
-    "raise a grant in review (own source)": (N,    N,     N,     N,     N,     N),
-    "answer review of own grant":          (Y,     Y,     Y,     Y,     N,     Y),
-    "answer review of another's grant":    (N,     N,     N,     N,     N,     N),
+    #                                       alice  bob    carol  dave   erin   xena   tom
+    "request access (other's source)":     (Y,     Y,     Y,     Y,     N,     Y,     Y),
+    "request access (own source: held)":   (N,     N,     N,     N,     N,     N,     N),
+    "approve request (own source)":        (N,     Y,     Y,     Y,     N,     N,     Y),
+    "approve request (other's source)":    (N,     N,     N,     N,     N,     N,     N),
+    "approve confirmed orphan request":    (N,     N,     N,     Y,     N,     N,     N),
+    "refuse request (own source)":         (N,     Y,     Y,     Y,     N,     N,     Y),
+    "refuse request (other's source)":     (N,     N,     N,     N,     N,     N,     N),
+    "confirm as requester's line manager": (Y,     Y,     Y,     Y,     NA,    NA,    NA),
+    "confirm, not the line manager":       (N,     N,     N,     N,     N,     N,     N),
+    "grant someone (own source)":          (N,     Y,     Y,     Y,     N,     N,     Y),
+    "grant someone (other's source)":      (N,     N,     N,     Y,     N,     N,     N),
+    "revoke someone (own source)":         (N,     Y,     Y,     Y,     N,     N,     Y),
+    "revoke someone (other's source)":     (N,     N,     N,     Y,     N,     N,     N),
+    "revoke own access":                   (Y,     Y,     Y,     Y,     N,     Y,     Y),
+    "archive (own source)":                (N,     Y,     Y,     Y,     N,     N,     Y),
+    "archive (other's source)":            (N,     N,     N,     Y,     N,     N,     N),
+    "create warehouse source":             (Y,     Y,     Y,     Y,     N,     N,     Y),
+    "create webapp source":                (N,     N,     N,     Y,     N,     N,     N),
+    "create hidden source":                (N,     N,     N,     Y,     N,     N,     N),
+    "ask for a webapp source":             (Y,     Y,     Y,     Y,     N,     N,     Y),
+    "add user":                            (N,     N,     N,     Y,     N,     N,     N),
+    "mark user left":                      (N,     N,     N,     Y,     N,     N,     N),
+    "view access list (own source)":       (N,     Y,     Y,     Y,     N,     N,     Y),
+    "view access list (other's source)":   (N,     N,     N,     Y,     N,     N,     N),
+    "platform queue":                      (N,     N,     N,     Y,     N,     N,     N),
+    "drift check":                         (N,     N,     N,     Y,     N,     N,     N),
+    "review a grant (own source)":         (N,     Y,     Y,     Y,     N,     N,     Y),
+    "review a grant (other's source)":     (N,     N,     N,     N,     N,     N,     N),
+    "review a grant (orphaned source)":    (N,     N,     N,     Y,     N,     N,     N),
+    "review own grant":                    (N,     N,     N,     N,     N,     N,     N),
+    "lower a grant in review (own source)": (N,     Y,     Y,     Y,     N,     N,     Y),
+    "raise a grant in review (own source)": (N,     N,     N,     N,     N,     N,     N),
+    "answer review of own grant":          (Y,     Y,     Y,     Y,     N,     Y,     Y),
+    "answer review of another's grant":    (N,     N,     N,     N,     N,     N,     N),
 }
 # fmt: on
 # Why, row by row (PRODUCT.md): requests go to the source's active admins, nobody asks for what they hold; an
@@ -143,6 +148,9 @@ MATRIX: dict[str, tuple[bool | None, ...]] = {
 # Access reviews (issue #17): a source's active admins review its grants, the platform team those of an orphaned
 # source (dave's other's source has an active admin, so not he); nobody reviews their own grant (erin's is gone with
 # her: she left); a review only lowers; only a grant's holder answers whether they still need it.
+# Teams (issue #28): tom administers alpha-pricing-models only as a member of the prisons team, which holds admin on
+# it, and may everything a named admin may there; he holds nothing there himself, but asks for nothing his team
+# holds for him.
 
 EXPECTED: dict[tuple[str, str], bool] = {
     (persona, action): allowed
@@ -283,6 +291,10 @@ def prepare(gatehouse: Gatehouse) -> dict[str, int]:
         add_user(gatehouse, dave, name, f"{name}@example.org", line_manager=manager)
     add_user(gatehouse, dave, "rep-dave", "rep-dave@example.org", line_manager="dave")
     add_user(gatehouse, dave, "pia", "pia@example.org", platform_admin=True)
+    add_user(gatehouse, dave, "tom", "tom@example.org")
+    create_team(gatehouse, dave, "prisons", [load(gatehouse, "tom").id or 0])
+    actions.grant_team_access(gatehouse, dave, "alpha-pricing-models", "prisons", AccessLevel.ADMIN)
+    actions.grant_access(gatehouse, dave, "alpha-shared-workspace", ["tom"], AccessLevel.READ_ONLY)
     for source in ALL_SOURCES:
         actions.grant_access(gatehouse, dave, source, ["gus"], AccessLevel.READ_ONLY)
     actions.grant_access(
@@ -412,7 +424,7 @@ def snapshot(gatehouse: Gatehouse) -> dict[str, Any]:
             "users": sorted((u.username, u.status, u.is_platform_admin) for u in session.exec(select(User))),
             "sources": sorted((s.name, s.hidden, s.archived_at) for s in session.exec(select(DataSource))),
             "grants": sorted(
-                (g.source_id, g.user_id or 0, g.app_id or 0, g.level, tuple(g.paths), g.expires_on)
+                (g.source_id, g.user_id or 0, g.app_id or 0, g.team_id or 0, g.level, tuple(g.paths), g.expires_on)
                 for g in session.exec(select(Grant))
             ),
             "requests": sorted((r.id or 0, r.status, r.version) for r in session.exec(select(AccessRequest))),

@@ -15,7 +15,7 @@ from core.adapters.models import AccessRequest, AuditEvent, Grant, Notification,
 from core.context import Gatehouse
 from core.domain import AccessLevel, InvalidInput, NotAllowed, NotFound, RequestStatus, day
 from core.queries import admins_of, get_source, get_user, is_active_admin, source_access
-from core.reads import catalog, people, platform, queues, teams
+from core.reads import approval, catalog, people, platform, queues, reviews, teams
 
 pytestmark = pytest.mark.both_databases
 
@@ -231,3 +231,62 @@ def test_a_team_deleted_holds_nothing_and_its_open_request_is_refused(gatehouse:
         assert not session.exec(select(Grant).where(col(Grant.team_id).is_not(None))).all()
         revoked = session.exec(select(AuditEvent).where(AuditEvent.subject == "team:prisons")).all()[-1]
         assert revoked.action == "access-revoked"
+    assert "The prisons team was deleted" in _inbox(gatehouse, "carol")
+
+
+def test_an_access_review_reviews_a_teams_grant_as_one_item_never_by_its_members(gatehouse: Gatehouse) -> None:
+    _team(gatehouse, "alice", "carol")
+    bob, carol, dave = (_user(gatehouse, n) for n in ("bob", "carol", "dave"))
+    actions.grant_team_access(gatehouse, bob, PRICING, "prisons", AccessLevel.READ_WRITE, "/reports")
+    actions.grant_access(gatehouse, bob, PRICING, ["carol"], AccessLevel.ADMIN, "/models")  # an admin, in the team
+    started = actions.start_review(gatehouse, dave, utcnow().date() + timedelta(days=20), [PRICING])
+    assert started.grants == 3  # bob's, carol's own, and the team's: one item
+    rows = gatehouse.run(reviews.to_review, bob, PRICING).items
+    team = next(r for r in rows if r.team)
+    assert (team.holder, team.members, team.level) == ("team:prisons", ("alice", "carol"), AccessLevel.READ_WRITE)
+    assert team.granted_by == "bob"
+    assert not [r for r in gatehouse.run(reviews.to_review, carol, PRICING).items if r.team], "not her team's"
+    with pytest.raises(NotAllowed, match="nor their team's"):
+        actions.review_grant(gatehouse, carol, team.item_id, "keep")
+    assert not any("Do you still need" in s for s in _inbox(gatehouse, "alice")), "a team's item asks no member"
+    reviewed = actions.review_grant(gatehouse, bob, team.item_id, "change", AccessLevel.READ_ONLY, "/reports")
+    assert reviewed.holder == "the prisons team"
+    with gatehouse.session() as session:
+        held = source_access(session, get_user(session, "alice"), PRICING).held
+        assert [(h.level, list(h.paths)) for h in held] == [(AccessLevel.READ_ONLY, ["/reports"])]
+    report = gatehouse.run(reviews.report, dave, started.campaign_id).items
+    assert {(r["holder"], r["decision"]) for r in report if r["holder"] == "team:prisons"} == {
+        ("team:prisons", "Lowered")
+    }
+
+
+def test_the_approval_preview_and_the_revoke_preview_speak_of_the_teams_policy(gatehouse: Gatehouse) -> None:
+    _team(gatehouse, "alice")
+    bob, alice = _user(gatehouse, "bob"), _user(gatehouse, "alice")
+    asked = actions.request_access(gatehouse, alice, PRICING, AccessLevel.READ_ONLY, "/reports", NEED, team="prisons")
+    effect = gatehouse.run(
+        approval.approval_effect, gatehouse.settings, bob, asked.id, AccessLevel.READ_ONLY, "/reports", None
+    )
+    assert effect.changes and all(c.startswith("the prisons team's policy gains") for c in effect.changes)
+    actions.approve_request(gatehouse, bob, asked.id)
+    with gatehouse.session() as session:
+        grant = session.exec(select(Grant).where(col(Grant.team_id).is_not(None))).one()
+    taken = gatehouse.run(approval.revoke_effect, gatehouse.settings, bob, PRICING, grant.id or 0)
+    assert taken and all(t.startswith("the prisons team's policy loses") for t in taken)
+
+
+def test_the_last_admin_member_taken_out_of_the_team_orphans_the_source_and_its_requests_go_on(
+    gatehouse: Gatehouse,
+) -> None:
+    _team(gatehouse, "alice")
+    bob, dave, carol = _user(gatehouse, "bob"), _user(gatehouse, "dave"), _user(gatehouse, "carol")
+    actions.grant_team_access(gatehouse, bob, PRICING, "prisons", AccessLevel.ADMIN)
+    actions.revoke_access(gatehouse, bob, PRICING, "bob")  # the team is its only admin
+    asked = actions.request_access(gatehouse, carol, PRICING, AccessLevel.READ_ONLY, None, NEED)
+    assert asked.status is RequestStatus.PENDING_ADMIN
+    change_members(gatehouse, dave, "prisons", remove=["alice"])
+    with gatehouse.session() as session:
+        request = session.get(AccessRequest, asked.id)
+        assert request is not None and request.status is not RequestStatus.PENDING_ADMIN
+        assert admins_of(session, get_source(session, dave, PRICING)) == []
+    assert any("now waits for" in s for s in _inbox(gatehouse, "carol"))
