@@ -17,7 +17,7 @@ from core.actions import provision_team
 from core.adapters.models import User
 from core.context import Gatehouse
 from core.domain import AccessLevel, format_paths, plural
-from core.reads import catalog, platform, team_pages, teams
+from core.reads import approval, catalog, platform, reviews, team_pages, teams
 from core.reads.queues import RequestView
 from pages.ui import cached, widgets
 from pages.ui.markup import Markdown, literal, table
@@ -205,12 +205,20 @@ def _team_revoke(gh: Gatehouse, me: User, source: str, entry: catalog.AccessEntr
         f" ({format_paths(entry.paths)})" if entry.paths else ""
     )
     widgets.risky_button("Revoke the team's access", f"revoke-{ident}")
+    if not widgets.confirming(f"revoke-{ident}"):
+        return
+    loses = widgets.read_to_confirm(
+        lambda: cached.read(approval.revoke_effect, gh.settings, me, source, entry.grant_id)
+    )  # what the team's policy loses, as core's compiler says it
+    if loses is None:
+        return
     who = ", ".join(entry.members) if entry.members else "nobody now"
     widgets.confirm(
         gh,
         f"revoke-{ident}",
         f"Revoke the {team} team's {access}?",
         [
+            *loses,
             f"Every member of the team loses it through the team ({who}); what they hold themselves stays.",
             *(
                 [f"They no longer decide requests for {source} nor manage who has access to it through the team."]
@@ -337,3 +345,15 @@ def _names(typed: str) -> list[str]:
 def _done(message: str) -> str:
     widgets.succeeded("team-members")
     return message
+
+
+# --- Admin → Review access ------------------------------------------------------------------------------------------
+
+
+def reviewed_team(row: reviews.ReviewRow) -> None:
+    """A team's grant under review is one item: whom keeping it keeps it for, and whom revoking it takes it from."""
+    if row.team is None:
+        return
+    reached = ", ".join(row.members) if row.members else "nobody now"
+    st.caption(literal(f"The {row.team} team's grant, reviewed as one item: it reaches {members(len(row.members))}."))
+    st.text(f"Members it reaches: {reached}")

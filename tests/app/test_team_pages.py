@@ -66,6 +66,7 @@ def test_bob_grants_a_team_picked_with_its_members_and_reads_it_as_one_row(app_e
     widget(at, "button", "Revoke the team's access").click().run()
     said = "\n".join(t.value for t in at.text)
     assert "Every member of the team loses it through the team (carol, dave)" in said, said
+    assert f"the prisons team's policy loses read and write on {SALES}/published/*" in said, said
     widget(at, "button", "Revoke the prisons team's access").click().run()  # in the dialog
     assert "Revoked the prisons team's read/write access to alpha-sales-analysis (/published)." in messages(at)
     open_tab(at, "Who has access")
@@ -102,3 +103,28 @@ def test_a_member_reads_access_through_the_team_and_asks_for_it(app_env: Gatehou
     said = page_text(at) + "\n".join(t.value for t in at.text)
     assert "For the prisons team: approved, the team holds it and its 1 member have it" in said, said
     assert "Members it reaches: carol" in said, said
+    assert "the prisons team's policy gains read on alpha-pricing-models/*" in said, said  # the approval preview
+
+
+def test_a_teams_grant_is_reviewed_as_one_item_showing_whom_it_reaches(app_env: Gatehouse) -> None:  # noqa: F811
+    from datetime import timedelta
+
+    from core import actions
+    from core.adapters.models import utcnow
+    from core.queries import get_user
+
+    make_team(app_env, "prisons", "carol", "dave")
+    with app_env.session() as session:
+        bob, dave = get_user(session, "bob"), get_user(session, "dave")
+    actions.grant_team_access(app_env, bob, SALES, "prisons", AccessLevel.READ_ONLY, "/published")
+    actions.start_review(app_env, dave, utcnow().date() + timedelta(days=10), [SALES])
+
+    at = go(sign_in("bob"), "pages/admin.py")
+    at.session_state["admin-section"] = "Review access"  # a lazy tab's click (AppTest has none)
+    at.run()
+    picker = widget(at, "selectbox", "Review")
+    team_item = next(o for o in picker.options if o.startswith("team:prisons"))
+    picker.select(team_item).run()
+    said = [c.value for c in at.caption] + [t.value for t in at.text]
+    assert "The prisons team's grant, reviewed as one item: it reaches 2 members." in said, said
+    assert "Members it reaches: carol, dave" in said, said
