@@ -215,7 +215,7 @@ def _chosen_source(me: User) -> str | None:
 
 
 def _who_has_access(me: User, source: str) -> None:
-    st.text_input("Find who has access", **widgets.kept("access-search"), placeholder="username or app")
+    st.text_input("Find who has access", **widgets.kept("access-search"), placeholder="username, app or team")
     listed = access_page(me, source)
     if not listed.items:
         st.caption("Nobody matches." if _who_search() else "Nobody has access yet.")
@@ -324,7 +324,7 @@ def requests_to_decide(gh: Gatehouse, me: User) -> None:
         return
     with st.container(border=True):
         decisions.request_card(request)
-        team_access.request_for_team(me, request)
+        team_access.request_for_team(me, request)  # asked for a team: whom it reaches (issue #28)
         decisions.decision_form(
             gh,
             me,
