@@ -20,7 +20,7 @@ from core import audit, effects
 from core.adapters.aws import AwsError, LivePolicies
 from core.adapters.db import insert_missing, serialise
 from core.adapters.models import App, DataSource, Grant, RoleSync, SyncState, Team, TeamMember, User, utcnow
-from core.domain import AccessLevel, FieldChecks, InvalidInput, UserStatus, app_role_name, day, user_role_name
+from core.domain import AccessLevel, FieldChecks, InvalidInput, NotFound, UserStatus, app_role_name, day, user_role_name
 from core.notify import NotificationKind, notify
 from core.paths import Paths
 from core.policy import INLINE_LIMIT, BucketGrant, RolePolicies, compile_role_policies
@@ -286,6 +286,8 @@ def record_team_grant(
     check_end_date(expires_on, utcnow().date()).enforce(InvalidInput)
     changing_access(session, source)
     check_access_may_change(source.name, source.archived_at).enforce(InvalidInput)
+    if session.get(Team, team.id, populate_existing=True, with_for_update={"key_share": True}) is None:
+        raise NotFound(f"The {team.name} team was deleted a moment ago.")  # its deletion took its turn first
     grants, kept = _placement(gatehouse, session, actor, source, team, level, paths)
     new = Grant(source_id=source.id or 0, team_id=team.id, level=level, paths=paths, expires_on=expires_on)
     new.granted_by_id, new.request_id = actor.id, request_id

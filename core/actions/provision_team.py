@@ -14,7 +14,7 @@ from core import audit
 from core.access import audit_subject, changing_access, describe, mark_changed, mark_team_changed, user_principal
 from core.actions.deciding import send_on, step
 from core.actor import PROVIDER, acting
-from core.adapters.db import taken_means
+from core.adapters.db import serialise, taken_means
 from core.adapters.models import AccessRequest, DataSource, Grant, RequestStatus, Team, TeamMember, User, UserStatus
 from core.context import Gatehouse
 from core.domain import AccessLevel, InvalidInput, NotFound, check_text
@@ -83,6 +83,11 @@ def delete_team(gatehouse: Gatehouse, actor: User, team_id: int) -> None:
         actor = acting(session, actor)
         check_platform_admin(actor).enforce()
         team = _team(session, team_id)
+        # Each source the team holds access to takes this turn first, in one order, as a grant to it does; then the
+        # team: a grant to it made at this moment is there before it goes (and revoked with it), or sees it gone.
+        for source_id in sorted(set(session.exec(select(Grant.source_id).where(Grant.team_id == team.id)))):
+            serialise(session, "source", source_id)
+        session.refresh(team, with_for_update=True)
         _end_holdings(gatehouse, session, actor, team)
         _set_members(gatehouse, session, actor, team, set())
         session.delete(team)

@@ -20,7 +20,7 @@ from core.access import GrantOutcome, changing_access
 from core.actions.review_grant import aws_text
 from core.actions.revoke_access import record_revoke
 from core.actions.start_review import Started, start_due_reviews
-from core.adapters.models import DataSource, Grant, ReviewCampaign, ReviewItem, Team, User, utcnow
+from core.adapters.models import DataSource, Grant, ReviewCampaign, ReviewItem, Team, TeamMember, User, utcnow
 from core.context import Gatehouse
 from core.domain import GatehouseError, plural
 from core.effects import applied
@@ -137,21 +137,29 @@ def _tell_reviewers(session: Session, campaign: ReviewCampaign, subject: str, bo
     team of those only they can review. Returns how many people were told."""
     pending = list(
         session.exec(
-            select(ReviewItem.source_id, ReviewItem.user_id).where(ReviewItem.campaign_id == campaign.id, PENDING)
+            select(ReviewItem.source_id, ReviewItem.user_id, ReviewItem.team_id).where(
+                ReviewItem.campaign_id == campaign.id, PENDING
+            )
         )
     )
     if not pending:
         return 0
+    teams = {t for _, _, t in pending if t is not None}  # nobody reviews their team's grant: not counted for them
+    in_team = set(
+        session.exec(select(TeamMember.team_id, TeamMember.user_id).where(col(TeamMember.team_id).in_(teams)))
+    )
     pairs = admin_pairs()  # their own admins and their admin teams' members
     admins = session.exec(
         select(pairs.c.source_id, User)
         .join(User, col(User.id) == pairs.c.user_id)
-        .where(pairs.c.source_id.in_({s for s, _ in pending}))
+        .where(pairs.c.source_id.in_({s for s, *_ in pending}))
         .distinct()
     ).all()
     counts: dict[int, tuple[User, int]] = {}
     for source_id, user in admins:
-        n = sum(1 for s, holder in pending if s == source_id and holder != user.id)
+        n = sum(
+            1 for s, holder, team in pending if s == source_id and holder != user.id and (team, user.id) not in in_team
+        )
         if n:
             counts[user.id or 0] = (user, counts.get(user.id or 0, (user, 0))[1] + n)
     for user, n in counts.values():

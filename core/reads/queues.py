@@ -16,6 +16,7 @@ from core.domain import AccessLevel
 from core.paths import Paths
 from core.queries import active_admins, administered_by, teams_of
 from core.reads.page import Page
+from core.reads.teams import Reach, reach
 from core.rules import check_platform_admin, is_active
 
 
@@ -63,10 +64,17 @@ def _views(session: Session, *conditions: Any, offset: int = 0, limit: int = 500
         .limit(limit)
     ).all()
     admins = active_admins(session, list({r[0].source_id for r in rows}))
+    teams = reach(session, list({r[0].team_id for r in rows if r[0].team_id is not None}))
     return [
-        replace(_build(r, requester, source, manager_name, admins.get(r.source_id, [])), team=team)
+        replace(_build(r, requester, source, manager_name, deciders), team=team)
         for r, requester, source, manager_name, team in rows
+        for deciders in [_deciders(admins.get(r.source_id, []), requester, teams.get(r.team_id or 0))]
     ]
+
+
+def _deciders(admins: list[str], requester: str, team: Reach | None) -> list[str]:
+    """The admins who may decide a request: never its requester, nor a member of the team it is made for."""
+    return [a for a in admins if a != requester and (team is None or a not in team.members)]
 
 
 def _build(request: AccessRequest, requester: str, source: str, manager: str | None, admins: list[str]) -> RequestView:

@@ -11,6 +11,7 @@ from sqlmodel import col, select
 
 from core import actions
 from core.actions.provision_team import change_members, create_team, delete_team
+from core.actor import platform_operator
 from core.adapters.models import AccessRequest, AuditEvent, Grant, Notification, RoleSync, SyncState, User, utcnow
 from core.context import Gatehouse
 from core.domain import AccessLevel, InvalidInput, NotAllowed, NotFound, RequestStatus, day
@@ -142,7 +143,8 @@ def test_nobody_decides_a_request_for_a_team_they_are_in(gatehouse: Gatehouse) -
     with pytest.raises(InvalidInput, match=r"^You are not in the prisons team"):
         actions.request_access(gatehouse, bob, PRICING, AccessLevel.READ_ONLY, "/reports", NEED, team="prisons")
     asked = actions.request_access(gatehouse, alice, PRICING, AccessLevel.READ_ONLY, "/reports", NEED, team="prisons")
-    assert asked.status is RequestStatus.PENDING_ADMIN
+    assert asked.status is RequestStatus.PENDING_ADMIN and asked.team == "prisons"
+    assert asked.waits_for == "an admin of the source: bob", "carol, an admin in the team, does not decide it"
     assert any("asks for access" in s for s in _inbox(gatehouse, "bob"))
     assert not any("asks for access" in s for s in _inbox(gatehouse, "carol")), "carol is not asked: her team's"
     assert not gatehouse.run(queues.admin_queue, carol).items
@@ -290,3 +292,16 @@ def test_the_last_admin_member_taken_out_of_the_team_orphans_the_source_and_its_
         assert request is not None and request.status is not RequestStatus.PENDING_ADMIN
         assert admins_of(session, get_source(session, dave, PRICING)) == []
     assert any("now waits for" in s for s in _inbox(gatehouse, "carol"))
+
+
+def test_a_teams_grant_nobody_reviewed_is_revoked_at_the_due_date_and_its_members_told(gatehouse: Gatehouse) -> None:
+    gatehouse.settings.review_unreviewed = "revoke"
+    _team(gatehouse, "alice")
+    bob, dave = _user(gatehouse, "bob"), _user(gatehouse, "dave")
+    actions.grant_team_access(gatehouse, bob, PRICING, "prisons", AccessLevel.READ_ONLY, "/reports")
+    today = utcnow().date()
+    actions.start_review(gatehouse, dave, today + timedelta(days=14), [PRICING])
+    ran = actions.run_reviews(gatehouse, platform_operator("scheduler"), today=today + timedelta(days=15))
+    assert ran.revoked == 1 and any(n.startswith("bob on") for n in ran.not_revoked)  # bob: its only admin
+    assert not _reads(gatehouse, "alice")
+    assert any("prisons team's access" in s for s in _inbox(gatehouse, "alice"))

@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import col, select
 
 from core import actions
-from core.actions.provision_team import create_team
+from core.actions.provision_team import create_team, delete_team
 from core.adapters.models import AccessRequest, Grant
 from core.context import Gatehouse
 from core.domain import AccessLevel, RequestStatus
@@ -71,3 +71,23 @@ def test_the_last_named_admin_leaving_while_making_a_team_admin_never_leaves_a_f
         if team_admin:
             actions.revoke_team_access(gatehouse, dave, PRICING, "prisons")
         actions.withdraw_request(gatehouse, carol, asked.id)
+
+
+def test_a_team_deleted_while_it_is_granted_access_leaves_no_grant_and_no_raw_error(gatehouse: Gatehouse) -> None:
+    dave, bob = user(gatehouse, "dave"), user(gatehouse, "bob")
+    alice = user(gatehouse, "alice").id or 0
+    for round_ in range(ROUNDS):
+        team = create_team(gatehouse, dave, f"prisons{round_}", [alice])
+        actions.grant_team_access(gatehouse, bob, "alpha-sales-analysis", team.name, AccessLevel.READ_ONLY)
+        outcomes = at_once(
+            [
+                partial(actions.grant_team_access, gatehouse, bob, PRICING, team.name, AccessLevel.READ_ONLY),
+                partial(delete_team, gatehouse, dave, team.id),
+            ]
+        )
+        granted, deleted = outcomes
+        assert deleted is None, f"round {round_}: {outcomes}"
+        if granted is not None:
+            assert_one_sentence(granted)
+        with gatehouse.session() as session:
+            assert session.exec(select(Grant).where(col(Grant.team_id).is_not(None))).all() == [], f"round {round_}"

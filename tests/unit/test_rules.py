@@ -323,3 +323,22 @@ def test_a_member_creates_at_most_the_quota_of_sources_an_hour(who: Person, made
 def test_the_platform_team_has_no_source_quota() -> None:
     assert rules.check_source_quota(DAVE, 50, 5).allowed
     assert not rules.check_source_quota(replace(DAVE, status=UserStatus.LEFT), 50, 5).allowed
+
+
+def test_a_teams_admin_grant_makes_its_active_internal_members_admins() -> None:
+    assert rules.admin_through_team(ALICE)
+    assert not rules.admin_through_team(EVE), "an external user is never an admin, through a team either"
+    assert not rules.admin_through_team(ERIN), "a leaver administers nothing"
+
+
+def test_nobody_decides_a_request_made_for_a_team_they_are_in() -> None:
+    waiting = Request(requester_id=ALICE.id or 0, status=RequestStatus.PENDING_ADMIN)
+    assert rules.check_may_decide(BOB, waiting, admin_of_source=True).allowed
+    theirs = rules.check_may_decide(BOB, waiting, admin_of_source=True, of_their_team=True)
+    assert not theirs.allowed and "nor one for a team they are in" in theirs.reason
+
+
+def test_nobody_reviews_a_grant_of_a_team_they_are_in() -> None:
+    assert rules.check_may_review(BOB, 0, "alpha-x", admin_of_source=True, other_admins=True).allowed
+    refused = rules.check_may_review(BOB, 0, "alpha-x", admin_of_source=True, other_admins=True, in_holding_team=True)
+    assert not refused.allowed and "nor their team's" in refused.reason
