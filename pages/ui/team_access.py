@@ -293,13 +293,20 @@ def teams_held(gh: Gatehouse, me: User) -> None:
     with st.expander("Teams' access: what each team holds and the sources it administers"):
         rows = cached.read(platform.teams, me)
         grants = [
-            [t.name, g.source, g.level.label, format_paths(g.paths), widgets.day(g.expires_on) if g.expires_on else ""]
+            [
+                t.name,
+                g.source,
+                g.level.label,
+                format_paths(g.paths),
+                widgets.day(g.expires_on) if g.expires_on else "",
+                members(len(t.members) - len(t.left)),  # whom it reaches: the team's active members
+            ]
             for t in rows
             for g in t.grants
             if not g.archived
         ]
         if grants:
-            st.markdown(table(["Team", "Data source", "Access", "Paths", "Ends"], grants))
+            st.markdown(table(["Team", "Data source", "Access", "Paths", "Ends", "Reaches"], grants))
         else:
             st.caption("No team holds access yet: a source's admins grant it under Admin → Manage access.")
         administering = [[t.name, ", ".join(t.administers)] for t in rows if t.administers]

@@ -128,3 +128,30 @@ def test_a_teams_grant_is_reviewed_as_one_item_showing_whom_it_reaches(app_env: 
     said = [c.value for c in at.caption] + [t.value for t in at.text]
     assert "The prisons team's grant, reviewed as one item: it reaches 2 members." in said, said
     assert "Members it reaches: carol, dave" in said, said
+
+
+def test_dave_reads_what_each_team_holds_and_makes_one(app_env: Gatehouse) -> None:  # noqa: F811
+    from core import actions
+    from core.queries import get_user
+
+    make_team(app_env, "prisons", "carol", "dave")
+    with app_env.session() as session:
+        bob = get_user(session, "bob")
+    actions.grant_team_access(app_env, bob, SALES, "prisons", AccessLevel.ADMIN)
+
+    at = go(sign_in("dave"), "pages/platform.py")
+    at.session_state["platform-tab"] = "Users"
+    at.run()
+    held = "\n".join(m.value for m in at.markdown if m.value.startswith("| Team | Data source |"))
+    assert f"| prisons | {SALES} | Admin | whole bucket |  | 2 members |" in held, held
+    administering = "\n".join(m.value for m in at.markdown if m.value.startswith("| Team | Administers |"))
+    assert f"| prisons | {SALES} |" in administering, administering
+
+    widget(at, "text_input", "Team name").input("analysts")
+    widget(at, "text_input", "Add members (usernames, separated by spaces or commas)").input("alice, nobody")
+    widget(at, "button", "Make the team").click().run()
+    assert "There is no platform member called nobody." in " ".join(messages(at)), messages(at)
+    assert widget(at, "text_input", "Team name").value == "analysts"  # kept as typed, to put right
+    widget(at, "text_input", "Add members (usernames, separated by spaces or commas)").input("alice")
+    widget(at, "button", "Make the team").click().run()
+    assert "Made the analysts team (1 member)." in messages(at), messages(at)
