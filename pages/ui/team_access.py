@@ -289,31 +289,35 @@ def request_for_team(me: User, request: RequestView) -> None:
 
 
 def teams_held(gh: Gatehouse, me: User) -> None:
-    """What each team holds, the sources it administers, and making a team or changing who is in it."""
+    """One team chosen: its members, what it holds and the sources it administers (a team at a time: hundreds of
+    teams hold thousands of grants); and making a team or changing who is in it."""
     with st.expander("Teams' access: what each team holds and the sources it administers"):
-        rows = cached.read(platform.teams, me)
-        grants = [
-            [
-                t.name,
-                g.source,
-                g.level.label,
-                format_paths(g.paths),
-                widgets.day(g.expires_on) if g.expires_on else "",
-                members(len(t.members) - len(t.left)),  # whom it reaches: the team's active members
-            ]
-            for t in rows
-            for g in t.grants
-            if not g.archived
-        ]
-        if grants:
-            st.markdown(table(["Team", "Data source", "Access", "Paths", "Ends", "Reaches"], grants))
-        else:
-            st.caption("No team holds access yet: a source's admins grant it under Admin → Manage access.")
-        administering = [[t.name, ", ".join(t.administers)] for t in rows if t.administers]
-        if administering:
-            st.markdown("**Sources teams administer** (every active member of the team is an admin of them)")
-            st.markdown(table(["Team", "Administers"], administering))
+        rows = {t.name: t for t in cached.read(platform.teams, me)}
+        holding = sum(1 for t in rows.values() if any(not g.archived for g in t.grants))
+        st.caption(f"{plural(len(rows), 'team')}, {holding:,} of them holding access.")
+        name = st.selectbox(
+            "Team", list(rows), index=None, placeholder="Choose a team to see what it holds", key="held-team"
+        )
+        if name is not None and name in rows:
+            _one_team(rows[name])
         _team_members_form(gh, me)
+
+
+def _one_team(team: platform.TeamRow) -> None:
+    active = [m for m in team.members if m not in team.left]
+    st.markdown(literal(f"The {team.name} team: {members(len(active))}"))
+    st.text(", ".join(active) if active else "Nobody active in it.")
+    grants = [
+        [g.source, g.level.label, format_paths(g.paths), widgets.day(g.expires_on) if g.expires_on else ""]
+        for g in team.grants
+        if not g.archived
+    ]
+    if grants:
+        st.markdown(table(["Data source", "Access", "Paths", "Ends"], grants))
+    else:
+        st.caption("It holds no access: a source's admins grant it under Admin → Manage access.")
+    if team.administers:
+        st.markdown(literal(f"Administers (every active member is an admin): {', '.join(team.administers)}"))
 
 
 TEAM_MEMBERS_FORM = {"team-name": "", "team-add": "", "team-remove": ""}

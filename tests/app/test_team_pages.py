@@ -142,10 +142,13 @@ def test_dave_reads_what_each_team_holds_and_makes_one(app_env: Gatehouse) -> No
     at = go(sign_in("dave"), "pages/platform.py")
     at.session_state["platform-tab"] = "Users"
     at.run()
-    held = "\n".join(m.value for m in at.markdown if m.value.startswith("| Team | Data source |"))
-    assert f"| prisons | {SALES} | Admin | whole bucket |  | 2 members |" in held, held
-    administering = "\n".join(m.value for m in at.markdown if m.value.startswith("| Team | Administers |"))
-    assert f"| prisons | {SALES} |" in administering, administering
+    assert "1 team, 1 of them holding access." in [c.value for c in at.caption]
+    widget(at, "selectbox", "Team").select("prisons").run()
+    held = "\n".join(m.value for m in at.markdown if m.value.startswith("| Data source |"))
+    assert f"| {SALES} | Admin | whole bucket |  |" in held, held
+    said = [m.value for m in at.markdown] + [t.value for t in at.text]
+    assert "The prisons team: 2 members" in said and "carol, dave" in said, said
+    assert literal(f"Administers (every active member is an admin): {SALES}") in said, said
 
     widget(at, "text_input", "Team name").input("analysts")
     widget(at, "text_input", "Add members (usernames, separated by spaces or commas)").input("alice, nobody")
