@@ -324,7 +324,6 @@ def requests_to_decide(gh: Gatehouse, me: User) -> None:
         return
     with st.container(border=True):
         decisions.request_card(request)
-        team_access.request_for_team(me, request)  # asked for a team: whom it reaches (issue #28)
         decisions.decision_form(
             gh,
             me,

@@ -6,7 +6,7 @@ from core import actions
 from core.adapters.models import User
 from core.context import Gatehouse
 from core.reads import queues
-from pages.ui import cached, decisions, running, signin, team_access, widgets
+from pages.ui import cached, decisions, running, signin, widgets
 
 PAGE_SIZE = 10
 
@@ -26,7 +26,6 @@ def confirmations(gh: Gatehouse, me: User) -> None:
         return
     with st.container(border=True):
         decisions.request_card(request)
-        team_access.request_for_team(me, request)  # asked for a team: whom it reaches (issue #28)
         decisions.decision_form(
             gh,
             me,

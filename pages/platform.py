@@ -64,7 +64,6 @@ def access_requests(gh: Gatehouse, me: User) -> None:
         return
     with st.container(border=True):
         decisions.request_card(request)
-        team_access.request_for_team(me, request)  # asked for a team: whom it reaches (issue #28)
         st.caption(
             "No line manager on record: check the business need yourself."
             if request.no_line_manager

@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 from core.adapters.models import Team, TeamMember, User
 from core.queries import get_team
 from core.reads.teams import reach
-from core.rules import check_not_left, is_active
+from core.rules import is_active
 
 
 def my_teams(session: Session, user: User) -> list[str]:
@@ -25,8 +25,8 @@ def my_teams(session: Session, user: User) -> list[str]:
     )
 
 
-def team_reach(session: Session, actor: User, name: str) -> tuple[str, ...]:
-    """The active members a team's grant reaches, by username (a request made for it, before it is decided)."""
-    check_not_left(actor, " and can no longer use Gatehouse").enforce()
+def team_reach(session: Session, name: str) -> tuple[str, ...]:
+    """The active members a team's grant reaches, by username (a request made for it, before it is decided; like
+    the pickers' names, what any member may read)."""
     team = get_team(session, name)
     return reach(session, [team.id or 0])[team.id or 0].members

@@ -270,11 +270,11 @@ def asked_for_team(request: RequestView) -> str:
     return f" · for the {request.team} team" if request.team else ""
 
 
-def request_for_team(me: User, request: RequestView) -> None:
+def request_for_team(request: RequestView) -> None:
     """A request made for a team, as its decider reads it: approved, the team holds it, reaching its members."""
     if request.team is None:
         return
-    reached = cached.read(team_pages.team_reach, me, request.team)
+    reached = cached.read(team_pages.team_reach, request.team)
     st.markdown(
         literal(
             f"For the {request.team} team: approved, the team holds it and its {members(len(reached))} have it "
