@@ -109,17 +109,17 @@ def administered_by(user_id: int) -> Any:
     """The ids of the sources the user is an active admin of (theirs or a team's), as a subquery:
     `col(X.source_id).in_(...)` starts from the user's own grants and teams (their indexes), where `administers`
     would be asked once for every row of X."""
-    holder, link = aliased(User), aliased(TeamMember)
+    grant, holder, link = aliased(Grant), aliased(User), aliased(TeamMember)  # never correlated with the caller's
     own = (
-        select(Grant.source_id)
-        .join(holder, col(holder.id) == Grant.user_id)
-        .where(Grant.user_id == user_id, active_admin(Grant, holder))
+        select(grant.source_id)
+        .join(holder, col(holder.id) == grant.user_id)
+        .where(grant.user_id == user_id, active_admin(grant, holder))
     )
     through = (
-        select(Grant.source_id)
-        .join(link, col(link.team_id) == Grant.team_id)
+        select(grant.source_id)
+        .join(link, col(link.team_id) == grant.team_id)
         .join(holder, col(holder.id) == link.user_id)
-        .where(link.user_id == user_id, team_admin(Grant, holder))
+        .where(link.user_id == user_id, team_admin(grant, holder))
     )
     return union(own, through)
 

@@ -305,3 +305,25 @@ def test_a_teams_grant_nobody_reviewed_is_revoked_at_the_due_date_and_its_member
     assert ran.revoked == 1 and any(n.startswith("bob on") for n in ran.not_revoked)  # bob: its only admin
     assert not _reads(gatehouse, "alice")
     assert any("prisons team's access" in s for s in _inbox(gatehouse, "alice"))
+
+
+def test_a_teams_grant_changed_in_place_reaches_its_members_and_never_overlaps_its_others(gatehouse: Gatehouse) -> None:
+    _team(gatehouse, "alice")
+    bob = _user(gatehouse, "bob")
+    actions.grant_team_access(gatehouse, bob, PRICING, "prisons", AccessLevel.READ_ONLY, "/reports")
+    actions.grant_team_access(gatehouse, bob, PRICING, "prisons", AccessLevel.READ_ONLY, "/models")
+    with gatehouse.session() as session:
+        reports = session.exec(select(Grant).where(col(Grant.team_id).is_not(None)).order_by(col(Grant.id))).first()
+    assert reports is not None
+    with pytest.raises(InvalidInput, match=r"^The prisons team also has read only access to /models"):
+        actions.change_team_access(gatehouse, bob, PRICING, "prisons", reports.id or 0, AccessLevel.READ_WRITE, "")
+    actions.change_team_access(gatehouse, bob, PRICING, "prisons", reports.id or 0, AccessLevel.READ_WRITE, "/reports")
+    with gatehouse.session() as session:
+        held = source_access(session, get_user(session, "alice"), PRICING).held
+        assert sorted((h.level, list(h.paths)) for h in held) == [
+            (AccessLevel.READ_ONLY, ["/models"]),
+            (AccessLevel.READ_WRITE, ["/reports"]),
+        ]
+        changed = session.exec(select(AuditEvent).where(AuditEvent.action == "access-changed")).all()[-1]
+        assert changed.subject == "team:prisons" and "the prisons team's access" in changed.summary
+    assert f"The prisons team's access to {PRICING} changed" in _inbox(gatehouse, "alice")
