@@ -52,6 +52,10 @@ def team_grant_form(gh: Gatehouse, me: User, source: str) -> None:
     counts = {t.name: t.members for t in found.items}
     if search.strip() and not counts:
         st.info(literal(f"No team called {search.strip()}: the platform team makes teams."))
+    elif not counts:
+        st.info("There are no teams yet: the platform team makes them, or your identity provider sends them.")
+    elif found.total > len(counts):
+        st.caption(f"The first {len(counts):,} of {plural(found.total, 'team')} are listed: find yours by its name.")
     widgets.fresh("team-grant-form", {**TEAM_FORM, TEAM_FORM_UNTIL: None})
     if st.session_state.get("team-grant-team") not in counts:
         st.session_state["team-grant-team"] = None

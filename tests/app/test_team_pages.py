@@ -34,6 +34,9 @@ def test_bob_grants_a_team_picked_with_its_members_and_reads_it_as_one_row(app_e
     at.run()
     open_tab(at, "Grant access")
     widget(at, "radio", "Grant to").set_value("A team").run()
+    widget(at, "text_input", "Find a team").input("guards").run()
+    assert "No team called guards: the platform team makes teams." in messages(at), messages(at)
+    widget(at, "text_input", "Find a team").input("").run()
     picker = widget(at, "selectbox", "Team")
     assert picker.options == ["empty (0 members)", "prisons (2 members)"], picker.options
     assert not [w for w in at.multiselect if w.label == "Users (platform members only)"]  # one form at a time
