@@ -11,7 +11,7 @@ from core.context import Gatehouse
 from core.domain import AccessLevel, InvalidInput, format_paths, plural
 from core.paths import Paths
 from core.reads import approval, audit_trail, catalog, page, queues
-from pages.ui import cached, decisions, reviews_view, running, signin, widgets
+from pages.ui import cached, decisions, reviews_view, running, signin, team_access, widgets
 from pages.ui.markup import literal, table
 
 ACCESS_PAGE = 25
@@ -54,6 +54,8 @@ def access_page(me: User, source: str) -> page.Page[catalog.AccessEntry]:
 def edit_or_revoke(gh: Gatehouse, me: User, source: str) -> None:
     """One person's grant on the source (of those Who has access lists): change it in place, or revoke it after a
     dialog that says what their role loses. Nobody is chosen at first: it never opens on the admin themself."""
+    if team_access.edit_or_revoke_team(gh, me, source, access_page(me, source).items):
+        return  # a team's grant (issue #28)
     entry = _chosen_grant(me, source)
     if entry is None:
         return
@@ -65,7 +67,7 @@ def edit_or_revoke(gh: Gatehouse, me: User, source: str) -> None:
 
 def _chosen_grant(me: User, source: str) -> catalog.AccessEntry | None:
     """The grant chosen to edit or revoke: a person first, then which of their grants when they hold several."""
-    people = [e for e in access_page(me, source).items if not e.principal.startswith("app:")]
+    people = [e for e in team_access.people(access_page(me, source).items) if not e.principal.startswith("app:")]
     if not people:
         st.caption("Nobody to edit: find them in Who has access first." if _who_search() else "Nobody to edit.")
         return None
@@ -202,11 +204,11 @@ def _chosen_source(me: User) -> str | None:
 
 
 def _who_has_access(me: User, source: str) -> None:
-    st.text_input("Find who has access", **widgets.kept("access-search"), placeholder="username or app")
+    st.text_input("Find who has access", **widgets.kept("access-search"), placeholder="username, app or team")
     listed = access_page(me, source)
     if not listed.items:
         st.caption("Nobody matches." if _who_search() else "Nobody has access yet.")
-    else:
+    elif team_access.people(listed.items):
         st.markdown(
             table(
                 ["User", "Access", "Paths", "Ends", "In AWS"],
@@ -218,15 +220,18 @@ def _who_has_access(me: User, source: str) -> None:
                         widgets.day(e.expires_on) if e.expires_on else "",
                         widgets.aws_state(e.applied, e.apply_error, e.ended),
                     ]
-                    for e in listed.items
+                    for e in team_access.people(listed.items)
                 ],
             )
         )
+    team_access.team_rows(listed.items)  # a row per team grant, opened to its members (issue #28)
     widgets.pager(listed.total, ACCESS_PAGE, "access-page", what="grants")
 
 
 def _grant_access(gh: Gatehouse, me: User, source: str) -> None:
-    """Grant platform members found by a search a level on paths of the source, until a date."""
+    """Grant platform members found by a search a level on paths of the source, until a date (or a team)."""
+    if team_access.grant_to_team(gh, me, source):
+        return
     search = st.text_input("Find platform members", **widgets.kept("grant-search"), placeholder="username or name")
     # Never the admin themself (their own access is theirs to give up, not to grant), never "select all"
     candidates = [name for name in cached.read(catalog.user_names, search, limit=101) if name != me.username]

@@ -8,7 +8,7 @@ from core.adapters.models import User
 from core.context import Gatehouse
 from core.domain import format_paths
 from core.reads import catalog
-from pages.ui import cached, running, signin, widgets
+from pages.ui import cached, running, signin, team_access, widgets
 from pages.ui.markup import bold, links, table
 from pages.ui.source_forms import new_source_forms
 
@@ -60,7 +60,7 @@ def sources_i_can_use(me: User) -> None:
                 [
                     bold(s.name),
                     s.kind.label,
-                    s.level.label,
+                    team_access.held_as(s),  # "Read only, through the prisons team" (issue #28)
                     format_paths(s.paths),
                     widgets.day(s.expires_on) if s.expires_on else "",
                     widgets.aws_state(s.applied, s.apply_error),

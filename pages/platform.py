@@ -12,7 +12,7 @@ from core.adapters.models import User, utcnow
 from core.context import Gatehouse
 from core.domain import MAX_REASON, GatehouseError, plural
 from core.reads import audit_trail, platform, queues
-from pages.ui import cached, decisions, identity_view, reviews_view, running, signin, widgets
+from pages.ui import cached, decisions, identity_view, reviews_view, running, signin, team_access, widgets
 from pages.ui.markup import bold, literal, table
 
 QUEUE_PAGE = 10  # cards a page: each holds a form, and Streamlit slows with many keyed widgets
@@ -134,6 +134,7 @@ def users(gh: Gatehouse, me: User) -> None:
     mark_left(gh, me, leaver)
     members(me)
     identity_view.teams(me)
+    team_access.teams_held(gh, me)  # what teams hold and administer; making one (issue #28)
     identity_view.scim_tokens(gh, me)
 
 

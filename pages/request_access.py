@@ -11,13 +11,20 @@ from core.context import Gatehouse
 from core.domain import MAX_BUSINESS_NEED, AccessLevel, format_paths
 from core.reads import catalog, queues
 from core.reads.queues import RequestView
-from pages.ui import cached, running, signin, widgets
+from pages.ui import cached, running, signin, team_access, widgets
 from pages.ui.markup import bold, literal
 from pages.ui.source_forms import new_source_forms
 from pages.ui.widgets import ASKING_FOR
 
 # Each field of the form as a fresh one has it: set (not forgotten) so that the browser shows it so too.
-FRESH = {"ask-source": None, "ask-level": AccessLevel.READ_ONLY, "ask-paths": "", "ask-need": "", "ask-until": None}
+FRESH = {
+    "ask-source": None,
+    "ask-level": AccessLevel.READ_ONLY,
+    "ask-paths": "",
+    "ask-need": "",
+    "ask-until": None,
+    "ask-for-team": None,
+}
 
 
 def request_access(gh: Gatehouse, me: User) -> None:
@@ -53,6 +60,7 @@ def ask_for_access(gh: Gatehouse, me: User) -> None:
         st.session_state["ask-source"] = None
     with st.form("ask-form"):
         source = st.selectbox("Data source", names, index=None, placeholder="Choose a data source", key="ask-source")
+        team = team_access.for_whom(me)  # for me, or a team I am in (issue #28)
         level = st.radio(
             "Access level",
             list(AccessLevel),
@@ -85,7 +93,7 @@ def ask_for_access(gh: Gatehouse, me: User) -> None:
         widgets.succeeded("ask-form")  # the next run starts from a fresh form
         return f"Request sent for {view.source}: it waits for {view.waits_for}. It is under My requests."
 
-    widgets.act(gh, lambda: actions.request_access(gh, me, source, level, paths, need, until), sent, slots)
+    widgets.act(gh, lambda: actions.request_access(gh, me, source, level, paths, need, until, team=team), sent, slots)
 
 
 def my_requests(gh: Gatehouse, me: User) -> None:
@@ -114,7 +122,7 @@ def my_request(gh: Gatehouse, me: User, request: RequestView) -> None:
         left, right = st.columns([5, 1], vertical_alignment="center")
         left.markdown(
             f"{bold(request.source)} · {request.level.label} · {literal(format_paths(request.paths))} · "
-            f"asked {widgets.day(request.created_at)}"
+            f"asked {widgets.day(request.created_at)}{literal(team_access.asked_for_team(request))}"
         )
         state = request.status.value.replace("-", " ")
         detail = f"waits for {request.waits_for}" if request.status.is_open else state
@@ -139,7 +147,7 @@ def my_request(gh: Gatehouse, me: User, request: RequestView) -> None:
 
 
 def give_up_access(gh: Gatehouse, me: User) -> None:
-    held = cached.read(catalog.usable_sources, me)
+    held = team_access.own(cached.read(catalog.usable_sources, me))  # a team's access is its admins' to revoke
     if not held:
         st.info("You have no access to give up.")
         return

@@ -18,7 +18,7 @@ from core.paths import Paths
 from core.reads.approval import approval_effect
 from core.reads.page import Page
 from core.reads.queues import RequestView
-from pages.ui import cached
+from pages.ui import cached, team_access
 from pages.ui.markup import bold, literal, table
 from pages.ui.widgets import act, day, decide_one, end_date, lazy_tabs, moment, pager, paths_field
 
@@ -33,6 +33,7 @@ def request_card(request: RequestView) -> None:
         + (f", until {day(request.expires_on)}" if request.expires_on else "")
     )
     st.caption(f"Asked {moment(request.created_at)}")
+    team_access.request_for_team(request)  # asked for a team: whom approving reaches (issue #28)
     st.text(request.business_need)  # their own words, exactly as written
 
 

@@ -16,7 +16,7 @@ from core.context import Gatehouse
 from core.domain import MAX_REASON, AccessLevel, format_paths, plural
 from core.reads import catalog, reviews
 from core.rules.reviews import review_named
-from pages.ui import cached, widgets
+from pages.ui import cached, team_access, widgets
 from pages.ui.markup import bold, literal, table
 
 REVIEW_PAGE = 25  # grants a page of the Review tab
@@ -165,6 +165,7 @@ def _decide(gh: Gatehouse, me: User, row: reviews.ReviewRow, key: str, following
             + (f", until {widgets.day(row.expires_on)}" if row.expires_on else "")
             + (f". {literal(row.holder)} says: {literal(ANSWERS[row.holder_answer])}." if row.holder_answer else "")
         )
+        team_access.reviewed_team(row)  # a team's grant: the members it reaches (issue #28)
         if doing is None:
             _keep_change_or_revoke(gh, me, row, key, ident, _then(key, following, f"Kept {row.holder}'s access."))
         elif doing == "change":
