@@ -17,7 +17,7 @@ from core.context import Gatehouse
 from core.domain import AccessLevel, user_role_name
 from tests.conftest import missing
 from tests.integration.test_seaweed_enforced import answer
-from tests.integration.test_team_access import OTHER, SOURCE, setup
+from tests.integration.test_team_iam import OTHER, SOURCE, setup
 from tests.seaweed import Seaweed, running_seaweed, weed_binary
 from tests.teams import change_team_level, grant_team, leave
 
