@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import bcrypt
 import pytest
 from moto.core.base_backend import BackendDict, backend_lock
 from moto.core.model_instances import reset_model_data
@@ -61,6 +62,31 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+# --- passwords ----------------------------------------------------------------------------------------------
+
+PRODUCTION_GENSALT = bcrypt.gensalt
+TEST_BCRYPT_COST = 4  # bcrypt's least: real bcrypt hashes and checks, in a millisecond instead of a third of a second
+
+
+def quick_gensalt(rounds: int = TEST_BCRYPT_COST, prefix: bytes = b"2b") -> bytes:
+    return PRODUCTION_GENSALT(rounds, prefix)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def quick_passwords() -> Iterator[None]:
+    """Passwords hashed in the tests' processes at bcrypt's least cost: the demo accounts' (made once a worker, then
+    checked at every sign-in of AppTest and of the browser tests' apps, which start on the demo's copy), those the
+    tests set, and the one an unknown name is checked against. A hash carries its cost, so checking it costs what
+    making it did: a sign-in took a third of a second, half a second and more on a loaded machine. A test still
+    proves production's cost (tests/unit/test_password_cost.py), and `streamlit run` seeding a database of its own
+    (test_two_processes) hashes at production's."""
+    bcrypt.gensalt = quick_gensalt
+    try:
+        yield
+    finally:
+        bcrypt.gensalt = PRODUCTION_GENSALT
 
 
 # --- order ---------------------------------------------------------------------------------------------------
