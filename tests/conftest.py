@@ -19,6 +19,7 @@ import subprocess
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -268,12 +269,33 @@ def postgres_copy(template: str) -> Iterator[str]:
     name = f"gatehouse_test_{uuid.uuid4().hex[:10]}"
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    admin.dispose()
     try:
         yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     finally:
+        DROPS.submit(drop_database, name)
+
+
+def drop_database(name: str) -> None:
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    except Exception as error:  # a database left behind costs disk, not a test: say so and go on
+        print(f"could not drop the test database {name}: {error}")
+    finally:
         admin.dispose()
+
+
+# A test's PostgreSQL database is dropped while the worker goes on to its next test (0.1 to 1 s a drop on a loaded
+# server, as it waits for a checkpoint): one at a time, all of them before the worker ends (postgres_drops).
+DROPS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drop-database")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def postgres_drops() -> Iterator[None]:
+    yield
+    DROPS.shutdown(wait=True)
 
 
 # --- Gatehouse ----------------------------------------------------------------------------------------
