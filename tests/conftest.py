@@ -19,11 +19,13 @@ import subprocess
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import bcrypt
 import pytest
 from moto.core.base_backend import BackendDict, backend_lock
 from moto.core.model_instances import reset_model_data
@@ -61,6 +63,31 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+# --- passwords ----------------------------------------------------------------------------------------------
+
+PRODUCTION_GENSALT = bcrypt.gensalt
+TEST_BCRYPT_COST = 4  # bcrypt's least: real bcrypt hashes and checks, in a millisecond instead of a third of a second
+
+
+def quick_gensalt(rounds: int = TEST_BCRYPT_COST, prefix: bytes = b"2b") -> bytes:
+    return PRODUCTION_GENSALT(rounds, prefix)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def quick_passwords() -> Iterator[None]:
+    """Passwords hashed in the tests' processes at bcrypt's least cost: the demo accounts' (made once a worker, then
+    checked at every sign-in of AppTest and of the browser tests' apps, which start on the demo's copy), those the
+    tests set, and the one an unknown name is checked against. A hash carries its cost, so checking it costs what
+    making it did: a sign-in took a third of a second, half a second and more on a loaded machine. A test still
+    proves production's cost (tests/unit/test_password_cost.py), and `streamlit run` seeding a database of its own
+    (test_two_processes) hashes at production's."""
+    bcrypt.gensalt = quick_gensalt
+    try:
+        yield
+    finally:
+        bcrypt.gensalt = PRODUCTION_GENSALT
 
 
 # --- order ---------------------------------------------------------------------------------------------------
@@ -242,12 +269,33 @@ def postgres_copy(template: str) -> Iterator[str]:
     name = f"gatehouse_test_{uuid.uuid4().hex[:10]}"
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    admin.dispose()
     try:
         yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     finally:
+        DROPS.submit(drop_database, name)
+
+
+def drop_database(name: str) -> None:
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    except Exception as error:  # a database left behind costs disk, not a test: say so and go on
+        print(f"could not drop the test database {name}: {error}")
+    finally:
         admin.dispose()
+
+
+# A test's PostgreSQL database is dropped while the worker goes on to its next test (0.1 to 1 s a drop on a loaded
+# server, as it waits for a checkpoint): one at a time, all of them before the worker ends (postgres_drops).
+DROPS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drop-database")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def postgres_drops() -> Iterator[None]:
+    yield
+    DROPS.shutdown(wait=True)
 
 
 # --- Gatehouse ----------------------------------------------------------------------------------------

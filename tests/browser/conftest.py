@@ -119,8 +119,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # type
 FAILED = pytest.StashKey[bool]()
 
 
-@pytest.fixture
-def browser(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+@pytest.fixture(scope="session")
+def chromium():  # type: ignore[no-untyped-def]
+    """Chromium started once a worker (Playwright's driver and the browser process take a second or two to start);
+    each test gets contexts of its own from it (`browser`), which share no cookie, storage or page."""
     if not (shutil.which(CHROMIUM) or Path(CHROMIUM).exists()):
         missing(f"Chromium is not installed at {CHROMIUM}: apt-get install chromium")
     try:
@@ -129,23 +131,41 @@ def browser(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
         missing("Playwright is not installed: pip install playwright (no browser download is needed)")
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield Patient(launched)
-        if request.node.stash.get(FAILED, False):
-            _keep_evidence(launched, request.node.name)
+        yield launched
         launched.close()
+
+
+@pytest.fixture
+def browser(chromium, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """The worker's Chromium as a test sees it: every context it opens is its own, closed when the test ends (after
+    its pages' screenshots and HTML are kept, if it failed)."""
+    patient = Patient(chromium)
+    try:
+        yield patient
+    finally:
+        if request.node.stash.get(FAILED, False):
+            _keep_evidence(patient.contexts, request.node.name)
+        for context in patient.contexts:
+            try:
+                context.close()
+            except Exception as error:  # a context the test closed itself, or a page that hangs: the next test's is new
+                print(f"could not close a browser context: {error}")
 
 
 class Patient:
     """Chromium whose every page waits up to WAIT_MS for what it is asked to find (Playwright's own default is 30 s,
-    which a busy machine outlasts)."""
+    which a busy machine outlasts), and tells `settled` what the app is doing (TRACKER)."""
 
     def __init__(self, browser) -> None:  # type: ignore[no-untyped-def]
         self._browser = browser
+        self.contexts: list = []  # type: ignore[type-arg]
 
     def new_context(self, **options):  # type: ignore[no-untyped-def]
         context = self._browser.new_context(**options)
+        self.contexts.append(context)
         context.set_default_timeout(WAIT_MS)
         context.set_default_navigation_timeout(WAIT_MS)
+        context.add_init_script(TRACKER)
         return context
 
     def new_page(self, **options):  # type: ignore[no-untyped-def]
@@ -170,10 +190,10 @@ def eventually(page, done, poll_ms: int = 250, within_ms: int = WAIT_MS) -> bool
     return True
 
 
-def _keep_evidence(browser, test_name: str) -> None:  # type: ignore[no-untyped-def]
+def _keep_evidence(contexts, test_name: str) -> None:  # type: ignore[no-untyped-def]
     """A failed browser test leaves each open page's screenshot and HTML in test-artifacts/ for whoever reads CI."""
     ARTIFACTS.mkdir(exist_ok=True)
-    for c, context in enumerate(browser.contexts):
+    for c, context in enumerate(contexts):
         for p, page in enumerate(context.pages):
             stem = ARTIFACTS / f"failed-{test_name}-{c}-{p}"
             try:
@@ -183,23 +203,99 @@ def _keep_evidence(browser, test_name: str) -> None:  # type: ignore[no-untyped-
                 print(f"could not keep evidence of {stem.name}: {error}")
 
 
+# What the page itself sees of the app's work, installed in every page before the app's own scripts: the last moment
+# something happened (a message to or from the server, a user's input, a message from a component's frame, the app's
+# run or connection state changing), how many messages to the server are still unanswered (each has an answer: a
+# rerun its run's start, a heartbeat its ack, a request its response), and which component frames have loaded.
+TRACKER = """
+(() => {
+  if (window.__gatehouse) return;
+  const seen = (window.__gatehouse = { busyAt: performance.now(), sentAt: 0, unanswered: 0, frames: new WeakMap() });
+  const busy = () => { seen.busyAt = performance.now(); };
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener("message", () => { seen.unanswered = 0; busy(); });
+      this.addEventListener("open", busy);
+      this.addEventListener("close", busy);
+    }
+    send(data) {
+      seen.unanswered += 1;
+      seen.sentAt = performance.now();
+      busy();
+      return super.send(data);
+    }
+  };
+  for (const type of ["pointerdown", "pointerup", "click", "keydown", "keyup", "input", "change", "message"]) {
+    window.addEventListener(type, busy, true);
+  }
+  const watch = (frame) => {
+    if (seen.frames.has(frame)) return;
+    const state = { since: performance.now(), loaded: false };
+    seen.frames.set(frame, state);
+    frame.addEventListener("load", () => { state.loaded = true; busy(); });
+  };
+  new MutationObserver((changes) => {
+    for (const change of changes) {
+      if (change.type === "attributes") busy();  // the run's or the connection's state (not drawing: it never ends)
+      for (const node of change.addedNodes) {
+        if (node.nodeName === "IFRAME") watch(node);
+        else if (node.querySelectorAll) node.querySelectorAll("iframe").forEach(watch);
+      }
+    }
+  }).observe(document, {
+    subtree: true,
+    childList: true,
+    attributes: true,
+    attributeFilter: ["data-test-script-state", "data-test-connection-state"],
+  });
+})();
+"""
+
+# The page is still when the app's last run has ended (Streamlit's own marks on its root, as the server reports
+# them), nothing sent to the server is unanswered, every component frame has loaded, and nothing has happened for
+# QUIET_MS (the app draws what a message brought; a widget that waits before sending, as a text box does for its
+# debounce, has sent). A message unanswered, or a frame not loaded, after UNANSWERED_MS is no longer waited for: a
+# loaded machine answers well within that, and one that never comes would otherwise hold every step for WAIT_MS.
+QUIET_MS = 250
+UNANSWERED_MS = 10_000
+STILL = """([quiet, unanswered]) => {
+  const seen = window.__gatehouse;
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!seen || !app) return false;
+  if (app.getAttribute("data-test-script-state") !== "notRunning") return false;
+  if (app.getAttribute("data-test-connection-state") !== "CONNECTED") return false;
+  const now = performance.now();
+  if (seen.unanswered > 0 && now - seen.sentAt < unanswered) return false;
+  for (const frame of document.querySelectorAll("iframe")) {
+    const state = seen.frames.get(frame);
+    if (state && !state.loaded && frame.src && now - state.since < unanswered) return false;
+  }
+  return now - seen.busyAt >= quiet;
+}"""
+
+
 def settled(page) -> None:  # type: ignore[no-untyped-def]
-    """Wait until the app's run has finished: a click on something a run is still redrawing can be lost, or act on
-    what the run is replacing. Streamlit marks its root with the script's state as the server reports it
-    (`data-test-script-state`, what Streamlit's own browser tests wait on); its running icon, which this looked for
-    before, appears only once a run has lasted half a second, so a run that had just started passed for finished.
-    Connected and not running at five looks 100 ms apart counts as finished (a rerun that a run or a click asks for
-    starts within that)."""
-    app = page.locator('[data-testid="stApp"]')
-    quiet = [0]
+    """Wait until the app's run has finished and no other is coming: a click on something a run is still redrawing
+    can be lost, or act on what the run is replacing. Streamlit marks its root with the script's state as the server
+    reports it (`data-test-script-state`, what Streamlit's own browser tests wait on), but a click's rerun shows there
+    only once the server has answered it: what the page has sent and not yet heard back about is waited for too
+    (TRACKER), and so is a component's frame still loading (the sign-in cookie's, whose value asks for a rerun).
+    This used to be five looks 100 ms apart at a finished run (0.5 s at every step, as long on a quiet machine as on
+    a loaded one, and no longer when the server was slow to answer a click); now a quarter of a second of stillness,
+    measured in the page, after whatever the work takes."""
+    from playwright.sync_api import Error, TimeoutError
 
-    def finished() -> bool:
-        idle = app.get_attribute("data-test-script-state") == "notRunning"
-        connected = app.get_attribute("data-test-connection-state") == "CONNECTED"
-        quiet[0] = quiet[0] + 1 if idle and connected else 0
-        return quiet[0] >= 5
-
-    eventually(page, finished, poll_ms=100)
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            page.wait_for_function(STILL, arg=[QUIET_MS, UNANSWERED_MS], polling=50, timeout=left * 1000)
+            return
+        except TimeoutError:
+            break  # as before: past the bound, the test's next wait says what is missing
+        except Error:  # the page navigated meanwhile (a sign-in's redirect): ask the new document
+            page.wait_for_timeout(100)
 
 
 def sign_in_with_password(page, url: str, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
