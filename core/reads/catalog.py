@@ -10,7 +10,7 @@ from sqlalchemy import and_, case, func, or_
 from sqlmodel import Session, col, select
 
 from core.actor import acting
-from core.adapters.models import App, DataSource, Grant, RoleSync, SyncState, Team, User, UserStatus, utcnow
+from core.adapters.models import App, DataSource, Grant, RoleSync, SyncState, Team, TeamMember, User, UserStatus, utcnow
 from core.domain import AccessLevel, SourceKind, console_url
 from core.paths import Paths
 from core.queries import (
@@ -79,6 +79,7 @@ def usable_page(
     order = (DataSource.kind, DataSource.name, col(Grant.team_id).is_not(None), Team.name, Grant.id)
     rows, total = fetch(session, query, order, offset, limit)
     sync = session.exec(select(RoleSync).where(RoleSync.user_id == user.id)).first()
+    team_syncs = _team_syncs(session, [g.team_id for g, _, _ in rows if g.team_id is not None])
     items = [
         UsableSource(
             name=source.name,
@@ -86,8 +87,10 @@ def usable_page(
             level=grant.level,
             paths=grant.paths,
             expires_on=grant.expires_on,
-            applied=_applied(sync, grant),
-            apply_error=sync.last_error if sync is not None and sync.state == SyncState.FAILED else None,
+            applied=_through_applied(sync, team_syncs.get(grant.team_id), grant)
+            if grant.team_id is not None
+            else _applied(sync, grant),
+            apply_error=_failed(sync) or _failed(team_syncs.get(grant.team_id or 0)),
             console_urls=tuple(console_url(source.name, source.region, path) for path in grant.paths)
             or (console_url(source.name, source.region),),
             through=team,
@@ -173,6 +176,7 @@ def access_list(
             or_(
                 and_(col(RoleSync.user_id) == Grant.user_id, col(Grant.user_id).is_not(None)),
                 and_(col(RoleSync.app_id) == Grant.app_id, col(Grant.app_id).is_not(None)),
+                and_(col(RoleSync.team_id) == Grant.team_id, col(Grant.team_id).is_not(None)),
             ),
         )
         .where(Grant.source_id == source.id)
@@ -189,7 +193,7 @@ def access_list(
             level=grant.level,
             paths=grant.paths,
             expires_on=grant.expires_on,
-            applied=reached.applied_since(grant.updated_at) if reached else _applied(sync, grant, ended),
+            applied=_applied(sync, grant, ended) and (reached is None or reached.roles_applied),
             apply_error=sync.last_error if sync is not None and sync.state == SyncState.FAILED else None,
             ended=ended,
             team=team,
@@ -203,6 +207,25 @@ def access_list(
 
 def _ended(user: User | None, marked_by: str | None) -> EndedByLeaving | None:
     return ended_by_leaving(user.status, user.left_at, marked_by) if user else None
+
+
+def _team_syncs(session: Session, team_ids: list[int]) -> dict[int | None, RoleSync]:
+    """The sync of each of these teams' policies, by team id."""
+    if not team_ids:
+        return {}
+    return {s.team_id: s for s in session.exec(select(RoleSync).where(col(RoleSync.team_id).in_(team_ids)))}
+
+
+def _through_applied(role: RoleSync | None, team: RoleSync | None, grant: Grant) -> bool:
+    """Has AWS taken a grant a member holds through a team? Their role applied as it now is (the team's policies
+    attached, or folded into it), and the change written since: in the team's policies, or in their role (folded)."""
+    if role is None or role.state != SyncState.APPLIED:
+        return False
+    return _applied(team, grant) or _applied(role, grant)
+
+
+def _failed(sync: RoleSync | None) -> str | None:
+    return sync.last_error if sync is not None and sync.state == SyncState.FAILED else None
 
 
 def _applied(sync: RoleSync | None, grant: Grant, ended: EndedByLeaving | None = None) -> bool:
@@ -250,8 +273,8 @@ def list_access(
     source_name: str | None = None,
     team: str | None = None,
 ) -> list[AccessRow]:
-    """Every grant, optionally of one user (their own), of one team, or on one source: for the platform team (the
-    CLI). A team's grant is held by "team:NAME", an app's by "app:NAME"."""
+    """Every grant, optionally of one user (their own and their teams'), of one team, or on one source: for the
+    platform team (the CLI). A team's grant is held by "team:NAME", an app's by "app:NAME"."""
     actor = acting(session, actor)
     check_platform_admin(actor).enforce()
     query = (
@@ -261,8 +284,10 @@ def list_access(
         .outerjoin(App, col(App.id) == Grant.app_id)
         .outerjoin(Team, col(Team.id) == Grant.team_id)
     )
-    if username:
-        query = query.where(Grant.user_id == get_user(session, username).id)
+    if username:  # what they hold: their own grants and their teams' (a leaver is in no team)
+        member = get_user(session, username).id
+        teams = select(TeamMember.team_id).where(TeamMember.user_id == member)
+        query = query.where(or_(Grant.user_id == member, col(Grant.team_id).in_(teams)))
     if team:
         query = query.where(Grant.team_id == get_team(session, team).id)
     if source_name:

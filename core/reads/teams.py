@@ -45,9 +45,11 @@ class Reach:
     members: tuple[str, ...]
     applied_at: tuple[datetime | None, ...]  # index by index with members; None: not applied (pending or failed)
 
-    def applied_since(self, moment: datetime) -> bool:
-        """Has AWS applied a grant changed at `moment` for every member (none: nothing to apply)?"""
-        return all(at is not None and at >= moment for at in self.applied_at)
+    @property
+    def roles_applied(self) -> bool:
+        """Has AWS applied every member's role as it now is (their team's policies attached, or folded in)? A change
+        of the team's grants alone is a new version of its policies (the team's own sync), not of their roles."""
+        return all(at is not None for at in self.applied_at)
 
 
 def reach(session: Session, team_ids: list[int]) -> dict[int, Reach]:

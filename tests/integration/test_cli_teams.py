@@ -38,6 +38,9 @@ def test_a_team_is_granted_listed_and_revoked(gatehouse: Gatehouse, gatehouse_cl
     assert (
         f"{PRICING}\tteam:prisons\tread-only\t/reports" in gatehouse_cli("access", "list", "--source", PRICING).stdout
     )
+    # a member's access is their own and their teams': listing alice shows what she holds through the team
+    assert f"{PRICING}\tteam:prisons\tread-only\t/reports" in gatehouse_cli("access", "list", "--user", "alice").stdout
+    assert "team:prisons" not in gatehouse_cli("access", "list", "--user", "bob").stdout
     revoked = gatehouse_cli("access", "revoke", PRICING, "--team", "prisons")
     assert revoked.returncode == 0 and revoked.stdout.strip() == f"revoked the prisons team's access to {PRICING}"
     assert _team_grants(gatehouse) == 0

@@ -176,6 +176,13 @@ def test_the_reads_show_a_teams_grants_and_whom_they_reach(gatehouse: Gatehouse)
     choices = gatehouse.run(teams.team_choices, bob).items
     assert [(c.name, c.members) for c in choices] == [("empty", 0), ("prisons", 2)]
     actions.grant_team_access(gatehouse, bob, PRICING, "prisons", AccessLevel.ADMIN, "/models")
+    # a second grant is a new version of the team's policies, not a write to each member's role: it is in AWS
+    entries = gatehouse.run(catalog.access_list, bob, PRICING).items
+    assert [(list(e.paths), e.applied) for e in entries if e.team] == [(["/models"], True), (["/reports"], True)]
+    assert [(u.through, u.applied) for u in gatehouse.run(catalog.usable_page, alice).items if u.through] == [
+        ("prisons", True),
+        ("prisons", True),
+    ]
     rows = {t.name: t for t in gatehouse.run(platform.teams, dave)}
     assert rows["prisons"].members == ("alice", "carol") and rows["prisons"].administers == (PRICING,)
     assert [(g.source, g.level) for g in rows["prisons"].grants] == [
