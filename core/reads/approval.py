@@ -4,14 +4,14 @@ gains read on alpha-pricing-models/models/*", "… loses …")."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
 from sqlmodel import Session
 
-from core.access import desired_grants, placed_on_bucket, team_grants, user_principal
+from core.access import desired_grants, own_grants, placed_on_bucket, team_grants, user_principal
 from core.actor import acting
 from core.adapters.models import DataSource, Grant, Team, User, utcnow
 from core.config import Settings
@@ -69,7 +69,7 @@ def approval_effect(
     if not placed.allowed:
         return ApprovalEffect(problems={"paths": placed.reason})
     now = _now(session, settings, holder)
-    after = [g for g in now if g.bucket != source.name] + placed_on_bucket(source, grants, kept, level, granted)
+    after = _kept(session, settings, holder, now, source.name) + placed_on_bucket(source, grants, kept, level, granted)
     whose, what = (f"the {team.name} team", "policy") if team else (requester.username, "role")
     return ApprovalEffect(
         describe_change(whose, _allowed(now), _allowed(after), what)
@@ -82,6 +82,25 @@ def _now(session: Session, settings: Settings, holder: User | Team) -> list[Buck
     if isinstance(holder, Team):
         return team_grants(session, holder.id or 0)
     return desired_grants(session, user_principal(settings.env, holder))
+
+
+def _kept(
+    session: Session, settings: Settings, holder: User | Team, now: list[BucketGrant], bucket: str
+) -> list[BucketGrant]:
+    """What a holder's role (or a team's policy) keeps whatever its own grants on `bucket` become: its grants on other
+    buckets and, a member's, what their teams hold on this one (their own grants there are what changes)."""
+    kept = [g for g in now if g.bucket != bucket]
+    if isinstance(holder, Team):
+        return kept
+    own = Counter(own_grants(session, user_principal(settings.env, holder)))
+    for grant in now:
+        if grant.bucket != bucket:
+            continue
+        if own[grant]:
+            own[grant] -= 1
+        else:
+            kept.append(grant)  # through a team: the change of their own grants leaves it
+    return kept
 
 
 def revoke_effect(session: Session, settings: Settings, actor: User, source_name: str, grant_id: int) -> list[str]:
@@ -97,7 +116,7 @@ def revoke_effect(session: Session, settings: Settings, actor: User, source_name
     if grant is None or holder is None:
         raise NotFound("That access is no longer there: it was changed or revoked a moment ago.")
     now = _now(session, settings, holder)
-    after = [g for g in now if g.bucket != source.name] + [
+    after = _kept(session, settings, holder, now, source.name) + [
         BucketGrant(source.name, g.level, g.paths, source.kms_key_arn)
         for g in held_grants(session, source, holder)
         if g.id != grant.id

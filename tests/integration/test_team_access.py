@@ -334,3 +334,22 @@ def test_a_teams_grant_changed_in_place_reaches_its_members_and_never_overlaps_i
         changed = session.exec(select(AuditEvent).where(AuditEvent.action == "access-changed")).all()[-1]
         assert changed.subject == "team:prisons" and "the prisons team's access" in changed.summary
     assert f"The prisons team's access to {PRICING} changed" in _inbox(gatehouse, "alice")
+
+
+def test_the_previews_of_a_members_own_grant_keep_what_their_team_holds_beside_it(gatehouse: Gatehouse) -> None:
+    """Approving alice's own read of /models, or revoking it, changes her own grants only: what she reads through her
+    team on the same source (/reports) stays, and the preview says so by not naming it."""
+    _team(gatehouse, "alice")
+    bob, alice = _user(gatehouse, "bob"), _user(gatehouse, "alice")
+    actions.grant_team_access(gatehouse, bob, PRICING, "prisons", AccessLevel.READ_ONLY, "/reports")
+    asked = actions.request_access(gatehouse, alice, PRICING, AccessLevel.READ_ONLY, "/models", NEED)
+    said = gatehouse.run(
+        approval.approval_effect, gatehouse.settings, bob, asked.id or 0, AccessLevel.READ_ONLY, "/models", None
+    )
+    assert said.changes and all("reports" not in line for line in said.changes), said.changes
+    assert any("gains read on alpha-pricing-models/models" in line for line in said.changes), said.changes
+    actions.approve_request(gatehouse, bob, asked.id or 0)
+    own = next(e for e in gatehouse.run(catalog.access_list, bob, PRICING).items if e.principal == "alice")
+    taken = gatehouse.run(approval.revoke_effect, gatehouse.settings, bob, PRICING, own.grant_id)
+    assert taken and all("reports" not in line for line in taken), taken
+    assert any("loses read on alpha-pricing-models/models" in line for line in taken), taken
