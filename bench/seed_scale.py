@@ -7,8 +7,9 @@ Run from the repository root:
 
 At scale 1: 10,000 users (line managers, about 20 platform admins, 5% external, 5% left), 5,000 sources (one in ten
 a webapp source read by an app, a few hidden, some archived, some orphaned), 100,000 grants (a tenth on paths, a few
-heavy sources and users with thousands, many light ones), 50,000 access requests in every state, 500,000 audit
-events, 20,000 data movements and 50,000 notifications. The database is migrated first and must hold no user yet.
+heavy sources and users with thousands, many light ones), 300 teams of 5 to 200 members holding 5,000 grants (alice
+in two, bob in one), 50,000 access requests in every state, 500,000 audit events, 20,000 data movements and 50,000
+notifications. The database is migrated first and must hold no user yet.
 
 The demo accounts come first (core.seed), so alice, bob, carol and dave sign in with the demo password. Their shape:
 - alice is a typical analyst whatever the scale: about a dozen grants, requests and a few dozen notifications;
@@ -53,12 +54,15 @@ from core.adapters.models import (
     RoleSync,
     SourceRequest,
     SyncState,
+    Team,
+    TeamMember,
     User,
     UserStatus,
 )
 from core.config import Settings
 from core.domain import AccessLevel, SourceKind, app_role_name, user_role_name
 from core.seed import database_is_empty, seed_demo_database
+from core.team_policies import team_policy_stem
 
 BATCH = 10_000  # rows a round trip
 FULL = {
@@ -72,6 +76,8 @@ FULL = {
     "source_requests": 500,
     "platform_admins": 20,
     "bob_sources": 300,
+    "teams": 300,
+    "team_grants": 5_000,
 }
 YEARS = 3  # how far back the history goes
 
@@ -135,10 +141,12 @@ class Sizes:
     source_requests: int
     platform_admins: int
     bob_sources: int
+    teams: int
+    team_grants: int
 
     @classmethod
     def at(cls, scale: float) -> Sizes:
-        minimum = {"users": 60, "sources": 30, "platform_admins": 2, "bob_sources": 4, "source_requests": 6}
+        minimum = {"users": 60, "sources": 30, "platform_admins": 2, "bob_sources": 4, "source_requests": 6, "teams": 3}
         return cls(**{k: max(minimum.get(k, 0), round(v * scale)) for k, v in FULL.items()})
 
 
@@ -230,7 +238,7 @@ class Seeder:
             seed_demo_database(session, self.settings)
         with self.engine.connect() as connection:
             for table in ("users", "apps", "data_sources", "grants", "access_requests", "source_requests",
-                          "data_movements", "audit_events", "notifications", "role_sync"):  # fmt: skip
+                          "data_movements", "audit_events", "notifications", "role_sync", "teams"):  # fmt: skip
                 self.next_ids[table] = connection.execute(
                     text(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
                 ).scalar_one()
@@ -243,6 +251,7 @@ class Seeder:
         self.make_users()
         self.make_sources()
         self.make_grants()
+        self.make_teams()
         self.make_requests()
         self.make_source_requests()
         self.make_movements()
@@ -401,13 +410,15 @@ class Seeder:
         paths: list[str] | None = None,
         app_id: int | None = None,
         expires_on: date | None = None,
+        team_id: int | None = None,
     ) -> dict[str, Any]:
-        created = max(source.created_at, self.past()) if user_id is not None else source.created_at
+        created = max(source.created_at, self.past()) if app_id is None else source.created_at
         row = {
             "id": self.new_id("grants"),
             "source_id": source.id,
             "user_id": user_id,
             "app_id": app_id,
+            "team_id": team_id,
             "level": level,
             "paths": paths or [],
             "expires_on": expires_on,
@@ -455,6 +466,47 @@ class Seeder:
                 if made == target:
                     break
             fruitless = fruitless + 1 if made == before else 0
+
+    def make_teams(self) -> None:
+        """Teams of 5 to 200 of the active members (a few large, many small), holding `team_grants` grants on the
+        visible sources, one a team a source, a tenth on paths and a few as admin; alice is in two teams, bob in one,
+        so that My data shows access through a team."""
+        active = [u for u in self.generated_users if self.people[u].active]
+        visible = [s.id for s in self.sources.values() if not s.hidden and not s.archived]
+        source_order, source_weights = self.weighted(visible, 0.85)
+        self.team_ids: list[int] = []
+        for number in range(self.sizes.teams):
+            team_id = self.new_id("teams")
+            self.team_ids.append(team_id)
+            self.plan.add("teams", {"id": team_id, "name": f"team-{number:03d}", "external_id": None,
+                                    "scim_managed": number % 2 == 0, "created_at": self.past()})  # fmt: skip
+            size = min(len(active), max(5, int(200 / (1 + number) ** 0.6)))
+            members = set(self.rng.sample(active, size))
+            if number < 2:
+                members.add(self.demo["alice"])
+            if number == 2:
+                members.add(self.demo["bob"])
+            for user_id in sorted(members):
+                self.plan.add("team_members", {"team_id": team_id, "user_id": user_id})
+        held: set[tuple[int, int]] = set()
+        target = self.sizes.team_grants if self.sizes.teams else 0
+        firsts = self.team_ids[:3]  # alice's and bob's teams hold access at every scale
+        for source_id, team_id in zip(
+            self.rng.sample(visible, len(firsts)) + self.draw(source_order, source_weights, target * 3),
+            firsts + [self.rng.choice(self.team_ids) for _ in range(target * 3)],
+            strict=True,
+        ):
+            if len(held) == target:
+                break
+            if (source_id, team_id) in held:
+                continue
+            held.add((source_id, team_id))
+            roll = self.rng.random()
+            level = (
+                AccessLevel.ADMIN if roll < 0.02 else AccessLevel.READ_WRITE if roll < 0.25 else AccessLevel.READ_ONLY
+            )
+            paths = self.paths() if self.rng.random() < 0.1 else []
+            self.add_grant(self.sources[source_id], None, level, paths, team_id=team_id)
 
     # --- requests -----------------------------------------------------------------------------------------
 
@@ -799,7 +851,8 @@ class Seeder:
             known = set(connection.execute(select(RoleSync.__table__.c.role_name)).scalars())  # type: ignore[attr-defined]
         roles = [(user_role_name(env, p.username), p.id, None) for p in self.people.values()]
         roles += [(app_role_name(env, row["name"]), None, row["id"]) for row in self.plan.rows.get("apps", [])]
-        for role_name, user_id, app_id in roles:
+        teams = [(team_policy_stem(t), None, None, t) for t in self.team_ids]
+        for role_name, user_id, app_id, team_id in [(*r, None) for r in roles] + teams:
             if role_name in known:
                 continue
             self.plan.add(
@@ -809,6 +862,8 @@ class Seeder:
                     "role_name": role_name,
                     "user_id": user_id,
                     "app_id": app_id,
+                    "team_id": team_id,
+                    "policy_count": 1 if team_id is not None else 0,
                     "state": SyncState.APPLIED,
                     "policy_hash": None,
                     "last_error": None,
@@ -834,11 +889,13 @@ class Seeder:
                 AuditEvent,
                 Notification,
                 RoleSync,
+                Team,
+                TeamMember,
             )
         }
         # requests before grants (a grant names its request), users before everything
-        order = ("users", "apps", "data_sources", "access_requests", "grants", "source_requests", "data_movements",
-                 "notifications", "audit_events", "role_sync")  # fmt: skip
+        order = ("users", "teams", "team_members", "apps", "data_sources", "access_requests", "grants",
+                 "source_requests", "data_movements", "notifications", "audit_events", "role_sync")  # fmt: skip
         with self.engine.begin() as connection:
             users = tables["users"]
             managers = [{"uid": r["id"], "mid": r["line_manager_id"]} for r in self.plan.rows["users"]]
@@ -864,7 +921,7 @@ class Seeder:
                 .values(provisioned_at=applied_at)
             )
             if connection.dialect.name == "postgresql":
-                for name in order:
+                for name in (n for n in order if n != "team_members"):  # a table of pairs has no id
                     connection.execute(
                         text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT MAX(id) FROM {name}))")
                     )
@@ -882,8 +939,8 @@ def bulk_insert(connection: Any, table: Table, rows: list[dict[str, Any]]) -> No
 
 
 def counts(engine: Engine) -> dict[str, int]:
-    names = ("users", "data_sources", "apps", "grants", "access_requests", "source_requests", "audit_events",
-             "data_movements", "notifications", "role_sync")  # fmt: skip
+    names = ("users", "teams", "team_members", "data_sources", "apps", "grants", "access_requests", "source_requests",
+             "audit_events", "data_movements", "notifications", "role_sync")  # fmt: skip
     with engine.connect() as connection:
         return {name: connection.execute(select(func.count()).select_from(text(name))).scalar_one() for name in names}
 

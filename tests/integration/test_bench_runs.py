@@ -10,11 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bench.seed_scale import seed
 from core import audit
 from core.adapters.db import make_engine
+from core.adapters.models import User
+from core.reads import catalog
 
 
 def test_the_scale_seeder_fills_a_small_database(tmp_path: Path) -> None:
@@ -25,6 +27,9 @@ def test_the_scale_seeder_fills_a_small_database(tmp_path: Path) -> None:
     with Session(engine) as session:  # its audit trail is chained as the app's is
         check = audit.verify(session)
         assert (check.events, check.broken_at) == (numbers["audit_events"], None)
+        alice = session.exec(select(User).where(User.username == "alice")).one()
+        # teams hold access, and alice's My data shows some of hers through a team (the pages bench reads them)
+        assert any(row.through for row in catalog.usable_page(session, alice, limit=None).items)
     engine.dispose()
 
 
