@@ -349,7 +349,7 @@ def main() -> None:
         typer.echo(f"gatehouse: {error}", err=True)
         sys.exit(1)
     finally:
-        effects.wait_for_mail()  # what the command decided is committed, and its email on the way: let it go out
+        effects.wait_for_background()  # what the command decided is committed: let its email and roles go out
 
 
 if __name__ == "__main__":

@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     # IAM: roles created for users who lack one get this trust policy (JSON); default trusts the account itself.
     role_trust_policy: str | None = None
     managed_policy_quota: int = 10  # customer-managed policies attachable to one role (AWS default 10, max 20)
+    # A change that reaches more roles than this (a large team's first grant or last revoke) applies the team's
+    # policies and this many roles before answering, the rest on a background thread (pending, then applied).
+    roles_in_answer: int = Field(default=50, ge=1, le=100_000)
     logs_bucket: str | None = None  # access logging target for buckets Gatehouse creates
     intelligent_tiering: bool = True
     # Versioning keeps every overwritten or deleted object as a noncurrent version: the platform's undo, kept this

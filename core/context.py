@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Concatenate, ParamSpec, TypeVar
 from uuid import uuid4
 
@@ -20,6 +21,8 @@ from core.adapters.aws import Aws
 from core.adapters.boto import ObjectWrites
 from core.adapters.db import current_revision, session_scope
 from core.config import Settings
+from core.domain import plural
+from core.team_policies import TEAM_POLICIES
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -51,7 +54,12 @@ class Gatehouse:
         recorded on the role, shown and retried, never raised: the decision stands), then its email started."""
         roles, mail = effects.due(session)
         if roles:
-            effects.record_applied(session, iam_sync.sync_pending(self, roles))
+            now, later = effects.in_answer(roles, self.settings.roles_in_answer, first=TEAM_POLICIES)
+            applied = iam_sync.sync_pending(self, now)
+            if later:
+                effects.in_background(partial(iam_sync.sync_pending, role_names=later), self, "gatehouse-roles")
+                applied.append(iam_sync.SyncOutcome(plural(len(later), "role"), 0, _being_written(len(later))))
+            effects.record_applied(session, applied)
         if mail and self.settings.smtp_host:
             effects.in_background(notify.deliver_email, self)
 
@@ -85,6 +93,11 @@ class Gatehouse:
         """How many object writes this process has made in S3 (adapters/boto.py `ObjectWrites`): what a folder's
         listing kept for the pages is keyed on, beside the revision, so that Gatehouse's own writes show at once."""
         return ObjectWrites.count()
+
+
+def _being_written(count: int) -> str:
+    roles = plural(count, "more member's role", "more members' roles")
+    return f"{roles} {'is' if count == 1 else 'are'} being written in the background; each shows as pending until it is"
 
 
 def _logged(fn: Callable[P, object], *args: P.args, **kwargs: P.kwargs) -> None:

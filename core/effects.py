@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 _ROLES = "gatehouse_roles_to_apply"
 _MAIL = "gatehouse_mail_to_send"
 _APPLIED = "gatehouse_applied"
-_SENDING: list[threading.Thread] = []  # email on its way, waited for by a process about to end (the CLI)
-_SENDING_LOCK = threading.Lock()
+_BACKGROUND: list[threading.Thread] = []  # email, or roles, on their way: waited for by a process about to end (CLI)
+_BACKGROUND_LOCK = threading.Lock()
 
 
 def apply_roles(session: Session, role_names: Iterable[str]) -> None:
@@ -48,19 +48,29 @@ def record_applied(session: Session, outcomes: list[SyncOutcome]) -> None:
     session.info[_APPLIED] = outcomes
 
 
-def in_background(deliver: Callable[[Gatehouse], object], gatehouse: Gatehouse) -> None:
-    """Email goes out on a thread of its own: a slow mail server never holds the person who acted (the inbox has
-    the message already)."""
-    thread = threading.Thread(target=deliver, args=(gatehouse,), daemon=True, name="gatehouse-email")
-    with _SENDING_LOCK:
-        _SENDING[:] = [t for t in _SENDING if t.is_alive()]
-        _SENDING.append(thread)
+def in_answer(roles: list[str], most: int, first: str) -> tuple[list[str], list[str]]:
+    """The roles a unit of work changed, split into those applied before the person is answered (the policies named
+    with `first`, a team's, which its members' roles attach, then up to `most` roles) and those applied after, in
+    the background (a large team's first grant or last revoke reaches every member's role)."""
+    ahead = [r for r in roles if r.startswith(first)]
+    rest = [r for r in roles if not r.startswith(first)]
+    return ahead + rest[:most], rest[most:]
+
+
+def in_background(work: Callable[[Gatehouse], object], gatehouse: Gatehouse, name: str = "gatehouse-email") -> None:
+    """Work that follows the answer, on a thread of its own: a slow mail server, or a thousand members' roles, never
+    holds the person who acted (the inbox has the message already; a role not yet written stays pending, retried)."""
+    thread = threading.Thread(target=work, args=(gatehouse,), daemon=True, name=name)
+    with _BACKGROUND_LOCK:
+        _BACKGROUND[:] = [t for t in _BACKGROUND if t.is_alive()]
+        _BACKGROUND.append(thread)
     thread.start()
 
 
-def wait_for_mail(timeout: float = 60.0) -> None:
-    """Before a process ends (a CLI command): let the email its actions started go out."""
-    with _SENDING_LOCK:
-        sending = list(_SENDING)
-    for thread in sending:
+def wait_for_background(timeout: float = 600.0) -> None:
+    """Before a process ends (a CLI command): let the email and the roles its actions started go out (what is not
+    done by then stays pending, for the next sync to retry)."""
+    with _BACKGROUND_LOCK:
+        started = list(_BACKGROUND)
+    for thread in started:
         thread.join(timeout)

@@ -35,12 +35,13 @@ from core.policy import (
 )
 from core.queries import live_grant
 
+TEAM_POLICIES = "gatehouse-team-"  # how every team's policies (and their sync rows) are named: then the team's id
 MOST_TEAM_POLICIES = 20  # IAM's most managed policies on one role: a team's could never attach beyond it
 
 
 def team_policy_stem(team_id: int) -> str:
     """The name a team's policies share (and its sync row's name): by id, so that renaming the team changes nothing."""
-    return f"gatehouse-team-{team_id}"
+    return f"{TEAM_POLICIES}{team_id}"
 
 
 def team_policy_names(team_id: int, count: int) -> tuple[str, ...]:

@@ -48,7 +48,7 @@ def act(
     message = success(result) if callable(success) else success
     pending = getattr(result, "aws_pending", None)  # a use case's result says when AWS has not applied it yet
     if pending:  # said first: the sentence after it tells what was decided, not what AWS does yet
-        message = f"Recorded, not yet applied in AWS (Gatehouse retries; AWS said: {pending}). {message}"
+        message = f"Recorded, not yet applied in AWS: {pending}. Gatehouse retries until it is. {message}"
         st.session_state["flash"] = ("warning", message)
     else:
         st.session_state["flash"] = ("success", message)

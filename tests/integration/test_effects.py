@@ -38,7 +38,7 @@ def test_a_decision_kept_is_in_iam_and_emailed_when_the_action_returns(gatehouse
         outcome = actions.grant_access(gatehouse, OPERATOR, "alpha-sales-analysis", ["carol"], AccessLevel.READ_ONLY)
         assert outcome.failed == []  # applied: the sentence "Applied in AWS" is true when it is said
         assert "alpha-sales-analysis" in live_buckets(gatehouse, "carol")  # nobody called a sync
-        effects.wait_for_mail()  # nobody called a delivery either: the commit started it
+        effects.wait_for_background()  # nobody called a delivery either: the commit started it
     assert [str(m["To"]) for m in mailbox.messages] == [address]
     assert "alpha-sales-analysis" in str(mailbox.messages[0]["Subject"])
 
@@ -55,7 +55,7 @@ def test_a_decision_rolled_back_changes_nothing_in_aws_and_tells_nobody(gatehous
             access.mark_changed(session, [access.user_principal("alpha", alice)])
             notify(session, [alice], NotificationKind.ACCESS_CHANGED, "Your access ended", "All of it.")
             raise RuntimeError("the decision failed before its commit")
-        effects.wait_for_mail()
+        effects.wait_for_background()
     assert effects.applied(session) == []
     assert live_buckets(gatehouse, "alice") == before
     assert mailbox.messages == []

@@ -7,11 +7,12 @@ folded into a member's own documents where no attachment is left, retried when A
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
-from core import actions, iam_sync
+from core import actions, effects, iam_sync
 from core.actions.add_user import add_user
 from core.actor import platform_operator
 from core.adapters.aws import AwsError
@@ -279,3 +280,26 @@ def test_a_team_whose_grants_spill_into_a_second_policy_has_both_attached_and_ba
         assert not ben.can("put", SOURCE, f"{long}/part-49/newer.csv")
         assert ben.can("get", OTHER, "published/a.csv")
     assert actions.find_drift(gatehouse, platform_operator("test")) == []
+
+
+def test_a_large_teams_first_grant_answers_after_its_policy_and_writes_the_rest_in_the_background(
+    bare_gatehouse: Gatehouse,
+) -> None:
+    """A first grant reaches every member's role: past GATEHOUSE_ROLES_IN_ANSWER of them, the team's policy and the
+    first roles are written before the answer, which says plainly that the rest are still being written; they are."""
+    team = setup(bare_gatehouse, ["ann", "ben", "cat", "dan"])
+    gatehouse = replace(bare_gatehouse, settings=bare_gatehouse.settings.model_copy(update={"roles_in_answer": 1}))
+    outcome = actions.grant_team_access(
+        gatehouse, platform_operator("test"), SOURCE, "prisons", AccessLevel.READ_ONLY, "/published"
+    )
+    assert outcome.aws_pending == (
+        "3 more members' roles are being written in the background; each shows as pending until it is"
+    )
+    assert next(o.role_name for o in outcome.synced if not o.error) == team_policy_stem(team)  # the policy first
+    effects.wait_for_background()
+    with gatehouse.session() as session:
+        states = session.exec(select(RoleSync.state).where(col(RoleSync.user_id).is_not(None))).all()
+    assert states and set(states) == {Sync.APPLIED}
+    for name in ("ann", "ben", "cat", "dan"):
+        with as_user(gatehouse, name) as member:
+            assert member.can("get", SOURCE, "published/a.csv")
