@@ -303,3 +303,17 @@ def test_a_large_teams_first_grant_answers_after_its_policy_and_writes_the_rest_
     for name in ("ann", "ben", "cat", "dan"):
         with as_user(gatehouse, name) as member:
             assert member.can("get", SOURCE, "published/a.csv")
+
+    revoked = actions.revoke_team_access(gatehouse, platform_operator("test"), SOURCE, "prisons")  # the last revoke
+    assert [o.error for o in revoked.failed] == [
+        "3 more members' roles are being written in the background; each shows as pending until it is"
+    ]  # nothing refused: the team's policy is detached from every member and deleted by its own sync
+    effects.wait_for_background()
+    iam_sync.sync_pending(gatehouse)  # what a start or reconcile does: nothing may be left failed or pending
+    with gatehouse.session() as session:
+        assert set(session.exec(select(RoleSync.state))) == {Sync.APPLIED}
+    assert gatehouse.aws.read_team_policies(team) == {}
+    for name in ("ann", "ben", "cat", "dan"):
+        assert attached(gatehouse, name) == set()
+        with as_user(gatehouse, name) as member:
+            assert not member.can("get", SOURCE, "published/a.csv")
