@@ -6,6 +6,7 @@ recorded, with its audit text and the role marked for the after-commit step (`re
 team's: `mark_team_changed`). Grant, change, revoke, approve, review, expiry, archive, leavers and the approval
 preview all come here; `iam_sync` writes what this says to AWS, and the adapter only reads and writes."""
 
+from core.access.changing import record_change, record_revoke
 from core.access.recording import (
     ExternalNeedsConfirmation,
     GrantOutcome,
@@ -61,7 +62,9 @@ __all__ = [
     "mark_team_changed",
     "own_grants",
     "placed_on_bucket",
+    "record_change",
     "record_grant",
+    "record_revoke",
     "record_team_grant",
     "role_documents",
     "team_grants",

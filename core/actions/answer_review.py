@@ -8,9 +8,8 @@ from sqlalchemy import or_, update
 from sqlmodel import col
 
 from core import audit
-from core.access import GrantOutcome, changing_access
+from core.access import GrantOutcome, changing_access, record_revoke
 from core.actions.review_grant import Reviewed, aws_text, load_item
-from core.actions.revoke_access import record_revoke
 from core.actor import acting
 from core.adapters.models import ReviewCampaign, ReviewItem, User, utcnow
 from core.context import Gatehouse

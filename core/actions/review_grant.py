@@ -13,9 +13,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from core import audit
-from core.access import GrantOutcome, audit_subject, changing_access, describe
-from core.actions.change_access import record_change
-from core.actions.revoke_access import record_revoke
+from core.access import GrantOutcome, audit_subject, changing_access, describe, record_change, record_revoke
 from core.actor import acting
 from core.adapters.models import DataSource, Grant, ReviewCampaign, ReviewItem, Team, User, utcnow
 from core.context import Gatehouse

@@ -16,9 +16,8 @@ from sqlalchemy import and_, or_, update
 from sqlmodel import Session, col, select
 
 from core import audit
-from core.access import GrantOutcome, changing_access
+from core.access import GrantOutcome, changing_access, record_revoke
 from core.actions.review_grant import aws_text
-from core.actions.revoke_access import record_revoke
 from core.actions.start_review import Started, start_due_reviews
 from core.adapters.models import DataSource, Grant, ReviewCampaign, ReviewItem, Team, TeamMember, User, utcnow
 from core.context import Gatehouse
