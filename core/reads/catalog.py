@@ -10,7 +10,7 @@ from sqlalchemy import and_, case, func, or_
 from sqlmodel import Session, col, select
 
 from core.actor import acting
-from core.adapters.models import App, DataSource, Grant, RoleSync, SyncState, Team, TeamMember, User, UserStatus, utcnow
+from core.adapters.models import App, DataSource, Grant, RoleSync, SyncState, Team, User, UserStatus, utcnow
 from core.domain import AccessLevel, SourceKind, console_url
 from core.paths import Paths
 from core.queries import (
@@ -285,9 +285,7 @@ def list_access(
         .outerjoin(Team, col(Team.id) == Grant.team_id)
     )
     if username:  # what they hold: their own grants and their teams' (a leaver is in no team)
-        member = get_user(session, username).id
-        teams = select(TeamMember.team_id).where(TeamMember.user_id == member)
-        query = query.where(or_(Grant.user_id == member, col(Grant.team_id).in_(teams)))
+        query = query.where(reaches(get_user(session, username)))
     if team:
         query = query.where(Grant.team_id == get_team(session, team).id)
     if source_name:
