@@ -13,7 +13,15 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from core import audit
-from core.access import GrantOutcome, audit_subject, changing_access, describe, record_change, record_revoke
+from core.access import (
+    GrantOutcome,
+    audit_subject,
+    changing_access,
+    checked_terms,
+    describe,
+    record_change,
+    record_revoke,
+)
 from core.actor import acting
 from core.adapters.models import DataSource, Grant, ReviewCampaign, ReviewItem, Team, User, utcnow
 from core.context import Gatehouse
@@ -116,7 +124,7 @@ def review_grant(
         if grant is None:
             decision = ReviewDecision.ENDED
         elif decision is ReviewDecision.CHANGE:
-            wanted = Paths.given(paths, source.name)
+            wanted = checked_terms(paths, expires_on, source.name)  # as every change's: both fields at once
             chosen = level or grant.level
             check_review_lowers(
                 Held(grant.level, grant.paths),

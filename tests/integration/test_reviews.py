@@ -15,7 +15,7 @@ from core import actions
 from core.actor import platform_operator
 from core.adapters.models import AuditEvent, Notification, ReviewCampaign, ReviewItem, User, utcnow
 from core.context import Gatehouse
-from core.domain import AccessLevel, InvalidInput, NotAllowed, day
+from core.domain import AccessLevel, InvalidFields, InvalidInput, NotAllowed, day
 from core.queries import get_user
 from core.reads import reviews
 from core.rules.reviews import CampaignState, ReviewDecision
@@ -73,6 +73,10 @@ def test_a_campaign_from_start_to_report(gatehouse: Gatehouse) -> None:
         actions.review_grant(gatehouse, bob, listed[("alice", ("/drafts",))].item_id, "change", AccessLevel.ADMIN)
     with pytest.raises(InvalidInput, match=r"^A review only takes paths away: choose paths within /drafts"):
         actions.review_grant(gatehouse, bob, listed[("alice", ("/drafts",))].item_id, "change", RO, "/other")
+    with pytest.raises(InvalidFields) as both:  # as every change: what is wrong in both fields is said at once
+        drafts = listed[("alice", ("/drafts",))].item_id
+        actions.review_grant(gatehouse, bob, drafts, "change", RO, "s3://another-bucket/x", utcnow().date())
+    assert set(both.value.problems) == {"paths", "until"}
     with pytest.raises(
         InvalidInput, match=r"^The reason is 1,001 characters long: keep it to 1,000 characters at most\.$"
     ):
