@@ -7,10 +7,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from core.domain import GatehouseError
+from core.domain import Classification, GatehouseError
 
 DEFAULT_COOKIE_KEY = "gatehouse-local-only-cookie-key-not-for-production"
 # The cookie key signs sign-in cookies (JWT, HS256): a short one is guessed offline from any cookie, and then
@@ -47,6 +47,19 @@ PREVIEW_SECONDS = 15
 PREVIEW_MEMORY_MIB = 512
 PREVIEW_RESULT_MIB = 64  # the rows sent back to the page: a million cells of ~60 bytes
 PREVIEW_WORKERS = 4  # previews parsing at once, at most PREVIEW_MEMORY_MIB each; a fifth waits for a free one
+
+
+class ClassificationRule(BaseModel):
+    """What one classification asks of access to its sources (issue #29)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    end_required: bool = False  # access always ends: a request or grant names an end date
+    max_days: int | None = None  # … at most this many days away
+    # when the information asset owner approves after the admin: never, for whole-source grants, or always
+    iao_approves: Literal["never", "whole-source", "always"] = "never"
+    paths_required: bool = False  # access is to named paths, never the whole source
+    signoff_to_leave: bool = False  # data leaves only once the information asset owner signed its movement form
 
 
 class ConfigurationError(GatehouseError):
@@ -134,6 +147,17 @@ class Settings(BaseSettings):
     review_every_days: int = Field(default=180, ge=1, le=3660)
     review_unreviewed: Literal["flag", "revoke"] = "flag"
 
+    # Personal data (issue #29): access to a source holding it always ends, at most this many days away.
+    personal_max_days: int = Field(default=365, ge=1, le=3660)
+    # A request nobody decided (nor answered) for this many days closes; the requester and its deciders are told.
+    request_max_age_days: int = Field(default=14, ge=1, le=3660)
+    # A download from a personal-data source, once its information asset owner signed the form, is available this
+    # long (hours).
+    signed_download_hours: int = Field(default=24, ge=1, le=720)
+    # Each classification's rules (JSON, by name), over the defaults `classification_rules` shows: e.g.
+    # {"personal": {"iao_approves": "always"}}.
+    classification_overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
     # Sources a member (not the platform team) may create in an hour: a burst of buckets is refused past it.
     max_sources_per_member: int = Field(default=5, ge=1, le=1000)
 
@@ -152,6 +176,14 @@ class Settings(BaseSettings):
                 f"GATEHOUSE_SCIM_TOKEN must be at least {MIN_SCIM_TOKEN_LENGTH} characters long: make one with "
                 f"{MAKE_A_KEY}."
             )
+        try:
+            self.classification_rules  # noqa: B018 (read once, to refuse a bad override at start)
+        except (ValueError, ValidationError):
+            names = ", ".join(c.value for c in Classification)
+            raise ValueError(
+                f"GATEHOUSE_CLASSIFICATION_OVERRIDES must name classifications ({names}) and the rules of "
+                "ClassificationRule (end_required, max_days, iao_approves, paths_required, signoff_to_leave)."
+            ) from None
         if self.role_trust_policy:
             try:
                 json.loads(self.role_trust_policy)
@@ -182,6 +214,24 @@ class Settings(BaseSettings):
                 "GATEHOUSE_SIGN_IN must be set when GATEHOUSE_AWS_MODE=aws: password (Gatehouse's own accounts) or "
                 "oidc (your identity provider, configured in .streamlit/secrets.toml)."
             )
+
+    @cached_property
+    def classification_rules(self) -> dict[Classification, ClassificationRule]:
+        """What each classification asks of access to a source (shown in the request form before sending)."""
+        personal = ClassificationRule(
+            end_required=True, max_days=self.personal_max_days, iao_approves="whole-source", signoff_to_leave=True
+        )
+        rules = {
+            Classification.STANDARD: ClassificationRule(),
+            Classification.PERSONAL: personal,
+            Classification.SPECIAL_CATEGORY: personal.model_copy(
+                update={"paths_required": True, "iao_approves": "always"}
+            ),
+        }
+        for name, override in self.classification_overrides.items():
+            kind = Classification(name)
+            rules[kind] = ClassificationRule.model_validate(rules[kind].model_dump() | override)
+        return rules
 
     @property
     def sign_in_method(self) -> Literal["password", "oidc"]:

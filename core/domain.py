@@ -105,13 +105,47 @@ class RequestStatus(StrEnum):
     PENDING_ADMIN = "pending-admin"  # waiting for an active admin of the source
     PENDING_LINE_MANAGER = "pending-line-manager"  # orphaned source: the requester's line manager confirms first
     PENDING_PLATFORM = "pending-platform"  # orphaned source: the platform team grants
+    # personal data (issue #29): an admin approved; the source's information asset owner approves (or less) or refuses
+    PENDING_IAO = "pending-iao"
+    # a decider asked the requester a question: the request waits for the answer, then returns to where it stood
+    PENDING_ANSWER = "pending-answer"
     APPROVED = "approved"
     REFUSED = "refused"
     WITHDRAWN = "withdrawn"
+    CLOSED = "closed"  # undecided for GATEHOUSE_REQUEST_MAX_AGE_DAYS: closed, the requester and deciders told
 
     @property
     def is_open(self) -> bool:
-        return self in (RequestStatus.PENDING_ADMIN, RequestStatus.PENDING_LINE_MANAGER, RequestStatus.PENDING_PLATFORM)
+        return self in OPEN_STATUSES
+
+
+OPEN_STATUSES = frozenset(
+    {
+        RequestStatus.PENDING_ADMIN,
+        RequestStatus.PENDING_LINE_MANAGER,
+        RequestStatus.PENDING_PLATFORM,
+        RequestStatus.PENDING_IAO,
+        RequestStatus.PENDING_ANSWER,
+    }
+)
+
+
+class Classification(StrEnum):
+    """Whether a source holds personal data (issue #29); the rules of each are `config.ClassificationRule`s."""
+
+    STANDARD = "standard"
+    PERSONAL = "personal"  # personal data: an information asset owner, their approval, their sign-off to leave
+    SPECIAL_CATEGORY = "special-category"  # health, ethnicity, beliefs… (UK GDPR art. 9): paths required besides
+
+    @property
+    def label(self) -> str:
+        return {"standard": "Standard", "personal": "Personal data", "special-category": "Special category data"}[
+            self.value
+        ]
+
+    @property
+    def is_personal(self) -> bool:
+        return self is not Classification.STANDARD
 
 
 class SyncState(StrEnum):

@@ -342,7 +342,8 @@ def may_decide(session: Session, actor: User, request: AccessRequest) -> Decisio
     source = session.get(DataSource, request.source_id)
     admin = source is not None and is_active_admin(session, actor, source)
     theirs = in_team(session, actor, request.team_id)
-    return check_may_decide(actor, request, admin_of_source=admin, of_their_team=theirs)
+    iao = session.get(User, source.iao_id) if source is not None and source.iao_id is not None else None
+    return check_may_decide(actor, request, admin_of_source=admin, of_their_team=theirs, iao=iao)
 
 
 def in_team(session: Session, user: Person, team_id: int | None) -> bool:

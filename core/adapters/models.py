@@ -27,7 +27,15 @@ from sqlalchemy import (
 from sqlalchemy import Enum as SAEnum
 from sqlmodel import Field, SQLModel
 
-from core.domain import AccessLevel, MovementKind, RequestStatus, SourceKind, SyncState, UserStatus
+from core.domain import (
+    AccessLevel,
+    Classification,
+    MovementKind,
+    RequestStatus,
+    SourceKind,
+    SyncState,
+    UserStatus,
+)
 from core.paths import Paths
 
 
@@ -151,6 +159,10 @@ class DataSource(SQLModel, table=True):
     provision_error: str | None = Field(default=None, sa_column=Column(Text))
     # An adopted bucket encrypted with a customer KMS key: every grant on it needs that key too (IAM.md).
     kms_key_arn: str | None = Field(default=None, max_length=2048)
+    # Personal data (issue #29): what the source holds, and for personal data its information asset owner (IAO), who
+    # approves access after an admin, signs off data leaving it and signs its review reports.
+    classification: Classification = _enum(Classification, default=Classification.STANDARD)
+    iao_id: int | None = Field(default=None, foreign_key="users.id", index=True)
 
 
 # A grant has exactly one holder (migration 0021).
@@ -212,7 +224,9 @@ class RoleSync(SQLModel, table=True):
     applied_at: datetime | None = None
 
 
-_OPEN_REQUEST = "status IN ('pending-admin', 'pending-line-manager', 'pending-platform')"
+_OPEN_REQUEST = (
+    "status IN ('pending-admin', 'pending-line-manager', 'pending-platform', 'pending-iao', 'pending-answer')"
+)
 
 
 class AccessRequest(SQLModel, table=True):
@@ -248,9 +262,33 @@ class AccessRequest(SQLModel, table=True):
     decision_reason: str | None = Field(default=None, sa_column=Column(Text))
     granted_level: AccessLevel | None = _enum(AccessLevel, default=None, nullable=True)
     granted_paths: StoredPaths | None = _paths(nullable=True)
+    # the end date the admin approved, while the request waits for the information asset owner (issue #29)
+    granted_expires_on: date | None = None
+    # Personal data (issue #29): the admin who approved first, when the information asset owner approves next.
+    admin_approved_by_id: int | None = Field(default=None, foreign_key="users.id")
+    admin_approved_at: datetime | None = None
+    # An extension: the grant whose end date this request asks to move (the same level and paths, a new end date).
+    # No foreign key (grants already point at their request): the id stays on record once the grant is gone.
+    extends_grant_id: int | None = Field(default=None, index=True)
     version: int = 1  # bumped on every transition: two deciders racing cannot both win
     created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class RequestQuestion(SQLModel, table=True):
+    """A question a decider asked the requester instead of deciding (issue #29), and the answer: the request waits
+    (pending-answer) and then returns to where it stood (`returns_to`) and to the asker."""
+
+    __tablename__ = "request_questions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="access_requests.id", index=True)
+    asked_by_id: int = Field(foreign_key="users.id")
+    question: str = Field(sa_column=Column(Text, nullable=False))
+    asked_at: datetime = Field(default_factory=utcnow)
+    returns_to: RequestStatus = _enum(RequestStatus)
+    answer: str | None = Field(default=None, sa_column=Column(Text))
+    answered_at: datetime | None = None
 
 
 class SourceRequest(SQLModel, table=True):
@@ -294,6 +332,12 @@ class DataMovement(SQLModel, table=True):
     total_bytes: int = 0
     created_at: datetime = Field(default_factory=utcnow, index=True)
     completed_at: datetime | None = None
+    # Data leaving a personal-data source (issue #29) waits for its information asset owner's sign-off of this form:
+    # signed (by whom, when; the data may then leave for GATEHOUSE_SIGNED_DOWNLOAD_HOURS) or refused (and why).
+    signoff_needed: bool = Field(default=False, index=True)
+    signed_off_by_id: int | None = Field(default=None, foreign_key="users.id")
+    signed_off_at: datetime | None = None
+    signoff_refused_reason: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class AuditEvent(SQLModel, table=True):
@@ -376,6 +420,22 @@ class ReviewCampaign(SQLModel, table=True):
     state: str = Field(default="open", max_length=16, index=True)  # open, closed
     reminded_days: int | None = None  # the last reminder sent: 7, then 1 (days before the due date)
     closed_at: datetime | None = None
+
+
+class ReviewSignature(SQLModel, table=True):
+    """A campaign's report for one source, signed by its information asset owner (issue #29): who, when, and what they
+    saw (the report's counts and its sha256, so that a later change to it shows)."""
+
+    __tablename__ = "review_signatures"
+    __table_args__ = (UniqueConstraint("campaign_id", "source_id", name="uq_review_signature_source"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(sa_column=Column(ForeignKey("review_campaigns.id"), nullable=False, index=True))
+    source_id: int = Field(foreign_key="data_sources.id", index=True)
+    signed_by_id: int = Field(foreign_key="users.id")
+    signed_at: datetime = Field(default_factory=utcnow)
+    report_sha256: str = Field(max_length=64)
+    seen: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
 class ReviewItem(SQLModel, table=True):

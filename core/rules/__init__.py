@@ -6,6 +6,7 @@ source someone may see, an open request) is written once in core/queries.py. One
 
 - `people.py`: who may act, hold access, administer or own sources; who sees and manages a source;
 - `grants.py`: a live grant, what held access covers, a person's grants side by side on one source (`place_grant`);
+- `personal.py`: personal data: a classification's terms, its information asset owner's steps (issue #29);
 - `requests.py`: a request's steps and route (`route_request`), who may decide it (`check_may_decide`), what they grant;
 - `data.py`: what a person may read or write of a source's objects;
 - `reviews.py`: access reviews: who reviews a grant and what a review may change;
@@ -51,6 +52,19 @@ from core.rules.people import (
     check_platform_admin,
     check_source_quota,
     is_active,
+)
+from core.rules.personal import (
+    check_classification,
+    check_download_signed,
+    check_iao_not_first,
+    check_may_act_as_iao,
+    check_may_be_iao,
+    check_terms,
+    iao_may_decide,
+    is_stale,
+    latest_end,
+    needs_iao,
+    rules_in_words,
 )
 from core.rules.requests import (
     MIN_BUSINESS_NEED,
@@ -104,16 +118,21 @@ __all__ = [
     "check_business_need",
     "check_can_read",
     "check_can_write",
+    "check_classification",
     "check_decision_step",
+    "check_download_signed",
     "check_due_date",
     "check_end_date",
     "check_ends_no_later_than_asked",
+    "check_iao_not_first",
     "check_keeps_an_admin",
     "check_level_no_more_than_asked",
     "check_level_writes",
     "check_manages_source",
+    "check_may_act_as_iao",
     "check_may_administer",
     "check_may_answer",
+    "check_may_be_iao",
     "check_may_decide",
     "check_may_hold",
     "check_may_own_sources",
@@ -127,15 +146,21 @@ __all__ = [
     "check_refusal_reason",
     "check_review_lowers",
     "check_source_quota",
+    "check_terms",
     "check_transition",
     "check_withdrawer",
     "covers",
     "covers_held",
     "ended_by_leaving",
+    "iao_may_decide",
     "in_review_scope",
     "is_active",
     "is_live",
+    "is_stale",
+    "latest_end",
+    "needs_iao",
     "place_grant",
     "prefixes",
     "route_request",
+    "rules_in_words",
 ]

@@ -43,4 +43,5 @@ class Request(Protocol):
     requester_id: int
     line_manager_id: int | None
     confirmed_by_id: int | None
+    admin_approved_by_id: int | None  # personal data: the admin who approved before the information asset owner
     status: RequestStatus

@@ -9,6 +9,7 @@ from core.paths import Paths
 from core.rules.decision import ALLOWED, Decision, Person, Request
 from core.rules.grants import check_end_date, covers
 from core.rules.people import check_platform_admin, is_active
+from core.rules.personal import check_may_act_as_iao
 
 # --- requests --------------------------------------------------------------------------------------------------
 
@@ -20,20 +21,28 @@ def asked_for(level: AccessLevel, source: str, paths: Paths) -> str:
 
 # A request moves only along these steps; a decided request is never decided again. One waiting for admins goes on to
 # the requester's line manager or the platform team when its source's last admin leaves (`route_request` again).
+_STOPS = {RequestStatus.REFUSED, RequestStatus.WITHDRAWN, RequestStatus.CLOSED}  # every open request may end so
 TRANSITIONS: dict[RequestStatus, set[RequestStatus]] = {
-    RequestStatus.PENDING_ADMIN: {
+    RequestStatus.PENDING_ADMIN: _STOPS
+    | {
         RequestStatus.APPROVED,
-        RequestStatus.REFUSED,
-        RequestStatus.WITHDRAWN,
         RequestStatus.PENDING_LINE_MANAGER,
         RequestStatus.PENDING_PLATFORM,
+        RequestStatus.PENDING_IAO,  # personal data: the admin approved, the information asset owner next
+        RequestStatus.PENDING_ANSWER,  # a decider asked the requester a question
     },
-    RequestStatus.PENDING_LINE_MANAGER: {
+    RequestStatus.PENDING_LINE_MANAGER: _STOPS | {RequestStatus.PENDING_PLATFORM, RequestStatus.PENDING_ANSWER},
+    RequestStatus.PENDING_PLATFORM: _STOPS
+    | {RequestStatus.APPROVED, RequestStatus.PENDING_IAO, RequestStatus.PENDING_ANSWER},
+    RequestStatus.PENDING_IAO: _STOPS | {RequestStatus.APPROVED, RequestStatus.PENDING_ANSWER},
+    # answered: back to where it stood when the question was asked (`RequestQuestion.returns_to`)
+    RequestStatus.PENDING_ANSWER: _STOPS
+    | {
+        RequestStatus.PENDING_ADMIN,
+        RequestStatus.PENDING_LINE_MANAGER,
         RequestStatus.PENDING_PLATFORM,
-        RequestStatus.REFUSED,
-        RequestStatus.WITHDRAWN,
+        RequestStatus.PENDING_IAO,
     },
-    RequestStatus.PENDING_PLATFORM: {RequestStatus.APPROVED, RequestStatus.REFUSED, RequestStatus.WITHDRAWN},
 }
 OPEN = tuple(TRANSITIONS)  # a request can still move: it waits for someone
 
@@ -88,10 +97,17 @@ def check_not_own_request(actor: Person, request: Request, *, of_their_team: boo
 
 
 def check_may_decide(
-    actor: Person, request: Request, *, admin_of_source: bool, of_their_team: bool = False
+    actor: Person,
+    request: Request,
+    *,
+    admin_of_source: bool,
+    of_their_team: bool = False,
+    iao: Person | None = None,
 ) -> Decision:
     """Who decides depends on where the request stands; nobody decides their own, nor their team's
-    (`of_their_team`: the request is made for a team the actor is in)."""
+    (`of_their_team`: the request is made for a team the actor is in). A request waiting for the information asset
+    owner (`iao`, the source's) is theirs, or the platform team's where they cannot (`rules.check_may_act_as_iao`);
+    one waiting for the requester's answer is nobody's to decide until they answer."""
     own = check_not_own_request(actor, request, of_their_team=of_their_team)
     if not own.allowed:
         return own
@@ -106,6 +122,12 @@ def check_may_decide(
         return Decision(False, "Only the requester's line manager confirms this request.")
     if status is RequestStatus.PENDING_PLATFORM:
         return check_platform_admin(actor)
+    if status is RequestStatus.PENDING_IAO:
+        return check_may_act_as_iao(
+            actor, iao, requester_id=request.requester_id, admin_approver_id=request.admin_approved_by_id
+        )
+    if status is RequestStatus.PENDING_ANSWER:
+        return Decision(False, "This request waits for the requester's answer to a question: it returns to you then.")
     return Decision(False, f"This request is already {status.value.replace('-', ' ')}.")
 
 

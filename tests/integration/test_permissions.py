@@ -584,13 +584,23 @@ def test_a_request_moves_only_along_the_allowed_steps(current: RequestStatus, ne
 def test_only_open_requests_can_move_and_decisions_are_final() -> None:
     open_statuses = {s for s in RequestStatus if s.is_open}
     assert set(TRANSITIONS) == open_statuses
-    decided = {RequestStatus.APPROVED, RequestStatus.REFUSED, RequestStatus.WITHDRAWN}
+    decided = {RequestStatus.APPROVED, RequestStatus.REFUSED, RequestStatus.WITHDRAWN, RequestStatus.CLOSED}
     # an open request is decided, or goes on to who decides after (admins, then the line manager, then the platform
-    # team: when whom it waited for has left), never back
+    # team: when whom it waited for has left; the information asset owner after an admin), never back, but for a
+    # question to the requester, answered back to where it stood
+    question = {RequestStatus.PENDING_ANSWER}
     later = {
-        RequestStatus.PENDING_ADMIN: {RequestStatus.PENDING_LINE_MANAGER, RequestStatus.PENDING_PLATFORM},
-        RequestStatus.PENDING_LINE_MANAGER: {RequestStatus.PENDING_PLATFORM},
-        RequestStatus.PENDING_PLATFORM: set(),
+        RequestStatus.PENDING_ADMIN: {
+            RequestStatus.PENDING_LINE_MANAGER,
+            RequestStatus.PENDING_PLATFORM,
+            RequestStatus.PENDING_IAO,
+        }
+        | question,
+        RequestStatus.PENDING_LINE_MANAGER: {RequestStatus.PENDING_PLATFORM} | question,
+        RequestStatus.PENDING_PLATFORM: {RequestStatus.PENDING_IAO} | question,
+        RequestStatus.PENDING_IAO: question,
+        RequestStatus.PENDING_ANSWER: open_statuses - question,
     }
     assert all(TRANSITIONS[s] <= decided | later[s] for s in open_statuses)
+    assert RequestStatus.APPROVED not in TRANSITIONS[RequestStatus.PENDING_ANSWER]  # an answer is not a decision
     assert all(s not in TRANSITIONS[s] for s in open_statuses)
