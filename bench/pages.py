@@ -81,7 +81,8 @@ from core.actions.start_review import open_campaign
 from core.adapters.aws import Aws
 from core.adapters.db import make_engine, migrate, session_scope
 from core.adapters.local_aws import mark_local_aws
-from core.adapters.models import ReviewCampaign, User, utcnow
+from core.adapters.models import User, utcnow
+from core.adapters.review_models import ReviewCampaign
 from core.config import Settings
 from core.startup import database_epoch
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict, fields, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import AliasChoices, Field, SecretStr, TypeAdapter, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from core.domain import Classification, GatehouseError
+from core.domain import Classification, ClassificationRule, GatehouseError
 
 DEFAULT_COOKIE_KEY = "gatehouse-local-only-cookie-key-not-for-production"
 # The cookie key signs sign-in cookies (JWT, HS256): a short one is guessed offline from any cookie, and then
@@ -47,19 +48,6 @@ PREVIEW_SECONDS = 15
 PREVIEW_MEMORY_MIB = 512
 PREVIEW_RESULT_MIB = 64  # the rows sent back to the page: a million cells of ~60 bytes
 PREVIEW_WORKERS = 4  # previews parsing at once, at most PREVIEW_MEMORY_MIB each; a fifth waits for a free one
-
-
-class ClassificationRule(BaseModel):
-    """What one classification asks of access to its sources (issue #29)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    end_required: bool = False  # access always ends: a request or grant names an end date
-    max_days: int | None = None  # … at most this many days away
-    # when the information asset owner approves after the admin: never, for whole-source grants, or always
-    iao_approves: Literal["never", "whole-source", "always"] = "never"
-    paths_required: bool = False  # access is to named paths, never the whole source
-    signoff_to_leave: bool = False  # data leaves only once the information asset owner signed its movement form
 
 
 class ConfigurationError(GatehouseError):
@@ -224,13 +212,13 @@ class Settings(BaseSettings):
         rules = {
             Classification.STANDARD: ClassificationRule(),
             Classification.PERSONAL: personal,
-            Classification.SPECIAL_CATEGORY: personal.model_copy(
-                update={"paths_required": True, "iao_approves": "always"}
-            ),
+            Classification.SPECIAL_CATEGORY: replace(personal, paths_required=True, iao_approves="always"),
         }
         for name, override in self.classification_overrides.items():
             kind = Classification(name)
-            rules[kind] = ClassificationRule.model_validate(rules[kind].model_dump() | override)
+            if set(override) - {f.name for f in fields(ClassificationRule)}:
+                raise ValueError(f"{name}: unknown rule")
+            rules[kind] = TypeAdapter(ClassificationRule).validate_python(asdict(rules[kind]) | override)
         return rules
 
     @property

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from typing import Literal
 
 
 class GatehouseError(Exception):
@@ -146,6 +147,18 @@ class Classification(StrEnum):
     @property
     def is_personal(self) -> bool:
         return self is not Classification.STANDARD
+
+
+@dataclass(frozen=True)
+class ClassificationRule:
+    """What one classification asks of access to its sources (issue #29); `Settings.classification_rules` has each."""
+
+    end_required: bool = False  # access always ends: a request or grant names an end date
+    max_days: int | None = None  # … at most this many days away
+    # when the information asset owner approves after the admin: never, for whole-source grants, or always
+    iao_approves: Literal["never", "whole-source", "always"] = "never"
+    paths_required: bool = False  # access is to named paths, never the whole source
+    signoff_to_leave: bool = False  # data leaves only once the information asset owner signed its movement form
 
 
 class SyncState(StrEnum):

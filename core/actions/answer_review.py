@@ -11,7 +11,8 @@ from core import audit
 from core.access import GrantOutcome, changing_access, record_revoke
 from core.actions.review_grant import Reviewed, aws_text, load_item
 from core.actor import acting
-from core.adapters.models import ReviewCampaign, ReviewItem, User, utcnow
+from core.adapters.models import User, utcnow
+from core.adapters.review_models import ReviewCampaign, ReviewItem
 from core.context import Gatehouse
 from core.domain import InvalidInput
 from core.effects import applied

@@ -17,17 +17,8 @@ from core.actions.deciding import send_on, step
 from core.actions.provision_team import leave_teams
 from core.actor import acting
 from core.adapters.db import serialise
-from core.adapters.models import (
-    AccessRequest,
-    DataSource,
-    Grant,
-    RequestStatus,
-    ReviewCampaign,
-    ReviewItem,
-    User,
-    UserStatus,
-    utcnow,
-)
+from core.adapters.models import AccessRequest, DataSource, Grant, RequestStatus, User, UserStatus, utcnow
+from core.adapters.review_models import ReviewCampaign, ReviewItem
 from core.context import Gatehouse
 from core.domain import InvalidInput
 from core.effects import applied

@@ -23,7 +23,8 @@ from core.access import (
     record_revoke,
 )
 from core.actor import acting
-from core.adapters.models import DataSource, Grant, ReviewCampaign, ReviewItem, Team, User, utcnow
+from core.adapters.models import DataSource, Grant, Team, User, utcnow
+from core.adapters.review_models import ReviewCampaign, ReviewItem
 from core.context import Gatehouse
 from core.domain import MAX_REASON, AccessLevel, InvalidInput, NotFound, check_text, plural
 from core.effects import applied

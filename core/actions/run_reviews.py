@@ -19,7 +19,8 @@ from core import audit
 from core.access import GrantOutcome, changing_access, record_revoke
 from core.actions.review_grant import aws_text
 from core.actions.start_review import Started, start_due_reviews
-from core.adapters.models import DataSource, Grant, ReviewCampaign, ReviewItem, Team, TeamMember, User, utcnow
+from core.adapters.models import DataSource, Grant, Team, TeamMember, User, utcnow
+from core.adapters.review_models import ReviewCampaign, ReviewItem
 from core.context import Gatehouse
 from core.domain import GatehouseError, plural
 from core.effects import applied

@@ -13,7 +13,8 @@ from sqlmodel import Session, col, select
 
 from core import audit, effects
 from core.actor import acting
-from core.adapters.models import DataSource, Grant, Notification, ReviewCampaign, ReviewItem, User, utcnow
+from core.adapters.models import DataSource, Grant, Notification, User, utcnow
+from core.adapters.review_models import ReviewCampaign, ReviewItem
 from core.context import Gatehouse
 from core.domain import InvalidInput, day, plural
 from core.notify import NotificationKind, notify

@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import ORMExecuteState, SessionTransaction
 from sqlmodel import Session, create_engine, select
 
-from core.adapters import sign_in_models  # noqa: F401  (registers its tables on SQLModel.metadata)
+from core.adapters import review_models, sign_in_models  # noqa: F401  (registers their tables on SQLModel.metadata)
 from core.adapters.models import Revision
 from core.domain import InvalidInput
 

@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from core.adapters.models import AuditEvent, DataMovement, ReviewItem
+from core.adapters.models import AuditEvent, DataMovement
+from core.adapters.review_models import ReviewItem
 
 GRANTED = ("access-granted", "access-imported")  # the audit events that start a holding
 

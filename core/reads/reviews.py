@@ -16,15 +16,8 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, exists, select
 
 from core.actor import acting
-from core.adapters.models import (
-    DataSource,
-    Grant,
-    ReviewCampaign,
-    ReviewItem,
-    Team,
-    TeamMember,
-    User,
-)
+from core.adapters.models import DataSource, Grant, Team, TeamMember, User
+from core.adapters.review_models import ReviewCampaign, ReviewItem
 from core.csv_export import csv_records
 from core.domain import AccessLevel, NotFound, day, format_paths, moment
 from core.paths import Paths

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from core.config import ClassificationRule
-from core.domain import AccessLevel, Classification, FieldChecks, InvalidInput, day
+from core.domain import AccessLevel, Classification, ClassificationRule, FieldChecks, InvalidInput, day
 from core.paths import Paths
 from core.rules.decision import ALLOWED, Decision, Person
 from core.rules.people import is_active

@@ -9,7 +9,8 @@ from datetime import date, timedelta
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-from core.adapters.models import Grant, RequestStatus, ReviewCampaign, utcnow
+from core.adapters.models import Grant, RequestStatus, utcnow
+from core.adapters.review_models import ReviewCampaign
 from core.context import Gatehouse
 from core.domain import day
 from tests.app.test_journeys import NEED, go, messages, requests_of, widget

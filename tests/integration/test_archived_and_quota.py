@@ -10,7 +10,8 @@ import pytest
 from sqlmodel import col, func, select
 
 from core import actions
-from core.adapters.models import AccessRequest, AuditEvent, DataSource, Grant, ReviewItem, User, utcnow
+from core.adapters.models import AccessRequest, AuditEvent, DataSource, Grant, User, utcnow
+from core.adapters.review_models import ReviewItem
 from core.context import Gatehouse
 from core.domain import AccessLevel, InvalidInput, NotAllowed, RequestStatus
 from core.queries import get_user

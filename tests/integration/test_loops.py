@@ -15,7 +15,8 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from core import actions, notify
-from core.adapters.models import AuditEvent, DataSource, Grant, Notification, ReviewItem, User, utcnow
+from core.adapters.models import AuditEvent, DataSource, Grant, Notification, User, utcnow
+from core.adapters.review_models import ReviewItem
 from core.context import Gatehouse
 from core.domain import AccessLevel
 from core.queries import get_user

@@ -36,12 +36,12 @@ from core.adapters.models import (
     Grant,
     Notification,
     RequestStatus,
-    ReviewItem,
     SourceRequest,
     User,
     UserStatus,
     utcnow,
 )
+from core.adapters.review_models import ReviewItem
 from core.auth import record_sign_in
 from core.config import Settings
 from core.context import Gatehouse

@@ -21,7 +21,8 @@ from sqlmodel import col, select
 
 from core import actions
 from core.actor import platform_operator
-from core.adapters.models import AccessRequest, App, AuditEvent, DataSource, Grant, ReviewItem, RoleSync, User, utcnow
+from core.adapters.models import AccessRequest, App, AuditEvent, DataSource, Grant, RoleSync, User, utcnow
+from core.adapters.review_models import ReviewItem
 from core.adapters.sign_in_models import JoinRequest
 from core.context import Gatehouse
 from core.domain import AccessLevel, SourceKind, SyncState, path_covers

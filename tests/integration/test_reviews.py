@@ -13,7 +13,8 @@ from sqlmodel import col, func, select
 
 from core import actions
 from core.actor import platform_operator
-from core.adapters.models import AuditEvent, Notification, ReviewCampaign, ReviewItem, User, utcnow
+from core.adapters.models import AuditEvent, Notification, User, utcnow
+from core.adapters.review_models import ReviewCampaign, ReviewItem
 from core.context import Gatehouse
 from core.domain import AccessLevel, InvalidFields, InvalidInput, NotAllowed, day
 from core.queries import get_user

@@ -5,6 +5,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import core.adapters.models
+import core.adapters.review_models
 import core.adapters.sign_in_models  # noqa: F401
 from core.adapters.db import make_engine
 from core.config import Settings
