@@ -24,6 +24,8 @@ def pages_for(roles: Roles, unread: int) -> list[st.Page]:
         pages.append(st.Page("pages/admin.py", title="Admin", icon=":material/admin_panel_settings:"))
     if roles.line_manager:
         pages.append(st.Page("pages/confirmations.py", title="Confirmations", icon=":material/how_to_reg:"))
+    if roles.iao:
+        pages.append(st.Page("pages/personal_data.py", title="Personal data", icon=":material/shield_person:"))
     if roles.platform_admin:
         pages.append(st.Page("pages/platform.py", title="Platform", icon=":material/hub:"))
     inbox = f"Inbox ({unread})" if unread else "Inbox"

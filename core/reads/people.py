@@ -23,6 +23,7 @@ class Roles:
     source_admin: bool
     line_manager: bool
     platform_admin: bool
+    iao: bool = False  # the information asset owner of a live source holding personal data (issue #29)
 
 
 def active_user(session: Session, username: str) -> User:
@@ -58,6 +59,10 @@ def _manages(user_id: Any) -> Any:
     return exists().where(report.line_manager_id == user_id, report.status == UserStatus.ACTIVE)
 
 
+def _owns_information(user_id: Any) -> Any:
+    return exists().where(DataSource.iao_id == user_id, col(DataSource.archived_at).is_(None))
+
+
 @dataclass(frozen=True)
 class SignedIn:
     user: User
@@ -70,6 +75,7 @@ _SIGNED_IN = select(
     User,
     _administers(User.id),
     _manages(User.id),
+    _owns_information(User.id),
     select(func.count()).where(Notification.user_id == User.id, col(Notification.read_at).is_(None)).scalar_subquery(),
 ).where(User.username == bindparam("username"))
 
@@ -82,7 +88,12 @@ def signed_in(session: Session, username: str) -> SignedIn:
         row = session.exec(_SIGNED_IN, params={"username": username.strip().lower()}).first()
     if row is None:
         raise NotFound(f"There is no platform member called {shown(username, 40)}.")
-    user, administers, manages, count = row
+    user, administers, manages, owns, count = row
     check_not_left(user, LEFT).enforce()
-    roles = Roles(source_admin=bool(administers), line_manager=bool(manages), platform_admin=user.is_platform_admin)
+    roles = Roles(
+        source_admin=bool(administers),
+        line_manager=bool(manages),
+        platform_admin=user.is_platform_admin,
+        iao=bool(owns),
+    )
     return SignedIn(user, roles, int(count))
