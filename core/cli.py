@@ -25,6 +25,7 @@ from core.cli_common import operator, start_gatehouse, typed_date
 from core.cli_help import Commands
 from core.cli_reviews import reviews_app
 from core.cli_scim import scim_app, serve, teams_app
+from core.cli_sources import sources_app
 from core.config import ConfigurationError, load_settings
 from core.domain import GatehouseError, InvalidInput, SourceKind, plural, shown
 from core.movement import MovementForm, form_questions
@@ -33,7 +34,6 @@ from core.startup import start
 
 app = Commands(no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False, help=__doc__)
 users_app = Commands(no_args_is_help=True, help="Joiners and leavers.")
-sources_app = Commands(no_args_is_help=True, help="Data sources (S3 buckets).")
 app.add_typer(users_app, name="users")
 app.add_typer(sources_app, name="sources")
 app.add_typer(access_app, name="access")

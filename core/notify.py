@@ -56,6 +56,7 @@ class NotificationKind(StrEnum):
     JOIN_REQUEST = "join-request"
     REVIEW = "review"  # an access review asks, reminds or tells (issue #17)
     REVIEW_QUESTION = "review-question"  # an access review asks a holder whether they still need their access
+    SOURCE_CLASSIFIED = "source-classified"  # a source's information asset owner named, replaced or to be named
 
 
 @dataclass(frozen=True)

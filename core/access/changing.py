@@ -15,6 +15,7 @@ from core.access.recording import (
     as_recorded,
     audit_subject,
     changing_access,
+    check_classified,
     describe,
     keeps_an_admin,
     mark_holder,
@@ -49,6 +50,7 @@ def record_change(
     check_end_date(expires_on, utcnow().date()).enforce(InvalidInput)
     changing_access(session, source)
     check_access_may_change(source.name, source.archived_at).enforce(InvalidInput)
+    check_classified(source, gatehouse.settings.classification_rules, wanted, expires_on)
     holder = get_user(session, holder) if isinstance(holder, str) else holder
     name = holder_name(holder)
     if isinstance(holder, User):

@@ -5,7 +5,7 @@ in the caller's transaction, checked first against the rules, the last admin and
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -15,7 +15,7 @@ from sqlmodel import Session
 from core import audit
 from core.adapters.db import serialise
 from core.adapters.models import DataSource, Grant, Team, User, utcnow
-from core.domain import AccessLevel, FieldChecks, InvalidInput, NotFound, day
+from core.domain import AccessLevel, Classification, ClassificationRule, FieldChecks, InvalidInput, NotFound, day
 from core.notify import NotificationKind, notify
 from core.paths import Paths
 from core.policy import BucketGrant
@@ -26,6 +26,7 @@ from core.rules import (
     check_keeps_an_admin,
     check_manages_source,
     check_may_hold,
+    check_terms,
     place_grant,
 )
 from core.team_policies import team_grants as team_grants
@@ -73,16 +74,41 @@ class GrantOutcome:
         return self.failed[0].error if self.failed else None
 
 
-def checked_terms(paths: Paths | str | None, expires_on: date | None, bucket: str) -> Paths:
+def checked_terms(
+    paths: Paths | str | None,
+    expires_on: date | None,
+    source: DataSource | str,
+    rules: Mapping[Classification, ClassificationRule] | None = None,
+) -> Paths:
     """The paths (made, or text as typed: read here) and end date a person gave to grant or change access, checked
-    together: what is wrong in both is refused at once (InvalidFields), each beside its field. Returns the paths."""
+    together: what is wrong in both is refused at once (InvalidFields), each beside its field. Given the source and
+    the classifications' rules (`Settings.classification_rules`), what its classification asks too (an end date, not
+    too far; named paths). Returns the paths."""
     checks, wanted = FieldChecks(), Paths.WHOLE
     with checks.on("paths"):
-        wanted = Paths.given(paths, bucket)
+        wanted = Paths.given(paths, source if isinstance(source, str) else source.name)
     with checks.on("until"):
         check_end_date(expires_on, utcnow().date()).enforce(InvalidInput)
+    if rules is not None and isinstance(source, DataSource):
+        check_classified(source, rules, wanted, expires_on, checks)
     checks.enforce()
     return wanted
+
+
+def check_classified(
+    source: DataSource,
+    rules: Mapping[Classification, ClassificationRule],
+    paths: Paths,
+    expires_on: date | None,
+    checks: FieldChecks | None = None,
+) -> None:
+    """What the source's classification asks of access's terms (`rules.check_terms`), each beside its field: into
+    `checks`, or refused here (InvalidFields). Every grant and change takes it, as the source is once its turn came."""
+    classification = Classification(source.classification)
+    own = FieldChecks() if checks is None else checks
+    check_terms(classification, rules[classification], paths, expires_on, utcnow().date(), own)
+    if checks is None:
+        own.enforce()
 
 
 def record_grant(
@@ -108,6 +134,7 @@ def record_grant(
         raise InvalidInput("Choose at least one user to grant access to.")
     changing_access(session, source)
     check_access_may_change(source.name, source.archived_at).enforce(InvalidInput)
+    check_classified(source, gatehouse.settings.classification_rules, paths, expires_on)
     users = list({u.id: u for u in (_grantee(session, name, level, confirm_external) for name in usernames)}.values())
     placed = [_placement(gatehouse, session, actor, source, user, level, paths) for user in users]
     for user, (grants, kept) in zip(users, placed, strict=True):
@@ -146,6 +173,7 @@ def record_team_grant(
     check_end_date(expires_on, utcnow().date()).enforce(InvalidInput)
     changing_access(session, source)
     check_access_may_change(source.name, source.archived_at).enforce(InvalidInput)
+    check_classified(source, gatehouse.settings.classification_rules, paths, expires_on)
     if session.get(Team, team.id, populate_existing=True, with_for_update={"key_share": True}) is None:
         raise NotFound(f"The {team.name} team was deleted a moment ago.")  # its deletion took its turn first
     grants, kept = _placement(gatehouse, session, actor, source, team, level, paths)

@@ -32,6 +32,7 @@ from core.actions.restore_version import Restored, restore_version
 from core.actions.review_grant import Reviewed, keep_the_rest, review_grant
 from core.actions.revoke_access import revoke_access, revoke_team_access
 from core.actions.run_reviews import ReviewRun, run_reviews
+from core.actions.set_classification import Classified, set_classification
 from core.actions.sign_in_link import SignInLink, new_sign_in_link
 from core.actions.start_review import Started, start_review
 from core.actions.upload import upload
@@ -39,6 +40,7 @@ from core.actions.withdraw_request import withdraw_request
 
 __all__ = [
     "Archived",
+    "Classified",
     "Created",
     "Departure",
     "Drift",
@@ -94,6 +96,7 @@ __all__ = [
     "revoke_access",
     "revoke_team_access",
     "run_reviews",
+    "set_classification",
     "start_review",
     "upload",
     "withdraw_request",

@@ -35,7 +35,7 @@ def change_access(
         actor = acting(session, actor)
         source = get_source(session, actor, source_name)
         check_manages(session, actor, source)
-        wanted = checked_terms(paths, expires_on, source.name)
+        wanted = checked_terms(paths, expires_on, source, gatehouse.settings.classification_rules)
         roles = record_change(gatehouse, session, actor, source, username, grant_id, level, wanted, expires_on)
     return GrantOutcome(list(roles), applied(session))
 
@@ -56,6 +56,6 @@ def change_team_access(
         source = get_source(session, actor, source_name)
         team = get_team(session, team_name)
         check_manages(session, actor, source)
-        wanted = checked_terms(paths, expires_on, source.name)
+        wanted = checked_terms(paths, expires_on, source, gatehouse.settings.classification_rules)
         roles = record_change(gatehouse, session, actor, source, team, grant_id, level, wanted, expires_on)
     return GrantOutcome(list(roles), applied(session))

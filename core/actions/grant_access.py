@@ -32,7 +32,9 @@ def grant_access(
         actor = acting(session, actor)
         source = get_source(session, actor, source_name)
         check_manages(session, actor, source)
-        terms = checked_terms(paths, expires_on, source.name)  # read once, then carried typed
+        terms = checked_terms(
+            paths, expires_on, source, gatehouse.settings.classification_rules
+        )  # read once, then carried typed
         roles = record_grant(
             gatehouse, session, actor, source, usernames, level, terms, expires_on, confirm_external=confirm_external
         )
@@ -55,7 +57,7 @@ def grant_team_access(
         source = get_source(session, actor, source_name)
         team = get_team(session, team_name)
         check_manages(session, actor, source)
-        terms = checked_terms(paths, expires_on, source.name)
+        terms = checked_terms(paths, expires_on, source, gatehouse.settings.classification_rules)
         record_team_grant(gatehouse, session, actor, source, team, level, terms, expires_on)
         name = team.name
     return GrantOutcome([name], applied(session))

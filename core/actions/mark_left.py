@@ -23,7 +23,7 @@ from core.context import Gatehouse
 from core.domain import InvalidInput
 from core.effects import applied
 from core.notify import NotificationKind, notify
-from core.queries import active_admins, administered_by, get_user, open_request, reaches, users_named
+from core.queries import active_admins, administered_by, get_user, open_request, platform_team, reaches, users_named
 from core.rules import asked_for, check_platform_admin
 from core.rules.reviews import REVIEWABLE_STATES, ReviewDecision
 
@@ -115,20 +115,24 @@ def mark_left(gatehouse: Gatehouse, actor: User, username: str) -> Departure:
         session.flush()
         admins = active_admins(session, [s.id for s in held if s.id is not None])  # held: all they administered too
         orphaned = sorted(s.name for s in administered if not admins.get(s.id or 0))
+        owned = _owned(session, user)
         mark_changed(session, [user_principal(gatehouse.settings.env, user)])
         audit.record(
             session,
             actor.username,
             "user-left",
             f"{actor.username} marked {user.username} as having left; all their access is revoked"
-            + (f"; now orphaned: {', '.join(orphaned)}" if orphaned else ""),
+            + (f"; now orphaned: {', '.join(orphaned)}" if orphaned else "")
+            + (f"; information asset owner of {', '.join(s.name for s in owned)}" if owned else ""),
             subject=user.username,
             orphaned=orphaned,
+            **({"iao_of": [s.name for s in owned]} if owned else {}),
         )
         _close_requests(session, actor, user)
         _move_on_requests(session, actor, user, [s for s in administered if s.name in orphaned])
         _end_review_items(session, actor, user)
         _tell_admins(session, actor, user, held, admins)
+        _tell_of_owned(session, actor, user, owned)
         leave_teams(gatehouse, session, actor, user)  # a team's access is not a leaver's (issue #28)
         leaver = user.username  # as stored: the role is named after it, never after the text as typed
     outcome = applied(session)
@@ -224,4 +228,49 @@ def _tell_admins(
             NotificationKind.ACCESS_ENDED,
             f"{user.username} has left",
             f"{user.username} has left: their access to {names}, which you administer, has ended.",
+        )
+
+
+def _owned(session: Session, user: User) -> Sequence[DataSource]:
+    """The live sources the leaver is the information asset owner of (issue #29)."""
+    return session.exec(
+        select(DataSource)
+        .where(DataSource.iao_id == user.id, col(DataSource.archived_at).is_(None))
+        .order_by(DataSource.name)
+    ).all()
+
+
+def _tell_of_owned(session: Session, actor: User, user: User, owned: Sequence[DataSource]) -> None:
+    """A leaving information asset owner: each source's admins are asked to name a new one; the requests that waited
+    for them are the platform team's until then (`rules.check_may_act_as_iao`), and the platform team is told."""
+    if not owned:
+        return
+    admins = active_admins(session, [s.id for s in owned if s.id is not None])
+    for source in owned:
+        notify(
+            session,
+            [a for a in users_named(session, admins.get(source.id or 0, [])) if a.id != actor.id],
+            NotificationKind.SOURCE_CLASSIFIED,
+            f"{source.name} needs a new information asset owner",
+            f"{user.username}, the information asset owner of {source.name}, has left: name a new one (Admin, Manage "
+            "access, Personal data). Until then the platform team takes their steps.",
+        )
+    waiting = session.exec(
+        select(AccessRequest, DataSource.name)
+        .join(DataSource, col(DataSource.id) == AccessRequest.source_id)
+        .where(
+            col(AccessRequest.source_id).in_([s.id for s in owned]), AccessRequest.status == RequestStatus.PENDING_IAO
+        )
+        .order_by(col(AccessRequest.id))
+    ).all()
+    deciders = [p for p in platform_team(session) if p.id != actor.id]
+    for request, source_name in waiting:
+        notify(
+            session,
+            deciders,
+            NotificationKind.REQUEST_MOVED,
+            f"A request for {source_name} waits for you",
+            f"{user.username}, the information asset owner of {source_name}, has left: the platform team decides in "
+            "their place the requests that waited for them.",
+            request_id=request.id,
         )

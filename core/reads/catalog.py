@@ -27,6 +27,7 @@ from core.queries import (
     visible_to,
 )
 from core.reads.page import Page, fetch
+from core.reads.sources import STANDARD, Holding, holdings
 from core.reads.teams import reach
 from core.rules import EndedByLeaving, check_manages_source, check_platform_admin, ended_by_leaving, is_active
 
@@ -42,6 +43,7 @@ class UsableSource:
     apply_error: str | None
     console_urls: tuple[str, ...]  # Open on AWS: the console at each granted path (a role lists nothing above them)
     through: str | None = None  # held through this team ("through the prisons team"); None: their own
+    holds: Holding = STANDARD  # personal data? and its information asset owner (issue #29)
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class OtherSource:
     name: str
     kind: SourceKind
     admins: tuple[str, ...]  # active admins' usernames; empty = orphaned
+    holds: Holding = STANDARD  # personal data? and its information asset owner (issue #29)
 
     @property
     def orphaned(self) -> bool:
@@ -80,6 +83,7 @@ def usable_page(
     rows, total = fetch(session, query, order, offset, limit)
     sync = session.exec(select(RoleSync).where(RoleSync.user_id == user.id)).first()
     team_syncs = _team_syncs(session, [g.team_id for g, _, _ in rows if g.team_id is not None])
+    held = holdings(session, {s.id: s for _, s, _ in rows}.values())
     items = [
         UsableSource(
             name=source.name,
@@ -94,6 +98,7 @@ def usable_page(
             console_urls=tuple(console_url(source.name, source.region, path) for path in grant.paths)
             or (console_url(source.name, source.region),),
             through=team,
+            holds=held[source.id or 0],
         )
         for grant, source, team in rows
     ]
@@ -114,7 +119,10 @@ def other_sources(
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     sources = session.exec(query.order_by(DataSource.name).offset(offset).limit(limit)).all()
     admins = active_admins(session, [s.id for s in sources if s.id is not None])
-    items = [OtherSource(s.name, SourceKind(s.kind), tuple(admins.get(s.id or 0, ()))) for s in sources]
+    held = holdings(session, sources)
+    items = [
+        OtherSource(s.name, SourceKind(s.kind), tuple(admins.get(s.id or 0, ())), held[s.id or 0]) for s in sources
+    ]
     return Page(items=items, total=total, offset=offset, limit=limit)
 
 
@@ -245,6 +253,19 @@ def source_names(session: Session, user: User, search: str = "", limit: int = 50
     if search.strip():
         query = query.where(col(DataSource.name).contains(search.strip().lower()))
     return list(session.exec(query.order_by(DataSource.name).limit(limit)))
+
+
+def source_holdings(session: Session, user: User, names: list[str]) -> dict[str, Holding]:
+    """What each of these live sources (of those the user may see) holds, by name: for a picker that shows it."""
+    if not names:
+        return {}
+    found = session.exec(
+        select(DataSource).where(
+            col(DataSource.name).in_(names), col(DataSource.archived_at).is_(None), visible_to(user)
+        )
+    ).all()
+    held = holdings(session, found)
+    return {s.name: held[s.id or 0] for s in found}
 
 
 def user_names(session: Session, search: str = "", limit: int = 50) -> list[str]:

@@ -15,6 +15,7 @@ from core.domain import AccessLevel, SourceKind
 from core.paths import Paths
 from core.queries import active_admins, has_active_admin, left_marked_by
 from core.reads.page import Page
+from core.reads.sources import STANDARD, Holding, holdings
 from core.rules import EndedByLeaving, check_platform_admin, ended_by_leaving
 
 
@@ -37,6 +38,7 @@ class SourceRow:
     hidden: bool
     admins: tuple[str, ...]
     archived: bool
+    holds: Holding = STANDARD  # personal data? and its information asset owner (issue #29)
 
 
 @dataclass(frozen=True)
@@ -84,8 +86,16 @@ def sources(
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     found = session.exec(query.order_by(DataSource.name).offset(offset).limit(limit)).all()
     admins = active_admins(session, [s.id for s in found if s.id is not None])
+    held = holdings(session, found)
     items = [
-        SourceRow(s.name, SourceKind(s.kind), s.hidden, tuple(admins.get(s.id or 0, ())), s.archived_at is not None)
+        SourceRow(
+            s.name,
+            SourceKind(s.kind),
+            s.hidden,
+            tuple(admins.get(s.id or 0, ())),
+            s.archived_at is not None,
+            held[s.id or 0],
+        )
         for s in found
     ]
     return Page(items, total, offset, limit)
