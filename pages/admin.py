@@ -11,7 +11,7 @@ from core.context import Gatehouse
 from core.domain import AccessLevel, InvalidInput, format_paths, plural
 from core.paths import Paths
 from core.reads import approval, audit_trail, catalog, page, queues
-from pages.ui import cached, decisions, reviews_view, running, signin, team_access, widgets
+from pages.ui import cached, decisions, reviews_view, running, signin, source_classification, team_access, widgets
 from pages.ui.markup import literal, table
 
 ACCESS_PAGE = 25
@@ -174,6 +174,7 @@ def manage_access(gh: Gatehouse, me: User) -> None:
             "Who has access": lambda: _who_has_access(me, source),
             "Grant access": lambda: _grant_access(gh, me, source),
             "Edit or revoke": lambda: edit_or_revoke(gh, me, source),
+            "Personal data": lambda: source_classification.personal_data_form(gh, me, source),  # issue #29
             "Audit trail": lambda: _audit_trail(me, source),
             "Archive": lambda: _archive(gh, me, source),
         },

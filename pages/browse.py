@@ -62,6 +62,9 @@ def browse_page(gh: Gatehouse, actor: signin.Actor) -> None:
     if source is None:
         st.caption("Choose one of your data sources to see its folders and files.")
         return
+    holds = next((s.holds for s in usable if s.name == source), None)
+    if holds is not None and holds.classification.is_personal:  # issue #29: said before any file is opened
+        st.caption(literal(f"{source} holds {holds.label}: use it only for the need you were granted it for."))
     place = st.session_state.setdefault(f"browse-{source}", {"prefix": "", "tokens": [None], "table": 0})
     listing = folder_listed(gh, actor, source, place)
     if listing is None:

@@ -55,11 +55,12 @@ def sources_i_can_use(me: User) -> None:
         return
     st.markdown(
         table(
-            ["Data source", "Kind", "Access", "Paths", "Ends", "In AWS", "AWS console"],
+            ["Data source", "Kind", "Holds", "Access", "Paths", "Ends", "In AWS", "AWS console"],
             [
                 [
                     bold(s.name),
                     s.kind.label,
+                    s.holds.label,  # "Personal data · IAO carol" (issue #29)
                     team_access.held_as(s),  # "Read only, through the prisons team" (issue #28)
                     format_paths(s.paths),
                     widgets.day(s.expires_on) if s.expires_on else "",
@@ -97,6 +98,7 @@ def other_sources(me: User) -> None:
             {
                 "Data source": [o.name for o in others.items],
                 "Kind": [o.kind.label for o in others.items],
+                "Holds": [o.holds.label for o in others.items],
                 "Admins": [", ".join(o.admins) if o.admins else "none left (orphaned)" for o in others.items],
             }
         ),

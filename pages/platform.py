@@ -210,6 +210,7 @@ def data_sources(gh: Gatehouse, me: User) -> None:
             {
                 "Data source": [s.name for s in found.items],
                 "Kind": [s.kind.label for s in found.items],
+                "Holds": [s.holds.label for s in found.items],
                 "Hidden": [s.hidden for s in found.items],
                 "Admins": [", ".join(s.admins) or "none left (orphaned)" for s in found.items],
                 "Archived": [s.archived for s in found.items],

@@ -56,10 +56,20 @@ def start_the_form() -> None:
 def ask_for_access(gh: Gatehouse, me: User) -> None:
     search = st.text_input("Find a data source", key="ask-search", placeholder="Type part of its name")
     names = cached.read(catalog.source_names, me, search=search, limit=100)
+    holds = cached.read(catalog.source_holdings, me, names)  # personal data said beside its name (issue #29)
     if st.session_state.get("ask-source") not in names:
         st.session_state["ask-source"] = None
     with st.form("ask-form"):
-        source = st.selectbox("Data source", names, index=None, placeholder="Choose a data source", key="ask-source")
+        source = st.selectbox(
+            "Data source",
+            names,
+            index=None,
+            format_func=lambda name: literal(
+                f"{name} ({holds[name].label})" if name in holds and holds[name].classification.is_personal else name
+            ),
+            placeholder="Choose a data source",
+            key="ask-source",
+        )
         team = team_access.for_whom(me)  # for me, or a team I am in (issue #28)
         level = st.radio(
             "Access level",

@@ -41,7 +41,7 @@ def go(at: AppTest, page: str, tab: str | None = None) -> AppTest:
 TAB_LABELS = {  # the key of each page's (lazy) tabs, and their labels
     "request-tab": ["Ask for access", "My requests", "New data source", "Give up access"],
     "admin-section": ["Requests to decide", "Manage access"],
-    "admin-tab": ["Who has access", "Grant access", "Edit or revoke", "Audit trail", "Archive"],
+    "admin-tab": ["Who has access", "Grant access", "Edit or revoke", "Personal data", "Audit trail", "Archive"],
     "platform-tab": ["Requests", "Webapp sources", "Users", "Data sources", "AWS sync", "Audit trail"],
 }
 INSIDE = {"admin-tab": ("admin-section", "Manage access")}  # tabs within a tab: that tab opens first

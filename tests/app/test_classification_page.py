@@ -1,0 +1,60 @@
+"""Admin → Manage access → Personal data (issue #29): bob marks his source as personal data with carol as its
+information asset owner; a refusal is one sentence under the form and changes nothing; My data then shows it."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+from streamlit.testing.v1 import AppTest
+
+from core.adapters.models import AuditEvent, DataSource
+from core.context import Gatehouse
+from core.domain import Classification
+from core.queries import get_user
+from pages.ui.markup import WORD_JOINER
+from tests.app.test_journeys import go, messages, open_tab, widget
+from tests.app.test_sign_in import app_env, sign_in  # noqa: F401  (fixture)
+
+SOURCE = "alpha-sales-analysis"
+
+
+def personal_data_tab(at: AppTest) -> AppTest:
+    go(at, "pages/admin.py", "Manage access")
+    widget(at, "selectbox", "Data source").select(SOURCE)
+    at.run()
+    return open_tab(at, "Personal data")
+
+
+def shown(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown).replace("\\", "").replace(WORD_JOINER, "")
+
+
+def stored(gatehouse: Gatehouse) -> tuple[Classification, int | None]:
+    with gatehouse.session() as session:
+        source = session.exec(select(DataSource).where(DataSource.name == SOURCE)).one()
+        return Classification(source.classification), source.iao_id
+
+
+def test_bob_marks_his_source_as_personal_data_with_carol_as_its_owner(app_env: Gatehouse) -> None:  # noqa: F811
+    at = personal_data_tab(sign_in("bob"))
+    assert f"{SOURCE} holds: Standard" in shown(at)
+    widget(at, "radio", "What it holds").set_value(Classification.PERSONAL)
+    widget(at, "button", "Save").click()
+    at.run()  # no owner chosen: refused beside the form, nothing changed
+    assert not at.exception, at.exception
+    [refused] = [m for m in messages(at) if "information asset owner" in m]
+    assert refused.replace("\\", "").startswith("A source holding personal data must name its information asset owner")
+    assert stored(app_env) == (Classification.STANDARD, None)
+
+    widget(at, "selectbox", "Information asset owner").select("carol")
+    widget(at, "button", "Save").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert f"{SOURCE} is personal data, with carol as its information asset owner." in messages(at)
+    with app_env.session() as session:
+        assert stored(app_env) == (Classification.PERSONAL, get_user(session, "carol").id)
+        [event] = session.exec(select(AuditEvent).where(AuditEvent.action == "source-classified")).all()
+        assert event.actor == "bob"
+    assert f"{SOURCE} holds: Personal data · IAO carol" in shown(at)
+
+    alice = go(sign_in("alice"), "pages/my_data.py")
+    assert "Personal data · IAO carol" in shown(alice)  # My data's table says it beside the source
