@@ -55,13 +55,13 @@ def sources_i_can_use(me: User) -> None:
         return
     st.markdown(
         table(
-            ["Data source", "Kind", "Holds", "Access", "Paths", "Ends", "In AWS", "AWS console"],
+            ["Data source", "Kind", "Access", "Holds", "Paths", "Ends", "In AWS", "AWS console"],
             [
                 [
                     bold(s.name),
                     s.kind.label,
-                    s.holds.label,  # "Personal data · IAO carol" (issue #29)
                     team_access.held_as(s),  # "Read only, through the prisons team" (issue #28)
+                    s.holds.label,  # "Personal data · IAO carol" (issue #29)
                     format_paths(s.paths),
                     widgets.day(s.expires_on) if s.expires_on else "",
                     widgets.aws_state(s.applied, s.apply_error),
