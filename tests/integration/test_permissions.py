@@ -45,7 +45,7 @@ from core.adapters.review_models import ReviewItem
 from core.auth import record_sign_in
 from core.config import Settings
 from core.context import Gatehouse
-from core.domain import AccessLevel, InvalidInput, NotAllowed, NotFound, SourceKind
+from core.domain import AccessLevel, Classification, InvalidInput, NotAllowed, NotFound, SourceKind
 from core.queries import get_source, get_user
 from core.reads import queues
 from core.reads.catalog import access_list
@@ -118,6 +118,8 @@ MATRIX: dict[str, tuple[bool | None, ...]] = {
     "revoke own access":                   (Y,     Y,     Y,     Y,     N,     Y,     Y),
     "archive (own source)":                (N,     Y,     Y,     Y,     N,     N,     Y),
     "archive (other's source)":            (N,     N,     N,     Y,     N,     N,     N),
+    "classify (own source)":               (N,     Y,     Y,     Y,     N,     N,     Y),
+    "classify (other's source)":           (N,     N,     N,     Y,     N,     N,     N),
     "create warehouse source":             (Y,     Y,     Y,     Y,     N,     N,     Y),
     "create webapp source":                (N,     N,     N,     Y,     N,     N,     N),
     "create hidden source":                (N,     N,     N,     Y,     N,     N,     N),
@@ -140,7 +142,8 @@ MATRIX: dict[str, tuple[bool | None, ...]] = {
 # fmt: on
 # Why, row by row (PRODUCT.md): requests go to the source's active admins, nobody asks for what they hold; an
 # orphaned source's request is confirmed by the requester's line manager, then granted by the platform team;
-# admins (and the platform team, who manage every source) grant, revoke, archive and see who has access; anyone
+# admins (and the platform team, who manage every source) grant, revoke, archive, classify (issue #29: personal data
+# and its information asset owner) and see who has access; anyone
 # may give up their own access; anyone internal creates a warehouse source; webapp and hidden sources, joiners,
 # leavers, the platform queue and drift are the platform team's. Someone who has left can do nothing; an
 # external user cannot create sources or be an admin (so cannot ask for a webapp source, whose requester becomes
@@ -237,6 +240,12 @@ ACTIONS: dict[str, Callable[[Cell], Any]] = {
     "revoke own access": lambda c: actions.revoke_access(c.gatehouse, c.actor, HELD[c.persona], c.persona),
     "archive (own source)": lambda c: actions.archive_source(c.gatehouse, c.actor, OWN[c.persona]),
     "archive (other's source)": lambda c: actions.archive_source(c.gatehouse, c.actor, OTHERS[c.persona]),
+    "classify (own source)": lambda c: actions.set_classification(
+        c.gatehouse, c.actor, OWN[c.persona], Classification.PERSONAL, "carol"
+    ),
+    "classify (other's source)": lambda c: actions.set_classification(
+        c.gatehouse, c.actor, OTHERS[c.persona], Classification.PERSONAL, "carol"
+    ),
     "create warehouse source": lambda c: actions.create_source(c.gatehouse, c.actor, f"alpha-{c.tag}-warehouse"),
     "create webapp source": lambda c: actions.create_source(
         c.gatehouse, c.actor, f"alpha-{c.tag}-webapp", SourceKind.WEBAPP, app_name=f"app-{c.tag}"
