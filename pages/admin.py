@@ -91,6 +91,7 @@ def _chosen_grant(me: User, source: str) -> catalog.AccessEntry | None:
 def _edit_form(gh: Gatehouse, me: User, source: str, entry: catalog.AccessEntry, ident: str) -> None:
     """The grant's level, paths and end date, saved in place; removing an admin is asked first, as revoking is."""
     person = entry.principal
+    source_classification.terms_caption(gh, me, source)
     with st.form(f"edit-form-{ident}"):
         level = st.selectbox(
             "Access level",
@@ -239,6 +240,7 @@ def _grant_access(gh: Gatehouse, me: User, source: str) -> None:
     if search.strip() and not candidates:
         st.info(literal(f"No platform member called {search.strip()}: the platform team adds members."))
     widgets.fresh("grant-form", GRANT_FORM)  # after a grant: a second click grants nothing again
+    source_classification.terms_caption(gh, me, source)  # personal data: an end date, named paths (issue #29)
     with st.form("grant-form"):
         who = st.multiselect("Users (platform members only)", candidates[:100], key="grant-users", select_all=False)
         level = st.radio(

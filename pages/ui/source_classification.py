@@ -10,6 +10,7 @@ from core.adapters.models import User
 from core.context import Gatehouse
 from core.domain import Classification
 from core.reads import catalog, sources
+from core.rules import rules_in_words
 from pages.ui import cached, widgets
 from pages.ui.markup import literal
 
@@ -53,3 +54,14 @@ def personal_data_form(gh: Gatehouse, me: User, source: str) -> None:
                 lambda: actions.set_classification(gh, me, source, kind, owner if kind.is_personal else None),
                 lambda done: done.sentence,
             )
+
+
+def terms_caption(gh: Gatehouse, me: User, source: str) -> None:
+    """Above a grant or change of a personal-data source's access: what its terms must be (core refuses the rest,
+    beside the field), said before the click."""
+    held = cached.read(sources.source_details, me, source).holds
+    if not held.classification.is_personal:
+        return
+    rule = gh.settings.classification_rules[held.classification]
+    terms = [said for said in rules_in_words(held.classification, rule) if said.startswith("Access")]
+    st.caption(literal(" ".join([f"{source} holds {held.classification.label.lower()}.", *terms])))

@@ -56,5 +56,18 @@ def test_bob_marks_his_source_as_personal_data_with_carol_as_its_owner(app_env: 
         assert event.actor == "bob"
     assert f"{SOURCE} holds: Personal data · IAO carol" in shown(at)
 
+    open_tab(at, "Grant access")  # what its terms must be, said above the form
+    said = [c.value.replace("\\", "") for c in at.caption]
+    assert f"{SOURCE} holds personal data. Access ends: an end date is required, at most 365 days away." in said, said
+
+    widget(at, "multiselect", "Users (platform members only)").select("carol")
+    widget(at, "text_area", "Paths (optional)").input("/published")
+    widget(at, "button", "Grant access").click()
+    at.run()  # no end date: refused beside it, nothing granted
+    assert not at.exception, at.exception
+    assert "Access to personal data always ends: choose an end date, at most 365 days away." in [
+        m.replace("\\", "") for m in messages(at)
+    ]
+
     alice = go(sign_in("alice"), "pages/my_data.py")
     assert "Personal data · IAO carol" in shown(alice)  # My data's table says it beside the source
