@@ -307,6 +307,10 @@ def test_the_operator_sets_and_shows_a_sources_classification(gatehouse: Gatehou
     ]
     assert "\talice\tread-only\t/published" in lines[8:]
     assert any(line.startswith("\tbob\tadmin\t") for line in lines[8:])
+    open_ended = gatehouse_cli("access", "grant", SOURCE, "carol", "--level", "read-only", "--path", "/published")
+    assert open_ended.returncode != 0 and open_ended.stderr == (
+        "gatehouse: Access to personal data always ends: choose an end date, at most 365 days away.\n"
+    )
     back = gatehouse_cli("sources", "set", SOURCE, "--classification", "standard")
     assert back.returncode == 0 and back.stdout == f"{SOURCE} is standard.\n", back.stderr
 
