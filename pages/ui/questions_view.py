@@ -32,8 +32,10 @@ def ask_form(gh: Gatehouse, me: User, request: RequestView) -> None:
             "Your question",
             key=f"question-{request.id}",
             max_chars=MAX_QUESTION,
-            help=f"{request.requester} reads it and answers; the request waits until then, and then returns to you. "
-            f"At most {MAX_QUESTION:,} characters.",
+            help=literal(
+                f"{request.requester} reads it and answers; the request waits until then, and then returns to you. "
+                f"At most {MAX_QUESTION:,} characters."
+            ),
         )
         if st.form_submit_button("Ask"):
             widgets.act(
@@ -62,8 +64,10 @@ def needs_my_answer(gh: Gatehouse, me: User) -> None:
                     "Your answer",
                     key=f"answer-text-{item.request_id}",
                     max_chars=MAX_QUESTION,
-                    help=f"{item.asked_by} reads it; the request then waits for their decision again. "
-                    f"At most {MAX_QUESTION:,} characters.",
+                    help=literal(
+                        f"{item.asked_by} reads it; the request then waits for their decision again. "
+                        f"At most {MAX_QUESTION:,} characters."
+                    ),
                 )
                 if st.form_submit_button("Send answer", type="primary"):
                     widgets.act(
