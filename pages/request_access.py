@@ -130,6 +130,8 @@ def my_request(gh: Gatehouse, me: User, request: RequestView) -> None:
         detail = f"waits for {request.waits_for}" if request.status.is_open else state
         if request.status is RequestStatus.PENDING_ANSWER:
             detail = "needs your answer: its question and a form to answer it are above"
+        elif request.status is RequestStatus.CLOSED:
+            detail = "closed: no one decided it in time; ask again if you still need it"
         if request.granted:
             detail += f" (granted: {request.granted})"
         left.caption(literal(detail))
