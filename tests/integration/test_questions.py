@@ -163,7 +163,7 @@ def test_an_empty_answer_is_refused(gatehouse: Gatehouse) -> None:
     assert status(gatehouse, request_id) is RequestStatus.PENDING_ANSWER
 
 
-def test_the_line_manager_asks_at_their_step(gatehouse: Gatehouse) -> None:
+def test_the_line_manager_then_the_platform_team_ask_at_their_steps(gatehouse: Gatehouse) -> None:
     alice, carol = user(gatehouse, "alice"), user(gatehouse, "carol")
     request_id = ask(gatehouse, ORPHAN)
     assert status(gatehouse, request_id) is RequestStatus.PENDING_LINE_MANAGER
@@ -173,6 +173,11 @@ def test_the_line_manager_asks_at_their_step(gatehouse: Gatehouse) -> None:
     assert len(messages(gatehouse, "carol", NotificationKind.QUESTION_ANSWERED)) == 1
     actions.confirm_request(gatehouse, carol, request_id)
     assert status(gatehouse, request_id) is RequestStatus.PENDING_PLATFORM
+    dave = user(gatehouse, "dave")  # the platform team asks at theirs
+    actions.ask_question(gatehouse, dave, request_id, "Until when?")
+    actions.answer_question(gatehouse, alice, request_id, "The end of March.")
+    assert status(gatehouse, request_id) is RequestStatus.PENDING_PLATFORM
+    assert len(messages(gatehouse, "dave", NotificationKind.QUESTION_ANSWERED)) == 1
 
 
 def test_the_information_asset_owner_asks_at_their_step(gatehouse: Gatehouse) -> None:
@@ -216,6 +221,19 @@ def test_the_asker_has_left_the_answer_goes_where_a_new_request_would(gatehouse:
     actions.answer_question(gatehouse, alice, request_id, "For the pricing review.")
     assert status(gatehouse, request_id) is RequestStatus.PENDING_LINE_MANAGER  # alice's line manager, carol
     assert messages(gatehouse, "carol", NotificationKind.CONFIRMATION_NEEDED)
+
+
+def test_the_asker_is_no_longer_an_admin_the_answer_goes_to_the_admins_now(gatehouse: Gatehouse) -> None:
+    alice, bob, carol = user(gatehouse, "alice"), user(gatehouse, "bob"), user(gatehouse, "carol")
+    request_id = ask(gatehouse)
+    actions.ask_question(gatehouse, bob, request_id, "Why?")
+    actions.grant_access(gatehouse, bob, PRICING, ["carol"], AccessLevel.ADMIN)
+    actions.revoke_access(gatehouse, carol, PRICING, "bob")
+    actions.answer_question(gatehouse, alice, request_id, "For the pricing review.")
+    assert status(gatehouse, request_id) is RequestStatus.PENDING_ADMIN
+    assert messages(gatehouse, "bob", NotificationKind.QUESTION_ANSWERED) == []
+    [told] = messages(gatehouse, "carol", NotificationKind.QUESTION_ANSWERED)
+    assert told.body.startswith("bob asked: Why?\nalice answered: For the pricing review.")
 
 
 def test_a_leavers_request_waiting_for_their_answer_is_refused(gatehouse: Gatehouse) -> None:
