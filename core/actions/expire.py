@@ -28,9 +28,10 @@ class ExpiryReport:
     closed: list[str] = field(default_factory=list)  # "alice's request for source": stale, closed
 
 
-def expire(gatehouse: Gatehouse, today: date | None = None) -> ExpiryReport:
+def expire(gatehouse: Gatehouse, today: date | None = None, *, close_requests: bool = True) -> ExpiryReport:
     """A grant with an end date is valid through that day; the next day it is revoked. Safe to run any number of
-    times, from several processes: each warning is sent once and each expiry happens once."""
+    times, from several processes: each warning is sent once and each expiry happens once. `close_requests`: stale
+    requests close too (the scheduler's run; the app's start leaves them to it, so that its report counts them)."""
     today = today or utcnow().date()
     report = ExpiryReport()
     horizon = today + timedelta(days=gatehouse.settings.expiry_warning_days)
@@ -113,8 +114,9 @@ def expire(gatehouse: Gatehouse, today: date | None = None) -> ExpiryReport:
         mark_team_changed(session, gatehouse.settings.env, {t.id or 0 for _, _, t, _ in passed if t is not None})
     outcomes = applied(session)
     report.sync_errors = [f"{o.role_name}: {o.error}" for o in outcomes if o.error]
-    now = utcnow()
-    report.closed = close_stale(gatehouse, now + (today - now.date()))  # counted to `today`, at this time of day
+    if close_requests:
+        now = utcnow()
+        report.closed = close_stale(gatehouse, now + (today - now.date()))  # counted to `today`, at this time of day
     return report
 
 

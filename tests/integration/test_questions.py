@@ -29,6 +29,7 @@ from core.domain import AccessLevel, Classification, GatehouseError, InvalidInpu
 from core.notify import NotificationKind, standings
 from core.reads import questions, queues
 from tests.integration.racing import NEED, assert_one_sentence, at_once, on_postgres, user
+from tests.integration.test_cli import gatehouse_cli  # noqa: F401  (fixture)
 
 PRICING = "alpha-pricing-models"  # bob: its only admin; alice: no access
 ORPHAN = "alpha-legacy-orphan"  # no admin left: alice's line manager, carol, confirms
@@ -289,6 +290,18 @@ def test_requests_nobody_moved_for_two_weeks_close_once(gatehouse: Gatehouse) ->
         unanswered_row = session.exec(select(RequestQuestion).where(RequestQuestion.request_id == unanswered)).one()
         assert unanswered_row.answer is None
     ask(gatehouse)  # closed, it no longer holds her one open request
+
+
+def test_the_schedulers_expire_says_how_many_requests_closed(gatehouse: Gatehouse, gatehouse_cli) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    request_id = ask(gatehouse)
+    age(gatehouse, request_id, gatehouse.settings.request_max_age_days)
+    ran = gatehouse_cli("expire")
+    assert ran.returncode == 0, ran.stderr
+    lines = ran.stdout.splitlines()
+    assert f"closed, undecided for 14 days: alice's request for {PRICING}" in lines
+    assert lines[-1].endswith(", 1 closed")
+    assert status(gatehouse, request_id) is RequestStatus.CLOSED
+    assert gatehouse_cli("expire").stdout.splitlines()[-1].endswith(", 0 closed")
 
 
 @pytest.fixture
