@@ -1,6 +1,6 @@
 """Time-limited access: holders and admins are told a few days before the end; on the end date's passing the
-grant goes, in the database and in IAM; an open request nobody moved for GATEHOUSE_REQUEST_MAX_AGE_DAYS closes
-(`close_stale`). Run by `gatehouse expire` (for a scheduler) and when the app starts."""
+grant goes, in the database and in IAM. Run by `gatehouse expire` (for a scheduler) and when the app starts; the
+scheduler's run also closes open requests nobody moved for GATEHOUSE_REQUEST_MAX_AGE_DAYS (`close_stale`)."""
 
 from __future__ import annotations
 
