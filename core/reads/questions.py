@@ -35,7 +35,7 @@ class Exchange:
 
 @dataclass(frozen=True)
 class Waiting:
-    """A request of mine that waits for my answer to a question."""
+    """A request that waits for its requester's answer to a question (`asked_by` asked it of `requester`)."""
 
     request_id: int
     source: str
@@ -44,6 +44,7 @@ class Waiting:
     asked_by: str
     question: str
     asked_at: datetime
+    requester: str = ""
 
 
 def thread(session: Session, actor: User, request_id: int) -> list[Exchange]:
@@ -84,3 +85,24 @@ def waiting_for_my_answer(session: Session, user: User) -> list[Waiting]:
         .order_by(col(RequestQuestion.asked_at), col(RequestQuestion.id))
     ).all()
     return [Waiting(r.id or 0, source, r.level, r.paths, name, q.question, q.asked_at) for r, source, q, name in rows]
+
+
+def asked_by_me(session: Session, user: User) -> list[Waiting]:
+    """The requests that wait for their requester's answer to my question, oldest first (they return to me then)."""
+    requester = aliased(User)
+    rows = session.exec(
+        select(AccessRequest, DataSource.name, RequestQuestion, requester.username)
+        .join(DataSource, col(DataSource.id) == AccessRequest.source_id)
+        .join(RequestQuestion, col(RequestQuestion.request_id) == AccessRequest.id)
+        .join(requester, col(requester.id) == AccessRequest.requester_id)
+        .where(
+            RequestQuestion.asked_by_id == user.id,
+            AccessRequest.status == RequestStatus.PENDING_ANSWER,
+            col(RequestQuestion.answered_at).is_(None),
+        )
+        .order_by(col(RequestQuestion.asked_at), col(RequestQuestion.id))
+    ).all()
+    return [
+        Waiting(r.id or 0, source, r.level, r.paths, user.username, q.question, q.asked_at, name)
+        for r, source, q, name in rows
+    ]

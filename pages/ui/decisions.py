@@ -72,6 +72,7 @@ def decide_queue(
         st.subheader(f"{literal(heading)} ({queue.total:,})")
     if not queue.total:
         (st.caption if heading is not None else st.info)(literal(empty))  # under a heading, a line; alone, a box
+    questions_view.asked_by_me(me)  # asked about, they left the queue until answered (issue #29)
     request = request_queue(queue, f"{key}-page", size, f"{key}-decide")
     if request is None:
         return

@@ -25,6 +25,21 @@ def thread(me: User, request_id: int) -> None:
     st.text("\n\n".join(e.as_text for e in exchanges))  # their own words, exactly as written
 
 
+def asked_by_me(me: User) -> None:
+    """The requests I asked a question about, waiting for their requesters' answers: one line under the queue."""
+    waiting = cached.read(questions.asked_by_me, me)
+    if waiting:
+        st.caption(
+            literal(
+                "Waiting for an answer to your question: "
+                + "; ".join(
+                    f"{w.requester}'s request for {w.source} (asked {widgets.moment(w.asked_at)})" for w in waiting
+                )
+                + ". Each returns here once answered."
+            )
+        )
+
+
 def ask_form(gh: Gatehouse, me: User, request: RequestView) -> None:
     """Ask the requester a question instead of deciding: the request waits for their answer, then returns here."""
     with st.form(f"ask-{request.id}", border=False):

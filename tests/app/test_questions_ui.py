@@ -45,6 +45,10 @@ def test_bob_asks_alice_answers_and_bobs_card_shows_the_thread(app_env: Gatehous
     bob.run()
     assert not bob.exception, bob.exception
     assert "Asked alice: the request waits for their answer." in messages(bob)
+    assert any(
+        c.value.startswith("Waiting for an answer to your question: alice's request for alpha-pricing-models")
+        for c in bob.caption
+    ), [c.value for c in bob.caption]
     assert requests_of(app_env, "alice")[0].status == RequestStatus.PENDING_ANSWER
 
     alice = go(sign_in("alice"), "pages/inbox.py")

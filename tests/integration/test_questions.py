@@ -89,6 +89,8 @@ def test_an_admin_asks_alice_answers_and_the_request_is_the_admins_again(gatehou
         [mine] = [r for r in queues.my_requests(session, alice) if r.id == request_id]
         assert mine.waits_for == "your answer to a question"
         assert queues.admin_queue(session, bob).total == 0  # not bob's to decide while it waits
+        [mine_asked] = questions.asked_by_me(session, bob)
+        assert (mine_asked.request_id, mine_asked.requester) == (request_id, "alice")
 
     actions.answer_question(gatehouse, alice, request_id, "Q3, for the finance committee's pricing review.")
     assert status(gatehouse, request_id) is RequestStatus.PENDING_ADMIN
@@ -97,6 +99,7 @@ def test_an_admin_asks_alice_answers_and_the_request_is_the_admins_again(gatehou
     with gatehouse.session() as session:
         assert [r.id for r in queues.admin_queue(session, bob).items] == [request_id]
         assert questions.waiting_for_my_answer(session, alice) == []
+        assert questions.asked_by_me(session, bob) == []
         thread = questions.thread(session, bob, request_id)
         assert thread == questions.thread(session, alice, request_id)
     assert [(e.asked_by, e.question, e.answer) for e in thread] == [
