@@ -158,16 +158,19 @@ def import_iam(
 
 @app.command("expire")
 def expire_command() -> None:
-    """End access whose end date has passed, and warn holders and admins of access that ends soon (run daily)."""
+    """End access whose end date has passed, warn holders and admins of access that ends soon, and close requests
+    nobody decided in GATEHOUSE_REQUEST_MAX_AGE_DAYS (run daily)."""
     gatehouse = start_gatehouse()
     report = expire(gatehouse)
     for line in report.expired:
         typer.echo(f"expired: {line}")
     for line in report.warned:
         typer.echo(f"warned: {line}")
+    for line in report.closed:
+        typer.echo(f"closed, undecided for {gatehouse.settings.request_max_age_days} days: {line}")
     for line in report.sync_errors:
         typer.echo(f"recorded, not yet applied in AWS: {line}", err=True)
-    typer.echo(f"{len(report.expired)} expired, {len(report.warned)} warned")
+    typer.echo(f"{len(report.expired)} expired, {len(report.warned)} warned, {len(report.closed)} closed")
 
 
 UPLOAD_HELP = (

@@ -218,6 +218,7 @@ def plural(count: int, noun: str, many: str | None = None) -> str:
 # not stored documents; a path list is bounded by what one role's policy can hold.
 MAX_BUSINESS_NEED = 2_000  # characters
 MAX_REASON = 1_000  # characters: refusing a request or a webapp source, a review's change or revoke
+MAX_QUESTION = 1_000  # characters: a decider's question to a requester, and the answer (issue #29)
 MAX_DESCRIPTION = 500  # characters: what a new data source holds
 MAX_PATHS = 50  # paths in one list
 MAX_PATH_BYTES = 512  # each path, in UTF-8: half of S3's 1,024-byte key, leaving room for the names under it

@@ -57,6 +57,9 @@ class NotificationKind(StrEnum):
     REVIEW = "review"  # an access review asks, reminds or tells (issue #17)
     REVIEW_QUESTION = "review-question"  # an access review asks a holder whether they still need their access
     SOURCE_CLASSIFIED = "source-classified"  # a source's information asset owner named, replaced or to be named
+    ANSWER_NEEDED = "answer-needed"  # a decider asks the requester a question: the request needs their answer
+    QUESTION_ANSWERED = "question-answered"  # the requester answered: the request is the decider's again
+    REQUEST_CLOSED = "request-closed"  # nobody decided it in GATEHOUSE_REQUEST_MAX_AGE_DAYS: closed
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,13 @@ def standings(session: Session, user: User, notification_ids: tuple[int, ...]) -
         u.id: u.username for u in session.exec(select(User).where(col(User.id).in_(people)))
     }
     done = reviews.question_standings(session, user, questions)
-    return done | {message: standing(request, names) for message, request in asked if message is not None}
+    return done | {
+        message: "Needs your answer"
+        if request.requester_id == user.id and request.status == RequestStatus.PENDING_ANSWER
+        else standing(request, names)
+        for message, request in asked
+        if message is not None
+    }
 
 
 def standing(request: AccessRequest, names: dict[int | None, str]) -> str:
@@ -156,6 +165,10 @@ def standing(request: AccessRequest, names: dict[int | None, str]) -> str:
             return "Waiting for the platform team"
         case RequestStatus.PENDING_LINE_MANAGER:
             return "Waiting for the line manager's confirmation"
+        case RequestStatus.PENDING_ANSWER:
+            return f"Waiting for {names.get(request.requester_id, 'the requester')}'s answer to a question"
+        case RequestStatus.CLOSED:
+            return "Closed: nobody decided it in time"
         case _:
             return "Waiting for a decision"
 

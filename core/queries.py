@@ -13,7 +13,16 @@ from sqlmodel import Session, col, exists, select
 
 from core.actor import acting
 from core.adapters.models import AccessRequest, AuditEvent, DataSource, Grant, Team, TeamMember, User, utcnow
-from core.domain import AccessLevel, NotAllowed, NotFound, UserStatus, is_clean_name, shown, validate_username
+from core.domain import (
+    AccessLevel,
+    NotAllowed,
+    NotFound,
+    RequestStatus,
+    UserStatus,
+    is_clean_name,
+    shown,
+    validate_username,
+)
 from core.rules import OPEN, Decision, Held, Person, SourceAccess, can_see_source, check_may_decide, is_active
 
 
@@ -344,6 +353,23 @@ def may_decide(session: Session, actor: User, request: AccessRequest) -> Decisio
     theirs = in_team(session, actor, request.team_id)
     iao = session.get(User, source.iao_id) if source is not None and source.iao_id is not None else None
     return check_may_decide(actor, request, admin_of_source=admin, of_their_team=theirs, iao=iao)
+
+
+def deciders(session: Session, request: AccessRequest) -> list[User]:
+    """Who decides an open request at the step it stands at now, each as `may_decide` says: the source's active
+    admins, the requester's line manager, the platform team, or the information asset owner (the platform team in
+    their place). None for a request waiting for an answer, or decided."""
+    source = session.get(DataSource, request.source_id)
+    status = RequestStatus(request.status)
+    candidates: list[User] = []
+    if status is RequestStatus.PENDING_ADMIN and source is not None:
+        candidates = users_named(session, admins_of(session, source))
+    elif status is RequestStatus.PENDING_LINE_MANAGER and request.line_manager_id is not None:
+        candidates = [u for u in [session.get(User, request.line_manager_id)] if u is not None]
+    elif status in (RequestStatus.PENDING_PLATFORM, RequestStatus.PENDING_IAO):
+        iao = session.get(User, source.iao_id) if source is not None and source.iao_id is not None else None
+        candidates = ([iao] if iao is not None and status is RequestStatus.PENDING_IAO else []) + platform_team(session)
+    return [u for u in candidates if may_decide(session, u, request).allowed]
 
 
 def in_team(session: Session, user: Person, team_id: int | None) -> bool:

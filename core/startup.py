@@ -64,7 +64,8 @@ def start(settings: Settings | None = None) -> Gatehouse:
                 access.mark_changed(session, access.all_principals(session, settings.env))
         provision_pending(gatehouse)
         iam_sync.sync_pending(gatehouse)
-        expire(gatehouse)  # access whose end date passed while no scheduler ran ends now
+        # access whose end date passed while no scheduler ran ends now (stale requests wait for `gatehouse expire`)
+        expire(gatehouse, close_requests=False)
         if settings.should_seed_demo and settings.aws_mode == "local":
             seed_demo_objects(gatehouse.aws, settings)
     except AwsError as error:

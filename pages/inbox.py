@@ -6,7 +6,7 @@ import streamlit as st
 from core import notify
 from core.adapters.models import User
 from core.context import Gatehouse
-from pages.ui import cached, reviews_view, running, signin, widgets
+from pages.ui import cached, questions_view, reviews_view, running, signin, widgets
 from pages.ui.markup import literal
 
 PAGE_SIZE = 10
@@ -15,6 +15,7 @@ PAGE_SIZE = 10
 def inbox(gh: Gatehouse, me: User) -> None:
     st.title("Inbox")
     widgets.flash()
+    questions_view.needs_my_answer(gh, me)  # a decider asked me a question about my request (issue #29)
     reviews_view.holder_questions(gh, me)  # an access review asks whether I still need my access
     messages(gh, me)
 

@@ -8,10 +8,10 @@ import streamlit as st
 from core import actions
 from core.adapters.models import User
 from core.context import Gatehouse
-from core.domain import MAX_BUSINESS_NEED, AccessLevel, format_paths
+from core.domain import MAX_BUSINESS_NEED, AccessLevel, RequestStatus, format_paths
 from core.reads import catalog, queues
 from core.reads.queues import RequestView
-from pages.ui import cached, running, signin, team_access, widgets
+from pages.ui import cached, questions_view, running, signin, team_access, widgets
 from pages.ui.markup import bold, literal
 from pages.ui.source_forms import new_source_forms
 from pages.ui.widgets import ASKING_FOR
@@ -107,7 +107,9 @@ def ask_for_access(gh: Gatehouse, me: User) -> None:
 
 
 def my_requests(gh: Gatehouse, me: User) -> None:
-    """My requests for access, each withdrawn while open, and the webapp sources I asked for."""
+    """My requests for access (those that need my answer first, with the question and a form to answer it), each
+    withdrawn while open, and the webapp sources I asked for."""
+    questions_view.needs_my_answer(gh, me)
     mine = cached.read(queues.my_requests, me)
     source_asks = cached.read(queues.my_source_requests, me)
     if not mine:
@@ -136,6 +138,10 @@ def my_request(gh: Gatehouse, me: User, request: RequestView) -> None:
         )
         state = request.status.value.replace("-", " ")
         detail = f"waits for {request.waits_for}" if request.status.is_open else state
+        if request.status is RequestStatus.PENDING_ANSWER:
+            detail = "needs your answer: its question and a form to answer it are above"
+        elif request.status is RequestStatus.CLOSED:
+            detail = "closed: no one decided it in time; ask again if you still need it"
         if request.granted:
             detail += f" (granted: {request.granted})"
         left.caption(literal(detail))

@@ -7,11 +7,14 @@ Every action is importable from here: `from core import actions; actions.approve
 
 from core.access import ExternalNeedsConfirmation, GrantOutcome
 from core.actions.add_user import Joiner, add_user
+from core.actions.answer_question import answer_question
 from core.actions.answer_review import answer_review
 from core.actions.approve_request import approve_request
 from core.actions.archive_source import Archived, archive_source
+from core.actions.ask_question import ask_question
 from core.actions.ask_to_join import JoinAsked, ask_to_join
 from core.actions.change_access import change_access, change_team_access
+from core.actions.close_stale import close_stale
 from core.actions.confirm_request import confirm_request
 from core.actions.copy_object import copy, move
 from core.actions.create_source import Created, create_source, provision_pending
@@ -58,13 +61,16 @@ __all__ = [
     "SignInLink",
     "Started",
     "add_user",
+    "answer_question",
     "answer_review",
     "approve_request",
     "archive_source",
+    "ask_question",
     "ask_to_join",
     "change_access",
     "change_team_access",
     "check_download",
+    "close_stale",
     "confirm_request",
     "copy",
     "create_source",

@@ -33,6 +33,7 @@ class Deciding:
     request: AccessRequest
     source: DataSource
     requester: User
+    was: RequestStatus | None = None  # where the request stood before this step (a question returns it there)
 
     def record(
         self,
@@ -74,12 +75,13 @@ def deciding(gatehouse: Gatehouse, actor: User, request_id: int, new: RequestSta
         # the request: never the other way round, which could deadlock with archiving), and then read it again.
         changing_access(session, source)
         session.refresh(request)
-        check_decision_step(RequestStatus(request.status), new).enforce(InvalidInput)
+        was = RequestStatus(request.status)
+        check_decision_step(was, new).enforce(InvalidInput)
         may_decide(session, actor, request).enforce()
         if new in (RequestStatus.APPROVED, RequestStatus.PENDING_PLATFORM):  # steps towards access
             check_access_may_change(source.name, source.archived_at).enforce(InvalidInput)
         step(session, request, new, actor)
-        yield Deciding(session, actor, request, source, requester)
+        yield Deciding(session, actor, request, source, requester, was)
 
 
 @contextmanager

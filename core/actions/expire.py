@@ -1,5 +1,6 @@
 """Time-limited access: holders and admins are told a few days before the end; on the end date's passing the
-grant goes, in the database and in IAM. Run by `gatehouse expire` (for a scheduler) and when the app starts."""
+grant goes, in the database and in IAM. Run by `gatehouse expire` (for a scheduler) and when the app starts; the
+scheduler's run also closes open requests nobody moved for GATEHOUSE_REQUEST_MAX_AGE_DAYS (`close_stale`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from core import audit
 from core.access import audit_subject, mark_changed, mark_team_changed, user_principal
+from core.actions.close_stale import close_stale
 from core.adapters.models import DataSource, Grant, Team, User, utcnow
 from core.context import Gatehouse
 from core.domain import day
@@ -23,11 +25,13 @@ class ExpiryReport:
     warned: list[str] = field(default_factory=list)  # "user on source, ends DATE"
     expired: list[str] = field(default_factory=list)  # "user on source"
     sync_errors: list[str] = field(default_factory=list)
+    closed: list[str] = field(default_factory=list)  # "alice's request for source": stale, closed
 
 
-def expire(gatehouse: Gatehouse, today: date | None = None) -> ExpiryReport:
+def expire(gatehouse: Gatehouse, today: date | None = None, *, close_requests: bool = True) -> ExpiryReport:
     """A grant with an end date is valid through that day; the next day it is revoked. Safe to run any number of
-    times, from several processes: each warning is sent once and each expiry happens once."""
+    times, from several processes: each warning is sent once and each expiry happens once. `close_requests`: stale
+    requests close too (the scheduler's run; the app's start leaves them to it, so that its report counts them)."""
     today = today or utcnow().date()
     report = ExpiryReport()
     horizon = today + timedelta(days=gatehouse.settings.expiry_warning_days)
@@ -110,6 +114,9 @@ def expire(gatehouse: Gatehouse, today: date | None = None) -> ExpiryReport:
         mark_team_changed(session, gatehouse.settings.env, {t.id or 0 for _, _, t, _ in passed if t is not None})
     outcomes = applied(session)
     report.sync_errors = [f"{o.role_name}: {o.error}" for o in outcomes if o.error]
+    if close_requests:
+        now = utcnow()
+        report.closed = close_stale(gatehouse, now + (today - now.date()))  # counted to `today`, at this time of day
     return report
 
 

@@ -46,6 +46,8 @@ def _waits_for(request: AccessRequest, admins: list[str], manager: str | None) -
         return f"your line manager, {manager}" if manager else "your line manager"
     if status is RequestStatus.PENDING_PLATFORM:
         return "the platform team" + (" (you have no line manager on record)" if request.no_line_manager else "")
+    if status is RequestStatus.PENDING_ANSWER:
+        return "your answer to a question"
     return ""
 
 

@@ -71,6 +71,15 @@ def check_withdrawer(actor: Person, request: Request) -> Decision:
     return ALLOWED
 
 
+def check_answerer(actor: Person, request: Request) -> Decision:
+    """A question about a request is the requester's to answer, while the request waits for the answer."""
+    if actor.id != request.requester_id:
+        return Decision(False, "Only the person who asked for access answers a question about their request.")
+    if RequestStatus(request.status) is not RequestStatus.PENDING_ANSWER:
+        return Decision(False, "This request waits for no answer: it has moved on since.")
+    return ALLOWED
+
+
 def route_request(*, source_has_active_admins: bool, line_manager_active: bool | None) -> RequestStatus:
     """Who a new request waits for: the source's active admins; for an orphaned source (every admin has left), the
     requester's line manager first, then the platform team; with no line manager on record, the platform team.

@@ -1,5 +1,6 @@
 """Deciding requests, the same wherever requests are decided (Admin, Confirmations, Platform): the request's card,
-the queue's page as one table with the one request to decide now, and Approve and Refuse, each in its own tab."""
+the queue's page as one table with the one request to decide now, and Approve, Refuse and Ask a question, each in its
+own tab, under the questions already asked and their answers."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from core.paths import Paths
 from core.reads.approval import approval_effect
 from core.reads.page import Page
 from core.reads.queues import RequestView
-from pages.ui import cached, team_access
+from pages.ui import cached, questions_view, team_access
 from pages.ui.markup import bold, literal, table
 from pages.ui.widgets import act, day, decide_one, end_date, lazy_tabs, moment, pager, paths_field
 
@@ -71,6 +72,7 @@ def decide_queue(
         st.subheader(f"{literal(heading)} ({queue.total:,})")
     if not queue.total:
         (st.caption if heading is not None else st.info)(literal(empty))  # under a heading, a line; alone, a box
+    questions_view.asked_by_me(me)  # asked about, they left the queue until answered (issue #29)
     request = request_queue(queue, f"{key}-page", size, f"{key}-decide")
     if request is None:
         return
@@ -139,23 +141,26 @@ def decision_form(
     *,
     adjustable: bool = False,
     grants: bool = True,
+    ask: bool = True,
 ) -> None:
     """Deciding a request, the same wherever requests are decided: Approve and Refuse in tabs of their own, each with
     its own fields and button, so that the reason a refusal needs never reads as needed to approve; only the open
-    tab is built (Approve, until Refuse is clicked).
+    tab is built (Approve, until Refuse is clicked). Above them, the questions asked about the request and their
+    answers, as text; beside them (`ask`), Ask a question: the requester answers before the decision.
 
     Approve: the approver's terms (`adjustable`: level, paths and end date, at most as asked; else as asked),
     what approving does in AWS (`grants`: said from the policy compiler's documents before and after, redrawn as the
     terms change), and an optional reason when the approval grants. What core refuses in the terms is said beside
     each field, all at once, before the click and at it. `approving(terms, reason)` acts and `approved(terms)` is
     the sentence shown. Refuse: the reason the requester reads, and its button."""
-    lazy_tabs(  # Refuse's form is built only once its tab is opened: most requests are approved
-        {
-            approve: lambda: _approve(gh, me, request, approve, approving, approved, adjustable, grants),
-            "Refuse": lambda: _refuse(gh, me, request, refused),
-        },
-        f"decision-{request.id}",
-    )
+    questions_view.thread(me, request.id)
+    shows = {  # Refuse's form is built only once its tab is opened: most requests are approved
+        approve: lambda: _approve(gh, me, request, approve, approving, approved, adjustable, grants),
+        "Refuse": lambda: _refuse(gh, me, request, refused),
+    }
+    if ask:
+        shows["Ask a question"] = lambda: questions_view.ask_form(gh, me, request)
+    lazy_tabs(shows, f"decision-{request.id}")
 
 
 def _approve(
