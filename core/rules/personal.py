@@ -42,7 +42,7 @@ def needs_iao(rule: ClassificationRule, level: AccessLevel, paths: Paths) -> boo
     if rule.iao_approves == "always":
         return True
     if rule.iao_approves == "whole-source":
-        return not paths or level is not AccessLevel.READ
+        return not paths or level is not AccessLevel.READ_ONLY
     return False
 
 
