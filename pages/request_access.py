@@ -58,8 +58,11 @@ def ask_for_access(gh: Gatehouse, me: User) -> None:
     names = cached.read(catalog.source_names, me, search=search, limit=100)
     if st.session_state.get("ask-source") not in names:
         st.session_state["ask-source"] = None
+    # chosen outside the form, so that what its classification asks is said before sending
+    source = st.selectbox("Data source", names, index=None, placeholder="Choose a data source", key="ask-source")
+    if source is not None:
+        source_rules(gh, me, source)
     with st.form("ask-form"):
-        source = st.selectbox("Data source", names, index=None, placeholder="Choose a data source", key="ask-source")
         team = team_access.for_whom(me)  # for me, or a team I am in (issue #28)
         level = st.radio(
             "Access level",
@@ -96,6 +99,17 @@ def ask_for_access(gh: Gatehouse, me: User) -> None:
     widgets.act(gh, lambda: actions.request_access(gh, me, source, level, paths, need, until, team=team), sent, slots)
 
 
+def source_rules(gh: Gatehouse, me: User, source: str) -> None:
+    """A source holding personal data: its classification and what it asks of access, as core says them (issue #29)."""
+    terms = cached.read(catalog.source_terms, gh.settings, me, source)
+    if not terms.rules:
+        return
+    owner = f"Its information asset owner is {terms.iao}." if terms.iao else ""
+    with st.container(border=True):
+        st.markdown(f"**{literal(source)} holds {literal(terms.classification.label.lower())}.** {literal(owner)}")
+        st.text("\n".join(terms.rules))  # core's sentences, as text
+
+
 def my_requests(gh: Gatehouse, me: User) -> None:
     """My requests for access, each withdrawn while open, and the webapp sources I asked for."""
     mine = cached.read(queues.my_requests, me)
@@ -125,7 +139,7 @@ def my_request(gh: Gatehouse, me: User, request: RequestView) -> None:
             f"asked {widgets.day(request.created_at)}{literal(team_access.asked_for_team(request))}"
         )
         state = request.status.value.replace("-", " ")
-        detail = f"waits for {request.waits_for}" if request.status.is_open else state
+        detail = request.stands or (f"waits for {request.waits_for}" if request.status.is_open else state)
         if request.granted:
             detail += f" (granted: {request.granted})"
         left.caption(literal(detail))

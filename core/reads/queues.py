@@ -39,6 +39,8 @@ class RequestView:
     # where it stands, when a step is behind it: "Approved by bob; waiting for the information asset owner, carol"
     stands: str | None = None
     admin_approved: str | None = None  # personal data: what the admin approved, and who ("read only (/a) by bob")
+    # … and those terms, which bound the information asset owner's approval (level, paths, end date)
+    approved_terms: tuple[AccessLevel, Paths, date | None] | None = None
     classification: Classification = Classification.STANDARD
 
 
@@ -112,6 +114,11 @@ def _two_steps(request: AccessRequest, admin: str | None, iao: User | None) -> d
     return {
         "stands": waiting_for_iao(admin, iao.username if iao else None, _owner_decides(request, iao)),
         "admin_approved": f"{approved}, approved by {admin or 'the platform team'}",
+        "approved_terms": (
+            request.granted_level,
+            request.paths if request.granted_paths is None else request.granted_paths,
+            request.granted_expires_on,
+        ),
     }
 
 
