@@ -17,7 +17,7 @@ from core.paths import Paths
 from core.queries import active_admins, administered_by, teams_of
 from core.reads.page import Page
 from core.reads.teams import Reach, reach
-from core.rules import check_platform_admin, iao_may_decide, is_active
+from core.rules import check_may_be_iao, check_platform_admin, iao_may_decide, is_active
 
 
 @dataclass(frozen=True)
@@ -197,7 +197,7 @@ def platform_queue(session: Session, actor: User, offset: int = 0, limit: int = 
 def iao_queue(session: Session, iao: User, offset: int = 0, limit: int = 20) -> Page[RequestView]:
     """Requests an admin approved that wait for this information asset owner (of their sources), where they take the
     step themselves (`rules.iao_may_decide`: neither its requester nor its first approver)."""
-    if not is_active(iao):
+    if not check_may_be_iao(iao).allowed:  # who has left, or an external user, takes no owner's step
         return Page([], 0, offset, limit)
     conditions = [
         AccessRequest.status == RequestStatus.PENDING_IAO,
@@ -220,6 +220,7 @@ def platform_iao_queue(session: Session, actor: User, offset: int = 0, limit: in
         .where(
             col(DataSource.id) == AccessRequest.source_id,
             owners.status == UserStatus.ACTIVE,
+            col(owners.is_external).is_(False),  # never an owner (`rules.check_may_be_iao`)
             col(owners.id) != AccessRequest.requester_id,
             or_(
                 col(AccessRequest.admin_approved_by_id).is_(None),
