@@ -19,7 +19,7 @@ from core.domain import MAX_REASON, AccessLevel, FieldChecks, check_text, day
 from core.effects import applied
 from core.notify import NotificationKind, notify
 from core.paths import Paths
-from core.queries import platform_team, users_named
+from core.queries import owner_for, platform_team, users_named
 from core.reads.approval import decision_bounds
 from core.reads.queues import iao_step, waiting_for_iao
 from core.rules import approval_terms, check_iao_not_first, check_not_confirmer, iao_may_decide, needs_iao
@@ -69,7 +69,7 @@ def approve_request(
             check_iao_not_first(decision.actor, source.iao_id).enforce()
             decision.take(RequestStatus.PENDING_IAO)
             said = _send_to_owner(decision, granted_level, granted_paths, ends, reason)
-            return ApprovalOutcome([requester.username], [], next_step=said)
+            return ApprovalOutcome([], [], next_step=said)  # nobody is granted anything yet
         decision.take(RequestStatus.APPROVED)
         request.granted_level = granted_level
         request.granted_paths = granted_paths
@@ -113,7 +113,7 @@ def _send_to_owner(decision: Deciding, level: AccessLevel, paths: Paths, ends: d
     if reason:
         request.decision_reason = reason
     session.add(request)
-    iao = session.get(User, source.iao_id) if source.iao_id is not None else None
+    iao = owner_for(session, source, request)  # none: the platform team takes the owner's step
     owner_decides = iao_may_decide(iao, requester_id=request.requester_id, admin_approver_id=actor.id)
     deciders = (
         [iao]

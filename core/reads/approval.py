@@ -19,7 +19,16 @@ from core.config import Settings
 from core.domain import AccessLevel, InvalidFields, NotFound
 from core.paths import Paths
 from core.policy import BucketGrant, compile_role_policies
-from core.queries import get_source, held, held_grants, holder_name, is_active_admin, load_request, may_decide
+from core.queries import (
+    get_source,
+    held,
+    held_grants,
+    holder_name,
+    is_active_admin,
+    load_request,
+    may_decide,
+    owner_for,
+)
 from core.reads.queues import iao_step
 from core.rules import approval_terms, check_iao_not_first, check_manages_source, iao_may_decide, needs_iao, place_grant
 
@@ -81,7 +90,7 @@ def approval_effect(
         first = check_iao_not_first(actor, source.iao_id)
         if not first.allowed:
             return ApprovalEffect(problems={"": first.reason})
-        iao = session.get(User, source.iao_id) if source.iao_id is not None else None
+        iao = owner_for(session, source, request)
         owner_decides = iao_may_decide(iao, requester_id=request.requester_id, admin_approver_id=actor.id)
         next_step = (
             "This approval sends the request to "

@@ -95,8 +95,10 @@ def _views(session: Session, *conditions: Any, offset: int = 0, limit: int = 500
             classification=source.classification,
             **_two_steps(r, admin_name, owner),
         )
-        for r, requester, source, manager_name, team, admin_name, owner in rows
+        for r, requester, source, manager_name, team, admin_name, iao in rows
         for deciders in [_deciders(admins.get(r.source_id, []), requester, teams.get(r.team_id or 0))]
+        # an owner in the team asked for takes no step of its request (`queries.owner_for`)
+        for owner in [None if iao and iao.username in getattr(teams.get(r.team_id or 0), "members", ()) else iao]
     ]
 
 
@@ -222,6 +224,7 @@ def platform_iao_queue(session: Session, actor: User, offset: int = 0, limit: in
             owners.status == UserStatus.ACTIVE,
             col(owners.is_external).is_(False),  # never an owner (`rules.check_may_be_iao`)
             col(owners.id) != AccessRequest.requester_id,
+            or_(col(AccessRequest.team_id).is_(None), col(AccessRequest.team_id).not_in(teams_of(owners.id))),
             or_(
                 col(AccessRequest.admin_approved_by_id).is_(None),
                 col(owners.id) != AccessRequest.admin_approved_by_id,

@@ -12,6 +12,7 @@ import pytest
 from sqlmodel import col, select
 
 from core import actions
+from core.actions.provision_team import create_team
 from core.adapters.models import AccessRequest, AuditEvent, DataSource, Grant, Notification, RequestStatus, User, utcnow
 from core.context import Gatehouse
 from core.domain import AccessLevel, Classification, InvalidFields, InvalidInput, NotAllowed
@@ -300,3 +301,28 @@ def test_two_decisions_of_the_owner_at_once_one_wins(on_pg: Gatehouse) -> None:
     assert len(grants_of(gatehouse, request_id)) == (1 if won is RequestStatus.APPROVED else 0)
     decided = [e.action for e in audited(gatehouse, request_id) if e.action in ("request-approved", "request-refused")]
     assert len(decided) == 1
+
+
+def test_a_request_for_the_owner_s_team_takes_the_owner_s_step_at_the_platform_team(gatehouse: Gatehouse) -> None:
+    """Nobody decides their team's request: carol, the owner, is in the team alice asks for, so the platform team
+    takes her step (and she cannot)."""
+    personal(gatehouse)
+    dave, carol = user(gatehouse, "dave"), user(gatehouse, "carol")
+    create_team(gatehouse, dave, "prisons", [user(gatehouse, "alice").id or 0, carol.id or 0])
+    asked = actions.request_access(
+        gatehouse, user(gatehouse, "alice"), SOURCE, AccessLevel.READ_ONLY, None, NEED, in_days(30), team="prisons"
+    )
+    outcome = actions.approve_request(gatehouse, user(gatehouse, "bob"), asked.id)
+    assert outcome.next_step and "the platform team" in outcome.next_step
+    with gatehouse.session() as session:
+        assert queues.iao_queue(session, carol).total == 0
+        assert [r.id for r in queues.platform_iao_queue(session, dave).items] == [asked.id]
+        [mine] = [r for r in queues.my_requests(session, user(gatehouse, "alice")) if r.id == asked.id]
+        assert mine.stands == "Approved by bob; waiting for the platform team, in the information asset owner's place"
+    with pytest.raises(NotAllowed):
+        actions.approve_request(gatehouse, carol, asked.id)
+    actions.approve_request(gatehouse, dave, asked.id)
+    assert status(gatehouse, asked.id) is RequestStatus.APPROVED
+    with gatehouse.session() as session:
+        [mine] = [r for r in queues.my_requests(session, user(gatehouse, "alice")) if r.id == asked.id]
+        assert mine.stands is None and mine.status is RequestStatus.APPROVED
