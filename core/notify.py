@@ -27,10 +27,12 @@ from sqlmodel import Session, col, select
 
 from core import effects
 from core.adapters import email
-from core.adapters.models import AccessRequest, Notification, User, utcnow
+from core.adapters.models import AccessRequest, DataSource, Notification, User, utcnow
 from core.domain import RequestStatus
 from core.reads import reviews
 from core.reads.page import Page
+from core.reads.queues import waiting_for_iao
+from core.rules import iao_may_decide
 
 if TYPE_CHECKING:
     from core.context import Gatehouse
@@ -133,22 +135,29 @@ def standings(session: Session, user: User, notification_ids: tuple[int, ...]) -
     asked = [(message, request) for message, _, request in rows if request is not None]
     questions = [message or 0 for message, kind, _ in rows if kind == NotificationKind.REVIEW_QUESTION]
     people = {r.requester_id for _, r in asked}
-    people |= {i for _, r in asked for i in (r.decided_by_id, r.confirmed_by_id) if i is not None}
-    names: dict[int | None, str] = {
-        u.id: u.username for u in session.exec(select(User).where(col(User.id).in_(people)))
+    people |= {
+        i for _, r in asked for i in (r.decided_by_id, r.confirmed_by_id, r.admin_approved_by_id) if i is not None
     }
+    at_owner = {r.source_id for _, r in asked if r.status == RequestStatus.PENDING_IAO}
+    owner_of = dict(
+        session.exec(select(DataSource.id, DataSource.iao_id).where(col(DataSource.id).in_(at_owner))).all()
+    )
+    people |= {i for i in owner_of.values() if i is not None}
+    found = {u.id: u for u in session.exec(select(User).where(col(User.id).in_(people)))}
+    names: dict[int | None, str] = {i: u.username for i, u in found.items()}
     done = reviews.question_standings(session, user, questions)
     return done | {
         message: "Needs your answer"
         if request.requester_id == user.id and request.status == RequestStatus.PENDING_ANSWER
-        else standing(request, names)
+        else standing(request, names, found.get(owner_of.get(request.source_id)))
         for message, request in asked
         if message is not None
     }
 
 
-def standing(request: AccessRequest, names: dict[int | None, str]) -> str:
-    """A request's state in one line, naming who moved it there (`names`: usernames by id)."""
+def standing(request: AccessRequest, names: dict[int | None, str], iao: User | None = None) -> str:
+    """A request's state in one line, naming who moved it there (`names`: usernames by id); `iao`: its source's
+    information asset owner, for a request waiting for their step."""
     # no id: the platform team's operator, acting from outside the app
     decider = names.get(request.decided_by_id, "the platform team")
     confirmer = names.get(request.confirmed_by_id, "the line manager")
@@ -169,6 +178,12 @@ def standing(request: AccessRequest, names: dict[int | None, str]) -> str:
             return f"Waiting for {names.get(request.requester_id, 'the requester')}'s answer to a question"
         case RequestStatus.CLOSED:
             return "Closed: nobody decided it in time"
+        case RequestStatus.PENDING_IAO:
+            owner_decides = iao_may_decide(
+                iao, requester_id=request.requester_id, admin_approver_id=request.admin_approved_by_id
+            )
+            admin = names.get(request.admin_approved_by_id)
+            return waiting_for_iao(admin, iao.username if iao else None, owner_decides)
         case _:
             return "Waiting for a decision"
 

@@ -351,7 +351,7 @@ def may_decide(session: Session, actor: User, request: AccessRequest) -> Decisio
     source = session.get(DataSource, request.source_id)
     admin = source is not None and is_active_admin(session, actor, source)
     theirs = in_team(session, actor, request.team_id)
-    iao = session.get(User, source.iao_id) if source is not None and source.iao_id is not None else None
+    iao = owner_for(session, source, request) if source is not None else None
     return check_may_decide(actor, request, admin_of_source=admin, of_their_team=theirs, iao=iao)
 
 
@@ -370,6 +370,13 @@ def deciders(session: Session, request: AccessRequest) -> list[User]:
         iao = session.get(User, source.iao_id) if source is not None and source.iao_id is not None else None
         candidates = ([iao] if iao is not None and status is RequestStatus.PENDING_IAO else []) + platform_team(session)
     return [u for u in candidates if may_decide(session, u, request).allowed]
+
+
+def owner_for(session: Session, source: DataSource, request: AccessRequest) -> User | None:
+    """The source's information asset owner, as the owner's step of `request` reads them: none when they are in the
+    team the request is made for (nobody decides their team's request: the platform team takes the step)."""
+    iao = session.get(User, source.iao_id) if source.iao_id is not None else None
+    return None if iao is None or in_team(session, iao, request.team_id) else iao
 
 
 def in_team(session: Session, user: Person, team_id: int | None) -> bool:

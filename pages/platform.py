@@ -12,7 +12,17 @@ from core.adapters.models import User, utcnow
 from core.context import Gatehouse
 from core.domain import MAX_REASON, GatehouseError, plural
 from core.reads import audit_trail, platform, queues
-from pages.ui import cached, decisions, identity_view, reviews_view, running, signin, team_access, widgets
+from pages.ui import (
+    cached,
+    decisions,
+    iao_requests,
+    identity_view,
+    reviews_view,
+    running,
+    signin,
+    team_access,
+    widgets,
+)
 from pages.ui.markup import bold, literal, table
 
 QUEUE_PAGE = 10  # cards a page: each holds a form, and Streamlit slows with many keyed widgets
@@ -74,6 +84,16 @@ def access_requests(gh: Gatehouse, me: User) -> None:
         ),
         heading="Access requests for orphaned sources",
         empty="No access request waits for the platform team.",
+    )
+    # personal data (issue #29): an admin approved, and the information asset owner cannot take their step
+    decisions.decide_queue(
+        gh,
+        me,
+        queues.platform_iao_queue,
+        "platform-iao-queue",
+        iao_requests.owner_decider(gh, me),
+        heading="Personal data waiting for the information asset owner's step",
+        empty="No request waits for the platform team in an information asset owner's place.",
     )
 
 

@@ -59,17 +59,20 @@ def ask_for_access(gh: Gatehouse, me: User) -> None:
     holds = cached.read(catalog.source_holdings, me, names)  # personal data said beside its name (issue #29)
     if st.session_state.get("ask-source") not in names:
         st.session_state["ask-source"] = None
+    # chosen outside the form, so that what its classification asks is said before sending
+    source = st.selectbox(
+        "Data source",
+        names,
+        index=None,
+        format_func=lambda name: literal(
+            f"{name} ({holds[name].label})" if name in holds and holds[name].classification.is_personal else name
+        ),
+        placeholder="Choose a data source",
+        key="ask-source",
+    )
+    if source is not None:
+        source_rules(gh, me, source)
     with st.form("ask-form"):
-        source = st.selectbox(
-            "Data source",
-            names,
-            index=None,
-            format_func=lambda name: literal(
-                f"{name} ({holds[name].label})" if name in holds and holds[name].classification.is_personal else name
-            ),
-            placeholder="Choose a data source",
-            key="ask-source",
-        )
         team = team_access.for_whom(me)  # for me, or a team I am in (issue #28)
         level = st.radio(
             "Access level",
@@ -106,6 +109,17 @@ def ask_for_access(gh: Gatehouse, me: User) -> None:
     widgets.act(gh, lambda: actions.request_access(gh, me, source, level, paths, need, until, team=team), sent, slots)
 
 
+def source_rules(gh: Gatehouse, me: User, source: str) -> None:
+    """A source holding personal data: its classification and what it asks of access, as core says them (issue #29)."""
+    terms = cached.read(catalog.source_terms, gh.settings, me, source)
+    if not terms.rules:
+        return
+    owner = f"Its information asset owner is {terms.iao}." if terms.iao else ""
+    with st.container(border=True):
+        st.markdown(f"**{literal(source)} holds {literal(terms.classification.label.lower())}.** {literal(owner)}")
+        st.text("\n".join(terms.rules))  # core's sentences, as text
+
+
 def my_requests(gh: Gatehouse, me: User) -> None:
     """My requests for access (those that need my answer first, with the question and a form to answer it), each
     withdrawn while open, and the webapp sources I asked for."""
@@ -137,7 +151,7 @@ def my_request(gh: Gatehouse, me: User, request: RequestView) -> None:
             f"asked {widgets.day(request.created_at)}{literal(team_access.asked_for_team(request))}"
         )
         state = request.status.value.replace("-", " ")
-        detail = f"waits for {request.waits_for}" if request.status.is_open else state
+        detail = request.stands or (f"waits for {request.waits_for}" if request.status.is_open else state)
         if request.status is RequestStatus.PENDING_ANSWER:
             detail = "needs your answer: its question and a form to answer it are above"
         elif request.status is RequestStatus.CLOSED:

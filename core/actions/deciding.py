@@ -61,11 +61,25 @@ class Deciding:
         )
         notify(self.session, told, kind, subject, body, request_id=self.request.id if asks else None)
 
+    def take(self, new: RequestStatus) -> None:
+        """Take the step to `new` (one decision wins), before the caller changes the request further."""
+        step(self.session, self.request, new, self.actor)
+
 
 @contextmanager
 def deciding(gatehouse: Gatehouse, actor: User, request_id: int, new: RequestStatus) -> Iterator[Deciding]:
     """Open the decision's unit of work and take the step to `new`; what the caller adds commits with it, or none
     of it does."""
+    with deciding_on(gatehouse, actor, request_id, new) as decided:
+        decided.take(new)
+        yield decided
+
+
+@contextmanager
+def deciding_on(gatehouse: Gatehouse, actor: User, request_id: int, new: RequestStatus) -> Iterator[Deciding]:
+    """`deciding`, but the caller takes the step (`Deciding.take`) once it knows where it goes: an approval of
+    personal data goes to the information asset owner (pending-iao) or grants (approved), as its terms say. The
+    checks are `new`'s, and those of the step taken."""
     with decision(gatehouse, actor) as (session, actor):
         request = load_request(session, request_id)
         source = session.get(DataSource, request.source_id)
@@ -80,7 +94,6 @@ def deciding(gatehouse: Gatehouse, actor: User, request_id: int, new: RequestSta
         may_decide(session, actor, request).enforce()
         if new in (RequestStatus.APPROVED, RequestStatus.PENDING_PLATFORM):  # steps towards access
             check_access_may_change(source.name, source.archived_at).enforce(InvalidInput)
-        step(session, request, new, actor)
         yield Deciding(session, actor, request, source, requester, was)
 
 

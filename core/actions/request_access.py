@@ -1,5 +1,6 @@
 """An analyst asks for access to a source with a business need; the request goes where `rules.route_request` says:
-the source's active admins, or for an orphaned source the line manager, then the platform team."""
+the source's active admins, or for an orphaned source the line manager, then the platform team. A source holding
+personal data asks more of the terms (`rules.check_terms`: an end date, not too far; named paths)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ from core.rules import (
     check_business_need,
     check_end_date,
     check_may_hold,
+    check_terms,
     covers_held,
     is_active,
     place_grant,
@@ -73,6 +75,9 @@ def request_access(
         parsed = Paths.WHOLE
         with checks.on("paths"):
             parsed = Paths.parse(paths, source.name)
+        # personal data (issue #29): what the source's classification asks of the terms, beside the same fields
+        rule = gatehouse.settings.classification_rules[source.classification]
+        check_terms(source.classification, rule, parsed, expires_on, utcnow().date(), checks)
         checks.enforce()
         changing_access(session, source)  # one request at a time a source: a second one sees the first
         check_access_may_change(source.name, source.archived_at).enforce(InvalidInput)

@@ -1,6 +1,7 @@
 """What approving a request, or revoking a grant, would do in AWS, said before the click: the person's role
 documents as the policy compiler makes them now and after, and the difference between the two in words ("alice's role
-gains read on alpha-pricing-models/models/*", "… loses …")."""
+gains read on alpha-pricing-models/models/*", "… loses …"); for personal data, whether the approval grants or sends the
+request on to its information asset owner."""
 
 from __future__ import annotations
 
@@ -13,13 +14,23 @@ from sqlmodel import Session
 
 from core.access import desired_grants, own_grants, placed_on_bucket, team_grants, user_principal
 from core.actor import acting
-from core.adapters.models import DataSource, Grant, Team, User, utcnow
+from core.adapters.models import AccessRequest, DataSource, Grant, RequestStatus, Team, User, utcnow
 from core.config import Settings
 from core.domain import AccessLevel, InvalidFields, NotFound
 from core.paths import Paths
 from core.policy import BucketGrant, compile_role_policies
-from core.queries import get_source, held, held_grants, holder_name, is_active_admin, load_request, may_decide
-from core.rules import approval_terms, check_manages_source, place_grant
+from core.queries import (
+    get_source,
+    held,
+    held_grants,
+    holder_name,
+    is_active_admin,
+    load_request,
+    may_decide,
+    owner_for,
+)
+from core.reads.queues import iao_step
+from core.rules import approval_terms, check_iao_not_first, check_manages_source, iao_may_decide, needs_iao, place_grant
 
 Access = frozenset[tuple[str, str, str]]  # (action, resource, condition): one thing a role's documents allow
 
@@ -31,6 +42,17 @@ class ApprovalEffect:
 
     changes: list[str] = field(default_factory=list)
     problems: dict[str, str] = field(default_factory=dict)
+    # personal data (issue #29): approving so grants nothing yet, but sends the request to whom approves next
+    next_step: str | None = None
+
+
+def decision_bounds(request: AccessRequest) -> tuple[AccessLevel, Paths, date | None]:
+    """What bounds an approval: what was asked; at the information asset owner's step, what the admin approved."""
+    if RequestStatus(request.status) is not RequestStatus.PENDING_IAO:
+        return request.level, request.paths, request.expires_on
+    level = request.granted_level or request.level
+    paths = request.paths if request.granted_paths is None else request.granted_paths
+    return level, paths, request.granted_expires_on
 
 
 def approval_effect(
@@ -49,19 +71,33 @@ def approval_effect(
     may_decide(session, actor, request).enforce()
     source, requester = session.get(DataSource, request.source_id), session.get(User, request.requester_id)
     assert source is not None and requester is not None
+    rule = settings.classification_rules[source.classification]
     try:
         level, granted, _ = approval_terms(
-            request.level,
-            request.paths,
-            request.expires_on,
+            *decision_bounds(request),
             level,
             paths,
             expires_on,
             bucket=source.name,
             today=utcnow().date(),
+            classification=source.classification,
+            rule=rule,
         )
     except InvalidFields as refused:
         return ApprovalEffect(problems=refused.problems)
+    next_step = None
+    if RequestStatus(request.status) is not RequestStatus.PENDING_IAO and needs_iao(rule, level, granted):
+        first = check_iao_not_first(actor, source.iao_id)
+        if not first.allowed:
+            return ApprovalEffect(problems={"": first.reason})
+        iao = owner_for(session, source, request)
+        owner_decides = iao_may_decide(iao, requester_id=request.requester_id, admin_approver_id=actor.id)
+        next_step = (
+            "This approval sends the request to "
+            + (f"{iao.username}, the information asset owner" if owner_decides and iao else iao_step(None, False))
+            + f": {source.classification.label.lower()} is granted only once they approve too. Nothing changes in AWS "
+            "until then; if they approve as you do:"
+        )
     team = session.get(Team, request.team_id) if request.team_id is not None else None
     holder: User | Team = team or requester  # asked for a team: the team's policy changes, whoever it reaches
     grants = held_grants(session, source, holder)
@@ -73,7 +109,8 @@ def approval_effect(
     whose, what = (f"the {team.name} team", "policy") if team else (requester.username, "role")
     return ApprovalEffect(
         describe_change(whose, _allowed(now), _allowed(after), what)
-        or [f"Nothing changes in AWS: {whose}'s {what} already allows all of it."]
+        or [f"Nothing changes in AWS: {whose}'s {what} already allows all of it."],
+        next_step=next_step,
     )
 
 

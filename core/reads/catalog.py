@@ -11,7 +11,8 @@ from sqlmodel import Session, col, select
 
 from core.actor import acting
 from core.adapters.models import App, DataSource, Grant, RoleSync, SyncState, Team, User, UserStatus, utcnow
-from core.domain import AccessLevel, SourceKind, console_url
+from core.config import Settings
+from core.domain import AccessLevel, Classification, SourceKind, console_url
 from core.paths import Paths
 from core.queries import (
     active_admins,
@@ -29,7 +30,14 @@ from core.queries import (
 from core.reads.page import Page, fetch
 from core.reads.sources import STANDARD, Holding, holdings
 from core.reads.teams import reach
-from core.rules import EndedByLeaving, check_manages_source, check_platform_admin, ended_by_leaving, is_active
+from core.rules import (
+    EndedByLeaving,
+    check_manages_source,
+    check_platform_admin,
+    ended_by_leaving,
+    is_active,
+    rules_in_words,
+)
 
 
 @dataclass(frozen=True)
@@ -266,6 +274,22 @@ def source_holdings(session: Session, user: User, names: list[str]) -> dict[str,
     ).all()
     held = holdings(session, found)
     return {s.name: held[s.id or 0] for s in found}
+
+
+@dataclass(frozen=True)
+class SourceTerms:
+    """What a source's classification asks of access to it, as the request form says it before sending (issue #29)."""
+
+    classification: Classification
+    rules: list[str]  # one sentence a rule (`rules.rules_in_words`); none for a standard source
+    iao: str | None  # its information asset owner
+
+
+def source_terms(session: Session, settings: Settings, user: User, name: str) -> SourceTerms:
+    source = get_source(session, user, name)
+    iao = session.get(User, source.iao_id) if source.iao_id is not None else None
+    rule = settings.classification_rules[source.classification]
+    return SourceTerms(source.classification, rules_in_words(source.classification, rule), iao and iao.username)
 
 
 def user_names(session: Session, search: str = "", limit: int = 50) -> list[str]:

@@ -100,11 +100,12 @@ def rules_in_words(classification: Classification, rule: ClassificationRule) -> 
 
 
 def iao_may_decide(iao: Person | None, *, requester_id: int, admin_approver_id: int | None) -> bool:
-    """Whether the information asset owner takes their step themselves: there is one, active, who neither asked nor
-    approved first as admin (two people see every grant of personal data). Where not, the platform team takes it."""
+    """Whether the information asset owner takes their step themselves: there is one, who may be one (active, never
+    an external user: `check_may_be_iao`), who neither asked nor approved first as admin (two people see every grant
+    of personal data). Where not, the platform team takes it."""
     return (
         iao is not None
-        and is_active(iao)
+        and check_may_be_iao(iao).allowed
         and iao.id != requester_id
         and (admin_approver_id is None or iao.id != admin_approver_id)
     )

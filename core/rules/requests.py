@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from datetime import date
 
-from core.domain import AccessLevel, FieldChecks, InvalidInput, RequestStatus, day, format_paths
+from core.domain import (
+    AccessLevel,
+    Classification,
+    ClassificationRule,
+    FieldChecks,
+    InvalidInput,
+    RequestStatus,
+    day,
+    format_paths,
+)
 from core.paths import Paths
 from core.rules.decision import ALLOWED, Decision, Person, Request
 from core.rules.grants import check_end_date, covers
 from core.rules.people import check_platform_admin, is_active
-from core.rules.personal import check_may_act_as_iao
+from core.rules.personal import check_may_act_as_iao, check_terms
 
 # --- requests --------------------------------------------------------------------------------------------------
 
@@ -188,12 +197,15 @@ def approval_terms(
     bucket: str,
     today: date,
     checks: FieldChecks | None = None,
+    classification: Classification = Classification.STANDARD,
+    rule: ClassificationRule | None = None,
 ) -> tuple[AccessLevel, Paths, date | None]:
     """What an approval grants: the approver's level, paths (a `Paths`, or the text typed in the source `bucket`'s
     paths field, read here beside the other terms) and end date, each as asked when not given; refused
     (InvalidFields: a sentence for each of "level", "paths" and "until" that is more than asked, ends later or is no
     path at all, all at once, beside any already in `checks`). The approval and its preview both decide here, so the
-    preview never says what the approval would not do."""
+    preview never says what the approval would not do. What the source's `classification` asks (its `rule`:
+    `rules.check_terms`) is refused beside the same fields, at each step of an approval."""
     checks = checks or FieldChecks()
     granted_level, granted_paths = level or asked_level, asked_paths
     ends = expires_on if expires_on is not None else asked_end
@@ -205,6 +217,8 @@ def approval_terms(
     with checks.on("until"):
         check_end_date(ends, today).enforce(InvalidInput)
         check_ends_no_later_than_asked(asked_end, ends).enforce(InvalidInput)
+    if rule is not None:
+        check_terms(classification, rule, granted_paths, ends, today, checks)
     checks.enforce()
     return granted_level, granted_paths, ends
 

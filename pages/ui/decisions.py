@@ -127,6 +127,9 @@ class Terms:
 
     @staticmethod
     def asked(request: RequestView) -> Terms:
+        """What was asked; at the information asset owner's step, what the admin approved (issue #29)."""
+        if request.approved_terms is not None:
+            return Terms(*request.approved_terms)
         return Terms(request.level, request.paths, request.expires_on)
 
 
@@ -178,6 +181,8 @@ def _approve(
         effect = cached.read(approval_effect, gh.settings, me, request.id, terms.level, terms.paths, terms.until)
         for name, problem in effect.problems.items():
             slots.get(name, st).error(literal(problem))
+        if effect.next_step:  # personal data: the admin's approval sends it to the information asset owner
+            st.info(literal(effect.next_step))
         if effect.changes:
             st.markdown("**What approving does in AWS**")
             st.text("\n".join(effect.changes))  # paths and names as text
@@ -193,8 +198,9 @@ def _approve(
             )
             slots["reason"] = st.empty()
         approve_clicked = st.form_submit_button(literal(approve), type="primary")
-    if approve_clicked:
-        act(gh, lambda: approving(terms, reason), approved(terms), at=slots)
+    if approve_clicked:  # an approval that sends the request on says so (core's `next_step`), else the page's words
+        said = approved(terms)
+        act(gh, lambda: approving(terms, reason), lambda done: getattr(done, "next_step", None) or said, slots)
 
 
 def _refuse(gh: Gatehouse, me: User, request: RequestView, refused: str) -> None:
@@ -212,7 +218,8 @@ def _refuse(gh: Gatehouse, me: User, request: RequestView, refused: str) -> None
 def _terms(request: RequestView) -> tuple[Terms, dict[str, Any]]:
     """The approver's fields, each with the slot under it where what core refuses in it is said: at most the level
     asked for, on the paths asked for or fewer, ending no later than asked."""
-    levels = [lvl for lvl in AccessLevel if lvl.rank <= request.level.rank]
+    bound = Terms.asked(request)  # at most what was asked (or, at the owner's step, what the admin approved)
+    levels = [lvl for lvl in AccessLevel if lvl.rank <= bound.level.rank]
     level = st.selectbox(
         "Grant", levels, index=len(levels) - 1, format_func=lambda lvl: lvl.label, key=f"lvl-{request.id}"
     )
@@ -221,9 +228,9 @@ def _terms(request: RequestView) -> tuple[Terms, dict[str, Any]]:
         "On paths",
         f"paths-{request.id}",
         "Fewer paths than asked is fine; empty is the whole bucket, only if the whole bucket was asked for.",
-        request.paths,
+        bound.paths if isinstance(bound.paths, Paths) else request.paths,
     )
     slots["paths"] = st.empty()
-    until = end_date(f"until-{request.id}", request.expires_on, asked=request.expires_on)
+    until = end_date(f"until-{request.id}", bound.until, asked=bound.until)
     slots["until"] = st.empty()
     return Terms(level, paths, until), slots

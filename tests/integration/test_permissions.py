@@ -49,7 +49,7 @@ from core.domain import AccessLevel, Classification, InvalidInput, NotAllowed, N
 from core.queries import get_source, get_user
 from core.reads import queues
 from core.reads.catalog import access_list
-from core.rules import TRANSITIONS, check_transition
+from core.rules import TRANSITIONS, check_may_act_as_iao, check_may_be_iao, check_transition, iao_may_decide
 from core.startup import start
 from tests.aws_helpers import share_the_emulation
 from tests.conftest import POSTGRES_ADMIN_URL
@@ -138,6 +138,10 @@ MATRIX: dict[str, tuple[bool | None, ...]] = {
     "raise a grant in review (own source)": (N,     N,     N,     N,     N,     N,     N),
     "answer review of own grant":          (Y,     Y,     Y,     Y,     N,     Y,     Y),
     "answer review of another's grant":    (N,     N,     N,     N,     N,     N,     N),
+    "approve at the owner's step":         (N,     N,     Y,     N,     N,     N,     N),
+    "refuse at the owner's step":          (N,     N,     Y,     N,     N,     N,     N),
+    "approve the owner's own request":     (N,     N,     N,     Y,     N,     N,     N),
+    "approve first, owner also admin":     (N,     Y,     N,     N,     N,     N,     N),
 }
 # fmt: on
 # Why, row by row (PRODUCT.md): requests go to the source's active admins, nobody asks for what they hold; an
@@ -154,6 +158,11 @@ MATRIX: dict[str, tuple[bool | None, ...]] = {
 # Teams (issue #28): tom administers alpha-pricing-models only as a member of the prisons team, which holds admin on
 # it, and may everything a named admin may there; he holds nothing there himself, but asks for nothing his team
 # holds for him.
+# Personal data (issue #29): alpha-sales-analysis holds personal data, carol its information asset owner (and one of its
+# admins). Once an admin (bob) approved, only carol takes the owner's step; nor bob who approved first, nor the
+# platform team while she can. carol's own request is the platform team's to take at that step (never hers), and
+# carol, an admin but the owner, never approves first: another admin (bob) must. An external user is never an owner
+# (test_an_external_user_is_never_an_information_asset_owner).
 
 EXPECTED: dict[tuple[str, str], bool] = {
     (persona, action): allowed
@@ -278,6 +287,12 @@ ACTIONS: dict[str, Callable[[Cell], Any]] = {
     "answer review of another's grant": lambda c: actions.answer_review(
         c.gatehouse, c.actor, c.item("gus", HELD), True
     ),
+    "approve at the owner's step": lambda c: actions.approve_request(c.gatehouse, c.actor, c.requests["iao"]),
+    "refuse at the owner's step": lambda c: actions.refuse_request(
+        c.gatehouse, c.actor, c.requests["iao"], "Use the anonymised extract instead."
+    ),
+    "approve the owner's own request": lambda c: actions.approve_request(c.gatehouse, c.actor, c.requests["iao:own"]),
+    "approve first, owner also admin": lambda c: actions.approve_request(c.gatehouse, c.actor, c.requests["iao:first"]),
 }
 READ_ONLY_ACTIONS = {
     "view access list (own source)",
@@ -325,6 +340,7 @@ def prepare(gatehouse: Gatehouse) -> dict[str, int]:
     for manager in ("alice", "bob", "dave"):
         ids[f"lm:{manager}"] = ask(f"rep-{manager}", "alpha-legacy-orphan", RequestStatus.PENDING_LINE_MANAGER)
     ids["platform"] = ask("pia", "alpha-legacy-orphan", RequestStatus.PENDING_PLATFORM)
+    ids |= prepare_personal(gatehouse)
     started = actions.start_review(gatehouse, dave, utcnow().date() + timedelta(days=30))
     with gatehouse.session() as session:
         for item, holder, source in session.exec(
@@ -334,6 +350,40 @@ def prepare(gatehouse: Gatehouse) -> dict[str, int]:
             .where(ReviewItem.campaign_id == started.campaign_id)
         ):
             ids[f"item:{holder}:{source}"] = item or 0
+    return ids
+
+
+PERSONAL = "alpha-sales-analysis"  # bob administers it; carol becomes its information asset owner, and an admin
+
+
+def prepare_personal(gatehouse: Gatehouse) -> dict[str, int]:
+    """Personal data (issue #29): a request waiting for carol's step as owner, carol's own request waiting for the
+    owner's step (the platform team's), and one waiting for an admin where carol is admin and owner."""
+    with gatehouse.session() as session:
+        session.exec(
+            update(DataSource)
+            .where(col(DataSource.name) == PERSONAL)
+            .values(classification=Classification.PERSONAL, iao_id=get_user(session, "carol").id)
+        )
+    bob, until = load(gatehouse, "bob"), utcnow().date() + timedelta(days=90)
+
+    def ask(who: str, level: AccessLevel) -> int:
+        return actions.request_access(gatehouse, load(gatehouse, who), PERSONAL, level, None, NEED, until).id
+
+    ids = {"iao": ask("rep-alice", AccessLevel.READ_ONLY), "iao:own": ask("carol", AccessLevel.READ_WRITE)}
+    for key in ("iao", "iao:own"):
+        actions.approve_request(gatehouse, bob, ids[key])
+    actions.grant_access(gatehouse, load(gatehouse, "dave"), PERSONAL, ["carol"], AccessLevel.ADMIN)
+    ids["iao:first"] = ask("rep-bob", AccessLevel.READ_ONLY)
+    with gatehouse.session() as session:
+        waiting = {
+            r.id: r.status for r in session.exec(select(AccessRequest).where(col(AccessRequest.id).in_(ids.values())))
+        }
+    assert waiting == {
+        ids["iao"]: RequestStatus.PENDING_IAO,
+        ids["iao:own"]: RequestStatus.PENDING_IAO,
+        ids["iao:first"]: RequestStatus.PENDING_ADMIN,
+    }
     return ids
 
 
@@ -613,3 +663,40 @@ def test_only_open_requests_can_move_and_decisions_are_final() -> None:
     assert all(TRANSITIONS[s] <= decided | later[s] for s in open_statuses)
     assert RequestStatus.APPROVED not in TRANSITIONS[RequestStatus.PENDING_ANSWER]  # an answer is not a decision
     assert all(s not in TRANSITIONS[s] for s in open_statuses)
+
+
+def test_an_external_user_is_never_an_information_asset_owner(gatehouse: Gatehouse) -> None:
+    """An external user may not be named owner (`check_may_be_iao`); one the database names anyway takes no owner's
+    step: the platform team takes it in their place, and their queue shows the request, the external user's none."""
+    dave = load(gatehouse, "dave")
+    add_user(gatehouse, dave, "xena", "xena@partner.example", external=True)
+    xena = load(gatehouse, "xena")
+    assert not check_may_be_iao(xena).allowed
+    assert "external users cannot be information asset owners" in check_may_be_iao(xena).reason
+    with gatehouse.session() as session:
+        session.exec(
+            update(DataSource)
+            .where(col(DataSource.name) == "alpha-pricing-models")
+            .values(classification=Classification.PERSONAL, iao_id=xena.id)
+        )
+    asked = actions.request_access(
+        gatehouse, load(gatehouse, "alice"), "alpha-pricing-models", AccessLevel.READ_ONLY, None, NEED,
+        utcnow().date() + timedelta(days=30),
+    )  # fmt: skip
+    actions.approve_request(gatehouse, load(gatehouse, "bob"), asked.id)
+    with gatehouse.session() as session:
+        request = session.get(AccessRequest, asked.id)
+        assert request is not None and request.status == RequestStatus.PENDING_IAO
+        assert not iao_may_decide(
+            xena, requester_id=request.requester_id, admin_approver_id=request.admin_approved_by_id
+        )
+        assert not check_may_act_as_iao(
+            xena, xena, requester_id=request.requester_id, admin_approver_id=request.admin_approved_by_id
+        ).allowed
+        assert queues.iao_queue(session, xena).total == 0
+        assert [r.id for r in queues.platform_iao_queue(session, dave).items] == [asked.id]
+    with pytest.raises(NotAllowed):
+        actions.approve_request(gatehouse, xena, asked.id)
+    actions.approve_request(gatehouse, dave, asked.id)
+    with gatehouse.session() as session:
+        assert session.get(AccessRequest, asked.id).status == RequestStatus.APPROVED  # type: ignore[union-attr]
