@@ -56,6 +56,8 @@ class NotificationKind(StrEnum):
     JOIN_REQUEST = "join-request"
     REVIEW = "review"  # an access review asks, reminds or tells (issue #17)
     REVIEW_QUESTION = "review-question"  # an access review asks a holder whether they still need their access
+    MOVEMENT_TO_SIGN = "movement-to-sign"  # data leaving a personal-data source waits for its owner's sign-off
+    MOVEMENT_SIGNED = "movement-signed"  # … signed (or refused): the mover told
 
 
 @dataclass(frozen=True)

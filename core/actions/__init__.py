@@ -33,6 +33,7 @@ from core.actions.review_grant import Reviewed, keep_the_rest, review_grant
 from core.actions.revoke_access import revoke_access, revoke_team_access
 from core.actions.run_reviews import ReviewRun, run_reviews
 from core.actions.sign_in_link import SignInLink, new_sign_in_link
+from core.actions.sign_off_movement import refuse_movement, sign_off_movement
 from core.actions.start_review import Started, start_review
 from core.actions.upload import upload
 from core.actions.withdraw_request import withdraw_request
@@ -82,6 +83,7 @@ __all__ = [
     "preview",
     "provision_pending",
     "record_movement",
+    "refuse_movement",
     "refuse_request",
     "refuse_webapp_source",
     "repair",
@@ -94,6 +96,7 @@ __all__ = [
     "revoke_access",
     "revoke_team_access",
     "run_reviews",
+    "sign_off_movement",
     "start_review",
     "upload",
     "withdraw_request",

@@ -1,0 +1,196 @@
+"""Data leaving a personal-data source (issue #29): a download or copy waits for the information asset owner's
+sign-off of its form (no byte leaves before), is available for a day once signed, never once refused; and the access
+review report a source's owner signs. On SQLite and PostgreSQL, against moto."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from core import actions
+from core.adapters.models import AuditEvent, DataMovement, DataSource, MovementKind, Notification, User, utcnow
+from core.context import Gatehouse
+from core.domain import Classification, InvalidInput, NotAllowed
+from core.movement import AwaitingSignoff, FormNeeded, MovementForm
+from core.queries import get_user
+from core.reads.movements import movements_to_sign, sign_off
+
+pytestmark = pytest.mark.both_databases  # conditional UPDATEs, naive and aware times compared
+
+SALES = "alpha-sales-analysis"  # alice: read only on /published; bob: admin
+WORKSPACE = "alpha-shared-workspace"  # alice: read/write, whole bucket
+KEY = "published/sales_2025.csv"
+
+
+def form(**changes: Any) -> MovementForm:
+    answers: dict[str, Any] = {
+        "description": "Monthly regional sales extract",
+        "origin": SALES,
+        "destination": "My laptop",
+        "purpose": "Quarterly pricing review for the finance committee",
+        "classification": "OFFICIAL-SENSITIVE",
+        "personal_data": True,
+        "dpia_reference": "DPIA-2026-014",
+        "retention": "Until the review ends in March 2027",
+        "declaration": True,
+    }
+    return MovementForm(**{**answers, **changes})
+
+
+def user(gatehouse: Gatehouse, name: str) -> User:
+    with gatehouse.session() as session:
+        return get_user(session, name)
+
+
+def make_personal(gatehouse: Gatehouse, source: str, iao: str) -> None:
+    """What the set_classification action will do: set here straight in the database."""
+    with gatehouse.session() as session:
+        iao_id = get_user(session, iao).id
+        session.exec(
+            update(DataSource)
+            .where(col(DataSource.name) == source)
+            .values(classification=Classification.PERSONAL, iao_id=iao_id)
+        )
+
+
+def events(gatehouse: Gatehouse, action: str) -> list[AuditEvent]:
+    with gatehouse.session() as session:
+        return list(session.exec(select(AuditEvent).where(AuditEvent.action == action)))
+
+
+def inbox(gatehouse: Gatehouse, name: str, kind: str) -> list[Notification]:
+    with gatehouse.session() as session:
+        who = get_user(session, name)
+        return list(session.exec(select(Notification).where(Notification.user_id == who.id, Notification.kind == kind)))
+
+
+def gets(gatehouse: Gatehouse) -> list[dict[str, Any]]:
+    """Every GetObject Gatehouse makes from now on."""
+    seen: list[dict[str, Any]] = []
+    gatehouse.aws.s3.meta.events.register(
+        "before-parameter-build.s3.GetObject", lambda params, **_: seen.append(dict(params))
+    )
+    return seen
+
+
+def test_a_download_waits_for_the_iao_then_is_available_for_a_day(gatehouse: Gatehouse) -> None:
+    make_personal(gatehouse, SALES, "carol")
+    alice, bob, carol = (user(gatehouse, n) for n in ("alice", "bob", "carol"))
+    with pytest.raises(InvalidInput, match="alpha-sales-analysis holds personal data: say on the form"):
+        actions.record_movement(
+            gatehouse, alice, MovementKind.DOWNLOAD, form(personal_data=False, dpia_reference=None), SALES
+        )
+    form_id = actions.record_movement(gatehouse, alice, MovementKind.DOWNLOAD, form(), SALES)
+    with gatehouse.session() as session:
+        assert session.get(DataMovement, form_id).signoff_needed  # type: ignore[union-attr]
+    [asked] = inbox(gatehouse, "carol", "movement-to-sign")
+    assert "alice" in asked.subject and f"form {form_id}" in asked.body
+
+    read = gets(gatehouse)
+    with pytest.raises(AwaitingSignoff, match="the information asset owner signs your movement form"):
+        actions.check_download(gatehouse, alice, form_id, SALES, KEY)
+    with pytest.raises(AwaitingSignoff):
+        actions.download(gatehouse, alice, form_id, SALES, KEY)
+    assert read == [] and events(gatehouse, "data-downloaded") == []  # not a byte left
+    with gatehouse.session() as session:
+        waiting = sign_off(session, alice, form_id, 24)
+        assert waiting is not None and (waiting.signer, waiting.until) == ("carol", None)
+        assert [m.id for m in movements_to_sign(session, carol)] == [form_id]
+        assert movements_to_sign(session, bob) == []
+
+    with pytest.raises(NotAllowed, match="Only the source's information asset owner, carol"):
+        actions.sign_off_movement(gatehouse, bob, form_id)
+    with pytest.raises(NotAllowed, match="Nobody signs off their own movement"):
+        actions.sign_off_movement(gatehouse, alice, form_id)
+    until = actions.sign_off_movement(gatehouse, carol, form_id)
+    with pytest.raises(InvalidInput, match="already signed off by carol"):
+        actions.sign_off_movement(gatehouse, carol, form_id)
+    [told] = inbox(gatehouse, "alice", "movement-signed")
+    assert "your download from alpha-sales-analysis is available until" in told.body
+    [signed] = events(gatehouse, "movement-signed-off")
+    assert signed.actor == "carol" and signed.details["movement_id"] == form_id
+    with gatehouse.session() as session:
+        assert movements_to_sign(session, carol) == []
+
+    data = b"".join(actions.download(gatehouse, alice, form_id, SALES, KEY))
+    assert data == gatehouse.aws.s3.get_object(Bucket=SALES, Key=KEY)["Body"].read()
+    assert until - utcnow() > timedelta(hours=23)
+
+    with gatehouse.session() as session:  # a day later
+        session.exec(
+            update(DataMovement)
+            .where(col(DataMovement.id) == form_id)
+            .values(signed_off_at=utcnow() - timedelta(hours=25))
+        )
+    with pytest.raises(NotAllowed, match="was for 24 hours and has passed"):
+        actions.download(gatehouse, alice, form_id, SALES, KEY)
+
+
+def test_a_refused_form_never_lets_data_leave(gatehouse: Gatehouse) -> None:
+    make_personal(gatehouse, SALES, "carol")
+    alice, carol = user(gatehouse, "alice"), user(gatehouse, "carol")
+    form_id = actions.record_movement(gatehouse, alice, MovementKind.DOWNLOAD, form(), SALES)
+    with pytest.raises(InvalidInput, match="a reason"):
+        actions.refuse_movement(gatehouse, carol, form_id, " ")
+    actions.refuse_movement(gatehouse, carol, form_id, "Not for laptops: use the workspace")
+    with pytest.raises(NotAllowed, match="refused this movement: Not for laptops"):
+        actions.download(gatehouse, alice, form_id, SALES, KEY)
+    with pytest.raises(InvalidInput, match="already refused by carol"):
+        actions.sign_off_movement(gatehouse, carol, form_id)
+    [told] = inbox(gatehouse, "alice", "movement-signed")
+    assert "Not for laptops" in told.body and events(gatehouse, "movement-signoff-refused")
+    assert events(gatehouse, "data-downloaded") == []
+
+
+def test_the_iao_moving_data_is_signed_off_by_the_platform_team(gatehouse: Gatehouse) -> None:
+    make_personal(gatehouse, SALES, "alice")
+    alice, carol, dave = (user(gatehouse, n) for n in ("alice", "carol", "dave"))
+    form_id = actions.record_movement(gatehouse, alice, MovementKind.DOWNLOAD, form(), SALES)
+    assert inbox(gatehouse, "alice", "movement-to-sign") == []
+    assert inbox(gatehouse, "dave", "movement-to-sign")
+    with pytest.raises(NotAllowed, match="Nobody signs off their own movement"):
+        actions.sign_off_movement(gatehouse, alice, form_id)
+    with pytest.raises(NotAllowed, match="the platform team signs it in their place"):
+        actions.sign_off_movement(gatehouse, carol, form_id)
+    with gatehouse.session() as session:
+        assert [m.id for m in movements_to_sign(session, dave)] == [form_id]
+        assert movements_to_sign(session, alice) == []
+    actions.sign_off_movement(gatehouse, dave, form_id)
+    assert b"".join(actions.download(gatehouse, alice, form_id, SALES, KEY))
+
+
+def test_a_standard_source_is_unchanged_and_a_copy_out_waits_the_same_way(gatehouse: Gatehouse) -> None:
+    alice, carol = user(gatehouse, "alice"), user(gatehouse, "carol")
+    plain = actions.record_movement(gatehouse, alice, MovementKind.DOWNLOAD, form(personal_data=False), WORKSPACE)
+    assert b"".join(actions.download(gatehouse, alice, plain, WORKSPACE, "notes/regions.csv"))
+    assert inbox(gatehouse, "carol", "movement-to-sign") == []
+
+    make_personal(gatehouse, SALES, "carol")
+    with pytest.raises(FormNeeded, match="since you completed form"):  # a form from before: the owner never saw it
+        _old_form_refused(gatehouse, alice)
+    copy_form = actions.record_movement(gatehouse, alice, MovementKind.COPY, form(), SALES, WORKSPACE)
+    with pytest.raises(AwaitingSignoff):
+        actions.copy(gatehouse, alice, copy_form, SALES, KEY, WORKSPACE, "copies/sales.csv")
+    assert gatehouse.aws.s3.list_objects_v2(Bucket=WORKSPACE, Prefix="copies/")["KeyCount"] == 0
+    actions.sign_off_movement(gatehouse, carol, copy_form)
+    moved = actions.copy(gatehouse, alice, copy_form, SALES, KEY, WORKSPACE, "copies/sales.csv")
+    assert moved.key == "copies/sales.csv"
+
+    within = actions.record_movement(gatehouse, alice, MovementKind.COPY, form(), WORKSPACE, WORKSPACE)
+    with gatehouse.session() as session:  # within one standard source nothing leaves personal data
+        assert not session.get(DataMovement, within).signoff_needed  # type: ignore[union-attr]
+
+
+def _old_form_refused(gatehouse: Gatehouse, alice: User) -> None:
+    """A form completed before the source held personal data, then used for a download."""
+    with gatehouse.session() as session:
+        source = session.exec(select(DataSource).where(DataSource.name == SALES)).one()
+        old = DataMovement(user_id=alice.id or 0, kind=MovementKind.DOWNLOAD, source_id=source.id, **form().answers())
+        session.add(old)
+        session.flush()
+        old_id = old.id
+    actions.download(gatehouse, alice, old_id, SALES, KEY)
