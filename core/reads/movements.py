@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from core.actor import acting
 from core.adapters.models import DataMovement, DataSource, MovementKind, User
-from core.domain import InvalidInput, UserStatus
+from core.domain import Classification, InvalidInput, UserStatus
 from core.movement import MovementForm
 from core.rules import signs_off
 
@@ -136,3 +136,13 @@ def sign_off(session: Session, user: User, movement_id: int, hours: int) -> Sign
     by = session.get(User, movement.signed_off_by_id) if movement.signed_off_by_id else None
     until = movement.signed_off_at + timedelta(hours=hours) if movement.signed_off_at else None
     return SignOff(signer, by.username if by else None, until, movement.signoff_refused_reason)
+
+
+def personal_sources(session: Session, names: tuple[str | None, ...]) -> dict[str, str]:
+    """Of these sources, those holding personal data, with what they hold ("Personal data"): a movement form in or
+    out of one says so."""
+    wanted = [n for n in names if n]
+    rows = session.exec(
+        select(DataSource.name, DataSource.classification).where(col(DataSource.name).in_(wanted))
+    ).all()
+    return {name: Classification(kind).label for name, kind in rows if Classification(kind).is_personal}

@@ -1,0 +1,66 @@
+"""The information asset owner's sign-offs on the real page (AppTest): carol reads alice's movement form for a download
+from her personal-data source, signs one and refuses another; alice's Browse says her download waits, then offers
+it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import col
+
+from core import actions
+from core.adapters.models import DataSource, MovementKind
+from core.context import Gatehouse
+from core.domain import Classification
+from core.movement import MovementForm
+from core.queries import get_user
+from tests.app.test_journeys import go, messages, widget
+from tests.app.test_sign_in import app_env, page_text, sign_in  # noqa: F401  (fixture)
+
+SALES = "alpha-sales-analysis"
+
+
+def download_form(gh: Gatehouse, **changes: Any) -> int:
+    with gh.session() as session:
+        alice = get_user(session, "alice")
+    answers: dict[str, Any] = {
+        "description": "Monthly regional sales *extract*",
+        "origin": SALES,
+        "destination": "My laptop",
+        "purpose": "Quarterly pricing review for the finance committee",
+        "classification": "OFFICIAL-SENSITIVE",
+        "personal_data": True,
+        "dpia_reference": "DPIA-2026-014",
+        "retention": "Until March 2027",
+        "declaration": True,
+    }
+    return actions.record_movement(gh, alice, MovementKind.DOWNLOAD, MovementForm(**{**answers, **changes}), SALES)
+
+
+def test_carol_signs_one_form_and_refuses_another(app_env: Gatehouse) -> None:  # noqa: F811
+    gh = app_env
+    with gh.session() as session:
+        carol_id = get_user(session, "carol").id
+        session.exec(
+            update(DataSource)
+            .where(col(DataSource.name) == SALES)
+            .values(classification=Classification.PERSONAL, iao_id=carol_id)
+        )
+    first = download_form(gh)
+    second = download_form(gh, purpose="Copy for the regional managers' meeting")
+
+    carol = go(sign_in("carol"), "pages/personal_data.py")
+    text = page_text(carol)
+    assert f"Form {first}" in text and "Monthly regional sales \\*extract\\*" in text  # the answers, as text
+    assert "DPIA-2026-014" in text
+    widget(carol, "button", "Sign").click().run()
+    assert any(m.startswith(f"Signed form {first}: the data may leave until") for m in messages(carol)), messages(carol)
+    assert f"Form {first}" not in page_text(carol)
+
+    widget(carol, "button", "Refuse").click().run()
+    assert "Give the person moving the data a reason" in " ".join(messages(carol))
+    widget(carol, "text_input", "Reason to refuse").input("Not for the meeting: share the summary")
+    widget(carol, "button", "Refuse").click().run()
+    assert f"Refused form {second}: no data leaves under it." in messages(carol)
+    assert "No movement is waiting for your sign-off." in page_text(carol)
