@@ -34,6 +34,7 @@ from core.actions.revoke_access import revoke_access, revoke_team_access
 from core.actions.run_reviews import ReviewRun, run_reviews
 from core.actions.sign_in_link import SignInLink, new_sign_in_link
 from core.actions.sign_off_movement import refuse_movement, sign_off_movement
+from core.actions.sign_review_report import Signed, sign_review_report
 from core.actions.start_review import Started, start_review
 from core.actions.upload import upload
 from core.actions.withdraw_request import withdraw_request
@@ -55,6 +56,7 @@ __all__ = [
     "ReviewRun",
     "Reviewed",
     "SignInLink",
+    "Signed",
     "Started",
     "add_user",
     "answer_review",
@@ -97,6 +99,7 @@ __all__ = [
     "revoke_team_access",
     "run_reviews",
     "sign_off_movement",
+    "sign_review_report",
     "start_review",
     "upload",
     "withdraw_request",

@@ -5,10 +5,12 @@ import streamlit as st
 from core import actions
 from core.adapters.models import User
 from core.context import Gatehouse
-from core.domain import MAX_REASON
+from core.domain import MAX_REASON, day, plural
 from core.movement import VERBS
+from core.reads import review_signatures
 from core.reads.movements import MovementToSign
 from core.reads.movements import movements_to_sign as waiting_movements
+from core.reads.review_signatures import COUNTS, ReportToSign
 from pages.ui import cached, widgets
 from pages.ui.markup import bold, literal, table
 from pages.ui.widgets import moment
@@ -34,7 +36,7 @@ def movements_to_sign(gh: Gatehouse, me: User) -> None:
         return
     st.caption(
         "Each form was completed by the person moving the data: no byte leaves before you sign it, and once signed "
-        f"the data may leave for {gh.settings.signed_download_hours:d} hours."
+        f"the data may leave for {plural(gh.settings.signed_download_hours, 'hour')}."
     )
     for movement in waiting:
         _movement(gh, me, movement)
@@ -77,4 +79,32 @@ def _answer(value: object) -> str:
 
 def reports_to_sign(gh: Gatehouse, me: User) -> None:
     st.subheader("Access review reports")
-    st.caption("No report is waiting for your signature.")  # filled in by the review signature's work
+    reports = cached.read(review_signatures.reports_to_sign, me)
+    if not reports:
+        st.caption("No access review has looked at your sources yet.")
+        return
+    st.caption(
+        "An access review's report of each of your sources: what became of every grant. Your signature keeps what you "
+        "saw (these figures, and a fingerprint of the report) beside your name."
+    )
+    for report in reports:
+        _report(gh, me, report)
+
+
+def _report(gh: Gatehouse, me: User, report: ReportToSign) -> None:
+    with st.container(border=True):
+        st.markdown(
+            f"{bold(f'Review {report.campaign_id}')} · {literal(report.source)} · due {day(report.due_on)} · "
+            f"{literal(report.state)}"
+        )
+        st.markdown(table([name.capitalize() for name in COUNTS], [[report.seen.counts.get(n, 0) for n in COUNTS]]))
+        if report.signed_at is not None:
+            st.caption(f"Signed by {literal(report.signed_by or '')} at {moment(report.signed_at)}.")
+            return
+        key = f"report-{report.campaign_id}-{report.source}"
+        if st.button("Sign the report", key=key, type="primary"):
+            widgets.act(
+                gh,
+                lambda: actions.sign_review_report(gh, me, report.campaign_id, report.source, report.seen.sha256),
+                f"Signed review {report.campaign_id}'s report of {report.source}.",
+            )

@@ -4,18 +4,20 @@ it."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import col
 
 from core import actions
-from core.adapters.models import DataSource, MovementKind
+from core.adapters.models import DataSource, MovementKind, utcnow
 from core.context import Gatehouse
 from core.domain import Classification
 from core.movement import MovementForm
 from core.queries import get_user
 from tests.app.test_journeys import go, messages, widget
+from tests.app.test_reviews_ui import section
 from tests.app.test_sign_in import app_env, page_text, sign_in  # noqa: F401  (fixture)
 
 SALES = "alpha-sales-analysis"
@@ -64,3 +66,27 @@ def test_carol_signs_one_form_and_refuses_another(app_env: Gatehouse) -> None:  
     widget(carol, "button", "Refuse").click().run()
     assert f"Refused form {second}: no data leaves under it." in messages(carol)
     assert "No movement is waiting for your sign-off." in page_text(carol)
+
+
+def test_carol_signs_the_review_report_and_platform_sees_it(app_env: Gatehouse) -> None:  # noqa: F811
+    gh = app_env
+    with gh.session() as session:
+        carol_id = get_user(session, "carol").id
+        dave = get_user(session, "dave")
+        session.exec(
+            update(DataSource)
+            .where(col(DataSource.name) == SALES)
+            .values(classification=Classification.PERSONAL, iao_id=carol_id)
+        )
+    started = actions.start_review(gh, dave, utcnow().date() + timedelta(days=10), [SALES])
+
+    carol = go(sign_in("carol"), "pages/personal_data.py")
+    assert f"Review {started.campaign_id}" in page_text(carol)
+    assert "Unreviewed" in page_text(carol)  # the figures, before the button
+    widget(carol, "button", "Sign the report").click().run()
+    assert f"Signed review {started.campaign_id}'s report of {SALES}." in messages(carol), messages(carol)
+    assert "Signed by carol at" in page_text(carol)
+    assert not [b for b in carol.button if b.label == "Sign the report"]
+
+    platform = section(go(sign_in("dave"), "pages/platform.py"), "platform-tab", "Reviews")
+    assert "by carol at" in page_text(platform)

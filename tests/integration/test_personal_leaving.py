@@ -4,6 +4,7 @@ review report a source's owner signs. On SQLite and PostgreSQL, against moto."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from typing import Any
 
@@ -13,11 +14,16 @@ from sqlmodel import col, select
 
 from core import actions
 from core.adapters.models import AuditEvent, DataMovement, DataSource, MovementKind, Notification, User, utcnow
+from core.adapters.review_models import ReviewItem, ReviewSignature
 from core.context import Gatehouse
 from core.domain import Classification, InvalidInput, NotAllowed
 from core.movement import AwaitingSignoff, FormNeeded, MovementForm
 from core.queries import get_user
+from core.reads import reviews
 from core.reads.movements import movements_to_sign, sign_off
+from core.reads.review_signatures import reports_to_sign, signatures
+from core.rules.reviews import ReviewDecision
+from tests.integration.test_cli import gatehouse_cli  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.both_databases  # conditional UPDATEs, naive and aware times compared
 
@@ -194,3 +200,55 @@ def _old_form_refused(gatehouse: Gatehouse, alice: User) -> None:
         session.flush()
         old_id = old.id
     actions.download(gatehouse, alice, old_id, SALES, KEY)
+
+
+# --- the access review report, signed by the information asset owner ---------------------------------------------
+
+
+def test_the_iao_signs_the_review_report_once_and_platform_sees_it(gatehouse: Gatehouse, gatehouse_cli) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    make_personal(gatehouse, SALES, "carol")
+    bob, carol, dave = (user(gatehouse, n) for n in ("bob", "carol", "dave"))
+    started = actions.start_review(gatehouse, dave, utcnow().date() + timedelta(days=10), [SALES, WORKSPACE])
+    campaign = started.campaign_id
+    with gatehouse.session() as session:
+        [item] = session.exec(
+            select(ReviewItem.id)
+            .join(DataSource, col(DataSource.id) == ReviewItem.source_id)
+            .join(User, col(User.id) == ReviewItem.user_id)
+            .where(ReviewItem.campaign_id == campaign, DataSource.name == SALES, User.username == "alice")
+        ).all()
+    actions.review_grant(gatehouse, bob, item, ReviewDecision.KEEP)
+
+    with gatehouse.session() as session:
+        [shown] = [r for r in reports_to_sign(session, carol) if r.campaign_id == campaign]
+        assert reports_to_sign(session, bob) == []
+    assert shown.source == SALES and shown.signed_by is None
+    assert shown.seen.counts["kept"] == 1 and shown.seen.counts["unreviewed"] == shown.seen.counts["grants"] - 1
+    with gatehouse.session() as session:  # the sha256 is that of the source's rows of the report's CSV
+        whole = "".join(reviews.report_csv(session, dave, campaign)).splitlines(keepends=True)
+    mine = [whole[0], *(line for line in whole[1:] if f",{SALES}," in line)]
+    assert shown.seen.sha256 == hashlib.sha256("".join(mine).encode()).hexdigest()
+
+    for outsider, why in ((bob, "Only the information asset owner of"), (dave, "Only the information asset owner")):
+        with pytest.raises(NotAllowed, match=why):
+            actions.sign_review_report(gatehouse, outsider, campaign, SALES)
+    with pytest.raises(NotAllowed, match="Only the information asset owner of alpha-shared-workspace"):
+        actions.sign_review_report(gatehouse, carol, campaign, WORKSPACE)
+    with pytest.raises(InvalidInput, match="changed since you read it"):
+        actions.sign_review_report(gatehouse, carol, campaign, SALES, "0" * 64)
+    signed = actions.sign_review_report(gatehouse, carol, campaign, SALES, shown.seen.sha256)
+    assert signed.counts == shown.seen.counts and signed.sha256 == shown.seen.sha256
+    with pytest.raises(InvalidInput, match=f"Access review {campaign}'s report of {SALES} is already signed, by carol"):
+        actions.sign_review_report(gatehouse, carol, campaign, SALES)
+    with gatehouse.session() as session:
+        stored = session.exec(select(ReviewSignature)).one()
+        assert (stored.report_sha256, stored.seen) == (shown.seen.sha256, shown.seen.counts)
+        assert events(gatehouse, "review-report-signed")[0].actor == "carol"
+        by_source = {s.source: s for s in signatures(session, dave, campaign)}
+        with pytest.raises(NotAllowed):
+            signatures(session, carol, campaign)
+    assert (by_source[SALES].iao, by_source[SALES].signed_by) == ("carol", "carol")
+    assert by_source[SALES].signed_at is not None
+    assert (by_source[WORKSPACE].iao, by_source[WORKSPACE].signed_by) == (None, None)
+    report = gatehouse_cli("reviews", "report", str(campaign))
+    assert report.returncode == 0 and f"{SALES}: report signed by carol at" in report.stderr, report.stderr
