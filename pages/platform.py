@@ -12,7 +12,7 @@ from core.adapters.models import User, utcnow
 from core.context import Gatehouse
 from core.domain import MAX_REASON, GatehouseError, plural
 from core.reads import audit_trail, platform, queues
-from pages.ui import cached, decisions, identity_view, reviews_view, running, signin, team_access, widgets
+from pages.ui import cached, decisions, iao_signoffs, identity_view, reviews_view, running, signin, team_access, widgets
 from pages.ui.markup import bold, literal, table
 
 QUEUE_PAGE = 10  # cards a page: each holds a form, and Streamlit slows with many keyed widgets
@@ -75,6 +75,7 @@ def access_requests(gh: Gatehouse, me: User) -> None:
         heading="Access requests for orphaned sources",
         empty="No access request waits for the platform team.",
     )
+    iao_signoffs.movements_to_sign(gh, me, "Data leaving personal data whose owner cannot sign it")
 
 
 def webapp_sources(gh: Gatehouse, me: User) -> None:

@@ -48,7 +48,8 @@ def _ask_to_sign(
         NotificationKind.MOVEMENT_TO_SIGN,
         f"{actor.username}'s {VERBS[movement.kind].split()[1]} from {source.name} waits for your sign-off",
         f"{actor.username} completed data movement form {movement.id} for {VERBS[movement.kind]} from {source.name} "
-        f"{where}. {source.name} holds personal data: no data leaves it until you sign the form (Personal data).",
+        f"{where}. {source.name} holds personal data: no data leaves it until you sign the form ("
+        + ("Personal data)." if signers == [iao] else "Platform → Requests: its owner cannot sign it)."),
     )
 
 

@@ -28,8 +28,10 @@ QUESTIONS = {
 }
 
 
-def movements_to_sign(gh: Gatehouse, me: User) -> None:
-    st.subheader("Data leaving your sources")
+def movements_to_sign(gh: Gatehouse, me: User, heading: str = "Data leaving your sources") -> None:
+    """The forms waiting for my sign-off (the platform team's, on Platform → Requests: those whose owner cannot sign
+    them)."""
+    st.subheader(heading)
     waiting = cached.read(waiting_movements, me)
     if not waiting:
         st.caption("No movement is waiting for your sign-off.")

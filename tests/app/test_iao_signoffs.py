@@ -90,3 +90,19 @@ def test_carol_signs_the_review_report_and_platform_sees_it(app_env: Gatehouse) 
 
     platform = section(go(sign_in("dave"), "pages/platform.py"), "platform-tab", "Reviews")
     assert "by carol at" in page_text(platform)
+
+
+def test_the_platform_team_signs_where_the_owner_moves_the_data(app_env: Gatehouse) -> None:  # noqa: F811
+    gh = app_env
+    with gh.session() as session:
+        alice_id = get_user(session, "alice").id
+        session.exec(
+            update(DataSource)
+            .where(col(DataSource.name) == SALES)
+            .values(classification=Classification.PERSONAL, iao_id=alice_id)
+        )
+    form_id = download_form(gh)
+    dave = go(sign_in("dave"), "pages/platform.py")
+    assert f"Form {form_id}" in page_text(dave)
+    widget(dave, "button", "Sign").click().run()
+    assert any(m.startswith(f"Signed form {form_id}") for m in messages(dave)), messages(dave)
