@@ -16,9 +16,11 @@ from core.context import Gatehouse
 from core.domain import Classification
 from core.movement import MovementForm
 from core.queries import get_user
+from tests.app.test_browse_page import browse, click_row, open_tab
 from tests.app.test_journeys import go, messages, widget
 from tests.app.test_reviews_ui import section
 from tests.app.test_sign_in import app_env, page_text, sign_in  # noqa: F401  (fixture)
+from tests.app.test_upload_page import fill_form
 
 SALES = "alpha-sales-analysis"
 
@@ -106,3 +108,31 @@ def test_the_platform_team_signs_where_the_owner_moves_the_data(app_env: Gatehou
     assert f"Form {form_id}" in page_text(dave)
     widget(dave, "button", "Sign").click().run()
     assert any(m.startswith(f"Signed form {form_id}") for m in messages(dave)), messages(dave)
+
+
+def test_alices_download_waits_in_browse_until_carol_signs(app_env: Gatehouse) -> None:  # noqa: F811
+    gh = app_env
+    with gh.session() as session:
+        carol = get_user(session, "carol")
+        session.exec(
+            update(DataSource)
+            .where(col(DataSource.name) == SALES)
+            .values(classification=Classification.PERSONAL, iao_id=carol.id)
+        )
+    at = browse(sign_in("alice"), SALES)
+    click_row(at, SALES, "published/")
+    click_row(at, SALES, "sales_2025.csv")
+    open_tab(at, "Download")
+    assert any("alpha-sales-analysis holds personal data" in m for m in messages(at)), messages(at)
+    assert widget(at, "radio", "Does it hold personal data?").value == "Yes"
+    widget(at, "text_input", "DPIA reference (required for personal data)").input("DPIA-2026-014")
+    fill_form(at)
+    assert any("is now with carol, who signs it" in m for m in messages(at)), messages(at)
+    assert not at.get("download_button")  # no byte offered
+
+    [waiting] = (m for m in messages(at) if "is now with carol" in m)
+    form_id = int(waiting.split()[1])
+    actions.sign_off_movement(gh, carol, form_id)
+    widget(at, "button", "Check again").click().run()
+    assert any(m.startswith("Signed off by carol: your download is available until") for m in messages(at))
+    assert at.get("download_button")
