@@ -10,6 +10,7 @@ from core.actions.add_user import Joiner, add_user
 from core.actions.answer_review import answer_review
 from core.actions.approve_request import approve_request
 from core.actions.archive_source import Archived, archive_source
+from core.actions.ask_to_extend import ask_to_extend
 from core.actions.ask_to_join import JoinAsked, ask_to_join
 from core.actions.change_access import change_access, change_team_access
 from core.actions.confirm_request import confirm_request
@@ -62,6 +63,7 @@ __all__ = [
     "answer_review",
     "approve_request",
     "archive_source",
+    "ask_to_extend",
     "ask_to_join",
     "change_access",
     "change_team_access",
