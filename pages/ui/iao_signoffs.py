@@ -31,7 +31,7 @@ QUESTIONS = {
 def movements_to_sign(gh: Gatehouse, me: User, heading: str = "Data leaving your sources") -> None:
     """The forms waiting for my sign-off (the platform team's, on Platform → Requests: those whose owner cannot sign
     them)."""
-    st.subheader(heading)
+    st.subheader(literal(heading))
     waiting = cached.read(waiting_movements, me)
     if not waiting:
         st.caption("No movement is waiting for your sign-off.")

@@ -1,6 +1,6 @@
-"""The information asset owner's sign-offs on the real page (AppTest): carol reads alice's movement form for a download
-from her personal-data source, signs one and refuses another; alice's Browse says her download waits, then offers
-it."""
+"""Personal data's pages (AppTest): carol, the information asset owner, reads alice's movement forms for downloads
+from her source, signs one and refuses another, and signs a review report that Platform then shows signed; alice's
+Browse says her download waits, then offers it; alice asks on My data to extend access that ends."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import col
+from sqlmodel import col, select
 
 from core import actions
-from core.adapters.models import DataSource, MovementKind, utcnow
+from core.adapters.models import AccessRequest, DataSource, Grant, MovementKind, utcnow
 from core.context import Gatehouse
 from core.domain import Classification
 from core.movement import MovementForm
@@ -136,3 +136,21 @@ def test_alices_download_waits_in_browse_until_carol_signs(app_env: Gatehouse) -
     widget(at, "button", "Check again").click().run()
     assert any(m.startswith("Signed off by carol: your download is available until") for m in messages(at))
     assert at.get("download_button")
+
+
+def test_alice_asks_to_extend_on_my_data(app_env: Gatehouse) -> None:  # noqa: F811
+    gh = app_env
+    with gh.session() as session:
+        alice = get_user(session, "alice")
+        session.exec(
+            update(Grant).where(col(Grant.user_id) == alice.id).values(expires_on=utcnow().date() + timedelta(days=5))
+        )
+    at = go(sign_in("alice"), "pages/my_data.py")
+    assert "Access that ends" in page_text(at)
+    widget(at, "text_area", "Why you still need it").input("The pricing review runs on until the summer.")
+    widget(at, "button", "Ask to extend").click().run()
+    assert not at.exception, at.exception
+    assert any(m.startswith("Asked to extend your access to") for m in messages(at)), messages(at)
+    with gh.session() as session:
+        [asked] = session.exec(select(AccessRequest).where(col(AccessRequest.extends_grant_id).is_not(None))).all()
+    assert asked.requester_id == alice.id
