@@ -252,3 +252,17 @@ def test_the_iao_signs_the_review_report_once_and_platform_sees_it(gatehouse: Ga
     assert (by_source[WORKSPACE].iao, by_source[WORKSPACE].signed_by) == (None, None)
     report = gatehouse_cli("reviews", "report", str(campaign))
     assert report.returncode == 0 and f"{SALES}: report signed by carol at" in report.stderr, report.stderr
+
+
+def test_an_upload_into_personal_data_says_so_on_its_form(gatehouse: Gatehouse) -> None:
+    make_personal(gatehouse, WORKSPACE, "carol")
+    alice = user(gatehouse, "alice")
+    with pytest.raises(InvalidInput, match="alpha-shared-workspace holds personal data: say on the form"):
+        actions.record_movement(gatehouse, alice, MovementKind.UPLOAD, form(personal_data=False), WORKSPACE)
+    uploaded = actions.record_movement(gatehouse, alice, MovementKind.UPLOAD, form(), WORKSPACE)
+    within = actions.record_movement(gatehouse, alice, MovementKind.MOVE, form(), WORKSPACE, WORKSPACE)
+    with gatehouse.session() as session:
+        for form_id in (uploaded, within):  # data coming in, or moving inside the source: nothing leaves it
+            stored = session.get(DataMovement, form_id)
+            assert stored is not None and stored.personal_data and not stored.signoff_needed
+    assert inbox(gatehouse, "carol", "movement-to-sign") == []
