@@ -26,8 +26,8 @@ class EndingGrant:
     asked: bool  # an extension (or another request for the source) is open already
 
 
-def ending_grants(session: Session, user: User, limit: int = 100) -> list[EndingGrant]:
-    """The person's live grants with an end date, soonest first."""
+def ending_grants(session: Session, user: User, limit: int = 20) -> list[EndingGrant]:
+    """The person's live grants with an end date, the soonest `limit` first."""
     rows = session.exec(
         select(Grant, DataSource.name, Team.name)
         .join(DataSource, col(DataSource.id) == Grant.source_id)
