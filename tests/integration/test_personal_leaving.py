@@ -5,6 +5,7 @@ review report a source's owner signs. On SQLite and PostgreSQL, against moto."""
 from __future__ import annotations
 
 import hashlib
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -266,3 +267,44 @@ def test_an_upload_into_personal_data_says_so_on_its_form(gatehouse: Gatehouse) 
             stored = session.get(DataMovement, form_id)
             assert stored is not None and stored.personal_data and not stored.signoff_needed
     assert inbox(gatehouse, "carol", "movement-to-sign") == []
+
+
+def test_two_decisions_at_once_one_wins(gatehouse: Gatehouse) -> None:
+    """Carol signs and the platform team refuses the same form at once (or carol signs a report twice): one wins,
+    the other reads one sentence."""
+    make_personal(gatehouse, SALES, "carol")
+    alice, carol, dave = (user(gatehouse, n) for n in ("alice", "carol", "dave"))
+    form_id = actions.record_movement(gatehouse, alice, MovementKind.DOWNLOAD, form(), SALES)
+    campaign = actions.start_review(gatehouse, dave, utcnow().date() + timedelta(days=10), [SALES]).campaign_id
+    with gatehouse.session() as session:  # the platform team may refuse where the owner has left: make it so here
+        session.exec(update(User).where(col(User.username) == "carol").values(is_platform_admin=True))
+    carol = user(gatehouse, "carol")
+    outcomes: list[str] = []
+
+    def run(action: Any) -> None:
+        try:
+            action()
+            outcomes.append("done")
+        except InvalidInput as refused:
+            outcomes.append(str(refused))
+
+    for pair in (
+        (
+            lambda: actions.sign_off_movement(gatehouse, carol, form_id),
+            lambda: actions.refuse_movement(gatehouse, carol, form_id, "Not this week"),
+        ),
+        (
+            lambda: actions.sign_review_report(gatehouse, carol, campaign, SALES),
+            lambda: actions.sign_review_report(gatehouse, carol, campaign, SALES),
+        ),
+    ):
+        outcomes.clear()
+        threads = [threading.Thread(target=run, args=(action,)) for action in pair]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        [other] = [o for o in outcomes if o != "done"]
+        assert outcomes.count("done") == 1 and "already" in other, outcomes
+    with gatehouse.session() as session:
+        assert len(session.exec(select(ReviewSignature)).all()) == 1
