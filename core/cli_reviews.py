@@ -12,8 +12,8 @@ import typer
 from core import actions
 from core.cli_common import operator, start_gatehouse, typed_date
 from core.cli_help import Commands
-from core.domain import GatehouseError, day, plural
-from core.reads import reviews
+from core.domain import GatehouseError, day, moment, plural
+from core.reads import review_signatures, reviews
 
 reviews_app = Commands(no_args_is_help=True, help="Access reviews: every grant looked at again by a due date.")
 
@@ -64,7 +64,8 @@ def reviews_report(
     fmt: Annotated[ReportFormat, typer.Option("--format", help="csv.")] = ReportFormat.CSV,
 ) -> None:
     """Write a campaign's evidence to standard output: every grant, the decision, who decided and when, the holder's
-    answer, and what changed in AWS."""
+    answer, and what changed in AWS; and, on standard error, whose information asset owner signed each source's
+    report."""
 
     if fmt is not ReportFormat.CSV:
         raise GatehouseError("The report is written as csv.")
@@ -72,3 +73,9 @@ def reviews_report(
     with gatehouse.session() as session:
         for line in reviews.report_csv(session, operator(), campaign):
             sys.stdout.write(line)
+        signed = review_signatures.signatures(session, operator(), campaign)
+    for source in signed:  # said on standard error: the CSV stays the report alone
+        if source.signed_at is not None:
+            typer.echo(f"{source.source}: report signed by {source.signed_by} at {moment(source.signed_at)}", err=True)
+        elif source.iao is not None:
+            typer.echo(f"{source.source}: report not signed yet by its information asset owner, {source.iao}", err=True)

@@ -19,8 +19,20 @@ from sqlmodel import Session, col
 
 from core import audit
 from core.adapters.models import DataMovement, DataSource, MovementKind, ObjectWrite, User, utcnow
+from core.config import Settings
 from core.context import Gatehouse
-from core.domain import BIDI_CONTROLS, InvalidInput, NotAllowed, NotFound, format_paths, path_covers, plural, shown
+from core.domain import (
+    BIDI_CONTROLS,
+    Classification,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    format_paths,
+    path_covers,
+    plural,
+    shown,
+)
+from core.rules import check_download_signed, leaves_source
 
 # What may come onto the platform: data classified SECRET or above never may, so it is not a choice.
 CLASSIFICATIONS = ("OFFICIAL", "OFFICIAL-SENSITIVE")
@@ -218,12 +230,42 @@ def usable_movement(
         )
     if movement.source_id != source.id or (target is not None and movement.target_source_id != target.id):
         raise FormNeeded(f"Data movement form {movement.id} is for other data sources: complete one for this {verb}.")
-    if utcnow() - _aware(movement.created_at) > FORM_VALID_FOR:
+    # a form its information asset owner signs is usable for the hours after the signature instead (`check_signed`)
+    if not movement.signoff_needed and utcnow() - _aware(movement.created_at) > FORM_VALID_FOR:
         raise FormNeeded(
             f"Data movement form {movement.id} was completed more than a day ago: "
             "complete a new one (you can start from it)."
         )
     return movement
+
+
+class AwaitingSignoff(NotAllowed):
+    """The movement's form waits for the information asset owner's sign-off: no byte leaves yet."""
+
+
+def check_signed(settings: Settings, movement: DataMovement, source: DataSource, target: DataSource | None) -> None:
+    """Data leaves a personal-data source only under a form its information asset owner signed, and for
+    `signed_download_hours` after: refused in one sentence before any byte (`AwaitingSignoff` while it waits)."""
+    rule = settings.classification_rules[Classification(source.classification)]
+    if not leaves_source(rule.signoff_to_leave, movement.kind, source.id, target.id if target else None):
+        return
+    if not movement.signoff_needed:  # completed before the source held personal data: its owner never saw it
+        raise FormNeeded(
+            f"{source.name} holds {Classification(source.classification).label.lower()} since you completed form "
+            f"{movement.id}: complete a new form, which its information asset owner signs."
+        )
+    signed_at = _aware(movement.signed_off_at) if movement.signed_off_at else None
+    decision = check_download_signed(
+        Classification(source.classification),
+        rule,
+        signed_at,
+        movement.signoff_refused_reason,
+        utcnow(),
+        settings.signed_download_hours,
+    )
+    if signed_at is None and not movement.signoff_refused_reason:
+        decision.enforce(AwaitingSignoff)
+    decision.enforce()
 
 
 def _aware(moment: datetime) -> datetime:

@@ -62,6 +62,8 @@ class NotificationKind(StrEnum):
     ANSWER_NEEDED = "answer-needed"  # a decider asks the requester a question: the request needs their answer
     QUESTION_ANSWERED = "question-answered"  # the requester answered: the request is the decider's again
     REQUEST_CLOSED = "request-closed"  # nobody decided it in GATEHOUSE_REQUEST_MAX_AGE_DAYS: closed
+    MOVEMENT_TO_SIGN = "movement-to-sign"  # data leaving a personal-data source waits for its owner's sign-off
+    MOVEMENT_SIGNED = "movement-signed"  # … signed (or refused): the mover told
 
 
 @dataclass(frozen=True)

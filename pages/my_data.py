@@ -1,15 +1,18 @@
 """My data: the sources I can use (level, paths, Open on AWS; Browse their files; create a new one) and the others
 with whom access depends on."""
 
+from datetime import timedelta
+
 import pyarrow as pa
 import streamlit as st
 
+from core import actions
 from core.adapters.models import User
 from core.context import Gatehouse
-from core.domain import format_paths
-from core.reads import catalog
+from core.domain import MAX_BUSINESS_NEED, format_paths
+from core.reads import catalog, extensions
 from pages.ui import cached, running, signin, team_access, widgets
-from pages.ui.markup import bold, links, table
+from pages.ui.markup import bold, links, literal, table
 from pages.ui.source_forms import new_source_forms
 
 PAGE_SIZE = 25
@@ -36,6 +39,7 @@ def my_data(gh: Gatehouse, me: User) -> None:
     if st.session_state.get(NEW_SOURCE):
         new_source(gh, me)
     sources_i_can_use(me)
+    access_that_ends(gh, me)
     other_sources(me)
 
 
@@ -77,6 +81,38 @@ def sources_i_can_use(me: User) -> None:
     )
     widgets.pager(usable.total, PAGE_SIZE, "usable-page", what="of your sources")
     st.page_link("pages/browse.py", label="Open their folders and files", icon=":material/folder_open:")
+
+
+def access_that_ends(gh: Gatehouse, me: User) -> None:
+    """My grants that end, each with "Ask to extend": a new end date and why, decided as a request is (issue #29)."""
+    ending = cached.read(extensions.ending_grants, me)
+    if not ending:
+        return
+    st.subheader("Access that ends")
+    for grant in ending:
+        through = f", through the {grant.team} team" if grant.team else ""
+        title = (
+            f"{grant.source}: {grant.level.label.lower()} on {format_paths(grant.paths)}{through}, "
+            f"ends {widgets.day(grant.expires_on)}"
+        )
+        with st.expander(literal(title)):
+            if grant.asked:
+                st.caption("You have a request for this source waiting: see it under Request access → My requests.")
+                continue
+            _extend_form(gh, me, grant)
+
+
+def _extend_form(gh: Gatehouse, me: User, grant: extensions.EndingGrant) -> None:
+    key = f"extend-{grant.grant_id}"
+    with st.form(key):
+        until = widgets.any_date("New end date", grant.expires_on + timedelta(days=90), f"{key}-until")
+        why = st.text_area("Why you still need it", key=f"{key}-why", max_chars=MAX_BUSINESS_NEED)
+        if st.form_submit_button("Ask to extend", type="primary"):
+            widgets.act(
+                gh,
+                lambda: actions.ask_to_extend(gh, me, grant.grant_id, until, why),
+                lambda asked: f"Asked to extend your access to {asked.source}: it waits for {asked.waits_for}.",
+            )
 
 
 def other_sources(me: User) -> None:

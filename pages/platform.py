@@ -16,6 +16,7 @@ from pages.ui import (
     cached,
     decisions,
     iao_requests,
+    iao_signoffs,
     identity_view,
     reviews_view,
     running,
@@ -95,6 +96,7 @@ def access_requests(gh: Gatehouse, me: User) -> None:
         heading="Personal data waiting for the information asset owner's step",
         empty="No request waits for the platform team in an information asset owner's place.",
     )
+    iao_signoffs.movements_to_sign(gh, me, "Data leaving personal data whose owner cannot sign it")
 
 
 def webapp_sources(gh: Gatehouse, me: User) -> None:

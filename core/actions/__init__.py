@@ -12,6 +12,7 @@ from core.actions.answer_review import answer_review
 from core.actions.approve_request import approve_request
 from core.actions.archive_source import Archived, archive_source
 from core.actions.ask_question import ask_question
+from core.actions.ask_to_extend import ask_to_extend
 from core.actions.ask_to_join import JoinAsked, ask_to_join
 from core.actions.change_access import change_access, change_team_access
 from core.actions.close_stale import close_stale
@@ -37,6 +38,8 @@ from core.actions.revoke_access import revoke_access, revoke_team_access
 from core.actions.run_reviews import ReviewRun, run_reviews
 from core.actions.set_classification import Classified, set_classification
 from core.actions.sign_in_link import SignInLink, new_sign_in_link
+from core.actions.sign_off_movement import refuse_movement, sign_off_movement
+from core.actions.sign_review_report import Signed, sign_review_report
 from core.actions.start_review import Started, start_review
 from core.actions.upload import upload
 from core.actions.withdraw_request import withdraw_request
@@ -59,6 +62,7 @@ __all__ = [
     "ReviewRun",
     "Reviewed",
     "SignInLink",
+    "Signed",
     "Started",
     "add_user",
     "answer_question",
@@ -66,6 +70,7 @@ __all__ = [
     "approve_request",
     "archive_source",
     "ask_question",
+    "ask_to_extend",
     "ask_to_join",
     "change_access",
     "change_team_access",
@@ -90,6 +95,7 @@ __all__ = [
     "preview",
     "provision_pending",
     "record_movement",
+    "refuse_movement",
     "refuse_request",
     "refuse_webapp_source",
     "repair",
@@ -103,6 +109,8 @@ __all__ = [
     "revoke_team_access",
     "run_reviews",
     "set_classification",
+    "sign_off_movement",
+    "sign_review_report",
     "start_review",
     "upload",
     "withdraw_request",

@@ -13,9 +13,10 @@ from datetime import date
 
 from core.access import GrantOutcome, record_grant, record_team_grant
 from core.actions.deciding import Deciding, deciding_on
+from core.actions.extend_access import grant_extension
 from core.adapters.models import RequestStatus, Team, User, utcnow
 from core.context import Gatehouse
-from core.domain import MAX_REASON, AccessLevel, FieldChecks, check_text, day
+from core.domain import MAX_REASON, AccessLevel, FieldChecks, InvalidInput, check_text, day
 from core.effects import applied
 from core.notify import NotificationKind, notify
 from core.paths import Paths
@@ -65,7 +66,15 @@ def approve_request(
             classification=source.classification,
             rule=rule,
         )
-        if not owners_step and needs_iao(rule, granted_level, granted_paths):
+        extension = request.extends_grant_id is not None  # asked to extend a grant: its end date moves, nothing else
+        if extension and (granted_level, granted_paths) != (request.level, request.paths):
+            raise InvalidInput(
+                "An extension moves the end date only: approve it as asked or sooner, and change the level or paths "
+                "in Admin → Manage access → Edit."
+            )
+        # personal data: an extension is the owner's to approve too, whatever its terms (issue #29)
+        owner_approves = rule.iao_approves != "never" if extension else needs_iao(rule, granted_level, granted_paths)
+        if not owners_step and owner_approves:
             check_iao_not_first(decision.actor, source.iao_id).enforce()
             decision.take(RequestStatus.PENDING_IAO)
             said = _send_to_owner(decision, granted_level, granted_paths, ends, reason)
@@ -75,7 +84,9 @@ def approve_request(
         request.granted_paths = granted_paths
         request.granted_expires_on = ends
         team = decision.session.get(Team, request.team_id) if request.team_id is not None else None
-        if team is None:
+        if extension:  # the grant keeps its history: the same row, its end date moved (access.record_change)
+            grant_extension(decision.session, gatehouse, decision.actor, source, request, ends)
+        elif team is None:
             record_grant(
                 gatehouse,
                 decision.session,

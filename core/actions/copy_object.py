@@ -8,7 +8,7 @@ from core.adapters.aws import AwsError
 from core.adapters.models import MovementKind, User
 from core.context import Gatehouse
 from core.domain import InvalidInput, NotFound, plural, shown
-from core.movement import MOVEMENT_METADATA, MovedObject, add_object, usable_movement, validate_key
+from core.movement import MOVEMENT_METADATA, MovedObject, add_object, check_signed, usable_movement, validate_key
 from core.queries import source_access
 from core.rules import check_can_read, check_can_write
 
@@ -62,6 +62,7 @@ def _transfer(
         destination = source_access(session, actor, target)
         check_can_write(destination, target_key).enforce()
         movement = usable_movement(session, actor, movement_id, (kind,), origin.source, destination.source)
+        check_signed(gatehouse.settings, movement, origin.source, destination.source)  # out of personal data: signed
     if (origin.bucket, key) == (destination.bucket, target_key):
         raise InvalidInput(f"{shown(key)} would be {done} onto itself: choose another name or data source.")
     head = gatehouse.aws.head_object(origin.bucket, key)

@@ -10,7 +10,7 @@ from core.adapters.models import DataMovement, MovementKind, User
 from core.adapters.s3 import ObjectBody
 from core.context import Gatehouse
 from core.domain import plural, shown
-from core.movement import MovedObject, add_object, usable_movement
+from core.movement import MovedObject, add_object, check_signed, usable_movement
 from core.queries import source_access
 from core.rules import SourceAccess, check_can_read
 
@@ -42,7 +42,9 @@ def _download_rights(
     with gatehouse.session() as session:
         access = source_access(session, actor, source)
         check_can_read(access, key).enforce()
-        return access, usable_movement(session, actor, movement_id, (MovementKind.DOWNLOAD,), access.source)
+        movement = usable_movement(session, actor, movement_id, (MovementKind.DOWNLOAD,), access.source)
+        check_signed(gatehouse.settings, movement, access.source, None)  # personal data: under a signed form
+        return access, movement
 
 
 def _stream(

@@ -64,7 +64,7 @@ def expire(gatehouse: Gatehouse, today: date | None = None, *, close_requests: b
                 NotificationKind.ACCESS_ENDING,
                 f"{yours.capitalize()} access to {source.name} ends soon",
                 f"{yours.capitalize()} {level} access to {on} ends on {day(grant.expires_on)}. "
-                "If you still need it, ask an admin of the source to extend it.",
+                "If you still need it, ask to extend it on My data (a new end date, and why).",
             )
             notify(
                 session,

@@ -11,11 +11,46 @@ from sqlmodel import Session
 
 from core import audit
 from core.adapters.models import DataMovement, MovementKind, User
+from core.config import Settings
 from core.context import Gatehouse
-from core.domain import InvalidInput
+from core.domain import Classification, InvalidInput
 from core.movement import VERBS, MovementForm, usable_movement
-from core.queries import source_access
-from core.rules import SourceAccess, check_level_writes
+from core.notify import NotificationKind, notify
+from core.queries import platform_team, source_access
+from core.rules import SourceAccess, check_level_writes, leaves_source, signs_off
+
+
+def _check_says_personal(access: SourceAccess, target_access: SourceAccess | None, answers: dict[str, Any]) -> None:
+    """A form for data in or out of a source holding personal data says that it holds personal data."""
+    for held in (access, target_access):
+        if (
+            held is not None
+            and Classification(held.source.classification).is_personal
+            and not answers.get("personal_data")
+        ):
+            raise InvalidInput(
+                f"{held.bucket} holds {Classification(held.source.classification).label.lower()}: say on the form that "
+                "the data holds personal data, and give its DPIA reference."
+            )
+
+
+def _ask_to_sign(
+    session: Session, actor: User, movement: DataMovement, access: SourceAccess, target: SourceAccess | None
+) -> None:
+    """The source's information asset owner (or, where they cannot sign, the platform team) asked to sign the form."""
+    source = access.source
+    iao = session.get(User, source.iao_id) if source.iao_id is not None else None
+    signers = [iao] if iao is not None and signs_off(iao, mover_id=actor.id or 0) else platform_team(session)
+    where = f"to {target.bucket}" if target else "out of the platform"
+    notify(
+        session,
+        signers,
+        NotificationKind.MOVEMENT_TO_SIGN,
+        f"{actor.username}'s {VERBS[movement.kind].split()[1]} from {source.name} waits for your sign-off",
+        f"{actor.username} completed data movement form {movement.id} for {VERBS[movement.kind]} from {source.name} "
+        f"{where}. {source.name} holds personal data: no data leaves it until you sign the form ("
+        + ("Personal data)." if signers == [iao] else "Platform → Requests: its owner cannot sign it)."),
+    )
 
 
 def _kind(kind: MovementKind | str) -> MovementKind:
@@ -62,6 +97,7 @@ def record_movement(
     with gatehouse.session() as session:
         access, target_access = _check_rights(session, actor, movement_kind, source, target)
         return _record(
+            gatehouse.settings,
             session,
             actor,
             movement_kind,
@@ -92,6 +128,7 @@ def reuse_movement(
         )
         answers = {f.name: getattr(earlier, f.name) for f in fields(MovementForm)}
         return _record(
+            gatehouse.settings,
             session,
             actor,
             movement_kind,
@@ -105,6 +142,7 @@ def reuse_movement(
 
 
 def _record(
+    settings: Settings,
     session: Session,
     actor: User,
     kind: MovementKind,
@@ -116,16 +154,24 @@ def _record(
     **details: Any,
 ) -> int:
     """The movement's row with its answers, and its audit event: "{actor} {what} for {verb} ({where}){after}", each
-    given the new form's id."""
+    given the new form's id. Data leaving a personal-data source waits for its information asset owner's sign-off
+    (`signoff_needed`), who is asked."""
+    _check_says_personal(access, target_access, form_answers)
+    rule = settings.classification_rules[Classification(access.source.classification)]
+    target_id = target_access.source.id if target_access else None
     movement = DataMovement(
         user_id=actor.id or 0,
         kind=kind,
         source_id=access.source.id,
-        target_source_id=target_access.source.id if target_access else None,
+        target_source_id=target_id,
+        signoff_needed=leaves_source(rule.signoff_to_leave, kind, access.source.id, target_id),
         **form_answers,
     )
     session.add(movement)
     session.flush()
+    if movement.signoff_needed:
+        _ask_to_sign(session, actor, movement, access, target_access)
+        details["signoff_needed"] = True
     where = access.bucket + (f" to {target_access.bucket}" if target_access else "")
     audit.record(
         session,

@@ -345,16 +345,27 @@ def report(
     check_platform_admin(actor).enforce()
     if session.get(ReviewCampaign, campaign_id) is None:
         raise NotFound(f"There is no access review numbered {campaign_id}.")
-    query = (
+    rows, total = fetch(session, _report_query(campaign_id), _REPORT_ORDER, offset, limit)
+    return Page([_report_row(*row) for row in rows], total, offset, limit or total)
+
+
+def _report_query(campaign_id: int) -> Any:
+    return (
         select(ReviewItem, DataSource.name, User, left_marked_by(), Team.name)
         .join(DataSource, col(DataSource.id) == ReviewItem.source_id)
         .outerjoin(User, col(User.id) == ReviewItem.user_id)
         .outerjoin(Team, col(Team.id) == ReviewItem.team_id)
         .where(ReviewItem.campaign_id == campaign_id)
     )
-    holder = func.coalesce(User.username, Team.name)
-    rows, total = fetch(session, query, (DataSource.name, holder, ReviewItem.id), offset, limit)
-    return Page([_report_row(*row) for row in rows], total, offset, limit or total)
+
+
+_REPORT_ORDER = (DataSource.name, func.coalesce(User.username, Team.name), ReviewItem.id)
+
+
+def source_report_rows(session: Session, campaign_id: int, source_id: int) -> list[dict[str, Any]]:
+    """One source's rows of a campaign's report, as `report` has them (what its information asset owner signs)."""
+    query = _report_query(campaign_id).where(ReviewItem.source_id == source_id).order_by(*_REPORT_ORDER)
+    return [_report_row(*row) for row in session.exec(query).all()]
 
 
 def _report_row(

@@ -181,3 +181,42 @@ def check_download_signed(
             "in a new form.",
         )
     return ALLOWED
+
+
+def check_may_sign_off(actor: Person, iao: Person | None, *, mover_id: int) -> Decision:
+    """Who signs off data leaving a personal-data source: its information asset owner, never the person moving the
+    data. Where the owner is the mover, has left or is missing, the platform team signs in their place (as
+    `check_may_act_as_iao` has it for a request)."""
+    if actor.id == mover_id:
+        return Decision(False, "Nobody signs off their own movement of data: another must.")
+    if iao is not None and is_active(iao) and iao.id != mover_id:
+        if actor.id == iao.id:
+            return ALLOWED
+        return Decision(False, f"Only the source's information asset owner, {iao.username}, signs off this movement.")
+    if actor.is_platform_admin and is_active(actor):
+        return ALLOWED
+    return Decision(
+        False, "The information asset owner cannot sign off this movement: the platform team signs it in their place."
+    )
+
+
+def signs_off(iao: Person | None, *, mover_id: int) -> bool:
+    """Whether the information asset owner signs off a movement themselves (else the platform team does)."""
+    return iao is not None and is_active(iao) and iao.id != mover_id
+
+
+def check_may_sign_report(actor: Person, iao_id: int | None, source: str) -> Decision:
+    """A source's access review report is signed by its information asset owner, active, and nobody else."""
+    if iao_id is None or actor.id != iao_id:
+        return Decision(False, f"Only the information asset owner of {source} signs its access review report.")
+    if not is_active(actor):
+        return Decision(False, "You have left the organisation and can no longer sign reports.")
+    return ALLOWED
+
+
+def leaves_source(signoff_to_leave: bool, kind: str, source_id: int | None, target_id: int | None) -> bool:
+    """Whether a movement takes data out of a source whose rule asks for a signed form: a download, or a copy or
+    move to another source (within the source, nothing leaves)."""
+    if not signoff_to_leave or kind not in ("download", "copy", "move"):
+        return False
+    return target_id is None or target_id != source_id

@@ -13,12 +13,13 @@ import streamlit as st
 from cachetools import TTLCache
 
 from core import actions, snippets
-from core.adapters.models import MovementKind, User
+from core.adapters.models import MovementKind, User, utcnow
 from core.context import Gatehouse
 from core.domain import GatehouseError, plural, visible
 from core.reads import browse as browsing
 from core.reads.browse import FolderPage, ObjectEntry
 from core.reads.catalog import UsableSource
+from core.reads.movements import sign_off
 from core.reads.versions import object_versions
 from pages.ui import cached, signin, widgets
 from pages.ui.markup import bold, literal, table
@@ -152,7 +153,7 @@ def _download(gh: Gatehouse, actor: signin.Actor, source: str, entry: ObjectEntr
         st.info("This file is too big to download through the browser: read it with the code under Code.")
         return
     movement_id = movement_form(gh, actor, f"download-{key}", MovementKind.DOWNLOAD, source, destination="My computer")
-    if movement_id is None:
+    if movement_id is None or not signed_to_leave(gh, actor, movement_id, "download"):
         return
     try:
         actions.check_download(gh, actor.user, movement_id, source, key)
@@ -166,6 +167,35 @@ def _download(gh: Gatehouse, actor: signin.Actor, source: str, entry: ObjectEntr
         return b"".join(actions.download(gh, actor.user, form, source, key))
 
     st.download_button(f"Save {literal(entry.name)}", saved, file_name=entry.name, key=f"save-{key}", on_click="ignore")
+
+
+def signed_to_leave(gh: Gatehouse, actor: signin.Actor, movement_id: int, what: str) -> bool:
+    """Data leaving a personal-data source: whether its form is signed, said either way (waiting for whom, refused
+    and why, or available until when). A form that needs no sign-off: True, and nothing said."""
+    state = cached.read(sign_off, actor.user, movement_id, gh.settings.signed_download_hours)
+    if state is None:
+        return True
+    if state.refused is not None:
+        st.error(f"{literal(state.signed_by or '')} refused to sign form {movement_id:d}: {literal(state.refused)}")
+        return False
+    if state.until is None:
+        st.info(
+            f"Form {movement_id:d} is now with {literal(state.signer)}, who signs it: this source holds personal "
+            "data, and nothing leaves it before. You are told in your inbox when it is signed."
+        )
+        st.button("Check again", key=f"signoff-check-{movement_id}")
+        return False
+    if state.until < utcnow().replace(tzinfo=state.until.tzinfo):
+        st.warning(
+            f"The sign-off of form {movement_id:d} has passed ({moment(state.until)}): fill in a new form, which the "
+            "information asset owner signs again."
+        )
+        return False
+    st.success(
+        f"Signed off by {literal(state.signed_by or '')}: your {literal(what)} is available until "
+        f"{moment(state.until)}."
+    )
+    return True
 
 
 def _versions(gh: Gatehouse, actor: signin.Actor, source: str, key: str, can_write: bool) -> None:
@@ -231,7 +261,7 @@ def _restore(gh: Gatehouse, actor: signin.Actor, source: str, key: str, version_
 def _download_version(gh: Gatehouse, actor: signin.Actor, source: str, key: str, version_id: str) -> None:
     """An earlier version saved to my computer, after a data movement form."""
     form = movement_form(gh, actor, f"version-download-{key}", MovementKind.DOWNLOAD, source, destination="My computer")
-    if form is not None:
+    if form is not None and signed_to_leave(gh, actor, form, "download"):
 
         def saved(movement: int = form, chosen: str = version_id) -> bytes:
             return b"".join(actions.download(gh, actor.user, movement, source, key, chosen))
@@ -258,7 +288,9 @@ def _copy(gh: Gatehouse, actor: signin.Actor, source: str, key: str, usable: lis
     target = st.selectbox(f"{literal(how)} to", writable, key=f"copy-target-{key}")
     target_key = st.text_input("As", value=key, key=f"copy-key-{key}")
     movement_id = movement_form(gh, actor, f"copy-{key}", kind, source, target, destination=f"{target}/{target_key}")
-    if movement_id is not None and st.button(literal(how), type="primary", key=f"copy-go-{key}"):
+    if movement_id is None or not signed_to_leave(gh, actor, movement_id, how.lower()):
+        return
+    if st.button(literal(how), type="primary", key=f"copy-go-{key}"):
         action = actions.move if kind is MovementKind.MOVE else actions.copy
         done = "Moved" if kind is MovementKind.MOVE else "Copied"
         widgets.act(  # said above the folder's table, drawn again with the file moved or copied

@@ -12,7 +12,7 @@ from core.adapters.models import MovementKind, utcnow
 from core.context import Gatehouse
 from core.domain import GatehouseError
 from core.movement import CLASSIFICATIONS, FORM_VALID_FOR, MovementForm
-from core.reads.movements import PreviousForm, previous_forms
+from core.reads.movements import PreviousForm, personal_sources, previous_forms
 from pages.ui import cached
 from pages.ui.markup import literal
 from pages.ui.signin import Actor
@@ -38,6 +38,15 @@ def movement_form(
     if same_work is not None:
         _offer_reuse(gh, actor, key, same_work, kind, source, target)
     start = _starting_answers(previous, key, kind, source, destination, same_work is None) if previous else {}
+    personal = cached.read(personal_sources, (source, target))
+    if personal:
+        start["personal_data"] = True
+        held = "; ".join(f"{name} holds {label.lower()}" for name, label in personal.items())
+        leaving = kind is not MovementKind.UPLOAD and source in personal and target != source
+        st.info(
+            f"{literal(held)}: this form says the data holds personal data, with its DPIA reference."
+            + (" Its information asset owner signs the form before any data leaves." if leaving else "")
+        )
     answers = _answers(key, start, destination)
     if answers is None:
         return None

@@ -13,8 +13,8 @@ import streamlit as st
 from core import actions
 from core.adapters.models import User, utcnow
 from core.context import Gatehouse
-from core.domain import MAX_REASON, AccessLevel, format_paths, plural
-from core.reads import catalog, reviews
+from core.domain import MAX_REASON, AccessLevel, format_paths, moment, plural
+from core.reads import catalog, review_signatures, reviews
 from core.rules.reviews import review_named
 from pages.ui import cached, team_access, widgets
 from pages.ui.markup import bold, literal, table
@@ -328,6 +328,27 @@ def _report(me: User, campaign_ids: list[int]) -> None:
         mime="text/csv",
         key="review-download",
         on_click="ignore",
+    )
+    _signatures(me, campaign)
+
+
+def _signatures(me: User, campaign: int) -> None:
+    """Per source of the campaign: whether its information asset owner signed its report (by whom, when)."""
+    signed = cached.read(review_signatures.signatures, me, campaign)
+    st.markdown(
+        table(
+            ["Source", "Information asset owner", "Report signed"],
+            [
+                [
+                    s.source,
+                    s.iao or "none (not personal data)",
+                    f"by {s.signed_by} at {moment(s.signed_at)}"
+                    if s.signed_at
+                    else ("not signed" if s.iao else "no signature needed"),
+                ]
+                for s in signed
+            ],
+        )
     )
 
 

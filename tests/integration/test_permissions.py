@@ -373,7 +373,7 @@ def prepare_personal(gatehouse: Gatehouse) -> dict[str, int]:
     ids = {"iao": ask("rep-alice", AccessLevel.READ_ONLY), "iao:own": ask("carol", AccessLevel.READ_WRITE)}
     for key in ("iao", "iao:own"):
         actions.approve_request(gatehouse, bob, ids[key])
-    actions.grant_access(gatehouse, load(gatehouse, "dave"), PERSONAL, ["carol"], AccessLevel.ADMIN)
+    actions.grant_access(gatehouse, load(gatehouse, "dave"), PERSONAL, ["carol"], AccessLevel.ADMIN, None, until)
     ids["iao:first"] = ask("rep-bob", AccessLevel.READ_ONLY)
     with gatehouse.session() as session:
         waiting = {
