@@ -43,9 +43,12 @@ def utcnow() -> datetime:
 
 
 def _enum(enum: type[StrEnum], default: Any = ..., nullable: bool = False, index: bool = False) -> Any:
-    """Stored as its value in a VARCHAR: portable across SQLite and PostgreSQL, and readable in SQL."""
+    """Stored as its value in a VARCHAR: portable across SQLite and PostgreSQL, and readable in SQL. Its default is
+    the column's too, so that an INSERT written in SQL (a bulk seed, INSERT … SELECT) that leaves it out gets it, as
+    a row added through the model does."""
     column = SAEnum(enum, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
-    return Field(default=default, sa_column=Column(column, nullable=nullable, index=index))
+    given = {} if default is ... or default is None else {"default": default}
+    return Field(default=default, sa_column=Column(column, nullable=nullable, index=index, **given))
 
 
 def _json(nullable: bool = False) -> Any:
