@@ -160,6 +160,21 @@ def test_pages_read_core_one_way() -> None:
     assert not offenders, offenders
 
 
+def test_every_fragment_reads_the_write_revision_again() -> None:
+    """A fragment reruns alone at a click inside it: a read keyed on the revision its page read (cached.read) would
+    show what was kept before a write made since, in this session or another (alice's download stayed "waiting for
+    carol" after carol signed). So a page's fragments are `cached.fragment`, which reads the revision at each run;
+    never `st.fragment` itself."""
+    offenders = [
+        f"{page.relative_to(ROOT)}:{node.lineno}"
+        for page in PAGES
+        if page.name != "cached.py"
+        for node in ast.walk(ast.parse(page.read_text()))
+        if isinstance(node, ast.Attribute) and node.attr == "fragment" and ast.unparse(node.value) == "st"
+    ]
+    assert not offenders, offenders
+
+
 def test_no_module_grows_past_what_one_reader_holds() -> None:
     """A module is one coherent thing: past 450 lines it is several (the migrations are history, not code)."""
     long = {

@@ -115,7 +115,7 @@ def _code(source: str, target: str) -> None:
         tab.code(code[library], language=snippets.snippet_language(library))
 
 
-@st.fragment
+@cached.fragment
 def object_panel(
     gh: Gatehouse, actor: signin.Actor, source: str, entry: ObjectEntry, usable: list[UsableSource]
 ) -> None:

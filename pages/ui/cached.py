@@ -6,6 +6,7 @@ read once and not kept (a sign-in's lookups, a link's holder), `read_text` for a
 from __future__ import annotations
 
 import dataclasses
+import functools
 import pickle
 import threading
 from collections.abc import Callable, Iterable
@@ -73,6 +74,19 @@ def start_run(gh: Gatehouse) -> None:
     """Read the database's write revision once, at the start of a rerun: every read of the run is keyed on it."""
     revision = gh.revision()
     st.session_state[REVISION] = (gh.instance, *revision) if revision else None
+
+
+def fragment(fn: Callable[..., None]) -> Callable[..., None]:
+    """`st.fragment`, whose reruns read the write revision again (`start_run`): a click inside a fragment reruns it
+    alone, not the page, and a read keyed on the revision the page read would show what was kept before a write made
+    since (a form signed meanwhile shown as still waiting). Every fragment of a page is one of these."""
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> None:
+        start_run(gatehouse())
+        fn(*args, **kwargs)
+
+    return st.fragment(run)
 
 
 def read(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
