@@ -32,20 +32,23 @@ from core.adapters.db import make_engine
 from core.adapters.models import (
     AccessRequest,
     AuditEvent,
+    DataMovement,
     DataSource,
     Grant,
     Notification,
+    RequestQuestion,
     RequestStatus,
     SourceRequest,
     User,
     UserStatus,
     utcnow,
 )
-from core.adapters.review_models import ReviewItem
+from core.adapters.review_models import ReviewItem, ReviewSignature
 from core.auth import record_sign_in
 from core.config import Settings
 from core.context import Gatehouse
 from core.domain import AccessLevel, Classification, InvalidInput, NotAllowed, NotFound, SourceKind
+from core.movement import MovementForm
 from core.queries import get_source, get_user
 from core.reads import queues
 from core.reads.catalog import access_list
@@ -55,6 +58,8 @@ from tests.aws_helpers import share_the_emulation
 from tests.conftest import POSTGRES_ADMIN_URL
 
 NEED = "Quarterly pricing review for the finance committee needs these reports."
+QUESTION = "Which reports do you need: the published ones, or the drafts too?"
+ANSWER = "Only the published ones, for the committee's March meeting."
 
 # --- the personas and their sources ---------------------------------------------------------------------
 
@@ -142,6 +147,19 @@ MATRIX: dict[str, tuple[bool | None, ...]] = {
     "refuse at the owner's step":          (N,     N,     Y,     N,     N,     N,     N),
     "approve the owner's own request":     (N,     N,     N,     Y,     N,     N,     N),
     "approve first, owner also admin":     (N,     Y,     N,     N,     N,     N,     N),
+    "ask a question (own source)":         (N,     Y,     Y,     Y,     N,     N,     Y),
+    "ask a question (other's source)":     (N,     N,     N,     N,     N,     N,     N),
+    "ask a question at the owner's step":  (N,     N,     Y,     N,     N,     N,     N),
+    "ask about the owner's own request":   (N,     N,     N,     Y,     N,     N,     N),
+    "answer the question on alice's request": (Y,  N,     N,     N,     N,     N,     N),
+    "answer where no question waits":      (N,     N,     N,     N,     N,     N,     N),
+    "ask to extend alice's grant":         (Y,     N,     N,     N,     N,     N,     N),
+    "sign off alice's download (personal)": (N,    N,     Y,     N,     N,     N,     N),
+    "refuse alice's download (personal)":  (N,     N,     Y,     N,     N,     N,     N),
+    "sign off the owner's own download":   (N,     N,     N,     Y,     N,     N,     N),
+    "refuse the owner's own download":     (N,     N,     N,     Y,     N,     N,     N),
+    "sign the personal source's report":   (N,     N,     Y,     N,     N,     N,     N),
+    "sign a report of a source with no owner": (N, N,     N,     N,     N,     N,     N),
 }
 # fmt: on
 # Why, row by row (PRODUCT.md): requests go to the source's active admins, nobody asks for what they hold; an
@@ -163,6 +181,18 @@ MATRIX: dict[str, tuple[bool | None, ...]] = {
 # platform team while she can. carol's own request is the platform team's to take at that step (never hers), and
 # carol, an admin but the owner, never approves first: another admin (bob) must. An external user is never an owner
 # (test_an_external_user_is_never_an_information_asset_owner).
+# Questions (issue #29): whoever may decide a request at its step now may ask its requester a question instead: an
+# admin of its source while it waits for one (as "approve request"), carol at the owner's step (not bob, who
+# approved first, nor the platform team while she can), the platform team at the owner's step of carol's own request
+# (never carol: nobody asks about their own request). Only the requester answers (alice, asked by carol, her line
+# manager, about her request for the orphaned source), and only while it waits for the answer: carol's own request,
+# which waits for the owner's step, takes no answer, not even hers.
+# Extensions: only a grant's holder asks to extend it (alice's access to the personal source, which ends); for
+# anyone else there is no such access of theirs.
+# Data leaving personal data: only carol, its owner, signs off (or refuses) alice's download, not bob (an admin)
+# nor the platform team while she can; nobody signs off their own movement: carol's own download is the platform
+# team's to sign or refuse. An access review report of the personal source is signed by carol alone; a source with
+# no information asset owner has no report to sign, not even the platform team's.
 
 EXPECTED: dict[tuple[str, str], bool] = {
     (persona, action): allowed
@@ -293,6 +323,45 @@ ACTIONS: dict[str, Callable[[Cell], Any]] = {
     ),
     "approve the owner's own request": lambda c: actions.approve_request(c.gatehouse, c.actor, c.requests["iao:own"]),
     "approve first, owner also admin": lambda c: actions.approve_request(c.gatehouse, c.actor, c.requests["iao:first"]),
+    "ask a question (own source)": lambda c: actions.ask_question(
+        c.gatehouse, c.actor, c.pending_on(OWN[c.persona]), QUESTION
+    ),
+    "ask a question (other's source)": lambda c: actions.ask_question(
+        c.gatehouse, c.actor, c.pending_on(OTHERS[c.persona]), QUESTION
+    ),
+    "ask a question at the owner's step": lambda c: actions.ask_question(
+        c.gatehouse, c.actor, c.requests["iao"], QUESTION
+    ),
+    "ask about the owner's own request": lambda c: actions.ask_question(
+        c.gatehouse, c.actor, c.requests["iao:own"], QUESTION
+    ),
+    "answer the question on alice's request": lambda c: actions.answer_question(
+        c.gatehouse, c.actor, c.requests["question"], ANSWER
+    ),
+    "answer where no question waits": lambda c: actions.answer_question(
+        c.gatehouse, c.actor, c.requests["iao:own"], ANSWER
+    ),
+    "ask to extend alice's grant": lambda c: actions.ask_to_extend(
+        c.gatehouse, c.actor, c.requests["grant:alice"], utcnow().date() + timedelta(days=180), NEED
+    ),
+    "sign off alice's download (personal)": lambda c: actions.sign_off_movement(
+        c.gatehouse, c.actor, c.requests["movement:alice"]
+    ),
+    "refuse alice's download (personal)": lambda c: actions.refuse_movement(
+        c.gatehouse, c.actor, c.requests["movement:alice"], "Use the anonymised extract instead."
+    ),
+    "sign off the owner's own download": lambda c: actions.sign_off_movement(
+        c.gatehouse, c.actor, c.requests["movement:carol"]
+    ),
+    "refuse the owner's own download": lambda c: actions.refuse_movement(
+        c.gatehouse, c.actor, c.requests["movement:carol"], "Use the anonymised extract instead."
+    ),
+    "sign the personal source's report": lambda c: actions.sign_review_report(
+        c.gatehouse, c.actor, c.requests["campaign"], PERSONAL
+    ),
+    "sign a report of a source with no owner": lambda c: actions.sign_review_report(
+        c.gatehouse, c.actor, c.requests["campaign"], OWN["bob"]
+    ),
 }
 READ_ONLY_ACTIONS = {
     "view access list (own source)",
@@ -340,8 +409,11 @@ def prepare(gatehouse: Gatehouse) -> dict[str, int]:
     for manager in ("alice", "bob", "dave"):
         ids[f"lm:{manager}"] = ask(f"rep-{manager}", "alpha-legacy-orphan", RequestStatus.PENDING_LINE_MANAGER)
     ids["platform"] = ask("pia", "alpha-legacy-orphan", RequestStatus.PENDING_PLATFORM)
+    ids["question"] = ask("alice", "alpha-legacy-orphan", RequestStatus.PENDING_LINE_MANAGER)
+    actions.ask_question(gatehouse, load(gatehouse, "carol"), ids["question"], QUESTION)  # her line manager asks
     ids |= prepare_personal(gatehouse)
     started = actions.start_review(gatehouse, dave, utcnow().date() + timedelta(days=30))
+    ids["campaign"] = started.campaign_id
     with gatehouse.session() as session:
         for item, holder, source in session.exec(
             select(ReviewItem.id, User.username, DataSource.name)
@@ -358,7 +430,8 @@ PERSONAL = "alpha-sales-analysis"  # bob administers it; carol becomes its infor
 
 def prepare_personal(gatehouse: Gatehouse) -> dict[str, int]:
     """Personal data (issue #29): a request waiting for carol's step as owner, carol's own request waiting for the
-    owner's step (the platform team's), and one waiting for an admin where carol is admin and owner."""
+    owner's step (the platform team's), and one waiting for an admin where carol is admin and owner; alice's access
+    there ending (to extend); alice's download and carol's, each waiting for its sign-off."""
     with gatehouse.session() as session:
         session.exec(
             update(DataSource)
@@ -384,7 +457,38 @@ def prepare_personal(gatehouse: Gatehouse) -> dict[str, int]:
         ids["iao:own"]: RequestStatus.PENDING_IAO,
         ids["iao:first"]: RequestStatus.PENDING_ADMIN,
     }
+    with gatehouse.session() as session:
+        alice = get_user(session, "alice").id
+        alices = session.exec(
+            select(Grant.id)
+            .join(DataSource, col(DataSource.id) == Grant.source_id)
+            .where(DataSource.name == PERSONAL, Grant.user_id == alice)
+        ).one()
+    actions.change_access(gatehouse, bob, PERSONAL, "alice", alices or 0, AccessLevel.READ_ONLY, "/published", until)
+    ids["grant:alice"] = alices or 0  # her access there ends now: she may ask to extend it
+    for mover in ("alice", "carol"):
+        ids[f"movement:{mover}"] = actions.record_movement(
+            gatehouse, load(gatehouse, mover), "download", FORM, PERSONAL
+        )
+    with gatehouse.session() as session:
+        forms = session.exec(
+            select(DataMovement).where(col(DataMovement.id).in_([ids["movement:alice"], ids["movement:carol"]]))
+        )
+        assert [form.signoff_needed for form in forms] == [True, True]
     return ids
+
+
+FORM = MovementForm(
+    description="Monthly regional sales extract",
+    origin=PERSONAL,
+    destination="My laptop",
+    purpose="Quarterly pricing review for the finance committee",
+    classification="OFFICIAL-SENSITIVE",
+    personal_data=True,
+    dpia_reference="DPIA-2026-014",
+    retention="Until the review ends in March 2027",
+    declaration=True,
+)
 
 
 @dataclass(frozen=True)
@@ -493,6 +597,12 @@ def snapshot(gatehouse: Gatehouse) -> dict[str, Any]:
             "audit events": session.exec(select(func.count()).select_from(AuditEvent)).one(),
             "notifications": session.exec(select(func.count()).select_from(Notification)).one(),
             "reviews": sorted((i.id or 0, i.decision, i.holder_answer) for i in session.exec(select(ReviewItem))),
+            "questions": sorted((q.id or 0, q.answer or "") for q in session.exec(select(RequestQuestion))),
+            "movements": sorted(
+                (m.id or 0, m.signed_off_by_id or 0, str(m.signed_off_at), m.signoff_refused_reason or "")
+                for m in session.exec(select(DataMovement))
+            ),
+            "signatures": session.exec(select(func.count()).select_from(ReviewSignature)).one(),
         }
 
 
