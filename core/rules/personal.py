@@ -207,7 +207,9 @@ def signs_off(iao: Person | None, *, mover_id: int) -> bool:
 
 def check_may_sign_report(actor: Person, iao_id: int | None, source: str) -> Decision:
     """A source's access review report is signed by its information asset owner, active, and nobody else."""
-    if iao_id is None or actor.id != iao_id:
+    if iao_id is None:
+        return Decision(False, f"{source} has no information asset owner: its access review report is not signed.")
+    if actor.id != iao_id:
         return Decision(False, f"Only the information asset owner of {source} signs its access review report.")
     if not is_active(actor):
         return Decision(False, "You have left the organisation and can no longer sign reports.")
