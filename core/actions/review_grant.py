@@ -125,7 +125,8 @@ def review_grant(
         if grant is None:
             decision = ReviewDecision.ENDED
         elif decision is ReviewDecision.CHANGE:
-            wanted = checked_terms(paths, expires_on, source.name)  # as every change's: both fields at once
+            # as every change's: paths, end date and what the source's classification asks, all at once
+            wanted = checked_terms(paths, expires_on, source, gatehouse.settings.classification_rules)
             chosen = level or grant.level
             check_review_lowers(
                 Held(grant.level, grant.paths),

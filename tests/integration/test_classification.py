@@ -14,6 +14,7 @@ from sqlmodel import col, select
 from core import actions
 from core.actor import platform_operator
 from core.adapters.models import AccessRequest, AuditEvent, DataSource, Grant, Notification, User, utcnow
+from core.adapters.review_models import ReviewItem
 from core.context import Gatehouse
 from core.domain import (
     AccessLevel,
@@ -341,3 +342,31 @@ def test_bad_input_to_sources_is_one_sentence_and_exit_2(  # type: ignore[no-unt
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert events(gatehouse) == []
+
+
+def test_a_reviews_change_of_personal_data_is_refused_beside_each_field_at_once(gatehouse: Gatehouse) -> None:
+    """A reviewer's Change is a change like any other: what the source's classification asks (an end date) and what
+    is wrong in its paths are said together, each beside its field, and nothing changes."""
+    bob, dave = user(gatehouse, "bob"), user(gatehouse, "dave")
+    actions.set_classification(gatehouse, bob, SOURCE, PERSONAL, "carol")
+    started = actions.start_review(gatehouse, dave, utcnow().date() + timedelta(days=30), [SOURCE])
+    with gatehouse.session() as session:
+        alice_id = get_user(session, "alice").id
+        [item] = [
+            i
+            for i in session.exec(select(ReviewItem).where(ReviewItem.campaign_id == started.campaign_id))
+            if i.user_id == alice_id
+        ]
+    with pytest.raises(InvalidFields) as refused:
+        actions.review_grant(gatehouse, bob, item.id or 0, "change", AccessLevel.READ_ONLY, "s3://another-bucket/x")
+    assert set(refused.value.problems) == {"paths", "until"}
+    assert "Access to personal data always ends" in refused.value.problems["until"]
+    with pytest.raises(InvalidFields, match="Access to personal data always ends"):
+        actions.review_grant(gatehouse, bob, item.id or 0, "change", AccessLevel.READ_ONLY, "/published")
+    with gatehouse.session() as session:
+        assert session.get(ReviewItem, item.id).decision is None  # type: ignore[union-attr]
+    ends = utcnow().date() + timedelta(days=60)
+    actions.review_grant(gatehouse, bob, item.id or 0, "change", AccessLevel.READ_ONLY, "/published", ends)
+    with gatehouse.session() as session:
+        grant = session.exec(select(Grant).where(Grant.user_id == alice_id, Grant.source_id == item.source_id)).one()
+        assert grant.expires_on == ends
