@@ -21,7 +21,7 @@ from core.effects import applied
 from core.notify import NotificationKind, notify
 from core.paths import Paths
 from core.queries import owner_for, platform_team, users_named
-from core.reads.approval import decision_bounds
+from core.reads.approval import bounded_by, decision_bounds
 from core.reads.queues import iao_step, waiting_for_iao
 from core.rules import approval_terms, check_iao_not_first, check_not_confirmer, iao_may_decide, needs_iao
 
@@ -65,6 +65,7 @@ def approve_request(
             checks=checks,
             classification=source.classification,
             rule=rule,
+            approved_by=bounded_by(decision.session, request),
         )
         extension = request.extends_grant_id is not None  # asked to extend a grant: its end date moves, nothing else
         if extension and (granted_level, granted_paths) != (request.level, request.paths):

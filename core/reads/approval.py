@@ -55,6 +55,15 @@ def decision_bounds(request: AccessRequest) -> tuple[AccessLevel, Paths, date | 
     return level, paths, request.granted_expires_on
 
 
+def bounded_by(session: Session, request: AccessRequest) -> str | None:
+    """Who set those bounds when it was not the requester: the admin who approved first, at the information asset
+    owner's step (a refusal then says "bob approved access until …", not what was asked)."""
+    if RequestStatus(request.status) is not RequestStatus.PENDING_IAO or request.admin_approved_by_id is None:
+        return None
+    admin = session.get(User, request.admin_approved_by_id)
+    return admin.username if admin is not None else None
+
+
 def approval_effect(
     session: Session,
     settings: Settings,
@@ -82,6 +91,7 @@ def approval_effect(
             today=utcnow().date(),
             classification=source.classification,
             rule=rule,
+            approved_by=bounded_by(session, request),
         )
     except InvalidFields as refused:
         return ApprovalEffect(problems=refused.problems)

@@ -161,28 +161,38 @@ def check_not_confirmer(actor: Person, request: Request) -> Decision:
     return ALLOWED
 
 
-def check_level_no_more_than_asked(asked: AccessLevel, level: AccessLevel) -> Decision:
-    """An approver may grant a lower level than asked, never a higher one."""
+def check_level_no_more_than_asked(asked: AccessLevel, level: AccessLevel, approved_by: str | None = None) -> Decision:
+    """An approver may grant a lower level than asked, never a higher one; at the information asset owner's step
+    (`approved_by`: the admin who approved first), than that admin approved."""
     if level.rank > asked.rank:
-        return Decision(False, f"You can grant {asked.label.lower()} at most: that is what was asked for.")
+        bound = f"what {approved_by} approved" if approved_by else "what was asked for"
+        return Decision(False, f"You can grant {asked.label.lower()} at most: that is {bound}.")
     return ALLOWED
 
 
-def check_paths_within_asked(asked_level: AccessLevel, asked: Paths, paths: Paths) -> Decision:
-    """An approver may grant fewer or narrower paths than asked, never others (nor the whole bucket)."""
+def check_paths_within_asked(
+    asked_level: AccessLevel, asked: Paths, paths: Paths, approved_by: str | None = None
+) -> Decision:
+    """An approver may grant fewer or narrower paths than asked (or than the first approver approved), never others
+    (nor the whole bucket)."""
     if asked and not covers(asked_level, asked, asked_level, paths):
+        bound = f"{approved_by} approved" if approved_by else "asked for"
         return Decision(
             False,
-            f"You can grant only paths within those asked for ({format_paths(asked)}): "
+            f"You can grant only paths within those {bound} ({format_paths(asked)}): "
             + ("the whole bucket is more than that." if not paths else "remove the others or narrow them."),
         )
     return ALLOWED
 
 
-def check_ends_no_later_than_asked(asked: date | None, granted: date | None) -> Decision:
-    """An approver may end access sooner than asked, never later (nor never, when an end was asked for)."""
+def check_ends_no_later_than_asked(
+    asked: date | None, granted: date | None, approved_by: str | None = None
+) -> Decision:
+    """An approver may end access sooner than asked (or than the first approver approved), never later (nor never,
+    when an end was asked for)."""
     if asked is not None and (granted is None or granted > asked):
-        return Decision(False, f"The request asks for access until {day(asked)}: you can end it sooner, never later.")
+        said = f"{approved_by} approved access until" if approved_by else "The request asks for access until"
+        return Decision(False, f"{said} {day(asked)}: you can end it sooner, never later.")
     return ALLOWED
 
 
@@ -199,24 +209,26 @@ def approval_terms(
     checks: FieldChecks | None = None,
     classification: Classification = Classification.STANDARD,
     rule: ClassificationRule | None = None,
+    approved_by: str | None = None,
 ) -> tuple[AccessLevel, Paths, date | None]:
     """What an approval grants: the approver's level, paths (a `Paths`, or the text typed in the source `bucket`'s
     paths field, read here beside the other terms) and end date, each as asked when not given; refused
     (InvalidFields: a sentence for each of "level", "paths" and "until" that is more than asked, ends later or is no
     path at all, all at once, beside any already in `checks`). The approval and its preview both decide here, so the
     preview never says what the approval would not do. What the source's `classification` asks (its `rule`:
-    `rules.check_terms`) is refused beside the same fields, at each step of an approval."""
+    `rules.check_terms`) is refused beside the same fields, at each step of an approval. At the information asset
+    owner's step the bounds are what the admin `approved_by` approved, and the sentences say so."""
     checks = checks or FieldChecks()
     granted_level, granted_paths = level or asked_level, asked_paths
     ends = expires_on if expires_on is not None else asked_end
     with checks.on("level"):
-        check_level_no_more_than_asked(asked_level, granted_level).enforce(InvalidInput)
+        check_level_no_more_than_asked(asked_level, granted_level, approved_by).enforce(InvalidInput)
     with checks.on("paths"):
         granted_paths = asked_paths if paths is None else Paths.given(paths, bucket)
-        check_paths_within_asked(asked_level, asked_paths, granted_paths).enforce(InvalidInput)
+        check_paths_within_asked(asked_level, asked_paths, granted_paths, approved_by).enforce(InvalidInput)
     with checks.on("until"):
         check_end_date(ends, today).enforce(InvalidInput)
-        check_ends_no_later_than_asked(asked_end, ends).enforce(InvalidInput)
+        check_ends_no_later_than_asked(asked_end, ends, approved_by).enforce(InvalidInput)
     if rule is not None:
         check_terms(classification, rule, granted_paths, ends, today, checks)
     checks.enforce()

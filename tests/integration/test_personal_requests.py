@@ -159,6 +159,7 @@ def test_the_admin_approves_then_the_owner_approves_less_and_only_then_iam_chang
     with pytest.raises(InvalidFields) as refused:
         actions.approve_request(gatehouse, carol, request_id, expires_on=in_days(90))
     assert set(refused.value.problems) == {"until"}
+    assert refused.value.problems["until"].startswith("bob approved access until")  # her bound is bob's, said so
     with gatehouse.session() as session:  # her preview is her own step's: it grants, it sends nowhere
         effect = approval_effect(
             session, gatehouse.settings, carol, request_id, AccessLevel.READ_ONLY, "/reports", in_days(30)
