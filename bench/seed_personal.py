@@ -165,11 +165,13 @@ def make_open_requests(seeder: Seeder) -> None:
     alice = seeder.demo["alice"]
     for number in range(sizes.answer_requests):
         pool = carols if number % 4 == 1 else with_admins  # a quarter asked by carol as owner
+        for_alice = number < ANSWERS_NEEDED_FROM_ALICE
+        if for_alice:  # asked by an admin of a source she may ask for
+            pool = [s for s in with_admins if s.iao != alice and alice not in s.admins and seeder.can_ask(s, alice)]
         if not pool:
             continue
         source = seeder.rng.choice(pool)
-        requester = alice if number < ANSWERS_NEEDED_FROM_ALICE and seeder.can_ask(source, alice) else None
-        requester = requester or _requester(seeder, source, active, {source.iao or 0})
+        requester = alice if for_alice else _requester(seeder, source, active, {source.iao or 0})
         if requester is None or not [a for a in seeder.active_admins(source) if a != requester]:
             continue
         asked_at = seeder.past(days=10)
