@@ -29,6 +29,9 @@ made in it, so the app's start-up finds the emulation as it left it and has noth
 recorded every bucket as made and every role as applied); the start-up is not timed. alpha-shared-workspace gets
 more than a page of folders and files (FOLDER_KEYS), for Browse to list a folder's table through moto over HTTP.
 
+The access review opened for Admin → Review access has every other report of a personal-data source signed by its
+information asset owner (`sign_reports`), so carol's Personal data page lists signed and unsigned reports.
+
 Output: a table a database, then one JSON line a database, the last line for the last of --databases:
 {"scale": F, "database": "sqlite|postgresql", "max_page_ratio": X, "max_growth": Y, "pages": {NAME: RATIO, ...},
  "after_sign_in": {"max_page_ratio": X, "max_growth": Y, "pages": {...}}, "after_write": {... the same ...},

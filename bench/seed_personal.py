@@ -5,8 +5,9 @@ asset owner (IAO): an active member, never an external one nor one of the source
 of them (live sources that people hold access to). Their member and team grants end within a year (special-category
 ones on paths); their requests name an end date (and paths), and those that granted whole sources went through the
 owner after an admin. Open now: requests an admin approved that wait for the owner (carol's among them), requests
-that wait for the requester's answer to a question (an admin's or the owner's; one of alice's), and movement forms
-that wait for the owner's sign-off (carol's among them). Downloads and copies out of them in the history were signed.
+that wait for the requester's answer to a question (an admin's or the owner's, an eighth carol's; one of alice's),
+and movement forms that wait for the owner's sign-off (carol's among them). Downloads and copies out of them in the
+history were signed.
 """
 
 from __future__ import annotations
@@ -164,7 +165,7 @@ def make_open_requests(seeder: Seeder) -> None:
             count -= 1
     alice = seeder.demo["alice"]
     for number in range(sizes.answer_requests):
-        pool = carols if number % 4 == 1 else with_admins  # a quarter asked by carol as owner
+        pool = carols if number % 8 == 1 else with_admins  # an eighth asked by carol as owner
         for_alice = number < ANSWERS_NEEDED_FROM_ALICE
         if for_alice:  # asked by an admin of a source she may ask for
             pool = [s for s in with_admins if s.iao != alice and alice not in s.admins and seeder.can_ask(s, alice)]

@@ -9,12 +9,16 @@ At scale 1: 10,000 users (line managers, about 20 platform admins, 5% external, 
 a webapp source read by an app, a few hidden, some archived, some orphaned), 100,000 grants (a tenth on paths, a few
 heavy sources and users with thousands, many light ones), 300 teams of 5 to 200 members holding 5,000 grants (alice
 in two, bob in one), 50,000 access requests in every state, 500,000 audit events, 20,000 data movements and 50,000
-notifications. The database is migrated first and must hold no user yet.
+notifications. A tenth of the sources hold personal data and a fiftieth special-category data, each with an
+information asset owner (bench/seed_personal.py: their grants end within a year; 300 requests an admin approved wait
+for their owner, 100 wait for an answer, 300 movement forms for a sign-off). The database is migrated first and must
+hold no user yet.
 
 The demo accounts come first (core.seed), so alice, bob, carol and dave sign in with the demo password. Their shape:
 - alice is a typical analyst whatever the scale: about a dozen grants, requests and a few dozen notifications;
 - bob is a heavy admin: hundreds of sources at scale 1 (a handful at 1/100), most with requests waiting for him;
-- carol is the line manager with the most reports, some of whose requests wait for her confirmation;
+- carol is the line manager with the most reports, some of whose requests wait for her confirmation; and the
+  information asset owner of 50 personal-data sources (3 at 1/100), with requests and forms waiting for her;
 - dave is in the platform team: he sees every source, user, request and audit event.
 
 No AWS call is made: every source is recorded as provisioned and every role as applied, so pages show "applied".
