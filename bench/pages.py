@@ -29,6 +29,9 @@ made in it, so the app's start-up finds the emulation as it left it and has noth
 recorded every bucket as made and every role as applied); the start-up is not timed. alpha-shared-workspace gets
 more than a page of folders and files (FOLDER_KEYS), for Browse to list a folder's table through moto over HTTP.
 
+The access review opened for Admin → Review access has every other report of a personal-data source signed by its
+information asset owner (`sign_reports`), so carol's Personal data page lists signed and unsigned reports.
+
 Output: a table a database, then one JSON line a database, the last line for the last of --databases:
 {"scale": F, "database": "sqlite|postgresql", "max_page_ratio": X, "max_growth": Y, "pages": {NAME: RATIO, ...},
  "after_sign_in": {"max_page_ratio": X, "max_growth": Y, "pages": {...}}, "after_write": {... the same ...},
@@ -71,7 +74,7 @@ from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner.script_cache import ScriptCache
 from streamlit.testing.v1 import AppTest, app_test, local_script_runner
@@ -81,9 +84,10 @@ from core.actions.start_review import open_campaign
 from core.adapters.aws import Aws
 from core.adapters.db import make_engine, migrate, session_scope
 from core.adapters.local_aws import mark_local_aws
-from core.adapters.models import User, utcnow
-from core.adapters.review_models import ReviewCampaign
+from core.adapters.models import DataSource, User, utcnow
+from core.adapters.review_models import ReviewCampaign, ReviewSignature
 from core.config import Settings
+from core.reads.review_signatures import seen_report
 from core.startup import database_epoch
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -146,6 +150,8 @@ PAGES = (
     Page("bob", "Admin", "pages/admin.py", (("admin-section", "Review access"),)),  # issue 17: 300 sources
     Page("bob", "My data", "pages/my_data.py"),
     Page("carol", "Confirmations", "pages/confirmations.py"),
+    # issue 29: carol owns personal-data sources (bench/seed_personal.py): requests, sign-offs and review reports
+    Page("carol", "Personal data", "pages/personal_data.py"),
     Page("dave", "Platform", "pages/platform.py"),
     Page("dave", "Platform", "pages/platform.py", (("platform-tab", "Audit trail"),)),
     Page("dave", "My data", "pages/my_data.py"),
@@ -292,6 +298,7 @@ def open_review(url: str) -> None:
                 today = utcnow().date()
                 opened = open_campaign(session, "bench", today + timedelta(days=28), None, today)
                 print(f"Started an access review of {opened.grants:,} grants.", flush=True)
+                sign_reports(session, opened.campaign_id)
         if engine.dialect.name == "postgresql":
             # What autovacuum would do in the minutes after the seed and the campaign (vacuum and gather statistics),
             # done now: left to itself it takes a core of this machine's two while the first pages are timed.
@@ -302,6 +309,32 @@ def open_review(url: str) -> None:
                     connection.execute(text("CHECKPOINT"))
     finally:
         engine.dispose()
+
+
+def sign_reports(session: Session, campaign_id: int) -> None:
+    """Every other report of the review for a source holding personal data signed by its information asset owner
+    (issue 29), as core.actions.sign_review_report records it: carol's page lists signed and unsigned ones."""
+    owned = session.exec(
+        select(DataSource)
+        .where(col(DataSource.iao_id).is_not(None), col(DataSource.archived_at).is_(None))
+        .order_by(DataSource.name)
+    ).all()
+    signed = 0
+    for source in owned[::2]:
+        seen = seen_report(session, campaign_id, source.id or 0)
+        if not seen.counts["grants"]:
+            continue
+        signed += 1
+        session.add(
+            ReviewSignature(
+                campaign_id=campaign_id,
+                source_id=source.id or 0,
+                signed_by_id=source.iao_id or 0,
+                report_sha256=seen.sha256,
+                seen=seen.counts,
+            )
+        )
+    print(f"Signed {signed:,} of {len(owned):,} personal-data sources' review reports.", flush=True)
 
 
 # --- AWS ------------------------------------------------------------------------------------------------------

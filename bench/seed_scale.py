@@ -9,12 +9,16 @@ At scale 1: 10,000 users (line managers, about 20 platform admins, 5% external, 
 a webapp source read by an app, a few hidden, some archived, some orphaned), 100,000 grants (a tenth on paths, a few
 heavy sources and users with thousands, many light ones), 300 teams of 5 to 200 members holding 5,000 grants (alice
 in two, bob in one), 50,000 access requests in every state, 500,000 audit events, 20,000 data movements and 50,000
-notifications. The database is migrated first and must hold no user yet.
+notifications. A tenth of the sources hold personal data and a fiftieth special-category data, each with an
+information asset owner (bench/seed_personal.py: their grants end within a year; 300 requests an admin approved wait
+for their owner, 100 wait for an answer, 300 movement forms for a sign-off). The database is migrated first and must
+hold no user yet.
 
 The demo accounts come first (core.seed), so alice, bob, carol and dave sign in with the demo password. Their shape:
 - alice is a typical analyst whatever the scale: about a dozen grants, requests and a few dozen notifications;
 - bob is a heavy admin: hundreds of sources at scale 1 (a handful at 1/100), most with requests waiting for him;
-- carol is the line manager with the most reports, some of whose requests wait for her confirmation;
+- carol is the line manager with the most reports, some of whose requests wait for her confirmation; and the
+  information asset owner of 50 personal-data sources (3 at 1/100), with requests and forms waiting for her;
 - dave is in the platform team: he sees every source, user, request and audit event.
 
 No AWS call is made: every source is recorded as provisioned and every role as applied, so pages show "applied".
@@ -39,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np
 from sqlalchemy import Engine, Table, bindparam, func, insert, select, text, update
 
+from bench import seed_personal
 from core import audit
 from core.adapters.db import make_engine, migrate, session_scope
 from core.adapters.models import (
@@ -50,6 +55,7 @@ from core.adapters.models import (
     Grant,
     MovementKind,
     Notification,
+    RequestQuestion,
     RequestStatus,
     RoleSync,
     SourceRequest,
@@ -60,7 +66,7 @@ from core.adapters.models import (
     UserStatus,
 )
 from core.config import Settings
-from core.domain import AccessLevel, SourceKind, app_role_name, user_role_name
+from core.domain import AccessLevel, Classification, SourceKind, app_role_name, user_role_name
 from core.seed import database_is_empty, seed_demo_database
 from core.team_policies import team_policy_stem
 
@@ -78,6 +84,15 @@ FULL = {
     "bob_sources": 300,
     "teams": 300,
     "team_grants": 5_000,
+    # personal data (issue #29): sources holding it, each with an information asset owner (IAO), and what waits for them
+    "personal_sources": 500,
+    "special_sources": 100,
+    "carol_sources": 50,  # carol is the owner of these
+    "iao_requests": 300,  # an admin approved: waiting for the owner
+    "carol_requests": 30,
+    "answer_requests": 100,  # waiting for the requester's answer to a question
+    "signoffs": 300,  # movement forms waiting for the owner's sign-off
+    "carol_signoffs": 25,
 }
 YEARS = 3  # how far back the history goes
 
@@ -143,10 +158,20 @@ class Sizes:
     bob_sources: int
     teams: int
     team_grants: int
+    personal_sources: int
+    special_sources: int
+    carol_sources: int
+    iao_requests: int
+    carol_requests: int
+    answer_requests: int
+    signoffs: int
+    carol_signoffs: int
 
     @classmethod
     def at(cls, scale: float) -> Sizes:
-        minimum = {"users": 60, "sources": 30, "platform_admins": 2, "bob_sources": 4, "source_requests": 6, "teams": 3}
+        minimum = {"users": 60, "sources": 30, "platform_admins": 2, "bob_sources": 4, "source_requests": 6, "teams": 3,
+                   "personal_sources": 4, "special_sources": 2, "carol_sources": 3, "iao_requests": 4,
+                   "carol_requests": 3, "answer_requests": 3, "signoffs": 4, "carol_signoffs": 2}  # fmt: skip
         return cls(**{k: max(minimum.get(k, 0), round(v * scale)) for k, v in FULL.items()})
 
 
@@ -169,6 +194,8 @@ class Source:
     archived: bool
     created_at: datetime
     admins: list[int] = field(default_factory=list)
+    classification: Classification = Classification.STANDARD
+    iao: int | None = None  # its information asset owner, for personal data
 
 
 @dataclass
@@ -238,7 +265,8 @@ class Seeder:
             seed_demo_database(session, self.settings)
         with self.engine.connect() as connection:
             for table in ("users", "apps", "data_sources", "grants", "access_requests", "source_requests",
-                          "data_movements", "audit_events", "notifications", "role_sync", "teams"):  # fmt: skip
+                          "data_movements", "audit_events", "notifications", "role_sync", "teams",
+                          "request_questions"):  # fmt: skip
                 self.next_ids[table] = connection.execute(
                     text(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
                 ).scalar_one()
@@ -248,11 +276,16 @@ class Seeder:
                 or audit.GENESIS
             )
             self.load_demo(connection)
+        self.demo_source_ids = set(self.sources)
+        self.personal: dict[int, Source] = {}
+        self.carol_sources: list[int] = []
         self.make_users()
         self.make_sources()
         self.make_grants()
         self.make_teams()
+        seed_personal.classify(self)
         self.make_requests()
+        seed_personal.make_open_requests(self)
         self.make_source_requests()
         self.make_movements()
         self.make_notifications()
@@ -396,6 +429,8 @@ class Seeder:
                     "archived_by_id": source.admins[0] if source.archived else None,
                     "provisioned_at": source.created_at + timedelta(minutes=1),
                     "provision_error": None,
+                    "classification": Classification.STANDARD,  # seed_personal.classify marks some
+                    "iao_id": None,
                 },
             )
         self.app_ids = [*self.demo_app_ids, *apps]
@@ -521,6 +556,7 @@ class Seeder:
         **values: Any,
     ) -> int:
         created = created or max(source.created_at, self.past())
+        paths = seed_personal.request_terms(self, source, paths, values)
         decided = status in (RequestStatus.APPROVED, RequestStatus.REFUSED)
         admins = self.active_admins(source) or source.admins
         decider = values.pop("decided_by_id", self.rng.choice(admins) if decided and admins else None)
@@ -545,6 +581,9 @@ class Seeder:
             "decision_reason": self.rng.choice(REFUSALS) if status is RequestStatus.REFUSED else None,
             "granted_level": None,
             "granted_paths": None,
+            "granted_expires_on": None,
+            "admin_approved_by_id": None,
+            "admin_approved_at": None,
             "version": 1 if status.is_open else 2,
             "created_at": created,
             "updated_at": closed_at if not status.is_open else created,
@@ -558,8 +597,9 @@ class Seeder:
     def approved_from(self, grant: dict[str, Any]) -> None:
         level, paths = AccessLevel(grant["level"]), list(grant["paths"])
         asked = AccessLevel.READ_WRITE if level is AccessLevel.READ_ONLY and self.rng.random() < 0.1 else level
+        source = self.sources[grant["source_id"]]
         request_id = self.add_request(
-            self.sources[grant["source_id"]],
+            source,
             grant["user_id"],
             RequestStatus.APPROVED,
             asked,
@@ -567,6 +607,7 @@ class Seeder:
             created=grant["created_at"] - timedelta(hours=self.rng.randint(1, 72)),
             granted_level=level,
             granted_paths=paths,
+            **seed_personal.two_steps(self, source, grant),
         )
         grant["request_id"] = request_id
 
@@ -727,42 +768,50 @@ class Seeder:
         user_grants = [g for g in self.plan.rows["grants"] if g["user_id"] is not None]
         for _ in range(self.sizes.data_movements):
             grant = self.rng.choice(user_grants)
-            source = self.sources[grant["source_id"]]
             kind = self.rng.choices(MOVEMENT_MIX, weights=(50, 40, 6, 3, 1))[0]
-            created = max(grant["created_at"], self.past())
-            objects = [
-                {
-                    "bucket": source.name,
-                    "key": f"{self.rng.choice(PATHS).strip('/')}/extract_{self.rng.randint(1, 9999)}.csv",
-                    "size": self.rng.randint(1_000, 500_000_000),
-                    "sha256": f"{self.rng.getrandbits(256):064x}",
-                }
-                for _ in range(self.rng.choice((1, 1, 2, 3)))
-            ]
-            target = self.rng.choice(list(self.sources)) if kind in (MovementKind.COPY, MovementKind.MOVE) else None
-            self.plan.add(
-                "data_movements",
-                {
-                    "id": self.new_id("data_movements"),
-                    "user_id": grant["user_id"],
-                    "kind": kind,
-                    "source_id": source.id,
-                    "target_source_id": target,
-                    "description": f"Monthly {self.rng.choice(TOPICS)} extract",
-                    "origin": "The case management system" if kind is MovementKind.UPLOAD else source.name,
-                    "destination": source.name if kind is MovementKind.UPLOAD else "My analysis environment",
-                    "purpose": self.need(source.name),
-                    "classification": self.rng.choice(("OFFICIAL", "OFFICIAL", "OFFICIAL-SENSITIVE")),
-                    "personal_data": self.rng.random() < 0.3,
-                    "dpia_reference": f"DPIA-{self.rng.randint(100, 999)}" if self.rng.random() < 0.3 else None,
-                    "retention": "Deleted after 2 years",
-                    "declaration": True,
-                    "objects": objects,
-                    "total_bytes": sum(o["size"] for o in objects),
-                    "created_at": created,
-                    "completed_at": created + timedelta(minutes=self.rng.randint(1, 30)),
-                },
-            )
+            row = self.movement(grant, kind, max(grant["created_at"], self.past()))
+            seed_personal.signed_history(self, row)
+        seed_personal.make_signoffs(self, self.movement)
+
+    def movement(self, grant: dict[str, Any], kind: MovementKind, created: datetime) -> dict[str, Any]:
+        """One movement form's row (added to the plan) for the holder of `grant`, completed soon after `created`."""
+        source = self.sources[grant["source_id"]]
+        objects = [
+            {
+                "bucket": source.name,
+                "key": f"{self.rng.choice(PATHS).strip('/')}/extract_{self.rng.randint(1, 9999)}.csv",
+                "size": self.rng.randint(1_000, 500_000_000),
+                "sha256": f"{self.rng.getrandbits(256):064x}",
+            }
+            for _ in range(self.rng.choice((1, 1, 2, 3)))
+        ]
+        target = self.rng.choice(list(self.sources)) if kind in (MovementKind.COPY, MovementKind.MOVE) else None
+        row = {
+            "id": self.new_id("data_movements"),
+            "user_id": grant["user_id"],
+            "kind": kind,
+            "source_id": source.id,
+            "target_source_id": target,
+            "description": f"Monthly {self.rng.choice(TOPICS)} extract",
+            "origin": "The case management system" if kind is MovementKind.UPLOAD else source.name,
+            "destination": source.name if kind is MovementKind.UPLOAD else "My analysis environment",
+            "purpose": self.need(source.name),
+            "classification": self.rng.choice(("OFFICIAL", "OFFICIAL", "OFFICIAL-SENSITIVE")),
+            "personal_data": self.rng.random() < 0.3,
+            "dpia_reference": f"DPIA-{self.rng.randint(100, 999)}" if self.rng.random() < 0.3 else None,
+            "retention": "Deleted after 2 years",
+            "declaration": True,
+            "objects": objects,
+            "total_bytes": sum(o["size"] for o in objects),
+            "created_at": created,
+            "completed_at": created + timedelta(minutes=self.rng.randint(1, 30)),
+            "signoff_needed": False,
+            "signed_off_by_id": None,
+            "signed_off_at": None,
+            "signoff_refused_reason": None,
+        }
+        self.plan.add("data_movements", row)
+        return row
 
     def make_notifications(self) -> None:
         users = [p.id for p in self.people.values() if p.id in self.generated]
@@ -891,11 +940,13 @@ class Seeder:
                 RoleSync,
                 Team,
                 TeamMember,
+                RequestQuestion,
             )
         }
         # requests before grants (a grant names its request), users before everything
-        order = ("users", "teams", "team_members", "apps", "data_sources", "access_requests", "grants",
-                 "source_requests", "data_movements", "notifications", "audit_events", "role_sync")  # fmt: skip
+        order = ("users", "teams", "team_members", "apps", "data_sources", "access_requests", "request_questions",
+                 "grants", "source_requests", "data_movements", "notifications", "audit_events",
+                 "role_sync")  # fmt: skip
         with self.engine.begin() as connection:
             users = tables["users"]
             managers = [{"uid": r["id"], "mid": r["line_manager_id"]} for r in self.plan.rows["users"]]
@@ -940,9 +991,22 @@ def bulk_insert(connection: Any, table: Table, rows: list[dict[str, Any]]) -> No
 
 def counts(engine: Engine) -> dict[str, int]:
     names = ("users", "teams", "team_members", "data_sources", "apps", "grants", "access_requests", "source_requests",
-             "audit_events", "data_movements", "notifications", "role_sync")  # fmt: skip
+             "audit_events", "data_movements", "notifications", "role_sync", "request_questions")  # fmt: skip
+    personal = {  # issue 29: personal data, and what waits for its information asset owners
+        "personal sources": "data_sources WHERE classification = 'personal'",
+        "special sources": "data_sources WHERE classification = 'special-category'",
+        "carol owns": "data_sources WHERE iao_id = (SELECT id FROM users WHERE username = 'carol')",
+        "waiting for IAO": "access_requests WHERE status = 'pending-iao'",
+        "waiting answer": "access_requests WHERE status = 'pending-answer'",
+        "to sign off": "data_movements WHERE signoff_needed AND signed_off_at IS NULL",
+    }
     with engine.connect() as connection:
-        return {name: connection.execute(select(func.count()).select_from(text(name))).scalar_one() for name in names}
+        numbers = {
+            name: connection.execute(select(func.count()).select_from(text(name))).scalar_one() for name in names
+        }
+        for name, rows in personal.items():
+            numbers[name] = connection.execute(text(f"SELECT COUNT(*) FROM {rows}")).scalar_one()
+        return numbers
 
 
 def seed(database_url: str, scale: float = 1.0, seed_value: int = 6) -> tuple[dict[str, int], float]:

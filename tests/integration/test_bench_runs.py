@@ -16,7 +16,7 @@ from bench.seed_scale import seed
 from core import audit
 from core.adapters.db import make_engine
 from core.adapters.models import User
-from core.reads import catalog
+from core.reads import catalog, movements, people, questions, queues
 
 
 def test_the_scale_seeder_fills_a_small_database(tmp_path: Path) -> None:
@@ -30,6 +30,12 @@ def test_the_scale_seeder_fills_a_small_database(tmp_path: Path) -> None:
         alice = session.exec(select(User).where(User.username == "alice")).one()
         # teams hold access, and alice's My data shows some of hers through a team (the pages bench reads them)
         assert any(row.through for row in catalog.usable_page(session, alice, limit=None).items)
+        # personal data (issue 29): carol owns some, and her Personal data page has requests and forms waiting for her
+        carol = session.exec(select(User).where(User.username == "carol")).one()
+        assert people.signed_in(session, "carol").roles.iao
+        assert queues.iao_queue(session, carol).items
+        assert movements.movements_to_sign(session, carol)
+        assert questions.waiting_for_my_answer(session, alice)  # a question waits for alice's answer
     engine.dispose()
 
 
