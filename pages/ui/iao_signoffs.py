@@ -38,10 +38,24 @@ def movements_to_sign(gh: Gatehouse, me: User, heading: str = "Data leaving your
         return
     st.caption(
         "Each form was completed by the person moving the data: no byte leaves before you sign it, and once signed "
-        f"the data may leave for {plural(gh.settings.signed_download_hours, 'hour')}."
+        f"the data may leave for {plural(gh.settings.signed_download_hours, 'hour')}. The oldest first, one at a time."
     )
-    for movement in waiting:
-        _movement(gh, me, movement)
+    # one table of what waits, and one form to read and sign: the page draws the same whatever waits
+    st.markdown(
+        table(
+            ["Form", "Moved by", "What", "From", "To", "Completed"],
+            [[str(m.id), m.mover, VERBS[m.kind], m.source, m.target or "", moment(m.created_at)] for m in waiting],
+        )
+    )
+    chosen = waiting[0]
+    if len(waiting) > 1:
+        chosen = st.selectbox(
+            "Form to read and sign",
+            waiting,
+            format_func=lambda m: literal(f"Form {m.id}: {m.mover}, {VERBS[m.kind]} from {m.source}"),
+            key=f"signoff-pick-{heading}",
+        )
+    _movement(gh, me, chosen)
 
 
 def _movement(gh: Gatehouse, me: User, movement: MovementToSign) -> None:
