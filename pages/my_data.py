@@ -84,22 +84,32 @@ def sources_i_can_use(me: User) -> None:
 
 
 def access_that_ends(gh: Gatehouse, me: User) -> None:
-    """My grants that end, each with "Ask to extend": a new end date and why, decided as a request is (issue #29)."""
+    """My grants that end, and "Ask to extend" one of them: a new end date and why, decided as a request is (issue
+    #29). One picker and one form, whatever number ends: the table above says when each ends."""
     ending = cached.read(extensions.ending_grants, me)
     if not ending:
         return
     st.subheader("Access that ends")
-    for grant in ending:
-        through = f", through the {grant.team} team" if grant.team else ""
-        title = (
-            f"{grant.source}: {grant.level.label.lower()} on {format_paths(grant.paths)}{through}, "
-            f"ends {widgets.day(grant.expires_on)}"
-        )
-        with st.expander(literal(title)):
-            if grant.asked:
-                st.caption("You have a request for this source waiting: see it under Request access → My requests.")
-                continue
-            _extend_form(gh, me, grant)
+    open_for = [g for g in ending if not g.asked]
+    asked = [g.source for g in ending if g.asked]
+    if asked:
+        st.caption(literal(f"Waiting already (see Request access → My requests): {', '.join(sorted(set(asked)))}."))
+    if not open_for:
+        return
+    grant = open_for[0]
+    if len(open_for) > 1:
+        grant = st.selectbox("Access to extend", open_for, format_func=_ending, key="extend-pick")
+    else:
+        st.caption(literal(_ending(grant)))
+    _extend_form(gh, me, grant)
+
+
+def _ending(grant: extensions.EndingGrant) -> str:
+    through = f", through the {grant.team} team" if grant.team else ""
+    return (
+        f"{grant.source}: {grant.level.label.lower()} on {format_paths(grant.paths)}{through}, "
+        f"ends {widgets.day(grant.expires_on)}"
+    )
 
 
 def _extend_form(gh: Gatehouse, me: User, grant: extensions.EndingGrant) -> None:

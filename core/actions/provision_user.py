@@ -242,6 +242,18 @@ def _move(session: Session, actor: User, user: User, manager: User | None) -> No
     ).all()
     for request in waiting:
         send_on(session, actor, request, old, manager, "is no longer {their} line manager")
+    # a request the old manager asked a question about returns, once answered, to whoever manages them now (or,
+    # with none, on to the platform team: answer_question sends it where a new request would go)
+    asked = session.exec(
+        select(AccessRequest).where(
+            AccessRequest.requester_id == user.id,
+            AccessRequest.line_manager_id == old.id,
+            AccessRequest.status == RequestStatus.PENDING_ANSWER,
+        )
+    ).all()
+    for request in asked:
+        request.line_manager_id = manager.id if manager is not None else None
+        session.add(request)
     if waiting:
         notify(
             session,

@@ -103,24 +103,50 @@ def reports_to_sign(gh: Gatehouse, me: User) -> None:
         "An access review's report of each of your sources: what became of every grant. Your signature keeps what you "
         "saw (these figures, and a fingerprint of the report) beside your name."
     )
-    for report in reports:
-        _report(gh, me, report)
+    # one table of the reports (signed or not), and one report read and signed at a time: the page draws the same
+    st.markdown(
+        table(
+            ["Review", "Source", "Due", "State", *[name.capitalize() for name in COUNTS], "Signed"],
+            [
+                [
+                    f"Review {r.campaign_id}",
+                    r.source,
+                    day(r.due_on),
+                    r.state,
+                    *[r.seen.counts.get(n, 0) for n in COUNTS],
+                    f"{r.signed_by} at {moment(r.signed_at)}" if r.signed_at is not None else "not yet",
+                ]
+                for r in reports
+            ],
+        )
+    )
+    unsigned = [r for r in reports if r.signed_at is None]
+    if not unsigned:
+        st.caption("You have signed every report listed.")
+        return
+    chosen = unsigned[0]
+    if len(unsigned) > 1:
+        chosen = st.selectbox(
+            "Report to sign",
+            unsigned,
+            format_func=lambda r: literal(f"Review {r.campaign_id} of {r.source}, due {day(r.due_on)}"),
+            key="report-pick",
+        )
+    _report(gh, me, chosen)
 
 
 def _report(gh: Gatehouse, me: User, report: ReportToSign) -> None:
-    with st.container(border=True):
-        st.markdown(
-            f"{bold(f'Review {report.campaign_id}')} · {literal(report.source)} · due {day(report.due_on)} · "
-            f"{literal(report.state)}"
+    st.caption(
+        literal(
+            f"Review {report.campaign_id} of {report.source}: "
+            + ", ".join(f"{report.seen.counts.get(n, 0)} {n}" for n in COUNTS)
+            + ". Your signature keeps these figures and the report's fingerprint."
         )
-        st.markdown(table([name.capitalize() for name in COUNTS], [[report.seen.counts.get(n, 0) for n in COUNTS]]))
-        if report.signed_at is not None:
-            st.caption(f"Signed by {literal(report.signed_by or '')} at {moment(report.signed_at)}.")
-            return
-        key = f"report-{report.campaign_id}-{report.source}"
-        if st.button("Sign the report", key=key, type="primary"):
-            widgets.act(
-                gh,
-                lambda: actions.sign_review_report(gh, me, report.campaign_id, report.source, report.seen.sha256),
-                f"Signed review {report.campaign_id}'s report of {report.source}.",
-            )
+    )
+    key = f"report-{report.campaign_id}-{report.source}"
+    if st.button("Sign the report", key=key, type="primary"):
+        widgets.act(
+            gh,
+            lambda: actions.sign_review_report(gh, me, report.campaign_id, report.source, report.seen.sha256),
+            f"Signed review {report.campaign_id}'s report of {report.source}.",
+        )

@@ -61,18 +61,16 @@ def ask_form(gh: Gatehouse, me: User, request: RequestView) -> None:
 
 
 def needs_my_answer(gh: Gatehouse, me: User) -> None:
-    """My requests that wait for my answer: each with who asked what, and a form to answer it."""
+    """My requests that wait for my answer: each one box with who asked what (the decider's words, as text) and a
+    form to answer it. Six elements a question: the Inbox draws it at every rerun."""
     waiting = cached.read(questions.waiting_for_my_answer, me)
-    if not waiting:
-        return
-    st.subheader("Needs your answer", help="A decider asked you a question before deciding your request.")
     for item in waiting:
         with st.container(border=True):
             st.markdown(
-                f"Your request for {bold(item.source)} · {literal(item.level.label)} · "
-                f"{literal(format_paths(item.paths))} **needs your answer**"
+                f"**Needs your answer** · your request for {bold(item.source)} · {literal(item.level.label)} · "
+                f"{literal(format_paths(item.paths))}  \n"
+                f"{literal(item.asked_by)} asked {literal(widgets.moment(item.asked_at))}:"
             )
-            st.caption(literal(f"{item.asked_by} asked {widgets.moment(item.asked_at)}:"))
             st.text(item.question)  # the decider's own words
             with st.form(f"answer-{item.request_id}", border=False):
                 answer = st.text_area(

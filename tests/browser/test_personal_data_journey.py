@@ -203,7 +203,7 @@ def test_personal_data_from_classification_to_extension(  # type: ignore[no-unty
 
     # 8 alice asks to extend before the end
     open_page(alice, "My data")
-    alice.get_by_text(f"{SALES}: read only on whole bucket").first.click()
+    alice.get_by_text(f"{SALES}: read only on whole bucket, ends").first.wait_for()  # the one access that ends
     alice.get_by_role("textbox", name="Why you still need it").fill("The pricing review runs on until the summer.")
     shot(alice, "personal-data-11-alice-asks-to-extend")
     alice.get_by_role("button", name="Ask to extend").click()

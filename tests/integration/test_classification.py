@@ -85,7 +85,19 @@ def test_an_admin_marks_a_source_as_personal_data_its_owner_is_told_and_every_li
     bob, alice = user(gatehouse, "bob"), user(gatehouse, "alice")
     done = actions.set_classification(gatehouse, bob, SOURCE, PERSONAL, "Carol")  # a username as typed
     assert (done.classification, done.iao, done.changed) == (PERSONAL, "carol", True)
-    assert done.sentence == f"{SOURCE} is personal data, with carol as its information asset owner."
+    latest = utcnow().date() + timedelta(days=365)
+    # access to personal data always ends: the grants that did not (alice's, bob's admin) end at the furthest date
+    assert done.ended >= 2 and done.ends_on == latest
+    assert done.sentence == (
+        f"{SOURCE} is personal data, with carol as its information asset owner; {done.ended} grants that did not end "
+        f"by then now end on {day(latest)}, as it asks."
+    )
+    with gatehouse.session() as session:
+        on_it = session.exec(select(Grant).join(DataSource).where(DataSource.name == SOURCE)).all()
+        assert len(on_it) == done.ended and {g.expires_on for g in on_it} == {latest}
+    [ended] = events(gatehouse, "grants-end-by-classification")
+    assert ended.actor == "bob" and ended.details["after"] == {"expires_on": latest.isoformat()}
+    assert any(m.subject == f"Your access to {SOURCE} now ends on {day(latest)}" for m in told(gatehouse, "alice"))
     stored = source_row(gatehouse)
     assert stored.classification is PERSONAL and stored.iao_id == user(gatehouse, "carol").id
     [event] = events(gatehouse)
@@ -232,7 +244,8 @@ def test_a_teams_grant_and_a_change_keep_the_same_rules(gatehouse: Gatehouse) ->
     assert set(refused.value.problems) == {"until"}
     with gatehouse.session() as session:
         alices = catalog.access_list(session, bob, SOURCE, search="alice").items[0]
-    assert alices.expires_on is None  # granted before the source was classified
+    # granted before the source was classified, with no end: given the furthest one it allows
+    assert alices.expires_on == utcnow().date() + timedelta(days=365)
     with pytest.raises(InvalidFields) as changed:  # a change keeps to what it holds now
         actions.change_access(gatehouse, bob, SOURCE, "alice", alices.grant_id, AccessLevel.READ_ONLY, "/published")
     assert set(changed.value.problems) == {"until"}
@@ -290,7 +303,11 @@ def test_when_the_owner_leaves_the_admins_are_asked_for_a_new_one_and_the_platfo
 def test_the_operator_sets_and_shows_a_sources_classification(gatehouse: Gatehouse, gatehouse_cli) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     done = gatehouse_cli("sources", "set", SOURCE, "--classification", "personal", "--iao", "carol")
     assert done.returncode == 0, done.stderr
-    assert done.stdout == f"{SOURCE} is personal data, with carol as its information asset owner.\n"
+    latest = day(utcnow().date() + timedelta(days=365))
+    assert done.stdout == (
+        f"{SOURCE} is personal data, with carol as its information asset owner; 2 grants that did not end by then "
+        f"now end on {latest}, as it asks.\n"
+    )
     [event] = events(gatehouse)
     assert event.actor.startswith("cli:") and event.details["after"] == {"classification": "personal", "iao": "carol"}
     shown = gatehouse_cli("sources", "show", SOURCE)
@@ -306,7 +323,7 @@ def test_the_operator_sets_and_shows_a_sources_classification(gatehouse: Gatehou
         "archived:\tno",
         "grants:\t2",
     ]
-    assert "\talice\tread-only\t/published" in lines[8:]
+    assert f"\talice\tread-only\t/published\tuntil {latest}" in lines[8:]  # ends now, as personal data does
     assert any(line.startswith("\tbob\tadmin\t") for line in lines[8:])
     open_ended = gatehouse_cli("access", "grant", SOURCE, "carol", "--level", "read-only", "--path", "/published")
     assert open_ended.returncode != 0 and open_ended.stderr == (

@@ -27,7 +27,7 @@ from core.actor import platform_operator
 from core.adapters.models import AccessRequest, AuditEvent, Grant, User
 from core.config import Settings
 from core.context import Gatehouse
-from core.domain import AccessLevel, RequestStatus, UserStatus
+from core.domain import AccessLevel, GatehouseError, RequestStatus, UserStatus
 from core.notify import NotificationKind, inbox
 from core.queries import get_user
 from core.service.app import make_app
@@ -129,6 +129,25 @@ def test_a_joiner_moves_then_leaves_and_their_iam_role_has_no_access_left(
     with as_user(gatehouse, "frank") as role:
         assert not role.can("put", SALES, "frank/notes.csv")
         assert not role.can("list", SALES)
+
+
+def test_a_question_from_the_old_line_manager_returns_to_the_new_one(gatehouse: Gatehouse, scim: TestClient) -> None:
+    """carol, alice's line manager, asks about her request for an orphaned source; Entra ID makes bob her manager
+    before she answers: her answer returns it to bob, who is asked, not to carol."""
+    alice, carol = _member(gatehouse, "alice"), _member(gatehouse, "carol")
+    asked = actions.request_access(gatehouse, alice, "alpha-legacy-orphan", AccessLevel.READ_ONLY, None, NEED)
+    actions.ask_question(gatehouse, carol, asked.id, "Is this for the 2019 audit?")
+    bob = _id(gatehouse, "bob")
+    moved = scim.patch(f"Users/{alice.id}", json=_patch({"op": "Add", "path": f"{ENTERPRISE}:manager", "value": bob}))
+    assert moved.status_code == 200, moved.text
+    actions.answer_question(gatehouse, alice, asked.id, "Yes, the 2019 audit only.")
+    with gatehouse.session() as session:
+        request = session.get(AccessRequest, asked.id)
+    assert request is not None and request.status == RequestStatus.PENDING_LINE_MANAGER
+    assert str(request.line_manager_id) == bob
+    with pytest.raises(GatehouseError):  # carol no longer confirms it
+        actions.confirm_request(gatehouse, carol, asked.id)
+    actions.confirm_request(gatehouse, _member(gatehouse, "bob"), asked.id)
 
 
 def test_entra_ids_provisioning_sequence(gatehouse: Gatehouse, scim: TestClient) -> None:
