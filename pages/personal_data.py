@@ -15,9 +15,14 @@ def personal_data(gh: Gatehouse, me: User) -> None:
         "You are the information asset owner of sources that hold personal data: access to them is granted once an "
         "admin and you approve, and data leaves them only once you signed its movement form."
     )
-    iao_requests.requests_to_approve(gh, me)
-    iao_signoffs.movements_to_sign(gh, me)
-    iao_signoffs.reports_to_sign(gh, me)
+    widgets.lazy_tabs(  # only the open one is built at a rerun: each is a queue of its own
+        {
+            "Requests to approve": lambda: iao_requests.requests_to_approve(gh, me),
+            "Data leaving your sources": lambda: iao_signoffs.movements_to_sign(gh, me),
+            "Access review reports": lambda: iao_signoffs.reports_to_sign(gh, me),
+        },
+        "iao-section",
+    )
 
 
 gh = running.gatehouse()

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from core.adapters.models import AccessRequest, DataSource, Grant, Team, User, utcnow
@@ -27,19 +27,24 @@ class EndingGrant:
 
 
 def ending_grants(session: Session, user: User, limit: int = 20) -> list[EndingGrant]:
-    """The person's live grants with an end date, the soonest `limit` first."""
-    rows = session.exec(
-        select(Grant, DataSource.name, Team.name)
-        .join(DataSource, col(DataSource.id) == Grant.source_id)
-        .outerjoin(Team, col(Team.id) == Grant.team_id)
-        .where(
-            or_(Grant.user_id == user.id, col(Grant.team_id).in_(teams_of(user.id))),
-            col(Grant.expires_on) >= utcnow().date(),
-            col(DataSource.archived_at).is_(None),
+    """The person's live grants with an end date, the soonest `limit` first: their own and their teams', read in two
+    queries, each on its holder's index (one OR of the two read every grant that ends, on SQLite: 150 ms at scale)."""
+    today = utcnow().date()
+
+    def held(holder: Any) -> list[Any]:
+        return list(
+            session.exec(
+                select(Grant, DataSource.name, Team.name)
+                .join(DataSource, col(DataSource.id) == Grant.source_id)
+                .outerjoin(Team, col(Team.id) == Grant.team_id)
+                .where(holder, col(Grant.expires_on) >= today, col(DataSource.archived_at).is_(None))
+                .order_by(col(Grant.expires_on), DataSource.name, col(Grant.id))
+                .limit(limit)
+            ).all()
         )
-        .order_by(col(Grant.expires_on), DataSource.name, col(Grant.id))
-        .limit(limit)
-    ).all()
+
+    rows = held(Grant.user_id == user.id) + held(col(Grant.team_id).in_(teams_of(user.id)))
+    rows = sorted(rows, key=lambda row: (row[0].expires_on, row[1], row[0].id))[:limit]
     sources = {g.source_id for g, _, _ in rows}
     asked = set(
         session.exec(

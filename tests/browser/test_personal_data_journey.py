@@ -181,6 +181,7 @@ def test_personal_data_from_classification_to_extension(  # type: ignore[no-unty
     shot(alice, "personal-data-8-alices-download-waits-for-carol")
 
     open_page(carol, "Personal data")
+    carol.get_by_role("tab", name="Data leaving your sources").click()
     carol.get_by_text("The 2026 sales forecast, by month.").first.wait_for()  # the form's answers, as text
     shot(carol, "personal-data-9-carol-reads-the-form")
     carol.get_by_role("button", name="Sign", exact=True).first.click()
