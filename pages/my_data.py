@@ -85,11 +85,13 @@ def sources_i_can_use(me: User) -> None:
 
 def access_that_ends(gh: Gatehouse, me: User) -> None:
     """My grants that end, and "Ask to extend" one of them: a new end date and why, decided as a request is (issue
-    #29). One picker and one form, whatever number ends: the table above says when each ends."""
+    #29). A switch, then one picker and one form, whatever number ends: the table above says when each ends."""
     ending = cached.read(extensions.ending_grants, me)
     if not ending:
         return
-    st.subheader("Access that ends")
+    # closed, it is one element: the table above says when each ends; opened, a picker and a form
+    if not st.toggle(literal(f"Ask to extend access that ends ({len(ending)})"), key="extend-open"):
+        return
     open_for = [g for g in ending if not g.asked]
     asked = [g.source for g in ending if g.asked]
     if asked:

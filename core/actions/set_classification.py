@@ -158,8 +158,8 @@ def _end_by(session: Session, actor: User, source: DataSource, ends_on: date, cl
         NotificationKind.ACCESS_CHANGED,
         f"Your access to {source.name} now ends on {day(ends_on)}",
         f"{actor.username} marked {source.name} as holding {what}: access to it always ends, so your access (yours, "
-        f"or your team's) now ends on {day(ends_on)}. Before then, My data → Access that ends offers to ask to "
-        "extend it.",
+        f"or your team's) now ends on {day(ends_on)}. Before then, you can ask to extend it on My data (Ask to "
+        "extend access that ends).",
     )
     return len(longer)
 

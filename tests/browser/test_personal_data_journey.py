@@ -10,7 +10,7 @@ moment (test-artifacts/personal-data-*.png):
   "Approved by bob; waiting for the information asset owner, carol";
 - carol approves less (read only): IAM gives alice exactly that;
 - alice's download waits for carol's sign-off of its form: no file is offered until carol signs on Personal data;
-- alice asks to extend her access before its end (My data → Access that ends)."""
+- alice asks to extend her access before its end (My data → Ask to extend access that ends)."""
 
 from __future__ import annotations
 
@@ -204,6 +204,8 @@ def test_personal_data_from_classification_to_extension(  # type: ignore[no-unty
 
     # 8 alice asks to extend before the end
     open_page(alice, "My data")
+    alice.get_by_text("Ask to extend access that ends (1)").first.click()
+    settled(alice)
     alice.get_by_text(f"{SALES}: read only on whole bucket, ends").first.wait_for()  # the one access that ends
     alice.get_by_role("textbox", name="Why you still need it").fill("The pricing review runs on until the summer.")
     shot(alice, "personal-data-11-alice-asks-to-extend")
