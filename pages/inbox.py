@@ -15,7 +15,7 @@ PAGE_SIZE = 10
 def inbox(gh: Gatehouse, me: User) -> None:
     st.title("Inbox")
     widgets.flash()
-    questions_view.needs_my_answer(gh, me)  # a decider asked me a question about my request (issue #29)
+    questions_view.answers_to_give(me)  # a decider asked me a question about my request (issue #29): answered there
     reviews_view.holder_questions(gh, me)  # an access review asks whether I still need my access
     messages(gh, me)
 

@@ -9,7 +9,7 @@ import streamlit as st
 from core import actions
 from core.adapters.models import User
 from core.context import Gatehouse
-from core.domain import MAX_QUESTION, format_paths
+from core.domain import MAX_QUESTION, format_paths, plural
 from core.reads import questions
 from core.reads.queues import RequestView
 from pages.ui import cached, widgets
@@ -58,6 +58,21 @@ def ask_form(gh: Gatehouse, me: User, request: RequestView) -> None:
                 lambda: actions.ask_question(gh, me, request.id, question),
                 f"Asked {request.requester}: the request waits for their answer.",
             )
+
+
+def answers_to_give(me: User) -> None:
+    """On the Inbox: that questions wait for my answer, and where I answer them (one element: the Inbox draws at
+    every rerun; each question's message below says "Needs your answer")."""
+    waiting = cached.read(questions.waiting_for_my_answer, me)
+    if waiting:
+        st.page_link(
+            "pages/request_access.py",
+            label=literal(
+                f"{plural(len(waiting), 'question')} about your requests "
+                f"{'waits' if len(waiting) == 1 else 'wait'} for your answer: answer under Request access → My requests"
+            ),
+            icon=":material/question_answer:",
+        )
 
 
 def needs_my_answer(gh: Gatehouse, me: User) -> None:

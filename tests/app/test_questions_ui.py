@@ -52,9 +52,12 @@ def test_bob_asks_alice_answers_and_bobs_card_shows_the_thread(app_env: Gatehous
     assert requests_of(app_env, "alice")[0].status == RequestStatus.PENDING_ANSWER
 
     alice = go(sign_in("alice"), "pages/inbox.py")
+    assert "**Needs your answer**" in [m.value for m in alice.markdown]  # her message says where it stands
+    # and where she answers it: one line on the Inbox, the question and its form under My requests
+    assert any("waits for your answer: answer under Request access" in str(e.proto) for e in alice.get("page_link"))
+    alice = open_tab(go(alice, "pages/request_access.py"), "My requests")
     assert any(m.value.startswith("**Needs your answer**") for m in alice.markdown)
     assert QUESTION in [t.value for t in alice.text]  # as typed: no bold, no link
-    assert "**Needs your answer**" in [m.value for m in alice.markdown]  # her message says where it stands
     widget(alice, "text_area", "Your answer").input(ANSWER)
     widget(alice, "button", "Send answer").click()
     alice.run()
