@@ -10,21 +10,20 @@ from sqlmodel import Session, select
 
 from core import audit
 from core.access import changing_access
+from core.actions.request_access import route
 from core.actor import acting
 from core.adapters.db import taken_means
-from core.adapters.models import AccessRequest, DataSource, Grant, RequestStatus, Team, User, utcnow
+from core.adapters.models import AccessRequest, DataSource, Grant, Team, User, utcnow
 from core.context import Gatehouse
 from core.domain import MAX_BUSINESS_NEED, Classification, FieldChecks, InvalidInput, NotFound, check_text, day
 from core.notify import NotificationKind, notify
-from core.queries import admins_of, in_team, open_request, platform_team, team_members, users_named
+from core.queries import in_team, open_request
 from core.reads.queues import RequestView, view_of
 from core.rules import (
     check_access_may_change,
     check_business_need,
     check_end_date,
     check_terms,
-    is_active,
-    route_request,
 )
 
 
@@ -109,12 +108,6 @@ def _routed(
     session: Session, requester: User, source: DataSource, team: Team | None, grant: Grant, until: date, need: str
 ) -> tuple[AccessRequest, list[User], NotificationKind]:
     """The extension as a request, where `rules.route_request` sends it (as `request_access` does), and whom to ask."""
-    theirs = {m.username for m in team_members(session, [team.id or 0])} if team else set()
-    admins = [a for a in admins_of(session, source) if a != requester.username and a not in theirs]
-    manager = session.get(User, requester.line_manager_id) if requester.line_manager_id else None
-    route = route_request(
-        source_has_active_admins=bool(admins), line_manager_active=None if manager is None else is_active(manager)
-    )
     request = AccessRequest(
         requester_id=requester.id or 0,
         source_id=source.id or 0,
@@ -123,13 +116,7 @@ def _routed(
         paths=grant.paths,
         business_need=need,
         expires_on=until,
-        status=route,
         extends_grant_id=grant.id,
     )
-    if route is RequestStatus.PENDING_ADMIN:
-        return request, users_named(session, admins), NotificationKind.REQUEST_TO_DECIDE
-    if route is RequestStatus.PENDING_LINE_MANAGER and manager is not None:
-        request.line_manager_id = manager.id
-        return request, [manager], NotificationKind.CONFIRMATION_NEEDED
-    request.no_line_manager = True
-    return request, platform_team(session), NotificationKind.REQUEST_TO_DECIDE
+    deciders, kind = route(session, requester, source, team, request)
+    return request, deciders, kind

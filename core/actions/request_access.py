@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from core import audit
 from core.access import changing_access
 from core.actor import acting
 from core.adapters.db import taken_means
-from core.adapters.models import AccessRequest, RequestStatus, User, utcnow
+from core.adapters.models import AccessRequest, DataSource, RequestStatus, Team, User, utcnow
 from core.context import Gatehouse
 from core.domain import MAX_BUSINESS_NEED, AccessLevel, FieldChecks, InvalidInput, check_text, day
 from core.notify import NotificationKind, notify
@@ -107,14 +107,6 @@ def request_access(
                 f"You already asked for access to {source.name} on {day(pending.created_at)}: "
                 "withdraw that request to ask again."
             )
-        # Nobody decides their own request, nor one for their team: those admins are not asked, and with none else
-        # the source is as good as orphaned for it
-        theirs = {m.username for m in team_members(session, [for_team.id or 0])} if for_team else set()
-        admins = [a for a in admins_of(session, source) if a != requester.username and a not in theirs]
-        manager = session.get(User, requester.line_manager_id) if requester.line_manager_id else None
-        route = route_request(
-            source_has_active_admins=bool(admins), line_manager_active=None if manager is None else is_active(manager)
-        )
         request = AccessRequest(
             requester_id=requester.id or 0,
             source_id=source.id or 0,
@@ -123,18 +115,8 @@ def request_access(
             paths=parsed,
             business_need=need,
             expires_on=expires_on,
-            status=route,
         )
-        kind = NotificationKind.REQUEST_TO_DECIDE
-        if route is RequestStatus.PENDING_ADMIN:
-            deciders = users_named(session, admins)
-        elif route is RequestStatus.PENDING_LINE_MANAGER and manager is not None:
-            request.line_manager_id = manager.id
-            deciders = [manager]
-            kind = NotificationKind.CONFIRMATION_NEEDED
-        else:
-            request.no_line_manager = True  # none on record, or they have left
-            deciders = platform_team(session)
+        deciders, kind = route(session, requester, source, for_team, request)
         for_whom = f" for the {for_team.name} team" if for_team else ""
         session.add(request)
         with taken_means(f"You already asked for access to {source.name}: withdraw that request to ask again."):
@@ -161,3 +143,24 @@ def request_access(
         )
         view = view_of(session, request)
     return view
+
+
+def route(
+    session: Session, requester: User, source: DataSource, team: Team | None, request: AccessRequest
+) -> tuple[list[User], NotificationKind]:
+    """Where a new request (or an extension) waits, `rules.route_request`, set on `request` (its status, and its line
+    manager or that it has none), and whom to ask, and how. Nobody decides their own request, nor one for their
+    team: those admins are not asked, and with none else the source is as good as orphaned for it."""
+    theirs = {m.username for m in team_members(session, [team.id or 0])} if team else set()
+    admins = [a for a in admins_of(session, source) if a != requester.username and a not in theirs]
+    manager = session.get(User, requester.line_manager_id) if requester.line_manager_id else None
+    request.status = route_request(
+        source_has_active_admins=bool(admins), line_manager_active=None if manager is None else is_active(manager)
+    )
+    if request.status is RequestStatus.PENDING_ADMIN:
+        return users_named(session, admins), NotificationKind.REQUEST_TO_DECIDE
+    if request.status is RequestStatus.PENDING_LINE_MANAGER and manager is not None:
+        request.line_manager_id = manager.id
+        return [manager], NotificationKind.CONFIRMATION_NEEDED
+    request.no_line_manager = True  # none on record, or they have left
+    return platform_team(session), NotificationKind.REQUEST_TO_DECIDE

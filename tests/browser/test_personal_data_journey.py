@@ -37,17 +37,13 @@ from tests.browser.test_access_stories import (
     shot,
     signed_in,
 )
+from tests.browser.test_team_journey import radio
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(1800)]  # one app, many steps
 SALES = "alpha-sales-analysis"  # bob administers it alone; alice holds read only on /published
 DRAFT = "forecast_2026.csv"
 QUESTION = "Which drafts do you need, and who else will see the figures?"
 ANSWER = "Only the 2026 forecast, for the pricing committee: nobody outside it."
-
-
-def radio(page, label: str, option: str) -> None:  # type: ignore[no-untyped-def]
-    page.locator('[data-testid="stRadio"]', has_text=label).first.get_by_text(option, exact=True).first.click()
-    settled(page)
 
 
 def pick(page, scope, label: str, option: str) -> None:  # type: ignore[no-untyped-def]
