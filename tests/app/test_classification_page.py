@@ -3,12 +3,14 @@ information asset owner; a refusal is one sentence under the form and changes no
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
-from core.adapters.models import AuditEvent, DataSource
+from core.adapters.models import AuditEvent, DataSource, utcnow
 from core.context import Gatehouse
-from core.domain import Classification
+from core.domain import Classification, day
 from core.queries import get_user
 from pages.ui.markup import WORD_JOINER
 from tests.app.test_journeys import go, messages, open_tab, widget
@@ -49,7 +51,11 @@ def test_bob_marks_his_source_as_personal_data_with_carol_as_its_owner(app_env: 
     widget(at, "button", "Save").click()
     at.run()
     assert not at.exception, at.exception
-    assert f"{SOURCE} is personal data, with carol as its information asset owner." in messages(at)
+    ends = day(utcnow().date() + timedelta(days=365))  # alice's and bob's grants did not end: they end within a year
+    assert (
+        f"{SOURCE} is personal data, with carol as its information asset owner; 2 grants that did not end by then now "
+        f"end on {ends}, as it asks."
+    ) in [m.replace("\\", "") for m in messages(at)]
     with app_env.session() as session:
         assert stored(app_env) == (Classification.PERSONAL, get_user(session, "carol").id)
         [event] = session.exec(select(AuditEvent).where(AuditEvent.action == "source-classified")).all()
