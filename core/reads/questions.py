@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -72,37 +73,36 @@ def _may_see(session: Session, actor: User, request: AccessRequest, askers: set[
 def waiting_for_my_answer(session: Session, user: User) -> list[Waiting]:
     """My requests that wait for my answer, each with its open question, oldest first."""
     asker = aliased(User)
-    rows = session.exec(
-        select(AccessRequest, DataSource.name, RequestQuestion, asker.username)
-        .join(DataSource, col(DataSource.id) == AccessRequest.source_id)
-        .join(RequestQuestion, col(RequestQuestion.request_id) == AccessRequest.id)
-        .join(asker, col(asker.id) == RequestQuestion.asked_by_id)
-        .where(
-            AccessRequest.requester_id == user.id,
-            AccessRequest.status == RequestStatus.PENDING_ANSWER,
-            col(RequestQuestion.answered_at).is_(None),
-        )
-        .order_by(col(RequestQuestion.asked_at), col(RequestQuestion.id))
-    ).all()
+    rows = _unanswered(session, asker, asker.id == RequestQuestion.asked_by_id, AccessRequest.requester_id == user.id)
     return [Waiting(r.id or 0, source, r.level, r.paths, name, q.question, q.asked_at) for r, source, q, name in rows]
 
 
 def asked_by_me(session: Session, user: User) -> list[Waiting]:
     """The requests that wait for their requester's answer to my question, oldest first (they return to me then)."""
     requester = aliased(User)
-    rows = session.exec(
-        select(AccessRequest, DataSource.name, RequestQuestion, requester.username)
-        .join(DataSource, col(DataSource.id) == AccessRequest.source_id)
-        .join(RequestQuestion, col(RequestQuestion.request_id) == AccessRequest.id)
-        .join(requester, col(requester.id) == AccessRequest.requester_id)
-        .where(
-            RequestQuestion.asked_by_id == user.id,
-            AccessRequest.status == RequestStatus.PENDING_ANSWER,
-            col(RequestQuestion.answered_at).is_(None),
-        )
-        .order_by(col(RequestQuestion.asked_at), col(RequestQuestion.id))
-    ).all()
+    rows = _unanswered(
+        session, requester, requester.id == AccessRequest.requester_id, RequestQuestion.asked_by_id == user.id
+    )
     return [
         Waiting(r.id or 0, source, r.level, r.paths, user.username, q.question, q.asked_at, name)
         for r, source, q, name in rows
     ]
+
+
+def _unanswered(session: Session, person: Any, named_by: Any, mine: Any) -> list[Any]:
+    """Requests waiting for an answer with their open question, and the username of `person` (joined `named_by`),
+    those of them that are `mine`, oldest question first."""
+    return list(
+        session.exec(
+            select(AccessRequest, DataSource.name, RequestQuestion, person.username)
+            .join(DataSource, col(DataSource.id) == AccessRequest.source_id)
+            .join(RequestQuestion, col(RequestQuestion.request_id) == AccessRequest.id)
+            .join(person, named_by)
+            .where(
+                mine,
+                AccessRequest.status == RequestStatus.PENDING_ANSWER,
+                col(RequestQuestion.answered_at).is_(None),
+            )
+            .order_by(col(RequestQuestion.asked_at), col(RequestQuestion.id))
+        ).all()
+    )
